@@ -1,0 +1,107 @@
+/**
+ * HTTP/2 protocol constants, named as in RFC 9113.
+ *
+ * @module
+ */
+
+/** The client connection preface, RFC 9113 §3.4: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`. */
+export const CONNECTION_PREFACE: Uint8Array = new Uint8Array([
+  0x50, 0x52, 0x49, 0x20, 0x2a, 0x20, 0x48, 0x54, 0x54, 0x50, 0x2f, 0x32, 0x2e, 0x30, 0x0d, 0x0a,
+  0x0d, 0x0a, 0x53, 0x4d, 0x0d, 0x0a, 0x0d, 0x0a,
+]);
+
+/** Size of every frame header, RFC 9113 §4.1. */
+export const FRAME_HEADER_LENGTH = 9;
+
+/** Frame types, RFC 9113 §6. */
+export const FrameType = {
+  DATA: 0x0,
+  HEADERS: 0x1,
+  PRIORITY: 0x2,
+  RST_STREAM: 0x3,
+  SETTINGS: 0x4,
+  PUSH_PROMISE: 0x5,
+  PING: 0x6,
+  GOAWAY: 0x7,
+  WINDOW_UPDATE: 0x8,
+  CONTINUATION: 0x9,
+} as const;
+/** A frame type code; other values are extension frames. */
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** Frame flags, RFC 9113 §6. The same bit means different things on different frame types. */
+export const FrameFlag = {
+  /** DATA, HEADERS: the last frame the endpoint sends on the stream. */
+  END_STREAM: 0x1,
+  /** SETTINGS, PING: this frame acknowledges the peer's. */
+  ACK: 0x1,
+  /** HEADERS, PUSH_PROMISE, CONTINUATION: the header block is complete. */
+  END_HEADERS: 0x4,
+  /** DATA, HEADERS, PUSH_PROMISE: the payload is padded. */
+  PADDED: 0x8,
+  /** HEADERS: the payload starts with priority fields. */
+  PRIORITY: 0x20,
+} as const;
+
+/** Setting identifiers, RFC 9113 §6.5.2. */
+export const SettingId = {
+  HEADER_TABLE_SIZE: 0x1,
+  ENABLE_PUSH: 0x2,
+  MAX_CONCURRENT_STREAMS: 0x3,
+  INITIAL_WINDOW_SIZE: 0x4,
+  MAX_FRAME_SIZE: 0x5,
+  MAX_HEADER_LIST_SIZE: 0x6,
+  /** RFC 8441 (extended CONNECT); parsed, not acted on. */
+  ENABLE_CONNECT_PROTOCOL: 0x8,
+  /** RFC 9218 §2.1. */
+  NO_RFC7540_PRIORITIES: 0x9,
+} as const;
+
+/** Error codes, RFC 9113 §7. */
+export const ErrorCode = {
+  NO_ERROR: 0x0,
+  PROTOCOL_ERROR: 0x1,
+  INTERNAL_ERROR: 0x2,
+  FLOW_CONTROL_ERROR: 0x3,
+  SETTINGS_TIMEOUT: 0x4,
+  STREAM_CLOSED: 0x5,
+  FRAME_SIZE_ERROR: 0x6,
+  REFUSED_STREAM: 0x7,
+  CANCEL: 0x8,
+  COMPRESSION_ERROR: 0x9,
+  CONNECT_ERROR: 0xa,
+  ENHANCE_YOUR_CALM: 0xb,
+  INADEQUATE_SECURITY: 0xc,
+  HTTP_1_1_REQUIRED: 0xd,
+} as const;
+/** An HTTP/2 error code; unknown codes received from a peer are kept as numbers. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The RFC name of an error code, or `UNKNOWN_0x..` for codes the RFC does not define. */
+export function errorCodeName(code: number): string {
+  for (const [name, value] of Object.entries(ErrorCode)) if (value === code) return name;
+  return `UNKNOWN_0x${code.toString(16)}`;
+}
+
+/** Default values of the settings, RFC 9113 §6.5.2. */
+export const SETTINGS_DEFAULTS = {
+  HEADER_TABLE_SIZE: 4096,
+  ENABLE_PUSH: 1,
+  /** No limit until the peer sets one. */
+  MAX_CONCURRENT_STREAMS: Infinity,
+  INITIAL_WINDOW_SIZE: 65_535,
+  MAX_FRAME_SIZE: 16_384,
+  /** No limit until the peer sets one. */
+  MAX_HEADER_LIST_SIZE: Infinity,
+} as const;
+
+/** Largest flow-control window, RFC 9113 §6.9.1: 2^31 − 1. */
+export const MAX_WINDOW_SIZE = 0x7fff_ffff;
+/** Smallest value of SETTINGS_MAX_FRAME_SIZE, RFC 9113 §6.5.2: 2^14. */
+export const MIN_MAX_FRAME_SIZE = 16_384;
+/** Largest value of SETTINGS_MAX_FRAME_SIZE, RFC 9113 §6.5.2: 2^24 − 1. */
+export const MAX_MAX_FRAME_SIZE = 16_777_215;
+/** Largest stream identifier, RFC 9113 §5.1.1: 2^31 − 1. */
+export const MAX_STREAM_ID = 0x7fff_ffff;
+/** Initial connection flow-control window, RFC 9113 §6.9.2; only WINDOW_UPDATE changes it. */
+export const INITIAL_CONNECTION_WINDOW_SIZE = 65_535;

@@ -1,0 +1,284 @@
+/**
+ * The socket handler: the first slot of a channel, over a `net.Socket`.
+ *
+ * @module
+ */
+import type { Socket } from 'node:net';
+import {
+  ChannelDirection,
+  ChannelErrors,
+  IoErrors,
+  SluiceError,
+  asSluiceError,
+  fromNodeSocketError,
+  log,
+  LogLevel,
+  type ChannelHandler,
+  type ChannelSlot,
+  type HandlerStatistics,
+  type IoMessage,
+  type TransportHandlerFactory,
+} from '../../lib/index.js';
+
+/** Counters a {@link SocketHandler} reports each statistics interval. */
+export interface SocketStatistics extends HandlerStatistics {
+  /** Always `socket`. */
+  readonly category: 'socket';
+  /** Bytes read from the socket in the interval. */
+  readonly bytesRead: number;
+  /** Bytes written to the socket in the interval. */
+  readonly bytesWritten: number;
+  /** Writes waiting for Node to report them done. */
+  readonly writesInFlight: number;
+}
+
+/**
+ * SocketHandler connects a channel to a `net.Socket` (or any socket-like duplex with the same
+ * events, such as a `tls.TLSSocket`).
+ *
+ * Reads: bytes become pooled messages sent right, never more than the read window of the slot
+ * to its right; at a zero window the socket is paused and resumed when the window opens.
+ * Reading starts when `triggerRead()` is called (the bootstrap does it after setup).
+ *
+ * Writes: each message is handed to `socket.write`; its `onCompletion` fires when Node reports
+ * the write done (or failed), then the message returns to the pool.
+ *
+ * Shutdown: graceful write shutdown ends the socket after pending writes are flushed;
+ * `freeScarceResourcesImmediately` destroys it and fails pending writes. A peer close shuts the
+ * channel down with `IO_SOCKET_CLOSED`; Node errors map to stable codes (ECONNRESET →
+ * `IO_CONNECTION_RESET`, EPIPE → `IO_BROKEN_PIPE`, …).
+ */
+export class SocketHandler implements ChannelHandler {
+  private slot: ChannelSlot | null = null;
+  private readonly inFlight: IoMessage[] = [];
+  private inFlightHead = 0;
+  private readonly pendingReads: Buffer[] = [];
+  private isReading = false;
+  private isPaused = false;
+  private isReadShutDown = false;
+  private isWriteShuttingDown = false;
+  private isSocketClosed = false;
+  private hasPeerEnded = false;
+  private pendingWriteShutdown: { slot: ChannelSlot; error: SluiceError | null; free: boolean } | null = null;
+  private bytesRead = 0;
+  private bytesWritten = 0;
+  private readonly onData = (chunk: Buffer): void => this.handleData(chunk);
+  private readonly onEnd = (): void => this.handleEnd();
+  private readonly onError = (error: Error): void => this.handleError(error);
+  private readonly onClose = (): void => this.handleClose();
+  private readonly onWriteDone = (error?: Error | null): void => this.completeOldestWrite(error ?? null);
+
+  /** Wraps a connected socket. The handler owns it from now on and destroys it on shutdown. */
+  constructor(readonly socket: Socket) {
+    socket.on('error', this.onError);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    if (socket.destroyed) this.isSocketClosed = true;
+  }
+
+  /** Remembers the slot. */
+  installed(slot: ChannelSlot): void {
+    this.slot = slot;
+  }
+
+  /** Starts reading (once). */
+  triggerRead(): void {
+    if (this.isReading || this.isReadShutDown) return;
+    this.isReading = true;
+    this.socket.on('data', this.onData);
+  }
+
+  /** Nothing is left of the socket; a read arriving here is a wiring error. */
+  processReadMessage(): void {
+    throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'the socket handler must be the first slot');
+  }
+
+  /** Writes the message to the socket; completion fires when Node reports it written. */
+  processWriteMessage(_slot: ChannelSlot, message: IoMessage): void {
+    if (this.isWriteShuttingDown || this.isSocketClosed) {
+      throw new SluiceError(ChannelErrors.SLOT_SHUT_DOWN, 'the socket is closed for writing');
+    }
+    const length = message.length;
+    const data = message.data;
+    this.inFlight.push(message);
+    this.bytesWritten += length;
+    // One view per write at most; a full message goes as it is.
+    this.socket.write(length === data.length ? data : data.subarray(0, length), this.onWriteDone);
+  }
+
+  /** The window to the right opened: deliver what waits, resume the socket. */
+  incrementReadWindow(): void {
+    this.deliverPendingReads();
+  }
+
+  /** See {@link SocketHandler}. */
+  shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
+    if (direction === ChannelDirection.READ) {
+      this.isReadShutDown = true;
+      this.pendingReads.length = 0;
+      if (this.isReading) this.socket.off('data', this.onData);
+      this.socket.pause();
+      slot.onHandlerShutdownComplete(direction, error, free);
+      return;
+    }
+    this.isWriteShuttingDown = true;
+    if (free || this.isSocketClosed || this.socket.destroyed) {
+      this.socket.destroy();
+      this.isSocketClosed = true;
+      this.failInFlightWrites(error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL));
+      slot.onHandlerShutdownComplete(direction, error, free);
+      return;
+    }
+    // Graceful: FIN after everything queued is flushed, then close. A socket that closes
+    // first (peer reset) finishes the shutdown from the 'close' event instead.
+    this.pendingWriteShutdown = { slot, error, free };
+    this.socket.end(() => this.finishWriteShutdown());
+  }
+
+  private finishWriteShutdown(): void {
+    const request = this.pendingWriteShutdown;
+    if (request === null) return;
+    this.pendingWriteShutdown = null;
+    this.socket.destroy();
+    this.isSocketClosed = true;
+    this.failInFlightWrites(request.error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL));
+    if (!request.slot.isWriteShutDown) request.slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error, request.free);
+  }
+
+  /** Reads arrive as fast as the socket gives them. */
+  initialWindowSize(): number {
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Nothing is added to writes. */
+  messageOverhead(): number {
+    return 0;
+  }
+
+  /** Bytes read and written in the interval. */
+  gatherStatistics(): SocketStatistics {
+    return {
+      category: 'socket',
+      bytesRead: this.bytesRead,
+      bytesWritten: this.bytesWritten,
+      writesInFlight: this.inFlight.length - this.inFlightHead,
+    };
+  }
+
+  /** Zeroes the byte counters. */
+  resetStatistics(): void {
+    this.bytesRead = 0;
+    this.bytesWritten = 0;
+  }
+
+  /** Destroys the socket and drops listeners. */
+  destroy(): void {
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('close', this.onClose);
+    this.socket.destroy();
+    // Keep an error listener: a late error on a destroyed socket must not become uncaught.
+    this.failInFlightWrites(new SluiceError(ChannelErrors.SHUT_DOWN));
+  }
+
+  private handleData(chunk: Buffer): void {
+    this.bytesRead += chunk.length;
+    this.pendingReads.push(chunk);
+    this.deliverPendingReads();
+  }
+
+  private deliverPendingReads(): void {
+    const slot = this.slot;
+    if (slot === null || this.isReadShutDown) return;
+    const channel = slot.channel;
+    const pool = channel.messagePool;
+    const pending = this.pendingReads;
+    while (pending.length > 0 && !channel.isShuttingDown) {
+      const window = slot.downstreamReadWindow();
+      if (window <= 0) break;
+      const chunk = pending[0]!;
+      const count = Math.min(chunk.length, window, pool.dataMessageSize);
+      const message = pool.acquire(count);
+      message.append(chunk, 0, count);
+      if (count === chunk.length) pending.shift();
+      else pending[0] = chunk.subarray(count);
+      try {
+        slot.sendMessage(message, ChannelDirection.READ);
+      } catch (thrown) {
+        message.release();
+        channel.shutdown(asSluiceError(thrown, ChannelErrors.HANDLER_FAILED));
+        return;
+      }
+    }
+    if (pending.length > 0) {
+      if (!this.isPaused) {
+        this.isPaused = true;
+        this.socket.pause();
+      }
+    } else if (this.hasPeerEnded) {
+      channel.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
+    } else if (this.isPaused) {
+      this.isPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private handleEnd(): void {
+    this.hasPeerEnded = true;
+    // Buffered bytes still go to the application before the channel shuts down.
+    if (this.pendingReads.length === 0) this.slot?.channel.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
+  }
+
+  private handleError(error: Error): void {
+    const failure = fromNodeSocketError(error);
+    if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'socket', `socket error: ${failure.message}`);
+    this.slot?.channel.shutdown(failure);
+  }
+
+  private handleClose(): void {
+    this.isSocketClosed = true;
+    const channel = this.slot?.channel;
+    // After a peer FIN, bytes still waiting for a window are delivered before shutdown.
+    if (channel !== undefined && (!this.hasPeerEnded || this.pendingReads.length === 0)) {
+      channel.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
+    }
+    this.failInFlightWrites(channel?.shutdownError ?? new SluiceError(IoErrors.SOCKET_CLOSED));
+    this.finishWriteShutdown();
+  }
+
+  private completeOldestWrite(error: Error | null): void {
+    if (this.inFlightHead >= this.inFlight.length) return;
+    const message = this.inFlight[this.inFlightHead]!;
+    this.inFlight[this.inFlightHead++] = undefined as unknown as IoMessage;
+    if (this.inFlightHead === this.inFlight.length) {
+      this.inFlight.length = 0;
+      this.inFlightHead = 0;
+    }
+    const failure = error === null ? null : fromNodeSocketError(error);
+    this.finishWrite(message, failure);
+    if (failure !== null) this.slot?.channel.shutdown(failure);
+  }
+
+  private failInFlightWrites(error: SluiceError): void {
+    while (this.inFlightHead < this.inFlight.length) {
+      const message = this.inFlight[this.inFlightHead]!;
+      this.inFlight[this.inFlightHead++] = undefined as unknown as IoMessage;
+      this.finishWrite(message, error);
+    }
+    this.inFlight.length = 0;
+    this.inFlightHead = 0;
+  }
+
+  private finishWrite(message: IoMessage, error: SluiceError | null): void {
+    const completion = message.onCompletion;
+    const channel = this.slot?.channel;
+    try {
+      if (completion !== null && channel !== undefined) completion(channel, message, error);
+    } finally {
+      message.release();
+    }
+  }
+}
+
+/** The transport factory that makes a {@link SocketHandler} for each connected socket. */
+export const socketTransport: TransportHandlerFactory = (socket) => new SocketHandler(socket);

@@ -1,0 +1,334 @@
+/**
+ * Bootstraps: build channels for outgoing connections and for accepted ones.
+ *
+ * `lib/` never imports `handlers/`, so the first slot's handler comes from a
+ * {@link TransportHandlerFactory}; `sluice/socket` provides the socket handler's and makes it
+ * the default when imported (the main `sluice` entry imports it).
+ *
+ * @module
+ */
+import net from 'node:net';
+import { Channel, type ChannelOptions } from './channel.js';
+import type { ChannelHandler } from './channel-handler.js';
+import { IoErrors, SluiceError } from './errors.js';
+import { defaultEventLoopGroup, type EventLoop, type EventLoopGroup } from './event-loop.js';
+import { log, LogLevel } from './logging.js';
+import { fromNodeSocketError } from './socket-errors.js';
+import type { ChannelStatisticsOptions } from './statistics.js';
+import { Task, TaskStatus } from './task.js';
+
+/** Makes the first slot's handler for a connected socket. */
+export type TransportHandlerFactory = (socket: net.Socket) => ChannelHandler;
+
+let defaultTransport: TransportHandlerFactory | null = null;
+
+/** Sets the transport used by bootstraps created without one (`sluice/socket` sets its socket handler). */
+export function setDefaultTransport(factory: TransportHandlerFactory): void {
+  defaultTransport = factory;
+}
+
+function resolveTransport(factory: TransportHandlerFactory | undefined): TransportHandlerFactory {
+  const transport = factory ?? defaultTransport;
+  if (transport === null) {
+    throw new SluiceError(IoErrors.NO_TRANSPORT, "no transport: import 'sluice' or 'sluice/socket', or pass { transport }");
+  }
+  return transport;
+}
+
+/** Socket options; see {@link SOCKET_OPTIONS_DEFAULTS}. */
+export interface SocketOptions {
+  /** Give up connecting after this many ms (`IO_CONNECT_TIMEOUT`). */
+  connectTimeoutMs?: number;
+  /** TCP keep-alive probes. */
+  keepAlive?: boolean;
+  /** Idle time before the first keep-alive probe, ms. */
+  keepAliveInitialDelayMs?: number;
+  /** Disable Nagle's algorithm (send small writes at once). */
+  noDelay?: boolean;
+  /** Address family for host names: 4, 6, or 0 for either. */
+  family?: 0 | 4 | 6;
+}
+
+/** Defaults of {@link SocketOptions}. */
+export const SOCKET_OPTIONS_DEFAULTS: Readonly<Required<SocketOptions>> = Object.freeze({
+  connectTimeoutMs: 3000,
+  keepAlive: false,
+  keepAliveInitialDelayMs: 0,
+  noDelay: true,
+  family: 0,
+});
+
+/** Where to connect or listen: TCP host and port, or a Unix socket path. */
+export interface Endpoint {
+  /** Host name or address (TCP). */
+  host?: string;
+  /** Port (TCP); 0 to listen on any free port. */
+  port?: number;
+  /** Unix socket path (instead of host/port). */
+  path?: string;
+}
+
+/** What both bootstraps share about the channels they build. */
+export interface ChannelSetupOptions {
+  /** Socket options. */
+  socketOptions?: SocketOptions;
+  /** Read back-pressure (on by default). */
+  enableReadBackPressure?: boolean;
+  /** Periodic statistics for each channel. */
+  statistics?: ChannelStatisticsOptions;
+  /**
+   * Installs the caller's handlers right of the transport slot; runs during channel setup,
+   * before the transport starts reading.
+   */
+  pipeline?: (channel: Channel) => void;
+}
+
+/** Options of {@link ClientBootstrap.connect}. */
+export interface ConnectOptions extends Endpoint, ChannelSetupOptions {
+  /** Called once: with the channel when set up, or with the error when connecting failed. */
+  onSetup?: (error: SluiceError | null, channel: Channel | null) => void;
+  /** Called once the channel (if it was set up) has shut down. */
+  onShutdown?: (channel: Channel, error: SluiceError | null) => void;
+}
+
+/** Options of a bootstrap: which loops and which transport. */
+export interface BootstrapOptions {
+  /** Loops to spread channels over; the process default group otherwise. */
+  loopGroup?: EventLoopGroup;
+  /** First-slot handler factory; the default transport otherwise. */
+  transport?: TransportHandlerFactory;
+}
+
+function applySocketOptions(socket: net.Socket, options: Required<SocketOptions>): void {
+  socket.setNoDelay(options.noDelay);
+  if (options.keepAlive) socket.setKeepAlive(true, options.keepAliveInitialDelayMs);
+}
+
+function buildChannel(
+  loop: EventLoop,
+  socket: net.Socket,
+  transport: TransportHandlerFactory,
+  options: ChannelSetupOptions,
+  onSetup: (channel: Channel) => void,
+  onShutdown: ((channel: Channel, error: SluiceError | null) => void) | undefined,
+): Channel {
+  const channelOptions: ChannelOptions = {
+    enableReadBackPressure: options.enableReadBackPressure ?? true,
+    onSetupCompleted: (channel) => {
+      options.pipeline?.(channel);
+      onSetup(channel);
+      channel.first?.handler.triggerRead?.();
+    },
+  };
+  if (options.statistics !== undefined) channelOptions.statistics = options.statistics;
+  if (onShutdown !== undefined) channelOptions.onShutdownCompleted = onShutdown;
+  const channel = new Channel(loop, channelOptions);
+  channel.appendHandler(transport(socket));
+  return channel;
+}
+
+/**
+ * ClientBootstrap opens connections and builds a channel for each: the transport (socket) slot
+ * first, then whatever `pipeline` installs.
+ *
+ * @example
+ * ```ts
+ * const bootstrap = new ClientBootstrap();
+ * const channel = await bootstrap.connect({
+ *   host: '127.0.0.1', port: 8080,
+ *   pipeline: (channel) => channel.appendHandler(new MyProtocolHandler()),
+ * });
+ * ```
+ */
+export class ClientBootstrap {
+  private readonly loopGroup: EventLoopGroup;
+  private readonly transport: TransportHandlerFactory;
+
+  /** Creates a bootstrap; throws `IO_NO_TRANSPORT` when no transport is known. */
+  constructor(options: BootstrapOptions = {}) {
+    this.loopGroup = options.loopGroup ?? defaultEventLoopGroup();
+    this.transport = resolveTransport(options.transport);
+  }
+
+  /**
+   * Connects and resolves with the set-up channel, or rejects with `IO_CONNECTION_REFUSED`,
+   * `IO_CONNECT_TIMEOUT`, `IO_DNS_FAILURE`, …. When `onSetup` is given, the promise's
+   * rejection is already handled (no unhandled rejection if the caller ignores it).
+   */
+  connect(options: ConnectOptions): Promise<Channel> {
+    const socketOptions = { ...SOCKET_OPTIONS_DEFAULTS, ...options.socketOptions };
+    const loop = this.loopGroup.next();
+    const promise = new Promise<Channel>((resolve, reject) => {
+      let isSettled = false;
+      const fail = (error: SluiceError): void => {
+        if (isSettled) return;
+        isSettled = true;
+        loop.cancel(timeoutTask);
+        socket.destroy();
+        if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'bootstrap', `connect failed: ${error.code}`);
+        options.onSetup?.(error, null);
+        reject(error);
+      };
+      const timeoutTask = new Task((status) => {
+        if (status === TaskStatus.RUN_READY) {
+          fail(new SluiceError(IoErrors.CONNECT_TIMEOUT, `no connection within ${socketOptions.connectTimeoutMs} ms`));
+        }
+      }, 'connect-timeout');
+      const onError = (error: Error): void => fail(fromNodeSocketError(error));
+      const socket =
+        options.path !== undefined
+          ? net.connect({ path: options.path })
+          : net.connect({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, family: socketOptions.family });
+      socket.once('error', onError);
+      loop.scheduleAfter(timeoutTask, socketOptions.connectTimeoutMs);
+      socket.once('connect', () => {
+        if (isSettled) return;
+        isSettled = true;
+        loop.cancel(timeoutTask);
+        socket.off('error', onError);
+        applySocketOptions(socket, socketOptions);
+        buildChannel(
+          loop,
+          socket,
+          this.transport,
+          options,
+          (channel) => {
+            options.onSetup?.(null, channel);
+            resolve(channel);
+          },
+          options.onShutdown,
+        );
+      });
+    });
+    if (options.onSetup !== undefined) promise.catch(() => undefined);
+    return promise;
+  }
+}
+
+/** Options of {@link ServerBootstrap.listen}. */
+export interface ListenOptions extends Endpoint, ChannelSetupOptions {
+  /** Pending-connection queue length. */
+  backlog?: number;
+  /** Called for each accepted connection once its channel is set up. */
+  onAcceptSetup?: (channel: Channel) => void;
+  /** Called when an accepted connection's channel has shut down. */
+  onAcceptShutdown?: (channel: Channel, error: SluiceError | null) => void;
+}
+
+/** The address a {@link Listener} is bound to. */
+export type ListenerAddress = { host: string; port: number; family: string } | { path: string };
+
+/**
+ * Listener is a bound server socket and the channels it accepted. `close()` stops accepting,
+ * shuts every open channel down gracefully, and resolves when all have shut down.
+ */
+export class Listener {
+  /** Channels accepted and not yet shut down. */
+  readonly channels = new Set<Channel>();
+  private closing: Promise<void> | null = null;
+
+  /** @internal Listeners come from {@link ServerBootstrap.listen}. */
+  constructor(readonly server: net.Server) {}
+
+  /** True once `close()` was called. */
+  get isClosing(): boolean {
+    return this.closing !== null;
+  }
+
+  /** Where the listener is bound. */
+  get address(): ListenerAddress {
+    const address = this.server.address();
+    if (address === null) throw new SluiceError(IoErrors.LISTENER_CLOSED);
+    if (typeof address === 'string') return { path: address };
+    return { host: address.address, port: address.port, family: address.family };
+  }
+
+  /** The bound TCP port (throws for Unix sockets). */
+  get port(): number {
+    const address = this.address;
+    if (!('port' in address)) throw new SluiceError(IoErrors.INVALID_OPTIONS, 'a Unix socket listener has no port');
+    return address.port;
+  }
+
+  /**
+   * Stops accepting and shuts every channel down gracefully (with `error`, null by default);
+   * resolves once the server socket and every channel have closed. Calling again returns the
+   * same promise.
+   */
+  close(error: SluiceError | null = null): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const serverClosed = new Promise<void>((done) => this.server.close(() => done()));
+      const channelsClosed = [...this.channels].map((channel) => {
+        channel.shutdown(error);
+        return channel.whenShutdown;
+      });
+      void Promise.all([serverClosed, ...channelsClosed]).then(() => resolve());
+    });
+    return this.closing;
+  }
+}
+
+/**
+ * ServerBootstrap listens and builds a channel for every accepted connection, spreading them
+ * over its loop group.
+ *
+ * @example
+ * ```ts
+ * const listener = await new ServerBootstrap().listen({
+ *   host: '127.0.0.1', port: 0,
+ *   pipeline: (channel) => channel.appendHandler(new EchoHandler()),
+ * });
+ * console.log(listener.port);
+ * await listener.close();
+ * ```
+ */
+export class ServerBootstrap {
+  private readonly loopGroup: EventLoopGroup;
+  private readonly transport: TransportHandlerFactory;
+
+  /** Creates a bootstrap; throws `IO_NO_TRANSPORT` when no transport is known. */
+  constructor(options: BootstrapOptions = {}) {
+    this.loopGroup = options.loopGroup ?? defaultEventLoopGroup();
+    this.transport = resolveTransport(options.transport);
+  }
+
+  /** Binds and resolves with the listener, or rejects with `IO_ADDRESS_IN_USE`, …. */
+  listen(options: ListenOptions): Promise<Listener> {
+    const socketOptions = { ...SOCKET_OPTIONS_DEFAULTS, ...options.socketOptions };
+    const server = net.createServer({ noDelay: socketOptions.noDelay });
+    const listener = new Listener(server);
+    server.on('connection', (socket) => {
+      if (listener.isClosing) {
+        socket.destroy();
+        return;
+      }
+      applySocketOptions(socket, socketOptions);
+      const channel = buildChannel(
+        this.loopGroup.next(),
+        socket,
+        this.transport,
+        options,
+        (ready) => options.onAcceptSetup?.(ready),
+        (closed, error) => {
+          listener.channels.delete(closed);
+          options.onAcceptShutdown?.(closed, error);
+        },
+      );
+      listener.channels.add(channel);
+    });
+    return new Promise<Listener>((resolve, reject) => {
+      const onError = (error: Error): void => reject(fromNodeSocketError(error));
+      server.once('error', onError);
+      const onListening = (): void => {
+        server.off('error', onError);
+        // Errors after binding (e.g. EMFILE on accept) are logged, not thrown.
+        server.on('error', (error) => {
+          if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'bootstrap', `listener error: ${error.message}`);
+        });
+        resolve(listener);
+      };
+      if (options.path !== undefined) server.listen({ path: options.path, backlog: options.backlog }, onListening);
+      else server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, backlog: options.backlog }, onListening);
+    });
+  }
+}

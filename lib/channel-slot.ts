@@ -1,0 +1,180 @@
+/**
+ * Channel slots: the places handlers sit in a channel, and the only way handlers talk.
+ *
+ * @module
+ */
+import type { Channel } from './channel.js';
+import { ChannelDirection, type ChannelHandler } from './channel-handler.js';
+import { ChannelErrors, SluiceError } from './errors.js';
+import type { IoMessage } from './io-message.js';
+
+/** The read window reported when back-pressure is off. */
+export const UNLIMITED_WINDOW = Number.MAX_SAFE_INTEGER;
+
+/**
+ * ChannelSlot connects one handler to its neighbours. Handlers receive their slot in every
+ * call and use it to send messages, open windows, acquire messages and report shutdown.
+ * Slots are created by the channel (`channel.appendHandler`, `slot.insertRight`, …).
+ */
+export class ChannelSlot {
+  /** The channel this slot belongs to. */
+  readonly channel: Channel;
+  /** The slot to the left (toward the socket), or null for the first slot. */
+  adjacentLeft: ChannelSlot | null = null;
+  /** The slot to the right (toward the application), or null for the last slot. */
+  adjacentRight: ChannelSlot | null = null;
+  /**
+   * This slot's read window: bytes its handler still accepts from the left. Reduced by each
+   * read message it receives, raised by `incrementReadWindow`.
+   */
+  windowSize = 0;
+  /** Sum of the message overheads of every handler to the left of this slot. */
+  upstreamMessageOverhead = 0;
+
+  /** @internal */
+  _handler: ChannelHandler | null = null;
+  /** @internal Window increments not yet told to the left neighbour. */
+  _pendingWindowIncrement = 0;
+  /** @internal */
+  _isReadShutDown = false;
+  /** @internal */
+  _isWriteShutDown = false;
+  /** @internal Shutdown of that direction was started on this handler. */
+  _readShutdownStarted = false;
+  /** @internal */
+  _writeShutdownStarted = false;
+
+  /** @internal Slots come from the channel. */
+  constructor(channel: Channel) {
+    this.channel = channel;
+  }
+
+  /** The handler in this slot. */
+  get handler(): ChannelHandler {
+    if (this._handler === null) throw new SluiceError(ChannelErrors.NO_HANDLER);
+    return this._handler;
+  }
+
+  /** True once this slot's handler finished shutting down its read side. */
+  get isReadShutDown(): boolean {
+    return this._isReadShutDown;
+  }
+
+  /** True once this slot's handler finished shutting down its write side. */
+  get isWriteShutDown(): boolean {
+    return this._isWriteShutDown;
+  }
+
+  /**
+   * Sends a message to the neighbour in `direction`: READ to the right neighbour's
+   * `processReadMessage`, WRITE to the left neighbour's `processWriteMessage`. Synchronous.
+   *
+   * On success the neighbour owns the message. On error nothing changed and the caller still
+   * owns it: `CHANNEL_READ_WINDOW_EXCEEDED` when a read is larger than the right slot's window,
+   * `CHANNEL_NO_ADJACENT_SLOT`, `CHANNEL_MESSAGE_RELEASED`, `CHANNEL_SHUT_DOWN` after the
+   * channel finished shutting down, `CHANNEL_SLOT_SHUT_DOWN` when the receiving side of the
+   * neighbour has already shut down.
+   */
+  sendMessage(message: IoMessage, direction: ChannelDirection): void {
+    if (message._released) throw new SluiceError(ChannelErrors.MESSAGE_RELEASED, 'cannot send a released message');
+    const channel = this.channel;
+    if (channel.isShutDown) throw new SluiceError(ChannelErrors.SHUT_DOWN, 'cannot send on a channel that has shut down');
+    if (direction === ChannelDirection.READ) {
+      const right = this.adjacentRight;
+      if (right === null) throw new SluiceError(ChannelErrors.NO_ADJACENT_SLOT, 'no slot to the right to read into');
+      if (right._isReadShutDown) {
+        throw new SluiceError(ChannelErrors.SLOT_SHUT_DOWN, 'the right slot has shut down its read side');
+      }
+      if (channel.isReadBackPressureEnabled) {
+        if (message.length > right.windowSize) {
+          throw new SluiceError(
+            ChannelErrors.READ_WINDOW_EXCEEDED,
+            `read of ${message.length} bytes exceeds the right slot's window of ${right.windowSize}`,
+          );
+        }
+        right.windowSize -= message.length;
+      }
+      right.handler.processReadMessage(right, message);
+    } else {
+      const left = this.adjacentLeft;
+      if (left === null) throw new SluiceError(ChannelErrors.NO_ADJACENT_SLOT, 'no slot to the left to write into');
+      if (left._isWriteShutDown) {
+        throw new SluiceError(ChannelErrors.SLOT_SHUT_DOWN, 'the left slot has shut down its write side');
+      }
+      left.handler.processWriteMessage(left, message);
+    }
+  }
+
+  /**
+   * Opens this slot's read window by `size` bytes. The left neighbour hears of it through its
+   * `incrementReadWindow` on a later channel task (increments are batched). Ignored when
+   * back-pressure is off or the channel is shutting down.
+   */
+  incrementReadWindow(size: number): void {
+    if (!(size > 0)) return;
+    const channel = this.channel;
+    if (!channel.isReadBackPressureEnabled || channel.isShuttingDown) return;
+    this.windowSize = Math.min(UNLIMITED_WINDOW, this.windowSize + size);
+    this._pendingWindowIncrement += size;
+    channel._scheduleWindowUpdate();
+  }
+
+  /** The read window of the slot to the right: how much this handler may send right now. */
+  downstreamReadWindow(): number {
+    if (!this.channel.isReadBackPressureEnabled) return UNLIMITED_WINDOW;
+    const right = this.adjacentRight;
+    return right === null ? 0 : right.windowSize;
+  }
+
+  /**
+   * A message for writing with capacity `min(sizeHint, pool data size − upstream overhead)`.
+   * The caller owns it.
+   */
+  acquireMessageForWrite(sizeHint: number): IoMessage {
+    const pool = this.channel.messagePool;
+    const max = pool.dataMessageSize - this.upstreamMessageOverhead;
+    return pool.acquire(sizeHint < max ? sizeHint : max);
+  }
+
+  /** The largest message a write from this slot can be: pool data size less every overhead to the left. */
+  acquireMaxMessageForWrite(): IoMessage {
+    const pool = this.channel.messagePool;
+    return pool.acquire(pool.dataMessageSize - this.upstreamMessageOverhead);
+  }
+
+  /** Shuts the whole channel down (see `Channel.shutdown`). */
+  shutdown(error: SluiceError | null = null, freeScarceResourcesImmediately = false): void {
+    this.channel.shutdown(error, freeScarceResourcesImmediately);
+  }
+
+  /**
+   * The handler reports that its `direction` side finished shutting down; the channel moves
+   * on to the next handler. Reporting a direction twice throws
+   * `CHANNEL_SHUTDOWN_ALREADY_COMPLETE` and changes nothing.
+   */
+  onHandlerShutdownComplete(direction: ChannelDirection, error: SluiceError | null, freeScarceResourcesImmediately: boolean): void {
+    this.channel._onHandlerShutdownComplete(this, direction, error, freeScarceResourcesImmediately);
+  }
+
+  /** Puts a new handler in a new slot right of this one. */
+  insertRight(handler: ChannelHandler): ChannelSlot {
+    return this.channel._insert(handler, this, this.adjacentRight);
+  }
+
+  /** Puts a new handler in a new slot left of this one. */
+  insertLeft(handler: ChannelHandler): ChannelSlot {
+    return this.channel._insert(handler, this.adjacentLeft, this);
+  }
+
+  /** Takes this slot out of the channel; its handler is destroyed. */
+  remove(): void {
+    this.channel._remove(this, true);
+  }
+
+  /** Replaces this slot's handler by `handler` in a new slot at the same place; the old handler is destroyed. */
+  replace(handler: ChannelHandler): ChannelSlot {
+    const slot = this.channel._insert(handler, this.adjacentLeft, this);
+    this.channel._remove(this, true);
+    return slot;
+  }
+}

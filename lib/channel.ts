@@ -1,0 +1,386 @@
+/**
+ * Channels: a connection as a doubly linked list of slots, running on one event loop.
+ *
+ * @module
+ */
+import { ChannelDirection, type ChannelHandler } from './channel-handler.js';
+import { ChannelSlot, UNLIMITED_WINDOW } from './channel-slot.js';
+import { ChannelErrors, SluiceError, asSluiceError } from './errors.js';
+import type { EventLoop } from './event-loop.js';
+import { log, LogLevel } from './logging.js';
+import type { MessagePool } from './message-pool.js';
+import type { ChannelStatisticsOptions, HandlerStatistics } from './statistics.js';
+import { Task, TaskStatus, type TaskOwner } from './task.js';
+
+/** Options of a {@link Channel}. */
+export interface ChannelOptions {
+  /** Read back-pressure through slot windows; on by default. Off, every window reads as unlimited. */
+  enableReadBackPressure?: boolean;
+  /** Called on a later loop turn once the channel is set up (before that, no task of it has run). */
+  onSetupCompleted?: (channel: Channel) => void;
+  /** Called once, after both shutdown phases, with the first error (null for a clean shutdown). */
+  onShutdownCompleted?: (channel: Channel, error: SluiceError | null) => void;
+  /** Gather handler statistics on an interval. */
+  statistics?: ChannelStatisticsOptions;
+}
+
+/** Lifecycle of a channel. */
+export const ChannelState = {
+  /** Created; the setup task has not run yet. */
+  SETTING_UP: 0,
+  /** Set up and running. */
+  ACTIVE: 1,
+  /** `shutdown` was called; the phases are running. */
+  SHUTTING_DOWN: 2,
+  /** Both phases are done; handlers are destroyed. */
+  SHUT_DOWN: 3,
+} as const;
+/** A {@link ChannelState} value. */
+export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
+
+let nextChannelId = 1;
+
+/**
+ * Channel is one connection: slots from the socket (first) to the application (last), all
+ * work on one event loop.
+ *
+ * Shutdown runs once, in two phases: the read direction from the first slot to the last, then
+ * the write direction from the last back to the first. When the first slot's write side is
+ * done, pending channel tasks run `CANCELED`, `onShutdownCompleted` and `whenShutdown` receive
+ * the first error, and every handler is destroyed.
+ *
+ * @example
+ * ```ts
+ * const channel = new Channel(loop);
+ * channel.appendHandler(new LengthPrefixFramer());
+ * channel.appendHandler(new EchoHandler());
+ * await channel.whenSetup;
+ * ```
+ */
+export class Channel implements TaskOwner {
+  /** A process-unique id, for logs. */
+  readonly id: number = nextChannelId++;
+  /** The loop all of this channel's work runs on. */
+  readonly loop: EventLoop;
+  /** Resolves on a later turn once setup completed. */
+  readonly whenSetup: Promise<Channel>;
+  /** Resolves (never rejects) with the shutdown's first error, or null, once shutdown completed. */
+  readonly whenShutdown: Promise<SluiceError | null>;
+  /** The first slot (the socket side), or null when empty. */
+  first: ChannelSlot | null = null;
+  /** The last slot (the application side), or null when empty. */
+  last: ChannelSlot | null = null;
+  /** Whether read windows limit what handlers may send right. */
+  readonly isReadBackPressureEnabled: boolean;
+
+  private stateValue: ChannelState = ChannelState.SETTING_UP;
+  private shutdownErrorValue: SluiceError | null = null;
+  private freeImmediately = false;
+  private readonly options: ChannelOptions;
+  private resolveSetup!: (channel: Channel) => void;
+  private resolveShutdown!: (error: SluiceError | null) => void;
+  private pendingTasksHead: Task | null = null;
+  private readonly windowUpdateTask: Task;
+  private isInWindowPass = false;
+  private readonly shutdownTask: Task;
+  private readonly statisticsTask: Task | null = null;
+
+  /** Creates a channel on `loop`; setup completes on a later turn. */
+  constructor(loop: EventLoop, options: ChannelOptions = {}) {
+    this.loop = loop;
+    this.options = options;
+    this.isReadBackPressureEnabled = options.enableReadBackPressure ?? true;
+    this.whenSetup = new Promise((resolve) => (this.resolveSetup = resolve));
+    this.whenShutdown = new Promise((resolve) => (this.resolveShutdown = resolve));
+    this.windowUpdateTask = new Task((status) => this.runWindowUpdates(status), 'channel-window-update');
+    this.shutdownTask = new Task(() => this.startShutdown(), 'channel-shutdown');
+    if (options.statistics !== undefined) {
+      const statistics = options.statistics;
+      this.statisticsTask = new Task((status) => this.gatherStatistics(status, statistics), 'channel-statistics');
+    }
+    this.scheduleTaskNow(new Task((status) => this.completeSetup(status), 'channel-setup'));
+  }
+
+  /** Where the channel is in its life. */
+  get state(): ChannelState {
+    return this.stateValue;
+  }
+
+  /** True from the call to `shutdown` on. */
+  get isShuttingDown(): boolean {
+    return this.stateValue >= ChannelState.SHUTTING_DOWN;
+  }
+
+  /** True once shutdown completed. */
+  get isShutDown(): boolean {
+    return this.stateValue === ChannelState.SHUT_DOWN;
+  }
+
+  /** The first error of the shutdown, once one is known. */
+  get shutdownError(): SluiceError | null {
+    return this.shutdownErrorValue;
+  }
+
+  /** The loop's message pool. */
+  get messagePool(): MessagePool {
+    return this.loop.messagePool;
+  }
+
+  /** Appends a handler in a new last slot. */
+  appendHandler(handler: ChannelHandler): ChannelSlot {
+    return this._insert(handler, this.last, null);
+  }
+
+  /** Slots from first to last. */
+  slots(): ChannelSlot[] {
+    const result: ChannelSlot[] = [];
+    for (let slot = this.first; slot !== null; slot = slot.adjacentRight) result.push(slot);
+    return result;
+  }
+
+  /**
+   * Starts shutdown (once; later calls are ignored). The phases run on later turns. With
+   * `freeScarceResourcesImmediately`, handlers close at once and flush nothing.
+   */
+  shutdown(error: SluiceError | null = null, freeScarceResourcesImmediately = false): void {
+    if (this.stateValue >= ChannelState.SHUTTING_DOWN) return;
+    this.stateValue = ChannelState.SHUTTING_DOWN;
+    this.shutdownErrorValue = error;
+    this.freeImmediately = freeScarceResourcesImmediately;
+    if (log.level >= LogLevel.DEBUG) {
+      log.log(LogLevel.DEBUG, 'channel', `channel ${this.id} shutting down: ${error?.code ?? 'no error'}`);
+    }
+    this.loop.scheduleNow(this.shutdownTask);
+  }
+
+  /** Runs `task` on a later turn; on a channel that has shut down it runs at once with `CANCELED`. */
+  scheduleTaskNow(task: Task): void {
+    if (this.trackTask(task)) this.loop.scheduleNow(task);
+  }
+
+  /** Runs `task` at loop time `timeMs`; canceled when the channel shuts down first. */
+  scheduleTaskAt(task: Task, timeMs: number): void {
+    if (this.trackTask(task)) this.loop.scheduleAt(task, timeMs);
+  }
+
+  /** Runs `task` after `delayMs`; canceled when the channel shuts down first. */
+  scheduleTaskAfter(task: Task, delayMs: number): void {
+    if (this.trackTask(task)) this.loop.scheduleAfter(task, delayMs);
+  }
+
+  /** Cancels a pending channel task: it runs at once with `CANCELED`. */
+  cancelTask(task: Task): void {
+    this.loop.cancel(task);
+  }
+
+  /** Removes a pending channel task without running it (for timers a handler re-arms). */
+  unscheduleTask(task: Task): void {
+    if (task._state === 0) return;
+    this.loop.unschedule(task);
+    this.taskWillRun(task);
+  }
+
+  /** Returns true when the task should be scheduled. */
+  private trackTask(task: Task): boolean {
+    if (this.stateValue === ChannelState.SHUT_DOWN) {
+      task._run(TaskStatus.CANCELED);
+      return false;
+    }
+    task._owner = this;
+    const head = this.pendingTasksHead;
+    task._ownerPrev = null;
+    task._ownerNext = head;
+    if (head !== null) head._ownerPrev = task;
+    this.pendingTasksHead = task;
+    return true;
+  }
+
+  /** @internal Unlinks a task that is about to run. */
+  taskWillRun(task: Task): void {
+    const prev = task._ownerPrev;
+    const next = task._ownerNext;
+    if (prev !== null) prev._ownerNext = next;
+    else if (this.pendingTasksHead === task) this.pendingTasksHead = next;
+    if (next !== null) next._ownerPrev = prev;
+    task._ownerPrev = task._ownerNext = null;
+    task._owner = null;
+  }
+
+  private completeSetup(status: TaskStatus): void {
+    if (status === TaskStatus.CANCELED) return;
+    if (this.stateValue === ChannelState.SETTING_UP) this.stateValue = ChannelState.ACTIVE;
+    if (this.statisticsTask !== null) this.scheduleTaskAfter(this.statisticsTask, this.options.statistics!.intervalMs);
+    this.resolveSetup(this);
+    this.options.onSetupCompleted?.(this);
+  }
+
+  /** @internal Creates a slot for `handler` between `left` and `right` (either may be null). */
+  _insert(handler: ChannelHandler, left: ChannelSlot | null, right: ChannelSlot | null): ChannelSlot {
+    if (this.stateValue === ChannelState.SHUT_DOWN) throw new SluiceError(ChannelErrors.SHUT_DOWN, 'cannot add a handler to a channel that has shut down');
+    const slot = new ChannelSlot(this);
+    slot.adjacentLeft = left;
+    slot.adjacentRight = right;
+    if (left !== null) left.adjacentRight = slot;
+    else this.first = slot;
+    if (right !== null) right.adjacentLeft = slot;
+    else this.last = slot;
+    slot._handler = handler;
+    slot.windowSize = this.isReadBackPressureEnabled ? handler.initialWindowSize() : UNLIMITED_WINDOW;
+    this.recomputeOverheads();
+    handler.installed?.(slot);
+    return slot;
+  }
+
+  /** @internal Unlinks `slot`, optionally destroying its handler. */
+  _remove(slot: ChannelSlot, destroyHandler: boolean): void {
+    if (slot.channel !== this) throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'slot belongs to another channel');
+    const left = slot.adjacentLeft;
+    const right = slot.adjacentRight;
+    if (left !== null) left.adjacentRight = right;
+    else if (this.first === slot) this.first = right;
+    if (right !== null) right.adjacentLeft = left;
+    else if (this.last === slot) this.last = left;
+    slot.adjacentLeft = slot.adjacentRight = null;
+    this.recomputeOverheads();
+    const handler = slot._handler;
+    if (destroyHandler && handler !== null) {
+      slot._handler = null;
+      handler.destroy?.();
+    }
+  }
+
+  private recomputeOverheads(): void {
+    let overhead = 0;
+    for (let slot = this.first; slot !== null; slot = slot.adjacentRight) {
+      slot.upstreamMessageOverhead = overhead;
+      if (slot._handler !== null) overhead += slot._handler.messageOverhead();
+    }
+  }
+
+  /** @internal */
+  _scheduleWindowUpdate(): void {
+    if (this.isInWindowPass || this.windowUpdateTask.isScheduled) return;
+    this.scheduleTaskNow(this.windowUpdateTask);
+  }
+
+  /**
+   * One pass right to left: increments a handler passes on during the pass are delivered in
+   * the same pass, so an opening travels to the socket in one task.
+   */
+  private runWindowUpdates(status: TaskStatus): void {
+    if (status === TaskStatus.CANCELED || this.isShuttingDown) return;
+    this.isInWindowPass = true;
+    let leftOver = false;
+    try {
+      for (let slot = this.last; slot !== null; slot = slot.adjacentLeft) {
+        const increment = slot._pendingWindowIncrement;
+        if (increment === 0) continue;
+        slot._pendingWindowIncrement = 0;
+        const left = slot.adjacentLeft;
+        if (left !== null && left._handler !== null) left._handler.incrementReadWindow(left, increment);
+      }
+      for (let slot = this.last; slot !== null; slot = slot.adjacentLeft) {
+        if (slot._pendingWindowIncrement !== 0 && slot.adjacentLeft !== null) leftOver = true;
+      }
+    } finally {
+      this.isInWindowPass = false;
+    }
+    if (leftOver) this._scheduleWindowUpdate();
+  }
+
+  private startShutdown(): void {
+    const first = this.first;
+    if (first === null) {
+      this.finishShutdown();
+      return;
+    }
+    this.shutDownHandler(first, ChannelDirection.READ, this.shutdownErrorValue);
+  }
+
+  private shutDownHandler(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null): void {
+    if (direction === ChannelDirection.READ) slot._readShutdownStarted = true;
+    else slot._writeShutdownStarted = true;
+    const handler = slot._handler;
+    if (handler === null) {
+      this._onHandlerShutdownComplete(slot, direction, error, this.freeImmediately);
+      return;
+    }
+    try {
+      handler.shutdown(slot, direction, error, this.freeImmediately);
+    } catch (thrown) {
+      // A handler that throws from shutdown is treated as done, with its error recorded, so the
+      // rest of the channel still shuts down and releases its resources.
+      const failure = asSluiceError(thrown, ChannelErrors.HANDLER_FAILED);
+      if (log.level >= LogLevel.ERROR) log.log(LogLevel.ERROR, 'channel', `handler shutdown threw: ${failure.message}`);
+      if (!(direction === ChannelDirection.READ ? slot._isReadShutDown : slot._isWriteShutDown)) {
+        this.freeImmediately = true;
+        this._onHandlerShutdownComplete(slot, direction, error ?? failure, true);
+      }
+    }
+  }
+
+  /** @internal See {@link ChannelSlot.onHandlerShutdownComplete}. */
+  _onHandlerShutdownComplete(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
+    const isRead = direction === ChannelDirection.READ;
+    if (isRead ? slot._isReadShutDown : slot._isWriteShutDown) {
+      throw new SluiceError(ChannelErrors.SHUTDOWN_ALREADY_COMPLETE, `${isRead ? 'read' : 'write'} shutdown reported twice`);
+    }
+    if (!(isRead ? slot._readShutdownStarted : slot._writeShutdownStarted)) {
+      throw new SluiceError(
+        ChannelErrors.INVALID_SLOT_OPERATION,
+        `${isRead ? 'read' : 'write'} shutdown completed before the channel asked for it; call channel.shutdown()`,
+      );
+    }
+    if (isRead) slot._isReadShutDown = true;
+    else slot._isWriteShutDown = true;
+    if (error !== null && this.shutdownErrorValue === null) this.shutdownErrorValue = error;
+    if (free) this.freeImmediately = true;
+    const propagated = this.shutdownErrorValue;
+    if (isRead) {
+      const right = slot.adjacentRight;
+      if (right !== null) this.shutDownHandler(right, ChannelDirection.READ, propagated);
+      else this.shutDownHandler(slot, ChannelDirection.WRITE, propagated);
+    } else {
+      const left = slot.adjacentLeft;
+      if (left !== null) this.shutDownHandler(left, ChannelDirection.WRITE, propagated);
+      else this.loop.scheduleNow(new Task(() => this.finishShutdown(), 'channel-shutdown-complete'));
+    }
+  }
+
+  private finishShutdown(): void {
+    if (this.stateValue === ChannelState.SHUT_DOWN) return;
+    this.stateValue = ChannelState.SHUT_DOWN;
+    // Pending channel tasks run CANCELED so their owners release what they hold.
+    for (let task = this.pendingTasksHead; task !== null; task = this.pendingTasksHead) {
+      this.loop.unschedule(task);
+      task._run(TaskStatus.CANCELED);
+    }
+    const error = this.shutdownErrorValue;
+    if (log.level >= LogLevel.DEBUG) {
+      log.log(LogLevel.DEBUG, 'channel', `channel ${this.id} shut down: ${error?.code ?? 'no error'}`);
+    }
+    try {
+      this.options.onShutdownCompleted?.(this, error);
+    } finally {
+      this.resolveShutdown(error);
+      for (let slot = this.first; slot !== null; slot = slot.adjacentRight) {
+        const handler = slot._handler;
+        slot._handler = null;
+        handler?.destroy?.();
+      }
+    }
+  }
+
+  private gatherStatistics(status: TaskStatus, options: ChannelStatisticsOptions): void {
+    if (status === TaskStatus.CANCELED || this.isShuttingDown) return;
+    const handlers: HandlerStatistics[] = [];
+    for (let slot = this.first; slot !== null; slot = slot.adjacentRight) {
+      const handler = slot._handler;
+      const sample = handler?.gatherStatistics?.();
+      if (sample) handlers.push(sample);
+      handler?.resetStatistics?.();
+    }
+    options.onSample({ timeMs: this.loop.now(), intervalMs: options.intervalMs, handlers });
+    this.scheduleTaskAfter(this.statisticsTask!, options.intervalMs);
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * Event loops: where every task of a channel runs.
+ *
+ * @module
+ */
+import { systemClock, VirtualClock, type Clock } from './clock.js';
+import { ChannelErrors, IoErrors, SluiceError } from './errors.js';
+import { MessagePool, type MessagePoolOptions } from './message-pool.js';
+import { Task, TaskStatus } from './task.js';
+import { TimerHeap } from './timer-heap.js';
+
+/** Options shared by every {@link EventLoop}. */
+export interface EventLoopOptions {
+  /** The clock; the system's monotonic clock by default. */
+  clock?: Clock;
+  /** Options of the loop's message pool. */
+  messagePool?: MessagePoolOptions;
+}
+
+/**
+ * EventLoop runs tasks, one at a time, never re-entrantly. All work of a channel happens on its
+ * loop. Two implementations share this interface: {@link NodeEventLoop} (real time, on Node's
+ * own loop) and {@link VirtualEventLoop} (virtual time, for tests).
+ *
+ * Ordering: tasks scheduled with `scheduleNow` run in FIFO order on a later turn — a task
+ * scheduled while a turn runs goes to the next turn; timed tasks run in deadline order (FIFO
+ * for equal deadlines) once due.
+ */
+export abstract class EventLoop {
+  /** The loop's clock. */
+  readonly clock: Clock;
+  /** Messages for the channels on this loop. */
+  readonly messagePool: MessagePool;
+
+  private readyTasks: Task[] = [];
+  private readyTickets: number[] = [];
+  private spareTasks: Task[] = [];
+  private spareTickets: number[] = [];
+  private nextTicket = 1;
+  private nextSequence = 1;
+  /** @internal */
+  protected readonly timers = new TimerHeap();
+  private turnDepth = 0;
+
+  /** Creates a loop; subclasses decide how turns are triggered. */
+  protected constructor(options: EventLoopOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.messagePool = new MessagePool(options.messagePool);
+  }
+
+  /** The loop clock's current time, ms. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Tasks waiting to run (ready and timed). */
+  get pendingTaskCount(): number {
+    let ready = 0;
+    const tasks = this.readyTasks;
+    const tickets = this.readyTickets;
+    for (let i = 0; i < tasks.length; i++) if (tasks[i]!._ticket === tickets[i]) ready++;
+    return ready + this.timers.size;
+  }
+
+  /**
+   * Runs `task` on a later turn with `RUN_READY` — never synchronously. Throws
+   * `CHANNEL_INVALID_SLOT_OPERATION` if the task is already scheduled.
+   */
+  scheduleNow(task: Task): void {
+    this.assertIdle(task);
+    this.enqueueReady(task);
+    this.wake();
+  }
+
+  /** Runs `task` once the clock reaches `timeMs` (ms on the loop clock's scale). */
+  scheduleAt(task: Task, timeMs: number): void {
+    this.assertIdle(task);
+    task._state = 2;
+    task._dueAt = timeMs;
+    task._sequence = this.nextSequence++;
+    this.timers.push(task);
+    if (this.timers.peek() === task) this.armTimer(timeMs);
+  }
+
+  /** Runs `task` after `delayMs` milliseconds. */
+  scheduleAfter(task: Task, delayMs: number): void {
+    this.scheduleAt(task, this.clock.now() + Math.max(0, delayMs));
+  }
+
+  /**
+   * Cancels `task`: if it is scheduled, it is removed and run at once (synchronously) with
+   * `CANCELED`. Canceling a task that is not scheduled does nothing.
+   */
+  cancel(task: Task): void {
+    if (task._state === 0) return;
+    this.unschedule(task);
+    task._run(TaskStatus.CANCELED);
+  }
+
+  /** @internal Removes a scheduled task without running it. */
+  unschedule(task: Task): void {
+    if (task._state === 2) this.timers.remove(task);
+    // A ready-queue entry is skipped once its ticket no longer matches.
+    task._ticket = 0;
+    task._state = 0;
+  }
+
+  private assertIdle(task: Task): void {
+    if (task._state !== 0) {
+      throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, `task '${task.name}' is already scheduled`);
+    }
+  }
+
+  private enqueueReady(task: Task): void {
+    const ticket = this.nextTicket++;
+    task._state = 1;
+    task._ticket = ticket;
+    this.readyTasks.push(task);
+    this.readyTickets.push(ticket);
+  }
+
+  /** @internal True when a turn has work. */
+  protected get hasReadyTasks(): boolean {
+    return this.readyTasks.length > 0;
+  }
+
+  /** @internal Moves every due timed task into the ready queue, in deadline order. */
+  protected collectDueTimers(now: number): void {
+    const timers = this.timers;
+    for (let next = timers.peek(); next !== undefined && next._dueAt <= now; next = timers.peek()) {
+      timers.pop();
+      next._state = 0;
+      this.enqueueReady(next);
+    }
+  }
+
+  /**
+   * @internal Runs every task that was ready when the turn began; tasks scheduled meanwhile
+   * wait for the next turn. Returns the first error a task threw, after running the rest.
+   */
+  protected runTurn(): unknown {
+    if (this.turnDepth > 0) throw new SluiceError(IoErrors.INVALID_OPTIONS, 'event loop turns cannot nest');
+    const tasks = this.readyTasks;
+    const tickets = this.readyTickets;
+    this.readyTasks = this.spareTasks;
+    this.readyTickets = this.spareTickets;
+    let firstError: unknown = undefined;
+    this.turnDepth++;
+    try {
+      for (let i = 0; i < tasks.length; i++) {
+        const task = tasks[i]!;
+        if (task._ticket !== tickets[i] || task._state !== 1) continue;
+        task._state = 0;
+        task._ticket = 0;
+        try {
+          task._run(TaskStatus.RUN_READY);
+        } catch (error) {
+          if (firstError === undefined) firstError = error ?? new Error('task threw a nullish value');
+        }
+      }
+    } finally {
+      this.turnDepth--;
+      tasks.length = 0;
+      tickets.length = 0;
+      this.spareTasks = tasks;
+      this.spareTickets = tickets;
+    }
+    return firstError;
+  }
+
+  /** @internal A ready task exists: make sure a turn will run. */
+  protected abstract wake(): void;
+  /** @internal The earliest timed task changed to `timeMs`. */
+  protected abstract armTimer(timeMs: number): void;
+}
+
+/**
+ * NodeEventLoop runs on Node's own loop: it drains its ready queue in one `setImmediate` turn
+ * and keeps a single Node timer for the earliest deadline. An idle loop holds no Node handle,
+ * so it never keeps the process alive by itself; a pending timed task does (like `setTimeout`).
+ *
+ * A task that throws does not stop the others of its turn; the first error is rethrown after
+ * the turn, as an uncaught exception (a thrown task is a bug, not a network event).
+ */
+export class NodeEventLoop extends EventLoop {
+  private immediate: NodeJS.Immediate | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerDueAt = Infinity;
+  private readonly onImmediate = (): void => this.runReadyTurn();
+  private readonly onTimer = (): void => this.fireTimers();
+
+  /** Creates a loop on Node's event loop. */
+  constructor(options: EventLoopOptions = {}) {
+    super(options);
+  }
+
+  protected wake(): void {
+    if (this.immediate === null) this.immediate = setImmediate(this.onImmediate);
+  }
+
+  protected armTimer(timeMs: number): void {
+    if (this.timer !== null) {
+      if (this.timerDueAt <= timeMs) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDueAt = timeMs;
+    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(timeMs - this.clock.now())));
+  }
+
+  private fireTimers(): void {
+    this.timer = null;
+    this.timerDueAt = Infinity;
+    this.collectDueTimers(this.clock.now());
+    const next = this.timers.peek();
+    if (next !== undefined) this.armTimer(next._dueAt);
+    this.runReadyTurn();
+  }
+
+  private runReadyTurn(): void {
+    this.immediate = null;
+    if (!this.hasReadyTasks) return;
+    const error = this.runTurn();
+    if (this.hasReadyTasks) this.wake();
+    if (error !== undefined) throw error;
+  }
+}
+
+/** Options of a {@link VirtualEventLoop}. */
+export interface VirtualEventLoopOptions extends Omit<EventLoopOptions, 'clock'> {
+  /** Virtual start time, ms; 0 by default. */
+  startTimeMs?: number;
+  /** Turns `runUntilIdle` runs before it decides the loop never idles; 100 000 by default. */
+  maxTurns?: number;
+}
+
+/**
+ * VirtualEventLoop runs only when told to, on a {@link VirtualClock}: tests drive it with
+ * `runUntilIdle()` and `advance(ms)` and get the same order every run. A task that throws
+ * makes `runUntilIdle`/`advance` throw after the turn completes.
+ */
+export class VirtualEventLoop extends EventLoop {
+  /** The virtual clock this loop runs on. */
+  readonly virtualClock: VirtualClock;
+  private readonly maxTurns: number;
+
+  /** Creates a loop standing at virtual time `startTimeMs`. */
+  constructor(options: VirtualEventLoopOptions = {}) {
+    const clock = new VirtualClock(options.startTimeMs ?? 0);
+    super({ ...options, clock });
+    this.virtualClock = clock;
+    this.maxTurns = options.maxTurns ?? 100_000;
+  }
+
+  protected wake(): void {}
+  protected armTimer(): void {}
+
+  /** Runs turns until no task is ready at the current virtual time. Returns the turns run. */
+  runUntilIdle(): number {
+    let turns = 0;
+    for (;;) {
+      this.collectDueTimers(this.clock.now());
+      if (!this.hasReadyTasks) return turns;
+      if (++turns > this.maxTurns) {
+        throw new SluiceError(IoErrors.INVALID_OPTIONS, `loop still busy after ${this.maxTurns} turns`);
+      }
+      const error = this.runTurn();
+      if (error !== undefined) throw error;
+    }
+  }
+
+  /** Moves virtual time forward by `ms`, running every task that falls due, in order. */
+  advance(ms: number): void {
+    const target = this.clock.now() + ms;
+    this.runUntilIdle();
+    for (let next = this.timers.peek(); next !== undefined && next._dueAt <= target; next = this.timers.peek()) {
+      this.virtualClock.setTime(next._dueAt);
+      this.runUntilIdle();
+    }
+    this.virtualClock.setTime(target);
+    this.runUntilIdle();
+  }
+
+  /** The deadline of the earliest timed task, or undefined. */
+  get nextDeadline(): number | undefined {
+    return this.timers.peek()?._dueAt;
+  }
+}
+
+/** Options of an {@link EventLoopGroup}. */
+export interface EventLoopGroupOptions extends EventLoopOptions {
+  /** How many loops; 1 by default (scale across cores with one process per core). */
+  loopCount?: number;
+}
+
+/**
+ * EventLoopGroup hands out loops round-robin. In Node all loops of a process share one thread;
+ * more than one loop only separates pools and queues. Scale across cores with one process per
+ * core (`node:cluster`), each with its own group.
+ */
+export class EventLoopGroup {
+  /** The loops. */
+  readonly loops: readonly EventLoop[];
+  private nextIndex = 0;
+
+  /** Creates `loopCount` Node-backed loops, or wraps loops given (e.g. virtual ones for tests). */
+  constructor(options: EventLoopGroupOptions | readonly EventLoop[] = {}) {
+    if (Array.isArray(options)) {
+      this.loops = [...(options as readonly EventLoop[])];
+    } else {
+      const settings = options as EventLoopGroupOptions;
+      const count = settings.loopCount ?? 1;
+      this.loops = Array.from({ length: count }, () => new NodeEventLoop(settings));
+    }
+    if (this.loops.length === 0) throw new SluiceError(IoErrors.INVALID_OPTIONS, 'an event loop group needs a loop');
+  }
+
+  /** The next loop, round-robin. */
+  next(): EventLoop {
+    const loop = this.loops[this.nextIndex]!;
+    this.nextIndex = (this.nextIndex + 1) % this.loops.length;
+    return loop;
+  }
+}
+
+let defaultGroup: EventLoopGroup | null = null;
+
+/** The process-wide group used when none is given: one Node-backed loop, created on first use. */
+export function defaultEventLoopGroup(): EventLoopGroup {
+  defaultGroup ??= new EventLoopGroup();
+  return defaultGroup;
+}

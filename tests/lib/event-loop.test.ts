@@ -1,0 +1,192 @@
+import { expect } from 'chai';
+import { EventLoopGroup, NodeEventLoop, Task, TaskStatus, VirtualEventLoop, type TaskStatus as Status } from '../../lib/index.js';
+
+function recorder(): { log: string[]; task: (name: string) => Task } {
+  const log: string[] = [];
+  return {
+    log,
+    task: (name) => new Task((status: Status) => log.push(`${name}:${status === TaskStatus.RUN_READY ? 'run' : 'canceled'}`), name),
+  };
+}
+
+describe('EventLoop', () => {
+  describe('VirtualEventLoop', () => {
+    it('runs now-tasks in FIFO order on a later turn, never synchronously', () => {
+      const loop = new VirtualEventLoop();
+      const { log, task } = recorder();
+      loop.scheduleNow(task('a'));
+      loop.scheduleNow(task('b'));
+      loop.scheduleNow(task('c'));
+      expect(log).to.deep.equal([]);
+      loop.runUntilIdle();
+      expect(log).to.deep.equal(['a:run', 'b:run', 'c:run']);
+    });
+
+    it('defers tasks scheduled while a turn runs to the next turn', () => {
+      const loop = new VirtualEventLoop();
+      const order: string[] = [];
+      const later = new Task(() => order.push('later'), 'later');
+      const first = new Task(() => {
+        order.push('first');
+        loop.scheduleNow(later);
+      }, 'first');
+      const second = new Task(() => order.push('second'), 'second');
+      loop.scheduleNow(first);
+      loop.scheduleNow(second);
+      const turns = loop.runUntilIdle();
+      expect(order).to.deep.equal(['first', 'second', 'later']);
+      expect(turns).to.equal(2);
+    });
+
+    it('runs timed tasks in deadline order, FIFO for equal deadlines', () => {
+      const loop = new VirtualEventLoop();
+      const { log, task } = recorder();
+      loop.scheduleAfter(task('t30'), 30);
+      loop.scheduleAfter(task('t10a'), 10);
+      loop.scheduleAt(task('t20'), 20);
+      loop.scheduleAfter(task('t10b'), 10);
+      loop.advance(9);
+      expect(log).to.deep.equal([]);
+      loop.advance(11);
+      expect(log).to.deep.equal(['t10a:run', 't10b:run', 't20:run']);
+      loop.advance(100);
+      expect(log).to.deep.equal(['t10a:run', 't10b:run', 't20:run', 't30:run']);
+    });
+
+    it('advances the clock to each deadline as its task runs', () => {
+      const loop = new VirtualEventLoop({ startTimeMs: 1000 });
+      const seen: number[] = [];
+      loop.scheduleAfter(new Task(() => seen.push(loop.now())), 5);
+      loop.scheduleAfter(new Task(() => seen.push(loop.now())), 50);
+      loop.advance(100);
+      expect(seen).to.deep.equal([1005, 1050]);
+      expect(loop.now()).to.equal(1100);
+    });
+
+    it('cancel runs the task once, synchronously, with CANCELED, and never again', () => {
+      const loop = new VirtualEventLoop();
+      const { log, task } = recorder();
+      const ready = task('ready');
+      const timed = task('timed');
+      loop.scheduleNow(ready);
+      loop.scheduleAfter(timed, 10);
+      loop.cancel(ready);
+      loop.cancel(timed);
+      expect(log).to.deep.equal(['ready:canceled', 'timed:canceled']);
+      loop.advance(20);
+      expect(log).to.deep.equal(['ready:canceled', 'timed:canceled']);
+      loop.cancel(ready);
+      expect(log).to.have.length(2);
+    });
+
+    it('lets a canceled task be scheduled again', () => {
+      const loop = new VirtualEventLoop();
+      const { log, task } = recorder();
+      const reused = task('x');
+      loop.scheduleNow(reused);
+      loop.cancel(reused);
+      loop.scheduleNow(reused);
+      loop.runUntilIdle();
+      expect(log).to.deep.equal(['x:canceled', 'x:run']);
+    });
+
+    it('refuses to schedule a task that is already scheduled', () => {
+      const loop = new VirtualEventLoop();
+      const task = new Task(() => undefined, 'twice');
+      loop.scheduleNow(task);
+      expect(() => loop.scheduleNow(task)).to.throw(/already scheduled/);
+      expect(() => loop.scheduleAfter(task, 5)).to.throw(/already scheduled/);
+      loop.runUntilIdle();
+    });
+
+    it('keeps running the turn when a task throws and rethrows after it', () => {
+      const loop = new VirtualEventLoop();
+      const { log, task } = recorder();
+      loop.scheduleNow(new Task(() => {
+        throw new Error('boom');
+      }));
+      loop.scheduleNow(task('after'));
+      expect(() => loop.runUntilIdle()).to.throw('boom');
+      expect(log).to.deep.equal(['after:run']);
+    });
+
+    it('reports the earliest deadline and the pending count', () => {
+      const loop = new VirtualEventLoop();
+      loop.scheduleAfter(new Task(() => undefined), 40);
+      loop.scheduleAfter(new Task(() => undefined), 15);
+      loop.scheduleNow(new Task(() => undefined));
+      expect(loop.nextDeadline).to.equal(15);
+      expect(loop.pendingTaskCount).to.equal(3);
+      loop.advance(50);
+      expect(loop.pendingTaskCount).to.equal(0);
+    });
+
+    it('handles many timers with random deadlines in order (heap)', () => {
+      const loop = new VirtualEventLoop();
+      const fired: number[] = [];
+      let seed = 7;
+      const tasks: Task[] = [];
+      for (let i = 0; i < 500; i++) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        const due = seed % 1000;
+        const task = new Task((status) => status === TaskStatus.RUN_READY && fired.push(due));
+        tasks.push(task);
+        loop.scheduleAt(task, due);
+      }
+      for (let i = 0; i < 500; i += 3) loop.cancel(tasks[i]!);
+      loop.advance(2000);
+      expect(fired.length).to.equal(500 - Math.ceil(500 / 3));
+      expect(fired).to.deep.equal([...fired].sort((a, b) => a - b));
+    });
+  });
+
+  describe('NodeEventLoop', () => {
+    it('runs now-tasks on a later turn in FIFO order', async () => {
+      const loop = new NodeEventLoop();
+      const order: string[] = [];
+      await new Promise<void>((resolve) => {
+        loop.scheduleNow(new Task(() => order.push('a')));
+        loop.scheduleNow(new Task(() => order.push('b')));
+        loop.scheduleNow(new Task(() => resolve()));
+        expect(order).to.deep.equal([]);
+      });
+      expect(order).to.deep.equal(['a', 'b']);
+    });
+
+    it('runs timed tasks in deadline order with one timer', async () => {
+      const loop = new NodeEventLoop();
+      const order: number[] = [];
+      await new Promise<void>((resolve) => {
+        loop.scheduleAfter(new Task(() => order.push(30)), 30);
+        loop.scheduleAfter(new Task(() => order.push(5)), 5);
+        loop.scheduleAfter(new Task(() => order.push(15)), 15);
+        loop.scheduleAfter(new Task(() => resolve()), 40);
+      });
+      expect(order).to.deep.equal([5, 15, 30]);
+    });
+
+    it('cancel runs a timed task with CANCELED and it does not fire later', async () => {
+      const loop = new NodeEventLoop();
+      const statuses: Status[] = [];
+      const task = new Task((status) => statuses.push(status));
+      loop.scheduleAfter(task, 5);
+      loop.cancel(task);
+      await new Promise<void>((resolve) => loop.scheduleAfter(new Task(() => resolve()), 20));
+      expect(statuses).to.deep.equal([TaskStatus.CANCELED]);
+    });
+  });
+
+  describe('EventLoopGroup', () => {
+    it('hands out loops round-robin', () => {
+      const loops = [new VirtualEventLoop(), new VirtualEventLoop()];
+      const group = new EventLoopGroup(loops);
+      expect([group.next(), group.next(), group.next()]).to.deep.equal([loops[0], loops[1], loops[0]]);
+    });
+
+    it('creates Node-backed loops by count', () => {
+      const group = new EventLoopGroup({ loopCount: 3 });
+      expect(group.loops).to.have.length(3);
+      expect(group.loops[0]).to.be.instanceOf(NodeEventLoop);
+    });
+  });
+});
