@@ -8,3 +8,4 @@
  */
 export * from '../lib/index.js';
 export * from './socket/index.js';
+export * from './http2/index.js';

@@ -1,0 +1,49 @@
+/**
+ * A bounded memory of recently closed streams.
+ *
+ * @module
+ */
+
+/** How a stream closed, which decides what a late frame on it gets (RFC 9113 §5.1). */
+export const ClosedBy = {
+  /** Both sides ended normally (END_STREAM each way). */
+  END_STREAM: 0,
+  /** We sent RST_STREAM: frames the peer sent before seeing it are ignored. */
+  RESET_SENT: 1,
+  /** The peer sent RST_STREAM. */
+  RESET_RECEIVED: 2,
+  /** We had ended our side and the peer ended its side: late DATA/HEADERS are STREAM_CLOSED. */
+  REMOTE_END_STREAM: 3,
+} as const;
+/** A {@link ClosedBy} value. */
+export type ClosedBy = (typeof ClosedBy)[keyof typeof ClosedBy];
+
+/**
+ * ClosedStreams remembers the last `capacity` closed streams and how each closed, oldest
+ * forgotten first, so memory stays bounded however many streams a connection carries.
+ */
+export class ClosedStreams {
+  private readonly entries = new Map<number, ClosedBy>();
+
+  /** Creates a cache of at most `capacity` streams. */
+  constructor(private readonly capacity: number) {}
+
+  /** Remembers that `streamId` closed, and how. */
+  add(streamId: number, closedBy: ClosedBy): void {
+    this.entries.set(streamId, closedBy);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value as number;
+      this.entries.delete(oldest);
+    }
+  }
+
+  /** How `streamId` closed, or undefined when it is not remembered. */
+  get(streamId: number): ClosedBy | undefined {
+    return this.entries.get(streamId);
+  }
+
+  /** Streams remembered. */
+  get size(): number {
+    return this.entries.size;
+  }
+}

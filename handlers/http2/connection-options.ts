@@ -1,0 +1,135 @@
+/**
+ * Options of an HTTP/2 connection, with their defaults in one place.
+ *
+ * @module
+ */
+import type { SluiceError } from '../../lib/index.js';
+import type { Http2ConnectionError } from './http2-errors.js';
+import type { Http2Stream } from './http2-stream.js';
+
+/**
+ * Http2Headers is a header list as a flat array `[name0, value0, name1, value1, …]`: names
+ * lowercase, pseudo-headers first, values Latin-1 byte strings. Flat arrays cost one allocation
+ * per list instead of one per field, which keeps the fast path fast.
+ */
+export type Http2Headers = string[];
+
+/** Options of an HTTP/2 connection (both roles); see {@link HTTP2_CONNECTION_DEFAULTS}. */
+export interface Http2ConnectionOptions {
+  /**
+   * SETTINGS_MAX_CONCURRENT_STREAMS we advertise: streams the peer may open at once. Excess
+   * streams are refused with RST_STREAM(REFUSED_STREAM).
+   */
+  maxConcurrentStreams?: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE we advertise: each stream's receive window, bytes. */
+  initialStreamWindowSize?: number;
+  /** The connection receive window we open at start (RFC 9113 §6.9.2 starts it at 65 535). */
+  connectionWindowSize?: number;
+  /**
+   * When received-and-consumed bytes reach this fraction of a window, a WINDOW_UPDATE returns
+   * them (batching: fewer, larger updates).
+   */
+  windowUpdateRatio?: number;
+  /**
+   * `auto`: receive windows are returned as soon as data is delivered. `manual`: the
+   * application returns credit with `stream.updateWindow(n)` after it consumed data, so a slow
+   * consumer slows the peer instead of buffering. Streams can override it.
+   */
+  windowMode?: 'auto' | 'manual';
+  /** SETTINGS_MAX_FRAME_SIZE we advertise: the largest frame payload we accept. */
+  maxFrameSize?: number;
+  /** SETTINGS_HEADER_TABLE_SIZE we advertise: the peer encoder's dynamic table size. */
+  headerTableSize?: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce while decoding (name + value + 32 per field). */
+  maxHeaderListSize?: number;
+  /** Header block bytes (HEADERS + CONTINUATION) buffered before HPACK; more is GOAWAY(ENHANCE_YOUR_CALM). */
+  maxHeaderBlockSize?: number;
+  /** CONTINUATION frames per header block, empty ones included; more is GOAWAY(ENHANCE_YOUR_CALM). */
+  maxContinuationFrames?: number;
+  /**
+   * Control frames queued and not yet written (answers to a peer that does not read). At half,
+   * reading stops until the queue drains; at the limit, GOAWAY(ENHANCE_YOUR_CALM).
+   */
+  maxQueuedControlFrames?: number;
+  /** Recently closed streams remembered to tell a late frame from a protocol error. */
+  maxClosedStreams?: number;
+  /** PINGs we sent and are waiting for. */
+  maxOutstandingPings?: number;
+  /** Our SETTINGS frames waiting for ACK. */
+  maxPendingSettings?: number;
+  /** An ACK for our SETTINGS must arrive within this many ms, else GOAWAY(SETTINGS_TIMEOUT). */
+  settingsTimeoutMs?: number;
+  /** Send a PING after this many ms without reads (0: never). */
+  keepAliveIntervalMs?: number;
+  /** A keep-alive PING must be answered within this many ms, else the connection closes. */
+  keepAliveTimeoutMs?: number;
+  /** DATA is not written while the connection send window is below this many bytes (and the stream wants more). */
+  minDataSendWindow?: number;
+  /** Local requests waiting for the peer's concurrency limit (client). */
+  maxPendingStreams?: number;
+  /** Stream write buffer level (bytes not yet framed) above which `write` returns false. */
+  streamHighWaterMark?: number;
+  /** Header names, besides authorization and proxy-authorization, to send never-indexed. */
+  sensitiveHeaderNames?: readonly string[];
+
+  /** A peer-initiated stream opened (server: a request). Set the stream's handler here. */
+  onStream?: (stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) => void;
+  /** The peer sent GOAWAY. */
+  onGoaway?: (lastStreamId: number, errorCode: number, debugData: Buffer) => void;
+  /** The peer's SETTINGS arrived and were applied. */
+  onRemoteSettings?: (settings: Readonly<Http2PeerSettings>) => void;
+  /** The connection ended with a connection error (ours or the peer's) or a transport error. */
+  onError?: (error: Http2ConnectionError | SluiceError) => void;
+  /** The connection's channel has shut down. */
+  onClose?: (error: SluiceError | null) => void;
+}
+
+/**
+ * Defaults of {@link Http2ConnectionOptions}, chosen against nghttp2, Go's x/net/http2 and
+ * Kestrel: 100 concurrent streams (nghttp2 and Kestrel 100, Go 250); 1 MiB stream and 4 MiB
+ * connection windows (Go 1 MiB / 1 GiB upper bound, Kestrel 768 KiB / 1 MiB) — windows only
+ * bound memory in manual mode, where the application holds data; 256 KiB header lists (Go
+ * 1 MiB, Kestrel 32 KiB) so 100 KiB cookies pass; 64 CONTINUATION frames; 10 000 queued
+ * control frames (nghttp2 caps queued ACKs at 1000 per window of reads).
+ */
+export const HTTP2_CONNECTION_DEFAULTS = Object.freeze({
+  maxConcurrentStreams: 100,
+  initialStreamWindowSize: 1024 * 1024,
+  connectionWindowSize: 4 * 1024 * 1024,
+  windowUpdateRatio: 0.5,
+  windowMode: 'auto' as 'auto' | 'manual',
+  maxFrameSize: 16_384,
+  headerTableSize: 4096,
+  maxHeaderListSize: 256 * 1024,
+  maxHeaderBlockSize: 256 * 1024,
+  maxContinuationFrames: 64,
+  maxQueuedControlFrames: 10_000,
+  maxClosedStreams: 1000,
+  maxOutstandingPings: 10,
+  maxPendingSettings: 10,
+  settingsTimeoutMs: 10_000,
+  keepAliveIntervalMs: 0,
+  keepAliveTimeoutMs: 20_000,
+  minDataSendWindow: 256,
+  maxPendingStreams: 10_000,
+  streamHighWaterMark: 64 * 1024,
+  sensitiveHeaderNames: [] as readonly string[],
+});
+
+/** The settings the peer announced, RFC 9113 §6.5.2, as this connection applies them. */
+export interface Http2PeerSettings {
+  /** The peer decoder's dynamic table size (our encoder uses at most this). */
+  headerTableSize: number;
+  /** Whether the peer accepts server push. */
+  enablePush: boolean;
+  /** Streams we may open at once. */
+  maxConcurrentStreams: number;
+  /** Initial send window of each stream. */
+  initialWindowSize: number;
+  /** Largest frame payload we may send. */
+  maxFrameSize: number;
+  /** Advisory limit of the header list size the peer accepts. */
+  maxHeaderListSize: number;
+  /** RFC 8441 extended CONNECT. */
+  enableConnectProtocol: boolean;
+}

@@ -1,0 +1,130 @@
+/**
+ * The queue of encoded control frames waiting for the outgoing-frames task.
+ *
+ * @module
+ */
+import { FRAME_HEADER_LENGTH } from './constants.js';
+import { writeFrameHeader } from './frame-encoder.js';
+import { FrameType, FrameFlag } from './constants.js';
+
+/** Bytes the queue starts with; it grows by doubling. */
+const INITIAL_CAPACITY = 4096;
+
+/**
+ * ControlFrameQueue holds whole control frames (SETTINGS, ACKs, PING, WINDOW_UPDATE,
+ * RST_STREAM, GOAWAY, HEADERS + CONTINUATION), encoded as bytes in arrival order, in one
+ * growable buffer — no object per frame. The task copies them into outgoing messages; a frame
+ * larger than the space left continues in the next message.
+ *
+ * PING ACKs wait in their own list and jump ahead of queued frames, but only at a frame
+ * boundary: a frame partly copied is always finished first (RFC 9113 §4.1 framing, and
+ * CONTINUATION frames may not be interleaved, §6.10).
+ */
+export class ControlFrameQueue {
+  /** The encoded frames; writers append at `tail` after `reserve`. */
+  buffer: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  private head = 0;
+  /** Write position for the next frame. */
+  tail = 0;
+  /** Bytes of the frame at `head` still to copy (0 at a frame boundary). */
+  private partialRemaining = 0;
+  private wholeFrames = 0;
+  private readonly pingAcks: number[] = [];
+
+  /** Frames waiting (PING ACKs included, a partly written frame counted). */
+  get frameCount(): number {
+    return this.wholeFrames + (this.pingAcks.length >> 1);
+  }
+
+  /** True when nothing waits. */
+  get isEmpty(): boolean {
+    return this.head === this.tail && this.pingAcks.length === 0;
+  }
+
+  /** True when only PING ACKs wait, or nothing (no queued frame bytes). */
+  get hasNoFrameBytes(): boolean {
+    return this.head === this.tail;
+  }
+
+  /**
+   * Makes room for `length` more bytes at `tail` and returns the buffer to write into
+   * (`buffer`, from `tail`). The writer then calls `commit(length)`.
+   */
+  reserve(length: number): Buffer {
+    if (this.tail + length <= this.buffer.length) return this.buffer;
+    if (this.head > 0) {
+      this.buffer.copy(this.buffer, 0, this.head, this.tail);
+      this.tail -= this.head;
+      this.head = 0;
+      if (this.tail + length <= this.buffer.length) return this.buffer;
+    }
+    let capacity = this.buffer.length * 2;
+    while (capacity < this.tail + length) capacity *= 2;
+    const grown = Buffer.allocUnsafe(capacity);
+    this.buffer.copy(grown, 0, 0, this.tail);
+    this.buffer = grown;
+    return grown;
+  }
+
+  /** Records `frames` whole frames of `length` bytes written at `tail`. */
+  commit(length: number, frames = 1): void {
+    this.tail += length;
+    this.wholeFrames += frames;
+  }
+
+  /** Queues a PING ACK echoing the peer's opaque data. */
+  pushPingAck(opaqueHigh: number, opaqueLow: number): void {
+    this.pingAcks.push(opaqueHigh, opaqueLow);
+  }
+
+  /**
+   * Copies waiting frames into `target` from `offset` up to `limit` and returns the new offset:
+   * first the rest of a partly written frame, then PING ACKs (at a frame boundary), then queued
+   * frames in order; the last may be split when it does not fit.
+   */
+  copyInto(target: Uint8Array, offset: number, limit: number): number {
+    if (this.partialRemaining === 0) offset = this.writePingAcks(target, offset, limit);
+    const buffer = this.buffer;
+    while (this.head < this.tail && offset < limit) {
+      if (this.partialRemaining === 0) {
+        this.partialRemaining =
+          FRAME_HEADER_LENGTH + ((buffer[this.head]! << 16) | (buffer[this.head + 1]! << 8) | buffer[this.head + 2]!);
+      }
+      const count = Math.min(this.partialRemaining, limit - offset);
+      buffer.copy(target, offset, this.head, this.head + count);
+      this.head += count;
+      offset += count;
+      this.partialRemaining -= count;
+      if (this.partialRemaining === 0) this.wholeFrames--;
+    }
+    if (this.head === this.tail) this.head = this.tail = 0;
+    return offset;
+  }
+
+  private writePingAcks(target: Uint8Array, offset: number, limit: number): number {
+    const acks = this.pingAcks;
+    let index = 0;
+    while (index < acks.length && offset + FRAME_HEADER_LENGTH + 8 <= limit) {
+      offset = writeFrameHeader(target, offset, 8, FrameType.PING, FrameFlag.ACK, 0);
+      writeUint32(target, offset, acks[index]!);
+      writeUint32(target, offset + 4, acks[index + 1]!);
+      offset += 8;
+      index += 2;
+    }
+    if (index > 0) acks.splice(0, index);
+    return offset;
+  }
+
+  /** Drops everything (the connection stopped writing). */
+  clear(): void {
+    this.head = this.tail = this.partialRemaining = this.wholeFrames = 0;
+    this.pingAcks.length = 0;
+  }
+}
+
+function writeUint32(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value >>> 24;
+  target[offset + 1] = value >>> 16;
+  target[offset + 2] = value >>> 8;
+  target[offset + 3] = value;
+}

@@ -1,0 +1,134 @@
+/**
+ * The client role of an HTTP/2 connection.
+ *
+ * @module
+ */
+import { SluiceError } from '../../lib/index.js';
+import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
+import { ErrorCode } from './constants.js';
+import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
+import { Http2ApiErrors } from './http2-api-errors.js';
+import { Http2Connection } from './http2-connection.js';
+import { Http2StreamError } from './http2-errors.js';
+import { StreamState, type Http2Stream, type Http2StreamHandler } from './http2-stream.js';
+
+/** Options of one request on an {@link Http2ClientConnection}. */
+export interface Http2RequestOptions {
+  /** The stream's callbacks. */
+  handler?: Http2StreamHandler;
+  /** True when the request has no body: END_STREAM goes with the HEADERS. */
+  isEndStream?: boolean;
+  /** Return receive credit manually with `stream.updateWindow` (overrides the connection's mode). */
+  isManualWindow?: boolean;
+}
+
+interface PendingStream {
+  readonly stream: Http2Stream;
+  readonly headers: Http2Headers;
+  readonly isEndStream: boolean;
+}
+
+/**
+ * Http2ClientConnection is the client side of one HTTP/2 connection. `request` opens a stream
+ * (or queues it while the server's SETTINGS_MAX_CONCURRENT_STREAMS is reached) and returns it
+ * at once; the response arrives through the stream's handler.
+ *
+ * @example
+ * ```ts
+ * const stream = connection.request(
+ *   [':method', 'GET', ':scheme', 'http', ':authority', 'localhost', ':path', '/'],
+ *   { isEndStream: true, handler: {
+ *     onResponse: (s, headers) => console.log(headers),
+ *     onData: (s, data, start, end) => process.stdout.write(data.subarray(start, end)),
+ *     onClose: (s, error) => console.log('done', error?.code ?? 'ok'),
+ *   } },
+ * );
+ * ```
+ */
+export class Http2ClientConnection extends Http2Connection {
+  /** Always `client`. */
+  readonly role = 'client' as const;
+  private readonly pending: PendingStream[] = [];
+
+  /** Creates a client connection; install it in a channel slot. */
+  constructor(options: Http2ConnectionOptions = {}) {
+    super(options, false);
+  }
+
+  /** Streams waiting for the server's concurrency limit. */
+  get pendingStreamCount(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Sends a request: `headers` is a flat list with the four request pseudo-headers first.
+   * Throws `HTTP2_INVALID_HEADERS` for a malformed list, `HTTP2_CONNECTION_CLOSED` on a closed
+   * connection, `HTTP2_TOO_MANY_PENDING_STREAMS` beyond `maxPendingStreams`. After a GOAWAY,
+   * or once stream ids run out, the stream closes at once with a retryable
+   * {@link Http2StreamError} (REFUSED_STREAM) — retry on a new connection.
+   */
+  request(headers: Http2Headers, options: Http2RequestOptions = {}): Http2Stream {
+    this.assertOpen();
+    const violation = validateHeaderBlock(headers, HeaderBlockKind.REQUEST);
+    if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, violation);
+    const stream = this.newStream(0, true);
+    if (options.handler !== undefined) stream.handler = options.handler;
+    if (options.isManualWindow !== undefined) stream.isManualWindow = options.isManualWindow;
+    stream._isHead = headers[1] === 'HEAD' || methodOf(headers) === 'HEAD';
+    const isEndStream = options.isEndStream ?? false;
+    if (this.isGoingAway || !this.hasStreamIdsLeft) {
+      this.refuseLocally(stream, this.hasStreamIdsLeft ? 'the connection is going away' : 'stream identifiers exhausted');
+      return stream;
+    }
+    if (this.activeLocalStreams >= this.peerSettings.maxConcurrentStreams || this.pending.length > 0) {
+      if (this.pending.length >= this.options.maxPendingStreams) throw new SluiceError(Http2ApiErrors.TOO_MANY_PENDING_STREAMS);
+      this.pending.push({ stream, headers, isEndStream });
+      return stream;
+    }
+    this.openLocalStream(stream, headers, isEndStream);
+    return stream;
+  }
+
+  /** @internal */
+  protected override hasPendingLocalStreams(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** @internal */
+  protected override onPeerSettingsApplied(): void {
+    this.openPending();
+  }
+
+  /** @internal */
+  protected override onStreamClosed(stream: Http2Stream): void {
+    if (stream.isLocal) this.openPending();
+  }
+
+  /** @internal Waiting streams fail retryably: the server will not take new ones. */
+  protected override onGoawayReceived(): void {
+    for (const { stream } of this.pending.splice(0)) this.refuseLocally(stream, 'the peer sent GOAWAY');
+  }
+
+  private openPending(): void {
+    while (this.pending.length > 0 && this.activeLocalStreams < this.peerSettings.maxConcurrentStreams) {
+      if (this.isGoingAway || !this.hasStreamIdsLeft) {
+        this.onGoawayReceived();
+        return;
+      }
+      const next = this.pending.shift()!;
+      if (next.stream.state === StreamState.CLOSED) continue;
+      this.openLocalStream(next.stream, next.headers, next.isEndStream);
+    }
+  }
+
+  private refuseLocally(stream: Http2Stream, reason: string): void {
+    const error = new Http2StreamError(0, ErrorCode.REFUSED_STREAM, `request not sent: ${reason}`, { retryable: true });
+    // Reported on a later turn, like every stream event, so the caller has its stream first.
+    queueMicrotask(() => this.closeStream(stream, error, 0));
+  }
+}
+
+function methodOf(headers: Http2Headers): string {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === ':method') return headers[i + 1]!;
+  return '';
+}

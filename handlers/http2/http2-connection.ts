@@ -1,0 +1,1099 @@
+/**
+ * The HTTP/2 connection core shared by the client and server roles: a channel handler that
+ * decodes frames, runs the stream state machine and flow control, and writes through the
+ * outgoing-frames task.
+ *
+ * @module
+ */
+import {
+  ChannelDirection,
+  ChannelErrors,
+  LogLevel,
+  SluiceError,
+  Task,
+  TaskStatus,
+  asSluiceError,
+  log,
+  type ChannelHandler,
+  type ChannelSlot,
+  type HandlerStatistics,
+  type IoMessage,
+} from '../../lib/index.js';
+import { ClosedBy, ClosedStreams } from './closed-streams.js';
+import {
+  ErrorCode,
+  FrameType,
+  INITIAL_CONNECTION_WINDOW_SIZE,
+  MAX_STREAM_ID,
+  MAX_WINDOW_SIZE,
+  SETTINGS_DEFAULTS,
+  SettingId,
+} from './constants.js';
+import {
+  HTTP2_CONNECTION_DEFAULTS,
+  type Http2ConnectionOptions,
+  type Http2Headers,
+  type Http2PeerSettings,
+} from './connection-options.js';
+import { ControlFrameQueue } from './control-frame-queue.js';
+import { FrameDecoder, type FrameListener, type FramePriority } from './frame-decoder.js';
+import {
+  FrameEncoder,
+  PING_FRAME_LENGTH,
+  RST_STREAM_FRAME_LENGTH,
+  SETTINGS_ACK_FRAME_LENGTH,
+  WINDOW_UPDATE_FRAME_LENGTH,
+  goawayFrameLength,
+  headerBlockFramesLength,
+  settingsFrameLength,
+} from './frame-encoder.js';
+import {
+  CONTENT_LENGTH_ABSENT,
+  HeaderBlockKind,
+  HeaderBlockSummary,
+  malformedHeaderError,
+  validateHeaderBlock,
+} from './header-rules.js';
+import { HEADER_LIST_TOO_LARGE, HpackDecoder } from './hpack-decoder.js';
+import { HpackEncoder } from './hpack-encoder.js';
+import { Http2ApiErrors } from './http2-api-errors.js';
+import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
+import { Http2Stream, StreamState, type Http2StreamFailure, type Http2StreamHost } from './http2-stream.js';
+import { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';
+
+/** Resolved options: every field present. */
+export type ResolvedHttp2Options = typeof HTTP2_CONNECTION_DEFAULTS & Http2ConnectionOptions;
+
+/** Counters an HTTP/2 connection reports each statistics interval. */
+export interface Http2Statistics extends HandlerStatistics {
+  /** Always `http2`. */
+  readonly category: 'http2';
+  /** Streams open now. */
+  readonly activeStreams: number;
+  /** Messages written since the connection started. */
+  readonly messagesWritten: number;
+  /** Bytes written since the connection started. */
+  readonly bytesWritten: number;
+  /** Control frames waiting to be written. */
+  readonly queuedControlFrames: number;
+}
+
+interface OutstandingPing {
+  readonly high: number;
+  readonly low: number;
+  readonly sentAt: number;
+  readonly callback: (error: SluiceError | null, rttMs: number) => void;
+}
+
+/** Largest GOAWAY debug data we send. */
+const MAX_GOAWAY_DEBUG_LENGTH = 256;
+/** Read window of the connection's slot: how much the socket may deliver before we return it. */
+const SLOT_READ_WINDOW = 1024 * 1024;
+
+/**
+ * Http2Connection is one HTTP/2 connection in a channel slot; {@link Http2ClientConnection} and
+ * {@link Http2ServerConnection} are its two roles. It implements RFC 9113: preface and SETTINGS
+ * exchange (ours apply when ACKed, with a timeout), the stream state machine, flow control in
+ * both directions, PING, GOAWAY, and limits on everything a peer can make it hold.
+ *
+ * All writes go through one {@link OutgoingFramesTask}. Errors: a violation the peer commits is
+ * answered with RST_STREAM (stream errors) or GOAWAY (connection errors) with the RFC code, and
+ * surfaces as {@link Http2StreamError} / {@link Http2ConnectionError} through the stream's
+ * `onClose` and the connection's `onError`.
+ */
+export abstract class Http2Connection implements ChannelHandler, FrameListener, Http2StreamHost, OutgoingFramesHost {
+  /** `client` or `server`. */
+  abstract readonly role: 'client' | 'server';
+  /** The settings the peer announced (RFC defaults until its SETTINGS arrive). */
+  readonly peerSettings: Http2PeerSettings = {
+    headerTableSize: SETTINGS_DEFAULTS.HEADER_TABLE_SIZE,
+    enablePush: true,
+    maxConcurrentStreams: Number.MAX_SAFE_INTEGER,
+    initialWindowSize: SETTINGS_DEFAULTS.INITIAL_WINDOW_SIZE,
+    maxFrameSize: SETTINGS_DEFAULTS.MAX_FRAME_SIZE,
+    maxHeaderListSize: Number.MAX_SAFE_INTEGER,
+    enableConnectProtocol: false,
+  };
+  /** @internal */
+  readonly controlQueue = new ControlFrameQueue();
+  /** @internal */
+  connectionSendWindow = INITIAL_CONNECTION_WINDOW_SIZE;
+  /** @internal */
+  readonly minDataSendWindow: number;
+  /** @internal */
+  readonly streamHighWaterMark: number;
+
+  /** @internal */
+  protected readonly options: ResolvedHttp2Options;
+  /** @internal */
+  protected slot: ChannelSlot | null = null;
+  /** @internal */
+  protected readonly streams = new Map<number, Http2Stream>();
+  /** @internal */
+  protected readonly outgoing: OutgoingFramesTask;
+  /** @internal Highest stream id the peer opened. */
+  protected lastPeerStreamId = 0;
+  /** @internal Next id for a stream we open. */
+  protected nextLocalStreamId: number;
+  /** @internal Streams we opened that are not closed. */
+  protected activeLocalStreams = 0;
+  /** @internal Streams the peer opened that are not closed. */
+  protected activePeerStreams = 0;
+  /** @internal Last stream id of the GOAWAY the peer sent, or -1. */
+  protected goawayReceivedLastStreamId = -1;
+  /** @internal We are closing gracefully: no new streams of ours; done when streams finish. */
+  protected isClosing = false;
+
+  private readonly decoder: FrameDecoder;
+  private readonly encoder: FrameEncoder;
+  private readonly hpackEncoder: HpackEncoder;
+  private readonly hpackDecoder: HpackDecoder;
+  private readonly closedStreams: ClosedStreams;
+  private readonly summary = new HeaderBlockSummary();
+  private readonly isConnectionWindowManual: boolean;
+  private readonly pendingLocalSettings: number[][] = [];
+  private readonly outstandingPings: OutstandingPing[] = [];
+  private readonly settingsTimeoutTask: Task;
+  private connectionReceiveWindow = INITIAL_CONNECTION_WINDOW_SIZE;
+  private connectionUnreturnedCredit = 0;
+  private readonly connectionWindowTarget: number;
+  private localInitialWindowSize: number = SETTINGS_DEFAULTS.INITIAL_WINDOW_SIZE;
+  private isReadStopped = false;
+  private heldReadWindow = 0;
+  private hasFailed = false;
+  private isFinalGoawayQueued = false;
+  /** Last stream id announced in our final GOAWAY: peer streams above it are ignored. */
+  private goawaySentLastStreamId = MAX_STREAM_ID;
+  private writeShutdown: { error: SluiceError | null; free: boolean } | null = null;
+  private pingSequence = 0;
+
+  /** Creates the core; `defaultFirstStreamId` is 1 for clients, 2 for servers (RFC 9113 §5.1.1). */
+  protected constructor(options: Http2ConnectionOptions, isServer: boolean) {
+    const resolved = { ...HTTP2_CONNECTION_DEFAULTS, ...stripUndefined(options) } as ResolvedHttp2Options;
+    this.options = resolved;
+    this.minDataSendWindow = resolved.minDataSendWindow;
+    this.streamHighWaterMark = resolved.streamHighWaterMark;
+    this.isConnectionWindowManual = resolved.windowMode === 'manual';
+    this.connectionWindowTarget = Math.max(INITIAL_CONNECTION_WINDOW_SIZE, Math.min(MAX_WINDOW_SIZE, resolved.connectionWindowSize));
+    this.nextLocalStreamId = isServer ? 2 : 1;
+    this.decoder = new FrameDecoder(this, {
+      role: isServer ? 'server' : 'client',
+      maxFrameSize: SETTINGS_DEFAULTS.MAX_FRAME_SIZE,
+      maxHeaderBlockSize: resolved.maxHeaderBlockSize,
+      maxContinuationFrames: resolved.maxContinuationFrames,
+    });
+    this.encoder = new FrameEncoder();
+    this.hpackEncoder = new HpackEncoder({ sensitiveHeaderNames: resolved.sensitiveHeaderNames });
+    this.hpackDecoder = new HpackDecoder({ maxHeaderListSize: resolved.maxHeaderListSize });
+    this.closedStreams = new ClosedStreams(resolved.maxClosedStreams);
+    this.outgoing = new OutgoingFramesTask(this);
+    this.settingsTimeoutTask = new Task((status) => this.onSettingsTimeout(status), 'http2-settings-timeout');
+  }
+
+  // ---------------------------------------------------------------- channel handler
+
+  /** Starts the connection: queues our SETTINGS (the client's preface first) and the connection window. */
+  installed(slot: ChannelSlot): void {
+    this.slot = slot;
+    this.outgoing.attach(slot, this.role === 'client');
+    const options = this.options;
+    const settings: number[] = [];
+    if (this.role === 'client') settings.push(SettingId.ENABLE_PUSH, 0);
+    else settings.push(SettingId.MAX_CONCURRENT_STREAMS, options.maxConcurrentStreams);
+    if (options.initialStreamWindowSize !== SETTINGS_DEFAULTS.INITIAL_WINDOW_SIZE) {
+      settings.push(SettingId.INITIAL_WINDOW_SIZE, options.initialStreamWindowSize);
+    }
+    if (options.maxFrameSize !== SETTINGS_DEFAULTS.MAX_FRAME_SIZE) settings.push(SettingId.MAX_FRAME_SIZE, options.maxFrameSize);
+    if (options.headerTableSize !== SETTINGS_DEFAULTS.HEADER_TABLE_SIZE) {
+      settings.push(SettingId.HEADER_TABLE_SIZE, options.headerTableSize);
+    }
+    settings.push(SettingId.MAX_HEADER_LIST_SIZE, options.maxHeaderListSize);
+    this.sendSettings(settings);
+    // Streams we create use the window we announce; the peer may use it as soon as it reads it.
+    this.localInitialWindowSize = options.initialStreamWindowSize;
+    const connectionIncrement = this.connectionWindowTarget - INITIAL_CONNECTION_WINDOW_SIZE;
+    if (connectionIncrement > 0) {
+      this.queueWindowUpdate(0, connectionIncrement);
+      this.connectionReceiveWindow += connectionIncrement;
+    }
+  }
+
+  /** Decodes the bytes; returns the read window unless too many answers wait to be written. */
+  processReadMessage(slot: ChannelSlot, message: IoMessage): void {
+    const length = message.length;
+    if (this.isReadStopped) {
+      message.release();
+      return;
+    }
+    try {
+      this.decoder.decode(message.data.subarray(0, length));
+    } catch (error) {
+      message.release();
+      this.failConnection(error);
+      return;
+    }
+    message.release();
+    if (this.controlQueue.frameCount > this.options.maxQueuedControlFrames) {
+      this.failConnection(
+        new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.options.maxQueuedControlFrames} control frames queued`),
+      );
+      return;
+    }
+    if (this.controlQueue.frameCount * 2 >= this.options.maxQueuedControlFrames) {
+      // The peer is not reading our answers: stop reading until they drain (CVE-2019-9512 family).
+      this.heldReadWindow += length;
+    } else {
+      slot.incrementReadWindow(length);
+    }
+  }
+
+  /** Nothing may be written through an HTTP/2 connection from its right: it is the protocol's end. */
+  processWriteMessage(_slot: ChannelSlot, message: IoMessage): void {
+    throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, `the HTTP/2 handler does not accept raw writes (${message.length} bytes)`);
+  }
+
+  /** Nothing reads to our right; window increments are not used. */
+  incrementReadWindow(): void {}
+
+  /** The socket may deliver this much before we have returned it. */
+  initialWindowSize(): number {
+    return SLOT_READ_WINDOW;
+  }
+
+  /** HTTP/2 adds no per-message overhead to the slots on its left. */
+  messageOverhead(): number {
+    return 0;
+  }
+
+  /**
+   * READ: stop decoding. WRITE: stop DATA, fail open streams, send GOAWAY (unless one is out)
+   * and finish once it is written; with `free`, stop at once.
+   */
+  shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
+    if (direction === ChannelDirection.READ) {
+      this.isReadStopped = true;
+      slot.onHandlerShutdownComplete(direction, error, free);
+      return;
+    }
+    this.failAllStreams(error ?? new SluiceError(Http2ApiErrors.CONNECTION_CLOSED));
+    this.rejectPendingPings(error ?? new SluiceError(Http2ApiErrors.CONNECTION_CLOSED));
+    if (free || this.outgoing.isWritingStopped) {
+      this.outgoing.isWritingStopped = true;
+      this.controlQueue.clear();
+      slot.onHandlerShutdownComplete(direction, error, free);
+      return;
+    }
+    if (!this.isFinalGoawayQueued) {
+      const code = error instanceof Http2ConnectionError ? error.errorCode : error === null ? ErrorCode.NO_ERROR : ErrorCode.INTERNAL_ERROR;
+      this.queueGoaway(this.lastPeerStreamId, code, error?.message ?? '');
+    }
+    this.writeShutdown = { error, free };
+    this.outgoing.wake();
+  }
+
+  /** Counters for the statistics interval. */
+  gatherStatistics(): Http2Statistics {
+    return {
+      category: 'http2',
+      activeStreams: this.streams.size,
+      messagesWritten: this.outgoing.messagesWritten,
+      bytesWritten: this.outgoing.bytesWritten,
+      queuedControlFrames: this.controlQueue.frameCount,
+    };
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /** Streams open now. */
+  get activeStreamCount(): number {
+    return this.streams.size;
+  }
+
+  /** The channel this connection runs in (null before installation). */
+  get channelSlot(): ChannelSlot | null {
+    return this.slot;
+  }
+
+  /** True once GOAWAY was received or a graceful close began. */
+  get isGoingAway(): boolean {
+    return this.isClosing || this.goawayReceivedLastStreamId >= 0;
+  }
+
+  /**
+   * Sends a PING; `callback` gets the round-trip time in ms (loop clock) or an error if the
+   * connection closes first. Throws `HTTP2_TOO_MANY_PINGS` beyond `maxOutstandingPings`.
+   */
+  ping(callback: (error: SluiceError | null, rttMs: number) => void): void {
+    this.assertOpen();
+    if (this.outstandingPings.length >= this.options.maxOutstandingPings) throw new SluiceError(Http2ApiErrors.TOO_MANY_PINGS);
+    const high = 0x736c7563; // "sluc"
+    const low = ++this.pingSequence >>> 0;
+    this.outstandingPings.push({ high, low, sentAt: this.slot!.channel.loop.now(), callback });
+    const buffer = this.controlQueue.reserve(PING_FRAME_LENGTH);
+    this.controlQueue.commit(this.encoder.writePing(buffer, this.controlQueue.tail, high, low, false) - this.controlQueue.tail);
+    this.outgoing.wake();
+  }
+
+  /**
+   * Closes gracefully (RFC 9113 §6.8): no new streams are accepted beyond those already begun,
+   * in-flight streams finish, then the channel shuts down. A server first announces GOAWAY with
+   * the largest id, then after one round trip (PING) the real last stream id. Resolves when the
+   * channel has shut down.
+   */
+  close(): Promise<SluiceError | null> {
+    const slot = this.slot;
+    if (slot === null) return Promise.resolve(null);
+    if (!this.isClosing && !slot.channel.isShuttingDown) {
+      this.isClosing = true;
+      if (this.role === 'server') {
+        this.queueGoaway(MAX_STREAM_ID, ErrorCode.NO_ERROR, '', false);
+        this.ping(() => this.sendFinalGoaway());
+      } else {
+        this.sendFinalGoaway();
+      }
+    }
+    return slot.channel.whenShutdown;
+  }
+
+  /** Ends the connection now: GOAWAY(`errorCode`) and shutdown; streams fail with the error. */
+  abort(errorCode: number = ErrorCode.CANCEL, message = 'connection aborted by the application'): void {
+    this.failConnection(new Http2ConnectionError(errorCode, message));
+  }
+
+  /** Called by the channel after shutdown: drops queued frames, then reports `onClose`. */
+  destroy(): void {
+    this.controlQueue.clear();
+    this.outgoing.isWritingStopped = true;
+    this.options.onClose?.(this.slot?.channel.shutdownError ?? null);
+  }
+
+  private sendFinalGoaway(): void {
+    if (this.isFinalGoawayQueued || this.slot === null || this.slot.channel.isShuttingDown) return;
+    this.queueGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR, '');
+    this.maybeFinishClosing();
+  }
+
+  /** @internal Shuts the channel down once a graceful close has no streams left. */
+  protected maybeFinishClosing(): void {
+    const slot = this.slot;
+    if (slot === null || this.streams.size > 0 || this.hasPendingLocalStreams()) return;
+    if ((this.isClosing && this.isFinalGoawayQueued) || this.goawayReceivedLastStreamId >= 0) slot.channel.shutdown(null);
+  }
+
+  /** @internal Local streams waiting for a concurrency slot (client). */
+  protected hasPendingLocalStreams(): boolean {
+    return false;
+  }
+
+  /** @internal */
+  protected assertOpen(): void {
+    if (this.slot === null || this.slot.channel.isShuttingDown || this.hasFailed) {
+      throw new SluiceError(Http2ApiErrors.CONNECTION_CLOSED);
+    }
+  }
+
+  // ---------------------------------------------------------------- local streams
+
+  /** @internal Opens a local stream now (the caller checked limits) and queues its HEADERS. */
+  protected openLocalStream(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
+    const id = this.nextLocalStreamId;
+    this.nextLocalStreamId += 2;
+    stream._assignId(id, this.peerSettings.initialWindowSize, this.localInitialWindowSize);
+    this.streams.set(id, stream);
+    this.activeLocalStreams++;
+    if (isEndStream) {
+      stream._isEndQueued = true;
+      stream._isEndSent = true;
+      stream.state = StreamState.HALF_CLOSED_LOCAL;
+    }
+    stream._areHeadersSent = true;
+    this.queueHeaderBlock(id, headers, isEndStream);
+    if (stream._pendingBytes > 0 || (stream._isEndQueued && !stream._isEndSent)) this.outgoing.addDataStream(stream);
+  }
+
+  /** @internal Creates a stream object for this connection. */
+  protected newStream(id: number, isLocal: boolean): Http2Stream {
+    return new Http2Stream(
+      this,
+      id,
+      isLocal,
+      this.peerSettings.initialWindowSize,
+      this.localInitialWindowSize,
+      this.options.windowMode === 'manual',
+    );
+  }
+
+  /** @internal Whether another local stream id is available (RFC 9113 §5.1.1). */
+  protected get hasStreamIdsLeft(): boolean {
+    return this.nextLocalStreamId <= MAX_STREAM_ID;
+  }
+
+  // ---------------------------------------------------------------- stream host
+
+  /** @internal */
+  _streamHasData(stream: Http2Stream): void {
+    if (stream.id === 0 || !stream._areHeadersSent) return; // not opened yet: sent once it opens
+    this.outgoing.addDataStream(stream);
+  }
+
+  /** @internal */
+  _sendStreamHeaders(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
+    this.assertOpen();
+    const kind = stream._hasSentFinalHeaders ? HeaderBlockKind.TRAILERS : stream.isLocal ? HeaderBlockKind.REQUEST : HeaderBlockKind.RESPONSE;
+    const violation = validateHeaderBlock(headers, kind, false, this.summary);
+    if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
+    if (kind === HeaderBlockKind.RESPONSE && this.summary.status >= 200) stream._hasSentFinalHeaders = true;
+    if (kind === HeaderBlockKind.RESPONSE && this.summary.status < 200 && isEndStream) {
+      throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: a 1xx response cannot end the stream`);
+    }
+    this.queueHeaderBlock(stream.id, headers, isEndStream);
+    if (isEndStream) this.onEndStreamSent(stream);
+    else if (stream._pendingBytes > 0 || stream._isEndQueued) this.outgoing.addDataStream(stream);
+  }
+
+  /** @internal */
+  _resetStream(stream: Http2Stream, error: Http2StreamError): void {
+    this.resetStream(stream, error);
+  }
+
+  /** @internal Manual-mode credit the application returned. */
+  _returnStreamCredit(stream: Http2Stream, size: number): void {
+    if (stream.state === StreamState.CLOSED) return;
+    this.returnStreamCredit(stream, size);
+    if (this.isConnectionWindowManual) this.returnConnectionCredit(size);
+  }
+
+  // ---------------------------------------------------------------- outgoing host
+
+  /** @internal */
+  get peerMaxFrameSize(): number {
+    return this.encoder.maxFrameSize;
+  }
+
+  /** @internal */
+  get isWaitingForGoaway(): boolean {
+    return this.writeShutdown !== null;
+  }
+
+  /** @internal */
+  queueTrailers(stream: Http2Stream): void {
+    const trailers = stream._trailers!;
+    stream._trailers = null;
+    this.queueHeaderBlock(stream.id, trailers, true);
+    stream._markEndSent();
+    this.onEndStreamSent(stream);
+  }
+
+  /** @internal Our END_STREAM is out: OPEN → HALF_CLOSED_LOCAL, HALF_CLOSED_REMOTE → CLOSED. */
+  onEndStreamSent(stream: Http2Stream): void {
+    if (stream.state === StreamState.OPEN) stream.state = StreamState.HALF_CLOSED_LOCAL;
+    else if (stream.state === StreamState.HALF_CLOSED_REMOTE) this.closeStream(stream, null, ClosedBy.END_STREAM);
+  }
+
+  /** @internal */
+  onControlQueueDrained(): void {
+    const held = this.heldReadWindow;
+    if (held > 0 && this.controlQueue.frameCount * 2 < this.options.maxQueuedControlFrames && this.slot !== null) {
+      this.heldReadWindow = 0;
+      this.slot.incrementReadWindow(held);
+    }
+  }
+
+  /** @internal */
+  finishWriteShutdown(): void {
+    const request = this.writeShutdown;
+    const slot = this.slot;
+    if (request === null || slot === null || slot.isWriteShutDown || this.outgoing.hasMessageInFlight) return;
+    this.writeShutdown = null;
+    this.outgoing.isWritingStopped = true;
+    slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error, request.free);
+  }
+
+  /** @internal */
+  onWriteFailed(error: SluiceError): void {
+    this.outgoing.isWritingStopped = true;
+    this.controlQueue.clear();
+    this.failAllStreams(error);
+    this.rejectPendingPings(error);
+    if (this.writeShutdown !== null) {
+      const request = this.writeShutdown;
+      this.writeShutdown = null;
+      if (this.slot !== null && !this.slot.isWriteShutDown) {
+        this.slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error ?? error, request.free);
+      }
+      return;
+    }
+    this.options.onError?.(error);
+    this.slot?.channel.shutdown(error);
+  }
+
+  // ---------------------------------------------------------------- frame listener
+
+  /** @internal DATA, RFC 9113 §6.1 and flow control §6.9. */
+  onData(
+    streamId: number,
+    data: Uint8Array,
+    start: number,
+    end: number,
+    flowControlledLength: number,
+    _isFrameEnd: boolean,
+    isEndStream: boolean,
+  ): void {
+    if (flowControlledLength > this.connectionReceiveWindow) {
+      throw new Http2ConnectionError(
+        ErrorCode.FLOW_CONTROL_ERROR,
+        `DATA of ${flowControlledLength} bytes exceeds the connection receive window of ${this.connectionReceiveWindow}`,
+      );
+    }
+    this.connectionReceiveWindow -= flowControlledLength;
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) {
+      // The connection window still counts it (RFC 9113 §6.9); nobody will consume it.
+      this.returnConnectionCredit(flowControlledLength);
+      this.onFrameForMissingStream(streamId, FrameType.DATA);
+      return;
+    }
+    if (stream.state === StreamState.HALF_CLOSED_REMOTE) {
+      this.returnConnectionCredit(flowControlledLength);
+      this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.STREAM_CLOSED, 'DATA after END_STREAM (RFC 9113 §5.1)'));
+      return;
+    }
+    if (flowControlledLength > stream._receiveWindow) {
+      this.returnConnectionCredit(flowControlledLength);
+      this.resetStream(
+        stream,
+        new Http2StreamError(streamId, ErrorCode.FLOW_CONTROL_ERROR, `DATA exceeds the stream receive window of ${stream._receiveWindow}`),
+      );
+      return;
+    }
+    stream._receiveWindow -= flowControlledLength;
+    const dataLength = end - start;
+    const padding = flowControlledLength - dataLength;
+    if (padding > 0) {
+      // Padding is never delivered: its credit goes back at once.
+      this.returnStreamCredit(stream, padding);
+      this.returnConnectionCredit(padding);
+    }
+    if (dataLength > 0) {
+      stream._receivedBodyBytes += dataLength;
+      if (stream._expectedContentLength >= 0 && stream._receivedBodyBytes > stream._expectedContentLength) {
+        this.returnConnectionCredit(dataLength);
+        this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, 'DATA exceeds content-length (RFC 9113 §8.1.1)'));
+        return;
+      }
+      if (stream.isManualWindow) stream._heldCredit += dataLength;
+      else this.returnStreamCredit(stream, dataLength);
+      if (!this.isConnectionWindowManual || !stream.isManualWindow) this.returnConnectionCredit(dataLength);
+      stream.handler.onData?.(stream, data, start, end);
+      if (stream.state === StreamState.CLOSED) return;
+    }
+    if (isEndStream) this.onRemoteEnd(stream);
+  }
+
+  /** @internal A complete header block, RFC 9113 §6.2, §8. */
+  onHeaders(streamId: number, block: Uint8Array, start: number, end: number, isEndStream: boolean, _priority: FramePriority | null): void {
+    // Decode first, always: the HPACK context must stay in sync even for refused streams (§4.3).
+    const fields = this.hpackDecoder.decode(block.subarray(start, end));
+    const stream = this.streams.get(streamId);
+    if (stream !== undefined) {
+      this.onHeadersForStream(stream, fields, isEndStream);
+      return;
+    }
+    if (this.isPeerStreamId(streamId) && streamId > this.lastPeerStreamId) {
+      this.onNewPeerStream(streamId, fields, isEndStream);
+      return;
+    }
+    this.onFrameForMissingStream(streamId, FrameType.HEADERS);
+  }
+
+  /** @internal PRIORITY is parsed and ignored (RFC 9113 §5.3.2 deprecates the scheme). */
+  onPriority(): void {}
+
+  /** @internal RST_STREAM, RFC 9113 §6.4. */
+  onRstStream(streamId: number, errorCode: number): void {
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) {
+      if (this.isIdleStream(streamId)) {
+        throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId} (RFC 9113 §6.4)`);
+      }
+      return; // closed: ignored (§5.1)
+    }
+    const error = new Http2StreamError(streamId, errorCode, `stream reset by the peer`, {
+      retryable: errorCode === ErrorCode.REFUSED_STREAM,
+    });
+    this.closeStream(stream, error, ClosedBy.RESET_RECEIVED);
+  }
+
+  /** @internal SETTINGS, RFC 9113 §6.5. */
+  onSettings(settings: readonly number[], isAck: boolean): void {
+    if (isAck) {
+      const acknowledged = this.pendingLocalSettings.shift();
+      if (acknowledged !== undefined) this.applyLocalSettings(acknowledged);
+      if (this.pendingLocalSettings.length === 0) this.slot?.channel.unscheduleTask(this.settingsTimeoutTask);
+      return;
+    }
+    const peer = this.peerSettings;
+    for (let i = 0; i < settings.length; i += 2) {
+      const value = settings[i + 1]!;
+      switch (settings[i]) {
+        case SettingId.HEADER_TABLE_SIZE:
+          peer.headerTableSize = value;
+          this.hpackEncoder.applyPeerHeaderTableSize(value);
+          break;
+        case SettingId.ENABLE_PUSH:
+          peer.enablePush = value === 1;
+          break;
+        case SettingId.MAX_CONCURRENT_STREAMS:
+          peer.maxConcurrentStreams = value;
+          break;
+        case SettingId.INITIAL_WINDOW_SIZE:
+          this.applyPeerInitialWindowSize(value);
+          break;
+        case SettingId.MAX_FRAME_SIZE:
+          peer.maxFrameSize = value;
+          this.encoder.maxFrameSize = value;
+          break;
+        case SettingId.MAX_HEADER_LIST_SIZE:
+          peer.maxHeaderListSize = value;
+          break;
+        case SettingId.ENABLE_CONNECT_PROTOCOL:
+          peer.enableConnectProtocol = value === 1;
+          break;
+      }
+    }
+    const buffer = this.controlQueue.reserve(SETTINGS_ACK_FRAME_LENGTH);
+    this.controlQueue.commit(this.encoder.writeSettingsAck(buffer, this.controlQueue.tail) - this.controlQueue.tail);
+    this.outgoing.wake();
+    this.onPeerSettingsApplied();
+    this.options.onRemoteSettings?.(peer);
+  }
+
+  /** @internal The client rejects PUSH_PROMISE: it announced SETTINGS_ENABLE_PUSH = 0 (RFC 9113 §8.4). */
+  onPushPromise(): void {
+    throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE received although push is disabled (RFC 9113 §8.4)');
+  }
+
+  /** @internal PING, RFC 9113 §6.7: answer at once (ahead of other frames), or match our own. */
+  onPing(opaqueHigh: number, opaqueLow: number, isAck: boolean): void {
+    if (!isAck) {
+      this.controlQueue.pushPingAck(opaqueHigh, opaqueLow);
+      this.outgoing.wake();
+      return;
+    }
+    const pings = this.outstandingPings;
+    for (let i = 0; i < pings.length; i++) {
+      const ping = pings[i]!;
+      if (ping.high === opaqueHigh && ping.low === opaqueLow) {
+        pings.splice(i, 1);
+        ping.callback(null, (this.slot?.channel.loop.now() ?? ping.sentAt) - ping.sentAt);
+        return;
+      }
+    }
+    // An ACK for nothing we sent is ignored.
+  }
+
+  /** @internal GOAWAY, RFC 9113 §6.8. */
+  onGoaway(lastStreamId: number, errorCode: number, debugData: Uint8Array, start: number, end: number): void {
+    const previous = this.goawayReceivedLastStreamId;
+    this.goawayReceivedLastStreamId = previous < 0 ? lastStreamId : Math.min(previous, lastStreamId);
+    const debug = Buffer.from(debugData.subarray(start, end));
+    for (const stream of [...this.streams.values()]) {
+      if (stream.isLocal && stream.id > this.goawayReceivedLastStreamId) {
+        // Never processed by the peer: safe to retry elsewhere.
+        this.closeStream(
+          stream,
+          new Http2StreamError(stream.id, ErrorCode.REFUSED_STREAM, `not processed: the peer sent GOAWAY with last stream ${lastStreamId}`, {
+            retryable: true,
+          }),
+          ClosedBy.RESET_RECEIVED,
+        );
+      }
+    }
+    this.onGoawayReceived();
+    this.options.onGoaway?.(lastStreamId, errorCode, debug);
+    this.maybeFinishClosing();
+  }
+
+  /** @internal WINDOW_UPDATE, RFC 9113 §6.9. */
+  onWindowUpdate(streamId: number, increment: number): void {
+    if (streamId === 0) {
+      if (this.connectionSendWindow + increment > MAX_WINDOW_SIZE) {
+        throw new Http2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'connection send window above 2^31-1 (RFC 9113 §6.9.1)');
+      }
+      this.connectionSendWindow += increment;
+      if (this.outgoing.dataStreamCount > 0) this.outgoing.wake();
+      return;
+    }
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) {
+      if (this.isIdleStream(streamId)) {
+        throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId} (RFC 9113 §5.1)`);
+      }
+      return; // closed: ignored
+    }
+    if (stream._sendWindow + increment > MAX_WINDOW_SIZE) {
+      this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.FLOW_CONTROL_ERROR, 'stream send window above 2^31-1 (RFC 9113 §6.9.1)'));
+      return;
+    }
+    stream._sendWindow += increment;
+    if (stream._hasFrameReady) this.outgoing.addDataStream(stream);
+  }
+
+  /** @internal A stream error the decoder found in a frame. */
+  onStreamError(error: Http2StreamError): void {
+    const stream = this.streams.get(error.streamId);
+    if (stream !== undefined) this.resetStream(stream, error);
+    else this.queueRstStream(error.streamId, error.errorCode);
+  }
+
+  // ---------------------------------------------------------------- receive helpers
+
+  /** @internal Peer-initiated ids: odd for a server's peer, even for a client's (RFC 9113 §5.1.1). */
+  protected isPeerStreamId(streamId: number): boolean {
+    return (streamId & 1) === (this.role === 'server' ? 1 : 0);
+  }
+
+  /** An idle stream: never opened by either side (RFC 9113 §5.1). */
+  private isIdleStream(streamId: number): boolean {
+    return this.isPeerStreamId(streamId) ? streamId > this.lastPeerStreamId : streamId >= this.nextLocalStreamId;
+  }
+
+  /**
+   * A frame for a stream we do not track: idle → connection PROTOCOL_ERROR; closed after our
+   * reset → ignored; otherwise closed → stream error STREAM_CLOSED (RFC 9113 §5.1).
+   */
+  private onFrameForMissingStream(streamId: number, frameType: number): void {
+    if (this.isIdleStream(streamId)) {
+      throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `frame type ${frameType} on idle stream ${streamId} (RFC 9113 §5.1)`);
+    }
+    const closedBy = this.closedStreams.get(streamId);
+    if (closedBy === ClosedBy.RESET_SENT) return;
+    if (this.isPeerStreamId(streamId) && streamId > this.goawaySentLastStreamId) return; // after our GOAWAY: ignored (§6.8)
+    if (closedBy === undefined && frameType === FrameType.HEADERS && this.isPeerStreamId(streamId)) {
+      throw new Http2ConnectionError(
+        ErrorCode.PROTOCOL_ERROR,
+        `HEADERS opening stream ${streamId} below the highest stream id ${this.lastPeerStreamId} (RFC 9113 §5.1.1)`,
+      );
+    }
+    this.queueRstStream(streamId, ErrorCode.STREAM_CLOSED);
+    this.closedStreams.add(streamId, ClosedBy.RESET_SENT);
+  }
+
+  private onNewPeerStream(streamId: number, fields: string[] | typeof HEADER_LIST_TOO_LARGE, isEndStream: boolean): void {
+    this.lastPeerStreamId = streamId;
+    if (streamId > this.goawaySentLastStreamId) return; // after our final GOAWAY: ignored (§6.8)
+    if (this.role === 'client') {
+      // A server cannot open streams without PUSH_PROMISE, which the client disabled.
+      throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `server opened stream ${streamId} with HEADERS (RFC 9113 §8.4)`);
+    }
+    if (fields === HEADER_LIST_TOO_LARGE) {
+      this.refuseStream(streamId, ErrorCode.REFUSED_STREAM);
+      return;
+    }
+    if (this.activePeerStreams >= this.options.maxConcurrentStreams) {
+      // RFC 9113 §5.1.2: REFUSED_STREAM tells the client it may retry.
+      this.refuseStream(streamId, ErrorCode.REFUSED_STREAM);
+      return;
+    }
+    const summary = this.summary;
+    const violation = validateHeaderBlock(fields, HeaderBlockKind.REQUEST, false, summary);
+    if (violation !== null) {
+      this.refuseStream(streamId, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    const stream = this.newStream(streamId, false);
+    stream._expectedContentLength = summary.contentLength;
+    stream._isHead = summary.method === 'HEAD';
+    stream._hasFinalHeaders = true;
+    this.streams.set(streamId, stream);
+    this.activePeerStreams++;
+    if (isEndStream) stream.state = StreamState.HALF_CLOSED_REMOTE;
+    this.options.onStream?.(stream, fields, isEndStream);
+    if (isEndStream && stream.state !== StreamState.CLOSED) this.checkContentLengthAtEnd(stream) && stream.handler.onEnd?.(stream);
+  }
+
+  private refuseStream(streamId: number, errorCode: number): void {
+    this.queueRstStream(streamId, errorCode);
+    this.closedStreams.add(streamId, ClosedBy.RESET_SENT);
+  }
+
+  private onHeadersForStream(stream: Http2Stream, fields: string[] | typeof HEADER_LIST_TOO_LARGE, isEndStream: boolean): void {
+    const streamId = stream.id;
+    if (stream.state === StreamState.HALF_CLOSED_REMOTE) {
+      this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.STREAM_CLOSED, 'HEADERS after END_STREAM (RFC 9113 §5.1)'));
+      return;
+    }
+    if (fields === HEADER_LIST_TOO_LARGE) {
+      this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.REFUSED_STREAM, 'header list larger than SETTINGS_MAX_HEADER_LIST_SIZE'));
+      return;
+    }
+    const summary = this.summary;
+    if (stream._hasFinalHeaders) {
+      // Trailers: must end the stream and carry no pseudo-headers (RFC 9113 §8.1).
+      const violation = isEndStream ? validateHeaderBlock(fields, HeaderBlockKind.TRAILERS, false, summary) : 'trailers without END_STREAM (RFC 9113 §8.1)';
+      if (violation !== null) {
+        this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, `malformed header block: ${violation}`));
+        return;
+      }
+      stream.handler.onTrailers?.(stream, fields);
+      if (stream.state !== StreamState.CLOSED) this.onRemoteEnd(stream);
+      return;
+    }
+    const violation = validateHeaderBlock(fields, HeaderBlockKind.RESPONSE, false, summary);
+    if (violation !== null) {
+      this.resetStream(stream, malformedHeaderError(streamId, violation));
+      return;
+    }
+    if (summary.status < 200) {
+      if (isEndStream) {
+        this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, 'informational response with END_STREAM (RFC 9113 §8.1)'));
+        return;
+      }
+      stream.handler.onInformational?.(stream, fields);
+      return;
+    }
+    stream._hasFinalHeaders = true;
+    // A response to HEAD, or 204/304, has no content whatever content-length says (RFC 9110 §8.6).
+    stream._expectedContentLength =
+      stream._isHead || summary.status === 204 || summary.status === 304 ? (summary.contentLength === CONTENT_LENGTH_ABSENT ? -1 : 0) : summary.contentLength;
+    stream.handler.onResponse?.(stream, fields, isEndStream);
+    if (isEndStream && stream.state !== StreamState.CLOSED) this.onRemoteEnd(stream);
+  }
+
+  /** The peer ended its side (END_STREAM). */
+  private onRemoteEnd(stream: Http2Stream): void {
+    if (!this.checkContentLengthAtEnd(stream)) return;
+    if (stream.state === StreamState.OPEN) {
+      stream.state = StreamState.HALF_CLOSED_REMOTE;
+      stream.handler.onEnd?.(stream);
+    } else if (stream.state === StreamState.HALF_CLOSED_LOCAL) {
+      stream.handler.onEnd?.(stream);
+      if (!stream.isClosed) this.closeStream(stream, null, ClosedBy.END_STREAM);
+    }
+  }
+
+  /** content-length must equal the body received (RFC 9113 §8.1.1); resets and returns false otherwise. */
+  private checkContentLengthAtEnd(stream: Http2Stream): boolean {
+    const expected = stream._expectedContentLength;
+    if (expected >= 0 && expected !== stream._receivedBodyBytes) {
+      this.resetStream(
+        stream,
+        new Http2StreamError(stream.id, ErrorCode.PROTOCOL_ERROR, `body of ${stream._receivedBodyBytes} bytes but content-length ${expected} (RFC 9113 §8.1.1)`),
+      );
+      return false;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- settings
+
+  private sendSettings(settings: number[]): void {
+    if (this.pendingLocalSettings.length >= this.options.maxPendingSettings) {
+      throw new SluiceError(Http2ApiErrors.CONNECTION_CLOSED, 'too many SETTINGS waiting for ACK');
+    }
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < settings.length; i += 2) pairs.push([settings[i]!, settings[i + 1]!]);
+    const length = settingsFrameLength(pairs.length);
+    const buffer = this.controlQueue.reserve(length);
+    this.controlQueue.commit(this.encoder.writeSettings(buffer, this.controlQueue.tail, pairs) - this.controlQueue.tail);
+    this.pendingLocalSettings.push(settings);
+    // Until the ACK, accept frames as large as either value (the peer may not have applied it).
+    for (let i = 0; i < settings.length; i += 2) {
+      if (settings[i] === SettingId.MAX_FRAME_SIZE && settings[i + 1]! > this.decoder.maxFrameSize) this.decoder.maxFrameSize = settings[i + 1]!;
+    }
+    const slot = this.slot!;
+    if (!this.settingsTimeoutTask.isScheduled) slot.channel.scheduleTaskAfter(this.settingsTimeoutTask, this.options.settingsTimeoutMs);
+    this.outgoing.wake();
+  }
+
+  /** Our SETTINGS were acknowledged: apply them to what we enforce (RFC 9113 §6.5.3). */
+  private applyLocalSettings(settings: number[]): void {
+    for (let i = 0; i < settings.length; i += 2) {
+      const value = settings[i + 1]!;
+      switch (settings[i]) {
+        case SettingId.MAX_FRAME_SIZE:
+          this.decoder.maxFrameSize = value;
+          break;
+        case SettingId.HEADER_TABLE_SIZE:
+          this.hpackDecoder.setMaxTableSize(value);
+          break;
+        case SettingId.MAX_HEADER_LIST_SIZE:
+          this.hpackDecoder.setMaxHeaderListSize(value);
+          break;
+      }
+    }
+  }
+
+  private onSettingsTimeout(status: TaskStatus): void {
+    if (status !== TaskStatus.RUN_READY || this.pendingLocalSettings.length === 0) return;
+    this.failConnection(new Http2ConnectionError(ErrorCode.SETTINGS_TIMEOUT, `no SETTINGS ACK within ${this.options.settingsTimeoutMs} ms`));
+  }
+
+  /** RFC 9113 §6.9.2: a new INITIAL_WINDOW_SIZE shifts every stream's send window, maybe below zero. */
+  private applyPeerInitialWindowSize(value: number): void {
+    const delta = value - this.peerSettings.initialWindowSize;
+    this.peerSettings.initialWindowSize = value;
+    if (delta === 0) return;
+    for (const stream of this.streams.values()) {
+      if (stream._sendWindow + delta > MAX_WINDOW_SIZE) {
+        throw new Http2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, `INITIAL_WINDOW_SIZE change overflows stream ${stream.id}'s window`);
+      }
+      stream._sendWindow += delta;
+      if (delta > 0 && stream._hasFrameReady) this.outgoing.addDataStream(stream);
+    }
+  }
+
+  /** @internal The peer's settings changed (the client may open waiting streams). */
+  protected onPeerSettingsApplied(): void {}
+
+  /** @internal GOAWAY arrived (the client fails its waiting streams). */
+  protected onGoawayReceived(): void {}
+
+  /** @internal A stream closed (the client may open a waiting one). */
+  protected onStreamClosed(_stream: Http2Stream): void {}
+
+  // ---------------------------------------------------------------- flow-control credit
+
+  /** Returns connection receive credit, batching WINDOW_UPDATE (RFC 9113 §6.9). */
+  private returnConnectionCredit(size: number): void {
+    this.connectionUnreturnedCredit += size;
+    if (this.connectionUnreturnedCredit >= this.connectionWindowTarget * this.options.windowUpdateRatio) {
+      const increment = this.connectionUnreturnedCredit;
+      this.connectionUnreturnedCredit = 0;
+      this.connectionReceiveWindow += increment;
+      this.queueWindowUpdate(0, increment);
+    }
+  }
+
+  private returnStreamCredit(stream: Http2Stream, size: number): void {
+    stream._unreturnedCredit += size;
+    if (stream.state === StreamState.HALF_CLOSED_REMOTE || stream.state === StreamState.CLOSED) {
+      stream._unreturnedCredit = 0; // the peer sends no more on it
+      return;
+    }
+    if (stream._unreturnedCredit >= stream._windowTarget * this.options.windowUpdateRatio) {
+      const increment = stream._unreturnedCredit;
+      stream._unreturnedCredit = 0;
+      stream._receiveWindow += increment;
+      this.queueWindowUpdate(stream.id, increment);
+    }
+  }
+
+  // ---------------------------------------------------------------- closing streams and the connection
+
+  /** Sends RST_STREAM for `stream` and closes it with `error` (RFC 9113 §5.4.2). */
+  private resetStream(stream: Http2Stream, error: Http2StreamError): void {
+    if (stream.state === StreamState.CLOSED) return;
+    if (stream.id !== 0) this.queueRstStream(stream.id, error.errorCode);
+    this.closeStream(stream, error, ClosedBy.RESET_SENT);
+  }
+
+  /** @internal Closes a stream once: forgets it, fails its writes, tells the application. */
+  protected closeStream(stream: Http2Stream, error: Http2StreamFailure | null, closedBy: ClosedBy): void {
+    if (stream.state === StreamState.CLOSED) return;
+    stream.state = StreamState.CLOSED;
+    if (stream.id !== 0 && this.streams.delete(stream.id)) {
+      this.closedStreams.add(stream.id, closedBy);
+      if (stream.isLocal) this.activeLocalStreams--;
+      else this.activePeerStreams--;
+    }
+    // Manual-mode credit the application still holds is released with the stream.
+    if (stream._heldCredit > 0 && this.isConnectionWindowManual) this.returnConnectionCredit(stream._heldCredit);
+    stream._heldCredit = 0;
+    if (error !== null) stream._failWrites(error);
+    try {
+      stream.handler.onClose?.(stream, error);
+    } finally {
+      this.onStreamClosed(stream);
+      this.maybeFinishClosing();
+    }
+  }
+
+  private failAllStreams(error: SluiceError): void {
+    for (const stream of [...this.streams.values()]) {
+      const failure =
+        error instanceof Http2ConnectionError || error instanceof Http2StreamError
+          ? error
+          : asSluiceError(error, ChannelErrors.SHUT_DOWN);
+      this.closeStream(stream, failure, ClosedBy.RESET_SENT);
+    }
+  }
+
+  private rejectPendingPings(error: SluiceError): void {
+    const pings = this.outstandingPings.splice(0);
+    for (const ping of pings) ping.callback(error, 0);
+  }
+
+  /**
+   * Ends the connection with a connection error: GOAWAY with its code and the last stream we
+   * processed, streams fail, the channel shuts down (RFC 9113 §5.4.1).
+   */
+  private failConnection(thrown: unknown): void {
+    if (this.hasFailed) return;
+    this.hasFailed = true;
+    this.isReadStopped = true;
+    const error =
+      thrown instanceof Http2ConnectionError
+        ? thrown
+        : new Http2ConnectionError(ErrorCode.INTERNAL_ERROR, `internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, {
+            cause: thrown,
+          });
+    if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'http2-connection', `connection error ${error.code}: ${error.message}`);
+    if (!this.outgoing.isWritingStopped) this.queueGoaway(this.lastPeerStreamId, error.errorCode, error.message);
+    this.failAllStreams(error);
+    this.rejectPendingPings(error);
+    this.options.onError?.(error);
+    this.slot?.channel.shutdown(error);
+  }
+
+  // ---------------------------------------------------------------- control frames
+
+  /** HEADERS (+ CONTINUATION) for `streamId`, HPACK-encoded now so the table order matches the wire order. */
+  private queueHeaderBlock(streamId: number, headers: Http2Headers, isEndStream: boolean): void {
+    const block = this.hpackEncoder.encode(headers);
+    const frameSize = this.encoder.maxFrameSize;
+    const length = headerBlockFramesLength(block.length, frameSize);
+    const queue = this.controlQueue;
+    const buffer = queue.reserve(length);
+    const start = queue.tail;
+    const end = this.encoder.writeHeaderBlock(buffer, start, start + length, streamId, block, 0, isEndStream);
+    queue.commit(end - start, Math.max(1, Math.ceil(block.length / frameSize)));
+    this.outgoing.wake();
+  }
+
+  private queueRstStream(streamId: number, errorCode: number): void {
+    const queue = this.controlQueue;
+    const buffer = queue.reserve(RST_STREAM_FRAME_LENGTH);
+    queue.commit(this.encoder.writeRstStream(buffer, queue.tail, streamId, errorCode) - queue.tail);
+    this.outgoing.wake();
+  }
+
+  private queueWindowUpdate(streamId: number, increment: number): void {
+    const queue = this.controlQueue;
+    const buffer = queue.reserve(WINDOW_UPDATE_FRAME_LENGTH);
+    queue.commit(this.encoder.writeWindowUpdate(buffer, queue.tail, streamId, increment) - queue.tail);
+    this.outgoing.wake();
+  }
+
+  /** GOAWAY (RFC 9113 §6.8); `isFinal` false for the first of a graceful pair. */
+  private queueGoaway(lastStreamId: number, errorCode: number, debug: string, isFinal = true): void {
+    if (this.isFinalGoawayQueued) return;
+    if (isFinal) {
+      this.isFinalGoawayQueued = true;
+      this.goawaySentLastStreamId = lastStreamId;
+    }
+    const debugData = Buffer.from(debug.slice(0, MAX_GOAWAY_DEBUG_LENGTH), 'utf8').subarray(0, MAX_GOAWAY_DEBUG_LENGTH);
+    const queue = this.controlQueue;
+    const buffer = queue.reserve(goawayFrameLength(debugData.length));
+    queue.commit(this.encoder.writeGoaway(buffer, queue.tail, lastStreamId, errorCode, debugData) - queue.tail);
+    this.outgoing.wake();
+  }
+}
+
+/** Copies only the defined fields, so `undefined` never overrides a default. */
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  const result: Partial<T> = {};
+  for (const key of Object.keys(options) as (keyof T)[]) if (options[key] !== undefined) result[key] = options[key];
+  return result;
+}
+

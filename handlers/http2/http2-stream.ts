@@ -1,0 +1,337 @@
+/**
+ * One HTTP/2 stream: its RFC 9113 §5.1 state, flow-control windows, outgoing body queue and
+ * the application's callbacks.
+ *
+ * @module
+ */
+import { ChannelErrors, SluiceError } from '../../lib/index.js';
+import { ErrorCode, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from './constants.js';
+import type { Http2Headers } from './connection-options.js';
+import { writeFrameHeader } from './frame-encoder.js';
+import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
+
+/** Stream states, RFC 9113 §5.1 (reserved states are not used: sluice never pushes). */
+export const StreamState = {
+  /** Opened by HEADERS; both sides may send. */
+  OPEN: 1,
+  /** We sent END_STREAM; the peer may still send. */
+  HALF_CLOSED_LOCAL: 2,
+  /** The peer sent END_STREAM; we may still send. */
+  HALF_CLOSED_REMOTE: 3,
+  /** Done (ended both ways or reset). */
+  CLOSED: 4,
+} as const;
+/** A {@link StreamState} value. */
+export type StreamState = (typeof StreamState)[keyof typeof StreamState];
+
+/** The error a stream ends with: a stream error, a connection error, or a transport error. */
+export type Http2StreamFailure = Http2StreamError | Http2ConnectionError | SluiceError;
+
+/**
+ * Http2StreamHandler receives one stream's events, synchronously on the connection's loop.
+ * Every method is optional. Byte ranges passed to `onData` are views valid only until the
+ * callback returns: copy what you keep.
+ */
+export interface Http2StreamHandler {
+  /** Final response headers (client role). */
+  onResponse?(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void;
+  /** A 1xx informational response (client role). */
+  onInformational?(stream: Http2Stream, headers: Http2Headers): void;
+  /** Body bytes `data[start..end)`. In manual window mode, return credit with `stream.updateWindow`. */
+  onData?(stream: Http2Stream, data: Uint8Array, start: number, end: number): void;
+  /** Trailers; `onEnd` follows. */
+  onTrailers?(stream: Http2Stream, headers: Http2Headers): void;
+  /** The peer ended its side (END_STREAM) after its last data or trailers. */
+  onEnd?(stream: Http2Stream): void;
+  /** Outgoing buffered bytes fell from above the high-water mark to below it. */
+  onDrain?(stream: Http2Stream): void;
+  /**
+   * The stream closed: `error` is null when both sides ended normally, else why it failed
+   * (reset by the peer or by us, connection error, transport error). Called exactly once, last.
+   */
+  onClose?(stream: Http2Stream, error: Http2StreamFailure | null): void;
+}
+
+/** Called once a chunk given to `write` was framed (its memory may be reused) or failed. */
+export type WriteCallback = (error: Http2StreamFailure | null) => void;
+
+/**
+ * What a stream needs from its connection; implemented by the connection core.
+ * @internal
+ */
+export interface Http2StreamHost {
+  readonly streamHighWaterMark: number;
+  _streamHasData(stream: Http2Stream): void;
+  _sendStreamHeaders(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void;
+  _resetStream(stream: Http2Stream, error: Http2StreamError): void;
+  _returnStreamCredit(stream: Http2Stream, size: number): void;
+}
+
+const NO_HANDLER: Http2StreamHandler = Object.freeze({});
+
+/**
+ * Http2Stream is one request/response exchange on a connection. The low-level API: callbacks
+ * on `handler`, writes with completion callbacks, no Node streams and no per-chunk promises.
+ *
+ * Sending: `sendHeaders` (response or informational headers), `write(chunk)`, `end(trailers?)`;
+ * `write` returns false once more than the high-water mark is buffered — continue on
+ * `onDrain` or from the write callbacks. Receiving: `handler` callbacks; in manual window mode
+ * (`isManualWindow`), call `updateWindow(n)` once `n` bytes were consumed.
+ */
+export class Http2Stream {
+  private streamId: number;
+  /** True when this endpoint opened the stream. */
+  readonly isLocal: boolean;
+  /** The application's callbacks; set it in `onStream` (server) or at `request` (client). */
+  handler: Http2StreamHandler = NO_HANDLER;
+  /** Anything the application wants to keep with the stream. */
+  userData: unknown = null;
+  /** The RFC state. */
+  state: StreamState = StreamState.OPEN;
+  /** Receive credit is returned by `updateWindow` rather than automatically. */
+  isManualWindow: boolean;
+
+  /** @internal Bytes we may still send (may go negative after a SETTINGS change, RFC 9113 §6.9.2). */
+  _sendWindow: number;
+  /** @internal Bytes the peer may still send. */
+  _receiveWindow: number;
+  /** @internal Consumed bytes not yet returned with WINDOW_UPDATE. */
+  _unreturnedCredit = 0;
+  /** @internal Bytes delivered in manual mode and not yet returned by the application. */
+  _heldCredit = 0;
+  /** @internal The window we advertised for this stream. */
+  _windowTarget: number;
+  /** @internal Outgoing chunks not yet framed, with their read offsets and callbacks. */
+  private readonly chunks: Uint8Array[] = [];
+  private readonly callbacks: (WriteCallback | null)[] = [];
+  private chunkHead = 0;
+  private chunkOffset = 0;
+  /** @internal Bytes written and not yet framed. */
+  _pendingBytes = 0;
+  /** @internal `end` was called. */
+  _isEndQueued = false;
+  /** @internal Trailers to send after the body. */
+  _trailers: Http2Headers | null = null;
+  private endCallback: WriteCallback | null = null;
+  /** @internal Our END_STREAM was written (or queued with HEADERS/trailers). */
+  _isEndSent = false;
+  /** @internal Our initial HEADERS were queued. */
+  _areHeadersSent = false;
+  /** @internal In the connection's list of streams with DATA to write. */
+  _isInDataList = false;
+  /** @internal We sent final (non-1xx) response headers, so a later block is trailers. */
+  _hasSentFinalHeaders = false;
+  /** @internal Final (non-1xx) headers were received. */
+  _hasFinalHeaders = false;
+  /** @internal content-length announced by the peer, or -1. */
+  _expectedContentLength = -1;
+  /** @internal Body bytes received. */
+  _receivedBodyBytes = 0;
+  /** @internal This stream carries a HEAD request: its response has no body (RFC 9110 §9.3.2). */
+  _isHead = false;
+  /** @internal Whether a `write` returned false and `onDrain` is owed. */
+  private needsDrain = false;
+  private readonly host: Http2StreamHost;
+
+  /** @internal Streams are created by the connection. */
+  constructor(host: Http2StreamHost, id: number, isLocal: boolean, sendWindow: number, receiveWindow: number, isManualWindow: boolean) {
+    this.host = host;
+    this.streamId = id;
+    this.isLocal = isLocal;
+    this._sendWindow = sendWindow;
+    this._receiveWindow = receiveWindow;
+    this._windowTarget = receiveWindow;
+    this.isManualWindow = isManualWindow;
+  }
+
+  /**
+   * The stream identifier (odd: client-initiated; even: server-initiated); 0 while a local
+   * stream waits for the peer's concurrency limit.
+   */
+  get id(): number {
+    return this.streamId;
+  }
+
+  /** @internal A waiting local stream opens: its id and windows are fixed now. */
+  _assignId(id: number, sendWindow: number, receiveWindow: number): void {
+    this.streamId = id;
+    this._sendWindow = sendWindow;
+    this._receiveWindow = receiveWindow;
+    this._windowTarget = receiveWindow;
+  }
+
+  /** Bytes given to `write` and not yet framed. */
+  get bufferedBytes(): number {
+    return this._pendingBytes;
+  }
+
+  /** True once the stream closed. */
+  get isClosed(): boolean {
+    return this.state === StreamState.CLOSED;
+  }
+
+  /** True while we may still send on it. */
+  get isWritable(): boolean {
+    return !this._isEndQueued && (this.state === StreamState.OPEN || this.state === StreamState.HALF_CLOSED_REMOTE);
+  }
+
+  /**
+   * Sends a header block: response headers (server), a 1xx informational response (server,
+   * `isEndStream` false), or — with `isEndStream` — headers that end the stream. Throws
+   * `CHANNEL_INVALID_SLOT_OPERATION` on a stream that can no longer send.
+   */
+  sendHeaders(headers: Http2Headers, isEndStream = false): void {
+    this.assertWritable('sendHeaders');
+    if (isEndStream) {
+      this._isEndQueued = true;
+      this._isEndSent = true;
+    }
+    this._areHeadersSent = true;
+    this.host._sendStreamHeaders(this, headers, isEndStream);
+  }
+
+  /**
+   * Queues body bytes. The chunk is not copied now: keep it unchanged until `callback` fires
+   * (it fires once the bytes are framed into an outgoing message, or with an error if the stream
+   * fails first). Returns false once more than the high-water mark is buffered. On a response
+   * to HEAD the bytes are discarded (the callback still fires).
+   */
+  write(chunk: Uint8Array, callback?: WriteCallback): boolean {
+    this.assertWritable('write');
+    if (this._isHead && !this.isLocal) {
+      callback?.(null);
+      return true;
+    }
+    if (chunk.length === 0) {
+      callback?.(null);
+      return this._pendingBytes < this.host.streamHighWaterMark;
+    }
+    this.chunks.push(chunk);
+    this.callbacks.push(callback ?? null);
+    this._pendingBytes += chunk.length;
+    this.host._streamHasData(this);
+    const isBelow = this._pendingBytes < this.host.streamHighWaterMark;
+    if (!isBelow) this.needsDrain = true;
+    return isBelow;
+  }
+
+  /**
+   * Ends our side: after the queued body, sends END_STREAM — on the last DATA frame, or with
+   * `trailers` as a final HEADERS frame. `callback` fires once END_STREAM is framed.
+   */
+  end(trailers?: Http2Headers, callback?: WriteCallback): void {
+    this.assertWritable('end');
+    this._isEndQueued = true;
+    this.endCallback = callback ?? null;
+    if (trailers !== undefined && trailers.length > 0) this._trailers = trailers;
+    this.host._streamHasData(this);
+  }
+
+  /** Resets the stream with RST_STREAM(`errorCode`, CANCEL by default); `onClose` gets the error. */
+  reset(errorCode: number = ErrorCode.CANCEL): void {
+    if (this.state === StreamState.CLOSED) return;
+    this.host._resetStream(this, new Http2StreamError(this.id, errorCode, 'stream reset by the application'));
+  }
+
+  /**
+   * Returns `size` bytes of receive credit after the application consumed them (manual window
+   * mode); credit beyond what was delivered is ignored.
+   */
+  updateWindow(size: number): void {
+    const credit = Math.min(size, this._heldCredit);
+    if (!(credit > 0)) return;
+    this._heldCredit -= credit;
+    this.host._returnStreamCredit(this, credit);
+  }
+
+  private assertWritable(operation: string): void {
+    if (!this.isWritable) {
+      throw new SluiceError(
+        ChannelErrors.INVALID_SLOT_OPERATION,
+        `${operation} on stream ${this.id}: the stream ${this.state === StreamState.CLOSED ? 'is closed' : 'has ended its side'}`,
+      );
+    }
+  }
+
+  /** @internal True when the task has something to write for this stream now (data within window, or the end). */
+  get _hasFrameReady(): boolean {
+    if (this._isEndSent) return false;
+    if (this._pendingBytes > 0) return this._sendWindow > 0;
+    return this._isEndQueued;
+  }
+
+  /**
+   * @internal Writes one DATA frame of up to `maxPayload` bytes into `target` at `offset` and
+   * returns the new offset. Sets END_STREAM when the body is done and no trailers follow.
+   * Fires the callbacks of chunks fully framed.
+   */
+  _writeDataFrame(target: Uint8Array, offset: number, maxPayload: number): number {
+    const payload = Math.min(maxPayload, this._pendingBytes);
+    const isLast = payload === this._pendingBytes && this._isEndQueued && this._trailers === null;
+    let at = writeFrameHeader(target, offset, payload, FrameType.DATA, isLast ? FrameFlag.END_STREAM : 0, this.id);
+    let remaining = payload;
+    while (remaining > 0) {
+      const chunk = this.chunks[this.chunkHead]!;
+      const count = Math.min(remaining, chunk.length - this.chunkOffset);
+      if (count < 64) {
+        for (let i = 0; i < count; i++) target[at + i] = chunk[this.chunkOffset + i]!;
+      } else {
+        target.set(chunk.subarray(this.chunkOffset, this.chunkOffset + count), at);
+      }
+      at += count;
+      remaining -= count;
+      this.chunkOffset += count;
+      if (this.chunkOffset === chunk.length) this.finishChunk(null);
+    }
+    this._pendingBytes -= payload;
+    this._sendWindow -= payload;
+    if (this._pendingBytes === 0 && this.needsDrain) {
+      this.needsDrain = false;
+      this.handler.onDrain?.(this);
+    }
+    if (isLast) this._markEndSent();
+    return at;
+  }
+
+  /** @internal The body is done and trailers must go now. */
+  get _needsTrailers(): boolean {
+    return !this._isEndSent && this._isEndQueued && this._pendingBytes === 0 && this._trailers !== null;
+  }
+
+  /** @internal Our END_STREAM is out (on DATA or trailers). */
+  _markEndSent(): void {
+    this._isEndSent = true;
+    const callback = this.endCallback;
+    this.endCallback = null;
+    callback?.(null);
+  }
+
+  private finishChunk(error: Http2StreamFailure | null): void {
+    const index = this.chunkHead;
+    const callback = this.callbacks[index];
+    this.chunks[index] = EMPTY_CHUNK;
+    this.callbacks[index] = null;
+    this.chunkHead++;
+    this.chunkOffset = 0;
+    if (this.chunkHead === this.chunks.length) {
+      this.chunks.length = 0;
+      this.callbacks.length = 0;
+      this.chunkHead = 0;
+    }
+    callback?.(error);
+  }
+
+  /** @internal Fails every queued write and the end callback. */
+  _failWrites(error: Http2StreamFailure): void {
+    while (this.chunkHead < this.chunks.length) this.finishChunk(error);
+    this._pendingBytes = 0;
+    const callback = this.endCallback;
+    this.endCallback = null;
+    callback?.(error);
+  }
+
+  /** @internal Size of a DATA frame header, for the task's space checks. */
+  static readonly _FRAME_OVERHEAD = FRAME_HEADER_LENGTH;
+}
+
+const EMPTY_CHUNK = new Uint8Array(0);

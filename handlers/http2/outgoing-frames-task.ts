@@ -1,0 +1,286 @@
+/**
+ * The outgoing-frames task: the one place an HTTP/2 connection writes.
+ *
+ * @module
+ */
+import {
+  ChannelDirection,
+  ChannelErrors,
+  Task,
+  TaskStatus,
+  asSluiceError,
+  type Channel,
+  type ChannelSlot,
+  type IoMessage,
+  type SluiceError,
+} from '../../lib/index.js';
+import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH } from './constants.js';
+import type { ControlFrameQueue } from './control-frame-queue.js';
+import type { Http2Stream } from './http2-stream.js';
+
+/**
+ * What the task needs from its connection.
+ * @internal
+ */
+export interface OutgoingFramesHost {
+  readonly controlQueue: ControlFrameQueue;
+  /** Bytes of DATA the peer lets us send on the connection. */
+  connectionSendWindow: number;
+  readonly minDataSendWindow: number;
+  /** The peer's SETTINGS_MAX_FRAME_SIZE. */
+  readonly peerMaxFrameSize: number;
+  /** Shutdown waits for GOAWAY: write control frames only, then finish. */
+  readonly isWaitingForGoaway: boolean;
+  /** Encodes the stream's trailers (HEADERS with END_STREAM) into the control queue. */
+  queueTrailers(stream: Http2Stream): void;
+  /** The stream's END_STREAM went out on a DATA frame. */
+  onEndStreamSent(stream: Http2Stream): void;
+  /** Called after the queue shrank, so held reads can resume. */
+  onControlQueueDrained(): void;
+  /** Nothing is left to write and shutdown waits: complete the write side. */
+  finishWriteShutdown(): void;
+  /** A write failed or could not be sent: shut the connection down with it. */
+  onWriteFailed(error: SluiceError): void;
+}
+
+/**
+ * OutgoingFramesTask writes for one connection, as DESIGN.md prescribes:
+ *
+ * 1. If writing has stopped, return.
+ * 2. Work exists if control frames are queued, or streams have DATA, the connection send window
+ *    is at least a small minimum, and shutdown is not waiting for GOAWAY.
+ * 3. No work: go inactive; if shutdown waits for GOAWAY, finish it.
+ * 4. Fill the largest message the slot allows: queued control frames first (PING ACKs ahead of
+ *    them at a frame boundary), then, once the queue is empty, DATA round-robin — one frame per
+ *    stream per pass; a stream whose window is spent leaves the list until WINDOW_UPDATE; a
+ *    stream with nothing ready leaves it until it writes again (never polled).
+ * 5. Send the message and stop; its completion schedules the task again (scheduled, not called,
+ *    so other channels get their turn). One message in flight.
+ * 6. On failure, release the message and shut the connection down.
+ *
+ * Anything that queues a frame or makes a stream writable calls {@link OutgoingFramesTask.wake}.
+ * Hot path: no allocation per frame or per message (the task, its callbacks and the stream list
+ * are reused).
+ */
+export class OutgoingFramesTask {
+  /** Writing stopped for good (write failure or immediate shutdown). */
+  isWritingStopped = false;
+  /** Frames written since creation, for statistics (messages, not frames). */
+  messagesWritten = 0;
+  /** Bytes written since creation. */
+  bytesWritten = 0;
+  private isActive = false;
+  private isMessageInFlight = false;
+  private isPrefacePending = false;
+  private readonly task: Task;
+  private readonly dataStreams: Http2Stream[] = [];
+  private dataHead = 0;
+  private slot: ChannelSlot | null = null;
+  private readonly onWriteComplete = (channel: Channel, _message: IoMessage, error: SluiceError | null): void =>
+    this.handleWriteComplete(channel, error);
+
+  /** Creates the task for a connection. */
+  constructor(private readonly host: OutgoingFramesHost) {
+    this.task = new Task((status) => this.run(status), 'http2-outgoing-frames');
+  }
+
+  /** Binds the task to the connection's slot; the client also sends the connection preface first. */
+  attach(slot: ChannelSlot, sendsPreface: boolean): void {
+    this.slot = slot;
+    this.isPrefacePending = sendsPreface;
+  }
+
+  /** True while a message is being written. */
+  get hasMessageInFlight(): boolean {
+    return this.isMessageInFlight;
+  }
+
+  /** Streams waiting in the DATA list. */
+  get dataStreamCount(): number {
+    return this.dataStreams.length - this.dataHead;
+  }
+
+  /** Puts a stream in the DATA list (once) and wakes the task. */
+  addDataStream(stream: Http2Stream): void {
+    if (!stream._isInDataList) {
+      stream._isInDataList = true;
+      this.dataStreams.push(stream);
+    }
+    this.wake();
+  }
+
+  /** Makes sure the task will run: schedules it unless it is already scheduled or a write is in flight. */
+  wake(): void {
+    if (this.isActive || this.slot === null || this.isWritingStopped) return;
+    this.isActive = true;
+    this.slot.channel.scheduleTaskNow(this.task);
+  }
+
+  private hasDataWork(): boolean {
+    const host = this.host;
+    if (host.isWaitingForGoaway || this.dataStreams.length === this.dataHead) return false;
+    return host.connectionSendWindow >= host.minDataSendWindow || this.headNeedsLittle();
+  }
+
+  /** A stream that can finish within a small connection window may still go (no stall on its last bytes). */
+  private headNeedsLittle(): boolean {
+    const stream = this.dataStreams[this.dataHead]!;
+    return stream._pendingBytes <= this.host.connectionSendWindow || stream._pendingBytes === 0;
+  }
+
+  private run(status: TaskStatus): void {
+    if (status === TaskStatus.CANCELED) {
+      this.isActive = false;
+      return;
+    }
+    const slot = this.slot;
+    const host = this.host;
+    if (slot === null || this.isWritingStopped) {
+      this.isActive = false;
+      return;
+    }
+    const queue = host.controlQueue;
+    if (!this.isPrefacePending && queue.isEmpty && !this.hasDataWork()) {
+      this.isActive = false;
+      if (host.isWaitingForGoaway) host.finishWriteShutdown();
+      return;
+    }
+    let message: IoMessage | null = null;
+    try {
+      message = slot.acquireMaxMessageForWrite();
+      const target = message.data;
+      const limit = message.capacity;
+      let offset = 0;
+      if (this.isPrefacePending) {
+        // RFC 9113 §3.4: the client preface precedes every frame.
+        target.set(CONNECTION_PREFACE, 0);
+        offset = CONNECTION_PREFACE.length;
+        this.isPrefacePending = false;
+      }
+      for (;;) {
+        const before = offset;
+        offset = queue.copyInto(target, offset, limit);
+        if (queue.isEmpty && this.hasDataWork()) offset = this.writeData(target, offset, limit);
+        if (offset === before || offset >= limit || (queue.isEmpty && !this.hasDataWork())) break;
+      }
+      host.onControlQueueDrained();
+      if (offset === 0) {
+        message.release();
+        message = null;
+        this.isActive = false;
+        if (host.isWaitingForGoaway && queue.isEmpty) host.finishWriteShutdown();
+        return;
+      }
+      message.length = offset;
+      message.onCompletion = this.onWriteComplete;
+      this.isMessageInFlight = true;
+      this.messagesWritten++;
+      this.bytesWritten += offset;
+      const sending = message;
+      message = null;
+      try {
+        slot.sendMessage(sending, ChannelDirection.WRITE);
+      } catch (error) {
+        // Not accepted: we still own it.
+        this.isMessageInFlight = false;
+        sending.release();
+        throw error;
+      }
+    } catch (error) {
+      message?.release();
+      this.isActive = false;
+      this.isWritingStopped = true;
+      host.onWriteFailed(asSluiceError(error, ChannelErrors.HANDLER_FAILED));
+    }
+  }
+
+  /** DATA round-robin: one frame per stream per pass, passes until space or windows run out. */
+  private writeData(target: Buffer, offset: number, limit: number): number {
+    const host = this.host;
+    const streams = this.dataStreams;
+    let madeProgress = true;
+    while (madeProgress) {
+      madeProgress = false;
+      let count = streams.length - this.dataHead;
+      while (count-- > 0) {
+        const space = limit - offset - FRAME_HEADER_LENGTH;
+        if (space < 0) return offset;
+        const stream = streams[this.dataHead]!;
+        streams[this.dataHead++] = undefined as unknown as Http2Stream;
+        this.compactDataStreams();
+        if (stream.isClosed || stream._isEndSent) {
+          stream._isInDataList = false;
+          continue;
+        }
+        if (stream._needsTrailers) {
+          stream._isInDataList = false;
+          host.queueTrailers(stream);
+          madeProgress = true;
+          continue;
+        }
+        if (stream._pendingBytes === 0) {
+          if (stream._isEndQueued) {
+            offset = stream._writeDataFrame(target, offset, 0);
+            host.onEndStreamSent(stream);
+            madeProgress = true;
+          }
+          stream._isInDataList = false;
+          continue;
+        }
+        if (stream._sendWindow <= 0) {
+          // Waits for WINDOW_UPDATE (RFC 9113 §6.9.1); the connection re-adds it.
+          stream._isInDataList = false;
+          continue;
+        }
+        const connectionWindow = host.connectionSendWindow;
+        if (connectionWindow <= 0 || space === 0) {
+          streams.push(stream);
+          return offset;
+        }
+        let payload = stream._sendWindow < connectionWindow ? stream._sendWindow : connectionWindow;
+        if (payload > space) payload = space;
+        if (payload > host.peerMaxFrameSize) payload = host.peerMaxFrameSize;
+        const start = offset;
+        offset = stream._writeDataFrame(target, offset, payload);
+        host.connectionSendWindow -= offset - start - FRAME_HEADER_LENGTH;
+        madeProgress = true;
+        if (stream._isEndSent) {
+          stream._isInDataList = false;
+          host.onEndStreamSent(stream);
+        } else if (stream._hasFrameReady || stream._needsTrailers) {
+          streams.push(stream);
+        } else {
+          stream._isInDataList = false;
+        }
+      }
+      if (host.connectionSendWindow < host.minDataSendWindow && !(this.dataStreams.length > this.dataHead && this.headNeedsLittle())) break;
+    }
+    return offset;
+  }
+
+  private compactDataStreams(): void {
+    if (this.dataHead === this.dataStreams.length) {
+      this.dataStreams.length = 0;
+      this.dataHead = 0;
+    } else if (this.dataHead > 1024 && this.dataHead * 2 > this.dataStreams.length) {
+      this.dataStreams.splice(0, this.dataHead);
+      this.dataHead = 0;
+    }
+  }
+
+  private handleWriteComplete(channel: Channel, error: SluiceError | null): void {
+    this.isMessageInFlight = false;
+    if (error !== null) {
+      this.isActive = false;
+      this.isWritingStopped = true;
+      this.host.onWriteFailed(error);
+      return;
+    }
+    if (this.isWritingStopped) {
+      this.isActive = false;
+      return;
+    }
+    // Scheduled, not called: other channels on the loop get their turn first.
+    channel.scheduleTaskNow(this.task);
+  }
+}
