@@ -99,7 +99,13 @@ export abstract class EventLoop {
 
   /** @internal Removes a scheduled task without running it. */
   unschedule(task: Task): void {
-    if (task._state === 2) this.timers.remove(task);
+    if (task._state === 2) {
+      this.timers.remove(task);
+      // Fix (echo example work): a canceled timed task (e.g. the connect timeout) left its Node
+      // timer armed, keeping the process alive until the old deadline. Drop it when no timed task
+      // is left.
+      if (this.timers.size === 0) this.disarmTimer();
+    }
     // A ready-queue entry is skipped once its ticket no longer matches.
     task._ticket = 0;
     task._state = 0;
@@ -172,6 +178,8 @@ export abstract class EventLoop {
   protected abstract wake(): void;
   /** @internal The earliest timed task changed to `timeMs`. */
   protected abstract armTimer(timeMs: number): void;
+  /** @internal No timed task is left: release whatever `armTimer` holds. */
+  protected disarmTimer(): void {}
 }
 
 /**
@@ -205,6 +213,13 @@ export class NodeEventLoop extends EventLoop {
     }
     this.timerDueAt = timeMs;
     this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(timeMs - this.clock.now())));
+  }
+
+  protected override disarmTimer(): void {
+    if (this.timer === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.timerDueAt = Infinity;
   }
 
   private fireTimers(): void {

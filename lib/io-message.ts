@@ -94,7 +94,16 @@ export class IoMessage {
     const view = this.data;
     const count = Math.min(sourceEnd - sourceOffset, view.length - this.length);
     if (count <= 0) return 0;
-    view.set(source.subarray(sourceOffset, sourceOffset + count), this.length);
+    // Fix (bench/channel): `subarray` allocated a view per append, the largest cost of a small
+    // message. Copy the whole source without a view; copy short ranges byte by byte.
+    const target = this.length;
+    if (sourceOffset === 0 && count === source.length) {
+      view.set(source, target);
+    } else if (count <= 64) {
+      for (let index = 0; index < count; index++) view[target + index] = source[sourceOffset + index]!;
+    } else {
+      view.set(source.subarray(sourceOffset, sourceOffset + count), target);
+    }
     this.length += count;
     return count;
   }

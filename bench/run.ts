@@ -1,0 +1,187 @@
+/**
+ * `npm run bench`: sluice against node:http2 in one run. Each server runs pinned to core 0 and
+ * h2load to core 1 (where `taskset` exists); each workload runs several times, alternating
+ * servers; medians, min/max, server CPU µs per request and the ratio sluice / node:http2 are
+ * printed, and JSON results are written to `bench/results/latest.json`.
+ *
+ * Usage: `node dist/bench/run.js [--quick] [--only NAME]`.
+ *
+ * @module
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const isQuick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const repetitions = isQuick ? 2 : 5;
+
+interface Workload {
+  readonly name: string;
+  /** h2load arguments besides the URL. */
+  readonly h2load: string[];
+  readonly path: string;
+  /** What to compare: requests per second or bytes per second. */
+  readonly metric: 'req/s' | 'GB/s';
+}
+
+const workloads: Workload[] = [
+  { name: 'small GET h2c c1 m1', h2load: ['-c1', '-m1', ...count(isQuick ? 5000 : 20000)], path: '/', metric: 'req/s' },
+  { name: 'small GET h2c c10 m10', h2load: ['-c10', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/', metric: 'req/s' },
+  { name: 'small GET h2c c100 m10', h2load: ['-c100', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/', metric: 'req/s' },
+  { name: '100 KiB GET h2c c4 m4', h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)], path: '/bytes/102400', metric: 'GB/s' },
+  { name: '1 MiB GET h2c c4 m4', h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)], path: '/bytes/1048576', metric: 'GB/s' },
+];
+
+function count(requests: number): string[] {
+  return ['-n', String(requests)];
+}
+
+function hasCommand(name: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function ensureTools(): void {
+  if (hasCommand('h2load')) return;
+  if (process.getuid?.() === 0 && hasCommand('apt-get')) {
+    process.stdout.write('installing nghttp2-client (h2load) with apt-get…\n');
+    execFileSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq nghttp2-client nghttp2-server'], { stdio: 'inherit' });
+    return;
+  }
+  throw new Error('h2load is missing: install it with `apt-get install nghttp2-client nghttp2-server` (as root)');
+}
+
+const canPin = hasCommand('taskset') && (await import('node:os')).cpus().length >= 2;
+function pinned(core: number, command: string, commandArgs: string[]): [string, string[]] {
+  return canPin ? ['taskset', ['-c', String(core), command, ...commandArgs]] : [command, commandArgs];
+}
+
+interface RunningServer {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly pid: number;
+}
+
+function startServer(script: string): Promise<RunningServer> {
+  const [command, commandArgs] = pinned(0, process.execPath, [join(here, 'servers', script)]);
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: '0' } });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 10_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(match[1]), pid: serverPid(child) });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+/** With taskset the node process is taskset's child after exec: same pid. */
+function serverPid(child: ChildProcess): number {
+  return child.pid!;
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, after the state field
+}
+
+const TICKS_PER_SECOND = 100;
+
+interface Sample {
+  readonly requestsPerSecond: number;
+  readonly bytesPerSecond: number;
+  readonly cpuMicrosPerRequest: number;
+  readonly failed: number;
+}
+
+function runH2load(workload: Workload, port: number, pid: number): Sample {
+  const [command, commandArgs] = pinned(1, 'h2load', [...workload.h2load, `http://127.0.0.1:${port}${workload.path}`]);
+  const before = cpuTicks(pid);
+  const output = execFileSync(command, commandArgs, { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+  const cpuSeconds = (cpuTicks(pid) - before) / TICKS_PER_SECOND;
+  const finished = /finished in ([\d.]+)(m?s), ([\d.]+) req\/s, ([\d.]+)([KMG]?B)\/s/.exec(output);
+  const requests = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(output);
+  const traffic = /traffic: ([\d.]+)([KMG]?B) \((\d+)\) total/.exec(output);
+  if (!finished || !requests || !traffic) throw new Error(`unexpected h2load output:\n${output}`);
+  const seconds = Number(finished[1]) / (finished[2] === 'ms' ? 1000 : 1);
+  const succeeded = Number(requests[4]);
+  return {
+    requestsPerSecond: succeeded / seconds,
+    bytesPerSecond: Number(traffic[3]) / seconds,
+    cpuMicrosPerRequest: (cpuSeconds * 1e6) / Math.max(1, succeeded),
+    failed: Number(requests[5]) + Number(requests[6]) + (Number(requests[1]) - succeeded),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function format(value: number, metric: Workload['metric']): string {
+  return metric === 'GB/s' ? `${(value / 1e9).toFixed(2)} GB/s` : `${Math.round(value).toLocaleString('en-US')} req/s`;
+}
+
+async function main(): Promise<void> {
+  ensureTools();
+  const deadline = Date.now() + (isQuick ? 120_000 : 600_000);
+  const servers = { sluice: await startServer('sluice-server.js'), node: await startServer('node-server.js') };
+  const results: Record<string, unknown>[] = [];
+  process.stdout.write(`sluice vs node:http2 — ${repetitions} runs each, alternating${canPin ? ', server on core 0, h2load on core 1' : ''}\n\n`);
+  try {
+    for (const workload of workloads) {
+      if (only !== undefined && !workload.name.includes(only)) continue;
+      if (Date.now() > deadline) {
+        process.stdout.write(`(time budget reached; skipping ${workload.name})\n`);
+        continue;
+      }
+      const samples: Record<'sluice' | 'node', Sample[]> = { sluice: [], node: [] };
+      runH2load({ ...workload, h2load: workload.h2load.map((a, i, all) => (all[i - 1] === '-n' ? String(Math.ceil(Number(a) / 10)) : a)) }, servers.sluice.port, servers.sluice.pid);
+      runH2load({ ...workload, h2load: workload.h2load.map((a, i, all) => (all[i - 1] === '-n' ? String(Math.ceil(Number(a) / 10)) : a)) }, servers.node.port, servers.node.pid);
+      for (let run = 0; run < repetitions; run++) {
+        for (const name of run % 2 === 0 ? (['sluice', 'node'] as const) : (['node', 'sluice'] as const)) {
+          samples[name].push(runH2load(workload, servers[name].port, servers[name].pid));
+        }
+      }
+      const value = (sample: Sample): number => (workload.metric === 'GB/s' ? sample.bytesPerSecond : sample.requestsPerSecond);
+      const summary = (list: Sample[]) => ({
+        median: median(list.map(value)),
+        min: Math.min(...list.map(value)),
+        max: Math.max(...list.map(value)),
+        cpuMicrosPerRequest: median(list.map((sample) => sample.cpuMicrosPerRequest)),
+        failed: list.reduce((sum, sample) => sum + sample.failed, 0),
+      });
+      const sluice = summary(samples.sluice);
+      const node = summary(samples.node);
+      const ratio = sluice.median / node.median;
+      results.push({ workload: workload.name, metric: workload.metric, sluice, node, ratio });
+      process.stdout.write(
+        `${workload.name.padEnd(24)} sluice ${format(sluice.median, workload.metric).padStart(16)} ` +
+          `[${format(sluice.min, workload.metric)} – ${format(sluice.max, workload.metric)}] ${sluice.cpuMicrosPerRequest.toFixed(2)} µs/req` +
+          ` | node ${format(node.median, workload.metric).padStart(16)} [${format(node.min, workload.metric)} – ${format(node.max, workload.metric)}] ${node.cpuMicrosPerRequest.toFixed(2)} µs/req` +
+          ` | ratio ${ratio.toFixed(2)}×${sluice.failed + node.failed > 0 ? ` (failed: sluice ${sluice.failed}, node ${node.failed})` : ''}\n`,
+      );
+    }
+  } finally {
+    servers.sluice.child.kill('SIGTERM');
+    servers.node.child.kill('SIGTERM');
+  }
+  mkdirSync(join(here, '..', '..', 'bench', 'results'), { recursive: true });
+  writeFileSync(join(here, '..', '..', 'bench', 'results', 'latest.json'), `${JSON.stringify({ date: new Date().toISOString(), quick: isQuick, results }, null, 2)}\n`);
+}
+
+await main();

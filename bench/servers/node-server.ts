@@ -1,0 +1,48 @@
+/**
+ * The node:http2 side of the server benchmark: the same routes on Node's own HTTP/2.
+ *
+ * @module
+ */
+import http2 from 'node:http2';
+import { announce, parseBytesPath, PATTERN_BLOCK, SMALL_BODY } from './routes.js';
+
+const server = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
+server.on('stream', (stream, headers) => {
+  const path = String(headers[':path'] ?? '');
+  if (headers[':method'] === 'POST' && path === '/echo') {
+    stream.respond({ ':status': 200 });
+    stream.pipe(stream);
+    return;
+  }
+  const count = parseBytesPath(path);
+  if (count >= 0) {
+    stream.respond({ ':status': 200, 'content-type': 'application/octet-stream', 'content-length': count });
+    let remaining = count;
+    const pump = (): void => {
+      while (remaining > 0) {
+        const size = Math.min(remaining, PATTERN_BLOCK.length);
+        remaining -= size;
+        if (!stream.write(size === PATTERN_BLOCK.length ? PATTERN_BLOCK : PATTERN_BLOCK.subarray(0, size))) {
+          stream.once('drain', pump);
+          return;
+        }
+      }
+      stream.end();
+    };
+    pump();
+    return;
+  }
+  stream.respond({ ':status': 200, 'content-type': 'text/plain', 'content-length': SMALL_BODY.length });
+  stream.end(SMALL_BODY);
+});
+server.on('sessionError', () => undefined);
+server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1', () => {
+  const address = server.address();
+  announce(typeof address === 'object' && address !== null ? address.port : 0);
+});
+const stop = (): void => {
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

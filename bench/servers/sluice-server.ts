@@ -1,0 +1,64 @@
+/**
+ * The sluice side of the server benchmark: h2c on 127.0.0.1, the shared routes, low-level API.
+ *
+ * @module
+ */
+import { listenHttp2, type Http2Stream, type Http2Headers } from '../../handlers/index.js';
+import { announce, parseBytesPath, PATTERN_BLOCK, SMALL_BODY } from './routes.js';
+
+const SMALL_HEADERS: Http2Headers = [':status', '200', 'content-type', 'text/plain', 'content-length', String(SMALL_BODY.length)];
+
+function header(headers: Http2Headers, name: string): string {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1]!;
+  return '';
+}
+
+/** Streams `remaining` pattern bytes, keeping at most two blocks queued. */
+function sendPattern(stream: Http2Stream, remaining: number): void {
+  const pump = (): void => {
+    while (remaining > 0 && stream.isWritable) {
+      const count = Math.min(remaining, PATTERN_BLOCK.length);
+      remaining -= count;
+      const isBelow = stream.write(count === PATTERN_BLOCK.length ? PATTERN_BLOCK : PATTERN_BLOCK.subarray(0, count));
+      if (!isBelow) return;
+    }
+    if (remaining === 0 && stream.isWritable) stream.end();
+  };
+  stream.handler = { onDrain: pump };
+  pump();
+}
+
+const listener = await listenHttp2({
+  host: '127.0.0.1',
+  port: Number(process.env['PORT'] ?? 0),
+  http2: {
+    maxConcurrentStreams: 1000,
+    onStream(stream, headers) {
+      const path = header(headers, ':path');
+      const method = header(headers, ':method');
+      if (method === 'POST' && path === '/echo') {
+        stream.sendHeaders([':status', '200']);
+        stream.handler = {
+          onData: (s, data, start, end) => {
+            s.write(Buffer.from(data.subarray(start, end)));
+          },
+          onEnd: (s) => s.end(),
+        };
+        return;
+      }
+      const count = parseBytesPath(path);
+      if (count >= 0) {
+        stream.sendHeaders([':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(count)]);
+        sendPattern(stream, count);
+        return;
+      }
+      stream.sendHeaders(SMALL_HEADERS);
+      stream.write(SMALL_BODY);
+      stream.end();
+    },
+  },
+});
+announce(listener.port);
+const stop = (): void => void listener.close().then(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
