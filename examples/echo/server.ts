@@ -4,7 +4,7 @@
  * @module
  */
 import { ServerBootstrap, type Channel, type EventLoopGroup, type Listener, type SluiceError } from '../../handlers/index.js';
-import { EchoHandler, type EchoHandlerOptions } from './echo-handler.js';
+import { ECHO_HANDLER_DEFAULTS, EchoHandler, type EchoHandlerOptions } from './echo-handler.js';
 import { LengthPrefixFramer, type LengthPrefixFramerOptions } from './length-prefix-framer.js';
 
 /** Options of {@link startEchoServer}. */
@@ -30,7 +30,10 @@ export interface EchoServerOptions {
  * {@link EchoHandler}. Pass it as a bootstrap's `pipeline` to serve echo on any listener.
  */
 export function installEchoPipeline(channel: Channel, options: Pick<EchoServerOptions, 'framer' | 'echo'> = {}): void {
-  channel.appendHandler(new LengthPrefixFramer(options.framer));
+  // The echo handler needs a whole frame before it answers, so a frame may be no longer than
+  // its read window: otherwise neither side could move.
+  const echoWindow = options.echo?.readWindow ?? ECHO_HANDLER_DEFAULTS.readWindow;
+  channel.appendHandler(new LengthPrefixFramer({ maxFrameLength: echoWindow, ...options.framer }));
   channel.appendHandler(new EchoHandler(options.echo));
 }
 
