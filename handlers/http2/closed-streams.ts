@@ -21,20 +21,27 @@ export type ClosedBy = (typeof ClosedBy)[keyof typeof ClosedBy];
 /**
  * ClosedStreams remembers the last `capacity` closed streams and how each closed, oldest
  * forgotten first, so memory stays bounded however many streams a connection carries.
+ * Eviction order is kept in a ring of ids, so adding allocates nothing on steady state.
  */
 export class ClosedStreams {
   private readonly entries = new Map<number, ClosedBy>();
+  private readonly order: Int32Array;
+  private next = 0;
 
   /** Creates a cache of at most `capacity` streams. */
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    this.order = new Int32Array(Math.max(1, capacity));
+  }
 
   /** Remembers that `streamId` closed, and how. */
   add(streamId: number, closedBy: ClosedBy): void {
-    this.entries.set(streamId, closedBy);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as number;
-      this.entries.delete(oldest);
+    const entries = this.entries;
+    if (!entries.has(streamId)) {
+      if (entries.size >= this.capacity) entries.delete(this.order[this.next]!);
+      this.order[this.next] = streamId;
+      this.next = (this.next + 1) % this.order.length;
     }
+    entries.set(streamId, closedBy);
   }
 
   /** How `streamId` closed, or undefined when it is not remembered. */
