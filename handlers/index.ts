@@ -9,3 +9,5 @@
 export * from '../lib/index.js';
 export * from './socket/index.js';
 export * from './http2/index.js';
+export * from './plugins/index.js';
+export * from './tls/index.js';

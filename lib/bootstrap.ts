@@ -216,7 +216,23 @@ export interface ListenOptions extends Endpoint, ChannelSetupOptions {
 }
 
 /** The address a {@link Listener} is bound to. */
-export type ListenerAddress = { host: string; port: number; family: string } | { path: string };
+export type ListenerAddress = TcpListenerAddress | UnixListenerAddress;
+
+/** A TCP listener's address. */
+export interface TcpListenerAddress {
+  /** The bound address, e.g. `127.0.0.1` or `::1`. */
+  host: string;
+  /** The bound port. */
+  port: number;
+  /** `IPv4` or `IPv6`. */
+  family: string;
+}
+
+/** A Unix socket listener's address. */
+export interface UnixListenerAddress {
+  /** The socket's path. */
+  path: string;
+}
 
 /**
  * Listener is a bound server socket and the channels it accepted. `close()` stops accepting,
@@ -228,7 +244,10 @@ export class Listener {
   private closing: Promise<void> | null = null;
 
   /** @internal Listeners come from {@link ServerBootstrap.listen}. */
-  constructor(readonly server: net.Server) {}
+  constructor(
+    /** The Node server socket. */
+    readonly server: net.Server,
+  ) {}
 
   /** True once `close()` was called. */
   get isClosing(): boolean {

@@ -92,12 +92,12 @@ export interface Http2ConnectionOptions {
  * 1 MiB, Kestrel 32 KiB) so 100 KiB cookies pass; 64 CONTINUATION frames; 10 000 queued
  * control frames (nghttp2 caps queued ACKs at 1000 per window of reads).
  */
-export const HTTP2_CONNECTION_DEFAULTS = Object.freeze({
+export const HTTP2_CONNECTION_DEFAULTS: Readonly<Required<Omit<Http2ConnectionOptions, Http2ConnectionCallbackName>>> = Object.freeze({
   maxConcurrentStreams: 100,
   initialStreamWindowSize: 1024 * 1024,
   connectionWindowSize: 4 * 1024 * 1024,
   windowUpdateRatio: 0.5,
-  windowMode: 'auto' as 'auto' | 'manual',
+  windowMode: 'auto',
   maxFrameSize: 16_384,
   headerTableSize: 4096,
   maxHeaderListSize: 256 * 1024,
@@ -113,8 +113,11 @@ export const HTTP2_CONNECTION_DEFAULTS = Object.freeze({
   minDataSendWindow: 256,
   maxPendingStreams: 10_000,
   streamHighWaterMark: 64 * 1024,
-  sensitiveHeaderNames: [] as readonly string[],
+  sensitiveHeaderNames: [],
 });
+
+/** The callback options of {@link Http2ConnectionOptions} (they have no defaults). */
+export type Http2ConnectionCallbackName = 'onStream' | 'onGoaway' | 'onRemoteSettings' | 'onError' | 'onClose';
 
 /** The settings the peer announced, RFC 9113 §6.5.2, as this connection applies them. */
 export interface Http2PeerSettings {

@@ -15,15 +15,25 @@ export const FRAME_HEADER_LENGTH = 9;
 
 /** Frame types, RFC 9113 §6. */
 export const FrameType = {
+  /** DATA carries a stream's body (§6.1). */
   DATA: 0x0,
+  /** HEADERS opens a stream and carries a header block fragment (§6.2). */
   HEADERS: 0x1,
+  /** PRIORITY, deprecated priority signal (§6.3). */
   PRIORITY: 0x2,
+  /** RST_STREAM ends a stream at once (§6.4). */
   RST_STREAM: 0x3,
+  /** SETTINGS announces configuration, or acknowledges it (§6.5). */
   SETTINGS: 0x4,
+  /** PUSH_PROMISE reserves a pushed stream (§6.6). */
   PUSH_PROMISE: 0x5,
+  /** PING measures round trips and checks liveness (§6.7). */
   PING: 0x6,
+  /** GOAWAY starts connection shutdown (§6.8). */
   GOAWAY: 0x7,
+  /** WINDOW_UPDATE grants flow-control credit (§6.9). */
   WINDOW_UPDATE: 0x8,
+  /** CONTINUATION continues a header block (§6.10). */
   CONTINUATION: 0x9,
 } as const;
 /** A frame type code; other values are extension frames. */
@@ -45,11 +55,17 @@ export const FrameFlag = {
 
 /** Setting identifiers, RFC 9113 §6.5.2. */
 export const SettingId = {
+  /** SETTINGS_HEADER_TABLE_SIZE: the sender's HPACK decoder table size (§6.5.2). */
   HEADER_TABLE_SIZE: 0x1,
+  /** SETTINGS_ENABLE_PUSH: whether server push is allowed (§6.5.2). */
   ENABLE_PUSH: 0x2,
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: streams the receiver may open (§6.5.2). */
   MAX_CONCURRENT_STREAMS: 0x3,
+  /** SETTINGS_INITIAL_WINDOW_SIZE: each stream's initial send window (§6.5.2). */
   INITIAL_WINDOW_SIZE: 0x4,
+  /** SETTINGS_MAX_FRAME_SIZE: the largest frame payload the sender accepts (§6.5.2). */
   MAX_FRAME_SIZE: 0x5,
+  /** SETTINGS_MAX_HEADER_LIST_SIZE: advisory header list limit (§6.5.2). */
   MAX_HEADER_LIST_SIZE: 0x6,
   /** RFC 8441 (extended CONNECT); parsed, not acted on. */
   ENABLE_CONNECT_PROTOCOL: 0x8,
@@ -59,19 +75,33 @@ export const SettingId = {
 
 /** Error codes, RFC 9113 §7. */
 export const ErrorCode = {
+  /** Graceful shutdown (§7). */
   NO_ERROR: 0x0,
+  /** A protocol rule was broken (§7). */
   PROTOCOL_ERROR: 0x1,
+  /** An unexpected internal error (§7). */
   INTERNAL_ERROR: 0x2,
+  /** Flow control was violated (§7). */
   FLOW_CONTROL_ERROR: 0x3,
+  /** SETTINGS were not acknowledged in time (§7). */
   SETTINGS_TIMEOUT: 0x4,
+  /** A frame arrived on a half-closed stream (§7). */
   STREAM_CLOSED: 0x5,
+  /** A frame had an invalid size (§7). */
   FRAME_SIZE_ERROR: 0x6,
+  /** The stream was refused before any processing (§7). */
   REFUSED_STREAM: 0x7,
+  /** The stream is no longer needed (§7). */
   CANCEL: 0x8,
+  /** The HPACK context cannot be maintained (§7). */
   COMPRESSION_ERROR: 0x9,
+  /** A CONNECT tunnel was reset or closed abnormally (§7). */
   CONNECT_ERROR: 0xa,
+  /** The peer is generating excessive load (§7). */
   ENHANCE_YOUR_CALM: 0xb,
+  /** The TLS properties are below the minimum (§7). */
   INADEQUATE_SECURITY: 0xc,
+  /** The endpoint requires HTTP/1.1 (§7). */
   HTTP_1_1_REQUIRED: 0xd,
 } as const;
 /** An HTTP/2 error code; unknown codes received from a peer are kept as numbers. */
@@ -85,11 +115,15 @@ export function errorCodeName(code: number): string {
 
 /** Default values of the settings, RFC 9113 §6.5.2. */
 export const SETTINGS_DEFAULTS = {
+  /** 4096 octets. */
   HEADER_TABLE_SIZE: 4096,
+  /** Push allowed until the client says otherwise. */
   ENABLE_PUSH: 1,
   /** No limit until the peer sets one. */
   MAX_CONCURRENT_STREAMS: Infinity,
+  /** 2^16 − 1 octets. */
   INITIAL_WINDOW_SIZE: 65_535,
+  /** 2^14 octets. */
   MAX_FRAME_SIZE: 16_384,
   /** No limit until the peer sets one. */
   MAX_HEADER_LIST_SIZE: Infinity,

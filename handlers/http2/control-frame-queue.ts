@@ -29,6 +29,11 @@ export class ControlFrameQueue {
   /** Bytes of the frame at `head` still to copy (0 at a frame boundary). */
   private partialRemaining = 0;
   private wholeFrames = 0;
+  /**
+   * The last frame started was HEADERS/PUSH_PROMISE/CONTINUATION without END_HEADERS: until the
+   * block's last frame starts, even a frame boundary is no place for a PING ACK (RFC 9113 §6.10).
+   */
+  private isInHeaderBlock = false;
   private readonly pingAcks: number[] = [];
 
   /** Frames waiting (PING ACKs included, a partly written frame counted). */
@@ -83,12 +88,16 @@ export class ControlFrameQueue {
    * frames in order; the last may be split when it does not fit.
    */
   copyInto(target: Uint8Array, offset: number, limit: number): number {
-    if (this.partialRemaining === 0) offset = this.writePingAcks(target, offset, limit);
+    if (this.partialRemaining === 0 && !this.isInHeaderBlock) offset = this.writePingAcks(target, offset, limit);
     const buffer = this.buffer;
     while (this.head < this.tail && offset < limit) {
       if (this.partialRemaining === 0) {
         this.partialRemaining =
           FRAME_HEADER_LENGTH + ((buffer[this.head]! << 16) | (buffer[this.head + 1]! << 8) | buffer[this.head + 2]!);
+        const type = buffer[this.head + 3]!;
+        this.isInHeaderBlock =
+          (type === FrameType.HEADERS || type === FrameType.CONTINUATION || type === FrameType.PUSH_PROMISE) &&
+          (buffer[this.head + 4]! & FrameFlag.END_HEADERS) === 0;
       }
       const count = Math.min(this.partialRemaining, limit - offset);
       buffer.copy(target, offset, this.head, this.head + count);
@@ -118,6 +127,7 @@ export class ControlFrameQueue {
   /** Drops everything (the connection stopped writing). */
   clear(): void {
     this.head = this.tail = this.partialRemaining = this.wholeFrames = 0;
+    this.isInHeaderBlock = false;
     this.pingAcks.length = 0;
   }
 }

@@ -294,6 +294,7 @@ export class FrameDecoder {
     return this.ourMaxFrameSize;
   }
 
+  /** Sets our SETTINGS_MAX_FRAME_SIZE (from the next frame header on). */
   set maxFrameSize(value: number) {
     this.ourMaxFrameSize = checkMaxFrameSize(value);
   }

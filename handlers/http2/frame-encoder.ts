@@ -184,6 +184,7 @@ export class FrameEncoder {
     return this.peerMaxFrameSize;
   }
 
+  /** Sets the peer's SETTINGS_MAX_FRAME_SIZE; RangeError outside 2^14..2^24−1. */
   set maxFrameSize(value: number) {
     this.peerMaxFrameSize = FrameEncoder.checkMaxFrameSize(value);
   }

@@ -19,25 +19,45 @@ import { Http2StreamError } from './http2-errors.js';
  * names the rule and its section.
  */
 export const HeaderRule = {
+  /** Empty field name (RFC 9113 §8.2.1). */
   EMPTY_NAME: 'empty field name (RFC 9113 §8.2.1)',
+  /** Uppercase character in field name (RFC 9113 §8.2.1). */
   UPPERCASE_NAME: 'uppercase character in field name (RFC 9113 §8.2.1)',
+  /** Field name contains a character outside visible lowercase ASCII (RFC 9113 §8.2.1). */
   INVALID_NAME_CHARACTER: 'field name contains a character outside visible lowercase ASCII (RFC 9113 §8.2.1)',
+  /** Field value contains NUL, CR, LF or a non-octet character (RFC 9113 §8.2.1). */
   INVALID_VALUE_CHARACTER: 'field value contains NUL, CR, LF or a non-octet character (RFC 9113 §8.2.1)',
+  /** Field value starts or ends with SP or HTAB (RFC 9113 §8.2.1). */
   VALUE_WHITESPACE: 'field value starts or ends with SP or HTAB (RFC 9113 §8.2.1)',
+  /** Connection-specific field (RFC 9113 §8.2.2). */
   CONNECTION_SPECIFIC_FIELD: 'connection-specific field (RFC 9113 §8.2.2)',
+  /** Te field with a value other than "trailers" (RFC 9113 §8.2.2). */
   TE_NOT_TRAILERS: 'te field with a value other than "trailers" (RFC 9113 §8.2.2)',
+  /** Pseudo-header field after a regular field (RFC 9113 §8.3). */
   PSEUDO_AFTER_REGULAR: 'pseudo-header field after a regular field (RFC 9113 §8.3)',
+  /** Pseudo-header field in trailers (RFC 9113 §8.1). */
   PSEUDO_IN_TRAILERS: 'pseudo-header field in trailers (RFC 9113 §8.1)',
+  /** Pseudo-header field not defined for this message (RFC 9113 §8.3). */
   UNKNOWN_PSEUDO: 'pseudo-header field not defined for this message (RFC 9113 §8.3)',
+  /** Pseudo-header field repeated (RFC 9113 §8.3). */
   DUPLICATE_PSEUDO: 'pseudo-header field repeated (RFC 9113 §8.3)',
+  /** Request without :method (RFC 9113 §8.3.1). */
   MISSING_METHOD: 'request without :method (RFC 9113 §8.3.1)',
+  /** Request without :scheme (RFC 9113 §8.3.1). */
   MISSING_SCHEME: 'request without :scheme (RFC 9113 §8.3.1)',
+  /** Request without :path (RFC 9113 §8.3.1). */
   MISSING_PATH: 'request without :path (RFC 9113 §8.3.1)',
+  /** :path of an http or https request is not "/…" or "*" for OPTIONS (RFC 9113 §8.3.1). */
   EMPTY_PATH: ':path of an http or https request is not "/…" or "*" for OPTIONS (RFC 9113 §8.3.1)',
+  /** CONNECT request needs :authority and no :scheme or :path (RFC 9113 §8.5). */
   CONNECT_FIELDS: 'CONNECT request needs :authority and no :scheme or :path (RFC 9113 §8.5)',
+  /** :protocol needs CONNECT with :scheme, :path and :authority (RFC 8441 §4). */
   PROTOCOL_FIELDS: ':protocol needs CONNECT with :scheme, :path and :authority (RFC 8441 §4)',
+  /** Response without :status (RFC 9113 §8.3.2). */
   MISSING_STATUS: 'response without :status (RFC 9113 §8.3.2)',
+  /** :status is not three digits (RFC 9113 §8.3.2). */
   INVALID_STATUS: ':status is not three digits (RFC 9113 §8.3.2)',
+  /** Content-length is not one non-negative integer (RFC 9110 §8.6). */
   INVALID_CONTENT_LENGTH: 'content-length is not one non-negative integer (RFC 9110 §8.6)',
 } as const;
 

@@ -209,8 +209,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
     settings.push(SettingId.MAX_HEADER_LIST_SIZE, options.maxHeaderListSize);
     this.sendSettings(settings);
-    // Streams we create use the window we announce; the peer may use it as soon as it reads it.
-    this.localInitialWindowSize = options.initialStreamWindowSize;
+    // Streams we create use the window we announce; the peer may use a larger one as soon as it
+    // reads it. A smaller one binds the peer only once it ACKs (RFC 9113 §6.5.3): until then the
+    // old 65 535 stands, and applyLocalSettings shrinks the windows by the difference.
+    this.localInitialWindowSize = Math.max(options.initialStreamWindowSize, SETTINGS_DEFAULTS.INITIAL_WINDOW_SIZE);
     const connectionIncrement = this.connectionWindowTarget - INITIAL_CONNECTION_WINDOW_SIZE;
     if (connectionIncrement > 0) {
       this.queueWindowUpdate(0, connectionIncrement);
@@ -582,7 +584,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         return;
       }
       if (stream.isManualWindow) stream._heldCredit += dataLength;
-      else this.returnStreamCredit(stream, dataLength);
+      // With END_STREAM the peer sends no more on the stream: its credit is not worth a WINDOW_UPDATE.
+      else if (!isEndStream) this.returnStreamCredit(stream, dataLength);
       if (!this.isConnectionWindowManual || !stream.isManualWindow) this.returnConnectionCredit(dataLength);
       stream.handler.onData?.(stream, data, start, end);
       if (stream.state === StreamState.CLOSED) return;
@@ -741,9 +744,25 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   /** @internal A stream error the decoder found in a frame. */
   onStreamError(error: Http2StreamError): void {
-    const stream = this.streams.get(error.streamId);
-    if (stream !== undefined) this.resetStream(stream, error);
-    else this.queueRstStream(error.streamId, error.errorCode);
+    const streamId = error.streamId;
+    const stream = this.streams.get(streamId);
+    if (stream !== undefined) {
+      this.resetStream(stream, error);
+      return;
+    }
+    if (this.isIdleStream(streamId)) {
+      // RFC 9113 §5.1: on an idle stream only HEADERS and PRIORITY may arrive; anything else (here a
+      // WINDOW_UPDATE with increment 0, which the decoder reports as a stream error) is a connection
+      // PROTOCOL_ERROR, and RST_STREAM must not be sent for an idle stream (§6.4).
+      if (error.message.startsWith('WINDOW_UPDATE')) {
+        throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId} (RFC 9113 §5.1)`);
+      }
+      // A HEADERS or PRIORITY that depends on itself: the reset stream counts as opened and reset, so
+      // the header block the decoder delivers next is decoded and ignored instead of opening it.
+      if (this.isPeerStreamId(streamId)) this.lastPeerStreamId = streamId;
+    }
+    this.queueRstStream(streamId, error.errorCode);
+    this.closedStreams.add(streamId, ClosedBy.RESET_SENT);
   }
 
   // ---------------------------------------------------------------- receive helpers
@@ -920,6 +939,18 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         case SettingId.MAX_HEADER_LIST_SIZE:
           this.hpackDecoder.setMaxHeaderListSize(value);
           break;
+        case SettingId.INITIAL_WINDOW_SIZE: {
+          // RFC 9113 §6.9.2: the peer shifts every stream window by the difference when it
+          // applies the setting; do the same to our receive windows (they may go negative).
+          const delta = value - this.localInitialWindowSize;
+          this.localInitialWindowSize = value;
+          if (delta === 0) break;
+          for (const stream of this.streams.values()) {
+            stream._receiveWindow += delta;
+            stream._windowTarget = Math.max(1, stream._windowTarget + delta);
+          }
+          break;
+        }
       }
     }
   }

@@ -56,14 +56,19 @@ export interface Http2StreamHandler {
 export type WriteCallback = (error: Http2StreamFailure | null) => void;
 
 /**
- * What a stream needs from its connection; implemented by the connection core.
- * @internal
+ * Http2StreamHost is what a stream needs from its connection; the connection core implements
+ * it. Not for applications.
  */
 export interface Http2StreamHost {
+  /** Buffered bytes above which `write` returns false. */
   readonly streamHighWaterMark: number;
+  /** The stream has DATA (or its end) to write. */
   _streamHasData(stream: Http2Stream): void;
+  /** Encodes and queues a header block for the stream. */
   _sendStreamHeaders(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void;
+  /** Sends RST_STREAM and closes the stream with `error`. */
   _resetStream(stream: Http2Stream, error: Http2StreamError): void;
+  /** Returns manual-mode receive credit. */
   _returnStreamCredit(stream: Http2Stream, size: number): void;
 }
 

@@ -69,7 +69,10 @@ export class SocketHandler implements ChannelHandler {
   private readonly onWriteDone = (error?: Error | null): void => this.completeOldestWrite(error ?? null);
 
   /** Wraps a connected socket. The handler owns it from now on and destroys it on shutdown. */
-  constructor(readonly socket: Socket) {
+  constructor(
+    /** The Node socket (owned by the handler). */
+    readonly socket: Socket,
+  ) {
     socket.on('error', this.onError);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
