@@ -108,12 +108,15 @@ export class ChannelSlot {
   /**
    * Opens this slot's read window by `size` bytes. The left neighbour hears of it through its
    * `incrementReadWindow` on a later channel task (increments are batched). Ignored when
-   * back-pressure is off or the channel is shutting down.
+   * back-pressure is off, once the left neighbour's read side has shut down, or after the
+   * channel shut down. During the READ phase of a shutdown windows still open, so a handler
+   * holding data (e.g. TLS plaintext after the peer's FIN) can deliver it before it completes.
    */
   incrementReadWindow(size: number): void {
     if (!(size > 0)) return;
     const channel = this.channel;
-    if (!channel.isReadBackPressureEnabled || channel.isShuttingDown) return;
+    if (!channel.isReadBackPressureEnabled || channel.isShutDown) return;
+    if (this.adjacentLeft !== null && this.adjacentLeft._isReadShutDown) return;
     this.windowSize = Math.min(UNLIMITED_WINDOW, this.windowSize + size);
     this._pendingWindowIncrement += size;
     channel._scheduleWindowUpdate();

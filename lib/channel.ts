@@ -268,7 +268,7 @@ export class Channel implements TaskOwner {
    * the same pass, so an opening travels to the socket in one task.
    */
   private runWindowUpdates(status: TaskStatus): void {
-    if (status === TaskStatus.CANCELED || this.isShuttingDown) return;
+    if (status === TaskStatus.CANCELED || this.isShutDown) return;
     this.isInWindowPass = true;
     let leftOver = false;
     try {
@@ -277,7 +277,8 @@ export class Channel implements TaskOwner {
         if (increment === 0) continue;
         slot._pendingWindowIncrement = 0;
         const left = slot.adjacentLeft;
-        if (left !== null && left._handler !== null) left._handler.incrementReadWindow(left, increment);
+        // A handler whose read side has shut down reads no more: it is not told.
+        if (left !== null && left._handler !== null && !left._isReadShutDown) left._handler.incrementReadWindow(left, increment);
       }
       for (let slot = this.last; slot !== null; slot = slot.adjacentLeft) {
         if (slot._pendingWindowIncrement !== 0 && slot.adjacentLeft !== null) leftOver = true;

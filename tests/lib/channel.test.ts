@@ -201,6 +201,44 @@ describe('Channel', () => {
       expect(await test.channel.whenShutdown).to.equal(first);
     });
 
+    it('still opens windows during the read phase, so a handler can deliver what it holds before it completes', () => {
+      /** Holds reads until the window allows; finishes its read shutdown only when nothing is held. */
+      class HoldingHandler extends PassThroughHandler {
+        held: IoMessage[] = [];
+        pendingReadShutdown: (() => void) | null = null;
+        override processReadMessage(slot: ChannelSlot, message: IoMessage): void {
+          this.held.push(message);
+          this.flush(slot);
+        }
+        override incrementReadWindow(slot: ChannelSlot): void {
+          this.flush(slot);
+        }
+        private flush(slot: ChannelSlot): void {
+          while (this.held.length > 0 && this.held[0]!.length <= slot.downstreamReadWindow()) slot.sendMessage(this.held.shift()!, ChannelDirection.READ);
+          if (this.held.length === 0) this.pendingReadShutdown?.();
+        }
+        override shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
+          if (direction === ChannelDirection.READ && this.held.length > 0 && !free) {
+            this.pendingReadShutdown = () => {
+              this.pendingReadShutdown = null;
+              slot.onHandlerShutdownComplete(direction, error, free);
+            };
+            return;
+          }
+          slot.onHandlerShutdownComplete(direction, error, free);
+        }
+      }
+      const holder = new HoldingHandler();
+      const test = new TestingChannel([holder], { applicationReadWindow: 0 });
+      test.pushRead('held bytes');
+      test.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
+      expect(test.isShutDown).to.equal(false);
+      test.openReadWindow(100);
+      expect(test.takeRead().toString()).to.equal('held bytes');
+      expect(test.isShutDown).to.equal(true);
+      expect(test.messagePool.outstanding).to.equal(0);
+    });
+
     it('waits for a handler that finishes its write side later', () => {
       const deferred = new DeferredWriteShutdown();
       const test = new TestingChannel([deferred]);
