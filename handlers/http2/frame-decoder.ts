@@ -854,7 +854,7 @@ export class FrameDecoder {
   // ---- errors -------------------------------------------------------------------------------
 
   private reportStreamError(errorCode: number, message: string): void {
-    this.listener.onStreamError(new Http2StreamError(this.streamId, errorCode, message));
+    this.listener.onStreamError(new Http2StreamError(this.streamId, errorCode, message, { frameType: this.frameType }));
   }
 
   /** Enters the failed state; the caller throws the returned error. */

@@ -754,7 +754,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       // RFC 9113 §5.1: on an idle stream only HEADERS and PRIORITY may arrive; anything else (here a
       // WINDOW_UPDATE with increment 0, which the decoder reports as a stream error) is a connection
       // PROTOCOL_ERROR, and RST_STREAM must not be sent for an idle stream (§6.4).
-      if (error.message.startsWith('WINDOW_UPDATE')) {
+      if (error.frameType === FrameType.WINDOW_UPDATE) {
         throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId} (RFC 9113 §5.1)`);
       }
       // A HEADERS or PRIORITY that depends on itself: the reset stream counts as opened and reset, so

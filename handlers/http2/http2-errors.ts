@@ -47,18 +47,21 @@ export class Http2StreamError extends SluiceError {
   readonly streamId: number;
   /** True when the request never reached the peer's application and may be retried. */
   readonly retryable: boolean;
+  /** The type of the frame that caused it, when a received frame did (-1 otherwise). */
+  readonly frameType: number;
 
   /** Creates a stream error for `streamId` with an RFC 9113 error code. */
   constructor(
     streamId: number,
     errorCode: number,
     message: string,
-    options?: { retryable?: boolean; cause?: unknown },
+    options?: { retryable?: boolean; cause?: unknown; frameType?: number },
   ) {
     super(http2ErrorDefinition(errorCode), message, options);
     this.streamId = streamId;
     this.errorCode = errorCode;
     this.retryable = options?.retryable ?? false;
+    this.frameType = options?.frameType ?? -1;
   }
 
   override get name(): string {
