@@ -71,6 +71,33 @@ export interface Http2ConnectionOptions {
   streamHighWaterMark?: number;
   /** Header names, besides authorization and proxy-authorization, to send never-indexed. */
   sensitiveHeaderNames?: readonly string[];
+  /**
+   * RST_STREAM frames the peer may send per `abuseIntervalMs` (Rapid Reset, CVE-2023-44487);
+   * more is GOAWAY(ENHANCE_YOUR_CALM). 0 disables the limit.
+   */
+  maxPeerResetsPerInterval?: number;
+  /**
+   * RST_STREAM frames the peer may make us send per `abuseIntervalMs` by breaking stream rules
+   * (MadeYouReset, CVE-2025-8671); more is GOAWAY(ENHANCE_YOUR_CALM). 0 disables the limit.
+   */
+  maxLocalResetsPerInterval?: number;
+  /**
+   * Frames that do no useful work — empty DATA without END_STREAM, PRIORITY, unknown types,
+   * frames on closed streams — allowed per `abuseIntervalMs` (CVE-2019-9518 and relatives);
+   * more is GOAWAY(ENHANCE_YOUR_CALM). 0 disables the limit.
+   */
+  maxGlitchesPerInterval?: number;
+  /** The interval of the three limits above, ms. */
+  abuseIntervalMs?: number;
+  /** Entries one SETTINGS frame may carry; more is GOAWAY(ENHANCE_YOUR_CALM). */
+  maxSettingsEntries?: number;
+  /** A header block begun without END_HEADERS must complete within this many ms (GOAWAY(ENHANCE_YOUR_CALM)); 0: no limit. */
+  headerBlockTimeoutMs?: number;
+  /**
+   * A write that the peer has not taken after this many ms closes the connection
+   * (`HTTP2_WRITE_TIMEOUT`): a peer that opens windows but never reads cannot hold us; 0: no limit.
+   */
+  writeTimeoutMs?: number;
 
   /** A peer-initiated stream opened (server: a request). Set the stream's handler here. */
   onStream?: (stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) => void;
@@ -90,7 +117,9 @@ export interface Http2ConnectionOptions {
  * connection windows (Go 1 MiB / 1 GiB upper bound, Kestrel 768 KiB / 1 MiB) — windows only
  * bound memory in manual mode, where the application holds data; 256 KiB header lists (Go
  * 1 MiB, Kestrel 32 KiB) so 100 KiB cookies pass; 64 CONTINUATION frames; 10 000 queued
- * control frames (nghttp2 caps queued ACKs at 1000 per window of reads).
+ * control frames (nghttp2 caps queued ACKs at 1000 per window of reads); 200 peer resets and
+ * 200 forced resets per 30 s (Netty: 200 per 30 s); 1000 glitches per 30 s; 32 settings per
+ * frame (nghttp2); 10 s to finish a header block; 30 s for the peer to take a write.
  */
 export const HTTP2_CONNECTION_DEFAULTS: Readonly<Required<Omit<Http2ConnectionOptions, Http2ConnectionCallbackName>>> = Object.freeze({
   maxConcurrentStreams: 100,
@@ -114,6 +143,13 @@ export const HTTP2_CONNECTION_DEFAULTS: Readonly<Required<Omit<Http2ConnectionOp
   maxPendingStreams: 10_000,
   streamHighWaterMark: 64 * 1024,
   sensitiveHeaderNames: [],
+  maxPeerResetsPerInterval: 200,
+  maxLocalResetsPerInterval: 200,
+  maxGlitchesPerInterval: 1000,
+  abuseIntervalMs: 30_000,
+  maxSettingsEntries: 32,
+  headerBlockTimeoutMs: 10_000,
+  writeTimeoutMs: 30_000,
 });
 
 /** The callback options of {@link Http2ConnectionOptions} (they have no defaults). */

@@ -313,6 +313,15 @@ export class FrameDecoder {
   }
 
   /**
+   * Whether a header block is open: HEADERS or PUSH_PROMISE arrived without END_HEADERS (or its
+   * first frame is partly read) and CONTINUATION frames are still due. The connection times such
+   * a block out.
+   */
+  get isInHeaderBlock(): boolean {
+    return this.continuationStreamId !== 0 || this.state === BLOCK_PREFIX || this.state === BLOCK_FRAGMENT;
+  }
+
+  /**
    * Decodes the next bytes of the connection, in any split, calling the listener for each frame
    * as it completes (DATA as it arrives). Throws {@link Http2ConnectionError} on a connection error,
    * and again on every call after one.

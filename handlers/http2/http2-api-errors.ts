@@ -21,6 +21,8 @@ export const Http2ApiErrors = Object.freeze({
   TOO_MANY_PINGS: errorDefinition('HTTP2_TOO_MANY_PINGS', 'too many pings outstanding'),
   /** `HTTP2_PING_TIMEOUT`: a keep-alive PING was not answered in time. */
   PING_TIMEOUT: errorDefinition('HTTP2_PING_TIMEOUT', 'the peer did not answer a keep-alive ping'),
+  /** `HTTP2_WRITE_TIMEOUT`: the peer did not take our writes within `writeTimeoutMs`. */
+  WRITE_TIMEOUT: errorDefinition('HTTP2_WRITE_TIMEOUT', 'the peer did not read what was written in time'),
   /** `HTTP2_WRONG_ROLE`: an operation of the other role (e.g. request on a server connection). */
   WRONG_ROLE: errorDefinition('HTTP2_WRONG_ROLE', 'not available in this role'),
 });

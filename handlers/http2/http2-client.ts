@@ -86,6 +86,9 @@ export class Http2ClientConnection extends Http2Connection {
       return stream;
     }
     this.openLocalStream(stream, headers, isEndStream);
+    // The last stream id is used (RFC 9113 §5.1.1): finish what is open, then close; the caller
+    // opens a fresh connection for new requests (they fail retryably here).
+    if (!this.hasStreamIdsLeft) void this.close();
     return stream;
   }
 

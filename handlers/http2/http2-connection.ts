@@ -36,6 +36,7 @@ import {
   type Http2PeerSettings,
 } from './connection-options.js';
 import { ControlFrameQueue } from './control-frame-queue.js';
+import { EventRateLimit } from './event-rate-limit.js';
 import { FrameDecoder, type FrameListener, type FramePriority } from './frame-decoder.js';
 import {
   FrameEncoder,
@@ -166,6 +167,15 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private goawaySentLastStreamId = MAX_STREAM_ID;
   private writeShutdown: { error: SluiceError | null; free: boolean } | null = null;
   private pingSequence = 0;
+  private readonly peerResets: EventRateLimit;
+  private readonly localResets: EventRateLimit;
+  private readonly glitches: EventRateLimit;
+  private readonly headerBlockTimeoutTask: Task;
+  private readonly writeTimeoutTask: Task;
+  private readonly keepAliveTask: Task;
+  private readonly keepAliveTimeoutTask: Task;
+  private isKeepAlivePingOutstanding = false;
+  private lastReadAt = 0;
 
   /** Creates the core; `defaultFirstStreamId` is 1 for clients, 2 for servers (RFC 9113 §5.1.1). */
   protected constructor(options: Http2ConnectionOptions, isServer: boolean) {
@@ -188,6 +198,13 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.closedStreams = new ClosedStreams(resolved.maxClosedStreams);
     this.outgoing = new OutgoingFramesTask(this);
     this.settingsTimeoutTask = new Task((status) => this.onSettingsTimeout(status), 'http2-settings-timeout');
+    this.peerResets = new EventRateLimit(resolved.maxPeerResetsPerInterval, resolved.abuseIntervalMs);
+    this.localResets = new EventRateLimit(resolved.maxLocalResetsPerInterval, resolved.abuseIntervalMs);
+    this.glitches = new EventRateLimit(resolved.maxGlitchesPerInterval, resolved.abuseIntervalMs);
+    this.headerBlockTimeoutTask = new Task((status) => this.onHeaderBlockTimeout(status), 'http2-header-block-timeout');
+    this.writeTimeoutTask = new Task((status) => this.onWriteTimeout(status), 'http2-write-timeout');
+    this.keepAliveTask = new Task((status) => this.onKeepAlive(status), 'http2-keep-alive');
+    this.keepAliveTimeoutTask = new Task((status) => this.onKeepAliveTimeout(status), 'http2-keep-alive-timeout');
   }
 
   // ---------------------------------------------------------------- channel handler
@@ -218,6 +235,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       this.queueWindowUpdate(0, connectionIncrement);
       this.connectionReceiveWindow += connectionIncrement;
     }
+    this.lastReadAt = slot.channel.loop.now();
+    if (options.keepAliveIntervalMs > 0) slot.channel.scheduleTaskAfter(this.keepAliveTask, options.keepAliveIntervalMs);
   }
 
   /** Decodes the bytes; returns the read window unless too many answers wait to be written. */
@@ -235,6 +254,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       return;
     }
     message.release();
+    this.lastReadAt = slot.channel.loop.now();
+    this.checkHeaderBlockTimer(slot);
     if (this.controlQueue.frameCount > this.options.maxQueuedControlFrames) {
       this.failConnection(
         new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.options.maxQueuedControlFrames} control frames queued`),
@@ -247,6 +268,92 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     } else {
       slot.incrementReadWindow(length);
     }
+  }
+
+  /** A header block left open (no END_HEADERS yet) must complete in time (CONTINUATION slow-drip). */
+  private checkHeaderBlockTimer(slot: ChannelSlot): void {
+    const timeout = this.options.headerBlockTimeoutMs;
+    if (timeout <= 0) return;
+    const isOpen = this.decoder.isInHeaderBlock;
+    const task = this.headerBlockTimeoutTask;
+    if (isOpen && !task.isScheduled) slot.channel.scheduleTaskAfter(task, timeout);
+    else if (!isOpen && task.isScheduled) slot.channel.unscheduleTask(task);
+  }
+
+  private onHeaderBlockTimeout(status: TaskStatus): void {
+    if (status !== TaskStatus.RUN_READY || !this.decoder.isInHeaderBlock) return;
+    this.failConnection(
+      new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `header block not completed within ${this.options.headerBlockTimeoutMs} ms`),
+    );
+  }
+
+  /** @internal The task sent a message: make sure a write timeout is armed. */
+  onMessageSent(): void {
+    const timeout = this.options.writeTimeoutMs;
+    if (timeout > 0 && !this.writeTimeoutTask.isScheduled && this.slot !== null) {
+      this.slot.channel.scheduleTaskAfter(this.writeTimeoutTask, timeout);
+    }
+  }
+
+  private onWriteTimeout(status: TaskStatus): void {
+    const slot = this.slot;
+    if (status !== TaskStatus.RUN_READY || slot === null || !this.outgoing.hasMessageInFlight) return;
+    const waited = slot.channel.loop.now() - this.outgoing.inFlightSince;
+    const timeout = this.options.writeTimeoutMs;
+    if (waited < timeout) {
+      slot.channel.scheduleTaskAfter(this.writeTimeoutTask, timeout - waited);
+      return;
+    }
+    // The peer is not reading: nothing more can be written, so close without flushing.
+    const error = new SluiceError(Http2ApiErrors.WRITE_TIMEOUT, `a write waited ${Math.round(waited)} ms for the peer to read`);
+    this.outgoing.isWritingStopped = true;
+    this.hasFailed = true;
+    this.failAllStreams(error);
+    this.rejectPendingPings(error);
+    this.options.onError?.(error);
+    slot.channel.shutdown(error, true);
+  }
+
+  private onKeepAlive(status: TaskStatus): void {
+    const slot = this.slot;
+    const interval = this.options.keepAliveIntervalMs;
+    if (status !== TaskStatus.RUN_READY || slot === null || slot.channel.isShuttingDown) return;
+    const idleFor = slot.channel.loop.now() - this.lastReadAt;
+    if (idleFor < interval || this.isKeepAlivePingOutstanding || this.outstandingPings.length >= this.options.maxOutstandingPings) {
+      slot.channel.scheduleTaskAfter(this.keepAliveTask, Math.max(1, interval - idleFor));
+      return;
+    }
+    this.isKeepAlivePingOutstanding = true;
+    slot.channel.scheduleTaskAfter(this.keepAliveTimeoutTask, this.options.keepAliveTimeoutMs);
+    this.ping((error) => {
+      this.isKeepAlivePingOutstanding = false;
+      if (error !== null || slot.channel.isShuttingDown) return;
+      slot.channel.unscheduleTask(this.keepAliveTimeoutTask);
+      slot.channel.scheduleTaskAfter(this.keepAliveTask, interval);
+    });
+  }
+
+  private onKeepAliveTimeout(status: TaskStatus): void {
+    const slot = this.slot;
+    if (status !== TaskStatus.RUN_READY || slot === null || !this.isKeepAlivePingOutstanding) return;
+    const error = new SluiceError(Http2ApiErrors.PING_TIMEOUT, `no PING ACK within ${this.options.keepAliveTimeoutMs} ms`);
+    this.hasFailed = true;
+    this.outgoing.isWritingStopped = true;
+    this.failAllStreams(error);
+    this.rejectPendingPings(error);
+    this.options.onError?.(error);
+    slot.channel.shutdown(error, true);
+  }
+
+  /** Counts a frame that did no useful work; too many is abuse (GOAWAY(ENHANCE_YOUR_CALM)). */
+  private countGlitch(what: string): void {
+    if (!this.glitches.take(this.now())) {
+      throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `too many frames doing no work (${what})`);
+    }
+  }
+
+  private now(): number {
+    return this.slot === null ? 0 : this.slot.channel.loop.now();
   }
 
   /** Nothing may be written through an HTTP/2 connection from its right: it is the protocol's end. */
@@ -453,9 +560,9 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     else if (stream._pendingBytes > 0 || stream._isEndQueued) this.outgoing.addDataStream(stream);
   }
 
-  /** @internal */
+  /** @internal The application resets its stream (not counted as peer abuse). */
   _resetStream(stream: Http2Stream, error: Http2StreamError): void {
-    this.resetStream(stream, error);
+    this.resetStream(stream, error, false);
   }
 
   /** @internal Manual-mode credit the application returned. */
@@ -548,6 +655,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       );
     }
     this.connectionReceiveWindow -= flowControlledLength;
+    // An empty DATA frame that does not end the stream does nothing (CVE-2019-9518).
+    if (flowControlledLength === 0 && !isEndStream && _isFrameEnd) this.countGlitch('empty DATA');
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
       // The connection window still counts it (RFC 9113 §6.9); nobody will consume it.
@@ -609,16 +718,28 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.onFrameForMissingStream(streamId, FrameType.HEADERS);
   }
 
-  /** @internal PRIORITY is parsed and ignored (RFC 9113 §5.3.2 deprecates the scheme). */
-  onPriority(): void {}
+  /** @internal PRIORITY is parsed and ignored (RFC 9113 §5.3.2 deprecates the scheme); a flood is a glitch. */
+  onPriority(): void {
+    this.countGlitch('PRIORITY');
+  }
+
+  /** @internal Frames of unknown types are ignored (RFC 9113 §5.5); a flood is a glitch. */
+  onUnknownFrame(): void {
+    this.countGlitch('unknown frame type');
+  }
 
   /** @internal RST_STREAM, RFC 9113 §6.4. */
   onRstStream(streamId: number, errorCode: number): void {
+    // Rapid Reset (CVE-2023-44487): opening and resetting streams costs the peer nothing.
+    if (!this.peerResets.take(this.now())) {
+      throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.options.maxPeerResetsPerInterval} RST_STREAM frames received`);
+    }
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
       if (this.isIdleStream(streamId)) {
         throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId} (RFC 9113 §6.4)`);
       }
+      this.countGlitch('RST_STREAM on a closed stream');
       return; // closed: ignored (§5.1)
     }
     const error = new Http2StreamError(streamId, errorCode, `stream reset by the peer`, {
@@ -634,6 +755,9 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       if (acknowledged !== undefined) this.applyLocalSettings(acknowledged);
       if (this.pendingLocalSettings.length === 0) this.slot?.channel.unscheduleTask(this.settingsTimeoutTask);
       return;
+    }
+    if (settings.length / 2 > this.options.maxSettingsEntries) {
+      throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `SETTINGS with more than ${this.options.maxSettingsEntries} entries`);
     }
     const peer = this.peerSettings;
     for (let i = 0; i < settings.length; i += 2) {
@@ -732,6 +856,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       if (this.isIdleStream(streamId)) {
         throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId} (RFC 9113 §5.1)`);
       }
+      this.countGlitch('WINDOW_UPDATE on a closed stream');
       return; // closed: ignored
     }
     if (stream._sendWindow + increment > MAX_WINDOW_SIZE) {
@@ -761,6 +886,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       // the header block the decoder delivers next is decoded and ignored instead of opening it.
       if (this.isPeerStreamId(streamId)) this.lastPeerStreamId = streamId;
     }
+    this.countLocalReset();
     this.queueRstStream(streamId, error.errorCode);
     this.closedStreams.add(streamId, ClosedBy.RESET_SENT);
   }
@@ -786,7 +912,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `frame type ${frameType} on idle stream ${streamId} (RFC 9113 §5.1)`);
     }
     const closedBy = this.closedStreams.get(streamId);
-    if (closedBy === ClosedBy.RESET_SENT) return;
+    if (closedBy === ClosedBy.RESET_SENT) {
+      this.countGlitch('frame on a reset stream');
+      return;
+    }
     if (this.isPeerStreamId(streamId) && streamId > this.goawaySentLastStreamId) return; // after our GOAWAY: ignored (§6.8)
     if (closedBy === undefined && frameType === FrameType.HEADERS && this.isPeerStreamId(streamId)) {
       throw new Http2ConnectionError(
@@ -794,8 +923,16 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         `HEADERS opening stream ${streamId} below the highest stream id ${this.lastPeerStreamId} (RFC 9113 §5.1.1)`,
       );
     }
+    this.countLocalReset();
     this.queueRstStream(streamId, ErrorCode.STREAM_CLOSED);
     this.closedStreams.add(streamId, ClosedBy.RESET_SENT);
+  }
+
+  /** MadeYouReset (CVE-2025-8671): resets the peer makes us send are bounded like its own. */
+  private countLocalReset(): void {
+    if (!this.localResets.take(this.now())) {
+      throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `peer caused more than ${this.options.maxLocalResetsPerInterval} stream resets`);
+    }
   }
 
   private onNewPeerStream(streamId: number, fields: string[] | typeof HEADER_LIST_TOO_LARGE, isEndStream: boolean): void {
@@ -832,6 +969,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   }
 
   private refuseStream(streamId: number, errorCode: number): void {
+    this.countLocalReset();
     this.queueRstStream(streamId, errorCode);
     this.closedStreams.add(streamId, ClosedBy.RESET_SENT);
   }
@@ -1012,9 +1150,13 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   // ---------------------------------------------------------------- closing streams and the connection
 
-  /** Sends RST_STREAM for `stream` and closes it with `error` (RFC 9113 §5.4.2). */
-  private resetStream(stream: Http2Stream, error: Http2StreamError): void {
+  /**
+   * Sends RST_STREAM for `stream` and closes it with `error` (RFC 9113 §5.4.2). Resets the
+   * peer caused count toward `maxLocalResetsPerInterval`.
+   */
+  private resetStream(stream: Http2Stream, error: Http2StreamError, isPeerCaused = true): void {
     if (stream.state === StreamState.CLOSED) return;
+    if (isPeerCaused) this.countLocalReset();
     if (stream.id !== 0) this.queueRstStream(stream.id, error.errorCode);
     this.closeStream(stream, error, ClosedBy.RESET_SENT);
   }

@@ -35,6 +35,8 @@ export interface OutgoingFramesHost {
   queueTrailers(stream: Http2Stream): void;
   /** The stream's END_STREAM went out on a DATA frame. */
   onEndStreamSent(stream: Http2Stream): void;
+  /** A message went to the socket (arms the write timeout). */
+  onMessageSent(): void;
   /** Called after the queue shrank, so held reads can resume. */
   onControlQueueDrained(): void;
   /** Nothing is left to write and shutdown waits: complete the write side. */
@@ -71,6 +73,7 @@ export class OutgoingFramesTask {
   bytesWritten = 0;
   private isActive = false;
   private isMessageInFlight = false;
+  private messageSentAt = 0;
   private isPrefacePending = false;
   private readonly task: Task;
   private readonly dataStreams: Http2Stream[] = [];
@@ -94,6 +97,12 @@ export class OutgoingFramesTask {
   get hasMessageInFlight(): boolean {
     return this.isMessageInFlight;
   }
+
+  /** Loop time the message in flight was sent. */
+  get inFlightSince(): number {
+    return this.messageSentAt;
+  }
+
 
   /** Streams waiting in the DATA list. */
   get dataStreamCount(): number {
@@ -174,12 +183,14 @@ export class OutgoingFramesTask {
       message.length = offset;
       message.onCompletion = this.onWriteComplete;
       this.isMessageInFlight = true;
+      this.messageSentAt = slot.channel.loop.now();
       this.messagesWritten++;
       this.bytesWritten += offset;
       const sending = message;
       message = null;
       try {
         slot.sendMessage(sending, ChannelDirection.WRITE);
+        host.onMessageSent();
       } catch (error) {
         // Not accepted: we still own it.
         this.isMessageInFlight = false;
