@@ -176,6 +176,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private readonly keepAliveTimeoutTask: Task;
   private isKeepAlivePingOutstanding = false;
   private lastReadAt = 0;
+  private readonly headerCache = new EncodedHeaderCache();
 
   /** Creates the core; `defaultFirstStreamId` is 1 for clients, 2 for servers (RFC 9113 §5.1.1). */
   protected constructor(options: Http2ConnectionOptions, isServer: boolean) {
@@ -549,13 +550,25 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   _sendStreamHeaders(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
     this.assertOpen();
     const kind = stream._hasSentFinalHeaders ? HeaderBlockKind.TRAILERS : stream.isLocal ? HeaderBlockKind.REQUEST : HeaderBlockKind.RESPONSE;
-    const violation = validateHeaderBlock(headers, kind, false, this.summary);
-    if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
-    if (kind === HeaderBlockKind.RESPONSE && this.summary.status >= 200) stream._hasSentFinalHeaders = true;
-    if (kind === HeaderBlockKind.RESPONSE && this.summary.status < 200 && isEndStream) {
-      throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: a 1xx response cannot end the stream`);
+    const cache = this.headerCache;
+    if (kind === cache.kind && this.hpackEncoder.generation === cache.generation && cache.matches(headers)) {
+      // The same list again with the HPACK table unchanged: the bytes already sent are valid.
+      if (cache.status >= 200) stream._hasSentFinalHeaders = true;
+      this.queueEncodedHeaderBlock(stream.id, cache.block, isEndStream);
+    } else {
+      const violation = validateHeaderBlock(headers, kind, false, this.summary);
+      if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
+      const status = this.summary.status;
+      if (kind === HeaderBlockKind.RESPONSE && status >= 200) stream._hasSentFinalHeaders = true;
+      if (kind === HeaderBlockKind.RESPONSE && status < 200 && isEndStream) {
+        throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: a 1xx response cannot end the stream`);
+      }
+      const generation = this.hpackEncoder.generation;
+      const block = this.hpackEncoder.encode(headers);
+      // An encoding that left the table as it was can be sent again while it stays so.
+      if (this.hpackEncoder.generation === generation) cache.remember(headers, kind, generation, status, block);
+      this.queueEncodedHeaderBlock(stream.id, block, isEndStream);
     }
-    this.queueHeaderBlock(stream.id, headers, isEndStream);
     if (isEndStream) this.onEndStreamSent(stream);
     else if (stream._pendingBytes > 0 || stream._isEndQueued) this.outgoing.addDataStream(stream);
   }
@@ -1086,6 +1099,9 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
           for (const stream of this.streams.values()) {
             stream._receiveWindow += delta;
             stream._windowTarget = Math.max(1, stream._windowTarget + delta);
+            // Credit held back for batching under the old, larger target may now be due: with
+            // nothing more arriving, nothing else would send it and the stream would stall.
+            this.returnStreamCredit(stream, 0);
           }
           break;
         }
@@ -1223,7 +1239,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   /** HEADERS (+ CONTINUATION) for `streamId`, HPACK-encoded now so the table order matches the wire order. */
   private queueHeaderBlock(streamId: number, headers: Http2Headers, isEndStream: boolean): void {
-    const block = this.hpackEncoder.encode(headers);
+    this.queueEncodedHeaderBlock(streamId, this.hpackEncoder.encode(headers), isEndStream);
+  }
+
+  private queueEncodedHeaderBlock(streamId: number, block: Uint8Array, isEndStream: boolean): void {
     const frameSize = this.encoder.maxFrameSize;
     const length = headerBlockFramesLength(block.length, frameSize);
     const queue = this.controlQueue;
@@ -1270,3 +1289,33 @@ function stripUndefined<T extends object>(options: T): Partial<T> {
   return result;
 }
 
+/**
+ * The last header list sent whose encoding did not change the HPACK table: while the table
+ * stays unchanged, sending an equal list again reuses its bytes and skips validation and
+ * encoding — the common case of a server answering with constant headers. Equality is checked
+ * field by field against a copy (cheap: equal strings are usually the same strings), so an
+ * application that reuses and edits one array is still encoded correctly.
+ */
+class EncodedHeaderCache {
+  private headers: string[] = [];
+  kind = -1;
+  generation = -1;
+  status = -1;
+  block: Buffer = Buffer.alloc(0);
+
+  matches(headers: Http2Headers): boolean {
+    const cached = this.headers;
+    if (cached.length !== headers.length) return false;
+    for (let i = 0; i < cached.length; i++) if (cached[i] !== headers[i]) return false;
+    return true;
+  }
+
+  remember(headers: Http2Headers, kind: number, generation: number, status: number, block: Uint8Array): void {
+    this.headers = headers.slice();
+    this.kind = kind;
+    this.generation = generation;
+    this.status = status;
+    if (this.block.length !== block.length) this.block = Buffer.allocUnsafe(block.length);
+    this.block.set(block);
+  }
+}
