@@ -21,6 +21,8 @@ const repetitions = isQuick ? 2 : 5;
 
 interface Workload {
   readonly name: string;
+  /** Run against the TLS servers. */
+  readonly isTls?: boolean;
   /** h2load arguments besides the URL. */
   readonly h2load: string[];
   readonly path: string;
@@ -34,6 +36,9 @@ const workloads: Workload[] = [
   { name: 'small GET h2c c100 m10', h2load: ['-c100', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/', metric: 'req/s' },
   { name: '100 KiB GET h2c c4 m4', h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)], path: '/bytes/102400', metric: 'GB/s' },
   { name: '1 MiB GET h2c c4 m4', h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)], path: '/bytes/1048576', metric: 'GB/s' },
+  { name: 'small GET TLS c10 m10', isTls: true, h2load: ['-c10', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/', metric: 'req/s' },
+  { name: '100 KiB GET TLS c4 m4', isTls: true, h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)], path: '/bytes/102400', metric: 'GB/s' },
+  { name: '1 MiB GET TLS c4 m4', isTls: true, h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)], path: '/bytes/1048576', metric: 'GB/s' },
 ];
 
 function count(requests: number): string[] {
@@ -70,15 +75,15 @@ interface RunningServer {
   readonly pid: number;
 }
 
-function startServer(script: string): Promise<RunningServer> {
+function startServer(script: string, isTls: boolean): Promise<RunningServer> {
   const [command, commandArgs] = pinned(0, process.execPath, [join(here, 'servers', script)]);
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: '0' } });
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: '0', TLS: isTls ? '1' : '0' } });
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 10_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      const match = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve({ child, port: Number(match[1]), pid: serverPid(child) });
@@ -108,7 +113,8 @@ interface Sample {
 }
 
 function runH2load(workload: Workload, port: number, pid: number): Sample {
-  const [command, commandArgs] = pinned(1, 'h2load', [...workload.h2load, `http://127.0.0.1:${port}${workload.path}`]);
+  const scheme = workload.isTls === true ? 'https' : 'http';
+  const [command, commandArgs] = pinned(1, 'h2load', [...workload.h2load, `${scheme}://127.0.0.1:${port}${workload.path}`]);
   const before = cpuTicks(pid);
   const output = execFileSync(command, commandArgs, { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
   const cpuSeconds = (cpuTicks(pid) - before) / TICKS_PER_SECOND;
@@ -139,7 +145,8 @@ function format(value: number, metric: Workload['metric']): string {
 async function main(): Promise<void> {
   ensureTools();
   const deadline = Date.now() + (isQuick ? 120_000 : 600_000);
-  const servers = { sluice: await startServer('sluice-server.js'), node: await startServer('node-server.js') };
+  const plain = { sluice: await startServer('sluice-server.js', false), node: await startServer('node-server.js', false) };
+  const secure = { sluice: await startServer('sluice-server.js', true), node: await startServer('node-server.js', true) };
   const results: Record<string, unknown>[] = [];
   process.stdout.write(`sluice vs node:http2 — ${repetitions} runs each, alternating${canPin ? ', server on core 0, h2load on core 1' : ''}\n\n`);
   try {
@@ -149,6 +156,7 @@ async function main(): Promise<void> {
         process.stdout.write(`(time budget reached; skipping ${workload.name})\n`);
         continue;
       }
+      const servers = workload.isTls === true ? secure : plain;
       const samples: Record<'sluice' | 'node', Sample[]> = { sluice: [], node: [] };
       runH2load({ ...workload, h2load: workload.h2load.map((a, i, all) => (all[i - 1] === '-n' ? String(Math.ceil(Number(a) / 10)) : a)) }, servers.sluice.port, servers.sluice.pid);
       runH2load({ ...workload, h2load: workload.h2load.map((a, i, all) => (all[i - 1] === '-n' ? String(Math.ceil(Number(a) / 10)) : a)) }, servers.node.port, servers.node.pid);
@@ -177,8 +185,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    servers.sluice.child.kill('SIGTERM');
-    servers.node.child.kill('SIGTERM');
+    for (const server of [plain.sluice, plain.node, secure.sluice, secure.node]) server.child.kill('SIGTERM');
   }
   mkdirSync(join(here, '..', '..', 'bench', 'results'), { recursive: true });
   writeFileSync(join(here, '..', '..', 'bench', 'results', 'latest.json'), `${JSON.stringify({ date: new Date().toISOString(), quick: isQuick, results }, null, 2)}\n`);

@@ -4,9 +4,11 @@
  * @module
  */
 import http2 from 'node:http2';
-import { announce, parseBytesPath, PATTERN_BLOCK, SMALL_BODY } from './routes.js';
+import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, SMALL_BODY } from './routes.js';
 
-const server = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
+const tls = benchTls();
+const settings = { maxConcurrentStreams: 1000 };
+const server = tls === null ? http2.createServer({ settings }) : http2.createSecureServer({ ...tls, settings });
 server.on('stream', (stream, headers) => {
   const path = String(headers[':path'] ?? '');
   if (headers[':method'] === 'POST' && path === '/echo') {
@@ -38,7 +40,7 @@ server.on('stream', (stream, headers) => {
 server.on('sessionError', () => undefined);
 server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1', () => {
   const address = server.address();
-  announce(typeof address === 'object' && address !== null ? address.port : 0);
+  announce(typeof address === 'object' && address !== null ? address.port : 0, tls !== null);
 });
 const stop = (): void => {
   server.close(() => process.exit(0));

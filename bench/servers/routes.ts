@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
 
 /** The small response body. */
 export const SMALL_BODY = Buffer.from('hello from the benchmark\n');
@@ -22,7 +23,14 @@ export function parseBytesPath(path: string): number {
   return Number.isSafeInteger(count) && count >= 0 ? count : -1;
 }
 
+/** The test certificate and key when the server runs with TLS=1 (fixtures, never for real use). */
+export function benchTls(): { cert: Buffer; key: Buffer } | null {
+  if (process.env['TLS'] !== '1') return null;
+  const fixtures = new URL('../../../tests/fixtures/tls/', import.meta.url);
+  return { cert: readFileSync(new URL('server-cert.pem', fixtures)), key: readFileSync(new URL('server-key.pem', fixtures)) };
+}
+
 /** Prints the line the runner waits for. */
-export function announce(port: number): void {
-  process.stdout.write(`listening on http://127.0.0.1:${port}\n`);
+export function announce(port: number, isTls = false): void {
+  process.stdout.write(`listening on ${isTls ? 'https' : 'http'}://127.0.0.1:${port}\n`);
 }

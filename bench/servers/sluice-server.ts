@@ -4,7 +4,7 @@
  * @module
  */
 import { listenHttp2, type Http2Stream, type Http2Headers } from '../../handlers/index.js';
-import { announce, parseBytesPath, PATTERN_BLOCK, SMALL_BODY } from './routes.js';
+import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, SMALL_BODY } from './routes.js';
 
 const SMALL_HEADERS: Http2Headers = [':status', '200', 'content-type', 'text/plain', 'content-length', String(SMALL_BODY.length)];
 
@@ -28,7 +28,9 @@ function sendPattern(stream: Http2Stream, remaining: number): void {
   pump();
 }
 
+const tls = benchTls();
 const listener = await listenHttp2({
+  ...(tls === null ? {} : { tls }),
   host: '127.0.0.1',
   port: Number(process.env['PORT'] ?? 0),
   http2: {
@@ -58,7 +60,7 @@ const listener = await listenHttp2({
     },
   },
 });
-announce(listener.port);
+announce(listener.port, tls !== null);
 const stop = (): void => void listener.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
