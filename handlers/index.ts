@@ -11,3 +11,4 @@ export * from './socket/index.js';
 export * from './http2/index.js';
 export * from './plugins/index.js';
 export * from './tls/index.js';
+export * from './sdk/index.js';

@@ -19,3 +19,5 @@ export * from './logging.js';
 export * from './socket-errors.js';
 export * from './bootstrap.js';
 export * from './testing/testing-channel.js';
+export * from './host-resolver.js';
+export * from './retry-strategy.js';

@@ -1,0 +1,41 @@
+/**
+ * Argument parsing shared by the commands: `node:util` `parseArgs` with its errors turned into
+ * one-line usage errors, and checked numbers.
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { usageError } from './cli-errors.js';
+
+/**
+ * Parses a command line strictly (`config.strict` should be true): unknown flags, missing
+ * values and unexpected positionals become usage errors (exit code 2) with one line each.
+ */
+export function parseCommandLine<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw usageError(parseErrorLine(error));
+  }
+}
+
+/** The first sentence of a `parseArgs` error (Node appends hints that span lines). */
+function parseErrorLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  const quoted = /'([^']*)'/.exec(error.message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted !== undefined) return `unknown option '${quoted}'`;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && quoted !== undefined) return `unexpected argument '${quoted}'`;
+  const firstLine = error.message.split('\n')[0]!;
+  const sentence = firstLine.split('. ')[0]!;
+  return sentence.charAt(0).toLowerCase() + sentence.slice(1);
+}
+
+/** Parses a whole number within `[min, max]`, or throws a usage error naming `flag`. */
+export function parseInteger(flag: string, text: string, min: number, max: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw usageError(`${flag} must be a whole number from ${min} to ${max}, not '${text}'`);
+  }
+  return value;
+}

@@ -1,0 +1,389 @@
+/**
+ * `sluice get`: an HTTP/2 client in the manner of curl and nghttp — one request printed or
+ * saved, or `-n` requests over `-m` concurrent streams summarized.
+ *
+ * @module
+ */
+import { promises as fs } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
+import {
+  connectHttp2,
+  type ConnectHttp2Options,
+  type Http2ClientConnection,
+  type Http2Headers,
+  type Http2Stream,
+  type Http2StreamFailure,
+} from '../../handlers/index.js';
+import { FrameLoggerHandler } from '../../handlers/plugins/frame-logger-handler.js';
+import { parseCommandLine, parseInteger } from './arguments.js';
+import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
+import { formatLoadSummary, type LoadResult } from './latency-summary.js';
+import { clientTlsTransport } from './tls.js';
+
+/** The help text of `sluice get`. */
+export const GET_HELP = `Usage: sluice get URL [options]
+
+Sends one HTTP/2 request and prints the response body (h2c with prior knowledge for http://,
+TLS with ALPN h2 for https://).
+
+Options:
+  -H, --header 'NAME: VALUE'  add a request header (repeatable; 'host' sets :authority)
+  -d, --data DATA             send DATA as the body (POST unless -X); @FILE reads FILE, @- stdin
+  -X, --method METHOD         the request method (default GET, or POST with -d)
+  -o, --output FILE           write the body to FILE instead of stdout
+  -v, --verbose               print request and response headers and every HTTP/2 frame sent
+                              and received to stderr
+  -n, --requests N            send the request N times and print a summary instead of bodies
+  -m, --concurrency M         with -n: at most M streams at once on the connection (default 1)
+  -k, --insecure              do not verify the server's certificate (https://)
+  -h, --help                  show this help
+
+Any response status counts as success (like curl without -f).
+Exit codes: 0 ok, 1 request, connection or file failure, 2 usage (including a bad URL).
+`;
+
+/** Bytes of a request body written per `write`. */
+const BODY_CHUNK_SIZE = 64 * 1024;
+
+/** Connection-specific header fields HTTP/2 forbids (RFC 9113 §8.2.2). */
+const CONNECTION_SPECIFIC_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/** A header name: an RFC 9110 token, lowercase for HTTP/2. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+/** Where the request body comes from. */
+export type BodySource = { kind: 'none' } | { kind: 'text'; text: string } | { kind: 'file'; path: string } | { kind: 'stdin' };
+
+/** What `sluice get` was asked to do, checked. */
+export interface GetSettings {
+  /** The parsed URL. */
+  url: URL;
+  /** Host to connect to (brackets of an IPv6 literal removed). */
+  host: string;
+  /** Port to connect to. */
+  port: number;
+  /** https:// */
+  isTls: boolean;
+  /** Verify the server certificate (false with `-k`). */
+  isVerifying: boolean;
+  /** The request header list, pseudo-headers first (content-length is added once the body is known). */
+  headers: Http2Headers;
+  /** The request body. */
+  body: BodySource;
+  /** Output file, or null for stdout. */
+  output: string | null;
+  /** Print headers and frames to stderr. */
+  isVerbose: boolean;
+  /** Times to send the request. */
+  requestCount: number;
+  /** Concurrent streams. */
+  concurrency: number;
+  /** Whether to summarize (`-n`/`-m` given) rather than print the body. */
+  isLoadMode: boolean;
+}
+
+/** Parses `get`'s arguments; null when `--help` was asked for. Throws usage errors. */
+export function parseGetArguments(args: string[]): GetSettings | null {
+  const { values, positionals } = parseCommandLine({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      header: { type: 'string', short: 'H', multiple: true, default: [] },
+      data: { type: 'string', short: 'd' },
+      method: { type: 'string', short: 'X' },
+      output: { type: 'string', short: 'o' },
+      verbose: { type: 'boolean', short: 'v', default: false },
+      requests: { type: 'string', short: 'n' },
+      concurrency: { type: 'string', short: 'm' },
+      insecure: { type: 'boolean', short: 'k', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return null;
+  if (positionals.length === 0) throw usageError('missing URL');
+  if (positionals.length > 1) throw usageError(`unexpected argument '${positionals[1]}'`);
+  const text = positionals[0]!;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(`invalid URL '${text}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`unsupported URL scheme '${url.protocol.slice(0, -1)}' (http or https)`);
+  if (url.hostname === '') throw usageError(`invalid URL '${text}': no host`);
+  if (url.username !== '' || url.password !== '') throw usageError('credentials in the URL are not supported; use -H authorization');
+  const isTls = url.protocol === 'https:';
+  const requestCount = values.requests === undefined ? 1 : parseInteger('-n', values.requests, 1, 10_000_000);
+  const concurrency = values.concurrency === undefined ? 1 : parseInteger('-m', values.concurrency, 1, 10_000);
+  const isLoadMode = values.requests !== undefined || values.concurrency !== undefined;
+  if (isLoadMode && values.output !== undefined) throw usageError('-o cannot be used with -n/-m (bodies are counted, not kept)');
+  const body = parseBodySource(values.data);
+  const method = values.method ?? (body.kind === 'none' ? 'GET' : 'POST');
+  if (!TOKEN.test(method.toLowerCase())) throw usageError(`invalid method '${method}'`);
+  let authority = url.host;
+  const extra: string[] = [];
+  let hasUserAgent = false;
+  for (const line of values.header) {
+    const [name, value] = parseHeaderLine(line);
+    if (name === 'host') authority = value;
+    else extra.push(name, value);
+    if (name === 'user-agent') hasUserAgent = true;
+  }
+  if (!hasUserAgent) extra.push('user-agent', 'sluice');
+  const headers = [':method', method, ':scheme', isTls ? 'https' : 'http', ':authority', authority, ':path', `${url.pathname}${url.search}`, ...extra];
+  return {
+    url,
+    host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+    port: url.port === '' ? (isTls ? 443 : 80) : Number(url.port),
+    isTls,
+    isVerifying: !values.insecure,
+    headers,
+    body,
+    output: values.output ?? null,
+    isVerbose: values.verbose,
+    requestCount,
+    concurrency: Math.min(concurrency, requestCount),
+    isLoadMode,
+  };
+}
+
+function parseBodySource(data: string | undefined): BodySource {
+  if (data === undefined) return { kind: 'none' };
+  if (data === '@-') return { kind: 'stdin' };
+  if (data.startsWith('@')) {
+    if (data.length === 1) throw usageError("-d @ needs a file name (or '@-' for stdin)");
+    return { kind: 'file', path: data.slice(1) };
+  }
+  return { kind: 'text', text: data };
+}
+
+/** Parses `-H 'Name: value'` into a lowercase name and a trimmed value. */
+export function parseHeaderLine(line: string): [string, string] {
+  const colon = line.indexOf(':', 1);
+  if (colon < 0) throw usageError(`invalid header '${line}' (expected 'name: value')`);
+  const name = line.slice(0, colon).trim().toLowerCase();
+  const value = line.slice(colon + 1).trim();
+  if (!TOKEN.test(name)) throw usageError(`invalid header name '${line.slice(0, colon).trim()}'`);
+  if (/[\r\n\0]/.test(value)) throw usageError(`invalid value for header '${name}'`);
+  if (CONNECTION_SPECIFIC_HEADERS.has(name) || (name === 'te' && value.toLowerCase() !== 'trailers')) {
+    throw usageError(`header '${name}' is not allowed in HTTP/2 (RFC 9113 §8.2.2)`);
+  }
+  return [name, value];
+}
+
+async function readBody(source: BodySource): Promise<Buffer | null> {
+  switch (source.kind) {
+    case 'none':
+      return null;
+    case 'text':
+      return Buffer.from(source.text, 'utf8');
+    case 'file':
+      try {
+        return await fs.readFile(source.path);
+      } catch (error) {
+        throw failure(`cannot read '${source.path}': ${describeError(error)}`, error);
+      }
+    case 'stdin': {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+  }
+}
+
+/** Runs `sluice get`; resolves with the exit code. */
+export async function runGet(args: string[]): Promise<ExitCode> {
+  const settings = parseGetArguments(args);
+  if (settings === null) {
+    process.stdout.write(GET_HELP);
+    return ExitCode.OK;
+  }
+  const body = await readBody(settings.body);
+  const headers = body === null ? settings.headers : [...settings.headers, 'content-length', String(body.length)];
+  const output = settings.isLoadMode ? null : await openOutput(settings.output);
+  const connection = await connect(settings);
+  try {
+    if (settings.isLoadMode) return await runLoad(connection, settings, headers, body);
+    return await fetchOnce(connection, settings, headers, body, output!);
+  } finally {
+    await connection.close();
+    if (output !== null && output !== process.stdout) await new Promise<void>((resolve) => output.end(resolve));
+  }
+}
+
+async function openOutput(file: string | null): Promise<Writable> {
+  if (file === null) return process.stdout;
+  try {
+    const handle = await fs.open(file, 'w');
+    return handle.createWriteStream();
+  } catch (error) {
+    throw failure(`cannot write '${file}': ${describeError(error)}`, error);
+  }
+}
+
+async function connect(settings: GetSettings): Promise<Http2ClientConnection> {
+  const options: ConnectHttp2Options = { host: settings.host, port: settings.port };
+  if (settings.isTls) {
+    options.transport = clientTlsTransport({ servername: settings.host, isVerifying: settings.isVerifying });
+  }
+  if (settings.isVerbose) {
+    options.pipeline = (channel) => {
+      channel.appendHandler(new FrameLoggerHandler({ role: 'client', sink: (line) => process.stderr.write(`* ${line}\n`) }));
+    };
+  }
+  try {
+    return await connectHttp2(options);
+  } catch (error) {
+    throw failure(`cannot connect to ${settings.url.host}: ${describeError(error)}`, error);
+  }
+}
+
+function printHeaders(prefix: string, headers: Http2Headers): void {
+  let text = '';
+  for (let i = 0; i < headers.length; i += 2) text += `${prefix} ${headers[i]}: ${headers[i + 1]}\n`;
+  process.stderr.write(text);
+}
+
+/**
+ * Writes `body` in chunks as the stream accepts them (stops when `write` reports the
+ * high-water mark and continues on `onDrain`), then ends the stream. Returns the pump to call
+ * from `onDrain`.
+ */
+function bodyPump(getStream: () => Http2Stream | null, body: Buffer): () => void {
+  let offset = 0;
+  return () => {
+    const stream = getStream();
+    if (stream === null) return;
+    while (offset < body.length && stream.isWritable) {
+      const chunk = body.subarray(offset, offset + BODY_CHUNK_SIZE);
+      offset += chunk.length;
+      if (!stream.write(chunk)) return;
+    }
+    if (offset === body.length && stream.isWritable) stream.end();
+  };
+}
+
+/**
+ * One request; the body goes to `output` in manual window mode: receive credit for each chunk
+ * returns once the output accepted it, so a slow disk or pipe slows the server instead of
+ * buffering here.
+ */
+function fetchOnce(
+  connection: Http2ClientConnection,
+  settings: GetSettings,
+  headers: Http2Headers,
+  body: Buffer | null,
+  output: Writable,
+): Promise<ExitCode> {
+  return new Promise<ExitCode>((resolve, reject) => {
+    let outputError: Error | null = null;
+    let stream: Http2Stream | null = null;
+    const pump = body === null ? null : bodyPump(() => stream, body);
+    if (settings.isVerbose) printHeaders('>', headers);
+    // Output errors (EPIPE from `| head`, a full disk) arrive through the write callbacks below.
+    output.on('error', () => undefined);
+    try {
+      stream = connection.request(headers, {
+        isEndStream: body === null,
+        isManualWindow: true,
+        handler: {
+          onInformational: (_s, informational) => settings.isVerbose && printHeaders('<', informational),
+          onResponse: (_s, response) => settings.isVerbose && printHeaders('<', response),
+          onTrailers: (_s, trailers) => settings.isVerbose && printHeaders('<', trailers),
+          onData: (dataStream, data, start, end) => {
+            const length = end - start;
+            // The view is valid only during this callback: the copy is what the output keeps.
+            output.write(Buffer.from(data.subarray(start, end)), (error) => {
+              if (error == null) {
+                dataStream.updateWindow(length);
+              } else if (outputError === null) {
+                outputError = error;
+                dataStream.reset();
+              }
+            });
+          },
+          onDrain: () => pump?.(),
+          onClose: (_s, error: Http2StreamFailure | null) => {
+            if (outputError !== null) reject(failure(`cannot write output: ${describeError(outputError)}`, outputError));
+            else if (error !== null) reject(failure(`request failed: ${describeError(error)}`, error));
+            else resolve(ExitCode.OK);
+          },
+        },
+      });
+    } catch (error) {
+      reject(failure(`request failed: ${describeError(error)}`, error));
+      return;
+    }
+    pump?.();
+  });
+}
+
+/** `-n N -m M`: N requests, at most M open at once on the one connection; bodies are counted. */
+function runLoad(connection: Http2ClientConnection, settings: GetSettings, headers: Http2Headers, body: Buffer | null): Promise<ExitCode> {
+  return new Promise<ExitCode>((resolve, reject) => {
+    const statusCounts = new Map<string, number>();
+    const latenciesMs: number[] = [];
+    let startedCount = 0;
+    let finishedCount = 0;
+    let failedCount = 0;
+    let bodyBytes = 0;
+    let firstError: unknown = null;
+    const startedAt = performance.now();
+    const finish = (): void => {
+      const result: LoadResult = {
+        requestCount: settings.requestCount,
+        failedCount,
+        statusCounts,
+        latenciesMs,
+        bodyBytes,
+        elapsedMs: performance.now() - startedAt,
+        concurrency: settings.concurrency,
+      };
+      process.stdout.write(formatLoadSummary(result));
+      if (failedCount > 0) reject(failure(`${failedCount} of ${settings.requestCount} requests failed; first: ${describeError(firstError)}`, firstError));
+      else resolve(ExitCode.OK);
+    };
+    const onFinished = (error: unknown): void => {
+      finishedCount++;
+      if (error !== null) {
+        failedCount++;
+        firstError ??= error;
+      }
+      if (finishedCount === settings.requestCount) finish();
+      else if (startedCount < settings.requestCount) startOne();
+    };
+    const startOne = (): void => {
+      startedCount++;
+      const sentAt = performance.now();
+      let stream: Http2Stream | null = null;
+      const pump = body === null ? null : bodyPump(() => stream, body);
+      try {
+        stream = connection.request(headers, {
+          isEndStream: body === null,
+          handler: {
+            onResponse: (_s, response) => {
+              const status = response[1] ?? '?';
+              statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
+            },
+            onData: (_s, _data, start, end) => {
+              bodyBytes += end - start;
+            },
+            onDrain: () => pump?.(),
+            onClose: (_s, error) => {
+              if (error === null) latenciesMs.push(performance.now() - sentAt);
+              onFinished(error);
+            },
+          },
+        });
+      } catch (error) {
+        // The connection is gone: every request not yet started fails the same way.
+        queueMicrotask(() => onFinished(error));
+        return;
+      }
+      pump?.();
+    };
+    for (let i = 0; i < settings.concurrency; i++) startOne();
+  });
+}

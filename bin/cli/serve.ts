@@ -1,0 +1,356 @@
+/**
+ * `sluice serve`: an HTTP/2 server built from the pipeline — socket (or TLS) slot, HTTP/2
+ * connection, the CLI's routes — with graceful shutdown on SIGINT/SIGTERM and optional
+ * `node:cluster` workers sharing the port.
+ *
+ * @module
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { promises as fs } from 'node:fs';
+import {
+  createStreamLogger,
+  Http2ServerConnection,
+  LogLevel,
+  parseLogLevel,
+  ServerBootstrap,
+  setLogger,
+  type BootstrapOptions,
+  type ChannelSlot,
+  type Http2ConnectionOptions,
+  type Listener,
+} from '../../handlers/index.js';
+import { parseCommandLine, parseInteger } from './arguments.js';
+import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
+import { createRoutes } from './routes.js';
+import { createDevelopmentCertificate, serverTlsTransport, type CertificatePair } from './tls.js';
+
+/** The help text of `sluice serve`. */
+export const SERVE_HELP = `Usage: sluice serve [options]
+
+Serves HTTP/2: h2c with prior knowledge, or TLS with ALPN h2 (--tls).
+
+Routes:
+  GET /           a short text
+  GET /bytes/N    N bytes of a fixed pattern (byte i is i % 251), streamed
+  POST /echo      the request body, streamed back (flow-controlled both ways)
+  GET /headers    the request headers as JSON
+  GET /<file>     files under --root (content type by extension); 404 otherwise
+
+Options:
+      --host HOST        address to listen on (default 127.0.0.1)
+  -p, --port PORT        port to listen on, 0 for any free port (default 8080)
+      --tls              TLS with ALPN h2; without --cert/--key a development certificate
+                         is created with openssl for this run (clients need -k)
+      --cert FILE        certificate chain (PEM); implies --tls, needs --key
+      --key FILE         private key (PEM); implies --tls, needs --cert
+      --root DIR         serve the files under DIR
+      --log-level LEVEL  none, fatal, error, warn, info, debug or trace (default warn)
+  -w, --workers N        N processes (node:cluster), one event loop each, sharing the port
+  -h, --help             show this help
+
+Prints "listening on <url>" once ready. SIGINT or SIGTERM closes gracefully (GOAWAY, in-flight
+streams finish; a second signal or 10 s later, connections are cut) and exits 0.
+Exit codes: 0 ok, 1 cannot listen or read a file, 2 usage.
+`;
+
+/** How long in-flight streams may take to finish after a shutdown signal. */
+export const GRACEFUL_CLOSE_TIMEOUT_MS = 10_000;
+
+/** Environment of cluster workers: the certificate files the primary chose. */
+const WORKER_CERT_ENV = 'SLUICE_SERVE_WORKER_CERT';
+const WORKER_KEY_ENV = 'SLUICE_SERVE_WORKER_KEY';
+
+/** What `sluice serve` was asked to do, checked. */
+export interface ServeSettings {
+  /** Listen address. */
+  host: string;
+  /** Listen port (0: any free port). */
+  port: number;
+  /** Whether to serve TLS. */
+  isTls: boolean;
+  /** Certificate and key files, or null for a development certificate (with TLS). */
+  certificateFiles: { certPath: string; keyPath: string } | null;
+  /** Directory of files to serve, or null. */
+  root: string | null;
+  /** Log level of the process logger. */
+  logLevel: LogLevel;
+  /** Worker processes; 1 runs the server in this process. */
+  workers: number;
+}
+
+/** Parses `serve`'s arguments; null when `--help` was asked for. Throws usage errors. */
+export function parseServeArguments(args: string[]): ServeSettings | null {
+  const { values } = parseCommandLine({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', short: 'p', default: '8080' },
+      tls: { type: 'boolean', default: false },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      root: { type: 'string' },
+      'log-level': { type: 'string', default: 'warn' },
+      workers: { type: 'string', short: 'w', default: '1' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return null;
+  const logLevel = parseLogLevel(values['log-level']);
+  if (logLevel === undefined) throw usageError(`unknown log level '${values['log-level']}' (none, fatal, error, warn, info, debug, trace)`);
+  if ((values.cert === undefined) !== (values.key === undefined)) throw usageError('--cert and --key go together');
+  if (values.host === '') throw usageError('--host must not be empty');
+  return {
+    host: values.host,
+    port: parseInteger('--port', values.port, 0, 65_535),
+    isTls: values.tls || values.cert !== undefined,
+    certificateFiles: values.cert !== undefined && values.key !== undefined ? { certPath: values.cert, keyPath: values.key } : null,
+    root: values.root ?? null,
+    logLevel,
+    workers: parseInteger('--workers', values.workers, 1, 256),
+  };
+}
+
+/** Runs `sluice serve`; resolves with the exit code once the server has closed. */
+export async function runServe(args: string[]): Promise<ExitCode> {
+  const settings = parseServeArguments(args);
+  if (settings === null) {
+    process.stdout.write(SERVE_HELP);
+    return ExitCode.OK;
+  }
+  setLogger(createStreamLogger(settings.logLevel));
+  const root = settings.root === null ? null : await resolveRoot(settings.root);
+  let files = settings.certificateFiles;
+  let disposeCertificate = (): void => undefined;
+  const workerCert = process.env[WORKER_CERT_ENV];
+  const workerKey = process.env[WORKER_KEY_ENV];
+  if (settings.isTls && files === null && cluster.isWorker && workerCert !== undefined && workerKey !== undefined) {
+    files = { certPath: workerCert, keyPath: workerKey };
+  } else if (settings.isTls && files === null) {
+    const development = await createDevelopmentCertificate();
+    disposeCertificate = development.dispose;
+    process.on('exit', disposeCertificate);
+    files = { certPath: development.certPath, keyPath: development.keyPath };
+    process.stderr.write(
+      `using a development certificate (self-signed for localhost, 127.0.0.1 and ::1, in ${development.directory}, removed on exit): for local testing only\n`,
+    );
+  }
+  try {
+    if (settings.workers > 1 && cluster.isPrimary) return await runPrimary(settings, files);
+    const pair = settings.isTls && files !== null ? await readCertificatePair(files) : null;
+    return await runServer(settings, root, pair);
+  } finally {
+    disposeCertificate();
+  }
+}
+
+async function resolveRoot(root: string): Promise<string> {
+  try {
+    const real = await fs.realpath(root);
+    if (!(await fs.stat(real)).isDirectory()) throw failure(`--root '${root}' is not a directory`);
+    return real;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'CliError') throw error;
+    throw failure(`cannot use --root '${root}': ${describeError(error)}`, error);
+  }
+}
+
+async function readCertificatePair(files: { certPath: string; keyPath: string }): Promise<CertificatePair> {
+  const read = async (file: string): Promise<Buffer> => {
+    try {
+      return await fs.readFile(file);
+    } catch (error) {
+      throw failure(`cannot read '${file}': ${describeError(error)}`, error);
+    }
+  };
+  return { cert: await read(files.certPath), key: await read(files.keyPath) };
+}
+
+/** The URL a client uses for `host:port`. */
+export function serverUrl(isTls: boolean, host: string, port: number): string {
+  return `${isTls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * RunningServer is one process's listener and its HTTP/2 connections. `close` stops accepting,
+ * closes every connection gracefully (GOAWAY: streams already begun finish) and, after
+ * `graceMs` or on `cut`, shuts the remaining channels down.
+ */
+class RunningServer {
+  readonly connections = new Set<Http2ServerConnection>();
+  listener: Listener | null = null;
+  private closing: Promise<void> | null = null;
+  private isClosing = false;
+
+  constructor(private readonly connectionOptions: Http2ConnectionOptions) {}
+
+  /** Puts a new HTTP/2 connection right of `slot` (the socket or TLS slot). */
+  install(slot: ChannelSlot): void {
+    const connection = new Http2ServerConnection({
+      ...this.connectionOptions,
+      onClose: () => this.connections.delete(connection),
+    });
+    slot.insertRight(connection);
+    this.connections.add(connection);
+    // A TLS handshake that completes after close() began: close this one too.
+    if (this.isClosing) queueMicrotask(() => void connection.close());
+  }
+
+  close(graceMs: number): Promise<void> {
+    this.isClosing = true;
+    this.closing ??= (async () => {
+      const listener = this.listener;
+      if (listener === null) return;
+      listener.server.close();
+      const graceful = Promise.all([...this.connections].map((connection) => connection.close()));
+      let timer: NodeJS.Timeout | null = null;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([graceful, deadline]);
+      if (timer !== null) clearTimeout(timer);
+      await listener.close();
+    })();
+    return this.closing;
+  }
+
+  /** Cuts every remaining connection now (second signal). */
+  cut(): void {
+    for (const channel of this.listener?.channels ?? []) channel.shutdown(null, true);
+  }
+}
+
+async function runServer(settings: ServeSettings, root: string | null, pair: CertificatePair | null): Promise<ExitCode> {
+  const server = new RunningServer({ maxConcurrentStreams: 128, onStream: createRoutes({ root }) });
+  const bootstrapOptions: BootstrapOptions = {};
+  if (pair !== null) bootstrapOptions.transport = serverTlsTransport(pair, (slot) => server.install(slot));
+  try {
+    server.listener = await new ServerBootstrap(bootstrapOptions).listen({
+      host: settings.host,
+      port: settings.port,
+      pipeline: pair !== null ? undefined : (channel) => server.install(channel.first!),
+    });
+  } catch (error) {
+    throw failure(`cannot listen on ${serverUrl(pair !== null, settings.host, settings.port)}: ${describeError(error)}`, error);
+  }
+  const url = serverUrl(pair !== null, settings.host, server.listener.port);
+  if (cluster.isWorker) process.send?.({ type: 'sluice-listening', port: server.listener.port });
+  else process.stdout.write(`listening on ${url}\n`);
+  if (settings.logLevel >= LogLevel.INFO) process.stderr.write(`serving ${url} (pid ${process.pid})\n`);
+  await whenStopRequested(() => server.cut());
+  await server.close(GRACEFUL_CLOSE_TIMEOUT_MS);
+  return ExitCode.OK;
+}
+
+/** What a cluster primary tells its workers: close gracefully, or cut the connections now. */
+type PrimaryCommand = 'sluice-stop' | 'sluice-cut';
+
+/**
+ * Resolves on the first SIGINT or SIGTERM (or, in a worker, the primary's stop message); later
+ * signals call `onCut`. In a cluster a terminal's Ctrl-C reaches every process as well as the
+ * primary's message, so the message never counts as a second signal.
+ */
+function whenStopRequested(onCut: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let signalCount = 0;
+    const onSignal = (): void => {
+      signalCount++;
+      if (signalCount === 1) resolve();
+      else onCut();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (cluster.isWorker) {
+      process.on('message', (message: unknown) => {
+        if (message === 'sluice-stop') resolve();
+        else if (message === 'sluice-cut') onCut();
+      });
+    }
+  });
+}
+
+/** The `type` of the message a cluster worker sends its primary instead of printing its failure line. */
+export const WORKER_FAILURE_MESSAGE = 'sluice-worker-failed';
+
+function failureLineOf(message: unknown): string | null {
+  if (typeof message !== 'object' || message === null) return null;
+  const { type, line } = message as { type?: unknown; line?: unknown };
+  return type === WORKER_FAILURE_MESSAGE && typeof line === 'string' ? line : null;
+}
+
+/** Message a worker sends its primary once it listens. */
+interface ListeningMessage {
+  type: 'sluice-listening';
+  port: number;
+}
+
+function isListeningMessage(message: unknown): message is ListeningMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'sluice-listening';
+}
+
+/**
+ * The cluster primary: forks the workers (each runs `runServer` on its own event loop; they
+ * share the listening socket), prints the URL once all listen, forwards shutdown signals and
+ * exits once every worker has. A worker that fails before listening fails the whole command.
+ */
+async function runPrimary(settings: ServeSettings, files: { certPath: string; keyPath: string } | null): Promise<ExitCode> {
+  const env: NodeJS.ProcessEnv = {};
+  if (files !== null) {
+    env[WORKER_CERT_ENV] = files.certPath;
+    env[WORKER_KEY_ENV] = files.keyPath;
+  }
+  const workers: Worker[] = [];
+  let listeningCount = 0;
+  let isStopping = false;
+  let hasPrintedFailure = false;
+  let worstExit: ExitCode = ExitCode.OK;
+  const allExited = new Promise<void>((resolve) => {
+    let exitedCount = 0;
+    for (let i = 0; i < settings.workers; i++) {
+      const worker = cluster.fork(env);
+      workers.push(worker);
+      worker.on('message', (message: unknown) => {
+        const failureLine = failureLineOf(message);
+        if (failureLine !== null && !hasPrintedFailure) {
+          hasPrintedFailure = true;
+          process.stderr.write(`${failureLine}\n`);
+        }
+        if (!isListeningMessage(message)) return;
+        // Asked to stop before this worker listened (and so before it heard): tell it again.
+        if (isStopping) worker.send('sluice-stop' satisfies PrimaryCommand);
+        listeningCount++;
+        if (listeningCount === settings.workers) {
+          process.stdout.write(`listening on ${serverUrl(settings.isTls, settings.host, message.port)}\n`);
+        }
+      });
+      worker.on('exit', (code, signal) => {
+        exitedCount++;
+        if (!isStopping) {
+          // A worker died on its own (it printed why): stop the others, report failure.
+          worstExit = ExitCode.FAILURE;
+          if (!hasPrintedFailure) process.stderr.write(`sluice serve: worker ${worker.process.pid} exited (${signal ?? code})\n`);
+          stop();
+        } else if (code !== 0) {
+          worstExit = ExitCode.FAILURE;
+        }
+        if (exitedCount === settings.workers) resolve();
+      });
+    }
+  });
+  const tell = (command: PrimaryCommand): void => {
+    for (const worker of workers) if (worker.isConnected()) worker.send(command);
+  };
+  const stop = (): void => {
+    isStopping = true;
+    tell('sluice-stop');
+  };
+  let signalCount = 0;
+  const onSignal = (): void => {
+    signalCount++;
+    if (signalCount === 1) stop();
+    else tell('sluice-cut');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  await allExited;
+  return worstExit;
+}

@@ -1,0 +1,38 @@
+/**
+ * The `SDK_*` error table: stream manager, proxy tunnel, client timeouts and cancellation.
+ *
+ * @module
+ */
+import { errorDefinition } from '../../lib/index.js';
+
+/** Errors of the sdk area (stream manager, proxy tunnel, client). */
+export const SdkErrors = Object.freeze({
+  /** `SDK_CONNECT_TIMEOUT`: the connection (TCP, proxy tunnel) was not set up within `connectTimeoutMs`. */
+  CONNECT_TIMEOUT: errorDefinition('SDK_CONNECT_TIMEOUT', 'the connection was not set up in time'),
+  /** `SDK_TLS_NEGOTIATION_TIMEOUT`: the TLS handshake did not complete within `tlsNegotiationTimeoutMs`. */
+  TLS_NEGOTIATION_TIMEOUT: errorDefinition('SDK_TLS_NEGOTIATION_TIMEOUT', 'the TLS handshake did not complete in time'),
+  /** `SDK_FIRST_BYTE_TIMEOUT`: no response headers arrived within `firstByteTimeoutMs` of sending the request. */
+  FIRST_BYTE_TIMEOUT: errorDefinition('SDK_FIRST_BYTE_TIMEOUT', 'no response arrived in time'),
+  /** `SDK_REQUEST_TIMEOUT`: the whole request, retries and backoff included, took longer than its `timeoutMs`. */
+  REQUEST_TIMEOUT: errorDefinition('SDK_REQUEST_TIMEOUT', 'the request did not complete in time'),
+  /** `SDK_IDLE_TIMEOUT`: the response stopped: nothing arrived for `readIdleTimeoutMs`. */
+  IDLE_TIMEOUT: errorDefinition('SDK_IDLE_TIMEOUT', 'the response went idle'),
+  /** `SDK_REQUEST_ABORTED`: the request's `AbortSignal` fired; `cause` is the signal's reason. */
+  REQUEST_ABORTED: errorDefinition('SDK_REQUEST_ABORTED', 'the request was aborted'),
+  /** `SDK_ACQUIRE_TIMEOUT`: no stream became available within `acquireTimeoutMs`. */
+  ACQUIRE_TIMEOUT: errorDefinition('SDK_ACQUIRE_TIMEOUT', 'no stream became available in time'),
+  /** `SDK_TOO_MANY_PENDING_ACQUISITIONS`: `maxPendingAcquisitions` requests already wait for a stream. */
+  TOO_MANY_PENDING_ACQUISITIONS: errorDefinition('SDK_TOO_MANY_PENDING_ACQUISITIONS', 'too many requests wait for a stream'),
+  /** `SDK_MANAGER_CLOSED`: the stream manager (or its client) is closed. */
+  MANAGER_CLOSED: errorDefinition('SDK_MANAGER_CLOSED', 'the stream manager is closed'),
+  /** `SDK_CONNECTION_DEAD`: an idle connection did not answer a PING within `pingTimeoutMs` and was dropped. */
+  CONNECTION_DEAD: errorDefinition('SDK_CONNECTION_DEAD', 'the connection did not answer a PING'),
+  /** `SDK_PROXY_AUTHENTICATION_FAILED`: the proxy answered CONNECT with 407 (missing or wrong credentials). */
+  PROXY_AUTHENTICATION_FAILED: errorDefinition('SDK_PROXY_AUTHENTICATION_FAILED', 'the proxy refused the credentials (407)'),
+  /** `SDK_PROXY_CONNECT_FAILED`: the proxy answered CONNECT with a status other than 2xx or 407, or closed first. */
+  PROXY_CONNECT_FAILED: errorDefinition('SDK_PROXY_CONNECT_FAILED', 'the proxy did not open the tunnel'),
+  /** `SDK_PROXY_RESPONSE_INVALID`: the proxy's answer to CONNECT is not an HTTP/1.x response or is too large. */
+  PROXY_RESPONSE_INVALID: errorDefinition('SDK_PROXY_RESPONSE_INVALID', 'the proxy sent an invalid response to CONNECT'),
+  /** `SDK_INVALID_URL`: an origin or proxy URL cannot be used (scheme, host or port). */
+  INVALID_URL: errorDefinition('SDK_INVALID_URL', 'the URL cannot be used'),
+});

@@ -1,0 +1,326 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: this file runs as dist/tests/bin/cli.test.js. */
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SLUICE = path.join(REPO_ROOT, 'bin', 'sluice');
+/** No command may take longer than this; a hung command fails its test instead of the run. */
+const COMMAND_TIMEOUT_MS = 30_000;
+
+interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function describeResult(result: CommandResult): string {
+  return `exit ${result.code ?? result.signal}\n--- stdout\n${result.stdout.slice(0, 4000)}\n--- stderr\n${result.stderr.slice(0, 4000)}`;
+}
+
+/** Collects a child's output and exit; kills it after `timeoutMs`. */
+function finished(child: ChildProcess, timeoutMs = COMMAND_TIMEOUT_MS): Promise<CommandResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  return new Promise<CommandResult>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Runs `node bin/sluice ...args` as a user would and waits for it to exit. */
+function sluice(args: string[]): Promise<CommandResult> {
+  return finished(spawn(process.execPath, [SLUICE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** A `sluice serve` process that printed its `listening on` line. */
+interface Server {
+  url: string;
+  child: ChildProcess;
+  /** Resolves when the process exits. */
+  exited: Promise<CommandResult>;
+  /** Sends SIGTERM and waits for the exit. */
+  stop(): Promise<CommandResult>;
+}
+
+async function serve(args: string[]): Promise<Server> {
+  const child = spawn(process.execPath, [SLUICE, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = finished(child, 60_000);
+  let seen = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const match = /^listening on (\S+)\n/.exec(seen);
+      if (match !== null) resolve(match[1]!);
+    });
+    void exited.then((result) => reject(new Error(`sluice serve exited before listening\n${describeResult(result)}`)));
+  });
+  return {
+    url,
+    child,
+    exited,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function expectOneLineFailure(result: CommandResult, code: number, pattern: RegExp): void {
+  const message = describeResult(result);
+  expect(result.code, message).to.equal(code);
+  expect(result.stdout, message).to.equal('');
+  expect(result.stderr.split('\n'), message).to.have.length(2); // one line and the final newline
+  expect(result.stderr, message).to.match(pattern);
+}
+
+/** The `/bytes/N` pattern: byte i is i % 251. */
+function pattern(length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) bytes[i] = i % 251;
+  return bytes;
+}
+
+describe('sluice command line', function () {
+  this.timeout(60_000);
+  let tmp: string;
+
+  before(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-test-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  describe('usage', () => {
+    for (const args of [['--help'], ['serve', '--help'], ['get', '--help'], ['get', '-h']]) {
+      it(`prints help and exits 0 for 'sluice ${args.join(' ')}'`, async () => {
+        const result = await sluice(args);
+        expect(result.code, describeResult(result)).to.equal(0);
+        expect(result.stdout).to.match(/^Usage: sluice/);
+        expect(result.stderr).to.equal('');
+      });
+    }
+
+    const usageCases: { name: string; args: string[]; pattern: RegExp }[] = [
+      { name: 'no command', args: [], pattern: /^sluice: missing command/ },
+      { name: 'an unknown command', args: ['fetch'], pattern: /^sluice: unknown command 'fetch'/ },
+      { name: 'an unknown get flag', args: ['get', '--bogus', 'http://127.0.0.1:1/'], pattern: /^sluice get: unknown option '--bogus'/ },
+      { name: 'an unknown serve flag', args: ['serve', '--bogus'], pattern: /^sluice serve: unknown option '--bogus'/ },
+      { name: 'a bad URL', args: ['get', 'not a url'], pattern: /^sluice get: invalid URL 'not a url'/ },
+      { name: 'an unsupported scheme', args: ['get', 'ftp://127.0.0.1/'], pattern: /unsupported URL scheme 'ftp'/ },
+      { name: 'a missing URL', args: ['get'], pattern: /^sluice get: missing URL/ },
+      { name: 'a malformed header', args: ['get', '-H', 'no colon', 'http://127.0.0.1:1/'], pattern: /invalid header 'no colon'/ },
+      { name: 'a connection-specific header', args: ['get', '-H', 'connection: close', 'http://127.0.0.1:1/'], pattern: /'connection' is not allowed/ },
+      { name: 'a bad -n', args: ['get', '-n', '0', 'http://127.0.0.1:1/'], pattern: /-n must be a whole number/ },
+      { name: '-o with -n', args: ['get', '-n', '2', '-o', 'x', 'http://127.0.0.1:1/'], pattern: /-o cannot be used with -n/ },
+      { name: 'a bad port', args: ['serve', '--port', '70000'], pattern: /--port must be a whole number from 0 to 65535/ },
+      { name: 'a bad log level', args: ['serve', '--log-level', 'loud'], pattern: /unknown log level 'loud'/ },
+      { name: '--cert without --key', args: ['serve', '--cert', 'c.pem'], pattern: /--cert and --key go together/ },
+    ];
+    for (const { name, args, pattern: expected } of usageCases) {
+      it(`exits 2 with one line for ${name}`, async () => {
+        expectOneLineFailure(await sluice(args), 2, expected);
+      });
+    }
+  });
+
+  describe('failures', () => {
+    it('exits 1 with one line when -d @file cannot be read', async () => {
+      const missing = path.join(tmp, 'missing.bin');
+      expectOneLineFailure(await sluice(['get', '-d', `@${missing}`, 'http://127.0.0.1:1/echo']), 1, /cannot read '.*missing\.bin': no such file or directory \(ENOENT\)/);
+    });
+
+    it('exits 1 with one line when the connection is refused', async () => {
+      const port = await closedPort();
+      expectOneLineFailure(await sluice(['get', `http://127.0.0.1:${port}/`]), 1, /cannot connect to 127\.0\.0\.1:\d+: .*IO_CONNECTION_REFUSED/);
+    });
+
+    it('exits 1 with one line when the port is taken', async () => {
+      const server = await serve([]);
+      try {
+        const port = new URL(server.url).port;
+        expectOneLineFailure(await sluice(['serve', '--port', port]), 1, /cannot listen on .*IO_ADDRESS_IN_USE/);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('exits 1 with one line when --root is not a directory', async () => {
+      expectOneLineFailure(await sluice(['serve', '--port', '0', '--root', path.join(tmp, 'nowhere')]), 1, /cannot use --root/);
+    });
+  });
+
+  describe('serve and get', () => {
+    let server: Server;
+    before(async () => {
+      server = await serve([]);
+    });
+    after(async () => {
+      const result = await server.stop();
+      expect(result.code, describeResult(result)).to.equal(0);
+    });
+
+    it('prints exactly one line, listening on http://127.0.0.1:<port>', () => {
+      expect(server.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(new URL(server.url).port).to.not.equal('0');
+    });
+
+    it('answers sluice get on /', async () => {
+      const result = await sluice(['get', `${server.url}/`]);
+      expect(result.code, describeResult(result)).to.equal(0);
+      expect(result.stdout).to.match(/^hello from sluice/);
+    });
+
+    it('writes the body to the -o file', async () => {
+      const file = path.join(tmp, 'bytes.bin');
+      const result = await sluice(['get', '-o', file, `${server.url}/bytes/300000`]);
+      expect(result.code, describeResult(result)).to.equal(0);
+      expect(result.stdout).to.equal('');
+      expect(readFileSync(file).equals(pattern(300_000))).to.equal(true);
+    });
+
+    it('echoes a -d body through POST /echo', async () => {
+      const result = await sluice(['get', '-d', 'ping pong', `${server.url}/echo`]);
+      expect(result.code, describeResult(result)).to.equal(0);
+      expect(result.stdout).to.equal('ping pong');
+    });
+
+    it('echoes a -H header through GET /headers', async () => {
+      const result = await sluice(['get', '-H', 'X-Probe: forty two', `${server.url}/headers`]);
+      expect(result.code, describeResult(result)).to.equal(0);
+      const headers = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(headers['x-probe']).to.equal('forty two');
+      expect(headers[':method']).to.equal('GET');
+    });
+
+    it('answers 404 for an unknown path (and still exits 0, like curl)', async () => {
+      const result = await sluice(['get', '-v', `${server.url}/nothing-here`]);
+      expect(result.code, describeResult(result)).to.equal(0);
+      expect(result.stderr).to.include('< :status: 404');
+    });
+
+    it('prints frames sent and received with -v', async () => {
+      const result = await sluice(['get', '-v', `${server.url}/`]);
+      expect(result.code, describeResult(result)).to.equal(0);
+      for (const line of ['send PREFACE', 'send SETTINGS', 'recv SETTINGS', 'send HEADERS', 'recv HEADERS', 'recv DATA', '< :status: 200']) {
+        expect(result.stderr, describeResult(result)).to.include(line);
+      }
+    });
+
+    it('prints a summary with -n/-m', async () => {
+      const result = await sluice(['get', '-n', '200', '-m', '8', `${server.url}/`]);
+      expect(result.code, describeResult(result)).to.equal(0);
+      expect(result.stdout).to.include('requests: 200 total, 200 succeeded, 0 failed, 8 concurrent');
+      expect(result.stdout).to.include('status: 200: 200');
+      expect(result.stdout).to.match(/req\/s/);
+      expect(result.stdout).to.match(/latency: p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms/);
+    });
+  });
+
+  describe('serve --root', () => {
+    let server: Server;
+    let root: string;
+    before(async () => {
+      const outside = path.join(tmp, 'secret.txt');
+      writeFileSync(outside, 'secret');
+      root = mkdtempSync(path.join(tmp, 'site-'));
+      writeFileSync(path.join(root, 'index.html'), '<h1>home</h1>');
+      writeFileSync(path.join(root, 'data.json'), '{"a":1}');
+      symlinkSync(outside, path.join(root, 'link.txt'));
+      server = await serve(['--root', root]);
+    });
+    after(async () => {
+      await server.stop();
+    });
+
+    const cases: { path: string; status: string; contentType?: string; body?: string }[] = [
+      { path: '/', status: '200', contentType: 'text/html; charset=utf-8', body: '<h1>home</h1>' },
+      { path: '/data.json', status: '200', contentType: 'application/json', body: '{"a":1}' },
+      { path: '/missing.txt', status: '404' },
+      { path: '/%2e%2e/secret.txt', status: '404' },
+      { path: '/..%2fsecret.txt', status: '404' },
+      { path: '/link.txt', status: '404' },
+    ];
+    for (const { path: requestPath, status, contentType, body } of cases) {
+      it(`answers ${status} for ${requestPath}`, async () => {
+        const result = await sluice(['get', '-v', `${server.url}${requestPath}`]);
+        expect(result.code, describeResult(result)).to.equal(0);
+        expect(result.stderr, describeResult(result)).to.include(`< :status: ${status}`);
+        if (contentType !== undefined) expect(result.stderr).to.include(`< content-type: ${contentType}`);
+        if (body !== undefined) expect(result.stdout).to.equal(body);
+        expect(result.stdout).to.not.include('secret');
+      });
+    }
+  });
+
+  it('serve --tls uses a development certificate that sluice get -k accepts and plain get refuses', async () => {
+    const server = await serve(['--tls']);
+    try {
+      expect(server.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const insecure = await sluice(['get', '-k', `${server.url}/`]);
+      expect(insecure.code, describeResult(insecure)).to.equal(0);
+      expect(insecure.stdout).to.match(/^hello from sluice/);
+      expectOneLineFailure(await sluice(['get', `${server.url}/`]), 1, /request failed: .*TLS_/);
+    } finally {
+      const result = await server.stop();
+      expect(result.code, describeResult(result)).to.equal(0);
+      expect(result.stderr).to.include('development certificate');
+    }
+  });
+
+  it('serve --workers 2 answers on one port and exits 0 on SIGTERM', async () => {
+    const server = await serve(['--workers', '2']);
+    const load = await sluice(['get', '-n', '100', '-m', '4', `${server.url}/`]);
+    expect(load.code, describeResult(load)).to.equal(0);
+    expect(load.stdout).to.include('100 succeeded, 0 failed');
+    const result = await server.stop();
+    expect(result.code, describeResult(result)).to.equal(0);
+    expect(result.stdout.split('\n').filter((line) => line.startsWith('listening on'))).to.have.length(1);
+  });
+
+  it('finishes an in-flight stream after SIGTERM (GOAWAY), then exits 0', async () => {
+    const server = await serve([]);
+    const session = http2.connect(server.url);
+    try {
+      const request = session.request({ ':method': 'POST', ':path': '/echo' });
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const responded = new Promise<void>((resolve) => request.on('response', () => resolve()));
+      const ended = new Promise<void>((resolve, reject) => {
+        request.on('end', resolve);
+        request.on('error', reject);
+      });
+      const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+      request.write('first half, ');
+      await responded;
+      server.child.kill('SIGTERM');
+      await goaway;
+      request.end('second half');
+      await ended;
+      expect(Buffer.concat(chunks).toString()).to.equal('first half, second half');
+    } finally {
+      session.close();
+    }
+    const result = await server.exited;
+    expect(result.code, describeResult(result)).to.equal(0);
+  });
+});
