@@ -37,3 +37,4 @@ export * from './idle-timeout-handler.js';
 export * from './rate-limiter-handler.js';
 export * from './frame-logger-handler.js';
 export * from './diagnostics-handler.js';
+export * from './protocol-plugins.js';

@@ -24,6 +24,14 @@ import {
   type ChannelSlot,
 } from '../../lib/index.js';
 import { DIAGNOSTICS_PLUGIN, DIAGNOSTICS_PLUGIN_NAME } from './diagnostics-handler.js';
+import {
+  HTTP2_CLIENT_PLUGIN,
+  HTTP2_CLIENT_PLUGIN_NAME,
+  HTTP2_SERVER_PLUGIN,
+  HTTP2_SERVER_PLUGIN_NAME,
+  TLS_PLUGIN,
+  TLS_PLUGIN_NAME,
+} from './protocol-plugins.js';
 import { FRAME_LOGGER_PLUGIN, FRAME_LOGGER_PLUGIN_NAME } from './frame-logger-handler.js';
 import { IDLE_TIMEOUT_PLUGIN, IDLE_TIMEOUT_PLUGIN_NAME } from './idle-timeout-handler.js';
 import { PluginErrors } from './plugin-errors.js';
@@ -175,6 +183,9 @@ const BUILTIN_PLUGINS: ReadonlyArray<readonly [string, FactoryPluginSpec<object>
   [RATE_LIMITER_PLUGIN_NAME, RATE_LIMITER_PLUGIN as FactoryPluginSpec<object>],
   [FRAME_LOGGER_PLUGIN_NAME, FRAME_LOGGER_PLUGIN as FactoryPluginSpec<object>],
   [DIAGNOSTICS_PLUGIN_NAME, DIAGNOSTICS_PLUGIN as FactoryPluginSpec<object>],
+  [TLS_PLUGIN_NAME, TLS_PLUGIN as FactoryPluginSpec<object>],
+  [HTTP2_SERVER_PLUGIN_NAME, HTTP2_SERVER_PLUGIN as FactoryPluginSpec<object>],
+  [HTTP2_CLIENT_PLUGIN_NAME, HTTP2_CLIENT_PLUGIN as FactoryPluginSpec<object>],
 ];
 
 /**
