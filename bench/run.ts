@@ -73,23 +73,53 @@ interface RunningServer {
   readonly child: ChildProcess;
   readonly port: number;
   readonly pid: number;
+  /** Sends SIGUSR2 and resolves with the stats line the server prints. */
+  stats(): Promise<ServerStats>;
+}
+
+interface ServerStats {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly minorGcs: number;
+  readonly majorGcs: number;
+  readonly youngGenerationBytes: number;
+  readonly pool: Record<string, number> | null;
 }
 
 function startServer(script: string, isTls: boolean): Promise<RunningServer> {
-  const [command, commandArgs] = pinned(0, process.execPath, [join(here, 'servers', script)]);
+  const [command, commandArgs] = pinned(0, process.execPath, ['--expose-gc', join(here, 'servers', script)]);
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: '0', TLS: isTls ? '1' : '0' } });
   return new Promise((resolve, reject) => {
     let output = '';
+    let isStarted = false;
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 10_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
+      if (match && !isStarted) {
+        isStarted = true;
         clearTimeout(timer);
-        resolve({ child, port: Number(match[1]), pid: serverPid(child) });
+        resolve({ child, port: Number(match[1]), pid: serverPid(child), stats: () => requestStats(child) });
       }
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function requestStats(child: ChildProcess): Promise<ServerStats> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error('no stats from the server')), 10_000);
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString();
+      const match = /stats (\{.*\})\n/.exec(buffered);
+      if (match === null) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve(JSON.parse(match[1]!) as ServerStats);
+    };
+    child.stdout!.on('data', onData);
+    child.kill('SIGUSR2');
   });
 }
 
@@ -184,11 +214,101 @@ async function main(): Promise<void> {
           ` | ratio ${ratio.toFixed(2)}×${sluice.failed + node.failed > 0 ? ` (failed: sluice ${sluice.failed}, node ${node.failed})` : ''}\n`,
       );
     }
+    if (only === undefined || 'allocations'.includes(only)) results.push(await measureAllocations(plain));
+    if (only === undefined || 'idle memory'.includes(only)) results.push(await measureIdleMemory(plain));
+    if (only === undefined || 'client'.includes(only)) results.push(await measureClients());
   } finally {
     for (const server of [plain.sluice, plain.node, secure.sluice, secure.node]) server.child.kill('SIGTERM');
   }
   mkdirSync(join(here, '..', '..', 'bench', 'results'), { recursive: true });
   writeFileSync(join(here, '..', '..', 'bench', 'results', 'latest.json'), `${JSON.stringify({ date: new Date().toISOString(), quick: isQuick, results }, null, 2)}\n`);
+}
+
+/** Bytes allocated per small request (young-generation GCs × its size) and pool allocations. */
+async function measureAllocations(servers: Record<'sluice' | 'node', RunningServer>): Promise<Record<string, unknown>> {
+  const requests = isQuick ? 50_000 : 200_000;
+  const workload: Workload = { name: 'allocations', h2load: ['-c10', '-m10', '-n', String(requests)], path: '/', metric: 'req/s' };
+  const perServer: Record<string, { bytesPerRequest: number; poolAllocationsPerRequest: number | null }> = {};
+  for (const name of ['sluice', 'node'] as const) {
+    const server = servers[name];
+    const before = await server.stats();
+    runH2load(workload, server.port, server.pid);
+    const after = await server.stats();
+    const bytes = ((after.minorGcs - before.minorGcs) * after.youngGenerationBytes) / requests;
+    const poolAllocations = after.pool !== null && before.pool !== null ? ((after.pool['allocated'] ?? 0) - (before.pool['allocated'] ?? 0)) / requests : null;
+    perServer[name] = { bytesPerRequest: bytes, poolAllocationsPerRequest: poolAllocations };
+  }
+  const ratio = perServer['sluice']!.bytesPerRequest / Math.max(1, perServer['node']!.bytesPerRequest);
+  process.stdout.write(
+    `${'allocations per request'.padEnd(24)} sluice ≈ ${Math.round(perServer['sluice']!.bytesPerRequest)} B (pool allocations ${perServer['sluice']!.poolAllocationsPerRequest?.toFixed(5)}) | node ≈ ${Math.round(perServer['node']!.bytesPerRequest)} B | ratio ${ratio.toFixed(2)}× (lower is better)\n`,
+  );
+  return { workload: 'allocations per request', sluice: perServer['sluice'], node: perServer['node'], ratio };
+}
+
+/** Server memory per idle h2c connection, 2000 connections opened by a raw-socket client. */
+async function measureIdleMemory(servers: Record<'sluice' | 'node', RunningServer>): Promise<Record<string, unknown>> {
+  const count = isQuick ? 500 : 2000;
+  const perServer: Record<string, number> = {};
+  for (const name of ['sluice', 'node'] as const) {
+    const server = servers[name];
+    const before = await server.stats();
+    const [command, commandArgs] = pinned(1, process.execPath, [join(here, 'idle-connections.js'), String(server.port), String(count)]);
+    const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('idle connections not ready')), 60_000);
+      client.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await server.stats();
+    perServer[name] = (after.heapUsedBytes - before.heapUsedBytes + Math.max(0, after.rssBytes - before.rssBytes - (after.heapUsedBytes - before.heapUsedBytes))) / count;
+    client.stdin!.end();
+    await new Promise((resolve) => client.once('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const ratio = perServer['sluice']! / perServer['node']!;
+  process.stdout.write(
+    `${'memory per idle conn'.padEnd(24)} sluice ${(perServer['sluice']! / 1024).toFixed(1)} KiB | node ${(perServer['node']! / 1024).toFixed(1)} KiB | ratio ${ratio.toFixed(2)}× (lower is better; ${count} connections)\n`,
+  );
+  return { workload: 'memory per idle connection', sluiceBytes: perServer['sluice'], nodeBytes: perServer['node'], ratio };
+}
+
+/** Client throughput: sluice's client and node:http2's, each against nghttpd, c10 m10. */
+async function measureClients(): Promise<Record<string, unknown>> {
+  const { mkdtempSync, writeFileSync: write } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const root = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  write(join(root, 'small'), 'hello from nghttpd\n');
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const [command, commandArgs] = pinned(0, 'nghttpd', ['--no-tls', '-d', root, String(port)]);
+  const nghttpd = spawn(command, commandArgs, { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const requests = isQuick ? 50_000 : 200_000;
+  const samples: Record<'sluice' | 'node', number[]> = { sluice: [], node: [] };
+  try {
+    for (let run = 0; run < repetitions; run++) {
+      for (const name of run % 2 === 0 ? (['sluice', 'node'] as const) : (['node', 'sluice'] as const)) {
+        const [clientCommand, clientArgs] = pinned(1, process.execPath, [join(here, 'client-load.js'), name, String(port), String(requests), '10', '10']);
+        const output = execFileSync(clientCommand, clientArgs, { encoding: 'utf8', timeout: 120_000 });
+        const result = JSON.parse(output.trim().split('\n').pop()!) as { requests: number; seconds: number; failed: number };
+        if (result.failed > 0) throw new Error(`${name} client: ${result.failed} requests failed`);
+        samples[name].push(result.requests / result.seconds);
+      }
+    }
+  } finally {
+    nghttpd.kill('SIGTERM');
+  }
+  const sluice = median(samples.sluice);
+  const node = median(samples.node);
+  process.stdout.write(
+    `${'client c10 m10 (nghttpd)'.padEnd(24)} sluice ${format(sluice, 'req/s').padStart(16)} [${format(Math.min(...samples.sluice), 'req/s')} – ${format(Math.max(...samples.sluice), 'req/s')}]` +
+      ` | node ${format(node, 'req/s').padStart(16)} [${format(Math.min(...samples.node), 'req/s')} – ${format(Math.max(...samples.node), 'req/s')}] | ratio ${(sluice / node).toFixed(2)}×\n`,
+  );
+  return { workload: 'client c10 m10 against nghttpd', sluice, node, ratio: sluice / node };
 }
 
 await main();

@@ -4,7 +4,7 @@
  * @module
  */
 import http2 from 'node:http2';
-import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, SMALL_BODY } from './routes.js';
+import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, reportStatsOnSignal, SMALL_BODY } from './routes.js';
 
 const tls = benchTls();
 const settings = { maxConcurrentStreams: 1000 };
@@ -38,6 +38,7 @@ server.on('stream', (stream, headers) => {
   stream.end(SMALL_BODY);
 });
 server.on('sessionError', () => undefined);
+reportStatsOnSignal(() => null);
 server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1', () => {
   const address = server.address();
   announce(typeof address === 'object' && address !== null ? address.port : 0, tls !== null);

@@ -5,6 +5,8 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
+import v8 from 'node:v8';
 
 /** The small response body. */
 export const SMALL_BODY = Buffer.from('hello from the benchmark\n');
@@ -33,4 +35,45 @@ export function benchTls(): { cert: Buffer; key: Buffer } | null {
 /** Prints the line the runner waits for. */
 export function announce(port: number, isTls = false): void {
   process.stdout.write(`listening on ${isTls ? 'https' : 'http'}://127.0.0.1:${port}\n`);
+}
+
+/** What a server reports on SIGUSR2 (one JSON line on stdout). */
+export interface ServerStats {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly minorGcs: number;
+  readonly majorGcs: number;
+  /** Size of V8's young generation: bytes allocated between two minor GCs, roughly. */
+  readonly youngGenerationBytes: number;
+  readonly pool: Record<string, number> | null;
+}
+
+/**
+ * Reports memory and GC counts on SIGUSR2, so the runner can measure memory per idle
+ * connection and allocation per request from outside the process.
+ */
+export function reportStatsOnSignal(poolStatistics: () => Record<string, number> | null): void {
+  let minorGcs = 0;
+  let majorGcs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) minorGcs++;
+      else majorGcs++;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  process.on('SIGUSR2', () => {
+    // The runner starts servers with --expose-gc: measure what is retained, not garbage.
+    (globalThis as { gc?: () => void }).gc?.();
+    const newSpace = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+    const stats: ServerStats = {
+      rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      minorGcs,
+      majorGcs,
+      youngGenerationBytes: newSpace === undefined ? 0 : newSpace.space_size / 2,
+      pool: poolStatistics(),
+    };
+    process.stdout.write(`stats ${JSON.stringify(stats)}\n`);
+  });
 }

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { listenHttp2, type Http2Stream, type Http2Headers } from '../../handlers/index.js';
-import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, SMALL_BODY } from './routes.js';
+import { defaultEventLoopGroup, listenHttp2, type Http2Stream, type Http2Headers } from '../../handlers/index.js';
+import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, reportStatsOnSignal, SMALL_BODY } from './routes.js';
 
 const SMALL_HEADERS: Http2Headers = [':status', '200', 'content-type', 'text/plain', 'content-length', String(SMALL_BODY.length)];
 
@@ -61,6 +61,7 @@ const listener = await listenHttp2({
   },
 });
 announce(listener.port, tls !== null);
+reportStatsOnSignal(() => ({ ...defaultEventLoopGroup().loops[0]!.messagePool.statistics() }));
 const stop = (): void => void listener.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -21,23 +21,30 @@ export type ClosedBy = (typeof ClosedBy)[keyof typeof ClosedBy];
 /**
  * ClosedStreams remembers the last `capacity` closed streams and how each closed, oldest
  * forgotten first, so memory stays bounded however many streams a connection carries.
- * Eviction order is kept in a ring of ids, so adding allocates nothing on steady state.
+ * Eviction order is kept in a ring of ids, so adding allocates nothing on steady state; the
+ * ring grows by doubling up to `capacity`, so an idle connection holds almost nothing.
  */
 export class ClosedStreams {
   private readonly entries = new Map<number, ClosedBy>();
-  private readonly order: Int32Array;
+  private order = new Int32Array(0);
   private next = 0;
 
   /** Creates a cache of at most `capacity` streams. */
-  constructor(private readonly capacity: number) {
-    this.order = new Int32Array(Math.max(1, capacity));
-  }
+  constructor(private readonly capacity: number) {}
 
   /** Remembers that `streamId` closed, and how. */
   add(streamId: number, closedBy: ClosedBy): void {
     const entries = this.entries;
     if (!entries.has(streamId)) {
-      if (entries.size >= this.capacity) entries.delete(this.order[this.next]!);
+      if (entries.size >= this.capacity) {
+        entries.delete(this.order[this.next]!);
+      } else if (entries.size === this.order.length) {
+        // Not full yet: the ring holds exactly the ids remembered, oldest at 0; grow it.
+        const grown = new Int32Array(Math.min(this.capacity, Math.max(16, this.order.length * 2)));
+        grown.set(this.order);
+        this.order = grown;
+        this.next = entries.size;
+      }
       this.order[this.next] = streamId;
       this.next = (this.next + 1) % this.order.length;
     }

@@ -8,7 +8,7 @@ import { writeFrameHeader } from './frame-encoder.js';
 import { FrameType, FrameFlag } from './constants.js';
 
 /** Bytes the queue starts with; it grows by doubling. */
-const INITIAL_CAPACITY = 4096;
+const INITIAL_CAPACITY = 512;
 
 /**
  * ControlFrameQueue holds whole control frames (SETTINGS, ACKs, PING, WINDOW_UPDATE,
@@ -44,6 +44,11 @@ export class ControlFrameQueue {
   /** True when nothing waits. */
   get isEmpty(): boolean {
     return this.head === this.tail && this.pingAcks.length === 0;
+  }
+
+  /** Bytes waiting to be written (queued frames and PING ACKs). */
+  get byteLength(): number {
+    return this.tail - this.head + (this.pingAcks.length >> 1) * (FRAME_HEADER_LENGTH + 8);
   }
 
   /** True when only PING ACKs wait, or nothing (no queued frame bytes). */

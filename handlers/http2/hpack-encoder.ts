@@ -154,7 +154,7 @@ export class HpackEncoder {
     this.sensitiveNames = new Set(DEFAULT_SENSITIVE_HEADER_NAMES);
     for (const name of options.sensitiveHeaderNames ?? []) this.sensitiveNames.add(name);
     this.useHuffman = options.useHuffman ?? true;
-    this.buffer = Buffer.allocUnsafe(Math.max(64, options.initialBufferSize ?? 1024));
+    this.buffer = Buffer.allocUnsafe(Math.max(64, options.initialBufferSize ?? 256));
     // Our own cap below the protocol's initial size is signalled in the first block.
     if (this.ownMaxTableSize < initialSize) this.resizeTable(this.ownMaxTableSize);
   }

@@ -149,14 +149,15 @@ export class OutgoingFramesTask {
       return;
     }
     const queue = host.controlQueue;
-    if (!this.isPrefacePending && queue.isEmpty && !this.hasDataWork()) {
+    const isDataWork = this.hasDataWork();
+    if (!this.isPrefacePending && queue.isEmpty && !isDataWork) {
       this.isActive = false;
       if (host.isWaitingForGoaway) host.finishWriteShutdown();
       return;
     }
     let message: IoMessage | null = null;
     try {
-      message = slot.acquireMaxMessageForWrite();
+      message = this.acquireMessage(slot, queue, isDataWork);
       const target = message.data;
       const limit = message.capacity;
       let offset = 0;
@@ -203,6 +204,24 @@ export class OutgoingFramesTask {
       this.isWritingStopped = true;
       host.onWriteFailed(asSluiceError(error, ChannelErrors.HANDLER_FAILED));
     }
+  }
+
+  /**
+   * A small message when everything waiting fits in one (control frames and small bodies — the
+   * common case of small responses), else the largest the slot allows. Idle connections and
+   * small exchanges then touch 1 KiB, not a whole data message.
+   */
+  private acquireMessage(slot: ChannelSlot, queue: ControlFrameQueue, isDataWork: boolean): IoMessage {
+    const small = slot.channel.messagePool.smallMessageSize;
+    let needed = queue.byteLength + (this.isPrefacePending ? CONNECTION_PREFACE.length : 0);
+    if (isDataWork) {
+      const streams = this.dataStreams;
+      for (let i = this.dataHead; i < streams.length && needed <= small; i++) {
+        const stream = streams[i]!;
+        needed += FRAME_HEADER_LENGTH + stream._pendingBytes;
+      }
+    }
+    return needed <= small ? slot.acquireMessageForWrite(needed) : slot.acquireMaxMessageForWrite();
   }
 
   /** DATA round-robin: one frame per stream per pass, passes until space or windows run out. */

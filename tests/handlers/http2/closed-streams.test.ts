@@ -28,4 +28,13 @@ describe('ClosedStreams', () => {
     expect(cache.get(1)).to.equal(ClosedBy.END_STREAM);
     expect(cache.get(3)).to.equal(ClosedBy.RESET_SENT);
   });
+
+  it('keeps eviction order while its ring grows', () => {
+    const cache = new ClosedStreams(40);
+    for (let id = 1; id <= 100; id++) cache.add(id, ClosedBy.END_STREAM);
+    expect(cache.size).to.equal(40);
+    expect(cache.get(60)).to.equal(undefined);
+    expect(cache.get(61)).to.equal(ClosedBy.END_STREAM);
+    expect(cache.get(100)).to.equal(ClosedBy.END_STREAM);
+  });
 });
