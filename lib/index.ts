@@ -21,3 +21,4 @@ export * from './bootstrap.js';
 export * from './testing/testing-channel.js';
 export * from './host-resolver.js';
 export * from './retry-strategy.js';
+export * from './pending-writes.js';

@@ -8,6 +8,7 @@ import {
   ChannelDirection,
   ChannelErrors,
   IoErrors,
+  PendingWrites,
   SluiceError,
   asSluiceError,
   fromNodeSocketError,
@@ -50,8 +51,7 @@ export interface SocketStatistics extends HandlerStatistics {
  */
 export class SocketHandler implements ChannelHandler {
   private slot: ChannelSlot | null = null;
-  private readonly inFlight: IoMessage[] = [];
-  private inFlightHead = 0;
+  private readonly inFlight = new PendingWrites();
   private readonly pendingReads: Buffer[] = [];
   private isReading = false;
   private isPaused = false;
@@ -164,7 +164,7 @@ export class SocketHandler implements ChannelHandler {
       category: 'socket',
       bytesRead: this.bytesRead,
       bytesWritten: this.bytesWritten,
-      writesInFlight: this.inFlight.length - this.inFlightHead,
+      writesInFlight: this.inFlight.size,
     };
   }
 
@@ -250,36 +250,13 @@ export class SocketHandler implements ChannelHandler {
   }
 
   private completeOldestWrite(error: Error | null): void {
-    if (this.inFlightHead >= this.inFlight.length) return;
-    const message = this.inFlight[this.inFlightHead]!;
-    this.inFlight[this.inFlightHead++] = undefined as unknown as IoMessage;
-    if (this.inFlightHead === this.inFlight.length) {
-      this.inFlight.length = 0;
-      this.inFlightHead = 0;
-    }
     const failure = error === null ? null : fromNodeSocketError(error);
-    this.finishWrite(message, failure);
+    if (!this.inFlight.completeOldest(this.slot?.channel ?? null, failure)) return;
     if (failure !== null) this.slot?.channel.shutdown(failure);
   }
 
   private failInFlightWrites(error: SluiceError): void {
-    while (this.inFlightHead < this.inFlight.length) {
-      const message = this.inFlight[this.inFlightHead]!;
-      this.inFlight[this.inFlightHead++] = undefined as unknown as IoMessage;
-      this.finishWrite(message, error);
-    }
-    this.inFlight.length = 0;
-    this.inFlightHead = 0;
-  }
-
-  private finishWrite(message: IoMessage, error: SluiceError | null): void {
-    const completion = message.onCompletion;
-    const channel = this.slot?.channel;
-    try {
-      if (completion !== null && channel !== undefined) completion(channel, message, error);
-    } finally {
-      message.release();
-    }
+    this.inFlight.failAll(this.slot?.channel ?? null, error);
   }
 }
 

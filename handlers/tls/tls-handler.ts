@@ -9,7 +9,9 @@ import type { X509Certificate } from 'node:crypto';
 import {
   ChannelDirection,
   ChannelErrors,
+  PendingWrites,
   SluiceError,
+  completeWrite,
   Task,
   TaskStatus,
   asSluiceError,
@@ -172,8 +174,7 @@ export class TlsHandler implements ChannelHandler {
   /** Writes from the right made before the handshake completed. */
   private readonly writesBeforeReady: IoMessage[] = [];
   /** Plaintext messages given to the TLS layer, oldest first; completed by its write callbacks in order. */
-  private readonly writesInFlight: IoMessage[] = [];
-  private writesInFlightHead = 0;
+  private readonly writesInFlight = new PendingWrites();
 
   private handshakeStartMs = 0;
   private handshakeEndMs: number | null = null;
@@ -578,44 +579,21 @@ export class TlsHandler implements ChannelHandler {
   }
 
   private completeOldestWrite(error: Error | null): void {
-    if (this.writesInFlightHead >= this.writesInFlight.length) return;
-    const message = this.writesInFlight[this.writesInFlightHead]!;
-    this.writesInFlight[this.writesInFlightHead++] = undefined as unknown as IoMessage;
-    if (this.writesInFlightHead === this.writesInFlight.length) {
-      this.writesInFlight.length = 0;
-      this.writesInFlightHead = 0;
-    }
-    this.finishWrite(message, error === null ? null : this.failureOf(error));
+    this.writesInFlight.completeOldest(this.slot?.channel ?? null, error === null ? null : this.failureOf(error));
   }
 
   private failureOf(error: Error): SluiceError {
     return this.slot?.channel.shutdownError ?? fromNodeTlsError(error, this.role, this.isNegotiatedValue, ChannelErrors.SHUTDOWN_NOT_GRACEFUL);
   }
 
-  private finishWrite(message: IoMessage, error: SluiceError | null): void {
-    const completion = message.onCompletion;
-    const channel = this.slot?.channel;
-    try {
-      if (completion !== null && channel !== undefined) completion(channel, message, error);
-    } finally {
-      message.release();
-    }
-  }
-
   private failWritesBeforeReady(error: SluiceError | null): void {
     const waiting = this.writesBeforeReady.splice(0);
     const failure = error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL, 'the TLS handshake did not complete');
-    for (const message of waiting) this.finishWrite(message, failure);
+    for (const message of waiting) completeWrite(this.slot?.channel ?? null, message, failure);
   }
 
   private failWritesInFlight(error: SluiceError): void {
-    while (this.writesInFlightHead < this.writesInFlight.length) {
-      const message = this.writesInFlight[this.writesInFlightHead]!;
-      this.writesInFlight[this.writesInFlightHead++] = undefined as unknown as IoMessage;
-      this.finishWrite(message, error);
-    }
-    this.writesInFlight.length = 0;
-    this.writesInFlightHead = 0;
+    this.writesInFlight.failAll(this.slot?.channel ?? null, error);
   }
 
   private handleNegotiationTimeout(status: TaskStatus): void {

@@ -10,6 +10,7 @@ import type { ChannelSlot } from '../channel-slot.js';
 import { ChannelErrors, IoErrors, SluiceError } from '../errors.js';
 import { VirtualEventLoop } from '../event-loop.js';
 import { IoMessage } from '../io-message.js';
+import { completeWrite } from '../pending-writes.js';
 import type { MessagePool, MessagePoolOptions } from '../message-pool.js';
 
 /** Options of a {@link TestingChannel}. */
@@ -117,13 +118,7 @@ class SocketEnd implements ChannelHandler {
   complete(count: number, error: SluiceError | null): void {
     const channel = this.slot.channel;
     for (let i = 0; i < count && this.pendingWrites.length > 0; i++) {
-      const message = this.pendingWrites.shift()!;
-      const completion = message.onCompletion;
-      try {
-        completion?.(channel, message, error);
-      } finally {
-        message.release();
-      }
+      completeWrite(channel, this.pendingWrites.shift()!, error);
     }
     this.maybeFinishWriteShutdown();
   }
