@@ -395,7 +395,13 @@ function serveFuzzStream(stream: Http2Stream, _headers: Http2Headers, isEndStrea
 
 function fuzzConnection(random: Random, input: Buffer, role: 'client' | 'server'): string {
   let connection: Http2Connection;
-  const options = { maxConcurrentStreams: 1 + random.int(100), headerBlockTimeoutMs: 1000, onStream: serveFuzzStream };
+  const peerGoawayCodes: number[] = [];
+  const options = {
+    maxConcurrentStreams: 1 + random.int(100),
+    headerBlockTimeoutMs: 1000,
+    onStream: serveFuzzStream,
+    onGoaway: (_lastStreamId: number, errorCode: number) => peerGoawayCodes.push(errorCode),
+  };
   if (role === 'server') connection = new Http2ServerConnection(options);
   else connection = new Http2ClientConnection(options);
   const tc = new TestingChannel([connection], { messagePool: { dataMessageSize: 16 * 1024 } });
@@ -430,8 +436,13 @@ function fuzzConnection(random: Random, input: Buffer, role: 'client' | 'server'
       // What the connection wrote must parse; a failure shows as a missing GOAWAY below.
     }
     if (error instanceof Http2ConnectionError) {
-      if (reader.goawayCode !== error.errorCode) throw new Error(`shut down with ${error.code} but wrote GOAWAY code ${reader.goawayCode}`);
-      outcome = error.code;
+      // Our GOAWAY carries the error, except when the error is the peer's own GOAWAY code
+      // (RFC 9113 §5.4.1: its GOAWAY ended the connection; ours then says NO_ERROR).
+      const isPeerGoaway = peerGoawayCodes.includes(error.errorCode) && reader.goawayCode === ErrorCode.NO_ERROR;
+      if (reader.goawayCode !== error.errorCode && !isPeerGoaway) {
+        throw new Error(`shut down with ${error.code} but wrote GOAWAY code ${reader.goawayCode}`);
+      }
+      outcome = isPeerGoaway ? 'peer-goaway-error' : error.code;
     }
   }
   if (!tc.isShutDown) tc.shutdown();

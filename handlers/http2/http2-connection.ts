@@ -22,6 +22,7 @@ import {
 import { ClosedBy, ClosedStreams } from './closed-streams.js';
 import {
   ErrorCode,
+  errorCodeName,
   FrameType,
   INITIAL_CONNECTION_WINDOW_SIZE,
   MAX_STREAM_ID,
@@ -162,6 +163,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private isReadStopped = false;
   private heldReadWindow = 0;
   private hasFailed = false;
+  /** A write or keep-alive timeout closes the connection without flushing anything. */
+  private isClosingNow = false;
   private isFinalGoawayQueued = false;
   /** Last stream id announced in our final GOAWAY: peer streams above it are ignored. */
   private goawaySentLastStreamId = MAX_STREAM_ID;
@@ -308,11 +311,30 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     // The peer is not reading: nothing more can be written, so close without flushing.
     const error = new SluiceError(Http2ApiErrors.WRITE_TIMEOUT, `a write waited ${Math.round(waited)} ms for the peer to read`);
     this.outgoing.isWritingStopped = true;
+    const hadFailed = this.hasFailed; // e.g. a GOAWAY(ENHANCE_YOUR_CALM) the peer never read: already reported
     this.hasFailed = true;
     this.failAllStreams(error);
     this.rejectPendingPings(error);
-    this.options.onError?.(error);
-    slot.channel.shutdown(error, true);
+    if (!hadFailed) this.options.onError?.(error);
+    this.closeNow(slot, error);
+  }
+
+  /**
+   * Shuts the channel down without flushing. Hardening fix: when a graceful shutdown already
+   * began (e.g. GOAWAY(ENHANCE_YOUR_CALM) waiting behind a write the peer never reads),
+   * `channel.shutdown(error, true)` is ignored, so a connection whose peer never reads stayed
+   * open forever; finish our write side now instead, asking the slots to our left to free at once.
+   */
+  private closeNow(slot: ChannelSlot, error: SluiceError): void {
+    this.isClosingNow = true;
+    const pending = this.writeShutdown;
+    if (pending === null) {
+      slot.channel.shutdown(error, true);
+      return;
+    }
+    this.writeShutdown = null;
+    this.controlQueue.clear();
+    if (!slot.isWriteShutDown) slot.onHandlerShutdownComplete(ChannelDirection.WRITE, pending.error ?? error, true);
   }
 
   private onKeepAlive(status: TaskStatus): void {
@@ -343,7 +365,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.failAllStreams(error);
     this.rejectPendingPings(error);
     this.options.onError?.(error);
-    slot.channel.shutdown(error, true);
+    this.closeNow(slot, error);
   }
 
   /** Counts a frame that did no useful work; too many is abuse (GOAWAY(ENHANCE_YOUR_CALM)). */
@@ -390,7 +412,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (free || this.outgoing.isWritingStopped) {
       this.outgoing.isWritingStopped = true;
       this.controlQueue.clear();
-      slot.onHandlerShutdownComplete(direction, error, free);
+      // After a write or keep-alive timeout nothing will flush: the socket must close, not wait.
+      slot.onHandlerShutdownComplete(direction, error, free || this.isClosingNow);
       return;
     }
     if (!this.isFinalGoawayQueued) {
@@ -645,7 +668,12 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       }
       return;
     }
-    this.options.onError?.(error);
+    // Reported once: a write that fails after the connection already failed (e.g. the socket
+    // destroyed by a write timeout) is a consequence, not a second error.
+    if (!this.hasFailed) {
+      this.hasFailed = true;
+      this.options.onError?.(error);
+    }
     this.slot?.channel.shutdown(error);
   }
 
@@ -851,6 +879,15 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
     this.onGoawayReceived();
     this.options.onGoaway?.(lastStreamId, errorCode, debug);
+    if (errorCode !== ErrorCode.NO_ERROR) {
+      // RFC 9113 §5.4.1: GOAWAY with an error code ends the connection. The peer should close
+      // it, but one that does not (node:http2 after a COMPRESSION_ERROR) must not leave the
+      // streams at or below its last id waiting forever. Our GOAWAY does not echo its error.
+      this.queueGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR, '');
+      const detail = debug.length > 0 ? `: ${debug.toString('latin1')}` : '';
+      this.failConnection(new Http2ConnectionError(errorCode, `the peer sent GOAWAY(${errorCodeName(errorCode)})${detail}`));
+      return;
+    }
     this.maybeFinishClosing();
   }
 

@@ -1,0 +1,547 @@
+/**
+ * The convenient HTTP/2 server: `createServer(options, onStream)` → {@link Http2Server},
+ * `listen` → {@link Http2ServerListener}; each request is a {@link ServerStream} with an
+ * async-iterable body (manual flow control) and promise-based writes. Built on
+ * {@link Http2ServerConnection}.
+ *
+ * @module
+ */
+import { log, LogLevel, SluiceError, type Channel, type Listener, type ListenerAddress } from '../../lib/index.js';
+import { Http2Body, handled, toBytes, writeBodySource, writeChunk, type Http2BodySource } from './body.js';
+import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
+import { ErrorCode } from './constants.js';
+import { headersToObject, pseudoValue, splitHeaderInput, type Http2HeaderInput, type Http2HeadersObject } from './header-objects.js';
+import { listenHttp2, type ListenHttp2Options } from './http2-bootstrap.js';
+import { Http2ServerConnection } from './http2-server.js';
+import { Http2StreamError } from './http2-errors.js';
+import type { Http2Stream, Http2StreamFailure, Http2StreamHandler } from './http2-stream.js';
+import { Http2SessionErrors } from './session-errors.js';
+
+/** Handles one request; a thrown error or rejected promise answers 500 (or resets the stream) and goes to `onError`. */
+export type ServerStreamListener = (stream: ServerStream) => void | Promise<void>;
+
+/**
+ * Options of {@link createServer}: the bootstrap's (loop group, socket options, `tls` with
+ * ALPN h2, `pipeline`, …) and each connection's `http2` options.
+ */
+export interface Http2ServerOptions extends Omit<ListenHttp2Options, 'http2' | 'host' | 'port' | 'path' | 'backlog'> {
+  /** Options of each accepted connection (windows, limits, …); `onStream` is the server's. */
+  http2?: Omit<Http2ConnectionOptions, 'onStream'>;
+  /**
+   * A request handler failed (`stream` set) or a connection ended with an error (`stream`
+   * null). Without it, failures are logged at WARN.
+   */
+  onError?: (error: unknown, stream: ServerStream | null) => void;
+}
+
+/** Options of {@link Http2Server.listen}. */
+export interface Http2ListenOptions {
+  /** The address to bind; `127.0.0.1` by default. */
+  host?: string;
+  /** The port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Pending-connection queue length. */
+  backlog?: number;
+}
+
+/** Options of {@link ServerStream.respond}. */
+export interface RespondOptions {
+  /** The response has no body: END_STREAM goes with the headers. */
+  endStream?: boolean;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Creates an HTTP/2 server (h2c with prior knowledge; TLS plugs in through
+ * `options.pipeline`). `onStream` gets a {@link ServerStream} per request.
+ *
+ * @example
+ * ```ts
+ * const server = createServer({}, async (stream) => {
+ *   if (stream.path === '/echo') {
+ *     stream.respond(200, { 'content-type': 'application/octet-stream' });
+ *     await stream.send(stream.body); // flow-controlled both ways
+ *   } else {
+ *     stream.respond(200, { 'content-type': 'text/plain' });
+ *     await stream.end('hello\n');
+ *   }
+ * });
+ * const listener = await server.listen({ host: '127.0.0.1', port: 8080 });
+ * console.log(`listening on http://127.0.0.1:${listener.port}`);
+ * await listener.close(); // graceful: GOAWAY, in-flight streams finish
+ * ```
+ */
+export function createServer(options: Http2ServerOptions, onStream: ServerStreamListener): Http2Server;
+/** Creates an HTTP/2 server with default options. */
+export function createServer(onStream: ServerStreamListener): Http2Server;
+export function createServer(optionsOrListener: Http2ServerOptions | ServerStreamListener, onStream?: ServerStreamListener): Http2Server {
+  if (typeof optionsOrListener === 'function') return new Http2Server({}, optionsOrListener);
+  if (onStream === undefined) throw new TypeError('createServer needs an onStream function');
+  return new Http2Server(optionsOrListener, onStream);
+}
+
+/** Http2Server holds the request handler and options; each `listen` binds one {@link Http2ServerListener}. */
+export class Http2Server {
+  private readonly options: Http2ServerOptions;
+  private readonly onStream: ServerStreamListener;
+  private readonly listeners = new Set<Http2ServerListener>();
+
+  /** @internal Servers come from {@link createServer}. */
+  constructor(options: Http2ServerOptions, onStream: ServerStreamListener) {
+    this.options = options;
+    this.onStream = onStream;
+  }
+
+  /** Binds and resolves with the listener; rejects with `IO_ADDRESS_IN_USE`, …. */
+  async listen(options: Http2ListenOptions = {}): Promise<Http2ServerListener> {
+    const { http2, onError: _onError, ...bootstrapOptions } = this.options;
+    const connectionOptions = http2 ?? {};
+    const listener = await listenHttp2({
+      ...bootstrapOptions,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      ...(options.backlog !== undefined ? { backlog: options.backlog } : {}),
+      http2: {
+        ...connectionOptions,
+        onStream: (stream, headers, isEndStream) => this.acceptStream(stream, headers, isEndStream),
+        onError: (error) => {
+          connectionOptions.onError?.(error);
+          this.report(error, null);
+        },
+      },
+    });
+    const serverListener: Http2ServerListener = new Http2ServerListener(listener, () => this.listeners.delete(serverListener));
+    this.listeners.add(serverListener);
+    return serverListener;
+  }
+
+  /** Closes every listener gracefully (see {@link Http2ServerListener.close}). */
+  async close(): Promise<void> {
+    await Promise.all([...this.listeners].map((listener) => listener.close()));
+  }
+
+  private acceptStream(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
+    // Request bodies are read on demand: credit returns as the handler reads (RFC 9113 §5.2).
+    stream.isManualWindow = true;
+    const serverStream = new ServerStream(stream, headers, isEndStream);
+    let result: void | Promise<void>;
+    try {
+      result = this.onStream(serverStream);
+    } catch (error) {
+      this.failHandler(serverStream, error);
+      return;
+    }
+    if (result instanceof Promise) result.then(undefined, (error: unknown) => this.failHandler(serverStream, error));
+  }
+
+  /** A handler threw: answer 500 if nothing was sent, else reset; never let it reach the connection. */
+  private failHandler(stream: ServerStream, error: unknown): void {
+    this.report(error, stream);
+    if (stream.isClosed) return;
+    try {
+      if (!stream.hasResponded) {
+        stream.respond(500, { 'content-type': 'text/plain; charset=utf-8' });
+        void stream.end('internal server error\n');
+      } else {
+        stream.reset(ErrorCode.INTERNAL_ERROR);
+      }
+    } catch {
+      stream.reset(ErrorCode.INTERNAL_ERROR);
+    }
+  }
+
+  private report(error: unknown, stream: ServerStream | null): void {
+    const onError = this.options.onError;
+    if (onError !== undefined) {
+      try {
+        onError(error, stream);
+      } catch {
+        // An onError that throws must not take the connection down.
+      }
+      return;
+    }
+    if (log.level >= LogLevel.WARN) {
+      log.log(LogLevel.WARN, 'http2', `${stream === null ? 'connection' : `stream ${stream.id}`} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+/**
+ * Http2ServerListener is a bound HTTP/2 server socket and its connections. `close()` is
+ * graceful.
+ */
+export class Http2ServerListener {
+  private readonly listener: Listener;
+  private readonly onClosed: () => void;
+  private closing: Promise<void> | null = null;
+
+  /** @internal Listeners come from {@link Http2Server.listen}. */
+  constructor(listener: Listener, onClosed: () => void) {
+    this.listener = listener;
+    this.onClosed = onClosed;
+  }
+
+  /** The bound TCP port. */
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** Where the listener is bound. */
+  get address(): ListenerAddress {
+    return this.listener.address;
+  }
+
+  /** Connections open now. */
+  get connectionCount(): number {
+    return this.listener.channels.size;
+  }
+
+  /** True once `close()` was called. */
+  get isClosing(): boolean {
+    return this.closing !== null;
+  }
+
+  /**
+   * Closes gracefully and resolves when everything is closed: stops accepting, sends each
+   * connection GOAWAY (first with the largest stream id, then after a PING round trip the real
+   * last one, RFC 9113 §6.8), lets streams in flight finish, closes the sockets. A connection
+   * still negotiating TLS is closed at once. Calling again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeGracefully();
+    return this.closing;
+  }
+
+  private async closeGracefully(): Promise<void> {
+    // net.Server#close stops accepting now and calls back once every socket has closed.
+    const serverClosed = new Promise<void>((resolve) => this.listener.server.close(() => resolve()));
+    await Promise.all([...this.listener.channels].map((channel) => closeChannelGracefully(channel)));
+    await serverClosed;
+    this.onClosed();
+  }
+}
+
+/** Closes one accepted channel: gracefully through its HTTP/2 connection when it has one. */
+async function closeChannelGracefully(channel: Channel): Promise<void> {
+  await Promise.race([channel.whenSetup, channel.whenShutdown]);
+  let connection: Http2ServerConnection | null = null;
+  for (const slot of channel.slots()) {
+    const handler = slot.handler;
+    if (handler instanceof Http2ServerConnection) connection = handler;
+  }
+  if (connection === null || connection.channelSlot === null) channel.shutdown(null);
+  else await connection.close();
+  await channel.whenShutdown;
+}
+
+/**
+ * ServerStream is one request on an {@link Http2Server}: the request (`method`, `path`,
+ * `headers`, `body`, `trailers`) and the response (`respond`, `informational`, `write`,
+ * `end`, `send`, `reset`).
+ *
+ * Back-pressure contract: `write(chunk)` returns a promise that resolves when the stream can
+ * take more — at once while fewer than the connection's `streamHighWaterMark` bytes wait to be
+ * framed, otherwise once this chunk has been framed (which waits for the peer's flow-control
+ * window). Await every write and memory stays bounded; a rejection (the stream failed) that
+ * nobody awaits is not reported as unhandled. Chunks are not copied: do not change a chunk
+ * until its write resolved.
+ *
+ * A response to HEAD has no body: written bytes are discarded (no error). A response that
+ * ends while the request body is still coming and was never read stops the upload with
+ * RST_STREAM(NO_ERROR) (RFC 9113 §8.1) instead of waiting for it.
+ */
+export class ServerStream {
+  /** The low-level stream. */
+  readonly http2Stream: Http2Stream;
+  /** `:method`. */
+  readonly method: string;
+  /** `:path` (empty for CONNECT). */
+  readonly path: string;
+  /** `:authority` (empty when absent). */
+  readonly authority: string;
+  /** `:scheme` (empty for CONNECT). */
+  readonly scheme: string;
+  /** The request headers, pseudo-headers included. */
+  readonly headers: Http2HeadersObject;
+  /** The request headers as received, a flat `[name, value, …]` list. */
+  readonly rawHeaders: Http2Headers;
+  /** The request body; credit returns to the client only as it is read. */
+  readonly body: Http2Body;
+  /**
+   * The request trailers (`{}` when none), once the body ended; rejects if the stream fails
+   * first (never reported as unhandled).
+   */
+  readonly trailers: Promise<Http2HeadersObject>;
+  private readonly events: ServerStreamEvents;
+  private isResponded = false;
+  private isEndCalled = false;
+
+  /** @internal Server streams are created by {@link Http2Server}. */
+  constructor(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) {
+    this.http2Stream = stream;
+    this.rawHeaders = headers;
+    this.headers = headersToObject(headers);
+    this.method = pseudoValue(headers, ':method') ?? '';
+    this.path = pseudoValue(headers, ':path') ?? '';
+    this.authority = pseudoValue(headers, ':authority') ?? '';
+    this.scheme = pseudoValue(headers, ':scheme') ?? '';
+    this.body = new Http2Body(stream, noop);
+    this.events = new ServerStreamEvents(this, this.body);
+    this.trailers = this.events.trailers;
+    stream.handler = this.events;
+    if (isEndStream) this.events.onEnd();
+  }
+
+  /** The stream identifier. */
+  get id(): number {
+    return this.http2Stream.id;
+  }
+
+  /** True for a HEAD request: the response carries no body. */
+  get isHead(): boolean {
+    return this.method === 'HEAD';
+  }
+
+  /** True once the final response headers were sent. */
+  get hasResponded(): boolean {
+    return this.isResponded;
+  }
+
+  /** True once the stream closed (completed, reset, or its connection failed). */
+  get isClosed(): boolean {
+    return this.http2Stream.isClosed;
+  }
+
+  /** Response bytes given to `write` and not yet framed. */
+  get bufferedBytes(): number {
+    return this.http2Stream.bufferedBytes;
+  }
+
+  /** Aborted (with the stream's error) when the stream fails before completing — e.g. the client reset it. */
+  get signal(): AbortSignal {
+    return this.events.signal;
+  }
+
+  /** Resolves when the stream closes: null when it completed, else why it failed (never rejects). */
+  get closed(): Promise<Http2StreamFailure | null> {
+    return this.events.closed;
+  }
+
+  /**
+   * Sends the final response headers: `respond(200, { 'content-type': 'text/plain' })` or
+   * `respond({ ':status': 200, … })`. Throws `HTTP2_ALREADY_RESPONDED` when sent already,
+   * `HTTP2_INVALID_HEADERS` for a malformed list, and `CHANNEL_INVALID_SLOT_OPERATION` when
+   * the stream is closed.
+   */
+  respond(status: number, headers?: Http2HeaderInput, options?: RespondOptions): void;
+  /** Sends the final response headers from one object with `:status`. */
+  respond(headers: Http2HeaderInput, options?: RespondOptions): void;
+  respond(statusOrHeaders: number | Http2HeaderInput, headersOrOptions?: Http2HeaderInput | RespondOptions, maybeOptions?: RespondOptions): void {
+    if (this.isResponded) throw new SluiceError(Http2SessionErrors.ALREADY_RESPONDED);
+    const pseudo: string[] = [];
+    const regular: string[] = [];
+    let options: RespondOptions | undefined;
+    if (typeof statusOrHeaders === 'number') {
+      pseudo.push(':status', String(statusOrHeaders));
+      splitHeaderInput(headersOrOptions as Http2HeaderInput | undefined, pseudo, regular);
+      options = maybeOptions;
+    } else {
+      splitHeaderInput(statusOrHeaders, pseudo, regular);
+      options = headersOrOptions as RespondOptions | undefined;
+    }
+    const isEndStream = options?.endStream === true;
+    this.http2Stream.sendHeaders(concat(pseudo, regular), isEndStream);
+    this.isResponded = true;
+    if (isEndStream) {
+      this.isEndCalled = true;
+      this.events.onResponseEnded();
+    }
+  }
+
+  /** Sends a 1xx informational response (e.g. 103 Early Hints) before the final one. */
+  informational(status: number, headers?: Http2HeaderInput): void {
+    if (this.isResponded) throw new SluiceError(Http2SessionErrors.ALREADY_RESPONDED, 'an informational response must come before the final one');
+    if (status < 100 || status > 199) throw new RangeError(`an informational status is 1xx, got ${status}`);
+    const pseudo = [':status', String(status)];
+    const regular: string[] = [];
+    splitHeaderInput(headers, pseudo, regular);
+    this.http2Stream.sendHeaders(concat(pseudo, regular), false);
+  }
+
+  /**
+   * Queues body bytes (a string is sent as UTF-8), responding 200 first if `respond` was not
+   * called. See the class for the back-pressure contract. Rejects if the stream failed or
+   * already ended.
+   */
+  write(chunk: Uint8Array | string): Promise<void> {
+    try {
+      if (!this.isResponded) this.respond(200);
+      const wait = writeChunk(this.http2Stream, toBytes(chunk));
+      return wait === null ? RESOLVED : handled(wait);
+    } catch (error) {
+      return handled(Promise.reject(this.events.failure ?? error));
+    }
+  }
+
+  /**
+   * Ends the response: an optional last chunk, then END_STREAM, with `trailers` as a final
+   * HEADERS frame when given. Responds 200 first if needed. Resolves once END_STREAM was
+   * framed; rejects if the stream failed first. Ending twice resolves at once.
+   */
+  end(chunk?: Uint8Array | string, trailers?: Http2HeaderInput): Promise<void> {
+    if (this.isEndCalled) return RESOLVED;
+    try {
+      if (!this.isResponded) this.respond(200);
+      if (this.isEndCalled) return RESOLVED;
+      if (chunk !== undefined) this.http2Stream.write(toBytes(chunk));
+      let flatTrailers: Http2Headers | undefined;
+      if (trailers !== undefined) {
+        flatTrailers = [];
+        splitHeaderInput(trailers, [], flatTrailers);
+      }
+      return handled(
+        new Promise<void>((resolve, reject) => {
+          this.http2Stream.end(flatTrailers, (error) => {
+            if (error !== null) {
+              reject(error);
+              return;
+            }
+            this.events.onResponseEnded();
+            resolve();
+          });
+          this.isEndCalled = true;
+        }),
+      );
+    } catch (error) {
+      return handled(Promise.reject(this.events.failure ?? error));
+    }
+  }
+
+  /**
+   * Sends a whole body — bytes, a string, or a (async) iterable such as another stream's
+   * `body` — with back-pressure, then ends with optional trailers. Responds 200 first if
+   * needed. Rejects if the stream fails or the source throws (the stream is then reset with
+   * INTERNAL_ERROR).
+   */
+  async send(source: Http2BodySource, trailers?: Http2HeaderInput): Promise<void> {
+    if (!this.isResponded) this.respond(200);
+    let isComplete: boolean;
+    try {
+      isComplete = await writeBodySource(this.http2Stream, source);
+    } catch (error) {
+      if (this.events.failure !== null) throw this.events.failure;
+      this.reset(ErrorCode.INTERNAL_ERROR);
+      throw error;
+    }
+    if (!isComplete) throw this.events.failure ?? new SluiceError(Http2SessionErrors.INVALID_BODY, 'the stream closed before the body was sent');
+    await this.end(undefined, trailers);
+  }
+
+  /** Resets the stream with RST_STREAM(`errorCode`, CANCEL by default). */
+  reset(errorCode: number = ErrorCode.CANCEL): void {
+    this.http2Stream.reset(errorCode);
+  }
+}
+
+/** The stream handler behind a {@link ServerStream}: body, trailers, close notifications. */
+class ServerStreamEvents implements Http2StreamHandler {
+  readonly trailers: Promise<Http2HeadersObject>;
+  failure: Http2StreamFailure | null = null;
+  private receivedTrailers: Http2HeadersObject | null = null;
+  private settleTrailers: { resolve(trailers: Http2HeadersObject): void; reject(error: unknown): void } | null = null;
+  private abortController: AbortController | null = null;
+  private closedPromise: Promise<Http2StreamFailure | null> | null = null;
+  private resolveClosed: ((error: Http2StreamFailure | null) => void) | null = null;
+  private isClosedSeen = false;
+  private isResponseEnded = false;
+  private isRequestEnded = false;
+  private readonly owner: ServerStream;
+  private readonly body: Http2Body;
+
+  constructor(owner: ServerStream, body: Http2Body) {
+    this.owner = owner;
+    this.body = body;
+    this.trailers = handled(
+      new Promise<Http2HeadersObject>((resolve, reject) => {
+        this.settleTrailers = { resolve, reject };
+      }),
+    );
+  }
+
+  get signal(): AbortSignal {
+    if (this.abortController === null) {
+      this.abortController = new AbortController();
+      if (this.failure !== null) this.abortController.abort(this.failure);
+    }
+    return this.abortController.signal;
+  }
+
+  get closed(): Promise<Http2StreamFailure | null> {
+    if (this.closedPromise === null) {
+      this.closedPromise = this.isClosedSeen
+        ? Promise.resolve(this.failure)
+        : new Promise<Http2StreamFailure | null>((resolve) => {
+            this.resolveClosed = resolve;
+          });
+    }
+    return this.closedPromise;
+  }
+
+  onData(_stream: Http2Stream, data: Uint8Array, start: number, end: number): void {
+    this.body._push(data, start, end);
+  }
+
+  onTrailers(_stream: Http2Stream, headers: Http2Headers): void {
+    this.receivedTrailers = headersToObject(headers);
+  }
+
+  onEnd(): void {
+    if (this.isRequestEnded) return;
+    this.isRequestEnded = true;
+    this.body._end();
+    const settle = this.settleTrailers;
+    this.settleTrailers = null;
+    settle?.resolve(this.receivedTrailers ?? (Object.create(null) as Http2HeadersObject));
+  }
+
+  /**
+   * Our END_STREAM is out. If the handler never read the request body and it is still coming,
+   * ask the client to stop with RST_STREAM(NO_ERROR) (RFC 9113 §8.1) rather than wait for it.
+   */
+  onResponseEnded(): void {
+    this.isResponseEnded = true;
+    const stream = this.owner.http2Stream;
+    if (!this.isRequestEnded && !this.body.bodyUsed && !stream.isClosed) stream.reset(ErrorCode.NO_ERROR);
+  }
+
+  onClose(_stream: Http2Stream, error: Http2StreamFailure | null): void {
+    this.isClosedSeen = true;
+    // Our own NO_ERROR reset after a complete response is a success.
+    const isSuccess = error === null || (this.isResponseEnded && error instanceof Http2StreamError && error.errorCode === ErrorCode.NO_ERROR);
+    if (!isSuccess) {
+      this.failure = error;
+      this.body._fail(error);
+      const settle = this.settleTrailers;
+      this.settleTrailers = null;
+      settle?.reject(error);
+      this.abortController?.abort(error);
+    } else if (!this.isRequestEnded) {
+      // We stopped the request body after a complete response: nobody will read the rest.
+      this.body.cancel();
+      const settle = this.settleTrailers;
+      this.settleTrailers = null;
+      settle?.reject(error);
+    }
+    const resolve = this.resolveClosed;
+    this.resolveClosed = null;
+    resolve?.(this.failure);
+  }
+}
+
+function concat(pseudo: string[], regular: readonly string[]): string[] {
+  for (let i = 0; i < regular.length; i++) pseudo.push(regular[i]!);
+  return pseudo;
+}
+
+function noop(): void {}
