@@ -601,6 +601,13 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.resetStream(stream, error, false);
   }
 
+  /** @internal The application finished with a closed stream whose slot it held. */
+  _releaseConcurrencySlot(stream: Http2Stream): void {
+    if (!stream._isSlotHeldAfterClose) return;
+    stream._isSlotHeldAfterClose = false;
+    this.activePeerStreams--;
+  }
+
   /** @internal Manual-mode credit the application returned. */
   _returnStreamCredit(stream: Http2Stream, size: number): void {
     if (stream.state === StreamState.CLOSED) return;
@@ -1221,7 +1228,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (stream.id !== 0 && this.streams.delete(stream.id)) {
       this.closedStreams.add(stream.id, closedBy);
       if (stream.isLocal) this.activeLocalStreams--;
-      else this.activePeerStreams--;
+      // A peer stream the application still works on keeps its concurrency slot until the work
+      // ends, so opening and resetting streams cannot start unbounded work (Rapid Reset).
+      else if (stream._concurrencyHolds === 0) this.activePeerStreams--;
+      else stream._isSlotHeldAfterClose = true;
     }
     // Manual-mode credit the application still holds is released with the stream.
     if (stream._heldCredit > 0 && this.isConnectionWindowManual) this.returnConnectionCredit(stream._heldCredit);

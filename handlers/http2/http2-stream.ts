@@ -70,6 +70,8 @@ export interface Http2StreamHost {
   _resetStream(stream: Http2Stream, error: Http2StreamError): void;
   /** Returns manual-mode receive credit. */
   _returnStreamCredit(stream: Http2Stream, size: number): void;
+  /** The application released the concurrency slot of a closed stream. */
+  _releaseConcurrencySlot(stream: Http2Stream): void;
 }
 
 const NO_HANDLER: Http2StreamHandler = Object.freeze({});
@@ -134,6 +136,10 @@ export class Http2Stream {
   _receivedBodyBytes = 0;
   /** @internal This stream carries a HEAD request: its response has no body (RFC 9110 §9.3.2). */
   _isHead = false;
+  /** @internal Holds on the stream's concurrency slot (see `holdConcurrencySlot`). */
+  _concurrencyHolds = 0;
+  /** @internal Closed while held: the slot is freed by the last release. */
+  _isSlotHeldAfterClose = false;
   /** @internal Whether a `write` returned false and `onDrain` is owed. */
   private needsDrain = false;
   private readonly host: Http2StreamHost;
@@ -236,6 +242,23 @@ export class Http2Stream {
   reset(errorCode: number = ErrorCode.CANCEL): void {
     if (this.state === StreamState.CLOSED) return;
     this.host._resetStream(this, new Http2StreamError(this.id, errorCode, 'stream reset by the application'));
+  }
+
+  /**
+   * Keeps this peer-opened stream counted against our SETTINGS_MAX_CONCURRENT_STREAMS until
+   * {@link Http2Stream.releaseConcurrencySlot}, even after it closes — for handlers whose work
+   * outlives the stream (async work after a reset). Without it, a peer could open and reset
+   * streams faster than the work ends (Rapid Reset, CVE-2023-44487). The convenient server holds
+   * the slot while its handler runs.
+   */
+  holdConcurrencySlot(): void {
+    this._concurrencyHolds++;
+  }
+
+  /** Ends one {@link Http2Stream.holdConcurrencySlot}; the last one frees the slot of a closed stream. */
+  releaseConcurrencySlot(): void {
+    if (this._concurrencyHolds === 0) return;
+    if (--this._concurrencyHolds === 0) this.host._releaseConcurrencySlot(this);
   }
 
   /**

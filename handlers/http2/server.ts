@@ -125,14 +125,28 @@ export class Http2Server {
     // Request bodies are read on demand: credit returns as the handler reads (RFC 9113 §5.2).
     stream.isManualWindow = true;
     const serverStream = new ServerStream(stream, headers, isEndStream);
+    // The handler's work counts toward the concurrency limit until it ends, even if the client
+    // resets the stream meanwhile (Rapid Reset, CVE-2023-44487).
+    stream.holdConcurrencySlot();
     let result: void | Promise<void>;
     try {
       result = this.onStream(serverStream);
     } catch (error) {
+      stream.releaseConcurrencySlot();
       this.failHandler(serverStream, error);
       return;
     }
-    if (result instanceof Promise) result.then(undefined, (error: unknown) => this.failHandler(serverStream, error));
+    if (result instanceof Promise) {
+      result.then(
+        () => stream.releaseConcurrencySlot(),
+        (error: unknown) => {
+          stream.releaseConcurrencySlot();
+          this.failHandler(serverStream, error);
+        },
+      );
+    } else {
+      stream.releaseConcurrencySlot();
+    }
   }
 
   /** A handler threw: answer 500 if nothing was sent, else reset; never let it reach the connection. */
