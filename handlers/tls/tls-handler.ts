@@ -128,9 +128,9 @@ class CiphertextDuplex extends Duplex {
  * - Handshake: `onNegotiated(slot, protocol)` runs once it completed (see `alpnPipeline`);
  *   plaintext flows right only after it returns. `negotiationTimeoutMs` (10 s by default, on
  *   the loop clock) fails it with `TLS_NEGOTIATION_TIMEOUT`. Failures map to `TLS_*` codes.
- * - Shutdown: the read side delivers the plaintext already decrypted as far as the window to
- *   the right allows at that moment and drops the rest (windows do not open during shutdown);
- *   the graceful write side sends close_notify and completes once it was written; with
+ * - Shutdown: the read side delivers all plaintext already received, waiting for the window
+ *   to the right to open if it must (with `freeScarceResourcesImmediately` it drops it); the
+ *   graceful write side sends close_notify and completes once it was written; with
  *   `freeScarceResourcesImmediately` the session is destroyed at once. A peer's close_notify
  *   shuts the channel down with `TLS_CLOSED` after buffered plaintext was delivered.
  *
@@ -169,6 +169,8 @@ export class TlsHandler implements ChannelHandler {
   private ciphertextConsumed = 0;
   /** Plaintext waiting for the window to the right (at most one chunk while paused). */
   private readonly plaintextQueue: Buffer[] = [];
+  /** A read-side shutdown waiting for the application to take the plaintext still held. */
+  private pendingReadShutdown: { slot: ChannelSlot; error: SluiceError | null; free: boolean } | null = null;
   private plaintextQueueBytes = 0;
   private maxBufferedPlaintext = 0;
   /** Writes from the right made before the handshake completed. */
@@ -295,29 +297,35 @@ export class TlsHandler implements ChannelHandler {
 
   /** The window to the right opened: deliver waiting plaintext, resume the TLS layer. Not propagated left: the ciphertext window opens as ciphertext is consumed. */
   incrementReadWindow(): void {
-    this.deliverPlaintext(false);
+    const pending = this.pendingReadShutdown;
+    if (pending === null) {
+      this.deliverPlaintext(false);
+      return;
+    }
+    this.deliverPlaintext(true);
+    if (this.plaintextQueue.length === 0) this.completeReadShutdown(pending.slot, pending.error, pending.free);
   }
 
   /** See {@link TlsHandler}. */
   shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
     if (direction === ChannelDirection.READ) {
       const socket = this.socket;
-      if (!free && socket !== null && this.isReady && slot.downstreamReadWindow() > 0) {
+      if (!free && socket !== null && this.isReady) {
         // Feed the ciphertext still held (a paused duplex hands it over on read(), through
-        // Node's own 'data' listener), pull what Node decrypted, and deliver as far as the
-        // window allows now: windows do not open during shutdown.
+        // Node's own 'data' listener), pull what Node decrypted, and deliver it: what the window
+        // does not take now waits for the application to open it (windows still open during the
+        // read phase of a shutdown), then the read side completes.
         const duplex = this.duplex;
         for (let round = 0; duplex !== null && duplex.readableLength > 0 && round < 64; round++) duplex.read();
-        for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
-          this.plaintextQueue.push(chunk);
-          this.plaintextQueueBytes += chunk.length;
-        }
+        // read() hands each chunk to our own 'data' listener, which queues it.
+        while (socket.read() !== null);
         this.deliverPlaintext(true);
+        if (this.plaintextQueue.length > 0) {
+          this.pendingReadShutdown = { slot, error, free };
+          return;
+        }
       }
-      this.isReadShutDown = true;
-      this.plaintextQueue.length = 0;
-      this.plaintextQueueBytes = 0;
-      slot.onHandlerShutdownComplete(direction, error, free);
+      this.completeReadShutdown(slot, error, free);
       return;
     }
     this.isWriteShutDown = true;
@@ -333,6 +341,14 @@ export class TlsHandler implements ChannelHandler {
     // session closed first.
     this.pendingWriteShutdown = { slot, error, free };
     socket.end();
+  }
+
+  private completeReadShutdown(slot: ChannelSlot, error: SluiceError | null, free: boolean): void {
+    this.pendingReadShutdown = null;
+    this.isReadShutDown = true;
+    this.plaintextQueue.length = 0;
+    this.plaintextQueueBytes = 0;
+    slot.onHandlerShutdownComplete(ChannelDirection.READ, error, free);
   }
 
   /** Window of ciphertext accepted before the TLS layer consumed it. */
