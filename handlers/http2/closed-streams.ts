@@ -21,43 +21,71 @@ export type ClosedBy = (typeof ClosedBy)[keyof typeof ClosedBy];
 /**
  * ClosedStreams remembers the last `capacity` closed streams and how each closed, oldest
  * forgotten first, so memory stays bounded however many streams a connection carries.
- * Eviction order is kept in a ring of ids, so adding allocates nothing on steady state; the
- * ring grows by doubling up to `capacity`, so an idle connection holds almost nothing.
+ *
+ * Adding is on the path of every stream and must be cheap; looking up is only for frames that
+ * arrive on streams already closed, which are rare (and counted as glitches when abusive). So
+ * the entries live in a ring — ids and how they closed in two typed arrays, no hashing, no
+ * allocation on steady state — and a lookup scans it from the newest entry back. The ring grows
+ * by doubling up to `capacity`, so an idle connection holds almost nothing.
  */
 export class ClosedStreams {
-  private readonly entries = new Map<number, ClosedBy>();
-  private order = new Int32Array(0);
+  private ids = new Int32Array(0);
+  private kinds = new Uint8Array(0);
+  /** Where the next entry goes; the newest is just before it. */
   private next = 0;
+  private count = 0;
 
   /** Creates a cache of at most `capacity` streams. */
   constructor(private readonly capacity: number) {}
 
-  /** Remembers that `streamId` closed, and how. */
+  /** Remembers that `streamId` closed, and how (a stream added again is updated in place). */
   add(streamId: number, closedBy: ClosedBy): void {
-    const entries = this.entries;
-    if (!entries.has(streamId)) {
-      if (entries.size >= this.capacity) {
-        entries.delete(this.order[this.next]!);
-      } else if (entries.size === this.order.length) {
-        // Not full yet: the ring holds exactly the ids remembered, oldest at 0; grow it.
-        const grown = new Int32Array(Math.min(this.capacity, Math.max(16, this.order.length * 2)));
-        grown.set(this.order);
-        this.order = grown;
-        this.next = entries.size;
-      }
-      this.order[this.next] = streamId;
-      this.next = (this.next + 1) % this.order.length;
+    const existing = this.indexOf(streamId);
+    if (existing >= 0) {
+      this.kinds[existing] = closedBy;
+      return;
     }
-    entries.set(streamId, closedBy);
+    if (this.count === this.ids.length && this.count < this.capacity) this.grow();
+    this.ids[this.next] = streamId;
+    this.kinds[this.next] = closedBy;
+    this.next = (this.next + 1) % this.ids.length;
+    if (this.count < this.ids.length) this.count++;
   }
 
   /** How `streamId` closed, or undefined when it is not remembered. */
   get(streamId: number): ClosedBy | undefined {
-    return this.entries.get(streamId);
+    const index = this.indexOf(streamId);
+    return index < 0 ? undefined : (this.kinds[index] as ClosedBy);
   }
 
   /** Streams remembered. */
   get size(): number {
-    return this.entries.size;
+    return this.count;
+  }
+
+  private indexOf(streamId: number): number {
+    const ids = this.ids;
+    const length = ids.length;
+    for (let scanned = 0, index = this.next - 1; scanned < this.count; scanned++, index--) {
+      if (index < 0) index += length;
+      if (ids[index] === streamId) return index;
+    }
+    return -1;
+  }
+
+  /** Doubles the ring (while it is full and below capacity, so its oldest entry is at `next`). */
+  private grow(): void {
+    const size = Math.min(this.capacity, Math.max(16, this.ids.length * 2));
+    const ids = new Int32Array(size);
+    const kinds = new Uint8Array(size);
+    // Oldest first: from `next` to the end, then from 0 to `next`.
+    const tail = this.ids.length - this.next;
+    ids.set(this.ids.subarray(this.next), 0);
+    ids.set(this.ids.subarray(0, this.next), tail);
+    kinds.set(this.kinds.subarray(this.next), 0);
+    kinds.set(this.kinds.subarray(0, this.next), tail);
+    this.ids = ids;
+    this.kinds = kinds;
+    this.next = this.count;
   }
 }

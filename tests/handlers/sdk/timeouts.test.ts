@@ -1,0 +1,366 @@
+/**
+ * Every timeout of the SDK {@link Client}, over loopback, each with its stable `SDK_*` code:
+ * connect (virtual time), TLS negotiation, proxy answer, first byte, whole request, read idle,
+ * and AbortSignal before, during and between attempts. Each test also checks that nothing
+ * leaks: the client closes, its loop group's message pool has nothing outstanding and no
+ * timer of the request is left on its loop. Timeout values are options, never timing
+ * assertions.
+ */
+import { expect } from 'chai';
+import { getEventListeners } from 'node:events';
+import net from 'node:net';
+import { EventLoopGroup, SluiceError, StandardRetryStrategy, VirtualEventLoop, type EventLoop } from '../../../lib/index.js';
+import { listenHttp2, type Http2Stream } from '../../../handlers/http2/index.js';
+import type { Listener } from '../../../lib/index.js';
+import { Client, SdkErrors, type ClientOptions, type ClientRetryEvent } from '../../../handlers/sdk/index.js';
+
+/** The rejection of `promise` (fails the test when it resolves). */
+async function rejectionOf(promise: Promise<unknown>): Promise<SluiceError> {
+  const outcome = await promise.then(
+    (value: unknown) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${String(outcome.value)}`);
+  expect(outcome.error).to.be.instanceOf(SluiceError);
+  return outcome.error as SluiceError;
+}
+
+/** Resolves after a few turns of Node's loop (I/O included). */
+function ioTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A raw TCP server; `onSocket` gets each accepted socket. `close` destroys them all. */
+interface RawServer {
+  readonly port: number;
+  readonly accepted: () => number;
+  close(): Promise<void>;
+}
+
+async function rawServer(onSocket: (socket: net.Socket) => void = () => undefined): Promise<RawServer> {
+  const sockets = new Set<net.Socket>();
+  let accepted = 0;
+  const server = net.createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    accepted: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Server-side record of what the h2c test server saw. */
+interface StreamLog {
+  opened: number;
+  /** Streams closed by the peer (RST_STREAM) before the server finished them. */
+  resetByPeer: number;
+}
+
+describe('Client timeouts and cancellation (loopback)', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** A Node-backed loop group of the client's own, so its pool can be checked after close. */
+  function clientGroup(): { group: EventLoopGroup; loop: EventLoop } {
+    const group = new EventLoopGroup();
+    return { group, loop: group.loops[0]! };
+  }
+
+  /** A client on `loop` with no retries unless `maxRetries` says otherwise. */
+  function makeClient(group: EventLoopGroup, loop: EventLoop, options: Omit<ClientOptions, 'loopGroup' | 'loop'>, maxRetries = 0): Client {
+    const client = new Client({ retryStrategy: new StandardRetryStrategy({ loop, maxRetries, scaleMs: 1 }), ...options, loopGroup: group, loop });
+    cleanups.push(() => client.close());
+    return client;
+  }
+
+  /** Closes the client and checks nothing is left behind on its loop. */
+  async function expectClosedCleanly(client: Client, loop: EventLoop): Promise<void> {
+    await client.close();
+    expect(client.metrics).to.include({ connectionsOpen: 0, connectionsConnecting: 0, streamsActive: 0, streamsQueued: 0 });
+    // Releases may land on the turn after the channel's shutdown completes.
+    for (let turn = 0; turn < 50 && (loop.messagePool.outstanding !== 0 || loop.pendingTaskCount !== 0); turn++) await ioTurn();
+    expect(loop.messagePool.outstanding).to.equal(0);
+    expect(loop.pendingTaskCount).to.equal(0);
+  }
+
+  /**
+   * An h2c sluice server on a loop group of its own; `onStream` decides what each request
+   * gets. Intervals registered through `every` stop when the stream closes or the server
+   * shuts down.
+   */
+  async function h2cServer(onStream: (stream: Http2Stream, every: (ms: number, tick: () => void) => void) => void): Promise<{ listener: Listener; log: StreamLog }> {
+    const log: StreamLog = { opened: 0, resetByPeer: 0 };
+    const timers = new Set<NodeJS.Timeout>();
+    const listener = await listenHttp2({
+      host: '127.0.0.1',
+      port: 0,
+      loopGroup: new EventLoopGroup(),
+      http2: {
+        onStream: (stream) => {
+          log.opened++;
+          const own: NodeJS.Timeout[] = [];
+          stream.handler = {
+            onClose: (_stream, error) => {
+              if (error !== null) log.resetByPeer++;
+              for (const timer of own) {
+                clearInterval(timer);
+                timers.delete(timer);
+              }
+            },
+          };
+          onStream(stream, (ms, tick) => {
+            const timer = setInterval(() => {
+              if (stream.isClosed) return;
+              tick();
+            }, ms);
+            own.push(timer);
+            timers.add(timer);
+          });
+        },
+      },
+    });
+    cleanups.push(async () => {
+      for (const timer of timers) clearInterval(timer);
+      await listener.close();
+    });
+    return { listener, log };
+  }
+
+  it('fails with SDK_CONNECT_TIMEOUT when the TCP connect does not complete in time (virtual time)', async () => {
+    const server = await rawServer();
+    cleanups.push(() => server.close());
+    const loop = new VirtualEventLoop();
+    const group = new EventLoopGroup([loop]);
+    const connectTimeoutMs = 50;
+    // No acquire timeout: the only timed task on the loop is then the socket's connect timeout.
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${server.port}`, connectTimeoutMs, pool: { acquireTimeoutMs: 0 } });
+    let settled = false;
+    const pending = client.request({ path: '/' });
+    void pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // The connect starts a few microtasks later (the resolver answers an IP literal without I/O);
+    // libuv cannot report the connect before this macrotask ends, so the timeout decides.
+    let advanced = false;
+    for (let turn = 0; turn < 1000 && !settled; turn++) {
+      await Promise.resolve();
+      if (!advanced && loop.nextDeadline !== undefined) {
+        expect(loop.nextDeadline).to.equal(loop.now() + connectTimeoutMs);
+        loop.advance(connectTimeoutMs + 1);
+        advanced = true;
+      }
+    }
+    expect(advanced, 'the connect timeout was scheduled on the client loop').to.equal(true);
+    const error = await rejectionOf(pending);
+    expect(error.code).to.equal(SdkErrors.CONNECT_TIMEOUT.code);
+    expect((error.cause as SluiceError).code).to.equal('IO_CONNECT_TIMEOUT');
+    expect(client.metrics.connectFailures).to.equal(1);
+    await client.close();
+    expect(client.metrics).to.include({ connectionsOpen: 0, connectionsConnecting: 0, streamsQueued: 0 });
+    expect(loop.messagePool.outstanding).to.equal(0);
+    expect(loop.pendingTaskCount).to.equal(0);
+  });
+
+  it('fails with SDK_TLS_NEGOTIATION_TIMEOUT when the server accepts TCP but never answers the ClientHello', async () => {
+    let clientHelloBytes = 0;
+    const server = await rawServer((socket) => socket.on('data', (chunk: Buffer) => (clientHelloBytes += chunk.length)));
+    cleanups.push(() => server.close());
+    const { group, loop } = clientGroup();
+    // Connect by address (`localhost` may resolve to ::1 first); the name is kept for SNI.
+    const client = makeClient(group, loop, { origin: `https://127.0.0.1:${server.port}`, tls: { servername: 'localhost' }, tlsNegotiationTimeoutMs: 100 });
+    const error = await rejectionOf(client.request({ path: '/' }));
+    expect(error.code).to.equal(SdkErrors.TLS_NEGOTIATION_TIMEOUT.code);
+    expect((error.cause as SluiceError).code).to.equal('TLS_NEGOTIATION_TIMEOUT');
+    expect(server.accepted()).to.equal(1);
+    expect(clientHelloBytes).to.be.greaterThan(0);
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_CONNECT_TIMEOUT when an HTTP CONNECT proxy accepts but never answers', async () => {
+    let connectRequests = 0;
+    const proxy = await rawServer((socket) => socket.on('data', (chunk: Buffer) => (connectRequests += chunk.toString('latin1').startsWith('CONNECT ') ? 1 : 0)));
+    cleanups.push(() => proxy.close());
+    const { group, loop } = clientGroup();
+    const client = makeClient(group, loop, { origin: 'http://127.0.0.1:9', proxy: `http://127.0.0.1:${proxy.port}`, connectTimeoutMs: 100 });
+    const error = await rejectionOf(client.request({ path: '/' }));
+    expect(error.code).to.equal(SdkErrors.CONNECT_TIMEOUT.code);
+    expect(connectRequests).to.equal(1);
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_FIRST_BYTE_TIMEOUT when the server never answers, retrying per the strategy and resetting each stream', async () => {
+    const { listener, log } = await h2cServer(() => undefined);
+    const { group, loop } = clientGroup();
+    const retries: ClientRetryEvent[] = [];
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, firstByteTimeoutMs: 100, onRetry: (event) => retries.push(event) }, 1);
+    const error = await rejectionOf(client.request({ path: '/hang' }));
+    expect(error.code).to.equal(SdkErrors.FIRST_BYTE_TIMEOUT.code);
+    expect(retries.map((event) => event.error?.code)).to.deep.equal([SdkErrors.FIRST_BYTE_TIMEOUT.code]);
+    expect(client.metrics).to.include({ retries: 1, streamsActive: 0 });
+    for (let turn = 0; turn < 200 && log.resetByPeer < 2; turn++) await ioTurn();
+    expect(log).to.deep.equal({ opened: 2, resetByPeer: 2 });
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_REQUEST_TIMEOUT when the body trickles in slower than the whole-request deadline', async () => {
+    const { listener, log } = await h2cServer((stream, every) => {
+      stream.sendHeaders([':status', '200']);
+      // Never idle for long (well inside readIdleTimeoutMs), never finished within timeoutMs.
+      every(20, () => stream.write(Buffer.from('.')));
+    });
+    const { group, loop } = clientGroup();
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 5_000, firstByteTimeoutMs: 5_000 }, 3);
+    const error = await rejectionOf(client.request({ path: '/trickle', timeoutMs: 250 }));
+    expect(error.code).to.equal(SdkErrors.REQUEST_TIMEOUT.code);
+    // The deadline ends the call: no retry after it.
+    expect(client.metrics.retries).to.equal(0);
+    for (let turn = 0; turn < 200 && log.resetByPeer < 1; turn++) await ioTurn();
+    expect(log).to.deep.equal({ opened: 1, resetByPeer: 1 });
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_REQUEST_TIMEOUT from the client-wide requestTimeoutMs while the request waits in backoff', async () => {
+    const { listener, log } = await h2cServer((stream) => stream.sendHeaders([':status', '503'], true));
+    const { group, loop } = clientGroup();
+    const client = new Client({
+      origin: `http://127.0.0.1:${listener.port}`,
+      loopGroup: group,
+      loop,
+      requestTimeoutMs: 150,
+      // A backoff far beyond the deadline: the deadline must cut it short.
+      retryStrategy: new StandardRetryStrategy({ loop, maxRetries: 3, scaleMs: 60_000, random: () => 1 }),
+    });
+    cleanups.push(() => client.close());
+    const error = await rejectionOf(client.request({ path: '/busy' }));
+    expect(error.code).to.equal(SdkErrors.REQUEST_TIMEOUT.code);
+    expect(log.opened).to.equal(1);
+    expect(client.metrics.retries).to.equal(1);
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_IDLE_TIMEOUT when the response sends headers and some body, then goes silent', async () => {
+    const { listener, log } = await h2cServer((stream) => {
+      stream.sendHeaders([':status', '200']);
+      stream.write(Buffer.from('partial'));
+    });
+    const { group, loop } = clientGroup();
+    const retries: ClientRetryEvent[] = [];
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 100, onRetry: (event) => retries.push(event) }, 1);
+    const error = await rejectionOf(client.request({ path: '/stall' }));
+    expect(error.code).to.equal(SdkErrors.IDLE_TIMEOUT.code);
+    // Retried once (transient), then the second attempt stalled the same way.
+    expect(retries.map((event) => event.error?.code)).to.deep.equal([SdkErrors.IDLE_TIMEOUT.code]);
+    for (let turn = 0; turn < 200 && log.resetByPeer < 2; turn++) await ioTurn();
+    expect(log).to.deep.equal({ opened: 2, resetByPeer: 2 });
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_IDLE_TIMEOUT when the headers arrive and no body follows', async () => {
+    const { listener } = await h2cServer((stream) => stream.sendHeaders([':status', '200']));
+    const { group, loop } = clientGroup();
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 100 });
+    const error = await rejectionOf(client.request({ path: '/headers-only' }));
+    expect(error.code).to.equal(SdkErrors.IDLE_TIMEOUT.code);
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_REQUEST_ABORTED without sending anything when the signal is already aborted', async () => {
+    const { listener, log } = await h2cServer((stream) => {
+      stream.sendHeaders([':status', '200']);
+      stream.end();
+    });
+    const { group, loop } = clientGroup();
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}` });
+    const reason = new Error('cancelled up front');
+    const error = await rejectionOf(client.request({ path: '/', signal: AbortSignal.abort(reason) }));
+    expect(error.code).to.equal(SdkErrors.REQUEST_ABORTED.code);
+    expect(error.cause).to.equal(reason);
+    expect(client.metrics).to.include({ connectionsOpen: 0, connectionsConnecting: 0, connectionsOpened: 0 });
+    expect(log.opened).to.equal(0);
+    // The client still works after; a request that completes leaves no abort listener on its
+    // signal and no deadline task on the loop (checked after close).
+    const controller = new AbortController();
+    expect((await client.request({ path: '/after', signal: controller.signal, timeoutMs: 5_000 })).status).to.equal(200);
+    expect(getEventListeners(controller.signal, 'abort')).to.have.length(0);
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_REQUEST_ABORTED when the signal fires while the server holds the request, and resets the stream', async () => {
+    const controller = new AbortController();
+    const reason = new Error('user gave up');
+    const { listener, log } = await h2cServer(() => setImmediate(() => controller.abort(reason)));
+    const { group, loop } = clientGroup();
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, firstByteTimeoutMs: 5_000 }, 3);
+    const error = await rejectionOf(client.request({ path: '/held', signal: controller.signal }));
+    expect(error.code).to.equal(SdkErrors.REQUEST_ABORTED.code);
+    expect(error.cause).to.equal(reason);
+    expect(client.metrics.retries).to.equal(0);
+    for (let turn = 0; turn < 200 && log.resetByPeer < 1; turn++) await ioTurn();
+    expect(log).to.deep.equal({ opened: 1, resetByPeer: 1 });
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_REQUEST_ABORTED when the signal fires mid-body', async () => {
+    const controller = new AbortController();
+    const { listener, log } = await h2cServer((stream) => {
+      stream.sendHeaders([':status', '200']);
+      stream.write(Buffer.from('first chunk'));
+    });
+    const { group, loop } = clientGroup();
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 5_000 });
+    const pending = client.request({ path: '/body', signal: controller.signal });
+    for (let turn = 0; turn < 200 && log.opened < 1; turn++) await ioTurn();
+    // Let the headers and the first chunk reach the client before aborting.
+    for (let turn = 0; turn < 5; turn++) await ioTurn();
+    controller.abort();
+    const error = await rejectionOf(pending);
+    expect(error.code).to.equal(SdkErrors.REQUEST_ABORTED.code);
+    expect((error.cause as Error).name).to.equal('AbortError');
+    for (let turn = 0; turn < 200 && log.resetByPeer < 1; turn++) await ioTurn();
+    expect(log.resetByPeer).to.equal(1);
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_REQUEST_ABORTED when the signal fires during a retry backoff, without a further attempt', async () => {
+    const controller = new AbortController();
+    const { listener, log } = await h2cServer((stream) => stream.sendHeaders([':status', '503'], true));
+    const { group, loop } = clientGroup();
+    const client = new Client({
+      origin: `http://127.0.0.1:${listener.port}`,
+      loopGroup: group,
+      loop,
+      retryStrategy: new StandardRetryStrategy({ loop, maxRetries: 3, scaleMs: 60_000, random: () => 1 }),
+      onRetry: () => setImmediate(() => controller.abort()),
+    });
+    cleanups.push(() => client.close());
+    const error = await rejectionOf(client.request({ path: '/busy', signal: controller.signal }));
+    expect(error.code).to.equal(SdkErrors.REQUEST_ABORTED.code);
+    expect(log.opened).to.equal(1);
+    await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_REQUEST_TIMEOUT while the connection is still being set up (TLS never answers)', async () => {
+    const server = await rawServer();
+    cleanups.push(() => server.close());
+    const { group, loop } = clientGroup();
+    const client = makeClient(group, loop, { origin: `https://127.0.0.1:${server.port}`, tls: { servername: 'localhost' }, tlsNegotiationTimeoutMs: 300 });
+    const error = await rejectionOf(client.request({ path: '/', timeoutMs: 50 }));
+    expect(error.code).to.equal(SdkErrors.REQUEST_TIMEOUT.code);
+    // close() waits for the pending handshake to end (at its own timeout) and leaves nothing.
+    await expectClosedCleanly(client, loop);
+  });
+});
