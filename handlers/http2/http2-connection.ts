@@ -180,6 +180,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private isKeepAlivePingOutstanding = false;
   private lastReadAt = 0;
   private readonly headerCache = new EncodedHeaderCache();
+  private readonly lastValidRequest = new ValidatedRequestCache();
 
   /** Creates the core; `defaultFirstStreamId` is 1 for clients, 2 for servers (RFC 9113 §5.1.1). */
   protected constructor(options: Http2ConnectionOptions, isServer: boolean) {
@@ -1009,10 +1010,18 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       return;
     }
     const summary = this.summary;
-    const violation = validateHeaderBlock(fields, HeaderBlockKind.REQUEST, false, summary);
-    if (violation !== null) {
-      this.refuseStream(streamId, ErrorCode.PROTOCOL_ERROR);
-      return;
+    // A request whose decoded fields are the very strings of the last valid request (repeated
+    // requests decode to the same table entries) is valid too: compare, do not re-validate.
+    if (!this.lastValidRequest.matches(fields)) {
+      const violation = validateHeaderBlock(fields, HeaderBlockKind.REQUEST, false, summary);
+      if (violation !== null) {
+        this.refuseStream(streamId, ErrorCode.PROTOCOL_ERROR);
+        return;
+      }
+      this.lastValidRequest.remember(fields, summary);
+    } else {
+      summary.method = this.lastValidRequest.method;
+      summary.contentLength = this.lastValidRequest.contentLength;
     }
     const stream = this.newStream(streamId, false);
     stream._expectedContentLength = summary.contentLength;
@@ -1364,5 +1373,26 @@ class EncodedHeaderCache {
     this.status = status;
     if (this.block.length !== block.length) this.block = Buffer.allocUnsafe(block.length);
     this.block.set(block);
+  }
+}
+
+/** The last request header list that passed validation, with what validation learned of it. */
+class ValidatedRequestCache {
+  private fields: string[] = [];
+  method = '';
+  contentLength = -1;
+
+  /** True when `fields` holds the same strings, in order (identity first, then equality). */
+  matches(fields: readonly string[]): boolean {
+    const cached = this.fields;
+    if (cached.length !== fields.length || cached.length === 0) return false;
+    for (let i = 0; i < cached.length; i++) if (cached[i] !== fields[i]) return false;
+    return true;
+  }
+
+  remember(fields: readonly string[], summary: HeaderBlockSummary): void {
+    this.fields = fields.slice();
+    this.method = summary.method;
+    this.contentLength = summary.contentLength;
   }
 }
