@@ -38,13 +38,11 @@ export class ClosedStreams {
   /** Creates a cache of at most `capacity` streams. */
   constructor(private readonly capacity: number) {}
 
-  /** Remembers that `streamId` closed, and how (a stream added again is updated in place). */
+  /**
+   * Remembers that `streamId` closed, and how. O(1): a stream added again gets a new entry, and
+   * lookups find the newest one first.
+   */
   add(streamId: number, closedBy: ClosedBy): void {
-    const existing = this.indexOf(streamId);
-    if (existing >= 0) {
-      this.kinds[existing] = closedBy;
-      return;
-    }
     if (this.count === this.ids.length && this.count < this.capacity) this.grow();
     this.ids[this.next] = streamId;
     this.kinds[this.next] = closedBy;
