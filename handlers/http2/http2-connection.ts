@@ -155,7 +155,6 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private readonly isConnectionWindowManual: boolean;
   private readonly pendingLocalSettings: number[][] = [];
   private readonly outstandingPings: OutstandingPing[] = [];
-  private readonly settingsTimeoutTask: Task;
   private connectionReceiveWindow = INITIAL_CONNECTION_WINDOW_SIZE;
   private connectionUnreturnedCredit = 0;
   private readonly connectionWindowTarget: number;
@@ -173,10 +172,17 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private readonly peerResets: EventRateLimit;
   private readonly localResets: EventRateLimit;
   private readonly glitches: EventRateLimit;
-  private readonly headerBlockTimeoutTask: Task;
-  private readonly writeTimeoutTask: Task;
-  private readonly keepAliveTask: Task;
-  private readonly keepAliveTimeoutTask: Task;
+  /**
+   * One task serves every deadline of the connection (SETTINGS ACK, open header block, write,
+   * keep-alive): it is scheduled at the earliest and re-evaluates all of them when it runs, so a
+   * connection holds one timer, and re-arming on the hot path (every write) is a comparison.
+   */
+  private readonly timerTask: Task;
+  private timerDueAt = Infinity;
+  private settingsDeadline = Infinity;
+  private headerBlockDeadline = Infinity;
+  private keepAliveDueAt = Infinity;
+  private keepAliveAckDeadline = Infinity;
   private isKeepAlivePingOutstanding = false;
   private lastReadAt = 0;
   private readonly headerCache = new EncodedHeaderCache();
@@ -202,14 +208,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.hpackDecoder = new HpackDecoder({ maxHeaderListSize: resolved.maxHeaderListSize });
     this.closedStreams = new ClosedStreams(resolved.maxClosedStreams);
     this.outgoing = new OutgoingFramesTask(this);
-    this.settingsTimeoutTask = new Task((status) => this.onSettingsTimeout(status), 'http2-settings-timeout');
+    this.timerTask = new Task((status) => this.onTimer(status), 'http2-timers');
     this.peerResets = new EventRateLimit(resolved.maxPeerResetsPerInterval, resolved.abuseIntervalMs);
     this.localResets = new EventRateLimit(resolved.maxLocalResetsPerInterval, resolved.abuseIntervalMs);
     this.glitches = new EventRateLimit(resolved.maxGlitchesPerInterval, resolved.abuseIntervalMs);
-    this.headerBlockTimeoutTask = new Task((status) => this.onHeaderBlockTimeout(status), 'http2-header-block-timeout');
-    this.writeTimeoutTask = new Task((status) => this.onWriteTimeout(status), 'http2-write-timeout');
-    this.keepAliveTask = new Task((status) => this.onKeepAlive(status), 'http2-keep-alive');
-    this.keepAliveTimeoutTask = new Task((status) => this.onKeepAliveTimeout(status), 'http2-keep-alive-timeout');
   }
 
   // ---------------------------------------------------------------- channel handler
@@ -241,7 +243,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       this.connectionReceiveWindow += connectionIncrement;
     }
     this.lastReadAt = slot.channel.loop.now();
-    if (options.keepAliveIntervalMs > 0) slot.channel.scheduleTaskAfter(this.keepAliveTask, options.keepAliveIntervalMs);
+    if (options.keepAliveIntervalMs > 0) {
+      this.keepAliveDueAt = this.lastReadAt + options.keepAliveIntervalMs;
+      this.armTimer(this.keepAliveDueAt);
+    }
   }
 
   /** Decodes the bytes; returns the read window unless too many answers wait to be written. */
@@ -279,38 +284,96 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private checkHeaderBlockTimer(slot: ChannelSlot): void {
     const timeout = this.options.headerBlockTimeoutMs;
     if (timeout <= 0) return;
-    const isOpen = this.decoder.isInHeaderBlock;
-    const task = this.headerBlockTimeoutTask;
-    if (isOpen && !task.isScheduled) slot.channel.scheduleTaskAfter(task, timeout);
-    else if (!isOpen && task.isScheduled) slot.channel.unscheduleTask(task);
+    if (!this.decoder.isInHeaderBlock) {
+      this.headerBlockDeadline = Infinity;
+    } else if (this.headerBlockDeadline === Infinity) {
+      this.headerBlockDeadline = slot.channel.loop.now() + timeout;
+      this.armTimer(this.headerBlockDeadline);
+    }
   }
 
-  private onHeaderBlockTimeout(status: TaskStatus): void {
-    if (status !== TaskStatus.RUN_READY || !this.decoder.isInHeaderBlock) return;
-    this.failConnection(
-      new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `header block not completed within ${this.options.headerBlockTimeoutMs} ms`),
-    );
-  }
-
-  /** @internal The task sent a message: make sure a write timeout is armed. */
+  /** @internal The task sent a message: the write deadline counts from now. */
   onMessageSent(): void {
     const timeout = this.options.writeTimeoutMs;
-    if (timeout > 0 && !this.writeTimeoutTask.isScheduled && this.slot !== null) {
-      this.slot.channel.scheduleTaskAfter(this.writeTimeoutTask, timeout);
-    }
+    if (timeout > 0) this.armTimer(this.outgoing.inFlightSince + timeout);
   }
 
-  private onWriteTimeout(status: TaskStatus): void {
-    const slot = this.slot;
-    if (status !== TaskStatus.RUN_READY || slot === null || !this.outgoing.hasMessageInFlight) return;
-    const waited = slot.channel.loop.now() - this.outgoing.inFlightSince;
+  /** When the message in flight times out, or Infinity. */
+  private writeDeadline(): number {
     const timeout = this.options.writeTimeoutMs;
-    if (waited < timeout) {
-      slot.channel.scheduleTaskAfter(this.writeTimeoutTask, timeout - waited);
+    return timeout > 0 && this.outgoing.hasMessageInFlight ? this.outgoing.inFlightSince + timeout : Infinity;
+  }
+
+  /** Makes the timer task run no later than `deadline`. */
+  private armTimer(deadline: number): void {
+    const slot = this.slot;
+    if (slot === null || deadline >= this.timerDueAt || deadline === Infinity) return;
+    if (this.timerTask.isScheduled) slot.channel.unscheduleTask(this.timerTask);
+    this.timerDueAt = deadline;
+    slot.channel.scheduleTaskAt(this.timerTask, deadline);
+  }
+
+  /** Checks every deadline, acts on the first that passed, and re-arms for the next. */
+  private onTimer(status: TaskStatus): void {
+    this.timerDueAt = Infinity;
+    const slot = this.slot;
+    if (status !== TaskStatus.RUN_READY || slot === null) return;
+    const now = slot.channel.loop.now();
+    if (this.settingsDeadline <= now) {
+      this.settingsDeadline = Infinity;
+      if (this.pendingLocalSettings.length > 0) {
+        this.failConnection(new Http2ConnectionError(ErrorCode.SETTINGS_TIMEOUT, `no SETTINGS ACK within ${this.options.settingsTimeoutMs} ms`));
+        return;
+      }
+    }
+    if (this.headerBlockDeadline <= now) {
+      this.headerBlockDeadline = Infinity;
+      if (this.decoder.isInHeaderBlock) {
+        this.failConnection(
+          new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `header block not completed within ${this.options.headerBlockTimeoutMs} ms`),
+        );
+        return;
+      }
+    }
+    if (this.writeDeadline() <= now) {
+      // The peer is not reading: nothing more can be written, so close without flushing.
+      const waited = Math.round(now - this.outgoing.inFlightSince);
+      this.timeOut(slot, new SluiceError(Http2ApiErrors.WRITE_TIMEOUT, `a write waited ${waited} ms for the peer to read`));
       return;
     }
-    // The peer is not reading: nothing more can be written, so close without flushing.
-    const error = new SluiceError(Http2ApiErrors.WRITE_TIMEOUT, `a write waited ${Math.round(waited)} ms for the peer to read`);
+    if (this.keepAliveAckDeadline <= now) {
+      this.keepAliveAckDeadline = Infinity;
+      if (this.isKeepAlivePingOutstanding) {
+        this.timeOut(slot, new SluiceError(Http2ApiErrors.PING_TIMEOUT, `no PING ACK within ${this.options.keepAliveTimeoutMs} ms`));
+        return;
+      }
+    }
+    if (this.keepAliveDueAt <= now && !slot.channel.isShuttingDown) this.sendKeepAlive(slot, now);
+    this.armTimer(Math.min(this.settingsDeadline, this.headerBlockDeadline, this.writeDeadline(), this.keepAliveAckDeadline, this.keepAliveDueAt));
+  }
+
+  /** A keep-alive PING after `keepAliveIntervalMs` without reads; its ACK must come in time. */
+  private sendKeepAlive(slot: ChannelSlot, now: number): void {
+    const interval = this.options.keepAliveIntervalMs;
+    const idleFor = now - this.lastReadAt;
+    if (idleFor < interval || this.isKeepAlivePingOutstanding || this.outstandingPings.length >= this.options.maxOutstandingPings) {
+      this.keepAliveDueAt = now + Math.max(1, interval - idleFor);
+      return;
+    }
+    this.isKeepAlivePingOutstanding = true;
+    this.keepAliveDueAt = Infinity;
+    this.keepAliveAckDeadline = now + this.options.keepAliveTimeoutMs;
+    this.ping((error) => {
+      this.isKeepAlivePingOutstanding = false;
+      this.keepAliveAckDeadline = Infinity;
+      if (error !== null || slot.channel.isShuttingDown) return;
+      this.keepAliveDueAt = slot.channel.loop.now() + interval;
+      this.armTimer(this.keepAliveDueAt);
+    });
+  }
+
+  /** A write or keep-alive timeout: fail everything and close without flushing. */
+  private timeOut(slot: ChannelSlot, error: SluiceError): void {
     this.outgoing.isWritingStopped = true;
     const hadFailed = this.hasFailed; // e.g. a GOAWAY(ENHANCE_YOUR_CALM) the peer never read: already reported
     this.hasFailed = true;
@@ -336,37 +399,6 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.writeShutdown = null;
     this.controlQueue.clear();
     if (!slot.isWriteShutDown) slot.onHandlerShutdownComplete(ChannelDirection.WRITE, pending.error ?? error, true);
-  }
-
-  private onKeepAlive(status: TaskStatus): void {
-    const slot = this.slot;
-    const interval = this.options.keepAliveIntervalMs;
-    if (status !== TaskStatus.RUN_READY || slot === null || slot.channel.isShuttingDown) return;
-    const idleFor = slot.channel.loop.now() - this.lastReadAt;
-    if (idleFor < interval || this.isKeepAlivePingOutstanding || this.outstandingPings.length >= this.options.maxOutstandingPings) {
-      slot.channel.scheduleTaskAfter(this.keepAliveTask, Math.max(1, interval - idleFor));
-      return;
-    }
-    this.isKeepAlivePingOutstanding = true;
-    slot.channel.scheduleTaskAfter(this.keepAliveTimeoutTask, this.options.keepAliveTimeoutMs);
-    this.ping((error) => {
-      this.isKeepAlivePingOutstanding = false;
-      if (error !== null || slot.channel.isShuttingDown) return;
-      slot.channel.unscheduleTask(this.keepAliveTimeoutTask);
-      slot.channel.scheduleTaskAfter(this.keepAliveTask, interval);
-    });
-  }
-
-  private onKeepAliveTimeout(status: TaskStatus): void {
-    const slot = this.slot;
-    if (status !== TaskStatus.RUN_READY || slot === null || !this.isKeepAlivePingOutstanding) return;
-    const error = new SluiceError(Http2ApiErrors.PING_TIMEOUT, `no PING ACK within ${this.options.keepAliveTimeoutMs} ms`);
-    this.hasFailed = true;
-    this.outgoing.isWritingStopped = true;
-    this.failAllStreams(error);
-    this.rejectPendingPings(error);
-    this.options.onError?.(error);
-    this.closeNow(slot, error);
   }
 
   /** Counts a frame that did no useful work; too many is abuse (GOAWAY(ENHANCE_YOUR_CALM)). */
@@ -802,7 +834,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (isAck) {
       const acknowledged = this.pendingLocalSettings.shift();
       if (acknowledged !== undefined) this.applyLocalSettings(acknowledged);
-      if (this.pendingLocalSettings.length === 0) this.slot?.channel.unscheduleTask(this.settingsTimeoutTask);
+      if (this.pendingLocalSettings.length === 0) this.settingsDeadline = Infinity;
       return;
     }
     if (settings.length / 2 > this.options.maxSettingsEntries) {
@@ -1125,7 +1157,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       if (settings[i] === SettingId.MAX_FRAME_SIZE && settings[i + 1]! > this.decoder.maxFrameSize) this.decoder.maxFrameSize = settings[i + 1]!;
     }
     const slot = this.slot!;
-    if (!this.settingsTimeoutTask.isScheduled) slot.channel.scheduleTaskAfter(this.settingsTimeoutTask, this.options.settingsTimeoutMs);
+    if (this.settingsDeadline === Infinity) {
+      this.settingsDeadline = slot.channel.loop.now() + this.options.settingsTimeoutMs;
+      this.armTimer(this.settingsDeadline);
+    }
     this.outgoing.wake();
   }
 
@@ -1162,10 +1197,6 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
   }
 
-  private onSettingsTimeout(status: TaskStatus): void {
-    if (status !== TaskStatus.RUN_READY || this.pendingLocalSettings.length === 0) return;
-    this.failConnection(new Http2ConnectionError(ErrorCode.SETTINGS_TIMEOUT, `no SETTINGS ACK within ${this.options.settingsTimeoutMs} ms`));
-  }
 
   /** RFC 9113 §6.9.2: a new INITIAL_WINDOW_SIZE shifts every stream's send window, maybe below zero. */
   private applyPeerInitialWindowSize(value: number): void {
