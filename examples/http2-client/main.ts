@@ -7,20 +7,43 @@
  * node dist/examples/http2-client/main.js http://127.0.0.1:8080/echo 'posted body'
  * ```
  *
- * With a second argument the request is a POST carrying it as the body. Exits 0 for a 2xx
- * response, 1 otherwise.
+ * With a second argument the request is a POST carrying it as the body. Exit codes:
+ *
+ * - 0: the response status is 2xx;
+ * - 1: any other status, or the request failed (connection refused, stream reset, …) — the
+ *   error is printed as `http2 client: CODE: message` with its stable sluice error code;
+ * - 2: usage error — no URL, or one that is not an `http:`/`https:` URL.
  *
  * @module
  */
-import { connect } from '../../handlers/index.js';
+import { SluiceError, connect } from '../../handlers/index.js';
+
+const USAGE = 'usage: node dist/examples/http2-client/main.js URL [body]\n';
+
+/** The URL argument, or null (after printing why) when it is not an `http:`/`https:` URL. */
+function parseUrl(text: string): URL | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    process.stderr.write(`http2 client: not a URL: '${text}'\n${USAGE}`);
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    process.stderr.write(`http2 client: only http: and https: URLs are supported, got '${url.protocol}'\n${USAGE}`);
+    return null;
+  }
+  return url;
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const [urlText, body] = argv;
   if (urlText === undefined) {
-    process.stderr.write('usage: node dist/examples/http2-client/main.js URL [body]\n');
+    process.stderr.write(USAGE);
     return 2;
   }
-  const url = new URL(urlText);
+  const url = parseUrl(urlText);
+  if (url === null) return 2;
   const session = await connect(url);
   try {
     const response = await session.request(
@@ -46,7 +69,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`http2 client: ${error instanceof Error ? error.message : String(error)}\n`);
+    const code = error instanceof SluiceError ? `${error.code}: ` : '';
+    process.stderr.write(`http2 client: ${code}${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   },
 );
