@@ -215,7 +215,7 @@ async function main(): Promise<void> {
       );
     }
     if (only === undefined || 'allocations'.includes(only)) results.push(await measureAllocations(plain));
-    if (only === undefined || 'idle memory'.includes(only)) results.push(await measureIdleMemory(plain));
+    if (only === undefined || 'idle memory'.includes(only)) results.push(await measureIdleMemory());
     if (only === undefined || 'client'.includes(only)) results.push(await measureClients());
   } finally {
     for (const server of [plain.sluice, plain.node, secure.sluice, secure.node]) server.child.kill('SIGTERM');
@@ -245,12 +245,17 @@ async function measureAllocations(servers: Record<'sluice' | 'node', RunningServ
   return { workload: 'allocations per request', sluice: perServer['sluice'], node: perServer['node'], ratio };
 }
 
-/** Server memory per idle h2c connection, 2000 connections opened by a raw-socket client. */
-async function measureIdleMemory(servers: Record<'sluice' | 'node', RunningServer>): Promise<Record<string, unknown>> {
+/**
+ * Server memory per idle h2c connection: the RSS growth (after a GC) of a freshly started
+ * server while 2000 connections opened by a raw-socket client sit idle. Fresh servers, because
+ * a server that already ran load reuses freed pages and hides what new connections cost.
+ */
+async function measureIdleMemory(): Promise<Record<string, unknown>> {
   const count = isQuick ? 500 : 2000;
   const perServer: Record<string, number> = {};
   for (const name of ['sluice', 'node'] as const) {
-    const server = servers[name];
+    const server = await startServer(name === 'sluice' ? 'sluice-server.js' : 'node-server.js', false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const before = await server.stats();
     const [command, commandArgs] = pinned(1, process.execPath, [join(here, 'idle-connections.js'), String(server.port), String(count)]);
     const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -265,10 +270,10 @@ async function measureIdleMemory(servers: Record<'sluice' | 'node', RunningServe
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = await server.stats();
-    perServer[name] = (after.heapUsedBytes - before.heapUsedBytes + Math.max(0, after.rssBytes - before.rssBytes - (after.heapUsedBytes - before.heapUsedBytes))) / count;
+    perServer[name] = (after.rssBytes - before.rssBytes) / count;
     client.stdin!.end();
     await new Promise((resolve) => client.once('exit', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    server.child.kill('SIGTERM');
   }
   const ratio = perServer['sluice']! / perServer['node']!;
   process.stdout.write(
