@@ -322,14 +322,14 @@ export class FrameDecoder {
   }
 
   /**
-   * Decodes the next bytes of the connection, in any split, calling the listener for each frame
+   * Decodes the next bytes of the connection — `chunk[start..end)`, so a caller need not cut a
+   * view — in any split, calling the listener for each frame
    * as it completes (DATA as it arrives). Throws {@link Http2ConnectionError} on a connection error,
    * and again on every call after one.
    */
-  decode(chunk: Uint8Array): void {
+  decode(chunk: Uint8Array, start = 0, end: number = chunk.length): void {
     if (this.failure !== null) throw this.failure;
-    const end = chunk.length;
-    let pos = 0;
+    let pos = start;
     while (pos < end) {
       switch (this.state) {
         case FRAME_HEADER:

@@ -165,14 +165,14 @@ export class HpackDecoder {
   }
 
   /**
-   * Decodes one complete header block. Returns a new flat list `[name0, value0, …]` the caller
+   * Decodes one complete header block, `block[start..end)`. Returns a new flat list `[name0, value0, …]` the caller
    * owns, or {@link HEADER_LIST_TOO_LARGE}. Synchronous; updates the dynamic table. Throws only
    * {@link Http2ConnectionError} (see the module notes), after which the connection must end.
    */
-  decode(block: Uint8Array): string[] | typeof HEADER_LIST_TOO_LARGE {
+  decode(block: Uint8Array, start = 0, end: number = block.byteLength): string[] | typeof HEADER_LIST_TOO_LARGE {
     if (this.hasFailed) throw compressionError('decoder already failed');
     try {
-      return this.decodeBlock(block);
+      return this.decodeBlock(block, start, end);
     } catch (error) {
       this.hasFailed = true;
       if (error instanceof Http2ConnectionError) throw error;
@@ -205,10 +205,10 @@ export class HpackDecoder {
   }
 
   /** The decoding loop, RFC 7541 §6; one iteration per representation. */
-  private decodeBlock(input: Uint8Array): string[] | typeof HEADER_LIST_TOO_LARGE {
+  private decodeBlock(input: Uint8Array, start: number, end: number): string[] | typeof HEADER_LIST_TOO_LARGE {
     this.block = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    this.position = 0;
-    this.end = input.byteLength;
+    this.position = start;
+    this.end = end;
     const table = this.table;
     let fields: string[] | null = [];
     let fieldCount = 0;

@@ -257,7 +257,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       return;
     }
     try {
-      this.decoder.decode(message.data.subarray(0, length));
+      this.decoder.decode(message.data, 0, length);
     } catch (error) {
       message.release();
       this.failConnection(error);
@@ -786,7 +786,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /** @internal A complete header block, RFC 9113 §6.2, §8. */
   onHeaders(streamId: number, block: Uint8Array, start: number, end: number, isEndStream: boolean, _priority: FramePriority | null): void {
     // Decode first, always: the HPACK context must stay in sync even for refused streams (§4.3).
-    const fields = this.hpackDecoder.decode(block.subarray(start, end));
+    const fields = this.hpackDecoder.decode(block, start, end);
     const stream = this.streams.get(streamId);
     if (stream !== undefined) {
       this.onHeadersForStream(stream, fields, isEndStream);
