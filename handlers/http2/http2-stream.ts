@@ -108,9 +108,13 @@ export class Http2Stream {
   _heldCredit = 0;
   /** @internal The window we advertised for this stream. */
   _windowTarget: number;
-  /** @internal Outgoing chunks not yet framed, with their read offsets and callbacks. */
-  private readonly chunks: Uint8Array[] = [];
-  private readonly callbacks: (WriteCallback | null)[] = [];
+  /**
+   * @internal Outgoing chunks not yet framed and their callbacks, interleaved
+   * (`[chunk, callback, chunk, callback, …]`); created on the first write, so a stream that
+   * sends no body allocates no queue.
+   */
+  private writes: (Uint8Array | WriteCallback | null)[] | null = null;
+  /** Index of the oldest chunk in `writes`. */
   private chunkHead = 0;
   private chunkOffset = 0;
   /** @internal Bytes written and not yet framed. */
@@ -217,8 +221,7 @@ export class Http2Stream {
       callback?.(null);
       return this._pendingBytes < this.host.streamHighWaterMark;
     }
-    this.chunks.push(chunk);
-    this.callbacks.push(callback ?? null);
+    (this.writes ??= []).push(chunk, callback ?? null);
     this._pendingBytes += chunk.length;
     this.host._streamHasData(this);
     const isBelow = this._pendingBytes < this.host.streamHighWaterMark;
@@ -299,7 +302,7 @@ export class Http2Stream {
     let at = writeFrameHeader(target, offset, payload, FrameType.DATA, isLast ? FrameFlag.END_STREAM : 0, this.id);
     let remaining = payload;
     while (remaining > 0) {
-      const chunk = this.chunks[this.chunkHead]!;
+      const chunk = this.writes![this.chunkHead] as Uint8Array;
       const count = Math.min(remaining, chunk.length - this.chunkOffset);
       if (count < 64) {
         for (let i = 0; i < count; i++) target[at + i] = chunk[this.chunkOffset + i]!;
@@ -335,15 +338,15 @@ export class Http2Stream {
   }
 
   private finishChunk(error: Http2StreamFailure | null): void {
+    const writes = this.writes!;
     const index = this.chunkHead;
-    const callback = this.callbacks[index];
-    this.chunks[index] = EMPTY_CHUNK;
-    this.callbacks[index] = null;
-    this.chunkHead++;
+    const callback = writes[index + 1] as WriteCallback | null;
+    writes[index] = null;
+    writes[index + 1] = null;
+    this.chunkHead += 2;
     this.chunkOffset = 0;
-    if (this.chunkHead === this.chunks.length) {
-      this.chunks.length = 0;
-      this.callbacks.length = 0;
+    if (this.chunkHead === writes.length) {
+      writes.length = 0;
       this.chunkHead = 0;
     }
     callback?.(error);
@@ -351,7 +354,7 @@ export class Http2Stream {
 
   /** @internal Fails every queued write and the end callback. */
   _failWrites(error: Http2StreamFailure): void {
-    while (this.chunkHead < this.chunks.length) this.finishChunk(error);
+    while (this.writes !== null && this.chunkHead < this.writes.length) this.finishChunk(error);
     this._pendingBytes = 0;
     const callback = this.endCallback;
     this.endCallback = null;
@@ -362,4 +365,3 @@ export class Http2Stream {
   static readonly _FRAME_OVERHEAD = FRAME_HEADER_LENGTH;
 }
 
-const EMPTY_CHUNK = new Uint8Array(0);
