@@ -23,6 +23,7 @@
  * @module
  */
 import hpack from 'hpack.js';
+import { dynamicTableEntries } from './hpack-table.js';
 import { ErrorCode, SETTINGS_DEFAULTS } from './constants.js';
 import { Http2ConnectionError } from './http2-errors.js';
 
@@ -195,13 +196,7 @@ export class HpackDecoder {
    * first), for tests and diagnostics. Allocates.
    */
   tableEntries(): string[] {
-    const entries: string[] = [];
-    const dynamic = this.table.dynamic;
-    for (let i = dynamic.length - 1; i >= 0; i--) {
-      const entry = dynamic[i] as hpack.TableEntry;
-      entries.push(entry.name, entry.value);
-    }
-    return entries;
+    return dynamicTableEntries(this.table);
   }
 
   /** The decoding loop, RFC 7541 §6; one iteration per representation. */

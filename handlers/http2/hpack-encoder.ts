@@ -19,6 +19,7 @@
  * @module
  */
 import hpack from 'hpack.js';
+import { dynamicTableEntries } from './hpack-table.js';
 import { SETTINGS_DEFAULTS } from './constants.js';
 
 /** Octets an entry costs beyond its name and value, RFC 7541 §4.1. */
@@ -215,13 +216,7 @@ export class HpackEncoder {
    * first), for tests and diagnostics. Allocates.
    */
   tableEntries(): string[] {
-    const entries: string[] = [];
-    const dynamic = this.table.dynamic;
-    for (let i = dynamic.length - 1; i >= 0; i--) {
-      const entry = dynamic[i] as hpack.TableEntry;
-      entries.push(entry.name, entry.value);
-    }
-    return entries;
+    return dynamicTableEntries(this.table);
   }
 
   /** Resizes (and evicts) now; remembers the smallest size for the next block, RFC 7541 §4.2. */

@@ -19,40 +19,30 @@ import {
   type RetryStrategy,
   type RetryToken,
 } from '../../lib/index.js';
-import type { Http2ClientTlsOptions, Http2ConnectionOptions, Http2Headers } from '../http2/index.js';
+import type { Http2ClientTlsOptions, Http2Headers } from '../http2/index.js';
 import { parseProxyUrl, proxyFromEnvironment, type ProxyOptions } from './proxy-tunnel.js';
 import { SdkErrors } from './sdk-errors.js';
 import {
   Http2StreamManager,
   type Http2StreamManagerOptions,
   type ManagedRequest,
-  type StreamManagerConnectionFactory,
   type StreamManagerMetrics,
 } from './stream-manager.js';
 
-/** Stream-manager settings a {@link Client} passes through; see {@link Http2StreamManagerOptions}. */
-export interface ClientPoolOptions {
-  /** Connections open at once. */
-  maxConnections?: number;
-  /** Streams per connection before another connection is opened. */
-  idealConcurrency?: number;
-  /** Requests that may wait for a stream. */
-  maxPendingAcquisitions?: number;
-  /** A waiting request fails with `SDK_ACQUIRE_TIMEOUT` after this many ms. */
-  acquireTimeoutMs?: number;
-  /** PING idle connections this often, ms. */
-  idlePingIntervalMs?: number;
-  /** A PING must be answered within this many ms. */
-  pingTimeoutMs?: number;
-  /** Close connections idle this long, ms. */
-  idleTimeoutMs?: number;
-  /** Transparent resends of retryably refused streams. */
-  maxStreamRetries?: number;
-  /** Options of each HTTP/2 connection. */
-  http2?: Http2ConnectionOptions;
-  /** Opens connections instead of the built-in connect (tests). */
-  connect?: StreamManagerConnectionFactory;
-}
+/** Stream-manager settings a {@link Client} passes through, as {@link Http2StreamManagerOptions} documents them. */
+export type ClientPoolOptions = Pick<
+  Http2StreamManagerOptions,
+  | 'maxConnections'
+  | 'idealConcurrency'
+  | 'maxPendingAcquisitions'
+  | 'acquireTimeoutMs'
+  | 'idlePingIntervalMs'
+  | 'pingTimeoutMs'
+  | 'idleTimeoutMs'
+  | 'maxStreamRetries'
+  | 'http2'
+  | 'connect'
+>;
 
 /** Details of one retry, given to {@link ClientOptions.onRetry}. */
 export interface ClientRetryEvent {
