@@ -310,6 +310,12 @@ export class OutgoingFramesTask {
       this.isActive = false;
       return;
     }
+    // Nothing waits (the common end of a response): go inactive now instead of spending a loop
+    // turn to find that out — what step 3 would do. Anything queued later wakes the task.
+    if (!this.isPrefacePending && this.host.controlQueue.isEmpty && !this.hasDataWork() && !this.host.isWaitingForGoaway) {
+      this.isActive = false;
+      return;
+    }
     // Scheduled, not called: other channels on the loop get their turn first.
     channel.scheduleTaskNow(this.task);
   }
