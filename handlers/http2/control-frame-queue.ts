@@ -51,10 +51,6 @@ export class ControlFrameQueue {
     return this.tail - this.head + (this.pingAcks.length >> 1) * (FRAME_HEADER_LENGTH + 8);
   }
 
-  /** True when only PING ACKs wait, or nothing (no queued frame bytes). */
-  get hasNoFrameBytes(): boolean {
-    return this.head === this.tail;
-  }
 
   /**
    * Makes room for `length` more bytes at `tail` and returns the buffer to write into

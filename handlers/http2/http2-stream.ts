@@ -5,7 +5,7 @@
  * @module
  */
 import { ChannelErrors, SluiceError } from '../../lib/index.js';
-import { ErrorCode, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from './constants.js';
+import { ErrorCode, FrameFlag, FrameType } from './constants.js';
 import type { Http2Headers } from './connection-options.js';
 import { writeFrameHeader } from './frame-encoder.js';
 import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
@@ -361,7 +361,5 @@ export class Http2Stream {
     callback?.(error);
   }
 
-  /** @internal Size of a DATA frame header, for the task's space checks. */
-  static readonly _FRAME_OVERHEAD = FRAME_HEADER_LENGTH;
 }
 
