@@ -360,6 +360,4 @@ export class Http2Stream {
     this.endCallback = null;
     callback?.(error);
   }
-
 }
-
