@@ -62,10 +62,7 @@ export class Channel implements TaskOwner {
   readonly id: number = nextChannelId++;
   /** The loop all of this channel's work runs on. */
   readonly loop: EventLoop;
-  /** Resolves on a later turn once setup completed. */
-  readonly whenSetup: Promise<Channel>;
-  /** Resolves (never rejects) with the shutdown's first error, or null, once shutdown completed. */
-  readonly whenShutdown: Promise<SluiceError | null>;
+
   /** The first slot (the socket side), or null when empty. */
   first: ChannelSlot | null = null;
   /** The last slot (the application side), or null when empty. */
@@ -77,8 +74,13 @@ export class Channel implements TaskOwner {
   private shutdownErrorValue: SluiceError | null = null;
   private freeImmediately = false;
   private readonly options: ChannelOptions;
-  private resolveSetup!: (channel: Channel) => void;
-  private resolveShutdown!: (error: SluiceError | null) => void;
+  // The promises are made on first use: most channels are never awaited, and a server holds
+  // thousands of channels.
+  private isSetupComplete = false;
+  private setupPromise: Promise<Channel> | null = null;
+  private resolveSetup: ((channel: Channel) => void) | null = null;
+  private shutdownPromise: Promise<SluiceError | null> | null = null;
+  private resolveShutdown: ((error: SluiceError | null) => void) | null = null;
   private pendingTasksHead: Task | null = null;
   private readonly windowUpdateTask: Task;
   private isInWindowPass = false;
@@ -90,8 +92,6 @@ export class Channel implements TaskOwner {
     this.loop = loop;
     this.options = options;
     this.isReadBackPressureEnabled = options.enableReadBackPressure ?? true;
-    this.whenSetup = new Promise((resolve) => (this.resolveSetup = resolve));
-    this.whenShutdown = new Promise((resolve) => (this.resolveShutdown = resolve));
     this.windowUpdateTask = new Task((status) => this.runWindowUpdates(status), 'channel-window-update');
     this.shutdownTask = new Task(() => this.startShutdown(), 'channel-shutdown');
     if (options.statistics !== undefined) {
@@ -99,6 +99,27 @@ export class Channel implements TaskOwner {
       this.statisticsTask = new Task((status) => this.gatherStatistics(status, statistics), 'channel-statistics');
     }
     this.scheduleTaskNow(new Task((status) => this.completeSetup(status), 'channel-setup'));
+  }
+
+  /** Resolves on a later turn once setup completed. */
+  get whenSetup(): Promise<Channel> {
+    if (this.setupPromise === null) {
+      this.setupPromise = this.isSetupComplete
+        ? Promise.resolve(this)
+        : new Promise<Channel>((resolve) => (this.resolveSetup = resolve));
+    }
+    return this.setupPromise;
+  }
+
+  /** Resolves (never rejects) with the shutdown's first error, or null, once shutdown completed. */
+  get whenShutdown(): Promise<SluiceError | null> {
+    if (this.shutdownPromise === null) {
+      this.shutdownPromise =
+        this.stateValue === ChannelState.SHUT_DOWN
+          ? Promise.resolve(this.shutdownErrorValue)
+          : new Promise<SluiceError | null>((resolve) => (this.resolveShutdown = resolve));
+    }
+    return this.shutdownPromise;
   }
 
   /** Where the channel is in its life. */
@@ -210,7 +231,8 @@ export class Channel implements TaskOwner {
     if (status === TaskStatus.CANCELED) return;
     if (this.stateValue === ChannelState.SETTING_UP) this.stateValue = ChannelState.ACTIVE;
     if (this.statisticsTask !== null) this.scheduleTaskAfter(this.statisticsTask, this.options.statistics!.intervalMs);
-    this.resolveSetup(this);
+    this.isSetupComplete = true;
+    this.resolveSetup?.(this);
     this.options.onSetupCompleted?.(this);
   }
 
@@ -363,7 +385,7 @@ export class Channel implements TaskOwner {
     try {
       this.options.onShutdownCompleted?.(this, error);
     } finally {
-      this.resolveShutdown(error);
+      this.resolveShutdown?.(error);
       for (let slot = this.first; slot !== null; slot = slot.adjacentRight) {
         const handler = slot._handler;
         slot._handler = null;
