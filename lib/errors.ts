@@ -116,14 +116,10 @@ export const ChannelErrors = Object.freeze({
   SHUTDOWN_ALREADY_COMPLETE: errorDefinition('CHANNEL_SHUTDOWN_ALREADY_COMPLETE', 'shutdown of that direction was already completed for this slot'),
   /** `CHANNEL_MESSAGE_RELEASED`: the message was already released to its pool. */
   MESSAGE_RELEASED: errorDefinition('CHANNEL_MESSAGE_RELEASED', 'the message was already released to its pool'),
-  /** `CHANNEL_MESSAGE_TOO_LARGE`: the message is larger than its capacity. */
-  MESSAGE_TOO_LARGE: errorDefinition('CHANNEL_MESSAGE_TOO_LARGE', 'the message is larger than its capacity'),
   /** `CHANNEL_INVALID_SLOT_OPERATION`: the slot operation is not valid in this state. */
   INVALID_SLOT_OPERATION: errorDefinition('CHANNEL_INVALID_SLOT_OPERATION', 'the slot operation is not valid in this state'),
   /** `CHANNEL_NO_HANDLER`: the slot has no handler. */
   NO_HANDLER: errorDefinition('CHANNEL_NO_HANDLER', 'the slot has no handler'),
-  /** `CHANNEL_SETUP_FAILED`: channel setup failed. */
-  SETUP_FAILED: errorDefinition('CHANNEL_SETUP_FAILED', 'channel setup failed'),
   /** `CHANNEL_HANDLER_FAILED`: a handler threw while processing a message. */
   HANDLER_FAILED: errorDefinition('CHANNEL_HANDLER_FAILED', 'a handler threw while processing a message'),
   /** `CHANNEL_SHUTDOWN_NOT_GRACEFUL`: the channel was shut down before the write could be completed. */

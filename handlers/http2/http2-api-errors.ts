@@ -11,10 +11,6 @@ export const Http2ApiErrors = Object.freeze({
   INVALID_HEADERS: errorDefinition('HTTP2_INVALID_HEADERS', 'the header list is not valid HTTP/2'),
   /** `HTTP2_CONNECTION_CLOSED`: the connection is closing or closed; no new streams. */
   CONNECTION_CLOSED: errorDefinition('HTTP2_CONNECTION_CLOSED', 'the connection is closed'),
-  /** `HTTP2_GOAWAY_RECEIVED`: the peer sent GOAWAY; open a new connection (retryable). */
-  GOAWAY_RECEIVED: errorDefinition('HTTP2_GOAWAY_RECEIVED', 'the peer is going away; no new streams'),
-  /** `HTTP2_STREAM_IDS_EXHAUSTED`: this connection used its last stream id (retryable on a new one). */
-  STREAM_IDS_EXHAUSTED: errorDefinition('HTTP2_STREAM_IDS_EXHAUSTED', 'stream identifiers exhausted'),
   /** `HTTP2_TOO_MANY_PENDING_STREAMS`: more local streams wait for the peer's limit than allowed. */
   TOO_MANY_PENDING_STREAMS: errorDefinition('HTTP2_TOO_MANY_PENDING_STREAMS', 'too many streams waiting to open'),
   /** `HTTP2_TOO_MANY_PINGS`: more PINGs outstanding than allowed. */
@@ -23,6 +19,4 @@ export const Http2ApiErrors = Object.freeze({
   PING_TIMEOUT: errorDefinition('HTTP2_PING_TIMEOUT', 'the peer did not answer a keep-alive ping'),
   /** `HTTP2_WRITE_TIMEOUT`: the peer did not take our writes within `writeTimeoutMs`. */
   WRITE_TIMEOUT: errorDefinition('HTTP2_WRITE_TIMEOUT', 'the peer did not read what was written in time'),
-  /** `HTTP2_WRONG_ROLE`: an operation of the other role (e.g. request on a server connection). */
-  WRONG_ROLE: errorDefinition('HTTP2_WRONG_ROLE', 'not available in this role'),
 });
