@@ -162,6 +162,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private isReadStopped = false;
   private heldReadWindow = 0;
   private hasFailed = false;
+  /** `onError` was called (it is called at most once). */
+  private isFailureReported = false;
   /** A write or keep-alive timeout closes the connection without flushing anything. */
   private isClosingNow = false;
   private isFinalGoawayQueued = false;
@@ -375,12 +377,22 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /** A write or keep-alive timeout: fail everything and close without flushing. */
   private timeOut(slot: ChannelSlot, error: SluiceError): void {
     this.outgoing.isWritingStopped = true;
-    const hadFailed = this.hasFailed; // e.g. a GOAWAY(ENHANCE_YOUR_CALM) the peer never read: already reported
     this.hasFailed = true;
+    this.failEverything(error, true);
+    this.closeNow(slot, error);
+  }
+
+  /**
+   * Fails every open stream and pending ping with `error` and, when `isReported`, tells
+   * `onError` — once per connection: a failure that follows another (a write failing on a socket
+   * a timeout destroyed, a GOAWAY the peer never read) is a consequence, not a second error.
+   */
+  private failEverything(error: SluiceError, isReported: boolean): void {
     this.failAllStreams(error);
     this.rejectPendingPings(error);
-    if (!hadFailed) this.options.onError?.(error);
-    this.closeNow(slot, error);
+    if (!isReported || this.isFailureReported) return;
+    this.isFailureReported = true;
+    this.options.onError?.(error);
   }
 
   /**
@@ -440,8 +452,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       slot.onHandlerShutdownComplete(direction, error, free);
       return;
     }
-    this.failAllStreams(error ?? new SluiceError(Http2ApiErrors.CONNECTION_CLOSED));
-    this.rejectPendingPings(error ?? new SluiceError(Http2ApiErrors.CONNECTION_CLOSED));
+    this.failEverything(error ?? new SluiceError(Http2ApiErrors.CONNECTION_CLOSED), false);
     if (free || this.outgoing.isWritingStopped) {
       this.outgoing.isWritingStopped = true;
       this.controlQueue.clear();
@@ -698,9 +709,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   onWriteFailed(error: SluiceError): void {
     this.outgoing.isWritingStopped = true;
     this.controlQueue.clear();
-    this.failAllStreams(error);
-    this.rejectPendingPings(error);
     if (this.writeShutdown !== null) {
+      this.failEverything(error, false);
       const request = this.writeShutdown;
       this.writeShutdown = null;
       if (this.slot !== null && !this.slot.isWriteShutDown) {
@@ -708,12 +718,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       }
       return;
     }
-    // Reported once: a write that fails after the connection already failed (e.g. the socket
-    // destroyed by a write timeout) is a consequence, not a second error.
-    if (!this.hasFailed) {
-      this.hasFailed = true;
-      this.options.onError?.(error);
-    }
+    this.hasFailed = true;
+    this.failEverything(error, true);
     this.slot?.channel.shutdown(error);
   }
 
@@ -1316,9 +1322,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
           });
     if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'http2-connection', `connection error ${error.code}: ${error.message}`);
     if (!this.outgoing.isWritingStopped) this.queueGoaway(this.lastPeerStreamId, error.errorCode, error.message);
-    this.failAllStreams(error);
-    this.rejectPendingPings(error);
-    this.options.onError?.(error);
+    this.failEverything(error, true);
     this.slot?.channel.shutdown(error);
   }
 

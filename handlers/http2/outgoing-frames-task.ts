@@ -125,6 +125,11 @@ export class OutgoingFramesTask {
     this.slot.channel.scheduleTaskNow(this.task);
   }
 
+  /** Step 2: anything to write now. */
+  private hasWork(): boolean {
+    return this.isPrefacePending || !this.host.controlQueue.isEmpty || this.hasDataWork();
+  }
+
   private hasDataWork(): boolean {
     const host = this.host;
     if (host.isWaitingForGoaway || this.dataStreams.length === this.dataHead) return false;
@@ -151,6 +156,7 @@ export class OutgoingFramesTask {
     const queue = host.controlQueue;
     const isDataWork = this.hasDataWork();
     if (!this.isPrefacePending && queue.isEmpty && !isDataWork) {
+      // Step 3: no work.
       this.isActive = false;
       if (host.isWaitingForGoaway) host.finishWriteShutdown();
       return;
@@ -311,8 +317,9 @@ export class OutgoingFramesTask {
       return;
     }
     // Nothing waits (the common end of a response): go inactive now instead of spending a loop
-    // turn to find that out — what step 3 would do. Anything queued later wakes the task.
-    if (!this.isPrefacePending && this.host.controlQueue.isEmpty && !this.hasDataWork() && !this.host.isWaitingForGoaway) {
+    // turn to find that out — step 3 without a shutdown to finish. Anything queued later wakes
+    // the task.
+    if (!this.hasWork() && !this.host.isWaitingForGoaway) {
       this.isActive = false;
       return;
     }
