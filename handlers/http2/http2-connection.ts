@@ -1395,10 +1395,7 @@ class EncodedHeaderCache {
   block: Buffer = Buffer.alloc(0);
 
   matches(headers: Http2Headers): boolean {
-    const cached = this.headers;
-    if (cached.length !== headers.length) return false;
-    for (let i = 0; i < cached.length; i++) if (cached[i] !== headers[i]) return false;
-    return true;
+    return isSameFieldList(this.headers, headers);
   }
 
   remember(headers: Http2Headers, kind: number, generation: number, status: number, block: Uint8Array): void {
@@ -1417,12 +1414,9 @@ class ValidatedRequestCache {
   method = '';
   contentLength = -1;
 
-  /** True when `fields` holds the same strings, in order (identity first, then equality). */
+  /** True when `fields` holds the same strings, in order. */
   matches(fields: readonly string[]): boolean {
-    const cached = this.fields;
-    if (cached.length !== fields.length || cached.length === 0) return false;
-    for (let i = 0; i < cached.length; i++) if (cached[i] !== fields[i]) return false;
-    return true;
+    return this.fields.length > 0 && isSameFieldList(this.fields, fields);
   }
 
   remember(fields: readonly string[], summary: HeaderBlockSummary): void {
@@ -1430,4 +1424,11 @@ class ValidatedRequestCache {
     this.method = summary.method;
     this.contentLength = summary.contentLength;
   }
+}
+
+/** Equal header lists, element by element (equal strings are usually the same strings: cheap). */
+function isSameFieldList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
