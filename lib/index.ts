@@ -22,3 +22,4 @@ export * from './testing/testing-channel.js';
 export * from './host-resolver.js';
 export * from './retry-strategy.js';
 export * from './pending-writes.js';
+export * from './read-queue.js';

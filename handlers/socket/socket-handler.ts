@@ -9,8 +9,8 @@ import {
   ChannelErrors,
   IoErrors,
   PendingWrites,
+  ReadQueue,
   SluiceError,
-  asSluiceError,
   fromNodeSocketError,
   log,
   LogLevel,
@@ -52,7 +52,7 @@ export interface SocketStatistics extends HandlerStatistics {
 export class SocketHandler implements ChannelHandler {
   private slot: ChannelSlot | null = null;
   private readonly inFlight = new PendingWrites();
-  private readonly pendingReads: Buffer[] = [];
+  private readonly pendingReads = new ReadQueue();
   private isReading = false;
   private isPaused = false;
   private isReadShutDown = false;
@@ -118,7 +118,7 @@ export class SocketHandler implements ChannelHandler {
   shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
     if (direction === ChannelDirection.READ) {
       this.isReadShutDown = true;
-      this.pendingReads.length = 0;
+      this.pendingReads.clear();
       if (this.isReading) this.socket.off('data', this.onData);
       this.socket.pause();
       slot.onHandlerShutdownComplete(direction, error, free);
@@ -194,26 +194,9 @@ export class SocketHandler implements ChannelHandler {
     const slot = this.slot;
     if (slot === null || this.isReadShutDown) return;
     const channel = slot.channel;
-    const pool = channel.messagePool;
     const pending = this.pendingReads;
-    while (pending.length > 0 && !channel.isShuttingDown) {
-      const window = slot.downstreamReadWindow();
-      if (window <= 0) break;
-      const chunk = pending[0]!;
-      const count = Math.min(chunk.length, window, pool.dataMessageSize);
-      const message = pool.acquire(count);
-      message.append(chunk, 0, count);
-      if (count === chunk.length) pending.shift();
-      else pending[0] = chunk.subarray(count);
-      try {
-        slot.sendMessage(message, ChannelDirection.READ);
-      } catch (thrown) {
-        message.release();
-        channel.shutdown(asSluiceError(thrown, ChannelErrors.HANDLER_FAILED));
-        return;
-      }
-    }
-    if (pending.length > 0) {
+    if (pending.deliver(slot) < 0) return;
+    if (!pending.isEmpty) {
       if (!this.isPaused) {
         this.isPaused = true;
         this.socket.pause();
@@ -229,7 +212,7 @@ export class SocketHandler implements ChannelHandler {
   private handleEnd(): void {
     this.hasPeerEnded = true;
     // Buffered bytes still go to the application before the channel shuts down.
-    if (this.pendingReads.length === 0) this.slot?.channel.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
+    if (this.pendingReads.isEmpty) this.slot?.channel.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
   }
 
   private handleError(error: Error): void {
@@ -242,7 +225,7 @@ export class SocketHandler implements ChannelHandler {
     this.isSocketClosed = true;
     const channel = this.slot?.channel;
     // After a peer FIN, bytes still waiting for a window are delivered before shutdown.
-    if (channel !== undefined && (!this.hasPeerEnded || this.pendingReads.length === 0)) {
+    if (channel !== undefined && (!this.hasPeerEnded || this.pendingReads.isEmpty)) {
       channel.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
     }
     this.failInFlightWrites(channel?.shutdownError ?? new SluiceError(IoErrors.SOCKET_CLOSED));

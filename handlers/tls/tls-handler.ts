@@ -10,6 +10,7 @@ import {
   ChannelDirection,
   ChannelErrors,
   PendingWrites,
+  ReadQueue,
   SluiceError,
   completeWrite,
   Task,
@@ -168,10 +169,9 @@ export class TlsHandler implements ChannelHandler {
   /** Bytes of the oldest queued ciphertext message already consumed. */
   private ciphertextConsumed = 0;
   /** Plaintext waiting for the window to the right (at most one chunk while paused). */
-  private readonly plaintextQueue: Buffer[] = [];
+  private readonly plaintextQueue = new ReadQueue();
   /** A read-side shutdown waiting for the application to take the plaintext still held. */
   private pendingReadShutdown: { slot: ChannelSlot; error: SluiceError | null; free: boolean } | null = null;
-  private plaintextQueueBytes = 0;
   private maxBufferedPlaintext = 0;
   /** Writes from the right made before the handshake completed. */
   private readonly writesBeforeReady: IoMessage[] = [];
@@ -227,7 +227,7 @@ export class TlsHandler implements ChannelHandler {
 
   /** Decrypted plaintext waiting for the window to the right: ours plus the TLS socket's readable buffer. */
   get bufferedPlaintextBytes(): number {
-    return this.plaintextQueueBytes + (this.socket?.readableLength ?? 0);
+    return this.plaintextQueue.byteLength + (this.socket?.readableLength ?? 0);
   }
 
   /** The largest {@link bufferedPlaintextBytes} seen so far (a debugging aid for back-pressure bounds). */
@@ -303,7 +303,7 @@ export class TlsHandler implements ChannelHandler {
       return;
     }
     this.deliverPlaintext(true);
-    if (this.plaintextQueue.length === 0) this.completeReadShutdown(pending.slot, pending.error, pending.free);
+    if (this.plaintextQueue.isEmpty) this.completeReadShutdown(pending.slot, pending.error, pending.free);
   }
 
   /** See {@link TlsHandler}. */
@@ -320,7 +320,7 @@ export class TlsHandler implements ChannelHandler {
         // read() hands each chunk to our own 'data' listener, which queues it.
         while (socket.read() !== null);
         this.deliverPlaintext(true);
-        if (this.plaintextQueue.length > 0) {
+        if (!this.plaintextQueue.isEmpty) {
           this.pendingReadShutdown = { slot, error, free };
           return;
         }
@@ -346,8 +346,7 @@ export class TlsHandler implements ChannelHandler {
   private completeReadShutdown(slot: ChannelSlot, error: SluiceError | null, free: boolean): void {
     this.pendingReadShutdown = null;
     this.isReadShutDown = true;
-    this.plaintextQueue.length = 0;
-    this.plaintextQueueBytes = 0;
+    this.plaintextQueue.clear();
     slot.onHandlerShutdownComplete(ChannelDirection.READ, error, free);
   }
 
@@ -410,8 +409,7 @@ export class TlsHandler implements ChannelHandler {
     for (let i = this.ciphertextQueueHead; i < this.ciphertextQueue.length; i++) this.ciphertextQueue[i]!.release();
     this.ciphertextQueue.length = 0;
     this.ciphertextQueueHead = 0;
-    this.plaintextQueue.length = 0;
-    this.plaintextQueueBytes = 0;
+    this.plaintextQueue.clear();
   }
 
   /** @internal The TLS layer wrote ciphertext: pack it into messages sent left. */
@@ -545,7 +543,6 @@ export class TlsHandler implements ChannelHandler {
   private handlePlaintext(chunk: Buffer): void {
     if (this.isReadShutDown || this.isDestroyed) return;
     this.plaintextQueue.push(chunk);
-    this.plaintextQueueBytes += chunk.length;
     const buffered = this.bufferedPlaintextBytes;
     if (buffered > this.maxBufferedPlaintext) this.maxBufferedPlaintext = buffered;
     this.deliverPlaintext(false);
@@ -557,31 +554,14 @@ export class TlsHandler implements ChannelHandler {
     const socket = this.socket;
     if (slot === null || socket === null || this.isDestroyed) return;
     const channel = slot.channel;
-    const pool = channel.messagePool;
     const queue = this.plaintextQueue;
     if (this.isReady) {
-      while (queue.length > 0 && (isShuttingDownRead || !channel.isShuttingDown)) {
-        const window = slot.downstreamReadWindow();
-        if (window <= 0 || slot.adjacentRight === null) break;
-        const chunk = queue[0]!;
-        const count = Math.min(chunk.length, window, pool.dataMessageSize);
-        const message = pool.acquire(count);
-        message.append(chunk, 0, count);
-        if (count === chunk.length) queue.shift();
-        else queue[0] = chunk.subarray(count);
-        this.plaintextQueueBytes -= count;
-        this.plaintextBytesIn += count;
-        try {
-          slot.sendMessage(message, ChannelDirection.READ);
-        } catch (thrown) {
-          message.release();
-          channel.shutdown(asSluiceError(thrown, ChannelErrors.HANDLER_FAILED));
-          return;
-        }
-      }
+      const sent = queue.deliver(slot, isShuttingDownRead);
+      if (sent < 0) return;
+      this.plaintextBytesIn += sent;
     }
     if (isShuttingDownRead) return;
-    if (queue.length > 0) {
+    if (!queue.isEmpty) {
       if (!this.isPaused) {
         this.isPaused = true;
         socket.pause();
@@ -625,7 +605,7 @@ export class TlsHandler implements ChannelHandler {
 
   private handlePeerEnd(): void {
     this.hasPeerEnded = true;
-    if (this.plaintextQueue.length === 0) this.slot?.channel.shutdown(new SluiceError(TlsErrors.CLOSED));
+    if (this.plaintextQueue.isEmpty) this.slot?.channel.shutdown(new SluiceError(TlsErrors.CLOSED));
   }
 
   private handleClose(): void {
