@@ -104,14 +104,16 @@ function applySocketOptions(socket: net.Socket, options: Required<SocketOptions>
   if (options.keepAlive) socket.setKeepAlive(true, options.keepAliveInitialDelayMs);
 }
 
-function buildChannel(
-  loop: EventLoop,
-  socket: net.Socket,
-  transport: TransportHandlerFactory,
+/**
+ * The options of the channels one bootstrap call makes. A listener makes them once and all its
+ * channels share them (nothing in them is per connection), so an accepted connection carries no
+ * options object or callbacks of its own.
+ */
+function channelOptionsFor(
   options: ChannelSetupOptions,
   onSetup: (channel: Channel) => void,
   onShutdown: ((channel: Channel, error: SluiceError | null) => void) | undefined,
-): Channel {
+): ChannelOptions {
   const channelOptions: ChannelOptions = {
     enableReadBackPressure: options.enableReadBackPressure ?? true,
     onSetupCompleted: (channel) => {
@@ -122,6 +124,10 @@ function buildChannel(
   };
   if (options.statistics !== undefined) channelOptions.statistics = options.statistics;
   if (onShutdown !== undefined) channelOptions.onShutdownCompleted = onShutdown;
+  return channelOptions;
+}
+
+function buildChannel(loop: EventLoop, socket: net.Socket, transport: TransportHandlerFactory, channelOptions: ChannelOptions): Channel {
   const channel = new Channel(loop, channelOptions);
   channel.appendHandler(transport(socket));
   return channel;
@@ -187,10 +193,7 @@ export class ClientBootstrap {
         loop.cancel(timeoutTask);
         socket.off('error', onError);
         applySocketOptions(socket, socketOptions);
-        buildChannel(
-          loop,
-          socket,
-          this.transport,
+        const channelOptions = channelOptionsFor(
           options,
           (channel) => {
             options.onSetup?.(null, channel);
@@ -198,6 +201,7 @@ export class ClientBootstrap {
           },
           options.onShutdown,
         );
+        buildChannel(loop, socket, this.transport, channelOptions);
       });
     });
     if (options.onSetup !== undefined) promise.catch(() => undefined);
@@ -316,23 +320,21 @@ export class ServerBootstrap {
     const socketOptions = { ...SOCKET_OPTIONS_DEFAULTS, ...options.socketOptions };
     const server = net.createServer({ noDelay: socketOptions.noDelay });
     const listener = new Listener(server);
+    const channelOptions = channelOptionsFor(
+      options,
+      (ready) => options.onAcceptSetup?.(ready),
+      (closed, error) => {
+        listener.channels.delete(closed);
+        options.onAcceptShutdown?.(closed, error);
+      },
+    );
     server.on('connection', (socket) => {
       if (listener.isClosing) {
         socket.destroy();
         return;
       }
       applySocketOptions(socket, socketOptions);
-      const channel = buildChannel(
-        this.loopGroup.next(),
-        socket,
-        this.transport,
-        options,
-        (ready) => options.onAcceptSetup?.(ready),
-        (closed, error) => {
-          listener.channels.delete(closed);
-          options.onAcceptShutdown?.(closed, error);
-        },
-      );
+      const channel = buildChannel(this.loopGroup.next(), socket, this.transport, channelOptions);
       listener.channels.add(channel);
     });
     return new Promise<Listener>((resolve, reject) => {

@@ -82,9 +82,9 @@ export class Channel implements TaskOwner {
   private shutdownPromise: Promise<SluiceError | null> | null = null;
   private resolveShutdown: ((error: SluiceError | null) => void) | null = null;
   private pendingTasksHead: Task | null = null;
-  private readonly windowUpdateTask: Task;
+  /** Made on first use, like the shutdown task: an idle channel carries neither. */
+  private windowUpdateTask: Task | null = null;
   private isInWindowPass = false;
-  private readonly shutdownTask: Task;
   private readonly statisticsTask: Task | null = null;
 
   /** Creates a channel on `loop`; setup completes on a later turn. */
@@ -92,8 +92,6 @@ export class Channel implements TaskOwner {
     this.loop = loop;
     this.options = options;
     this.isReadBackPressureEnabled = options.enableReadBackPressure ?? true;
-    this.windowUpdateTask = new Task((status) => this.runWindowUpdates(status), 'channel-window-update');
-    this.shutdownTask = new Task(() => this.startShutdown(), 'channel-shutdown');
     if (options.statistics !== undefined) {
       const statistics = options.statistics;
       this.statisticsTask = new Task((status) => this.gatherStatistics(status, statistics), 'channel-statistics');
@@ -171,7 +169,7 @@ export class Channel implements TaskOwner {
     if (log.level >= LogLevel.DEBUG) {
       log.log(LogLevel.DEBUG, 'channel', `channel ${this.id} shutting down: ${error?.code ?? 'no error'}`);
     }
-    this.loop.scheduleNow(this.shutdownTask);
+    this.loop.scheduleNow(new Task(() => this.startShutdown(), 'channel-shutdown'));
   }
 
   /** Runs `task` on a later turn; on a channel that has shut down it runs at once with `CANCELED`. */
@@ -281,14 +279,21 @@ export class Channel implements TaskOwner {
 
   /** @internal */
   _scheduleWindowUpdate(): void {
-    if (this.isInWindowPass || this.windowUpdateTask.isScheduled) return;
-    this.scheduleTaskNow(this.windowUpdateTask);
+    if (this.isInWindowPass) return;
+    const task = (this.windowUpdateTask ??= new Task(Channel.runWindowUpdateTask, 'channel-window-update', this));
+    if (task.isScheduled) return;
+    this.scheduleTaskNow(task);
   }
 
   /**
    * One pass right to left: increments a handler passes on during the pass are delivered in
    * the same pass, so an opening travels to the socket in one task.
    */
+  /** The window-update task's function, shared by every channel: the task's target is the channel. */
+  private static runWindowUpdateTask(this: void, status: TaskStatus, task: Task): void {
+    (task.target as Channel).runWindowUpdates(status);
+  }
+
   private runWindowUpdates(status: TaskStatus): void {
     if (status === TaskStatus.CANCELED || this.isShutDown) return;
     this.isInWindowPass = true;

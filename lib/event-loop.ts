@@ -97,6 +97,23 @@ export abstract class EventLoop {
     task._run(TaskStatus.CANCELED);
   }
 
+  /**
+   * Marks the start of an I/O callback (a transport's read, say). Until the matching
+   * {@link EventLoop.endIoCallback}, tasks scheduled with `scheduleNow` wait; when the outermost
+   * callback ends they run right away, on the same turn of Node's loop — as aws-c-io runs its
+   * ready tasks after each batch of I/O events — instead of on a later `setImmediate`, which
+   * would cost one more poll of the operating system per event. The base loop does nothing.
+   */
+  beginIoCallback(): void {}
+
+  /** Ends what {@link EventLoop.beginIoCallback} began; runs the tasks it held back. */
+  endIoCallback(): void {}
+
+  /** @internal True while a turn runs. */
+  protected get isInTurn(): boolean {
+    return this.turnDepth > 0;
+  }
+
   /** @internal Removes a scheduled task without running it. */
   unschedule(task: Task): void {
     if (task._state === 2) {
@@ -196,6 +213,8 @@ export class NodeEventLoop extends EventLoop {
   private timerDueAt = Infinity;
   private readonly onImmediate = (): void => this.runReadyTurn();
   private readonly onTimer = (): void => this.fireTimers();
+  private ioCallbackDepth = 0;
+  private hasDeferredWake = false;
 
   /** Creates a loop on Node's event loop. */
   constructor(options: EventLoopOptions = {}) {
@@ -203,7 +222,24 @@ export class NodeEventLoop extends EventLoop {
   }
 
   protected wake(): void {
-    if (this.immediate === null) this.immediate = setImmediate(this.onImmediate);
+    if (this.immediate !== null) return;
+    if (this.ioCallbackDepth > 0) {
+      this.hasDeferredWake = true;
+      return;
+    }
+    this.immediate = setImmediate(this.onImmediate);
+  }
+
+  override beginIoCallback(): void {
+    this.ioCallbackDepth++;
+  }
+
+  override endIoCallback(): void {
+    if (--this.ioCallbackDepth > 0 || !this.hasDeferredWake) return;
+    this.hasDeferredWake = false;
+    // Inside a turn (a task delivered buffered reads) the tasks wait for the next turn as usual.
+    if (this.isInTurn) this.wake();
+    else this.runReadyTurn();
   }
 
   protected armTimer(timeMs: number): void {

@@ -44,6 +44,12 @@ export class Task {
   fn: TaskFunction;
   /** A name for logs and debugging. */
   readonly name: string;
+  /**
+   * What the function works on, for functions shared by many tasks: a handler makes its task
+   * with a function of the module (a static method, say) and itself as the target, instead of
+   * a closure per instance. Null unless given.
+   */
+  readonly target: unknown;
 
   /** @internal 0 = idle, 1 = in the ready queue, 2 = in the timer heap. */
   _state = 0;
@@ -62,10 +68,11 @@ export class Task {
   /** @internal Intrusive list links used by the owner. */
   _ownerNext: Task | null = null;
 
-  /** Creates a task that runs `fn`. */
-  constructor(fn: TaskFunction, name = 'task') {
+  /** Creates a task that runs `fn`, optionally with a {@link Task.target} for it. */
+  constructor(fn: TaskFunction, name = 'task', target: unknown = null) {
     this.fn = fn;
     this.name = name;
+    this.target = target;
   }
 
   /** True while the task waits in a loop's ready queue or timer heap. */

@@ -41,6 +41,10 @@ export function announce(port: number, isTls = false): void {
 export interface ServerStats {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** Memory of C++ objects bound to JavaScript ones (Buffers included). */
+  readonly externalBytes: number;
+  /** Memory of ArrayBuffers and Buffers. */
+  readonly arrayBuffersBytes: number;
   readonly minorGcs: number;
   readonly majorGcs: number;
   /** Size of V8's young generation: bytes allocated between two minor GCs, roughly. */
@@ -66,9 +70,12 @@ export function reportStatsOnSignal(poolStatistics: () => Record<string, number>
     // The runner starts servers with --expose-gc: measure what is retained, not garbage.
     (globalThis as { gc?: () => void }).gc?.();
     const newSpace = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+    const memory = process.memoryUsage();
     const stats: ServerStats = {
-      rssBytes: process.memoryUsage.rss(),
-      heapUsedBytes: process.memoryUsage().heapUsed,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      externalBytes: memory.external,
+      arrayBuffersBytes: memory.arrayBuffers,
       minorGcs,
       majorGcs,
       youngGenerationBytes: newSpace === undefined ? 0 : newSpace.space_size / 2,

@@ -18,6 +18,10 @@ export const ClosedBy = {
 /** A {@link ClosedBy} value. */
 export type ClosedBy = (typeof ClosedBy)[keyof typeof ClosedBy];
 
+/** The ring before the first closed stream: shared, so an idle connection allocates nothing. */
+const NO_IDS = new Int32Array(0);
+const NO_KINDS = new Uint8Array(0);
+
 /**
  * ClosedStreams remembers the last `capacity` closed streams and how each closed, oldest
  * forgotten first, so memory stays bounded however many streams a connection carries.
@@ -29,8 +33,8 @@ export type ClosedBy = (typeof ClosedBy)[keyof typeof ClosedBy];
  * by doubling up to `capacity`, so an idle connection holds almost nothing.
  */
 export class ClosedStreams {
-  private ids = new Int32Array(0);
-  private kinds = new Uint8Array(0);
+  private ids = NO_IDS;
+  private kinds = NO_KINDS;
   /** Where the next entry goes; the newest is just before it. */
   private next = 0;
   private count = 0;

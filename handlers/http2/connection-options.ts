@@ -14,7 +14,13 @@ import type { Http2Stream } from './http2-stream.js';
  */
 export type Http2Headers = string[];
 
-/** Options of an HTTP/2 connection (both roles); see {@link HTTP2_CONNECTION_DEFAULTS}. */
+/**
+ * Options of an HTTP/2 connection (both roles); see {@link HTTP2_CONNECTION_DEFAULTS}.
+ *
+ * An options object is read once, when the first connection is made with it, and the result is
+ * shared by every later connection made with the same object (a server's connections carry one
+ * copy, not one each): change options by passing a new object, not by editing one in use.
+ */
 export interface Http2ConnectionOptions {
   /**
    * SETTINGS_MAX_CONCURRENT_STREAMS we advertise: streams the peer may open at once. Excess

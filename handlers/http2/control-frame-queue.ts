@@ -9,6 +9,16 @@ import { FrameType, FrameFlag } from './constants.js';
 
 /** Bytes the queue starts with; it grows by doubling. */
 const INITIAL_CAPACITY = 512;
+/** The buffer of a queue that holds nothing. */
+const NO_BUFFER = Buffer.alloc(0);
+/**
+ * Initial-size buffers lent back by empty queues, for the next queue that needs one. Shared by
+ * every queue of the process: queues are used on their loop's thread only, and a buffer is
+ * lent only while its queue is empty, so no two queues ever hold the same one.
+ */
+const SPARE_BUFFERS: Buffer[] = [];
+/** Enough for the queues busy at one moment; beyond it an empty queue's buffer is garbage. */
+const MAX_SPARE_BUFFERS = 256;
 
 /**
  * ControlFrameQueue holds whole control frames (SETTINGS, ACKs, PING, WINDOW_UPDATE,
@@ -21,8 +31,12 @@ const INITIAL_CAPACITY = 512;
  * CONTINUATION frames may not be interleaved, §6.10).
  */
 export class ControlFrameQueue {
-  /** The encoded frames; writers append at `tail` after `reserve`. */
-  buffer: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  /**
+   * The encoded frames; writers append at `tail` after `reserve`. An empty queue lends its
+   * buffer back to {@link SPARE_BUFFERS}: most connections are idle most of the time, and an
+   * idle one then holds no buffer at all.
+   */
+  buffer: Buffer = NO_BUFFER;
   private head = 0;
   /** Write position for the next frame. */
   tail = 0;
@@ -58,13 +72,17 @@ export class ControlFrameQueue {
    */
   reserve(length: number): Buffer {
     if (this.tail + length <= this.buffer.length) return this.buffer;
+    if (this.buffer === NO_BUFFER && length <= INITIAL_CAPACITY) {
+      this.buffer = SPARE_BUFFERS.pop() ?? Buffer.allocUnsafe(INITIAL_CAPACITY);
+      return this.buffer;
+    }
     if (this.head > 0) {
       this.buffer.copy(this.buffer, 0, this.head, this.tail);
       this.tail -= this.head;
       this.head = 0;
       if (this.tail + length <= this.buffer.length) return this.buffer;
     }
-    let capacity = this.buffer.length * 2;
+    let capacity = Math.max(INITIAL_CAPACITY, this.buffer.length * 2);
     while (capacity < this.tail + length) capacity *= 2;
     const grown = Buffer.allocUnsafe(capacity);
     this.buffer.copy(grown, 0, 0, this.tail);
@@ -107,7 +125,10 @@ export class ControlFrameQueue {
       this.partialRemaining -= count;
       if (this.partialRemaining === 0) this.wholeFrames--;
     }
-    if (this.head === this.tail) this.head = this.tail = 0;
+    if (this.head === this.tail) {
+      this.head = this.tail = 0;
+      this.releaseBuffer();
+    }
     return offset;
   }
 
@@ -130,6 +151,14 @@ export class ControlFrameQueue {
     this.head = this.tail = this.partialRemaining = this.wholeFrames = 0;
     this.isInHeaderBlock = false;
     this.pingAcks.length = 0;
+    this.releaseBuffer();
+  }
+
+  /** Lends an initial-size buffer back (a grown one stays: this connection needs the room). */
+  private releaseBuffer(): void {
+    if (this.buffer.length !== INITIAL_CAPACITY) return;
+    if (SPARE_BUFFERS.length < MAX_SPARE_BUFFERS) SPARE_BUFFERS.push(this.buffer);
+    this.buffer = NO_BUFFER;
   }
 }
 

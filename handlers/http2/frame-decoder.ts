@@ -236,8 +236,14 @@ export class FrameDecoder {
   private isAwaitingSettings: boolean;
   private prefaceMatched = 0;
 
+  /**
+   * Gathers a frame header split across chunks, and later the fields before a header block
+   * fragment (never both at once). Allocated the first time it is needed: an idle connection,
+   * and most busy ones, never need it.
+   */
+  private scratch: Uint8Array = EMPTY;
+
   // The current frame's header.
-  private readonly headerBytes = new Uint8Array(FRAME_HEADER_LENGTH);
   private headerFilled = 0;
   private frameLength = 0;
   private frameType = 0;
@@ -255,8 +261,7 @@ export class FrameDecoder {
   private payloadBuffer: Uint8Array = EMPTY;
   private payloadFilled = 0;
 
-  // Fields before a header block fragment (at most 1 + 5 bytes).
-  private readonly prefixBytes = new Uint8Array(6);
+  // Fields before a header block fragment (at most 1 + 5 bytes), gathered in `scratch`.
   private prefixLength = 0;
   private prefixFilled = 0;
 
@@ -270,7 +275,8 @@ export class FrameDecoder {
   private blockIsEndStream = false;
   private blockPromisedStreamId = 0;
   private blockHasPriority = false;
-  private readonly priority: FramePriority = { streamDependency: 0, weight: 16, isExclusive: false };
+  /** Reused for every HEADERS frame with priority fields; made by the first. */
+  private priority: FramePriority | null = null;
 
   private readonly settings: number[] = [];
 
@@ -378,6 +384,12 @@ export class FrameDecoder {
     return pos;
   }
 
+  /** The scratch bytes, allocated on first use. */
+  private scratchBytes(): Uint8Array {
+    if (this.scratch.length === 0) this.scratch = new Uint8Array(FRAME_HEADER_LENGTH);
+    return this.scratch;
+  }
+
   /** FRAME_HEADER: parses 9 bytes, in place when they are whole in the chunk (the fast path). */
   private readFrameHeader(chunk: Uint8Array, pos: number, end: number): number {
     let bytes = chunk;
@@ -385,7 +397,7 @@ export class FrameDecoder {
     if (this.headerFilled === 0 && end - pos >= FRAME_HEADER_LENGTH) {
       pos += FRAME_HEADER_LENGTH;
     } else {
-      const header = this.headerBytes;
+      const header = this.scratchBytes();
       while (pos < end && this.headerFilled < FRAME_HEADER_LENGTH) header[this.headerFilled++] = chunk[pos++];
       if (this.headerFilled < FRAME_HEADER_LENGTH) return pos;
       this.headerFilled = 0;
@@ -457,7 +469,7 @@ export class FrameDecoder {
 
   /** BLOCK_PREFIX: Pad Length, priority fields and promised stream id before a fragment. */
   private readBlockPrefix(chunk: Uint8Array, pos: number, end: number): number {
-    const prefix = this.prefixBytes;
+    const prefix = this.scratchBytes();
     while (pos < end && this.prefixFilled < this.prefixLength) prefix[this.prefixFilled++] = chunk[pos++];
     if (this.prefixFilled < this.prefixLength) return pos;
     const flags = this.frameFlags;
@@ -475,7 +487,7 @@ export class FrameDecoder {
       this.blockPromisedStreamId = readUint32(prefix, at) & 0x7fff_ffff;
     } else if ((flags & FrameFlag.PRIORITY) !== 0) {
       const dependency = readUint32(prefix, at);
-      const priority = this.priority;
+      const priority = (this.priority ??= { streamDependency: 0, weight: 16, isExclusive: false });
       priority.streamDependency = dependency & 0x7fff_ffff;
       priority.isExclusive = dependency >= 0x8000_0000;
       priority.weight = prefix[at + 4] + 1;

@@ -91,6 +91,16 @@ class OctetCollector implements hpack.OctetSink {
 }
 
 /**
+ * hpack.js's bit decoder (used for its Huffman step only) and the octets of the string being
+ * decoded. One of each serves every decoder: a string is decoded synchronously from start to
+ * finish, so no two decodes ever share them at once, and connections do not each carry a copy.
+ */
+const HUFFMAN_WALKER: hpack.Decoder = hpack.decoder.create();
+const HUFFMAN_OCTETS = new OctetCollector();
+/** Never-indexed flags before the first block. */
+const NO_FLAGS = new Uint8Array(0);
+
+/**
  * HpackDecoder turns header blocks into flat header lists `[name0, value0, name1, value1, …]`
  * for one HTTP/2 connection (one decoding context, RFC 7541 §2.2), on its event loop only.
  *
@@ -109,16 +119,13 @@ class OctetCollector implements hpack.OctetSink {
 export class HpackDecoder {
   /** hpack.js's table: `lookup`, `add`, `updateSize`; `protocolMaxSize` is our advertised limit. */
   private readonly table: hpack.Table;
-  /** hpack.js's bit decoder, used for its Huffman step only. */
-  private readonly huffman: hpack.Decoder;
-  private readonly huffmanOctets = new OctetCollector();
   private listSizeLimit: number;
   private hardListSizeLimit: number;
   /** Set when our advertised size fell below the table's size: the next block must resize. */
   private isSizeUpdateRequired = false;
   private hasFailed = false;
   /** Never-indexed flags of the last list, one per field; see {@link HpackDecoder.isNeverIndexed}. */
-  private neverIndexedFlags = new Uint8Array(32);
+  private neverIndexedFlags = NO_FLAGS;
   private lastFieldCount = 0;
 
   // Per-block cursor (fields, not locals, so the small readers can share them without closures).
@@ -130,7 +137,6 @@ export class HpackDecoder {
   constructor(options: HpackDecoderOptions = {}) {
     const initialSize = options.initialHeaderTableSize ?? SETTINGS_DEFAULTS.HEADER_TABLE_SIZE;
     this.table = hpack.table.create({ maxSize: initialSize });
-    this.huffman = hpack.decoder.create();
     this.listSizeLimit = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
     this.hardListSizeLimit = hardLimitFor(this.listSizeLimit, options.hardMaxHeaderListSize);
   }
@@ -315,8 +321,8 @@ export class HpackDecoder {
    * bits, padding that is not the EOS prefix (all 1 bits), and EOS itself are decoding errors.
    */
   private decodeHuffman(start: number, stop: number): string {
-    const walker = this.huffman;
-    const octets = this.huffmanOctets;
+    const walker = HUFFMAN_WALKER;
+    const octets = HUFFMAN_OCTETS;
     const block = this.block;
     octets.length = 0;
     walker._huffmanNode = HUFFMAN_ROOT;
@@ -334,7 +340,7 @@ export class HpackDecoder {
 
   private recordNeverIndexed(fieldIndex: number, isNeverIndexed: boolean): void {
     if (fieldIndex >= this.neverIndexedFlags.length) {
-      const grown = new Uint8Array(this.neverIndexedFlags.length * 2);
+      const grown = new Uint8Array(Math.max(32, this.neverIndexedFlags.length * 2));
       grown.set(this.neverIndexedFlags);
       this.neverIndexedFlags = grown;
     }

@@ -30,6 +30,9 @@ export const HPACK_ENTRY_OVERHEAD = 32;
  * attacker could otherwise probe for through the shared compression context.
  */
 export const DEFAULT_SENSITIVE_HEADER_NAMES: readonly string[] = ['authorization', 'proxy-authorization'];
+/** The output buffer before the first encode. */
+const NO_OUTPUT = Buffer.alloc(0);
+const DEFAULT_SENSITIVE_NAME_SET: ReadonlySet<string> = new Set(DEFAULT_SENSITIVE_HEADER_NAMES);
 
 /**
  * Cookie values shorter than this many octets are never-indexed (RFC 7541 §7.1.3: short values
@@ -135,14 +138,15 @@ export class HpackEncoder {
   /** hpack.js's table: its `dynamic` array (oldest first), `size`, `maxSize`, `add`, eviction. */
   private readonly table: hpack.Table;
   /** Reusable output; blocks are views of it. */
-  private buffer: Buffer;
+  private buffer: Buffer = NO_OUTPUT;
   /** Write position in {@link HpackEncoder.buffer} during an encode. */
   private offset = 0;
   private tableGeneration = 0;
   /** Smallest table size since the last block, or {@link NO_PENDING_SIZE}. RFC 7541 §4.2. */
   private pendingMinimumSize = NO_PENDING_SIZE;
   private readonly ownMaxTableSize: number;
-  private readonly sensitiveNames: Set<string>;
+  private readonly sensitiveNames: ReadonlySet<string>;
+  private readonly initialBufferSize: number;
   private readonly useHuffman: boolean;
 
   /** Creates an encoder with an empty dynamic table of the protocol's initial size. */
@@ -152,10 +156,12 @@ export class HpackEncoder {
     checkTableSize(initialSize);
     checkTableSize(this.ownMaxTableSize);
     this.table = hpack.table.create({ maxSize: initialSize });
-    this.sensitiveNames = new Set(DEFAULT_SENSITIVE_HEADER_NAMES);
-    for (const name of options.sensitiveHeaderNames ?? []) this.sensitiveNames.add(name);
+    const names = new Set([...DEFAULT_SENSITIVE_HEADER_NAMES, ...(options.sensitiveHeaderNames ?? [])]);
+    // Most connections add no names: they share one set instead of holding a copy each.
+    this.sensitiveNames = names.size === DEFAULT_SENSITIVE_NAME_SET.size ? DEFAULT_SENSITIVE_NAME_SET : names;
     this.useHuffman = options.useHuffman ?? true;
-    this.buffer = Buffer.allocUnsafe(Math.max(64, options.initialBufferSize ?? 256));
+    // Allocated by the first encode: an idle connection never encodes.
+    this.initialBufferSize = Math.max(64, options.initialBufferSize ?? 256);
     // Our own cap below the protocol's initial size is signalled in the first block.
     if (this.ownMaxTableSize < initialSize) this.resizeTable(this.ownMaxTableSize);
   }
@@ -389,7 +395,7 @@ export class HpackEncoder {
   private ensureCapacity(extra: number): void {
     const needed = this.offset + extra;
     if (needed <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2, this.initialBufferSize));
     this.buffer.copy(grown, 0, 0, this.offset);
     this.buffer = grown;
   }

@@ -148,10 +148,23 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   private readonly decoder: FrameDecoder;
   private readonly encoder: FrameEncoder;
-  private readonly hpackEncoder: HpackEncoder;
-  private readonly hpackDecoder: HpackDecoder;
+  /**
+   * HPACK contexts and the header caches, made by the first header block in either direction:
+   * an idle connection never needs them. See {@link Http2Connection.headerState}.
+   */
+  private headerStateValue: HeaderState | null = null;
+  /**
+   * HPACK setting changes that came before the header state was made, kept as the smallest and
+   * the last value of each (-1: none). Applying the smallest and then the last gives the state
+   * every sequence of changes would have given — a table size update signals exactly those two
+   * (RFC 7541 §4.2) — so the late-made state is as if it had existed all along.
+   */
+  private deferredPeerTableMin = -1;
+  private deferredPeerTableLast = -1;
+  private deferredOwnTableMin = -1;
+  private deferredOwnTableLast = -1;
+  private deferredOwnListSize = -1;
   private readonly closedStreams: ClosedStreams;
-  private readonly summary = new HeaderBlockSummary();
   private readonly isConnectionWindowManual: boolean;
   private readonly pendingLocalSettings: number[][] = [];
   private readonly outstandingPings: OutstandingPing[] = [];
@@ -171,9 +184,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private goawaySentLastStreamId = MAX_STREAM_ID;
   private writeShutdown: { error: SluiceError | null; free: boolean } | null = null;
   private pingSequence = 0;
-  private readonly peerResets: EventRateLimit;
-  private readonly localResets: EventRateLimit;
-  private readonly glitches: EventRateLimit;
+  // The abuse limits, made by the first event each counts: most connections never see one.
+  private peerResets: EventRateLimit | null = null;
+  private localResets: EventRateLimit | null = null;
+  private glitches: EventRateLimit | null = null;
   /**
    * One task serves every deadline of the connection (SETTINGS ACK, open header block, write,
    * keep-alive): it is scheduled at the earliest and re-evaluates all of them when it runs, so a
@@ -187,12 +201,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private keepAliveAckDeadline = Infinity;
   private isKeepAlivePingOutstanding = false;
   private lastReadAt = 0;
-  private readonly headerCache = new EncodedHeaderCache();
-  private readonly lastValidRequest = new ValidatedRequestCache();
 
   /** Creates the core; `defaultFirstStreamId` is 1 for clients, 2 for servers (RFC 9113 §5.1.1). */
   protected constructor(options: Http2ConnectionOptions, isServer: boolean) {
-    const resolved = { ...HTTP2_CONNECTION_DEFAULTS, ...stripUndefined(options) } as ResolvedHttp2Options;
+    const resolved = resolveOptions(options);
     this.options = resolved;
     this.minDataSendWindow = resolved.minDataSendWindow;
     this.streamHighWaterMark = resolved.streamHighWaterMark;
@@ -206,14 +218,14 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       maxContinuationFrames: resolved.maxContinuationFrames,
     });
     this.encoder = new FrameEncoder();
-    this.hpackEncoder = new HpackEncoder({ sensitiveHeaderNames: resolved.sensitiveHeaderNames });
-    this.hpackDecoder = new HpackDecoder({ maxHeaderListSize: resolved.maxHeaderListSize });
     this.closedStreams = new ClosedStreams(resolved.maxClosedStreams);
     this.outgoing = new OutgoingFramesTask(this);
-    this.timerTask = new Task((status) => this.onTimer(status), 'http2-timers');
-    this.peerResets = new EventRateLimit(resolved.maxPeerResetsPerInterval, resolved.abuseIntervalMs);
-    this.localResets = new EventRateLimit(resolved.maxLocalResetsPerInterval, resolved.abuseIntervalMs);
-    this.glitches = new EventRateLimit(resolved.maxGlitchesPerInterval, resolved.abuseIntervalMs);
+    this.timerTask = new Task(Http2Connection.runTimerTask, 'http2-timers', this);
+  }
+
+  /** The timer task's function, shared by every connection: the task's target is the connection. */
+  private static runTimerTask(this: void, status: TaskStatus, task: Task): void {
+    (task.target as Http2Connection).onTimer(status);
   }
 
   // ---------------------------------------------------------------- channel handler
@@ -415,6 +427,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   /** Counts a frame that did no useful work; too many is abuse (GOAWAY(ENHANCE_YOUR_CALM)). */
   private countGlitch(what: string): void {
+    this.glitches ??= new EventRateLimit(this.options.maxGlitchesPerInterval, this.options.abuseIntervalMs);
     if (!this.glitches.take(this.now())) {
       throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `too many frames doing no work (${what})`);
     }
@@ -617,23 +630,25 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   _sendStreamHeaders(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
     this.assertOpen();
     const kind = stream._hasSentFinalHeaders ? HeaderBlockKind.TRAILERS : stream.isLocal ? HeaderBlockKind.REQUEST : HeaderBlockKind.RESPONSE;
-    const cache = this.headerCache;
-    if (kind === cache.kind && this.hpackEncoder.generation === cache.generation && cache.matches(headers)) {
+    const state = this.headerState();
+    const encoder = state.encoder;
+    const cache = state.sentHeaders;
+    if (kind === cache.kind && encoder.generation === cache.generation && cache.matches(headers)) {
       // The same list again with the HPACK table unchanged: the bytes already sent are valid.
       if (cache.status >= 200) stream._hasSentFinalHeaders = true;
       this.queueEncodedHeaderBlock(stream.id, cache.block, isEndStream);
     } else {
-      const violation = validateHeaderBlock(headers, kind, false, this.summary);
+      const violation = validateHeaderBlock(headers, kind, false, SUMMARY);
       if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
-      const status = this.summary.status;
+      const status = SUMMARY.status;
       if (kind === HeaderBlockKind.RESPONSE && status >= 200) stream._hasSentFinalHeaders = true;
       if (kind === HeaderBlockKind.RESPONSE && status < 200 && isEndStream) {
         throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: a 1xx response cannot end the stream`);
       }
-      const generation = this.hpackEncoder.generation;
-      const block = this.hpackEncoder.encode(headers);
+      const generation = encoder.generation;
+      const block = encoder.encode(headers);
       // An encoding that left the table as it was can be sent again while it stays so.
-      if (this.hpackEncoder.generation === generation) cache.remember(headers, kind, generation, status, block);
+      if (encoder.generation === generation) cache.remember(headers, kind, generation, status, block);
       this.queueEncodedHeaderBlock(stream.id, block, isEndStream);
     }
     if (isEndStream) this.onEndStreamSent(stream);
@@ -792,7 +807,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /** @internal A complete header block, RFC 9113 §6.2, §8. */
   onHeaders(streamId: number, block: Uint8Array, start: number, end: number, isEndStream: boolean, _priority: FramePriority | null): void {
     // Decode first, always: the HPACK context must stay in sync even for refused streams (§4.3).
-    const fields = this.hpackDecoder.decode(block, start, end);
+    const fields = this.headerState().decoder.decode(block, start, end);
     const stream = this.streams.get(streamId);
     if (stream !== undefined) {
       this.onHeadersForStream(stream, fields, isEndStream);
@@ -818,6 +833,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /** @internal RST_STREAM, RFC 9113 §6.4. */
   onRstStream(streamId: number, errorCode: number): void {
     // Rapid Reset (CVE-2023-44487): opening and resetting streams costs the peer nothing.
+    this.peerResets ??= new EventRateLimit(this.options.maxPeerResetsPerInterval, this.options.abuseIntervalMs);
     if (!this.peerResets.take(this.now())) {
       throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.options.maxPeerResetsPerInterval} RST_STREAM frames received`);
     }
@@ -852,7 +868,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       switch (settings[i]) {
         case SettingId.HEADER_TABLE_SIZE:
           peer.headerTableSize = value;
-          this.hpackEncoder.applyPeerHeaderTableSize(value);
+          this.applyHpackSetting(DeferredHpackSetting.PEER_TABLE_SIZE, value);
           break;
         case SettingId.ENABLE_PUSH:
           peer.enablePush = value === 1;
@@ -1026,6 +1042,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   /** MadeYouReset (CVE-2025-8671): resets the peer makes us send are bounded like its own. */
   private countLocalReset(): void {
+    this.localResets ??= new EventRateLimit(this.options.maxLocalResetsPerInterval, this.options.abuseIntervalMs);
     if (!this.localResets.take(this.now())) {
       throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `peer caused more than ${this.options.maxLocalResetsPerInterval} stream resets`);
     }
@@ -1047,19 +1064,20 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       this.refuseStream(streamId, ErrorCode.REFUSED_STREAM);
       return;
     }
-    const summary = this.summary;
+    const summary = SUMMARY;
+    const lastValidRequest = this.headerState().receivedRequest;
     // A request whose decoded fields are the very strings of the last valid request (repeated
     // requests decode to the same table entries) is valid too: compare, do not re-validate.
-    if (!this.lastValidRequest.matches(fields)) {
+    if (!lastValidRequest.matches(fields)) {
       const violation = validateHeaderBlock(fields, HeaderBlockKind.REQUEST, false, summary);
       if (violation !== null) {
         this.refuseStream(streamId, ErrorCode.PROTOCOL_ERROR);
         return;
       }
-      this.lastValidRequest.remember(fields, summary);
+      lastValidRequest.remember(fields, summary);
     } else {
-      summary.method = this.lastValidRequest.method;
-      summary.contentLength = this.lastValidRequest.contentLength;
+      summary.method = lastValidRequest.method;
+      summary.contentLength = lastValidRequest.contentLength;
     }
     const stream = this.newStream(streamId, false);
     stream._expectedContentLength = summary.contentLength;
@@ -1088,7 +1106,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.REFUSED_STREAM, 'header list larger than SETTINGS_MAX_HEADER_LIST_SIZE'));
       return;
     }
-    const summary = this.summary;
+    const summary = SUMMARY;
     if (stream._hasFinalHeaders) {
       // Trailers: must end the stream and carry no pseudo-headers (RFC 9113 §8.1).
       const violation = isEndStream ? validateHeaderBlock(fields, HeaderBlockKind.TRAILERS, false, summary) : 'trailers without END_STREAM (RFC 9113 §8.1)';
@@ -1179,10 +1197,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
           this.decoder.maxFrameSize = value;
           break;
         case SettingId.HEADER_TABLE_SIZE:
-          this.hpackDecoder.setMaxTableSize(value);
+          this.applyHpackSetting(DeferredHpackSetting.OWN_TABLE_SIZE, value);
           break;
         case SettingId.MAX_HEADER_LIST_SIZE:
-          this.hpackDecoder.setMaxHeaderListSize(value);
+          this.applyHpackSetting(DeferredHpackSetting.OWN_HEADER_LIST_SIZE, value);
           break;
         case SettingId.INITIAL_WINDOW_SIZE: {
           // RFC 9113 §6.9.2: the peer shifts every stream window by the difference when it
@@ -1330,7 +1348,40 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   /** HEADERS (+ CONTINUATION) for `streamId`, HPACK-encoded now so the table order matches the wire order. */
   private queueHeaderBlock(streamId: number, headers: Http2Headers, isEndStream: boolean): void {
-    this.queueEncodedHeaderBlock(streamId, this.hpackEncoder.encode(headers), isEndStream);
+    this.queueEncodedHeaderBlock(streamId, this.headerState().encoder.encode(headers), isEndStream);
+  }
+
+  /** The header state, made (and brought up to date with deferred settings) on first use. */
+  private headerState(): HeaderState {
+    let state = this.headerStateValue;
+    if (state !== null) return state;
+    state = new HeaderState(this.options);
+    this.headerStateValue = state;
+    if (this.deferredPeerTableMin >= 0) {
+      state.apply(DeferredHpackSetting.PEER_TABLE_SIZE, this.deferredPeerTableMin);
+      state.apply(DeferredHpackSetting.PEER_TABLE_SIZE, this.deferredPeerTableLast);
+    }
+    if (this.deferredOwnTableMin >= 0) {
+      state.apply(DeferredHpackSetting.OWN_TABLE_SIZE, this.deferredOwnTableMin);
+      state.apply(DeferredHpackSetting.OWN_TABLE_SIZE, this.deferredOwnTableLast);
+    }
+    if (this.deferredOwnListSize >= 0) state.apply(DeferredHpackSetting.OWN_HEADER_LIST_SIZE, this.deferredOwnListSize);
+    return state;
+  }
+
+  /** Applies an HPACK setting now, or keeps it for when the header state is made. */
+  private applyHpackSetting(setting: DeferredHpackSetting, value: number): void {
+    if (this.headerStateValue !== null) {
+      this.headerStateValue.apply(setting, value);
+    } else if (setting === DeferredHpackSetting.PEER_TABLE_SIZE) {
+      this.deferredPeerTableMin = this.deferredPeerTableMin < 0 ? value : Math.min(this.deferredPeerTableMin, value);
+      this.deferredPeerTableLast = value;
+    } else if (setting === DeferredHpackSetting.OWN_TABLE_SIZE) {
+      this.deferredOwnTableMin = this.deferredOwnTableMin < 0 ? value : Math.min(this.deferredOwnTableMin, value);
+      this.deferredOwnTableLast = value;
+    } else {
+      this.deferredOwnListSize = value;
+    }
   }
 
   private queueEncodedHeaderBlock(streamId: number, block: Uint8Array, isEndStream: boolean): void {
@@ -1373,12 +1424,69 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   }
 }
 
+/** Resolved options per options object: the connections made with one object share one copy. */
+const resolvedOptions = new WeakMap<Http2ConnectionOptions, ResolvedHttp2Options>();
+
+/** The defaults with `options` over them, made once per options object. */
+function resolveOptions(options: Http2ConnectionOptions): ResolvedHttp2Options {
+  let resolved = resolvedOptions.get(options);
+  if (resolved === undefined) {
+    resolved = Object.freeze({ ...HTTP2_CONNECTION_DEFAULTS, ...stripUndefined(options) }) as ResolvedHttp2Options;
+    resolvedOptions.set(options, resolved);
+  }
+  return resolved;
+}
+
 /** Copies only the defined fields, so `undefined` never overrides a default. */
 function stripUndefined<T extends object>(options: T): Partial<T> {
   const result: Partial<T> = {};
   for (const key of Object.keys(options) as (keyof T)[]) if (options[key] !== undefined) result[key] = options[key];
   return result;
 }
+
+/** HPACK setting changes a connection may have to defer; see `Http2Connection.deferredHpackSettings`. */
+const enum DeferredHpackSetting {
+  /** The peer's SETTINGS_HEADER_TABLE_SIZE: our encoder's table limit. */
+  PEER_TABLE_SIZE,
+  /** Our acknowledged SETTINGS_HEADER_TABLE_SIZE: our decoder's table limit. */
+  OWN_TABLE_SIZE,
+  /** Our acknowledged SETTINGS_MAX_HEADER_LIST_SIZE: our decoder's list limit. */
+  OWN_HEADER_LIST_SIZE,
+}
+
+/**
+ * What a connection needs once header blocks flow: both HPACK contexts (RFC 7541 §2.2) and the
+ * caches that let repeated header lists skip work.
+ */
+class HeaderState {
+  readonly encoder: HpackEncoder;
+  readonly decoder: HpackDecoder;
+  /** The last header list we sent, encoded. */
+  readonly sentHeaders = new EncodedHeaderCache();
+  /** The last request we received that passed validation. */
+  readonly receivedRequest = new ValidatedRequestCache();
+
+  constructor(options: ResolvedHttp2Options) {
+    this.encoder = new HpackEncoder({ sensitiveHeaderNames: options.sensitiveHeaderNames });
+    this.decoder = new HpackDecoder({ maxHeaderListSize: options.maxHeaderListSize });
+  }
+
+  apply(setting: DeferredHpackSetting, value: number): void {
+    if (setting === DeferredHpackSetting.PEER_TABLE_SIZE) this.encoder.applyPeerHeaderTableSize(value);
+    else if (setting === DeferredHpackSetting.OWN_TABLE_SIZE) this.decoder.setMaxTableSize(value);
+    else this.decoder.setMaxHeaderListSize(value);
+  }
+}
+
+/**
+ * What validation learned of the header list it checked last. One serves every connection:
+ * validation and the reads of its result happen in one synchronous step.
+ */
+const SUMMARY = new HeaderBlockSummary();
+
+/** What the two caches hold before their first use: shared, so idle connections allocate nothing. */
+const NO_FIELDS: readonly string[] = Object.freeze([]);
+const NO_BLOCK = Buffer.alloc(0);
 
 /**
  * The last header list sent whose encoding did not change the HPACK table: while the table
@@ -1388,11 +1496,11 @@ function stripUndefined<T extends object>(options: T): Partial<T> {
  * application that reuses and edits one array is still encoded correctly.
  */
 class EncodedHeaderCache {
-  private headers: string[] = [];
+  private headers: readonly string[] = NO_FIELDS;
   kind = -1;
   generation = -1;
   status = -1;
-  block: Buffer = Buffer.alloc(0);
+  block: Buffer = NO_BLOCK;
 
   matches(headers: Http2Headers): boolean {
     return isSameFieldList(this.headers, headers);
@@ -1410,7 +1518,7 @@ class EncodedHeaderCache {
 
 /** The last request header list that passed validation, with what validation learned of it. */
 class ValidatedRequestCache {
-  private fields: string[] = [];
+  private fields: readonly string[] = NO_FIELDS;
   method = '';
   contentLength = -1;
 

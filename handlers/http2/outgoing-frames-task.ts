@@ -84,7 +84,12 @@ export class OutgoingFramesTask {
 
   /** Creates the task for a connection. */
   constructor(private readonly host: OutgoingFramesHost) {
-    this.task = new Task((status) => this.run(status), 'http2-outgoing-frames');
+    this.task = new Task(OutgoingFramesTask.runTask, 'http2-outgoing-frames', this);
+  }
+
+  /** The task's function, shared by every connection: the task's target is the instance. */
+  private static runTask(this: void, status: TaskStatus, task: Task): void {
+    (task.target as OutgoingFramesTask).run(status);
   }
 
   /** Binds the task to the connection's slot; the client also sends the connection preface first. */

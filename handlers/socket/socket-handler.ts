@@ -33,6 +33,11 @@ export interface SocketStatistics extends HandlerStatistics {
   readonly writesInFlight: number;
 }
 
+/** The property of a socket that names the handler owning it. */
+const HANDLER: unique symbol = Symbol('sluice.socketHandler');
+/** A socket as the handler's shared listeners see it. */
+type OwnedSocket = Socket & { [HANDLER]?: SocketHandler };
+
 /**
  * SocketHandler connects a channel to a `net.Socket` (or any socket-like duplex with the same
  * events, such as a `tls.TLSSocket`).
@@ -62,10 +67,20 @@ export class SocketHandler implements ChannelHandler {
   private pendingWriteShutdown: { slot: ChannelSlot; error: SluiceError | null; free: boolean } | null = null;
   private bytesRead = 0;
   private bytesWritten = 0;
-  private readonly onData = (chunk: Buffer): void => this.handleData(chunk);
-  private readonly onEnd = (): void => this.handleEnd();
-  private readonly onError = (error: Error): void => this.handleError(error);
-  private readonly onClose = (): void => this.handleClose();
+  // One set of socket listeners serves every handler: Node calls a listener with the socket as
+  // `this`, and the socket names its handler. No closures per connection.
+  private static onData(this: OwnedSocket, chunk: Buffer): void {
+    this[HANDLER]?.handleData(chunk);
+  }
+  private static onEnd(this: OwnedSocket): void {
+    this[HANDLER]?.handleEnd();
+  }
+  private static onError(this: OwnedSocket, error: Error): void {
+    this[HANDLER]?.handleError(error);
+  }
+  private static onClose(this: OwnedSocket): void {
+    this[HANDLER]?.handleClose();
+  }
   private readonly onWriteDone = (error?: Error | null): void => this.completeOldestWrite(error ?? null);
 
   /** Wraps a connected socket. The handler owns it from now on and destroys it on shutdown. */
@@ -73,9 +88,10 @@ export class SocketHandler implements ChannelHandler {
     /** The Node socket (owned by the handler). */
     readonly socket: Socket,
   ) {
-    socket.on('error', this.onError);
-    socket.on('end', this.onEnd);
-    socket.on('close', this.onClose);
+    (socket as OwnedSocket)[HANDLER] = this;
+    socket.on('error', SocketHandler.onError);
+    socket.on('end', SocketHandler.onEnd);
+    socket.on('close', SocketHandler.onClose);
     if (socket.destroyed) this.isSocketClosed = true;
   }
 
@@ -88,7 +104,7 @@ export class SocketHandler implements ChannelHandler {
   triggerRead(): void {
     if (this.isReading || this.isReadShutDown) return;
     this.isReading = true;
-    this.socket.on('data', this.onData);
+    this.socket.on('data', SocketHandler.onData);
   }
 
   /** Nothing is left of the socket; a read arriving here is a wiring error. */
@@ -119,7 +135,7 @@ export class SocketHandler implements ChannelHandler {
     if (direction === ChannelDirection.READ) {
       this.isReadShutDown = true;
       this.pendingReads.clear();
-      if (this.isReading) this.socket.off('data', this.onData);
+      if (this.isReading) this.socket.off('data', SocketHandler.onData);
       this.socket.pause();
       slot.onHandlerShutdownComplete(direction, error, free);
       return;
@@ -176,9 +192,9 @@ export class SocketHandler implements ChannelHandler {
 
   /** Destroys the socket and drops listeners. */
   destroy(): void {
-    this.socket.off('data', this.onData);
-    this.socket.off('end', this.onEnd);
-    this.socket.off('close', this.onClose);
+    this.socket.off('data', SocketHandler.onData);
+    this.socket.off('end', SocketHandler.onEnd);
+    this.socket.off('close', SocketHandler.onClose);
     this.socket.destroy();
     // Keep an error listener: a late error on a destroyed socket must not become uncaught.
     this.failInFlightWrites(new SluiceError(ChannelErrors.SHUT_DOWN));
@@ -187,7 +203,15 @@ export class SocketHandler implements ChannelHandler {
   private handleData(chunk: Buffer): void {
     this.bytesRead += chunk.length;
     this.pendingReads.push(chunk);
-    this.deliverPendingReads();
+    const loop = this.slot?.channel.loop;
+    if (loop === undefined) return;
+    // What the read schedules (the HTTP/2 response, say) runs as soon as this callback ends.
+    loop.beginIoCallback();
+    try {
+      this.deliverPendingReads();
+    } finally {
+      loop.endIoCallback();
+    }
   }
 
   private deliverPendingReads(): void {

@@ -165,6 +165,48 @@ describe('EventLoop', () => {
       expect(order).to.deep.equal([5, 15, 30]);
     });
 
+    it('runs tasks scheduled inside an I/O callback when the outermost callback ends, not later', () => {
+      const loop = new NodeEventLoop();
+      const order: string[] = [];
+      loop.beginIoCallback();
+      loop.beginIoCallback();
+      loop.scheduleNow(new Task(() => order.push('a')));
+      loop.endIoCallback();
+      expect(order, 'held while an outer callback runs').to.deep.equal([]);
+      loop.scheduleNow(new Task(() => order.push('b')));
+      loop.endIoCallback();
+      expect(order).to.deep.equal(['a', 'b']);
+    });
+
+    it('keeps tasks an I/O callback schedules from a running turn for the next turn', async () => {
+      const loop = new NodeEventLoop();
+      const order: string[] = [];
+      await new Promise<void>((resolve) => {
+        loop.scheduleNow(
+          new Task(() => {
+            loop.beginIoCallback();
+            loop.scheduleNow(new Task(() => order.push('inner')));
+            loop.endIoCallback();
+            order.push('outer done');
+            loop.scheduleNow(new Task(() => resolve()));
+          }),
+        );
+      });
+      expect(order).to.deep.equal(['outer done', 'inner']);
+    });
+
+    it('leaves tasks queued before an I/O callback to the turn already asked for, in order', async () => {
+      const loop = new NodeEventLoop();
+      const order: string[] = [];
+      loop.scheduleNow(new Task(() => order.push('before')));
+      loop.beginIoCallback();
+      loop.scheduleNow(new Task(() => order.push('during')));
+      loop.endIoCallback();
+      expect(order).to.deep.equal([]);
+      await new Promise<void>((resolve) => loop.scheduleNow(new Task(() => resolve())));
+      expect(order).to.deep.equal(['before', 'during']);
+    });
+
     it('cancel runs a timed task with CANCELED and it does not fire later', async () => {
       const loop = new NodeEventLoop();
       const statuses: Status[] = [];
@@ -173,6 +215,19 @@ describe('EventLoop', () => {
       loop.cancel(task);
       await new Promise<void>((resolve) => loop.scheduleAfter(new Task(() => resolve()), 20));
       expect(statuses).to.deep.equal([TaskStatus.CANCELED]);
+    });
+  });
+
+  describe('Task', () => {
+    it('hands its target to a function shared by many tasks', () => {
+      const loop = new VirtualEventLoop();
+      const seen: string[] = [];
+      const run = (_status: Status, task: Task): void => void seen.push((task.target as { name: string }).name);
+      loop.scheduleNow(new Task(run, 'shared', { name: 'first' }));
+      loop.scheduleNow(new Task(run, 'shared', { name: 'second' }));
+      loop.runUntilIdle();
+      expect(seen).to.deep.equal(['first', 'second']);
+      expect(new Task(run).target).to.equal(null);
     });
   });
 

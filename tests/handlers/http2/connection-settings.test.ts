@@ -167,6 +167,18 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
       h.finish();
     });
 
+    it('a smaller HEADER_TABLE_SIZE acknowledged before any header block: the first block must start with a size update (RFC 7541 §4.2)', () => {
+      const refused = serverHarness({ connection: { headerTableSize: 0 } });
+      expectGoaway(refused.exchange(refused.peer.headers(1, GET, { endStream: true })), ErrorCode.COMPRESSION_ERROR);
+      refused.finish();
+      const accepted = serverHarness({ connection: { headerTableSize: 0 } });
+      // 0x20: dynamic table size update to 0, then :method GET (static index 2).
+      const block = Buffer.concat([Buffer.from([0x20]), accepted.peer.headerBlock(GET)]);
+      expectNoErrors(accepted.exchange(accepted.peer.headers(1, block, { endStream: true })));
+      expect(accepted.received).to.have.length(1);
+      accepted.finish();
+    });
+
     it('shrinks the windows of streams opened before the ACK by the difference (RFC 9113 §6.9.2)', () => {
       const h = serverHarness({ handshake: false, connection: { initialStreamWindowSize: 1000, windowMode: 'manual' } });
       h.exchange(h.peer.preface(), h.peer.settings());
@@ -197,6 +209,18 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
         h.finish();
       });
     }
+
+    it('HEADER_TABLE_SIZE changed twice before the first header block: the block signals the smallest, then the last (RFC 7541 §4.2)', () => {
+      const h = clientHarness({ peerSettings: [[SettingId.HEADER_TABLE_SIZE, 100]] });
+      h.exchange(h.peer.settings([SettingId.HEADER_TABLE_SIZE, 2048]));
+      request(h);
+      const headers = ofType(h.flush(), FrameType.HEADERS);
+      expect(headers).to.have.length(1);
+      // 100 = 0x3f 0x45 (31 + 69), then 2048 = 0x3f 0xe1 0x0f (31 + 2017).
+      expect([...headers[0]!.block!.subarray(0, 5)]).to.deep.equal([0x3f, 0x45, 0x3f, 0xe1, 0x0f]);
+      expect(headers[0]!.headers).to.deep.equal(GET);
+      h.finish();
+    });
 
     const frameSizeCases: { maxFrameSize: number | null; sizes: number[] }[] = [
       { maxFrameSize: null, sizes: [16_384, 16_384, 16_384, 10_848] },

@@ -39,6 +39,34 @@ describe('ControlFrameQueue', () => {
     expect(queue.frameCount).to.equal(0);
   });
 
+  it('holds no buffer while empty, and queues sharing lent buffers never see each other\'s frames', () => {
+    const a = new ControlFrameQueue();
+    const b = new ControlFrameQueue();
+    expect(a.buffer.length, 'a new queue holds nothing').to.equal(0);
+    queueRst(a, 1);
+    const target = Buffer.alloc(100);
+    a.copyInto(target, 0, target.length);
+    expect(a.buffer.length, 'an emptied queue lends its buffer back').to.equal(0);
+    // b now takes the buffer a lent; a needs another one while b still holds its frame.
+    queueRst(b, 3);
+    queueRst(a, 5);
+    expect(a.buffer).to.not.equal(b.buffer);
+    const fromA = Buffer.alloc(100);
+    const fromB = Buffer.alloc(100);
+    expect(frames(fromA.subarray(0, a.copyInto(fromA, 0, 100)))).to.deep.equal([`${FrameType.RST_STREAM}:5`]);
+    expect(frames(fromB.subarray(0, b.copyInto(fromB, 0, 100)))).to.deep.equal([`${FrameType.RST_STREAM}:3`]);
+  });
+
+  it('keeps a grown buffer across empty spells', () => {
+    const queue = new ControlFrameQueue();
+    queueRaw(queue, 2000, 1);
+    const grown = queue.buffer;
+    expect(grown.length).to.be.at.least(2009);
+    const target = Buffer.alloc(4096);
+    expect(frames(target.subarray(0, queue.copyInto(target, 0, target.length)))).to.deep.equal(['32:1']);
+    expect(queue.buffer).to.equal(grown);
+  });
+
   it('continues a frame that did not fit in the next message before anything else', () => {
     const queue = new ControlFrameQueue();
     queueRaw(queue, 100, 5);
