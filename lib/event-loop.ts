@@ -32,9 +32,13 @@ export abstract class EventLoop {
   /** Messages for the channels on this loop. */
   readonly messagePool: MessagePool;
 
-  private readyTasks: Task[] = [];
+  // The ready queue and the spare pair it swaps with each turn. Entries past `readyCount` are
+  // stale: the arrays are never truncated, so their backing stores are allocated once, not on
+  // every turn (truncating a V8 array to length 0 drops its storage).
+  private readyTasks: (Task | null)[] = [];
   private readyTickets: number[] = [];
-  private spareTasks: Task[] = [];
+  private readyCount = 0;
+  private spareTasks: (Task | null)[] = [];
   private spareTickets: number[] = [];
   private nextTicket = 1;
   private nextSequence = 1;
@@ -58,7 +62,7 @@ export abstract class EventLoop {
     let ready = 0;
     const tasks = this.readyTasks;
     const tickets = this.readyTickets;
-    for (let i = 0; i < tasks.length; i++) if (tasks[i]!._ticket === tickets[i]) ready++;
+    for (let i = 0; i < this.readyCount; i++) if (tasks[i]!._ticket === tickets[i]) ready++;
     return ready + this.timers.size;
   }
 
@@ -138,13 +142,14 @@ export abstract class EventLoop {
     const ticket = this.nextTicket++;
     task._state = 1;
     task._ticket = ticket;
-    this.readyTasks.push(task);
-    this.readyTickets.push(ticket);
+    const index = this.readyCount++;
+    this.readyTasks[index] = task;
+    this.readyTickets[index] = ticket;
   }
 
   /** @internal True when a turn has work. */
   protected get hasReadyTasks(): boolean {
-    return this.readyTasks.length > 0;
+    return this.readyCount > 0;
   }
 
   /** @internal Moves every due timed task into the ready queue, in deadline order. */
@@ -165,13 +170,16 @@ export abstract class EventLoop {
     if (this.turnDepth > 0) throw new SluiceError(IoErrors.INVALID_OPTIONS, 'event loop turns cannot nest');
     const tasks = this.readyTasks;
     const tickets = this.readyTickets;
+    const count = this.readyCount;
     this.readyTasks = this.spareTasks;
     this.readyTickets = this.spareTickets;
+    this.readyCount = 0;
     let firstError: unknown = undefined;
     this.turnDepth++;
     try {
-      for (let i = 0; i < tasks.length; i++) {
+      for (let i = 0; i < count; i++) {
         const task = tasks[i]!;
+        tasks[i] = null;
         if (task._ticket !== tickets[i] || task._state !== 1) continue;
         task._state = 0;
         task._ticket = 0;
@@ -183,8 +191,6 @@ export abstract class EventLoop {
       }
     } finally {
       this.turnDepth--;
-      tasks.length = 0;
-      tickets.length = 0;
       this.spareTasks = tasks;
       this.spareTickets = tickets;
     }

@@ -109,22 +109,27 @@ export class ControlFrameQueue {
   copyInto(target: Uint8Array, offset: number, limit: number): number {
     if (this.partialRemaining === 0 && !this.isInHeaderBlock) offset = this.writePingAcks(target, offset, limit);
     const buffer = this.buffer;
-    while (this.head < this.tail && offset < limit) {
+    // Walk the frames that fit (their boundaries keep the PING ACK and CONTINUATION rules),
+    // then copy them all at once: one copy per message, not one per frame.
+    const start = this.head;
+    const end = Math.min(this.tail, start + (limit - offset));
+    let head = start;
+    while (head < end) {
       if (this.partialRemaining === 0) {
-        this.partialRemaining =
-          FRAME_HEADER_LENGTH + ((buffer[this.head]! << 16) | (buffer[this.head + 1]! << 8) | buffer[this.head + 2]!);
-        const type = buffer[this.head + 3]!;
+        this.partialRemaining = FRAME_HEADER_LENGTH + ((buffer[head]! << 16) | (buffer[head + 1]! << 8) | buffer[head + 2]!);
+        const type = buffer[head + 3]!;
         this.isInHeaderBlock =
           (type === FrameType.HEADERS || type === FrameType.CONTINUATION || type === FrameType.PUSH_PROMISE) &&
-          (buffer[this.head + 4]! & FrameFlag.END_HEADERS) === 0;
+          (buffer[head + 4]! & FrameFlag.END_HEADERS) === 0;
       }
-      const count = Math.min(this.partialRemaining, limit - offset);
-      buffer.copy(target, offset, this.head, this.head + count);
-      this.head += count;
-      offset += count;
+      const count = Math.min(this.partialRemaining, end - head);
+      head += count;
       this.partialRemaining -= count;
       if (this.partialRemaining === 0) this.wholeFrames--;
     }
+    copyBytes(buffer, start, head, target, offset);
+    offset += head - start;
+    this.head = head;
     if (this.head === this.tail) {
       this.head = this.tail = 0;
       this.releaseBuffer();
@@ -159,6 +164,18 @@ export class ControlFrameQueue {
     if (this.buffer.length !== INITIAL_CAPACITY) return;
     if (SPARE_BUFFERS.length < MAX_SPARE_BUFFERS) SPARE_BUFFERS.push(this.buffer);
     this.buffer = NO_BUFFER;
+  }
+}
+
+/**
+ * Copies `source[start..end)` to `target` at `at`. Short runs byte by byte: cheaper than the
+ * view a native copy of part of a buffer needs.
+ */
+function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
+  if (end - start < 64) {
+    for (let i = start; i < end; i++) target[at++] = source[i]!;
+  } else {
+    target.set(source.subarray(start, end), at);
   }
 }
 

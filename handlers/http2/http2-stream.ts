@@ -221,7 +221,9 @@ export class Http2Stream {
       callback?.(null);
       return this._pendingBytes < this.host.streamHighWaterMark;
     }
-    (this.writes ??= []).push(chunk, callback ?? null);
+    // The first write makes a two-slot array, not an empty one grown to seventeen.
+    if (this.writes === null) this.writes = [chunk, callback ?? null];
+    else this.writes.push(chunk, callback ?? null);
     this._pendingBytes += chunk.length;
     this.host._streamHasData(this);
     const isBelow = this._pendingBytes < this.host.streamHighWaterMark;
