@@ -33,8 +33,8 @@ const MAX_SPARE_BUFFERS = 256;
 export class ControlFrameQueue {
   /**
    * The encoded frames; writers append at `tail` after `reserve`. An empty queue lends its
-   * buffer back to {@link SPARE_BUFFERS}: most connections are idle most of the time, and an
-   * idle one then holds no buffer at all.
+   * buffer back to a spare list shared by all queues: most connections are idle most of the
+   * time, and an idle one then holds no buffer at all.
    */
   buffer: Buffer = NO_BUFFER;
   private head = 0;
