@@ -62,6 +62,7 @@ import { Http2ApiErrors } from './http2-api-errors.js';
 import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
 import { Http2Stream, StreamState, type Http2StreamFailure, type Http2StreamHost } from './http2-stream.js';
 import { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';
+import { StreamTable } from './stream-table.js';
 
 /** Resolved options: every field present. */
 export type ResolvedHttp2Options = typeof HTTP2_CONNECTION_DEFAULTS & Http2ConnectionOptions;
@@ -130,7 +131,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /** @internal */
   protected slot: ChannelSlot | null = null;
   /** @internal */
-  protected readonly streams = new Map<number, Http2Stream>();
+  protected readonly streams = new StreamTable();
   /** @internal */
   protected readonly outgoing: OutgoingFramesTask;
   /** @internal Highest stream id the peer opened. */
@@ -927,7 +928,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     const previous = this.goawayReceivedLastStreamId;
     this.goawayReceivedLastStreamId = previous < 0 ? lastStreamId : Math.min(previous, lastStreamId);
     const debug = Buffer.from(debugData.subarray(start, end));
-    for (const stream of [...this.streams.values()]) {
+    for (const stream of this.streams.values()) {
       if (stream.isLocal && stream.id > this.goawayReceivedLastStreamId) {
         // Never processed by the peer: safe to retry elsewhere.
         this.closeStream(
@@ -1310,7 +1311,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   }
 
   private failAllStreams(error: SluiceError): void {
-    for (const stream of [...this.streams.values()]) {
+    for (const stream of this.streams.values()) {
       const failure =
         error instanceof Http2ConnectionError || error instanceof Http2StreamError
           ? error
