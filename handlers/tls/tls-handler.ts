@@ -132,8 +132,10 @@ class CiphertextDuplex extends Duplex {
  * - Shutdown: the read side delivers all plaintext already received, waiting for the window
  *   to the right to open if it must (with `freeScarceResourcesImmediately` it drops it); the
  *   graceful write side sends close_notify and completes once it was written; with
- *   `freeScarceResourcesImmediately` the session is destroyed at once. A peer's close_notify
- *   shuts the channel down with `TLS_CLOSED` after buffered plaintext was delivered.
+ *   `freeScarceResourcesImmediately` the session is destroyed at once. A peer that ends the
+ *   session shuts the channel down after buffered plaintext was delivered: with `TLS_CLOSED`
+ *   when the TLS layer sees its end first, with `IO_SOCKET_CLOSED` when the transport below
+ *   sees the FIN that usually follows close_notify first.
  *
  * @example
  * ```ts
