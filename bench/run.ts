@@ -9,7 +9,8 @@
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,7 +40,20 @@ const workloads: Workload[] = [
   { name: 'small GET TLS c10 m10', isTls: true, h2load: ['-c10', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/', metric: 'req/s' },
   { name: '100 KiB GET TLS c4 m4', isTls: true, h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)], path: '/bytes/102400', metric: 'GB/s' },
   { name: '1 MiB GET TLS c4 m4', isTls: true, h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)], path: '/bytes/1048576', metric: 'GB/s' },
+  // h2load's -d posts the file's bytes as each request's body; /echo sends them back, so the
+  // figure is the uploaded (and echoed) bytes per second.
+  { name: '64 MiB upload h2c /echo', h2load: ['-c1', '-m1', ...count(isQuick ? 4 : 12), '-d', uploadFile()], path: '/echo', metric: 'GB/s' },
 ];
+
+/** A 64 MiB file of pattern bytes for the upload workload, made once per machine in the temp directory. */
+function uploadFile(): string {
+  const path = join(tmpdir(), 'sluice-bench-upload-64MiB');
+  if (existsSync(path) && statSync(path).size === 64 * 1024 * 1024) return path;
+  const block = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < block.length; i++) block[i] = (i * 31 + 7) & 0xff;
+  writeFileSync(path, Buffer.concat(Array.from({ length: 64 }, () => block)));
+  return path;
+}
 
 function count(requests: number): string[] {
   return ['-n', String(requests)];
