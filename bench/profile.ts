@@ -1,0 +1,201 @@
+/**
+ * Where the sluice benchmark server spends its time, allocates, and holds memory — the
+ * evidence behind docs/performance.md, kept so the next optimisation starts from a measurement:
+ *
+ * - `node dist/bench/profile.js cpu [requests]`: `--cpu-prof` under h2load c10 m10; prints the
+ *   functions with the most self time.
+ * - `node dist/bench/profile.js alloc [requests]`: samples allocations under the same load,
+ *   objects a minor GC collected included (the garbage a request leaves); prints the sites.
+ * - `node dist/bench/profile.js heap [connections]`: a heap snapshot of a server holding idle
+ *   h2c connections; prints bytes per connection by constructor.
+ *
+ * The server runs on core 0 and the load on core 1 where `taskset` exists. Needs h2load
+ * (`nghttp2-client`) for `cpu` and `alloc`.
+ *
+ * @module
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [mode = 'cpu', countText] = process.argv.slice(2);
+const workDir = mkdtempSync(join(tmpdir(), 'sluice-profile-'));
+const hasTaskset = ((): boolean => {
+  try {
+    execFileSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function pinned(core: number, command: string, commandArgs: string[]): [string, string[]] {
+  return hasTaskset ? ['taskset', ['-c', String(core), command, ...commandArgs]] : [command, commandArgs];
+}
+
+/** Starts the benchmark server with extra Node flags; resolves with it and its port. */
+function startServer(nodeFlags: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const [command, commandArgs] = pinned(0, process.execPath, [...nodeFlags, join(here, 'servers', 'sluice-server.js')]);
+  const child = spawn(command, commandArgs, { cwd: workDir, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: '0', TLS: '0' } });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (match !== null) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+  });
+}
+
+function load(port: number, requests: number): void {
+  const [command, commandArgs] = pinned(1, 'h2load', ['-c10', '-m10', '-n', String(requests), `http://127.0.0.1:${port}/`]);
+  execFileSync(command, commandArgs, { stdio: 'ignore', timeout: 120_000 });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGINT');
+  });
+}
+
+/** Prints the `rows` largest entries of `totals` as shares of their sum. */
+function printTop(totals: Map<string, number>, rows: number, unit: (value: number) => string): void {
+  const sum = [...totals.values()].reduce((a, b) => a + b, 0);
+  for (const [key, value] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, rows)) {
+    process.stdout.write(`${((100 * value) / sum).toFixed(1).padStart(5)}%  ${unit(value).padStart(10)}  ${key}\n`);
+  }
+}
+
+interface CallFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly lineNumber: number;
+}
+
+function frameName(frame: CallFrame): string {
+  return `${frame.functionName || '(anonymous)'} ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`;
+}
+
+async function profileCpu(requests: number): Promise<void> {
+  const { child, port } = await startServer(['--cpu-prof', `--cpu-prof-dir=${workDir}`]);
+  load(port, Math.ceil(requests / 10));
+  load(port, requests);
+  await stop(child);
+  const file = readdirSync(workDir).find((name) => name.endsWith('.cpuprofile'))!;
+  const profile = JSON.parse(readFileSync(join(workDir, file), 'utf8')) as {
+    nodes: { id: number; callFrame: CallFrame }[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, index) => {
+    const name = frameName(byId.get(id)!.callFrame);
+    totals.set(name, (totals.get(name) ?? 0) + (profile.timeDeltas[index] ?? 0));
+  });
+  process.stdout.write(`self time, ${requests} requests at c10 m10 (the profile: ${join(workDir, file)})\n`);
+  printTop(totals, 30, (micros) => `${(micros / 1000).toFixed(0)} ms`);
+}
+
+/** Preloaded into the server: samples allocations between SIGUSR1 and SIGINT, then writes them. */
+const ALLOCATION_SAMPLER = `
+import inspector from 'node:inspector';
+import { writeFileSync } from 'node:fs';
+const session = new inspector.Session();
+session.connect();
+const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+await post('HeapProfiler.enable');
+process.on('SIGUSR1', () => void post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }).then(() => process.stderr.write('sampling\\n')));
+process.prependListener('SIGINT', async () => {
+  const { profile } = await post('HeapProfiler.stopSampling');
+  writeFileSync(process.env.SLUICE_ALLOCATIONS, JSON.stringify(profile));
+  process.exit(0);
+});
+`;
+
+async function profileAllocations(requests: number): Promise<void> {
+  const preload = join(workDir, 'sampler.mjs');
+  writeFileSync(preload, ALLOCATION_SAMPLER);
+  const output = join(workDir, 'allocations.json');
+  process.env['SLUICE_ALLOCATIONS'] = output;
+  const { child, port } = await startServer(['--import', preload]);
+  load(port, Math.ceil(requests / 10));
+  child.kill('SIGUSR1');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  load(port, requests);
+  await stop(child);
+  interface SampleNode {
+    callFrame: CallFrame;
+    selfSize: number;
+    children: SampleNode[];
+  }
+  const { head } = JSON.parse(readFileSync(output, 'utf8')) as { head: SampleNode };
+  const totals = new Map<string, number>();
+  const walk = (node: SampleNode, caller: string): void => {
+    const name = frameName(node.callFrame);
+    const key = `${name}  ← ${caller}`;
+    if (node.selfSize > 0) totals.set(key, (totals.get(key) ?? 0) + node.selfSize);
+    for (const child of node.children) walk(child, name);
+  };
+  walk(head, '');
+  const sum = [...totals.values()].reduce((a, b) => a + b, 0);
+  process.stdout.write(`bytes allocated per request ≈ ${Math.round(sum / requests)} (sampled, ${requests} requests at c10 m10)\n`);
+  printTop(totals, 25, (bytes) => `${(bytes / requests).toFixed(0)} B/req`);
+}
+
+async function profileIdleHeap(connections: number): Promise<void> {
+  const { child, port } = await startServer(['--heapsnapshot-signal=SIGUSR1']);
+  const [command, commandArgs] = pinned(1, process.execPath, [join(here, 'idle-connections.js'), String(port), String(connections)]);
+  const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => client.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+  child.kill('SIGUSR1');
+  let file: string | undefined;
+  for (let waited = 0; file === undefined && waited < 60_000; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const name = readdirSync(workDir).find((entry) => entry.endsWith('.heapsnapshot'));
+    // The snapshot is complete once its size stops changing.
+    if (name !== undefined) {
+      const size = readFileSync(join(workDir, name)).length;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (readFileSync(join(workDir, name)).length === size && size > 0) file = name;
+    }
+  }
+  client.stdin!.end();
+  child.kill('SIGTERM');
+  if (file === undefined) throw new Error('no heap snapshot');
+  const snapshot = JSON.parse(readFileSync(join(workDir, file), 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const fields = snapshot.snapshot.meta.node_fields;
+  const stride = fields.length;
+  const typeAt = fields.indexOf('type');
+  const nameAt = fields.indexOf('name');
+  const sizeAt = fields.indexOf('self_size');
+  const types = snapshot.snapshot.meta.node_types[0];
+  const totals = new Map<string, { count: number; bytes: number }>();
+  for (let i = 0; i < snapshot.nodes.length; i += stride) {
+    const type = types[snapshot.nodes[i + typeAt]!]!;
+    if (type !== 'object' && type !== 'closure') continue;
+    const key = `${type === 'closure' ? 'closure ' : ''}${snapshot.strings[snapshot.nodes[i + nameAt]!]}`;
+    const entry = totals.get(key) ?? { count: 0, bytes: 0 };
+    entry.count++;
+    entry.bytes += snapshot.nodes[i + sizeAt]!;
+    totals.set(key, entry);
+  }
+  process.stdout.write(`objects with at least one instance per connection, ${connections} idle connections (${join(workDir, file)})\n`);
+  const perConnection = new Map<string, number>();
+  for (const [key, entry] of totals) if (entry.count >= connections) perConnection.set(`${key} ×${(entry.count / connections).toFixed(1)}`, entry.bytes / connections);
+  printTop(perConnection, 30, (bytes) => `${bytes.toFixed(0)} B`);
+}
+
+if (mode === 'cpu') await profileCpu(Number(countText ?? 400_000));
+else if (mode === 'alloc') await profileAllocations(Number(countText ?? 100_000));
+else if (mode === 'heap') await profileIdleHeap(Number(countText ?? 2000));
+else throw new Error(`unknown mode ${mode}: cpu, alloc or heap`);
