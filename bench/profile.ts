@@ -15,41 +15,15 @@
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pinned, startServer } from './bench-processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [mode = 'cpu', countText] = process.argv.slice(2);
 const workDir = mkdtempSync(join(tmpdir(), 'sluice-profile-'));
-const hasTaskset = ((): boolean => {
-  try {
-    execFileSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-function pinned(core: number, command: string, commandArgs: string[]): [string, string[]] {
-  return hasTaskset ? ['taskset', ['-c', String(core), command, ...commandArgs]] : [command, commandArgs];
-}
-
-/** Starts the benchmark server with extra Node flags; resolves with it and its port. */
-function startServer(nodeFlags: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const [command, commandArgs] = pinned(0, process.execPath, [...nodeFlags, join(here, 'servers', 'sluice-server.js')]);
-  const child = spawn(command, commandArgs, { cwd: workDir, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: '0', TLS: '0' } });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match !== null) resolve({ child, port: Number(match[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
-  });
-}
 
 function load(port: number, requests: number): void {
   const [command, commandArgs] = pinned(1, 'h2load', ['-c10', '-m10', '-n', String(requests), `http://127.0.0.1:${port}/`]);
@@ -82,7 +56,7 @@ function frameName(frame: CallFrame): string {
 }
 
 async function profileCpu(requests: number): Promise<void> {
-  const { child, port } = await startServer(['--cpu-prof', `--cpu-prof-dir=${workDir}`]);
+  const { child, port } = await startServer('sluice-server.js', false, ['--cpu-prof', `--cpu-prof-dir=${workDir}`]);
   load(port, Math.ceil(requests / 10));
   load(port, requests);
   await stop(child);
@@ -123,7 +97,7 @@ async function profileAllocations(requests: number): Promise<void> {
   writeFileSync(preload, ALLOCATION_SAMPLER);
   const output = join(workDir, 'allocations.json');
   process.env['SLUICE_ALLOCATIONS'] = output;
-  const { child, port } = await startServer(['--import', preload]);
+  const { child, port } = await startServer('sluice-server.js', false, ['--import', preload]);
   load(port, Math.ceil(requests / 10));
   child.kill('SIGUSR1');
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -149,7 +123,7 @@ async function profileAllocations(requests: number): Promise<void> {
 }
 
 async function profileIdleHeap(connections: number): Promise<void> {
-  const { child, port } = await startServer(['--heapsnapshot-signal=SIGUSR1']);
+  const { child, port } = await startServer('sluice-server.js', false, ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${workDir}`]);
   const [command, commandArgs] = pinned(1, process.execPath, [join(here, 'idle-connections.js'), String(port), String(connections)]);
   const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => client.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
@@ -160,9 +134,9 @@ async function profileIdleHeap(connections: number): Promise<void> {
     const name = readdirSync(workDir).find((entry) => entry.endsWith('.heapsnapshot'));
     // The snapshot is complete once its size stops changing.
     if (name !== undefined) {
-      const size = readFileSync(join(workDir, name)).length;
+      const size = statSync(join(workDir, name)).size;
       await new Promise((resolve) => setTimeout(resolve, 500));
-      if (readFileSync(join(workDir, name)).length === size && size > 0) file = name;
+      if (statSync(join(workDir, name)).size === size && size > 0) file = name;
     }
   }
   client.stdin!.end();

@@ -9,6 +9,7 @@
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { hasCommand, pinned, startServer, canPin, type RunningServer } from './bench-processes.js';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -59,15 +60,6 @@ function count(requests: number): string[] {
   return ['-n', String(requests)];
 }
 
-function hasCommand(name: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function ensureTools(): void {
   if (hasCommand('h2load')) return;
   if (process.getuid?.() === 0 && hasCommand('apt-get')) {
@@ -76,70 +68,6 @@ function ensureTools(): void {
     return;
   }
   throw new Error('h2load is missing: install it with `apt-get install nghttp2-client nghttp2-server` (as root)');
-}
-
-const canPin = hasCommand('taskset') && (await import('node:os')).cpus().length >= 2;
-function pinned(core: number, command: string, commandArgs: string[]): [string, string[]] {
-  return canPin ? ['taskset', ['-c', String(core), command, ...commandArgs]] : [command, commandArgs];
-}
-
-interface RunningServer {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly pid: number;
-  /** Sends SIGUSR2 and resolves with the stats line the server prints. */
-  stats(): Promise<ServerStats>;
-}
-
-interface ServerStats {
-  readonly rssBytes: number;
-  readonly heapUsedBytes: number;
-  readonly minorGcs: number;
-  readonly majorGcs: number;
-  readonly youngGenerationBytes: number;
-  readonly pool: Record<string, number> | null;
-}
-
-function startServer(script: string, isTls: boolean, nodeFlags: readonly string[] = []): Promise<RunningServer> {
-  const [command, commandArgs] = pinned(0, process.execPath, ['--expose-gc', ...nodeFlags, join(here, 'servers', script)]);
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: '0', TLS: isTls ? '1' : '0' } });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    let isStarted = false;
-    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 10_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match && !isStarted) {
-        isStarted = true;
-        clearTimeout(timer);
-        resolve({ child, port: Number(match[1]), pid: serverPid(child), stats: () => requestStats(child) });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-function requestStats(child: ChildProcess): Promise<ServerStats> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error('no stats from the server')), 10_000);
-    const onData = (chunk: Buffer): void => {
-      buffered += chunk.toString();
-      const match = /stats (\{.*\})\n/.exec(buffered);
-      if (match === null) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve(JSON.parse(match[1]!) as ServerStats);
-    };
-    child.stdout!.on('data', onData);
-    child.kill('SIGUSR2');
-  });
-}
-
-/** With taskset the node process is taskset's child after exec: same pid. */
-function serverPid(child: ChildProcess): number {
-  return child.pid!;
 }
 
 function cpuTicks(pid: number): number {

@@ -4,6 +4,7 @@
  * @module
  */
 import { FRAME_HEADER_LENGTH } from './constants.js';
+import { copyBytes } from './bytes.js';
 import { writeFrameHeader } from './frame-encoder.js';
 import { FrameType, FrameFlag } from './constants.js';
 
@@ -164,18 +165,6 @@ export class ControlFrameQueue {
     if (this.buffer.length !== INITIAL_CAPACITY) return;
     if (SPARE_BUFFERS.length < MAX_SPARE_BUFFERS) SPARE_BUFFERS.push(this.buffer);
     this.buffer = NO_BUFFER;
-  }
-}
-
-/**
- * Copies `source[start..end)` to `target` at `at`. Short runs byte by byte: cheaper than the
- * view a native copy of part of a buffer needs.
- */
-function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
-  if (end - start < 64) {
-    for (let i = start; i < end; i++) target[at++] = source[i]!;
-  } else {
-    target.set(source.subarray(start, end), at);
   }
 }
 

@@ -7,6 +7,7 @@
 import { ChannelErrors, SluiceError } from '../../lib/index.js';
 import { ErrorCode, FrameFlag, FrameType } from './constants.js';
 import type { Http2Headers } from './connection-options.js';
+import { copyBytes } from './bytes.js';
 import { writeFrameHeader } from './frame-encoder.js';
 import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
 
@@ -306,11 +307,7 @@ export class Http2Stream {
     while (remaining > 0) {
       const chunk = this.writes![this.chunkHead] as Uint8Array;
       const count = Math.min(remaining, chunk.length - this.chunkOffset);
-      if (count < 64) {
-        for (let i = 0; i < count; i++) target[at + i] = chunk[this.chunkOffset + i]!;
-      } else {
-        target.set(chunk.subarray(this.chunkOffset, this.chunkOffset + count), at);
-      }
+      copyBytes(chunk, this.chunkOffset, this.chunkOffset + count, target, at);
       at += count;
       remaining -= count;
       this.chunkOffset += count;
