@@ -133,6 +133,14 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
     expect(session.connection.gatherStatistics().messagesWritten).to.equal(before);
   });
 
+  it('an aborted signal without a reason rejects with HTTP2_ABORTED', async () => {
+    // AbortController always sets a reason; signals made by other code may not.
+    const signal = { aborted: true, reason: undefined, addEventListener: () => undefined, removeEventListener: () => undefined } as unknown as AbortSignal;
+    const error = await rejection(session.request({ ':path': '/not-sent' }, { signal }));
+    expect(error).to.be.instanceOf(SluiceError);
+    expect((error as SluiceError).code).to.equal('HTTP2_ABORTED');
+  });
+
   it('sends an async-iterable body of strings and bytes in order', async () => {
     async function* parts(): AsyncGenerator<string | Uint8Array> {
       yield 'alpha,';
