@@ -6,6 +6,8 @@
  *   functions with the most self time.
  * - `node dist/bench/profile.js alloc [requests]`: samples allocations under the same load,
  *   objects a minor GC collected included (the garbage a request leaves); prints the sites.
+ * - `node dist/bench/profile.js connect [connections]`: the same sampling while idle h2c
+ *   connections are opened (accept, channel, SETTINGS exchange): the garbage a connection leaves.
  * - `node dist/bench/profile.js heap [connections]`: a heap snapshot of a server holding idle
  *   h2c connections; prints bytes per connection by constructor.
  *
@@ -92,16 +94,27 @@ process.prependListener('SIGINT', async () => {
 });
 `;
 
-async function profileAllocations(requests: number): Promise<void> {
+/** Opens `count` idle h2c connections to `port`, waits until all exchanged SETTINGS, closes them. */
+async function openIdleConnections(port: number, count: number): Promise<void> {
+  const [command, commandArgs] = pinned(1, process.execPath, [join(here, 'idle-connections.js'), String(port), String(count)]);
+  const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => client.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+  client.stdin!.end();
+  await new Promise((resolve) => client.once('exit', resolve));
+}
+
+/** Samples what the server allocates per request (c10 m10 load) or per idle connection opened. */
+async function profileAllocations(unit: 'request' | 'connection', count: number): Promise<void> {
   const preload = join(workDir, 'sampler.mjs');
   writeFileSync(preload, ALLOCATION_SAMPLER);
   const output = join(workDir, 'allocations.json');
   process.env['SLUICE_ALLOCATIONS'] = output;
   const { child, port } = await startServer('sluice-server.js', false, ['--import', preload]);
-  load(port, Math.ceil(requests / 10));
+  const work = unit === 'request' ? async (n: number) => load(port, n) : (n: number) => openIdleConnections(port, n);
+  await work(Math.ceil(count / 10));
   child.kill('SIGUSR1');
   await new Promise((resolve) => setTimeout(resolve, 300));
-  load(port, requests);
+  await work(count);
   await stop(child);
   interface SampleNode {
     callFrame: CallFrame;
@@ -118,8 +131,9 @@ async function profileAllocations(requests: number): Promise<void> {
   };
   walk(head, '');
   const sum = [...totals.values()].reduce((a, b) => a + b, 0);
-  process.stdout.write(`bytes allocated per request ≈ ${Math.round(sum / requests)} (sampled, ${requests} requests at c10 m10)\n`);
-  printTop(totals, 25, (bytes) => `${(bytes / requests).toFixed(0)} B/req`);
+  const workload = unit === 'request' ? 'requests at c10 m10' : 'idle h2c connections opened';
+  process.stdout.write(`bytes allocated per ${unit} ≈ ${Math.round(sum / count)} (sampled, ${count} ${workload})\n`);
+  printTop(totals, 25, (bytes) => `${(bytes / count).toFixed(0)} B/${unit === 'request' ? 'req' : 'conn'}`);
 }
 
 async function profileIdleHeap(connections: number): Promise<void> {
@@ -170,6 +184,7 @@ async function profileIdleHeap(connections: number): Promise<void> {
 }
 
 if (mode === 'cpu') await profileCpu(Number(countText ?? 400_000));
-else if (mode === 'alloc') await profileAllocations(Number(countText ?? 100_000));
+else if (mode === 'alloc') await profileAllocations('request', Number(countText ?? 100_000));
+else if (mode === 'connect') await profileAllocations('connection', Number(countText ?? 2000));
 else if (mode === 'heap') await profileIdleHeap(Number(countText ?? 2000));
-else throw new Error(`unknown mode ${mode}: cpu, alloc or heap`);
+else throw new Error(`unknown mode ${mode}: cpu, alloc, connect or heap`);

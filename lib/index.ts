@@ -23,3 +23,4 @@ export * from './host-resolver.js';
 export * from './retry-strategy.js';
 export * from './pending-writes.js';
 export * from './read-queue.js';
+export * from './small-fifo.js';

@@ -7,6 +7,7 @@
 import type { Channel } from './channel.js';
 import type { SluiceError } from './errors.js';
 import type { IoMessage } from './io-message.js';
+import { SmallFifo } from './small-fifo.js';
 
 /**
  * Fires a written message's `onCompletion` (once, with `error` or null) and returns the message
@@ -25,32 +26,18 @@ export function completeWrite(channel: Channel | null, message: IoMessage, error
 /**
  * PendingWrites is the FIFO of messages a handler handed to something that reports writes done
  * in order (Node's `socket.write` callbacks): complete the oldest as each report comes, or fail
- * them all when the writer goes away. A head index avoids `shift()` on the hot path; the array
- * is reset whenever it empties.
+ * them all when the writer goes away. `size` tells how many wait.
  */
-export class PendingWrites {
-  private readonly messages: IoMessage[] = [];
-  private head = 0;
-
-  /** Messages waiting for completion. */
-  get size(): number {
-    return this.messages.length - this.head;
-  }
-
+export class PendingWrites extends SmallFifo<IoMessage> {
   /** Adds a message whose write was started. */
   push(message: IoMessage): void {
-    this.messages.push(message);
+    this.pushItem(message);
   }
 
   /** Completes the oldest message with `error` (null: written); false when none waits. */
   completeOldest(channel: Channel | null, error: SluiceError | null): boolean {
-    if (this.head >= this.messages.length) return false;
-    const message = this.messages[this.head]!;
-    this.messages[this.head++] = undefined as unknown as IoMessage;
-    if (this.head === this.messages.length) {
-      this.messages.length = 0;
-      this.head = 0;
-    }
+    const message = this.shiftItem();
+    if (message === undefined) return false;
     completeWrite(channel, message, error);
     return true;
   }

@@ -6,6 +6,7 @@
 import { ChannelDirection } from './channel-handler.js';
 import type { ChannelSlot } from './channel-slot.js';
 import { ChannelErrors, asSluiceError } from './errors.js';
+import { SmallFifo } from './small-fifo.js';
 
 /**
  * ReadQueue holds the bytes a handler received from outside the channel — a socket's reads, a
@@ -14,8 +15,7 @@ import { ChannelErrors, asSluiceError } from './errors.js';
  * message). The handler pauses its source while the queue is not empty, so the queue holds at
  * most what the source delivered before the pause.
  */
-export class ReadQueue {
-  private readonly chunks: Buffer[] = [];
+export class ReadQueue extends SmallFifo<Buffer> {
   private bytes = 0;
 
   /** Bytes waiting. */
@@ -25,19 +25,19 @@ export class ReadQueue {
 
   /** True when nothing waits. */
   get isEmpty(): boolean {
-    return this.chunks.length === 0;
+    return this.size === 0;
   }
 
   /** Queues a chunk (kept, not copied, until it is sent). */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
+    this.pushItem(chunk);
     this.bytes += chunk.length;
   }
 
   /** Drops everything waiting. */
   clear(): void {
-    this.chunks.length = 0;
+    this.clearItems();
     this.bytes = 0;
   }
 
@@ -50,17 +50,16 @@ export class ReadQueue {
   deliver(slot: ChannelSlot, isDuringShutdown = false): number {
     const channel = slot.channel;
     const pool = channel.messagePool;
-    const chunks = this.chunks;
     let sent = 0;
-    while (chunks.length > 0 && (isDuringShutdown || !channel.isShuttingDown) && slot.adjacentRight !== null) {
+    while (this.size > 0 && (isDuringShutdown || !channel.isShuttingDown) && slot.adjacentRight !== null) {
       const window = slot.downstreamReadWindow();
       if (window <= 0) break;
-      const chunk = chunks[0]!;
+      const chunk = this.peekItem()!;
       const count = Math.min(chunk.length, window, pool.dataMessageSize);
       const message = pool.acquire(count);
       message.append(chunk, 0, count);
-      if (count === chunk.length) chunks.shift();
-      else chunks[0] = chunk.subarray(count);
+      if (count === chunk.length) this.shiftItem();
+      else this.replaceFirstItem(chunk.subarray(count));
       this.bytes -= count;
       try {
         slot.sendMessage(message, ChannelDirection.READ);

@@ -20,6 +20,8 @@ const NO_BUFFER = Buffer.alloc(0);
 const SPARE_BUFFERS: Buffer[] = [];
 /** Enough for the queues busy at one moment; beyond it an empty queue's buffer is garbage. */
 const MAX_SPARE_BUFFERS = 256;
+/** The empty PING ACK list every queue shares until the peer PINGs. */
+const NO_PING_ACKS: readonly number[] = Object.freeze([]);
 
 /**
  * ControlFrameQueue holds whole control frames (SETTINGS, ACKs, PING, WINDOW_UPDATE,
@@ -49,7 +51,8 @@ export class ControlFrameQueue {
    * block's last frame starts, even a frame boundary is no place for a PING ACK (RFC 9113 §6.10).
    */
   private isInHeaderBlock = false;
-  private readonly pingAcks: number[] = [];
+  /** Opaque data of PING ACKs to send, two numbers each; the shared empty list when none waits. */
+  private pingAcks = NO_PING_ACKS as number[];
 
   /** Frames waiting (PING ACKs included, a partly written frame counted). */
   get frameCount(): number {
@@ -99,6 +102,7 @@ export class ControlFrameQueue {
 
   /** Queues a PING ACK echoing the peer's opaque data. */
   pushPingAck(opaqueHigh: number, opaqueLow: number): void {
+    if (this.pingAcks === NO_PING_ACKS) this.pingAcks = [];
     this.pingAcks.push(opaqueHigh, opaqueLow);
   }
 
@@ -148,7 +152,8 @@ export class ControlFrameQueue {
       offset += 8;
       index += 2;
     }
-    if (index > 0) acks.splice(0, index);
+    if (index === acks.length) this.pingAcks = NO_PING_ACKS as number[];
+    else if (index > 0) acks.splice(0, index);
     return offset;
   }
 
@@ -156,7 +161,7 @@ export class ControlFrameQueue {
   clear(): void {
     this.head = this.tail = this.partialRemaining = this.wholeFrames = 0;
     this.isInHeaderBlock = false;
-    this.pingAcks.length = 0;
+    this.pingAcks = NO_PING_ACKS as number[];
     this.releaseBuffer();
   }
 

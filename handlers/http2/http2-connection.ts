@@ -167,8 +167,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private deferredOwnListSize = -1;
   private readonly closedStreams: ClosedStreams;
   private readonly isConnectionWindowManual: boolean;
-  private readonly pendingLocalSettings: number[][] = [];
-  private readonly outstandingPings: OutstandingPing[] = [];
+  // Our SETTINGS waiting for ACK and our PINGs waiting for theirs: empty most of a
+  // connection's life, so an empty list is the shared frozen one and a list is made on push.
+  private pendingLocalSettings = NO_PENDING_SETTINGS as number[][];
+  private outstandingPings = NO_OUTSTANDING_PINGS as OutstandingPing[];
   private connectionReceiveWindow = INITIAL_CONNECTION_WINDOW_SIZE;
   private connectionUnreturnedCredit = 0;
   private readonly connectionWindowTarget: number;
@@ -519,6 +521,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (this.outstandingPings.length >= this.options.maxOutstandingPings) throw new SluiceError(Http2ApiErrors.TOO_MANY_PINGS);
     const high = 0x736c7563; // "sluc"
     const low = ++this.pingSequence >>> 0;
+    if (this.outstandingPings === NO_OUTSTANDING_PINGS) this.outstandingPings = [];
     this.outstandingPings.push({ high, low, sentAt: this.slot!.channel.loop.now(), callback });
     const buffer = this.controlQueue.reserve(PING_FRAME_LENGTH);
     this.controlQueue.commit(this.encoder.writePing(buffer, this.controlQueue.tail, high, low, false) - this.controlQueue.tail);
@@ -857,7 +860,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (isAck) {
       const acknowledged = this.pendingLocalSettings.shift();
       if (acknowledged !== undefined) this.applyLocalSettings(acknowledged);
-      if (this.pendingLocalSettings.length === 0) this.settingsDeadline = Infinity;
+      if (this.pendingLocalSettings.length === 0) {
+        this.pendingLocalSettings = NO_PENDING_SETTINGS as number[][];
+        this.settingsDeadline = Infinity;
+      }
       return;
     }
     if (settings.length / 2 > this.options.maxSettingsEntries) {
@@ -915,7 +921,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     for (let i = 0; i < pings.length; i++) {
       const ping = pings[i]!;
       if (ping.high === opaqueHigh && ping.low === opaqueLow) {
-        pings.splice(i, 1);
+        if (pings.length === 1) this.outstandingPings = NO_OUTSTANDING_PINGS as OutstandingPing[];
+        else pings.splice(i, 1);
         ping.callback(null, (this.slot?.channel.loop.now() ?? ping.sentAt) - ping.sentAt);
         return;
       }
@@ -1176,6 +1183,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     const length = settingsFrameLength(pairs.length);
     const buffer = this.controlQueue.reserve(length);
     this.controlQueue.commit(this.encoder.writeSettings(buffer, this.controlQueue.tail, pairs) - this.controlQueue.tail);
+    if (this.pendingLocalSettings === NO_PENDING_SETTINGS) this.pendingLocalSettings = [];
     this.pendingLocalSettings.push(settings);
     // Until the ACK, accept frames as large as either value (the peer may not have applied it).
     for (let i = 0; i < settings.length; i += 2) {
@@ -1321,7 +1329,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   }
 
   private rejectPendingPings(error: SluiceError): void {
-    const pings = this.outstandingPings.splice(0);
+    const pings = this.outstandingPings;
+    this.outstandingPings = NO_OUTSTANDING_PINGS as OutstandingPing[];
     for (const ping of pings) ping.callback(error, 0);
   }
 
@@ -1424,6 +1433,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.outgoing.wake();
   }
 }
+
+/** The empty SETTINGS-awaiting-ACK list every connection shares (see `pendingLocalSettings`). */
+const NO_PENDING_SETTINGS: readonly (readonly number[])[] = Object.freeze([]);
+/** The empty outstanding-PING list every connection shares. */
+const NO_OUTSTANDING_PINGS: readonly OutstandingPing[] = Object.freeze([]);
 
 /** Resolved options per options object: the connections made with one object share one copy. */
 const resolvedOptions = new WeakMap<Http2ConnectionOptions, ResolvedHttp2Options>();

@@ -18,6 +18,9 @@ import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH } from './constants.js';
 import type { ControlFrameQueue } from './control-frame-queue.js';
 import type { Http2Stream } from './http2-stream.js';
 
+/** The DATA list of every task that has not sent DATA yet (never written to). */
+const NO_DATA_STREAMS: readonly (Http2Stream | undefined)[] = Object.freeze([]);
+
 /**
  * What the task needs from its connection.
  * @internal
@@ -62,7 +65,7 @@ export interface OutgoingFramesHost {
  *
  * Anything that queues a frame or makes a stream writable calls {@link OutgoingFramesTask.wake}.
  * Hot path: no allocation per frame or per message (the task, its callbacks and the stream list
- * are reused).
+ * are reused; the callbacks are shared by every connection).
  */
 export class OutgoingFramesTask {
   /** Writing stopped for good (write failure or immediate shutdown). */
@@ -76,11 +79,15 @@ export class OutgoingFramesTask {
   private messageSentAt = 0;
   private isPrefacePending = false;
   private readonly task: Task;
-  private readonly dataStreams: Http2Stream[] = [];
+  /**
+   * The DATA list: streams at [dataHead, dataTail). The array keeps its length when the list
+   * empties (setting `length` is a V8 runtime call); a connection that never sent DATA shares
+   * one empty array.
+   */
+  private dataStreams = NO_DATA_STREAMS as (Http2Stream | undefined)[];
   private dataHead = 0;
+  private dataTail = 0;
   private slot: ChannelSlot | null = null;
-  private readonly onWriteComplete = (channel: Channel, _message: IoMessage, error: SluiceError | null): void =>
-    this.handleWriteComplete(channel, error);
 
   /** Creates the task for a connection. */
   constructor(private readonly host: OutgoingFramesHost) {
@@ -90,6 +97,11 @@ export class OutgoingFramesTask {
   /** The task's function, shared by every connection: the task's target is the instance. */
   private static runTask(this: void, status: TaskStatus, task: Task): void {
     (task.target as OutgoingFramesTask).run(status);
+  }
+
+  /** The completion of every message the task sends, shared: the message's `userData` is the task. */
+  private static onWriteComplete(this: void, channel: Channel, message: IoMessage, error: SluiceError | null): void {
+    (message.userData as OutgoingFramesTask).handleWriteComplete(channel, error);
   }
 
   /** Binds the task to the connection's slot; the client also sends the connection preface first. */
@@ -111,14 +123,14 @@ export class OutgoingFramesTask {
 
   /** Streams waiting in the DATA list. */
   get dataStreamCount(): number {
-    return this.dataStreams.length - this.dataHead;
+    return this.dataTail - this.dataHead;
   }
 
   /** Puts a stream in the DATA list (once) and wakes the task. */
   addDataStream(stream: Http2Stream): void {
     if (!stream._isInDataList) {
       stream._isInDataList = true;
-      this.dataStreams.push(stream);
+      this.pushDataStream(stream);
     }
     this.wake();
   }
@@ -137,7 +149,7 @@ export class OutgoingFramesTask {
 
   private hasDataWork(): boolean {
     const host = this.host;
-    if (host.isWaitingForGoaway || this.dataStreams.length === this.dataHead) return false;
+    if (host.isWaitingForGoaway || this.dataTail === this.dataHead) return false;
     return host.connectionSendWindow >= host.minDataSendWindow || this.headNeedsLittle();
   }
 
@@ -193,7 +205,8 @@ export class OutgoingFramesTask {
         return;
       }
       message.length = offset;
-      message.onCompletion = this.onWriteComplete;
+      message.onCompletion = OutgoingFramesTask.onWriteComplete;
+      message.userData = this;
       this.isMessageInFlight = true;
       this.messageSentAt = slot.channel.loop.now();
       this.messagesWritten++;
@@ -227,7 +240,7 @@ export class OutgoingFramesTask {
     let needed = queue.byteLength + (this.isPrefacePending ? CONNECTION_PREFACE.length : 0);
     if (isDataWork) {
       const streams = this.dataStreams;
-      for (let i = this.dataHead; i < streams.length && needed <= small; i++) {
+      for (let i = this.dataHead; i < this.dataTail && needed <= small; i++) {
         const stream = streams[i]!;
         needed += FRAME_HEADER_LENGTH + stream._pendingBytes;
       }
@@ -242,12 +255,12 @@ export class OutgoingFramesTask {
     let madeProgress = true;
     while (madeProgress) {
       madeProgress = false;
-      let count = streams.length - this.dataHead;
+      let count = this.dataTail - this.dataHead;
       while (count-- > 0) {
         const space = limit - offset - FRAME_HEADER_LENGTH;
         if (space < 0) return offset;
         const stream = streams[this.dataHead]!;
-        streams[this.dataHead++] = undefined as unknown as Http2Stream;
+        streams[this.dataHead++] = undefined;
         this.compactDataStreams();
         if (stream.isClosed || stream._isEndSent) {
           stream._isInDataList = false;
@@ -275,7 +288,7 @@ export class OutgoingFramesTask {
         }
         const connectionWindow = host.connectionSendWindow;
         if (connectionWindow <= 0 || space === 0) {
-          streams.push(stream);
+          this.pushDataStream(stream);
           return offset;
         }
         let payload = stream._sendWindow < connectionWindow ? stream._sendWindow : connectionWindow;
@@ -289,23 +302,35 @@ export class OutgoingFramesTask {
           stream._isInDataList = false;
           host.onEndStreamSent(stream);
         } else if (stream._hasFrameReady || stream._needsTrailers) {
-          streams.push(stream);
+          this.pushDataStream(stream);
         } else {
           stream._isInDataList = false;
         }
       }
-      if (host.connectionSendWindow < host.minDataSendWindow && !(this.dataStreams.length > this.dataHead && this.headNeedsLittle())) break;
+      if (host.connectionSendWindow < host.minDataSendWindow && !(this.dataTail > this.dataHead && this.headNeedsLittle())) break;
     }
     return offset;
   }
 
+  private pushDataStream(stream: Http2Stream): void {
+    let streams = this.dataStreams;
+    if (streams === NO_DATA_STREAMS) streams = this.dataStreams = [];
+    if (this.dataTail < streams.length) streams[this.dataTail] = stream;
+    else streams.push(stream);
+    this.dataTail++;
+  }
+
   private compactDataStreams(): void {
-    if (this.dataHead === this.dataStreams.length) {
-      this.dataStreams.length = 0;
+    if (this.dataHead === this.dataTail) {
       this.dataHead = 0;
-    } else if (this.dataHead > 1024 && this.dataHead * 2 > this.dataStreams.length) {
-      this.dataStreams.splice(0, this.dataHead);
+      this.dataTail = 0;
+    } else if (this.dataHead > 1024 && this.dataHead * 2 > this.dataTail) {
+      const streams = this.dataStreams;
+      const count = this.dataTail - this.dataHead;
+      streams.copyWithin(0, this.dataHead, this.dataTail);
+      streams.fill(undefined, count, this.dataTail);
       this.dataHead = 0;
+      this.dataTail = count;
     }
   }
 

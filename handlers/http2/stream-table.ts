@@ -7,7 +7,9 @@ import type { Http2Stream } from './http2-stream.js';
 
 /** Slots of the first table: room for 8 streams at the load limit. */
 const INITIAL_CAPACITY = 16;
+/** The arrays of a table that never held a stream (an idle connection's): shared, never written. */
 const NO_IDS = new Int32Array(0);
+const NO_STREAMS: readonly undefined[] = Object.freeze([]);
 
 /**
  * StreamTable maps stream ids to open streams for one connection. Every request adds and
@@ -22,7 +24,7 @@ const NO_IDS = new Int32Array(0);
  */
 export class StreamTable {
   private ids: Int32Array = NO_IDS;
-  private streams: (Http2Stream | undefined)[] = [];
+  private streams = NO_STREAMS as (Http2Stream | undefined)[];
   private mask = -1;
   private count = 0;
 
