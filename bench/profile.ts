@@ -170,8 +170,14 @@ async function profileIdleHeap(connections: number): Promise<void> {
   const totals = new Map<string, { count: number; bytes: number }>();
   for (let i = 0; i < snapshot.nodes.length; i += stride) {
     const type = types[snapshot.nodes[i + typeAt]!]!;
-    if (type !== 'object' && type !== 'closure') continue;
-    const key = `${type === 'closure' ? 'closure ' : ''}${snapshot.strings[snapshot.nodes[i + nameAt]!]}`;
+    // Objects by constructor, closures by name, and heap numbers (the boxes V8 gives fields that
+    // hold non-integer numbers: Infinity, fractional times) as one row. Array backing stores are
+    // left out: most are the runtime's, not per connection.
+    let key: string;
+    if (type === 'object') key = snapshot.strings[snapshot.nodes[i + nameAt]!]!;
+    else if (type === 'closure') key = `closure ${snapshot.strings[snapshot.nodes[i + nameAt]!]}`;
+    else if (type === 'number') key = '(heap number)';
+    else continue;
     const entry = totals.get(key) ?? { count: 0, bytes: 0 };
     entry.count++;
     entry.bytes += snapshot.nodes[i + sizeAt]!;

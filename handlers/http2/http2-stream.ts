@@ -345,7 +345,9 @@ export class Http2Stream {
     this.chunkHead += 2;
     this.chunkOffset = 0;
     if (this.chunkHead === writes.length) {
-      writes.length = 0;
+      // Drained: drop the queue (the next write makes a two-slot one) rather than truncate it,
+      // which V8 does in its runtime.
+      this.writes = null;
       this.chunkHead = 0;
     }
     callback?.(error);
