@@ -296,8 +296,8 @@ export class Client {
   /**
    * Sends a request and resolves with the whole response, after as many attempts as the
    * strategy allows. Rejects with `SDK_REQUEST_ABORTED`, `SDK_REQUEST_TIMEOUT`,
-   * `SDK_MANAGER_CLOSED`, or the last attempt's error (`SDK_FIRST_BYTE_TIMEOUT`, `IO_*`,
-   * `TLS_*`, `HTTP2_*`, `SDK_PROXY_*`, …).
+   * `SDK_MANAGER_CLOSED`, or the last attempt's error (`SDK_FIRST_BYTE_TIMEOUT`,
+   * `SDK_CONNECTION_DEAD`, `IO_*`, `TLS_*`, `HTTP2_*`, `SDK_PROXY_*`, …).
    */
   async request(request: ClientRequest): Promise<ClientResponse> {
     if (this.isClosed) throw new SluiceError(SdkErrors.MANAGER_CLOSED);

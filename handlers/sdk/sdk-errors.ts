@@ -25,7 +25,11 @@ export const SdkErrors = Object.freeze({
   TOO_MANY_PENDING_ACQUISITIONS: errorDefinition('SDK_TOO_MANY_PENDING_ACQUISITIONS', 'too many requests wait for a stream'),
   /** `SDK_MANAGER_CLOSED`: the stream manager (or its client) is closed. */
   MANAGER_CLOSED: errorDefinition('SDK_MANAGER_CLOSED', 'the stream manager is closed'),
-  /** `SDK_CONNECTION_DEAD`: an idle connection did not answer a PING within `pingTimeoutMs` and was dropped. */
+  /**
+   * `SDK_CONNECTION_DEAD`: the request was sent on a connection whose idle PING then went
+   * unanswered for `pingTimeoutMs`, so the stream manager dropped the connection; `cause` is the
+   * HTTP/2 error the stream failed with. Requests still waiting for a stream do not get it.
+   */
   CONNECTION_DEAD: errorDefinition('SDK_CONNECTION_DEAD', 'the connection did not answer a PING'),
   /** `SDK_PROXY_AUTHENTICATION_FAILED`: the proxy answered CONNECT with 407 (missing or wrong credentials). */
   PROXY_AUTHENTICATION_FAILED: errorDefinition('SDK_PROXY_AUTHENTICATION_FAILED', 'the proxy refused the credentials (407)'),

@@ -55,7 +55,7 @@ export interface StreamManagerConnection {
   ping(callback: (error: SluiceError | null, rttMs: number) => void): void;
   /** Closes gracefully: in-flight streams finish. */
   close(): Promise<SluiceError | null>;
-  /** Ends the connection now. */
+  /** Ends the connection now: GOAWAY(`errorCode`); each open stream's `onClose` gets an error. */
   abort(errorCode?: number, message?: string): void;
 }
 
@@ -102,7 +102,10 @@ export interface Http2StreamManagerOptions {
   acquireTimeoutMs?: number;
   /** PING a connection without streams every this many ms; 0: never. */
   idlePingIntervalMs?: number;
-  /** A PING unanswered after this many ms drops the connection (`SDK_CONNECTION_DEAD`). */
+  /**
+   * A PING unanswered after this many ms drops the connection; requests already sent on it fail
+   * with `SDK_CONNECTION_DEAD`.
+   */
   pingTimeoutMs?: number;
   /** Close a connection that had no streams for this many ms; 0: never. */
   idleTimeoutMs?: number;
@@ -260,6 +263,8 @@ class PooledConnection implements ConnectionEvents {
   idleSince = 0;
   nextPingAt = Infinity;
   isPingOutstanding = false;
+  /** The manager dropped it for an unanswered PING: its streams' failures become `SDK_CONNECTION_DEAD`. */
+  isDead = false;
   readonly idleTask: Task;
   readonly pingTimeoutTask: Task;
   readonly whenClosed: Promise<void>;
@@ -313,9 +318,10 @@ class PooledConnection implements ConnectionEvents {
  * - **Retry**: a request refused retryably (REFUSED_STREAM, or above a GOAWAY's last stream
  *   id — the server never processed it) is sent again on another connection, up to
  *   `maxStreamRetries` times, without the caller noticing.
- * - **Ping and cull**: a connection without streams is PINGed every `idlePingIntervalMs`
- *   (dropped with `SDK_CONNECTION_DEAD` when the answer takes longer than `pingTimeoutMs`)
- *   and closed after `idleTimeoutMs`.
+ * - **Ping and cull**: a connection without streams is PINGed every `idlePingIntervalMs` and
+ *   closed after `idleTimeoutMs`. When the answer takes longer than `pingTimeoutMs` the
+ *   connection is dropped: requests sent on it meanwhile fail with `SDK_CONNECTION_DEAD`
+ *   (the HTTP/2 error is the cause); waiting requests go to another connection.
  *
  * All work happens on `loop` and the connections' loops (one thread); no locking.
  *
@@ -561,7 +567,14 @@ export class Http2StreamManager {
       onTrailers: (_stream, headers) => handler.onTrailers?.(headers),
       onClose: (_stream, error) => {
         pooled.streams--;
-        this.settle(request, pooled, error, error !== null && (error as { retryable?: unknown }).retryable === true);
+        const isRetryable = error !== null && (error as { retryable?: unknown }).retryable === true;
+        // A request the peer never saw is sent again elsewhere; one sent on a connection we
+        // dropped for not answering fails with why we dropped it, not with our own GOAWAY code.
+        const failure =
+          pooled.isDead && error !== null && !isRetryable
+            ? new SluiceError(SdkErrors.CONNECTION_DEAD, `${SdkErrors.CONNECTION_DEAD.message} within ${this.pingTimeoutMs} ms`, { cause: error })
+            : error;
+        this.settle(request, pooled, failure, isRetryable);
       },
     };
   }
@@ -724,12 +737,17 @@ export class Http2StreamManager {
     this.scheduleIdleCheck(pooled);
   }
 
-  /** @internal A PING went unanswered: the connection is dead. */
+  /**
+   * @internal A PING went unanswered: the connection is dead. Aborting it fails its streams,
+   * and `isDead` turns those failures into `SDK_CONNECTION_DEAD`; it takes no new streams, so
+   * waiting requests go to another connection.
+   */
   _onPingTimeout(pooled: PooledConnection): void {
     if (pooled.state === ConnectionState.CLOSED) return;
     this.counters.connectionsDead++;
     this.loop.cancel(pooled.idleTask);
     pooled.state = ConnectionState.DRAINING;
+    pooled.isDead = true;
     pooled.connection?.abort(ErrorCode.NO_ERROR, SdkErrors.CONNECTION_DEAD.message);
     this.dispatch();
   }

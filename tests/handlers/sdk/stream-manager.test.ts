@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { IoErrors, SluiceError, VirtualEventLoop } from '../../../lib/index.js';
-import { ErrorCode, Http2StreamError, type Http2Headers, type Http2RequestOptions, type Http2Stream } from '../../../handlers/http2/index.js';
+import {
+  ErrorCode,
+  Http2ConnectionError,
+  Http2StreamError,
+  type Http2Headers,
+  type Http2RequestOptions,
+  type Http2Stream,
+  type Http2StreamFailure,
+} from '../../../handlers/http2/index.js';
 import {
   Http2StreamManager,
   SdkErrors,
@@ -42,7 +50,7 @@ class FakeStream implements StreamManagerStream {
   refuse(): void {
     this.close(new Http2StreamError(1, ErrorCode.REFUSED_STREAM, 'refused', { retryable: true }));
   }
-  close(error: Http2StreamError | null): void {
+  close(error: Http2StreamFailure | null): void {
     this.connection.open.delete(this);
     this.handler.onClose?.(this.self, error);
   }
@@ -56,6 +64,7 @@ class FakeConnection implements StreamManagerConnection {
   readonly pings: ((error: SluiceError | null, rttMs: number) => void)[] = [];
   closeCalls = 0;
   isAborted = false;
+  private isClosed = false;
   constructor(
     readonly events: ConnectionEvents,
     limit: number,
@@ -73,12 +82,20 @@ class FakeConnection implements StreamManagerConnection {
   }
   close(): Promise<SluiceError | null> {
     this.closeCalls++;
-    if (this.open.size === 0) this.events.onClose(null);
+    if (this.open.size === 0) this.reportClose(null);
     return Promise.resolve(null);
   }
-  abort(): void {
+  /** Like `Http2Connection.abort`: open streams fail at once with the connection error. */
+  abort(errorCode: number = ErrorCode.CANCEL, message = 'connection aborted by the application'): void {
     this.isAborted = true;
-    this.events.onClose(null);
+    const error = new Http2ConnectionError(errorCode, message);
+    for (const stream of [...this.open]) stream.close(error);
+    this.reportClose(error);
+  }
+  private reportClose(error: SluiceError | null): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.events.onClose(error);
   }
 }
 
@@ -244,6 +261,35 @@ describe('Http2StreamManager', () => {
     loop.advance(50);
     expect(connection.isAborted).to.equal(true);
     expect(manager.metrics).to.include({ connectionsDead: 1, connectionsOpen: 0 });
+  });
+
+  it('fails a request sent while an idle PING is outstanding with SDK_CONNECTION_DEAD; a waiting one goes to a new connection', async () => {
+    const { loop, manager, connections, send } = harness({ maxConnections: 1, limit: 1, idlePingIntervalMs: 100, pingTimeoutMs: 50 });
+    send(1);
+    await settle();
+    [...connections[0]!.open][0]!.respond();
+    const dead = connections[0]!;
+    loop.advance(100);
+    expect(dead.pings).to.have.length(1);
+    const errors: (SluiceError | null)[] = [];
+    const handler = { onClose: (error: SluiceError | null) => errors.push(error) };
+    manager.request({ headers: HEADERS, handler });
+    // The peer allows one stream and no other connection may open: this one waits.
+    manager.request({ headers: HEADERS, handler });
+    expect(loads(connections)).to.deep.equal([1]);
+    expect(manager.metrics.streamsQueued).to.equal(1);
+    loop.advance(50);
+    expect(dead.isAborted).to.equal(true);
+    expect(errors).to.have.length(1);
+    const error = errors[0]!;
+    expect(error).to.be.instanceOf(SluiceError).with.property('code', SdkErrors.CONNECTION_DEAD.code);
+    expect(error.cause).to.be.instanceOf(Http2ConnectionError).with.property('code', 'HTTP2_NO_ERROR');
+    await settle();
+    expect(connections).to.have.length(2);
+    expect(loads(connections)).to.deep.equal([0, 1]);
+    [...connections[1]!.open][0]!.respond();
+    expect(errors).to.deep.equal([error, null]);
+    expect(manager.metrics).to.include({ connectionsDead: 1, connectionsOpen: 1, streamsQueued: 0 });
   });
 
   it('fails waiting requests with the connect error when no connection is left', async () => {

@@ -1,7 +1,7 @@
 /**
  * Every timeout of the SDK {@link Client}, over loopback, each with its stable `SDK_*` code:
  * connect (virtual time), TLS negotiation, proxy answer, first byte, whole request, read idle,
- * and AbortSignal before, during and between attempts. Each test also checks that nothing
+ * an unanswered idle PING (virtual time), and AbortSignal before, during and between attempts. Each test also checks that nothing
  * leaks: the client closes, its loop group's message pool has nothing outstanding and no
  * timer of the request is left on its loop. Timeout values are options, never timing
  * assertions.
@@ -362,5 +362,55 @@ describe('Client timeouts and cancellation (loopback)', () => {
     expect(error.code).to.equal(SdkErrors.REQUEST_TIMEOUT.code);
     // close() waits for the pending handshake to end (at its own timeout) and leaves nothing.
     await expectClosedCleanly(client, loop);
+  });
+
+  it('fails with SDK_CONNECTION_DEAD when a request is sent on an idle connection whose PING then goes unanswered (virtual time)', async () => {
+    // A raw h2c peer: it completes the SETTINGS exchange and answers the first request (HEADERS
+    // `:status 200` as HPACK static index 8, END_STREAM), then stays silent: no PING ACK, no
+    // answer to the second request.
+    const seen = { requests: 0, pings: 0 };
+    const server = await rawServer((socket) => {
+      socket.write(Buffer.from('000000040000000000', 'hex'));
+      let pending = Buffer.alloc(0);
+      let prefaceLeft = 24;
+      socket.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        const skipped = Math.min(prefaceLeft, pending.length);
+        prefaceLeft -= skipped;
+        pending = pending.subarray(skipped);
+        while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
+          const [type, flags] = [pending[3]!, pending[4]!];
+          const streamId = pending.readUInt32BE(5) & 0x7fffffff;
+          pending = pending.subarray(9 + pending.readUIntBE(0, 3));
+          const isAck = (flags & 0x1) !== 0;
+          if (type === 0x4 && !isAck) socket.write(Buffer.from('000000040100000000', 'hex'));
+          if (type === 0x6 && !isAck) seen.pings++;
+          if (type === 0x1 && ++seen.requests === 1) {
+            const response = Buffer.from('00000101050000000088', 'hex');
+            response.writeUInt32BE(streamId, 5);
+            socket.write(response);
+          }
+        }
+      });
+    });
+    cleanups.push(() => server.close());
+    // Connections on a Node loop; the pool's timers (idle PING, PING timeout) on a virtual one.
+    const group = new EventLoopGroup();
+    const loop = new VirtualEventLoop();
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${server.port}`, pool: { idlePingIntervalMs: 1_000, pingTimeoutMs: 5_000 } });
+    expect((await client.request({ path: '/first' })).status).to.equal(200);
+    loop.advance(1_000);
+    for (let turn = 0; turn < 500 && seen.pings === 0; turn++) await ioTurn();
+    expect(seen.pings).to.equal(1);
+    const pending = client.request({ path: '/second' });
+    for (let turn = 0; turn < 500 && seen.requests < 2; turn++) await ioTurn();
+    expect(seen.requests).to.equal(2);
+    loop.advance(5_000);
+    const error = await rejectionOf(pending);
+    expect(error.code).to.equal(SdkErrors.CONNECTION_DEAD.code);
+    expect((error.cause as SluiceError).code).to.equal('HTTP2_NO_ERROR');
+    expect(client.metrics).to.include({ connectionsDead: 1, connectionsOpened: 1 });
+    await expectClosedCleanly(client, group.loops[0]!);
+    expect(loop.pendingTaskCount).to.equal(0);
   });
 });
