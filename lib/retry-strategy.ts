@@ -49,6 +49,12 @@ export type RetryClassifier = (failure: RetryFailure) => RetryErrorType;
 
 /** Node socket error codes that mean "try again" (the network, not the request, failed). */
 const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+/**
+ * sluice codes outside the `IO_*` and `*_TIMEOUT` families that also mean the network failed:
+ * the SDK's stream manager dropped a connection that stopped answering PINGs (a keep-alive
+ * timeout by another name). Named here as strings: `lib/` does not import the handlers.
+ */
+const TRANSIENT_SLUICE_CODES = new Set(['SDK_CONNECTION_DEAD']);
 
 /**
  * classifyFailure is the default {@link RetryClassifier}:
@@ -56,8 +62,8 @@ const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ET
  * - status 429 or 503 → `THROTTLING`; other 5xx → `SERVER_ERROR`; 408 → `TRANSIENT`; other
  *   statuses → `CLIENT_ERROR`;
  * - an error with `retryable === true` (an HTTP/2 REFUSED_STREAM or a stream above a GOAWAY's
- *   last id), an `IO_*` error, a code ending in `_TIMEOUT`, or a Node socket error
- *   (ECONNRESET, …) → `TRANSIENT`;
+ *   last id), an `IO_*` error, a code ending in `_TIMEOUT`, `SDK_CONNECTION_DEAD` (the
+ *   connection stopped answering PINGs), or a Node socket error (ECONNRESET, …) → `TRANSIENT`;
  * - anything else → `CLIENT_ERROR`.
  */
 export const classifyFailure: RetryClassifier = (failure) => {
@@ -74,7 +80,9 @@ export const classifyFailure: RetryClassifier = (failure) => {
   if (fields.retryable === true) return RetryErrorType.TRANSIENT;
   const code = fields.code;
   if (typeof code === 'string') {
-    if (error instanceof SluiceError && (code.startsWith('IO_') || code.endsWith('_TIMEOUT'))) return RetryErrorType.TRANSIENT;
+    if (error instanceof SluiceError && (code.startsWith('IO_') || code.endsWith('_TIMEOUT') || TRANSIENT_SLUICE_CODES.has(code))) {
+      return RetryErrorType.TRANSIENT;
+    }
     if (TRANSIENT_NODE_CODES.has(code)) return RetryErrorType.TRANSIENT;
   }
   return RetryErrorType.CLIENT_ERROR;

@@ -51,6 +51,7 @@ describe('classifyFailure', () => {
     { what: '404', failure: { status: 404 }, type: RetryErrorType.CLIENT_ERROR },
     { what: 'an IO error', failure: { error: new SluiceError({ code: 'IO_CONNECTION_RESET', message: 'reset' }) }, type: RetryErrorType.TRANSIENT },
     { what: 'a timeout', failure: { error: new SluiceError({ code: 'SDK_FIRST_BYTE_TIMEOUT', message: 'slow' }) }, type: RetryErrorType.TRANSIENT },
+    { what: 'a dead connection', failure: { error: new SluiceError({ code: 'SDK_CONNECTION_DEAD', message: 'no PING answer' }) }, type: RetryErrorType.TRANSIENT },
     { what: 'a retryable HTTP/2 refusal', failure: { error: Object.assign(new SluiceError({ code: 'HTTP2_REFUSED_STREAM', message: 'refused' }), { retryable: true }) }, type: RetryErrorType.TRANSIENT },
     { what: 'a Node ECONNRESET', failure: { error: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) }, type: RetryErrorType.TRANSIENT },
     { what: 'an HTTP/2 protocol error', failure: { error: new SluiceError({ code: 'HTTP2_PROTOCOL_ERROR', message: 'bad' }) }, type: RetryErrorType.CLIENT_ERROR },
