@@ -20,6 +20,8 @@ const args = process.argv.slice(2);
 const isQuick = args.includes('--quick');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const repetitions = isQuick ? 2 : 5;
+/** Fresh servers per idle-memory figure (each takes a few seconds). */
+const memoryRepetitions = isQuick ? 1 : 3;
 
 interface Workload {
   readonly name: string;
@@ -193,7 +195,8 @@ async function measureAllocations(servers: Record<'sluice' | 'node', RunningServ
  * server while 2000 connections opened by a raw-socket client sit idle. Fresh servers, because
  * a server that already ran load reuses freed pages and hides what new connections cost.
  *
- * Measured twice per server. With the young generation held at its smallest
+ * Medians of three fresh servers each (one with `--quick`), alternating. Measured with two
+ * sets of flags. With the young generation held at its smallest
  * (`--max-semi-space-size=1`, both servers alike) the growth is what the connections hold.
  * With V8's defaults it also holds however much V8 chose to grow the young generation while
  * the connections were made — a one-off of up to 2 × 16 MiB that V8 sizes by the bytes
@@ -222,8 +225,19 @@ async function measureIdleMemory(): Promise<Record<string, unknown>> {
 
 /** RSS growth per connection of each fresh server, started with `nodeFlags`, for `count` idle connections. */
 async function idleMemoryPerConnection(count: number, nodeFlags: readonly string[]): Promise<Record<'sluice' | 'node', number>> {
+  // Like the other workloads: several fresh servers each, alternating, and the medians.
+  const samples: Record<'sluice' | 'node', number[]> = { sluice: [], node: [] };
+  for (let run = 0; run < memoryRepetitions; run++) {
+    const sample = await idleMemoryOnce(count, nodeFlags, run % 2 === 0 ? ['sluice', 'node'] : ['node', 'sluice']);
+    samples.sluice.push(sample.sluice);
+    samples.node.push(sample.node);
+  }
+  return { sluice: median(samples.sluice), node: median(samples.node) };
+}
+
+async function idleMemoryOnce(count: number, nodeFlags: readonly string[], order: readonly ('sluice' | 'node')[]): Promise<Record<'sluice' | 'node', number>> {
   const perServer: Record<string, number> = {};
-  for (const name of ['sluice', 'node'] as const) {
+  for (const name of order) {
     const server = await startServer(name === 'sluice' ? 'sluice-server.js' : 'node-server.js', false, nodeFlags);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const before = await server.stats();
