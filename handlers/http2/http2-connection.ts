@@ -858,8 +858,9 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /** @internal SETTINGS, RFC 9113 §6.5. */
   onSettings(settings: readonly number[], isAck: boolean): void {
     if (isAck) {
-      const acknowledged = this.pendingLocalSettings.shift();
-      if (acknowledged !== undefined) this.applyLocalSettings(acknowledged);
+      // An ACK with nothing awaiting one is ignored (and the shared empty list is frozen).
+      if (this.pendingLocalSettings.length === 0) return;
+      this.applyLocalSettings(this.pendingLocalSettings.shift()!);
       if (this.pendingLocalSettings.length === 0) {
         this.pendingLocalSettings = NO_PENDING_SETTINGS as number[][];
         this.settingsDeadline = Infinity;

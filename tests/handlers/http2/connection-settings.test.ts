@@ -112,6 +112,13 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
     h.finish();
   });
 
+  it('ignores a SETTINGS ACK when none of our SETTINGS await one', () => {
+    const h = serverHarness();
+    expect(h.exchange(h.peer.settingsAck(), h.peer.settingsAck())).to.deep.equal([]);
+    expect(h.tc.isShutDown).to.equal(false);
+    h.finish();
+  });
+
   it('ignores settings with unknown identifiers (RFC 9113 §6.5.2)', () => {
     const h = serverHarness();
     const frames = h.exchange(h.peer.settings([0x99, 12345], [SettingId.MAX_CONCURRENT_STREAMS, 4]));
