@@ -285,15 +285,15 @@ export class Channel implements TaskOwner {
     this.scheduleTaskNow(task);
   }
 
-  /**
-   * One pass right to left: increments a handler passes on during the pass are delivered in
-   * the same pass, so an opening travels to the socket in one task.
-   */
   /** The window-update task's function, shared by every channel: the task's target is the channel. */
   private static runWindowUpdateTask(this: void, status: TaskStatus, task: Task): void {
     (task.target as Channel).runWindowUpdates(status);
   }
 
+  /**
+   * One pass right to left: increments a handler passes on during the pass are delivered in
+   * the same pass, so an opening travels to the socket in one task.
+   */
   private runWindowUpdates(status: TaskStatus): void {
     if (status === TaskStatus.CANCELED || this.isShutDown) return;
     this.isInWindowPass = true;

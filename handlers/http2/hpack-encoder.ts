@@ -156,9 +156,9 @@ export class HpackEncoder {
     checkTableSize(initialSize);
     checkTableSize(this.ownMaxTableSize);
     this.table = hpack.table.create({ maxSize: initialSize });
-    const names = new Set([...DEFAULT_SENSITIVE_HEADER_NAMES, ...(options.sensitiveHeaderNames ?? [])]);
-    // Most connections add no names: they share one set instead of holding a copy each.
-    this.sensitiveNames = names.size === DEFAULT_SENSITIVE_NAME_SET.size ? DEFAULT_SENSITIVE_NAME_SET : names;
+    // Most connections add no names: they share one set instead of building a copy each.
+    const extraNames = options.sensitiveHeaderNames === undefined ? [] : [...options.sensitiveHeaderNames];
+    this.sensitiveNames = extraNames.length === 0 ? DEFAULT_SENSITIVE_NAME_SET : new Set([...DEFAULT_SENSITIVE_HEADER_NAMES, ...extraNames]);
     this.useHuffman = options.useHuffman ?? true;
     // Allocated by the first encode: an idle connection never encodes.
     this.initialBufferSize = Math.max(64, options.initialBufferSize ?? 256);
