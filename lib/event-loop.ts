@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { performance } from 'node:perf_hooks';
 import { systemClock, VirtualClock, type Clock } from './clock.js';
 import { ChannelErrors, IoErrors, SluiceError } from './errors.js';
 import { MessagePool, type MessagePoolOptions } from './message-pool.js';
@@ -205,10 +206,30 @@ export abstract class EventLoop {
   protected disarmTimer(): void {}
 }
 
+/** The longest busy-poll window a {@link NodeEventLoop} accepts, µs (one second). */
+export const MAX_BUSY_POLL_MICROS = 1_000_000;
+
+/** Options of a {@link NodeEventLoop}. */
+export interface NodeEventLoopOptions extends EventLoopOptions {
+  /**
+   * Busy-poll window, µs; 0 (off) by default. After each I/O callback (a socket read) the loop
+   * keeps Node's loop polling the operating system without sleeping for this long, so an answer
+   * that arrives within the window is picked up without the cost of waking a sleeping thread.
+   * Like Linux's `SO_BUSY_POLL` and Netty's busy-wait select strategy, it trades CPU for
+   * latency: request/response traffic on one connection gets faster (about 2× at one request
+   * in flight on the benchmark machine, for the same CPU per request), but the core stays busy
+   * for up to the window after every read, even when nothing follows. Worth it for a process
+   * that owns its core and serves latency-bound traffic; leave it off otherwise. At most
+   * {@link MAX_BUSY_POLL_MICROS}; anything else throws `IO_INVALID_OPTIONS`.
+   */
+  busyPollMicros?: number;
+}
+
 /**
  * NodeEventLoop runs on Node's own loop: it drains its ready queue in one `setImmediate` turn
  * and keeps a single Node timer for the earliest deadline. An idle loop holds no Node handle,
- * so it never keeps the process alive by itself; a pending timed task does (like `setTimeout`).
+ * so it never keeps the process alive by itself; a pending timed task does (like `setTimeout`),
+ * and so does a busy-poll window (see {@link NodeEventLoopOptions.busyPollMicros}) until it ends.
  *
  * A task that throws does not stop the others of its turn; the first error is rethrown after
  * the turn, as an uncaught exception (a thrown task is a bug, not a network event).
@@ -221,10 +242,24 @@ export class NodeEventLoop extends EventLoop {
   private readonly onTimer = (): void => this.fireTimers();
   private ioCallbackDepth = 0;
   private hasDeferredWake = false;
+  private readonly busyPollMs: number;
+  private lastIoCallbackAtMs = 0;
+  private busyPoll: NodeJS.Immediate | null = null;
+  private readonly onBusyPoll = (): void => this.continueBusyPoll();
 
   /** Creates a loop on Node's event loop. */
-  constructor(options: EventLoopOptions = {}) {
+  constructor(options: NodeEventLoopOptions = {}) {
     super(options);
+    const micros = options.busyPollMicros ?? 0;
+    if (!Number.isFinite(micros) || micros < 0 || micros > MAX_BUSY_POLL_MICROS) {
+      throw new SluiceError(IoErrors.INVALID_OPTIONS, `busyPollMicros must be between 0 and ${MAX_BUSY_POLL_MICROS}, not ${micros}`);
+    }
+    this.busyPollMs = micros / 1000;
+  }
+
+  /** True while a busy-poll window keeps Node's loop from sleeping. */
+  get isBusyPolling(): boolean {
+    return this.busyPoll !== null;
   }
 
   protected wake(): void {
@@ -241,7 +276,9 @@ export class NodeEventLoop extends EventLoop {
   }
 
   override endIoCallback(): void {
-    if (--this.ioCallbackDepth > 0 || !this.hasDeferredWake) return;
+    if (--this.ioCallbackDepth > 0) return;
+    if (this.busyPollMs > 0) this.startBusyPoll();
+    if (!this.hasDeferredWake) return;
     this.hasDeferredWake = false;
     // Inside a turn (a task delivered buffered reads) the tasks wait for the next turn as usual.
     if (this.isInTurn) this.wake();
@@ -271,6 +308,18 @@ export class NodeEventLoop extends EventLoop {
     const next = this.timers.peek();
     if (next !== undefined) this.armTimer(next._dueAt);
     this.runReadyTurn();
+  }
+
+  // A pending immediate makes libuv poll with a zero timeout instead of sleeping; each poll
+  // re-arms it until the window since the last I/O callback has passed. Real time, not the
+  // loop's clock: a test clock that stands still must not spin forever.
+  private startBusyPoll(): void {
+    this.lastIoCallbackAtMs = performance.now();
+    if (this.busyPoll === null) this.busyPoll = setImmediate(this.onBusyPoll);
+  }
+
+  private continueBusyPoll(): void {
+    this.busyPoll = performance.now() - this.lastIoCallbackAtMs < this.busyPollMs ? setImmediate(this.onBusyPoll) : null;
   }
 
   private runReadyTurn(): void {
@@ -344,7 +393,7 @@ export class VirtualEventLoop extends EventLoop {
 }
 
 /** Options of an {@link EventLoopGroup}. */
-export interface EventLoopGroupOptions extends EventLoopOptions {
+export interface EventLoopGroupOptions extends NodeEventLoopOptions {
   /** How many loops; 1 by default (scale across cores with one process per core). */
   loopCount?: number;
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { defaultEventLoopGroup, listenHttp2, type Http2Stream, type Http2Headers } from '../../handlers/index.js';
+import { defaultEventLoopGroup, EventLoopGroup, listenHttp2, type Http2Stream, type Http2Headers } from '../../handlers/index.js';
 import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, reportStatsOnSignal, SMALL_BODY } from './routes.js';
 
 const SMALL_HEADERS: Http2Headers = [':status', '200', 'content-type', 'text/plain', 'content-length', String(SMALL_BODY.length)];
@@ -29,8 +29,12 @@ function sendPattern(stream: Http2Stream, remaining: number): void {
 }
 
 const tls = benchTls();
+// BUSY_POLL_MICROS turns on the loop's opt-in busy poll (the bench's informational c1 m1 row).
+const busyPollMicros = Number(process.env['BUSY_POLL_MICROS'] ?? 0);
+const loopGroup = busyPollMicros > 0 ? new EventLoopGroup({ busyPollMicros }) : defaultEventLoopGroup();
 const listener = await listenHttp2({
   ...(tls === null ? {} : { tls }),
+  loopGroup,
   host: '127.0.0.1',
   port: Number(process.env['PORT'] ?? 0),
   http2: {
@@ -61,7 +65,7 @@ const listener = await listenHttp2({
   },
 });
 announce(listener.port, tls !== null);
-reportStatsOnSignal(() => ({ ...defaultEventLoopGroup().loops[0]!.messagePool.statistics() }));
+reportStatsOnSignal(() => ({ ...loopGroup.loops[0]!.messagePool.statistics() }));
 const stop = (): void => void listener.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

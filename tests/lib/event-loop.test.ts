@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EventLoopGroup, NodeEventLoop, Task, TaskStatus, VirtualEventLoop, type TaskStatus as Status } from '../../lib/index.js';
+import { EventLoopGroup, MAX_BUSY_POLL_MICROS, NodeEventLoop, SluiceError, Task, TaskStatus, VirtualEventLoop, type TaskStatus as Status } from '../../lib/index.js';
 
 function recorder(): { log: string[]; task: (name: string) => Task } {
   const log: string[] = [];
@@ -205,6 +205,42 @@ describe('EventLoop', () => {
       expect(order).to.deep.equal([]);
       await new Promise<void>((resolve) => loop.scheduleNow(new Task(() => resolve())));
       expect(order).to.deep.equal(['before', 'during']);
+    });
+
+    it('does not busy-poll by default: an I/O callback leaves nothing that keeps Node awake', () => {
+      const loop = new NodeEventLoop();
+      loop.beginIoCallback();
+      loop.endIoCallback();
+      expect(loop.isBusyPolling).to.equal(false);
+    });
+
+    it('busy-polls after the outermost I/O callback for its window, then lets Node sleep again', async () => {
+      const loop = new NodeEventLoop({ busyPollMicros: 2000 });
+      loop.beginIoCallback();
+      loop.beginIoCallback();
+      loop.endIoCallback();
+      expect(loop.isBusyPolling, 'not while an outer callback runs').to.equal(false);
+      loop.endIoCallback();
+      expect(loop.isBusyPolling).to.equal(true);
+      // Tasks still run while the loop spins, in order.
+      const order: string[] = [];
+      await new Promise<void>((resolve) => {
+        loop.scheduleNow(new Task(() => order.push('a')));
+        loop.scheduleNow(new Task(() => resolve()));
+      });
+      expect(order).to.deep.equal(['a']);
+      // The window ends on its own (bounded by the test's timeout, not measured).
+      while (loop.isBusyPolling) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(loop.isBusyPolling).to.equal(false);
+    });
+
+    it('rejects a busy-poll window that is negative, not a number or longer than a second, with IO_INVALID_OPTIONS', () => {
+      for (const busyPollMicros of [-1, Number.NaN, Number.POSITIVE_INFINITY, MAX_BUSY_POLL_MICROS + 1]) {
+        expect(() => new NodeEventLoop({ busyPollMicros }), String(busyPollMicros))
+          .to.throw(SluiceError)
+          .with.property('code', 'IO_INVALID_OPTIONS');
+      }
+      expect(new EventLoopGroup({ busyPollMicros: MAX_BUSY_POLL_MICROS }).loops).to.have.length(1);
     });
 
     it('cancel runs a timed task with CANCELED and it does not fire later', async () => {
