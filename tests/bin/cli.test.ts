@@ -135,6 +135,7 @@ describe('sluice command line', function () {
       { name: 'a bad port', args: ['serve', '--port', '70000'], pattern: /--port must be a whole number from 0 to 65535/ },
       { name: 'a bad log level', args: ['serve', '--log-level', 'loud'], pattern: /unknown log level 'loud'/ },
       { name: '--cert without --key', args: ['serve', '--cert', 'c.pem'], pattern: /--cert and --key go together/ },
+      { name: 'a busy-poll window over a second', args: ['serve', '--busy-poll', '1000001'], pattern: /--busy-poll must be a whole number from 0 to 1000000/ },
     ];
     for (const { name, args, pattern: expected } of usageCases) {
       it(`exits 2 with one line for ${name}`, async () => {
@@ -287,14 +288,24 @@ describe('sluice command line', function () {
     }
   });
 
-  it('serve --workers 2 answers on one port and exits 0 on SIGTERM', async () => {
-    const server = await serve(['--workers', '2']);
-    const load = await sluice(['get', '-n', '100', '-m', '4', `${server.url}/`]);
+  /** Serves with `serveArgs`, runs `sluice get -n requests -m concurrency` against it, stops it: the stop result. */
+  async function serveLoadAndStop(serveArgs: string[], requests: number, concurrency: number): Promise<CommandResult> {
+    const server = await serve(serveArgs);
+    const load = await sluice(['get', '-n', String(requests), '-m', String(concurrency), `${server.url}/`]);
     expect(load.code, describeResult(load)).to.equal(0);
-    expect(load.stdout).to.include('100 succeeded, 0 failed');
+    expect(load.stdout).to.include(`${requests} succeeded, 0 failed`);
     const result = await server.stop();
     expect(result.code, describeResult(result)).to.equal(0);
+    return result;
+  }
+
+  it('serve --workers 2 answers on one port and exits 0 on SIGTERM', async () => {
+    const result = await serveLoadAndStop(['--workers', '2'], 100, 4);
     expect(result.stdout.split('\n').filter((line) => line.startsWith('listening on'))).to.have.length(1);
+  });
+
+  it('serve --busy-poll 200 answers one-at-a-time requests and exits 0 on SIGTERM', async () => {
+    await serveLoadAndStop(['--busy-poll', '200'], 50, 1);
   });
 
   it('finishes an in-flight stream after SIGTERM (GOAWAY), then exits 0', async () => {
