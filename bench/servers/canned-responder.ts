@@ -1,0 +1,69 @@
+/**
+ * A floor, not a server: the least a Node program can do to answer h2load's small GETs over
+ * h2c. It reads with `'data'` events and writes with `socket.write` like any Node server, and
+ * does no HTTP/2 beyond finding frame boundaries: SETTINGS are acknowledged, every HEADERS frame
+ * is answered with the same pre-encoded `:status: 200` and small body, everything else is
+ * ignored (no HPACK decoding, no flow control, no validation). The bench measures it at c1 m1
+ * to show how much of that workload's round trip any Node server can influence.
+ *
+ * @module
+ */
+import net from 'node:net';
+import { announce, SMALL_BODY } from './routes.js';
+
+const FRAME_HEADER = 9;
+const PREFACE_LENGTH = 24;
+const SETTINGS = 0x4;
+const HEADERS = 0x1;
+const ACK = 0x1;
+
+const SERVER_SETTINGS = Buffer.from([0, 0, 0, SETTINGS, 0, 0, 0, 0, 0]);
+const SETTINGS_ACK = Buffer.from([0, 0, 0, SETTINGS, ACK, 0, 0, 0, 0]);
+
+/** HEADERS (`:status: 200`, static table index 8) and DATA with END_STREAM, for `streamId`. */
+function response(streamId: number): Buffer {
+  const bytes = Buffer.allocUnsafe(FRAME_HEADER + 1 + FRAME_HEADER + SMALL_BODY.length);
+  bytes.writeUIntBE(1, 0, 3);
+  bytes[3] = HEADERS;
+  bytes[4] = 0x4; // END_HEADERS
+  bytes.writeUInt32BE(streamId, 5);
+  bytes[9] = 0x88;
+  bytes.writeUIntBE(SMALL_BODY.length, 10, 3);
+  bytes[13] = 0x0; // DATA
+  bytes[14] = 0x1; // END_STREAM
+  bytes.writeUInt32BE(streamId, 15);
+  SMALL_BODY.copy(bytes, 19);
+  return bytes;
+}
+
+const server = net.createServer({ noDelay: true }, (socket) => {
+  socket.on('error', () => undefined);
+  socket.write(SERVER_SETTINGS);
+  let pending: Buffer = Buffer.alloc(0);
+  let hasPreface = false;
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let offset = 0;
+    if (!hasPreface) {
+      if (pending.length < PREFACE_LENGTH) return;
+      hasPreface = true;
+      offset = PREFACE_LENGTH;
+    }
+    const answers: Buffer[] = [];
+    while (pending.length - offset >= FRAME_HEADER) {
+      const length = pending.readUIntBE(offset, 3);
+      if (pending.length - offset < FRAME_HEADER + length) break;
+      const type = pending[offset + 3];
+      if (type === SETTINGS && (pending[offset + 4]! & ACK) === 0) answers.push(SETTINGS_ACK);
+      else if (type === HEADERS) answers.push(response(pending.readUInt32BE(offset + 5) & 0x7fffffff));
+      offset += FRAME_HEADER + length;
+    }
+    pending = pending.subarray(offset);
+    if (answers.length > 0) socket.write(answers.length === 1 ? answers[0]! : Buffer.concat(answers));
+  });
+});
+server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1', () => {
+  const address = server.address();
+  announce(typeof address === 'object' && address !== null ? address.port : 0);
+});
+process.on('SIGTERM', () => process.exit(0));
