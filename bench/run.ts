@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     if (only === undefined || ['reference nghttpd', 'small GET h2c c10 m10', 'small GET h2c c1 m1'].some((name) => name.includes(only))) {
       results.push(await measureReferenceServer(results));
     }
-    if (only === undefined || ['floor canned', 'small GET h2c c1 m1'].some((name) => name.includes(only))) results.push(await measureSingleFloor(results));
+    if (only === undefined || ['floor canned', 'small GET h2c c1 m1'].some((name) => name.includes(only))) results.push(await measureSingleFloor(plain));
   } finally {
     for (const server of [plain.sluice, plain.node, secure.sluice, secure.node, ...busyPollServers.values()]) server.child.kill('SIGTERM');
   }
@@ -375,35 +375,42 @@ async function measureReferenceServer(results: readonly Record<string, unknown>[
 
 /**
  * The c1 m1 floor: `bench/servers/canned-responder`, a Node program that answers every HEADERS
- * frame with pre-encoded bytes and does no other HTTP/2, measured like the servers. Its ratio to
- * node:http2 is about the most a Node server can show at c1 m1 on the machine at hand, where the
- * round trip is mostly the kernel waking each side.
+ * frame with pre-encoded bytes and does no other HTTP/2. It runs in turn with the two servers
+ * (rotating the order each round), so all three see the same machine: c1 m1 moves by ±10 % from
+ * minute to minute. Its ratio to node:http2 is about the most a Node server can show at c1 m1
+ * on the machine at hand, where the round trip is mostly the kernel waking each side.
  */
-async function measureSingleFloor(results: readonly Record<string, unknown>[]): Promise<Record<string, unknown>> {
-  const server = await startServer('canned-responder.js', false);
+async function measureSingleFloor(servers: Record<'sluice' | 'node', RunningServer>): Promise<Record<string, unknown>> {
+  const floor = await startServer('canned-responder.js', false);
   const workload: Workload = { name: 'floor c1 m1', h2load: ['-c1', '-m1', ...count(isQuick ? 5000 : 20000)], path: '/', metric: 'req/s' };
-  const samples: Sample[] = [];
+  const all: Record<'floor' | 'sluice' | 'node', RunningServer> = { floor, ...servers };
+  const samples: Record<'floor' | 'sluice' | 'node', Sample[]> = { floor: [], sluice: [], node: [] };
+  const order = ['floor', 'sluice', 'node'] as const;
   try {
-    runH2load({ ...workload, h2load: ['-c1', '-m1', '-n', '2000'] }, server.port, server.pid);
-    for (let run = 0; run < repetitions; run++) samples.push(runH2load(workload, server.port, server.pid));
+    runH2load({ ...workload, h2load: ['-c1', '-m1', '-n', '2000'] }, floor.port, floor.pid);
+    for (let run = 0; run < repetitions; run++) {
+      for (let i = 0; i < order.length; i++) {
+        const name = order[(run + i) % order.length]!;
+        samples[name].push(runH2load(workload, all[name].port, all[name].pid));
+      }
+    }
   } finally {
-    server.child.kill('SIGTERM');
+    floor.child.kill('SIGTERM');
   }
-  const requestsPerSecond = median(samples.map((sample) => sample.requestsPerSecond));
-  const cpuMicros = median(samples.map((sample) => sample.cpuMicrosPerRequest));
-  const row = results.find((entry) => entry['workload'] === 'small GET h2c c1 m1') as { sluice: { median: number }; node: { median: number } } | undefined;
+  const rate = (name: 'floor' | 'sluice' | 'node'): number => median(samples[name].map((sample) => sample.requestsPerSecond));
+  const cpuMicros = median(samples.floor.map((sample) => sample.cpuMicrosPerRequest));
   process.stdout.write(
-    `${'floor: canned bytes'.padEnd(24)} small GET h2c c1 m1 ${format(requestsPerSecond, 'req/s')}, ${cpuMicros.toFixed(2)} µs/req server CPU` +
-      (row === undefined
-        ? '\n'
-        : ` | = ${(requestsPerSecond / row.node.median).toFixed(2)}× node:http2 (a Node server doing no HTTP/2 work); sluice = ${(row.sluice.median / requestsPerSecond).toFixed(2)}× the floor\n`),
+    `${'floor: canned bytes'.padEnd(24)} c1 m1 in turn: floor ${format(rate('floor'), 'req/s')} (${cpuMicros.toFixed(2)} µs/req), sluice ${format(rate('sluice'), 'req/s')}, node ${format(rate('node'), 'req/s')}` +
+      ` | floor = ${(rate('floor') / rate('node')).toFixed(2)}× node:http2 (a Node server doing no HTTP/2 work); sluice = ${(rate('sluice') / rate('floor')).toFixed(2)}× the floor, ${(rate('sluice') / rate('node')).toFixed(2)}× node:http2\n`,
   );
   return {
-    workload: 'floor: canned-bytes Node responder c1 m1',
-    requestsPerSecond,
-    cpuMicrosPerRequest: cpuMicros,
-    relativeToNode: row === undefined ? null : requestsPerSecond / row.node.median,
-    sluiceRelative: row === undefined ? null : row.sluice.median / requestsPerSecond,
+    workload: 'floor: canned-bytes Node responder c1 m1, in turn with both servers',
+    floor: rate('floor'),
+    sluice: rate('sluice'),
+    node: rate('node'),
+    floorCpuMicrosPerRequest: cpuMicros,
+    floorRelativeToNode: rate('floor') / rate('node'),
+    sluiceRelativeToFloor: rate('sluice') / rate('floor'),
   };
 }
 

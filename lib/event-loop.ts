@@ -216,10 +216,10 @@ export interface NodeEventLoopOptions extends EventLoopOptions {
    * keeps Node's loop polling the operating system without sleeping for this long, so an answer
    * that arrives within the window is picked up without the cost of waking a sleeping thread.
    * Like Linux's `SO_BUSY_POLL` and Netty's busy-wait select strategy, it trades CPU for
-   * latency: request/response traffic on one connection gets faster (about 2× at one request
-   * in flight on the benchmark machine, for the same CPU per request), but the core stays busy
-   * for up to the window after every read, even when nothing follows. Worth it for a process
-   * that owns its core and serves latency-bound traffic; leave it off otherwise. At most
+   * latency: request/response traffic on one connection gets faster (2.2–2.7× the requests per
+   * second with one request in flight in `npm run bench`, for the same CPU per request), but
+   * the core stays busy for up to the window after every read, even when nothing follows. Worth
+   * it for a process that owns its core and serves latency-bound traffic; leave it off otherwise. At most
    * {@link MAX_BUSY_POLL_MICROS}; anything else throws `IO_INVALID_OPTIONS`.
    */
   busyPollMicros?: number;
