@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { UNBOXED_NUMBER_FIELD } from './number-fields.js';
 
 /** How a task is being run: normally, or because it was canceled (or its channel shut down). */
 export const TaskStatus = {
@@ -55,8 +56,8 @@ export class Task {
   _state = 0;
   /** @internal Ticket that matches the ready-queue entry while queued. */
   _ticket = 0;
-  /** @internal When the task is due, for timed tasks. */
-  _dueAt = 0;
+  /** @internal When the task is due, for timed tasks (no box per task: see UNBOXED_NUMBER_FIELD). */
+  _dueAt = UNBOXED_NUMBER_FIELD;
   /** @internal Insertion order, to keep equal deadlines FIFO. */
   _sequence = 0;
   /** @internal Position in the timer heap. */
@@ -73,6 +74,7 @@ export class Task {
     this.fn = fn;
     this.name = name;
     this.target = target;
+    this._dueAt = 0;
   }
 
   /** True while the task waits in a loop's ready queue or timer heap. */

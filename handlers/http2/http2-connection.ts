@@ -19,6 +19,7 @@ import {
   type HandlerStatistics,
   type IoMessage,
 } from '../../lib/index.js';
+import { UNBOXED_NUMBER_FIELD } from '../../lib/number-fields.js';
 import { ClosedBy, ClosedStreams } from './closed-streams.js';
 import {
   ErrorCode,
@@ -197,12 +198,18 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
    * connection holds one timer, and re-arming on the hot path (every write) is a comparison.
    */
   private readonly timerTask: Task;
-  private timerDueAt = Infinity;
-  private settingsDeadline = Infinity;
-  private headerBlockDeadline = Infinity;
-  private keepAliveDueAt = Infinity;
-  private keepAliveAckDeadline = Infinity;
+  // Deadlines on the loop clock, Infinity when none: set rarely, so unboxed (UNBOXED_NUMBER_FIELD;
+  // the constructor sets them to Infinity).
+  private timerDueAt = UNBOXED_NUMBER_FIELD;
+  private settingsDeadline = UNBOXED_NUMBER_FIELD;
+  private headerBlockDeadline = UNBOXED_NUMBER_FIELD;
+  private keepAliveDueAt = UNBOXED_NUMBER_FIELD;
+  private keepAliveAckDeadline = UNBOXED_NUMBER_FIELD;
   private isKeepAlivePingOutstanding = false;
+  /**
+   * When the last bytes arrived, in whole milliseconds (rounded up): set on every read, so it is
+   * kept a small integer that V8 stores inline, not a fraction that needs a box.
+   */
   private lastReadAt = 0;
 
   /** Creates the core; `defaultFirstStreamId` is 1 for clients, 2 for servers (RFC 9113 §5.1.1). */
@@ -214,6 +221,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.isConnectionWindowManual = resolved.windowMode === 'manual';
     this.connectionWindowTarget = Math.max(INITIAL_CONNECTION_WINDOW_SIZE, Math.min(MAX_WINDOW_SIZE, resolved.connectionWindowSize));
     this.nextLocalStreamId = isServer ? 2 : 1;
+    this.timerDueAt = this.settingsDeadline = this.headerBlockDeadline = Infinity;
+    this.keepAliveDueAt = this.keepAliveAckDeadline = Infinity;
     this.decoder = new FrameDecoder(this, {
       role: isServer ? 'server' : 'client',
       maxFrameSize: SETTINGS_DEFAULTS.MAX_FRAME_SIZE,
@@ -259,7 +268,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       this.queueWindowUpdate(0, connectionIncrement);
       this.connectionReceiveWindow += connectionIncrement;
     }
-    this.lastReadAt = slot.channel.loop.now();
+    this.lastReadAt = Math.ceil(slot.channel.loop.now());
     if (options.keepAliveIntervalMs > 0) {
       this.keepAliveDueAt = this.lastReadAt + options.keepAliveIntervalMs;
       this.armTimer(this.keepAliveDueAt);
@@ -281,7 +290,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       return;
     }
     message.release();
-    this.lastReadAt = slot.channel.loop.now();
+    this.lastReadAt = Math.ceil(slot.channel.loop.now());
     this.checkHeaderBlockTimer(slot);
     if (this.controlQueue.frameCount > this.options.maxQueuedControlFrames) {
       this.failConnection(

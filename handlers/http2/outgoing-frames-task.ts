@@ -76,6 +76,7 @@ export class OutgoingFramesTask {
   bytesWritten = 0;
   private isActive = false;
   private isMessageInFlight = false;
+  /** When the message in flight was sent, whole ms rounded up: an inline small integer, no box. */
   private messageSentAt = 0;
   private isPrefacePending = false;
   private readonly task: Task;
@@ -115,7 +116,7 @@ export class OutgoingFramesTask {
     return this.isMessageInFlight;
   }
 
-  /** Loop time the message in flight was sent. */
+  /** Loop time the message in flight was sent, in whole milliseconds (rounded up). */
   get inFlightSince(): number {
     return this.messageSentAt;
   }
@@ -208,7 +209,7 @@ export class OutgoingFramesTask {
       message.onCompletion = OutgoingFramesTask.onWriteComplete;
       message.userData = this;
       this.isMessageInFlight = true;
-      this.messageSentAt = slot.channel.loop.now();
+      this.messageSentAt = Math.ceil(slot.channel.loop.now());
       this.messagesWritten++;
       this.bytesWritten += offset;
       const sending = message;
