@@ -112,10 +112,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   readonly peerSettings: Http2PeerSettings = {
     headerTableSize: SETTINGS_DEFAULTS.HEADER_TABLE_SIZE,
     enablePush: true,
-    maxConcurrentStreams: Number.MAX_SAFE_INTEGER,
+    // Unlimited (Number.MAX_SAFE_INTEGER, set by the constructor) until the peer says otherwise.
+    maxConcurrentStreams: UNBOXED_NUMBER_FIELD,
     initialWindowSize: SETTINGS_DEFAULTS.INITIAL_WINDOW_SIZE,
     maxFrameSize: SETTINGS_DEFAULTS.MAX_FRAME_SIZE,
-    maxHeaderListSize: Number.MAX_SAFE_INTEGER,
+    maxHeaderListSize: UNBOXED_NUMBER_FIELD,
     enableConnectProtocol: false,
   };
   /** @internal */
@@ -221,6 +222,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.isConnectionWindowManual = resolved.windowMode === 'manual';
     this.connectionWindowTarget = Math.max(INITIAL_CONNECTION_WINDOW_SIZE, Math.min(MAX_WINDOW_SIZE, resolved.connectionWindowSize));
     this.nextLocalStreamId = isServer ? 2 : 1;
+    this.peerSettings.maxConcurrentStreams = this.peerSettings.maxHeaderListSize = Number.MAX_SAFE_INTEGER;
     this.timerDueAt = this.settingsDeadline = this.headerBlockDeadline = Infinity;
     this.keepAliveDueAt = this.keepAliveAckDeadline = Infinity;
     this.decoder = new FrameDecoder(this, {
