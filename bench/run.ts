@@ -39,14 +39,18 @@ interface Workload {
   readonly busyPollMicros?: number;
 }
 
+/** h2load's load shapes for small GETs: one request in flight, and ten connections of ten. */
+const SINGLE_IN_FLIGHT = ['-c1', '-m1', ...count(isQuick ? 5000 : 20000)];
+const TEN_BY_TEN = ['-c10', '-m10', ...count(isQuick ? 50000 : 200000)];
+
 const workloads: Workload[] = [
-  { name: 'small GET h2c c1 m1', h2load: ['-c1', '-m1', ...count(isQuick ? 5000 : 20000)], path: '/', metric: 'req/s' },
-  { name: 'c1 m1, busy poll 50 µs', h2load: ['-c1', '-m1', ...count(isQuick ? 5000 : 20000)], path: '/', metric: 'req/s', busyPollMicros: 50 },
-  { name: 'small GET h2c c10 m10', h2load: ['-c10', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/', metric: 'req/s' },
+  { name: 'small GET h2c c1 m1', h2load: SINGLE_IN_FLIGHT, path: '/', metric: 'req/s' },
+  { name: 'c1 m1, busy poll 50 µs', h2load: SINGLE_IN_FLIGHT, path: '/', metric: 'req/s', busyPollMicros: 50 },
+  { name: 'small GET h2c c10 m10', h2load: TEN_BY_TEN, path: '/', metric: 'req/s' },
   { name: 'small GET h2c c100 m10', h2load: ['-c100', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/', metric: 'req/s' },
   { name: '100 KiB GET h2c c4 m4', h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)], path: '/bytes/102400', metric: 'GB/s' },
   { name: '1 MiB GET h2c c4 m4', h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)], path: '/bytes/1048576', metric: 'GB/s' },
-  { name: 'small GET TLS c10 m10', isTls: true, h2load: ['-c10', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/', metric: 'req/s' },
+  { name: 'small GET TLS c10 m10', isTls: true, h2load: TEN_BY_TEN, path: '/', metric: 'req/s' },
   { name: '100 KiB GET TLS c4 m4', isTls: true, h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)], path: '/bytes/102400', metric: 'GB/s' },
   { name: '1 MiB GET TLS c4 m4', isTls: true, h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)], path: '/bytes/1048576', metric: 'GB/s' },
   // h2load's -d posts the file's bytes as each request's body; /echo sends them back, so the
@@ -74,6 +78,11 @@ async function busyPollServer(micros: number): Promise<RunningServer> {
     busyPollServers.set(micros, server);
   }
   return server;
+}
+
+/** Runs a tenth of `workload` against `server`, unmeasured, so the measured runs find it warm. */
+function warmUp(workload: Workload, server: { readonly port: number; readonly pid: number }): void {
+  runH2load({ ...workload, h2load: workload.h2load.map((arg, i, all) => (all[i - 1] === '-n' ? String(Math.ceil(Number(arg) / 10)) : arg)) }, server.port, server.pid);
 }
 
 function count(requests: number): string[] {
@@ -150,8 +159,8 @@ async function main(): Promise<void> {
       }
       const servers = workload.busyPollMicros !== undefined ? { ...plain, sluice: await busyPollServer(workload.busyPollMicros) } : workload.isTls === true ? secure : plain;
       const samples: Record<'sluice' | 'node', Sample[]> = { sluice: [], node: [] };
-      runH2load({ ...workload, h2load: workload.h2load.map((a, i, all) => (all[i - 1] === '-n' ? String(Math.ceil(Number(a) / 10)) : a)) }, servers.sluice.port, servers.sluice.pid);
-      runH2load({ ...workload, h2load: workload.h2load.map((a, i, all) => (all[i - 1] === '-n' ? String(Math.ceil(Number(a) / 10)) : a)) }, servers.node.port, servers.node.pid);
+      warmUp(workload, servers.sluice);
+      warmUp(workload, servers.node);
       for (let run = 0; run < repetitions; run++) {
         for (const name of run % 2 === 0 ? (['sluice', 'node'] as const) : (['node', 'sluice'] as const)) {
           samples[name].push(runH2load(workload, servers[name].port, servers[name].pid));
@@ -336,12 +345,12 @@ async function startNghttpd(): Promise<{ port: number; child: ChildProcess }> {
  */
 async function measureReferenceServer(results: readonly Record<string, unknown>[]): Promise<Record<string, unknown>> {
   const { port, child } = await startNghttpd();
-  const busy: Workload = { name: 'nghttpd c10 m10', h2load: ['-c10', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/small', metric: 'req/s' };
-  const single: Workload = { name: 'nghttpd c1 m1', h2load: ['-c1', '-m1', ...count(isQuick ? 5000 : 20000)], path: '/small', metric: 'req/s' };
+  const busy: Workload = { name: 'nghttpd c10 m10', h2load: TEN_BY_TEN, path: '/small', metric: 'req/s' };
+  const single: Workload = { name: 'nghttpd c1 m1', h2load: SINGLE_IN_FLIGHT, path: '/small', metric: 'req/s' };
   const samples: Sample[] = [];
   const singleSamples: Sample[] = [];
   try {
-    runH2load({ ...busy, h2load: ['-c10', '-m10', '-n', '20000'] }, port, child.pid!);
+    warmUp(busy, { port, pid: child.pid! });
     for (let run = 0; run < repetitions; run++) {
       samples.push(runH2load(busy, port, child.pid!));
       singleSamples.push(runH2load(single, port, child.pid!));
@@ -382,12 +391,12 @@ async function measureReferenceServer(results: readonly Record<string, unknown>[
  */
 async function measureSingleFloor(servers: Record<'sluice' | 'node', RunningServer>): Promise<Record<string, unknown>> {
   const floor = await startServer('canned-responder.js', false);
-  const workload: Workload = { name: 'floor c1 m1', h2load: ['-c1', '-m1', ...count(isQuick ? 5000 : 20000)], path: '/', metric: 'req/s' };
+  const workload: Workload = { name: 'floor c1 m1', h2load: SINGLE_IN_FLIGHT, path: '/', metric: 'req/s' };
   const all: Record<'floor' | 'sluice' | 'node', RunningServer> = { floor, ...servers };
   const samples: Record<'floor' | 'sluice' | 'node', Sample[]> = { floor: [], sluice: [], node: [] };
   const order = ['floor', 'sluice', 'node'] as const;
   try {
-    runH2load({ ...workload, h2load: ['-c1', '-m1', '-n', '2000'] }, floor.port, floor.pid);
+    warmUp(workload, floor);
     for (let run = 0; run < repetitions; run++) {
       for (let i = 0; i < order.length; i++) {
         const name = order[(run + i) % order.length]!;
