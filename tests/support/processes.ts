@@ -1,0 +1,181 @@
+/**
+ * Child processes for the interop suite: finding the peers' programs, running them with a
+ * deadline, starting servers and waiting for their ports, and self-signed certificates.
+ *
+ * @module
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's top folder (tests run from dist/tests/support). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The `sluice` command line. */
+export const SLUICE = path.join(REPO_ROOT, 'bin', 'sluice');
+/** How long a peer's program may run before it is killed. */
+export const TOOL_TIMEOUT_MS = 90_000;
+
+/** How a child process ended and what it printed. */
+export interface ToolResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** The tool's own output, for assertion messages. */
+export function show(what: string, result: ToolResult): string {
+  const stdout = result.stdout.toString('utf8');
+  return `${what}: exit ${result.code ?? result.signal}\n--- stdout\n${stdout.slice(0, 6000)}\n--- stderr\n${result.stderr.slice(0, 6000)}`;
+}
+
+/** The program's path on PATH or in the sbin folders, or null. */
+export function findTool(name: string): string | null {
+  const directories = [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  for (const directory of directories) {
+    if (directory === '') continue;
+    const candidate = path.join(directory, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** Programs found by {@link requireTools}, by name. */
+const toolPaths = new Map<string, string>();
+
+/** The path {@link requireTools} found for `name`. */
+export function tool(name: string): string {
+  const found = toolPaths.get(name);
+  if (found === undefined) throw new Error(`${name} was not looked up`);
+  return found;
+}
+
+/** Collects a child's output and exit; kills it after `timeoutMs`. */
+export function finished(child: ChildProcess, timeoutMs = TOOL_TIMEOUT_MS): Promise<ToolResult> {
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  return new Promise<ToolResult>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (error) => (stderr += `spawn failed: ${error.message}\n`));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr });
+    });
+  });
+}
+
+/** Runs a program to its end (stdin closed). */
+export function run(command: string, args: string[]): Promise<ToolResult> {
+  return finished(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Runs `sluice get` with `args`. */
+export function sluiceGet(args: string[]): Promise<ToolResult> {
+  return run(process.execPath, [SLUICE, 'get', ...args]);
+}
+
+/** Asserts exit code 0, printing the output otherwise. */
+export function expectSuccess(what: string, result: ToolResult): void {
+  expect(result.code, show(what, result)).to.equal(0);
+}
+
+/** Hex SHA-256 of `data`. */
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Resolves once something accepts TCP connections on the port; fails after `attempts` tries. */
+export async function waitForPort(port: number, child: ChildProcess, attempts = 200): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode} before listening`);
+    const isOpen = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (isOpen) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+/** A server child process with its URL. */
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  exited: Promise<ToolResult>;
+}
+
+/** Starts `sluice serve --port 0 …args` and resolves with the URL it prints. */
+export async function startSluiceServe(args: string[]): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [SLUICE, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = finished(child, 300_000);
+  let seen = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const match = /^listening on (\S+)\n/.exec(seen);
+      if (match !== null) resolve(match[1]!);
+    });
+    void exited.then((result) => reject(new Error(show('sluice serve exited before listening', result))));
+  });
+  return { url, child, exited };
+}
+
+/** SIGTERM, then asserts a clean exit. */
+export async function stopServer(server: ServerProcess, what: string): Promise<ToolResult> {
+  server.child.kill('SIGTERM');
+  const result = await server.exited;
+  expect(result.code, show(what, result)).to.be.oneOf([0, null]);
+  return result;
+}
+
+/** Generates a self-signed certificate for 127.0.0.1/localhost into `directory`. */
+export async function makeCertificate(directory: string): Promise<{ certPath: string; keyPath: string }> {
+  const certPath = path.join(directory, 'cert.pem');
+  const keyPath = path.join(directory, 'key.pem');
+  const result = await run(tool('openssl'), [
+    'req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', keyPath, '-out', certPath,
+    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ]);
+  expectSuccess('openssl req', result);
+  return { certPath, keyPath };
+}
+
+/**
+ * Looks up every program in `tools` (name → Debian package) and throws one error naming the
+ * missing ones and the packages to install: a missing peer fails the suite, nothing is skipped.
+ */
+export function requireTools(tools: Readonly<Record<string, string>>): void {
+  const missing = Object.entries(tools).filter(([name]) => {
+    const found = findTool(name);
+    if (found !== null) toolPaths.set(name, found);
+    return found === null;
+  });
+  if (missing.length > 0) {
+    const packages = [...new Set(missing.map(([, debianPackage]) => debianPackage))].join(' ');
+    throw new Error(`interop tools missing: ${missing.map(([name]) => name).join(', ')}; install them (apt-get install ${packages})`);
+  }
+}
