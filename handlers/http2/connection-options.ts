@@ -57,7 +57,10 @@ export interface Http2ConnectionOptions {
    * reading stops until the queue drains; at the limit, GOAWAY(ENHANCE_YOUR_CALM).
    */
   maxQueuedControlFrames?: number;
-  /** Recently closed streams remembered to tell a late frame from a protocol error. */
+  /**
+   * Recently closed streams remembered — how each closed and what a legal peer may still send on
+   * it — to tell a late frame of a legal race from a protocol error (docs/security.md).
+   */
   maxClosedStreams?: number;
   /** PINGs we sent and are waiting for. */
   maxOutstandingPings?: number;

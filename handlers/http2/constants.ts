@@ -107,6 +107,17 @@ export const ErrorCode = {
 /** An HTTP/2 error code; unknown codes received from a peer are kept as numbers. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+const FRAME_TYPE_NAMES: readonly string[] = (() => {
+  const names: string[] = [];
+  for (const [name, code] of Object.entries(FrameType)) names[code] = name;
+  return names;
+})();
+
+/** The RFC 9113 name of a frame type (`HEADERS`, …), or `UNKNOWN_0x..` for extension types. */
+export function frameTypeName(type: number): string {
+  return FRAME_TYPE_NAMES[type] ?? `UNKNOWN_0x${type.toString(16).padStart(2, '0')}`;
+}
+
 /** The RFC name of an error code, or `UNKNOWN_0x..` for codes the RFC does not define. */
 export function errorCodeName(code: number): string {
   for (const [name, value] of Object.entries(ErrorCode)) if (value === code) return name;

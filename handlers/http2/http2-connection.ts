@@ -25,6 +25,7 @@ import {
   ErrorCode,
   errorCodeName,
   FrameType,
+  frameTypeName,
   INITIAL_CONNECTION_WINDOW_SIZE,
   MAX_STREAM_ID,
   MAX_WINDOW_SIZE,
@@ -62,6 +63,7 @@ import { HpackEncoder } from './hpack-encoder.js';
 import { Http2ApiErrors } from './http2-api-errors.js';
 import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
 import { Http2Stream, StreamState, type Http2StreamFailure, type Http2StreamHost } from './http2-stream.js';
+import { LateFrameAnswer, lateFrameAnswer } from './late-frames.js';
 import { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';
 import { StreamTable } from './stream-table.js';
 
@@ -778,7 +780,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (stream === undefined) {
       // The connection window still counts it (RFC 9113 §6.9); nobody will consume it.
       this.returnConnectionCredit(flowControlledLength);
-      this.onFrameForMissingStream(streamId, FrameType.DATA);
+      this.onFrameForMissingStream(streamId, FrameType.DATA, flowControlledLength, isEndStream);
       return;
     }
     if (stream.state === StreamState.HALF_CLOSED_REMOTE) {
@@ -835,8 +837,12 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.onFrameForMissingStream(streamId, FrameType.HEADERS);
   }
 
-  /** @internal PRIORITY is parsed and ignored (RFC 9113 §5.3.2 deprecates the scheme); a flood is a glitch. */
-  onPriority(): void {
+  /**
+   * @internal PRIORITY is parsed and ignored (RFC 9113 §5.3.2 deprecates the scheme); a flood is
+   * a glitch. One on a recently closed stream is free (§5.1 allows it in every state).
+   */
+  onPriority(streamId: number): void {
+    if (this.streams.get(streamId) === undefined && !this.isIdleStream(streamId) && this.closedStreams.takePriority(streamId)) return;
     this.countGlitch('PRIORITY');
   }
 
@@ -847,18 +853,16 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   /** @internal RST_STREAM, RFC 9113 §6.4. */
   onRstStream(streamId: number, errorCode: number): void {
-    // Rapid Reset (CVE-2023-44487): opening and resetting streams costs the peer nothing.
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) {
+      this.onFrameForMissingStream(streamId, FrameType.RST_STREAM);
+      return;
+    }
+    // Rapid Reset (CVE-2023-44487): opening and resetting streams costs the peer nothing. Only
+    // resets that close a stream count; a late one on a closed stream is the table's business.
     this.peerResets ??= new EventRateLimit(this.options.maxPeerResetsPerInterval, this.options.abuseIntervalMs);
     if (!this.peerResets.take(this.now())) {
       throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.options.maxPeerResetsPerInterval} RST_STREAM frames received`);
-    }
-    const stream = this.streams.get(streamId);
-    if (stream === undefined) {
-      if (this.isIdleStream(streamId)) {
-        throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId} (RFC 9113 §6.4)`);
-      }
-      this.countGlitch('RST_STREAM on a closed stream');
-      return; // closed: ignored (§5.1)
     }
     const error = new Http2StreamError(streamId, errorCode, `stream reset by the peer`, {
       retryable: errorCode === ErrorCode.REFUSED_STREAM,
@@ -985,11 +989,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
-      if (this.isIdleStream(streamId)) {
-        throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId} (RFC 9113 §5.1)`);
-      }
-      this.countGlitch('WINDOW_UPDATE on a closed stream');
-      return; // closed: ignored
+      this.onFrameForMissingStream(streamId, FrameType.WINDOW_UPDATE, increment);
+      return;
     }
     if (stream._sendWindow + increment > MAX_WINDOW_SIZE) {
       this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.FLOW_CONTROL_ERROR, 'stream send window above 2^31-1 (RFC 9113 §6.9.1)'));
@@ -1018,9 +1019,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       // the header block the decoder delivers next is decoded and ignored instead of opening it.
       if (this.isPeerStreamId(streamId)) this.lastPeerStreamId = streamId;
     }
-    this.countLocalReset();
-    this.queueRstStream(streamId, error.errorCode);
-    this.closedStreams.add(streamId, ClosedBy.RESET_SENT);
+    this.refuseStream(streamId, error.errorCode);
   }
 
   // ---------------------------------------------------------------- receive helpers
@@ -1036,28 +1035,61 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   }
 
   /**
-   * A frame for a stream we do not track: idle → connection PROTOCOL_ERROR; closed after our
-   * reset → ignored; otherwise closed → stream error STREAM_CLOSED (RFC 9113 §5.1).
+   * A frame for a stream we do not track: on an idle stream a connection PROTOCOL_ERROR (RFC 9113
+   * §5.1); on a peer stream above the last id of our GOAWAY ignored (§6.8); on a closed stream the
+   * answer of the closed-stream table ({@link lateFrameAnswer}). `amount` is a DATA frame's
+   * flow-controlled length or a WINDOW_UPDATE's increment.
    */
-  private onFrameForMissingStream(streamId: number, frameType: number): void {
+  private onFrameForMissingStream(streamId: number, frameType: number, amount = 0, isEndStream = false): void {
     if (this.isIdleStream(streamId)) {
-      throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `frame type ${frameType} on idle stream ${streamId} (RFC 9113 §5.1)`);
+      throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `${frameTypeName(frameType)} on idle stream ${streamId} (RFC 9113 §5.1)`);
     }
-    const closedBy = this.closedStreams.get(streamId);
-    if (closedBy === ClosedBy.RESET_SENT) {
-      this.countGlitch('frame on a reset stream');
-      return;
+    const isPeerStream = this.isPeerStreamId(streamId);
+    if (isPeerStream && streamId > this.goawaySentLastStreamId) return;
+    const name = frameTypeName(frameType);
+    switch (lateFrameAnswer(frameType, this.closedStreams.get(streamId), !isPeerStream)) {
+      case LateFrameAnswer.IGNORE:
+        if (!this.isLegalLateFrame(streamId, frameType, amount, isEndStream)) this.countGlitch(`${name} on a closed stream, beyond what a peer may still send`);
+        return;
+      case LateFrameAnswer.IGNORE_COUNTED:
+        this.countGlitch(`${name} on a closed stream`);
+        return;
+      case LateFrameAnswer.STREAM_ERROR:
+        this.countLocalReset();
+        this.queueRstStream(streamId, ErrorCode.STREAM_CLOSED);
+        // What the peer sent before it sees our reset is ignored from now on (up to a window).
+        this.closedStreams.add(streamId, ClosedBy.RESET_SENT, 0, 0, this.localInitialWindowSize);
+        return;
+      case LateFrameAnswer.CONNECTION_ERROR:
+        throw new Http2ConnectionError(ErrorCode.STREAM_CLOSED, `${name} on closed stream ${streamId} (RFC 9113 §5.1)`);
+      default:
+        throw new Http2ConnectionError(
+          ErrorCode.PROTOCOL_ERROR,
+          `HEADERS opening stream ${streamId} below the highest stream id ${this.lastPeerStreamId} (RFC 9113 §5.1.1)`,
+        );
     }
-    if (this.isPeerStreamId(streamId) && streamId > this.goawaySentLastStreamId) return; // after our GOAWAY: ignored (§6.8)
-    if (closedBy === undefined && frameType === FrameType.HEADERS && this.isPeerStreamId(streamId)) {
-      throw new Http2ConnectionError(
-        ErrorCode.PROTOCOL_ERROR,
-        `HEADERS opening stream ${streamId} below the highest stream id ${this.lastPeerStreamId} (RFC 9113 §5.1.1)`,
-      );
+  }
+
+  /**
+   * Whether a late frame the table ignores is within what a legal peer may still have sent
+   * (see {@link ClosedStreams}): credit for our DATA, DATA its window allowed after our reset,
+   * one end (trailers or an empty END_STREAM), one RST_STREAM.
+   */
+  private isLegalLateFrame(streamId: number, frameType: number, amount: number, isEndStream: boolean): boolean {
+    const closed = this.closedStreams;
+    switch (frameType) {
+      case FrameType.DATA:
+        // An empty DATA frame without END_STREAM was counted already (onData).
+        return amount > 0 ? closed.takeData(streamId, amount) : !isEndStream || closed.takeEnd(streamId);
+      case FrameType.HEADERS:
+        return closed.takeEnd(streamId);
+      case FrameType.WINDOW_UPDATE:
+        return closed.takeWindowUpdate(streamId, amount);
+      case FrameType.RST_STREAM:
+        return closed.takeRstStream(streamId);
+      default:
+        return false;
     }
-    this.countLocalReset();
-    this.queueRstStream(streamId, ErrorCode.STREAM_CLOSED);
-    this.closedStreams.add(streamId, ClosedBy.RESET_SENT);
   }
 
   /** MadeYouReset (CVE-2025-8671): resets the peer makes us send are bounded like its own. */
@@ -1113,7 +1145,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private refuseStream(streamId: number, errorCode: number): void {
     this.countLocalReset();
     this.queueRstStream(streamId, errorCode);
-    this.closedStreams.add(streamId, ClosedBy.RESET_SENT);
+    // The request's body may be in flight, up to the window the stream would have had.
+    this.closedStreams.add(streamId, ClosedBy.RESET_SENT, 0, 0, this.localInitialWindowSize);
   }
 
   private onHeadersForStream(stream: Http2Stream, fields: string[] | typeof HEADER_LIST_TOO_LARGE, isEndStream: boolean): void {
@@ -1167,7 +1200,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       stream.handler.onEnd?.(stream);
     } else if (stream.state === StreamState.HALF_CLOSED_LOCAL) {
       stream.handler.onEnd?.(stream);
-      if (!stream.isClosed) this.closeStream(stream, null, ClosedBy.END_STREAM);
+      if (!stream.isClosed) this.closeStream(stream, null, ClosedBy.REMOTE_END_STREAM);
     }
   }
 
@@ -1311,7 +1344,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (stream.state === StreamState.CLOSED) return;
     stream.state = StreamState.CLOSED;
     if (stream.id !== 0 && this.streams.delete(stream.id)) {
-      this.closedStreams.add(stream.id, closedBy);
+      this.closedStreams.add(stream.id, closedBy, stream._dataFramesSent, stream._dataBytesSent, stream._receiveWindow);
       if (stream.isLocal) this.activeLocalStreams--;
       // A peer stream the application still works on keeps its concurrency slot until the work
       // ends, so opening and resetting streams cannot start unbounded work (Rapid Reset).

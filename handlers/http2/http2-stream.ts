@@ -118,6 +118,10 @@ export class Http2Stream {
   /** Index of the oldest chunk in `writes`. */
   private chunkHead = 0;
   private chunkOffset = 0;
+  /** @internal DATA frames we sent (what the peer may return credit for after the stream closes). */
+  _dataFramesSent = 0;
+  /** @internal DATA bytes we sent. */
+  _dataBytesSent = 0;
   /** @internal Bytes written and not yet framed. */
   _pendingBytes = 0;
   /** @internal `end` was called. */
@@ -315,6 +319,8 @@ export class Http2Stream {
     }
     this._pendingBytes -= payload;
     this._sendWindow -= payload;
+    this._dataFramesSent++;
+    this._dataBytesSent += payload;
     if (this._pendingBytes === 0 && this.needsDrain) {
       this.needsDrain = false;
       this.handler.onDrain?.(this);

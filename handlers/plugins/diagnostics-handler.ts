@@ -6,7 +6,8 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ChannelDirection, type Channel, type ChannelSlot, type IoMessage, type SluiceError } from '../../lib/index.js';
-import { frameTypeName, Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
+import { frameTypeName } from '../http2/constants.js';
+import { Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
 import type { FactoryPluginSpec } from './registry.js';
 import { TapHandler } from './tap-handler.js';
 

@@ -227,17 +227,6 @@ class TapFrameListener implements FrameListener {
   onStreamError(_error: Http2StreamError): void {}
 }
 
-const FRAME_TYPE_NAMES: readonly string[] = (() => {
-  const names: string[] = [];
-  for (const [name, code] of Object.entries(FrameType)) names[code] = name;
-  return names;
-})();
-
-/** The RFC 9113 name of a frame type (`HEADERS`, …), or `UNKNOWN_0x..` for extension types. */
-export function frameTypeName(type: number): string {
-  return FRAME_TYPE_NAMES[type] ?? `UNKNOWN_0x${type.toString(16).padStart(2, '0')}`;
-}
-
 /** The flags each frame type defines, RFC 9113 §6, in bit order. */
 const FLAGS_BY_TYPE: ReadonlyArray<ReadonlyArray<readonly [number, string]>> = (() => {
   const table: Array<Array<readonly [number, string]>> = [];

@@ -519,6 +519,23 @@ describe('hardening: attacks', () => {
       expectContained(result);
     });
 
+    it('late-frame flood: WINDOW_UPDATE or RST_STREAM on streams closed by END_STREAM, past what a legal peer sends → GOAWAY(ENHANCE_YOUR_CALM)', async () => {
+      const result = await campaign({
+        name: 'WINDOW_UPDATE / RST_STREAM on closed streams',
+        attack: async (a, index) => {
+          // A small response, read to its END_STREAM: the stream is closed and remembered.
+          await a.send(a.peer.headers(1, getHeaders('/'), { endStream: true }));
+          await waitUntil(() => a.tally.endStreams > 0 || a.isDone, 2000);
+          // Credit for the one DATA frame, one crossing reset: free. Everything after: counted.
+          const frame = (): Buffer => (index % 2 === 0 ? a.peer.windowUpdate(1, 1) : a.peer.rstStream(1, ErrorCode.CANCEL));
+          await a.flood(batches(500, frame), 200, 3000);
+          await a.waitDone(2000);
+        },
+      });
+      expectEveryGoaway(result, ErrorCode.ENHANCE_YOUR_CALM);
+      expectContained(result);
+    });
+
     it('zero-length header names (CVE-2019-9516): RST_STREAM(PROTOCOL_ERROR), then GOAWAY(ENHANCE_YOUR_CALM)', async () => {
       const block = Buffer.from([...hpackGetPrefix(), ...hpackLiteral('', 'x'), ...hpackLiteral('', '')]);
       const result = await campaign({
