@@ -81,13 +81,13 @@ export class ClosedStreams {
    * with the new way it closed.
    */
   add(streamId: number, closedBy: ClosedBy, dataFramesSent = 0, dataBytesSent = 0, receiveWindow = 0): void {
+    if (this.capacity <= 0) return;
     let at = this.find(streamId);
     if (at < 0) {
       if (this.count === this.ids.length) {
         if (this.count < this.capacity) this.grow();
         else this.unindex(this.next); // full: the oldest entry gives its place
       }
-      if (this.ids.length === 0) return; // capacity 0: remember nothing
       at = this.next;
       this.ids[at] = streamId;
       this.indexEntry(at);
@@ -196,7 +196,6 @@ export class ClosedStreams {
   /** Doubles the ring (while it is full and below capacity, so its oldest entry is at `next`). */
   private grow(): void {
     const size = Math.min(this.capacity, Math.max(16, this.ids.length * 2));
-    if (size === 0) return;
     this.ids = reorder(this.ids, new Int32Array(size), this.next);
     this.kinds = reorder(this.kinds, new Uint8Array(size), this.next);
     this.lateOnce = reorder(this.lateOnce, new Uint8Array(size), this.next);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { ClosedBy, ClosedStreams } from '../../../handlers/http2/closed-streams.js';
 
 describe('ClosedStreams', () => {
@@ -35,5 +36,69 @@ describe('ClosedStreams', () => {
     expect(cache.get(60)).to.equal(undefined);
     expect(cache.get(61)).to.equal(ClosedBy.END_STREAM);
     expect(cache.get(100)).to.equal(ClosedBy.END_STREAM);
+  });
+});
+
+describe('ClosedStreams: index and allowances', () => {
+  it('answers like a bounded map under random adds, evictions and look-ups (the index never loses an entry)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.integer({ min: 1, max: 200 }), { maxLength: 400 }), (capacity, ids) => {
+        const cache = new ClosedStreams(capacity);
+        const model = new Map<number, ClosedBy>();
+        for (const [step, id] of ids.entries()) {
+          const kind = (step % 4) as ClosedBy;
+          cache.add(id, kind);
+          if (model.has(id)) {
+            model.set(id, kind); // updated in place: keeps its age
+          } else {
+            if (model.size === capacity) model.delete(model.keys().next().value!);
+            model.set(id, kind);
+          }
+          expect(cache.size).to.equal(model.size);
+        }
+        for (let id = 1; id <= 200; id++) expect(cache.get(id), `stream ${id}`).to.equal(model.get(id));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('hands out each allowance once, and none for a stream it does not remember', () => {
+    const cache = new ClosedStreams(8);
+    cache.add(1, ClosedBy.END_STREAM, 2, 1000, 500);
+    expect(cache.takeRstStream(1)).to.equal(true);
+    expect(cache.takeRstStream(1)).to.equal(false);
+    expect(cache.takeEnd(1)).to.equal(true);
+    expect(cache.takeEnd(1)).to.equal(false);
+    expect(cache.takePriority(1)).to.equal(true);
+    expect(cache.takePriority(1)).to.equal(false);
+    expect(cache.takeData(1, 400)).to.equal(true);
+    expect(cache.takeData(1, 101)).to.equal(false);
+    expect(cache.takeData(1, 100)).to.equal(true);
+    // Two DATA frames sent: three late updates, within 1000 + 65 535 bytes.
+    expect([cache.takeWindowUpdate(1, 66_000), cache.takeWindowUpdate(1, 500), cache.takeWindowUpdate(1, 35), cache.takeWindowUpdate(1, 1)]).to.deep.equal([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    for (const take of [cache.takeRstStream, cache.takeEnd, cache.takePriority]) expect(take.call(cache, 3)).to.equal(false);
+    expect(cache.takeWindowUpdate(3, 1)).to.equal(false);
+    expect(cache.takeData(3, 1)).to.equal(false);
+  });
+
+  it('keeps the allowance of a stream added again (a late DATA we reset), with its new close kind', () => {
+    const cache = new ClosedStreams(8);
+    cache.add(5, ClosedBy.END_STREAM, 0, 0, 0);
+    expect(cache.takeRstStream(5)).to.equal(true);
+    cache.add(5, ClosedBy.RESET_SENT, 0, 0, 1000);
+    expect(cache.get(5)).to.equal(ClosedBy.RESET_SENT);
+    expect(cache.takeRstStream(5)).to.equal(false);
+  });
+
+  it('remembers nothing with capacity 0', () => {
+    const cache = new ClosedStreams(0);
+    cache.add(1, ClosedBy.RESET_SENT);
+    expect(cache.size).to.equal(0);
+    expect(cache.get(1)).to.equal(undefined);
   });
 });
