@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bytesPattern } from '../support/bytes-pattern.js';
 
 /** The repository root: this file runs as dist/tests/bin/cli.test.js. */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -92,13 +93,6 @@ function expectOneLineFailure(result: CommandResult, code: number, pattern: RegE
   expect(result.stdout, message).to.equal('');
   expect(result.stderr.split('\n'), message).to.have.length(2); // one line and the final newline
   expect(result.stderr, message).to.match(pattern);
-}
-
-/** The `/bytes/N` pattern: byte i is i % 251. */
-function pattern(length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) bytes[i] = i % 251;
-  return bytes;
 }
 
 describe('sluice command line', function () {
@@ -197,7 +191,7 @@ describe('sluice command line', function () {
       const result = await sluice(['get', '-o', file, `${server.url}/bytes/300000`]);
       expect(result.code, describeResult(result)).to.equal(0);
       expect(result.stdout).to.equal('');
-      expect(readFileSync(file).equals(pattern(300_000))).to.equal(true);
+      expect(readFileSync(file).equals(bytesPattern(300_000))).to.equal(true);
     });
 
     it('echoes a -d body through POST /echo', async () => {
