@@ -5,27 +5,18 @@
  * @module
  */
 import { promises as fs } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
-import {
-  connectHttp2,
-  type ConnectHttp2Options,
-  type Http2ClientConnection,
-  type Http2Headers,
-  type Http2Stream,
-  type Http2StreamFailure,
-} from '../../handlers/index.js';
-import { FrameLoggerHandler } from '../../handlers/plugins/frame-logger-handler.js';
+import type { Http2ClientConnection, Http2Headers, Http2Stream, Http2StreamFailure } from '../../handlers/index.js';
 import { parseCommandLine, parseInteger } from './arguments.js';
 import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
-import { formatLoadSummary, type LoadResult } from './latency-summary.js';
-import { clientTlsTransport } from './tls.js';
+import { connectToServer } from './get-connection.js';
+import { MAX_RESENDS, runLoad } from './load.js';
 
 /** The help text of `sluice get`. */
 export const GET_HELP = `Usage: sluice get URL [options]
 
 Sends one HTTP/2 request and prints the response body (h2c with prior knowledge for http://,
-TLS with ALPN h2 for https://).
+TLS with ALPN h2 for https://), or with -n sends it N times and prints a summary.
 
 Options:
   -H, --header 'NAME: VALUE'  add a request header (repeatable; 'host' sets :authority)
@@ -35,9 +26,13 @@ Options:
   -v, --verbose               print request and response headers and every HTTP/2 frame sent
                               and received to stderr
   -n, --requests N            send the request N times and print a summary instead of bodies
-  -m, --concurrency M         with -n: at most M streams at once on the connection (default 1)
+  -m, --concurrency M         with -n: at most M requests in flight at once (default 1)
   -k, --insecure              do not verify the server's certificate (https://)
   -h, --help                  show this help
+
+With -n, requests the server refused without processing them (above the last stream id of
+its GOAWAY, or REFUSED_STREAM) are sent again on a new connection, at most ${MAX_RESENDS} times each;
+the summary counts them as resent. A new connection replaces each one that received GOAWAY.
 
 Any response status counts as success (like curl without -f).
 Exit codes: 0 ok, 1 request, connection or file failure, 2 usage (including a bad URL).
@@ -77,9 +72,9 @@ export interface GetSettings {
   isVerbose: boolean;
   /** Times to send the request. */
   requestCount: number;
-  /** Concurrent streams. */
+  /** Requests in flight at once (`-m`). */
   concurrency: number;
-  /** Whether to summarize (`-n`/`-m` given) rather than print the body. */
+  /** Whether to summarize (`-n` given) rather than print the body. */
   isLoadMode: boolean;
 }
 
@@ -117,7 +112,9 @@ export function parseGetArguments(args: string[]): GetSettings | null {
   const isTls = url.protocol === 'https:';
   const requestCount = values.requests === undefined ? 1 : parseInteger('-n', values.requests, 1, 10_000_000);
   const concurrency = values.concurrency === undefined ? 1 : parseInteger('-m', values.concurrency, 1, 10_000);
-  const isLoadMode = values.requests !== undefined || values.concurrency !== undefined;
+  // -m alone used to switch to summary mode without a word; it only means something with -n.
+  if (values.concurrency !== undefined && values.requests === undefined) throw usageError('-m needs -n (the number of requests to send)');
+  const isLoadMode = values.requests !== undefined;
   if (isLoadMode && values.output !== undefined) throw usageError('-o cannot be used with -n/-m (bodies are counted, not kept)');
   const body = parseBodySource(values.data);
   const method = values.method ?? (body.kind === 'none' ? 'GET' : 'POST');
@@ -202,14 +199,14 @@ export async function runGet(args: string[]): Promise<ExitCode> {
   }
   const body = await readBody(settings.body);
   const headers = body === null ? settings.headers : [...settings.headers, 'content-length', String(body.length)];
-  const output = settings.isLoadMode ? null : await openOutput(settings.output);
+  if (settings.isLoadMode) return runLoad({ ...settings, displayHost: settings.url.host }, headers, body);
+  const output = await openOutput(settings.output);
   const connection = await connect(settings);
   try {
-    if (settings.isLoadMode) return await runLoad(connection, settings, headers, body);
-    return await fetchOnce(connection, settings, headers, body, output!);
+    return await fetchOnce(connection, settings, headers, body, output);
   } finally {
     await connection.close();
-    if (output !== null && output !== process.stdout) await new Promise<void>((resolve) => output.end(resolve));
+    if (output !== process.stdout) await new Promise<void>((resolve) => output.end(resolve));
   }
 }
 
@@ -224,17 +221,8 @@ async function openOutput(file: string | null): Promise<Writable> {
 }
 
 async function connect(settings: GetSettings): Promise<Http2ClientConnection> {
-  const options: ConnectHttp2Options = { host: settings.host, port: settings.port };
-  if (settings.isTls) {
-    options.transport = clientTlsTransport({ servername: settings.host, isVerifying: settings.isVerifying });
-  }
-  if (settings.isVerbose) {
-    options.pipeline = (channel) => {
-      channel.appendHandler(new FrameLoggerHandler({ role: 'client', sink: (line) => process.stderr.write(`* ${line}\n`) }));
-    };
-  }
   try {
-    return await connectHttp2(options);
+    return await connectToServer(settings);
   } catch (error) {
     throw failure(`cannot connect to ${settings.url.host}: ${describeError(error)}`, error);
   }
@@ -317,73 +305,5 @@ function fetchOnce(
       return;
     }
     pump?.();
-  });
-}
-
-/** `-n N -m M`: N requests, at most M open at once on the one connection; bodies are counted. */
-function runLoad(connection: Http2ClientConnection, settings: GetSettings, headers: Http2Headers, body: Buffer | null): Promise<ExitCode> {
-  return new Promise<ExitCode>((resolve, reject) => {
-    const statusCounts = new Map<string, number>();
-    const latenciesMs: number[] = [];
-    let startedCount = 0;
-    let finishedCount = 0;
-    let failedCount = 0;
-    let bodyBytes = 0;
-    let firstError: unknown = null;
-    const startedAt = performance.now();
-    const finish = (): void => {
-      const result: LoadResult = {
-        requestCount: settings.requestCount,
-        failedCount,
-        statusCounts,
-        latenciesMs,
-        bodyBytes,
-        elapsedMs: performance.now() - startedAt,
-        concurrency: settings.concurrency,
-      };
-      process.stdout.write(formatLoadSummary(result));
-      if (failedCount > 0) reject(failure(`${failedCount} of ${settings.requestCount} requests failed; first: ${describeError(firstError)}`, firstError));
-      else resolve(ExitCode.OK);
-    };
-    const onFinished = (error: unknown): void => {
-      finishedCount++;
-      if (error !== null) {
-        failedCount++;
-        firstError ??= error;
-      }
-      if (finishedCount === settings.requestCount) finish();
-      else if (startedCount < settings.requestCount) startOne();
-    };
-    const startOne = (): void => {
-      startedCount++;
-      const sentAt = performance.now();
-      let stream: Http2Stream | null = null;
-      const pump = body === null ? null : bodyPump(() => stream, body);
-      try {
-        stream = connection.request(headers, {
-          isEndStream: body === null,
-          handler: {
-            onResponse: (_s, response) => {
-              const status = response[1] ?? '?';
-              statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
-            },
-            onData: (_s, _data, start, end) => {
-              bodyBytes += end - start;
-            },
-            onDrain: () => pump?.(),
-            onClose: (_s, error) => {
-              if (error === null) latenciesMs.push(performance.now() - sentAt);
-              onFinished(error);
-            },
-          },
-        });
-      } catch (error) {
-        // The connection is gone: every request not yet started fails the same way.
-        queueMicrotask(() => onFinished(error));
-        return;
-      }
-      pump?.();
-    };
-    for (let i = 0; i < settings.concurrency; i++) startOne();
   });
 }

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bytesPattern } from '../support/bytes-pattern.js';
 
 /** The repository root: this file runs as dist/tests/bin/cli.test.js. */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -94,13 +95,6 @@ function expectOneLineFailure(result: CommandResult, code: number, pattern: RegE
   expect(result.stderr, message).to.match(pattern);
 }
 
-/** The `/bytes/N` pattern: byte i is i % 251. */
-function pattern(length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) bytes[i] = i % 251;
-  return bytes;
-}
-
 describe('sluice command line', function () {
   this.timeout(60_000);
   let tmp: string;
@@ -131,6 +125,7 @@ describe('sluice command line', function () {
       { name: 'a malformed header', args: ['get', '-H', 'no colon', 'http://127.0.0.1:1/'], pattern: /invalid header 'no colon'/ },
       { name: 'a connection-specific header', args: ['get', '-H', 'connection: close', 'http://127.0.0.1:1/'], pattern: /'connection' is not allowed/ },
       { name: 'a bad -n', args: ['get', '-n', '0', 'http://127.0.0.1:1/'], pattern: /-n must be a whole number/ },
+      { name: '-m without -n', args: ['get', '-m', '10', 'http://127.0.0.1:1/'], pattern: /^sluice get: -m needs -n/ },
       { name: '-o with -n', args: ['get', '-n', '2', '-o', 'x', 'http://127.0.0.1:1/'], pattern: /-o cannot be used with -n/ },
       { name: 'a bad port', args: ['serve', '--port', '70000'], pattern: /--port must be a whole number from 0 to 65535/ },
       { name: 'a bad log level', args: ['serve', '--log-level', 'loud'], pattern: /unknown log level 'loud'/ },
@@ -196,7 +191,7 @@ describe('sluice command line', function () {
       const result = await sluice(['get', '-o', file, `${server.url}/bytes/300000`]);
       expect(result.code, describeResult(result)).to.equal(0);
       expect(result.stdout).to.equal('');
-      expect(readFileSync(file).equals(pattern(300_000))).to.equal(true);
+      expect(readFileSync(file).equals(bytesPattern(300_000))).to.equal(true);
     });
 
     it('echoes a -d body through POST /echo', async () => {
@@ -298,6 +293,72 @@ describe('sluice command line', function () {
     expect(result.code, describeResult(result)).to.equal(0);
     return result;
   }
+
+  describe('get -n against a node:http2 server that refuses streams', () => {
+    /** Streams each connection answers before its server sends GOAWAY. */
+    const STREAMS_PER_CONNECTION = 50;
+    let server: http2.Http2Server;
+    let url: string;
+    /** Connections the server accepted, for the resend test's own count. */
+    let sessionCount = 0;
+    /** When true every stream is refused (RST_STREAM REFUSED_STREAM) instead of answered. */
+    let isRefusingAll = false;
+    const sessions = new Set<http2.ServerHttp2Session>();
+
+    before(async () => {
+      server = http2.createServer();
+      server.on('session', (session) => {
+        sessionCount++;
+        sessions.add(session);
+        session.on('close', () => sessions.delete(session));
+        let seen = 0;
+        session.on('stream', (stream) => {
+          // A refused or reset stream reports an 'error' event: expected here, not a failure.
+          stream.on('error', () => undefined);
+          if (isRefusingAll) {
+            stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+            return;
+          }
+          seen++;
+          stream.respond({ ':status': 200 });
+          stream.end('ok\n');
+          // Like nginx's keepalive_requests: a graceful GOAWAY whose last stream id is this
+          // one, so the client's streams above it were not processed and must be sent again.
+          if (seen === STREAMS_PER_CONNECTION) session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id);
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+    });
+    after(async () => {
+      // node:http2 keeps a session that sent GOAWAY open after its peer left: end them here.
+      for (const session of sessions) session.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    it('resends the requests above a GOAWAY on a new connection: 300 of 300 succeed', async () => {
+      isRefusingAll = false;
+      sessionCount = 0;
+      const result = await sluice(['get', '-n', '300', '-m', '20', url]);
+      expect(result.code, describeResult(result)).to.equal(0);
+      expect(result.stdout, describeResult(result)).to.include('requests: 300 total, 300 succeeded, 0 failed, 20 concurrent');
+      expect(result.stdout, describeResult(result)).to.include('status: 200: 300');
+      const [, resent, connections] = /(\d+) resent, (\d+) connections?/.exec(result.stdout) ?? [];
+      // 300 requests at 50 per connection need at least 6 connections, and a GOAWAY with 20 in flight refuses some.
+      expect(Number(connections), describeResult(result)).to.be.at.least(300 / STREAMS_PER_CONNECTION);
+      expect(Number(connections), describeResult(result)).to.equal(sessionCount);
+      expect(Number(resent), describeResult(result)).to.be.greaterThan(0);
+    });
+
+    it('ends with exit 1 and one line when the server refuses every request, not a loop', async () => {
+      isRefusingAll = true;
+      const result = await sluice(['get', '-n', '1000', '-m', '4', url]);
+      expect(result.code, describeResult(result)).to.equal(1);
+      expect(result.stdout, describeResult(result)).to.match(/^requests: 1000 total, 0 succeeded, 1000 failed/);
+      expect(result.stderr.split('\n'), describeResult(result)).to.have.length(2);
+      expect(result.stderr, describeResult(result)).to.match(/^sluice get: 1000 of 1000 requests failed \(\d+ not sent\); first: refused 5 times without being processed: .*REFUSED_STREAM/);
+    });
+  });
 
   it('serve --workers 2 answers on one port and exits 0 on SIGTERM', async () => {
     const result = await serveLoadAndStop(['--workers', '2'], 100, 4);

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -8,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   expectSuccess,
-  finished,
   freePort,
   makeCertificate,
   requireTools,
@@ -16,10 +14,11 @@ import {
   sha256,
   show,
   sluiceGet,
+  startPeerServer,
   startSluiceServe,
+  stopPeerServer,
   stopServer,
   tool,
-  waitForPort,
   type ServerProcess,
 } from '../support/processes.js';
 
@@ -150,19 +149,10 @@ describe('interop', function () {
         } else {
           args.unshift('--no-tls');
         }
-        const child = spawn(tool('nghttpd'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-        const exited = finished(child, 300_000);
-        nghttpd = { url: `${mode === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`, child, exited };
-        try {
-          await waitForPort(port, child);
-        } catch (error) {
-          child.kill('SIGKILL');
-          throw new Error(show(`nghttpd did not start (${String(error)})`, await exited));
-        }
+        nghttpd = await startPeerServer(tool('nghttpd'), args, [port], `${mode === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`);
       });
       after(async () => {
-        nghttpd.child.kill('SIGTERM');
-        await nghttpd.exited;
+        await stopPeerServer(nghttpd);
       });
 
       const insecure = mode === 'tls' ? ['-k'] : [];

@@ -126,12 +126,54 @@ export interface ServerProcess {
   url: string;
   child: ChildProcess;
   exited: Promise<ToolResult>;
+  /** Everything it wrote to stdout and stderr so far (logs, warnings), while it still runs. */
+  output(): string;
+}
+
+/** Longest a server started by the suite may run before it is killed. */
+const SERVER_TIMEOUT_MS = 300_000;
+
+/** Keeps what `child` writes to stdout and stderr, readable while it runs. */
+function watchOutput(child: ChildProcess): () => string {
+  let text = '';
+  const append = (chunk: Buffer): void => {
+    text += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  return () => text;
+}
+
+/**
+ * Starts a peer's server program in the foreground (its pid, log and temporary files where its
+ * arguments put them) and resolves once every port in `ports` accepts connections; if it exits
+ * or never listens, kills it and throws with its output. Stop it with {@link stopPeerServer}.
+ */
+export async function startPeerServer(command: string, args: string[], ports: number[], url: string): Promise<ServerProcess> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = watchOutput(child);
+  const exited = finished(child, SERVER_TIMEOUT_MS);
+  try {
+    for (const port of ports) await waitForPort(port, child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(show(`${path.basename(command)} did not start (${String(error)})`, await exited));
+  }
+  return { url, child, exited, output };
+}
+
+/** SIGTERM to a peer's server, then waits for it to exit; its exit status is the peer's business. */
+export async function stopPeerServer(server: ServerProcess | undefined): Promise<ToolResult | null> {
+  if (server === undefined) return null;
+  server.child.kill('SIGTERM');
+  return server.exited;
 }
 
 /** Starts `sluice serve --port 0 …args` and resolves with the URL it prints. */
 export async function startSluiceServe(args: string[]): Promise<ServerProcess> {
   const child = spawn(process.execPath, [SLUICE, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = finished(child, 300_000);
+  const output = watchOutput(child);
+  const exited = finished(child, SERVER_TIMEOUT_MS);
   let seen = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -141,7 +183,7 @@ export async function startSluiceServe(args: string[]): Promise<ServerProcess> {
     });
     void exited.then((result) => reject(new Error(show('sluice serve exited before listening', result))));
   });
-  return { url, child, exited };
+  return { url, child, exited, output };
 }
 
 /** SIGTERM, then asserts a clean exit. */
