@@ -20,6 +20,7 @@ import {
   stopServer,
   tool,
   waitForPort,
+  watchOutput,
   type ServerProcess,
 } from '../support/processes.js';
 
@@ -152,7 +153,7 @@ describe('interop', function () {
         }
         const child = spawn(tool('nghttpd'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
         const exited = finished(child, 300_000);
-        nghttpd = { url: `${mode === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`, child, exited };
+        nghttpd = { url: `${mode === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`, child, exited, output: watchOutput(child) };
         try {
           await waitForPort(port, child);
         } catch (error) {
