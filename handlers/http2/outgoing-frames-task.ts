@@ -14,7 +14,8 @@ import {
   type IoMessage,
   type SluiceError,
 } from '../../lib/index.js';
-import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH } from './constants.js';
+import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from './constants.js';
+import { writeFrameHeader } from './frame-encoder.js';
 import type { ControlFrameQueue } from './control-frame-queue.js';
 import type { Http2Stream } from './http2-stream.js';
 
@@ -127,11 +128,35 @@ export class OutgoingFramesTask {
     return this.dataTail - this.dataHead;
   }
 
-  /** Puts a stream in the DATA list (once) and wakes the task. */
+  /**
+   * Puts a stream in the DATA list (once) and wakes the task. A stream whose body is all framed
+   * and whose end is due needs no flow-control window: its end (trailers, or an empty DATA frame
+   * with END_STREAM) is queued as a control frame now, so it never waits in the DATA list behind
+   * streams held by a spent connection window.
+   */
   addDataStream(stream: Http2Stream): void {
+    if (stream._pendingBytes === 0 && stream._isEndQueued && !stream._isEndSent) {
+      this.queueEnd(stream);
+      return;
+    }
     if (!stream._isInDataList) {
       stream._isInDataList = true;
       this.pushDataStream(stream);
+    }
+    this.wake();
+  }
+
+  /** Queues the stream's END_STREAM after its last DATA: its trailers, or an empty DATA frame. */
+  private queueEnd(stream: Http2Stream): void {
+    const host = this.host;
+    if (stream._trailers !== null) {
+      host.queueTrailers(stream);
+    } else {
+      const queue = host.controlQueue;
+      const buffer = queue.reserve(FRAME_HEADER_LENGTH);
+      queue.commit(writeFrameHeader(buffer, queue.tail, 0, FrameType.DATA, FrameFlag.END_STREAM, stream.id) - queue.tail);
+      stream._markEndSent();
+      host.onEndStreamSent(stream);
     }
     this.wake();
   }
@@ -154,10 +179,14 @@ export class OutgoingFramesTask {
     return host.connectionSendWindow >= host.minDataSendWindow || this.headNeedsLittle();
   }
 
-  /** A stream that can finish within a small connection window may still go (no stall on its last bytes). */
+  /**
+   * Below the minimum connection window the head stream may still go when it can finish within
+   * what is left (no stall on its last bytes), or leave the list when its own window is spent
+   * (so it does not hold back the streams behind it).
+   */
   private headNeedsLittle(): boolean {
     const stream = this.dataStreams[this.dataHead]!;
-    return stream._pendingBytes <= this.host.connectionSendWindow || stream._pendingBytes === 0;
+    return stream._pendingBytes <= this.host.connectionSendWindow || stream._sendWindow <= 0 || stream.isClosed;
   }
 
   private run(status: TaskStatus): void {
@@ -174,9 +203,7 @@ export class OutgoingFramesTask {
     const queue = host.controlQueue;
     const isDataWork = this.hasDataWork();
     if (!this.isPrefacePending && queue.isEmpty && !isDataWork) {
-      // Step 3: no work.
-      this.isActive = false;
-      if (host.isWaitingForGoaway) host.finishWriteShutdown();
+      this.idle();
       return;
     }
     let message: IoMessage | null = null;
@@ -194,15 +221,18 @@ export class OutgoingFramesTask {
       for (;;) {
         const before = offset;
         offset = queue.copyInto(target, offset, limit);
-        if (queue.isEmpty && this.hasDataWork()) offset = this.writeData(target, offset, limit);
-        if (offset === before || offset >= limit || (queue.isEmpty && !this.hasDataWork())) break;
+        // DATA may queue control frames (a stream's trailers once its body is framed): a pass
+        // that queued some has work left even when it wrote no byte.
+        const queuedBeforeData = queue.byteLength;
+        if (queuedBeforeData === 0 && this.hasDataWork()) offset = this.writeData(target, offset, limit);
+        const didQueue = queue.byteLength > queuedBeforeData;
+        if (offset >= limit || (offset === before && !didQueue) || (queue.isEmpty && !this.hasDataWork())) break;
       }
       host.onControlQueueDrained();
       if (offset === 0) {
         message.release();
         message = null;
-        this.isActive = false;
-        if (host.isWaitingForGoaway && queue.isEmpty) host.finishWriteShutdown();
+        this.idle();
         return;
       }
       message.length = offset;
@@ -229,6 +259,23 @@ export class OutgoingFramesTask {
       this.isWritingStopped = true;
       host.onWriteFailed(asSluiceError(error, ChannelErrors.HANDLER_FAILED));
     }
+  }
+
+  /**
+   * Step 3, the only way a pass ends without a message: go inactive — unless work was queued
+   * while the pass ran. `wake` does nothing while the task is active, so a frame queued during a
+   * pass (trailers the DATA scheduler encodes, a callback's write) is seen only here; going
+   * inactive over it would leave it unsent until some unrelated frame woke the task. Then the
+   * task runs again (scheduled, not looped: the next pass sizes its message for what waits).
+   */
+  private idle(): void {
+    const slot = this.slot!;
+    if (this.hasWork()) {
+      slot.channel.scheduleTaskNow(this.task);
+      return;
+    }
+    this.isActive = false;
+    if (this.host.isWaitingForGoaway) this.host.finishWriteShutdown();
   }
 
   /**
@@ -267,18 +314,8 @@ export class OutgoingFramesTask {
           stream._isInDataList = false;
           continue;
         }
-        if (stream._needsTrailers) {
-          stream._isInDataList = false;
-          host.queueTrailers(stream);
-          madeProgress = true;
-          continue;
-        }
         if (stream._pendingBytes === 0) {
-          if (stream._isEndQueued) {
-            offset = stream._writeDataFrame(target, offset, 0);
-            host.onEndStreamSent(stream);
-            madeProgress = true;
-          }
+          // Its end is queued as a control frame when due (addDataStream), never from here.
           stream._isInDataList = false;
           continue;
         }
@@ -302,7 +339,12 @@ export class OutgoingFramesTask {
         if (stream._isEndSent) {
           stream._isInDataList = false;
           host.onEndStreamSent(stream);
-        } else if (stream._hasFrameReady || stream._needsTrailers) {
+        } else if (stream._needsTrailers) {
+          // Right behind its last DATA frame: the control queue is copied after this message's
+          // DATA, so the order on the wire holds.
+          stream._isInDataList = false;
+          host.queueTrailers(stream);
+        } else if (stream._hasFrameReady) {
           this.pushDataStream(stream);
         } else {
           stream._isInDataList = false;
