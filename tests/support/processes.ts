@@ -75,9 +75,9 @@ export function finished(child: ChildProcess, timeoutMs = TOOL_TIMEOUT_MS): Prom
   });
 }
 
-/** Runs a program to its end (stdin closed). */
-export function run(command: string, args: string[]): Promise<ToolResult> {
-  return finished(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+/** Runs a program to its end (stdin closed), in this process's environment or `env`. */
+export function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<ToolResult> {
+  return finished(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env }));
 }
 
 /** Runs `sluice get` with `args`. */
@@ -134,10 +134,10 @@ export interface ServerProcess {
 const SERVER_TIMEOUT_MS = 300_000;
 
 /** Keeps what `child` writes to stdout and stderr, readable while it runs. */
-function watchOutput(child: ChildProcess): () => string {
+export function watchOutput(child: ChildProcess): () => string {
   let text = '';
-  const append = (chunk: Buffer): void => {
-    text += chunk.toString('utf8');
+  const append = (chunk: Buffer | string): void => {
+    text += chunk.toString();
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
@@ -169,21 +169,54 @@ export async function stopPeerServer(server: ServerProcess | undefined): Promise
   return server.exited;
 }
 
-/** Starts `sluice serve --port 0 …args` and resolves with the URL it prints. */
-export async function startSluiceServe(args: string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SLUICE, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Resolves once `child` has written text matching `pattern` (stdout or stderr); rejects if it
+ * exits first or `timeoutMs` passes, so a peer that never gets ready fails the test, not hangs it.
+ */
+export function untilOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const output = watchOutput(child);
+  return new Promise<string>((resolve, reject) => {
+    const check = (): void => {
+      const match = pattern.exec(output());
+      if (match !== null) settle(() => resolve(match[0]));
+    };
+    const onExit = (): void => settle(() => reject(new Error(`exited before printing ${String(pattern)}:\n${output().slice(-4000)}`)));
+    const timer = setTimeout(() => settle(() => reject(new Error(`nothing matched ${String(pattern)} within ${timeoutMs} ms:\n${output().slice(-4000)}`))), timeoutMs);
+    const settle = (finish: () => void): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      child.stderr?.off('data', check);
+      child.off('exit', onExit);
+      finish();
+    };
+    child.stdout?.on('data', check);
+    child.stderr?.on('data', check);
+    child.on('exit', onExit);
+    check();
+  });
+}
+
+/**
+ * Starts a server program that prints `listening on <url>` once it accepts connections (as
+ * `sluice serve` and the Go interop server do) and resolves with that URL.
+ */
+export async function startListeningServer(command: string, args: string[], what: string): Promise<ServerProcess> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = watchOutput(child);
   const exited = finished(child, SERVER_TIMEOUT_MS);
-  let seen = '';
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      const match = /^listening on (\S+)\n/.exec(seen);
+    child.stdout!.on('data', () => {
+      const match = /^listening on (\S+)\n/m.exec(output());
       if (match !== null) resolve(match[1]!);
     });
-    void exited.then((result) => reject(new Error(show('sluice serve exited before listening', result))));
+    void exited.then((result) => reject(new Error(show(`${what} exited before listening`, result))));
   });
   return { url, child, exited, output };
+}
+
+/** Starts `sluice serve --port 0 …args` and resolves with the URL it prints. */
+export function startSluiceServe(args: string[]): Promise<ServerProcess> {
+  return startListeningServer(process.execPath, [SLUICE, 'serve', '--port', '0', ...args], 'sluice serve');
 }
 
 /** SIGTERM, then asserts a clean exit. */
