@@ -33,6 +33,15 @@ export interface SocketStatistics extends HandlerStatistics {
   readonly writesInFlight: number;
 }
 
+/**
+ * After a graceful close has sent our FIN, how long the socket keeps reading (and dropping) what
+ * the peer still sends before it is destroyed, ms. Closing a socket with unread input makes the
+ * kernel answer with RST, which throws away our own data still in flight — the GOAWAY and last
+ * DATA frames the peer was about to read. Go's HTTP/2 server waits one second for the same
+ * reason (nginx calls it lingering close); a peer that closes its side ends the wait at once.
+ */
+export const SOCKET_LINGER_MS = 1000;
+
 /** The property of a socket that names the handler owning it. */
 const HANDLER: unique symbol = Symbol('sluice.socketHandler');
 /** A socket as the handler's shared listeners see it. */
@@ -49,7 +58,9 @@ type OwnedSocket = Socket & { [HANDLER]?: SocketHandler };
  * Writes: each message is handed to `socket.write`; its `onCompletion` fires when Node reports
  * the write done (or failed), then the message returns to the pool.
  *
- * Shutdown: graceful write shutdown ends the socket after pending writes are flushed;
+ * Shutdown: graceful write shutdown ends the socket after pending writes are flushed, then
+ * lingers — reads and drops — until the peer's FIN or {@link SOCKET_LINGER_MS}, so that unread
+ * input does not make the kernel reset the connection over our last bytes;
  * `freeScarceResourcesImmediately` destroys it and fails pending writes. A peer close shuts the
  * channel down with `IO_SOCKET_CLOSED`; Node errors map to stable codes (ECONNRESET →
  * `IO_CONNECTION_RESET`, EPIPE → `IO_BROKEN_PIPE`, …).
@@ -64,6 +75,8 @@ export class SocketHandler implements ChannelHandler {
   private isWriteShuttingDown = false;
   private isSocketClosed = false;
   private hasPeerEnded = false;
+  /** After a graceful close, the socket reads and drops until the peer's FIN (see `linger`). */
+  private isLingering = false;
   private pendingWriteShutdown: { slot: ChannelSlot; error: SluiceError | null; free: boolean } | null = null;
   private bytesRead = 0;
   private bytesWritten = 0;
@@ -80,6 +93,12 @@ export class SocketHandler implements ChannelHandler {
   }
   private static onClose(this: OwnedSocket): void {
     this[HANDLER]?.handleClose();
+  }
+  /** Lingering: what the peer still sends is read and dropped. */
+  private static dropData(): void {}
+  /** Lingering: the peer closed its side too, so the socket may close without RST. */
+  private static endLinger(this: Socket): void {
+    this.destroy();
   }
   private readonly onWriteDone = (error?: Error | null): void => this.completeOldestWrite(error ?? null);
 
@@ -158,7 +177,7 @@ export class SocketHandler implements ChannelHandler {
     const request = this.pendingWriteShutdown;
     if (request === null) return;
     this.pendingWriteShutdown = null;
-    this.socket.destroy();
+    this.linger();
     this.isSocketClosed = true;
     this.failInFlightWrites(request.error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL));
     if (!request.slot.isWriteShutDown) request.slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error, request.free);
@@ -190,12 +209,36 @@ export class SocketHandler implements ChannelHandler {
     this.bytesWritten = 0;
   }
 
-  /** Destroys the socket and drops listeners. */
+  /**
+   * Our FIN is out: unless the peer already ended its side (or the socket is gone), keep reading
+   * and dropping until the peer's FIN or {@link SOCKET_LINGER_MS}, then destroy. The socket no
+   * longer belongs to the channel: its handler's listeners go, so the channel finishes now.
+   */
+  private linger(): void {
+    const socket = this.socket;
+    (socket as OwnedSocket)[HANDLER] = undefined;
+    socket.off('data', SocketHandler.onData);
+    socket.off('end', SocketHandler.onEnd);
+    socket.off('close', SocketHandler.onClose);
+    if (this.hasPeerEnded || this.isSocketClosed || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    this.isLingering = true;
+    socket.on('data', SocketHandler.dropData);
+    socket.once('end', SocketHandler.endLinger);
+    socket.resume();
+    // A timer of its own, not the loop's: the channel is gone, and a lingering socket must not
+    // keep the process alive.
+    setTimeout(SocketHandler.endLinger.bind(socket), SOCKET_LINGER_MS).unref();
+  }
+
+  /** Destroys the socket (unless it lingers after a graceful close) and drops listeners. */
   destroy(): void {
     this.socket.off('data', SocketHandler.onData);
     this.socket.off('end', SocketHandler.onEnd);
     this.socket.off('close', SocketHandler.onClose);
-    this.socket.destroy();
+    if (!this.isLingering) this.socket.destroy();
     // Keep an error listener: a late error on a destroyed socket must not become uncaught.
     this.failInFlightWrites(new SluiceError(ChannelErrors.SHUT_DOWN));
   }

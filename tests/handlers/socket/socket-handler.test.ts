@@ -211,6 +211,41 @@ describe('SocketHandler over loopback', function () {
     expect(app.completionCounts).to.deep.equal(new Array<number>(messages).fill(1));
   });
 
+  it('a graceful close delivers every byte to a peer that is still writing (linger: no RST over our last bytes)', async () => {
+    // The peer sends while we close: its bytes sit unread in our socket. Closing a socket with
+    // unread input makes the kernel send RST, which discards our data still in flight — so the
+    // handler reads and drops until the peer's FIN (or SOCKET_LINGER_MS) before destroying it.
+    const payload = randomBytes(1024 * 1024);
+    let peer: net.Socket | null = null;
+    const server = await netServer((socket) => {
+      peer = socket;
+      socket.pause(); // reads nothing until our close has begun
+    });
+    const app = new AppEnd();
+    const channel = await connect(app, { host: '127.0.0.1', port: portOf(server) });
+    await until(() => peer !== null, 'the peer to accept');
+    const noise = Buffer.alloc(16 * 1024, 0x6e);
+    const noisy = setInterval(() => peer!.write(noise), 1);
+    try {
+      await until(() => app.bytesReceived > 64 * 1024, 'the peer noise to arrive');
+      app.write(payload);
+      channel.shutdown(null);
+      await channel.whenShutdown;
+      // Only now does the peer read: our whole payload, then our FIN — never ECONNRESET.
+      const chunks: Buffer[] = [];
+      const ended = new Promise<Error | null>((resolve) => {
+        peer!.on('data', (chunk: Buffer) => chunks.push(chunk));
+        peer!.once('end', () => resolve(null));
+        peer!.once('error', (error) => resolve(error));
+      });
+      peer!.resume();
+      expect(await ended).to.equal(null);
+      expect(sha256(Buffer.concat(chunks))).to.equal(sha256(payload));
+    } finally {
+      clearInterval(noisy);
+    }
+  });
+
   it('rejects a connection to a closed loopback port with IO_CONNECTION_REFUSED', async () => {
     const probe = await netServer(() => undefined);
     const port = portOf(probe);
