@@ -951,6 +951,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     const previous = this.goawayReceivedLastStreamId;
     this.goawayReceivedLastStreamId = previous < 0 ? lastStreamId : Math.min(previous, lastStreamId);
     const debug = Buffer.from(debugData.subarray(start, end));
+    // Observers hear of the GOAWAY before the refused streams fail, so a retry of one of them
+    // (the SDK's stream manager resends at once) never picks this connection again.
+    this.options.onGoaway?.(lastStreamId, errorCode, debug);
+    this.onGoawayReceived();
     for (const stream of this.streams.values()) {
       if (stream.isLocal && stream.id > this.goawayReceivedLastStreamId) {
         // Never processed by the peer: safe to retry elsewhere.
@@ -963,8 +967,6 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         );
       }
     }
-    this.onGoawayReceived();
-    this.options.onGoaway?.(lastStreamId, errorCode, debug);
     if (errorCode !== ErrorCode.NO_ERROR) {
       // RFC 9113 §5.4.1: GOAWAY with an error code ends the connection. The peer should close
       // it, but one that does not (node:http2 after a COMPRESSION_ERROR) must not leave the

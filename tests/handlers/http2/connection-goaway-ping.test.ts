@@ -103,6 +103,24 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
   });
 
   describe('GOAWAY received', () => {
+    it('tells onGoaway before any refused stream fails, so a retry never picks this connection again', () => {
+      const events: string[] = [];
+      const h = clientHarness({ connection: { onGoaway: () => events.push('goaway') } });
+      const streams = [request(h), request(h), request(h)];
+      for (const [index, { recorder }] of streams.entries()) {
+        const onClose = recorder.onClose.bind(recorder);
+        recorder.onClose = (stream, error) => {
+          events.push(`close ${index}`);
+          onClose(stream, error);
+        };
+      }
+      h.flush();
+      h.exchange(h.peer.goaway(1, ErrorCode.NO_ERROR));
+      expect(events).to.deep.equal(['goaway', 'close 1', 'close 2']);
+      h.exchange(h.peer.headers(1, OK, { endStream: true }));
+      h.finish();
+    });
+
     it('fails local streams above the last id with a retryable Http2StreamError; lower ones complete', () => {
       const seen: [number, number, string][] = [];
       const h = clientHarness({ connection: { onGoaway: (last, code, debug) => seen.push([last, code, debug.toString()]) } });
