@@ -39,8 +39,11 @@ const ALL_LATE_ONCE = LateOnce.RST_STREAM | LateOnce.END | LateOnce.PRIORITY;
 /** The arrays before the first closed stream: shared, so an idle connection allocates nothing. */
 const NO_INT32 = new Int32Array(0);
 const NO_UINT8 = new Uint8Array(0);
-/** Slots of the id index per entry: at most half full, so probe runs stay short. */
-const INDEX_LOAD = 2;
+/**
+ * Slots of the id index per ring entry. The index holds each live entry once and, until it is
+ * rebuilt, up to one stale pointer per entry: at most half full, so probe runs stay short.
+ */
+const INDEX_SLOTS_PER_ENTRY = 4;
 
 /**
  * ClosedStreams remembers the last `capacity` closed streams, oldest forgotten first, so memory
@@ -48,10 +51,15 @@ const INDEX_LOAD = 2;
  * closed and what a legal peer may still send on it (see {@link ClosedStreams.add}); the
  * connection asks it whether a late frame is one of those races (free) or not (counted).
  *
- * Entries live in a ring of typed arrays (no object per entry, no allocation on steady state)
- * that grows by doubling up to `capacity`; an open-addressed index over the ids (linear probing,
- * deletion by backward shift) finds an entry in O(1), so a flood of late frames never scans the
- * ring.
+ * Adding is on the path of every stream and must be cheap: entries go into a ring of typed
+ * arrays (no object per entry, no allocation on steady state) that grows by doubling up to
+ * `capacity`, and nothing else happens. Look-ups are for late frames only, rare on most
+ * connections: they bring an open-addressed index over the ids (linear probing) up to date with
+ * the entries added since the last look-up, then find an entry in O(1) — a flood of late frames
+ * never scans the ring. Evicted entries leave stale pointers in the index (a look-up checks the
+ * id at the ring position it points to); the index is rebuilt once they are as many as the ring,
+ * so its upkeep is O(1) per added entry, and none at all on a connection that never sees a late
+ * frame.
  */
 export class ClosedStreams {
   private ids = NO_INT32;
@@ -64,11 +72,15 @@ export class ClosedStreams {
   private windowCredit = NO_INT32;
   /** Late DATA still free after our reset, bytes. */
   private dataCredit = NO_INT32;
-  /** Ring position + 1 of each id, 0 for an empty slot; length a power of two. */
-  private index = NO_INT32;
   /** Where the next entry goes; the newest is just before it. */
   private next = 0;
   private count = 0;
+  /** Ring position + 1 per slot, 0 for an empty slot; length a power of two; made by the first look-up. */
+  private index = NO_INT32;
+  /** Entries added and not yet in the index (the newest ones); -1: rebuild the index. */
+  private unindexed = -1;
+  /** Pointers in the index to entries evicted since it was built. */
+  private stalePointers = 0;
 
   /** Creates a cache of at most `capacity` streams. */
   constructor(private readonly capacity: number) {}
@@ -77,28 +89,36 @@ export class ClosedStreams {
    * Remembers that `streamId` closed, how, and what a legal peer may still have in flight on it
    * (RFC 9113 §5.1's races): credit for the `dataFramesSent` DATA frames and `dataBytesSent`
    * bytes we sent, and, after our reset, DATA up to the stream's `receiveWindow` and its
-   * trailers. A stream added again (a late DATA we answered with RST_STREAM) keeps its entry,
-   * with the new way it closed.
+   * trailers. O(1) and nothing more: a stream added twice gets a second entry, and look-ups find
+   * the newest; {@link ClosedStreams.markReset} updates an entry in place instead.
    */
   add(streamId: number, closedBy: ClosedBy, dataFramesSent = 0, dataBytesSent = 0, receiveWindow = 0): void {
     if (this.capacity <= 0) return;
-    let at = this.find(streamId);
-    if (at < 0) {
-      if (this.count === this.ids.length) {
-        if (this.count < this.capacity) this.grow();
-        else this.unindex(this.next); // full: the oldest entry gives its place
-      }
-      at = this.next;
-      this.ids[at] = streamId;
-      this.indexEntry(at);
-      this.next = (at + 1) % this.ids.length;
-      if (this.count < this.ids.length) this.count++;
-      this.lateOnce[at] = ALL_LATE_ONCE;
-      this.windowFrames[at] = clampInt32(dataFramesSent + 1);
-      this.windowCredit[at] = clampInt32(dataBytesSent + WINDOW_RAISE_SLACK);
-      this.dataCredit[at] = clampInt32(Math.max(0, receiveWindow));
+    if (this.count === this.ids.length) {
+      if (this.count < this.capacity) this.grow();
+      else if (this.unindexed >= 0 && this.unindexed < this.count) this.stalePointers++; // the oldest, indexed, gives its place
     }
+    const at = this.next;
+    this.ids[at] = streamId;
     this.kinds[at] = closedBy;
+    this.lateOnce[at] = ALL_LATE_ONCE;
+    this.windowFrames[at] = clampInt32(dataFramesSent + 1);
+    this.windowCredit[at] = clampInt32(dataBytesSent + WINDOW_RAISE_SLACK);
+    this.dataCredit[at] = clampInt32(receiveWindow > 0 ? receiveWindow : 0);
+    this.next = at + 1 === this.ids.length ? 0 : at + 1;
+    if (this.count < this.ids.length) this.count++;
+    if (this.unindexed >= 0) this.unindexed++;
+  }
+
+  /**
+   * We reset `streamId` (a late frame we answered with RST_STREAM): a remembered entry now says
+   * so and keeps its allowances; a forgotten stream is remembered anew, with DATA up to
+   * `receiveWindow` still free.
+   */
+  markReset(streamId: number, receiveWindow: number): void {
+    const at = this.find(streamId);
+    if (at >= 0) this.kinds[at] = ClosedBy.RESET_SENT;
+    else this.add(streamId, ClosedBy.RESET_SENT, 0, 0, receiveWindow);
   }
 
   /** How `streamId` closed, or undefined when it is not remembered. */
@@ -156,41 +176,57 @@ export class ClosedStreams {
     return true;
   }
 
-  /** The ring position of `streamId`, or -1. */
+  /** The ring position of `streamId`'s newest entry, or -1. */
   private find(streamId: number): number {
+    if (this.count === 0) return -1;
+    this.updateIndex();
     const index = this.index;
-    if (index.length === 0) return -1;
     const mask = index.length - 1;
     for (let slot = homeSlot(streamId, mask); ; slot = (slot + 1) & mask) {
       const entry = index[slot]!;
       if (entry === 0) return -1;
+      // A pointer to a position since reused by another stream is stale: probe on.
       if (this.ids[entry - 1] === streamId) return entry - 1;
     }
   }
 
-  private indexEntry(at: number): void {
-    const index = this.index;
-    const mask = index.length - 1;
-    let slot = homeSlot(this.ids[at]!, mask);
-    while (index[slot] !== 0) slot = (slot + 1) & mask;
-    index[slot] = at + 1;
+  /** Indexes the entries added since the last look-up, or rebuilds the index when that is cheaper or due. */
+  private updateIndex(): void {
+    const pending = this.unindexed;
+    if (pending === 0) return;
+    if (pending < 0 || pending >= this.count || this.stalePointers + pending > this.ids.length) {
+      this.rebuildIndex();
+      return;
+    }
+    const length = this.ids.length;
+    for (let k = pending; k > 0; k--) this.indexEntry((this.next - k + length) % length);
+    this.unindexed = 0;
   }
 
-  /** Removes the ring entry `at` from the index, shifting later probes back over the gap. */
-  private unindex(at: number): void {
+  /** The index anew from the ring, oldest entry first (so the newest of a stream added twice wins). */
+  private rebuildIndex(): void {
+    let slots = 16;
+    while (slots < this.ids.length * INDEX_SLOTS_PER_ENTRY) slots *= 2;
+    if (this.index.length === slots) this.index.fill(0);
+    else this.index = new Int32Array(slots);
+    const length = this.ids.length;
+    for (let k = this.count; k > 0; k--) this.indexEntry((this.next - k + length) % length);
+    this.unindexed = 0;
+    this.stalePointers = 0;
+  }
+
+  /** Points the index at ring position `at`; a pointer to an older entry of the same stream is replaced. */
+  private indexEntry(at: number): void {
     const index = this.index;
+    const ids = this.ids;
+    const streamId = ids[at]!;
     const mask = index.length - 1;
-    let gap = homeSlot(this.ids[at]!, mask);
-    while (index[gap] !== at + 1) gap = (gap + 1) & mask;
-    for (let slot = (gap + 1) & mask; index[slot] !== 0; slot = (slot + 1) & mask) {
-      const home = homeSlot(this.ids[index[slot]! - 1]!, mask);
-      // The entry may move into the gap unless its home lies cyclically in (gap, slot].
-      const staysPut = gap <= slot ? gap < home && home <= slot : gap < home || home <= slot;
-      if (staysPut) continue;
-      index[gap] = index[slot]!;
-      gap = slot;
+    let slot = homeSlot(streamId, mask);
+    for (let entry = index[slot]!; entry !== 0; entry = index[slot]!) {
+      if (ids[entry - 1] === streamId) break;
+      slot = (slot + 1) & mask;
     }
-    index[gap] = 0;
+    index[slot] = at + 1;
   }
 
   /** Doubles the ring (while it is full and below capacity, so its oldest entry is at `next`). */
@@ -203,10 +239,7 @@ export class ClosedStreams {
     this.windowCredit = reorder(this.windowCredit, new Int32Array(size), this.next);
     this.dataCredit = reorder(this.dataCredit, new Int32Array(size), this.next);
     this.next = this.count;
-    let slots = 16;
-    while (slots < size * INDEX_LOAD) slots *= 2;
-    this.index = new Int32Array(slots);
-    for (let at = 0; at < this.count; at++) this.indexEntry(at);
+    this.unindexed = -1; // positions moved: the next look-up rebuilds
   }
 }
 

@@ -1021,7 +1021,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       // the header block the decoder delivers next is decoded and ignored instead of opening it.
       if (this.isPeerStreamId(streamId)) this.lastPeerStreamId = streamId;
     }
-    this.refuseStream(streamId, error.errorCode);
+    this.resetClosedStream(streamId, error.errorCode);
   }
 
   // ---------------------------------------------------------------- receive helpers
@@ -1057,10 +1057,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         this.countGlitch(`${name} on a closed stream`);
         return;
       case LateFrameAnswer.STREAM_ERROR:
-        this.countLocalReset();
-        this.queueRstStream(streamId, ErrorCode.STREAM_CLOSED);
-        // What the peer sent before it sees our reset is ignored from now on (up to a window).
-        this.closedStreams.add(streamId, ClosedBy.RESET_SENT, 0, 0, this.localInitialWindowSize);
+        this.resetClosedStream(streamId, ErrorCode.STREAM_CLOSED);
         return;
       case LateFrameAnswer.CONNECTION_ERROR:
         throw new Http2ConnectionError(ErrorCode.STREAM_CLOSED, `${name} on closed stream ${streamId} (RFC 9113 §5.1)`);
@@ -1142,6 +1139,16 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (isEndStream) stream.state = StreamState.HALF_CLOSED_REMOTE;
     this.options.onStream?.(stream, fields, isEndStream);
     if (isEndStream && stream.state !== StreamState.CLOSED) this.checkContentLengthAtEnd(stream) && stream.handler.onEnd?.(stream);
+  }
+
+  /**
+   * RST_STREAM for a stream no longer open (a stream error in a late frame): from now on, what
+   * the peer sent before it sees our reset is ignored, up to a window of DATA.
+   */
+  private resetClosedStream(streamId: number, errorCode: number): void {
+    this.countLocalReset();
+    this.queueRstStream(streamId, errorCode);
+    this.closedStreams.markReset(streamId, this.localInitialWindowSize);
   }
 
   private refuseStream(streamId: number, errorCode: number): void {
