@@ -114,8 +114,7 @@ function drive(manager: Http2StreamManager, settings: LoadSettings, headers: Htt
 
     const onFinished = (request: ManagedRequest | null, error: unknown): void => {
       finishedCount++;
-      // Counts requests, not sends: the manager learns of a GOAWAY only after the streams it
-      // refused have closed, so such a request is first refused once more by the same connection.
+      // Counts requests, not sends: a request refused more than once is one resent request.
       if ((request?.retries ?? 0) > 0) resentCount++;
       if (error !== null) {
         failedCount++;

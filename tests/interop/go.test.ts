@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, connect, type Http2Session } from '../../handlers/index.js';
+import { bytesPattern } from '../support/bytes-pattern.js';
 import { buildGoPrograms, goClientSummary, type GoClientSummary, type GoPrograms } from '../support/go-programs.js';
 import {
   expectSuccess,
@@ -34,13 +35,6 @@ const LOAD_RUNS = 12;
 const LOAD = { gets: 2000, downloads: 20, uploads: 50 } as const;
 /** How long the Go client may run. */
 const CLIENT_TIMEOUT_MS = 60_000;
-
-/** The `/bytes/N` body: byte i is i % 251. */
-function pattern(length: number): Buffer {
-  const bytes = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) bytes[i] = i % 251;
-  return bytes;
-}
 
 /** Lines that show a connection ending in an error: sluice's own account (debug log) of what Go saw. */
 function connectionErrors(serverOutput: string): string[] {
@@ -179,7 +173,7 @@ describe('interop: Go x/net/http2', function () {
         const out = path.join(tmp, `go-bytes-${mode}.bin`);
         const result = await sluiceGet([...insecure, '-o', out, `${server.url}/bytes/${size}`]);
         expectSuccess('sluice get', result);
-        expect(sha256(readFileSync(out)), show('sluice get', result)).to.equal(sha256(pattern(size)));
+        expect(sha256(readFileSync(out)), show('sluice get', result)).to.equal(sha256(bytesPattern(size)));
       });
 
       it('sluice get -d @file: 10 MiB echoed with the same SHA-256', async () => {
@@ -221,8 +215,8 @@ describe('interop: Go x/net/http2', function () {
           ]);
           expect(responses.map((response) => response.status)).to.deep.equal([200, 200, 200, 200]);
           expect(responses[0]!.body.toString()).to.equal('hello from Go x/net/http2\n');
-          expect(responses[1]!.body.equals(pattern(100_000))).to.equal(true);
-          expect(responses[3]!.body.equals(pattern(251))).to.equal(true);
+          expect(responses[1]!.body.equals(bytesPattern(100_000))).to.equal(true);
+          expect(responses[3]!.body.equals(bytesPattern(251))).to.equal(true);
         } finally {
           await client.close();
         }
@@ -264,7 +258,7 @@ interface GracefulOutcome {
  * error. Anything else (a cut or corrupt body, a non-retryable error, the deadline) is a failure.
  */
 async function downloadsThroughShutdown(session: Http2Session, stop: () => void): Promise<GracefulOutcome> {
-  const expected = sha256(pattern(GRACEFUL_SIZE));
+  const expected = sha256(bytesPattern(GRACEFUL_SIZE));
   const outcome: GracefulOutcome = { completed: 0, retryable: 0, retryableCodes: [], failures: [] };
   let started = 0;
   let hasStopped = false;

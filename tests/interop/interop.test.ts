@@ -6,6 +6,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  expectNoCalm,
   expectSuccess,
   freePort,
   makeCertificate,
@@ -62,7 +63,8 @@ describe('interop', function () {
       const curlMode = mode === 'tls' ? ['--http2', '-k'] : ['--http2-prior-knowledge'];
 
       before(async () => {
-        server = await startSluiceServe(mode === 'tls' ? ['--tls'] : []);
+        // debug: a connection error sluice raises (GOAWAY(ENHANCE_YOUR_CALM) included) is logged.
+        server = await startSluiceServe([...(mode === 'tls' ? ['--tls'] : []), '--log-level', 'debug']);
       });
       after(async () => {
         await stopServer(server, 'sluice serve');
@@ -127,6 +129,12 @@ describe('interop', function () {
         const report = result.stdout.toString();
         expect(report, show('h2load', result)).to.match(/requests: 20000 total, 20000 started, 20000 done, 20000 succeeded, 0 failed, 0 errored/);
         expect(report, show('h2load', result)).to.include('status codes: 20000 2xx');
+      });
+
+      it('no connection error: sluice serve never sent curl, nghttp or h2load a GOAWAY with an error', () => {
+        const log = server.output();
+        expectNoCalm('sluice serve', log);
+        expect(log.split('\n').filter((line) => line.includes('connection error'))).to.deep.equal([]);
       });
     });
   }

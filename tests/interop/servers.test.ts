@@ -8,6 +8,7 @@ import { Client } from '../../handlers/sdk/client.js';
 import { bytesPattern } from '../support/bytes-pattern.js';
 import { documentedConfig } from '../support/documented-config.js';
 import {
+  expectNoCalm,
   expectSuccess,
   freePort,
   makeCertificate,
@@ -46,11 +47,6 @@ const IS_ROOT = process.getuid?.() === 0;
 
 /** nginx's default `keepalive_requests`: a graceful GOAWAY after this many requests per connection. */
 const NGINX_REQUESTS_PER_CONNECTION = 1000;
-
-/** A legal peer never earns ENHANCE_YOUR_CALM: it must appear in no log or client output. */
-function expectNoCalm(what: string, text: string): void {
-  expect(text, `${what} mentions ENHANCE_YOUR_CALM:\n${text.slice(0, 4000)}`).to.not.include('ENHANCE_YOUR_CALM');
-}
 
 /** Asserts a `sluice get` run succeeded and no peer told it to calm down. */
 function expectGetSuccess(result: ToolResult): void {

@@ -254,3 +254,8 @@ export function requireTools(tools: Readonly<Record<string, string>>): void {
     throw new Error(`interop tools missing: ${missing.map(([name]) => name).join(', ')}; install them (apt-get install ${packages})`);
   }
 }
+
+/** A legal peer never earns ENHANCE_YOUR_CALM: it must appear in no log or client output. */
+export function expectNoCalm(what: string, text: string): void {
+  expect(text, `${what} mentions ENHANCE_YOUR_CALM:\n${text.slice(0, 4000)}`).to.not.include('ENHANCE_YOUR_CALM');
+}
