@@ -842,8 +842,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
    * a glitch. One on a recently closed stream is free (§5.1 allows it in every state).
    */
   onPriority(streamId: number): void {
-    if (this.streams.get(streamId) === undefined && !this.isIdleStream(streamId) && this.closedStreams.takePriority(streamId)) return;
-    this.countGlitch('PRIORITY');
+    if (this.streams.get(streamId) !== undefined || this.isIdleStream(streamId)) this.countGlitch('PRIORITY');
+    else this.onFrameForMissingStream(streamId, FrameType.PRIORITY);
   }
 
   /** @internal Frames of unknown types are ignored (RFC 9113 §5.5); a flood is a glitch. */
@@ -1072,7 +1072,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /**
    * Whether a late frame the table ignores is within what a legal peer may still have sent
    * (see {@link ClosedStreams}): credit for our DATA, DATA its window allowed after our reset,
-   * one end (trailers or an empty END_STREAM), one RST_STREAM.
+   * one end (trailers or an empty END_STREAM), one RST_STREAM, one PRIORITY.
    */
   private isLegalLateFrame(streamId: number, frameType: number, amount: number, isEndStream: boolean): boolean {
     const closed = this.closedStreams;
@@ -1086,6 +1086,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         return closed.takeWindowUpdate(streamId, amount);
       case FrameType.RST_STREAM:
         return closed.takeRstStream(streamId);
+      case FrameType.PRIORITY:
+        return closed.takePriority(streamId);
       default:
         return false;
     }
@@ -1142,8 +1144,9 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   }
 
   /**
-   * RST_STREAM for a stream no longer open (a stream error in a late frame): from now on, what
-   * the peer sent before it sees our reset is ignored, up to a window of DATA.
+   * RST_STREAM for a stream that is not open — closed (a late frame with a stream error) or idle
+   * (a stream error in the frame that would have opened it): from now on, what the peer sent
+   * before it sees our reset is ignored, up to a window of DATA.
    */
   private resetClosedStream(streamId: number, errorCode: number): void {
     this.countLocalReset();
