@@ -714,8 +714,34 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   /** @internal Our END_STREAM is out: OPEN → HALF_CLOSED_LOCAL, HALF_CLOSED_REMOTE → CLOSED. */
   onEndStreamSent(stream: Http2Stream): void {
+    if (stream._thrown !== null) {
+      // Its end callback threw.
+      this.onStreamCallbackThrew(stream);
+      return;
+    }
     if (stream.state === StreamState.OPEN) stream.state = StreamState.HALF_CLOSED_LOCAL;
     else if (stream.state === StreamState.HALF_CLOSED_REMOTE) this.closeStream(stream, null, ClosedBy.END_STREAM);
+  }
+
+  /** @internal */
+  onStreamCallbackThrew(stream: Http2Stream): void {
+    const thrown = stream._thrown;
+    stream._thrown = null;
+    this.failStreamCallback(stream, thrown, 'a write callback or onDrain');
+  }
+
+  /**
+   * An application callback of `stream` threw `thrown`: that stream alone is reset with
+   * RST_STREAM(INTERNAL_ERROR) — its `onClose` gets the error, which carries what was thrown as
+   * its cause — and the failure is logged (WARN, subject `http2-stream`). The connection and its
+   * other streams go on, as in Netty, where an exception in one stream's handler fails that
+   * stream. A callback that throws on a stream already closed is only logged.
+   */
+  private failStreamCallback(stream: Http2Stream, thrown: unknown, callback: string): void {
+    const detail = thrown instanceof Error ? thrown.message : String(thrown);
+    const error = new Http2StreamError(stream.id, ErrorCode.INTERNAL_ERROR, `stream ${stream.id}: ${callback} threw: ${detail}`, { cause: thrown });
+    if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'http2-stream', error.message);
+    this.resetStream(stream, error, false);
   }
 
   /** @internal */
@@ -815,7 +841,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       // With END_STREAM the peer sends no more on the stream: its credit is not worth a WINDOW_UPDATE.
       else if (!isEndStream) this.returnStreamCredit(stream, dataLength);
       if (!this.isConnectionWindowManual || !stream.isManualWindow) this.returnConnectionCredit(dataLength);
-      stream.handler.onData?.(stream, data, start, end);
+      try {
+        stream.handler.onData?.(stream, data, start, end);
+      } catch (thrown) {
+        this.failStreamCallback(stream, thrown, 'onData');
+      }
       if (stream.state === StreamState.CLOSED) return;
     }
     if (isEndStream) this.onRemoteEnd(stream);
@@ -1139,8 +1169,13 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.streams.set(streamId, stream);
     this.activePeerStreams++;
     if (isEndStream) stream.state = StreamState.HALF_CLOSED_REMOTE;
-    this.options.onStream?.(stream, fields, isEndStream);
-    if (isEndStream && stream.state !== StreamState.CLOSED) this.checkContentLengthAtEnd(stream) && stream.handler.onEnd?.(stream);
+    try {
+      this.options.onStream?.(stream, fields, isEndStream);
+    } catch (thrown) {
+      this.failStreamCallback(stream, thrown, 'onStream');
+      return;
+    }
+    if (isEndStream && stream.state !== StreamState.CLOSED && this.checkContentLengthAtEnd(stream)) this.callOnEnd(stream);
   }
 
   /**
@@ -1179,7 +1214,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, `malformed header block: ${violation}`));
         return;
       }
-      stream.handler.onTrailers?.(stream, fields);
+      try {
+        stream.handler.onTrailers?.(stream, fields);
+      } catch (thrown) {
+        this.failStreamCallback(stream, thrown, 'onTrailers');
+      }
       if (stream.state !== StreamState.CLOSED) this.onRemoteEnd(stream);
       return;
     }
@@ -1193,14 +1232,22 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, 'informational response with END_STREAM (RFC 9113 §8.1)'));
         return;
       }
-      stream.handler.onInformational?.(stream, fields);
+      try {
+        stream.handler.onInformational?.(stream, fields);
+      } catch (thrown) {
+        this.failStreamCallback(stream, thrown, 'onInformational');
+      }
       return;
     }
     stream._hasFinalHeaders = true;
     // A response to HEAD, or 204/304, has no content whatever content-length says (RFC 9110 §8.6).
     stream._expectedContentLength =
       stream._isHead || summary.status === 204 || summary.status === 304 ? (summary.contentLength === CONTENT_LENGTH_ABSENT ? -1 : 0) : summary.contentLength;
-    stream.handler.onResponse?.(stream, fields, isEndStream);
+    try {
+      stream.handler.onResponse?.(stream, fields, isEndStream);
+    } catch (thrown) {
+      this.failStreamCallback(stream, thrown, 'onResponse');
+    }
     if (isEndStream && stream.state !== StreamState.CLOSED) this.onRemoteEnd(stream);
   }
 
@@ -1209,10 +1256,18 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (!this.checkContentLengthAtEnd(stream)) return;
     if (stream.state === StreamState.OPEN) {
       stream.state = StreamState.HALF_CLOSED_REMOTE;
-      stream.handler.onEnd?.(stream);
+      this.callOnEnd(stream);
     } else if (stream.state === StreamState.HALF_CLOSED_LOCAL) {
-      stream.handler.onEnd?.(stream);
+      this.callOnEnd(stream);
       if (!stream.isClosed) this.closeStream(stream, null, ClosedBy.REMOTE_END_STREAM);
+    }
+  }
+
+  private callOnEnd(stream: Http2Stream): void {
+    try {
+      stream.handler.onEnd?.(stream);
+    } catch (thrown) {
+      this.failStreamCallback(stream, thrown, 'onEnd');
     }
   }
 
@@ -1369,10 +1424,19 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (error !== null) stream._failWrites(error);
     try {
       stream.handler.onClose?.(stream, error);
-    } finally {
-      this.onStreamClosed(stream);
-      this.maybeFinishClosing();
+    } catch (thrown) {
+      stream._thrown ??= thrown;
     }
+    if (stream._thrown !== null) {
+      // Nothing left to reset: the stream is closed. Report it and go on.
+      const thrown = stream._thrown;
+      stream._thrown = null;
+      if (log.level >= LogLevel.WARN) {
+        log.log(LogLevel.WARN, 'http2-stream', `stream ${stream.id}: a callback threw while it closed: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+      }
+    }
+    this.onStreamClosed(stream);
+    this.maybeFinishClosing();
   }
 
   private failAllStreams(error: SluiceError): void {

@@ -32,6 +32,12 @@ export type Http2StreamFailure = Http2StreamError | Http2ConnectionError | Sluic
  * Http2StreamHandler receives one stream's events, synchronously on the connection's loop.
  * Every method is optional. Byte ranges passed to `onData` are views valid only until the
  * callback returns: copy what you keep.
+ *
+ * A callback that throws — one of these, `onStream`, or a write or end callback — fails its own
+ * stream and nothing else: the stream is reset with RST_STREAM(INTERNAL_ERROR), `onClose` gets
+ * an `Http2StreamError` (`HTTP2_INTERNAL_ERROR`) whose `cause` is what was thrown, and the
+ * failure is logged at WARN (subject `http2-stream`). The connection and its other streams go
+ * on. A throw from `onClose` itself is only logged.
  */
 export interface Http2StreamHandler {
   /** Final response headers (client role). */
@@ -149,6 +155,11 @@ export class Http2Stream {
   _concurrencyHolds = 0;
   /** @internal Closed while held: the slot is freed by the last release. */
   _isSlotHeldAfterClose = false;
+  /**
+   * @internal What a write or end callback (or `onDrain`) threw while the connection was
+   * framing; the connection resets the stream for it (see `Http2StreamHandler`).
+   */
+  _thrown: unknown = null;
   /** @internal Whether a `write` returned false and `onDrain` is owed. */
   private needsDrain = false;
   private readonly host: Http2StreamHost;
@@ -308,25 +319,62 @@ export class Http2Stream {
     const isLast = payload === this._pendingBytes && this._isEndQueued && this._trailers === null;
     let at = writeFrameHeader(target, offset, payload, FrameType.DATA, isLast ? FrameFlag.END_STREAM : 0, this.id);
     let remaining = payload;
+    const writes = this.writes;
+    const firstFramed = this.chunkHead;
     while (remaining > 0) {
-      const chunk = this.writes![this.chunkHead] as Uint8Array;
+      const chunk = writes![this.chunkHead] as Uint8Array;
       const count = Math.min(remaining, chunk.length - this.chunkOffset);
       copyBytes(chunk, this.chunkOffset, this.chunkOffset + count, target, at);
       at += count;
       remaining -= count;
       this.chunkOffset += count;
-      if (this.chunkOffset === chunk.length) this.finishChunk(null);
+      if (this.chunkOffset === chunk.length) {
+        writes![this.chunkHead] = null;
+        this.chunkHead += 2;
+        this.chunkOffset = 0;
+      }
+    }
+    const lastFramed = this.chunkHead;
+    if (writes !== null && lastFramed === writes.length) {
+      // Drained: drop the queue (the next write makes a two-slot one) rather than truncate it,
+      // which V8 does in its runtime.
+      this.writes = null;
+      this.chunkHead = 0;
     }
     this._pendingBytes -= payload;
     this._sendWindow -= payload;
     this._dataFramesSent++;
     this._dataBytesSent += payload;
-    if (this._pendingBytes === 0 && this.needsDrain) {
-      this.needsDrain = false;
-      this.handler.onDrain?.(this);
+    // Only now, with the frame whole and the stream's state consistent, does application code
+    // run: a callback may write, end or reset the stream without tearing the frame.
+    for (let index = firstFramed; index < lastFramed; index += 2) {
+      const callback = writes![index + 1] as WriteCallback | null;
+      writes![index + 1] = null;
+      if (callback !== null) this.invoke(callback, null);
     }
-    if (isLast) this._markEndSent();
+    if (this._pendingBytes === 0 && this.needsDrain && !this.isClosed) {
+      this.needsDrain = false;
+      try {
+        this.handler.onDrain?.(this);
+      } catch (thrown) {
+        this._thrown ??= thrown;
+      }
+    }
+    if (isLast && !this._isEndSent) this._markEndSent();
     return at;
+  }
+
+  /**
+   * Calls a write or end callback. One that throws must not take the connection down with it:
+   * the first error is kept in `_thrown`, and the connection resets this stream alone once the
+   * frame being written is complete.
+   */
+  private invoke(callback: WriteCallback, error: Http2StreamFailure | null): void {
+    try {
+      callback(error);
+    } catch (thrown) {
+      this._thrown ??= thrown;
+    }
   }
 
   /** @internal The body is done and trailers must go now. */
@@ -339,32 +387,25 @@ export class Http2Stream {
     this._isEndSent = true;
     const callback = this.endCallback;
     this.endCallback = null;
-    callback?.(null);
-  }
-
-  private finishChunk(error: Http2StreamFailure | null): void {
-    const writes = this.writes!;
-    const index = this.chunkHead;
-    const callback = writes[index + 1] as WriteCallback | null;
-    writes[index] = null;
-    writes[index + 1] = null;
-    this.chunkHead += 2;
-    this.chunkOffset = 0;
-    if (this.chunkHead === writes.length) {
-      // Drained: drop the queue (the next write makes a two-slot one) rather than truncate it,
-      // which V8 does in its runtime.
-      this.writes = null;
-      this.chunkHead = 0;
-    }
-    callback?.(error);
+    if (callback !== null) this.invoke(callback, null);
   }
 
   /** @internal Fails every queued write and the end callback. */
   _failWrites(error: Http2StreamFailure): void {
-    while (this.writes !== null && this.chunkHead < this.writes.length) this.finishChunk(error);
+    const writes = this.writes;
+    const first = this.chunkHead;
+    this.writes = null;
+    this.chunkHead = 0;
+    this.chunkOffset = 0;
     this._pendingBytes = 0;
+    if (writes !== null) {
+      for (let index = first + 1; index < writes.length; index += 2) {
+        const callback = writes[index] as WriteCallback | null;
+        if (callback !== null) this.invoke(callback, error);
+      }
+    }
     const callback = this.endCallback;
     this.endCallback = null;
-    callback?.(error);
+    if (callback !== null) this.invoke(callback, error);
   }
 }

@@ -39,6 +39,8 @@ export interface OutgoingFramesHost {
   queueTrailers(stream: Http2Stream): void;
   /** The stream's END_STREAM went out on a DATA frame. */
   onEndStreamSent(stream: Http2Stream): void;
+  /** A write callback or `onDrain` of the stream threw (its `_thrown`): reset that stream alone. */
+  onStreamCallbackThrew(stream: Http2Stream): void;
   /** A message went to the socket (arms the write timeout). */
   onMessageSent(): void;
   /** Called after the queue shrank, so held reads can resume. */
@@ -336,7 +338,11 @@ export class OutgoingFramesTask {
         offset = stream._writeDataFrame(target, offset, payload);
         host.connectionSendWindow -= offset - start - FRAME_HEADER_LENGTH;
         madeProgress = true;
-        if (stream._isEndSent) {
+        // A write callback that threw costs its own stream, not the connection.
+        if (stream._thrown !== null) host.onStreamCallbackThrew(stream);
+        if (stream.isClosed) {
+          stream._isInDataList = false;
+        } else if (stream._isEndSent) {
           stream._isInDataList = false;
           host.onEndStreamSent(stream);
         } else if (stream._needsTrailers) {

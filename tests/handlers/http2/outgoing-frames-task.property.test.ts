@@ -85,6 +85,9 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
   }
 
   onEndStreamSent(): void {}
+  onStreamCallbackThrew(stream: Http2Stream): void {
+    throw new Error(`stream ${stream.id}: a callback threw (the scenarios' callbacks do not)`);
+  }
   onMessageSent(): void {}
   onControlQueueDrained(): void {}
   finishWriteShutdown(): void {}
