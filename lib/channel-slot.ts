@@ -70,13 +70,20 @@ export class ChannelSlot {
    * `processReadMessage`, WRITE to the left neighbour's `processWriteMessage`. Synchronous.
    *
    * On success the neighbour owns the message. On error nothing changed and the caller still
-   * owns it: `CHANNEL_READ_WINDOW_EXCEEDED` when a read is larger than the right slot's window,
+   * owns it: `CHANNEL_INVALID_MESSAGE_LENGTH` when `length` is not a whole number from 0 to the
+   * message's capacity, `CHANNEL_READ_WINDOW_EXCEEDED` when a read is larger than the right slot's window,
    * `CHANNEL_NO_ADJACENT_SLOT`, `CHANNEL_MESSAGE_RELEASED`, `CHANNEL_SHUT_DOWN` after the
    * channel finished shutting down, `CHANNEL_SLOT_SHUT_DOWN` when the receiving side of the
    * neighbour has already shut down.
    */
   sendMessage(message: IoMessage, direction: ChannelDirection): void {
     if (message._released) throw new SluiceError(ChannelErrors.MESSAGE_RELEASED, 'cannot send a released message');
+    const length = message.length;
+    // Checked once here rather than on every write into `data`: a length past what the message
+    // holds would send the rest of a pooled block — stale bytes of other messages.
+    if ((length | 0) !== length || length < 0 || length > message.capacity) {
+      throw new SluiceError(ChannelErrors.INVALID_MESSAGE_LENGTH, `message length ${length} is not a whole number from 0 to its capacity ${message.capacity}`);
+    }
     const channel = this.channel;
     if (channel.isShutDown) throw new SluiceError(ChannelErrors.SHUT_DOWN, 'cannot send on a channel that has shut down');
     if (direction === ChannelDirection.READ) {

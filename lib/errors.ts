@@ -114,6 +114,8 @@ export const ChannelErrors = Object.freeze({
   SLOT_SHUT_DOWN: errorDefinition('CHANNEL_SLOT_SHUT_DOWN', 'that direction of the slot is already shut down'),
   /** `CHANNEL_SHUTDOWN_ALREADY_COMPLETE`: shutdown of that direction was already completed for this slot. */
   SHUTDOWN_ALREADY_COMPLETE: errorDefinition('CHANNEL_SHUTDOWN_ALREADY_COMPLETE', 'shutdown of that direction was already completed for this slot'),
+  /** `CHANNEL_INVALID_MESSAGE_LENGTH`: a message's `length` is not a whole number from 0 to its capacity. */
+  INVALID_MESSAGE_LENGTH: errorDefinition('CHANNEL_INVALID_MESSAGE_LENGTH', "a message's length is not a whole number from 0 to its capacity"),
   /** `CHANNEL_MESSAGE_RELEASED`: the message was already released to its pool. */
   MESSAGE_RELEASED: errorDefinition('CHANNEL_MESSAGE_RELEASED', 'the message was already released to its pool'),
   /** `CHANNEL_INVALID_SLOT_OPERATION`: the slot operation is not valid in this state. */

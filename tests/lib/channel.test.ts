@@ -153,6 +153,30 @@ describe('Channel', () => {
       expect(test.messagePool.outstanding).to.equal(0);
     });
 
+    it('refuses a message whose length is past its capacity, negative or fractional with CHANNEL_INVALID_MESSAGE_LENGTH, before anything moves', () => {
+      const test = new TestingChannel([new PassThroughHandler()]);
+      for (const direction of [ChannelDirection.READ, ChannelDirection.WRITE]) {
+        const from = direction === ChannelDirection.READ ? test.socketSlot : test.applicationSlot;
+        for (const length of [1_000_000, -1, 2.5, Number.NaN]) {
+          const message = test.messagePool.acquire(4);
+          message.append(Buffer.from('abcd'));
+          message.length = length;
+          expect(() => from.sendMessage(message, direction), `length ${length}`)
+            .to.throw(SluiceError)
+            .with.property('code', ChannelErrors.INVALID_MESSAGE_LENGTH.code);
+          expect(message.isReleased).to.equal(false);
+          message.release();
+        }
+      }
+      // Nothing was delivered or written, and the channel still works.
+      expect(test.takeRead().length).to.equal(0);
+      expect(test.takeWritten().length).to.equal(0);
+      test.pushRead('ok');
+      expect(test.takeRead().toString()).to.equal('ok');
+      test.shutdown();
+      expect(test.messagePool.outstanding).to.equal(0);
+    });
+
     it('propagates window increments left through pass-through handlers in one task', () => {
       const test = new TestingChannel([new PassThroughHandler(0), new PassThroughHandler(0)], { applicationReadWindow: 0 });
       test.pushRead('abc');
