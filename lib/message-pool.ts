@@ -1,5 +1,5 @@
 /**
- * A per-loop pool of messages in two size classes.
+ * A per-loop pool of messages in size classes from small control messages to data messages.
  *
  * @module
  */
@@ -10,11 +10,11 @@ import { IoMessage } from './io-message.js';
 export interface MessagePoolOptions {
   /** Capacity of small (control) messages, bytes. */
   smallMessageSize?: number;
-  /** Capacity of data messages, bytes; bounds the bytes one write moves. */
+  /** Capacity of data messages, bytes; bounds the bytes one write moves. Sizes between small and data go in doubling classes. */
   dataMessageSize?: number;
   /** Small messages kept for reuse; more are freed on release. */
   smallTargetCount?: number;
-  /** Data messages kept for reuse; more are freed on release. */
+  /** Messages kept for reuse in each class above the small one; more are freed on release. */
   dataTargetCount?: number;
 }
 
@@ -22,8 +22,9 @@ export interface MessagePoolOptions {
  * Defaults of {@link MessagePoolOptions}. With one message in flight per connection, the data
  * size bounds bulk throughput: measured with `npm run bench` (1 MiB downloads, c4 m4), 16 KiB
  * messages reached 0.6× node:http2, 64 KiB 0.5–1.0×, 256 KiB ≈ 1.0× with fewer, larger writes;
- * larger sizes bought nothing more. TLS splits a message into records itself. 64 data messages
- * are kept for reuse (16 MiB at most per loop).
+ * larger sizes bought nothing more. TLS splits a message into records itself. 64 messages of
+ * each class above the small one are kept for reuse (at most ≈ 32 MiB per loop: 16 MiB of data
+ * blocks, 16 MiB of the classes between).
  */
 export const MESSAGE_POOL_DEFAULTS: Readonly<Required<MessagePoolOptions>> = Object.freeze({
   smallMessageSize: 1024,
@@ -53,6 +54,11 @@ export interface MessagePoolStatistics {
  * loop acquire from it. Acquiring from an empty pool allocates; releasing beyond the target
  * count lets the memory go.
  *
+ * Blocks come in size classes: the small size, then doubling up to the data size (1, 2, 4 …
+ * 256 KiB by default). A size hint gets a block of the smallest class that holds it, so 400
+ * pending 16 KiB frames hold 400 × 16 KiB, not 400 whole data blocks. The small class keeps
+ * `smallTargetCount` messages for reuse, every other class `dataTargetCount`.
+ *
  * A request larger than the data size gets a data message (capacity = data size): callers
  * that need more send several messages.
  */
@@ -61,8 +67,10 @@ export class MessagePool {
   readonly smallMessageSize: number;
   /** Capacity of data messages. */
   readonly dataMessageSize: number;
-  private readonly targetCounts: [number, number];
-  private readonly free: [IoMessage[], IoMessage[]] = [[], []];
+  /** Block size of each class, ascending: the small size, doublings, the data size. */
+  private readonly classSizes: readonly number[];
+  private readonly targetCounts: readonly number[];
+  private readonly free: IoMessage[][];
   private readonly counters: MessagePoolStatistics = {
     acquired: 0,
     reused: 0,
@@ -80,17 +88,26 @@ export class MessagePool {
     }
     this.smallMessageSize = settings.smallMessageSize;
     this.dataMessageSize = settings.dataMessageSize;
-    this.targetCounts = [settings.smallTargetCount, settings.dataTargetCount];
+    const sizes = [settings.smallMessageSize];
+    for (let size = settings.smallMessageSize * 2; size < settings.dataMessageSize; size *= 2) sizes.push(size);
+    if (settings.dataMessageSize > settings.smallMessageSize) sizes.push(settings.dataMessageSize);
+    this.classSizes = sizes;
+    this.targetCounts = sizes.map((_, index) => (index === 0 ? settings.smallTargetCount : settings.dataTargetCount));
+    this.free = sizes.map(() => []);
   }
 
   /**
    * Hands out a message whose capacity is `min(sizeHint, dataMessageSize)`, except that small
    * requests get a whole small message (`smallMessageSize`): the capacity is never less than
-   * asked up to the data size, and never more than asked above the small size.
+   * asked up to the data size, and never more than asked above the small size. Its block is of
+   * the smallest size class that holds it.
    * The caller owns it until it sends or releases it.
    */
   acquire(sizeHint: number): IoMessage {
-    const sizeClass = sizeHint <= this.smallMessageSize ? 0 : 1;
+    const sizes = this.classSizes;
+    const last = sizes.length - 1;
+    let sizeClass = 0;
+    while (sizeClass < last && sizeHint > sizes[sizeClass]!) sizeClass++;
     const capacity =
       sizeClass === 0 ? this.smallMessageSize : sizeHint >= this.dataMessageSize ? this.dataMessageSize : sizeHint;
     const counters = this.counters;
@@ -101,7 +118,7 @@ export class MessagePool {
       counters.reused++;
     } else {
       counters.allocated++;
-      const block = Buffer.allocUnsafeSlow(sizeClass === 0 ? this.smallMessageSize : this.dataMessageSize);
+      const block = Buffer.allocUnsafeSlow(sizes[sizeClass]!);
       message = new IoMessage(block, this, sizeClass);
     }
     message._reset(capacity);

@@ -14,6 +14,45 @@ describe('MessagePool', () => {
     expect(pool.outstanding).to.equal(0);
   });
 
+  it('gives a size hint a block of the smallest class that holds it (doubling from small to data)', () => {
+    const pool = new MessagePool({ smallMessageSize: 1024, dataMessageSize: 256 * 1024 });
+    const cases: [number, number][] = [
+      [1, 1024],
+      [1024, 1024],
+      [1025, 2048],
+      [16 * 1024, 16 * 1024],
+      [16 * 1024 + 1, 32 * 1024],
+      [200 * 1024, 256 * 1024],
+      [256 * 1024, 256 * 1024],
+      [10 * 1024 * 1024, 256 * 1024],
+    ];
+    for (const [hint, blockSize] of cases) {
+      const message = pool.acquire(hint);
+      expect(message._block.length, `block for a hint of ${hint}`).to.equal(blockSize);
+      expect(message.capacity, `capacity for a hint of ${hint}`).to.equal(Math.min(Math.max(hint, 1024), 256 * 1024));
+      message.release();
+    }
+    expect(pool.outstanding).to.equal(0);
+  });
+
+  it('400 pending 16 KiB frames hold 400 × 16 KiB, not 400 data blocks', () => {
+    const pool = new MessagePool();
+    const held = Array.from({ length: 400 }, () => pool.acquire(16 * 1024));
+    expect(held.reduce((sum, message) => sum + message._block.length, 0)).to.equal(400 * 16 * 1024);
+    for (const message of held) message.release();
+    // Reused by class: a 16 KiB request takes a recycled 16 KiB block, a data request does not.
+    const again = pool.acquire(16 * 1024);
+    const data = pool.acquireMax();
+    expect(pool.statistics().allocated).to.equal(401);
+    again.release();
+    data.release();
+  });
+
+  it('sizes that are not powers of two: doublings of the small size, then the data size', () => {
+    const pool = new MessagePool({ smallMessageSize: 1000, dataMessageSize: 5000 });
+    expect([1000, 1001, 2001, 4001, 4999].map((hint) => pool.acquire(hint)._block.length)).to.deep.equal([1000, 2000, 4000, 5000, 5000]);
+  });
+
   it('reuses released messages instead of allocating', () => {
     const pool = new MessagePool();
     for (let i = 0; i < 100; i++) pool.acquire(16 * 1024).release();

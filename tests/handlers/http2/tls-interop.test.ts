@@ -197,14 +197,17 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
         session.on('goaway', (code) => goaways.push(code));
         session.on('error', () => undefined);
         const inFlight = nodeFetch(session, '/big');
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        const connections = (): Http2ServerConnection[] =>
+          [...listener.channels].flatMap((channel) =>
+            channel.slots().flatMap((slot) => (slot.handler instanceof Http2ServerConnection ? [slot.handler] : [])),
+          );
+        // In flight means the server has the stream (a fixed sleep raced the TLS handshake under load).
+        for (let turn = 0; turn < 2000 && !connections().some((connection) => connection.activeStreamCount > 0); turn++) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        expect(connections().some((connection) => connection.activeStreamCount > 0), 'the server has the request').to.equal(true);
         // Graceful HTTP/2 close of every connection (GOAWAY, streams finish), then the listener.
-        const closing = Promise.all(
-          [...listener.channels].map((channel) => {
-            const connection = channel.slots().map((slot) => slot.handler).find((handler) => handler instanceof Http2ServerConnection);
-            return connection instanceof Http2ServerConnection ? connection.close() : null;
-          }),
-        ).then(() => listener.close());
+        const closing = Promise.all(connections().map((connection) => connection.close())).then(() => listener.close());
         const response = await inFlight;
         expect(sha256(response.data)).to.equal(payloadDigest);
         await closing;
