@@ -14,6 +14,7 @@ import { errorDefinition } from '../../lib/index.js';
  * - `PLUGIN_DUPLICATE_NAME`: a plugin was registered under a name already taken.
  * - `PLUGIN_INVALID_PIPELINE`: the pipeline list itself is malformed (empty entry, `socket` not first, …).
  * - `PLUGIN_NOT_A_PLUGIN`: a class given to `register` carries no `@plugin` decorator.
+ * - `PLUGIN_MISSING_METADATA`: a plugin class has constructor parameters whose types a container cannot know (no decorator metadata, no `@inject` token).
  * - `PLUGIN_FACTORY_FAILED`: building a plugin's handler for a connection threw; the connection is shut down.
  * - `PLUGIN_IDLE_TIMEOUT`: the idle-timeout plugin closed a connection that saw no traffic for its timeout.
  *
@@ -39,6 +40,8 @@ export const PluginErrors = Object.freeze({
   INVALID_PIPELINE: errorDefinition('PLUGIN_INVALID_PIPELINE', 'the pipeline description is malformed'),
   /** `PLUGIN_NOT_A_PLUGIN`: the class is not decorated with @plugin. */
   NOT_A_PLUGIN: errorDefinition('PLUGIN_NOT_A_PLUGIN', 'the class is not decorated with @plugin'),
+  /** `PLUGIN_MISSING_METADATA`: constructor parameters without decorator metadata or an `@inject` token. */
+  MISSING_METADATA: errorDefinition('PLUGIN_MISSING_METADATA', 'a plugin class has constructor parameters a container cannot resolve (no decorator metadata)'),
   /** `PLUGIN_FACTORY_FAILED`: building a plugin's handler for a connection failed. */
   FACTORY_FAILED: errorDefinition('PLUGIN_FACTORY_FAILED', "building a plugin's handler for a connection failed"),
   /** `PLUGIN_IDLE_TIMEOUT`: the connection saw no reads or writes for its idle timeout. */

@@ -226,6 +226,23 @@ export function plugin<O extends object = Record<string, unknown>>(
   };
 }
 
+/**
+ * The constructor parameters of `pluginClass` a container cannot resolve: neither decorator
+ * metadata (`design:paramtypes`, emitted by tsc with `emitDecoratorMetadata`) nor an `@inject`
+ * token names their type. Without this check such a class is built with `undefined` arguments
+ * and fails later, on the connection's first byte, with an unrelated TypeError.
+ */
+function parametersWithoutTypes(pluginClass: PluginClass): number[] {
+  const count = pluginClass.length;
+  if (count === 0) return [];
+  const types = Reflect.getMetadata('design:paramtypes', pluginClass) as readonly unknown[] | undefined;
+  // tsyringe's @inject records its tokens under this key, by parameter index.
+  const tokens = (Reflect.getOwnMetadata('injectionTokens', pluginClass) ?? {}) as Readonly<Record<number, unknown>>;
+  const missing: number[] = [];
+  for (let index = 0; index < count; index++) if (tokens[index] === undefined && types?.[index] === undefined) missing.push(index);
+  return missing;
+}
+
 /** Returns the plugin name a class was decorated with, or undefined when it is not a plugin. */
 export function pluginNameOf(pluginClass: PluginClass): string | undefined {
   return pluginMetadata.get(pluginClass)?.name;
@@ -309,6 +326,15 @@ export class PluginRegistry {
         throw new SluiceError(PluginErrors.NOT_A_PLUGIN, `class ${nameOrClass.name || '(anonymous)'} is not decorated with @plugin(name)`);
       }
       const pluginClass = nameOrClass;
+      const untyped = parametersWithoutTypes(pluginClass);
+      if (untyped.length > 0) {
+        throw new SluiceError(
+          PluginErrors.MISSING_METADATA,
+          `plugin class ${pluginClass.name || '(anonymous)'}: constructor parameter${untyped.length > 1 ? 's' : ''} ${untyped.join(', ')} ` +
+            'carry no type metadata, so the container would pass undefined. Compile the class with tsc and ' +
+            '"emitDecoratorMetadata": true (esbuild, tsx and swc without it emit none), or give every parameter an @inject(token).',
+        );
+      }
       return this.add({
         name: metadata.name,
         spec: metadata.spec,

@@ -242,6 +242,37 @@ describe('PluginRegistry', () => {
       expectError(() => new PluginRegistry().register(Plain), PluginErrors.NOT_A_PLUGIN.code, 'Plain');
     });
 
+    it('rejects a class with constructor parameters but no decorator metadata (as esbuild or tsx compile it) with PLUGIN_MISSING_METADATA', () => {
+      // Applying the decorator by hand, as a compiler without emitDecoratorMetadata does: no
+      // design:paramtypes, so the container would construct it with undefined arguments.
+      class Untyped extends PassThroughHandler {
+        constructor(
+          readonly options: { greeting: string },
+          readonly channel: Channel,
+        ) {
+          super();
+        }
+      }
+      plugin('untyped')(Untyped);
+      expectError(() => new PluginRegistry().register(Untyped), PluginErrors.MISSING_METADATA.code, 'Untyped', 'parameters 0, 1', 'emitDecoratorMetadata', '@inject');
+    });
+
+    it('accepts a class without type metadata when every parameter is injected by token', () => {
+      class ByToken extends PassThroughHandler {
+        constructor(readonly options: { greeting: string }) {
+          super();
+        }
+      }
+      inject(PLUGIN_OPTIONS_TOKEN)(ByToken, undefined, 0);
+      plugin('by-token')(ByToken);
+      const registry = new PluginRegistry({ builtins: false }).register(ByToken);
+      const tc = new TestingChannel();
+      const [slot] = registry.pipeline([{ name: 'by-token', options: {} }]).install(tc.channel);
+      expect(slot!.handler).to.be.instanceOf(ByToken);
+      expect((slot!.handler as ByToken).options).to.deep.equal({});
+      tc.shutdown();
+    });
+
     it('keeps registries apart: registering in one does not show in another', () => {
       const a = new PluginRegistry({ builtins: false });
       const b = new PluginRegistry({ builtins: false });
