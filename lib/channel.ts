@@ -5,6 +5,7 @@
  */
 import { ChannelDirection, type ChannelHandler } from './channel-handler.js';
 import { ChannelSlot, UNLIMITED_WINDOW } from './channel-slot.js';
+import { publishConnectionClosed, publishConnectionOpened } from './diagnostics.js';
 import { ChannelErrors, SluiceError, asSluiceError } from './errors.js';
 import type { EventLoop } from './event-loop.js';
 import { log, LogLevel } from './logging.js';
@@ -230,6 +231,7 @@ export class Channel implements TaskOwner {
     if (this.stateValue === ChannelState.SETTING_UP) this.stateValue = ChannelState.ACTIVE;
     if (this.statisticsTask !== null) this.scheduleTaskAfter(this.statisticsTask, this.options.statistics!.intervalMs);
     this.isSetupComplete = true;
+    publishConnectionOpened(this);
     this.resolveSetup?.(this);
     this.options.onSetupCompleted?.(this);
   }
@@ -388,6 +390,7 @@ export class Channel implements TaskOwner {
       log.log(LogLevel.DEBUG, 'channel', `channel ${this.id} shut down: ${error?.code ?? 'no error'}`);
     }
     try {
+      publishConnectionClosed(this, error);
       this.options.onShutdownCompleted?.(this, error);
     } finally {
       this.resolveShutdown?.(error);

@@ -16,6 +16,7 @@ export { ChannelSlot, UNLIMITED_WINDOW } from './channel-slot.js';
 export * from './channel.js';
 export * from './statistics.js';
 export * from './logging.js';
+export { ConnectionDiagnostics, type ConnectionClosedMessage, type ConnectionOpenedMessage } from './diagnostics.js';
 export * from './socket-errors.js';
 export * from './bootstrap.js';
 export * from './testing/testing-channel.js';

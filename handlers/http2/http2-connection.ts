@@ -66,6 +66,7 @@ import { Http2Stream, StreamState, type Http2StreamFailure, type Http2StreamHost
 import { LateFrameAnswer, lateFrameAnswer } from './late-frames.js';
 import { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';
 import { StreamTable } from './stream-table.js';
+import { publishStreamFinished, publishStreamStarted } from './stream-diagnostics.js';
 
 /** Resolved options: every field present. */
 export type ResolvedHttp2Options = typeof HTTP2_CONNECTION_DEFAULTS & Http2ConnectionOptions;
@@ -615,6 +616,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
     stream._areHeadersSent = true;
     this.queueHeaderBlock(id, headers, isEndStream);
+    publishStreamStarted(this.slot!.channel.id, id, 'local');
     if (stream._pendingBytes > 0 || (stream._isEndQueued && !stream._isEndSent)) this.outgoing.addDataStream(stream);
   }
 
@@ -1169,6 +1171,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.streams.set(streamId, stream);
     this.activePeerStreams++;
     if (isEndStream) stream.state = StreamState.HALF_CLOSED_REMOTE;
+    publishStreamStarted(this.slot!.channel.id, streamId, 'remote');
     try {
       this.options.onStream?.(stream, fields, isEndStream);
     } catch (thrown) {
@@ -1412,6 +1415,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     stream.state = StreamState.CLOSED;
     if (stream.id !== 0 && this.streams.delete(stream.id)) {
       this.closedStreams.add(stream.id, closedBy, stream._dataFramesSent, stream._dataBytesSent, stream._receiveWindow);
+      if (this.slot !== null) {
+        const isReset = error instanceof Http2StreamError;
+        publishStreamFinished(this.slot.channel.id, stream.id, error === null ? 'end-stream' : isReset ? 'reset' : 'connection-closed', isReset ? error.errorCode : null);
+      }
       if (stream.isLocal) this.activeLocalStreams--;
       // A peer stream the application still works on keeps its concurrency slot until the work
       // ends, so opening and resetting streams cannot start unbounded work (Rapid Reset).

@@ -23,6 +23,7 @@ export { ControlFrameQueue } from './control-frame-queue.js';
 export { ClosedStreams, ClosedBy } from './closed-streams.js';
 export { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';
 export { Http2SessionErrors } from './session-errors.js';
+export { Http2StreamDiagnostics, type Http2StreamFinishedMessage, type Http2StreamStartedMessage } from './stream-diagnostics.js';
 export { headersToObject, type Http2HeadersObject, type Http2HeaderInput } from './header-objects.js';
 export { Http2Body, type Http2BodySource } from './body.js';
 export { connect, Http2Session, type Http2SessionOptions, type Http2RequestInit, type Http2Response } from './client-session.js';

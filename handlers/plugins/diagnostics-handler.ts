@@ -5,20 +5,23 @@
  * @module
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { ChannelDirection, type Channel, type ChannelSlot, type IoMessage, type SluiceError } from '../../lib/index.js';
+import { ChannelDirection, type ChannelSlot, type ConnectionDiagnostics, type IoMessage } from '../../lib/index.js';
 import { frameTypeName } from '../http2/constants.js';
+import { Http2Connection } from '../http2/http2-connection.js';
+import type { Http2StreamDiagnostics, Http2StreamFinishedMessage, Http2StreamStartedMessage } from '../http2/stream-diagnostics.js';
 import { Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
 import type { FactoryPluginSpec } from './registry.js';
 import { TapHandler } from './tap-handler.js';
 
 /**
- * DiagnosticsChannelNames are the names of the `diagnostics_channel` channels the diagnostics
- * plugin publishes on. Subscribe with `diagnostics_channel.subscribe(name, fn)`.
+ * DiagnosticsChannelNames are the names of every `diagnostics_channel` channel sluice publishes
+ * on: the connection and stream events the runtime publishes itself, and the frame events of the
+ * diagnostics plugin. Subscribe with `diagnostics_channel.subscribe(name, fn)`.
  */
 export const DiagnosticsChannelNames = Object.freeze({
-  /** {@link ConnectionOpenedMessage}: the plugin was installed in a connection's channel. */
+  /** {@link ConnectionOpenedMessage}: a channel completed its setup (published by the runtime). */
   CONNECTION_OPENED: 'sluice:connection:opened',
-  /** {@link ConnectionClosedMessage}: the connection's channel shut down. */
+  /** {@link ConnectionClosedMessage}: a channel finished shutting down (published by the runtime). */
   CONNECTION_CLOSED: 'sluice:connection:closed',
   /** {@link Http2FrameMessage}: a whole HTTP/2 frame arrived from the peer. */
   HTTP2_FRAME_RECEIVED: 'sluice:http2:frame:received',
@@ -30,19 +33,8 @@ export const DiagnosticsChannelNames = Object.freeze({
   HTTP2_STREAM_FINISHED: 'sluice:http2:stream:finished',
 } as const);
 
-/** The message of `sluice:connection:opened`. */
-export interface ConnectionOpenedMessage {
-  /** The connection's channel. */
-  readonly channel: Channel;
-  /** The channel's id (as in logs). */
-  readonly channelId: number;
-}
-
-/** The message of `sluice:connection:closed`. */
-export interface ConnectionClosedMessage extends ConnectionOpenedMessage {
-  /** Why it closed; null for a clean shutdown. */
-  readonly error: SluiceError | null;
-}
+export type { ConnectionClosedMessage, ConnectionOpenedMessage } from '../../lib/index.js';
+export type { Http2StreamFinishedMessage, Http2StreamStartedMessage } from '../http2/stream-diagnostics.js';
 
 /** The message of `sluice:http2:frame:received` and `sluice:http2:frame:sent`. */
 export interface Http2FrameMessage {
@@ -58,28 +50,6 @@ export interface Http2FrameMessage {
   readonly streamId: number;
   /** The payload length. */
   readonly length: number;
-}
-
-/** The message of `sluice:http2:stream:started`. */
-export interface Http2StreamStartedMessage {
-  /** The channel's id. */
-  readonly channelId: number;
-  /** The stream identifier. */
-  readonly streamId: number;
-  /** Who sent the first HEADERS: this endpoint (`local`) or the peer (`remote`). */
-  readonly initiator: 'local' | 'remote';
-}
-
-/** The message of `sluice:http2:stream:finished`. */
-export interface Http2StreamFinishedMessage {
-  /** The channel's id. */
-  readonly channelId: number;
-  /** The stream identifier. */
-  readonly streamId: number;
-  /** `end-stream` (both sides sent END_STREAM), `reset` (RST_STREAM either way) or `connection-closed`. */
-  readonly reason: 'end-stream' | 'reset' | 'connection-closed';
-  /** The RST_STREAM error code for `reset`; null otherwise. */
-  readonly errorCode: number | null;
 }
 
 /** Options of a {@link DiagnosticsHandler}; defaults in {@link DIAGNOSTICS_DEFAULTS}. */
@@ -106,8 +76,6 @@ export const DIAGNOSTICS_DEFAULTS: Readonly<Required<DiagnosticsOptions>> = Obje
 /** The registry name of the diagnostics plugin. */
 export const DIAGNOSTICS_PLUGIN_NAME = 'diagnostics';
 
-const connectionOpened = diagnosticsChannel.channel(DiagnosticsChannelNames.CONNECTION_OPENED);
-const connectionClosed = diagnosticsChannel.channel(DiagnosticsChannelNames.CONNECTION_CLOSED);
 const frameReceived = diagnosticsChannel.channel(DiagnosticsChannelNames.HTTP2_FRAME_RECEIVED);
 const frameSent = diagnosticsChannel.channel(DiagnosticsChannelNames.HTTP2_FRAME_SENT);
 const streamStarted = diagnosticsChannel.channel(DiagnosticsChannelNames.HTTP2_STREAM_STARTED);
@@ -118,14 +86,17 @@ const REMOTE_ENDED = 1;
 const LOCAL_ENDED = 2;
 
 /**
- * DiagnosticsHandler publishes what happens on its connection on `diagnostics_channel` (see
- * {@link DiagnosticsChannelNames}), the way undici and Node's own `http` do, so tools observe
- * sluice without code changes.
+ * DiagnosticsHandler publishes the HTTP/2 frames of its connection on `diagnostics_channel` (see
+ * {@link DiagnosticsChannelNames}), the way undici and Node's own `http` publish theirs, so tools
+ * observe sluice without code changes. Connection events (`sluice:connection:*`) and the
+ * stream events of sluice's own HTTP/2 connection are published by the runtime without this
+ * plugin ({@link ConnectionDiagnostics}, {@link Http2StreamDiagnostics}); what the plugin adds
+ * is every frame, both ways, and stream events for HTTP/2 that sluice does not terminate (a
+ * relayed or tunnelled peer's).
  *
- * Connection events come from installation and shutdown. HTTP/2 events come from following the
- * bytes in both directions with an {@link Http2WireTap} — the same technique as the frame
- * logger — and tracking streams from the HEADERS, END_STREAM and RST_STREAM frames seen. Traffic
- * is never changed or delayed ({@link TapHandler}).
+ * Frames come from following the bytes in both directions with an {@link Http2WireTap} — the
+ * same technique as the frame logger — and streams from the HEADERS, END_STREAM and RST_STREAM
+ * frames seen. Traffic is never changed or delayed ({@link TapHandler}).
  *
  * Cost: each event is built and published only when its channel `hasSubscribers`; with
  * `http2: 'auto'` a connection that nobody watched when it opened is not followed at all.
@@ -147,6 +118,8 @@ export class DiagnosticsHandler extends TapHandler {
   private channelId = 0;
   /** Open streams and which sides have ended them. */
   private readonly streams = new Map<number, number>();
+  /** Whether the channel holds sluice's HTTP/2 connection (which publishes stream events); null until asked. */
+  private hasOwnHttp2: boolean | null = null;
   /** Highest stream id started, by parity (RFC 9113 §5.1.1: ids only grow), so late frames start nothing. */
   private highestOddStreamId = 0;
   private highestEvenStreamId = 0;
@@ -162,7 +135,7 @@ export class DiagnosticsHandler extends TapHandler {
     return this.receivedTap !== null;
   }
 
-  /** Publishes `sluice:connection:opened` and decides whether to follow HTTP/2. */
+  /** Decides whether to follow HTTP/2. */
   override installed(slot: ChannelSlot): void {
     super.installed(slot);
     const channel = slot.channel;
@@ -180,10 +153,6 @@ export class DiagnosticsHandler extends TapHandler {
         excerptLimit: 0,
       });
     }
-    if (connectionOpened.hasSubscribers) {
-      const message: ConnectionOpenedMessage = { channel, channelId: channel.id };
-      connectionOpened.publish(message);
-    }
   }
 
   /** Follows received bytes. */
@@ -198,15 +167,24 @@ export class DiagnosticsHandler extends TapHandler {
     if (tap !== null && tap.isFollowing && message.length > 0) tap.feed(message.data.subarray(0, message.length));
   }
 
-  /** On the write side's shutdown (the later phase): finishes open streams and publishes `sluice:connection:closed`. */
-  protected override observeShutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null): void {
+  /** On the write side's shutdown (the later phase): finishes the streams still open. */
+  protected override observeShutdown(_slot: ChannelSlot, direction: ChannelDirection): void {
     if (direction !== ChannelDirection.WRITE) return;
     for (const streamId of this.streams.keys()) this.publishFinished(streamId, 'connection-closed', null);
     this.streams.clear();
-    if (connectionClosed.hasSubscribers) {
-      const message: ConnectionClosedMessage = { channel: slot.channel, channelId: slot.channel.id, error };
-      connectionClosed.publish(message);
+  }
+
+  /**
+   * Stream events come from the wire only for HTTP/2 that sluice's own connection does not
+   * terminate (a tunnel, a peer's traffic relayed): an {@link Http2Connection} in the channel
+   * publishes them itself, and twice would be wrong.
+   */
+  private isPublishingStreams(): boolean {
+    if (this.hasOwnHttp2 === null) {
+      const slot = this.slot;
+      this.hasOwnHttp2 = slot !== null && slot.channel.slots().some((each) => each.handler instanceof Http2Connection);
     }
+    return !this.hasOwnHttp2;
   }
 
   /** Forgets the channel. */
@@ -239,7 +217,7 @@ export class DiagnosticsHandler extends TapHandler {
       if (isOdd) this.highestOddStreamId = streamId;
       else this.highestEvenStreamId = streamId;
       this.streams.set(streamId, 0);
-      if (streamStarted.hasSubscribers) {
+      if (streamStarted.hasSubscribers && this.isPublishingStreams()) {
         const message: Http2StreamStartedMessage = { channelId: this.channelId, streamId, initiator: side };
         streamStarted.publish(message);
       }
@@ -267,7 +245,7 @@ export class DiagnosticsHandler extends TapHandler {
   }
 
   private publishFinished(streamId: number, reason: Http2StreamFinishedMessage['reason'], errorCode: number | null): void {
-    if (!streamFinished.hasSubscribers) return;
+    if (!streamFinished.hasSubscribers || !this.isPublishingStreams()) return;
     const message: Http2StreamFinishedMessage = { channelId: this.channelId, streamId, reason, errorCode };
     streamFinished.publish(message);
   }
