@@ -3,12 +3,18 @@
  *
  * @module
  */
-import { defaultEventLoopGroup, EventLoopGroup, listenHttp2, type Http2Stream, type Http2Headers } from '../../handlers/index.js';
+import { defaultEventLoopGroup, EventLoopGroup, httpDate, listenHttp2, type Http2Stream } from '../../handlers/index.js';
 import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, reportStatsOnSignal, SMALL_BODY } from './routes.js';
 
-const SMALL_HEADERS: Http2Headers = [':status', '200', 'content-type', 'text/plain', 'content-length', String(SMALL_BODY.length)];
+/**
+ * The small response's headers, one array reused for every response: only its `date` value
+ * changes, once per second (the connection copies what it caches, so editing the array is safe).
+ * Every server in the comparison sends `date`, as RFC 9110 §6.6.1 asks of an origin server.
+ */
+const SMALL_HEADERS: string[] = [':status', '200', 'content-type', 'text/plain', 'content-length', String(SMALL_BODY.length), 'date', ''];
+const SMALL_HEADERS_DATE = SMALL_HEADERS.length - 1;
 
-function header(headers: Http2Headers, name: string): string {
+function header(headers: readonly string[], name: string): string {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1]!;
   return '';
 }
@@ -43,7 +49,7 @@ const listener = await listenHttp2({
       const path = header(headers, ':path');
       const method = header(headers, ':method');
       if (method === 'POST' && path === '/echo') {
-        stream.sendHeaders([':status', '200']);
+        stream.sendHeaders([':status', '200', 'date', httpDate(stream.clock)]);
         stream.handler = {
           onData: (s, data, start, end) => {
             s.write(Buffer.from(data.subarray(start, end)));
@@ -54,10 +60,11 @@ const listener = await listenHttp2({
       }
       const count = parseBytesPath(path);
       if (count >= 0) {
-        stream.sendHeaders([':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(count)]);
+        stream.sendHeaders([':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(count), 'date', httpDate(stream.clock)]);
         sendPattern(stream, count);
         return;
       }
+      SMALL_HEADERS[SMALL_HEADERS_DATE] = httpDate(stream.clock);
       stream.sendHeaders(SMALL_HEADERS);
       stream.write(SMALL_BODY);
       stream.end();

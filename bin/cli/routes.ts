@@ -1,12 +1,13 @@
 /**
  * The routes `sluice serve` answers, on the low-level stream API: `GET /`, `GET /bytes/N`,
- * `POST /echo`, `GET /headers`, and files under `--root`.
+ * `POST /echo`, `GET /headers`, and files under `--root`. Every response carries `date` (RFC
+ * 9110 §6.6.1), one string per second from {@link httpDate}.
  *
  * @module
  */
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { ErrorCode, log, LogLevel, type Http2Headers, type Http2Stream } from '../../handlers/index.js';
+import { ErrorCode, httpDate, log, LogLevel, type Http2Headers, type Http2Stream } from '../../handlers/index.js';
 
 /** The body of `GET /`. */
 export const ROOT_BODY = Buffer.from('hello from sluice: try /bytes/1048576, POST /echo, /headers\n');
@@ -132,7 +133,7 @@ function answerText(stream: Http2Stream, method: string, status: number, text: s
 /** Sends a whole body at once (small bodies only); HEAD gets the headers alone. */
 function answerBody(stream: Http2Stream, method: string, status: number, contentType: string, body: Buffer, extraHeaders: string[]): void {
   if (!stream.isWritable) return;
-  const headers = [':status', String(status), 'content-type', contentType, 'content-length', String(body.length), ...extraHeaders];
+  const headers = [':status', String(status), 'content-type', contentType, 'content-length', String(body.length), 'date', httpDate(stream.clock), ...extraHeaders];
   if (method === 'HEAD' || body.length === 0) {
     stream.sendHeaders(headers, true);
     return;
@@ -161,7 +162,7 @@ function answerHeaders(stream: Http2Stream, method: string, headers: Http2Header
  * buffer above its high-water mark and resumes on `onDrain`, so memory stays bounded whatever N.
  */
 function answerPattern(stream: Http2Stream, method: string, byteCount: number): void {
-  const headers = [':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(byteCount)];
+  const headers = [':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(byteCount), 'date', httpDate(stream.clock)];
   if (method === 'HEAD' || byteCount === 0) {
     stream.sendHeaders(headers, true);
     return;
@@ -191,11 +192,11 @@ function answerPattern(stream: Http2Stream, method: string, byteCount: number): 
 function answerEcho(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
   const contentType = headerValue(headers, 'content-type') || 'application/octet-stream';
   if (isEndStream) {
-    stream.sendHeaders([':status', '200', 'content-type', contentType, 'content-length', '0'], true);
+    stream.sendHeaders([':status', '200', 'content-type', contentType, 'content-length', '0', 'date', httpDate(stream.clock)], true);
     return;
   }
   stream.isManualWindow = true;
-  stream.sendHeaders([':status', '200', 'content-type', contentType]);
+  stream.sendHeaders([':status', '200', 'content-type', contentType, 'date', httpDate(stream.clock)]);
   stream.handler = {
     onData(echoStream, data, start, end) {
       if (!echoStream.isWritable) return;
@@ -240,7 +241,7 @@ async function answerFile(stream: Http2Stream, method: string, root: string, pat
     if (!stream.isWritable) return;
     file = await fs.open(found.filePath, 'r');
     const size = found.stats.size;
-    const headers = [':status', '200', 'content-type', contentTypeFor(found.filePath), 'content-length', String(size)];
+    const headers = [':status', '200', 'content-type', contentTypeFor(found.filePath), 'content-length', String(size), 'date', httpDate(stream.clock)];
     if (!stream.isWritable) return;
     if (method === 'HEAD' || size === 0) {
       stream.sendHeaders(headers, true);

@@ -280,6 +280,14 @@ export async function writeBodySource(stream: Http2Stream, source: Http2BodySour
   }
 }
 
+/** True when `source` can be sent as a body: bytes, a string, or a sync or async iterable. @internal */
+export function isBodySource(source: unknown): source is Http2BodySource {
+  if (typeof source === 'string' || source instanceof Uint8Array) return true;
+  if (typeof source !== 'object' || source === null) return false;
+  const candidate = source as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
+  return typeof candidate[Symbol.iterator] === 'function' || typeof candidate[Symbol.asyncIterator] === 'function';
+}
+
 function isAsyncIterable(source: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>): source is AsyncIterable<Uint8Array | string> {
   return typeof (source as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
 }

@@ -25,8 +25,8 @@ export const HeaderRule = {
   UPPERCASE_NAME: 'uppercase character in field name (RFC 9113 §8.2.1)',
   /** Field name contains a character outside visible lowercase ASCII (RFC 9113 §8.2.1). */
   INVALID_NAME_CHARACTER: 'field name contains a character outside visible lowercase ASCII (RFC 9113 §8.2.1)',
-  /** Field value contains NUL, CR, LF or a non-octet character (RFC 9113 §8.2.1). */
-  INVALID_VALUE_CHARACTER: 'field value contains NUL, CR, LF or a non-octet character (RFC 9113 §8.2.1)',
+  /** Field value contains a control character other than HTAB, or a non-octet character (RFC 9110 §5.5, RFC 9113 §8.2.1). */
+  INVALID_VALUE_CHARACTER: 'field value contains a control character other than HTAB, or a non-octet character (RFC 9110 §5.5, RFC 9113 §8.2.1)',
   /** Field value starts or ends with SP or HTAB (RFC 9113 §8.2.1). */
   VALUE_WHITESPACE: 'field value starts or ends with SP or HTAB (RFC 9113 §8.2.1)',
   /** Connection-specific field (RFC 9113 §8.2.2). */
@@ -41,6 +41,8 @@ export const HeaderRule = {
   UNKNOWN_PSEUDO: 'pseudo-header field not defined for this message (RFC 9113 §8.3)',
   /** Pseudo-header field repeated (RFC 9113 §8.3). */
   DUPLICATE_PSEUDO: 'pseudo-header field repeated (RFC 9113 §8.3)',
+  /** :method is not a token (RFC 9110 §9.1). */
+  INVALID_METHOD: ':method is not a token (RFC 9110 §9.1)',
   /** Request without :method (RFC 9113 §8.3.1). */
   MISSING_METHOD: 'request without :method (RFC 9113 §8.3.1)',
   /** Request without :scheme (RFC 9113 §8.3.1). */
@@ -57,6 +59,8 @@ export const HeaderRule = {
   MISSING_STATUS: 'response without :status (RFC 9113 §8.3.2)',
   /** :status is not three digits (RFC 9113 §8.3.2). */
   INVALID_STATUS: ':status is not three digits (RFC 9113 §8.3.2)',
+  /** :status is 101 (Switching Protocols), which HTTP/2 does not have (RFC 9113 §8.6). */
+  SWITCHING_PROTOCOLS: ':status 101 (Switching Protocols) is not allowed in HTTP/2 (RFC 9113 §8.6)',
   /** Content-length is not one non-negative integer (RFC 9110 §8.6). */
   INVALID_CONTENT_LENGTH: 'content-length is not one non-negative integer (RFC 9110 §8.6)',
 } as const;
@@ -115,6 +119,19 @@ const NAME_CLASS = (() => {
   return classes;
 })();
 
+/**
+ * 1 for the octets of a token (RFC 9110 §5.6.2): `!#$%&'*+-.^_\`|~`, digits and letters.
+ * Only 0x00–0x7f are listed; anything above is not a token character.
+ */
+const TOKEN_CHAR = (() => {
+  const table = new Uint8Array(128);
+  for (let octet = 0x30; octet <= 0x39; octet++) table[octet] = 1;
+  for (let octet = 0x41; octet <= 0x5a; octet++) table[octet] = 1;
+  for (let octet = 0x61; octet <= 0x7a; octet++) table[octet] = 1;
+  for (const char of "!#$%&'*+-.^_`|~") table[char.charCodeAt(0)] = 1;
+  return table;
+})();
+
 /** Pseudo-header bits, to find duplicates and missing ones with one integer. */
 const METHOD = 1;
 const SCHEME = 2;
@@ -164,6 +181,7 @@ export function validateHeaderBlock(
         case ':method':
           bit = kind === HeaderBlockKind.REQUEST ? METHOD : 0;
           method = value;
+          if (bit !== 0 && !isToken(value)) return HeaderRule.INVALID_METHOD;
           break;
         case ':scheme':
           bit = kind === HeaderBlockKind.REQUEST ? SCHEME : 0;
@@ -183,6 +201,7 @@ export function validateHeaderBlock(
           bit = kind === HeaderBlockKind.RESPONSE ? STATUS : 0;
           status = value;
           if (bit !== 0 && !isThreeDigits(value)) return HeaderRule.INVALID_STATUS;
+          if (bit !== 0 && value === '101') return HeaderRule.SWITCHING_PROTOCOLS;
           break;
         default:
           bit = 0;
@@ -224,7 +243,8 @@ export function validateHeaderBlock(
       }
     }
 
-    // RFC 9113 §8.2.1: no NUL, CR or LF anywhere; no SP/HTAB at either end. Octets only.
+    // RFC 9110 §5.5: visible octets, SP and HTAB only — no control character (RFC 9113 §8.2.1
+    // names NUL, CR and LF; the others are as unsafe to pass on) and no SP/HTAB at either end.
     const valueLength = value.length;
     if (valueLength > 0) {
       const firstCode = value.charCodeAt(0);
@@ -234,8 +254,8 @@ export function validateHeaderBlock(
       }
       for (let c = 0; c < valueLength; c++) {
         const code = value.charCodeAt(c);
-        if (code <= 0x0d && (code === 0x00 || code === 0x0a || code === 0x0d)) return HeaderRule.INVALID_VALUE_CHARACTER;
-        if (code > 0xff) return HeaderRule.INVALID_VALUE_CHARACTER;
+        // Visible ASCII costs two comparisons; obs-text 0x80–0xff is allowed.
+        if (code < 0x20 ? code !== HTAB : code === 0x7f || code > 0xff) return HeaderRule.INVALID_VALUE_CHARACTER;
       }
     }
   }
@@ -324,6 +344,17 @@ function checkRequestPseudoHeaders(
     if (!isValidPath) return HeaderRule.EMPTY_PATH;
   }
   return null;
+}
+
+/** True for a non-empty token (RFC 9110 §5.6.2), as a method must be (§9.1). */
+function isToken(value: string): boolean {
+  const length = value.length;
+  if (length === 0) return false;
+  for (let i = 0; i < length; i++) {
+    const code = value.charCodeAt(i);
+    if (code > 0x7f || TOKEN_CHAR[code] === 0) return false;
+  }
+  return true;
 }
 
 function isThreeDigits(value: string): boolean {

@@ -14,8 +14,10 @@ import {
   TaskStatus,
   asSluiceError,
   log,
+  systemClock,
   type ChannelHandler,
   type ChannelSlot,
+  type Clock,
   type HandlerStatistics,
   type IoMessage,
 } from '../../lib/index.js';
@@ -521,6 +523,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     return this.slot;
   }
 
+  /** The clock of the event loop this connection runs in (the system clock before installation). */
+  get clock(): Clock {
+    return this.slot === null ? systemClock : this.slot.channel.loop.clock;
+  }
+
   /** True once GOAWAY was received or a graceful close began. */
   get isGoingAway(): boolean {
     return this.isClosing || this.goawayReceivedLastStreamId >= 0;
@@ -654,18 +661,24 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     const cache = state.sentHeaders;
     if (kind === cache.kind && encoder.generation === cache.generation && cache.matches(headers)) {
       // The same list again with the HPACK table unchanged: the bytes already sent are valid.
-      if (cache.status >= 200) stream._hasSentFinalHeaders = true;
+      if (cache.status >= 200) markFinalResponseSent(stream, cache.status);
       this.queueEncodedHeaderBlock(stream.id, cache.block, isEndStream);
     } else {
+      // Everything is checked before anything changes: a refused block leaves no trace.
       const violation = validateHeaderBlock(headers, kind, false, SUMMARY);
       if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
       const status = SUMMARY.status;
-      if (kind === HeaderBlockKind.RESPONSE && status >= 200) stream._hasSentFinalHeaders = true;
-      if (kind === HeaderBlockKind.RESPONSE && status < 200 && isEndStream) {
+      const isResponse = kind === HeaderBlockKind.RESPONSE;
+      if (isResponse && status < 200 && isEndStream) {
         throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: a 1xx response cannot end the stream`);
       }
+      if (isResponse && status >= 200) markFinalResponseSent(stream, status);
+      // RFC 9110 §8.6: no content-length on a 1xx or 204 response. A 304's describes the
+      // representation it validates and is kept. Rare: the copy costs nothing on the common path.
+      const sentHeaders =
+        isResponse && SUMMARY.contentLength !== CONTENT_LENGTH_ABSENT && (status < 200 || status === 204) ? withoutField(headers, 'content-length') : headers;
       const generation = encoder.generation;
-      const block = encoder.encode(headers);
+      const block = encoder.encode(sentHeaders);
       // An encoding that left the table as it was can be sent again while it stays so.
       if (encoder.generation === generation) cache.remember(headers, kind, generation, status, block);
       this.queueEncodedHeaderBlock(stream.id, block, isEndStream);
@@ -1167,6 +1180,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     const stream = this.newStream(streamId, false);
     stream._expectedContentLength = summary.contentLength;
     stream._isHead = summary.method === 'HEAD';
+    stream._discardsWrites = stream._isHead;
     stream._hasFinalHeaders = true;
     this.streams.set(streamId, stream);
     this.activePeerStreams++;
@@ -1675,6 +1689,25 @@ class ValidatedRequestCache {
     this.method = summary.method;
     this.contentLength = summary.contentLength;
   }
+}
+
+/**
+ * Our final response headers are out. A 204 or 304 response has no content (RFC 9110 §6.4.1,
+ * RFC 9113 §8.1.1): what the application writes is discarded, as for HEAD.
+ */
+function markFinalResponseSent(stream: Http2Stream, status: number): void {
+  stream._hasSentFinalHeaders = true;
+  if (status === 204 || status === 304) {
+    stream._discardsWrites = true;
+    if (stream._pendingBytes > 0) stream._discardQueuedWrites();
+  }
+}
+
+/** A copy of `headers` without the fields named `name`. */
+function withoutField(headers: Http2Headers, name: string): string[] {
+  const result: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) if (headers[i] !== name) result.push(headers[i]!, headers[i + 1]!);
+  return result;
 }
 
 /** Equal header lists, element by element (equal strings are usually the same strings: cheap). */

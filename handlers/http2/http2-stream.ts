@@ -4,11 +4,13 @@
  *
  * @module
  */
-import { ChannelErrors, SluiceError } from '../../lib/index.js';
+import { ChannelErrors, SluiceError, type Clock } from '../../lib/index.js';
 import { ErrorCode, FrameFlag, FrameType } from './constants.js';
 import type { Http2Headers } from './connection-options.js';
 import { copyBytes } from './bytes.js';
 import { writeFrameHeader } from './frame-encoder.js';
+import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
+import { Http2ApiErrors } from './http2-api-errors.js';
 import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
 
 /** Stream states, RFC 9113 §5.1 (reserved states are not used: sluice never pushes). */
@@ -69,6 +71,8 @@ export type WriteCallback = (error: Http2StreamFailure | null) => void;
 export interface Http2StreamHost {
   /** Buffered bytes above which `write` returns false. */
   readonly streamHighWaterMark: number;
+  /** The clock of the connection's event loop. */
+  readonly clock: Clock;
   /** The stream has DATA (or its end) to write. */
   _streamHasData(stream: Http2Stream): void;
   /** Encodes and queues a header block for the stream. */
@@ -151,6 +155,11 @@ export class Http2Stream {
   _receivedBodyBytes = 0;
   /** @internal This stream carries a HEAD request: its response has no body (RFC 9110 §9.3.2). */
   _isHead = false;
+  /**
+   * @internal Our message has no content — a response to HEAD, or a 204 or 304 response (RFC
+   * 9110 §6.4.1): written bytes are discarded.
+   */
+  _discardsWrites = false;
   /** @internal Holds on the stream's concurrency slot (see `holdConcurrencySlot`). */
   _concurrencyHolds = 0;
   /** @internal Closed while held: the slot is freed by the last release. */
@@ -191,6 +200,14 @@ export class Http2Stream {
     this._windowTarget = receiveWindow;
   }
 
+  /**
+   * The clock of the connection's event loop: read time-dependent fields from it (for example
+   * `httpDate(stream.clock)` for a response's `date`), so virtual-time tests see virtual time.
+   */
+  get clock(): Clock {
+    return this.host.clock;
+  }
+
   /** Bytes given to `write` and not yet framed. */
   get bufferedBytes(): number {
     return this._pendingBytes;
@@ -208,28 +225,41 @@ export class Http2Stream {
 
   /**
    * Sends a header block: response headers (server), a 1xx informational response (server,
-   * `isEndStream` false), or — with `isEndStream` — headers that end the stream. Throws
-   * `CHANNEL_INVALID_SLOT_OPERATION` on a stream that can no longer send.
+   * `isEndStream` false), or — with `isEndStream` — headers that end the stream. A
+   * `content-length` on a 1xx or 204 response is left out (RFC 9110 §8.6); after a 204 or 304
+   * response, written bytes are discarded as for HEAD. Throws `CHANNEL_INVALID_SLOT_OPERATION`
+   * on a stream that can no longer send and `HTTP2_INVALID_HEADERS` for a list that breaks RFC
+   * 9113 §8 (a 101 status included); a thrown call sends nothing and leaves the stream as it was.
    */
   sendHeaders(headers: Http2Headers, isEndStream = false): void {
     this.assertWritable('sendHeaders');
+    const wereHeadersSent = this._areHeadersSent;
     if (isEndStream) {
       this._isEndQueued = true;
       this._isEndSent = true;
     }
     this._areHeadersSent = true;
-    this.host._sendStreamHeaders(this, headers, isEndStream);
+    try {
+      this.host._sendStreamHeaders(this, headers, isEndStream);
+    } catch (error) {
+      // The connection refuses a block before it queues anything: undo what was marked here.
+      this._areHeadersSent = wereHeadersSent;
+      this._isEndQueued = false;
+      this._isEndSent = false;
+      throw error;
+    }
   }
 
   /**
    * Queues body bytes. The chunk is not copied now: keep it unchanged until `callback` fires
    * (it fires once the bytes are framed into an outgoing message, or with an error if the stream
    * fails first). Returns false once more than the high-water mark is buffered. On a response
-   * to HEAD the bytes are discarded (the callback still fires).
+   * to HEAD, and after a 204 or 304 response, the bytes are discarded (the callback still
+   * fires).
    */
   write(chunk: Uint8Array, callback?: WriteCallback): boolean {
     this.assertWritable('write');
-    if (this._isHead && !this.isLocal) {
+    if (this._discardsWrites) {
       callback?.(null);
       return true;
     }
@@ -249,10 +279,12 @@ export class Http2Stream {
 
   /**
    * Ends our side: after the queued body, sends END_STREAM — on the last DATA frame, or with
-   * `trailers` as a final HEADERS frame. `callback` fires once END_STREAM is framed.
+   * `trailers` as a final HEADERS frame. `callback` fires once END_STREAM is framed. Throws
+   * `HTTP2_INVALID_HEADERS` (and ends nothing) when `trailers` break RFC 9113 §8.
    */
   end(trailers?: Http2Headers, callback?: WriteCallback): void {
     this.assertWritable('end');
+    if (trailers !== undefined && trailers.length > 0) assertValidTrailers(trailers, this.id);
     this._isEndQueued = true;
     this.endCallback = callback ?? null;
     if (trailers !== undefined && trailers.length > 0) this._trailers = trailers;
@@ -390,6 +422,12 @@ export class Http2Stream {
     if (callback !== null) this.invoke(callback, null);
   }
 
+  /** @internal Drops the queued writes (the message has no content); their callbacks fire without error. */
+  _discardQueuedWrites(): void {
+    while (this.writes !== null && this.chunkHead < this.writes.length) this.finishChunk(null);
+    this._pendingBytes = 0;
+  }
+
   /** @internal Fails every queued write and the end callback. */
   _failWrites(error: Http2StreamFailure): void {
     const writes = this.writes;
@@ -408,4 +446,14 @@ export class Http2Stream {
     this.endCallback = null;
     if (callback !== null) this.invoke(callback, error);
   }
+}
+
+/**
+ * Throws `HTTP2_INVALID_HEADERS` when `trailers` (a flat list) break RFC 9113 §8 — a
+ * pseudo-header, a connection-specific field, a bad name or value.
+ * @internal
+ */
+export function assertValidTrailers(trailers: Http2Headers, streamId: number): void {
+  const violation = validateHeaderBlock(trailers, HeaderBlockKind.TRAILERS);
+  if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${streamId}: trailers: ${violation}`);
 }

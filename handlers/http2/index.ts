@@ -19,6 +19,7 @@ export * from './frame-decoder.js';
 export * from './hpack-encoder.js';
 export * from './hpack-decoder.js';
 export * from './header-rules.js';
+export { httpDate } from './http-date.js';
 export { ControlFrameQueue } from './control-frame-queue.js';
 export { ClosedStreams, ClosedBy } from './closed-streams.js';
 export { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';

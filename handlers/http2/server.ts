@@ -6,15 +6,17 @@
  *
  * @module
  */
-import { log, LogLevel, SluiceError, type Channel, type Listener, type ListenerAddress } from '../../lib/index.js';
-import { Http2Body, handled, toBytes, writeBodySource, writeChunk, type Http2BodySource } from './body.js';
+import { log, LogLevel, SluiceError, type Channel, type Clock, type Listener, type ListenerAddress } from '../../lib/index.js';
+import { Http2Body, handled, isBodySource, toBytes, writeBodySource, writeChunk, type Http2BodySource } from './body.js';
 import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
 import { ErrorCode } from './constants.js';
 import { headersToObject, pseudoValue, splitHeaderInput, type Http2HeaderInput, type Http2HeadersObject } from './header-objects.js';
 import { listenHttp2, type ListenHttp2Options } from './http2-bootstrap.js';
+import { Http2ApiErrors } from './http2-api-errors.js';
+import { httpDate } from './http-date.js';
 import { Http2ServerConnection } from './http2-server.js';
 import { Http2StreamError } from './http2-errors.js';
-import type { Http2Stream, Http2StreamFailure, Http2StreamHandler } from './http2-stream.js';
+import { assertValidTrailers, type Http2Stream, type Http2StreamFailure, type Http2StreamHandler } from './http2-stream.js';
 import { Http2SessionErrors } from './session-errors.js';
 
 /** Handles one request; a thrown error or rejected promise answers 500 (or resets the stream) and goes to `onError`. */
@@ -32,6 +34,13 @@ export interface Http2ServerOptions extends Omit<ListenHttp2Options, 'http2' | '
    * null). Without it, failures are logged at WARN.
    */
   onError?: (error: unknown, stream: ServerStream | null) => void;
+  /**
+   * Send a `date` field with every final response that has none (RFC 9110 §6.6.1: an origin
+   * server with a clock must). The value is formatted at most once per second from the
+   * connection's loop clock; a `date` the handler gives is kept. Default true; turn it off for
+   * a server without a trustworthy clock.
+   */
+  sendDate?: boolean;
 }
 
 /** Options of {@link Http2Server.listen}. */
@@ -95,7 +104,7 @@ export class Http2Server {
 
   /** Binds and resolves with the listener; rejects with `IO_ADDRESS_IN_USE`, …. */
   async listen(options: Http2ListenOptions = {}): Promise<Http2ServerListener> {
-    const { http2, onError: _onError, ...bootstrapOptions } = this.options;
+    const { http2, onError: _onError, sendDate: _sendDate, ...bootstrapOptions } = this.options;
     const connectionOptions = http2 ?? {};
     const listener = await listenHttp2({
       ...bootstrapOptions,
@@ -124,7 +133,7 @@ export class Http2Server {
   private acceptStream(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
     // Request bodies are read on demand: credit returns as the handler reads (RFC 9113 §5.2).
     stream.isManualWindow = true;
-    const serverStream = new ServerStream(stream, headers, isEndStream);
+    const serverStream = new ServerStream(stream, headers, isEndStream, this.options.sendDate === false ? null : stream.clock);
     // The handler's work counts toward the concurrency limit until it ends, even if the client
     // resets the stream meanwhile (Rapid Reset, CVE-2023-44487).
     stream.holdConcurrencySlot();
@@ -261,7 +270,12 @@ async function closeChannelGracefully(channel: Channel): Promise<void> {
  * nobody awaits is not reported as unhandled. Chunks are not copied: do not change a chunk
  * until its write resolved.
  *
- * A response to HEAD has no body: written bytes are discarded (no error). A response that
+ * Every call checks its arguments before it sends anything: one that throws or rejects for a
+ * bad argument leaves the stream as it was (no headers sent), so the handler can still respond.
+ *
+ * A response to HEAD, and a 204 or 304 response, has no body: written bytes are discarded (no
+ * error). A final response carries a `date` field unless the server's `sendDate` is false or
+ * the handler gave one. A response that
  * ends while the request body is still coming and was never read stops the upload with
  * RST_STREAM(NO_ERROR) (RFC 9113 §8.1) instead of waiting for it.
  */
@@ -290,10 +304,13 @@ export class ServerStream {
   private readonly events: ServerStreamEvents;
   private isResponded = false;
   private isEndCalled = false;
+  /** The clock `date` values are read from; null when the server sends none. */
+  private readonly dateClock: Clock | null;
 
   /** @internal Server streams are created by {@link Http2Server}. */
-  constructor(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) {
+  constructor(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean, dateClock: Clock | null) {
     this.http2Stream = stream;
+    this.dateClock = dateClock;
     this.rawHeaders = headers;
     this.headers = headersToObject(headers);
     this.method = pseudoValue(headers, ':method') ?? '';
@@ -344,9 +361,11 @@ export class ServerStream {
 
   /**
    * Sends the final response headers: `respond(200, { 'content-type': 'text/plain' })` or
-   * `respond({ ':status': 200, … })`. Throws `HTTP2_ALREADY_RESPONDED` when sent already,
-   * `HTTP2_INVALID_HEADERS` for a malformed list, and `CHANNEL_INVALID_SLOT_OPERATION` when
-   * the stream is closed.
+   * `respond({ ':status': 200, … })`. Adds `date` (see the server's `sendDate`); leaves out
+   * `content-length` on a 204 (RFC 9110 §8.6). Throws `HTTP2_ALREADY_RESPONDED` when sent
+   * already, `HTTP2_INVALID_HEADERS` for a malformed list or a 1xx status (101 is not HTTP/2;
+   * send others with `informational`), and `CHANNEL_INVALID_SLOT_OPERATION` when the stream is
+   * closed — in every case before anything is sent.
    */
   respond(status: number, headers?: Http2HeaderInput, options?: RespondOptions): void;
   /** Sends the final response headers from one object with `:status`. */
@@ -364,6 +383,9 @@ export class ServerStream {
       splitHeaderInput(statusOrHeaders, pseudo, regular);
       options = headersOrOptions as RespondOptions | undefined;
     }
+    checkStatus(Number(pseudoValue(pseudo, ':status')), false);
+    // RFC 9110 §6.6.1; one string per second, so repeated responses still match the header cache.
+    if (this.dateClock !== null && !hasField(regular, 'date')) regular.push('date', httpDate(this.dateClock));
     const isEndStream = options?.endStream === true;
     this.http2Stream.sendHeaders(concat(pseudo, regular), isEndStream);
     this.isResponded = true;
@@ -373,10 +395,14 @@ export class ServerStream {
     }
   }
 
-  /** Sends a 1xx informational response (e.g. 103 Early Hints) before the final one. */
+  /**
+   * Sends a 1xx informational response (e.g. 103 Early Hints) before the final one. Throws
+   * `HTTP2_ALREADY_RESPONDED` after the final response and `HTTP2_INVALID_HEADERS` for a status
+   * outside 1xx, for 101 (not HTTP/2, RFC 9113 §8.6) or a malformed list, before sending anything.
+   */
   informational(status: number, headers?: Http2HeaderInput): void {
     if (this.isResponded) throw new SluiceError(Http2SessionErrors.ALREADY_RESPONDED, 'an informational response must come before the final one');
-    if (status < 100 || status > 199) throw new RangeError(`an informational status is 1xx, got ${status}`);
+    checkStatus(status, true);
     const pseudo = [':status', String(status)];
     const regular: string[] = [];
     splitHeaderInput(headers, pseudo, regular);
@@ -386,12 +412,14 @@ export class ServerStream {
   /**
    * Queues body bytes (a string is sent as UTF-8), responding 200 first if `respond` was not
    * called. See the class for the back-pressure contract. Rejects if the stream failed or
-   * already ended.
+   * already ended, and with `HTTP2_INVALID_BODY` (before responding) for a chunk that is
+   * neither bytes nor a string.
    */
   write(chunk: Uint8Array | string): Promise<void> {
     try {
+      const bytes = toBytes(chunk);
       if (!this.isResponded) this.respond(200);
-      const wait = writeChunk(this.http2Stream, toBytes(chunk));
+      const wait = writeChunk(this.http2Stream, bytes);
       return wait === null ? RESOLVED : handled(wait);
     } catch (error) {
       return handled(Promise.reject(this.events.failure ?? error));
@@ -401,19 +429,26 @@ export class ServerStream {
   /**
    * Ends the response: an optional last chunk, then END_STREAM, with `trailers` as a final
    * HEADERS frame when given. Responds 200 first if needed. Resolves once END_STREAM was
-   * framed; rejects if the stream failed first. Ending twice resolves at once.
+   * framed; rejects if the stream failed first, and — before sending anything — with
+   * `HTTP2_INVALID_BODY` for a bad chunk or `HTTP2_INVALID_HEADERS` for bad trailers. Ending
+   * twice resolves at once.
    */
   end(chunk?: Uint8Array | string, trailers?: Http2HeaderInput): Promise<void> {
     if (this.isEndCalled) return RESOLVED;
     try {
-      if (!this.isResponded) this.respond(200);
-      if (this.isEndCalled) return RESOLVED;
-      if (chunk !== undefined) this.http2Stream.write(toBytes(chunk));
+      const bytes = chunk === undefined ? null : toBytes(chunk);
       let flatTrailers: Http2Headers | undefined;
       if (trailers !== undefined) {
+        const pseudoTrailers: string[] = [];
         flatTrailers = [];
-        splitHeaderInput(trailers, [], flatTrailers);
+        splitHeaderInput(trailers, pseudoTrailers, flatTrailers);
+        // Pseudo-headers are not allowed in trailers (RFC 9113 §8.1): checked with the rest.
+        if (pseudoTrailers.length > 0) flatTrailers = concat(pseudoTrailers, flatTrailers);
+        assertValidTrailers(flatTrailers, this.id);
       }
+      if (!this.isResponded) this.respond(200);
+      if (this.isEndCalled) return RESOLVED;
+      if (bytes !== null) this.http2Stream.write(bytes);
       return handled(
         new Promise<void>((resolve, reject) => {
           this.http2Stream.end(flatTrailers, (error) => {
@@ -436,9 +471,11 @@ export class ServerStream {
    * Sends a whole body — bytes, a string, or a (async) iterable such as another stream's
    * `body` — with back-pressure, then ends with optional trailers. Responds 200 first if
    * needed. Rejects if the stream fails or the source throws (the stream is then reset with
-   * INTERNAL_ERROR).
+   * INTERNAL_ERROR), and with `HTTP2_INVALID_BODY` before responding when `source` is not a
+   * body source (a chunk the source yields is checked as it comes, after the response began).
    */
   async send(source: Http2BodySource, trailers?: Http2HeaderInput): Promise<void> {
+    if (!isBodySource(source)) throw new SluiceError(Http2SessionErrors.INVALID_BODY, `a body must be bytes, a string or an iterable of them, got ${typeof source}`);
     if (!this.isResponded) this.respond(200);
     let isComplete: boolean;
     try {
@@ -551,6 +588,28 @@ class ServerStreamEvents implements Http2StreamHandler {
     this.resolveClosed = null;
     resolve?.(this.failure);
   }
+}
+
+/**
+ * Checks a status given to `respond` (final: not 1xx) or `informational` (1xx), and refuses 101
+ * in both (RFC 9113 §8.6). A status that is not a three-digit number is left to the header
+ * rules, which refuse it too.
+ */
+function checkStatus(status: number, isInformational: boolean): void {
+  if (status === 101) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, 'status 101 (Switching Protocols) is not allowed in HTTP/2 (RFC 9113 §8.6)');
+  const isInformationalStatus = status >= 100 && status <= 199;
+  if (isInformational && !isInformationalStatus) {
+    throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `an informational status is 1xx, got ${status}`);
+  }
+  if (!isInformational && isInformationalStatus) {
+    throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `respond() sends the final response; send ${status} with informational()`);
+  }
+}
+
+/** True when the flat list has a field named `name`. */
+function hasField(fields: readonly string[], name: string): boolean {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return true;
+  return false;
 }
 
 function concat(pseudo: string[], regular: readonly string[]): string[] {

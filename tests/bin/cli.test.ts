@@ -214,6 +214,19 @@ describe('sluice command line', function () {
       expect(result.stderr).to.include('< :status: 404');
     });
 
+    for (const [name, args] of [
+      ['/', ['/']],
+      ['/bytes/N', ['/bytes/10']],
+      ['an unknown path', ['/nothing-here']],
+      ['POST /echo', ['/echo', '-d', 'x']],
+    ] as const) {
+      it(`sends an IMF-fixdate date field on ${name} (RFC 9110 §6.6.1)`, async () => {
+        const result = await sluice(['get', '-v', ...args.slice(1), `${server.url}${args[0]}`]);
+        expect(result.code, describeResult(result)).to.equal(0);
+        expect(result.stderr, describeResult(result)).to.match(/^< date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/m);
+      });
+    }
+
     it('prints frames sent and received with -v', async () => {
       const result = await sluice(['get', '-v', `${server.url}/`]);
       expect(result.code, describeResult(result)).to.equal(0);

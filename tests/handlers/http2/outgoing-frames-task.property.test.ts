@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ChannelDirection, TestingChannel, type ChannelHandler, type ChannelSlot, type IoMessage, type SluiceError } from '../../../lib/index.js';
+import { ChannelDirection, TestingChannel, systemClock, type ChannelHandler, type ChannelSlot, type IoMessage, type SluiceError } from '../../../lib/index.js';
 import { FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../../../handlers/http2/constants.js';
 import { ControlFrameQueue } from '../../../handlers/http2/control-frame-queue.js';
 import { FrameEncoder, writeFrameHeader } from '../../../handlers/http2/frame-encoder.js';
@@ -48,6 +48,7 @@ class SlotHolder implements ChannelHandler {
 class FakeHost implements OutgoingFramesHost, Http2StreamHost {
   readonly controlQueue = new ControlFrameQueue();
   readonly streamHighWaterMark = Number.MAX_SAFE_INTEGER;
+  readonly clock = systemClock;
   readonly isWaitingForGoaway = false;
   readonly peerMaxFrameSize = 16_384;
   readonly task: OutgoingFramesTask;

@@ -1,0 +1,42 @@
+/**
+ * The value of HTTP's `date` response field (RFC 9110 §6.6.1), formatted at most once per
+ * second.
+ *
+ * An origin server with a clock must send `date` on 2xx, 3xx and 4xx responses. Formatting a
+ * date allocates and costs a microsecond; a server answering 100 000 requests a second must not
+ * do it per response. {@link httpDate} keeps the last value and reformats it only once the
+ * calendar second it shows is over, measured on the loop's monotonic clock — so between two
+ * refreshes every response gets the very same string, which also lets the connection's cache
+ * of encoded header blocks match a repeated response by identity.
+ *
+ * @module
+ */
+import type { Clock } from '../../lib/index.js';
+
+/**
+ * The one cached value. A process normally runs every loop on the system clock, so one entry
+ * serves all; a call with another clock (virtual-time tests) reformats and takes it over.
+ */
+let cachedClock: Clock | null = null;
+let cachedValue = '';
+/** Loop-clock time (ms) at which the cached second ends. */
+let refreshAt = 0;
+
+/**
+ * Returns the current time as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110
+ * §5.6.7) for the `date` field. The calendar time is `clock.epochMs()` (the system's when the
+ * clock has none); it is read and formatted only when the second shown is over on `clock.now()`
+ * or `clock` differs from the previous call's, so repeated calls within a second return the
+ * same string and allocate nothing. Synchronous; never throws.
+ */
+export function httpDate(clock: Clock): string {
+  const now = clock.now();
+  if (now < refreshAt && clock === cachedClock) return cachedValue;
+  const epochMs = Math.floor(clock.epochMs?.() ?? Date.now());
+  cachedClock = clock;
+  cachedValue = new Date(epochMs).toUTCString();
+  // Refresh when this calendar second ends, not one second from now: the value never lags.
+  const intoSecond = ((epochMs % 1000) + 1000) % 1000;
+  refreshAt = now + (1000 - intoSecond);
+  return cachedValue;
+}
