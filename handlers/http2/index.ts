@@ -25,7 +25,7 @@ export { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-t
 export { Http2SessionErrors } from './session-errors.js';
 export { headersToObject, type Http2HeadersObject, type Http2HeaderInput } from './header-objects.js';
 export { Http2Body, type Http2BodySource } from './body.js';
-export { connect, Http2Session, type Http2SessionOptions, type Http2RequestInit, type Http2Response } from './client-session.js';
+export { connect, Http2Session, type Http2SessionOptions, type Http2RequestInit, type Http2RequestStream, type Http2Response } from './client-session.js';
 export {
   createServer,
   Http2Server,
