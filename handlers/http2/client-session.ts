@@ -217,7 +217,7 @@ export class Http2Session {
   /**
    * Opens a request whose body the caller writes as it goes — for bidirectional exchanges
    * (gRPC streaming, a chat): write, read the response as it comes, write again. The response
-   * resolves as soon as its headers arrive. `init` is as for {@link request} except `body` and
+   * resolves as soon as its headers arrive. `init` is as for {@link Http2Session.request} except `body` and
    * `trailers` (give trailers to `end`). Throws `HTTP2_INVALID_OPTIONS`,
    * `HTTP2_INVALID_HEADERS` or `HTTP2_TOO_MANY_PENDING_STREAMS` before anything is sent;
    * every later failure reaches the returned stream's promises.

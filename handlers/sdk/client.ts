@@ -357,10 +357,10 @@ export class Client {
   /**
    * Sends a request and resolves with the response as soon as its headers arrive; the body is
    * read as it comes, with back-pressure (see {@link ClientStreamResponse}). Retries as
-   * {@link request} does while no response was handed over (a retried response's body is
+   * {@link Client.request} does while no response was handed over (a retried response's body is
    * cancelled). `signal`, `timeoutMs`, `readIdleTimeoutMs` and `maxResponseBytes` go on
    * applying while the body is read: they fail the body with their error. Rejects as
-   * {@link request}.
+   * {@link Client.request}.
    *
    * @example
    * ```ts
