@@ -7,7 +7,26 @@
  */
 import { SluiceError } from '../../lib/index.js';
 import { Http2SessionErrors } from './session-errors.js';
-import type { Http2Stream, Http2StreamFailure } from './http2-stream.js';
+import type { Http2Stream, Http2StreamFailure, WriteCallback } from './http2-stream.js';
+
+/**
+ * BodyCreditSink is what an {@link Http2Body} needs of its stream: a way to return receive
+ * credit once the consumer took bytes. An {@link Http2Stream} is one.
+ * @internal
+ */
+export type BodyCreditSink = Pick<Http2Stream, 'updateWindow'>;
+
+/**
+ * BodyWriteSink is what the body writers need of a stream: whether it can still send, and a
+ * `write` with a completion callback. An {@link Http2Stream} is one.
+ * @internal
+ */
+export interface BodyWriteSink {
+  /** True while the stream may still send. */
+  readonly isWritable: boolean;
+  /** Queues `chunk`; false once above the high-water mark (see `Http2Stream.write`). */
+  write(chunk: Uint8Array, callback?: WriteCallback): boolean;
+}
 
 /**
  * Http2BodySource is what can be sent as a body: bytes, a string (UTF-8), or a sync or async
@@ -52,11 +71,11 @@ export class Http2Body implements AsyncIterable<Buffer> {
   private isUsed = false;
   private isDiscarding = false;
   private pendingRead: PendingRead | null = null;
-  private readonly stream: Http2Stream;
+  private readonly stream: BodyCreditSink;
   private readonly onCancel: () => void;
 
-  /** @internal Bodies are created by sessions and servers; `onCancel` runs when the reader gives up early. */
-  constructor(stream: Http2Stream, onCancel: () => void) {
+  /** @internal Bodies are created by sessions, servers and the SDK client; `onCancel` runs when the reader gives up early. */
+  constructor(stream: BodyCreditSink, onCancel: () => void) {
     this.stream = stream;
     this.onCancel = onCancel;
   }
@@ -221,7 +240,7 @@ const EMPTY = Buffer.alloc(0);
  * the stream can no longer send.
  * @internal
  */
-export function writeChunk(stream: Http2Stream, chunk: Uint8Array): Promise<void> | null {
+export function writeChunk(stream: BodyWriteSink, chunk: Uint8Array): Promise<void> | null {
   const state: WriteState = { settle: null, earlyError: undefined };
   const isBelow = stream.write(chunk, (error) => {
     if (state.settle !== null) state.settle(error);
@@ -254,7 +273,7 @@ export function toBytes(chunk: unknown): Uint8Array {
  * throws. Does not end the stream.
  * @internal
  */
-export async function writeBodySource(stream: Http2Stream, source: Http2BodySource): Promise<boolean> {
+export async function writeBodySource(stream: BodyWriteSink, source: Http2BodySource): Promise<boolean> {
   if (typeof source === 'string' || source instanceof Uint8Array) {
     if (!stream.isWritable) return false;
     const wait = writeChunk(stream, toBytes(source));
@@ -280,12 +299,21 @@ export async function writeBodySource(stream: Http2Stream, source: Http2BodySour
   }
 }
 
-/** True when `source` can be sent as a body: bytes, a string, or a sync or async iterable. @internal */
-export function isBodySource(source: unknown): source is Http2BodySource {
-  if (typeof source === 'string' || source instanceof Uint8Array) return true;
-  if (typeof source !== 'object' || source === null) return false;
-  const candidate = source as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
+/** True when `value` can be sent as a body ({@link Http2BodySource}). @internal */
+export function isBodySource(value: unknown): value is Http2BodySource {
+  if (typeof value === 'string' || value instanceof Uint8Array) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
   return typeof candidate[Symbol.iterator] === 'function' || typeof candidate[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * True when `source` can be sent again from its start (bytes, a string, an array of chunks);
+ * false for a one-shot iterable (a generator, a Node `Readable`, an {@link Http2Body}).
+ * @internal
+ */
+export function isReplayableBody(source: Http2BodySource): boolean {
+  return typeof source === 'string' || source instanceof Uint8Array || Array.isArray(source);
 }
 
 function isAsyncIterable(source: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>): source is AsyncIterable<Uint8Array | string> {

@@ -7,7 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { SluiceError } from '../../lib/index.js';
-import { Http2Body, writeBodySource, handled, type Http2BodySource } from './body.js';
+import { Http2Body, handled, isBodySource, toBytes, writeBodySource, writeChunk, type Http2BodySource } from './body.js';
 import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
 import { ErrorCode } from './constants.js';
 import {
@@ -65,11 +65,61 @@ export interface Http2Response {
   readonly body: Http2Body;
   /**
    * The trailers (`{}` when none), once the body ended; rejects if the stream fails. A
-   * rejection nobody awaits is not reported as unhandled.
+   * rejection nobody awaits is not reported as unhandled. For a trailers-only response
+   * ({@link isTrailersOnly}) they are the fields of its one HEADERS frame, pseudo-headers left
+   * out.
    */
   readonly trailers: Promise<Http2HeadersObject>;
+  /**
+   * The trailers as received, a flat `[name, value, …]` list (`[]` when none): repeated fields
+   * stay separate, as in {@link rawHeaders}. Settles with {@link trailers}.
+   */
+  readonly rawTrailers: Promise<Http2Headers>;
+  /**
+   * True when the response was one HEADERS frame that ended the stream — no body, no separate
+   * trailers (gRPC's "Trailers-Only", how it reports most errors). Its fields are then both the
+   * {@link headers} and the {@link trailers}.
+   */
+  readonly isTrailersOnly: boolean;
   /** The stream identifier. */
   readonly streamId: number;
+}
+
+/**
+ * Http2RequestStream is the writable request side of {@link Http2Session.stream}: write the
+ * body chunk by chunk with back-pressure, end it (with trailers), and read the response —
+ * which resolves as soon as its headers arrive, while the request is still being written.
+ *
+ * Every failure of the stream (a reset by the server, the connection closing, `reset`) is
+ * reported by each later call: `write` and `end` reject with it, as does `response` if the
+ * headers had not come. `response` is marked handled: a rejection nobody awaits is not
+ * reported as unhandled.
+ */
+export interface Http2RequestStream {
+  /**
+   * Resolves with the response once its final headers arrive (the request may still be open);
+   * rejects like {@link Http2Session.request}.
+   */
+  readonly response: Promise<Http2Response>;
+  /** Request bytes queued by `write` and not yet framed. */
+  readonly bufferedBytes: number;
+  /** True while `write` and `end` may be called: not ended, not failed. */
+  readonly isWritable: boolean;
+  /**
+   * Queues a chunk (a string is sent as UTF-8; bytes are not copied — keep them unchanged until
+   * the promise settles). Resolves at once while the stream's buffer is below its high-water
+   * mark, else once the chunk was framed: awaiting every `write` bounds what is buffered.
+   * Rejects with the stream's failure, or `HTTP2_WRITE_AFTER_END` after `end`.
+   */
+  write(chunk: Uint8Array | string): Promise<void>;
+  /**
+   * Ends the request: END_STREAM after the queued bytes, with `trailers` as a final HEADERS
+   * frame when given. Resolves once END_STREAM was framed; rejects with the stream's failure,
+   * or `HTTP2_WRITE_AFTER_END` when already ended.
+   */
+  end(trailers?: Http2HeaderInput): Promise<void>;
+  /** Resets the stream with RST_STREAM(`errorCode`, CANCEL by default); pending calls reject. */
+  reset(errorCode?: number): void;
 }
 
 /**
@@ -150,34 +200,50 @@ export class Http2Session {
    * `HTTP2_INVALID_HEADERS` for a malformed header list, or with what the body source threw.
    */
   request(headers: Http2HeaderInput = {}, init: Http2RequestInit = {}): Promise<Http2Response> {
-    const signal = init.signal;
-    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
-    let flat: Http2Headers;
-    let trailers: Http2Headers | null = null;
+    let exchange: ClientExchange;
     try {
-      flat = this.requestHeaders(headers, init);
-      if (init.trailers !== undefined) {
-        trailers = [];
-        splitHeaderInput(init.trailers, [], trailers);
-      }
+      const checked = checkRequestInit(init);
+      const body = checked.body;
+      const hasBody = body !== undefined && body !== null;
+      exchange = this.open(headers, checked, !hasBody);
+      if (hasBody) void exchange.sendBody(body);
+      else exchange.endIfTrailers();
     } catch (error) {
       return Promise.reject(error);
     }
-    const body = init.body;
-    const hasBody = body !== undefined && body !== null;
-    const exchange = new ClientExchange(init);
-    let stream: Http2Stream;
-    try {
-      stream = this.connection.request(flat, { handler: exchange, isEndStream: !hasBody && trailers === null, isManualWindow: true });
-    } catch (error) {
-      return Promise.reject(refusedIfClosed(error));
-    }
-    exchange.start(stream);
-    if (hasBody) void exchange.sendBody(body, trailers);
-    else if (trailers !== null) stream.end(trailers);
     return exchange.response;
   }
 
+  /**
+   * Opens a request whose body the caller writes as it goes — for bidirectional exchanges
+   * (gRPC streaming, a chat): write, read the response as it comes, write again. The response
+   * resolves as soon as its headers arrive. `init` is as for {@link Http2Session.request} except `body` and
+   * `trailers` (give trailers to `end`). Throws `HTTP2_INVALID_OPTIONS`,
+   * `HTTP2_INVALID_HEADERS` or `HTTP2_TOO_MANY_PENDING_STREAMS` before anything is sent;
+   * every later failure reaches the returned stream's promises.
+   *
+   * @example
+   * ```ts
+   * const call = session.stream({ 'content-type': 'application/grpc' }, { method: 'POST', path: '/chat' });
+   * await call.write('hello');
+   * const response = await call.response;
+   * const reader = response.body[Symbol.asyncIterator]();
+   * console.log(String((await reader.next()).value)); // the server's answer to "hello"
+   * await call.write('again');
+   * console.log(String((await reader.next()).value));
+   * await call.end({ 'x-checksum': '42' });
+   * console.log(await response.trailers);
+   * ```
+   */
+  stream(headers: Http2HeaderInput = {}, init: Omit<Http2RequestInit, 'body' | 'trailers'> = {}): Http2RequestStream {
+    const checked = checkRequestInit(init);
+    if (checked.body !== undefined || checked.trailers !== undefined) {
+      throw new SluiceError(Http2SessionErrors.INVALID_OPTIONS, 'stream() takes no body or trailers: write them with write() and end()');
+    }
+    const exchange = this.open(headers, checked, false);
+    handled(exchange.response);
+    return exchange;
+  }
   /** Sends a PING and resolves with the round-trip time in ms; rejects if the connection closes first. */
   ping(): Promise<number> {
     return new Promise<number>((resolve, reject) => {
@@ -199,6 +265,36 @@ export class Http2Session {
     this.connection.abort(errorCode, 'session destroyed by the application');
   }
 
+  /**
+   * Validates, sends the HEADERS and returns the exchange; throws (nothing sent) for invalid
+   * input, and returns a failed exchange when the signal already aborted.
+   */
+  private open(headers: Http2HeaderInput, init: Http2RequestInit, hasNoBody: boolean): ClientExchange {
+    const flat = this.requestHeaders(headers, init);
+    let trailers: Http2Headers | null = null;
+    if (init.trailers !== undefined) {
+      trailers = [];
+      splitHeaderInput(init.trailers, [], trailers);
+    }
+    const exchange = new ClientExchange(init, trailers);
+    const signal = init.signal;
+    if (signal?.aborted === true) {
+      exchange.failBeforeSending(abortReason(signal));
+      return exchange;
+    }
+    let stream: Http2Stream;
+    try {
+      stream = this.connection.request(flat, { handler: exchange, isEndStream: hasNoBody && trailers === null, isManualWindow: true });
+    } catch (error) {
+      const refused = refusedIfClosed(error);
+      if (refused === error) throw error;
+      exchange.failBeforeSending(refused);
+      return exchange;
+    }
+    exchange.start(stream);
+    return exchange;
+  }
+
   private requestHeaders(headers: Http2HeaderInput, init: Http2RequestInit): Http2Headers {
     const pseudo: string[] = [];
     const regular: string[] = [];
@@ -218,27 +314,42 @@ export class Http2Session {
 
 /**
  * One request's state: the stream handler of the low-level API turned into the response
- * promise, the body and the trailers. One object per request, no closure per chunk.
+ * promise, the body and the trailers, and the writable request side of
+ * {@link Http2Session.stream}. One object per request, no closure per chunk.
  */
-class ClientExchange implements Http2StreamHandler {
+class ClientExchange implements Http2StreamHandler, Http2RequestStream {
   readonly response: Promise<Http2Response>;
   private stream: Http2Stream | null = null;
   private body: Http2Body | null = null;
-  private trailers: Http2HeadersObject | null = null;
+  private trailers: Http2Headers | null = null;
+  private isTrailersOnly = false;
+  private isEnded = false;
   private resolveResponse: ((response: Http2Response) => void) | null = null;
   private rejectResponse: ((error: unknown) => void) | null = null;
   private settleTrailers: { resolve(trailers: Http2HeadersObject): void; reject(error: unknown): void } | null = null;
   /** Set when the request failed locally (abort, body source error): reported instead of the reset it causes. */
   private localFailure: { error: unknown } | null = null;
+  /** Why the stream closed (null while open or after a clean close). */
+  private closeFailure: unknown = null;
   private readonly init: Http2RequestInit;
+  private readonly requestTrailers: Http2Headers | null;
   private readonly onAbort = (): void => this.fail(abortReason(this.init.signal!));
 
-  constructor(init: Http2RequestInit) {
+  constructor(init: Http2RequestInit, requestTrailers: Http2Headers | null) {
     this.init = init;
+    this.requestTrailers = requestTrailers;
     this.response = new Promise<Http2Response>((resolve, reject) => {
       this.resolveResponse = resolve;
       this.rejectResponse = reject;
     });
+  }
+
+  get bufferedBytes(): number {
+    return this.stream?.bufferedBytes ?? 0;
+  }
+
+  get isWritable(): boolean {
+    return !this.isEnded && this.stream !== null && this.stream.isWritable;
   }
 
   start(stream: Http2Stream): void {
@@ -246,16 +357,67 @@ class ClientExchange implements Http2StreamHandler {
     this.init.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
+  /** The request failed before a stream was opened (aborted signal, closed session). */
+  failBeforeSending(error: unknown): void {
+    this.isEnded = true;
+    this.closeFailure = error;
+    this.rejectResponse?.(error);
+    this.resolveResponse = null;
+    this.rejectResponse = null;
+  }
+
+  /** Ends a request without a body: its trailers, if any, as the only frame after the headers. */
+  endIfTrailers(): void {
+    if (this.requestTrailers === null || this.stream === null) return;
+    this.isEnded = true;
+    this.stream.end(this.requestTrailers);
+  }
+
   /** Writes the request body, then ends the stream (with trailers); a failing source cancels the request. */
-  async sendBody(source: Http2BodySource, trailers: Http2Headers | null): Promise<void> {
-    const stream = this.stream!;
+  async sendBody(source: Http2BodySource): Promise<void> {
+    const stream = this.stream;
+    if (stream === null) return;
+    this.isEnded = true;
     try {
       const isComplete = await writeBodySource(stream, source);
-      if (isComplete && stream.isWritable) stream.end(trailers ?? undefined);
+      if (isComplete && stream.isWritable) stream.end(this.requestTrailers ?? undefined);
     } catch (error) {
       // A write failed because the stream closed (already reported), or the source threw.
       if (!stream.isClosed) this.fail(error);
     }
+  }
+
+  write(chunk: Uint8Array | string): Promise<void> {
+    try {
+      const stream = this.writableStream('write');
+      const wait = writeChunk(stream, toBytes(chunk));
+      return wait === null ? RESOLVED : handled(wait.catch((error: unknown) => Promise.reject(this.failureOr(error))));
+    } catch (error) {
+      return handled(Promise.reject(error));
+    }
+  }
+
+  end(trailers?: Http2HeaderInput): Promise<void> {
+    try {
+      let flat: Http2Headers | undefined;
+      if (trailers !== undefined) {
+        flat = [];
+        splitHeaderInput(trailers, [], flat);
+      }
+      const stream = this.writableStream('end');
+      this.isEnded = true;
+      return handled(
+        new Promise<void>((resolve, reject) => {
+          stream.end(flat, (error) => (error === null ? resolve() : reject(this.failureOr(error))));
+        }),
+      );
+    } catch (error) {
+      return handled(Promise.reject(error));
+    }
+  }
+
+  reset(errorCode: number = ErrorCode.CANCEL): void {
+    this.stream?.reset(errorCode);
   }
 
   onInformational(_stream: Http2Stream, headers: Http2Headers): void {
@@ -276,6 +438,12 @@ class ClientExchange implements Http2StreamHandler {
         this.settleTrailers = { resolve, reject };
       }),
     );
+    // RFC 9113 §8.1: a HEADERS frame with END_STREAM is the whole response — gRPC puts its
+    // status there ("Trailers-Only"), so its fields are the trailers too (minus pseudo-headers).
+    if (isEndStream) {
+      this.isTrailersOnly = true;
+      this.trailers = withoutPseudo(headers);
+    }
     const resolve = this.resolveResponse;
     this.resolveResponse = null;
     this.rejectResponse = null;
@@ -285,6 +453,8 @@ class ClientExchange implements Http2StreamHandler {
       rawHeaders: headers,
       body,
       trailers,
+      rawTrailers: handled(trailers.then(() => this.trailers ?? [])),
+      isTrailersOnly: this.isTrailersOnly,
       streamId: stream.id,
     });
     if (isEndStream) this.onEnd();
@@ -295,14 +465,14 @@ class ClientExchange implements Http2StreamHandler {
   }
 
   onTrailers(_stream: Http2Stream, headers: Http2Headers): void {
-    this.trailers = headersToObject(headers);
+    this.trailers = headers;
   }
 
   onEnd(): void {
     this.body?._end();
     const settle = this.settleTrailers;
     this.settleTrailers = null;
-    settle?.resolve(this.trailers ?? (Object.create(null) as Http2HeadersObject));
+    settle?.resolve(this.trailers === null ? (Object.create(null) as Http2HeadersObject) : headersToObject(this.trailers));
   }
 
   onClose(_stream: Http2Stream, error: Http2StreamFailure | null): void {
@@ -317,10 +487,25 @@ class ClientExchange implements Http2StreamHandler {
     this.rejectResponse = null;
     reject?.(failure);
     if (error === null && this.localFailure === null) return;
+    this.closeFailure = failure;
     this.body?._fail(failure);
     const settle = this.settleTrailers;
     this.settleTrailers = null;
     settle?.reject(failure);
+  }
+
+  /** The stream, if `operation` may still send on it; else throws why not (its failure first). */
+  private writableStream(operation: string): Http2Stream {
+    if (this.closeFailure !== null) throw this.closeFailure;
+    const stream = this.stream;
+    if (stream === null || stream.isClosed) throw this.failureOr(new SluiceError(Http2SessionErrors.WRITE_AFTER_END, `${operation} on a closed request stream`));
+    if (this.isEnded || !stream.isWritable) throw new SluiceError(Http2SessionErrors.WRITE_AFTER_END, `${operation} after end()`);
+    return stream;
+  }
+
+  /** The stream's failure when it has one (a reset, the abort reason), else `error`. */
+  private failureOr(error: unknown): unknown {
+    return this.localFailure?.error ?? this.closeFailure ?? error;
   }
 
   /** Fails the request from this side: RST_STREAM(CANCEL), and readers get `error`. */
@@ -330,6 +515,61 @@ class ClientExchange implements Http2StreamHandler {
     this.localFailure = { error };
     stream.reset(ErrorCode.CANCEL);
   }
+}
+
+const RESOLVED = Promise.resolve();
+
+/** A received header list without its pseudo-headers (a trailers-only response's trailers). */
+function withoutPseudo(flat: Http2Headers): Http2Headers {
+  const fields: string[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i]!.charCodeAt(0) !== 0x3a) fields.push(flat[i]!, flat[i + 1]!);
+  return fields;
+}
+
+/**
+ * Checks the options of a request before anything is sent, so misuse throws a coded error and
+ * never reaches the stream's callbacks (where it would take the connection down).
+ */
+function checkRequestInit(init: unknown): Http2RequestInit {
+  if (init === undefined) return {};
+  if (typeof init !== 'object' || init === null) throw invalidOptions(`the request options must be an object, got ${describe(init)}`);
+  const options = init as Record<keyof Http2RequestInit, unknown>;
+  if (options.method !== undefined && typeof options.method !== 'string') throw invalidOptions(`method must be a string, got ${describe(options.method)}`);
+  if (options.path !== undefined && typeof options.path !== 'string') throw invalidOptions(`path must be a string, got ${describe(options.path)}`);
+  if (options.body !== undefined && options.body !== null && !isBodySource(options.body)) {
+    throw new SluiceError(Http2SessionErrors.INVALID_BODY, `a body is bytes, a string or an iterable of them, got ${describe(options.body)}`);
+  }
+  if (options.trailers !== undefined && (typeof options.trailers !== 'object' || options.trailers === null)) {
+    throw invalidOptions(`trailers must be an object or a flat array, got ${describe(options.trailers)}`);
+  }
+  if (options.signal !== undefined && !isAbortSignal(options.signal)) throw invalidOptions(`signal must be an AbortSignal, got ${describe(options.signal)}`);
+  if (options.onInformational !== undefined && typeof options.onInformational !== 'function') {
+    throw invalidOptions(`onInformational must be a function, got ${describe(options.onInformational)}`);
+  }
+  return init as Http2RequestInit;
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  if (value instanceof AbortSignal) return true;
+  // A signal from another realm or a polyfill: what the exchange uses of it.
+  const candidate = value as Partial<AbortSignal> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.aborted === 'boolean' &&
+    typeof candidate.addEventListener === 'function' &&
+    typeof candidate.removeEventListener === 'function'
+  );
+}
+
+function invalidOptions(message: string): SluiceError {
+  return new SluiceError(Http2SessionErrors.INVALID_OPTIONS, message);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object without the expected shape' : typeof value;
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -424,27 +424,30 @@ export class Http2Stream {
 
   /** @internal Drops the queued writes (the message has no content); their callbacks fire without error. */
   _discardQueuedWrites(): void {
-    while (this.writes !== null && this.chunkHead < this.writes.length) this.finishChunk(null);
-    this._pendingBytes = 0;
+    this.settleQueuedWrites(null);
   }
 
   /** @internal Fails every queued write and the end callback. */
   _failWrites(error: Http2StreamFailure): void {
+    this.settleQueuedWrites(error);
+    const callback = this.endCallback;
+    this.endCallback = null;
+    if (callback !== null) this.invoke(callback, error);
+  }
+
+  /** Empties the write queue, then fires each dropped chunk's callback with `error`. */
+  private settleQueuedWrites(error: Http2StreamFailure | null): void {
     const writes = this.writes;
     const first = this.chunkHead;
     this.writes = null;
     this.chunkHead = 0;
     this.chunkOffset = 0;
     this._pendingBytes = 0;
-    if (writes !== null) {
-      for (let index = first + 1; index < writes.length; index += 2) {
-        const callback = writes[index] as WriteCallback | null;
-        if (callback !== null) this.invoke(callback, error);
-      }
+    if (writes === null) return;
+    for (let index = first + 1; index < writes.length; index += 2) {
+      const callback = writes[index] as WriteCallback | null;
+      if (callback !== null) this.invoke(callback, error);
     }
-    const callback = this.endCallback;
-    this.endCallback = null;
-    if (callback !== null) this.invoke(callback, error);
   }
 }
 

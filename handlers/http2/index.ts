@@ -27,7 +27,7 @@ export { Http2SessionErrors } from './session-errors.js';
 export { Http2StreamDiagnostics, type Http2StreamFinishedMessage, type Http2StreamStartedMessage } from './stream-diagnostics.js';
 export { headersToObject, type Http2HeadersObject, type Http2HeaderInput } from './header-objects.js';
 export { Http2Body, type Http2BodySource } from './body.js';
-export { connect, Http2Session, type Http2SessionOptions, type Http2RequestInit, type Http2Response } from './client-session.js';
+export { connect, Http2Session, type Http2SessionOptions, type Http2RequestInit, type Http2RequestStream, type Http2Response } from './client-session.js';
 export {
   createServer,
   Http2Server,

@@ -449,19 +449,22 @@ export class ServerStream {
       if (!this.isResponded) this.respond(200);
       if (this.isEndCalled) return RESOLVED;
       if (bytes !== null) this.http2Stream.write(bytes);
-      return handled(
-        new Promise<void>((resolve, reject) => {
-          this.http2Stream.end(flatTrailers, (error) => {
-            if (error !== null) {
-              reject(error);
-              return;
-            }
-            this.events.onResponseEnded();
-            resolve();
-          });
-          this.isEndCalled = true;
-        }),
-      );
+      let onEnded: (error: Http2StreamFailure | null) => void = noop;
+      const ended = new Promise<void>((resolve, reject) => {
+        onEnded = (error) => {
+          if (error !== null) {
+            reject(error);
+            return;
+          }
+          this.events.onResponseEnded();
+          resolve();
+        };
+      });
+      // Outside the executor: on a closed stream this throws, and the catch below reports the
+      // stream's failure (the peer's reset) as write() does, not the slot error.
+      this.http2Stream.end(flatTrailers, onEnded);
+      this.isEndCalled = true;
+      return handled(ended);
     } catch (error) {
       return handled(Promise.reject(this.events.failure ?? error));
     }

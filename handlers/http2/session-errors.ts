@@ -18,4 +18,12 @@ export const Http2SessionErrors = Object.freeze({
   ALREADY_RESPONDED: errorDefinition('HTTP2_ALREADY_RESPONDED', 'the response headers were already sent'),
   /** `HTTP2_INVALID_BODY`: a body source yielded something that is not bytes or a string. */
   INVALID_BODY: errorDefinition('HTTP2_INVALID_BODY', 'a body chunk must be a Uint8Array or a string'),
+  /**
+   * `HTTP2_INVALID_OPTIONS`: the options of a request were not usable (a `signal` that is not an
+   * `AbortSignal`, a `method` that is not a string, …); nothing was sent and the session is
+   * untouched.
+   */
+  INVALID_OPTIONS: errorDefinition('HTTP2_INVALID_OPTIONS', 'the request options are not valid'),
+  /** `HTTP2_WRITE_AFTER_END`: `write` or `end` on a request stream whose side was already ended. */
+  WRITE_AFTER_END: errorDefinition('HTTP2_WRITE_AFTER_END', 'the request stream was already ended'),
 });

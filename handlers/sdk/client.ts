@@ -19,14 +19,18 @@ import {
   type RetryStrategy,
   type RetryToken,
 } from '../../lib/index.js';
-import type { Http2ClientTlsOptions, Http2Headers } from '../http2/index.js';
+import { Http2Body, handled, isBodySource, isReplayableBody, toBytes, writeBodySource, type Http2BodySource } from '../http2/body.js';
+import { headersToObject, type Http2ClientTlsOptions, type Http2Headers, type Http2HeadersObject } from '../http2/index.js';
 import { parseProxyUrl, proxyFromEnvironment, type ProxyOptions } from './proxy-tunnel.js';
+import { Http2SessionErrors } from '../http2/session-errors.js';
 import { SdkErrors } from './sdk-errors.js';
 import {
   Http2StreamManager,
   type Http2StreamManagerOptions,
   type ManagedRequest,
+  type ManagedRequestOptions,
   type StreamManagerMetrics,
+  type StreamManagerStream,
 } from './stream-manager.js';
 
 /** Stream-manager settings a {@link Client} passes through, as {@link Http2StreamManagerOptions} documents them. */
@@ -94,6 +98,11 @@ export interface ClientOptions {
   readIdleTimeoutMs?: number;
   /** Default whole-request limit, retries included, ms: `SDK_REQUEST_TIMEOUT`. 0: no limit. */
   requestTimeoutMs?: number;
+  /**
+   * Default cap on a response body, bytes: a larger body (or `content-length`) fails with
+   * `SDK_RESPONSE_TOO_LARGE`, its stream reset, the connection kept. 0: no limit.
+   */
+  maxResponseBytes?: number;
   /** Headers sent with every request (e.g. `user-agent`); a request's own headers win. */
   defaultHeaders?: Readonly<Record<string, string>>;
   /** Called before each retry's backoff starts. */
@@ -110,7 +119,17 @@ export const CLIENT_DEFAULTS = Object.freeze({
   readIdleTimeoutMs: 30_000,
   /** No whole-request limit unless the request sets one. */
   requestTimeoutMs: 0,
+  /** No response size cap unless set. */
+  maxResponseBytes: 0,
 });
+
+/**
+ * ClientRequestBody is a request body: bytes, a string (UTF-8) or an array of them are sent
+ * again on retry; a one-shot stream — an async or sync iterable such as a generator or a Node
+ * `Readable` — is sent with back-pressure as it is produced, and such a request is never
+ * retried (neither by the strategy nor after a refusal).
+ */
+export type ClientRequestBody = Http2BodySource;
 
 /** One request through a {@link Client}. */
 export interface ClientRequest {
@@ -120,26 +139,56 @@ export interface ClientRequest {
   path?: string;
   /** Request headers (names are lowercased; arrays become repeated fields). */
   headers?: Readonly<Record<string, string | number | readonly string[]>>;
-  /** The body, sent whole (so it can be sent again on retry). */
-  body?: Uint8Array | string | null;
+  /**
+   * The body (see {@link ClientRequestBody}): replayable bodies get a `content-length` and are
+   * resent on retry; a one-shot stream is sent as it comes and not retried.
+   */
+  body?: ClientRequestBody | null;
   /** Aborts the request: it fails with `SDK_REQUEST_ABORTED` (cause: the signal's reason). */
   signal?: AbortSignal;
   /** Whole-request limit for this request, retries and backoff included, ms (`SDK_REQUEST_TIMEOUT`). */
   timeoutMs?: number;
+  /** Cap on this response's body, bytes (`SDK_RESPONSE_TOO_LARGE`); the client's `maxResponseBytes` by default, 0: no limit. */
+  maxResponseBytes?: number;
 }
 
-/** The response to a {@link ClientRequest}. */
-export interface ClientResponse {
+/** What every response of a {@link Client} has, buffered or streamed. */
+export interface ClientResponseHead {
   /** The HTTP status. */
   readonly status: number;
-  /** Response headers; repeated fields joined with `, `. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** The whole body. */
-  readonly body: Buffer;
-  /** Trailers (empty when none). */
-  readonly trailers: Readonly<Record<string, string>>;
+  /**
+   * Response headers without pseudo-headers. A repeated field is an array for `set-cookie`
+   * (RFC 6265 §3: cookies cannot be joined), joined with `, ` otherwise; see `rawHeaders`.
+   */
+  readonly headers: Readonly<Http2HeadersObject>;
+  /** The response headers as received, a flat `[name, value, …]` list, `:status` included. */
+  readonly rawHeaders: Http2Headers;
   /** Attempts made (1 when the first succeeded); transparent resends after GOAWAY/REFUSED_STREAM are not attempts. */
   readonly attempts: number;
+}
+
+/** The response to a {@link ClientRequest}, its body read whole. */
+export interface ClientResponse extends ClientResponseHead {
+  /** The whole body. */
+  readonly body: Buffer;
+  /** Trailers (empty when none), as `headers` are. */
+  readonly trailers: Readonly<Http2HeadersObject>;
+  /** The trailers as received, a flat list (`[]` when none). */
+  readonly rawTrailers: Http2Headers;
+}
+
+/**
+ * ClientStreamResponse is the response of {@link Client.stream}: it resolves at the response
+ * headers, and the body is read as it arrives, with back-pressure — the server is paused once
+ * the stream window is full, until the reader takes more. Read or cancel every body.
+ */
+export interface ClientStreamResponse extends ClientResponseHead {
+  /** The body, an async iterable of chunks (with `text()`, `bytes()`, `json()`, `cancel()`). */
+  readonly body: Http2Body;
+  /** The trailers once the body ended; rejects if the stream fails. */
+  readonly trailers: Promise<Http2HeadersObject>;
+  /** The trailers as received, a flat list; settles with `trailers`. */
+  readonly rawTrailers: Promise<Http2Headers>;
 }
 
 /** ClientMetrics are a {@link Client}'s counters plus its stream manager's. */
@@ -150,15 +199,11 @@ export interface ClientMetrics extends StreamManagerMetrics {
   readonly retries: number;
 }
 
-function toObject(flat: Http2Headers, skipPseudo: boolean): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    const name = flat[i]!;
-    if (skipPseudo && name.startsWith(':')) continue;
-    const previous = result[name];
-    result[name] = previous === undefined ? flat[i + 1]! : `${previous}, ${flat[i + 1]!}`;
-  }
-  return result;
+/** Received fields as an object without pseudo-headers (lists kept as `headersToObject` keeps them). */
+function fieldsOf(flat: Http2Headers): Http2HeadersObject {
+  const fields = headersToObject(flat);
+  for (const name of Object.keys(fields)) if (name.charCodeAt(0) === 0x3a) delete fields[name];
+  return fields;
 }
 
 function statusOf(flat: Http2Headers): number {
@@ -200,6 +245,11 @@ class CallState {
     // A waiting backoff ends at once (its callback gets RETRY_CANCELED).
     if (this.token !== null) this.strategy.releaseToken(this.token);
   }
+
+  /** A streamed response was handed to the caller: the deadline and signal apply until its stream closes. */
+  isHandedOver = false;
+  /** The last attempt's stream closed. */
+  isAttemptClosed = false;
 
   dispose(): void {
     if (this.deadlineTask !== null) this.loop.cancel(this.deadlineTask);
@@ -296,25 +346,49 @@ export class Client {
   /**
    * Sends a request and resolves with the whole response, after as many attempts as the
    * strategy allows. Rejects with `SDK_REQUEST_ABORTED`, `SDK_REQUEST_TIMEOUT`,
-   * `SDK_MANAGER_CLOSED`, or the last attempt's error (`SDK_FIRST_BYTE_TIMEOUT`,
-   * `SDK_CONNECTION_DEAD`, `IO_*`, `TLS_*`, `HTTP2_*`, `SDK_PROXY_*`, …).
+   * `SDK_MANAGER_CLOSED`, `SDK_RESPONSE_TOO_LARGE`, `SDK_BODY_SOURCE_FAILED`, or the last
+   * attempt's error (`SDK_FIRST_BYTE_TIMEOUT`, `SDK_CONNECTION_DEAD`, `IO_*`, `TLS_*`,
+   * `HTTP2_*`, `SDK_PROXY_*`, …). A request with a one-shot body is attempted once.
    */
-  async request(request: ClientRequest): Promise<ClientResponse> {
+  request(request: ClientRequest): Promise<ClientResponse> {
+    return this.execute(request, false) as Promise<ClientResponse>;
+  }
+
+  /**
+   * Sends a request and resolves with the response as soon as its headers arrive; the body is
+   * read as it comes, with back-pressure (see {@link ClientStreamResponse}). Retries as
+   * {@link Client.request} does while no response was handed over (a retried response's body is
+   * cancelled). `signal`, `timeoutMs`, `readIdleTimeoutMs` and `maxResponseBytes` go on
+   * applying while the body is read: they fail the body with their error. Rejects as
+   * {@link Client.request}.
+   *
+   * @example
+   * ```ts
+   * const response = await client.stream({ path: '/export.csv', maxResponseBytes: 1 << 30 });
+   * for await (const chunk of response.body) process.stdout.write(chunk);
+   * ```
+   */
+  stream(request: ClientRequest): Promise<ClientStreamResponse> {
+    return this.execute(request, true) as Promise<ClientStreamResponse>;
+  }
+
+  private async execute(request: ClientRequest, isStreaming: boolean): Promise<ClientResponse | ClientStreamResponse> {
     if (this.isClosed) throw new SluiceError(SdkErrors.MANAGER_CLOSED);
+    const body = requestBody(request.body);
     this.requestCount++;
-    const body = request.body === undefined || request.body === null ? null : typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
     const headers = this.buildHeaders(request, body);
     const call = new CallState(this.loop, this.retryStrategy, request.signal, request.timeoutMs ?? this.options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs);
+    const maxResponseBytes = request.maxResponseBytes ?? this.options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes;
     try {
       if (call.stopError !== null) throw call.stopError;
       const token = this.retryStrategy.acquireToken(this.partition);
       call.token = token;
       // Bounded by the strategy: every pass either returns, throws, or consumes a retry.
       for (let attempt = 1; ; attempt++) {
-        let response: ClientResponse | null = null;
+        let response: ClientResponse | ClientStreamResponse | null = null;
         let error: SluiceError | null = null;
         try {
-          response = await this.attempt(call, headers, body, attempt);
+          response = await this.attempt(call, headers, body, { attempt, isStreaming, maxResponseBytes });
         } catch (thrown) {
           error = thrown instanceof SluiceError ? thrown : new SluiceError(SdkErrors.REQUEST_ABORTED, String(thrown), { cause: thrown });
         }
@@ -322,7 +396,13 @@ export class Client {
         if (response !== null && !isRetryCandidate(response.status)) {
           if (response.status < 500) this.retryStrategy.recordSuccess(token);
           else this.retryStrategy.releaseToken(token);
-          return response;
+          return this.handOver(call, response);
+        }
+        // A one-shot body was consumed by this attempt: it cannot be sent again.
+        if (!body.isReplayable || error?.code === SdkErrors.RESPONSE_TOO_LARGE.code) {
+          this.retryStrategy.releaseToken(token);
+          if (response !== null) return this.handOver(call, response);
+          throw error!;
         }
         const errorType = this.classifier(response !== null ? { status: response.status } : { error });
         const isTimeout = error !== null && error.code.endsWith('_TIMEOUT');
@@ -331,6 +411,8 @@ export class Client {
           if (refusal !== null) resolve(refusal);
           else {
             this.retryCount++;
+            // This response is replaced by the next attempt's: stop its body.
+            if (response !== null && response.body instanceof Http2Body) response.body.cancel();
             const event: { -readonly [K in keyof ClientRetryEvent]: ClientRetryEvent[K] } = { attempt, errorType, delayMs: token.lastDelayMs, scheduledAtMs: this.loop.now() };
             if (response !== null) event.status = response.status;
             if (error !== null) event.error = error;
@@ -341,13 +423,21 @@ export class Client {
         if (call.stopError !== null) throw call.stopError;
         if (refusal !== null) {
           this.retryStrategy.releaseToken(token);
-          if (response !== null) return response;
+          if (response !== null) return this.handOver(call, response);
           throw error!;
         }
       }
     } finally {
-      call.dispose();
+      if (!call.isHandedOver || call.isAttemptClosed) call.dispose();
     }
+  }
+
+  /** Returns `response`; a streamed one keeps the call's deadline and signal until its stream closes. */
+  private handOver<T extends ClientResponse | ClientStreamResponse>(call: CallState, response: T): T {
+    if (response.body instanceof Http2Body) call.isHandedOver = true;
+    // The token was settled by the caller: a later stop (abort, deadline) must not release it again.
+    call.token = null;
+    return response;
   }
 
   /**
@@ -359,8 +449,8 @@ export class Client {
     await this.streamManager.close();
   }
 
-  private buildHeaders(request: ClientRequest, body: Uint8Array | null): Http2Headers {
-    const method = (request.method ?? (body !== null ? 'PUT' : 'GET')).toUpperCase();
+  private buildHeaders(request: ClientRequest, body: RequestBody): Http2Headers {
+    const method = (request.method ?? (body.source !== null ? 'PUT' : 'GET')).toUpperCase();
     const flat: Http2Headers = [':method', method, ':scheme', this.scheme, ':authority', this.authority, ':path', request.path ?? '/'];
     const own = request.headers ?? {};
     const ownNames = new Set(Object.keys(own).map((name) => name.toLowerCase()));
@@ -372,26 +462,34 @@ export class Client {
       if (typeof value === 'string' || typeof value === 'number') flat.push(lower, String(value));
       else for (const item of value) flat.push(lower, item);
     }
-    if (body !== null && !ownNames.has('content-length')) flat.push('content-length', String(body.length));
+    if (body.length >= 0 && !ownNames.has('content-length')) flat.push('content-length', String(body.length));
     return flat;
   }
 
-  /** One attempt: resolves with the whole response, or rejects with why it failed. */
-  private attempt(call: CallState, headers: Http2Headers, body: Uint8Array | null, attempt: number): Promise<ClientResponse> {
-    return new Promise<ClientResponse>((resolve, reject) => {
+  /**
+   * One attempt: resolves with the whole response (or, streaming, with its head once the
+   * headers arrive), or rejects with why it failed.
+   */
+  private attempt(call: CallState, headers: Http2Headers, body: RequestBody, details: AttemptDetails): Promise<ClientResponse | ClientStreamResponse> {
+    return new Promise<ClientResponse | ClientStreamResponse>((resolve, reject) => {
       const loop = this.loop;
+      const { attempt, isStreaming, maxResponseBytes } = details;
       let status = 0;
-      let responseHeaders: Record<string, string> = {};
-      let trailers: Record<string, string> = {};
+      let rawHeaders: Http2Headers = [];
+      let rawTrailers: Http2Headers = [];
       const chunks: Buffer[] = [];
+      let received = 0;
       let lastActivity = 0;
       let managed: ManagedRequest | null = null;
+      let stream: StreamManagerStream | null = null;
+      let streamed: StreamedBody | null = null;
       const firstByteTask = new Task((taskStatus) => {
         if (taskStatus === TaskStatus.RUN_READY) {
           managed?.cancel(new SluiceError(SdkErrors.FIRST_BYTE_TIMEOUT, `no response within ${this.firstByteTimeoutMs} ms`));
         }
       }, 'client-first-byte-timeout');
-      // Re-armed lazily: data only records the time; the task checks it when it fires.
+      // Re-armed lazily: data (and, streaming, the reader taking bytes) only records the time;
+      // the task checks it when it fires.
       const idleTask = new Task((taskStatus) => {
         if (taskStatus !== TaskStatus.RUN_READY) return;
         const quietFor = loop.now() - lastActivity;
@@ -402,37 +500,81 @@ export class Client {
         loop.cancel(firstByteTask);
         loop.cancel(idleTask);
       };
-      try {
-        managed = this.streamManager.request({
-          headers,
-          body,
-          handler: {
-            onStreamAssigned: () => {
-              loop.cancel(firstByteTask);
-              if (this.firstByteTimeoutMs > 0) loop.scheduleAfter(firstByteTask, this.firstByteTimeoutMs);
-            },
-            onResponse: (flat) => {
-              loop.cancel(firstByteTask);
-              status = statusOf(flat);
-              responseHeaders = toObject(flat, true);
-              lastActivity = loop.now();
-              if (this.readIdleTimeoutMs > 0 && !idleTask.isScheduled) loop.scheduleAfter(idleTask, this.readIdleTimeoutMs);
-            },
-            onData: (data, start, end) => {
-              lastActivity = loop.now();
-              chunks.push(Buffer.from(data.subarray(start, end)));
-            },
-            onTrailers: (flat) => {
-              trailers = toObject(flat, false);
-            },
-            onClose: (error) => {
-              stopTimers();
-              call.attempt = null;
-              if (error !== null) reject(error);
-              else resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks), trailers, attempts: attempt });
-            },
+      const tooLarge = (size: number): SluiceError =>
+        new SluiceError(SdkErrors.RESPONSE_TOO_LARGE, `the response body (${size} bytes or more) exceeds maxResponseBytes (${maxResponseBytes})`);
+      const options: ManagedRequestOptions = {
+        headers,
+        handler: {
+          onStreamAssigned: (assigned) => {
+            stream = assigned;
+            loop.cancel(firstByteTask);
+            if (this.firstByteTimeoutMs > 0) loop.scheduleAfter(firstByteTask, this.firstByteTimeoutMs);
           },
-        });
+          onResponse: (flat) => {
+            loop.cancel(firstByteTask);
+            status = statusOf(flat);
+            rawHeaders = flat;
+            lastActivity = loop.now();
+            if (this.readIdleTimeoutMs > 0 && !idleTask.isScheduled) loop.scheduleAfter(idleTask, this.readIdleTimeoutMs);
+            const declared = contentLengthOf(flat);
+            if (maxResponseBytes > 0 && declared > maxResponseBytes) {
+              managed?.cancel(tooLarge(declared));
+              return;
+            }
+            if (!isStreaming) return;
+            const credit = stream!;
+            streamed = new StreamedBody(
+              {
+                updateWindow: (size) => {
+                  // The reader took bytes: the peer may send again, so the wait is not idleness.
+                  lastActivity = loop.now();
+                  credit.updateWindow?.(size);
+                },
+              },
+              () => managed?.cancel(new SluiceError(SdkErrors.REQUEST_ABORTED, 'the response body was cancelled')),
+            );
+            resolve({ status, headers: fieldsOf(flat), rawHeaders: flat, body: streamed.body, trailers: streamed.trailers, rawTrailers: streamed.rawTrailers, attempts: attempt });
+          },
+          onData: (data, start, end) => {
+            lastActivity = loop.now();
+            received += end - start;
+            if (maxResponseBytes > 0 && received > maxResponseBytes) {
+              managed?.cancel(tooLarge(received));
+              return;
+            }
+            if (streamed !== null) streamed.body._push(data, start, end);
+            else chunks.push(Buffer.from(data.subarray(start, end)));
+          },
+          onTrailers: (flat) => {
+            rawTrailers = flat;
+          },
+          onClose: (error) => {
+            stopTimers();
+            // A replaced attempt (its body cancelled for a retry) may close after the next began.
+            if (call.attempt === managed) {
+              call.attempt = null;
+              call.isAttemptClosed = true;
+            }
+            if (streamed !== null) {
+              streamed.close(error, rawTrailers);
+              if (call.isHandedOver) call.dispose();
+              return;
+            }
+            if (error !== null) reject(error);
+            else resolve({ status, headers: fieldsOf(rawHeaders), rawHeaders, body: Buffer.concat(chunks), trailers: fieldsOf(rawTrailers), rawTrailers, attempts: attempt });
+          },
+        },
+      };
+      if (body.source instanceof Uint8Array) options.body = body.source;
+      else if (body.source !== null) {
+        const source = body.source;
+        options.writeBody = (assigned) => sendBody(assigned, source, (error) => managed?.cancel(error));
+        options.isReplayable = body.isReplayable;
+      }
+      if (isStreaming) options.isManualWindow = true;
+      try {
+        call.isAttemptClosed = false;
+        managed = this.streamManager.request(options);
         call.attempt = managed;
       } catch (error) {
         stopTimers();
@@ -440,6 +582,112 @@ export class Client {
       }
     });
   }
+}
+
+/** Per-attempt settings of {@link Client.attempt}. */
+interface AttemptDetails {
+  readonly attempt: number;
+  readonly isStreaming: boolean;
+  readonly maxResponseBytes: number;
+}
+
+/** A request body normalized once per call: what is sent, its length (-1: unknown), whether it can be sent again. */
+interface RequestBody {
+  readonly source: Uint8Array | Http2BodySource | null;
+  readonly length: number;
+  readonly isReplayable: boolean;
+}
+
+function requestBody(body: ClientRequestBody | null | undefined): RequestBody {
+  if (body === undefined || body === null) return { source: null, length: -1, isReplayable: true };
+  if (!isBodySource(body)) throw new SluiceError(Http2SessionErrors.INVALID_BODY, `a request body is bytes, a string, an array or an iterable of them, got ${typeof body}`);
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    const bytes = toBytes(body);
+    return { source: bytes, length: bytes.length, isReplayable: true };
+  }
+  if (Array.isArray(body)) {
+    const chunks = (body as readonly unknown[]).map(toBytes);
+    let length = 0;
+    for (const chunk of chunks) length += chunk.length;
+    return { source: chunks, length, isReplayable: true };
+  }
+  return { source: body, length: -1, isReplayable: isReplayableBody(body) };
+}
+
+/** Writes `source` on `stream` with back-pressure and ends it; a failing source cancels the request with `onFailure`'s error. */
+function sendBody(stream: StreamManagerStream, source: Http2BodySource, onFailure: (error: SluiceError) => void): void {
+  let isFailed = false;
+  const sink = {
+    get isWritable(): boolean {
+      return !isFailed;
+    },
+    write: (chunk: Uint8Array, callback?: (error: SluiceError | null) => void): boolean => {
+      try {
+        return stream.write(chunk, (error) => {
+          if (error !== null) isFailed = true;
+          callback?.(error);
+        });
+      } catch {
+        // The stream closed (reset, connection lost, resent elsewhere): its onClose reports
+        // why; this writer just stops.
+        isFailed = true;
+        return true;
+      }
+    },
+  };
+  writeBodySource(sink, source).then(
+    (isComplete) => {
+      if (!isComplete || isFailed) return;
+      try {
+        stream.end();
+      } catch {
+        // Closed meanwhile: reported by its onClose.
+      }
+    },
+    (error: unknown) => {
+      if (isFailed) return;
+      isFailed = true;
+      onFailure(
+        error instanceof SluiceError && error.code === Http2SessionErrors.INVALID_BODY.code
+          ? error
+          : new SluiceError(SdkErrors.BODY_SOURCE_FAILED, `${SdkErrors.BODY_SOURCE_FAILED.message}: ${String(error)}`, { cause: error }),
+      );
+    },
+  );
+}
+
+/** A streamed response's body and trailers, settled when its stream closes. */
+class StreamedBody {
+  readonly body: Http2Body;
+  readonly trailers: Promise<Http2HeadersObject>;
+  readonly rawTrailers: Promise<Http2Headers>;
+  private settle: ((raw: Http2Headers | null, error: unknown) => void) | null = null;
+
+  constructor(credit: { updateWindow(size: number): void }, onCancel: () => void) {
+    this.body = new Http2Body(credit, onCancel);
+    this.rawTrailers = handled(
+      new Promise<Http2Headers>((resolve, reject) => {
+        this.settle = (raw, error) => (raw !== null ? resolve(raw) : reject(error));
+      }),
+    );
+    this.trailers = handled(this.rawTrailers.then(fieldsOf));
+  }
+
+  close(error: SluiceError | null, rawTrailers: Http2Headers): void {
+    if (error === null) {
+      this.body._end();
+      this.settle?.(rawTrailers, null);
+    } else {
+      this.body._fail(error);
+      this.settle?.(null, error);
+    }
+    this.settle = null;
+  }
+}
+
+function contentLengthOf(flat: Http2Headers): number {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === 'content-length') return Number(flat[i + 1]);
+  return -1;
 }
 
 function isRetryCandidate(status: number): boolean {

@@ -37,6 +37,13 @@ export const SdkErrors = Object.freeze({
   PROXY_CONNECT_FAILED: errorDefinition('SDK_PROXY_CONNECT_FAILED', 'the proxy did not open the tunnel'),
   /** `SDK_PROXY_RESPONSE_INVALID`: the proxy's answer to CONNECT is not an HTTP/1.x response or is too large. */
   PROXY_RESPONSE_INVALID: errorDefinition('SDK_PROXY_RESPONSE_INVALID', 'the proxy sent an invalid response to CONNECT'),
+  /**
+   * `SDK_RESPONSE_TOO_LARGE`: the response body (or its `content-length`) exceeded
+   * `maxResponseBytes`; the stream was reset with CANCEL, the connection stays up. Not retried.
+   */
+  RESPONSE_TOO_LARGE: errorDefinition('SDK_RESPONSE_TOO_LARGE', 'the response body exceeded maxResponseBytes'),
+  /** `SDK_BODY_SOURCE_FAILED`: the request body source threw (`cause` is what it threw); the stream was reset with CANCEL. */
+  BODY_SOURCE_FAILED: errorDefinition('SDK_BODY_SOURCE_FAILED', 'the request body source failed'),
   /** `SDK_INVALID_URL`: an origin or proxy URL cannot be used (scheme, host or port). */
   INVALID_URL: errorDefinition('SDK_INVALID_URL', 'the URL cannot be used'),
 });

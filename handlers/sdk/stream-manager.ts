@@ -37,6 +37,8 @@ export interface StreamManagerStream {
   end(trailers?: Http2Headers, callback?: (error: Http2StreamFailure | null) => void): void;
   /** Resets the stream (see `Http2Stream.reset`). */
   reset(errorCode?: number): void;
+  /** Returns receive credit in manual window mode (see `Http2Stream.updateWindow`); fakes without it are never manual. */
+  updateWindow?(size: number): void;
 }
 
 /**
@@ -178,8 +180,8 @@ export interface StreamManagerMetrics {
  * again); `onClose` is called exactly once, last.
  */
 export interface ManagedStreamHandler {
-  /** The request was put on a connection (again, after a transparent retry). */
-  onStreamAssigned?(): void;
+  /** The request was put on `stream` (again, after a transparent retry). */
+  onStreamAssigned?(stream: StreamManagerStream): void;
   /** Final response headers. */
   onResponse?(headers: Http2Headers, isEndStream: boolean): void;
   /** Body bytes `data[start..end)`, valid only during the call. */
@@ -196,6 +198,19 @@ export interface ManagedRequestOptions {
   headers: Http2Headers;
   /** The body, sent whole (kept so the request can be sent again); none when absent. */
   body?: Uint8Array | null;
+  /**
+   * Writes the body itself, instead of `body`: called on each send with the new stream, after
+   * `onStreamAssigned`; it must end the stream (or reset it) when done.
+   */
+  writeBody?: (stream: StreamManagerStream) => void;
+  /**
+   * False when the body cannot be sent again (a one-shot stream given to `writeBody`): the
+   * request is then never resent after a retryable refusal — it fails with the refusal. True
+   * by default.
+   */
+  isReplayable?: boolean;
+  /** Return receive credit with `stream.updateWindow` as the body is consumed (a streaming reader). */
+  isManualWindow?: boolean;
   /** The request's callbacks. */
   handler: ManagedStreamHandler;
 }
@@ -317,7 +332,8 @@ class PooledConnection implements ConnectionEvents {
  *   in-flight streams finish and new requests go to a fresh connection.
  * - **Retry**: a request refused retryably (REFUSED_STREAM, or above a GOAWAY's last stream
  *   id — the server never processed it) is sent again on another connection, up to
- *   `maxStreamRetries` times, without the caller noticing.
+ *   `maxStreamRetries` times, without the caller noticing — unless its body is one-shot
+ *   (`isReplayable: false`): it then fails with the refusal.
  * - **Ping and cull**: a connection without streams is PINGed every `idlePingIntervalMs` and
  *   closed after `idleTimeoutMs`. When the answer takes longer than `pingTimeoutMs` the
  *   connection is dropped: requests sent on it meanwhile fail with `SDK_CONNECTION_DEAD`
@@ -537,10 +553,15 @@ export class Http2StreamManager {
     this.loop.cancel(pooled.idleTask);
     const options = request._options;
     const body = options.body ?? null;
-    const hasBody = body !== null && body.length > 0;
+    const writeBody = options.writeBody;
+    const hasBody = writeBody !== undefined || (body !== null && body.length > 0);
     let stream: StreamManagerStream;
     try {
-      stream = pooled.connection!.request(options.headers, { handler: this.streamHandler(request, pooled), isEndStream: !hasBody });
+      stream = pooled.connection!.request(options.headers, {
+        handler: this.streamHandler(request, pooled),
+        isEndStream: !hasBody,
+        ...(options.isManualWindow === true ? { isManualWindow: true } : {}),
+      });
     } catch (error) {
       pooled.streams--;
       const failure = error instanceof SluiceError ? error : new SluiceError(Http2ApiErrors.CONNECTION_CLOSED, String(error));
@@ -549,9 +570,12 @@ export class Http2StreamManager {
       return;
     }
     request._stream = stream;
-    request._options.handler.onStreamAssigned?.();
-    if (hasBody && request._state === RequestState.ACTIVE) {
-      stream.write(body);
+    request._options.handler.onStreamAssigned?.(stream);
+    if (!hasBody || request._state !== RequestState.ACTIVE) return;
+    if (writeBody !== undefined) {
+      writeBody(stream);
+    } else {
+      stream.write(body!);
       stream.end();
     }
   }
@@ -586,6 +610,7 @@ export class Http2StreamManager {
       error !== null &&
       isRetryable &&
       !request._hasResponse &&
+      request._options.isReplayable !== false &&
       request._cancelError === null &&
       request.retries < this.maxStreamRetries &&
       !this.isClosed &&

@@ -8,6 +8,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { defaultEventLoopGroup } from '../../../lib/index.js';
+import { connect, type Http2Session } from '../../../handlers/http2/client-session.js';
 
 export const MiB = 1024 * 1024;
 
@@ -180,4 +181,50 @@ export async function expectMessagePoolDrained(): Promise<void> {
   const pool = defaultEventLoopGroup().loops[0]!.messagePool;
   await until(() => pool.outstanding === 0, 'pooled messages to be released', 2000).catch(() => undefined);
   expect(pool.outstanding).to.equal(0);
+}
+
+/** Collects unhandled promise rejections from `start()` until `stop()`, which returns them. */
+export function unhandledRejections(): { start(): void; stop(): unknown[] } {
+  const seen: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    seen.push(reason);
+  };
+  return {
+    start: () => process.on('unhandledRejection', onUnhandled),
+    stop: () => {
+      process.off('unhandledRejection', onUnhandled);
+      return seen;
+    },
+  };
+}
+
+/** What {@link useNodeServerSession} sets up: a node:http2 server and a sluice session to it. */
+export interface NodeServerSession {
+  node: NodeServer;
+  session: Http2Session;
+}
+
+/**
+ * Registers mocha hooks for the enclosing `describe`: before, a node:http2 server running
+ * `route` and a sluice session connected to it; after, both closed, and no unhandled rejection
+ * (nor, with `isPoolChecked`, pooled message) left behind.
+ */
+export function useNodeServerSession(
+  route: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void,
+  isPoolChecked = false,
+): NodeServerSession {
+  const unhandled = unhandledRejections();
+  const peers = {} as NodeServerSession;
+  before(async () => {
+    unhandled.start();
+    peers.node = await startNodeServer({}, route);
+    peers.session = await connect(new URL(peers.node.url));
+  });
+  after(async () => {
+    await peers.session.close();
+    await peers.node.close();
+    expect(unhandled.stop()).to.deep.equal([]);
+    if (isPoolChecked) await expectMessagePoolDrained();
+  });
+  return peers;
 }

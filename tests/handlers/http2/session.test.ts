@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, Http2StreamError, SluiceError } from '../../../handlers/index.js';
-import { connect, type Http2Session } from '../../../handlers/http2/client-session.js';
+import { connect } from '../../../handlers/http2/client-session.js';
 import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/server.js';
 import {
   MiB,
@@ -21,9 +21,9 @@ import {
   rejection,
   sha256,
   slices,
-  startNodeServer,
+  unhandledRejections,
   until,
-  type NodeServer,
+  useNodeServerSession,
 } from './node-peer.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
@@ -35,12 +35,6 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
   const closedStreams: { path: string; rstCode: number }[] = [];
   const openedPaths: string[] = [];
   const uploads: { path: string; body: string }[] = [];
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => {
-    unhandled.push(reason);
-  };
-  let node: NodeServer;
-  let session: Http2Session;
 
   function route(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     const path = String(headers[':path']);
@@ -79,22 +73,10 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
     }
   }
 
-  before(async () => {
-    process.on('unhandledRejection', onUnhandled);
-    node = await startNodeServer({}, route);
-    session = await connect(new URL(node.url));
-  });
-
-  after(async () => {
-    await session.close();
-    await node.close();
-    process.off('unhandledRejection', onUnhandled);
-    expect(unhandled).to.deep.equal([]);
-    await expectMessagePoolDrained();
-  });
+  const peers = useNodeServerSession(route, true);
 
   it('fills in :method, :scheme, :authority and :path and reads the body as text', async () => {
-    const response = await session.request();
+    const response = await peers.session.request();
     expect(response.status).to.equal(200);
     expect(response.headers[':status']).to.equal('200');
     expect(await response.body.text()).to.equal('ok /');
@@ -104,7 +86,7 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
 
   it('aborting before the response resets the stream with CANCEL (node sees code 8) and rejects with the reason', async () => {
     const controller = new AbortController();
-    const response = session.request({ ':path': '/never' }, { signal: controller.signal });
+    const response = peers.session.request({ ':path': '/never' }, { signal: controller.signal });
     await until(() => openedPaths.includes('/never'), 'node to receive the request');
     const reason = new Error('user gave up');
     controller.abort(reason);
@@ -115,7 +97,7 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
 
   it('aborting while the body is read rejects the read with the reason; node sees CANCEL', async () => {
     const controller = new AbortController();
-    const response = await session.request({ ':path': '/stream' }, { signal: controller.signal });
+    const response = await peers.session.request({ ':path': '/stream' }, { signal: controller.signal });
     const reader = response.body[Symbol.asyncIterator]();
     expect((await reader.next()).done).to.equal(false);
     controller.abort();
@@ -127,16 +109,16 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
   });
 
   it('an already aborted signal rejects at once without opening a stream', async () => {
-    const before = session.connection.gatherStatistics().messagesWritten;
-    const error = await rejection(session.request({ ':path': '/not-sent' }, { signal: AbortSignal.abort() }));
+    const before = peers.session.connection.gatherStatistics().messagesWritten;
+    const error = await rejection(peers.session.request({ ':path': '/not-sent' }, { signal: AbortSignal.abort() }));
     expect((error as Error).name).to.equal('AbortError');
-    expect(session.connection.gatherStatistics().messagesWritten).to.equal(before);
+    expect(peers.session.connection.gatherStatistics().messagesWritten).to.equal(before);
   });
 
   it('an aborted signal without a reason rejects with HTTP2_ABORTED', async () => {
     // AbortController always sets a reason; signals made by other code may not.
     const signal = { aborted: true, reason: undefined, addEventListener: () => undefined, removeEventListener: () => undefined } as unknown as AbortSignal;
-    const error = await rejection(session.request({ ':path': '/not-sent' }, { signal }));
+    const error = await rejection(peers.session.request({ ':path': '/not-sent' }, { signal }));
     expect(error).to.be.instanceOf(SluiceError);
     expect((error as SluiceError).code).to.equal('HTTP2_ABORTED');
   });
@@ -148,13 +130,13 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
       yield Buffer.from('beta,');
       yield new Uint8Array([0x67, 0x61, 0x6d, 0x6d, 0x61]); // "gamma"
     }
-    const response = await session.request({ ':path': '/collect' }, { method: 'POST', body: parts() });
+    const response = await peers.session.request({ ':path': '/collect' }, { method: 'POST', body: parts() });
     expect(await response.body.text()).to.equal('16');
     expect(uploads.at(-1)!.body).to.equal('alpha,beta,gamma');
   });
 
   it('sends a sync iterable body and a flat header list', async () => {
-    const response = await session.request([':method', 'PUT', ':path', '/collect', 'x-flat', 'yes'], { body: ['one', 'two'] });
+    const response = await peers.session.request([':method', 'PUT', ':path', '/collect', 'x-flat', 'yes'], { body: ['one', 'two'] });
     expect(await response.body.text()).to.equal('6');
     expect(uploads.at(-1)!.body).to.equal('onetwo');
   });
@@ -167,13 +149,13 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
       throw failure;
     }
     const before = closedStreams.length;
-    expect(await rejection(session.request({ ':path': '/never' }, { method: 'POST', body: failing() }))).to.equal(failure);
+    expect(await rejection(peers.session.request({ ':path': '/never' }, { method: 'POST', body: failing() }))).to.equal(failure);
     await until(() => closedStreams.length > before, 'node to see the reset');
     expect(closedStreams.at(-1)!.rstCode).to.equal(NGHTTP2_CANCEL);
   });
 
   it('leaving for-await early resets the response stream with CANCEL', async () => {
-    const response = await session.request({ ':path': '/big' });
+    const response = await peers.session.request({ ':path': '/big' });
     const before = closedStreams.length;
     let chunks = 0;
     for await (const _chunk of response.body) {
@@ -186,7 +168,7 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
   });
 
   it('a HEAD response has headers and an empty body whatever content-length says', async () => {
-    const response = await session.request({ ':path': '/head' }, { method: 'HEAD' });
+    const response = await peers.session.request({ ':path': '/head' }, { method: 'HEAD' });
     expect(response.status).to.equal(200);
     expect(response.headers['content-length']).to.equal('1234');
     expect((await response.body.bytes()).length).to.equal(0);
@@ -194,7 +176,7 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
 
   it('passes 1xx informational responses to onInformational before the final response', async () => {
     const informational: { status: number; link: unknown }[] = [];
-    const response = await session.request(
+    const response = await peers.session.request(
       { ':path': '/early-hints' },
       { onInformational: (status, headers) => informational.push({ status, link: headers['link'] }) },
     );
@@ -204,7 +186,7 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
   });
 
   it('a body is read once: a second reader gets HTTP2_BODY_USED', async () => {
-    const response = await session.request({ ':path': '/once' });
+    const response = await peers.session.request({ ':path': '/once' });
     expect(await response.body.text()).to.equal('ok /once');
     const error = await rejection(response.body.text());
     expect(error).to.be.instanceOf(SluiceError);
@@ -212,13 +194,13 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
   });
 
   it('rejects a malformed header list with HTTP2_INVALID_HEADERS and keeps the session usable', async () => {
-    const error = await rejection(session.request({ ':path': '/x', connection: 'keep-alive' }));
+    const error = await rejection(peers.session.request({ ':path': '/x', connection: 'keep-alive' }));
     expect((error as SluiceError).code).to.equal('HTTP2_INVALID_HEADERS');
-    expect((await session.request({ ':path': '/still-fine' })).status).to.equal(200);
+    expect((await peers.session.request({ ':path': '/still-fine' })).status).to.equal(200);
   });
 
   it('ping resolves with a round-trip time', async () => {
-    expect(await session.ping()).to.be.a('number').and.at.least(0);
+    expect(await peers.session.ping()).to.be.a('number').and.at.least(0);
   });
 
   it('rejects unsupported URL schemes', async () => {
@@ -227,7 +209,7 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
   });
 
   it('a request on a closed session is refused retryably', async () => {
-    const closing = await connect(node.url);
+    const closing = await connect(peers.node.url);
     await closing.close();
     expect(closing.isClosed).to.equal(true);
     const error = await rejection(closing.request({ ':path': '/late' }));
@@ -240,10 +222,7 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
 describe('HTTP/2 convenient server (createServer)', function () {
   this.timeout(30_000);
   const handlerErrors: unknown[] = [];
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => {
-    unhandled.push(reason);
-  };
+  const unhandled = unhandledRejections();
   const paused = { stream: null as ServerStream | null, framed: 0, isDone: false };
   const lateWrite = { error: null as unknown, isClosedError: false };
 
@@ -307,7 +286,7 @@ describe('HTTP/2 convenient server (createServer)', function () {
   let client: http2.ClientHttp2Session;
 
   before(async () => {
-    process.on('unhandledRejection', onUnhandled);
+    unhandled.start();
     listener = await server.listen({ port: 0 });
     url = `http://127.0.0.1:${listener.port}`;
     client = await connectNode(url);
@@ -316,8 +295,7 @@ describe('HTTP/2 convenient server (createServer)', function () {
   after(async () => {
     await closeNode(client);
     await server.close();
-    process.off('unhandledRejection', onUnhandled);
-    expect(unhandled).to.deep.equal([]);
+    expect(unhandled.stop()).to.deep.equal([]);
     await expectMessagePoolDrained();
   });
 
