@@ -12,7 +12,7 @@ import { Channel, type ChannelOptions } from './channel.js';
 import type { ChannelHandler } from './channel-handler.js';
 import { IoErrors, SluiceError } from './errors.js';
 import { defaultEventLoopGroup, type EventLoop, type EventLoopGroup } from './event-loop.js';
-import { log, LogLevel } from './logging.js';
+import { log, LogLevel, useServerDefaultLogger } from './logging.js';
 import { fromNodeSocketError } from './socket-errors.js';
 import type { ChannelStatisticsOptions } from './statistics.js';
 import { Task, TaskStatus } from './task.js';
@@ -315,8 +315,12 @@ export class ServerBootstrap {
     this.transport = resolveTransport(options.transport);
   }
 
-  /** Binds and resolves with the listener, or rejects with `IO_ADDRESS_IN_USE`, …. */
+  /**
+   * Binds and resolves with the listener, or rejects with `IO_ADDRESS_IN_USE`, …. Unless
+   * `setLogger` chose a logger, the process logs WARN and above to stderr from now on.
+   */
   listen(options: ListenOptions): Promise<Listener> {
+    useServerDefaultLogger();
     const socketOptions = { ...SOCKET_OPTIONS_DEFAULTS, ...options.socketOptions };
     const server = net.createServer({ noDelay: socketOptions.noDelay });
     const listener = new Listener(server);

@@ -1,6 +1,11 @@
 /**
- * Logging by subject and level. The default logger is a no-op; a disabled level costs one
- * comparison and builds no strings, because callers test `log.level` before formatting.
+ * Logging by subject and level. A disabled level costs one comparison and builds no strings,
+ * because callers test `log.level` before formatting.
+ *
+ * Defaults: a process that only connects (clients, the SDK) logs nothing; once a server starts
+ * listening (`ServerBootstrap.listen`, and so `createServer`, `listenHttp2`), WARN and above go
+ * to stderr, so an unexpected failure of a server is visible. {@link setLogger} replaces either
+ * default for the whole process, and no server changes it afterwards.
  *
  * @module
  */
@@ -46,7 +51,7 @@ export interface Logger {
   log(level: LogLevel, subject: LogSubject, message: string): void;
 }
 
-/** A logger that prints nothing (the default). */
+/** A logger that prints nothing (the default until a server listens). */
 export const noopLogger: Logger = Object.freeze({ level: LogLevel.NONE, log: () => undefined });
 
 /** A logger writing `time level [subject] message` lines to a stream (stderr by default). */
@@ -64,12 +69,32 @@ export function createStreamLogger(level: LogLevel, stream: { write(line: string
 /**
  * The process-wide logger. Hot paths read `log.level` first:
  * `if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'socket', \`read ${n}\`)`.
+ * {@link noopLogger} until a server listens or {@link setLogger} is called.
  */
 export let log: Logger = noopLogger;
 
-/** Replaces the process-wide logger. */
+/** The level servers log at by default: what went wrong unexpectedly, nothing routine. */
+export const SERVER_DEFAULT_LOG_LEVEL: LogLevel = LogLevel.WARN;
+
+/** True once {@link setLogger} chose the logger: defaults never replace it afterwards. */
+let isLoggerChosen = false;
+
+/**
+ * Replaces the process-wide logger, for clients and servers alike; servers that start
+ * listening afterwards keep it. `setLogger(noopLogger)` silences servers too.
+ */
 export function setLogger(logger: Logger): void {
   log = logger;
+  isLoggerChosen = true;
+}
+
+/**
+ * Server entry points call this before they listen: unless {@link setLogger} chose a logger,
+ * WARN and above go to stderr from then on. Idempotent and cheap.
+ */
+export function useServerDefaultLogger(): void {
+  if (isLoggerChosen || log !== noopLogger) return;
+  log = createStreamLogger(SERVER_DEFAULT_LOG_LEVEL);
 }
 
 /** Parses a level name (`debug`, `INFO`, …); undefined if unknown. */

@@ -13,10 +13,45 @@ import { usageError } from './cli-errors.js';
  */
 export function parseCommandLine<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
-    return parseArgs(config);
+    return parseArgs({ ...config, args: negativeNumbersAsValues(config) } as T);
   } catch (error) {
     throw usageError(parseErrorLine(error));
   }
+}
+
+/** A negative number, which a value-taking option takes as its value (`--busy-poll -1`). */
+const NEGATIVE_NUMBER = /^-\d+(\.\d+)?$/;
+
+/**
+ * `parseArgs` refuses `--busy-poll -1` as ambiguous (the value looks like an option). A
+ * negative number cannot be one of our options, so it is joined to the string option before
+ * it (`--busy-poll=-1`) and the option's own check reports the range.
+ */
+function negativeNumbersAsValues(config: ParseArgsConfig): string[] {
+  const args = [...(config.args ?? process.argv.slice(2))];
+  const options = config.options ?? {};
+  const longNameOf = (flag: string): string | undefined => {
+    if (flag.startsWith('--')) return Object.hasOwn(options, flag.slice(2)) ? flag.slice(2) : undefined;
+    if (/^-[^-]$/.test(flag)) return Object.keys(options).find((name) => options[name]!.short === flag.slice(1));
+    return undefined;
+  };
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const next = args[index + 1];
+    if (arg === '--') {
+      joined.push(...args.slice(index));
+      break;
+    }
+    const name = longNameOf(arg);
+    if (name !== undefined && options[name]!.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      joined.push(`--${name}=${next}`);
+      index++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /** The first sentence of a `parseArgs` error (Node appends hints that span lines). */

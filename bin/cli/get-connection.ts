@@ -18,6 +18,8 @@ export interface ConnectionTarget {
   isTls: boolean;
   /** Verify the server certificate (false with `-k`). */
   isVerifying: boolean;
+  /** CA certificates (PEM) trusted besides Node's roots (`--cacert`), or null. */
+  ca: Buffer | null;
   /** Log every frame to stderr. */
   isVerbose: boolean;
 }
@@ -31,7 +33,7 @@ export function connectToServer(target: ConnectionTarget, http2?: Http2Connectio
   const options: ConnectHttp2Options = { host: target.host, port: target.port };
   if (http2 !== undefined) options.http2 = http2;
   if (target.isTls) {
-    options.transport = clientTlsTransport({ servername: target.host, isVerifying: target.isVerifying });
+    options.transport = clientTlsTransport({ servername: target.host, isVerifying: target.isVerifying, ca: target.ca });
   }
   if (target.isVerbose) {
     options.pipeline = (channel) => {

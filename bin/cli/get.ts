@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import type { Http2ClientConnection, Http2Headers, Http2Stream, Http2StreamFailure } from '../../handlers/index.js';
 import { parseCommandLine, parseInteger } from './arguments.js';
 import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
-import { connectToServer } from './get-connection.js';
+import { connectToServer, type ConnectionTarget } from './get-connection.js';
 import { MAX_RESENDS, runLoad } from './load.js';
 
 /** The help text of `sluice get`. */
@@ -28,6 +28,8 @@ Options:
   -n, --requests N            send the request N times and print a summary instead of bodies
   -m, --concurrency M         with -n: at most M requests in flight at once (default 1)
   -k, --insecure              do not verify the server's certificate (https://)
+      --cacert FILE           trust the CA certificates in FILE (PEM) besides Node's roots;
+                              NODE_EXTRA_CA_CERTS=FILE does the same for every Node program
   -h, --help                  show this help
 
 With -n, requests the server refused without processing them (above the last stream id of
@@ -62,6 +64,8 @@ export interface GetSettings {
   isTls: boolean;
   /** Verify the server certificate (false with `-k`). */
   isVerifying: boolean;
+  /** `--cacert FILE`: extra trusted CA certificates (PEM), or null. */
+  caFile: string | null;
   /** The request header list, pseudo-headers first (content-length is added once the body is known). */
   headers: Http2Headers;
   /** The request body. */
@@ -93,6 +97,7 @@ export function parseGetArguments(args: string[]): GetSettings | null {
       requests: { type: 'string', short: 'n' },
       concurrency: { type: 'string', short: 'm' },
       insecure: { type: 'boolean', short: 'k', default: false },
+      cacert: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -110,6 +115,7 @@ export function parseGetArguments(args: string[]): GetSettings | null {
   if (url.hostname === '') throw usageError(`invalid URL '${text}': no host`);
   if (url.username !== '' || url.password !== '') throw usageError('credentials in the URL are not supported; use -H authorization');
   const isTls = url.protocol === 'https:';
+  if (values.cacert === '') throw usageError('--cacert needs a file name');
   const requestCount = values.requests === undefined ? 1 : parseInteger('-n', values.requests, 1, 10_000_000);
   const concurrency = values.concurrency === undefined ? 1 : parseInteger('-m', values.concurrency, 1, 10_000);
   // -m alone used to switch to summary mode without a word; it only means something with -n.
@@ -136,6 +142,7 @@ export function parseGetArguments(args: string[]): GetSettings | null {
     port: url.port === '' ? (isTls ? 443 : 80) : Number(url.port),
     isTls,
     isVerifying: !values.insecure,
+    caFile: values.cacert ?? null,
     headers,
     body,
     output: values.output ?? null,
@@ -199,9 +206,10 @@ export async function runGet(args: string[]): Promise<ExitCode> {
   }
   const body = await readBody(settings.body);
   const headers = body === null ? settings.headers : [...settings.headers, 'content-length', String(body.length)];
-  if (settings.isLoadMode) return runLoad({ ...settings, displayHost: settings.url.host }, headers, body);
+  const target = { ...settings, ca: await readCertificateAuthorities(settings.caFile) };
+  if (settings.isLoadMode) return runLoad({ ...target, displayHost: settings.url.host }, headers, body);
   const output = await openOutput(settings.output);
-  const connection = await connect(settings);
+  const connection = await connect(target);
   try {
     return await fetchOnce(connection, settings, headers, body, output);
   } finally {
@@ -220,12 +228,28 @@ async function openOutput(file: string | null): Promise<Writable> {
   }
 }
 
-async function connect(settings: GetSettings): Promise<Http2ClientConnection> {
+/** The PEM file of `--cacert`, read; null without it. */
+async function readCertificateAuthorities(file: string | null): Promise<Buffer | null> {
+  if (file === null) return null;
+  try {
+    return await fs.readFile(file);
+  } catch (error) {
+    throw failure(`cannot read '${file}': ${describeError(error)}`, error);
+  }
+}
+
+async function connect(settings: GetSettings & ConnectionTarget): Promise<Http2ClientConnection> {
   try {
     return await connectToServer(settings);
   } catch (error) {
-    throw failure(`cannot connect to ${settings.url.host}: ${describeError(error)}`, error);
+    throw failure(`cannot connect to ${settings.url.host}: ${describeGetError(error)}`, error);
   }
+}
+
+/** {@link describeError}, with what to do about a certificate nobody trusts. */
+export function describeGetError(error: unknown): string {
+  const text = describeError(error);
+  return text.includes('TLS_CERTIFICATE_UNTRUSTED') ? `${text}; trust its CA with --cacert FILE, or skip verification with -k` : text;
 }
 
 function printHeaders(prefix: string, headers: Http2Headers): void {
@@ -295,13 +319,13 @@ function fetchOnce(
           onDrain: () => pump?.(),
           onClose: (_s, error: Http2StreamFailure | null) => {
             if (outputError !== null) reject(failure(`cannot write output: ${describeError(outputError)}`, outputError));
-            else if (error !== null) reject(failure(`request failed: ${describeError(error)}`, error));
+            else if (error !== null) reject(failure(`request failed: ${describeGetError(error)}`, error));
             else resolve(ExitCode.OK);
           },
         },
       });
     } catch (error) {
-      reject(failure(`request failed: ${describeError(error)}`, error));
+      reject(failure(`request failed: ${describeGetError(error)}`, error));
       return;
     }
     pump?.();

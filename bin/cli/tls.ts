@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { SluiceError, type ChannelSlot, type TransportHandlerFactory } from '../../handlers/index.js';
 import { nativeTlsTransport, TlsErrors } from '../../handlers/tls/index.js';
 import { failure } from './cli-errors.js';
@@ -55,6 +56,8 @@ export interface ClientTlsOptions {
   servername: string;
   /** False skips certificate verification (`-k`). */
   isVerifying: boolean;
+  /** CA certificates (PEM) trusted besides Node's roots (`--cacert`), or null. */
+  ca: Buffer | null;
 }
 
 /**
@@ -66,6 +69,8 @@ export function clientTlsTransport(options: ClientTlsOptions): TransportHandlerF
     role: 'client',
     servername: options.servername,
     rejectUnauthorized: options.isVerifying,
+    // Node's roots stay trusted: `ca` alone would replace them.
+    ...(options.ca === null ? {} : { ca: [...tls.rootCertificates, options.ca.toString('utf8')] }),
     ALPNProtocols: [ALPN_H2],
     onNegotiated: (_slot, protocol) => requireH2(protocol),
   });

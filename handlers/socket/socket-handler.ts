@@ -229,7 +229,9 @@ export class SocketHandler implements ChannelHandler {
     socket.once('end', SocketHandler.endLinger);
     socket.resume();
     // A timer of its own, not the loop's: the channel is gone, and a lingering socket must not
-    // keep the process alive.
+    // keep the process alive — neither its timer nor the socket itself (a peer that never reads
+    // or closes held `sluice serve` for the whole linger after SIGTERM).
+    socket.unref();
     setTimeout(SocketHandler.endLinger.bind(socket), SOCKET_LINGER_MS).unref();
   }
 

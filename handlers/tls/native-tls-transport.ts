@@ -120,7 +120,7 @@ export class NativeTlsSocketHandler extends SocketHandler {
  * @example
  * ```ts
  * const bootstrap = new ServerBootstrap({ transport: nativeTlsTransport({ role: 'server', cert, key,
- *   onNegotiated: alpnPipeline({ h2: () => new Http2Handler() }) }) });
+ *   onNegotiated: alpnPipeline({ h2: () => new Http2ServerConnection() }) }) });
  * ```
  */
 export function nativeTlsTransport(options: TlsOptions): TransportHandlerFactory {

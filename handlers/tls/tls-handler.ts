@@ -654,7 +654,7 @@ export interface AlpnPipelineOptions {
  * @example
  * ```ts
  * new TlsHandler({ role: 'server', cert, key, ALPNProtocols: ['h2', 'http/1.1'],
- *   onNegotiated: alpnPipeline({ h2: () => new Http2Handler() }, { fallback: () => new Http1Handler() }) });
+ *   onNegotiated: alpnPipeline({ h2: () => new Http2ServerConnection() }, { fallback: () => new MyHttp1Handler() }) });
  * ```
  */
 export function alpnPipeline(map: Readonly<Record<string, () => ChannelHandler>>, options: AlpnPipelineOptions = {}): AlpnSelector {
@@ -677,7 +677,7 @@ export function alpnPipeline(map: Readonly<Record<string, () => ChannelHandler>>
  * ```ts
  * await new ServerBootstrap().listen({ port: 8443,
  *   pipeline: tlsPipeline({ role: 'server', cert, key, ALPNProtocols: ['h2'],
- *     onNegotiated: alpnPipeline({ h2: () => new Http2Handler() }) }) });
+ *     onNegotiated: alpnPipeline({ h2: () => new Http2ServerConnection() }) }) });
  * ```
  */
 export function tlsPipeline(options: TlsOptions): (channel: Channel) => void {

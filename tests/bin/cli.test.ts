@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bytesPattern } from '../support/bytes-pattern.js';
+import { makeCertificate, requireTools } from '../support/processes.js';
 
 /** The repository root: this file runs as dist/tests/bin/cli.test.js. */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -131,6 +132,10 @@ describe('sluice command line', function () {
       { name: 'a bad log level', args: ['serve', '--log-level', 'loud'], pattern: /unknown log level 'loud'/ },
       { name: '--cert without --key', args: ['serve', '--cert', 'c.pem'], pattern: /--cert and --key go together/ },
       { name: 'a busy-poll window over a second', args: ['serve', '--busy-poll', '1000001'], pattern: /--busy-poll must be a whole number from 0 to 1000000/ },
+      // A negative number is the option's value (parseArgs alone calls it "ambiguous").
+      { name: 'a negative busy-poll window', args: ['serve', '--busy-poll', '-1'], pattern: /^sluice serve: --busy-poll must be a whole number from 0 to 1000000, not '-1'/ },
+      { name: 'a negative -n', args: ['get', '-n', '-5', 'http://127.0.0.1:1/'], pattern: /^sluice get: -n must be a whole number from 1 to 10000000, not '-5'/ },
+      { name: 'an empty --cacert', args: ['get', '--cacert', '', 'https://127.0.0.1:1/'], pattern: /^sluice get: --cacert needs a file name/ },
     ];
     for (const { name, args, pattern: expected } of usageCases) {
       it(`exits 2 with one line for ${name}`, async () => {
@@ -296,6 +301,41 @@ describe('sluice command line', function () {
     }
   });
 
+  describe('get --cacert against serve --cert/--key', () => {
+    let certPath = '';
+    let server: Server | null = null;
+
+    before(async () => {
+      requireTools({ openssl: 'openssl' });
+      const pair = await makeCertificate(tmp);
+      certPath = pair.certPath;
+      server = await serve(['--cert', pair.certPath, '--key', pair.keyPath]);
+    });
+    after(async () => {
+      const result = await server?.stop();
+      if (result !== undefined) expect(result.code, describeResult(result)).to.equal(0);
+    });
+
+    it('trusts the server when its certificate is given with --cacert', async () => {
+      const result = await sluice(['get', '--cacert', certPath, `${server!.url}/`]);
+      expect(result.code, describeResult(result)).to.equal(0);
+      expect(result.stdout).to.match(/^hello from sluice/);
+    });
+
+    it('refuses the untrusted certificate without it, with one line naming TLS_CERTIFICATE_UNTRUSTED, --cacert and -k', async () => {
+      expectOneLineFailure(await sluice(['get', `${server!.url}/`]), 1, /TLS_CERTIFICATE_UNTRUSTED.*--cacert FILE.*-k/);
+    });
+
+    it('exits 1 with one line when the --cacert file cannot be read', async () => {
+      expectOneLineFailure(await sluice(['get', '--cacert', path.join(tmp, 'missing.pem'), `${server!.url}/`]), 1, /cannot read '.*missing\.pem'.*ENOENT/);
+    });
+
+    it('mentions --cacert and NODE_EXTRA_CA_CERTS in its help', async () => {
+      const result = await sluice(['get', '--help']);
+      expect(result.stdout).to.include('--cacert FILE').and.to.include('NODE_EXTRA_CA_CERTS');
+    });
+  });
+
   /** Serves with `serveArgs`, runs `sluice get -n requests -m concurrency` against it, stops it: the stop result. */
   async function serveLoadAndStop(serveArgs: string[], requests: number, concurrency: number): Promise<CommandResult> {
     const server = await serve(serveArgs);
@@ -380,6 +420,31 @@ describe('sluice command line', function () {
 
   it('serve --busy-poll 200 answers one-at-a-time requests and exits 0 on SIGTERM', async () => {
     await serveLoadAndStop(['--busy-poll', '200'], 50, 1);
+  });
+
+  it('exits 0 on SIGTERM well within the grace period while idle peers stay connected and silent', async function () {
+    // Below GRACEFUL_CLOSE_TIMEOUT_MS (10 s): waiting for an idle peer to answer the shutdown
+    // PING, or for a lingering socket whose peer never reads, fails this test by its timeout.
+    this.timeout(8_000);
+    const server = await serve([]);
+    const port = Number(new URL(server.url).port);
+    const connected = (socket: net.Socket): Promise<void> => new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    // One peer never speaks; one sends the HTTP/2 preface and SETTINGS, then neither reads nor
+    // answers anything (as a client whose idle and keep-alive timers are an hour long would).
+    const silent = net.connect({ host: '127.0.0.1', port });
+    const http2Peer = net.connect({ host: '127.0.0.1', port });
+    try {
+      await Promise.all([connected(silent), connected(http2Peer)]);
+      silent.pause();
+      http2Peer.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+      http2Peer.pause();
+      const result = await server.stop();
+      expect(result.code, describeResult(result)).to.equal(0);
+      expect(result.stderr, describeResult(result)).to.equal('');
+    } finally {
+      silent.destroy();
+      http2Peer.destroy();
+    }
   });
 
   it('finishes an in-flight stream after SIGTERM (GOAWAY), then exits 0', async () => {

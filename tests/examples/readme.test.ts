@@ -71,9 +71,9 @@ interface Finished {
   readonly stderr: string;
 }
 
-function runExample(example: string): Promise<Finished> {
+function runExample(example: string, args: readonly string[] = []): Promise<Finished> {
   const script = fileURLToPath(new URL(`dist/${example}.js`, root));
-  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -104,4 +104,23 @@ describe('README.md code blocks', function () {
       });
     });
   }
+
+  describe('"A handler in 20 lines" against a peer that never reads', () => {
+    /**
+     * Loopback socket buffers on both sides hold a few MiB of echoes (Linux autotunes them up to
+     * about 10 MiB); the handler's window adds 64 KiB. Reopening the window when the echo is
+     * queued instead reads all 64 MiB the peer pushes.
+     */
+    const SERVER_READ_BOUND = 16 * 1024 * 1024;
+
+    it('stops reading: the server reads a bounded amount of the 64 MiB pushed', async () => {
+      const result = await runExample('examples/readme/echo-handler', ['--non-reading-peer']);
+      expect(result.stderr).to.equal('');
+      expect(result.code).to.equal(0);
+      const { pushed, serverRead } = JSON.parse(result.stdout) as { pushed: number; serverRead: number };
+      expect(pushed).to.equal(64 * 1024 * 1024);
+      expect(serverRead, 'the server read something (the echo ran)').to.be.greaterThan(64 * 1024);
+      expect(serverRead, 'bytes the server read while the peer pushed').to.be.below(SERVER_READ_BOUND);
+    });
+  });
 });
