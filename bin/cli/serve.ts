@@ -9,7 +9,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { promises as fs } from 'node:fs';
 import {
   createStreamLogger,
-  ErrorCode,
   EventLoopGroup,
   Http2ServerConnection,
   LogLevel,
@@ -213,7 +212,7 @@ class RunningServer {
       const listener = this.listener;
       if (listener === null) return;
       listener.server.close();
-      const graceful = Promise.all([...this.connections].map((connection) => this.closeConnection(connection)));
+      const graceful = Promise.all([...this.connections].map((connection) => connection.close()));
       let timer: NodeJS.Timeout | null = null;
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
       await Promise.race([graceful, deadline]);
@@ -221,19 +220,6 @@ class RunningServer {
       await listener.close();
     })();
     return this.closing;
-  }
-
-  /**
-   * A connection with streams in flight closes gracefully: GOAWAY(2^31-1) and a PING, then the
-   * final GOAWAY once the PING is answered, and the streams finish. An idle one gets the final
-   * GOAWAY at once: waiting for a PING answer from an idle peer (one that never spoke HTTP/2, or
-   * does not answer) held the exit until the grace period ran out. A request the peer sends
-   * meanwhile is above the GOAWAY's last stream id, so the peer knows to send it elsewhere.
-   */
-  private closeConnection(connection: Http2ServerConnection): Promise<unknown> {
-    if (connection.activeStreamCount > 0) return connection.close();
-    connection.abort(ErrorCode.NO_ERROR, 'the server is shutting down');
-    return connection.channelSlot?.channel.whenShutdown ?? Promise.resolve();
   }
 
   /** Cuts every remaining connection now (second signal). */

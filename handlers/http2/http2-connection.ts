@@ -94,6 +94,12 @@ interface OutstandingPing {
   readonly callback: (error: SluiceError | null, rttMs: number) => void;
 }
 
+/**
+ * How long a server's graceful close waits for the answer to the PING it sends after its first
+ * GOAWAY (RFC 9113 §6.8's two-step close) before it sends the final GOAWAY anyway, ms.
+ */
+export const GRACEFUL_CLOSE_PING_WAIT_MS = 1000;
+
 /** Largest GOAWAY debug data we send. */
 const MAX_GOAWAY_DEBUG_LENGTH = 256;
 /** Read window of the connection's slot: how much the socket may deliver before we return it. */
@@ -211,6 +217,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private headerBlockDeadline = UNBOXED_NUMBER_FIELD;
   private keepAliveDueAt = UNBOXED_NUMBER_FIELD;
   private keepAliveAckDeadline = UNBOXED_NUMBER_FIELD;
+  /** A graceful close's wait for its PING answer ends here (see {@link GRACEFUL_CLOSE_PING_WAIT_MS}). */
+  private closePingDeadline = UNBOXED_NUMBER_FIELD;
   private isKeepAlivePingOutstanding = false;
   /**
    * When the last bytes arrived, in whole milliseconds (rounded up): set on every read, so it is
@@ -229,7 +237,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.nextLocalStreamId = isServer ? 2 : 1;
     this.peerSettings.maxConcurrentStreams = this.peerSettings.maxHeaderListSize = Number.MAX_SAFE_INTEGER;
     this.timerDueAt = this.settingsDeadline = this.headerBlockDeadline = Infinity;
-    this.keepAliveDueAt = this.keepAliveAckDeadline = Infinity;
+    this.keepAliveDueAt = this.keepAliveAckDeadline = this.closePingDeadline = Infinity;
     this.decoder = new FrameDecoder(this, {
       role: isServer ? 'server' : 'client',
       maxFrameSize: SETTINGS_DEFAULTS.MAX_FRAME_SIZE,
@@ -381,8 +389,15 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         return;
       }
     }
+    if (this.closePingDeadline <= now) {
+      // The peer did not answer the close's PING in time: announce the last stream now.
+      this.closePingDeadline = Infinity;
+      this.sendFinalGoaway();
+    }
     if (this.keepAliveDueAt <= now && !slot.channel.isShuttingDown) this.sendKeepAlive(slot, now);
-    this.armTimer(Math.min(this.settingsDeadline, this.headerBlockDeadline, this.writeDeadline(), this.keepAliveAckDeadline, this.keepAliveDueAt));
+    this.armTimer(
+      Math.min(this.settingsDeadline, this.headerBlockDeadline, this.writeDeadline(), this.keepAliveAckDeadline, this.keepAliveDueAt, this.closePingDeadline),
+    );
   }
 
   /** A keep-alive PING after `keepAliveIntervalMs` without reads; its ACK must come in time. */
@@ -552,8 +567,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /**
    * Closes gracefully (RFC 9113 §6.8): no new streams are accepted beyond those already begun,
    * in-flight streams finish, then the channel shuts down. A server first announces GOAWAY with
-   * the largest id, then after one round trip (PING) the real last stream id. Resolves when the
-   * channel has shut down.
+   * the largest id, then after one round trip (PING) — or {@link GRACEFUL_CLOSE_PING_WAIT_MS} at
+   * most — the real last stream id. Resolves when the channel has shut down.
    */
   close(): Promise<SluiceError | null> {
     const slot = this.slot;
@@ -563,6 +578,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       if (this.role === 'server') {
         this.queueGoaway(MAX_STREAM_ID, ErrorCode.NO_ERROR, '', false);
         this.ping(() => this.sendFinalGoaway());
+        // A peer that never answers (silent, or not speaking HTTP/2 at all) must not hold the
+        // close open: after the wait the final GOAWAY goes anyway. Streams the peer opens later
+        // are above its last stream id, so the peer knows to send them elsewhere.
+        this.closePingDeadline = slot.channel.loop.now() + GRACEFUL_CLOSE_PING_WAIT_MS;
+        this.armTimer(this.closePingDeadline);
       } else {
         this.sendFinalGoaway();
       }

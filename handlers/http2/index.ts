@@ -10,7 +10,7 @@ export * from './http2-errors.js';
 export * from './http2-api-errors.js';
 export * from './connection-options.js';
 export { Http2Stream, StreamState, type Http2StreamHandler, type Http2StreamFailure, type WriteCallback, type Http2StreamHost } from './http2-stream.js';
-export { Http2Connection, type Http2Statistics } from './http2-connection.js';
+export { GRACEFUL_CLOSE_PING_WAIT_MS, Http2Connection, type Http2Statistics } from './http2-connection.js';
 export { Http2ClientConnection, type Http2RequestOptions } from './http2-client.js';
 export { Http2ServerConnection } from './http2-server.js';
 export * from './http2-bootstrap.js';

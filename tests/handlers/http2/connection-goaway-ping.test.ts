@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { SluiceError } from '../../../lib/index.js';
 import { ErrorCode, FrameType, MAX_STREAM_ID } from '../../../handlers/http2/constants.js';
+import { GRACEFUL_CLOSE_PING_WAIT_MS } from '../../../handlers/http2/http2-connection.js';
 import { Http2ConnectionError, Http2StreamError } from '../../../handlers/http2/http2-errors.js';
 import {
   GET,
@@ -183,6 +184,21 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
   });
 
   describe('closing', () => {
+    it('server close() toward a peer that never answers the PING: the final GOAWAY goes after GRACEFUL_CLOSE_PING_WAIT_MS, then the channel shuts down', () => {
+      const h = serverHarness();
+      h.exchange(h.peer.headers(1, GET, { endStream: true }));
+      h.received[0]!.stream.sendHeaders(OK, true);
+      h.flush();
+      void h.conn.close();
+      expect(frameNames(h.flush())).to.deep.equal(['GOAWAY:0', 'PING:0']);
+      h.tc.advance(GRACEFUL_CLOSE_PING_WAIT_MS - 1);
+      expect(h.flush()).to.deep.equal([]);
+      h.tc.advance(1);
+      expectGoaway(h.flush(), ErrorCode.NO_ERROR, 1);
+      expect(h.tc.isShutDown).to.equal(true);
+      h.finish();
+    });
+
     it('server close(): GOAWAY(2^31−1), PING, then GOAWAY(last id) after the PING ACK; shuts down when streams finish', async () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, POST));
