@@ -11,7 +11,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { hasCommand, pinned, startServer, canPin, type RunningServer } from './bench-processes.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect as connectTcp } from 'node:net';
+import { connect as connectTcp, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -339,9 +339,13 @@ interface ReferenceServer {
   start(root: string, port: number): ChildProcess;
 }
 
-/** A random high port (the reference servers cannot be told to pick one). */
-function referencePort(): number {
-  return 20_000 + Math.floor(Math.random() * 20_000);
+/** A loopback port the system just handed out as free (the reference servers cannot pick one themselves). */
+async function referencePort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** A temporary folder holding `small`, a 25-byte file, for a reference server to serve. */
@@ -384,11 +388,11 @@ const REFERENCE_SERVERS: readonly ReferenceServer[] = [
   },
 ];
 
-/** Starts a reference server and waits for it to accept connections. */
-async function startReference(reference: ReferenceServer): Promise<{ port: number; child: ChildProcess }> {
-  const port = referencePort();
+/** Starts a reference server and waits for it to accept connections (a second port if the first was taken meanwhile). */
+async function startReference(reference: ReferenceServer, isRetry = false): Promise<{ port: number; child: ChildProcess }> {
+  const port = await referencePort();
   const child = reference.start(referenceRoot(), port);
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (let attempt = 0; attempt < 100 && child.exitCode === null; attempt++) {
     const isOpen = await new Promise<boolean>((resolve) => {
       const socket = connectTcp({ host: '127.0.0.1', port }, () => {
         socket.destroy();
@@ -400,6 +404,7 @@ async function startReference(reference: ReferenceServer): Promise<{ port: numbe
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.kill('SIGKILL');
+  if (!isRetry) return startReference(reference, true);
   throw new Error(`${reference.name} did not listen on port ${port}`);
 }
 
