@@ -137,6 +137,27 @@ export class ChannelSlot {
   }
 
   /**
+   * Whether a message of `size` bytes may go right now: `size ≤ downstreamReadWindow()`. For
+   * handlers that must deliver whole messages (a codec's decoded frame or line) and wait for the
+   * window otherwise.
+   *
+   * When it may not, and `size` is more than the right handler's whole read window (its
+   * `initialWindowSize()`), the message can go only if that handler opens its window beyond it —
+   * and one that reopens by what it consumed never does: the channel would stall with nothing
+   * said. The first time on a channel this logs a WARN (subject `channel`) naming the slot, the
+   * window and the size; every time, the channel counts it ({@link Channel.windowStalls}, and
+   * `windowStalls` in statistics samples).
+   */
+  canSendRight(size: number): boolean {
+    const window = this.downstreamReadWindow();
+    if (size <= window) return true;
+    const right = this.adjacentRight;
+    const whole = right?._handler?.initialWindowSize();
+    if (whole !== undefined && size > whole) this.channel._onWindowStall(this, size, window, whole);
+    return false;
+  }
+
+  /**
    * A message for writing with capacity `min(sizeHint, pool data size − upstream overhead)`.
    * The caller owns it.
    */

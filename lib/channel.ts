@@ -87,6 +87,7 @@ export class Channel implements TaskOwner {
   private windowUpdateTask: Task | null = null;
   private isInWindowPass = false;
   private readonly statisticsTask: Task | null = null;
+  private windowStallCount = 0;
 
   /** Creates a channel on `loop`; setup completes on a later turn. */
   constructor(loop: EventLoop, options: ChannelOptions = {}) {
@@ -402,6 +403,26 @@ export class Channel implements TaskOwner {
     }
   }
 
+  /** Times a handler found a message larger than the whole read window of the slot to its right (see {@link ChannelSlot.canSendRight}). */
+  get windowStalls(): number {
+    return this.windowStallCount;
+  }
+
+  /** @internal See {@link ChannelSlot.canSendRight}: counted always, logged once per channel. */
+  _onWindowStall(slot: ChannelSlot, size: number, window: number, whole: number): void {
+    if (this.windowStallCount++ > 0 || log.level < LogLevel.WARN) return;
+    const slots = this.slots();
+    const index = slots.indexOf(slot);
+    const name = (handler: ChannelHandler | null | undefined): string => handler?.constructor.name ?? 'none';
+    log.log(
+      LogLevel.WARN,
+      'channel',
+      `channel ${this.id}: slot ${index} (${name(slot._handler)}) holds a ${size}-byte message for slot ${index + 1} ` +
+        `(${name(slots[index + 1]?._handler)}), whose whole read window is ${whole} (now ${window}): unless that handler ` +
+        `opens its window beyond ${whole}, the channel stalls — give it a window of at least ${size}, or send the message in pieces`,
+    );
+  }
+
   private gatherStatistics(status: TaskStatus, options: ChannelStatisticsOptions): void {
     if (status === TaskStatus.CANCELED || this.isShuttingDown) return;
     const handlers: HandlerStatistics[] = [];
@@ -411,7 +432,7 @@ export class Channel implements TaskOwner {
       if (sample) handlers.push(sample);
       handler?.resetStatistics?.();
     }
-    options.onSample({ timeMs: this.loop.now(), intervalMs: options.intervalMs, handlers });
+    options.onSample({ timeMs: this.loop.now(), intervalMs: options.intervalMs, handlers, windowStalls: this.windowStallCount });
     this.scheduleTaskAfter(this.statisticsTask!, options.intervalMs);
   }
 }

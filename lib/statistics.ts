@@ -20,6 +20,8 @@ export interface ChannelStatisticsSample {
   readonly intervalMs: number;
   /** One entry per handler that reported, left to right. */
   readonly handlers: readonly HandlerStatistics[];
+  /** Times so far a handler held a message larger than the whole read window of the slot to its right (a likely stall; see `ChannelSlot.canSendRight`). */
+  readonly windowStalls: number;
 }
 
 /** Options turning on periodic statistics for a channel. */

@@ -32,7 +32,7 @@ const NEWLINE = 0x0a;
  * its lines itself.
  *
  * It is a codec that buffers, and keeps the two window rules such a codec must keep:
- * - **It sends right only within the downstream window** (`slot.downstreamReadWindow()`). Lines
+ * - **It sends right only within the downstream window** (`slot.canSendRight(size)`). Lines
  *   the right neighbour has no room for wait, in order, until it opens its window — which this
  *   codec hears through its own `incrementReadWindow`.
  * - **It reopens its own window by what it consumed**: the input bytes of each line (newline
@@ -140,7 +140,9 @@ export class LineCodec implements ChannelHandler {
   /** Sends waiting lines in order while the downstream window holds them; reopens our window by their input. */
   private sendWaitingLines(slot: ChannelSlot): void {
     let consumed = 0;
-    while (this.waitingLines.length > 0 && this.waitingLines[0]!.length <= slot.downstreamReadWindow()) {
+    // canSendRight, not a bare window comparison: a line longer than the next handler's whole
+    // window would wait forever, and the runtime says so (a WARN, counted in the channel's statistics).
+    while (this.waitingLines.length > 0 && slot.canSendRight(this.waitingLines[0]!.length)) {
       const line = this.waitingLines.shift()!;
       const inputBytes = line.userData as number;
       line.userData = null;

@@ -61,6 +61,19 @@ describe('examples/line-protocol', () => {
       expect(test.messagePool.outstanding).to.equal(0);
     });
 
+    it('a line longer than the application\'s whole window is reported as a stall, not left silent (issue 18, item 18)', () => {
+      const { test, codec } = codecUnder(8);
+      test.pushRead('twelve bytes\n');
+      test.runUntilIdle();
+      expect(test.takeRead().length).to.equal(0);
+      expect(codec.waitingLineCount).to.equal(1);
+      expect(test.channel.windowStalls).to.be.greaterThan(0);
+      // A window opened beyond its initial size lets it through after all.
+      test.openReadWindow(8);
+      test.runUntilIdle();
+      expect(test.takeRead().toString()).to.equal('twelve bytes');
+    });
+
     it('reopens its own window by the input of the lines it sent, not by what arrived', () => {
       const { test } = codecUnder(4);
       const codecSlot = test.applicationSlot.adjacentLeft!;

@@ -4,12 +4,15 @@ import {
   ChannelDirection,
   ChannelErrors,
   IoErrors,
+  LogLevel,
   PassThroughHandler,
   SluiceError,
   Task,
   TaskStatus,
   TestingChannel,
   VirtualEventLoop,
+  log,
+  setLogger,
   type ChannelHandler,
   type ChannelSlot,
   type IoMessage,
@@ -175,6 +178,36 @@ describe('Channel', () => {
       expect(test.takeRead().toString()).to.equal('ok');
       test.shutdown();
       expect(test.messagePool.outstanding).to.equal(0);
+    });
+
+    it('canSendRight: a message larger than the right slot\'s whole window is a likely stall — one WARN per channel naming slot, window and size, counted every time', () => {
+      const lines: string[] = [];
+      const previous = log;
+      setLogger({ level: LogLevel.WARN, log: (_level, subject, message) => lines.push(`${subject}: ${message}`) });
+      try {
+        // The application end's whole window is 8 bytes; the codec in front of it holds 16.
+        const test = new TestingChannel([new PassThroughHandler()], { applicationReadWindow: 8 });
+        const slot = test.slot;
+        expect(slot.canSendRight(8)).to.equal(true);
+        expect(test.channel.windowStalls).to.equal(0);
+        expect(slot.canSendRight(16)).to.equal(false);
+        expect(slot.canSendRight(16)).to.equal(false);
+        expect(test.channel.windowStalls).to.equal(2);
+        expect(lines).to.have.length(1);
+        expect(lines[0]).to.match(/^channel: channel \d+: slot 1 \(PassThroughHandler\) holds a 16-byte message for slot 2 \(\w+\), whose whole read window is 8 \(now 8\)/);
+        test.shutdown();
+      } finally {
+        setLogger(previous);
+      }
+    });
+
+    it('canSendRight: a window that is only spent for now is ordinary back-pressure, not a stall', () => {
+      const test = new TestingChannel([new PassThroughHandler()], { applicationReadWindow: 64 });
+      test.pushRead(Buffer.alloc(60, 1)); // the application does not read: 4 bytes of window left
+      expect(test.slot.canSendRight(16)).to.equal(false);
+      expect(test.channel.windowStalls).to.equal(0);
+      test.takeRead();
+      test.shutdown();
     });
 
     it('propagates window increments left through pass-through handlers in one task', () => {
