@@ -228,10 +228,10 @@ export class SocketHandler implements ChannelHandler {
     socket.on('data', SocketHandler.dropData);
     socket.once('end', SocketHandler.endLinger);
     socket.resume();
-    // A timer of its own, not the loop's: the channel is gone, and a lingering socket must not
-    // keep the process alive — neither its timer nor the socket itself (a peer that never reads
-    // or closes held `sluice serve` for the whole linger after SIGTERM).
-    socket.unref();
+    // A timer of its own, not the loop's: the channel is gone. The socket itself stays ref'd:
+    // a process that exits while it lingers closes it with unread input, and the kernel's RST
+    // throws away the bytes still in flight — the very loss lingering prevents (Go's client saw
+    // responses cut on `sluice serve`'s exit). So an exit waits for the peer's FIN, or the linger.
     setTimeout(SocketHandler.endLinger.bind(socket), SOCKET_LINGER_MS).unref();
   }
 
