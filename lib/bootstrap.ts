@@ -162,6 +162,12 @@ export class ClientBootstrap {
    * rejection is already handled (no unhandled rejection if the caller ignores it).
    */
   connect(options: ConnectOptions): Promise<Channel> {
+    const invalid = addressProblem(options, 'connect');
+    if (invalid !== null) {
+      const error = new SluiceError(IoErrors.INVALID_OPTIONS, `ClientBootstrap.connect: ${invalid}`);
+      (options as Partial<ConnectOptions> | null)?.onSetup?.(error, null);
+      return Promise.reject(error);
+    }
     const socketOptions = { ...SOCKET_OPTIONS_DEFAULTS, ...options.socketOptions };
     const loop = this.loopGroup.next();
     const promise = new Promise<Channel>((resolve, reject) => {
@@ -320,6 +326,8 @@ export class ServerBootstrap {
    * `setLogger` chose a logger, the process logs WARN and above to stderr from now on.
    */
   listen(options: ListenOptions): Promise<Listener> {
+    const invalid = addressProblem(options, 'listen');
+    if (invalid !== null) return Promise.reject(new SluiceError(IoErrors.INVALID_OPTIONS, `ServerBootstrap.listen: ${invalid}`));
     useServerDefaultLogger();
     const socketOptions = { ...SOCKET_OPTIONS_DEFAULTS, ...options.socketOptions };
     const server = net.createServer({ noDelay: socketOptions.noDelay });
@@ -356,4 +364,23 @@ export class ServerBootstrap {
       else server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, backlog: options.backlog }, onListening);
     });
   }
+}
+
+/**
+ * What is wrong with where to connect or listen, or null: checked before any socket exists, so
+ * a bad address is `IO_INVALID_OPTIONS` rather than Node's `ERR_SOCKET_BAD_PORT` thrown from
+ * inside, or a connection attempt to a default nobody asked for. `connect` needs a `port` from
+ * 1 to 65535 (or a `path`); `listen` takes a `port` from 0 (any free port) to 65535.
+ */
+function addressProblem(options: unknown, what: 'connect' | 'listen'): string | null {
+  if (typeof options !== 'object' || options === null) return 'options must be an object';
+  const { host, port, path } = options as { host?: unknown; port?: unknown; path?: unknown };
+  if (path !== undefined) return typeof path === 'string' && path.length > 0 ? null : 'path must be a non-empty string';
+  if (host !== undefined && (typeof host !== 'string' || host.length === 0)) return 'host must be a non-empty string';
+  if (port === undefined) return what === 'connect' ? 'a port (with a host) or a path is required' : null;
+  const lowest = what === 'connect' ? 1 : 0;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < lowest || port > 65_535) {
+    return `port must be a whole number from ${lowest} to 65535, not ${String(port)}`;
+  }
+  return null;
 }

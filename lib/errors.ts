@@ -98,6 +98,8 @@ export const IoErrors = Object.freeze({
   NO_TRANSPORT: errorDefinition('IO_NO_TRANSPORT', 'no transport handler factory was given to the bootstrap'),
   /** `IO_LISTENER_CLOSED`: the listener is closed. */
   LISTENER_CLOSED: errorDefinition('IO_LISTENER_CLOSED', 'the listener is closed'),
+  /** `IO_INVALID_URL`: a URL that cannot be parsed, or that is not a string or `URL`. */
+  INVALID_URL: errorDefinition('IO_INVALID_URL', 'the URL cannot be parsed'),
   /** `IO_INVALID_OPTIONS`: invalid options. */
   INVALID_OPTIONS: errorDefinition('IO_INVALID_OPTIONS', 'invalid options'),
 });

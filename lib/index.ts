@@ -21,6 +21,7 @@ export * from './socket-errors.js';
 export * from './bootstrap.js';
 export * from './testing/testing-channel.js';
 export * from './host-resolver.js';
+export { parseUrl } from './url.js';
 export * from './retry-strategy.js';
 export * from './pending-writes.js';
 export * from './read-queue.js';

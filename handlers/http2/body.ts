@@ -227,7 +227,9 @@ export class Http2Body implements AsyncIterable<Buffer> {
   }
 
   private markUsed(): void {
-    if (this.isUsed) throw new SluiceError(Http2SessionErrors.BODY_USED);
+    if (this.isUsed) {
+      throw new SluiceError(Http2SessionErrors.BODY_USED, this.isDiscarding ? 'the body was canceled: nothing is left to read' : 'the body was already read');
+    }
     this.isUsed = true;
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { isIP } from 'node:net';
-import { SluiceError } from '../../lib/index.js';
+import { SluiceError, parseUrl } from '../../lib/index.js';
 import { Http2Body, handled, isBodySource, toBytes, writeBodySource, writeChunk, type Http2BodySource } from './body.js';
 import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
 import { ErrorCode } from './constants.js';
@@ -138,7 +138,7 @@ export interface Http2RequestStream {
  * ```
  */
 export async function connect(url: string | URL, options: Http2SessionOptions = {}): Promise<Http2Session> {
-  const target = typeof url === 'string' ? new URL(url) : url;
+  const target = parseUrl(url, 'connect(url)');
   const isSecure = target.protocol === 'https:';
   if (!isSecure && target.protocol !== 'http:') {
     throw new SluiceError(Http2SessionErrors.UNSUPPORTED_SCHEME, `unsupported URL scheme '${target.protocol}'`);

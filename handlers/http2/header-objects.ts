@@ -43,16 +43,31 @@ export function headersToObject(flat: Http2Headers): Http2HeadersObject {
  */
 export function splitHeaderInput(input: Http2HeaderInput | undefined, pseudo: string[], regular: string[]): void {
   if (input === undefined) return;
+  if (typeof input !== 'object' || input === null) {
+    throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `headers are an object of fields or a flat [name, value, …] array, not ${input === null ? 'null' : typeof input}`);
+  }
   if (isFlatHeaderArray(input)) {
     if (input.length % 2 !== 0) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, 'a flat header array needs an even length');
-    for (let i = 0; i < input.length; i += 2) pushField(input[i]!, input[i + 1]!, pseudo, regular);
+    for (let i = 0; i < input.length; i += 2) {
+      const name: unknown = input[i];
+      const value: unknown = input[i + 1];
+      if (typeof name !== 'string' || typeof value !== 'string') {
+        throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `a flat header array holds strings only (entry ${typeof name !== 'string' ? i : i + 1})`);
+      }
+      pushField(name, value, pseudo, regular);
+    }
     return;
   }
   for (const name of Object.keys(input)) {
-    const value = input[name];
+    const value: unknown = input[name];
     if (value === undefined) continue;
-    if (typeof value === 'string' || typeof value === 'number') pushField(name, String(value), pseudo, regular);
-    else for (const item of value) pushField(name, item, pseudo, regular);
+    if (typeof value === 'string' || typeof value === 'number') {
+      pushField(name, String(value), pseudo, regular);
+    } else if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+      for (const item of value as string[]) pushField(name, item, pseudo, regular);
+    } else {
+      throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `header '${name}': a value is a string, a number or an array of strings`);
+    }
   }
 }
 

@@ -4,14 +4,15 @@
  *
  * @module
  */
-import { ChannelErrors, SluiceError, type Clock } from '../../lib/index.js';
+import { SluiceError, type Clock } from '../../lib/index.js';
 import { ErrorCode, FrameFlag, FrameType } from './constants.js';
 import type { Http2Headers } from './connection-options.js';
 import { copyBytes } from './bytes.js';
 import { writeFrameHeader } from './frame-encoder.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
 import { Http2ApiErrors } from './http2-api-errors.js';
-import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
+import { Http2SessionErrors } from './session-errors.js';
+import { Http2ConnectionError, Http2StreamError, http2ErrorDefinition } from './http2-errors.js';
 
 /** Stream states, RFC 9113 §5.1 (reserved states are not used: sluice never pushes). */
 export const StreamState = {
@@ -325,13 +326,13 @@ export class Http2Stream {
     this.host._returnStreamCredit(this, credit);
   }
 
+  /** An HTTP/2 code for a send the stream cannot take: `HTTP2_STREAM_CLOSED`, or `HTTP2_WRITE_AFTER_END`. */
   private assertWritable(operation: string): void {
-    if (!this.isWritable) {
-      throw new SluiceError(
-        ChannelErrors.INVALID_SLOT_OPERATION,
-        `${operation} on stream ${this.id}: the stream ${this.state === StreamState.CLOSED ? 'is closed' : 'has ended its side'}`,
-      );
+    if (this.isWritable) return;
+    if (this.state === StreamState.CLOSED) {
+      throw new SluiceError(http2ErrorDefinition(ErrorCode.STREAM_CLOSED), `${operation} on stream ${this.id}: the stream is closed`);
     }
+    throw new SluiceError(Http2SessionErrors.WRITE_AFTER_END, `${operation} on stream ${this.id}: the stream has ended its side`);
   }
 
   /** @internal True when the task has something to write for this stream now (data within window, or the end). */

@@ -24,6 +24,6 @@ export const Http2SessionErrors = Object.freeze({
    * untouched.
    */
   INVALID_OPTIONS: errorDefinition('HTTP2_INVALID_OPTIONS', 'the request options are not valid'),
-  /** `HTTP2_WRITE_AFTER_END`: `write` or `end` on a request stream whose side was already ended. */
-  WRITE_AFTER_END: errorDefinition('HTTP2_WRITE_AFTER_END', 'the request stream was already ended'),
+  /** `HTTP2_WRITE_AFTER_END`: `write`, `end` or headers on a stream whose side was already ended. */
+  WRITE_AFTER_END: errorDefinition('HTTP2_WRITE_AFTER_END', "the stream's side was already ended"),
 });

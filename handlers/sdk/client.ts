@@ -5,12 +5,14 @@
  * @module
  */
 import {
+  IoErrors,
   SluiceError,
   StandardRetryStrategy,
   Task,
   TaskStatus,
   classifyFailure,
   defaultEventLoopGroup,
+  parseUrl,
   type EventLoop,
   type EventLoopGroup,
   type HostResolver,
@@ -294,17 +296,18 @@ export class Client {
   private requestCount = 0;
   private retryCount = 0;
 
-  /** Creates a client; throws `SDK_INVALID_URL` for an origin that is not `http(s)://host[:port]`. */
+  /**
+   * Creates a client; throws `IO_INVALID_OPTIONS` without options, `IO_INVALID_URL` for an origin
+   * that is not a URL, `HTTP2_UNSUPPORTED_SCHEME` for one that is not `http(s)://host[:port]`.
+   */
   constructor(options: ClientOptions) {
     this.options = options;
-    let origin: URL;
-    try {
-      origin = typeof options.origin === 'string' ? new URL(options.origin) : options.origin;
-    } catch (error) {
-      throw new SluiceError(SdkErrors.INVALID_URL, `${SdkErrors.INVALID_URL.message}: ${String(options.origin)}`, { cause: error });
+    if (typeof options !== 'object' || options === null) {
+      throw new SluiceError(IoErrors.INVALID_OPTIONS, 'new Client(options): options with an origin (https://host[:port] or http://host[:port]) are required');
     }
+    const origin = parseUrl(options.origin, 'new Client({ origin })');
     if (origin.protocol !== 'https:' && origin.protocol !== 'http:') {
-      throw new SluiceError(SdkErrors.INVALID_URL, `the origin must be https:// or http://, not ${origin.protocol}`);
+      throw new SluiceError(Http2SessionErrors.UNSUPPORTED_SCHEME, `the origin must be https:// or http://, not ${origin.protocol}`);
     }
     this.scheme = origin.protocol === 'https:' ? 'https' : 'http';
     const isTls = this.scheme === 'https';

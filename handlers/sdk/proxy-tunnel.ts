@@ -13,6 +13,7 @@ import {
   TaskStatus,
   asSluiceError,
   ChannelErrors,
+  parseUrl,
   type ChannelHandler,
   type ChannelSlot,
   type EventLoopGroup,
@@ -37,16 +38,11 @@ export interface ProxyOptions {
 
 /**
  * Parses a proxy URL such as `http://user:secret@proxy.internal:3128` (user and password
- * percent-decoded; port 80 by default). Only `http:` proxies are supported: throws
- * `SDK_INVALID_URL` otherwise.
+ * percent-decoded; port 80 by default). Throws `IO_INVALID_URL` for what is not a URL; only
+ * `http:` proxies are supported: `SDK_INVALID_URL` otherwise.
  */
 export function parseProxyUrl(url: string): ProxyOptions {
-  let parsed: URL;
-  try {
-    parsed = new URL(url.includes('://') ? url : `http://${url}`);
-  } catch (error) {
-    throw new SluiceError(SdkErrors.INVALID_URL, `${SdkErrors.INVALID_URL.message}: ${url}`, { cause: error });
-  }
+  const parsed = parseUrl(typeof url === 'string' && !url.includes('://') ? `http://${url}` : url, 'the proxy URL');
   if (parsed.protocol !== 'http:') throw new SluiceError(SdkErrors.INVALID_URL, `only http:// proxies are supported, not ${parsed.protocol}`);
   const proxy: ProxyOptions = { host: stripBrackets(parsed.hostname), port: parsed.port === '' ? 80 : Number(parsed.port) };
   if (parsed.username !== '') proxy.username = decodeURIComponent(parsed.username);

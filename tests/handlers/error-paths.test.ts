@@ -3,6 +3,7 @@ import {
   Client,
   HttpProxyTunnelHandler,
   Http2SessionErrors,
+  IoErrors,
   SdkErrors,
   SluiceError,
   TestingChannel,
@@ -49,10 +50,11 @@ describe('handler error paths', () => {
   });
 
   describe('SDK', () => {
-    it('refuses URLs it cannot use: SDK_INVALID_URL', () => {
-      expect(() => parseProxyUrl('not a url')).to.throw(SluiceError).with.property('code', SdkErrors.INVALID_URL.code);
+    it('refuses URLs it cannot use: IO_INVALID_URL for what is not a URL, SDK_INVALID_URL or HTTP2_UNSUPPORTED_SCHEME for the wrong scheme', () => {
+      expect(() => parseProxyUrl('not a url')).to.throw(SluiceError).with.property('code', IoErrors.INVALID_URL.code);
       expect(() => parseProxyUrl('https://proxy.test:8443')).to.throw(SluiceError).with.property('code', SdkErrors.INVALID_URL.code);
-      expect(() => new Client({ origin: 'ftp://files.test' })).to.throw(SluiceError).with.property('code', SdkErrors.INVALID_URL.code);
+      expect(() => new Client({ origin: 'ftp://files.test' })).to.throw(SluiceError).with.property('code', Http2SessionErrors.UNSUPPORTED_SCHEME.code);
+      expect(() => new Client({ origin: 'not a url' })).to.throw(SluiceError).with.property('code', IoErrors.INVALID_URL.code);
     });
 
     for (const [answer, code] of [
