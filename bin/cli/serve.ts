@@ -243,10 +243,13 @@ async function runServer(settings: ServeSettings, root: string | null, pair: Cer
     throw failure(`cannot listen on ${serverUrl(pair !== null, settings.host, settings.port)}: ${describeError(error)}`, error);
   }
   const url = serverUrl(pair !== null, settings.host, server.listener.port);
+  // The signal handlers come before the line that says we listen: a SIGTERM sent on reading it
+  // must find them, or the default action kills the process mid-way (seen under load).
+  const stopRequested = whenStopRequested(() => server.cut());
   if (cluster.isWorker) process.send?.({ type: 'sluice-listening', port: server.listener.port });
   else process.stdout.write(`listening on ${url}\n`);
   if (settings.logLevel >= LogLevel.INFO) process.stderr.write(`serving ${url} (pid ${process.pid})\n`);
-  await whenStopRequested(() => server.cut());
+  await stopRequested;
   await server.close(GRACEFUL_CLOSE_TIMEOUT_MS);
   return ExitCode.OK;
 }

@@ -18,6 +18,7 @@ import {
   type Http2HeaderInput,
   type Http2HeadersObject,
 } from './header-objects.js';
+import { checkErrorCode } from './argument-checks.js';
 import { Http2ApiErrors } from './http2-api-errors.js';
 import { connectHttp2, type ConnectHttp2Options } from './http2-bootstrap.js';
 import type { Http2ClientConnection } from './http2-client.js';
@@ -259,8 +260,12 @@ export class Http2Session {
     await this.connection.close();
   }
 
-  /** Closes now: GOAWAY(`errorCode`, CANCEL by default); open requests fail with the connection error. */
+  /**
+   * Closes now: GOAWAY(`errorCode`, CANCEL by default); open requests fail with the connection
+   * error. `HTTP2_INVALID_ARGUMENT` for a code that is not one.
+   */
   destroy(errorCode: number = ErrorCode.CANCEL): void {
+    checkErrorCode(errorCode, 'destroy');
     if (this.isClosed) return;
     this.connection.abort(errorCode, 'session destroyed by the application');
   }

@@ -9,6 +9,8 @@ import { errorDefinition } from '../../lib/index.js';
 export const Http2ApiErrors = Object.freeze({
   /** `HTTP2_INVALID_HEADERS`: a header list the application gave breaks RFC 9113 §8. */
   INVALID_HEADERS: errorDefinition('HTTP2_INVALID_HEADERS', 'the header list is not valid HTTP/2'),
+  /** `HTTP2_INVALID_ARGUMENT`: an argument of a stream or session method is not of the documented type or range. */
+  INVALID_ARGUMENT: errorDefinition('HTTP2_INVALID_ARGUMENT', 'an argument is not of the documented type or range'),
   /** `HTTP2_CONNECTION_CLOSED`: the connection is closing or closed; no new streams. */
   CONNECTION_CLOSED: errorDefinition('HTTP2_CONNECTION_CLOSED', 'the connection is closed'),
   /** `HTTP2_TOO_MANY_PENDING_STREAMS`: more local streams wait for the peer's limit than allowed. */

@@ -10,6 +10,7 @@ import type { Http2Headers } from './connection-options.js';
 import { copyBytes } from './bytes.js';
 import { writeFrameHeader } from './frame-encoder.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
+import { checkCallback, checkChunk, checkCount, checkErrorCode, checkFlag, checkHeaderList } from './argument-checks.js';
 import { Http2ApiErrors } from './http2-api-errors.js';
 import { Http2SessionErrors } from './session-errors.js';
 import { Http2ConnectionError, Http2StreamError, http2ErrorDefinition } from './http2-errors.js';
@@ -228,11 +229,13 @@ export class Http2Stream {
    * Sends a header block: response headers (server), a 1xx informational response (server,
    * `isEndStream` false), or — with `isEndStream` — headers that end the stream. A
    * `content-length` on a 1xx or 204 response is left out (RFC 9110 §8.6); after a 204 or 304
-   * response, written bytes are discarded as for HEAD. Throws `CHANNEL_INVALID_SLOT_OPERATION`
-   * on a stream that can no longer send and `HTTP2_INVALID_HEADERS` for a list that breaks RFC
+   * response, written bytes are discarded as for HEAD. Throws `HTTP2_WRITE_AFTER_END` or
+   * `HTTP2_STREAM_CLOSED` on a stream that can no longer send and `HTTP2_INVALID_HEADERS` for a list that breaks RFC
    * 9113 §8 (a 101 status included); a thrown call sends nothing and leaves the stream as it was.
    */
   sendHeaders(headers: Http2Headers, isEndStream = false): void {
+    checkHeaderList(headers, 'sendHeaders');
+    checkFlag(isEndStream, 'sendHeaders');
     this.assertWritable('sendHeaders');
     const wereHeadersSent = this._areHeadersSent;
     if (isEndStream) {
@@ -259,6 +262,8 @@ export class Http2Stream {
    * fires).
    */
   write(chunk: Uint8Array, callback?: WriteCallback): boolean {
+    checkChunk(chunk, 'write');
+    checkCallback(callback, 'write');
     this.assertWritable('write');
     if (this._discardsWrites) {
       callback?.(null);
@@ -284,6 +289,8 @@ export class Http2Stream {
    * `HTTP2_INVALID_HEADERS` (and ends nothing) when `trailers` break RFC 9113 §8.
    */
   end(trailers?: Http2Headers, callback?: WriteCallback): void {
+    if (trailers !== undefined) checkHeaderList(trailers, 'end');
+    checkCallback(callback, 'end');
     this.assertWritable('end');
     if (trailers !== undefined && trailers.length > 0) assertValidTrailers(trailers, this.id);
     this._isEndQueued = true;
@@ -294,6 +301,7 @@ export class Http2Stream {
 
   /** Resets the stream with RST_STREAM(`errorCode`, CANCEL by default); `onClose` gets the error. */
   reset(errorCode: number = ErrorCode.CANCEL): void {
+    checkErrorCode(errorCode, 'reset');
     if (this.state === StreamState.CLOSED) return;
     this.host._resetStream(this, new Http2StreamError(this.id, errorCode, 'stream reset by the application'));
   }
@@ -320,6 +328,7 @@ export class Http2Stream {
    * mode); credit beyond what was delivered is ignored.
    */
   updateWindow(size: number): void {
+    checkCount(size, 'updateWindow');
     const credit = Math.min(size, this._heldCredit);
     if (!(credit > 0)) return;
     this._heldCredit -= credit;

@@ -364,7 +364,7 @@ export class ServerStream {
    * `respond({ ':status': 200, … })`. Adds `date` (see the server's `sendDate`); leaves out
    * `content-length` on a 204 (RFC 9110 §8.6). Throws `HTTP2_ALREADY_RESPONDED` when sent
    * already, `HTTP2_INVALID_HEADERS` for a malformed list or a 1xx status (101 is not HTTP/2;
-   * send others with `informational`), and `CHANNEL_INVALID_SLOT_OPERATION` when the stream is
+   * send others with `informational`), and `HTTP2_WRITE_AFTER_END` or `HTTP2_STREAM_CLOSED` when the stream is
    * closed — in every case before anything is sent.
    */
   respond(status: number, headers?: Http2HeaderInput, options?: RespondOptions): void;
@@ -437,15 +437,7 @@ export class ServerStream {
     if (this.isEndCalled) return RESOLVED;
     try {
       const bytes = chunk === undefined ? null : toBytes(chunk);
-      let flatTrailers: Http2Headers | undefined;
-      if (trailers !== undefined) {
-        const pseudoTrailers: string[] = [];
-        flatTrailers = [];
-        splitHeaderInput(trailers, pseudoTrailers, flatTrailers);
-        // Pseudo-headers are not allowed in trailers (RFC 9113 §8.1): checked with the rest.
-        if (pseudoTrailers.length > 0) flatTrailers = concat(pseudoTrailers, flatTrailers);
-        assertValidTrailers(flatTrailers, this.id);
-      }
+      const flatTrailers = this.checkedTrailers(trailers);
       if (!this.isResponded) this.respond(200);
       if (this.isEndCalled) return RESOLVED;
       if (bytes !== null) this.http2Stream.write(bytes);
@@ -475,10 +467,16 @@ export class ServerStream {
    * `body` — with back-pressure, then ends with optional trailers. Responds 200 first if
    * needed. Rejects if the stream fails or the source throws (the stream is then reset with
    * INTERNAL_ERROR), and with `HTTP2_INVALID_BODY` before responding when `source` is not a
-   * body source (a chunk the source yields is checked as it comes, after the response began).
+   * body source or an array holding something else than bytes and strings (a chunk a lazy
+   * source yields is checked as it comes, after the response began).
    */
   async send(source: Http2BodySource, trailers?: Http2HeaderInput): Promise<void> {
     if (!isBodySource(source)) throw new SluiceError(Http2SessionErrors.INVALID_BODY, `a body must be bytes, a string or an iterable of them, got ${typeof source}`);
+    // An array's chunks can be checked before the response begins; a lazy source's only as they come.
+    if (Array.isArray(source) && !source.every((chunk) => typeof chunk === 'string' || chunk instanceof Uint8Array)) {
+      throw new SluiceError(Http2SessionErrors.INVALID_BODY, 'every chunk of a body array is bytes or a string');
+    }
+    this.checkedTrailers(trailers); // refused before the response begins, not after the body
     if (!this.isResponded) this.respond(200);
     let isComplete: boolean;
     try {
@@ -492,9 +490,21 @@ export class ServerStream {
     await this.end(undefined, trailers);
   }
 
-  /** Resets the stream with RST_STREAM(`errorCode`, CANCEL by default). */
+  /** Resets the stream with RST_STREAM(`errorCode`, CANCEL by default); `HTTP2_INVALID_ARGUMENT` for a code that is not one. */
   reset(errorCode: number = ErrorCode.CANCEL): void {
     this.http2Stream.reset(errorCode);
+  }
+
+  /** Trailers as a flat list, checked (RFC 9113 §8.1: no pseudo-headers); throws `HTTP2_INVALID_HEADERS`. */
+  private checkedTrailers(trailers: Http2HeaderInput | undefined): Http2Headers | undefined {
+    if (trailers === undefined) return undefined;
+    const pseudoTrailers: string[] = [];
+    let flatTrailers: string[] = [];
+    splitHeaderInput(trailers, pseudoTrailers, flatTrailers);
+    // Pseudo-headers are not allowed in trailers: checked with the rest.
+    if (pseudoTrailers.length > 0) flatTrailers = concat(pseudoTrailers, flatTrailers);
+    assertValidTrailers(flatTrailers, this.id);
+    return flatTrailers;
   }
 }
 
@@ -599,6 +609,9 @@ class ServerStreamEvents implements Http2StreamHandler {
  * rules, which refuse it too.
  */
 function checkStatus(status: number, isInformational: boolean): void {
+  if (typeof status !== 'number' || !Number.isInteger(status)) {
+    throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `a status is a whole number, not ${status === null ? 'null' : typeof status}`);
+  }
   if (status === 101) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, 'status 101 (Switching Protocols) is not allowed in HTTP/2 (RFC 9113 §8.6)');
   const isInformationalStatus = status >= 100 && status <= 199;
   if (isInformational && !isInformationalStatus) {
