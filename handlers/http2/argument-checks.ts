@@ -51,6 +51,19 @@ export function checkChunk(value: unknown, operation: string): asserts value is 
   }
 }
 
+/** Whether `value` can serve as an AbortSignal: one of this realm, or anything with its shape (another realm's, a polyfill). */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  if (value instanceof AbortSignal) return true;
+  const candidate = value as Partial<AbortSignal> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.aborted === 'boolean' &&
+    typeof candidate.addEventListener === 'function' &&
+    typeof candidate.removeEventListener === 'function'
+  );
+}
+
 /** A value named for a message, safely: no conversion that could itself throw. */
 function describe(value: unknown): string {
   if (value === null) return 'null';

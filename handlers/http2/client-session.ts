@@ -18,7 +18,7 @@ import {
   type Http2HeaderInput,
   type Http2HeadersObject,
 } from './header-objects.js';
-import { checkErrorCode } from './argument-checks.js';
+import { checkErrorCode, isAbortSignal } from './argument-checks.js';
 import { Http2ApiErrors } from './http2-api-errors.js';
 import { connectHttp2, type ConnectHttp2Options } from './http2-bootstrap.js';
 import type { Http2ClientConnection } from './http2-client.js';
@@ -552,19 +552,6 @@ function checkRequestInit(init: unknown): Http2RequestInit {
     throw invalidOptions(`onInformational must be a function, got ${describe(options.onInformational)}`);
   }
   return init as Http2RequestInit;
-}
-
-function isAbortSignal(value: unknown): value is AbortSignal {
-  if (value instanceof AbortSignal) return true;
-  // A signal from another realm or a polyfill: what the exchange uses of it.
-  const candidate = value as Partial<AbortSignal> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.aborted === 'boolean' &&
-    typeof candidate.addEventListener === 'function' &&
-    typeof candidate.removeEventListener === 'function'
-  );
 }
 
 function invalidOptions(message: string): SluiceError {

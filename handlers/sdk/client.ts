@@ -24,6 +24,7 @@ import {
 import { Http2Body, handled, isBodySource, isReplayableBody, toBytes, writeBodySource, type Http2BodySource } from '../http2/body.js';
 import { headersToObject, type Http2ClientTlsOptions, type Http2Headers, type Http2HeadersObject } from '../http2/index.js';
 import { parseProxyUrl, proxyFromEnvironment, type ProxyOptions } from './proxy-tunnel.js';
+import { isAbortSignal } from '../http2/argument-checks.js';
 import { Http2SessionErrors } from '../http2/session-errors.js';
 import { SdkErrors } from './sdk-errors.js';
 import {
@@ -376,6 +377,7 @@ export class Client {
   }
 
   private async execute(request: ClientRequest, isStreaming: boolean): Promise<ClientResponse | ClientStreamResponse> {
+    checkClientRequest(request);
     if (this.isClosed) throw new SluiceError(SdkErrors.MANAGER_CLOSED);
     const body = requestBody(request.body);
     this.requestCount++;
@@ -695,4 +697,24 @@ function contentLengthOf(flat: Http2Headers): number {
 
 function isRetryCandidate(status: number): boolean {
   return status === 429 || status === 408 || status >= 500;
+}
+
+/**
+ * Checks a request's fields before anything is sent: `HTTP2_INVALID_OPTIONS` for a request that
+ * is not an object or a field of the wrong type (the body is checked with the bodies, the header
+ * values as they are split).
+ */
+function checkClientRequest(request: unknown): asserts request is ClientRequest {
+  const invalid = (message: string): SluiceError => new SluiceError(Http2SessionErrors.INVALID_OPTIONS, message);
+  if (typeof request !== 'object' || request === null) throw invalid('a request is an object: { path, method, headers, body, … }');
+  const fields = request as Record<keyof ClientRequest, unknown>;
+  for (const name of ['method', 'path'] as const) {
+    if (fields[name] !== undefined && typeof fields[name] !== 'string') throw invalid(`${name} must be a string`);
+  }
+  for (const name of ['timeoutMs', 'maxResponseBytes'] as const) {
+    const value = fields[name];
+    if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) throw invalid(`${name} must be a number of 0 or more`);
+  }
+  if (fields.headers !== undefined && (typeof fields.headers !== 'object' || fields.headers === null)) throw invalid('headers must be an object of fields');
+  if (fields.signal !== undefined && !isAbortSignal(fields.signal)) throw invalid('signal must be an AbortSignal');
 }
