@@ -68,7 +68,7 @@ import { Http2Stream, StreamState, type Http2StreamFailure, type Http2StreamHost
 import { LateFrameAnswer, lateFrameAnswer } from './late-frames.js';
 import { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';
 import { StreamTable } from './stream-table.js';
-import { publishStreamFinished, publishStreamStarted } from './stream-diagnostics.js';
+import { isWatchingStreams, publishStreamFinished, publishStreamStarted } from './stream-diagnostics.js';
 
 /** Resolved options: every field present. */
 export type ResolvedHttp2Options = typeof HTTP2_CONNECTION_DEFAULTS & Http2ConnectionOptions;
@@ -1449,7 +1449,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     stream.state = StreamState.CLOSED;
     if (stream.id !== 0 && this.streams.delete(stream.id)) {
       this.closedStreams.add(stream.id, closedBy, stream._dataFramesSent, stream._dataBytesSent, stream._receiveWindow);
-      if (this.slot !== null) {
+      if (this.slot !== null && isWatchingStreams()) {
         const isReset = error instanceof Http2StreamError;
         publishStreamFinished(this.slot.channel.id, stream.id, error === null ? 'end-stream' : isReset ? 'reset' : 'connection-closed', isReset ? error.errorCode : null);
       }
