@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { IoErrors, SluiceError } from './errors.js';
 
 /** Log levels, most severe first; a logger prints messages at or below its level. */
 export const LogLevel = {
@@ -81,9 +82,15 @@ let isLoggerChosen = false;
 
 /**
  * Replaces the process-wide logger, for clients and servers alike; servers that start
- * listening afterwards keep it. `setLogger(noopLogger)` silences servers too.
+ * listening afterwards keep it. `setLogger(noopLogger)` silences servers too. Throws
+ * `IO_INVALID_OPTIONS` for anything that is not a logger (and keeps the one it had).
  */
 export function setLogger(logger: Logger): void {
+  const candidate = logger as Partial<Logger> | null;
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.level !== 'number' || typeof candidate.log !== 'function') {
+    // Refused here: a broken logger would fail later, inside whatever next logs.
+    throw new SluiceError(IoErrors.INVALID_OPTIONS, 'setLogger takes a logger: { level: LogLevel, log(level, subject, message) }');
+  }
   log = logger;
   isLoggerChosen = true;
 }

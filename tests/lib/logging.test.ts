@@ -4,6 +4,7 @@
  * process (`tests/fixtures/logging/default-logger.ts`) and the test reads its stderr.
  */
 import { expect } from 'chai';
+import { IoErrors, SluiceError, log, setLogger, type Logger } from '../../lib/index.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createStreamLogger, LogLevel, SERVER_DEFAULT_LOG_LEVEL } from '../../lib/logging.js';
@@ -75,5 +76,15 @@ describe('logging defaults', function () {
     logger.log(LogLevel.ERROR, 'channel', 'failed');
     expect(written).to.have.length(1);
     expect(written[0]!.trimEnd()).to.match(LOG_LINE).and.to.contain('ERROR [channel] failed');
+  });
+});
+
+describe('setLogger', () => {
+  it('refuses what is not a logger with IO_INVALID_OPTIONS and keeps the logger it had', () => {
+    const before = log;
+    for (const notALogger of [undefined, null, 'stderr', {}, { level: 'warn', log: () => undefined }, { level: LogLevel.WARN }]) {
+      expect(() => setLogger(notALogger as unknown as Logger), String(notALogger)).to.throw(SluiceError).with.property('code', IoErrors.INVALID_OPTIONS.code);
+      expect(log).to.equal(before);
+    }
   });
 });
