@@ -773,7 +773,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
    * stream. A callback that throws on a stream already closed is only logged.
    */
   private failStreamCallback(stream: Http2Stream, thrown: unknown, callback: string): void {
-    const detail = thrown instanceof Error ? thrown.message : String(thrown);
+    const detail = describeThrown(thrown);
     const error = new Http2StreamError(stream.id, ErrorCode.INTERNAL_ERROR, `stream ${stream.id}: ${callback} threw: ${detail}`, { cause: thrown });
     if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'http2-stream', error.message);
     this.resetStream(stream, error, false);
@@ -1473,7 +1473,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       const thrown = stream._thrown;
       stream._thrown = null;
       if (log.level >= LogLevel.WARN) {
-        log.log(LogLevel.WARN, 'http2-stream', `stream ${stream.id}: a callback threw while it closed: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+        log.log(LogLevel.WARN, 'http2-stream', `stream ${stream.id}: a callback threw while it closed: ${describeThrown(thrown)}`);
       }
     }
     this.onStreamClosed(stream);
@@ -1507,7 +1507,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     const error =
       thrown instanceof Http2ConnectionError
         ? thrown
-        : new Http2ConnectionError(ErrorCode.INTERNAL_ERROR, `internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, {
+        : new Http2ConnectionError(ErrorCode.INTERNAL_ERROR, `internal error: ${describeThrown(thrown)}`, {
             cause: thrown,
           });
     if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'http2-connection', `connection error ${error.code}: ${error.message}`);
@@ -1735,4 +1735,14 @@ function isSameFieldList(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** What an application threw, as text, without throwing again (`String` throws on a null-prototype object). */
+function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  try {
+    return String(thrown);
+  } catch {
+    return typeof thrown;
+  }
 }

@@ -55,6 +55,24 @@ describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
     });
   }
 
+  it('server: a callback that throws something String() cannot print (a null-prototype object) still costs only its stream', () => {
+    const h = serverHarness({
+      connection: {
+        onStream: (stream) => {
+          stream.handler = {
+            onData: () => {
+              throw Object.create(null) as object;
+            },
+          };
+        },
+      },
+    });
+    h.exchange(h.peer.headers(1, POST));
+    expectRst(h.exchange(h.peer.data(1, 'x')), 1, ErrorCode.INTERNAL_ERROR);
+    expect(h.connectionErrors).to.deep.equal([]);
+    h.finish();
+  });
+
   it('server: onStream throws → that stream is reset, the next stream is served', () => {
     let calls = 0;
     const h = serverHarness({
