@@ -24,17 +24,17 @@ import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { TestingChannel } from '../lib/index.js';
-import { CONNECTION_PREFACE, ErrorCode, FRAME_HEADER_LENGTH, MAX_MAX_FRAME_SIZE, SettingId } from '../handlers/http2/constants.js';
-import type { Http2Headers } from '../handlers/http2/connection-options.js';
-import { FrameDecoder, type FrameListener } from '../handlers/http2/frame-decoder.js';
-import { FrameEncoder } from '../handlers/http2/frame-encoder.js';
-import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../handlers/http2/hpack-decoder.js';
-import { HpackEncoder } from '../handlers/http2/hpack-encoder.js';
-import { Http2ClientConnection } from '../handlers/http2/http2-client.js';
-import type { Http2Connection } from '../handlers/http2/http2-connection.js';
-import { Http2ConnectionError } from '../handlers/http2/http2-errors.js';
-import { Http2ServerConnection } from '../handlers/http2/http2-server.js';
-import type { Http2Stream } from '../handlers/http2/http2-stream.js';
+import { CONNECTION_PREFACE, ErrorCode, FRAME_HEADER_LENGTH, MAX_MAX_FRAME_SIZE, SettingId } from '../handlers/http2/wire/constants.js';
+import type { Http2Headers } from '../handlers/http2/connection/connection-options.js';
+import { FrameDecoder, type FrameListener } from '../handlers/http2/wire/frame-decoder.js';
+import { FrameEncoder } from '../handlers/http2/wire/frame-encoder.js';
+import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../handlers/http2/wire/hpack-decoder.js';
+import { HpackEncoder } from '../handlers/http2/wire/hpack-encoder.js';
+import { Http2ClientConnection } from '../handlers/http2/connection/client-connection.js';
+import type { Http2Connection } from '../handlers/http2/connection/http2-connection.js';
+import { Http2ConnectionError } from '../handlers/http2/errors.js';
+import { Http2ServerConnection } from '../handlers/http2/connection/server-connection.js';
+import type { Http2Stream } from '../handlers/http2/connection/http2-stream.js';
 
 /** Options of {@link runFuzz}. */
 export interface FuzzOptions {

@@ -7,9 +7,9 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
-import { ErrorCode, SettingId } from '../../handlers/http2/constants.js';
-import { FrameDecoder, type FrameListener } from '../../handlers/http2/frame-decoder.js';
-import { FrameEncoder, dataFrameLength } from '../../handlers/http2/frame-encoder.js';
+import { ErrorCode, SettingId } from '../../handlers/http2/wire/constants.js';
+import { FrameDecoder, type FrameListener } from '../../handlers/http2/wire/frame-decoder.js';
+import { FrameEncoder, dataFrameLength } from '../../handlers/http2/wire/frame-encoder.js';
 
 /** How long each case runs after its warm-up. */
 const MEASURE_MS = 400;

@@ -9,8 +9,8 @@
  * @module
  */
 import hpack from 'hpack.js';
-import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../handlers/http2/hpack-decoder.js';
-import { HpackEncoder } from '../../handlers/http2/hpack-encoder.js';
+import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../handlers/http2/wire/hpack-decoder.js';
+import { HpackEncoder } from '../../handlers/http2/wire/hpack-encoder.js';
 
 const REQUEST: readonly string[] = [
   ':method', 'GET',

@@ -6,9 +6,9 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ChannelDirection, type ChannelSlot, type ConnectionDiagnostics, type IoMessage } from '../../lib/index.js';
-import { frameTypeName } from '../http2/constants.js';
-import { Http2Connection } from '../http2/http2-connection.js';
-import type { Http2StreamDiagnostics, Http2StreamFinishedMessage, Http2StreamStartedMessage } from '../http2/stream-diagnostics.js';
+import { frameTypeName } from '../http2/wire/constants.js';
+import { Http2Connection } from '../http2/connection/http2-connection.js';
+import type { Http2StreamDiagnostics, Http2StreamFinishedMessage, Http2StreamStartedMessage } from '../http2/connection/stream-diagnostics.js';
 import { Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
 import type { FactoryPluginSpec } from './registry.js';
 import { TapHandler } from './tap-handler.js';
@@ -34,7 +34,7 @@ export const DiagnosticsChannelNames = Object.freeze({
 } as const);
 
 export type { ConnectionClosedMessage, ConnectionOpenedMessage } from '../../lib/index.js';
-export type { Http2StreamFinishedMessage, Http2StreamStartedMessage } from '../http2/stream-diagnostics.js';
+export type { Http2StreamFinishedMessage, Http2StreamStartedMessage } from '../http2/connection/stream-diagnostics.js';
 
 /** The message of `sluice:http2:frame:received` and `sluice:http2:frame:sent`. */
 export interface Http2FrameMessage {

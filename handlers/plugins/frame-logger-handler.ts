@@ -4,8 +4,8 @@
  * @module
  */
 import { log, LogLevel, parseLogLevel, SluiceError, type ChannelSlot, type IoMessage } from '../../lib/index.js';
-import { CONNECTION_PREFACE } from '../http2/constants.js';
-import { frameTypeName } from '../http2/constants.js';
+import { CONNECTION_PREFACE } from '../http2/wire/constants.js';
+import { frameTypeName } from '../http2/wire/constants.js';
 import { frameFlagNames, Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
 import type { FactoryPluginSpec } from './registry.js';
 import { TapHandler } from './tap-handler.js';

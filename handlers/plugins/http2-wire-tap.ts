@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType, MAX_MAX_FRAME_SIZE } from '../http2/constants.js';
-import { FrameDecoder, type FrameListener, type FramePriority } from '../http2/frame-decoder.js';
-import type { Http2StreamError } from '../http2/http2-errors.js';
+import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType, MAX_MAX_FRAME_SIZE } from '../http2/wire/constants.js';
+import { FrameDecoder, type FrameListener, type FramePriority } from '../http2/wire/frame-decoder.js';
+import type { Http2StreamError } from '../http2/errors.js';
 
 /**
  * TappedFrame describes one whole frame a {@link Http2WireTap} saw. The tap reuses one instance:

@@ -21,11 +21,11 @@ import {
   type RetryStrategy,
   type RetryToken,
 } from '../../lib/index.js';
-import { Http2Body, handled, isBodySource, isReplayableBody, toBytes, writeBodySource, type Http2BodySource } from '../http2/body.js';
+import { Http2Body, handled, isBodySource, isReplayableBody, toBytes, writeBodySource, type Http2BodySource } from '../http2/api/body.js';
 import { headersToObject, type Http2ClientTlsOptions, type Http2Headers, type Http2HeadersObject } from '../http2/index.js';
 import { parseProxyUrl, proxyFromEnvironment, type ProxyOptions } from './proxy-tunnel.js';
-import { isAbortSignal } from '../http2/argument-checks.js';
-import { Http2SessionErrors } from '../http2/session-errors.js';
+import { isAbortSignal } from '../http2/connection/argument-checks.js';
+import { Http2SessionErrors } from '../http2/errors.js';
 import { SdkErrors } from './sdk-errors.js';
 import {
   Http2StreamManager,

@@ -14,7 +14,7 @@ import {
   tlsErrorDefinitionFor,
   type ServerStream,
 } from '../../handlers/index.js';
-import { toBytes } from '../../handlers/http2/body.js';
+import { toBytes } from '../../handlers/http2/api/body.js';
 
 /** Bad input to the handler families that the other suites do not reach, each with its code. */
 describe('handler error paths', () => {

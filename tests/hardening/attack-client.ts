@@ -14,12 +14,12 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import '../../handlers/socket/index.js';
 import type { EventLoopGroup, Listener, SluiceError } from '../../lib/index.js';
-import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../../handlers/http2/constants.js';
-import type { Http2ConnectionOptions, Http2Headers } from '../../handlers/http2/connection-options.js';
-import { FrameDecoder, type FrameListener } from '../../handlers/http2/frame-decoder.js';
-import { listenHttp2 } from '../../handlers/http2/http2-bootstrap.js';
-import type { Http2ConnectionError, Http2StreamError } from '../../handlers/http2/http2-errors.js';
-import type { Http2Stream } from '../../handlers/http2/http2-stream.js';
+import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../../handlers/http2/wire/constants.js';
+import type { Http2ConnectionOptions, Http2Headers } from '../../handlers/http2/connection/connection-options.js';
+import { FrameDecoder, type FrameListener } from '../../handlers/http2/wire/frame-decoder.js';
+import { listenHttp2 } from '../../handlers/http2/api/bootstrap.js';
+import type { Http2ConnectionError, Http2StreamError } from '../../handlers/http2/errors.js';
+import type { Http2Stream } from '../../handlers/http2/connection/http2-stream.js';
 import { PeerWriter } from '../handlers/http2/peer.js';
 
 // ------------------------------------------------------------------------------ time and memory

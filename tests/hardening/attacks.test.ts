@@ -12,12 +12,12 @@
 import { expect } from 'chai';
 import type { Socket } from 'node:net';
 import { SluiceError } from '../../lib/index.js';
-import { ErrorCode, FrameType, MAX_STREAM_ID, SettingId, errorCodeName } from '../../handlers/http2/constants.js';
-import type { Http2ConnectionOptions } from '../../handlers/http2/connection-options.js';
-import { connectHttp2 } from '../../handlers/http2/http2-bootstrap.js';
-import type { Http2ClientConnection } from '../../handlers/http2/http2-client.js';
-import { Http2ConnectionError, Http2StreamError } from '../../handlers/http2/http2-errors.js';
-import type { Http2Stream, Http2StreamFailure } from '../../handlers/http2/http2-stream.js';
+import { ErrorCode, FrameType, MAX_STREAM_ID, SettingId, errorCodeName } from '../../handlers/http2/wire/constants.js';
+import type { Http2ConnectionOptions } from '../../handlers/http2/connection/connection-options.js';
+import { connectHttp2 } from '../../handlers/http2/api/bootstrap.js';
+import type { Http2ClientConnection } from '../../handlers/http2/connection/client-connection.js';
+import { Http2ConnectionError, Http2StreamError } from '../../handlers/http2/errors.js';
+import type { Http2Stream, Http2StreamFailure } from '../../handlers/http2/connection/http2-stream.js';
 import {
   Attacker,
   GoodClient,

@@ -10,12 +10,12 @@
 import { expect } from 'chai';
 import { EventLoopGroup, SluiceError } from '../../lib/index.js';
 import { SocketHandler } from '../../handlers/socket/index.js';
-import { FrameType } from '../../handlers/http2/constants.js';
-import type { Http2Headers } from '../../handlers/http2/connection-options.js';
-import { connectHttp2 } from '../../handlers/http2/http2-bootstrap.js';
-import type { Http2ClientConnection } from '../../handlers/http2/http2-client.js';
-import { Http2ServerConnection } from '../../handlers/http2/http2-server.js';
-import type { Http2Stream, Http2StreamFailure } from '../../handlers/http2/http2-stream.js';
+import { FrameType } from '../../handlers/http2/wire/constants.js';
+import type { Http2Headers } from '../../handlers/http2/connection/connection-options.js';
+import { connectHttp2 } from '../../handlers/http2/api/bootstrap.js';
+import type { Http2ClientConnection } from '../../handlers/http2/connection/client-connection.js';
+import { Http2ServerConnection } from '../../handlers/http2/connection/server-connection.js';
+import type { Http2Stream, Http2StreamFailure } from '../../handlers/http2/connection/http2-stream.js';
 import { Attacker, HostileServer, getHeaders, postHeaders, rawFrame, sleep, startTestServer, waitUntil, type TestServer } from './attack-client.js';
 
 const CHUNK = Buffer.alloc(16 * 1024, 0x66);

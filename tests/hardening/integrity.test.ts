@@ -10,10 +10,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { SluiceError } from '../../lib/index.js';
-import type { Http2Headers } from '../../handlers/http2/connection-options.js';
-import { connectHttp2 } from '../../handlers/http2/http2-bootstrap.js';
-import type { Http2ClientConnection } from '../../handlers/http2/http2-client.js';
-import type { Http2Stream, Http2StreamFailure } from '../../handlers/http2/http2-stream.js';
+import type { Http2Headers } from '../../handlers/http2/connection/connection-options.js';
+import { connectHttp2 } from '../../handlers/http2/api/bootstrap.js';
+import type { Http2ClientConnection } from '../../handlers/http2/connection/client-connection.js';
+import type { Http2Stream, Http2StreamFailure } from '../../handlers/http2/connection/http2-stream.js';
 import { mib, now, startTestServer, waitUntil } from './attack-client.js';
 
 /** Streams in total. */

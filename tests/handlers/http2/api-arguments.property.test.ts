@@ -8,11 +8,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { SluiceError, systemClock } from '../../../lib/index.js';
-import { Http2Session } from '../../../handlers/http2/client-session.js';
-import { ServerStream } from '../../../handlers/http2/server.js';
+import { Http2Session } from '../../../handlers/http2/api/session.js';
+import { ServerStream } from '../../../handlers/http2/api/server.js';
 import { documentedErrorCodes } from '../../support/error-codes.js';
 import { POST, clientHarness, frameNames, serverHarness, type Harness } from './peer.js';
-import type { Http2Connection } from '../../../handlers/http2/http2-connection.js';
+import type { Http2Connection } from '../../../handlers/http2/connection/http2-connection.js';
 
 const DOCUMENTED = new Set(documentedErrorCodes());
 const ARGUMENTS = fc.array(fc.anything({ withNullPrototype: true, withBoxedValues: true }), { maxLength: 3 });

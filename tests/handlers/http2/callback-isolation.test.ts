@@ -7,10 +7,10 @@
 import { expect } from 'chai';
 import http2 from 'node:http2';
 import type { Listener } from '../../../lib/index.js';
-import { ErrorCode, FrameType } from '../../../handlers/http2/constants.js';
-import { listenHttp2 } from '../../../handlers/http2/http2-bootstrap.js';
-import { Http2StreamError } from '../../../handlers/http2/http2-errors.js';
-import type { Http2Stream, Http2StreamHandler } from '../../../handlers/http2/http2-stream.js';
+import { ErrorCode, FrameType } from '../../../handlers/http2/wire/constants.js';
+import { listenHttp2 } from '../../../handlers/http2/api/bootstrap.js';
+import { Http2StreamError } from '../../../handlers/http2/errors.js';
+import type { Http2Stream, Http2StreamHandler } from '../../../handlers/http2/connection/http2-stream.js';
 import { closeNode, connectNode, readNodeResponse } from './node-peer.js';
 import { GET, OK, POST, bodyOf, clientHarness, expectRst, ofType, request, serverHarness } from './peer.js';
 

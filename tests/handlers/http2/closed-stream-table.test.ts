@@ -5,9 +5,9 @@
  * expected table is written here on its own, from the RFC, not read from the code.
  */
 import { expect } from 'chai';
-import { ErrorCode } from '../../../handlers/http2/constants.js';
-import type { Http2ClientConnection } from '../../../handlers/http2/http2-client.js';
-import type { Http2ServerConnection } from '../../../handlers/http2/http2-server.js';
+import { ErrorCode } from '../../../handlers/http2/wire/constants.js';
+import type { Http2ClientConnection } from '../../../handlers/http2/connection/client-connection.js';
+import type { Http2ServerConnection } from '../../../handlers/http2/connection/server-connection.js';
 import { POST, OK, GET, clientHarness, expectGoaway, expectRst, frameNames, request, serverHarness, type Harness, type WrittenFrame } from './peer.js';
 
 /** What the connection answers. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ClosedBy, ClosedStreams } from '../../../handlers/http2/closed-streams.js';
+import { ClosedBy, ClosedStreams } from '../../../handlers/http2/connection/closed-streams.js';
 
 describe('ClosedStreams', () => {
   it('remembers how each stream closed', () => {

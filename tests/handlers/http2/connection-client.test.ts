@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { ErrorCode, FrameType, SettingId } from '../../../handlers/http2/constants.js';
-import { Http2StreamError } from '../../../handlers/http2/http2-errors.js';
-import type { Http2StreamFailure } from '../../../handlers/http2/http2-stream.js';
+import { ErrorCode, FrameType, SettingId } from '../../../handlers/http2/wire/constants.js';
+import { Http2StreamError } from '../../../handlers/http2/errors.js';
+import type { Http2StreamFailure } from '../../../handlers/http2/connection/http2-stream.js';
 import { GET, OK, POST, bodyOf, clientHarness, expectRst, frameNames, ofType, request } from './peer.js';
 
 describe('HTTP/2 connection: client requests', () => {

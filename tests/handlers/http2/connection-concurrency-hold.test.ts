@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ErrorCode } from '../../../handlers/http2/constants.js';
+import { ErrorCode } from '../../../handlers/http2/wire/constants.js';
 import { GET, expectRst, serverHarness } from './peer.js';
 
 describe('HTTP/2 connection: concurrency held by application work (Rapid Reset)', () => {

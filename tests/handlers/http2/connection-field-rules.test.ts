@@ -5,9 +5,9 @@
  * §8.6).
  */
 import { expect } from 'chai';
-import type { Http2Headers } from '../../../handlers/http2/connection-options.js';
-import { Http2StreamError } from '../../../handlers/http2/http2-errors.js';
-import { StreamState } from '../../../handlers/http2/http2-stream.js';
+import type { Http2Headers } from '../../../handlers/http2/connection/connection-options.js';
+import { Http2StreamError } from '../../../handlers/http2/errors.js';
+import { StreamState } from '../../../handlers/http2/connection/http2-stream.js';
 import {
   ErrorCode,
   FrameType,

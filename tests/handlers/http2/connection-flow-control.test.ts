@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { ErrorCode, FrameType, MAX_WINDOW_SIZE, SettingId } from '../../../handlers/http2/constants.js';
-import { Http2ConnectionError, Http2StreamError } from '../../../handlers/http2/http2-errors.js';
+import { ErrorCode, FrameType, MAX_WINDOW_SIZE, SettingId } from '../../../handlers/http2/wire/constants.js';
+import { Http2ConnectionError, Http2StreamError } from '../../../handlers/http2/errors.js';
 import {
   OK,
   POST,

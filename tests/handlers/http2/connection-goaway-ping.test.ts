@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { SluiceError } from '../../../lib/index.js';
-import { ErrorCode, FrameType, MAX_STREAM_ID } from '../../../handlers/http2/constants.js';
-import { GRACEFUL_CLOSE_PING_WAIT_MS } from '../../../handlers/http2/http2-connection.js';
-import { Http2ConnectionError, Http2StreamError } from '../../../handlers/http2/http2-errors.js';
+import { ErrorCode, FrameType, MAX_STREAM_ID } from '../../../handlers/http2/wire/constants.js';
+import { GRACEFUL_CLOSE_PING_WAIT_MS } from '../../../handlers/http2/connection/http2-connection.js';
+import { Http2ConnectionError, Http2StreamError } from '../../../handlers/http2/errors.js';
 import {
   GET,
   OK,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { FrameType } from '../../../handlers/http2/constants.js';
-import type { Http2Stream } from '../../../handlers/http2/http2-stream.js';
-import { httpDate } from '../../../handlers/http2/http-date.js';
+import { FrameType } from '../../../handlers/http2/wire/constants.js';
+import type { Http2Stream } from '../../../handlers/http2/connection/http2-stream.js';
+import { httpDate } from '../../../handlers/http2/api/http-date.js';
 import { GET, ofType, serverHarness } from './peer.js';
 
 /** Opens `count` requests and answers each with `respond`, returning the response HEADERS frames. */

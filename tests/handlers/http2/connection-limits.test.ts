@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SluiceError } from '../../../lib/index.js';
-import { ErrorCode, FrameType } from '../../../handlers/http2/constants.js';
+import { ErrorCode, FrameType } from '../../../handlers/http2/wire/constants.js';
 import { GET, POST, clientHarness, expectGoaway, expectNoErrors, expectRst, ofType, request, serverHarness } from './peer.js';
 
 describe('HTTP/2 connection: limits', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { IoErrors, SluiceError } from '../../../lib/index.js';
-import { ErrorCode, FrameType, SettingId } from '../../../handlers/http2/constants.js';
+import { ErrorCode, FrameType, SettingId } from '../../../handlers/http2/wire/constants.js';
 import {
   GET,
   OK,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { CONNECTION_PREFACE, ErrorCode, FrameFlag, FrameType, MAX_WINDOW_SIZE, SettingId } from '../../../handlers/http2/constants.js';
-import { Http2ConnectionError } from '../../../handlers/http2/http2-errors.js';
+import { CONNECTION_PREFACE, ErrorCode, FrameFlag, FrameType, MAX_WINDOW_SIZE, SettingId } from '../../../handlers/http2/wire/constants.js';
+import { Http2ConnectionError } from '../../../handlers/http2/errors.js';
 import {
   GET,
   OK,
@@ -17,7 +17,7 @@ import {
   type Harness,
   type WrittenFrame,
 } from './peer.js';
-import type { Http2Connection } from '../../../handlers/http2/http2-connection.js';
+import type { Http2Connection } from '../../../handlers/http2/connection/http2-connection.js';
 
 function settingsOf(frame: WrittenFrame): Map<number, number> {
   const map = new Map<number, number>();

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { ErrorCode, FrameType, SettingId } from '../../../handlers/http2/constants.js';
-import type { Http2Headers } from '../../../handlers/http2/connection-options.js';
-import { Http2StreamError } from '../../../handlers/http2/http2-errors.js';
-import { StreamState } from '../../../handlers/http2/http2-stream.js';
+import { ErrorCode, FrameType, SettingId } from '../../../handlers/http2/wire/constants.js';
+import type { Http2Headers } from '../../../handlers/http2/connection/connection-options.js';
+import { Http2StreamError } from '../../../handlers/http2/errors.js';
+import { StreamState } from '../../../handlers/http2/connection/http2-stream.js';
 import {
   GET,
   OK,
@@ -19,7 +19,7 @@ import {
   type Harness,
   type WrittenFrame,
 } from './peer.js';
-import type { Http2ServerConnection } from '../../../handlers/http2/http2-server.js';
+import type { Http2ServerConnection } from '../../../handlers/http2/connection/server-connection.js';
 
 /** Server harness with stream 1 (a GET) answered and fully closed. */
 function withClosedStream(): Harness<Http2ServerConnection> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { ErrorCode } from '../../../handlers/http2/constants.js';
-import { Http2ApiErrors } from '../../../handlers/http2/http2-api-errors.js';
+import { ErrorCode } from '../../../handlers/http2/wire/constants.js';
+import { Http2ApiErrors } from '../../../handlers/http2/errors.js';
 import { GET, expectGoaway, frameNames, serverHarness } from './peer.js';
 
 describe('HTTP/2 connection: timers', () => {

@@ -4,7 +4,7 @@
  * headers alone, and a client's request trailers after its body — each with the peer silent.
  */
 import { expect } from 'chai';
-import { FrameFlag, FrameType } from '../../../handlers/http2/constants.js';
+import { FrameFlag, FrameType } from '../../../handlers/http2/wire/constants.js';
 import { GET, OK, POST, bodyOf, clientHarness, frameNames, ofType, request, serverHarness, type WrittenFrame } from './peer.js';
 
 const TRAILERS = ['grpc-status', '0', 'grpc-message', 'ok'];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { ControlFrameQueue } from '../../../handlers/http2/control-frame-queue.js';
-import { FrameEncoder, RST_STREAM_FRAME_LENGTH } from '../../../handlers/http2/frame-encoder.js';
-import { FrameType } from '../../../handlers/http2/constants.js';
+import { ControlFrameQueue } from '../../../handlers/http2/connection/control-frame-queue.js';
+import { FrameEncoder, RST_STREAM_FRAME_LENGTH } from '../../../handlers/http2/wire/frame-encoder.js';
+import { FrameType } from '../../../handlers/http2/wire/constants.js';
 
 function queueRst(queue: ControlFrameQueue, streamId: number): void {
   const buffer = queue.reserve(RST_STREAM_FRAME_LENGTH);

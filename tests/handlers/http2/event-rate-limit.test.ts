@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EventRateLimit } from '../../../handlers/http2/event-rate-limit.js';
+import { EventRateLimit } from '../../../handlers/http2/connection/event-rate-limit.js';
 
 describe('EventRateLimit', () => {
   it('allows a burst of maxEvents and refuses the next', () => {

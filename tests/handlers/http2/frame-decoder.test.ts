@@ -7,16 +7,16 @@ import {
   FrameType,
   MAX_MAX_FRAME_SIZE,
   SettingId,
-} from '../../../handlers/http2/constants.js';
+} from '../../../handlers/http2/wire/constants.js';
 import {
   FRAME_DECODER_DEFAULTS,
   FrameDecoder,
   type FrameDecoderOptions,
   type FrameListener,
   type FramePriority,
-} from '../../../handlers/http2/frame-decoder.js';
-import { FrameEncoder, type PriorityFields, writeFrameHeader } from '../../../handlers/http2/frame-encoder.js';
-import { Http2ConnectionError, Http2StreamError } from '../../../handlers/http2/http2-errors.js';
+} from '../../../handlers/http2/wire/frame-decoder.js';
+import { FrameEncoder, type PriorityFields, writeFrameHeader } from '../../../handlers/http2/wire/frame-encoder.js';
+import { Http2ConnectionError, Http2StreamError } from '../../../handlers/http2/errors.js';
 
 // ---- helpers: record events, run every input whole, byte by byte and in random splits --------
 

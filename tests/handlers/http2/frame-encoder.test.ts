@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ErrorCode, FrameFlag, FrameType, SettingId } from '../../../handlers/http2/constants.js';
+import { ErrorCode, FrameFlag, FrameType, SettingId } from '../../../handlers/http2/wire/constants.js';
 import {
   FrameEncoder,
   PING_FRAME_LENGTH,
@@ -16,7 +16,7 @@ import {
   pushPromiseFrameLength,
   settingsFrameLength,
   writeFrameHeader,
-} from '../../../handlers/http2/frame-encoder.js';
+} from '../../../handlers/http2/wire/frame-encoder.js';
 
 function hexOf(target: Uint8Array, start: number, end: number): string {
   return Buffer.from(target.buffer, target.byteOffset + start, end - start).toString('hex');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { ErrorCode } from '../../../handlers/http2/constants.js';
-import { Http2StreamError } from '../../../handlers/http2/http2-errors.js';
+import { ErrorCode } from '../../../handlers/http2/wire/constants.js';
+import { Http2StreamError } from '../../../handlers/http2/errors.js';
 import {
   CONTENT_LENGTH_ABSENT,
   CONTENT_LENGTH_INVALID,
@@ -11,7 +11,7 @@ import {
   malformedHeaderError,
   parseContentLength,
   validateHeaderBlock,
-} from '../../../handlers/http2/header-rules.js';
+} from '../../../handlers/http2/connection/header-rules.js';
 
 const GET = [':method', 'GET', ':scheme', 'https', ':path', '/', ':authority', 'example.com'];
 const OK = [':status', '200'];

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import hpack from 'hpack.js';
-import { ErrorCode } from '../../../handlers/http2/constants.js';
-import { Http2ConnectionError } from '../../../handlers/http2/http2-errors.js';
-import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../../handlers/http2/hpack-decoder.js';
-import { HpackEncoder } from '../../../handlers/http2/hpack-encoder.js';
+import { ErrorCode } from '../../../handlers/http2/wire/constants.js';
+import { Http2ConnectionError } from '../../../handlers/http2/errors.js';
+import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../../handlers/http2/wire/hpack-decoder.js';
+import { HpackEncoder } from '../../../handlers/http2/wire/hpack-encoder.js';
 
 /** Bytes from the RFC's hex dumps (spaces and line breaks ignored). */
 function hex(text: string): Buffer {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { VirtualClock, type Clock } from '../../../lib/index.js';
-import { httpDate } from '../../../handlers/http2/http-date.js';
+import { httpDate } from '../../../handlers/http2/api/http-date.js';
 
 /** A clock whose calendar reads are counted, to prove the value is formatted once per second. */
 class CountingClock implements Clock {

@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import http2 from 'node:http2';
 import { ErrorCode, Http2StreamError } from '../../../handlers/index.js';
-import { connect, type Http2Session } from '../../../handlers/http2/client-session.js';
-import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/server.js';
+import { connect, type Http2Session } from '../../../handlers/http2/api/session.js';
+import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
 import {
   MiB,
   closeNode,

@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { defaultEventLoopGroup } from '../../../lib/index.js';
-import { connect, type Http2Session } from '../../../handlers/http2/client-session.js';
+import { connect, type Http2Session } from '../../../handlers/http2/api/session.js';
 
 export const MiB = 1024 * 1024;
 

@@ -8,11 +8,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ChannelDirection, TestingChannel, systemClock, type ChannelHandler, type ChannelSlot, type IoMessage, type SluiceError } from '../../../lib/index.js';
-import { FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../../../handlers/http2/constants.js';
-import { ControlFrameQueue } from '../../../handlers/http2/control-frame-queue.js';
-import { FrameEncoder, writeFrameHeader } from '../../../handlers/http2/frame-encoder.js';
-import { Http2Stream, type Http2StreamHost } from '../../../handlers/http2/http2-stream.js';
-import { OutgoingFramesTask, type OutgoingFramesHost } from '../../../handlers/http2/outgoing-frames-task.js';
+import { FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../../../handlers/http2/wire/constants.js';
+import { ControlFrameQueue } from '../../../handlers/http2/connection/control-frame-queue.js';
+import { FrameEncoder, writeFrameHeader } from '../../../handlers/http2/wire/frame-encoder.js';
+import { Http2Stream, type Http2StreamHost } from '../../../handlers/http2/connection/http2-stream.js';
+import { OutgoingFramesTask, type OutgoingFramesHost } from '../../../handlers/http2/connection/outgoing-frames-task.js';
 
 const STREAM_IDS = [1, 3, 5, 7] as const;
 /** Byte `i` of every stream's body is `(i * 7 + id) % 256`: a frame out of order shows. */

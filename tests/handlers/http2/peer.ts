@@ -16,17 +16,17 @@ import {
   FrameFlag,
   FrameType,
   MAX_MAX_FRAME_SIZE,
-} from '../../../handlers/http2/constants.js';
-import type { Http2ConnectionOptions, Http2Headers } from '../../../handlers/http2/connection-options.js';
-import { FrameDecoder, type FrameListener, type FramePriority } from '../../../handlers/http2/frame-decoder.js';
-import { FrameEncoder, type PriorityFields } from '../../../handlers/http2/frame-encoder.js';
-import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../../handlers/http2/hpack-decoder.js';
-import { HpackEncoder } from '../../../handlers/http2/hpack-encoder.js';
-import { Http2ClientConnection } from '../../../handlers/http2/http2-client.js';
-import type { Http2Connection } from '../../../handlers/http2/http2-connection.js';
-import type { Http2StreamError } from '../../../handlers/http2/http2-errors.js';
-import { Http2ServerConnection } from '../../../handlers/http2/http2-server.js';
-import type { Http2Stream, Http2StreamFailure, Http2StreamHandler } from '../../../handlers/http2/http2-stream.js';
+} from '../../../handlers/http2/wire/constants.js';
+import type { Http2ConnectionOptions, Http2Headers } from '../../../handlers/http2/connection/connection-options.js';
+import { FrameDecoder, type FrameListener, type FramePriority } from '../../../handlers/http2/wire/frame-decoder.js';
+import { FrameEncoder, type PriorityFields } from '../../../handlers/http2/wire/frame-encoder.js';
+import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../../handlers/http2/wire/hpack-decoder.js';
+import { HpackEncoder } from '../../../handlers/http2/wire/hpack-encoder.js';
+import { Http2ClientConnection } from '../../../handlers/http2/connection/client-connection.js';
+import type { Http2Connection } from '../../../handlers/http2/connection/http2-connection.js';
+import type { Http2StreamError } from '../../../handlers/http2/errors.js';
+import { Http2ServerConnection } from '../../../handlers/http2/connection/server-connection.js';
+import type { Http2Stream, Http2StreamFailure, Http2StreamHandler } from '../../../handlers/http2/connection/http2-stream.js';
 
 // ------------------------------------------------------------------------------ building frames
 

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import http2 from 'node:http2';
-import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/server.js';
+import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
 import { codeOf, thrownCode } from '../../support/error-codes.js';
 import { closeNode, connectNode, expectMessagePoolDrained, readNodeResponse, rejection, type NodeResponse } from './node-peer.js';
 

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, Http2StreamError, SluiceError } from '../../../handlers/index.js';
-import { connect } from '../../../handlers/http2/client-session.js';
-import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/server.js';
+import { connect } from '../../../handlers/http2/api/session.js';
+import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
 import {
   MiB,
   closeNode,

@@ -6,9 +6,9 @@
 import { expect } from 'chai';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { ConnectionDiagnostics, TestingChannel, type ConnectionClosedMessage } from '../../../lib/index.js';
-import { ErrorCode } from '../../../handlers/http2/constants.js';
-import { Http2ServerConnection } from '../../../handlers/http2/http2-server.js';
-import { Http2StreamDiagnostics, type Http2StreamFinishedMessage, type Http2StreamStartedMessage } from '../../../handlers/http2/stream-diagnostics.js';
+import { ErrorCode } from '../../../handlers/http2/wire/constants.js';
+import { Http2ServerConnection } from '../../../handlers/http2/connection/server-connection.js';
+import { Http2StreamDiagnostics, type Http2StreamFinishedMessage, type Http2StreamStartedMessage } from '../../../handlers/http2/connection/stream-diagnostics.js';
 import { DiagnosticsChannelNames, DiagnosticsHandler } from '../../../handlers/plugins/diagnostics-handler.js';
 import { GET, OK, POST, PeerWriter, clientHarness, request, serverHarness } from './peer.js';
 

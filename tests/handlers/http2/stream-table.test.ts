@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { StreamTable } from '../../../handlers/http2/stream-table.js';
-import type { Http2Stream } from '../../../handlers/http2/http2-stream.js';
+import { StreamTable } from '../../../handlers/http2/connection/stream-table.js';
+import type { Http2Stream } from '../../../handlers/http2/connection/http2-stream.js';
 
 /** Stand-ins: the table only reads `id` (for ordering). */
 function stream(id: number): Http2Stream {

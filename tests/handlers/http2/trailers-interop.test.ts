@@ -7,8 +7,8 @@
 import { expect } from 'chai';
 import http2 from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect } from '../../../handlers/http2/client-session.js';
-import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/server.js';
+import { connect } from '../../../handlers/http2/api/session.js';
+import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
 import { closeNode, connectNode, readNodeResponse, startNodeServer, type NodeServer } from './node-peer.js';
 
 /** Long enough for every frame the peer had to send (its WINDOW_UPDATEs) to have arrived. */

@@ -2,8 +2,8 @@
  * Real HTTP/2 byte streams for the wire-tap plugin tests, produced with the project's frame
  * encoder, and a deterministic splitter that cuts them at pseudo-random points.
  */
-import { CONNECTION_PREFACE, ErrorCode, SettingId } from '../../../handlers/http2/constants.js';
-import { FrameEncoder } from '../../../handlers/http2/frame-encoder.js';
+import { CONNECTION_PREFACE, ErrorCode, SettingId } from '../../../handlers/http2/wire/constants.js';
+import { FrameEncoder } from '../../../handlers/http2/wire/frame-encoder.js';
 
 const encoder = new FrameEncoder();
 

@@ -20,8 +20,8 @@ import {
   type Clock,
   type HandlerStatistics,
   type IoMessage,
-} from '../../lib/index.js';
-import { UNBOXED_NUMBER_FIELD } from '../../lib/number-fields.js';
+} from '../../../lib/index.js';
+import { UNBOXED_NUMBER_FIELD } from '../../../lib/number-fields.js';
 import { ClosedBy, ClosedStreams } from './closed-streams.js';
 import {
   ErrorCode,
@@ -33,7 +33,7 @@ import {
   MAX_WINDOW_SIZE,
   SETTINGS_DEFAULTS,
   SettingId,
-} from './constants.js';
+} from '../wire/constants.js';
 import {
   HTTP2_CONNECTION_DEFAULTS,
   type Http2ConnectionOptions,
@@ -42,7 +42,7 @@ import {
 } from './connection-options.js';
 import { ControlFrameQueue } from './control-frame-queue.js';
 import { EventRateLimit } from './event-rate-limit.js';
-import { FrameDecoder, type FrameListener, type FramePriority } from './frame-decoder.js';
+import { FrameDecoder, type FrameListener, type FramePriority } from '../wire/frame-decoder.js';
 import {
   FrameEncoder,
   PING_FRAME_LENGTH,
@@ -52,7 +52,7 @@ import {
   goawayFrameLength,
   headerBlockFramesLength,
   settingsFrameLength,
-} from './frame-encoder.js';
+} from '../wire/frame-encoder.js';
 import {
   CONTENT_LENGTH_ABSENT,
   HeaderBlockKind,
@@ -60,10 +60,9 @@ import {
   malformedHeaderError,
   validateHeaderBlock,
 } from './header-rules.js';
-import { HEADER_LIST_TOO_LARGE, HpackDecoder } from './hpack-decoder.js';
-import { HpackEncoder } from './hpack-encoder.js';
-import { Http2ApiErrors } from './http2-api-errors.js';
-import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
+import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../wire/hpack-decoder.js';
+import { HpackEncoder } from '../wire/hpack-encoder.js';
+import { Http2ApiErrors, Http2ConnectionError, Http2StreamError } from '../errors.js';
 import { Http2Stream, StreamState, type Http2StreamFailure, type Http2StreamHost } from './http2-stream.js';
 import { LateFrameAnswer, lateFrameAnswer } from './late-frames.js';
 import { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';

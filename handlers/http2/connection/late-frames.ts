@@ -5,7 +5,7 @@
  * @module
  */
 import { ClosedBy } from './closed-streams.js';
-import { FrameType } from './constants.js';
+import { FrameType } from '../wire/constants.js';
 
 /** The answer to a frame that arrives on a stream already closed. */
 export const LateFrameAnswer = {

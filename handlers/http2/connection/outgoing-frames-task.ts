@@ -13,9 +13,9 @@ import {
   type ChannelSlot,
   type IoMessage,
   type SluiceError,
-} from '../../lib/index.js';
-import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from './constants.js';
-import { writeFrameHeader } from './frame-encoder.js';
+} from '../../../lib/index.js';
+import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../wire/constants.js';
+import { writeFrameHeader } from '../wire/frame-encoder.js';
 import type { ControlFrameQueue } from './control-frame-queue.js';
 import type { Http2Stream } from './http2-stream.js';
 

@@ -6,18 +6,16 @@
  *
  * @module
  */
-import { log, LogLevel, SluiceError, type Channel, type Clock, type Listener, type ListenerAddress } from '../../lib/index.js';
+import { log, LogLevel, SluiceError, type Channel, type Clock, type Listener, type ListenerAddress } from '../../../lib/index.js';
 import { Http2Body, handled, isBodySource, toBytes, writeBodySource, writeChunk, type Http2BodySource } from './body.js';
-import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
-import { ErrorCode } from './constants.js';
+import type { Http2ConnectionOptions, Http2Headers } from '../connection/connection-options.js';
+import { ErrorCode } from '../wire/constants.js';
 import { headersToObject, pseudoValue, splitHeaderInput, type Http2HeaderInput, type Http2HeadersObject } from './header-objects.js';
-import { listenHttp2, type ListenHttp2Options } from './http2-bootstrap.js';
-import { Http2ApiErrors } from './http2-api-errors.js';
+import { listenHttp2, type ListenHttp2Options } from './bootstrap.js';
+import { Http2ApiErrors, Http2StreamError, Http2SessionErrors } from '../errors.js';
 import { httpDate } from './http-date.js';
-import { Http2ServerConnection } from './http2-server.js';
-import { Http2StreamError } from './http2-errors.js';
-import { assertValidTrailers, type Http2Stream, type Http2StreamFailure, type Http2StreamHandler } from './http2-stream.js';
-import { Http2SessionErrors } from './session-errors.js';
+import { Http2ServerConnection } from '../connection/server-connection.js';
+import { assertValidTrailers, type Http2Stream, type Http2StreamFailure, type Http2StreamHandler } from '../connection/http2-stream.js';
 
 /** Handles one request; a thrown error or rejected promise answers 500 (or resets the stream) and goes to `onError`. */
 export type ServerStreamListener = (stream: ServerStream) => void | Promise<void>;

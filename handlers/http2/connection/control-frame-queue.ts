@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { FRAME_HEADER_LENGTH } from './constants.js';
-import { copyBytes } from './bytes.js';
-import { writeFrameHeader } from './frame-encoder.js';
-import { FrameType, FrameFlag } from './constants.js';
+import { FRAME_HEADER_LENGTH } from '../wire/constants.js';
+import { copyBytes } from '../wire/bytes.js';
+import { writeFrameHeader } from '../wire/frame-encoder.js';
+import { FrameType, FrameFlag } from '../wire/constants.js';
 
 /** Bytes the queue starts with; it grows by doubling. */
 const INITIAL_CAPACITY = 512;

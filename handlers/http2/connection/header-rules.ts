@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { ErrorCode } from './constants.js';
-import { Http2StreamError } from './http2-errors.js';
+import { ErrorCode } from '../wire/constants.js';
+import { Http2StreamError } from '../errors.js';
 
 /**
  * HeaderRule lists every reason {@link validateHeaderBlock} can return, one per RFC rule; each

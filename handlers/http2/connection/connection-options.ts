@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { SluiceError } from '../../lib/index.js';
-import type { Http2ConnectionError } from './http2-errors.js';
+import type { SluiceError } from '../../../lib/index.js';
+import type { Http2ConnectionError } from '../errors.js';
 import type { Http2Stream } from './http2-stream.js';
 
 /**

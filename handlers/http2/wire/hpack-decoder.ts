@@ -25,7 +25,7 @@
 import hpack from 'hpack.js';
 import { dynamicTableEntries } from './hpack-table.js';
 import { ErrorCode, SETTINGS_DEFAULTS } from './constants.js';
-import { Http2ConnectionError } from './http2-errors.js';
+import { Http2ConnectionError } from '../errors.js';
 
 /**
  * Default SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce: 64 KiB. The connection must

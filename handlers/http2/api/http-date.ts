@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { systemClock, type Clock } from '../../lib/index.js';
+import { systemClock, type Clock } from '../../../lib/index.js';
 
 /**
  * The one cached value. A process normally runs every loop on the system clock, so one entry

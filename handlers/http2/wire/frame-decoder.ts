@@ -27,7 +27,7 @@ import {
   SETTINGS_DEFAULTS,
   SettingId,
 } from './constants.js';
-import { Http2ConnectionError, Http2StreamError } from './http2-errors.js';
+import { Http2ConnectionError, Http2StreamError } from '../errors.js';
 
 /**
  * FramePriority is the deprecated priority information of a HEADERS frame (RFC 9113 §5.3.2,

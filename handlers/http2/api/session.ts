@@ -6,10 +6,10 @@
  * @module
  */
 import { isIP } from 'node:net';
-import { SluiceError, parseUrl } from '../../lib/index.js';
+import { SluiceError, parseUrl } from '../../../lib/index.js';
 import { Http2Body, handled, isBodySource, toBytes, writeBodySource, writeChunk, type Http2BodySource } from './body.js';
-import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
-import { ErrorCode } from './constants.js';
+import type { Http2ConnectionOptions, Http2Headers } from '../connection/connection-options.js';
+import { ErrorCode } from '../wire/constants.js';
 import {
   headersToObject,
   pseudoValue,
@@ -18,13 +18,11 @@ import {
   type Http2HeaderInput,
   type Http2HeadersObject,
 } from './header-objects.js';
-import { checkErrorCode, isAbortSignal } from './argument-checks.js';
-import { Http2ApiErrors } from './http2-api-errors.js';
-import { connectHttp2, type ConnectHttp2Options } from './http2-bootstrap.js';
-import type { Http2ClientConnection } from './http2-client.js';
-import { Http2StreamError } from './http2-errors.js';
-import type { Http2Stream, Http2StreamFailure, Http2StreamHandler } from './http2-stream.js';
-import { Http2SessionErrors } from './session-errors.js';
+import { checkErrorCode, isAbortSignal } from '../connection/argument-checks.js';
+import { Http2ApiErrors, Http2StreamError, Http2SessionErrors } from '../errors.js';
+import { connectHttp2, type ConnectHttp2Options } from './bootstrap.js';
+import type { Http2ClientConnection } from '../connection/client-connection.js';
+import type { Http2Stream, Http2StreamFailure, Http2StreamHandler } from '../connection/http2-stream.js';
 
 /**
  * Options of {@link connect}: the bootstrap's (loop group, socket options, `tls` options for

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { SluiceError } from '../../lib/index.js';
-import { Http2ApiErrors } from './http2-api-errors.js';
-import type { Http2Headers } from './connection-options.js';
+import { SluiceError } from '../../../lib/index.js';
+import { Http2ApiErrors } from '../errors.js';
+import type { Http2Headers } from '../connection/connection-options.js';
 
 /**
  * Http2HeadersObject is a received header list as an object: lowercase names, pseudo-headers

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { SluiceError } from '../../lib/index.js';
-import { Http2SessionErrors } from './session-errors.js';
-import type { Http2Stream, Http2StreamFailure, WriteCallback } from './http2-stream.js';
+import { SluiceError } from '../../../lib/index.js';
+import { Http2SessionErrors } from '../errors.js';
+import type { Http2Stream, Http2StreamFailure, WriteCallback } from '../connection/http2-stream.js';
 
 /**
  * BodyCreditSink is what an {@link Http2Body} needs of its stream: a way to return receive

@@ -3,13 +3,12 @@
  *
  * @module
  */
-import { SluiceError } from '../../lib/index.js';
+import { SluiceError } from '../../../lib/index.js';
 import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
-import { ErrorCode } from './constants.js';
+import { ErrorCode } from '../wire/constants.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
-import { Http2ApiErrors } from './http2-api-errors.js';
+import { Http2ApiErrors, Http2StreamError } from '../errors.js';
 import { Http2Connection } from './http2-connection.js';
-import { Http2StreamError } from './http2-errors.js';
 import { StreamState, type Http2Stream, type Http2StreamHandler } from './http2-stream.js';
 
 /** Options of one request on an {@link Http2ClientConnection}. */

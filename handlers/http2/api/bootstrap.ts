@@ -15,12 +15,12 @@ import {
   type ListenOptions,
   type Listener,
   type TransportHandlerFactory,
-} from '../../lib/index.js';
-import { TlsErrors, TlsHandler, nativeTlsTransport, type TlsClientOptions, type TlsServerOptions } from '../tls/index.js';
-import type { Http2ConnectionOptions } from './connection-options.js';
-import { Http2ClientConnection } from './http2-client.js';
-import type { Http2Connection } from './http2-connection.js';
-import { Http2ServerConnection } from './http2-server.js';
+} from '../../../lib/index.js';
+import { TlsErrors, TlsHandler, nativeTlsTransport, type TlsClientOptions, type TlsServerOptions } from '../../tls/index.js';
+import type { Http2ConnectionOptions } from '../connection/connection-options.js';
+import { Http2ClientConnection } from '../connection/client-connection.js';
+import type { Http2Connection } from '../connection/http2-connection.js';
+import { Http2ServerConnection } from '../connection/server-connection.js';
 
 /**
  * How TLS sits on TCP: `native` runs Node's TLS socket on the TCP handle inside the first slot

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { SluiceError } from '../../lib/index.js';
-import { Http2ApiErrors } from './http2-api-errors.js';
-import { Http2SessionErrors } from './session-errors.js';
+import { SluiceError } from '../../../lib/index.js';
+import { Http2ApiErrors, Http2SessionErrors } from '../errors.js';
 
 /** Throws `HTTP2_INVALID_ARGUMENT` unless `value` is an HTTP/2 error code (a whole number from 0 to 2³²−1). */
 export function checkErrorCode(value: unknown, operation: string): asserts value is number {

@@ -4,16 +4,14 @@
  *
  * @module
  */
-import { SluiceError, type Clock } from '../../lib/index.js';
-import { ErrorCode, FrameFlag, FrameType } from './constants.js';
+import { SluiceError, type Clock } from '../../../lib/index.js';
+import { ErrorCode, FrameFlag, FrameType } from '../wire/constants.js';
 import type { Http2Headers } from './connection-options.js';
-import { copyBytes } from './bytes.js';
-import { writeFrameHeader } from './frame-encoder.js';
+import { copyBytes } from '../wire/bytes.js';
+import { writeFrameHeader } from '../wire/frame-encoder.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
 import { checkCallback, checkChunk, checkCount, checkErrorCode, checkFlag, checkHeaderList } from './argument-checks.js';
-import { Http2ApiErrors } from './http2-api-errors.js';
-import { Http2SessionErrors } from './session-errors.js';
-import { Http2ConnectionError, Http2StreamError, http2ErrorDefinition } from './http2-errors.js';
+import { Http2ApiErrors, Http2SessionErrors, Http2ConnectionError, Http2StreamError, http2ErrorDefinition } from '../errors.js';
 
 /** Stream states, RFC 9113 §5.1 (reserved states are not used: sluice never pushes). */
 export const StreamState = {
