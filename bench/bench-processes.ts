@@ -44,9 +44,21 @@ export interface RunningServer {
  * Starts `bench/servers/<script>` on core 0 (h2c, or TLS with `isTls`), with `--expose-gc`,
  * `nodeFlags` and `env` added to the environment; resolves once it prints the port it listens on.
  */
-export function startServer(script: string, isTls: boolean, nodeFlags: readonly string[] = [], env: Record<string, string> = {}): Promise<RunningServer> {
-  const [command, commandArgs] = pinned(0, process.execPath, ['--expose-gc', ...nodeFlags, join(here, 'servers', script)]);
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, PORT: '0', TLS: isTls ? '1' : '0' } });
+export function startServer(
+  script: string,
+  isTls: boolean,
+  nodeFlags: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
+  const [command, commandArgs] = pinned(0, process.execPath, [
+    '--expose-gc',
+    ...nodeFlags,
+    join(here, 'servers', script),
+  ]);
+  const child = spawn(command, commandArgs, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env, PORT: '0', TLS: isTls ? '1' : '0' },
+  });
   return new Promise((resolve, reject) => {
     let output = '';
     let isStarted = false;

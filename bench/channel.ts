@@ -273,14 +273,18 @@ async function main(argv: readonly string[]): Promise<void> {
     rows.push(await measure(HANDLER_COUNTS[index]!, loops[index]!, counts[index]!));
   }
 
-  process.stdout.write(`${'K'.padStart(3)} ${'messages'.padStart(10)} ${'sluice'.padStart(12)} ${'stream.pipeline'.padStart(16)} ${'sluice/stream'.padStart(14)}\n`);
+  process.stdout.write(
+    `${'K'.padStart(3)} ${'messages'.padStart(10)} ${'sluice'.padStart(12)} ${'stream.pipeline'.padStart(16)} ${'sluice/stream'.padStart(14)}\n`,
+  );
   for (const row of rows) {
     process.stdout.write(
       `${String(row.handlerCount).padStart(3)} ${String(row.messages).padStart(10)} ${formatRate(row.sluiceRate)} ${formatRate(row.streamsRate).padStart(16)} ${`${(row.sluiceRate / row.streamsRate).toFixed(1)}x`.padStart(14)}\n`,
     );
   }
   process.stdout.write('\nmessage pool of each K (its own loop), warm-up and measured runs together:\n');
-  process.stdout.write(`${'K'.padStart(3)} ${'acquired'.padStart(10)} ${'reused'.padStart(10)} ${'allocated'.padStart(10)} ${'outstanding'.padStart(12)}\n`);
+  process.stdout.write(
+    `${'K'.padStart(3)} ${'acquired'.padStart(10)} ${'reused'.padStart(10)} ${'allocated'.padStart(10)} ${'outstanding'.padStart(12)}\n`,
+  );
   for (const { handlerCount, pool } of rows) {
     process.stdout.write(
       `${String(handlerCount).padStart(3)} ${String(pool.acquired).padStart(10)} ${String(pool.reused).padStart(10)} ${String(pool.allocated).padStart(10)} ${String(pool.outstanding).padStart(12)}\n`,
@@ -289,6 +293,8 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`bench/channel failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench/channel failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 1;
 });

@@ -67,8 +67,12 @@ function runNode(session: http2.ClientHttp2Session, done: () => void): void {
 
 async function main(): Promise<void> {
   // Connections are set up before the clock starts: the run measures requests, not handshakes.
-  const connections = kind === 'sluice' ? await Promise.all(Array.from({ length: connectionCount }, () => connectHttp2({ host: '127.0.0.1', port }))) : [];
-  const sessions = kind === 'sluice' ? [] : Array.from({ length: connectionCount }, () => http2.connect(`http://127.0.0.1:${port}`));
+  const connections =
+    kind === 'sluice'
+      ? await Promise.all(Array.from({ length: connectionCount }, () => connectHttp2({ host: '127.0.0.1', port })))
+      : [];
+  const sessions =
+    kind === 'sluice' ? [] : Array.from({ length: connectionCount }, () => http2.connect(`http://127.0.0.1:${port}`));
   await Promise.all(sessions.map((session) => new Promise((resolve) => session.once('connect', resolve))));
   const began = process.hrtime.bigint();
   await new Promise<void>((resolve) => {

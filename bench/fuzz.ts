@@ -24,7 +24,13 @@ import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { TestingChannel } from '../lib/index.js';
-import { CONNECTION_PREFACE, ErrorCode, FRAME_HEADER_LENGTH, MAX_MAX_FRAME_SIZE, SettingId } from '../handlers/http2/wire/constants.js';
+import {
+  CONNECTION_PREFACE,
+  ErrorCode,
+  FRAME_HEADER_LENGTH,
+  MAX_MAX_FRAME_SIZE,
+  SettingId,
+} from '../handlers/http2/wire/constants.js';
 import type { Http2Headers } from '../handlers/http2/connection/connection-options.js';
 import { FrameDecoder, type FrameListener } from '../handlers/http2/wire/frame-decoder.js';
 import { FrameEncoder } from '../handlers/http2/wire/frame-encoder.js';
@@ -71,9 +77,16 @@ export interface FuzzStats {
 }
 
 /** The fuzzed targets. */
-export type FuzzTarget = 'frame-decoder-server' | 'frame-decoder-client' | 'hpack' | 'connection-server' | 'connection-client';
+export type FuzzTarget =
+  'frame-decoder-server' | 'frame-decoder-client' | 'hpack' | 'connection-server' | 'connection-client';
 
-const TARGETS: readonly FuzzTarget[] = ['frame-decoder-server', 'frame-decoder-client', 'hpack', 'connection-server', 'connection-client'];
+const TARGETS: readonly FuzzTarget[] = [
+  'frame-decoder-server',
+  'frame-decoder-client',
+  'hpack',
+  'connection-server',
+  'connection-client',
+];
 /** Failures kept in full (the rest are counted). */
 const MAX_REPORTED_FAILURES = 20;
 
@@ -119,19 +132,41 @@ class Random {
 
 // ------------------------------------------------------------------------------ valid traffic
 
-const NAMES = ['accept', 'user-agent', 'cookie', 'x-trace', 'content-type', 'authorization', 'te', 'x-empty', 'cache-control'];
+const NAMES = [
+  'accept',
+  'user-agent',
+  'cookie',
+  'x-trace',
+  'content-type',
+  'authorization',
+  'te',
+  'x-empty',
+  'cache-control',
+];
 
 function randomHeaders(random: Random, kind: 'request' | 'response' | 'trailers'): Http2Headers {
   const headers: string[] = [];
   if (kind === 'request') {
-    headers.push(':method', random.pick(['GET', 'POST', 'HEAD', 'PUT']), ':scheme', 'http', ':authority', 'fuzz.test', ':path', `/${random.int(1000)}`);
+    headers.push(
+      ':method',
+      random.pick(['GET', 'POST', 'HEAD', 'PUT']),
+      ':scheme',
+      'http',
+      ':authority',
+      'fuzz.test',
+      ':path',
+      `/${random.int(1000)}`,
+    );
   } else if (kind === 'response') {
     headers.push(':status', String(random.pick([200, 204, 304, 404, 100, 500])));
   }
   const count = random.int(6);
   for (let i = 0; i < count; i++) {
     const valueLength = random.chance(0.1) ? random.int(3000) : random.int(40);
-    headers.push(random.pick(NAMES), 'v'.repeat(valueLength).replace(/v/g, () => String.fromCharCode(0x21 + random.int(90))));
+    headers.push(
+      random.pick(NAMES),
+      'v'.repeat(valueLength).replace(/v/g, () => String.fromCharCode(0x21 + random.int(90))),
+    );
   }
   if (random.chance(0.2)) headers.push('content-length', String(random.int(100)));
   return headers;
@@ -182,7 +217,9 @@ function validTraffic(random: Random, toServer: boolean): Buffer {
                 length,
                 !hasBody,
                 isLast,
-                random.chance(0.2) ? { streamDependency: random.int(10), weight: 1 + random.int(256), isExclusive: random.chance(0.5) } : undefined,
+                random.chance(0.2)
+                  ? { streamDependency: random.int(10), weight: 1 + random.int(256), isExclusive: random.chance(0.5) }
+                  : undefined,
                 random.chance(0.2) ? random.int(255) : undefined,
               )
             : encoder.writeContinuation(t, 0, id, block, at, length, isLast),
@@ -195,19 +232,33 @@ function validTraffic(random: Random, toServer: boolean): Buffer {
       for (let c = 0; c < chunks; c++) {
         const data = random.bytes(random.int(2000));
         const isEnd = c === chunks - 1 && random.chance(0.7);
-        parts.push(frame(9 + data.length + 300, (t) => encoder.writeData(t, 0, id, data, 0, data.length, isEnd, random.chance(0.2) ? random.int(255) : undefined)));
+        parts.push(
+          frame(9 + data.length + 300, (t) =>
+            encoder.writeData(t, 0, id, data, 0, data.length, isEnd, random.chance(0.2) ? random.int(255) : undefined),
+          ),
+        );
       }
       if (random.chance(0.3)) {
         const trailers = hpack.encode(randomHeaders(random, 'trailers'));
-        parts.push(frame(9 + trailers.length, (t) => encoder.writeHeaders(t, 0, id, trailers, 0, trailers.length, true, true)));
+        parts.push(
+          frame(9 + trailers.length, (t) => encoder.writeHeaders(t, 0, id, trailers, 0, trailers.length, true, true)),
+        );
       }
     }
-    if (random.chance(0.3)) parts.push(frame(13, (t) => encoder.writeWindowUpdate(t, 0, random.chance(0.5) ? 0 : id, 1 + random.int(100_000))));
+    if (random.chance(0.3))
+      parts.push(
+        frame(13, (t) => encoder.writeWindowUpdate(t, 0, random.chance(0.5) ? 0 : id, 1 + random.int(100_000))),
+      );
     if (random.chance(0.2)) parts.push(frame(13, (t) => encoder.writeRstStream(t, 0, id, random.int(14))));
-    if (random.chance(0.1)) parts.push(frame(14, (t) => encoder.writePriority(t, 0, id, random.int(5), 1 + random.int(256), false)));
+    if (random.chance(0.1))
+      parts.push(frame(14, (t) => encoder.writePriority(t, 0, id, random.int(5), 1 + random.int(256), false)));
   }
-  if (random.chance(0.5)) parts.push(frame(17, (t) => encoder.writePing(t, 0, random.int(1 << 30), random.int(1 << 30), random.chance(0.3))));
-  if (random.chance(0.1)) parts.push(frame(9 + 8 + 10, (t) => encoder.writeGoaway(t, 0, random.int(20), random.int(14), Buffer.from('fuzz-debug'))));
+  if (random.chance(0.5))
+    parts.push(frame(17, (t) => encoder.writePing(t, 0, random.int(1 << 30), random.int(1 << 30), random.chance(0.3))));
+  if (random.chance(0.1))
+    parts.push(
+      frame(9 + 8 + 10, (t) => encoder.writeGoaway(t, 0, random.int(20), random.int(14), Buffer.from('fuzz-debug'))),
+    );
   if (random.chance(0.1)) {
     const payload = random.bytes(random.int(20));
     const unknown = Buffer.alloc(FRAME_HEADER_LENGTH + payload.length);
@@ -226,7 +277,9 @@ function validHpackBlocks(random: Random): Buffer[] {
   const count = 1 + random.int(3);
   for (let i = 0; i < count; i++) {
     if (random.chance(0.2)) hpack.applyPeerHeaderTableSize(random.int(4097));
-    blocks.push(Buffer.from(hpack.encode(randomHeaders(random, random.pick(['request', 'response', 'trailers'] as const)))));
+    blocks.push(
+      Buffer.from(hpack.encode(randomHeaders(random, random.pick(['request', 'response', 'trailers'] as const)))),
+    );
   }
   return blocks;
 }
@@ -350,7 +403,11 @@ function describeError(error: unknown): string {
 }
 
 function fuzzFrameDecoder(random: Random, input: Buffer, role: 'client' | 'server'): string {
-  const decoder = new FrameDecoder(new NullListener(), { role, maxFrameSize: random.chance(0.5) ? 16_384 : 65_536, maxContinuationFrames: 8 + random.int(64) });
+  const decoder = new FrameDecoder(new NullListener(), {
+    role,
+    maxFrameSize: random.chance(0.5) ? 16_384 : 65_536,
+    maxContinuationFrames: 8 + random.int(64),
+  });
   try {
     for (const chunk of split(random, input)) decoder.decode(chunk);
     return 'ok';
@@ -367,7 +424,10 @@ function fuzzHpack(random: Random, blocks: Buffer[]): string {
     for (const block of blocks) if (decoder.decode(block) === HEADER_LIST_TOO_LARGE) outcome = 'too-large';
     return outcome;
   } catch (error) {
-    if (error instanceof Http2ConnectionError && (error.errorCode === ErrorCode.COMPRESSION_ERROR || error.errorCode === ErrorCode.ENHANCE_YOUR_CALM)) {
+    if (
+      error instanceof Http2ConnectionError &&
+      (error.errorCode === ErrorCode.COMPRESSION_ERROR || error.errorCode === ErrorCode.ENHANCE_YOUR_CALM)
+    ) {
       return error.code;
     }
     throw error;
@@ -408,7 +468,10 @@ function fuzzConnection(random: Random, input: Buffer, role: 'client' | 'server'
   if (connection instanceof Http2ClientConnection) {
     const client = connection;
     for (let i = 0; i < 2; i++) {
-      const stream = client.request([':method', 'POST', ':scheme', 'http', ':authority', 'fuzz.test', ':path', '/'], {});
+      const stream = client.request(
+        [':method', 'POST', ':scheme', 'http', ':authority', 'fuzz.test', ':path', '/'],
+        {},
+      );
       stream.write(Buffer.from('request body'));
       stream.end();
     }
@@ -427,9 +490,14 @@ function fuzzConnection(random: Random, input: Buffer, role: 'client' | 'server'
     const error = tc.shutdownError;
     // A graceful close (the peer's GOAWAY, then no streams left) shuts down without an error.
     if (error === null) outcome = 'graceful-close';
-    else if (!(error instanceof Http2ConnectionError)) throw new Error(`shut down with ${describeError(error)}, not an Http2ConnectionError`);
+    else if (!(error instanceof Http2ConnectionError))
+      throw new Error(`shut down with ${describeError(error)}, not an Http2ConnectionError`);
     const reader = new GoawayReader();
-    const decoder = new FrameDecoder(reader, { role: role === 'server' ? 'client' : 'server', maxFrameSize: MAX_MAX_FRAME_SIZE, requireSettingsFirst: false });
+    const decoder = new FrameDecoder(reader, {
+      role: role === 'server' ? 'client' : 'server',
+      maxFrameSize: MAX_MAX_FRAME_SIZE,
+      requireSettingsFirst: false,
+    });
     try {
       decoder.decode(written); // a client's output starts with the preface, which the server-role reader checks
     } catch {
@@ -482,7 +550,13 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
   const maxIterations = options.maxIterations ?? 10_000_000;
   const memoryBound = options.memoryBoundBytes ?? 64 * 1024 * 1024;
   const stats: FuzzStats = {
-    iterations: { 'frame-decoder-server': 0, 'frame-decoder-client': 0, hpack: 0, 'connection-server': 0, 'connection-client': 0 },
+    iterations: {
+      'frame-decoder-server': 0,
+      'frame-decoder-client': 0,
+      hpack: 0,
+      'connection-server': 0,
+      'connection-client': 0,
+    },
     outcomes: {},
     inputBytes: 0,
     slowestIterationMs: 0,
@@ -520,19 +594,33 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
       switch (target) {
         case 'frame-decoder-server':
         case 'connection-server': {
-          input = isRandom ? Buffer.concat([Buffer.from(CONNECTION_PREFACE), random.bytes(random.int(400))]) : mutate(random, random.pick(toServer), random.pick(toClient), CONNECTION_PREFACE.length);
-          outcome = target === 'connection-server' ? fuzzConnection(random, input, 'server') : fuzzFrameDecoder(random, input, 'server');
+          input = isRandom
+            ? Buffer.concat([Buffer.from(CONNECTION_PREFACE), random.bytes(random.int(400))])
+            : mutate(random, random.pick(toServer), random.pick(toClient), CONNECTION_PREFACE.length);
+          outcome =
+            target === 'connection-server'
+              ? fuzzConnection(random, input, 'server')
+              : fuzzFrameDecoder(random, input, 'server');
           break;
         }
         case 'frame-decoder-client':
         case 'connection-client': {
-          input = isRandom ? random.bytes(random.int(400)) : mutate(random, random.pick(toClient), random.pick(toServer), 0);
-          outcome = target === 'connection-client' ? fuzzConnection(random, input, 'client') : fuzzFrameDecoder(random, input, 'client');
+          input = isRandom
+            ? random.bytes(random.int(400))
+            : mutate(random, random.pick(toClient), random.pick(toServer), 0);
+          outcome =
+            target === 'connection-client'
+              ? fuzzConnection(random, input, 'client')
+              : fuzzFrameDecoder(random, input, 'client');
           break;
         }
         case 'hpack': {
           const blocks = validHpackBlocks(random);
-          input = isRandom ? [random.bytes(random.int(300))] : blocks.map((block, i) => (random.chance(0.7) || i === blocks.length - 1 ? mutate(random, block, blocks[0]!, -1) : block));
+          input = isRandom
+            ? [random.bytes(random.int(300))]
+            : blocks.map((block, i) =>
+                random.chance(0.7) || i === blocks.length - 1 ? mutate(random, block, blocks[0]!, -1) : block,
+              );
           outcome = fuzzHpack(random, input);
           break;
         }
@@ -554,13 +642,16 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
     }
     if (options.log !== undefined && performance.now() - lastLog > 5000) {
       lastLog = performance.now();
-      options.log(`${iteration + 1} iterations, ${failureCount} failures, ${((lastLog - started) / 1000).toFixed(0)} s`);
+      options.log(
+        `${iteration + 1} iterations, ${failureCount} failures, ${((lastLog - started) / 1000).toFixed(0)} s`,
+      );
     }
   }
   const growth = liveMemory() - baseline;
   if (growth > stats.peakMemoryGrowth) stats.peakMemoryGrowth = growth;
   stats.seconds = (performance.now() - started) / 1000;
-  if (failureCount > stats.failures.length) stats.failures.push(`… and ${failureCount - stats.failures.length} more failures`);
+  if (failureCount > stats.failures.length)
+    stats.failures.push(`… and ${failureCount - stats.failures.length} more failures`);
   return stats;
 }
 
@@ -569,7 +660,9 @@ export function formatFuzzStats(stats: FuzzStats): string {
   const total = Object.values(stats.iterations).reduce((sum, count) => sum + count, 0);
   const lines = [
     `fuzz: ${total} iterations in ${stats.seconds.toFixed(1)} s (${(total / stats.seconds).toFixed(0)}/s), ${(stats.inputBytes / 1048576).toFixed(1)} MiB of input`,
-    `  per target: ${Object.entries(stats.iterations).map(([target, count]) => `${target} ${count}`).join(', ')}`,
+    `  per target: ${Object.entries(stats.iterations)
+      .map(([target, count]) => `${target} ${count}`)
+      .join(', ')}`,
     `  slowest iteration ${stats.slowestIterationMs.toFixed(1)} ms; peak live memory growth ${(stats.peakMemoryGrowth / 1048576).toFixed(1)} MiB`,
     '  outcomes:',
     ...Object.entries(stats.outcomes)
@@ -588,7 +681,11 @@ function main(): void {
     const parsed = index >= 0 ? Number(args[index + 1]) : NaN;
     return Number.isFinite(parsed) ? parsed : fallback;
   };
-  const stats = runFuzz({ seconds: value('--seconds', 60), seed: value('--seed', Date.now() & 0xffff_ffff), log: (line) => console.log(line) });
+  const stats = runFuzz({
+    seconds: value('--seconds', 60),
+    seed: value('--seed', Date.now() & 0xffff_ffff),
+    log: (line) => console.log(line),
+  });
   console.log(formatFuzzStats(stats));
   process.exitCode = stats.failures.length === 0 ? 0 : 1;
 }

@@ -28,7 +28,13 @@ const [mode = 'cpu', countText] = process.argv.slice(2);
 const workDir = mkdtempSync(join(tmpdir(), 'sluice-profile-'));
 
 function load(port: number, requests: number): void {
-  const [command, commandArgs] = pinned(1, 'h2load', ['-c10', '-m10', '-n', String(requests), `http://127.0.0.1:${port}/`]);
+  const [command, commandArgs] = pinned(1, 'h2load', [
+    '-c10',
+    '-m10',
+    '-n',
+    String(requests),
+    `http://127.0.0.1:${port}/`,
+  ]);
   execFileSync(command, commandArgs, { stdio: 'ignore', timeout: 120_000 });
 }
 
@@ -96,9 +102,15 @@ process.prependListener('SIGINT', async () => {
 
 /** Opens `count` idle h2c connections to `port`, waits until all exchanged SETTINGS, closes them. */
 async function openIdleConnections(port: number, count: number): Promise<void> {
-  const [command, commandArgs] = pinned(1, process.execPath, [join(here, 'idle-connections.js'), String(port), String(count)]);
+  const [command, commandArgs] = pinned(1, process.execPath, [
+    join(here, 'idle-connections.js'),
+    String(port),
+    String(count),
+  ]);
   const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => client.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+  await new Promise<void>((resolve) =>
+    client.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()),
+  );
   client.stdin!.end();
   await new Promise((resolve) => client.once('exit', resolve));
 }
@@ -137,10 +149,19 @@ async function profileAllocations(unit: 'request' | 'connection', count: number)
 }
 
 async function profileIdleHeap(connections: number): Promise<void> {
-  const { child, port } = await startServer('sluice-server.js', false, ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${workDir}`]);
-  const [command, commandArgs] = pinned(1, process.execPath, [join(here, 'idle-connections.js'), String(port), String(connections)]);
+  const { child, port } = await startServer('sluice-server.js', false, [
+    '--heapsnapshot-signal=SIGUSR1',
+    `--diagnostic-dir=${workDir}`,
+  ]);
+  const [command, commandArgs] = pinned(1, process.execPath, [
+    join(here, 'idle-connections.js'),
+    String(port),
+    String(connections),
+  ]);
   const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => client.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+  await new Promise<void>((resolve) =>
+    client.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()),
+  );
   child.kill('SIGUSR1');
   let file: string | undefined;
   for (let waited = 0; file === undefined && waited < 60_000; waited += 200) {
@@ -183,9 +204,13 @@ async function profileIdleHeap(connections: number): Promise<void> {
     entry.bytes += snapshot.nodes[i + sizeAt]!;
     totals.set(key, entry);
   }
-  process.stdout.write(`objects with at least one instance per connection, ${connections} idle connections (${join(workDir, file)})\n`);
+  process.stdout.write(
+    `objects with at least one instance per connection, ${connections} idle connections (${join(workDir, file)})\n`,
+  );
   const perConnection = new Map<string, number>();
-  for (const [key, entry] of totals) if (entry.count >= connections) perConnection.set(`${key} ×${(entry.count / connections).toFixed(1)}`, entry.bytes / connections);
+  for (const [key, entry] of totals)
+    if (entry.count >= connections)
+      perConnection.set(`${key} ×${(entry.count / connections).toFixed(1)}`, entry.bytes / connections);
   printTop(perConnection, 30, (bytes) => `${bytes.toFixed(0)} B`);
 }
 

@@ -48,15 +48,47 @@ const workloads: Workload[] = [
   { name: 'small GET h2c c1 m1', h2load: SINGLE_IN_FLIGHT, path: '/', metric: 'req/s' },
   { name: 'c1 m1, busy poll 50 µs', h2load: SINGLE_IN_FLIGHT, path: '/', metric: 'req/s', busyPollMicros: 50 },
   { name: 'small GET h2c c10 m10', h2load: TEN_BY_TEN, path: '/', metric: 'req/s' },
-  { name: 'small GET h2c c100 m10', h2load: ['-c100', '-m10', ...count(isQuick ? 50000 : 200000)], path: '/', metric: 'req/s' },
-  { name: '100 KiB GET h2c c4 m4', h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)], path: '/bytes/102400', metric: 'GB/s' },
-  { name: '1 MiB GET h2c c4 m4', h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)], path: '/bytes/1048576', metric: 'GB/s' },
+  {
+    name: 'small GET h2c c100 m10',
+    h2load: ['-c100', '-m10', ...count(isQuick ? 50000 : 200000)],
+    path: '/',
+    metric: 'req/s',
+  },
+  {
+    name: '100 KiB GET h2c c4 m4',
+    h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)],
+    path: '/bytes/102400',
+    metric: 'GB/s',
+  },
+  {
+    name: '1 MiB GET h2c c4 m4',
+    h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)],
+    path: '/bytes/1048576',
+    metric: 'GB/s',
+  },
   { name: 'small GET TLS c10 m10', isTls: true, h2load: TEN_BY_TEN, path: '/', metric: 'req/s' },
-  { name: '100 KiB GET TLS c4 m4', isTls: true, h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)], path: '/bytes/102400', metric: 'GB/s' },
-  { name: '1 MiB GET TLS c4 m4', isTls: true, h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)], path: '/bytes/1048576', metric: 'GB/s' },
+  {
+    name: '100 KiB GET TLS c4 m4',
+    isTls: true,
+    h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)],
+    path: '/bytes/102400',
+    metric: 'GB/s',
+  },
+  {
+    name: '1 MiB GET TLS c4 m4',
+    isTls: true,
+    h2load: ['-c4', '-m4', ...count(isQuick ? 300 : 2000)],
+    path: '/bytes/1048576',
+    metric: 'GB/s',
+  },
   // h2load's -d posts the file's bytes as each request's body; /echo sends them back, so the
   // figure is the uploaded (and echoed) bytes per second.
-  { name: '64 MiB upload h2c /echo', h2load: ['-c1', '-m1', ...count(isQuick ? 4 : 12), '-d', uploadFile()], path: '/echo', metric: 'GB/s' },
+  {
+    name: '64 MiB upload h2c /echo',
+    h2load: ['-c1', '-m1', ...count(isQuick ? 4 : 12), '-d', uploadFile()],
+    path: '/echo',
+    metric: 'GB/s',
+  },
 ];
 
 /** A 64 MiB file of pattern bytes for the upload workload, made once per machine in the temp directory. */
@@ -83,7 +115,14 @@ async function busyPollServer(micros: number): Promise<RunningServer> {
 
 /** Runs a tenth of `workload` against `server`, unmeasured, so the measured runs find it warm. */
 function warmUp(workload: Workload, server: { readonly port: number; readonly pid: number }): void {
-  runH2load({ ...workload, h2load: workload.h2load.map((arg, i, all) => (all[i - 1] === '-n' ? String(Math.ceil(Number(arg) / 10)) : arg)) }, server.port, server.pid);
+  runH2load(
+    {
+      ...workload,
+      h2load: workload.h2load.map((arg, i, all) => (all[i - 1] === '-n' ? String(Math.ceil(Number(arg) / 10)) : arg)),
+    },
+    server.port,
+    server.pid,
+  );
 }
 
 function count(requests: number): string[] {
@@ -99,10 +138,16 @@ function ensureTools(): void {
   const packages = [...new Set(missing.map(([, name]) => name))].join(' ');
   if (process.getuid?.() === 0 && hasCommand('apt-get')) {
     process.stdout.write(`installing ${packages} with apt-get…\n`);
-    execFileSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages}`], { stdio: 'inherit' });
+    execFileSync(
+      'sh',
+      ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages}`],
+      { stdio: 'inherit' },
+    );
     return;
   }
-  throw new Error(`${missing.map(([command]) => command).join(', ')} missing: install with \`apt-get install ${packages}\` (as root)`);
+  throw new Error(
+    `${missing.map(([command]) => command).join(', ')} missing: install with \`apt-get install ${packages}\` (as root)`,
+  );
 }
 
 function cpuTicks(pid: number): number {
@@ -121,12 +166,20 @@ interface Sample {
 
 function runH2load(workload: Workload, port: number, pid: number): Sample {
   const scheme = workload.isTls === true ? 'https' : 'http';
-  const [command, commandArgs] = pinned(1, 'h2load', [...workload.h2load, `${scheme}://127.0.0.1:${port}${workload.path}`]);
+  const [command, commandArgs] = pinned(1, 'h2load', [
+    ...workload.h2load,
+    `${scheme}://127.0.0.1:${port}${workload.path}`,
+  ]);
   const before = cpuTicks(pid);
-  const output = execFileSync(command, commandArgs, { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+  const output = execFileSync(command, commandArgs, {
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const cpuSeconds = (cpuTicks(pid) - before) / TICKS_PER_SECOND;
   const finished = /finished in ([\d.]+)(m?s), ([\d.]+) req\/s, ([\d.]+)([KMG]?B)\/s/.exec(output);
-  const requests = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(output);
+  const requests =
+    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(output);
   const traffic = /traffic: ([\d.]+)([KMG]?B) \((\d+)\) total/.exec(output);
   if (!finished || !requests || !traffic) throw new Error(`unexpected h2load output:\n${output}`);
   const seconds = Number(finished[1]) / (finished[2] === 'ms' ? 1000 : 1);
@@ -152,10 +205,18 @@ function format(value: number, metric: Workload['metric']): string {
 async function main(): Promise<void> {
   ensureTools();
   const deadline = Date.now() + (isQuick ? 120_000 : 600_000);
-  const plain = { sluice: await startServer('sluice-server.js', false), node: await startServer('node-server.js', false) };
-  const secure = { sluice: await startServer('sluice-server.js', true), node: await startServer('node-server.js', true) };
+  const plain = {
+    sluice: await startServer('sluice-server.js', false),
+    node: await startServer('node-server.js', false),
+  };
+  const secure = {
+    sluice: await startServer('sluice-server.js', true),
+    node: await startServer('node-server.js', true),
+  };
   const results: Record<string, unknown>[] = [];
-  process.stdout.write(`sluice vs node:http2 — ${repetitions} runs each, alternating${canPin ? ', server on core 0, h2load on core 1' : ''}\n\n`);
+  process.stdout.write(
+    `sluice vs node:http2 — ${repetitions} runs each, alternating${canPin ? ', server on core 0, h2load on core 1' : ''}\n\n`,
+  );
   try {
     for (const workload of workloads) {
       if (only !== undefined && !workload.name.includes(only)) continue;
@@ -163,7 +224,12 @@ async function main(): Promise<void> {
         process.stdout.write(`(time budget reached; skipping ${workload.name})\n`);
         continue;
       }
-      const servers = workload.busyPollMicros !== undefined ? { ...plain, sluice: await busyPollServer(workload.busyPollMicros) } : workload.isTls === true ? secure : plain;
+      const servers =
+        workload.busyPollMicros !== undefined
+          ? { ...plain, sluice: await busyPollServer(workload.busyPollMicros) }
+          : workload.isTls === true
+            ? secure
+            : plain;
       const samples: Record<'sluice' | 'node', Sample[]> = { sluice: [], node: [] };
       warmUp(workload, servers.sluice);
       warmUp(workload, servers.node);
@@ -172,7 +238,8 @@ async function main(): Promise<void> {
           samples[name].push(runH2load(workload, servers[name].port, servers[name].pid));
         }
       }
-      const value = (sample: Sample): number => (workload.metric === 'GB/s' ? sample.bytesPerSecond : sample.requestsPerSecond);
+      const value = (sample: Sample): number =>
+        workload.metric === 'GB/s' ? sample.bytesPerSecond : sample.requestsPerSecond;
       const summary = (list: Sample[]) => ({
         median: median(list.map(value)),
         min: Math.min(...list.map(value)),
@@ -196,22 +263,37 @@ async function main(): Promise<void> {
     if (only === undefined || 'idle memory'.includes(only)) results.push(await measureIdleMemory());
     if (only === undefined || 'client'.includes(only)) results.push(await measureClients());
     for (const reference of REFERENCE_SERVERS) {
-      if (only === undefined || [`reference ${reference.name}`, 'small GET h2c c10 m10', 'small GET h2c c1 m1'].some((name) => name.includes(only))) {
+      if (
+        only === undefined ||
+        [`reference ${reference.name}`, 'small GET h2c c10 m10', 'small GET h2c c1 m1'].some((name) =>
+          name.includes(only),
+        )
+      ) {
         results.push(await measureReferenceServer(reference, results));
       }
     }
-    if (only === undefined || ['floor canned', 'small GET h2c c1 m1'].some((name) => name.includes(only))) results.push(await measureSingleFloor(plain));
+    if (only === undefined || ['floor canned', 'small GET h2c c1 m1'].some((name) => name.includes(only)))
+      results.push(await measureSingleFloor(plain));
   } finally {
-    for (const server of [plain.sluice, plain.node, secure.sluice, secure.node, ...busyPollServers.values()]) server.child.kill('SIGTERM');
+    for (const server of [plain.sluice, plain.node, secure.sluice, secure.node, ...busyPollServers.values()])
+      server.child.kill('SIGTERM');
   }
   mkdirSync(join(here, '..', '..', 'bench', 'results'), { recursive: true });
-  writeFileSync(join(here, '..', '..', 'bench', 'results', 'latest.json'), `${JSON.stringify({ date: new Date().toISOString(), quick: isQuick, results }, null, 2)}\n`);
+  writeFileSync(
+    join(here, '..', '..', 'bench', 'results', 'latest.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), quick: isQuick, results }, null, 2)}\n`,
+  );
 }
 
 /** Bytes allocated per small request (young-generation GCs × its size) and pool allocations. */
 async function measureAllocations(servers: Record<'sluice' | 'node', RunningServer>): Promise<Record<string, unknown>> {
   const requests = isQuick ? 50_000 : 200_000;
-  const workload: Workload = { name: 'allocations', h2load: ['-c10', '-m10', '-n', String(requests)], path: '/', metric: 'req/s' };
+  const workload: Workload = {
+    name: 'allocations',
+    h2load: ['-c10', '-m10', '-n', String(requests)],
+    path: '/',
+    metric: 'req/s',
+  };
   const perServer: Record<string, { bytesPerRequest: number; poolAllocationsPerRequest: number | null }> = {};
   for (const name of ['sluice', 'node'] as const) {
     const server = servers[name];
@@ -219,7 +301,10 @@ async function measureAllocations(servers: Record<'sluice' | 'node', RunningServ
     runH2load(workload, server.port, server.pid);
     const after = await server.stats();
     const bytes = ((after.minorGcs - before.minorGcs) * after.youngGenerationBytes) / requests;
-    const poolAllocations = after.pool !== null && before.pool !== null ? ((after.pool['allocated'] ?? 0) - (before.pool['allocated'] ?? 0)) / requests : null;
+    const poolAllocations =
+      after.pool !== null && before.pool !== null
+        ? ((after.pool['allocated'] ?? 0) - (before.pool['allocated'] ?? 0)) / requests
+        : null;
     perServer[name] = { bytesPerRequest: bytes, poolAllocationsPerRequest: poolAllocations };
   }
   const ratio = perServer['sluice']!.bytesPerRequest / Math.max(1, perServer['node']!.bytesPerRequest);
@@ -263,7 +348,10 @@ async function measureIdleMemory(): Promise<Record<string, unknown>> {
 }
 
 /** RSS growth per connection of each fresh server, started with `nodeFlags`, for `count` idle connections. */
-async function idleMemoryPerConnection(count: number, nodeFlags: readonly string[]): Promise<Record<'sluice' | 'node', number>> {
+async function idleMemoryPerConnection(
+  count: number,
+  nodeFlags: readonly string[],
+): Promise<Record<'sluice' | 'node', number>> {
   // Like the other workloads: several fresh servers each, alternating, and the medians.
   const samples: Record<'sluice' | 'node', number[]> = { sluice: [], node: [] };
   for (let run = 0; run < memoryRepetitions; run++) {
@@ -274,13 +362,21 @@ async function idleMemoryPerConnection(count: number, nodeFlags: readonly string
   return { sluice: median(samples.sluice), node: median(samples.node) };
 }
 
-async function idleMemoryOnce(count: number, nodeFlags: readonly string[], order: readonly ('sluice' | 'node')[]): Promise<Record<'sluice' | 'node', number>> {
+async function idleMemoryOnce(
+  count: number,
+  nodeFlags: readonly string[],
+  order: readonly ('sluice' | 'node')[],
+): Promise<Record<'sluice' | 'node', number>> {
   const perServer: Record<string, number> = {};
   for (const name of order) {
     const server = await startServer(name === 'sluice' ? 'sluice-server.js' : 'node-server.js', false, nodeFlags);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const before = await server.stats();
-    const [command, commandArgs] = pinned(1, process.execPath, [join(here, 'idle-connections.js'), String(server.port), String(count)]);
+    const [command, commandArgs] = pinned(1, process.execPath, [
+      join(here, 'idle-connections.js'),
+      String(server.port),
+      String(count),
+    ]);
     const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('idle connections not ready')), 60_000);
@@ -309,9 +405,20 @@ async function measureClients(): Promise<Record<string, unknown>> {
   try {
     for (let run = 0; run < repetitions; run++) {
       for (const name of run % 2 === 0 ? (['sluice', 'node'] as const) : (['node', 'sluice'] as const)) {
-        const [clientCommand, clientArgs] = pinned(1, process.execPath, [join(here, 'client-load.js'), name, String(port), String(requests), '10', '10']);
+        const [clientCommand, clientArgs] = pinned(1, process.execPath, [
+          join(here, 'client-load.js'),
+          name,
+          String(port),
+          String(requests),
+          '10',
+          '10',
+        ]);
         const output = execFileSync(clientCommand, clientArgs, { encoding: 'utf8', timeout: 120_000 });
-        const result = JSON.parse(output.trim().split('\n').pop()!) as { requests: number; seconds: number; failed: number };
+        const result = JSON.parse(output.trim().split('\n').pop()!) as {
+          requests: number;
+          seconds: number;
+          failed: number;
+        };
         if (result.failed > 0) throw new Error(`${name} client: ${result.failed} requests failed`);
         samples[name].push(result.requests / result.seconds);
       }
@@ -389,7 +496,10 @@ const REFERENCE_SERVERS: readonly ReferenceServer[] = [
 ];
 
 /** Starts a reference server and waits for it to accept connections (a second port if the first was taken meanwhile). */
-async function startReference(reference: ReferenceServer, isRetry = false): Promise<{ port: number; child: ChildProcess }> {
+async function startReference(
+  reference: ReferenceServer,
+  isRetry = false,
+): Promise<{ port: number; child: ChildProcess }> {
   const port = await referencePort();
   const child = reference.start(referenceRoot(), port);
   for (let attempt = 0; attempt < 100 && child.exitCode === null; attempt++) {
@@ -417,7 +527,10 @@ async function startReference(reference: ReferenceServer, isRetry = false): Prom
  * process is woken by the kernel — more than the server's code, and a C server that spends 2 µs
  * per request shows where that floor lies.
  */
-async function measureReferenceServer(reference: ReferenceServer, results: readonly Record<string, unknown>[]): Promise<Record<string, unknown>> {
+async function measureReferenceServer(
+  reference: ReferenceServer,
+  results: readonly Record<string, unknown>[],
+): Promise<Record<string, unknown>> {
   const { port, child } = await startReference(reference);
   const name = reference.name;
   const busy: Workload = { name: `${name} c10 m10`, h2load: TEN_BY_TEN, path: '/small', metric: 'req/s' };
@@ -438,23 +551,33 @@ async function measureReferenceServer(reference: ReferenceServer, results: reado
   const singleRequestsPerSecond = median(singleSamples.map((sample) => sample.requestsPerSecond));
   const singleMicros = median(singleSamples.map((sample) => sample.cpuMicrosPerRequest));
   const row = (workload: string): { sluice?: { median: number; cpuMicrosPerRequest: number } } | undefined =>
-    results.find((entry) => entry['workload'] === workload) as { sluice?: { median: number; cpuMicrosPerRequest: number } } | undefined;
+    results.find((entry) => entry['workload'] === workload) as
+      { sluice?: { median: number; cpuMicrosPerRequest: number } } | undefined;
   const sluiceMicros = row('small GET h2c c10 m10')?.sluice?.cpuMicrosPerRequest;
   const relative = sluiceMicros === undefined ? null : sluiceMicros / referenceMicros;
   const sluiceSingle = row('small GET h2c c1 m1')?.sluice?.median;
-  const target = reference.cpuTarget === null ? '' : ` (target ≤ ${reference.cpuTarget.toFixed(2)}×, ${reference.targetSource})`;
+  const target =
+    reference.cpuTarget === null ? '' : ` (target ≤ ${reference.cpuTarget.toFixed(2)}×, ${reference.targetSource})`;
   process.stdout.write(
     `${`reference: ${name} (C)`.padEnd(24)} small GET h2c c10 m10 ${format(requestsPerSecond, 'req/s')}, ${referenceMicros.toFixed(2)} µs/req server CPU` +
-      (relative === null ? '\n' : ` | sluice ${sluiceMicros!.toFixed(2)} µs/req = ${relative.toFixed(2)}× ${name}'s CPU per request${target}\n`) +
+      (relative === null
+        ? '\n'
+        : ` | sluice ${sluiceMicros!.toFixed(2)} µs/req = ${relative.toFixed(2)}× ${name}'s CPU per request${target}\n`) +
       `${''.padEnd(24)} small GET h2c c1 m1 ${format(singleRequestsPerSecond, 'req/s')}, ${singleMicros.toFixed(2)} µs/req server CPU` +
-      (sluiceSingle === undefined ? '\n' : ` | sluice ${format(sluiceSingle, 'req/s')} = ${(sluiceSingle / singleRequestsPerSecond).toFixed(2)}× ${name}'s req/s\n`),
+      (sluiceSingle === undefined
+        ? '\n'
+        : ` | sluice ${format(sluiceSingle, 'req/s')} = ${(sluiceSingle / singleRequestsPerSecond).toFixed(2)}× ${name}'s req/s\n`),
   );
   return {
     workload: `reference: ${name} c10 m10`,
     requestsPerSecond,
     cpuMicrosPerRequest: referenceMicros,
     sluiceCpuRelative: relative,
-    singleInFlight: { requestsPerSecond: singleRequestsPerSecond, cpuMicrosPerRequest: singleMicros, sluiceRelative: sluiceSingle === undefined ? null : sluiceSingle / singleRequestsPerSecond },
+    singleInFlight: {
+      requestsPerSecond: singleRequestsPerSecond,
+      cpuMicrosPerRequest: singleMicros,
+      sluiceRelative: sluiceSingle === undefined ? null : sluiceSingle / singleRequestsPerSecond,
+    },
   };
 }
 
@@ -482,7 +605,8 @@ async function measureSingleFloor(servers: Record<'sluice' | 'node', RunningServ
   } finally {
     floor.child.kill('SIGTERM');
   }
-  const rate = (name: 'floor' | 'sluice' | 'node'): number => median(samples[name].map((sample) => sample.requestsPerSecond));
+  const rate = (name: 'floor' | 'sluice' | 'node'): number =>
+    median(samples[name].map((sample) => sample.requestsPerSecond));
   const cpuMicros = median(samples.floor.map((sample) => sample.cpuMicrosPerRequest));
   process.stdout.write(
     `${'floor: canned bytes'.padEnd(24)} c1 m1 in turn: floor ${format(rate('floor'), 'req/s')} (${cpuMicros.toFixed(2)} µs/req), sluice ${format(rate('sluice'), 'req/s')}, node ${format(rate('node'), 'req/s')}` +

@@ -155,7 +155,11 @@ async function measure(arrangement: 'handler' | 'native', group: EventLoopGroup)
     onNegotiated: alpnPipeline({}, { fallback: () => new BenchServerApp() }),
   };
   const clientApp = new BenchClientApp();
-  const clientOptions: TlsOptions = { role: 'client', ca: read('ca-cert.pem'), onNegotiated: (slot) => slot.insertRight(clientApp) };
+  const clientOptions: TlsOptions = {
+    role: 'client',
+    ca: read('ca-cert.pem'),
+    onNegotiated: (slot) => slot.insertRight(clientApp),
+  };
   const isNative = arrangement === 'native';
   const serverTransport: TransportHandlerFactory = isNative ? nativeTlsTransport(serverOptions) : socketTransport;
   const clientTransport: TransportHandlerFactory = isNative ? nativeTlsTransport(clientOptions) : socketTransport;
@@ -187,7 +191,10 @@ async function measure(arrangement: 'handler' | 'native', group: EventLoopGroup)
 
 async function main(): Promise<void> {
   const group = new EventLoopGroup();
-  const best = { handler: { mibPerSecond: 0, roundTripsPerSecond: 0 }, native: { mibPerSecond: 0, roundTripsPerSecond: 0 } };
+  const best = {
+    handler: { mibPerSecond: 0, roundTripsPerSecond: 0 },
+    native: { mibPerSecond: 0, roundTripsPerSecond: 0 },
+  };
   // Alternate the arrangements and keep each one's best of three, so drift hits both alike.
   for (let round = 0; round < 3; round++) {
     for (const arrangement of ['handler', 'native'] as const) {

@@ -30,7 +30,10 @@ export function setDefaultTransport(factory: TransportHandlerFactory): void {
 function resolveTransport(factory: TransportHandlerFactory | undefined): TransportHandlerFactory {
   const transport = factory ?? defaultTransport;
   if (transport === null) {
-    throw new SluiceError(IoErrors.NO_TRANSPORT, "no transport: import 'sluice' or 'sluice/socket', or pass { transport }");
+    throw new SluiceError(
+      IoErrors.NO_TRANSPORT,
+      "no transport: import 'sluice' or 'sluice/socket', or pass { transport }",
+    );
   }
   return transport;
 }
@@ -127,7 +130,12 @@ function channelOptionsFor(
   return channelOptions;
 }
 
-function buildChannel(loop: EventLoop, socket: net.Socket, transport: TransportHandlerFactory, channelOptions: ChannelOptions): Channel {
+function buildChannel(
+  loop: EventLoop,
+  socket: net.Socket,
+  transport: TransportHandlerFactory,
+  channelOptions: ChannelOptions,
+): Channel {
   const channel = new Channel(loop, channelOptions);
   channel.appendHandler(transport(socket));
   return channel;
@@ -327,7 +335,8 @@ export class ServerBootstrap {
    */
   listen(options: ListenOptions): Promise<Listener> {
     const invalid = addressProblem(options, 'listen');
-    if (invalid !== null) return Promise.reject(new SluiceError(IoErrors.INVALID_OPTIONS, `ServerBootstrap.listen: ${invalid}`));
+    if (invalid !== null)
+      return Promise.reject(new SluiceError(IoErrors.INVALID_OPTIONS, `ServerBootstrap.listen: ${invalid}`));
     useServerDefaultLogger();
     const socketOptions = { ...SOCKET_OPTIONS_DEFAULTS, ...options.socketOptions };
     const server = net.createServer({ noDelay: socketOptions.noDelay });
@@ -361,7 +370,11 @@ export class ServerBootstrap {
         resolve(listener);
       };
       if (options.path !== undefined) server.listen({ path: options.path, backlog: options.backlog }, onListening);
-      else server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, backlog: options.backlog }, onListening);
+      else
+        server.listen(
+          { host: options.host ?? '127.0.0.1', port: options.port ?? 0, backlog: options.backlog },
+          onListening,
+        );
     });
   }
 }

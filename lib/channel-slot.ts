@@ -82,10 +82,14 @@ export class ChannelSlot {
     // Checked once here rather than on every write into `data`: a length past what the message
     // holds would send the rest of a pooled block — stale bytes of other messages.
     if ((length | 0) !== length || length < 0 || length > message.capacity) {
-      throw new SluiceError(ChannelErrors.INVALID_MESSAGE_LENGTH, `message length ${length} is not a whole number from 0 to its capacity ${message.capacity}`);
+      throw new SluiceError(
+        ChannelErrors.INVALID_MESSAGE_LENGTH,
+        `message length ${length} is not a whole number from 0 to its capacity ${message.capacity}`,
+      );
     }
     const channel = this.channel;
-    if (channel.isShutDown) throw new SluiceError(ChannelErrors.SHUT_DOWN, 'cannot send on a channel that has shut down');
+    if (channel.isShutDown)
+      throw new SluiceError(ChannelErrors.SHUT_DOWN, 'cannot send on a channel that has shut down');
     if (direction === ChannelDirection.READ) {
       const right = this.adjacentRight;
       if (right === null) throw new SluiceError(ChannelErrors.NO_ADJACENT_SLOT, 'no slot to the right to read into');
@@ -183,7 +187,11 @@ export class ChannelSlot {
    * on to the next handler. Reporting a direction twice throws
    * `CHANNEL_SHUTDOWN_ALREADY_COMPLETE` and changes nothing.
    */
-  onHandlerShutdownComplete(direction: ChannelDirection, error: SluiceError | null, freeScarceResourcesImmediately: boolean): void {
+  onHandlerShutdownComplete(
+    direction: ChannelDirection,
+    error: SluiceError | null,
+    freeScarceResourcesImmediately: boolean,
+  ): void {
     this.channel._onHandlerShutdownComplete(this, direction, error, freeScarceResourcesImmediately);
   }
 

@@ -239,7 +239,8 @@ export class Channel implements TaskOwner {
 
   /** @internal Creates a slot for `handler` between `left` and `right` (either may be null). */
   _insert(handler: ChannelHandler, left: ChannelSlot | null, right: ChannelSlot | null): ChannelSlot {
-    if (this.stateValue === ChannelState.SHUT_DOWN) throw new SluiceError(ChannelErrors.SHUT_DOWN, 'cannot add a handler to a channel that has shut down');
+    if (this.stateValue === ChannelState.SHUT_DOWN)
+      throw new SluiceError(ChannelErrors.SHUT_DOWN, 'cannot add a handler to a channel that has shut down');
     const slot = new ChannelSlot(this);
     slot.adjacentLeft = left;
     slot.adjacentRight = right;
@@ -256,7 +257,8 @@ export class Channel implements TaskOwner {
 
   /** @internal Unlinks `slot`, optionally destroying its handler. */
   _remove(slot: ChannelSlot, destroyHandler: boolean): void {
-    if (slot.channel !== this) throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'slot belongs to another channel');
+    if (slot.channel !== this)
+      throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'slot belongs to another channel');
     const left = slot.adjacentLeft;
     const right = slot.adjacentRight;
     if (left !== null) left.adjacentRight = right;
@@ -308,7 +310,8 @@ export class Channel implements TaskOwner {
         slot._pendingWindowIncrement = 0;
         const left = slot.adjacentLeft;
         // A handler whose read side has shut down reads no more: it is not told.
-        if (left !== null && left._handler !== null && !left._isReadShutDown) left._handler.incrementReadWindow(left, increment);
+        if (left !== null && left._handler !== null && !left._isReadShutDown)
+          left._handler.incrementReadWindow(left, increment);
       }
       for (let slot = this.last; slot !== null; slot = slot.adjacentLeft) {
         if (slot._pendingWindowIncrement !== 0 && slot.adjacentLeft !== null) leftOver = true;
@@ -351,10 +354,18 @@ export class Channel implements TaskOwner {
   }
 
   /** @internal See {@link ChannelSlot.onHandlerShutdownComplete}. */
-  _onHandlerShutdownComplete(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
+  _onHandlerShutdownComplete(
+    slot: ChannelSlot,
+    direction: ChannelDirection,
+    error: SluiceError | null,
+    free: boolean,
+  ): void {
     const isRead = direction === ChannelDirection.READ;
     if (isRead ? slot._isReadShutDown : slot._isWriteShutDown) {
-      throw new SluiceError(ChannelErrors.SHUTDOWN_ALREADY_COMPLETE, `${isRead ? 'read' : 'write'} shutdown reported twice`);
+      throw new SluiceError(
+        ChannelErrors.SHUTDOWN_ALREADY_COMPLETE,
+        `${isRead ? 'read' : 'write'} shutdown reported twice`,
+      );
     }
     if (!(isRead ? slot._readShutdownStarted : slot._writeShutdownStarted)) {
       throw new SluiceError(
@@ -432,7 +443,12 @@ export class Channel implements TaskOwner {
       if (sample) handlers.push(sample);
       handler?.resetStatistics?.();
     }
-    options.onSample({ timeMs: this.loop.now(), intervalMs: options.intervalMs, handlers, windowStalls: this.windowStallCount });
+    options.onSample({
+      timeMs: this.loop.now(),
+      intervalMs: options.intervalMs,
+      handlers,
+      windowStalls: this.windowStallCount,
+    });
     this.scheduleTaskAfter(this.statisticsTask!, options.intervalMs);
   }
 }

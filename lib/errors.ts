@@ -107,7 +107,10 @@ export const IoErrors = Object.freeze({
 /** Errors of the channel area: slots, windows, messages, shutdown, tasks. */
 export const ChannelErrors = Object.freeze({
   /** `CHANNEL_READ_WINDOW_EXCEEDED`: a handler sent more data than the read window of the slot to its right. */
-  READ_WINDOW_EXCEEDED: errorDefinition('CHANNEL_READ_WINDOW_EXCEEDED', 'a handler sent more data than the read window of the slot to its right'),
+  READ_WINDOW_EXCEEDED: errorDefinition(
+    'CHANNEL_READ_WINDOW_EXCEEDED',
+    'a handler sent more data than the read window of the slot to its right',
+  ),
   /** `CHANNEL_NO_ADJACENT_SLOT`: there is no slot in that direction. */
   NO_ADJACENT_SLOT: errorDefinition('CHANNEL_NO_ADJACENT_SLOT', 'there is no slot in that direction'),
   /** `CHANNEL_SHUT_DOWN`: the channel is shut down. */
@@ -115,19 +118,31 @@ export const ChannelErrors = Object.freeze({
   /** `CHANNEL_SLOT_SHUT_DOWN`: that direction of the slot is already shut down. */
   SLOT_SHUT_DOWN: errorDefinition('CHANNEL_SLOT_SHUT_DOWN', 'that direction of the slot is already shut down'),
   /** `CHANNEL_SHUTDOWN_ALREADY_COMPLETE`: shutdown of that direction was already completed for this slot. */
-  SHUTDOWN_ALREADY_COMPLETE: errorDefinition('CHANNEL_SHUTDOWN_ALREADY_COMPLETE', 'shutdown of that direction was already completed for this slot'),
+  SHUTDOWN_ALREADY_COMPLETE: errorDefinition(
+    'CHANNEL_SHUTDOWN_ALREADY_COMPLETE',
+    'shutdown of that direction was already completed for this slot',
+  ),
   /** `CHANNEL_INVALID_MESSAGE_LENGTH`: a message's `length` is not a whole number from 0 to its capacity. */
-  INVALID_MESSAGE_LENGTH: errorDefinition('CHANNEL_INVALID_MESSAGE_LENGTH', "a message's length is not a whole number from 0 to its capacity"),
+  INVALID_MESSAGE_LENGTH: errorDefinition(
+    'CHANNEL_INVALID_MESSAGE_LENGTH',
+    "a message's length is not a whole number from 0 to its capacity",
+  ),
   /** `CHANNEL_MESSAGE_RELEASED`: the message was already released to its pool. */
   MESSAGE_RELEASED: errorDefinition('CHANNEL_MESSAGE_RELEASED', 'the message was already released to its pool'),
   /** `CHANNEL_INVALID_SLOT_OPERATION`: the slot operation is not valid in this state. */
-  INVALID_SLOT_OPERATION: errorDefinition('CHANNEL_INVALID_SLOT_OPERATION', 'the slot operation is not valid in this state'),
+  INVALID_SLOT_OPERATION: errorDefinition(
+    'CHANNEL_INVALID_SLOT_OPERATION',
+    'the slot operation is not valid in this state',
+  ),
   /** `CHANNEL_NO_HANDLER`: the slot has no handler. */
   NO_HANDLER: errorDefinition('CHANNEL_NO_HANDLER', 'the slot has no handler'),
   /** `CHANNEL_HANDLER_FAILED`: a handler threw while processing a message. */
   HANDLER_FAILED: errorDefinition('CHANNEL_HANDLER_FAILED', 'a handler threw while processing a message'),
   /** `CHANNEL_SHUTDOWN_NOT_GRACEFUL`: the channel was shut down before the write could be completed. */
-  SHUTDOWN_NOT_GRACEFUL: errorDefinition('CHANNEL_SHUTDOWN_NOT_GRACEFUL', 'the channel was shut down before the write could be completed'),
+  SHUTDOWN_NOT_GRACEFUL: errorDefinition(
+    'CHANNEL_SHUTDOWN_NOT_GRACEFUL',
+    'the channel was shut down before the write could be completed',
+  ),
 });
 
 /** Wraps anything thrown into a SluiceError with the given code, keeping SluiceErrors as they are. */

@@ -252,7 +252,10 @@ export class NodeEventLoop extends EventLoop {
     super(options);
     const micros = options.busyPollMicros ?? 0;
     if (!Number.isFinite(micros) || micros < 0 || micros > MAX_BUSY_POLL_MICROS) {
-      throw new SluiceError(IoErrors.INVALID_OPTIONS, `busyPollMicros must be between 0 and ${MAX_BUSY_POLL_MICROS}, not ${micros}`);
+      throw new SluiceError(
+        IoErrors.INVALID_OPTIONS,
+        `busyPollMicros must be between 0 and ${MAX_BUSY_POLL_MICROS}, not ${micros}`,
+      );
     }
     this.busyPollMs = micros / 1000;
   }
@@ -319,7 +322,8 @@ export class NodeEventLoop extends EventLoop {
   }
 
   private continueBusyPoll(): void {
-    this.busyPoll = performance.now() - this.lastIoCallbackAtMs < this.busyPollMs ? setImmediate(this.onBusyPoll) : null;
+    this.busyPoll =
+      performance.now() - this.lastIoCallbackAtMs < this.busyPollMs ? setImmediate(this.onBusyPoll) : null;
   }
 
   private runReadyTurn(): void {

@@ -111,7 +111,8 @@ export class HostResolver {
     this.ttlMs = options.defaultTtlMs ?? HOST_RESOLVER_DEFAULTS.defaultTtlMs;
     this.maxHosts = options.maxHosts ?? HOST_RESOLVER_DEFAULTS.maxHosts;
     this.family = options.family ?? HOST_RESOLVER_DEFAULTS.family;
-    if (!(this.ttlMs >= 0) || !(this.maxHosts >= 1)) throw new SluiceError(IoErrors.INVALID_OPTIONS, 'defaultTtlMs must be >= 0 and maxHosts >= 1');
+    if (!(this.ttlMs >= 0) || !(this.maxHosts >= 1))
+      throw new SluiceError(IoErrors.INVALID_OPTIONS, 'defaultTtlMs must be >= 0 and maxHosts >= 1');
   }
 
   /** Lookups made so far (cache misses and refreshes). */
@@ -179,13 +180,20 @@ export class HostResolver {
   private async refresh(host: string, previous: CachedHost | undefined): Promise<CachedHost> {
     this.lookupCount++;
     const addresses = await this.lookup(host, this.family);
-    if (addresses.length === 0) throw new SluiceError(IoErrors.DNS_FAILURE, `${IoErrors.DNS_FAILURE.message}: ${host} has no addresses`);
+    if (addresses.length === 0)
+      throw new SluiceError(IoErrors.DNS_FAILURE, `${IoErrors.DNS_FAILURE.message}: ${host} has no addresses`);
     const failures = new Map<string, number>();
     // Failures of addresses that are still there are kept: a refresh does not make them healthy.
     if (previous !== undefined) {
-      for (const [address, order] of previous.failures) if (addresses.some((a) => a.address === address)) failures.set(address, order);
+      for (const [address, order] of previous.failures)
+        if (addresses.some((a) => a.address === address)) failures.set(address, order);
     }
-    const entry: CachedHost = { addresses: [...addresses], expiresAt: this.clock.now() + this.ttlMs, nextIndex: 0, failures };
+    const entry: CachedHost = {
+      addresses: [...addresses],
+      expiresAt: this.clock.now() + this.ttlMs,
+      nextIndex: 0,
+      failures,
+    };
     this.hosts.delete(host);
     this.hosts.set(host, entry);
     if (this.hosts.size > this.maxHosts) this.hosts.delete(this.hosts.keys().next().value!);

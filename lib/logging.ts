@@ -87,9 +87,17 @@ let isLoggerChosen = false;
  */
 export function setLogger(logger: Logger): void {
   const candidate = logger as Partial<Logger> | null;
-  if (typeof candidate !== 'object' || candidate === null || typeof candidate.level !== 'number' || typeof candidate.log !== 'function') {
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.level !== 'number' ||
+    typeof candidate.log !== 'function'
+  ) {
     // Refused here: a broken logger would fail later, inside whatever next logs.
-    throw new SluiceError(IoErrors.INVALID_OPTIONS, 'setLogger takes a logger: { level: LogLevel, log(level, subject, message) }');
+    throw new SluiceError(
+      IoErrors.INVALID_OPTIONS,
+      'setLogger takes a logger: { level: LogLevel, log(level, subject, message) }',
+    );
   }
   log = logger;
   isLoggerChosen = true;

@@ -48,7 +48,16 @@ export interface RetryFailure {
 export type RetryClassifier = (failure: RetryFailure) => RetryErrorType;
 
 /** Node socket error codes that mean "try again" (the network, not the request, failed). */
-const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 /**
  * sluice codes outside the `IO_*` and `*_TIMEOUT` families that also mean the network failed:
  * the SDK's stream manager dropped a connection that stopped answering PINGs (a keep-alive
@@ -80,7 +89,10 @@ export const classifyFailure: RetryClassifier = (failure) => {
   if (fields.retryable === true) return RetryErrorType.TRANSIENT;
   const code = fields.code;
   if (typeof code === 'string') {
-    if (error instanceof SluiceError && (code.startsWith('IO_') || code.endsWith('_TIMEOUT') || TRANSIENT_SLUICE_CODES.has(code))) {
+    if (
+      error instanceof SluiceError &&
+      (code.startsWith('IO_') || code.endsWith('_TIMEOUT') || TRANSIENT_SLUICE_CODES.has(code))
+    ) {
       return RetryErrorType.TRANSIENT;
     }
     if (TRANSIENT_NODE_CODES.has(code)) return RetryErrorType.TRANSIENT;
@@ -219,7 +231,12 @@ export interface RetryStrategy {
    * turn — or the reason it will not be: `RETRY_NOT_RETRYABLE`, `RETRY_MAX_RETRIES_EXCEEDED`,
    * `RETRY_QUOTA_EXCEEDED`.
    */
-  scheduleRetry(token: RetryToken, errorType: RetryErrorType, callback: RetryReadyCallback, isTimeout?: boolean): SluiceError | null;
+  scheduleRetry(
+    token: RetryToken,
+    errorType: RetryErrorType,
+    callback: RetryReadyCallback,
+    isTimeout?: boolean,
+  ): SluiceError | null;
   /** The request succeeded: refunds what its retry cost (or credits the bucket) and releases the token. */
   recordSuccess(token: RetryToken): void;
   /** The request is over without success: cancels a waiting retry (its callback gets `RETRY_CANCELED`). */
@@ -254,7 +271,12 @@ export class ExponentialBackoffRetryStrategy implements RetryStrategy {
   }
 
   /** See {@link RetryStrategy.scheduleRetry}. */
-  scheduleRetry(token: RetryToken, errorType: RetryErrorType, callback: RetryReadyCallback, isTimeout = false): SluiceError | null {
+  scheduleRetry(
+    token: RetryToken,
+    errorType: RetryErrorType,
+    callback: RetryReadyCallback,
+    isTimeout = false,
+  ): SluiceError | null {
     const refusal = this.checkRetry(token, errorType);
     if (refusal !== null) return refusal;
     this.onRetryScheduled(token, errorType, isTimeout);
@@ -280,7 +302,10 @@ export class ExponentialBackoffRetryStrategy implements RetryStrategy {
     if (token.isReleased) return new SluiceError(RetryErrors.CANCELED, 'the retry token was released');
     if (errorType === RetryErrorType.CLIENT_ERROR) return new SluiceError(RetryErrors.NOT_RETRYABLE);
     if (token.retryCount >= this.backoff.maxRetries) {
-      return new SluiceError(RetryErrors.MAX_RETRIES_EXCEEDED, `${RetryErrors.MAX_RETRIES_EXCEEDED.message} (${this.backoff.maxRetries})`);
+      return new SluiceError(
+        RetryErrors.MAX_RETRIES_EXCEEDED,
+        `${RetryErrors.MAX_RETRIES_EXCEEDED.message} (${this.backoff.maxRetries})`,
+      );
     }
     if (token._task !== null) return new SluiceError(RetryErrors.CANCELED, 'a retry is already waiting on this token');
     return null;
@@ -366,13 +391,21 @@ export class StandardRetryStrategy extends ExponentialBackoffRetryStrategy {
   }
 
   /** See {@link RetryStrategy.scheduleRetry}; also refuses with `RETRY_QUOTA_EXCEEDED` when the bucket cannot pay. */
-  override scheduleRetry(token: RetryToken, errorType: RetryErrorType, callback: RetryReadyCallback, isTimeout = false): SluiceError | null {
+  override scheduleRetry(
+    token: RetryToken,
+    errorType: RetryErrorType,
+    callback: RetryReadyCallback,
+    isTimeout = false,
+  ): SluiceError | null {
     const refusal = this.checkRetry(token, errorType);
     if (refusal !== null) return refusal;
     const cost = isTimeout ? this.timeoutRetryCost : this.retryCost;
     const available = this.availableTokens(token.partition);
     if (available < cost) {
-      return new SluiceError(RetryErrors.QUOTA_EXCEEDED, `${RetryErrors.QUOTA_EXCEEDED.message}: ${available} tokens left, a retry costs ${cost}`);
+      return new SluiceError(
+        RetryErrors.QUOTA_EXCEEDED,
+        `${RetryErrors.QUOTA_EXCEEDED.message}: ${available} tokens left, a retry costs ${cost}`,
+      );
     }
     return super.scheduleRetry(token, errorType, callback, isTimeout);
   }

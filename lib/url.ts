@@ -13,7 +13,8 @@ import { IoErrors, SluiceError } from './errors.js';
  */
 export function parseUrl(input: unknown, what: string): URL {
   if (input instanceof URL) return input;
-  if (typeof input !== 'string') throw new SluiceError(IoErrors.INVALID_URL, `${what}: a URL string or a URL is needed, not ${describe(input)}`);
+  if (typeof input !== 'string')
+    throw new SluiceError(IoErrors.INVALID_URL, `${what}: a URL string or a URL is needed, not ${describe(input)}`);
   try {
     return new URL(input);
   } catch (error) {

@@ -84,7 +84,8 @@ function dataStream(encoder: FrameEncoder, payloadLength: number): { chunks: Uin
   let at = 0;
   for (let i = 0; i < frames; i++) at = encoder.writeData(wire, at, 1 + 2 * (i % 8), payload, 0, payloadLength, false);
   const chunks: Uint8Array[] = [];
-  for (let offset = 0; offset < wire.length; offset += READ_CHUNK) chunks.push(wire.subarray(offset, offset + READ_CHUNK));
+  for (let offset = 0; offset < wire.length; offset += READ_CHUNK)
+    chunks.push(wire.subarray(offset, offset + READ_CHUNK));
   return { chunks, frames };
 }
 
@@ -95,7 +96,11 @@ function benchDataDecode(encoder: FrameEncoder, payloadLength: number): void {
   const roundsPerSecond = measure(() => {
     for (let i = 0; i < chunks.length; i++) decoder.decode(chunks[i]!);
   });
-  report(`DATA decode (delivered as views, no copy), ${payloadLength}-byte frames, ${READ_CHUNK}-byte reads`, roundsPerSecond * frames, payloadLength);
+  report(
+    `DATA decode (delivered as views, no copy), ${payloadLength}-byte frames, ${READ_CHUNK}-byte reads`,
+    roundsPerSecond * frames,
+    payloadLength,
+  );
 }
 
 function benchDataEncode(encoder: FrameEncoder, payloadLength: number): void {

@@ -13,25 +13,41 @@ import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../handlers/http2/wire/h
 import { HpackEncoder } from '../../handlers/http2/wire/hpack-encoder.js';
 
 const REQUEST: readonly string[] = [
-  ':method', 'GET',
-  ':scheme', 'https',
-  ':authority', 'api.example.com',
-  ':path', '/v1/items?page=2&limit=50',
-  'user-agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
-  'accept', 'application/json',
-  'accept-encoding', 'gzip, deflate, br',
-  'accept-language', 'en-US,en;q=0.9',
-  'cookie', 'session=3f9a1c27b04e4d8e9a6b5c2d1e0f7a8b; theme=dark',
+  ':method',
+  'GET',
+  ':scheme',
+  'https',
+  ':authority',
+  'api.example.com',
+  ':path',
+  '/v1/items?page=2&limit=50',
+  'user-agent',
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
+  'accept',
+  'application/json',
+  'accept-encoding',
+  'gzip, deflate, br',
+  'accept-language',
+  'en-US,en;q=0.9',
+  'cookie',
+  'session=3f9a1c27b04e4d8e9a6b5c2d1e0f7a8b; theme=dark',
 ];
 
 const RESPONSE: readonly string[] = [
-  ':status', '200',
-  'content-type', 'application/json; charset=utf-8',
-  'content-length', '1834',
-  'date', 'Tue, 04 Jun 2024 10:21:07 GMT',
-  'server', 'sluice',
-  'cache-control', 'no-cache',
-  'vary', 'accept-encoding',
+  ':status',
+  '200',
+  'content-type',
+  'application/json; charset=utf-8',
+  'content-length',
+  '1834',
+  'date',
+  'Tue, 04 Jun 2024 10:21:07 GMT',
+  'server',
+  'sluice',
+  'cache-control',
+  'no-cache',
+  'vary',
+  'accept-encoding',
 ];
 
 const COLD_COUNT = 4_000;
@@ -39,7 +55,8 @@ const REPEAT_COUNT = 40_000;
 
 function toObjects(fields: readonly string[]): hpack.CompressorHeader[] {
   const headers: hpack.CompressorHeader[] = [];
-  for (let i = 0; i < fields.length; i += 2) headers.push({ name: fields[i] as string, value: fields[i + 1] as string });
+  for (let i = 0; i < fields.length; i += 2)
+    headers.push({ name: fields[i] as string, value: fields[i + 1] as string });
   return headers;
 }
 
@@ -99,13 +116,21 @@ function benchList(label: string, fields: readonly string[]): Row[] {
 
   // Encode, cold: the first block of fresh contexts (created outside the timing).
   const encoders = Array.from({ length: COLD_COUNT }, () => new HpackEncoder());
-  const sluiceEncodeCold = measure(COLD_COUNT, (i) => {
-    sink += (encoders[i] as HpackEncoder).encode(fields).length;
-  }, false);
+  const sluiceEncodeCold = measure(
+    COLD_COUNT,
+    (i) => {
+      sink += (encoders[i] as HpackEncoder).encode(fields).length;
+    },
+    false,
+  );
   const compressors = Array.from({ length: COLD_COUNT }, newCompressor);
-  const streamEncodeCold = measure(COLD_COUNT, (i) => {
-    sink += compressWithStream(compressors[i] as hpack.Compressor, headers);
-  }, false);
+  const streamEncodeCold = measure(
+    COLD_COUNT,
+    (i) => {
+      sink += compressWithStream(compressors[i] as hpack.Compressor, headers);
+    },
+    false,
+  );
 
   // Encode, repeated: the same list on a warm context.
   const encoder = new HpackEncoder();
@@ -119,14 +144,22 @@ function benchList(label: string, fields: readonly string[]): Row[] {
 
   // Decode, cold: the first block (literals, table insertions) on fresh contexts.
   const decoders = Array.from({ length: COLD_COUNT }, () => new HpackDecoder());
-  const sluiceDecodeCold = measure(COLD_COUNT, (i) => {
-    const list = (decoders[i] as HpackDecoder).decode(coldBlock);
-    sink += list === HEADER_LIST_TOO_LARGE ? 0 : list.length;
-  }, false);
+  const sluiceDecodeCold = measure(
+    COLD_COUNT,
+    (i) => {
+      const list = (decoders[i] as HpackDecoder).decode(coldBlock);
+      sink += list === HEADER_LIST_TOO_LARGE ? 0 : list.length;
+    },
+    false,
+  );
   const decompressors = Array.from({ length: COLD_COUNT }, newDecompressor);
-  const streamDecodeCold = measure(COLD_COUNT, (i) => {
-    sink += decompressWithStream(decompressors[i] as hpack.Decompressor, coldBlock);
-  }, false);
+  const streamDecodeCold = measure(
+    COLD_COUNT,
+    (i) => {
+      sink += decompressWithStream(decompressors[i] as hpack.Decompressor, coldBlock);
+    },
+    false,
+  );
 
   // Decode, repeated: the all-indexed block on a context that has seen the first one.
   const decoder = new HpackDecoder();
@@ -141,7 +174,9 @@ function benchList(label: string, fields: readonly string[]): Row[] {
     sink += decompressWithStream(decompressor, repeatedBlock);
   });
 
-  console.log(`${label}: ${fields.length / 2} fields, first block ${coldBlock.length} B, repeated ${repeatedBlock.length} B`);
+  console.log(
+    `${label}: ${fields.length / 2} fields, first block ${coldBlock.length} B, repeated ${repeatedBlock.length} B`,
+  );
   return [
     { name: `${label} encode, first`, sluice: sluiceEncodeCold, hpackJs: streamEncodeCold },
     { name: `${label} encode, repeated`, sluice: sluiceEncodeRepeated, hpackJs: streamEncodeRepeated },

@@ -29,7 +29,10 @@ export function parseBytesPath(path: string): number {
 export function benchTls(): { cert: Buffer; key: Buffer } | null {
   if (process.env['TLS'] !== '1') return null;
   const fixtures = new URL('../../../tests/fixtures/tls/', import.meta.url);
-  return { cert: readFileSync(new URL('server-cert.pem', fixtures)), key: readFileSync(new URL('server-key.pem', fixtures)) };
+  return {
+    cert: readFileSync(new URL('server-cert.pem', fixtures)),
+    key: readFileSync(new URL('server-key.pem', fixtures)),
+  };
 }
 
 /** Prints the line the runner waits for. */

@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { defaultEventLoopGroup, EventLoopGroup, httpDate, listenHttp2, type Http2Stream } from '../../handlers/index.js';
+import {
+  defaultEventLoopGroup,
+  EventLoopGroup,
+  httpDate,
+  listenHttp2,
+  type Http2Stream,
+} from '../../handlers/index.js';
 import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, reportStatsOnSignal, SMALL_BODY } from './routes.js';
 
 /**
@@ -11,7 +17,16 @@ import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, reportStatsOnSignal,
  * changes, once per second (the connection copies what it caches, so editing the array is safe).
  * Every server in the comparison sends `date`, as RFC 9110 §6.6.1 asks of an origin server.
  */
-const SMALL_HEADERS: string[] = [':status', '200', 'content-type', 'text/plain', 'content-length', String(SMALL_BODY.length), 'date', ''];
+const SMALL_HEADERS: string[] = [
+  ':status',
+  '200',
+  'content-type',
+  'text/plain',
+  'content-length',
+  String(SMALL_BODY.length),
+  'date',
+  '',
+];
 const SMALL_HEADERS_DATE = SMALL_HEADERS.length - 1;
 
 function header(headers: readonly string[], name: string): string {
@@ -60,7 +75,16 @@ const listener = await listenHttp2({
       }
       const count = parseBytesPath(path);
       if (count >= 0) {
-        stream.sendHeaders([':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(count), 'date', httpDate(stream.clock)]);
+        stream.sendHeaders([
+          ':status',
+          '200',
+          'content-type',
+          'application/octet-stream',
+          'content-length',
+          String(count),
+          'date',
+          httpDate(stream.clock),
+        ]);
         sendPattern(stream, count);
         return;
       }

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { connectHttp2, type ConnectHttp2Options, type Http2ClientConnection, type Http2ConnectionOptions } from '../../handlers/index.js';
+import {
+  connectHttp2,
+  type ConnectHttp2Options,
+  type Http2ClientConnection,
+  type Http2ConnectionOptions,
+} from '../../handlers/index.js';
 import { FrameLoggerHandler } from '../../handlers/plugins/frame-logger-handler.js';
 import { clientTlsTransport } from './tls.js';
 
@@ -29,7 +34,10 @@ export interface ConnectionTarget {
  * load mode's stream manager wires its events there). Rejects with the connect, TLS or ALPN
  * error as the bootstrap reports it (`IO_CONNECTION_REFUSED`, `TLS_CERTIFICATE_UNTRUSTED`, …).
  */
-export function connectToServer(target: ConnectionTarget, http2?: Http2ConnectionOptions): Promise<Http2ClientConnection> {
+export function connectToServer(
+  target: ConnectionTarget,
+  http2?: Http2ConnectionOptions,
+): Promise<Http2ClientConnection> {
   const options: ConnectHttp2Options = { host: target.host, port: target.port };
   if (http2 !== undefined) options.http2 = http2;
   if (target.isTls) {
@@ -37,7 +45,9 @@ export function connectToServer(target: ConnectionTarget, http2?: Http2Connectio
   }
   if (target.isVerbose) {
     options.pipeline = (channel) => {
-      channel.appendHandler(new FrameLoggerHandler({ role: 'client', sink: (line) => process.stderr.write(`* ${line}\n`) }));
+      channel.appendHandler(
+        new FrameLoggerHandler({ role: 'client', sink: (line) => process.stderr.write(`* ${line}\n`) }),
+      );
     };
   }
   return connectHttp2(options);

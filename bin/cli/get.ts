@@ -44,13 +44,20 @@ Exit codes: 0 ok, 1 request, connection or file failure, 2 usage (including a ba
 const BODY_CHUNK_SIZE = 64 * 1024;
 
 /** Connection-specific header fields HTTP/2 forbids (RFC 9113 §8.2.2). */
-const CONNECTION_SPECIFIC_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+const CONNECTION_SPECIFIC_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** A header name: an RFC 9110 token, lowercase for HTTP/2. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 /** Where the request body comes from. */
-export type BodySource = { kind: 'none' } | { kind: 'text'; text: string } | { kind: 'file'; path: string } | { kind: 'stdin' };
+export type BodySource =
+  { kind: 'none' } | { kind: 'text'; text: string } | { kind: 'file'; path: string } | { kind: 'stdin' };
 
 /** What `sluice get` was asked to do, checked. */
 export interface GetSettings {
@@ -111,17 +118,21 @@ export function parseGetArguments(args: string[]): GetSettings | null {
   } catch {
     throw usageError(`invalid URL '${text}'`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`unsupported URL scheme '${url.protocol.slice(0, -1)}' (http or https)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw usageError(`unsupported URL scheme '${url.protocol.slice(0, -1)}' (http or https)`);
   if (url.hostname === '') throw usageError(`invalid URL '${text}': no host`);
-  if (url.username !== '' || url.password !== '') throw usageError('credentials in the URL are not supported; use -H authorization');
+  if (url.username !== '' || url.password !== '')
+    throw usageError('credentials in the URL are not supported; use -H authorization');
   const isTls = url.protocol === 'https:';
   if (values.cacert === '') throw usageError('--cacert needs a file name');
   const requestCount = values.requests === undefined ? 1 : parseInteger('-n', values.requests, 1, 10_000_000);
   const concurrency = values.concurrency === undefined ? 1 : parseInteger('-m', values.concurrency, 1, 10_000);
   // -m alone used to switch to summary mode without a word; it only means something with -n.
-  if (values.concurrency !== undefined && values.requests === undefined) throw usageError('-m needs -n (the number of requests to send)');
+  if (values.concurrency !== undefined && values.requests === undefined)
+    throw usageError('-m needs -n (the number of requests to send)');
   const isLoadMode = values.requests !== undefined;
-  if (isLoadMode && values.output !== undefined) throw usageError('-o cannot be used with -n/-m (bodies are counted, not kept)');
+  if (isLoadMode && values.output !== undefined)
+    throw usageError('-o cannot be used with -n/-m (bodies are counted, not kept)');
   const body = parseBodySource(values.data);
   const method = values.method ?? (body.kind === 'none' ? 'GET' : 'POST');
   if (!TOKEN.test(method.toLowerCase())) throw usageError(`invalid method '${method}'`);
@@ -135,7 +146,17 @@ export function parseGetArguments(args: string[]): GetSettings | null {
     if (name === 'user-agent') hasUserAgent = true;
   }
   if (!hasUserAgent) extra.push('user-agent', 'sluice');
-  const headers = [':method', method, ':scheme', isTls ? 'https' : 'http', ':authority', authority, ':path', `${url.pathname}${url.search}`, ...extra];
+  const headers = [
+    ':method',
+    method,
+    ':scheme',
+    isTls ? 'https' : 'http',
+    ':authority',
+    authority,
+    ':path',
+    `${url.pathname}${url.search}`,
+    ...extra,
+  ];
   return {
     url,
     host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
@@ -249,7 +270,9 @@ async function connect(settings: GetSettings & ConnectionTarget): Promise<Http2C
 /** {@link describeError}, with what to do about a certificate nobody trusts. */
 export function describeGetError(error: unknown): string {
   const text = describeError(error);
-  return text.includes('TLS_CERTIFICATE_UNTRUSTED') ? `${text}; trust its CA with --cacert FILE, or skip verification with -k` : text;
+  return text.includes('TLS_CERTIFICATE_UNTRUSTED')
+    ? `${text}; trust its CA with --cacert FILE, or skip verification with -k`
+    : text;
 }
 
 function printHeaders(prefix: string, headers: Http2Headers): void {
@@ -318,7 +341,8 @@ function fetchOnce(
           },
           onDrain: () => pump?.(),
           onClose: (_s, error: Http2StreamFailure | null) => {
-            if (outputError !== null) reject(failure(`cannot write output: ${describeError(outputError)}`, outputError));
+            if (outputError !== null)
+              reject(failure(`cannot write output: ${describeError(outputError)}`, outputError));
             else if (error !== null) reject(failure(`request failed: ${describeGetError(error)}`, error));
             else resolve(ExitCode.OK);
           },

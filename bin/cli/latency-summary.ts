@@ -48,12 +48,16 @@ export function formatLoadSummary(result: LoadResult): string {
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
   const seconds = result.elapsedMs / 1000;
   const rate = seconds > 0 ? (result.requestCount - result.failedCount) / seconds : 0;
-  const statuses = [...result.statusCounts].sort(([a], [b]) => a.localeCompare(b)).map(([status, count]) => `${status}: ${count}`);
-  return [
-    `requests: ${result.requestCount} total, ${result.requestCount - result.failedCount} succeeded, ${result.failedCount} failed, ${result.concurrency} concurrent, ` +
-      `${result.resentCount} resent, ${result.connectionCount} ${result.connectionCount === 1 ? 'connection' : 'connections'}`,
-    `status: ${statuses.length > 0 ? statuses.join(', ') : 'none'}`,
-    `time: ${seconds.toFixed(3)} s, ${rate.toFixed(1)} req/s, ${result.bodyBytes} body bytes`,
-    `latency: p50 ${ms(percentile(sorted, 50))}, p90 ${ms(percentile(sorted, 90))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? Number.NaN)}`,
-  ].join('\n') + '\n';
+  const statuses = [...result.statusCounts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, count]) => `${status}: ${count}`);
+  return (
+    [
+      `requests: ${result.requestCount} total, ${result.requestCount - result.failedCount} succeeded, ${result.failedCount} failed, ${result.concurrency} concurrent, ` +
+        `${result.resentCount} resent, ${result.connectionCount} ${result.connectionCount === 1 ? 'connection' : 'connections'}`,
+      `status: ${statuses.length > 0 ? statuses.join(', ') : 'none'}`,
+      `time: ${seconds.toFixed(3)} s, ${rate.toFixed(1)} req/s, ${result.bodyBytes} body bytes`,
+      `latency: p50 ${ms(percentile(sorted, 50))}, p90 ${ms(percentile(sorted, 90))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? Number.NaN)}`,
+    ].join('\n') + '\n'
+  );
 }

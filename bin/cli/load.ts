@@ -10,7 +10,12 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
-import { Http2StreamManager, type Http2Headers, type ManagedRequest, type StreamManagerConnectionFactory } from '../../handlers/index.js';
+import {
+  Http2StreamManager,
+  type Http2Headers,
+  type ManagedRequest,
+  type StreamManagerConnectionFactory,
+} from '../../handlers/index.js';
 import { describeError, ExitCode, failure } from './cli-errors.js';
 import { connectToServer, type ConnectionTarget } from './get-connection.js';
 import { formatLoadSummary, type LoadResult } from './latency-summary.js';
@@ -70,7 +75,12 @@ export async function runLoad(settings: LoadSettings, headers: Http2Headers, bod
   }
 }
 
-function drive(manager: Http2StreamManager, settings: LoadSettings, headers: Http2Headers, body: Buffer | null): Promise<ExitCode> {
+function drive(
+  manager: Http2StreamManager,
+  settings: LoadSettings,
+  headers: Http2Headers,
+  body: Buffer | null,
+): Promise<ExitCode> {
   return new Promise<ExitCode>((resolve, reject) => {
     const statusCounts = new Map<string, number>();
     const latenciesMs: number[] = [];
@@ -109,7 +119,12 @@ function drive(manager: Http2StreamManager, settings: LoadSettings, headers: Htt
         return;
       }
       const skipped = notSent > 0 ? ` (${notSent} not sent)` : '';
-      reject(failure(`${result.failedCount} of ${settings.requestCount} requests failed${skipped}; first: ${firstError}`, firstCause));
+      reject(
+        failure(
+          `${result.failedCount} of ${settings.requestCount} requests failed${skipped}; first: ${firstError}`,
+          firstCause,
+        ),
+      );
     };
 
     const onFinished = (request: ManagedRequest | null, error: unknown): void => {

@@ -87,7 +87,11 @@ export async function run(): Promise<void> {
   const exitCode = await main(process.argv.slice(2));
   process.exitCode = exitCode;
   // Pipes and files are written synchronously on Linux; elsewhere output may still be queued.
-  for (let waited = 0; waited < FLUSH_WAIT_LIMIT_MS && process.stdout.writableLength + process.stderr.writableLength > 0; waited += 5) {
+  for (
+    let waited = 0;
+    waited < FLUSH_WAIT_LIMIT_MS && process.stdout.writableLength + process.stderr.writableLength > 0;
+    waited += 5
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   process.exit(exitCode);

@@ -75,7 +75,9 @@ function headerValue(headers: Http2Headers, name: string): string {
  * Creates the server's `onStream`: it routes each request by `:method` and `:path` and answers
  * on the stream. Errors while answering reset the stream (INTERNAL_ERROR), never the connection.
  */
-export function createRoutes(options: RoutesOptions): (stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) => void {
+export function createRoutes(
+  options: RoutesOptions,
+): (stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) => void {
   const root = options.root;
   return (stream, headers, isEndStream) => {
     const method = headerValue(headers, ':method');
@@ -131,9 +133,26 @@ function answerText(stream: Http2Stream, method: string, status: number, text: s
 }
 
 /** Sends a whole body at once (small bodies only); HEAD gets the headers alone. */
-function answerBody(stream: Http2Stream, method: string, status: number, contentType: string, body: Buffer, extraHeaders: string[]): void {
+function answerBody(
+  stream: Http2Stream,
+  method: string,
+  status: number,
+  contentType: string,
+  body: Buffer,
+  extraHeaders: string[],
+): void {
   if (!stream.isWritable) return;
-  const headers = [':status', String(status), 'content-type', contentType, 'content-length', String(body.length), 'date', httpDate(stream.clock), ...extraHeaders];
+  const headers = [
+    ':status',
+    String(status),
+    'content-type',
+    contentType,
+    'content-length',
+    String(body.length),
+    'date',
+    httpDate(stream.clock),
+    ...extraHeaders,
+  ];
   if (method === 'HEAD' || body.length === 0) {
     stream.sendHeaders(headers, true);
     return;
@@ -162,7 +181,16 @@ function answerHeaders(stream: Http2Stream, method: string, headers: Http2Header
  * buffer above its high-water mark and resumes on `onDrain`, so memory stays bounded whatever N.
  */
 function answerPattern(stream: Http2Stream, method: string, byteCount: number): void {
-  const headers = [':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(byteCount), 'date', httpDate(stream.clock)];
+  const headers = [
+    ':status',
+    '200',
+    'content-type',
+    'application/octet-stream',
+    'content-length',
+    String(byteCount),
+    'date',
+    httpDate(stream.clock),
+  ];
   if (method === 'HEAD' || byteCount === 0) {
     stream.sendHeaders(headers, true);
     return;
@@ -174,7 +202,9 @@ function answerPattern(stream: Http2Stream, method: string, byteCount: number): 
       // Only the last write is short, so every block starts at a period boundary.
       const count = Math.min(remaining, PATTERN_BLOCK.length);
       remaining -= count;
-      const isBelowHighWater = stream.write(count === PATTERN_BLOCK.length ? PATTERN_BLOCK : PATTERN_BLOCK.subarray(0, count));
+      const isBelowHighWater = stream.write(
+        count === PATTERN_BLOCK.length ? PATTERN_BLOCK : PATTERN_BLOCK.subarray(0, count),
+      );
       if (!isBelowHighWater) return;
     }
     if (remaining === 0 && stream.isWritable) stream.end();
@@ -192,7 +222,10 @@ function answerPattern(stream: Http2Stream, method: string, byteCount: number): 
 function answerEcho(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
   const contentType = headerValue(headers, 'content-type') || 'application/octet-stream';
   if (isEndStream) {
-    stream.sendHeaders([':status', '200', 'content-type', contentType, 'content-length', '0', 'date', httpDate(stream.clock)], true);
+    stream.sendHeaders(
+      [':status', '200', 'content-type', contentType, 'content-length', '0', 'date', httpDate(stream.clock)],
+      true,
+    );
     return;
   }
   stream.isManualWindow = true;
@@ -241,7 +274,16 @@ async function answerFile(stream: Http2Stream, method: string, root: string, pat
     if (!stream.isWritable) return;
     file = await fs.open(found.filePath, 'r');
     const size = found.stats.size;
-    const headers = [':status', '200', 'content-type', contentTypeFor(found.filePath), 'content-length', String(size), 'date', httpDate(stream.clock)];
+    const headers = [
+      ':status',
+      '200',
+      'content-type',
+      contentTypeFor(found.filePath),
+      'content-length',
+      String(size),
+      'date',
+      httpDate(stream.clock),
+    ];
     if (!stream.isWritable) return;
     if (method === 'HEAD' || size === 0) {
       stream.sendHeaders(headers, true);

@@ -106,14 +106,16 @@ export function parseServeArguments(args: string[]): ServeSettings | null {
   });
   if (values.help) return null;
   const logLevel = parseLogLevel(values['log-level']);
-  if (logLevel === undefined) throw usageError(`unknown log level '${values['log-level']}' (none, fatal, error, warn, info, debug, trace)`);
+  if (logLevel === undefined)
+    throw usageError(`unknown log level '${values['log-level']}' (none, fatal, error, warn, info, debug, trace)`);
   if ((values.cert === undefined) !== (values.key === undefined)) throw usageError('--cert and --key go together');
   if (values.host === '') throw usageError('--host must not be empty');
   return {
     host: values.host,
     port: parseInteger('--port', values.port, 0, 65_535),
     isTls: values.tls || values.cert !== undefined,
-    certificateFiles: values.cert !== undefined && values.key !== undefined ? { certPath: values.cert, keyPath: values.key } : null,
+    certificateFiles:
+      values.cert !== undefined && values.key !== undefined ? { certPath: values.cert, keyPath: values.key } : null,
     root: values.root ?? null,
     logLevel,
     workers: parseInteger('--workers', values.workers, 1, 256),
@@ -228,10 +230,15 @@ class RunningServer {
   }
 }
 
-async function runServer(settings: ServeSettings, root: string | null, pair: CertificatePair | null): Promise<ExitCode> {
+async function runServer(
+  settings: ServeSettings,
+  root: string | null,
+  pair: CertificatePair | null,
+): Promise<ExitCode> {
   const server = new RunningServer({ maxConcurrentStreams: 128, onStream: createRoutes({ root }) });
   const bootstrapOptions: BootstrapOptions = {};
-  if (settings.busyPollMicros > 0) bootstrapOptions.loopGroup = new EventLoopGroup({ busyPollMicros: settings.busyPollMicros });
+  if (settings.busyPollMicros > 0)
+    bootstrapOptions.loopGroup = new EventLoopGroup({ busyPollMicros: settings.busyPollMicros });
   if (pair !== null) bootstrapOptions.transport = serverTlsTransport(pair, (slot) => server.install(slot));
   try {
     server.listener = await new ServerBootstrap(bootstrapOptions).listen({
@@ -240,7 +247,10 @@ async function runServer(settings: ServeSettings, root: string | null, pair: Cer
       pipeline: pair !== null ? undefined : (channel) => server.install(channel.first!),
     });
   } catch (error) {
-    throw failure(`cannot listen on ${serverUrl(pair !== null, settings.host, settings.port)}: ${describeError(error)}`, error);
+    throw failure(
+      `cannot listen on ${serverUrl(pair !== null, settings.host, settings.port)}: ${describeError(error)}`,
+      error,
+    );
   }
   const url = serverUrl(pair !== null, settings.host, server.listener.port);
   // The signal handlers come before the line that says we listen: a SIGTERM sent on reading it
@@ -305,7 +315,10 @@ function isListeningMessage(message: unknown): message is ListeningMessage {
  * share the listening socket), prints the URL once all listen, forwards shutdown signals and
  * exits once every worker has. A worker that fails before listening fails the whole command.
  */
-async function runPrimary(settings: ServeSettings, files: { certPath: string; keyPath: string } | null): Promise<ExitCode> {
+async function runPrimary(
+  settings: ServeSettings,
+  files: { certPath: string; keyPath: string } | null,
+): Promise<ExitCode> {
   const env: NodeJS.ProcessEnv = {};
   if (files !== null) {
     env[WORKER_CERT_ENV] = files.certPath;
@@ -340,7 +353,8 @@ async function runPrimary(settings: ServeSettings, files: { certPath: string; ke
         if (!isStopping) {
           // A worker died on its own (it printed why): stop the others, report failure.
           worstExit = ExitCode.FAILURE;
-          if (!hasPrintedFailure) process.stderr.write(`sluice serve: worker ${worker.process.pid} exited (${signal ?? code})\n`);
+          if (!hasPrintedFailure)
+            process.stderr.write(`sluice serve: worker ${worker.process.pid} exited (${signal ?? code})\n`);
           stop();
         } else if (code !== 0) {
           worstExit = ExitCode.FAILURE;

@@ -37,7 +37,10 @@ function requireH2(protocol: string | null): void {
  * A server transport: TLS with ALPN `h2` only; once the handshake chose `h2`, `install` puts
  * the HTTP/2 connection right of the TLS slot. Clients that do not offer `h2` are refused.
  */
-export function serverTlsTransport(pair: CertificatePair, install: (slot: ChannelSlot) => void): TransportHandlerFactory {
+export function serverTlsTransport(
+  pair: CertificatePair,
+  install: (slot: ChannelSlot) => void,
+): TransportHandlerFactory {
   return nativeTlsTransport({
     role: 'server',
     cert: pair.cert,
@@ -100,9 +103,23 @@ export async function createDevelopmentCertificate(): Promise<DevelopmentCertifi
   const keyPath = path.join(directory, 'key.pem');
   const dispose = (): void => rmSync(directory, { recursive: true, force: true });
   const args = [
-    'req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-keyout', keyPath, '-out', certPath, '-days', '7', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+    'req',
+    '-x509',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '7',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
   ];
   await new Promise<void>((resolve, reject) => {
     execFile('openssl', args, { timeout: 30_000 }, (error, _stdout, stderr) => {
@@ -111,7 +128,10 @@ export async function createDevelopmentCertificate(): Promise<DevelopmentCertifi
         return;
       }
       dispose();
-      const reason = (error as { code?: unknown }).code === 'ENOENT' ? 'openssl is not installed' : stderr.trim().split('\n')[0] || error.message;
+      const reason =
+        (error as { code?: unknown }).code === 'ENOENT'
+          ? 'openssl is not installed'
+          : stderr.trim().split('\n')[0] || error.message;
       reject(failure(`cannot create a development certificate (${reason}); pass --cert and --key`, error));
     });
   });

@@ -79,7 +79,10 @@ export class EchoHandler implements ChannelHandler {
         throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'a frame chunk arrived without a frame start');
       }
       if (echo.append(message.data, 0, message.length) !== message.length) {
-        throw new SluiceError(FramingErrors.FRAME_TOO_LARGE, `a frame longer than ${echo.capacity} bytes cannot be echoed`);
+        throw new SluiceError(
+          FramingErrors.FRAME_TOO_LARGE,
+          `a frame longer than ${echo.capacity} bytes cannot be echoed`,
+        );
       }
     } catch (thrown) {
       this.dropPendingEcho();

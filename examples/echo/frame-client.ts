@@ -170,7 +170,9 @@ export class FrameClientHandler implements ChannelHandler {
   }
 
   private closedError(): SluiceError {
-    return this.slot?.channel.shutdownError ?? new SluiceError(ChannelErrors.SHUT_DOWN, 'the client channel has closed');
+    return (
+      this.slot?.channel.shutdownError ?? new SluiceError(ChannelErrors.SHUT_DOWN, 'the client channel has closed')
+    );
   }
 }
 
@@ -208,7 +210,9 @@ export async function connectFrameClient(options: ConnectFrameClientOptions): Pr
   const client = new FrameClientHandler(options.client);
   const bootstrap = new ClientBootstrap(options.loopGroup !== undefined ? { loopGroup: options.loopGroup } : {});
   const channel = await bootstrap.connect({
-    ...(options.path !== undefined ? { path: options.path } : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }),
+    ...(options.path !== undefined
+      ? { path: options.path }
+      : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }),
     ...(options.socketOptions !== undefined ? { socketOptions: options.socketOptions } : {}),
     pipeline: (ready) => {
       ready.appendHandler(new LengthPrefixFramer(options.framer));

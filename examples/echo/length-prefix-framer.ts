@@ -252,7 +252,13 @@ export class LengthPrefixFramer implements ChannelHandler {
     this.headerFilled = 0;
     const frameLength = this.header.readUInt32BE(0);
     if (frameLength > this.maxFrameLengthValue) {
-      this.failRead(slot, new SluiceError(FramingErrors.FRAME_TOO_LARGE, `a ${frameLength}-byte frame exceeds the limit of ${this.maxFrameLengthValue}`));
+      this.failRead(
+        slot,
+        new SluiceError(
+          FramingErrors.FRAME_TOO_LARGE,
+          `a ${frameLength}-byte frame exceeds the limit of ${this.maxFrameLengthValue}`,
+        ),
+      );
       return;
     }
     this.state = ParseState.PAYLOAD;

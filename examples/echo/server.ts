@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { ServerBootstrap, type Channel, type EventLoopGroup, type Listener, type SluiceError } from '../../handlers/index.js';
+import {
+  ServerBootstrap,
+  type Channel,
+  type EventLoopGroup,
+  type Listener,
+  type SluiceError,
+} from '../../handlers/index.js';
 import { ECHO_HANDLER_DEFAULTS, EchoHandler, type EchoHandlerOptions } from './echo-handler.js';
 import { LengthPrefixFramer, type LengthPrefixFramerOptions } from './length-prefix-framer.js';
 
@@ -44,7 +50,9 @@ export function installEchoPipeline(channel: Channel, options: Pick<EchoServerOp
 export function startEchoServer(options: EchoServerOptions = {}): Promise<Listener> {
   const bootstrap = new ServerBootstrap(options.loopGroup !== undefined ? { loopGroup: options.loopGroup } : {});
   return bootstrap.listen({
-    ...(options.path !== undefined ? { path: options.path } : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }),
+    ...(options.path !== undefined
+      ? { path: options.path }
+      : { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }),
     pipeline: (channel) => installEchoPipeline(channel, options),
     ...(options.onConnectionClosed !== undefined ? { onAcceptShutdown: options.onConnectionClosed } : {}),
   });

@@ -33,7 +33,10 @@ async function startEchoServer(): Promise<http2.Http2Server> {
 }
 
 /** Writes each message, reads its echo before writing the next; resolves with the echoes and trailers. */
-async function exchange(url: string, messages: readonly string[]): Promise<{ echoes: string[]; trailers: Record<string, string | string[]> }> {
+async function exchange(
+  url: string,
+  messages: readonly string[],
+): Promise<{ echoes: string[]; trailers: Record<string, string | string[]> }> {
   const session = await connect(url);
   try {
     const call = session.stream({ 'content-type': 'text/plain' }, { method: 'POST', path: '/chat' });

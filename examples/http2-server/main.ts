@@ -70,7 +70,10 @@ async function handle(stream: ServerStream): Promise<void> {
 
 async function main(): Promise<void> {
   const server = createServer(
-    { onError: (error) => process.stderr.write(`http2 server: ${error instanceof Error ? error.message : String(error)}\n`) },
+    {
+      onError: (error) =>
+        process.stderr.write(`http2 server: ${error instanceof Error ? error.message : String(error)}\n`),
+    },
     handle,
   );
   const listener = await server.listen({ host: HOST, port: portFromEnvironment() });

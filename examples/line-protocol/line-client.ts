@@ -28,7 +28,14 @@ export interface LineClientOptions {
  */
 @plugin<LineClientOptions>('line-client', {
   validate: {
-    lines: { type: 'array', required: true, check: (lines) => (lines.every((line) => typeof line === 'string' && !line.includes('\n')) ? undefined : 'must be strings without newlines') },
+    lines: {
+      type: 'array',
+      required: true,
+      check: (lines) =>
+        lines.every((line) => typeof line === 'string' && !line.includes('\n'))
+          ? undefined
+          : 'must be strings without newlines',
+    },
     onExchange: { type: 'function', required: true },
   },
 })
@@ -36,7 +43,10 @@ export class LineClientHandler implements ChannelHandler {
   private next = 0;
 
   /** Created by the registry per connection. */
-  constructor(@inject(PLUGIN_OPTIONS_TOKEN) private readonly options: LineClientOptions, readonly channel: Channel) {}
+  constructor(
+    @inject(PLUGIN_OPTIONS_TOKEN) private readonly options: LineClientOptions,
+    readonly channel: Channel,
+  ) {}
 
   /** Sends the first line. */
   installed(slot: ChannelSlot): void {

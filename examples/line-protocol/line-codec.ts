@@ -67,7 +67,11 @@ export class LineCodec implements ChannelHandler {
     const length = message.length;
     try {
       let start = 0;
-      for (let newline = data.indexOf(NEWLINE, 0); newline !== -1 && newline < length; newline = data.indexOf(NEWLINE, start)) {
+      for (
+        let newline = data.indexOf(NEWLINE, 0);
+        newline !== -1 && newline < length;
+        newline = data.indexOf(NEWLINE, start)
+      ) {
         this.keep(data, start, newline);
         this.partialInputBytes += 1; // the newline
         this.queueLine(slot);
@@ -150,7 +154,9 @@ export class LineCodec implements ChannelHandler {
         slot.sendMessage(line, ChannelDirection.READ);
       } catch (error) {
         line.release();
-        slot.channel.shutdown(error instanceof SluiceError ? error : new SluiceError(LineErrors.TOO_LONG, String(error)));
+        slot.channel.shutdown(
+          error instanceof SluiceError ? error : new SluiceError(LineErrors.TOO_LONG, String(error)),
+        );
         return;
       }
       consumed += inputBytes;

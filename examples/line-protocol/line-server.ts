@@ -36,7 +36,10 @@ export class LineServerHandler implements ChannelHandler {
   private readonly closeAfterWrite = (channel: Channel): void => channel.shutdown();
 
   /** Created by the registry per connection. */
-  constructor(@inject(PLUGIN_OPTIONS_TOKEN) private readonly options: LineServerOptions, readonly channel: Channel) {}
+  constructor(
+    @inject(PLUGIN_OPTIONS_TOKEN) private readonly options: LineServerOptions,
+    readonly channel: Channel,
+  ) {}
 
   /** Answers one line. */
   processReadMessage(slot: ChannelSlot, message: IoMessage): void {

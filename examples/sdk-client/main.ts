@@ -43,7 +43,12 @@ export class KvClient {
 
   /** Stores `value` under `key`; rejects with an `SDK_*` / `HTTP2_*` error or on a non-204 status. */
   async put(key: string, value: string, options: KvCallOptions = {}): Promise<void> {
-    const response = await this.client.request({ method: 'PUT', path: `/kv/${encodeURIComponent(key)}`, body: value, ...options });
+    const response = await this.client.request({
+      method: 'PUT',
+      path: `/kv/${encodeURIComponent(key)}`,
+      body: value,
+      ...options,
+    });
     if (response.status !== 204) throw new Error(`put ${key}: HTTP ${response.status}`);
   }
 
@@ -157,25 +162,38 @@ async function main(): Promise<void> {
   let retries = 0;
   const kv = new KvClient(`http://127.0.0.1:${server.listener.port}`, (event) => {
     retries++;
-    console.log(`  retry after attempt ${event.attempt}: HTTP ${event.status ?? '-'} (${event.errorType}), waiting ${event.delayMs} ms`);
+    console.log(
+      `  retry after attempt ${event.attempt}: HTTP ${event.status ?? '-'} (${event.errorType}), waiting ${event.delayMs} ms`,
+    );
   });
   try {
     // Sequential calls; the third PUT is throttled and retried by the SDK.
-    for (const [key, value] of [['color', 'teal'], ['shape', 'hexagon'], ['size', 'large']] as const) {
+    for (const [key, value] of [
+      ['color', 'teal'],
+      ['shape', 'hexagon'],
+      ['size', 'large'],
+    ] as const) {
       await kv.put(key, value);
       console.log(`put ${key} = ${value}`);
     }
-    for (const key of ['color', 'shape', 'size', 'missing']) console.log(`get ${key} → ${(await kv.get(key)) ?? '(none)'}`);
+    for (const key of ['color', 'shape', 'size', 'missing'])
+      console.log(`get ${key} → ${(await kv.get(key)) ?? '(none)'}`);
 
     // Many concurrent calls: all started at once, carried as streams of the one connection.
     const keys = Array.from({ length: 30 }, (_, index) => ['color', 'shape', 'size'][index % 3]!);
     const values = await Promise.all(keys.map((key) => kv.get(key)));
-    const isEveryValueRight = values.every((value, index) => value === { color: 'teal', shape: 'hexagon', size: 'large' }[keys[index]!]);
+    const isEveryValueRight = values.every(
+      (value, index) => value === { color: 'teal', shape: 'hexagon', size: 'large' }[keys[index]!],
+    );
     const metrics = kv.client.metrics;
-    console.log(`concurrent: ${keys.length} gets, ${isEveryValueRight ? 'all right' : 'WRONG VALUES'}, up to ${metrics.maxStreamsPerConnection} streams at once`);
+    console.log(
+      `concurrent: ${keys.length} gets, ${isEveryValueRight ? 'all right' : 'WRONG VALUES'}, up to ${metrics.maxStreamsPerConnection} streams at once`,
+    );
 
     // A per-call timeout against a request the server never answers.
-    console.log(`timeout: get stalled-1 with timeoutMs 200 → ${await failureCode(kv.get('stalled-1', { timeoutMs: 200 }))}`);
+    console.log(
+      `timeout: get stalled-1 with timeoutMs 200 → ${await failureCode(kv.get('stalled-1', { timeoutMs: 200 }))}`,
+    );
 
     // Cancellation: abort once the server has the request; the server sees the stream reset.
     const controller = new AbortController();
@@ -184,7 +202,8 @@ async function main(): Promise<void> {
     const stalledStream = await Promise.race([server.stalledRequest('stalled-2'), cancelled.then(() => null)]);
     const serverSaw = new Promise<string>((resolve) => {
       if (stalledStream === null) resolve('nothing');
-      else stalledStream.handler = { onClose: (_stream, error) => resolve(error === null ? 'completed' : codeOf(error)) };
+      else
+        stalledStream.handler = { onClose: (_stream, error) => resolve(error === null ? 'completed' : codeOf(error)) };
     });
     controller.abort(new Error('the user gave up'));
     console.log(`cancel: get stalled-2 aborted in flight → ${await cancelled} (server saw ${await serverSaw})`);

@@ -8,7 +8,14 @@
 export * from './wire/constants.js';
 export * from './errors.js';
 export * from './connection/connection-options.js';
-export { Http2Stream, StreamState, type Http2StreamHandler, type Http2StreamFailure, type WriteCallback, type Http2StreamHost } from './connection/http2-stream.js';
+export {
+  Http2Stream,
+  StreamState,
+  type Http2StreamHandler,
+  type Http2StreamFailure,
+  type WriteCallback,
+  type Http2StreamHost,
+} from './connection/http2-stream.js';
 export { GRACEFUL_CLOSE_PING_WAIT_MS, Http2Connection, type Http2Statistics } from './connection/http2-connection.js';
 export { Http2ClientConnection, type Http2RequestOptions } from './connection/client-connection.js';
 export { Http2ServerConnection } from './connection/server-connection.js';
@@ -22,10 +29,21 @@ export { httpDate } from './api/http-date.js';
 export { ControlFrameQueue } from './connection/control-frame-queue.js';
 export { ClosedStreams, ClosedBy } from './connection/closed-streams.js';
 export { OutgoingFramesTask, type OutgoingFramesHost } from './connection/outgoing-frames-task.js';
-export { Http2StreamDiagnostics, type Http2StreamFinishedMessage, type Http2StreamStartedMessage } from './connection/stream-diagnostics.js';
+export {
+  Http2StreamDiagnostics,
+  type Http2StreamFinishedMessage,
+  type Http2StreamStartedMessage,
+} from './connection/stream-diagnostics.js';
 export { headersToObject, type Http2HeadersObject, type Http2HeaderInput } from './api/header-objects.js';
 export { Http2Body, type Http2BodySource } from './api/body.js';
-export { connect, Http2Session, type Http2SessionOptions, type Http2RequestInit, type Http2RequestStream, type Http2Response } from './api/session.js';
+export {
+  connect,
+  Http2Session,
+  type Http2SessionOptions,
+  type Http2RequestInit,
+  type Http2RequestStream,
+  type Http2Response,
+} from './api/session.js';
 export {
   createServer,
   Http2Server,

@@ -8,7 +8,11 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { ChannelDirection, type ChannelSlot, type ConnectionDiagnostics, type IoMessage } from '../../lib/index.js';
 import { frameTypeName } from '../http2/wire/constants.js';
 import { Http2Connection } from '../http2/connection/http2-connection.js';
-import type { Http2StreamDiagnostics, Http2StreamFinishedMessage, Http2StreamStartedMessage } from '../http2/connection/stream-diagnostics.js';
+import type {
+  Http2StreamDiagnostics,
+  Http2StreamFinishedMessage,
+  Http2StreamStartedMessage,
+} from '../http2/connection/stream-diagnostics.js';
 import { Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
 import type { FactoryPluginSpec } from './registry.js';
 import { TapHandler } from './tap-handler.js';
@@ -141,7 +145,11 @@ export class DiagnosticsHandler extends TapHandler {
     const channel = slot.channel;
     this.channelId = channel.id;
     const mode = this.options.http2;
-    const isWatched = frameReceived.hasSubscribers || frameSent.hasSubscribers || streamStarted.hasSubscribers || streamFinished.hasSubscribers;
+    const isWatched =
+      frameReceived.hasSubscribers ||
+      frameSent.hasSubscribers ||
+      streamStarted.hasSubscribers ||
+      streamFinished.hasSubscribers;
     if (mode === 'always' || (mode === 'auto' && isWatched)) {
       const role = this.options.role;
       this.receivedTap = new Http2WireTap(new DirectionListener(this, 'remote'), {
@@ -244,7 +252,11 @@ export class DiagnosticsHandler extends TapHandler {
     this.publishFinished(streamId, 'reset', errorCode);
   }
 
-  private publishFinished(streamId: number, reason: Http2StreamFinishedMessage['reason'], errorCode: number | null): void {
+  private publishFinished(
+    streamId: number,
+    reason: Http2StreamFinishedMessage['reason'],
+    errorCode: number | null,
+  ): void {
     if (!streamFinished.hasSubscribers || !this.isPublishingStreams()) return;
     const message: Http2StreamFinishedMessage = { channelId: this.channelId, streamId, reason, errorCode };
     streamFinished.publish(message);
@@ -253,7 +265,10 @@ export class DiagnosticsHandler extends TapHandler {
 
 /** One direction's tap listener. */
 class DirectionListener implements WireTapListener {
-  constructor(private readonly handler: DiagnosticsHandler, private readonly side: 'local' | 'remote') {}
+  constructor(
+    private readonly handler: DiagnosticsHandler,
+    private readonly side: 'local' | 'remote',
+  ) {}
 
   onFrame(frame: TappedFrame): void {
     this.handler._onFrame(this.side, frame);
@@ -276,7 +291,9 @@ class DirectionListener implements WireTapListener {
 }
 
 /** The registration of the diagnostics plugin (function form), as the registry's built-ins use it. */
-export const DIAGNOSTICS_PLUGIN: FactoryPluginSpec<DiagnosticsOptions> = Object.freeze<FactoryPluginSpec<DiagnosticsOptions>>({
+export const DIAGNOSTICS_PLUGIN: FactoryPluginSpec<DiagnosticsOptions> = Object.freeze<
+  FactoryPluginSpec<DiagnosticsOptions>
+>({
   defaults: DIAGNOSTICS_DEFAULTS,
   validate: {
     http2: { type: 'string', oneOf: ['auto', 'always', 'never'] },

@@ -130,7 +130,8 @@ export class FrameLoggerHandler extends TapHandler {
 
   /** Follows received bytes; the message is not touched. */
   protected override observeRead(_slot: ChannelSlot, message: IoMessage): void {
-    if (this.receivedTap.isFollowing && message.length > 0) this.receivedTap.feed(message.data.subarray(0, message.length));
+    if (this.receivedTap.isFollowing && message.length > 0)
+      this.receivedTap.feed(message.data.subarray(0, message.length));
   }
 
   /** Follows sent bytes; the message is not touched. */
@@ -141,7 +142,10 @@ export class FrameLoggerHandler extends TapHandler {
 
 /** One direction's tap listener: turns tapped frames into lines. */
 class FrameLineWriter implements WireTapListener {
-  constructor(private readonly logger: FrameLoggerHandler, private readonly direction: 'recv' | 'send') {}
+  constructor(
+    private readonly logger: FrameLoggerHandler,
+    private readonly direction: 'recv' | 'send',
+  ) {}
 
   onPreface(): void {
     if (this.logger._isEnabled()) this.logger._write(`${this.direction} PREFACE length=${CONNECTION_PREFACE.length}`);
@@ -154,17 +158,25 @@ class FrameLineWriter implements WireTapListener {
   onDecodeError(error: Error): void {
     if (!this.logger._isEnabled()) return;
     const code = error instanceof SluiceError ? ` (${error.code})` : '';
-    this.logger._write(`${this.direction} decode error${code}: ${error.message}; no more frames logged in this direction`);
+    this.logger._write(
+      `${this.direction} decode error${code}: ${error.message}; no more frames logged in this direction`,
+    );
   }
 }
 
 /** The registration of the frame-logger plugin (function form), as the registry's built-ins use it. */
-export const FRAME_LOGGER_PLUGIN: FactoryPluginSpec<FrameLoggerOptions> = Object.freeze<FactoryPluginSpec<FrameLoggerOptions>>({
+export const FRAME_LOGGER_PLUGIN: FactoryPluginSpec<FrameLoggerOptions> = Object.freeze<
+  FactoryPluginSpec<FrameLoggerOptions>
+>({
   defaults: FRAME_LOGGER_DEFAULTS,
   validate: {
     role: { type: 'string', oneOf: ['client', 'server', 'auto'] },
     maxPayloadBytes: { type: 'integer', min: 0, max: 16_384 },
-    level: { type: 'string', check: (value: string) => (parseLogLevel(value) === undefined ? `is not a log level name: '${value}'` : undefined) },
+    level: {
+      type: 'string',
+      check: (value: string) =>
+        parseLogLevel(value) === undefined ? `is not a log level name: '${value}'` : undefined,
+    },
     subject: { type: 'string' },
     sink: { type: 'function' },
   },

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType, MAX_MAX_FRAME_SIZE } from '../http2/wire/constants.js';
+import {
+  CONNECTION_PREFACE,
+  FRAME_HEADER_LENGTH,
+  FrameFlag,
+  FrameType,
+  MAX_MAX_FRAME_SIZE,
+} from '../http2/wire/constants.js';
 import { FrameDecoder, type FrameListener, type FramePriority } from '../http2/wire/frame-decoder.js';
 import type { Http2StreamError } from '../http2/errors.js';
 
@@ -103,7 +109,14 @@ export class Http2WireTap {
     this.listener = listener;
     this.carriesPreface = options.carriesPreface ?? 'auto';
     this.excerptLimit = Math.max(0, Math.floor(options.excerptLimit ?? WIRE_TAP_DEFAULT_EXCERPT_LIMIT));
-    this.frame = { type: 0, flags: 0, streamId: 0, length: 0, excerpt: new Uint8Array(this.excerptLimit), excerptLength: 0 };
+    this.frame = {
+      type: 0,
+      flags: 0,
+      streamId: 0,
+      length: 0,
+      excerpt: new Uint8Array(this.excerptLimit),
+      excerptLength: 0,
+    };
   }
 
   /** Whether the tap stopped following (after a decode error). */
@@ -199,11 +212,26 @@ export class Http2WireTap {
 class TapFrameListener implements FrameListener {
   constructor(private readonly listener: WireTapListener) {}
 
-  onData(streamId: number, _data: Uint8Array, _start: number, _end: number, _flow: number, isFrameEnd: boolean, isEndStream: boolean): void {
+  onData(
+    streamId: number,
+    _data: Uint8Array,
+    _start: number,
+    _end: number,
+    _flow: number,
+    isFrameEnd: boolean,
+    isEndStream: boolean,
+  ): void {
     if (isFrameEnd && isEndStream) this.listener.onDataEndStream?.(streamId);
   }
 
-  onHeaders(streamId: number, _block: Uint8Array, _start: number, _end: number, isEndStream: boolean, _priority: FramePriority | null): void {
+  onHeaders(
+    streamId: number,
+    _block: Uint8Array,
+    _start: number,
+    _end: number,
+    isEndStream: boolean,
+    _priority: FramePriority | null,
+  ): void {
     this.listener.onHeaders?.(streamId, isEndStream);
   }
 

@@ -64,7 +64,10 @@ export class IdleTimeoutHandler extends TapHandler {
     super();
     const settings = { ...IDLE_TIMEOUT_DEFAULTS, ...options };
     if (!(settings.timeoutMs > 0)) {
-      throw new SluiceError(PluginErrors.INVALID_OPTIONS, `plugin '${IDLE_TIMEOUT_PLUGIN_NAME}': option 'timeoutMs' must be positive`);
+      throw new SluiceError(
+        PluginErrors.INVALID_OPTIONS,
+        `plugin '${IDLE_TIMEOUT_PLUGIN_NAME}': option 'timeoutMs' must be positive`,
+      );
     }
     this.timeoutMs = settings.timeoutMs;
     this.isWatchingReads = settings.watch !== 'writes';
@@ -117,7 +120,9 @@ export class IdleTimeoutHandler extends TapHandler {
 }
 
 /** The registration of the idle-timeout plugin (function form), as the registry's built-ins use it. */
-export const IDLE_TIMEOUT_PLUGIN: FactoryPluginSpec<IdleTimeoutOptions> = Object.freeze<FactoryPluginSpec<IdleTimeoutOptions>>({
+export const IDLE_TIMEOUT_PLUGIN: FactoryPluginSpec<IdleTimeoutOptions> = Object.freeze<
+  FactoryPluginSpec<IdleTimeoutOptions>
+>({
   defaults: IDLE_TIMEOUT_DEFAULTS,
   validate: {
     timeoutMs: { type: 'number', min: 1 },

@@ -41,7 +41,10 @@ export const PluginErrors = Object.freeze({
   /** `PLUGIN_NOT_A_PLUGIN`: the class is not decorated with @plugin. */
   NOT_A_PLUGIN: errorDefinition('PLUGIN_NOT_A_PLUGIN', 'the class is not decorated with @plugin'),
   /** `PLUGIN_MISSING_METADATA`: constructor parameters without decorator metadata or an `@inject` token. */
-  MISSING_METADATA: errorDefinition('PLUGIN_MISSING_METADATA', 'a plugin class has constructor parameters a container cannot resolve (no decorator metadata)'),
+  MISSING_METADATA: errorDefinition(
+    'PLUGIN_MISSING_METADATA',
+    'a plugin class has constructor parameters a container cannot resolve (no decorator metadata)',
+  ),
   /** `PLUGIN_FACTORY_FAILED`: building a plugin's handler for a connection failed. */
   FACTORY_FAILED: errorDefinition('PLUGIN_FACTORY_FAILED', "building a plugin's handler for a connection failed"),
   /** `PLUGIN_IDLE_TIMEOUT`: the connection saw no reads or writes for its idle timeout. */

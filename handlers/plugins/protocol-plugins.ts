@@ -69,7 +69,10 @@ export const HTTP2_CLIENT_PLUGIN: FactoryPluginSpec<Http2ClientPluginOptions> = 
 export const TLS_PLUGIN: FactoryPluginSpec<TlsOptions> = Object.freeze({
   factory: (options: Readonly<TlsOptions>) => {
     if (options.role !== 'client' && options.role !== 'server') {
-      throw new SluiceError(PluginErrors.MISSING_OPTION, `plugin '${TLS_PLUGIN_NAME}': option 'role' must be 'client' or 'server'`);
+      throw new SluiceError(
+        PluginErrors.MISSING_OPTION,
+        `plugin '${TLS_PLUGIN_NAME}': option 'role' must be 'client' or 'server'`,
+      );
     }
     return new TlsHandler(options);
   },

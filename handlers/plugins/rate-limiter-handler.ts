@@ -89,8 +89,14 @@ export class RateLimiterHandler implements ChannelHandler {
     this.readRate = positive('bytesPerSecond', settings.bytesPerSecond);
     this.readBurst = positive('burstBytes', settings.burstBytes ?? settings.bytesPerSecond);
     this.refillIntervalMs = positive('refillIntervalMs', settings.refillIntervalMs);
-    this.writeRate = settings.writeBytesPerSecond === undefined ? Infinity : positive('writeBytesPerSecond', settings.writeBytesPerSecond);
-    this.writeBurst = positive('writeBurstBytes', settings.writeBurstBytes ?? (Number.isFinite(this.writeRate) ? this.writeRate : 1));
+    this.writeRate =
+      settings.writeBytesPerSecond === undefined
+        ? Infinity
+        : positive('writeBytesPerSecond', settings.writeBytesPerSecond);
+    this.writeBurst = positive(
+      'writeBurstBytes',
+      settings.writeBurstBytes ?? (Number.isFinite(this.writeRate) ? this.writeRate : 1),
+    );
     this.readTokens = this.readBurst;
     this.writeTokens = this.writeBurst;
   }
@@ -145,12 +151,18 @@ export class RateLimiterHandler implements ChannelHandler {
   }
 
   /** Stops the refill on READ; on WRITE sends (or, freeing immediately, fails) queued writes, then completes. */
-  shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, freeScarceResourcesImmediately: boolean): void {
+  shutdown(
+    slot: ChannelSlot,
+    direction: ChannelDirection,
+    error: SluiceError | null,
+    freeScarceResourcesImmediately: boolean,
+  ): void {
     if (direction === ChannelDirection.READ) {
       slot.channel.unscheduleTask(this.readRefillTask);
     } else {
       slot.channel.unscheduleTask(this.writeTask);
-      if (freeScarceResourcesImmediately) this.failQueuedWrites(slot, error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL));
+      if (freeScarceResourcesImmediately)
+        this.failQueuedWrites(slot, error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL));
       else this.sendQueuedWrites(slot, Infinity);
     }
     slot.onHandlerShutdownComplete(direction, error, freeScarceResourcesImmediately);
@@ -197,7 +209,8 @@ export class RateLimiterHandler implements ChannelHandler {
     }
     // The left still wants window: top up later, unless the bucket is full (granted window
     // unused), in which case only a read (processReadMessage) makes room again.
-    if (grant < gap && this.readTokens + slot.windowSize < this.readBurst) this.scheduleReadRefill(slot, this.refillIntervalMs);
+    if (grant < gap && this.readTokens + slot.windowSize < this.readBurst)
+      this.scheduleReadRefill(slot, this.refillIntervalMs);
   }
 
   private scheduleReadRefill(slot: ChannelSlot, delayMs: number): void {
@@ -279,13 +292,18 @@ function completeWithError(slot: ChannelSlot, message: IoMessage, error: SluiceE
 
 function positive(name: string, value: number): number {
   if (!(value > 0)) {
-    throw new SluiceError(PluginErrors.INVALID_OPTIONS, `plugin '${RATE_LIMITER_PLUGIN_NAME}': option '${name}' must be positive, got ${value}`);
+    throw new SluiceError(
+      PluginErrors.INVALID_OPTIONS,
+      `plugin '${RATE_LIMITER_PLUGIN_NAME}': option '${name}' must be positive, got ${value}`,
+    );
   }
   return value;
 }
 
 /** The registration of the rate-limiter plugin (function form), as the registry's built-ins use it. */
-export const RATE_LIMITER_PLUGIN: FactoryPluginSpec<RateLimiterOptions> = Object.freeze<FactoryPluginSpec<RateLimiterOptions>>({
+export const RATE_LIMITER_PLUGIN: FactoryPluginSpec<RateLimiterOptions> = Object.freeze<
+  FactoryPluginSpec<RateLimiterOptions>
+>({
   defaults: RATE_LIMITER_DEFAULTS,
   validate: {
     bytesPerSecond: { type: 'number', required: true, min: 1 },

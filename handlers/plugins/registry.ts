@@ -13,7 +13,14 @@
  * @module
  */
 import 'reflect-metadata';
-import { container as rootContainer, inject, injectable, Lifecycle, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import {
+  container as rootContainer,
+  inject,
+  injectable,
+  Lifecycle,
+  type DependencyContainer,
+  type InjectionToken,
+} from 'tsyringe';
 import {
   asSluiceError,
   Channel,
@@ -239,7 +246,8 @@ function parametersWithoutTypes(pluginClass: PluginClass): number[] {
   // tsyringe's @inject records its tokens under this key, by parameter index.
   const tokens = (Reflect.getOwnMetadata('injectionTokens', pluginClass) ?? {}) as Readonly<Record<number, unknown>>;
   const missing: number[] = [];
-  for (let index = 0; index < count; index++) if (tokens[index] === undefined && types?.[index] === undefined) missing.push(index);
+  for (let index = 0; index < count; index++)
+    if (tokens[index] === undefined && types?.[index] === undefined) missing.push(index);
   return missing;
 }
 
@@ -323,7 +331,10 @@ export class PluginRegistry {
     if (typeof nameOrClass === 'function') {
       const metadata = pluginMetadata.get(nameOrClass);
       if (metadata === undefined) {
-        throw new SluiceError(PluginErrors.NOT_A_PLUGIN, `class ${nameOrClass.name || '(anonymous)'} is not decorated with @plugin(name)`);
+        throw new SluiceError(
+          PluginErrors.NOT_A_PLUGIN,
+          `class ${nameOrClass.name || '(anonymous)'} is not decorated with @plugin(name)`,
+        );
       }
       const pluginClass = nameOrClass;
       const untyped = parametersWithoutTypes(pluginClass);
@@ -345,10 +356,17 @@ export class PluginRegistry {
       });
     }
     if (spec === undefined || typeof spec.factory !== 'function') {
-      throw new SluiceError(PluginErrors.INVALID_OPTIONS, `plugin '${nameOrClass}': register(name, spec) needs spec.factory`);
+      throw new SluiceError(
+        PluginErrors.INVALID_OPTIONS,
+        `plugin '${nameOrClass}': register(name, spec) needs spec.factory`,
+      );
     }
     const factory = spec.factory as PluginFactory<object>;
-    return this.add({ name: nameOrClass, spec: spec as PluginSpec<object>, create: (options, container) => factory(options, container) });
+    return this.add({
+      name: nameOrClass,
+      spec: spec as PluginSpec<object>,
+      create: (options, container) => factory(options, container),
+    });
   }
 
   /**
@@ -371,14 +389,21 @@ export class PluginRegistry {
    * ```
    */
   pipeline(entries: readonly PipelineEntry[]): Pipeline {
-    if (!Array.isArray(entries)) throw new SluiceError(PluginErrors.INVALID_PIPELINE, 'a pipeline is an array of plugin names or { name, options } entries');
+    if (!Array.isArray(entries))
+      throw new SluiceError(
+        PluginErrors.INVALID_PIPELINE,
+        'a pipeline is an array of plugin names or { name, options } entries',
+      );
     const resolved: ResolvedPipelineEntry[] = [];
     const creators: Registration[] = [];
     entries.forEach((entry, index) => {
       const { name, given } = parseEntry(entry, index);
       if (name === TRANSPORT_PLUGIN_NAME) {
         if (index !== 0) {
-          throw new SluiceError(PluginErrors.INVALID_PIPELINE, `pipeline entry ${index}: '${TRANSPORT_PLUGIN_NAME}' is the transport and can only come first`);
+          throw new SluiceError(
+            PluginErrors.INVALID_PIPELINE,
+            `pipeline entry ${index}: '${TRANSPORT_PLUGIN_NAME}' is the transport and can only come first`,
+          );
         }
         if (given !== undefined && Object.keys(given).length > 0) {
           throw new SluiceError(
@@ -411,7 +436,10 @@ export class PluginRegistry {
   private add(registration: Registration): this {
     checkPluginName(registration.name);
     if (registration.name === TRANSPORT_PLUGIN_NAME) {
-      throw new SluiceError(PluginErrors.DUPLICATE_NAME, `'${TRANSPORT_PLUGIN_NAME}' is reserved for the bootstrap's transport`);
+      throw new SluiceError(
+        PluginErrors.DUPLICATE_NAME,
+        `'${TRANSPORT_PLUGIN_NAME}' is reserved for the bootstrap's transport`,
+      );
     }
     if (this.registrations.has(registration.name)) {
       throw new SluiceError(PluginErrors.DUPLICATE_NAME, `a plugin named '${registration.name}' is already registered`);
@@ -431,9 +459,12 @@ export class PluginRegistry {
     connection.register(CHANNEL_TOKEN, { useValue: channel });
     connection.register(Channel, { useValue: channel });
     // Per-connection services that hold resources are disposed with the connection.
-    void channel.whenShutdown.then(() => connection.dispose()).catch((error: unknown) => {
-      if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'plugins', `disposing a connection container failed: ${String(error)}`);
-    });
+    void channel.whenShutdown
+      .then(() => connection.dispose())
+      .catch((error: unknown) => {
+        if (log.level >= LogLevel.WARN)
+          log.log(LogLevel.WARN, 'plugins', `disposing a connection container failed: ${String(error)}`);
+      });
     let previous = after;
     for (let index = 0; index < resolved.length; index++) {
       const entry = resolved[index]!;
@@ -443,9 +474,13 @@ export class PluginRegistry {
         previous = previous === null ? channel.appendHandler(handler) : previous.insertRight(handler);
       } catch (thrown) {
         const cause = asSluiceError(thrown, PluginErrors.FACTORY_FAILED);
-        const error = new SluiceError(PluginErrors.FACTORY_FAILED, `plugin '${entry.name}' failed to build for channel ${channel.id}: ${cause.message}`, {
-          cause: thrown,
-        });
+        const error = new SluiceError(
+          PluginErrors.FACTORY_FAILED,
+          `plugin '${entry.name}' failed to build for channel ${channel.id}: ${cause.message}`,
+          {
+            cause: thrown,
+          },
+        );
         if (log.level >= LogLevel.ERROR) log.log(LogLevel.ERROR, 'plugins', error.message);
         channel.shutdown(error);
         return slots;
@@ -466,21 +501,34 @@ function classToken(pluginClass: PluginClass): InjectionToken<ChannelHandler> {
 
 function checkPluginName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new SluiceError(PluginErrors.INVALID_PIPELINE, `a plugin name must be a non-empty string, got ${describe(name)}`);
+    throw new SluiceError(
+      PluginErrors.INVALID_PIPELINE,
+      `a plugin name must be a non-empty string, got ${describe(name)}`,
+    );
   }
 }
 
-function parseEntry(entry: unknown, index: number): { name: string; given: Readonly<Record<string, unknown>> | undefined } {
+function parseEntry(
+  entry: unknown,
+  index: number,
+): { name: string; given: Readonly<Record<string, unknown>> | undefined } {
   if (typeof entry === 'string') {
-    if (entry.length === 0) throw new SluiceError(PluginErrors.INVALID_PIPELINE, `pipeline entry ${index}: empty plugin name`);
+    if (entry.length === 0)
+      throw new SluiceError(PluginErrors.INVALID_PIPELINE, `pipeline entry ${index}: empty plugin name`);
     return { name: entry, given: undefined };
   }
   if (!isPlainObject(entry) || typeof entry['name'] !== 'string' || entry['name'].length === 0) {
-    throw new SluiceError(PluginErrors.INVALID_PIPELINE, `pipeline entry ${index}: expected a plugin name or { name, options }, got ${describe(entry)}`);
+    throw new SluiceError(
+      PluginErrors.INVALID_PIPELINE,
+      `pipeline entry ${index}: expected a plugin name or { name, options }, got ${describe(entry)}`,
+    );
   }
   const options = entry['options'];
   if (options !== undefined && !isPlainObject(options)) {
-    throw new SluiceError(PluginErrors.INVALID_OPTIONS, `plugin '${entry['name']}': options must be an object, got ${describe(options)}`);
+    throw new SluiceError(
+      PluginErrors.INVALID_OPTIONS,
+      `plugin '${entry['name']}': options must be an object, got ${describe(options)}`,
+    );
   }
   return { name: entry['name'], given: options };
 }
@@ -506,11 +554,13 @@ function resolveOptions(
     for (const [key, rule] of Object.entries(schema)) {
       const value = merged[key];
       if (value === undefined) {
-        if (rule.required === true) throw new SluiceError(PluginErrors.MISSING_OPTION, `plugin '${pluginName}': option '${key}' is required`);
+        if (rule.required === true)
+          throw new SluiceError(PluginErrors.MISSING_OPTION, `plugin '${pluginName}': option '${key}' is required`);
         continue;
       }
       const problem = checkRule(rule, value);
-      if (problem !== undefined) throw new SluiceError(PluginErrors.INVALID_OPTIONS, `plugin '${pluginName}': option '${key}' ${problem}`);
+      if (problem !== undefined)
+        throw new SluiceError(PluginErrors.INVALID_OPTIONS, `plugin '${pluginName}': option '${key}' ${problem}`);
     }
   }
   return Object.freeze(merged);
@@ -554,7 +604,8 @@ function article(word: string): string {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
   return typeof value;
 }

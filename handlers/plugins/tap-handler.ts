@@ -67,7 +67,12 @@ export abstract class TapHandler implements ChannelHandler {
   }
 
   /** Calls `observeShutdown`, then completes the direction at once. */
-  shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, freeScarceResourcesImmediately: boolean): void {
+  shutdown(
+    slot: ChannelSlot,
+    direction: ChannelDirection,
+    error: SluiceError | null,
+    freeScarceResourcesImmediately: boolean,
+  ): void {
     this.observeShutdown(slot, direction, error);
     slot.onHandlerShutdownComplete(direction, error, freeScarceResourcesImmediately);
   }

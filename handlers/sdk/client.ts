@@ -21,8 +21,21 @@ import {
   type RetryStrategy,
   type RetryToken,
 } from '../../lib/index.js';
-import { Http2Body, handled, isBodySource, isReplayableBody, toBytes, writeBodySource, type Http2BodySource } from '../http2/api/body.js';
-import { headersToObject, type Http2ClientTlsOptions, type Http2Headers, type Http2HeadersObject } from '../http2/index.js';
+import {
+  Http2Body,
+  handled,
+  isBodySource,
+  isReplayableBody,
+  toBytes,
+  writeBodySource,
+  type Http2BodySource,
+} from '../http2/api/body.js';
+import {
+  headersToObject,
+  type Http2ClientTlsOptions,
+  type Http2Headers,
+  type Http2HeadersObject,
+} from '../http2/index.js';
 import { parseProxyUrl, proxyFromEnvironment, type ProxyOptions } from './proxy-tunnel.js';
 import { isAbortSignal } from '../http2/connection/argument-checks.js';
 import { Http2SessionErrors } from '../http2/errors.js';
@@ -230,12 +243,16 @@ class CallState {
   ) {
     if (timeoutMs > 0) {
       this.deadlineTask = new Task((status) => {
-        if (status === TaskStatus.RUN_READY) this.stop(new SluiceError(SdkErrors.REQUEST_TIMEOUT, `the request did not complete within ${timeoutMs} ms`));
+        if (status === TaskStatus.RUN_READY)
+          this.stop(new SluiceError(SdkErrors.REQUEST_TIMEOUT, `the request did not complete within ${timeoutMs} ms`));
       }, 'client-request-timeout');
       loop.scheduleAfter(this.deadlineTask, timeoutMs);
     }
     if (signal !== undefined) {
-      this.onAbort = () => this.stop(new SluiceError(SdkErrors.REQUEST_ABORTED, SdkErrors.REQUEST_ABORTED.message, { cause: signal.reason }));
+      this.onAbort = () =>
+        this.stop(
+          new SluiceError(SdkErrors.REQUEST_ABORTED, SdkErrors.REQUEST_ABORTED.message, { cause: signal.reason }),
+        );
       if (signal.aborted) this.onAbort();
       else signal.addEventListener('abort', this.onAbort, { once: true });
     }
@@ -304,11 +321,17 @@ export class Client {
   constructor(options: ClientOptions) {
     this.options = options;
     if (typeof options !== 'object' || options === null) {
-      throw new SluiceError(IoErrors.INVALID_OPTIONS, 'new Client(options): options with an origin (https://host[:port] or http://host[:port]) are required');
+      throw new SluiceError(
+        IoErrors.INVALID_OPTIONS,
+        'new Client(options): options with an origin (https://host[:port] or http://host[:port]) are required',
+      );
     }
     const origin = parseUrl(options.origin, 'new Client({ origin })');
     if (origin.protocol !== 'https:' && origin.protocol !== 'http:') {
-      throw new SluiceError(Http2SessionErrors.UNSUPPORTED_SCHEME, `the origin must be https:// or http://, not ${origin.protocol}`);
+      throw new SluiceError(
+        Http2SessionErrors.UNSUPPORTED_SCHEME,
+        `the origin must be https:// or http://, not ${origin.protocol}`,
+      );
     }
     this.scheme = origin.protocol === 'https:' ? 'https' : 'http';
     const isTls = this.scheme === 'https';
@@ -322,8 +345,10 @@ export class Client {
     this.firstByteTimeoutMs = options.firstByteTimeoutMs ?? CLIENT_DEFAULTS.firstByteTimeoutMs;
     this.readIdleTimeoutMs = options.readIdleTimeoutMs ?? CLIENT_DEFAULTS.readIdleTimeoutMs;
     let proxy: ProxyOptions | null = null;
-    if (options.proxy !== undefined && options.proxy !== null) proxy = typeof options.proxy === 'string' ? parseProxyUrl(options.proxy) : options.proxy;
-    else if (options.proxy === undefined && options.useEnvironmentProxy === true) proxy = proxyFromEnvironment(host, port, isTls, options.env ?? process.env);
+    if (options.proxy !== undefined && options.proxy !== null)
+      proxy = typeof options.proxy === 'string' ? parseProxyUrl(options.proxy) : options.proxy;
+    else if (options.proxy === undefined && options.useEnvironmentProxy === true)
+      proxy = proxyFromEnvironment(host, port, isTls, options.env ?? process.env);
     const pool = options.pool ?? {};
     const { http2, connect, ...tuning } = pool;
     this.streamManager = new Http2StreamManager({
@@ -338,7 +363,9 @@ export class Client {
       ...(options.loopGroup !== undefined ? { loopGroup: options.loopGroup } : {}),
       ...(options.resolver !== undefined ? { resolver: options.resolver } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      ...(options.tlsNegotiationTimeoutMs !== undefined ? { tlsNegotiationTimeoutMs: options.tlsNegotiationTimeoutMs } : {}),
+      ...(options.tlsNegotiationTimeoutMs !== undefined
+        ? { tlsNegotiationTimeoutMs: options.tlsNegotiationTimeoutMs }
+        : {}),
     });
   }
 
@@ -382,8 +409,14 @@ export class Client {
     const body = requestBody(request.body);
     this.requestCount++;
     const headers = this.buildHeaders(request, body);
-    const call = new CallState(this.loop, this.retryStrategy, request.signal, request.timeoutMs ?? this.options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs);
-    const maxResponseBytes = request.maxResponseBytes ?? this.options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes;
+    const call = new CallState(
+      this.loop,
+      this.retryStrategy,
+      request.signal,
+      request.timeoutMs ?? this.options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+    );
+    const maxResponseBytes =
+      request.maxResponseBytes ?? this.options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes;
     try {
       if (call.stopError !== null) throw call.stopError;
       const token = this.retryStrategy.acquireToken(this.partition);
@@ -395,7 +428,10 @@ export class Client {
         try {
           response = await this.attempt(call, headers, body, { attempt, isStreaming, maxResponseBytes });
         } catch (thrown) {
-          error = thrown instanceof SluiceError ? thrown : new SluiceError(SdkErrors.REQUEST_ABORTED, String(thrown), { cause: thrown });
+          error =
+            thrown instanceof SluiceError
+              ? thrown
+              : new SluiceError(SdkErrors.REQUEST_ABORTED, String(thrown), { cause: thrown });
         }
         if (call.stopError !== null) throw call.stopError;
         if (response !== null && !isRetryCandidate(response.status)) {
@@ -418,7 +454,12 @@ export class Client {
             this.retryCount++;
             // This response is replaced by the next attempt's: stop its body.
             if (response !== null && response.body instanceof Http2Body) response.body.cancel();
-            const event: { -readonly [K in keyof ClientRetryEvent]: ClientRetryEvent[K] } = { attempt, errorType, delayMs: token.lastDelayMs, scheduledAtMs: this.loop.now() };
+            const event: { -readonly [K in keyof ClientRetryEvent]: ClientRetryEvent[K] } = {
+              attempt,
+              errorType,
+              delayMs: token.lastDelayMs,
+              scheduledAtMs: this.loop.now(),
+            };
             if (response !== null) event.status = response.status;
             if (error !== null) event.error = error;
             this.options.onRetry?.(event);
@@ -456,7 +497,16 @@ export class Client {
 
   private buildHeaders(request: ClientRequest, body: RequestBody): Http2Headers {
     const method = (request.method ?? (body.source !== null ? 'PUT' : 'GET')).toUpperCase();
-    const flat: Http2Headers = [':method', method, ':scheme', this.scheme, ':authority', this.authority, ':path', request.path ?? '/'];
+    const flat: Http2Headers = [
+      ':method',
+      method,
+      ':scheme',
+      this.scheme,
+      ':authority',
+      this.authority,
+      ':path',
+      request.path ?? '/',
+    ];
     const own = request.headers ?? {};
     const ownNames = new Set(Object.keys(own).map((name) => name.toLowerCase()));
     for (const [name, value] of Object.entries(this.options.defaultHeaders ?? {})) {
@@ -475,7 +525,12 @@ export class Client {
    * One attempt: resolves with the whole response (or, streaming, with its head once the
    * headers arrive), or rejects with why it failed.
    */
-  private attempt(call: CallState, headers: Http2Headers, body: RequestBody, details: AttemptDetails): Promise<ClientResponse | ClientStreamResponse> {
+  private attempt(
+    call: CallState,
+    headers: Http2Headers,
+    body: RequestBody,
+    details: AttemptDetails,
+  ): Promise<ClientResponse | ClientStreamResponse> {
     return new Promise<ClientResponse | ClientStreamResponse>((resolve, reject) => {
       const loop = this.loop;
       const { attempt, isStreaming, maxResponseBytes } = details;
@@ -490,7 +545,9 @@ export class Client {
       let streamed: StreamedBody | null = null;
       const firstByteTask = new Task((taskStatus) => {
         if (taskStatus === TaskStatus.RUN_READY) {
-          managed?.cancel(new SluiceError(SdkErrors.FIRST_BYTE_TIMEOUT, `no response within ${this.firstByteTimeoutMs} ms`));
+          managed?.cancel(
+            new SluiceError(SdkErrors.FIRST_BYTE_TIMEOUT, `no response within ${this.firstByteTimeoutMs} ms`),
+          );
         }
       }, 'client-first-byte-timeout');
       // Re-armed lazily: data (and, streaming, the reader taking bytes) only records the time;
@@ -498,7 +555,10 @@ export class Client {
       const idleTask = new Task((taskStatus) => {
         if (taskStatus !== TaskStatus.RUN_READY) return;
         const quietFor = loop.now() - lastActivity;
-        if (quietFor >= this.readIdleTimeoutMs) managed?.cancel(new SluiceError(SdkErrors.IDLE_TIMEOUT, `the response was idle for ${this.readIdleTimeoutMs} ms`));
+        if (quietFor >= this.readIdleTimeoutMs)
+          managed?.cancel(
+            new SluiceError(SdkErrors.IDLE_TIMEOUT, `the response was idle for ${this.readIdleTimeoutMs} ms`),
+          );
         else loop.scheduleAfter(idleTask, this.readIdleTimeoutMs - quietFor);
       }, 'client-read-idle-timeout');
       const stopTimers = (): void => {
@@ -506,7 +566,10 @@ export class Client {
         loop.cancel(idleTask);
       };
       const tooLarge = (size: number): SluiceError =>
-        new SluiceError(SdkErrors.RESPONSE_TOO_LARGE, `the response body (${size} bytes or more) exceeds maxResponseBytes (${maxResponseBytes})`);
+        new SluiceError(
+          SdkErrors.RESPONSE_TOO_LARGE,
+          `the response body (${size} bytes or more) exceeds maxResponseBytes (${maxResponseBytes})`,
+        );
       const options: ManagedRequestOptions = {
         headers,
         handler: {
@@ -520,7 +583,8 @@ export class Client {
             status = statusOf(flat);
             rawHeaders = flat;
             lastActivity = loop.now();
-            if (this.readIdleTimeoutMs > 0 && !idleTask.isScheduled) loop.scheduleAfter(idleTask, this.readIdleTimeoutMs);
+            if (this.readIdleTimeoutMs > 0 && !idleTask.isScheduled)
+              loop.scheduleAfter(idleTask, this.readIdleTimeoutMs);
             const declared = contentLengthOf(flat);
             if (maxResponseBytes > 0 && declared > maxResponseBytes) {
               managed?.cancel(tooLarge(declared));
@@ -538,7 +602,15 @@ export class Client {
               },
               () => managed?.cancel(new SluiceError(SdkErrors.REQUEST_ABORTED, 'the response body was cancelled')),
             );
-            resolve({ status, headers: fieldsOf(flat), rawHeaders: flat, body: streamed.body, trailers: streamed.trailers, rawTrailers: streamed.rawTrailers, attempts: attempt });
+            resolve({
+              status,
+              headers: fieldsOf(flat),
+              rawHeaders: flat,
+              body: streamed.body,
+              trailers: streamed.trailers,
+              rawTrailers: streamed.rawTrailers,
+              attempts: attempt,
+            });
           },
           onData: (data, start, end) => {
             lastActivity = loop.now();
@@ -566,7 +638,16 @@ export class Client {
               return;
             }
             if (error !== null) reject(error);
-            else resolve({ status, headers: fieldsOf(rawHeaders), rawHeaders, body: Buffer.concat(chunks), trailers: fieldsOf(rawTrailers), rawTrailers, attempts: attempt });
+            else
+              resolve({
+                status,
+                headers: fieldsOf(rawHeaders),
+                rawHeaders,
+                body: Buffer.concat(chunks),
+                trailers: fieldsOf(rawTrailers),
+                rawTrailers,
+                attempts: attempt,
+              });
           },
         },
       };
@@ -605,7 +686,11 @@ interface RequestBody {
 
 function requestBody(body: ClientRequestBody | null | undefined): RequestBody {
   if (body === undefined || body === null) return { source: null, length: -1, isReplayable: true };
-  if (!isBodySource(body)) throw new SluiceError(Http2SessionErrors.INVALID_BODY, `a request body is bytes, a string, an array or an iterable of them, got ${typeof body}`);
+  if (!isBodySource(body))
+    throw new SluiceError(
+      Http2SessionErrors.INVALID_BODY,
+      `a request body is bytes, a string, an array or an iterable of them, got ${typeof body}`,
+    );
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const bytes = toBytes(body);
     return { source: bytes, length: bytes.length, isReplayable: true };
@@ -655,7 +740,9 @@ function sendBody(stream: StreamManagerStream, source: Http2BodySource, onFailur
       onFailure(
         error instanceof SluiceError && error.code === Http2SessionErrors.INVALID_BODY.code
           ? error
-          : new SluiceError(SdkErrors.BODY_SOURCE_FAILED, `${SdkErrors.BODY_SOURCE_FAILED.message}: ${String(error)}`, { cause: error }),
+          : new SluiceError(SdkErrors.BODY_SOURCE_FAILED, `${SdkErrors.BODY_SOURCE_FAILED.message}: ${String(error)}`, {
+              cause: error,
+            }),
       );
     },
   );
@@ -706,15 +793,18 @@ function isRetryCandidate(status: number): boolean {
  */
 function checkClientRequest(request: unknown): asserts request is ClientRequest {
   const invalid = (message: string): SluiceError => new SluiceError(Http2SessionErrors.INVALID_OPTIONS, message);
-  if (typeof request !== 'object' || request === null) throw invalid('a request is an object: { path, method, headers, body, … }');
+  if (typeof request !== 'object' || request === null)
+    throw invalid('a request is an object: { path, method, headers, body, … }');
   const fields = request as Record<keyof ClientRequest, unknown>;
   for (const name of ['method', 'path'] as const) {
     if (fields[name] !== undefined && typeof fields[name] !== 'string') throw invalid(`${name} must be a string`);
   }
   for (const name of ['timeoutMs', 'maxResponseBytes'] as const) {
     const value = fields[name];
-    if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) throw invalid(`${name} must be a number of 0 or more`);
+    if (value !== undefined && (typeof value !== 'number' || !(value >= 0)))
+      throw invalid(`${name} must be a number of 0 or more`);
   }
-  if (fields.headers !== undefined && (typeof fields.headers !== 'object' || fields.headers === null)) throw invalid('headers must be an object of fields');
+  if (fields.headers !== undefined && (typeof fields.headers !== 'object' || fields.headers === null))
+    throw invalid('headers must be an object of fields');
   if (fields.signal !== undefined && !isAbortSignal(fields.signal)) throw invalid('signal must be an AbortSignal');
 }

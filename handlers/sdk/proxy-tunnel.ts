@@ -43,8 +43,12 @@ export interface ProxyOptions {
  */
 export function parseProxyUrl(url: string): ProxyOptions {
   const parsed = parseUrl(typeof url === 'string' && !url.includes('://') ? `http://${url}` : url, 'the proxy URL');
-  if (parsed.protocol !== 'http:') throw new SluiceError(SdkErrors.INVALID_URL, `only http:// proxies are supported, not ${parsed.protocol}`);
-  const proxy: ProxyOptions = { host: stripBrackets(parsed.hostname), port: parsed.port === '' ? 80 : Number(parsed.port) };
+  if (parsed.protocol !== 'http:')
+    throw new SluiceError(SdkErrors.INVALID_URL, `only http:// proxies are supported, not ${parsed.protocol}`);
+  const proxy: ProxyOptions = {
+    host: stripBrackets(parsed.hostname),
+    port: parsed.port === '' ? 80 : Number(parsed.port),
+  };
   if (parsed.username !== '') proxy.username = decodeURIComponent(parsed.username);
   if (parsed.password !== '') proxy.password = decodeURIComponent(parsed.password);
   return proxy;
@@ -88,7 +92,12 @@ export function isProxyBypassed(host: string, port: number, noProxy: string | un
  * `https_proxy`) for TLS origins, `HTTP_PROXY` (or `http_proxy`) for cleartext ones, unless
  * `NO_PROXY` (or `no_proxy`) exempts the host. Null when none applies.
  */
-export function proxyFromEnvironment(host: string, port: number, isTls: boolean, env: Readonly<Record<string, string | undefined>> = process.env): ProxyOptions | null {
+export function proxyFromEnvironment(
+  host: string,
+  port: number,
+  isTls: boolean,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ProxyOptions | null {
   const url = isTls ? (env['HTTPS_PROXY'] ?? env['https_proxy']) : (env['HTTP_PROXY'] ?? env['http_proxy']);
   if (url === undefined || url === '') return null;
   if (isProxyBypassed(host, port, env['NO_PROXY'] ?? env['no_proxy'])) return null;
@@ -162,7 +171,12 @@ export class HttpProxyTunnelHandler implements ChannelHandler {
     }, 'proxy-connect');
     this.timeoutTask = new Task((status) => {
       if (status === TaskStatus.RUN_READY && !this.isEstablishedValue) {
-        this.fail(new SluiceError(SdkErrors.CONNECT_TIMEOUT, `the proxy did not answer CONNECT within ${this.responseTimeoutMs} ms`));
+        this.fail(
+          new SluiceError(
+            SdkErrors.CONNECT_TIMEOUT,
+            `the proxy did not answer CONNECT within ${this.responseTimeoutMs} ms`,
+          ),
+        );
       }
     }, 'proxy-connect-timeout');
   }
@@ -205,7 +219,10 @@ export class HttpProxyTunnelHandler implements ChannelHandler {
     const end = this.head.indexOf(HEAD_END);
     const limit = this.options.maxResponseHeadBytes ?? HTTP_PROXY_TUNNEL_DEFAULTS.maxResponseHeadBytes;
     if (end < 0) {
-      if (this.head.length > limit) this.fail(new SluiceError(SdkErrors.PROXY_RESPONSE_INVALID, `the proxy's response head exceeds ${limit} bytes`));
+      if (this.head.length > limit)
+        this.fail(
+          new SluiceError(SdkErrors.PROXY_RESPONSE_INVALID, `the proxy's response head exceeds ${limit} bytes`),
+        );
       else slot.incrementReadWindow(bytes.length);
       return;
     }
@@ -274,17 +291,32 @@ export class HttpProxyTunnelHandler implements ChannelHandler {
     const statusLine = head.slice(0, head.indexOf('\r\n') < 0 ? head.length : head.indexOf('\r\n'));
     const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
     if (match === null) {
-      this.fail(new SluiceError(SdkErrors.PROXY_RESPONSE_INVALID, `${SdkErrors.PROXY_RESPONSE_INVALID.message}: ${JSON.stringify(statusLine.slice(0, 80))}`));
+      this.fail(
+        new SluiceError(
+          SdkErrors.PROXY_RESPONSE_INVALID,
+          `${SdkErrors.PROXY_RESPONSE_INVALID.message}: ${JSON.stringify(statusLine.slice(0, 80))}`,
+        ),
+      );
       return;
     }
     this.status = Number(match[1]);
     const reason = match[2] ?? '';
     if (this.status === 407) {
-      this.fail(new SluiceError(SdkErrors.PROXY_AUTHENTICATION_FAILED, `${SdkErrors.PROXY_AUTHENTICATION_FAILED.message}: ${statusLine}`));
+      this.fail(
+        new SluiceError(
+          SdkErrors.PROXY_AUTHENTICATION_FAILED,
+          `${SdkErrors.PROXY_AUTHENTICATION_FAILED.message}: ${statusLine}`,
+        ),
+      );
       return;
     }
     if (this.status < 200 || this.status > 299) {
-      this.fail(new SluiceError(SdkErrors.PROXY_CONNECT_FAILED, `${SdkErrors.PROXY_CONNECT_FAILED.message}: ${this.status} ${reason}`.trimEnd()));
+      this.fail(
+        new SluiceError(
+          SdkErrors.PROXY_CONNECT_FAILED,
+          `${SdkErrors.PROXY_CONNECT_FAILED.message}: ${this.status} ${reason}`.trimEnd(),
+        ),
+      );
       return;
     }
     this.isEstablishedValue = true;
@@ -395,7 +427,10 @@ export async function connectHttp2ViaProxy(options: ConnectViaProxyOptions): Pro
           ALPNProtocols: ['h2'],
           onNegotiated: (tlsSlot, protocol) => {
             if (protocol !== 'h2') {
-              throw new SluiceError(TlsErrors.ALPN_MISMATCH, `${TlsErrors.ALPN_MISMATCH.message}: the origin negotiated ${protocol ?? 'no protocol'}, not h2`);
+              throw new SluiceError(
+                TlsErrors.ALPN_MISMATCH,
+                `${TlsErrors.ALPN_MISMATCH.message}: the origin negotiated ${protocol ?? 'no protocol'}, not h2`,
+              );
             }
             tlsSlot.insertRight(connection);
             markInstalled();
@@ -416,9 +451,13 @@ export async function connectHttp2ViaProxy(options: ConnectViaProxyOptions): Pro
   if (outcome === null && !channel.isShuttingDown) return connection;
   const error = outcome ?? channel.shutdownError;
   if (!tunnel.isEstablished && (error === null || !error.code.startsWith('SDK_'))) {
-    throw new SluiceError(SdkErrors.PROXY_CONNECT_FAILED, `${SdkErrors.PROXY_CONNECT_FAILED.message}: the proxy closed the connection before answering`, {
-      cause: error,
-    });
+    throw new SluiceError(
+      SdkErrors.PROXY_CONNECT_FAILED,
+      `${SdkErrors.PROXY_CONNECT_FAILED.message}: the proxy closed the connection before answering`,
+      {
+        cause: error,
+      },
+    );
   }
   throw error ?? new SluiceError(TlsErrors.CLOSED);
 }

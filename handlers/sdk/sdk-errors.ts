@@ -22,7 +22,10 @@ export const SdkErrors = Object.freeze({
   /** `SDK_ACQUIRE_TIMEOUT`: no stream became available within `acquireTimeoutMs`. */
   ACQUIRE_TIMEOUT: errorDefinition('SDK_ACQUIRE_TIMEOUT', 'no stream became available in time'),
   /** `SDK_TOO_MANY_PENDING_ACQUISITIONS`: `maxPendingAcquisitions` requests already wait for a stream. */
-  TOO_MANY_PENDING_ACQUISITIONS: errorDefinition('SDK_TOO_MANY_PENDING_ACQUISITIONS', 'too many requests wait for a stream'),
+  TOO_MANY_PENDING_ACQUISITIONS: errorDefinition(
+    'SDK_TOO_MANY_PENDING_ACQUISITIONS',
+    'too many requests wait for a stream',
+  ),
   /** `SDK_MANAGER_CLOSED`: the stream manager (or its client) is closed. */
   MANAGER_CLOSED: errorDefinition('SDK_MANAGER_CLOSED', 'the stream manager is closed'),
   /**
@@ -32,11 +35,17 @@ export const SdkErrors = Object.freeze({
    */
   CONNECTION_DEAD: errorDefinition('SDK_CONNECTION_DEAD', 'the connection did not answer a PING'),
   /** `SDK_PROXY_AUTHENTICATION_FAILED`: the proxy answered CONNECT with 407 (missing or wrong credentials). */
-  PROXY_AUTHENTICATION_FAILED: errorDefinition('SDK_PROXY_AUTHENTICATION_FAILED', 'the proxy refused the credentials (407)'),
+  PROXY_AUTHENTICATION_FAILED: errorDefinition(
+    'SDK_PROXY_AUTHENTICATION_FAILED',
+    'the proxy refused the credentials (407)',
+  ),
   /** `SDK_PROXY_CONNECT_FAILED`: the proxy answered CONNECT with a status other than 2xx or 407, or closed first. */
   PROXY_CONNECT_FAILED: errorDefinition('SDK_PROXY_CONNECT_FAILED', 'the proxy did not open the tunnel'),
   /** `SDK_PROXY_RESPONSE_INVALID`: the proxy's answer to CONNECT is not an HTTP/1.x response or is too large. */
-  PROXY_RESPONSE_INVALID: errorDefinition('SDK_PROXY_RESPONSE_INVALID', 'the proxy sent an invalid response to CONNECT'),
+  PROXY_RESPONSE_INVALID: errorDefinition(
+    'SDK_PROXY_RESPONSE_INVALID',
+    'the proxy sent an invalid response to CONNECT',
+  ),
   /**
    * `SDK_RESPONSE_TOO_LARGE`: the response body (or its `content-length`) exceeded
    * `maxResponseBytes`; the stream was reset with CANCEL, the connection stays up. Not retried.

@@ -407,7 +407,13 @@ export class Http2StreamManager {
       else if (pooled.state !== ConnectionState.CLOSED) open++;
       active += pooled.streams;
     }
-    return { connectionsOpen: open, connectionsConnecting: connecting, streamsActive: active, streamsQueued: this.queue.length, ...this.counters };
+    return {
+      connectionsOpen: open,
+      connectionsConnecting: connecting,
+      streamsActive: active,
+      streamsQueued: this.queue.length,
+      ...this.counters,
+    };
   }
 
   /**
@@ -418,7 +424,10 @@ export class Http2StreamManager {
   request(options: ManagedRequestOptions): ManagedRequest {
     if (this.isClosed) throw new SluiceError(SdkErrors.MANAGER_CLOSED);
     if (this.queue.length >= this.maxPendingAcquisitions) {
-      throw new SluiceError(SdkErrors.TOO_MANY_PENDING_ACQUISITIONS, `${SdkErrors.TOO_MANY_PENDING_ACQUISITIONS.message} (${this.maxPendingAcquisitions})`);
+      throw new SluiceError(
+        SdkErrors.TOO_MANY_PENDING_ACQUISITIONS,
+        `${SdkErrors.TOO_MANY_PENDING_ACQUISITIONS.message} (${this.maxPendingAcquisitions})`,
+      );
     }
     const request = new ManagedRequest(this, options);
     this.queue.push(request);
@@ -453,12 +462,16 @@ export class Http2StreamManager {
   /** Connections that count toward `maxConnections`: being set up or usable (not draining). */
   private liveCount(): number {
     let count = 0;
-    for (const pooled of this.connections) if (pooled.state === ConnectionState.CONNECTING || pooled.state === ConnectionState.READY) count++;
+    for (const pooled of this.connections)
+      if (pooled.state === ConnectionState.CONNECTING || pooled.state === ConnectionState.READY) count++;
     return count;
   }
 
   /** The usable connection other than `exclude` with the fewest streams below `capacity`, or null. */
-  private leastLoaded(capacity: (pooled: PooledConnection) => number, exclude: PooledConnection | null): PooledConnection | null {
+  private leastLoaded(
+    capacity: (pooled: PooledConnection) => number,
+    exclude: PooledConnection | null,
+  ): PooledConnection | null {
     let best: PooledConnection | null = null;
     for (const pooled of this.connections) {
       if (pooled === exclude || !pooled.isUsable || pooled.streams >= capacity(pooled)) continue;
@@ -479,7 +492,8 @@ export class Http2StreamManager {
     const limit = (pooled: PooledConnection): number => this.limitOf(pooled);
     const avoid = request._connection;
     let target = this.leastLoaded(ideal, avoid) ?? (canOverflow ? this.leastLoaded(limit, avoid) : null);
-    if (target === null && avoid !== null) target = this.leastLoaded(ideal, null) ?? (canOverflow ? this.leastLoaded(limit, null) : null);
+    if (target === null && avoid !== null)
+      target = this.leastLoaded(ideal, null) ?? (canOverflow ? this.leastLoaded(limit, null) : null);
     return target;
   }
 
@@ -535,7 +549,10 @@ export class Http2StreamManager {
         // With nothing left that could take them, waiting requests fail now rather than at
         // their acquire timeout; the caller's retry strategy decides what happens next.
         if (this.liveCount() === 0) {
-          const failure = error instanceof SluiceError ? error : new SluiceError(IoErrors.SOCKET_ERROR, String(error), { cause: error });
+          const failure =
+            error instanceof SluiceError
+              ? error
+              : new SluiceError(IoErrors.SOCKET_ERROR, String(error), { cause: error });
           for (const request of this.queue.splice(0)) this.finish(request, failure);
         }
         this.dispatch();
@@ -564,7 +581,8 @@ export class Http2StreamManager {
       });
     } catch (error) {
       pooled.streams--;
-      const failure = error instanceof SluiceError ? error : new SluiceError(Http2ApiErrors.CONNECTION_CLOSED, String(error));
+      const failure =
+        error instanceof SluiceError ? error : new SluiceError(Http2ApiErrors.CONNECTION_CLOSED, String(error));
       if (failure.code === Http2ApiErrors.CONNECTION_CLOSED.code) pooled.state = ConnectionState.DRAINING;
       this.settle(request, pooled, failure, failure.code === Http2ApiErrors.CONNECTION_CLOSED.code);
       return;
@@ -596,7 +614,11 @@ export class Http2StreamManager {
         // dropped for not answering fails with why we dropped it, not with our own GOAWAY code.
         const failure =
           pooled.isDead && error !== null && !isRetryable
-            ? new SluiceError(SdkErrors.CONNECTION_DEAD, `${SdkErrors.CONNECTION_DEAD.message} within ${this.pingTimeoutMs} ms`, { cause: error })
+            ? new SluiceError(
+                SdkErrors.CONNECTION_DEAD,
+                `${SdkErrors.CONNECTION_DEAD.message} within ${this.pingTimeoutMs} ms`,
+                { cause: error },
+              )
             : error;
         this.settle(request, pooled, failure, isRetryable);
       },
@@ -604,7 +626,12 @@ export class Http2StreamManager {
   }
 
   /** An attempt ended: finish the request, or send it again when it was refused retryably. */
-  private settle(request: ManagedRequest, pooled: PooledConnection, error: SluiceError | null, isRetryable: boolean): void {
+  private settle(
+    request: ManagedRequest,
+    pooled: PooledConnection,
+    error: SluiceError | null,
+    isRetryable: boolean,
+  ): void {
     request._stream = null;
     if (
       error !== null &&
@@ -682,17 +709,32 @@ export class Http2StreamManager {
     const tls: Http2ClientTlsOptions | undefined =
       options.tls === undefined
         ? undefined
-        : { servername: options.host, negotiationTimeoutMs: options.tlsNegotiationTimeoutMs ?? STREAM_MANAGER_DEFAULTS.tlsNegotiationTimeoutMs, ...options.tls };
+        : {
+            servername: options.host,
+            negotiationTimeoutMs: options.tlsNegotiationTimeoutMs ?? STREAM_MANAGER_DEFAULTS.tlsNegotiationTimeoutMs,
+            ...options.tls,
+          };
     try {
       if (options.proxy !== undefined && options.proxy !== null) {
-        const viaProxy: Parameters<typeof connectHttp2ViaProxy>[0] = { proxy: options.proxy, host: options.host, port: options.port, http2, connectTimeoutMs };
+        const viaProxy: Parameters<typeof connectHttp2ViaProxy>[0] = {
+          proxy: options.proxy,
+          host: options.host,
+          port: options.port,
+          http2,
+          connectTimeoutMs,
+        };
         if (tls !== undefined) viaProxy.tls = tls;
         if (options.loopGroup !== undefined) viaProxy.loopGroup = options.loopGroup;
         return await connectHttp2ViaProxy(viaProxy);
       }
       const target = await this.resolver.resolveOne(options.host);
       try {
-        const direct: Parameters<typeof connectHttp2>[0] = { host: target.address, port: options.port, http2, socketOptions: { connectTimeoutMs } };
+        const direct: Parameters<typeof connectHttp2>[0] = {
+          host: target.address,
+          port: options.port,
+          http2,
+          socketOptions: { connectTimeoutMs },
+        };
         if (tls !== undefined) direct.tls = tls;
         if (options.loopGroup !== undefined) direct.loopGroup = options.loopGroup;
         const connection = await connectHttp2(direct);
@@ -718,7 +760,8 @@ export class Http2StreamManager {
   /** @internal GOAWAY: no new streams here; the in-flight ones finish; a replacement opens on demand. */
   _onGoaway(pooled: PooledConnection): void {
     this.counters.goawaysReceived++;
-    if (pooled.state === ConnectionState.READY || pooled.state === ConnectionState.CONNECTING) pooled.state = ConnectionState.DRAINING;
+    if (pooled.state === ConnectionState.READY || pooled.state === ConnectionState.CONNECTING)
+      pooled.state = ConnectionState.DRAINING;
     this.loop.cancel(pooled.idleTask);
     this.loop.cancel(pooled.pingTimeoutTask);
     if (pooled.streams === 0) void pooled.connection?.close();
@@ -782,7 +825,10 @@ export class Http2StreamManager {
     const index = this.queue.indexOf(request);
     if (index < 0) return;
     this.queue.splice(index, 1);
-    this.finish(request, new SluiceError(SdkErrors.ACQUIRE_TIMEOUT, `no stream became available within ${this.acquireTimeoutMs} ms`));
+    this.finish(
+      request,
+      new SluiceError(SdkErrors.ACQUIRE_TIMEOUT, `no stream became available within ${this.acquireTimeoutMs} ms`),
+    );
   }
 
   /** @internal See {@link ManagedRequest.cancel}. */
@@ -803,8 +849,13 @@ export class Http2StreamManager {
 
 /** Connect failures in the SDK's terms: the socket's and TLS's timeouts become `SDK_*` timeouts (the original is the cause). */
 export function toSdkConnectError(error: unknown): SluiceError {
-  if (!(error instanceof SluiceError)) return new SluiceError(IoErrors.SOCKET_ERROR, `${IoErrors.SOCKET_ERROR.message}: ${String(error)}`, { cause: error });
-  if (error.code === IoErrors.CONNECT_TIMEOUT.code) return new SluiceError(SdkErrors.CONNECT_TIMEOUT, error.message, { cause: error });
-  if (error.code === TlsErrors.NEGOTIATION_TIMEOUT.code) return new SluiceError(SdkErrors.TLS_NEGOTIATION_TIMEOUT, error.message, { cause: error });
+  if (!(error instanceof SluiceError))
+    return new SluiceError(IoErrors.SOCKET_ERROR, `${IoErrors.SOCKET_ERROR.message}: ${String(error)}`, {
+      cause: error,
+    });
+  if (error.code === IoErrors.CONNECT_TIMEOUT.code)
+    return new SluiceError(SdkErrors.CONNECT_TIMEOUT, error.message, { cause: error });
+  if (error.code === TlsErrors.NEGOTIATION_TIMEOUT.code)
+    return new SluiceError(SdkErrors.TLS_NEGOTIATION_TIMEOUT, error.message, { cause: error });
   return error;
 }

@@ -180,7 +180,8 @@ export class SocketHandler implements ChannelHandler {
     this.linger();
     this.isSocketClosed = true;
     this.failInFlightWrites(request.error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL));
-    if (!request.slot.isWriteShutDown) request.slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error, request.free);
+    if (!request.slot.isWriteShutDown)
+      request.slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error, request.free);
   }
 
   /** Reads arrive as fast as the socket gives them. */

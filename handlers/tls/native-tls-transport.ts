@@ -16,7 +16,13 @@ import {
 } from '../../lib/index.js';
 import { SocketHandler } from '../socket/index.js';
 import { TlsErrors, fromNodeTlsError, tlsErrorDefinitionFor, type TlsRole } from './tls-errors.js';
-import { TLS_OPTIONS_DEFAULTS, clientVerifyError, compileTlsOptions, startTlsSocket, type TlsOptions } from './tls-options.js';
+import {
+  TLS_OPTIONS_DEFAULTS,
+  clientVerifyError,
+  compileTlsOptions,
+  startTlsSocket,
+  type TlsOptions,
+} from './tls-options.js';
 
 /**
  * NativeTlsSocketHandler is the first slot of a channel whose TLS runs inside Node's TLS
@@ -60,7 +66,10 @@ export class NativeTlsSocketHandler extends SocketHandler {
   override installed(slot: ChannelSlot): void {
     super.installed(slot);
     this.channelSlot = slot;
-    slot.channel.scheduleTaskAfter(this.timeoutTask, this.options.negotiationTimeoutMs ?? TLS_OPTIONS_DEFAULTS.negotiationTimeoutMs);
+    slot.channel.scheduleTaskAfter(
+      this.timeoutTask,
+      this.options.negotiationTimeoutMs ?? TLS_OPTIONS_DEFAULTS.negotiationTimeoutMs,
+    );
   }
 
   /** Reads start once the handshake completed and the next handler is in place. */

@@ -19,19 +19,37 @@ export const TlsErrors = Object.freeze({
   /** `TLS_HANDSHAKE_FAILED`: the TLS handshake failed. */
   HANDSHAKE_FAILED: errorDefinition('TLS_HANDSHAKE_FAILED', 'the TLS handshake failed'),
   /** `TLS_CERTIFICATE_UNTRUSTED`: the peer certificate is not signed by a trusted CA (self-signed or unknown issuer). */
-  CERTIFICATE_UNTRUSTED: errorDefinition('TLS_CERTIFICATE_UNTRUSTED', 'the peer certificate is not signed by a trusted CA (self-signed or unknown issuer)'),
+  CERTIFICATE_UNTRUSTED: errorDefinition(
+    'TLS_CERTIFICATE_UNTRUSTED',
+    'the peer certificate is not signed by a trusted CA (self-signed or unknown issuer)',
+  ),
   /** `TLS_CERTIFICATE_HOSTNAME_MISMATCH`: the server certificate does not match the expected host name. */
-  CERTIFICATE_HOSTNAME_MISMATCH: errorDefinition('TLS_CERTIFICATE_HOSTNAME_MISMATCH', 'the server certificate does not match the expected host name'),
+  CERTIFICATE_HOSTNAME_MISMATCH: errorDefinition(
+    'TLS_CERTIFICATE_HOSTNAME_MISMATCH',
+    'the server certificate does not match the expected host name',
+  ),
   /** `TLS_CERTIFICATE_EXPIRED`: the peer certificate has expired or is not yet valid. */
-  CERTIFICATE_EXPIRED: errorDefinition('TLS_CERTIFICATE_EXPIRED', 'the peer certificate has expired or is not yet valid'),
+  CERTIFICATE_EXPIRED: errorDefinition(
+    'TLS_CERTIFICATE_EXPIRED',
+    'the peer certificate has expired or is not yet valid',
+  ),
   /** `TLS_CERTIFICATE_INVALID`: the peer certificate is invalid. */
   CERTIFICATE_INVALID: errorDefinition('TLS_CERTIFICATE_INVALID', 'the peer certificate is invalid'),
   /** `TLS_PEER_CERTIFICATE_REQUIRED`: the peer requires a certificate and none was presented. */
-  PEER_CERTIFICATE_REQUIRED: errorDefinition('TLS_PEER_CERTIFICATE_REQUIRED', 'the peer requires a certificate and none was presented'),
+  PEER_CERTIFICATE_REQUIRED: errorDefinition(
+    'TLS_PEER_CERTIFICATE_REQUIRED',
+    'the peer requires a certificate and none was presented',
+  ),
   /** `TLS_CLIENT_CERTIFICATE_REJECTED`: the client certificate was rejected. */
-  CLIENT_CERTIFICATE_REJECTED: errorDefinition('TLS_CLIENT_CERTIFICATE_REJECTED', 'the client certificate was rejected'),
+  CLIENT_CERTIFICATE_REJECTED: errorDefinition(
+    'TLS_CLIENT_CERTIFICATE_REJECTED',
+    'the client certificate was rejected',
+  ),
   /** `TLS_ALPN_MISMATCH`: no common application protocol, or no handler for the negotiated one. */
-  ALPN_MISMATCH: errorDefinition('TLS_ALPN_MISMATCH', 'no common application protocol, or no handler for the negotiated one'),
+  ALPN_MISMATCH: errorDefinition(
+    'TLS_ALPN_MISMATCH',
+    'no common application protocol, or no handler for the negotiated one',
+  ),
   /** `TLS_ALERT_RECEIVED`: the peer sent a fatal TLS alert. */
   ALERT_RECEIVED: errorDefinition('TLS_ALERT_RECEIVED', 'the peer sent a fatal TLS alert'),
   /** `TLS_PROTOCOL_ERROR`: the peer violated the TLS protocol (or does not speak TLS). */
@@ -113,7 +131,11 @@ const CLOSED_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ERR_S
  * Maps a Node `code` to a TLS error definition, or null when it is not a TLS matter. `role` is
  * ours: a verify failure seen by a server is about the client's certificate.
  */
-export function tlsErrorDefinitionFor(code: string, role: TlsRole, isHandshakeComplete: boolean): ErrorDefinition | null {
+export function tlsErrorDefinitionFor(
+  code: string,
+  role: TlsRole,
+  isHandshakeComplete: boolean,
+): ErrorDefinition | null {
   if (UNTRUSTED_CODES.has(code) || EXPIRED_CODES.has(code) || INVALID_CERT_CODES.has(code)) {
     if (role === 'server') return TlsErrors.CLIENT_CERTIFICATE_REJECTED;
     if (UNTRUSTED_CODES.has(code)) return TlsErrors.CERTIFICATE_UNTRUSTED;
@@ -150,7 +172,11 @@ export function fromNodeTlsError(
   const code = (error as { code?: unknown } | null)?.code;
   const definition = (typeof code === 'string' && tlsErrorDefinitionFor(code, role, isHandshakeComplete)) || fallback;
   const detail = error instanceof Error ? error.message : String(error);
-  return new SluiceError(definition, `${definition.message} (${typeof code === 'string' ? `${code}: ` : ''}${detail})`, {
-    cause: error,
-  });
+  return new SluiceError(
+    definition,
+    `${definition.message} (${typeof code === 'string' ? `${code}: ` : ''}${detail})`,
+    {
+      cause: error,
+    },
+  );
 }

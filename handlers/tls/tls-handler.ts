@@ -240,7 +240,8 @@ export class TlsHandler implements ChannelHandler {
   /** Ciphertext held for the TLS layer, not yet consumed by it. */
   get bufferedCiphertextBytes(): number {
     let total = -this.ciphertextConsumed;
-    for (let i = this.ciphertextQueueHead; i < this.ciphertextQueue.length; i++) total += this.ciphertextQueue[i]!.length;
+    for (let i = this.ciphertextQueueHead; i < this.ciphertextQueue.length; i++)
+      total += this.ciphertextQueue[i]!.length;
     return Math.max(0, total);
   }
 
@@ -271,7 +272,10 @@ export class TlsHandler implements ChannelHandler {
       this.isCiphertextInputOpen = true;
       this.pushQueuedCiphertext(this.ciphertextQueueHead);
     });
-    channel.scheduleTaskAfter(this.timeoutTask, this.options.negotiationTimeoutMs ?? TLS_OPTIONS_DEFAULTS.negotiationTimeoutMs);
+    channel.scheduleTaskAfter(
+      this.timeoutTask,
+      this.options.negotiationTimeoutMs ?? TLS_OPTIONS_DEFAULTS.negotiationTimeoutMs,
+    );
   }
 
   /** Ciphertext from the left: handed to the TLS layer (no copy); released once consumed. */
@@ -519,7 +523,11 @@ export class TlsHandler implements ChannelHandler {
     this.isSessionReused = socket.isSessionReused();
     this.peerCertificateValue = socket.getPeerX509Certificate();
     if (log.level >= LogLevel.DEBUG) {
-      log.log(LogLevel.DEBUG, 'tls', `channel ${slot.channel.id} ${this.role} negotiated ${this.tlsVersion} ${this.cipher} alpn=${this.protocol}`);
+      log.log(
+        LogLevel.DEBUG,
+        'tls',
+        `channel ${slot.channel.id} ${this.role} negotiated ${this.tlsVersion} ${this.cipher} alpn=${this.protocol}`,
+      );
     }
     try {
       this.options.onNegotiated?.(slot, this.protocol);
@@ -581,7 +589,10 @@ export class TlsHandler implements ChannelHandler {
   }
 
   private failureOf(error: Error): SluiceError {
-    return this.slot?.channel.shutdownError ?? fromNodeTlsError(error, this.role, this.isNegotiatedValue, ChannelErrors.SHUTDOWN_NOT_GRACEFUL);
+    return (
+      this.slot?.channel.shutdownError ??
+      fromNodeTlsError(error, this.role, this.isNegotiatedValue, ChannelErrors.SHUTDOWN_NOT_GRACEFUL)
+    );
   }
 
   private failWritesBeforeReady(error: SluiceError | null): void {
@@ -623,7 +634,8 @@ export class TlsHandler implements ChannelHandler {
     const request = this.pendingWriteShutdown;
     if (request === null) return;
     this.pendingWriteShutdown = null;
-    if (!request.slot.isWriteShutDown) request.slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error, request.free);
+    if (!request.slot.isWriteShutDown)
+      request.slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error, request.free);
   }
 
   private fail(error: SluiceError): void {
@@ -657,11 +669,17 @@ export interface AlpnPipelineOptions {
  *   onNegotiated: alpnPipeline({ h2: () => new Http2ServerConnection() }, { fallback: () => new MyHttp1Handler() }) });
  * ```
  */
-export function alpnPipeline(map: Readonly<Record<string, () => ChannelHandler>>, options: AlpnPipelineOptions = {}): AlpnSelector {
+export function alpnPipeline(
+  map: Readonly<Record<string, () => ChannelHandler>>,
+  options: AlpnPipelineOptions = {},
+): AlpnSelector {
   return (slot, protocol) => {
     const factory = (protocol !== null && Object.hasOwn(map, protocol) ? map[protocol] : undefined) ?? options.fallback;
     if (factory === undefined) {
-      throw new SluiceError(TlsErrors.ALPN_MISMATCH, `${TlsErrors.ALPN_MISMATCH.message}: ${protocol === null ? 'none negotiated' : `no handler for "${protocol}"`}`);
+      throw new SluiceError(
+        TlsErrors.ALPN_MISMATCH,
+        `${TlsErrors.ALPN_MISMATCH.message}: ${protocol === null ? 'none negotiated' : `no handler for "${protocol}"`}`,
+      );
     }
     slot.insertRight(factory());
   };

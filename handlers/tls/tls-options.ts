@@ -157,12 +157,15 @@ export function compileTlsOptions(options: TlsOptions): CompiledTls {
     const context = options.secureContext ?? tls.createSecureContext(contextOptions(options));
     let sniCallback: TlsServerOptions['SNICallback'] | undefined;
     if (options.role === 'server') {
-      sniCallback = options.SNICallback ?? (options.contexts !== undefined ? sniFromContexts(options.contexts) : undefined);
+      sniCallback =
+        options.SNICallback ?? (options.contexts !== undefined ? sniFromContexts(options.contexts) : undefined);
     }
     result = { context, sniCallback };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new SluiceError(TlsErrors.INVALID_OPTIONS, `${TlsErrors.INVALID_OPTIONS.message}: ${detail}`, { cause: error });
+    throw new SluiceError(TlsErrors.INVALID_OPTIONS, `${TlsErrors.INVALID_OPTIONS.message}: ${detail}`, {
+      cause: error,
+    });
   }
   compiled.set(options, result);
   return result;
@@ -223,7 +226,10 @@ export function clientVerifyError(socket: tls.TLSSocket, options: TlsServerOptio
   if (!isRequesting || !isRejecting) return null;
   const handle = (socket as unknown as { ssl?: Partial<VerifyingHandle> | null }).ssl;
   if (handle == null || typeof handle.verifyError !== 'function') {
-    return new SluiceError(TlsErrors.CLIENT_CERTIFICATE_REJECTED, 'cannot verify the client certificate on this Node version');
+    return new SluiceError(
+      TlsErrors.CLIENT_CERTIFICATE_REJECTED,
+      'cannot verify the client certificate on this Node version',
+    );
   }
   return handle.verifyError();
 }

@@ -47,7 +47,11 @@ class SocketEnd implements ChannelHandler {
   private writeShutdown: { error: SluiceError | null; free: boolean } | null = null;
   slot!: ChannelSlot;
 
-  constructor(private readonly owner: TestingChannel, private readonly overhead: number, private readonly autoComplete: boolean) {}
+  constructor(
+    private readonly owner: TestingChannel,
+    private readonly overhead: number,
+    private readonly autoComplete: boolean,
+  ) {}
 
   installed(slot: ChannelSlot): void {
     this.slot = slot;
@@ -135,7 +139,10 @@ class ApplicationEnd implements ChannelHandler {
   readonly read: Buffer[] = [];
   slot!: ChannelSlot;
 
-  constructor(private readonly owner: TestingChannel, private readonly window: number) {}
+  constructor(
+    private readonly owner: TestingChannel,
+    private readonly window: number,
+  ) {}
 
   installed(slot: ChannelSlot): void {
     this.slot = slot;
@@ -221,7 +228,8 @@ export class TestingChannel {
   /** The slot of the first handler under test. */
   get slot(): ChannelSlot {
     const slot = this.handlerSlots[0];
-    if (slot === undefined) throw new SluiceError(ChannelErrors.NO_HANDLER, 'the testing channel has no handler under test');
+    if (slot === undefined)
+      throw new SluiceError(ChannelErrors.NO_HANDLER, 'the testing channel has no handler under test');
     return slot;
   }
 
@@ -354,7 +362,12 @@ export class TestingChannel {
   }
 
   /** @internal */
-  _recordShutdown(end: 'socket' | 'application', direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
+  _recordShutdown(
+    end: 'socket' | 'application',
+    direction: ChannelDirection,
+    error: SluiceError | null,
+    free: boolean,
+  ): void {
     this.shutdownSteps.push({ end, direction, error, freeScarceResourcesImmediately: free });
   }
 }

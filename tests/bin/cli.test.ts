@@ -57,7 +57,9 @@ interface Server {
 }
 
 async function serve(args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [SLUICE, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SLUICE, 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = finished(child, 60_000);
   let seen = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -118,24 +120,60 @@ describe('sluice command line', function () {
     const usageCases: { name: string; args: string[]; pattern: RegExp }[] = [
       { name: 'no command', args: [], pattern: /^sluice: missing command/ },
       { name: 'an unknown command', args: ['fetch'], pattern: /^sluice: unknown command 'fetch'/ },
-      { name: 'an unknown get flag', args: ['get', '--bogus', 'http://127.0.0.1:1/'], pattern: /^sluice get: unknown option '--bogus'/ },
+      {
+        name: 'an unknown get flag',
+        args: ['get', '--bogus', 'http://127.0.0.1:1/'],
+        pattern: /^sluice get: unknown option '--bogus'/,
+      },
       { name: 'an unknown serve flag', args: ['serve', '--bogus'], pattern: /^sluice serve: unknown option '--bogus'/ },
       { name: 'a bad URL', args: ['get', 'not a url'], pattern: /^sluice get: invalid URL 'not a url'/ },
       { name: 'an unsupported scheme', args: ['get', 'ftp://127.0.0.1/'], pattern: /unsupported URL scheme 'ftp'/ },
       { name: 'a missing URL', args: ['get'], pattern: /^sluice get: missing URL/ },
-      { name: 'a malformed header', args: ['get', '-H', 'no colon', 'http://127.0.0.1:1/'], pattern: /invalid header 'no colon'/ },
-      { name: 'a connection-specific header', args: ['get', '-H', 'connection: close', 'http://127.0.0.1:1/'], pattern: /'connection' is not allowed/ },
+      {
+        name: 'a malformed header',
+        args: ['get', '-H', 'no colon', 'http://127.0.0.1:1/'],
+        pattern: /invalid header 'no colon'/,
+      },
+      {
+        name: 'a connection-specific header',
+        args: ['get', '-H', 'connection: close', 'http://127.0.0.1:1/'],
+        pattern: /'connection' is not allowed/,
+      },
       { name: 'a bad -n', args: ['get', '-n', '0', 'http://127.0.0.1:1/'], pattern: /-n must be a whole number/ },
       { name: '-m without -n', args: ['get', '-m', '10', 'http://127.0.0.1:1/'], pattern: /^sluice get: -m needs -n/ },
-      { name: '-o with -n', args: ['get', '-n', '2', '-o', 'x', 'http://127.0.0.1:1/'], pattern: /-o cannot be used with -n/ },
-      { name: 'a bad port', args: ['serve', '--port', '70000'], pattern: /--port must be a whole number from 0 to 65535/ },
+      {
+        name: '-o with -n',
+        args: ['get', '-n', '2', '-o', 'x', 'http://127.0.0.1:1/'],
+        pattern: /-o cannot be used with -n/,
+      },
+      {
+        name: 'a bad port',
+        args: ['serve', '--port', '70000'],
+        pattern: /--port must be a whole number from 0 to 65535/,
+      },
       { name: 'a bad log level', args: ['serve', '--log-level', 'loud'], pattern: /unknown log level 'loud'/ },
       { name: '--cert without --key', args: ['serve', '--cert', 'c.pem'], pattern: /--cert and --key go together/ },
-      { name: 'a busy-poll window over a second', args: ['serve', '--busy-poll', '1000001'], pattern: /--busy-poll must be a whole number from 0 to 1000000/ },
+      {
+        name: 'a busy-poll window over a second',
+        args: ['serve', '--busy-poll', '1000001'],
+        pattern: /--busy-poll must be a whole number from 0 to 1000000/,
+      },
       // A negative number is the option's value (parseArgs alone calls it "ambiguous").
-      { name: 'a negative busy-poll window', args: ['serve', '--busy-poll', '-1'], pattern: /^sluice serve: --busy-poll must be a whole number from 0 to 1000000, not '-1'/ },
-      { name: 'a negative -n', args: ['get', '-n', '-5', 'http://127.0.0.1:1/'], pattern: /^sluice get: -n must be a whole number from 1 to 10000000, not '-5'/ },
-      { name: 'an empty --cacert', args: ['get', '--cacert', '', 'https://127.0.0.1:1/'], pattern: /^sluice get: --cacert needs a file name/ },
+      {
+        name: 'a negative busy-poll window',
+        args: ['serve', '--busy-poll', '-1'],
+        pattern: /^sluice serve: --busy-poll must be a whole number from 0 to 1000000, not '-1'/,
+      },
+      {
+        name: 'a negative -n',
+        args: ['get', '-n', '-5', 'http://127.0.0.1:1/'],
+        pattern: /^sluice get: -n must be a whole number from 1 to 10000000, not '-5'/,
+      },
+      {
+        name: 'an empty --cacert',
+        args: ['get', '--cacert', '', 'https://127.0.0.1:1/'],
+        pattern: /^sluice get: --cacert needs a file name/,
+      },
     ];
     for (const { name, args, pattern: expected } of usageCases) {
       it(`exits 2 with one line for ${name}`, async () => {
@@ -147,12 +185,20 @@ describe('sluice command line', function () {
   describe('failures', () => {
     it('exits 1 with one line when -d @file cannot be read', async () => {
       const missing = path.join(tmp, 'missing.bin');
-      expectOneLineFailure(await sluice(['get', '-d', `@${missing}`, 'http://127.0.0.1:1/echo']), 1, /cannot read '.*missing\.bin': no such file or directory \(ENOENT\)/);
+      expectOneLineFailure(
+        await sluice(['get', '-d', `@${missing}`, 'http://127.0.0.1:1/echo']),
+        1,
+        /cannot read '.*missing\.bin': no such file or directory \(ENOENT\)/,
+      );
     });
 
     it('exits 1 with one line when the connection is refused', async () => {
       const port = await closedPort();
-      expectOneLineFailure(await sluice(['get', `http://127.0.0.1:${port}/`]), 1, /cannot connect to 127\.0\.0\.1:\d+: .*IO_CONNECTION_REFUSED/);
+      expectOneLineFailure(
+        await sluice(['get', `http://127.0.0.1:${port}/`]),
+        1,
+        /cannot connect to 127\.0\.0\.1:\d+: .*IO_CONNECTION_REFUSED/,
+      );
     });
 
     it('exits 1 with one line when the port is taken', async () => {
@@ -166,7 +212,11 @@ describe('sluice command line', function () {
     });
 
     it('exits 1 with one line when --root is not a directory', async () => {
-      expectOneLineFailure(await sluice(['serve', '--port', '0', '--root', path.join(tmp, 'nowhere')]), 1, /cannot use --root/);
+      expectOneLineFailure(
+        await sluice(['serve', '--port', '0', '--root', path.join(tmp, 'nowhere')]),
+        1,
+        /cannot use --root/,
+      );
     });
   });
 
@@ -228,14 +278,24 @@ describe('sluice command line', function () {
       it(`sends an IMF-fixdate date field on ${name} (RFC 9110 §6.6.1)`, async () => {
         const result = await sluice(['get', '-v', ...args.slice(1), `${server.url}${args[0]}`]);
         expect(result.code, describeResult(result)).to.equal(0);
-        expect(result.stderr, describeResult(result)).to.match(/^< date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/m);
+        expect(result.stderr, describeResult(result)).to.match(
+          /^< date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/m,
+        );
       });
     }
 
     it('prints frames sent and received with -v', async () => {
       const result = await sluice(['get', '-v', `${server.url}/`]);
       expect(result.code, describeResult(result)).to.equal(0);
-      for (const line of ['send PREFACE', 'send SETTINGS', 'recv SETTINGS', 'send HEADERS', 'recv HEADERS', 'recv DATA', '< :status: 200']) {
+      for (const line of [
+        'send PREFACE',
+        'send SETTINGS',
+        'recv SETTINGS',
+        'send HEADERS',
+        'recv HEADERS',
+        'recv DATA',
+        '< :status: 200',
+      ]) {
         expect(result.stderr, describeResult(result)).to.include(line);
       }
     });
@@ -327,7 +387,11 @@ describe('sluice command line', function () {
     });
 
     it('exits 1 with one line when the --cacert file cannot be read', async () => {
-      expectOneLineFailure(await sluice(['get', '--cacert', path.join(tmp, 'missing.pem'), `${server!.url}/`]), 1, /cannot read '.*missing\.pem'.*ENOENT/);
+      expectOneLineFailure(
+        await sluice(['get', '--cacert', path.join(tmp, 'missing.pem'), `${server!.url}/`]),
+        1,
+        /cannot read '.*missing\.pem'.*ENOENT/,
+      );
     });
 
     it('mentions --cacert and NODE_EXTRA_CA_CERTS in its help', async () => {
@@ -394,7 +458,9 @@ describe('sluice command line', function () {
       sessionCount = 0;
       const result = await sluice(['get', '-n', '300', '-m', '20', url]);
       expect(result.code, describeResult(result)).to.equal(0);
-      expect(result.stdout, describeResult(result)).to.include('requests: 300 total, 300 succeeded, 0 failed, 20 concurrent');
+      expect(result.stdout, describeResult(result)).to.include(
+        'requests: 300 total, 300 succeeded, 0 failed, 20 concurrent',
+      );
       expect(result.stdout, describeResult(result)).to.include('status: 200: 300');
       const [, resent, connections] = /(\d+) resent, (\d+) connections?/.exec(result.stdout) ?? [];
       // 300 requests at 50 per connection need at least 6 connections, and a GOAWAY with 20 in flight refuses some.
@@ -409,7 +475,9 @@ describe('sluice command line', function () {
       expect(result.code, describeResult(result)).to.equal(1);
       expect(result.stdout, describeResult(result)).to.match(/^requests: 1000 total, 0 succeeded, 1000 failed/);
       expect(result.stderr.split('\n'), describeResult(result)).to.have.length(2);
-      expect(result.stderr, describeResult(result)).to.match(/^sluice get: 1000 of 1000 requests failed \(\d+ not sent\); first: refused 5 times without being processed: .*REFUSED_STREAM/);
+      expect(result.stderr, describeResult(result)).to.match(
+        /^sluice get: 1000 of 1000 requests failed \(\d+ not sent\); first: refused 5 times without being processed: .*REFUSED_STREAM/,
+      );
     });
   });
 
@@ -428,7 +496,8 @@ describe('sluice command line', function () {
     this.timeout(8_000);
     const server = await serve([]);
     const port = Number(new URL(server.url).port);
-    const connected = (socket: net.Socket): Promise<void> => new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const connected = (socket: net.Socket): Promise<void> =>
+      new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     // One peer never speaks; one sends the HTTP/2 preface and SETTINGS, then neither reads nor
     // answers anything (as a client whose idle and keep-alive timers are an hour long would).
     const silent = net.connect({ host: '127.0.0.1', port });
@@ -436,7 +505,9 @@ describe('sluice command line', function () {
     try {
       await Promise.all([connected(silent), connected(http2Peer)]);
       silent.pause();
-      http2Peer.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+      http2Peer.write(
+        Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]),
+      );
       http2Peer.pause();
       const result = await server.stop();
       expect(result.code, describeResult(result)).to.equal(0);

@@ -30,7 +30,8 @@ interface CodeBlock {
  * Blocks that are fragments by design, keyed by `file` and the block's first line. Each needs a
  * reason; an entry that no longer matches a block fails the test, so the list cannot go stale.
  */
-const ALLOWED_FRAGMENTS: ReadonlyArray<{ readonly file: string; readonly firstLine: string; readonly reason: string }> = [];
+const ALLOWED_FRAGMENTS: ReadonlyArray<{ readonly file: string; readonly firstLine: string; readonly reason: string }> =
+  [];
 
 /**
  * Modules blocks import by relative path (`./quota-handler.js`): the guides show an example's
@@ -62,7 +63,14 @@ function typeScriptBlocks(file: string): CodeBlock[] {
     expect(end, `${file}:${index + 1}: unclosed fence`).to.not.equal(-1);
     if (fence[2] === 'ts' || fence[2] === 'typescript') {
       const indent = fence[1]!.length;
-      blocks.push({ file, line: index + 1, code: lines.slice(index + 1, end).map((text) => text.slice(indent)).join('\n') });
+      blocks.push({
+        file,
+        line: index + 1,
+        code: lines
+          .slice(index + 1, end)
+          .map((text) => text.slice(indent))
+          .join('\n'),
+      });
     }
     index = end;
   }
@@ -70,7 +78,10 @@ function typeScriptBlocks(file: string): CodeBlock[] {
 }
 
 /** `file:line: message` for each diagnostic, mapped back to the Markdown line. */
-function describeDiagnostics(diagnostics: readonly ts.Diagnostic[], blockOf: (fileName: string) => CodeBlock | undefined): Map<CodeBlock, string[]> {
+function describeDiagnostics(
+  diagnostics: readonly ts.Diagnostic[],
+  blockOf: (fileName: string) => CodeBlock | undefined,
+): Map<CodeBlock, string[]> {
   const byBlock = new Map<CodeBlock, string[]>();
   for (const diagnostic of diagnostics) {
     const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
@@ -94,11 +105,18 @@ describe('TypeScript blocks of README.md and docs/*.md', function () {
     project = mkdtempSync(path.join(os.tmpdir(), 'sluice-doc-blocks-'));
     mkdirSync(path.join(project, 'node_modules', '@types'), { recursive: true });
     symlinkSync(root, path.join(project, 'node_modules', 'sluice'), 'dir');
-    symlinkSync(path.join(root, 'node_modules', '@types', 'node'), path.join(project, 'node_modules', '@types', 'node'), 'dir');
+    symlinkSync(
+      path.join(root, 'node_modules', '@types', 'node'),
+      path.join(project, 'node_modules', '@types', 'node'),
+      'dir',
+    );
     for (const dependency of ['chai', '@types/chai']) {
       symlinkSync(path.join(root, 'node_modules', dependency), path.join(project, 'node_modules', dependency), 'dir');
     }
-    writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'doc-blocks', private: true, type: 'module' }));
+    writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({ name: 'doc-blocks', private: true, type: 'module' }),
+    );
     for (const [name, example] of Object.entries(SUPPORT_MODULES)) {
       writeFileSync(path.join(project, name), `export * from ${JSON.stringify(path.join(root, 'dist', example))};\n`);
     }
@@ -108,7 +126,11 @@ describe('TypeScript blocks of README.md and docs/*.md', function () {
 
   it('type-check against the built package, but for the allow-listed fragments', () => {
     const blocks = markdownFiles().flatMap(typeScriptBlocks);
-    const firstLine = (block: CodeBlock): string => block.code.split('\n').find((text) => text.trim() !== '')!.trim();
+    const firstLine = (block: CodeBlock): string =>
+      block.code
+        .split('\n')
+        .find((text) => text.trim() !== '')!
+        .trim();
     const allowed = new Set(ALLOWED_FRAGMENTS.map((entry) => `${entry.file}\n${entry.firstLine}`));
     const matchedAllowances = new Set<string>();
     const checked: CodeBlock[] = [];
@@ -117,7 +139,10 @@ describe('TypeScript blocks of README.md and docs/*.md', function () {
       if (allowed.has(key)) matchedAllowances.add(key);
       else checked.push(block);
     }
-    expect([...allowed].filter((key) => !matchedAllowances.has(key)), 'allow-list entries that match no block').to.deep.equal([]);
+    expect(
+      [...allowed].filter((key) => !matchedAllowances.has(key)),
+      'allow-list entries that match no block',
+    ).to.deep.equal([]);
     expect(checked.length, 'TypeScript blocks checked').to.equal(EXPECTED_BLOCK_COUNT);
 
     const fileOf = new Map<string, CodeBlock>();
@@ -139,7 +164,9 @@ describe('TypeScript blocks of README.md and docs/*.md', function () {
       experimentalDecorators: true,
       emitDecoratorMetadata: true,
     });
-    const failures = describeDiagnostics(ts.getPreEmitDiagnostics(program), (fileName) => fileOf.get(path.resolve(fileName)));
+    const failures = describeDiagnostics(ts.getPreEmitDiagnostics(program), (fileName) =>
+      fileOf.get(path.resolve(fileName)),
+    );
     expect([...failures.values()].flat().join('\n')).to.equal('');
   });
 });

@@ -37,7 +37,7 @@ async function until(predicate: () => boolean, what: string, maxTurns = 10_000):
 function frameSizes(total: number, max: number): number[] {
   const sizes: number[] = [];
   let seed = 12345;
-  for (let sum = 0; sum < total; ) {
+  for (let sum = 0; sum < total;) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     const size = Math.min(seed % (max + 1), total - sum);
     sizes.push(size);
@@ -94,7 +94,8 @@ class SlowEchoPeer implements ChannelHandler {
   async run(socketHandler: SocketHandler, maxTurns: number): Promise<void> {
     this.writeMore();
     for (let turn = 0; turn < maxTurns && !this.isDone; turn++) {
-      if (this.slot!.channel.isShuttingDown) throw new Error(`channel shut down: ${this.slot!.channel.shutdownError?.code}`);
+      if (this.slot!.channel.isShuttingDown)
+        throw new Error(`channel shut down: ${this.slot!.channel.shutdownError?.code}`);
       if (socketHandler.socket.isPaused()) this.isSocketPauseSeen = true;
       const credit = Math.min(this.consumedNotCredited, this.windowStep);
       if (credit > 0) {
@@ -191,7 +192,10 @@ describe('echo example', function () {
 
   it('echoes correctly on 200 concurrent connections', async () => {
     const closedErrors: (string | null)[] = [];
-    listener = await startEchoServer({ loopGroup: group, onConnectionClosed: (_channel, error) => closedErrors.push(error?.code ?? null) });
+    listener = await startEchoServer({
+      loopGroup: group,
+      onConnectionClosed: (_channel, error) => closedErrors.push(error?.code ?? null),
+    });
     const port = listener.port;
     const connectionCount = 200;
     const results = await Promise.all(
@@ -244,25 +248,39 @@ describe('echo example', function () {
     const clientPath = fileURLToPath(new URL('../../examples/echo/client.js', import.meta.url));
 
     /** Collects a child's output and resolves with its exit code and signal. */
-    function outcome(child: ChildProcess): { stdout: () => string; stderr: () => string; exit: Promise<[number | null, NodeJS.Signals | null]> } {
+    function outcome(child: ChildProcess): {
+      stdout: () => string;
+      stderr: () => string;
+      exit: Promise<[number | null, NodeJS.Signals | null]>;
+    } {
       let stdout = '';
       let stderr = '';
       child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
       child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-      const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+      const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once('exit', (code, signal) => resolve([code, signal])),
+      );
       return { stdout: () => stdout, stderr: () => stderr, exit };
     }
 
     it('runs the server, echoes for the client program, and exits 0 on SIGTERM', async () => {
-      const server = spawn(process.execPath, [mainPath], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const server = spawn(process.execPath, [mainPath], {
+        env: { ...process.env, PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const serverRun = outcome(server);
       try {
-        await until(() => serverRun.stdout().includes('\n') || server.exitCode !== null, 'the server to print its address');
+        await until(
+          () => serverRun.stdout().includes('\n') || server.exitCode !== null,
+          'the server to print its address',
+        );
         const match = /^listening on tcp:\/\/127\.0\.0\.1:(\d+)\n$/.exec(serverRun.stdout());
         expect(match, `server printed ${JSON.stringify(serverRun.stdout())} ${serverRun.stderr()}`).to.not.equal(null);
         const port = match![1]!;
 
-        const client = spawn(process.execPath, [clientPath, port, 'hello', 'sluice echo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const client = spawn(process.execPath, [clientPath, port, 'hello', 'sluice echo'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         const clientRun = outcome(client);
         const [clientCode] = await clientRun.exit;
         expect(clientRun.stderr()).to.equal('');

@@ -15,6 +15,11 @@ describe('examples/http2-bidi', function () {
 
   it('prints each echo in order and the server trailers counting three messages, exit 0', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [examplePath]);
-    expect(stdout.trim().split('\n')).to.deep.equal(['echo: ping', 'echo: how are you?', 'echo: bye', 'trailers: {"x-messages":"3"}']);
+    expect(stdout.trim().split('\n')).to.deep.equal([
+      'echo: ping',
+      'echo: how are you?',
+      'echo: bye',
+      'trailers: {"x-messages":"3"}',
+    ]);
   });
 });

@@ -69,7 +69,9 @@ describe('examples/http2-client', function () {
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.equal('hello /hello?name=sluice\n');
     // The server sends date (RFC 9110 §6.6.1); the example prints every field it gets.
-    expect(result.stderr).to.match(/^HTTP\/2 200\ncontent-type: text\/plain; charset=utf-8\ndate: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\n$/);
+    expect(result.stderr).to.match(
+      /^HTTP\/2 200\ncontent-type: text\/plain; charset=utf-8\ndate: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\n$/,
+    );
   });
 
   it('POSTs its second argument as the body', async () => {
@@ -94,10 +96,22 @@ describe('examples/http2-client', function () {
     expect(result.stderr).to.match(/^http2 client: IO_CONNECTION_REFUSED: /);
   });
 
-  const usageCases: ReadonlyArray<{ readonly name: string; readonly args: readonly string[]; readonly message: RegExp }> = [
+  const usageCases: ReadonlyArray<{
+    readonly name: string;
+    readonly args: readonly string[];
+    readonly message: RegExp;
+  }> = [
     { name: 'no URL', args: [], message: /^usage: / },
-    { name: 'a URL that does not parse', args: ['not a url'], message: /^http2 client: not a URL: 'not a url'\nusage: / },
-    { name: 'a scheme other than http: or https:', args: ['ftp://127.0.0.1/'], message: /^http2 client: only http: and https: URLs are supported, got 'ftp:'\nusage: / },
+    {
+      name: 'a URL that does not parse',
+      args: ['not a url'],
+      message: /^http2 client: not a URL: 'not a url'\nusage: /,
+    },
+    {
+      name: 'a scheme other than http: or https:',
+      args: ['ftp://127.0.0.1/'],
+      message: /^http2 client: only http: and https: URLs are supported, got 'ftp:'\nusage: /,
+    },
   ];
   for (const usageCase of usageCases) {
     it(`exits 2 with the usage for ${usageCase.name}`, async () => {

@@ -21,7 +21,9 @@ function outcome(child: ChildProcess): Run {
   let stderr = '';
   child.stdout!.setEncoding('latin1').on('data', (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])));
+  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (code, signal) => resolve([code, signal])),
+  );
   return { stdout: () => stdout, stderr: () => stderr, exit };
 }
 
@@ -33,9 +35,16 @@ async function until(predicate: () => boolean, what: string, maxTurns = 10_000):
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function get(session: http2.ClientHttp2Session, path: string, body?: string): Promise<{ status: number; body: Buffer }> {
+function get(
+  session: http2.ClientHttp2Session,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const stream = session.request({ ':method': body === undefined ? 'GET' : 'POST', ':path': path }, { endStream: body === undefined });
+    const stream = session.request(
+      { ':method': body === undefined ? 'GET' : 'POST', ':path': path },
+      { endStream: body === undefined },
+    );
     let status = 0;
     const chunks: Buffer[] = [];
     stream.on('response', (headers) => (status = Number(headers[':status'])));
@@ -50,10 +59,16 @@ describe('examples/http2-server', function () {
   this.timeout(30_000);
 
   it('serves its routes over h2c to node:http2 and the client example, and exits 0 on SIGTERM', async () => {
-    const server = spawn(process.execPath, [serverPath], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(process.execPath, [serverPath], {
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const serverRun = outcome(server);
     try {
-      await until(() => serverRun.stdout().includes('\n') || server.exitCode !== null, 'the server to print its address');
+      await until(
+        () => serverRun.stdout().includes('\n') || server.exitCode !== null,
+        'the server to print its address',
+      );
       const match = /^listening on http:\/\/127\.0\.0\.1:(\d+)\n$/.exec(serverRun.stdout());
       expect(match, `server printed ${JSON.stringify(serverRun.stdout())} ${serverRun.stderr()}`).to.not.equal(null);
       const url = `http://127.0.0.1:${match![1]!}`;
@@ -66,7 +81,12 @@ describe('examples/http2-server', function () {
         const bytes = await get(session, '/bytes/100000');
         expect(bytes.status).to.equal(200);
         expect(bytes.body.length).to.equal(100_000);
-        expect([bytes.body[0], bytes.body[250], bytes.body[251], bytes.body[99_999]]).to.deep.equal([0, 250, 0, 99_999 % 251]);
+        expect([bytes.body[0], bytes.body[250], bytes.body[251], bytes.body[99_999]]).to.deep.equal([
+          0,
+          250,
+          0,
+          99_999 % 251,
+        ]);
         const echo = await get(session, '/echo', 'echo me');
         expect([echo.status, echo.body.toString()]).to.deep.equal([200, 'echo me']);
         const headers = await get(session, '/headers');

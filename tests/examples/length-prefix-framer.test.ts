@@ -90,7 +90,13 @@ function closeAndCheckPool(test: TestingChannel): void {
 }
 
 describe('LengthPrefixFramer', () => {
-  const sampleFrames = [Buffer.alloc(0), Buffer.from('a'), Buffer.alloc(300, 7), Buffer.alloc(16_380, 9), Buffer.from('tail')];
+  const sampleFrames = [
+    Buffer.alloc(0),
+    Buffer.from('a'),
+    Buffer.alloc(300, 7),
+    Buffer.alloc(16_380, 9),
+    Buffer.from('tail'),
+  ];
 
   it('reassembles frames fed whole', () => {
     const recorder = new FrameRecorder();
@@ -124,7 +130,9 @@ describe('LengthPrefixFramer', () => {
             test.pushRead(wire.subarray(start, cut));
             start = cut;
           }
-          expect(recorder.frames.map((frame) => frame.toString('hex'))).to.deep.equal(frames.map((frame) => Buffer.from(frame).toString('hex')));
+          expect(recorder.frames.map((frame) => frame.toString('hex'))).to.deep.equal(
+            frames.map((frame) => Buffer.from(frame).toString('hex')),
+          );
           closeAndCheckPool(test);
         },
       ),

@@ -61,7 +61,7 @@ describe('examples/line-protocol', () => {
       expect(test.messagePool.outstanding).to.equal(0);
     });
 
-    it('a line longer than the application\'s whole window is reported as a stall, not left silent (issue 18, item 18)', () => {
+    it("a line longer than the application's whole window is reported as a stall, not left silent (issue 18, item 18)", () => {
       const { test, codec } = codecUnder(8);
       test.pushRead('twelve bytes\n');
       test.runUntilIdle();

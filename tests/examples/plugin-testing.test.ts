@@ -51,7 +51,9 @@ describe('examples/plugin-testing: QuotaHandler', () => {
       .to.throw(SluiceError)
       .with.property('code', PluginErrors.MISSING_OPTION.code);
     const test = new TestingChannel([]);
-    const [slot] = registry.pipeline([{ name: 'quota', options: { maxBytes: 2 } }]).install(test.channel, test.socketSlot);
+    const [slot] = registry
+      .pipeline([{ name: 'quota', options: { maxBytes: 2 } }])
+      .install(test.channel, test.socketSlot);
     test.runUntilIdle();
     const quota = slot!.handler as QuotaHandler;
     expect(quota).to.be.instanceOf(QuotaHandler);

@@ -89,7 +89,9 @@ describe('README.md code blocks', function () {
       it(`is what ${snippet.example}.ts runs, but for the listed adjustments`, () => {
         let expected = readmeBlock(snippet.heading);
         for (const [readmeText, exampleText] of snippet.adjustments) {
-          expect(expected.split(readmeText), `README block contains ${JSON.stringify(readmeText)} once`).to.have.length(2);
+          expect(expected.split(readmeText), `README block contains ${JSON.stringify(readmeText)} once`).to.have.length(
+            2,
+          );
           expected = expected.replace(readmeText, exampleText);
         }
         const source = readFileSync(new URL(`${snippet.example}.ts`, root), 'utf8');

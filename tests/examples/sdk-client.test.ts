@@ -38,7 +38,15 @@ describe('examples/sdk-client', function () {
   });
 
   it('stores and reads values, retrying the throttled write', () => {
-    for (const line of ['put color = teal', 'put shape = hexagon', 'put size = large', 'get color → teal', 'get shape → hexagon', 'get size → large', 'get missing → (none)']) {
+    for (const line of [
+      'put color = teal',
+      'put shape = hexagon',
+      'put size = large',
+      'get color → teal',
+      'get shape → hexagon',
+      'get size → large',
+      'get missing → (none)',
+    ]) {
       expect(result.stdout).to.include(`${line}\n`);
     }
     expect(result.stdout).to.match(/ {2}retry after attempt 1: HTTP 503 \(throttling\), waiting \d+ ms\n/);
@@ -57,6 +65,8 @@ describe('examples/sdk-client', function () {
   });
 
   it('fails an in-flight call with SDK_REQUEST_ABORTED when its AbortSignal fires, resetting the stream with CANCEL', () => {
-    expect(result.stdout).to.include('cancel: get stalled-2 aborted in flight → SDK_REQUEST_ABORTED (server saw HTTP2_CANCEL)\n');
+    expect(result.stdout).to.include(
+      'cancel: get stalled-2 aborted in flight → SDK_REQUEST_ABORTED (server saw HTTP2_CANCEL)\n',
+    );
   });
 });

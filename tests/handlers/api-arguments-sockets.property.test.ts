@@ -7,7 +7,15 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Client, ClientBootstrap, ServerBootstrap, SluiceError, createServer, type Channel, type Listener } from '../../handlers/index.js';
+import {
+  Client,
+  ClientBootstrap,
+  ServerBootstrap,
+  SluiceError,
+  createServer,
+  type Channel,
+  type Listener,
+} from '../../handlers/index.js';
 import { documentedErrorCodes } from '../support/error-codes.js';
 
 const DOCUMENTED = new Set(documentedErrorCodes());
@@ -20,7 +28,10 @@ async function settle(what: string, args: unknown[], call: () => unknown): Promi
   } catch (error) {
     const shown = `${what}(${args.map((arg) => fc.stringify(arg)).join(', ')})`;
     expect(error, `${shown} threw ${String(error)}`).to.be.instanceOf(SluiceError);
-    expect(DOCUMENTED.has((error as SluiceError).code), `${shown}: ${(error as SluiceError).code} is listed in docs/errors.md`).to.equal(true);
+    expect(
+      DOCUMENTED.has((error as SluiceError).code),
+      `${shown}: ${(error as SluiceError).code} is listed in docs/errors.md`,
+    ).to.equal(true);
     return null;
   }
 }
@@ -86,10 +97,13 @@ describe('socket entry points with arbitrary arguments: success or a documented 
       it(`Client.${method}`, async () => {
         await fc.assert(
           fc.asyncProperty(ARGUMENTS, async (args) => {
-            const result = await settle(`client.${method}`, args, () => (client[method] as (...a: unknown[]) => Promise<unknown>).apply(client, args));
+            const result = await settle(`client.${method}`, args, () =>
+              (client[method] as (...a: unknown[]) => Promise<unknown>).apply(client, args),
+            );
             // A response that arrived: read it to the end so nothing is left open.
             const body = (result as { body?: unknown } | null)?.body;
-            if (body !== undefined && typeof (body as { text?: unknown }).text === 'function') await (body as { text(): Promise<string> }).text().catch(() => '');
+            if (body !== undefined && typeof (body as { text?: unknown }).text === 'function')
+              await (body as { text(): Promise<string> }).text().catch(() => '');
           }),
           { numRuns: 50 },
         );

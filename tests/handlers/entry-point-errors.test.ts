@@ -50,9 +50,15 @@ describe('entry points give coded errors (issue 18, item 8)', () => {
     await expectCode(() => new ServerBootstrap().listen({ port: 70_000 }), IoErrors.INVALID_OPTIONS.code);
     await expectCode(() => createServer(() => undefined).listen({ port: 1.5 }), IoErrors.INVALID_OPTIONS.code);
     let setupError: unknown = null;
-    await expectCode(() => new ClientBootstrap().connect({ onSetup: (error) => (setupError = error) }), IoErrors.INVALID_OPTIONS.code);
+    await expectCode(
+      () => new ClientBootstrap().connect({ onSetup: (error) => (setupError = error) }),
+      IoErrors.INVALID_OPTIONS.code,
+    );
     expect((setupError as SluiceError | null)?.code).to.equal(IoErrors.INVALID_OPTIONS.code);
-    await expectCode(() => new ClientBootstrap().connect({ host: '127.0.0.1', port: 0 }), IoErrors.INVALID_OPTIONS.code);
+    await expectCode(
+      () => new ClientBootstrap().connect({ host: '127.0.0.1', port: 0 }),
+      IoErrors.INVALID_OPTIONS.code,
+    );
   });
 
   describe('over a connection (node-free: sluice both ends, loopback)', () => {
@@ -71,7 +77,9 @@ describe('entry points give coded errors (issue 18, item 8)', () => {
         };
         if (stream.path === '/bad-headers') {
           attempt("respond('200')", () => stream.respond('200' as unknown as number));
-          attempt("respond(200, { 'x-o': { a: 1 } })", () => stream.respond(200, { 'x-o': { a: 1 } as unknown as string }));
+          attempt("respond(200, { 'x-o': { a: 1 } })", () =>
+            stream.respond(200, { 'x-o': { a: 1 } as unknown as string }),
+          );
           stream.respond(200);
           await stream.end('still answerable');
           return;
@@ -102,7 +110,10 @@ describe('entry points give coded errors (issue 18, item 8)', () => {
     it('request(null): HTTP2_INVALID_HEADERS and the session goes on; body.text() after cancel says it was canceled', async () => {
       const session = await connect(`http://127.0.0.1:${listener.port}`);
       try {
-        await expectCode(() => session.request(null as unknown as Record<string, string>), Http2ApiErrors.INVALID_HEADERS.code);
+        await expectCode(
+          () => session.request(null as unknown as Record<string, string>),
+          Http2ApiErrors.INVALID_HEADERS.code,
+        );
         const response = await session.request({ ':path': '/' });
         response.body.cancel();
         const error = await failureOf(() => response.body.text());
@@ -119,7 +130,8 @@ describe('entry points give coded errors (issue 18, item 8)', () => {
       const session = await connect(`http://127.0.0.1:${listener.port}`);
       try {
         await (await session.request({ ':path': '/' })).body.text();
-        for (let turn = 0; turn < 200 && seen['write after end'] === undefined; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+        for (let turn = 0; turn < 200 && seen['write after end'] === undefined; turn++)
+          await new Promise((resolve) => setTimeout(resolve, 1));
         expect(seen['write after end']).to.be.oneOf(['HTTP2_WRITE_AFTER_END', 'HTTP2_STREAM_CLOSED']);
       } finally {
         await session.close();

@@ -44,17 +44,30 @@ describe('handler error paths', () => {
         await session.close();
         await listener.close();
       }
-      expect(seen).to.deep.equal([Http2SessionErrors.ALREADY_RESPONDED.code, Http2SessionErrors.ALREADY_RESPONDED.code]);
-      expect(() => toBytes(42)).to.throw(SluiceError).with.property('code', Http2SessionErrors.INVALID_BODY.code);
+      expect(seen).to.deep.equal([
+        Http2SessionErrors.ALREADY_RESPONDED.code,
+        Http2SessionErrors.ALREADY_RESPONDED.code,
+      ]);
+      expect(() => toBytes(42))
+        .to.throw(SluiceError)
+        .with.property('code', Http2SessionErrors.INVALID_BODY.code);
     });
   });
 
   describe('SDK', () => {
     it('refuses URLs it cannot use: IO_INVALID_URL for what is not a URL, SDK_INVALID_URL or HTTP2_UNSUPPORTED_SCHEME for the wrong scheme', () => {
-      expect(() => parseProxyUrl('not a url')).to.throw(SluiceError).with.property('code', IoErrors.INVALID_URL.code);
-      expect(() => parseProxyUrl('https://proxy.test:8443')).to.throw(SluiceError).with.property('code', SdkErrors.INVALID_URL.code);
-      expect(() => new Client({ origin: 'ftp://files.test' })).to.throw(SluiceError).with.property('code', Http2SessionErrors.UNSUPPORTED_SCHEME.code);
-      expect(() => new Client({ origin: 'not a url' })).to.throw(SluiceError).with.property('code', IoErrors.INVALID_URL.code);
+      expect(() => parseProxyUrl('not a url'))
+        .to.throw(SluiceError)
+        .with.property('code', IoErrors.INVALID_URL.code);
+      expect(() => parseProxyUrl('https://proxy.test:8443'))
+        .to.throw(SluiceError)
+        .with.property('code', SdkErrors.INVALID_URL.code);
+      expect(() => new Client({ origin: 'ftp://files.test' }))
+        .to.throw(SluiceError)
+        .with.property('code', Http2SessionErrors.UNSUPPORTED_SCHEME.code);
+      expect(() => new Client({ origin: 'not a url' }))
+        .to.throw(SluiceError)
+        .with.property('code', IoErrors.INVALID_URL.code);
     });
 
     for (const [answer, code] of [
@@ -64,7 +77,11 @@ describe('handler error paths', () => {
       it(`shuts the tunnel down with ${code} when the proxy answers ${JSON.stringify(answer.split('\r')[0])}`, () => {
         let established = false;
         const test = new TestingChannel([
-          new HttpProxyTunnelHandler({ targetHost: 'origin.test', targetPort: 443, onEstablished: () => (established = true) }),
+          new HttpProxyTunnelHandler({
+            targetHost: 'origin.test',
+            targetPort: 443,
+            onEstablished: () => (established = true),
+          }),
         ]);
         expect(test.takeWritten().toString()).to.match(/^CONNECT origin\.test:443 HTTP\/1\.1\r\n/);
         test.completeWrites();

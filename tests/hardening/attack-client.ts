@@ -220,7 +220,15 @@ export class FrameTally implements FrameListener {
     return total;
   }
 
-  onData(_streamId: number, _data: Uint8Array, start: number, end: number, _flow: number, isFrameEnd: boolean, isEndStream: boolean): void {
+  onData(
+    _streamId: number,
+    _data: Uint8Array,
+    start: number,
+    end: number,
+    _flow: number,
+    isFrameEnd: boolean,
+    isEndStream: boolean,
+  ): void {
     this.dataBytes += end - start;
     if (isFrameEnd) this.dataFrames++;
     if (isEndStream) this.endStreams++;
@@ -316,7 +324,9 @@ export class Attacker {
       socket.once('error', reject);
     });
     const attacker = new Attacker(socket);
-    await attacker.send(Buffer.concat([Buffer.from(CONNECTION_PREFACE), attacker.peer.settings(...(options.settings ?? []))]));
+    await attacker.send(
+      Buffer.concat([Buffer.from(CONNECTION_PREFACE), attacker.peer.settings(...(options.settings ?? []))]),
+    );
     if (options.handshake !== false) {
       await waitUntil(() => attacker.tally.settingsFrames > 0 || attacker.isClosed, 2000);
       await attacker.send(attacker.peer.settingsAck());
@@ -414,7 +424,12 @@ export function postHeaders(path = '/upload'): Http2Headers {
 }
 
 /** One frame of `type` by hand (for frames the encoder will not build, e.g. WINDOW_UPDATE 0). */
-export function rawFrame(type: number, flags: number, streamId: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
+export function rawFrame(
+  type: number,
+  flags: number,
+  streamId: number,
+  payload: Uint8Array = new Uint8Array(0),
+): Buffer {
   const frame = Buffer.alloc(FRAME_HEADER_LENGTH + payload.length);
   frame.writeUIntBE(payload.length, 0, 3);
   frame[3] = type;
@@ -425,7 +440,11 @@ export function rawFrame(type: number, flags: number, streamId: number, payload:
 }
 
 /** HEADERS with a raw header block (END_HEADERS set unless told otherwise). */
-export function headersFrame(streamId: number, block: Uint8Array, options: { endStream?: boolean; endHeaders?: boolean } = {}): Buffer {
+export function headersFrame(
+  streamId: number,
+  block: Uint8Array,
+  options: { endStream?: boolean; endHeaders?: boolean } = {},
+): Buffer {
   let flags = options.endHeaders === false ? 0 : FrameFlag.END_HEADERS;
   if (options.endStream === true) flags |= FrameFlag.END_STREAM;
   return rawFrame(FrameType.HEADERS, flags, streamId, block);

@@ -119,7 +119,10 @@ async function campaign(spec: CampaignSpec): Promise<CampaignResult> {
       await spec.attack(attacker, attackers.length - 1, server);
       await attacker.waitClosed(3000);
       attacker.destroy();
-    } while ((now() - startedAt < minDuration || attackers.length < (spec.minConnections ?? 1)) && attackers.length < maxConnections);
+    } while (
+      (now() - startedAt < minDuration || attackers.length < (spec.minConnections ?? 1)) &&
+      attackers.length < maxConnections
+    );
     goodDuring = good.countBetween(startedAt, now());
     serverErrors = server.errors.map(({ error }) => error.code);
     serverCloses = server.closes.map(({ error }) => error?.code ?? 'none');
@@ -139,7 +142,10 @@ async function campaign(spec: CampaignSpec): Promise<CampaignResult> {
   summary.push({
     attack: spec.name,
     role: 'server',
-    outcome: spec.outcome !== undefined ? spec.outcome(attackers, serverErrors, serverCloses) : `GOAWAY ${codeName(first.tally.goawayCode)}`,
+    outcome:
+      spec.outcome !== undefined
+        ? spec.outcome(attackers, serverErrors, serverCloses)
+        : `GOAWAY ${codeName(first.tally.goawayCode)}`,
     growth,
     timeMs,
     goodDuring,
@@ -179,7 +185,6 @@ function batches(count: number, frame: (index: number) => Buffer): (batch: numbe
 /** Stream id for the `index`-th client stream. */
 const sid = (index: number): number => 2 * index + 1;
 
-
 // ------------------------------------------------------------------------------ client role
 
 interface ClientUnderAttack {
@@ -190,7 +195,11 @@ interface ClientUnderAttack {
   stream: Http2Stream;
 }
 
-async function connectVictim(port: number, http2: Http2ConnectionOptions, request: 'get' | 'upload' = 'get'): Promise<ClientUnderAttack> {
+async function connectVictim(
+  port: number,
+  http2: Http2ConnectionOptions,
+  request: 'get' | 'upload' = 'get',
+): Promise<ClientUnderAttack> {
   const errors: SluiceError[] = [];
   const closes: (SluiceError | null)[] = [];
   const streamCloses: (Http2StreamFailure | null)[] = [];
@@ -284,7 +293,12 @@ describe('hardening: attacks', () => {
         name: 'Rapid Reset',
         attack: async (a) => {
           await a.flood(
-            batches(50, (i) => Buffer.concat([a.peer.headers(sid(i), getHeaders('/slow'), { endStream: true }), a.peer.rstStream(sid(i), ErrorCode.CANCEL)])),
+            batches(50, (i) =>
+              Buffer.concat([
+                a.peer.headers(sid(i), getHeaders('/slow'), { endStream: true }),
+                a.peer.rstStream(sid(i), ErrorCode.CANCEL),
+              ]),
+            ),
             200,
             3000,
           );
@@ -301,7 +315,12 @@ describe('hardening: attacks', () => {
         name: 'MadeYouReset: WINDOW_UPDATE 0',
         attack: async (a) => {
           await a.flood(
-            batches(50, (i) => Buffer.concat([a.peer.headers(sid(i), postHeaders('/slow')), rawFrame(FrameType.WINDOW_UPDATE, 0, sid(i), zero)])),
+            batches(50, (i) =>
+              Buffer.concat([
+                a.peer.headers(sid(i), postHeaders('/slow')),
+                rawFrame(FrameType.WINDOW_UPDATE, 0, sid(i), zero),
+              ]),
+            ),
             200,
             3000,
           );
@@ -318,7 +337,12 @@ describe('hardening: attacks', () => {
         name: 'MadeYouReset: DATA after END_STREAM',
         attack: async (a) => {
           await a.flood(
-            batches(50, (i) => Buffer.concat([a.peer.headers(sid(i), getHeaders('/slow'), { endStream: true }), a.peer.data(sid(i), 'x')])),
+            batches(50, (i) =>
+              Buffer.concat([
+                a.peer.headers(sid(i), getHeaders('/slow'), { endStream: true }),
+                a.peer.data(sid(i), 'x'),
+              ]),
+            ),
             200,
             3000,
           );
@@ -336,7 +360,11 @@ describe('hardening: attacks', () => {
         attack: async (a) => {
           const start = headersFrame(1, Buffer.from(hpackGetPrefix()), { endStream: true, endHeaders: false });
           await a.send(start);
-          await a.flood(batches(1000, () => rawFrame(FrameType.CONTINUATION, 0, 1)), 1000, 3000);
+          await a.flood(
+            batches(1000, () => rawFrame(FrameType.CONTINUATION, 0, 1)),
+            1000,
+            3000,
+          );
           await a.waitDone(2000);
         },
       });
@@ -350,7 +378,11 @@ describe('hardening: attacks', () => {
         name: 'CONTINUATION flood (16 KiB frames)',
         attack: async (a) => {
           await a.send(headersFrame(1, Buffer.from(hpackGetPrefix()), { endStream: true, endHeaders: false }));
-          await a.flood(batches(8, () => rawFrame(FrameType.CONTINUATION, 0, 1, fragment)), 1000, 3000);
+          await a.flood(
+            batches(8, () => rawFrame(FrameType.CONTINUATION, 0, 1, fragment)),
+            1000,
+            3000,
+          );
           await a.waitDone(2000);
         },
       });
@@ -363,7 +395,11 @@ describe('hardening: attacks', () => {
         name: 'HPACK bomb',
         attack: async (a) => {
           // 70 references ≈ 283 KB decoded: above 256 KiB (soft), below 512 KiB (hard).
-          const soft = [...hpackGetPrefix(), ...hpackIndexedLiteral('x-bomb', 'A'.repeat(4000)), ...new Array<number>(70).fill(0xbe)];
+          const soft = [
+            ...hpackGetPrefix(),
+            ...hpackIndexedLiteral('x-bomb', 'A'.repeat(4000)),
+            ...new Array<number>(70).fill(0xbe),
+          ];
           await a.send(headersFrame(1, Buffer.from(soft), { endStream: true }));
           await waitUntil(() => a.tally.resetCount > 0 || a.isDone, 2000);
           // 16 000 references in a 16 KB frame would decode to ~64 MB.
@@ -385,7 +421,11 @@ describe('hardening: attacks', () => {
         minDurationMs: 0,
         attack: async (a, _index, server) => {
           a.pauseReading();
-          await a.flood(batches(1000, (i) => a.peer.ping(7, i)), 2000, 4000);
+          await a.flood(
+            batches(1000, (i) => a.peer.ping(7, i)),
+            2000,
+            4000,
+          );
           closedWhileNotReading = await waitUntil(() => server.closes.length > 0, 6000);
           a.resumeReading();
         },
@@ -408,7 +448,11 @@ describe('hardening: attacks', () => {
         minDurationMs: 0,
         attack: async (a, _index, server) => {
           a.pauseReading();
-          await a.flood(batches(1000, () => a.peer.settings()), 2000, 4000);
+          await a.flood(
+            batches(1000, () => a.peer.settings()),
+            2000,
+            4000,
+          );
           closedWhileNotReading = await waitUntil(() => server.closes.length > 0, 6000);
           a.resumeReading();
         },
@@ -432,7 +476,11 @@ describe('hardening: attacks', () => {
           // its close into a TCP reset, and the kernel would drop what we did not read yet).
           a.pauseReading();
           const block = Buffer.from([...hpackGetPrefix(), ...hpackLiteral('X-Upper', '1')]);
-          await a.flood(batches(50, (i) => headersFrame(sid(i), block, { endStream: true })), 6, 3000);
+          await a.flood(
+            batches(50, (i) => headersFrame(sid(i), block, { endStream: true })),
+            6,
+            3000,
+          );
           await sleep(100);
           a.resumeReading();
           await a.waitDone(2000);
@@ -452,7 +500,11 @@ describe('hardening: attacks', () => {
         attack: async (a) => {
           await a.send(a.peer.headers(1, getHeaders('/big'), { endStream: true }));
           await waitUntil(() => a.tally.headerBlocks > 0, 2000);
-          const sent = await a.flood(batches(500, () => a.peer.windowUpdate(1, 1)), 40, 4000);
+          const sent = await a.flood(
+            batches(500, () => a.peer.windowUpdate(1, 1)),
+            40,
+            4000,
+          );
           updatesSent = sent * 500;
           await waitUntil(() => a.tally.dataBytes >= updatesSent, 2000);
           a.destroy();
@@ -478,7 +530,12 @@ describe('hardening: attacks', () => {
         connect: { settings: [[SettingId.INITIAL_WINDOW_SIZE, MAX_STREAM_ID]] },
         attack: async (a, _index, server) => {
           a.pauseReading();
-          await a.send(Buffer.concat([a.peer.windowUpdate(0, MAX_STREAM_ID - 65_535), a.peer.headers(1, getHeaders('/big'), { endStream: true })]));
+          await a.send(
+            Buffer.concat([
+              a.peer.windowUpdate(0, MAX_STREAM_ID - 65_535),
+              a.peer.headers(1, getHeaders('/big'), { endStream: true }),
+            ]),
+          );
           for (let id = 3; id < 40; id += 2) await a.send(a.peer.headers(id, getHeaders('/big'), { endStream: true }));
           closedWhileNotReading = await waitUntil(() => server.closes.length > 0, 8000);
           a.resumeReading();
@@ -497,7 +554,11 @@ describe('hardening: attacks', () => {
         name: 'Empty DATA flood',
         attack: async (a) => {
           await a.send(a.peer.headers(1, postHeaders('/upload')));
-          await a.flood(batches(500, () => rawFrame(FrameType.DATA, 0, 1)), 200, 3000);
+          await a.flood(
+            batches(500, () => rawFrame(FrameType.DATA, 0, 1)),
+            200,
+            3000,
+          );
           await a.waitDone(2000);
         },
       });
@@ -510,7 +571,8 @@ describe('hardening: attacks', () => {
       const result = await campaign({
         name: 'PRIORITY / unknown frame flood',
         attack: async (a, index) => {
-          const frame = (i: number): Buffer => (index % 2 === 0 ? rawFrame(FrameType.PRIORITY, 0, sid(i), priority) : rawFrame(0xfa, 0, 0, Buffer.alloc(8)));
+          const frame = (i: number): Buffer =>
+            index % 2 === 0 ? rawFrame(FrameType.PRIORITY, 0, sid(i), priority) : rawFrame(0xfa, 0, 0, Buffer.alloc(8));
           await a.flood(batches(500, frame), 200, 3000);
           await a.waitDone(2000);
         },
@@ -527,7 +589,8 @@ describe('hardening: attacks', () => {
           await a.send(a.peer.headers(1, getHeaders('/'), { endStream: true }));
           await waitUntil(() => a.tally.endStreams > 0 || a.isDone, 2000);
           // Credit for the one DATA frame, one crossing reset: free. Everything after: counted.
-          const frame = (): Buffer => (index % 2 === 0 ? a.peer.windowUpdate(1, 1) : a.peer.rstStream(1, ErrorCode.CANCEL));
+          const frame = (): Buffer =>
+            index % 2 === 0 ? a.peer.windowUpdate(1, 1) : a.peer.rstStream(1, ErrorCode.CANCEL);
           await a.flood(batches(500, frame), 200, 3000);
           await a.waitDone(2000);
         },
@@ -541,7 +604,11 @@ describe('hardening: attacks', () => {
       const result = await campaign({
         name: 'Zero-length header names',
         attack: async (a) => {
-          await a.flood(batches(50, (i) => headersFrame(sid(i), block, { endStream: true })), 200, 3000);
+          await a.flood(
+            batches(50, (i) => headersFrame(sid(i), block, { endStream: true })),
+            200,
+            3000,
+          );
           await a.waitDone(2000);
         },
       });
@@ -554,7 +621,11 @@ describe('hardening: attacks', () => {
       const result = await campaign({
         name: 'Concurrent stream flood',
         attack: async (a) => {
-          await a.flood(batches(100, (i) => a.peer.headers(sid(i), getHeaders('/slow'), { endStream: true })), 100, 3000);
+          await a.flood(
+            batches(100, (i) => a.peer.headers(sid(i), getHeaders('/slow'), { endStream: true })),
+            100,
+            3000,
+          );
           await a.waitDone(2000);
         },
       });
@@ -593,7 +664,9 @@ describe('hardening: attacks', () => {
         name: 'Window overflow (streams)',
         attack: async (a) => {
           await a.flood(
-            batches(50, (i) => Buffer.concat([a.peer.headers(sid(i), postHeaders('/slow')), a.peer.windowUpdate(sid(i), MAX_STREAM_ID)])),
+            batches(50, (i) =>
+              Buffer.concat([a.peer.headers(sid(i), postHeaders('/slow')), a.peer.windowUpdate(sid(i), MAX_STREAM_ID)]),
+            ),
             200,
             3000,
           );
@@ -613,7 +686,9 @@ describe('hardening: attacks', () => {
         minConnections: 2,
         maxConnections: 2,
         attack: async (a, index) => {
-          await a.send(headersFrame(1, Buffer.from(hpackGetPrefix().slice(0, 2)), { endStream: true, endHeaders: false }));
+          await a.send(
+            headersFrame(1, Buffer.from(hpackGetPrefix().slice(0, 2)), { endStream: true, endHeaders: false }),
+          );
           if (index === 1) {
             // One CONTINUATION byte every 50 ms: each frame is valid, the block never completes.
             for (let i = 0; i < 60 && !a.isDone; i++) {
@@ -666,7 +741,9 @@ describe('hardening: attacks', () => {
         'Malformed frame (DATA on stream 0)',
         (socket, tally) => {
           socket.write(serverPreface(tally));
-          void waitUntil(() => tally.headerBlocks > 0, 2000).then(() => socket.write(rawFrame(FrameType.DATA, 0, 0, Buffer.from('x'))));
+          void waitUntil(() => tally.headerBlocks > 0, 2000).then(() =>
+            socket.write(rawFrame(FrameType.DATA, 0, 0, Buffer.from('x'))),
+          );
         },
         {},
       );
@@ -700,7 +777,11 @@ describe('hardening: attacks', () => {
         'HPACK bomb response',
         (socket, tally) => {
           socket.write(serverPreface(tally));
-          const block = Buffer.from([0x88, ...hpackIndexedLiteral('x-bomb', 'B'.repeat(4000)), ...new Array<number>(12_000).fill(0xbe)]);
+          const block = Buffer.from([
+            0x88,
+            ...hpackIndexedLiteral('x-bomb', 'B'.repeat(4000)),
+            ...new Array<number>(12_000).fill(0xbe),
+          ]);
           void waitUntil(() => tally.headerBlocks > 0, 2000).then(() => socket.write(headersFrame(1, block)));
         },
         {},
@@ -718,7 +799,8 @@ describe('hardening: attacks', () => {
           const empty = rawFrame(FrameType.CONTINUATION, 0, 1);
           void waitUntil(() => tally.headerBlocks > 0, 2000).then(() => {
             socket.write(rawFrame(FrameType.HEADERS, 0, 1, Buffer.from([0x88])));
-            for (let i = 0; i < 50 && !socket.destroyed; i++) socket.write(Buffer.concat(Array.from({ length: 100 }, () => empty)));
+            for (let i = 0; i < 50 && !socket.destroyed; i++)
+              socket.write(Buffer.concat(Array.from({ length: 100 }, () => empty)));
           });
         },
         {},
@@ -734,7 +816,12 @@ describe('hardening: attacks', () => {
         (socket, tally) => {
           socket.write(
             serverPreface(tally, [
-              rawFrame(FrameType.SETTINGS, 0, 0, Buffer.from([0, SettingId.INITIAL_WINDOW_SIZE, 0x7f, 0xff, 0xff, 0xff])),
+              rawFrame(
+                FrameType.SETTINGS,
+                0,
+                0,
+                Buffer.from([0, SettingId.INITIAL_WINDOW_SIZE, 0x7f, 0xff, 0xff, 0xff]),
+              ),
               rawFrame(FrameType.WINDOW_UPDATE, 0, 0, Buffer.from([0x7f, 0xfe, 0xff, 0xff])),
             ]),
           );
@@ -752,14 +839,21 @@ describe('hardening: attacks', () => {
       const probe = new MemoryProbe();
       const startedAt = now();
       const closes: (SluiceError | null)[] = [];
-      const connection = await connectHttp2({ host: '127.0.0.1', port: server.port, http2: { onClose: (error) => closes.push(error) } });
+      const connection = await connectHttp2({
+        host: '127.0.0.1',
+        port: server.port,
+        http2: { onClose: (error) => closes.push(error) },
+      });
       await waitUntil(() => connection.peerSettings.maxConcurrentStreams !== Number.MAX_SAFE_INTEGER, 2000);
       // Jump near the end of the id space (ids only have to increase, RFC 9113 §5.1.1).
       (connection as unknown as { nextLocalStreamId: number }).nextLocalStreamId = MAX_STREAM_ID - 2;
       const results: (Http2StreamFailure | null | 'pending')[] = ['pending', 'pending', 'pending'];
       const ids: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const stream = connection.request(getHeaders('/'), { isEndStream: true, handler: { onClose: (_s, error) => (results[i] = error) } });
+        const stream = connection.request(getHeaders('/'), {
+          isEndStream: true,
+          handler: { onClose: (_s, error) => (results[i] = error) },
+        });
         ids.push(stream.id);
       }
       await waitUntil(() => !results.includes('pending') && closes.length > 0, 5000);

@@ -16,7 +16,17 @@ import { connectHttp2 } from '../../handlers/http2/api/bootstrap.js';
 import type { Http2ClientConnection } from '../../handlers/http2/connection/client-connection.js';
 import { Http2ServerConnection } from '../../handlers/http2/connection/server-connection.js';
 import type { Http2Stream, Http2StreamFailure } from '../../handlers/http2/connection/http2-stream.js';
-import { Attacker, HostileServer, getHeaders, postHeaders, rawFrame, sleep, startTestServer, waitUntil, type TestServer } from './attack-client.js';
+import {
+  Attacker,
+  HostileServer,
+  getHeaders,
+  postHeaders,
+  rawFrame,
+  sleep,
+  startTestServer,
+  waitUntil,
+  type TestServer,
+} from './attack-client.js';
 
 const CHUNK = Buffer.alloc(16 * 1024, 0x66);
 
@@ -65,13 +75,22 @@ class FaultLedger {
   expectSettled(label: string): void {
     expect(this.streams.length, `${label}: streams`).to.be.greaterThan(0);
     expect(this.writes.length, `${label}: writes`).to.be.greaterThan(0);
-    expect(this.writes.map((entry) => entry.calls), `${label}: each write completion fires once`).to.deep.equal(this.writes.map(() => 1));
-    expect(this.streams.map((entry) => entry.calls), `${label}: each stream closes once`).to.deep.equal(this.streams.map(() => 1));
+    expect(
+      this.writes.map((entry) => entry.calls),
+      `${label}: each write completion fires once`,
+    ).to.deep.equal(this.writes.map(() => 1));
+    expect(
+      this.streams.map((entry) => entry.calls),
+      `${label}: each stream closes once`,
+    ).to.deep.equal(this.streams.map(() => 1));
     for (const [index, entry] of this.streams.entries()) {
       expect(entry.error, `${label}: stream ${index} closed with an error`).to.be.instanceOf(SluiceError);
     }
     // Writes still buffered when the fault hit fail; those already framed succeeded.
-    expect(this.writes.some((entry) => entry.error !== null), `${label}: some writes failed`).to.equal(true);
+    expect(
+      this.writes.some((entry) => entry.error !== null),
+      `${label}: some writes failed`,
+    ).to.equal(true);
   }
 }
 
@@ -128,7 +147,12 @@ describe('hardening: transport faults', function () {
     const group = new EventLoopGroup();
     const ledger = new FaultLedger();
     const hostile = await HostileServer.listen((socket, tally) => {
-      socket.write(Buffer.concat([rawFrame(FrameType.SETTINGS, 0, 0), rawFrame(FrameType.WINDOW_UPDATE, 0, 0, Buffer.from([0x7f, 0, 0, 0]))]));
+      socket.write(
+        Buffer.concat([
+          rawFrame(FrameType.SETTINGS, 0, 0),
+          rawFrame(FrameType.WINDOW_UPDATE, 0, 0, Buffer.from([0x7f, 0, 0, 0])),
+        ]),
+      );
       void waitUntil(() => tally.dataFrames > 8, 5000).then(() => {
         socket.pause();
         setTimeout(() => socket.resetAndDestroy(), 50);
@@ -136,10 +160,17 @@ describe('hardening: transport faults', function () {
     });
     cleanups.push(() => hostile.close());
     const closes: (SluiceError | null)[] = [];
-    const connection = await connectHttp2({ host: '127.0.0.1', port: hostile.port, loopGroup: group, http2: { onClose: (error) => closes.push(error) } });
+    const connection = await connectHttp2({
+      host: '127.0.0.1',
+      port: hostile.port,
+      loopGroup: group,
+      http2: { onClose: (error) => closes.push(error) },
+    });
     for (let i = 0; i < 5; i++) {
       const onClose = ledger.track();
-      const stream: Http2Stream = connection.request(postHeaders('/upload'), { handler: { onClose, onDrain: (s) => ledger.pump(s, 100_000) } });
+      const stream: Http2Stream = connection.request(postHeaders('/upload'), {
+        handler: { onClose, onDrain: (s) => ledger.pump(s, 100_000) },
+      });
       ledger.pump(stream, 100_000);
     }
     await waitUntil(() => closes.length === 1 && ledger.allClosed, 5000);
@@ -165,15 +196,25 @@ describe('hardening: transport faults', function () {
     const streams: Http2Stream[] = [];
     for (let i = 0; i < 5; i++) {
       const onClose = clientLedger.track();
-      const stream = connection.request(postHeaders('/upload'), { handler: { onClose, onDrain: (s) => clientLedger.pump(s, 100_000) } });
+      const stream = connection.request(postHeaders('/upload'), {
+        handler: { onClose, onDrain: (s) => clientLedger.pump(s, 100_000) },
+      });
       streams.push(stream);
       clientLedger.pump(stream, 100_000);
     }
-    await waitUntil(() => serverLedger.writes.length > 100 && clientLedger.writes.some((entry) => entry.calls > 0), 5000);
+    await waitUntil(
+      () => serverLedger.writes.length > 100 && clientLedger.writes.some((entry) => entry.calls > 0),
+      5000,
+    );
     const socketHandler = connection.channelSlot!.channel.first!.handler;
     expect(socketHandler).to.be.instanceOf(SocketHandler);
-    (socketHandler as SocketHandler).socket.destroy(Object.assign(new Error('simulated write failure'), { code: 'EPIPE' }));
-    await waitUntil(() => closes.length === 1 && clientLedger.allClosed && serverLedger.allClosed && server.closes.length === 1, 5000);
+    (socketHandler as SocketHandler).socket.destroy(
+      Object.assign(new Error('simulated write failure'), { code: 'EPIPE' }),
+    );
+    await waitUntil(
+      () => closes.length === 1 && clientLedger.allClosed && serverLedger.allClosed && server.closes.length === 1,
+      5000,
+    );
     clientLedger.expectSettled('client');
     serverLedger.expectSettled('server');
     expect(closes[0], 'client onClose error').to.be.instanceOf(SluiceError);
@@ -206,14 +247,23 @@ describe('hardening: transport faults', function () {
       });
       if (i % 2 === 1) clientLedger.pump(stream, 100_000);
     }
-    await waitUntil(() => serverLedger.streams.length === 5 && clientLedger.writes.some((entry) => entry.calls > 0), 5000);
+    await waitUntil(
+      () => serverLedger.streams.length === 5 && clientLedger.writes.some((entry) => entry.calls > 0),
+      5000,
+    );
     // The server connection closes gracefully (RFC 9113 §6.8): GOAWAY, then it waits for its streams.
     const [channel] = [...server.listener.channels];
-    const serverConnection = channel!.slots().map((slot) => slot.handler).find((handler) => handler instanceof Http2ServerConnection);
+    const serverConnection = channel!
+      .slots()
+      .map((slot) => slot.handler)
+      .find((handler) => handler instanceof Http2ServerConnection);
     expect(serverConnection, 'the server connection').to.be.instanceOf(Http2ServerConnection);
     const closing = (serverConnection as Http2ServerConnection).close();
     expect(await waitUntil(() => connection.isGoingAway, 2000), 'the client saw the GOAWAY').to.equal(true);
-    expect(serverLedger.streams.every((entry) => entry.calls === 0), 'streams still in flight during the GOAWAY').to.equal(true);
+    expect(
+      serverLedger.streams.every((entry) => entry.calls === 0),
+      'streams still in flight during the GOAWAY',
+    ).to.equal(true);
     (connection.channelSlot!.channel.first!.handler as SocketHandler).socket.resetAndDestroy();
     const closed = await Promise.race([closing.then(() => true), sleep(5000).then(() => false)]);
     expect(closed, 'the server connection close() resolved').to.equal(true);

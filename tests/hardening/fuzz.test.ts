@@ -13,10 +13,16 @@ describe('hardening: fuzzing (short seeded run)', function () {
     const stats = runFuzz({ seconds: 3, seed: 0x51c3, maxIterations: 200_000 });
     console.log(formatFuzzStats(stats));
     expect(stats.failures, 'failures').to.deep.equal([]);
-    for (const [target, count] of Object.entries(stats.iterations)) expect(count, `${target} iterations`).to.be.greaterThan(100);
+    for (const [target, count] of Object.entries(stats.iterations))
+      expect(count, `${target} iterations`).to.be.greaterThan(100);
     const outcomes = Object.keys(stats.outcomes);
     // The mutations reach both sides: inputs that decode cleanly and inputs that are rejected.
-    expect(outcomes).to.include.members(['frame-decoder-server:ok', 'connection-server:ok', 'hpack:ok', 'hpack:HTTP2_COMPRESSION_ERROR']);
+    expect(outcomes).to.include.members([
+      'frame-decoder-server:ok',
+      'connection-server:ok',
+      'hpack:ok',
+      'hpack:HTTP2_COMPRESSION_ERROR',
+    ]);
     expect(outcomes.some((key) => key.startsWith('connection-server:HTTP2_'))).to.equal(true);
     expect(outcomes.some((key) => key.startsWith('connection-client:HTTP2_'))).to.equal(true);
   });

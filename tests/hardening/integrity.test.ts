@@ -41,7 +41,10 @@ function prng(seed: number): () => number {
 
 /** Log-uniform integer in [low, high]. */
 function logUniform(random: () => number, low: number, high: number): number {
-  return Math.min(high, Math.floor(Math.exp(Math.log(low + 1) + random() * (Math.log(high + 1) - Math.log(low + 1)))) - 1);
+  return Math.min(
+    high,
+    Math.floor(Math.exp(Math.log(low + 1) + random() * (Math.log(high + 1) - Math.log(low + 1)))) - 1,
+  );
 }
 
 /** The echo route: response headers at once, each received chunk written back, credit returned when it is framed. */
@@ -86,7 +89,13 @@ describe('hardening: integrity', function () {
     const closes: (SluiceError | null)[] = [];
     const connections: Http2ClientConnection[] = [];
     for (const window of windows) {
-      connections.push(await connectHttp2({ host: '127.0.0.1', port: server.port, http2: { initialStreamWindowSize: window, onClose: (error) => closes.push(error) } }));
+      connections.push(
+        await connectHttp2({
+          host: '127.0.0.1',
+          port: server.port,
+          http2: { initialStreamWindowSize: window, onClose: (error) => closes.push(error) },
+        }),
+      );
     }
     const outcomes: Outcome[] = [];
     let next = 0;
@@ -125,7 +134,12 @@ describe('hardening: integrity', function () {
             onDrain: pump,
             onClose: (_s, error: Http2StreamFailure | null) => {
               const digest = received.digest('hex');
-              outcomes.push({ index, size, error: error === null ? null : error.code, matches: digest === expected && receivedBytes === size });
+              outcomes.push({
+                index,
+                size,
+                error: error === null ? null : error.code,
+                matches: digest === expected && receivedBytes === size,
+              });
               resolve();
             },
           },

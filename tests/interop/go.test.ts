@@ -38,7 +38,9 @@ const CLIENT_TIMEOUT_MS = 60_000;
 
 /** Lines that show a connection ending in an error: sluice's own account (debug log) of what Go saw. */
 function connectionErrors(serverOutput: string): string[] {
-  return serverOutput.split('\n').filter((line) => line.includes('connection error') || line.includes('ENHANCE_YOUR_CALM'));
+  return serverOutput
+    .split('\n')
+    .filter((line) => line.includes('connection error') || line.includes('ENHANCE_YOUR_CALM'));
 }
 
 /** The client's output, its summary and the server's new log lines, for assertion messages. */
@@ -51,9 +53,13 @@ function explain(result: ToolResult, serverLog: string): string {
  * frames it saw, its stderr, the server's log) — checked first so that this failure names itself.
  */
 function expectCalm(result: ToolResult, summary: GoClientSummary, serverLog: string): void {
-  const everything = [result.stderr, JSON.stringify(summary.errors), JSON.stringify(summary.goaways), serverLog].join('\n');
+  const everything = [result.stderr, JSON.stringify(summary.errors), JSON.stringify(summary.goaways), serverLog].join(
+    '\n',
+  );
   const calmLines = everything.split('\n').filter((line) => line.includes('ENHANCE_YOUR_CALM'));
-  expect(calmLines, `ENHANCE_YOUR_CALM seen:\n${calmLines.join('\n')}\n\n${explain(result, serverLog)}`).to.deep.equal([]);
+  expect(calmLines, `ENHANCE_YOUR_CALM seen:\n${calmLines.join('\n')}\n\n${explain(result, serverLog)}`).to.deep.equal(
+    [],
+  );
 }
 
 describe('interop: Go x/net/http2', function () {
@@ -73,8 +79,13 @@ describe('interop: Go x/net/http2', function () {
   });
 
   /** Runs the Go client against `url` in `mode` with extra flags. */
-  function goClient(url: string, mode: 'load' | 'graceful'): { child: ReturnType<typeof spawn>; result: Promise<ToolResult> } {
-    const child = spawn(go.client, ['-url', url, '-mode', mode, '-timeout', `${CLIENT_TIMEOUT_MS / 1000}s`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  function goClient(
+    url: string,
+    mode: 'load' | 'graceful',
+  ): { child: ReturnType<typeof spawn>; result: Promise<ToolResult> } {
+    const child = spawn(go.client, ['-url', url, '-mode', mode, '-timeout', `${CLIENT_TIMEOUT_MS / 1000}s`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return { child, result: finished(child, CLIENT_TIMEOUT_MS + 10_000) };
   }
 
@@ -103,7 +114,11 @@ describe('interop: Go x/net/http2', function () {
           const serverLog = server.output().slice(logBefore);
           expectCalm(result, summary, serverLog);
           expect(summary.errors, explain(result, serverLog)).to.deep.equal({});
-          expect(summary.ok, explain(result, serverLog)).to.deep.equal({ get: LOAD.gets, download: LOAD.downloads, upload: LOAD.uploads });
+          expect(summary.ok, explain(result, serverLog)).to.deep.equal({
+            get: LOAD.gets,
+            download: LOAD.downloads,
+            upload: LOAD.uploads,
+          });
           expect(connectionErrors(serverLog), explain(result, serverLog)).to.deep.equal([]);
           expectSuccess('h2client', result);
         });
@@ -189,7 +204,9 @@ describe('interop: Go x/net/http2', function () {
       it('sluice get -n 500 -m 20: every request succeeds', async () => {
         const result = await sluiceGet([...insecure, '-n', '500', '-m', '20', `${server.url}/`]);
         expectSuccess('sluice get', result);
-        expect(result.stdout.toString(), show('sluice get', result)).to.include('requests: 500 total, 500 succeeded, 0 failed');
+        expect(result.stdout.toString(), show('sluice get', result)).to.include(
+          'requests: 500 total, 500 succeeded, 0 failed',
+        );
       });
 
       it('connect(url): GET /trailers delivers the body, then the trailer grpc-status: 0', async () => {
@@ -224,7 +241,9 @@ describe('interop: Go x/net/http2', function () {
 
       it('graceful shutdown: SIGTERM with requests in flight, each completes intact or fails retryable, none hangs', async () => {
         const graceful = await startGoServer();
-        const outcome = await downloadsThroughShutdown(await session(graceful.url), () => graceful.child.kill('SIGTERM'));
+        const outcome = await downloadsThroughShutdown(await session(graceful.url), () =>
+          graceful.child.kill('SIGTERM'),
+        );
         const stopped = await graceful.exited;
         const why = `${JSON.stringify(outcome, null, 2)}\n${show('h2server', stopped)}`;
         expect(outcome.failures, why).to.deep.equal([]);
@@ -267,7 +286,8 @@ async function downloadsThroughShutdown(session: Http2Session, stop: () => void)
       try {
         const response = await session.request({ ':path': `/bytes/${GRACEFUL_SIZE}` });
         const body = await response.body.bytes();
-        if (response.status !== 200 || sha256(body) !== expected) throw new Error(`status ${response.status}, ${body.length} bytes, not the pattern`);
+        if (response.status !== 200 || sha256(body) !== expected)
+          throw new Error(`status ${response.status}, ${body.length} bytes, not the pattern`);
         outcome.completed++;
         if (outcome.completed >= GRACEFUL_READY_AFTER && !hasStopped) {
           hasStopped = true;

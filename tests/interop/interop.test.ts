@@ -71,7 +71,13 @@ describe('interop', function () {
       });
 
       it(`curl ${curlMode.join(' ')}: GET / over HTTP/2`, async () => {
-        const result = await run(tool('curl'), ['-sS', ...curlMode, '-w', '\nhttp_version=%{http_version} status=%{http_code}', `${server.url}/`]);
+        const result = await run(tool('curl'), [
+          '-sS',
+          ...curlMode,
+          '-w',
+          '\nhttp_version=%{http_version} status=%{http_code}',
+          `${server.url}/`,
+        ]);
         expectSuccess('curl', result);
         const output = result.stdout.toString();
         expect(output, show('curl', result)).to.match(/^hello from sluice/);
@@ -80,14 +86,30 @@ describe('interop', function () {
 
       it(`curl ${curlMode.join(' ')}: POST /echo 10 MiB comes back with the same SHA-256`, async () => {
         const out = path.join(tmp, `curl-echo-${mode}.bin`);
-        const result = await run(tool('curl'), ['-sS', ...curlMode, '--data-binary', `@${bigFile}`, '-o', out, '-w', '%{http_code}', `${server.url}/echo`]);
+        const result = await run(tool('curl'), [
+          '-sS',
+          ...curlMode,
+          '--data-binary',
+          `@${bigFile}`,
+          '-o',
+          out,
+          '-w',
+          '%{http_code}',
+          `${server.url}/echo`,
+        ]);
         expectSuccess('curl', result);
         expect(result.stdout.toString(), show('curl', result)).to.equal('200');
         expect(sha256(readFileSync(out)), show('curl', result)).to.equal(bigHash);
       });
 
       it(`curl ${curlMode.join(' ')}: GET /headers echoes a custom header`, async () => {
-        const result = await run(tool('curl'), ['-sS', ...curlMode, '-H', 'X-Interop: curl was here', `${server.url}/headers`]);
+        const result = await run(tool('curl'), [
+          '-sS',
+          ...curlMode,
+          '-H',
+          'X-Interop: curl was here',
+          `${server.url}/headers`,
+        ]);
         expectSuccess('curl', result);
         const headers = JSON.parse(result.stdout.toString()) as Record<string, unknown>;
         expect(headers['x-interop'], show('curl', result)).to.equal('curl was here');
@@ -98,7 +120,14 @@ describe('interop', function () {
         const result = await run(tool('nghttp'), ['-nv', `${server.url}/`]);
         expectSuccess('nghttp', result);
         const dump = result.stdout.toString();
-        for (const expected of ['send SETTINGS frame', 'recv SETTINGS frame', 'send HEADERS frame', ':status: 200', 'recv HEADERS frame', 'recv DATA frame']) {
+        for (const expected of [
+          'send SETTINGS frame',
+          'recv SETTINGS frame',
+          'send HEADERS frame',
+          ':status: 200',
+          'recv HEADERS frame',
+          'recv DATA frame',
+        ]) {
           expect(dump, show('nghttp', result)).to.include(expected);
         }
         if (mode === 'tls') expect(dump, show('nghttp', result)).to.include('The negotiated protocol: h2');
@@ -114,7 +143,12 @@ describe('interop', function () {
       });
 
       it('nghttp -nv: several URIs on one connection', async () => {
-        const result = await run(tool('nghttp'), ['-nv', `${server.url}/`, `${server.url}/headers`, `${server.url}/bytes/100000`]);
+        const result = await run(tool('nghttp'), [
+          '-nv',
+          `${server.url}/`,
+          `${server.url}/headers`,
+          `${server.url}/bytes/100000`,
+        ]);
         expectSuccess('nghttp', result);
         const dump = result.stdout.toString();
         // nghttp numbers request streams after the idle streams it uses for priorities.
@@ -127,7 +161,9 @@ describe('interop', function () {
         const result = await run(tool('h2load'), ['-n', '20000', '-c', '10', '-m', '10', `${server.url}/`]);
         expectSuccess('h2load', result);
         const report = result.stdout.toString();
-        expect(report, show('h2load', result)).to.match(/requests: 20000 total, 20000 started, 20000 done, 20000 succeeded, 0 failed, 0 errored/);
+        expect(report, show('h2load', result)).to.match(
+          /requests: 20000 total, 20000 started, 20000 done, 20000 succeeded, 0 failed, 0 errored/,
+        );
         expect(report, show('h2load', result)).to.include('status codes: 20000 2xx');
       });
 
@@ -157,7 +193,12 @@ describe('interop', function () {
         } else {
           args.unshift('--no-tls');
         }
-        nghttpd = await startPeerServer(tool('nghttpd'), args, [port], `${mode === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`);
+        nghttpd = await startPeerServer(
+          tool('nghttpd'),
+          args,
+          [port],
+          `${mode === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`,
+        );
       });
       after(async () => {
         await stopPeerServer(nghttpd);
@@ -196,7 +237,9 @@ describe('interop', function () {
       it('-n 500 -m 20 succeeds on every request', async () => {
         const result = await sluiceGet([...insecure, '-n', '500', '-m', '20', `${nghttpd.url}/hello.txt`]);
         expectSuccess('sluice get', result);
-        expect(result.stdout.toString(), show('sluice get', result)).to.include('requests: 500 total, 500 succeeded, 0 failed');
+        expect(result.stdout.toString(), show('sluice get', result)).to.include(
+          'requests: 500 total, 500 succeeded, 0 failed',
+        );
       });
 
       if (mode === 'tls') {
@@ -249,7 +292,17 @@ describe('interop', function () {
 
       it('POST 10 MiB echoed with the same SHA-256, headers through', async () => {
         const out = path.join(tmp, `echo-node-${mode}.bin`);
-        const result = await sluiceGet([...insecure, '-v', '-H', 'x-probe: yes', '-d', `@${bigFile}`, '-o', out, `${url}/echo`]);
+        const result = await sluiceGet([
+          ...insecure,
+          '-v',
+          '-H',
+          'x-probe: yes',
+          '-d',
+          `@${bigFile}`,
+          '-o',
+          out,
+          `${url}/echo`,
+        ]);
         expectSuccess('sluice get', result);
         expect(result.stderr, show('sluice get', result)).to.include('< x-seen: yes');
         expect(sha256(readFileSync(out)), show('sluice get', result)).to.equal(bigHash);
@@ -258,7 +311,9 @@ describe('interop', function () {
       it('-n 300 -m 10', async () => {
         const result = await sluiceGet([...insecure, '-n', '300', '-m', '10', `${url}/`]);
         expectSuccess('sluice get', result);
-        expect(result.stdout.toString(), show('sluice get', result)).to.include('requests: 300 total, 300 succeeded, 0 failed');
+        expect(result.stdout.toString(), show('sluice get', result)).to.include(
+          'requests: 300 total, 300 succeeded, 0 failed',
+        );
       });
     });
   }

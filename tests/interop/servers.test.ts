@@ -56,7 +56,10 @@ function expectGetSuccess(result: ToolResult): void {
 
 /** The counts of a `sluice get -n` summary line. */
 function summaryOf(result: ToolResult): { succeeded: number; failed: number; connections: number } {
-  const match = /^requests: \d+ total, (\d+) succeeded, (\d+) failed, \d+ concurrent, \d+ resent, (\d+) connections?$/m.exec(result.stdout.toString());
+  const match =
+    /^requests: \d+ total, (\d+) succeeded, (\d+) failed, \d+ concurrent, \d+ resent, (\d+) connections?$/m.exec(
+      result.stdout.toString(),
+    );
   expect(match, show('sluice get', result)).to.not.equal(null);
   return { succeeded: Number(match![1]), failed: Number(match![2]), connections: Number(match![3]) };
 }
@@ -114,10 +117,13 @@ describe('interop: web servers and proxies', function () {
       it(`sluice get -n 3000 -m 100 (${mode}): 3000 of 3000${expectation}`, async () => {
         const result = await sluiceGet([...insecure, '-n', '3000', '-m', '100', `${base()}/hello.txt`]);
         expectGetSuccess(result);
-        expect(result.stdout.toString(), show('sluice get', result)).to.include('requests: 3000 total, 3000 succeeded, 0 failed');
+        expect(result.stdout.toString(), show('sluice get', result)).to.include(
+          'requests: 3000 total, 3000 succeeded, 0 failed',
+        );
         expect(result.stdout.toString(), show('sluice get', result)).to.include('status: 200: 3000');
         // Each GOAWAY makes a new connection: 3000 requests at 1000 per connection need 3.
-        if (goawaysAfter !== null) expect(summaryOf(result).connections, show('sluice get', result)).to.be.at.least(3000 / goawaysAfter);
+        if (goawaysAfter !== null)
+          expect(summaryOf(result).connections, show('sluice get', result)).to.be.at.least(3000 / goawaysAfter);
       });
 
       it(`connect(url) (${mode}): GET a static file and 8 MiB through the async-iterable body`, async () => {
@@ -138,7 +144,10 @@ describe('interop: web servers and proxies', function () {
 
       const clientCount = 1200;
       it(`SDK Client (${mode}): ${clientCount} requests, 50 at a time, all 200${expectation}`, async () => {
-        const client = new Client({ origin: base(), ...(mode === 'tls' ? { tls: { ca: readFileSync(certPath), servername: 'localhost' } } : {}) });
+        const client = new Client({
+          origin: base(),
+          ...(mode === 'tls' ? { tls: { ca: readFileSync(certPath), servername: 'localhost' } } : {}),
+        });
         const statuses = new Map<number, number>();
         try {
           let next = 0;
@@ -153,7 +162,8 @@ describe('interop: web servers and proxies', function () {
           };
           await Promise.all(Array.from({ length: 50 }, worker));
           expect([...statuses]).to.deep.equal([[200, clientCount]]);
-          if (goawaysAfter !== null) expect(client.metrics.goawaysReceived, JSON.stringify(client.metrics)).to.be.at.least(1);
+          if (goawaysAfter !== null)
+            expect(client.metrics.goawaysReceived, JSON.stringify(client.metrics)).to.be.at.least(1);
         } finally {
           await client.close();
         }
@@ -186,13 +196,22 @@ describe('interop: web servers and proxies', function () {
         const prefix = mkdtempSync(path.join(tmp, `${origin.name}-origin-`));
         const configPath = path.join(prefix, origin.configFile);
         writeFileSync(configPath, origin.config(prefix, ports));
-        server = await startPeerServer(tool(origin.name), origin.args(configPath, prefix), [ports.h2c, ports.tls], `http://127.0.0.1:${ports.h2c}`);
+        server = await startPeerServer(
+          tool(origin.name),
+          origin.args(configPath, prefix),
+          [ports.h2c, ports.tls],
+          `http://127.0.0.1:${ports.h2c}`,
+        );
       });
       after(async () => {
         await stopPeerServer(server);
       });
 
-      originCases(origin.name, () => ({ h2c: `http://127.0.0.1:${ports.h2c}`, tls: `https://127.0.0.1:${ports.tls}` }), origin.goawaysAfter);
+      originCases(
+        origin.name,
+        () => ({ h2c: `http://127.0.0.1:${ports.h2c}`, tls: `https://127.0.0.1:${ports.tls}` }),
+        origin.goawaysAfter,
+      );
     });
   }
 
@@ -267,14 +286,17 @@ hosts:
     before(async () => {
       // debug: a connection error sluice raises (GOAWAY(ENHANCE_YOUR_CALM) included) is logged
       // at DEBUG, not at the default WARN; connection-level lines only, a few per connection.
-      for (const args of [['--workers', '2'], [], []]) backends.push(await startSluiceServe(['--log-level', 'debug', ...args]));
-      for (const [index, backend] of backends.entries()) transcripts.push({ what: `backend ${index + 1}`, text: () => backend.output() });
+      for (const args of [['--workers', '2'], [], []])
+        backends.push(await startSluiceServe(['--log-level', 'debug', ...args]));
+      for (const [index, backend] of backends.entries())
+        transcripts.push({ what: `backend ${index + 1}`, text: () => backend.output() });
       // HAProxy wants the chain and the key in one file.
       pemPath = path.join(tmp, 'haproxy.pem');
       writeFileSync(pemPath, Buffer.concat([readFileSync(certPath), readFileSync(keyPath)]));
     });
     after(async () => {
-      for (const backend of backends) if (backend.child.exitCode === null) await stopServer(backend, 'sluice serve backend');
+      for (const backend of backends)
+        if (backend.child.exitCode === null) await stopServer(backend, 'sluice serve backend');
     });
 
     /** Runs a client and keeps its output for the ENHANCE_YOUR_CALM check. */
@@ -287,14 +309,30 @@ hosts:
     /** The front-end cases both proxies pass. */
     function frontCases(name: string, url: () => string): void {
       it(`curl --http2 through ${name}: GET / is 200 over HTTP/2`, async () => {
-        const result = await client('curl', tool('curl'), ['-sS', '--http2', '-k', '-w', '\n%{http_version} %{http_code}', `${url()}/`]);
+        const result = await client('curl', tool('curl'), [
+          '-sS',
+          '--http2',
+          '-k',
+          '-w',
+          '\n%{http_version} %{http_code}',
+          `${url()}/`,
+        ]);
         expectSuccess('curl', result);
         expect(result.stdout.toString(), show('curl', result)).to.match(/^hello from sluice[^]*\n2 200$/);
       });
 
       it(`curl --http2 through ${name}: GET /bytes/3000000 arrives intact`, async () => {
         const out = path.join(tmp, `${name}-bytes.bin`);
-        const result = await client('curl', tool('curl'), ['-sS', '--http2', '-k', '-o', out, '-w', '%{http_code}', `${url()}/bytes/3000000`]);
+        const result = await client('curl', tool('curl'), [
+          '-sS',
+          '--http2',
+          '-k',
+          '-o',
+          out,
+          '-w',
+          '%{http_code}',
+          `${url()}/bytes/3000000`,
+        ]);
         expectSuccess('curl', result);
         expect(result.stdout.toString(), show('curl', result)).to.equal('200');
         expect(sha256(readFileSync(out)), show('curl', result)).to.equal(sha256(bytesPattern(3_000_000)));
@@ -302,7 +340,18 @@ hosts:
 
       it(`curl --http2 through ${name}: POST /echo 10 MiB comes back with the same SHA-256`, async () => {
         const out = path.join(tmp, `${name}-echo.bin`);
-        const result = await client('curl', tool('curl'), ['-sS', '--http2', '-k', '--data-binary', `@${uploadFile}`, '-o', out, '-w', '%{http_code}', `${url()}/echo`]);
+        const result = await client('curl', tool('curl'), [
+          '-sS',
+          '--http2',
+          '-k',
+          '--data-binary',
+          `@${uploadFile}`,
+          '-o',
+          out,
+          '-w',
+          '%{http_code}',
+          `${url()}/echo`,
+        ]);
         expectSuccess('curl', result);
         expect(result.stdout.toString(), show('curl', result)).to.equal('200');
         expect(sha256(readFileSync(out)), show('curl', result)).to.equal(uploadHash);
@@ -318,7 +367,9 @@ hosts:
       it(`sluice get -n 3000 -m 50 through ${name}: 3000 of 3000`, async () => {
         const result = await sluiceGet(['-k', '-n', '3000', '-m', '50', `${url()}/bytes/100`]);
         expectGetSuccess(result);
-        expect(result.stdout.toString(), show('sluice get', result)).to.include('requests: 3000 total, 3000 succeeded, 0 failed');
+        expect(result.stdout.toString(), show('sluice get', result)).to.include(
+          'requests: 3000 total, 3000 succeeded, 0 failed',
+        );
         expect(result.stdout.toString(), show('sluice get', result)).to.include('300000 body bytes');
       });
 
@@ -326,7 +377,9 @@ hosts:
       it(`h2load -n 2700 -c 3 -m 10 through ${name}: 0 failed`, async () => {
         const result = await client('h2load', tool('h2load'), ['-n', '2700', '-c', '3', '-m', '10', `${url()}/`]);
         expectSuccess('h2load', result);
-        expect(result.stdout.toString(), show('h2load', result)).to.match(/requests: 2700 total, 2700 started, 2700 done, 2700 succeeded, 0 failed, 0 errored/);
+        expect(result.stdout.toString(), show('h2load', result)).to.match(
+          /requests: 2700 total, 2700 started, 2700 done, 2700 succeeded, 0 failed, 0 errored/,
+        );
       });
     }
 
@@ -346,8 +399,16 @@ hosts:
         });
         // deploy.md leaves `user` to the installation; as root, workers must still read the temp dir.
         writeFileSync(path.join(stateDir, 'nginx.conf'), `${IS_ROOT ? 'user root;\n' : ''}${conf}`);
-        nginx = await startPeerServer(tool('nginx'), ['-p', stateDir, '-c', path.join(stateDir, 'nginx.conf'), '-g', 'daemon off;'], [port], `https://127.0.0.1:${port}`);
-        transcripts.push({ what: 'nginx (front)', text: () => `${nginx!.output()}\n${readFileSync(path.join(stateDir, 'error.log'), 'utf8')}` });
+        nginx = await startPeerServer(
+          tool('nginx'),
+          ['-p', stateDir, '-c', path.join(stateDir, 'nginx.conf'), '-g', 'daemon off;'],
+          [port],
+          `https://127.0.0.1:${port}`,
+        );
+        transcripts.push({
+          what: 'nginx (front)',
+          text: () => `${nginx!.output()}\n${readFileSync(path.join(stateDir, 'error.log'), 'utf8')}`,
+        });
       });
       after(async () => {
         await stopPeerServer(nginx);
@@ -364,7 +425,10 @@ hosts:
       const servedBy = (): Map<string, number> => {
         const counts = new Map<string, number>();
         // An httplog line: `… public~ sluice/sluice2 0/0/1/2/3 200 …` (health-check lines have no timers).
-        for (const match of haproxy!.output().matchAll(/ sluice\/(sluice\d) [-\d]+\/[-\d]+\/[-\d]+\/[-\d]+\/[-\d]+ \d{3} /g)) counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
+        for (const match of haproxy!
+          .output()
+          .matchAll(/ sluice\/(sluice\d) [-\d]+\/[-\d]+\/[-\d]+\/[-\d]+\/[-\d]+ \d{3} /g))
+          counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
         return counts;
       };
 
@@ -379,7 +443,12 @@ hosts:
         });
         const configPath = path.join(tmp, 'haproxy.cfg');
         writeFileSync(configPath, conf);
-        haproxy = await startPeerServer(tool('haproxy'), ['-db', '-f', configPath], [tlsPort, h2cPort], `https://127.0.0.1:${tlsPort}`);
+        haproxy = await startPeerServer(
+          tool('haproxy'),
+          ['-db', '-f', configPath],
+          [tlsPort, h2cPort],
+          `https://127.0.0.1:${tlsPort}`,
+        );
         transcripts.push({ what: 'haproxy', text: () => haproxy!.output() });
       });
       after(async () => {
@@ -389,7 +458,13 @@ hosts:
       frontCases('HAProxy', () => haproxy!.url);
 
       it('curl --http2-prior-knowledge on the h2c front: GET /headers reaches a backend', async () => {
-        const result = await client('curl', tool('curl'), ['-sS', '--http2-prior-knowledge', '-H', 'x-through: haproxy', `http://127.0.0.1:${h2cPort}/headers`]);
+        const result = await client('curl', tool('curl'), [
+          '-sS',
+          '--http2-prior-knowledge',
+          '-H',
+          'x-through: haproxy',
+          `http://127.0.0.1:${h2cPort}/headers`,
+        ]);
         expectSuccess('curl', result);
         const headers = JSON.parse(result.stdout.toString()) as Record<string, unknown>;
         expect(headers['x-through'], show('curl', result)).to.equal('haproxy');
@@ -415,7 +490,9 @@ hosts:
         const before = servedBy().get('sluice3') ?? 0;
         const result = await sluiceGet(['-k', '-n', '600', '-m', '20', `${haproxy!.url}/`]);
         expectGetSuccess(result);
-        expect(result.stdout.toString(), show('sluice get', result)).to.include('requests: 600 total, 600 succeeded, 0 failed');
+        expect(result.stdout.toString(), show('sluice get', result)).to.include(
+          'requests: 600 total, 600 succeeded, 0 failed',
+        );
         expect(servedBy().get('sluice3') ?? 0).to.equal(before);
       });
     });

@@ -105,12 +105,18 @@ describe('Channel', () => {
     it('sums the overheads of the handlers to the left of each slot', () => {
       const events: string[] = [];
       const test = new TestingChannel(
-        [new RecordingHandler('a', events, 29), new RecordingHandler('b', events, 5), new RecordingHandler('c', events, 0)],
+        [
+          new RecordingHandler('a', events, 29),
+          new RecordingHandler('b', events, 5),
+          new RecordingHandler('c', events, 0),
+        ],
         { socketMessageOverhead: 3 },
       );
       const [a, b, c] = test.handlerSlots as [ChannelSlot, ChannelSlot, ChannelSlot];
       expect(test.socketSlot.upstreamMessageOverhead).to.equal(0);
-      expect([a.upstreamMessageOverhead, b.upstreamMessageOverhead, c.upstreamMessageOverhead]).to.deep.equal([3, 32, 37]);
+      expect([a.upstreamMessageOverhead, b.upstreamMessageOverhead, c.upstreamMessageOverhead]).to.deep.equal([
+        3, 32, 37,
+      ]);
       expect(test.applicationSlot.upstreamMessageOverhead).to.equal(37);
       const max = c.acquireMaxMessageForWrite();
       expect(max.capacity).to.equal(test.messagePool.dataMessageSize - 37);
@@ -180,7 +186,7 @@ describe('Channel', () => {
       expect(test.messagePool.outstanding).to.equal(0);
     });
 
-    it('canSendRight: a message larger than the right slot\'s whole window is a likely stall — one WARN per channel naming slot, window and size, counted every time', () => {
+    it("canSendRight: a message larger than the right slot's whole window is a likely stall — one WARN per channel naming slot, window and size, counted every time", () => {
       const lines: string[] = [];
       const previous = log;
       setLogger({ level: LogLevel.WARN, log: (_level, subject, message) => lines.push(`${subject}: ${message}`) });
@@ -194,7 +200,9 @@ describe('Channel', () => {
         expect(slot.canSendRight(16)).to.equal(false);
         expect(test.channel.windowStalls).to.equal(2);
         expect(lines).to.have.length(1);
-        expect(lines[0]).to.match(/^channel: channel \d+: slot 1 \(PassThroughHandler\) holds a 16-byte message for slot 2 \(\w+\), whose whole read window is 8 \(now 8\)/);
+        expect(lines[0]).to.match(
+          /^channel: channel \d+: slot 1 \(PassThroughHandler\) holds a 16-byte message for slot 2 \(\w+\), whose whole read window is 8 \(now 8\)/,
+        );
         test.shutdown();
       } finally {
         setLogger(previous);
@@ -211,7 +219,9 @@ describe('Channel', () => {
     });
 
     it('propagates window increments left through pass-through handlers in one task', () => {
-      const test = new TestingChannel([new PassThroughHandler(0), new PassThroughHandler(0)], { applicationReadWindow: 0 });
+      const test = new TestingChannel([new PassThroughHandler(0), new PassThroughHandler(0)], {
+        applicationReadWindow: 0,
+      });
       test.pushRead('abc');
       expect(test.takeRead().length).to.equal(0);
       test.applicationSlot.incrementReadWindow(3);
@@ -223,7 +233,10 @@ describe('Channel', () => {
     });
 
     it('reads as unlimited when back-pressure is off', () => {
-      const test = new TestingChannel([new PassThroughHandler(0)], { enableReadBackPressure: false, applicationReadWindow: 0 });
+      const test = new TestingChannel([new PassThroughHandler(0)], {
+        enableReadBackPressure: false,
+        applicationReadWindow: 0,
+      });
       test.pushRead('all of it');
       expect(test.takeRead().toString()).to.equal('all of it');
       expect(test.slot.downstreamReadWindow()).to.equal(Number.MAX_SAFE_INTEGER);
@@ -234,13 +247,27 @@ describe('Channel', () => {
   describe('shutdown', () => {
     it('shuts the read direction down left to right, then the write direction right to left', () => {
       const events: string[] = [];
-      const test = new TestingChannel([new RecordingHandler('a', events), new RecordingHandler('b', events), new RecordingHandler('c', events)]);
+      const test = new TestingChannel([
+        new RecordingHandler('a', events),
+        new RecordingHandler('b', events),
+        new RecordingHandler('c', events),
+      ]);
       const error = new SluiceError(IoErrors.CONNECTION_RESET);
       test.shutdown(error);
       expect(events.filter((event) => !event.endsWith('destroy'))).to.deep.equal([
-        'a:read', 'b:read', 'c:read', 'c:write', 'b:write', 'a:write',
+        'a:read',
+        'b:read',
+        'c:read',
+        'c:write',
+        'b:write',
+        'a:write',
       ]);
-      expect(test.shutdownSteps.map((step) => `${step.end}:${step.direction}`)).to.deep.equal(['socket:0', 'application:0', 'application:1', 'socket:1']);
+      expect(test.shutdownSteps.map((step) => `${step.end}:${step.direction}`)).to.deep.equal([
+        'socket:0',
+        'application:0',
+        'application:1',
+        'socket:1',
+      ]);
       expect(test.shutdownSteps.every((step) => step.error === error)).to.equal(true);
       expect(test.shutdownError).to.equal(error);
       expect(events.slice(-3)).to.deep.equal(['a:destroy', 'b:destroy', 'c:destroy']);
@@ -271,10 +298,16 @@ describe('Channel', () => {
           this.flush(slot);
         }
         private flush(slot: ChannelSlot): void {
-          while (this.held.length > 0 && this.held[0]!.length <= slot.downstreamReadWindow()) slot.sendMessage(this.held.shift()!, ChannelDirection.READ);
+          while (this.held.length > 0 && this.held[0]!.length <= slot.downstreamReadWindow())
+            slot.sendMessage(this.held.shift()!, ChannelDirection.READ);
           if (this.held.length === 0) this.pendingReadShutdown?.();
         }
-        override shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
+        override shutdown(
+          slot: ChannelSlot,
+          direction: ChannelDirection,
+          error: SluiceError | null,
+          free: boolean,
+        ): void {
           if (direction === ChannelDirection.READ && this.held.length > 0 && !free) {
             this.pendingReadShutdown = () => {
               this.pendingReadShutdown = null;
@@ -335,7 +368,8 @@ describe('Channel', () => {
     it('runs pending channel tasks CANCELED after shutdown, and new ones at once', () => {
       const test = new TestingChannel([new PassThroughHandler()]);
       const statuses: string[] = [];
-      const record = (name: string) => new Task((status) => statuses.push(`${name}:${status === TaskStatus.RUN_READY ? 'run' : 'canceled'}`));
+      const record = (name: string) =>
+        new Task((status) => statuses.push(`${name}:${status === TaskStatus.RUN_READY ? 'run' : 'canceled'}`));
       test.channel.scheduleTaskAfter(record('timer'), 1000);
       test.channel.scheduleTaskNow(record('soon'));
       test.channel.shutdown();
@@ -405,8 +439,12 @@ describe('Channel', () => {
       const channel = new Channel(loop);
       const slot = channel.appendHandler(new PassThroughHandler());
       const message = loop.messagePool.acquire(1);
-      expect(() => slot.sendMessage(message, ChannelDirection.READ)).to.throw(SluiceError).with.property('code', ChannelErrors.NO_ADJACENT_SLOT.code);
-      expect(() => slot.sendMessage(message, ChannelDirection.WRITE)).to.throw(SluiceError).with.property('code', ChannelErrors.NO_ADJACENT_SLOT.code);
+      expect(() => slot.sendMessage(message, ChannelDirection.READ))
+        .to.throw(SluiceError)
+        .with.property('code', ChannelErrors.NO_ADJACENT_SLOT.code);
+      expect(() => slot.sendMessage(message, ChannelDirection.WRITE))
+        .to.throw(SluiceError)
+        .with.property('code', ChannelErrors.NO_ADJACENT_SLOT.code);
       message.release();
       channel.shutdown();
       loop.runUntilIdle();

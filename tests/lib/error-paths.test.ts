@@ -42,26 +42,38 @@ describe('runtime error paths', () => {
     const test = new TestingChannel([new PassThroughHandler()]);
     const slot = test.slot;
     slot.remove();
-    expect(() => slot.handler).to.throw(SluiceError).with.property('code', ChannelErrors.NO_HANDLER.code);
+    expect(() => slot.handler)
+      .to.throw(SluiceError)
+      .with.property('code', ChannelErrors.NO_HANDLER.code);
     test.shutdown();
   });
 
   it('refuses bad pool sizes and an empty loop group: IO_INVALID_OPTIONS', () => {
-    expect(() => new MessagePool({ smallMessageSize: 0 })).to.throw(SluiceError).with.property('code', IoErrors.INVALID_OPTIONS.code);
-    expect(() => new MessagePool({ smallMessageSize: 4096, dataMessageSize: 1024 })).to.throw(SluiceError).with.property('code', IoErrors.INVALID_OPTIONS.code);
-    expect(() => new EventLoopGroup([])).to.throw(SluiceError).with.property('code', IoErrors.INVALID_OPTIONS.code);
+    expect(() => new MessagePool({ smallMessageSize: 0 }))
+      .to.throw(SluiceError)
+      .with.property('code', IoErrors.INVALID_OPTIONS.code);
+    expect(() => new MessagePool({ smallMessageSize: 4096, dataMessageSize: 1024 }))
+      .to.throw(SluiceError)
+      .with.property('code', IoErrors.INVALID_OPTIONS.code);
+    expect(() => new EventLoopGroup([]))
+      .to.throw(SluiceError)
+      .with.property('code', IoErrors.INVALID_OPTIONS.code);
   });
 
   it('has no address once the listener closed: IO_LISTENER_CLOSED', async () => {
     const listener = await new ServerBootstrap().listen({ host: '127.0.0.1', port: 0 });
     expect(listener.port).to.be.greaterThan(0);
     await listener.close();
-    expect(() => listener.address).to.throw(SluiceError).with.property('code', IoErrors.LISTENER_CLOSED.code);
+    expect(() => listener.address)
+      .to.throw(SluiceError)
+      .with.property('code', IoErrors.LISTENER_CLOSED.code);
   });
 
   it('maps EHOSTUNREACH and ENETUNREACH to IO_HOST_UNREACHABLE', () => {
     for (const code of ['EHOSTUNREACH', 'ENETUNREACH']) {
-      expect(fromNodeSocketError(Object.assign(new Error(code), { code })).code).to.equal(IoErrors.HOST_UNREACHABLE.code);
+      expect(fromNodeSocketError(Object.assign(new Error(code), { code })).code).to.equal(
+        IoErrors.HOST_UNREACHABLE.code,
+      );
     }
   });
 
@@ -69,6 +81,8 @@ describe('runtime error paths', () => {
     // A fresh process: in this one, importing 'sluice' already registered the socket transport.
     const runtime = fileURLToPath(new URL('../../lib/index.js', import.meta.url));
     const script = `import(${JSON.stringify(runtime)}).then((m) => { try { new m.ClientBootstrap(); console.log('no error'); } catch (e) { console.log(e.code); } });`;
-    expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim()).to.equal(IoErrors.NO_TRANSPORT.code);
+    expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim()).to.equal(
+      IoErrors.NO_TRANSPORT.code,
+    );
   });
 });

@@ -1,11 +1,21 @@
 import { expect } from 'chai';
-import { EventLoopGroup, MAX_BUSY_POLL_MICROS, NodeEventLoop, SluiceError, Task, TaskStatus, VirtualEventLoop, type TaskStatus as Status } from '../../lib/index.js';
+import {
+  EventLoopGroup,
+  MAX_BUSY_POLL_MICROS,
+  NodeEventLoop,
+  SluiceError,
+  Task,
+  TaskStatus,
+  VirtualEventLoop,
+  type TaskStatus as Status,
+} from '../../lib/index.js';
 
 function recorder(): { log: string[]; task: (name: string) => Task } {
   const log: string[] = [];
   return {
     log,
-    task: (name) => new Task((status: Status) => log.push(`${name}:${status === TaskStatus.RUN_READY ? 'run' : 'canceled'}`), name),
+    task: (name) =>
+      new Task((status: Status) => log.push(`${name}:${status === TaskStatus.RUN_READY ? 'run' : 'canceled'}`), name),
   };
 }
 
@@ -102,9 +112,11 @@ describe('EventLoop', () => {
     it('keeps running the turn when a task throws and rethrows after it', () => {
       const loop = new VirtualEventLoop();
       const { log, task } = recorder();
-      loop.scheduleNow(new Task(() => {
-        throw new Error('boom');
-      }));
+      loop.scheduleNow(
+        new Task(() => {
+          throw new Error('boom');
+        }),
+      );
       loop.scheduleNow(task('after'));
       expect(() => loop.runUntilIdle()).to.throw('boom');
       expect(log).to.deep.equal(['after:run']);

@@ -6,7 +6,11 @@ const A: HostAddress = { address: '10.0.0.1', family: 4 };
 const B: HostAddress = { address: '10.0.0.2', family: 4 };
 const C: HostAddress = { address: 'fd00::3', family: 6 };
 
-function fixture(addresses: readonly HostAddress[] = [A, B, C]): { loop: VirtualEventLoop; resolver: HostResolver; calls: string[] } {
+function fixture(addresses: readonly HostAddress[] = [A, B, C]): {
+  loop: VirtualEventLoop;
+  resolver: HostResolver;
+  calls: string[];
+} {
   const loop = new VirtualEventLoop();
   const calls: string[] = [];
   const resolver = new HostResolver({

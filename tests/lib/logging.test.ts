@@ -82,8 +82,17 @@ describe('logging defaults', function () {
 describe('setLogger', () => {
   it('refuses what is not a logger with IO_INVALID_OPTIONS and keeps the logger it had', () => {
     const before = log;
-    for (const notALogger of [undefined, null, 'stderr', {}, { level: 'warn', log: () => undefined }, { level: LogLevel.WARN }]) {
-      expect(() => setLogger(notALogger as unknown as Logger), String(notALogger)).to.throw(SluiceError).with.property('code', IoErrors.INVALID_OPTIONS.code);
+    for (const notALogger of [
+      undefined,
+      null,
+      'stderr',
+      {},
+      { level: 'warn', log: () => undefined },
+      { level: LogLevel.WARN },
+    ]) {
+      expect(() => setLogger(notALogger as unknown as Logger), String(notALogger))
+        .to.throw(SluiceError)
+        .with.property('code', IoErrors.INVALID_OPTIONS.code);
       expect(log).to.equal(before);
     }
   });

@@ -50,7 +50,9 @@ describe('MessagePool', () => {
 
   it('sizes that are not powers of two: doublings of the small size, then the data size', () => {
     const pool = new MessagePool({ smallMessageSize: 1000, dataMessageSize: 5000 });
-    expect([1000, 1001, 2001, 4001, 4999].map((hint) => pool.acquire(hint)._block.length)).to.deep.equal([1000, 2000, 4000, 5000, 5000]);
+    expect([1000, 1001, 2001, 4001, 4999].map((hint) => pool.acquire(hint)._block.length)).to.deep.equal([
+      1000, 2000, 4000, 5000, 5000,
+    ]);
   });
 
   it('reuses released messages instead of allocating', () => {
@@ -96,8 +98,12 @@ describe('MessagePool', () => {
     const pool = new MessagePool();
     const message = pool.acquire(10);
     message.release();
-    expect(() => message.data).to.throw().with.property('code', ChannelErrors.MESSAGE_RELEASED.code);
-    expect(() => message.release()).to.throw().with.property('code', ChannelErrors.MESSAGE_RELEASED.code);
+    expect(() => message.data)
+      .to.throw()
+      .with.property('code', ChannelErrors.MESSAGE_RELEASED.code);
+    expect(() => message.release())
+      .to.throw()
+      .with.property('code', ChannelErrors.MESSAGE_RELEASED.code);
     expect(pool.outstanding).to.equal(0);
   });
 

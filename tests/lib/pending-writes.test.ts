@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { ChannelErrors, IoErrors, PendingWrites, SluiceError, TestingChannel, completeWrite, type IoMessage } from '../../lib/index.js';
+import {
+  ChannelErrors,
+  IoErrors,
+  PendingWrites,
+  SluiceError,
+  TestingChannel,
+  completeWrite,
+  type IoMessage,
+} from '../../lib/index.js';
 
 describe('PendingWrites', () => {
   it('completes messages oldest first, exactly once each, and releases them', () => {
@@ -30,7 +38,9 @@ describe('PendingWrites', () => {
     message.onCompletion = () => {
       throw new Error('completion bug');
     };
-    expect(() => completeWrite(test.channel, message, new SluiceError(ChannelErrors.SHUT_DOWN))).to.throw('completion bug');
+    expect(() => completeWrite(test.channel, message, new SluiceError(ChannelErrors.SHUT_DOWN))).to.throw(
+      'completion bug',
+    );
     expect(message.isReleased).to.equal(true);
     test.shutdown();
   });

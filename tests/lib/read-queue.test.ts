@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { ChannelErrors, PassThroughHandler, ReadQueue, SluiceError, TestingChannel, type ChannelSlot, type IoMessage } from '../../lib/index.js';
+import {
+  ChannelErrors,
+  PassThroughHandler,
+  ReadQueue,
+  SluiceError,
+  TestingChannel,
+  type ChannelSlot,
+  type IoMessage,
+} from '../../lib/index.js';
 
 describe('ReadQueue', () => {
   it('sends right no more than the window, in order, and keeps the rest', () => {

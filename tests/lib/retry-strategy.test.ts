@@ -49,13 +49,45 @@ describe('classifyFailure', () => {
     { what: '502', failure: { status: 502 }, type: RetryErrorType.SERVER_ERROR },
     { what: '408', failure: { status: 408 }, type: RetryErrorType.TRANSIENT },
     { what: '404', failure: { status: 404 }, type: RetryErrorType.CLIENT_ERROR },
-    { what: 'an IO error', failure: { error: new SluiceError({ code: 'IO_CONNECTION_RESET', message: 'reset' }) }, type: RetryErrorType.TRANSIENT },
-    { what: 'a timeout', failure: { error: new SluiceError({ code: 'SDK_FIRST_BYTE_TIMEOUT', message: 'slow' }) }, type: RetryErrorType.TRANSIENT },
-    { what: 'a dead connection', failure: { error: new SluiceError({ code: 'SDK_CONNECTION_DEAD', message: 'no PING answer' }) }, type: RetryErrorType.TRANSIENT },
-    { what: 'a retryable HTTP/2 refusal', failure: { error: Object.assign(new SluiceError({ code: 'HTTP2_REFUSED_STREAM', message: 'refused' }), { retryable: true }) }, type: RetryErrorType.TRANSIENT },
-    { what: 'a Node ECONNRESET', failure: { error: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) }, type: RetryErrorType.TRANSIENT },
-    { what: 'an HTTP/2 protocol error', failure: { error: new SluiceError({ code: 'HTTP2_PROTOCOL_ERROR', message: 'bad' }) }, type: RetryErrorType.CLIENT_ERROR },
-    { what: 'an abort', failure: { error: new SluiceError({ code: 'SDK_REQUEST_ABORTED', message: 'aborted' }) }, type: RetryErrorType.CLIENT_ERROR },
+    {
+      what: 'an IO error',
+      failure: { error: new SluiceError({ code: 'IO_CONNECTION_RESET', message: 'reset' }) },
+      type: RetryErrorType.TRANSIENT,
+    },
+    {
+      what: 'a timeout',
+      failure: { error: new SluiceError({ code: 'SDK_FIRST_BYTE_TIMEOUT', message: 'slow' }) },
+      type: RetryErrorType.TRANSIENT,
+    },
+    {
+      what: 'a dead connection',
+      failure: { error: new SluiceError({ code: 'SDK_CONNECTION_DEAD', message: 'no PING answer' }) },
+      type: RetryErrorType.TRANSIENT,
+    },
+    {
+      what: 'a retryable HTTP/2 refusal',
+      failure: {
+        error: Object.assign(new SluiceError({ code: 'HTTP2_REFUSED_STREAM', message: 'refused' }), {
+          retryable: true,
+        }),
+      },
+      type: RetryErrorType.TRANSIENT,
+    },
+    {
+      what: 'a Node ECONNRESET',
+      failure: { error: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) },
+      type: RetryErrorType.TRANSIENT,
+    },
+    {
+      what: 'an HTTP/2 protocol error',
+      failure: { error: new SluiceError({ code: 'HTTP2_PROTOCOL_ERROR', message: 'bad' }) },
+      type: RetryErrorType.CLIENT_ERROR,
+    },
+    {
+      what: 'an abort',
+      failure: { error: new SluiceError({ code: 'SDK_REQUEST_ABORTED', message: 'aborted' }) },
+      type: RetryErrorType.CLIENT_ERROR,
+    },
   ];
   for (const { what, failure, type } of cases) {
     it(`classifies ${what} as ${type}`, () => expect(classifyFailure(failure)).to.equal(type));
@@ -65,15 +97,22 @@ describe('classifyFailure', () => {
 describe('ExponentialBackoffRetryStrategy', () => {
   it('runs each retry on the loop after its backoff, in virtual time', () => {
     const loop = new VirtualEventLoop();
-    const strategy = new ExponentialBackoffRetryStrategy({ loop, scaleMs: 100, maxRetries: 3, random: sequence(...RANDOM) });
+    const strategy = new ExponentialBackoffRetryStrategy({
+      loop,
+      scaleMs: 100,
+      maxRetries: 3,
+      random: sequence(...RANDOM),
+    });
     const token = strategy.acquireToken('p');
     const firedAt: number[] = [];
     const deadlines: (number | undefined)[] = [];
     for (let retry = 0; retry < 3; retry++) {
-      expect(strategy.scheduleRetry(token, RetryErrorType.SERVER_ERROR, (error) => {
-        expect(error).to.equal(null);
-        firedAt.push(loop.now());
-      })).to.equal(null);
+      expect(
+        strategy.scheduleRetry(token, RetryErrorType.SERVER_ERROR, (error) => {
+          expect(error).to.equal(null);
+          firedAt.push(loop.now());
+        }),
+      ).to.equal(null);
       deadlines.push(loop.nextDeadline);
       loop.advance(token.lastDelayMs - 1);
       expect(firedAt).to.have.length(retry);
@@ -107,7 +146,13 @@ describe('ExponentialBackoffRetryStrategy', () => {
 describe('StandardRetryStrategy', () => {
   it('drains the partition bucket by the retry cost (more for timeouts) and refuses when it cannot pay', () => {
     const loop = new VirtualEventLoop();
-    const strategy = new StandardRetryStrategy({ loop, initialBucketCapacity: 20, retryCost: 5, timeoutRetryCost: 10, jitter: JitterMode.NONE });
+    const strategy = new StandardRetryStrategy({
+      loop,
+      initialBucketCapacity: 20,
+      retryCost: 5,
+      timeoutRetryCost: 10,
+      jitter: JitterMode.NONE,
+    });
     const noop = (): void => undefined;
     expect(strategy.scheduleRetry(strategy.acquireToken('svc'), RetryErrorType.THROTTLING, noop)).to.equal(null);
     expect(strategy.availableTokens('svc')).to.equal(15);
@@ -124,7 +169,13 @@ describe('StandardRetryStrategy', () => {
 
   it('refunds the retry cost on success, credits first-try successes, and never exceeds the capacity', () => {
     const loop = new VirtualEventLoop();
-    const strategy = new StandardRetryStrategy({ loop, initialBucketCapacity: 20, retryCost: 5, noRetryIncrement: 1, jitter: JitterMode.NONE });
+    const strategy = new StandardRetryStrategy({
+      loop,
+      initialBucketCapacity: 20,
+      retryCost: 5,
+      noRetryIncrement: 1,
+      jitter: JitterMode.NONE,
+    });
     const retried = strategy.acquireToken('svc');
     strategy.scheduleRetry(retried, RetryErrorType.THROTTLING, () => undefined);
     strategy.scheduleRetry(strategy.acquireToken('svc'), RetryErrorType.THROTTLING, () => undefined);

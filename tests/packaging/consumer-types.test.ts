@@ -21,7 +21,9 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The package's entry points, as `package.json` `exports` lists them (but `./package.json`). */
 function entryPoints(): string[] {
-  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, unknown>;
+  };
   return Object.keys(manifest.exports)
     .filter((subpath) => subpath !== './package.json')
     .map((subpath) => (subpath === '.' ? 'sluice' : `sluice/${subpath.slice(2)}`));
@@ -67,28 +69,48 @@ describe('the packed package in a consumer project', function () {
 
   before(async () => {
     workspace = mkdtempSync(path.join(os.tmpdir(), 'sluice-pack-'));
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workspace], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workspace], {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
     packedFiles = packed!.files.map((file) => file.path);
     consumer = path.join(workspace, 'consumer');
     const installed = path.join(consumer, 'node_modules', 'sluice');
     mkdirSync(installed, { recursive: true });
-    await run('tar', ['-xzf', path.join(workspace, path.basename(packed!.filename)), '-C', installed, '--strip-components=1']);
+    await run('tar', [
+      '-xzf',
+      path.join(workspace, path.basename(packed!.filename)),
+      '-C',
+      installed,
+      '--strip-components=1',
+    ]);
     // The package's dependencies, and the Node types a consumer installs, from this checkout.
     for (const dependency of ['tsyringe', 'reflect-metadata', 'hpack.js', 'tslib', '@types/node']) {
       mkdirSync(path.dirname(path.join(consumer, 'node_modules', dependency)), { recursive: true });
       symlinkSync(path.join(root, 'node_modules', dependency), path.join(consumer, 'node_modules', dependency), 'dir');
     }
-    writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    writeFileSync(
+      path.join(consumer, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+    );
     writeFileSync(path.join(consumer, 'consumer.ts'), consumerSource(entryPoints()));
   });
 
   after(() => rmSync(workspace, { recursive: true, force: true }));
 
   it('holds the license, the bin script and the built entry points, and no tests', () => {
-    expect(packedFiles).to.include.members(['LICENSE', 'package.json', 'bin/sluice', 'dist/handlers/index.js', 'dist/handlers/index.d.ts']);
+    expect(packedFiles).to.include.members([
+      'LICENSE',
+      'package.json',
+      'bin/sluice',
+      'dist/handlers/index.js',
+      'dist/handlers/index.d.ts',
+    ]);
     expect(packedFiles.filter((file) => file.startsWith('dist/tests/'))).to.deep.equal([]);
-    expect(readFileSync(path.join(consumer, 'node_modules', 'sluice', 'LICENSE'), 'utf8')).to.contain('Apache License').and.to.contain('Version 2.0');
+    expect(readFileSync(path.join(consumer, 'node_modules', 'sluice', 'LICENSE'), 'utf8'))
+      .to.contain('Apache License')
+      .and.to.contain('Version 2.0');
   });
 
   for (const mode of MODES) {

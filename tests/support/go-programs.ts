@@ -30,7 +30,9 @@ export interface GoPrograms {
  */
 export async function buildGoPrograms(directory: string): Promise<GoPrograms> {
   if (!existsSync(path.join(DEBIAN_GOPATH, 'src', 'golang.org', 'x', 'net', 'http2'))) {
-    throw new Error(`golang.org/x/net/http2 is missing from ${DEBIAN_GOPATH}; install it (apt-get install golang-golang-x-net-dev)`);
+    throw new Error(
+      `golang.org/x/net/http2 is missing from ${DEBIAN_GOPATH}; install it (apt-get install golang-golang-x-net-dev)`,
+    );
   }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -41,7 +43,10 @@ export async function buildGoPrograms(directory: string): Promise<GoPrograms> {
     GOPROXY: 'off',
   };
   const programs: GoPrograms = { client: path.join(directory, 'h2client'), server: path.join(directory, 'h2server') };
-  for (const [name, output] of [['h2client', programs.client], ['h2server', programs.server]] as const) {
+  for (const [name, output] of [
+    ['h2client', programs.client],
+    ['h2server', programs.server],
+  ] as const) {
     const result = await run(tool('go'), ['build', '-o', output, path.join(SOURCES, `${name}.go`)], env);
     expect(result.code, show(`go build ${name}.go`, result)).to.equal(0);
   }

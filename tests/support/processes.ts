@@ -149,7 +149,12 @@ export function watchOutput(child: ChildProcess): () => string {
  * arguments put them) and resolves once every port in `ports` accepts connections; if it exits
  * or never listens, kills it and throws with its output. Stop it with {@link stopPeerServer}.
  */
-export async function startPeerServer(command: string, args: string[], ports: number[], url: string): Promise<ServerProcess> {
+export async function startPeerServer(
+  command: string,
+  args: string[],
+  ports: number[],
+  url: string,
+): Promise<ServerProcess> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = watchOutput(child);
   const exited = finished(child, SERVER_TIMEOUT_MS);
@@ -180,8 +185,15 @@ export function untilOutput(child: ChildProcess, pattern: RegExp, timeoutMs: num
       const match = pattern.exec(output());
       if (match !== null) settle(() => resolve(match[0]));
     };
-    const onExit = (): void => settle(() => reject(new Error(`exited before printing ${String(pattern)}:\n${output().slice(-4000)}`)));
-    const timer = setTimeout(() => settle(() => reject(new Error(`nothing matched ${String(pattern)} within ${timeoutMs} ms:\n${output().slice(-4000)}`))), timeoutMs);
+    const onExit = (): void =>
+      settle(() => reject(new Error(`exited before printing ${String(pattern)}:\n${output().slice(-4000)}`)));
+    const timer = setTimeout(
+      () =>
+        settle(() =>
+          reject(new Error(`nothing matched ${String(pattern)} within ${timeoutMs} ms:\n${output().slice(-4000)}`)),
+        ),
+      timeoutMs,
+    );
     const settle = (finish: () => void): void => {
       clearTimeout(timer);
       child.stdout?.off('data', check);
@@ -232,8 +244,23 @@ export async function makeCertificate(directory: string): Promise<{ certPath: st
   const certPath = path.join(directory, 'cert.pem');
   const keyPath = path.join(directory, 'key.pem');
   const result = await run(tool('openssl'), [
-    'req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', keyPath, '-out', certPath,
-    '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    'req',
+    '-x509',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
   ]);
   expectSuccess('openssl req', result);
   return { certPath, keyPath };
@@ -251,7 +278,9 @@ export function requireTools(tools: Readonly<Record<string, string>>): void {
   });
   if (missing.length > 0) {
     const packages = [...new Set(missing.map(([, debianPackage]) => debianPackage))].join(' ');
-    throw new Error(`interop tools missing: ${missing.map(([name]) => name).join(', ')}; install them (apt-get install ${packages})`);
+    throw new Error(
+      `interop tools missing: ${missing.map(([name]) => name).join(', ')}; install them (apt-get install ${packages})`,
+    );
   }
 }
 

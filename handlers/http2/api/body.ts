@@ -33,11 +33,7 @@ export interface BodyWriteSink {
  * iterable of byte chunks or strings (a generator, a Node `Readable`, another
  * {@link Http2Body}). Chunks are not copied: do not change a chunk after yielding it.
  */
-export type Http2BodySource =
-  | string
-  | Uint8Array
-  | Iterable<Uint8Array | string>
-  | AsyncIterable<Uint8Array | string>;
+export type Http2BodySource = string | Uint8Array | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>;
 
 interface PendingRead {
   resolve(result: IteratorResult<Buffer>): void;
@@ -228,7 +224,10 @@ export class Http2Body implements AsyncIterable<Buffer> {
 
   private markUsed(): void {
     if (this.isUsed) {
-      throw new SluiceError(Http2SessionErrors.BODY_USED, this.isDiscarding ? 'the body was canceled: nothing is left to read' : 'the body was already read');
+      throw new SluiceError(
+        Http2SessionErrors.BODY_USED,
+        this.isDiscarding ? 'the body was canceled: nothing is left to read' : 'the body was already read',
+      );
     }
     this.isUsed = true;
   }
@@ -266,7 +265,10 @@ export function toBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-  throw new SluiceError(Http2SessionErrors.INVALID_BODY, `a body chunk must be a Uint8Array or a string, got ${typeof chunk}`);
+  throw new SluiceError(
+    Http2SessionErrors.INVALID_BODY,
+    `a body chunk must be a Uint8Array or a string, got ${typeof chunk}`,
+  );
 }
 
 /**
@@ -318,7 +320,9 @@ export function isReplayableBody(source: Http2BodySource): boolean {
   return typeof source === 'string' || source instanceof Uint8Array || Array.isArray(source);
 }
 
-function isAsyncIterable(source: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>): source is AsyncIterable<Uint8Array | string> {
+function isAsyncIterable(
+  source: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>,
+): source is AsyncIterable<Uint8Array | string> {
   return typeof (source as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
 }
 

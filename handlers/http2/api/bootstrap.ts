@@ -16,7 +16,13 @@ import {
   type Listener,
   type TransportHandlerFactory,
 } from '../../../lib/index.js';
-import { TlsErrors, TlsHandler, nativeTlsTransport, type TlsClientOptions, type TlsServerOptions } from '../../tls/index.js';
+import {
+  TlsErrors,
+  TlsHandler,
+  nativeTlsTransport,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from '../../tls/index.js';
 import type { Http2ConnectionOptions } from '../connection/connection-options.js';
 import { Http2ClientConnection } from '../connection/client-connection.js';
 import type { Http2Connection } from '../connection/http2-connection.js';
@@ -48,10 +54,16 @@ export interface ConnectHttp2Options extends Omit<ConnectOptions, 'pipeline'>, B
 }
 
 /** Appends the connection once TLS negotiated "h2"; anything else is `TLS_ALPN_MISMATCH`. */
-function installOnH2(connection: () => Http2Connection, onInstalled?: () => void): (slot: ChannelSlot, protocol: string | null) => void {
+function installOnH2(
+  connection: () => Http2Connection,
+  onInstalled?: () => void,
+): (slot: ChannelSlot, protocol: string | null) => void {
   return (slot, protocol) => {
     if (protocol !== 'h2') {
-      throw new SluiceError(TlsErrors.ALPN_MISMATCH, `${TlsErrors.ALPN_MISMATCH.message}: the peer negotiated ${protocol ?? 'no protocol'}, not h2`);
+      throw new SluiceError(
+        TlsErrors.ALPN_MISMATCH,
+        `${TlsErrors.ALPN_MISMATCH.message}: the peer negotiated ${protocol ?? 'no protocol'}, not h2`,
+      );
     }
     slot.channel.appendHandler(connection());
     onInstalled?.();
@@ -73,7 +85,8 @@ function arrange(
       },
     };
   }
-  if (arrangement === 'native') return { transport: nativeTlsTransport(tlsOptions), pipeline: (channel) => userPipeline?.(channel) };
+  if (arrangement === 'native')
+    return { transport: nativeTlsTransport(tlsOptions), pipeline: (channel) => userPipeline?.(channel) };
   return {
     pipeline: (channel) => {
       channel.appendHandler(new TlsHandler(tlsOptions));
@@ -99,15 +112,33 @@ export async function connectHttp2(options: ConnectHttp2Options): Promise<Http2C
   let markInstalled!: () => void;
   const installed = new Promise<void>((resolve) => (markInstalled = resolve));
   const tlsOptions: TlsClientOptions | undefined =
-    options.tls === undefined ? undefined : { ...options.tls, role: 'client', ALPNProtocols: ['h2'], onNegotiated: installOnH2(() => connection, () => markInstalled()) };
-  const { transport, pipeline } = arrange(tlsOptions, options.tlsArrangement ?? 'native', options.pipeline, (channel) => {
-    channel.appendHandler(connection);
-    markInstalled();
-  });
+    options.tls === undefined
+      ? undefined
+      : {
+          ...options.tls,
+          role: 'client',
+          ALPNProtocols: ['h2'],
+          onNegotiated: installOnH2(
+            () => connection,
+            () => markInstalled(),
+          ),
+        };
+  const { transport, pipeline } = arrange(
+    tlsOptions,
+    options.tlsArrangement ?? 'native',
+    options.pipeline,
+    (channel) => {
+      channel.appendHandler(connection);
+      markInstalled();
+    },
+  );
   const bootstrapOptions: BootstrapOptions = { ...options };
   if (transport !== undefined) bootstrapOptions.transport = transport;
   const channel = await new ClientBootstrap(bootstrapOptions).connect({ ...options, pipeline });
-  const outcome = await Promise.race([installed.then(() => null), channel.whenShutdown.then((error) => error ?? new SluiceError(TlsErrors.CLOSED))]);
+  const outcome = await Promise.race([
+    installed.then(() => null),
+    channel.whenShutdown.then((error) => error ?? new SluiceError(TlsErrors.CLOSED)),
+  ]);
   if (outcome !== null) throw outcome;
   return connection;
 }
@@ -140,7 +171,12 @@ export function listenHttp2(options: ListenHttp2Options): Promise<Listener> {
   const tlsOptions: TlsServerOptions | undefined =
     options.tls === undefined
       ? undefined
-      : { ...options.tls, role: 'server', ALPNProtocols: ['h2'], onNegotiated: installOnH2(() => new Http2ServerConnection(options.http2)) };
+      : {
+          ...options.tls,
+          role: 'server',
+          ALPNProtocols: ['h2'],
+          onNegotiated: installOnH2(() => new Http2ServerConnection(options.http2)),
+        };
   const { transport, pipeline } = arrange(tlsOptions, options.tlsArrangement ?? 'native', options.pipeline, (channel) =>
     channel.appendHandler(new Http2ServerConnection(options.http2)),
   );

@@ -20,7 +20,8 @@ export type Http2HeadersObject = Record<string, string | string[]>;
  * number, or an array for a repeated field) or a flat `[name, value, …]` array. Names are
  * lowercased; `undefined` values are skipped.
  */
-export type Http2HeaderInput = Readonly<Record<string, string | number | readonly string[] | undefined>> | readonly string[];
+export type Http2HeaderInput =
+  Readonly<Record<string, string | number | readonly string[] | undefined>> | readonly string[];
 
 /** Converts a received flat header list to an {@link Http2HeadersObject}. */
 export function headersToObject(flat: Http2Headers): Http2HeadersObject {
@@ -44,15 +45,22 @@ export function headersToObject(flat: Http2Headers): Http2HeadersObject {
 export function splitHeaderInput(input: Http2HeaderInput | undefined, pseudo: string[], regular: string[]): void {
   if (input === undefined) return;
   if (typeof input !== 'object' || input === null) {
-    throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `headers are an object of fields or a flat [name, value, …] array, not ${input === null ? 'null' : typeof input}`);
+    throw new SluiceError(
+      Http2ApiErrors.INVALID_HEADERS,
+      `headers are an object of fields or a flat [name, value, …] array, not ${input === null ? 'null' : typeof input}`,
+    );
   }
   if (isFlatHeaderArray(input)) {
-    if (input.length % 2 !== 0) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, 'a flat header array needs an even length');
+    if (input.length % 2 !== 0)
+      throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, 'a flat header array needs an even length');
     for (let i = 0; i < input.length; i += 2) {
       const name: unknown = input[i];
       const value: unknown = input[i + 1];
       if (typeof name !== 'string' || typeof value !== 'string') {
-        throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `a flat header array holds strings only (entry ${typeof name !== 'string' ? i : i + 1})`);
+        throw new SluiceError(
+          Http2ApiErrors.INVALID_HEADERS,
+          `a flat header array holds strings only (entry ${typeof name !== 'string' ? i : i + 1})`,
+        );
       }
       pushField(name, value, pseudo, regular);
     }
@@ -66,7 +74,10 @@ export function splitHeaderInput(input: Http2HeaderInput | undefined, pseudo: st
     } else if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
       for (const item of value as string[]) pushField(name, item, pseudo, regular);
     } else {
-      throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `header '${name}': a value is a string, a number or an array of strings`);
+      throw new SluiceError(
+        Http2ApiErrors.INVALID_HEADERS,
+        `header '${name}': a value is a string, a number or an array of strings`,
+      );
     }
   }
 }

@@ -41,7 +41,8 @@ function expireSystemValue(): void {
  * timer marks the value stale when its second ends). Synchronous; never throws.
  */
 export function httpDate(clock: Clock): string {
-  if (clock === cachedClock && (clock === systemClock ? isSystemValueCurrent : clock.now() < refreshAt)) return cachedValue;
+  if (clock === cachedClock && (clock === systemClock ? isSystemValueCurrent : clock.now() < refreshAt))
+    return cachedValue;
   const now = clock.now();
   const epochMs = Math.floor(clock.epochMs?.() ?? Date.now());
   cachedClock = clock;

@@ -6,16 +6,43 @@
  *
  * @module
  */
-import { log, LogLevel, SluiceError, type Channel, type Clock, type Listener, type ListenerAddress } from '../../../lib/index.js';
-import { Http2Body, handled, isBodySource, toBytes, writeBodySource, writeChunk, type Http2BodySource } from './body.js';
+import {
+  log,
+  LogLevel,
+  SluiceError,
+  type Channel,
+  type Clock,
+  type Listener,
+  type ListenerAddress,
+} from '../../../lib/index.js';
+import {
+  Http2Body,
+  handled,
+  isBodySource,
+  toBytes,
+  writeBodySource,
+  writeChunk,
+  type Http2BodySource,
+} from './body.js';
 import type { Http2ConnectionOptions, Http2Headers } from '../connection/connection-options.js';
 import { ErrorCode } from '../wire/constants.js';
-import { headersToObject, pseudoValue, splitHeaderInput, type Http2HeaderInput, type Http2HeadersObject } from './header-objects.js';
+import {
+  headersToObject,
+  pseudoValue,
+  splitHeaderInput,
+  type Http2HeaderInput,
+  type Http2HeadersObject,
+} from './header-objects.js';
 import { listenHttp2, type ListenHttp2Options } from './bootstrap.js';
 import { Http2ApiErrors, Http2StreamError, Http2SessionErrors } from '../errors.js';
 import { httpDate } from './http-date.js';
 import { Http2ServerConnection } from '../connection/server-connection.js';
-import { assertValidTrailers, type Http2Stream, type Http2StreamFailure, type Http2StreamHandler } from '../connection/http2-stream.js';
+import {
+  assertValidTrailers,
+  type Http2Stream,
+  type Http2StreamFailure,
+  type Http2StreamHandler,
+} from '../connection/http2-stream.js';
 
 /** Handles one request; a thrown error or rejected promise answers 500 (or resets the stream) and goes to `onError`. */
 export type ServerStreamListener = (stream: ServerStream) => void | Promise<void>;
@@ -82,7 +109,10 @@ const RESOLVED: Promise<void> = Promise.resolve();
 export function createServer(options: Http2ServerOptions, onStream: ServerStreamListener): Http2Server;
 /** Creates an HTTP/2 server with default options. */
 export function createServer(onStream: ServerStreamListener): Http2Server;
-export function createServer(optionsOrListener: Http2ServerOptions | ServerStreamListener, onStream?: ServerStreamListener): Http2Server {
+export function createServer(
+  optionsOrListener: Http2ServerOptions | ServerStreamListener,
+  onStream?: ServerStreamListener,
+): Http2Server {
   if (typeof optionsOrListener === 'function') return new Http2Server({}, optionsOrListener);
   if (onStream === undefined) throw new TypeError('createServer needs an onStream function');
   return new Http2Server(optionsOrListener, onStream);
@@ -118,7 +148,9 @@ export class Http2Server {
         },
       },
     });
-    const serverListener: Http2ServerListener = new Http2ServerListener(listener, () => this.listeners.delete(serverListener));
+    const serverListener: Http2ServerListener = new Http2ServerListener(listener, () =>
+      this.listeners.delete(serverListener),
+    );
     this.listeners.add(serverListener);
     return serverListener;
   }
@@ -131,7 +163,12 @@ export class Http2Server {
   private acceptStream(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
     // Request bodies are read on demand: credit returns as the handler reads (RFC 9113 §5.2).
     stream.isManualWindow = true;
-    const serverStream = new ServerStream(stream, headers, isEndStream, this.options.sendDate === false ? null : stream.clock);
+    const serverStream = new ServerStream(
+      stream,
+      headers,
+      isEndStream,
+      this.options.sendDate === false ? null : stream.clock,
+    );
     // The handler's work counts toward the concurrency limit until it ends, even if the client
     // resets the stream meanwhile (Rapid Reset, CVE-2023-44487).
     stream.holdConcurrencySlot();
@@ -183,7 +220,11 @@ export class Http2Server {
       return;
     }
     if (log.level >= LogLevel.WARN) {
-      log.log(LogLevel.WARN, 'http2', `${stream === null ? 'connection' : `stream ${stream.id}`} failed: ${error instanceof Error ? error.message : String(error)}`);
+      log.log(
+        LogLevel.WARN,
+        'http2',
+        `${stream === null ? 'connection' : `stream ${stream.id}`} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 }
@@ -368,7 +409,11 @@ export class ServerStream {
   respond(status: number, headers?: Http2HeaderInput, options?: RespondOptions): void;
   /** Sends the final response headers from one object with `:status`. */
   respond(headers: Http2HeaderInput, options?: RespondOptions): void;
-  respond(statusOrHeaders: number | Http2HeaderInput, headersOrOptions?: Http2HeaderInput | RespondOptions, maybeOptions?: RespondOptions): void {
+  respond(
+    statusOrHeaders: number | Http2HeaderInput,
+    headersOrOptions?: Http2HeaderInput | RespondOptions,
+    maybeOptions?: RespondOptions,
+  ): void {
     if (this.isResponded) throw new SluiceError(Http2SessionErrors.ALREADY_RESPONDED);
     const pseudo: string[] = [];
     const regular: string[] = [];
@@ -399,7 +444,11 @@ export class ServerStream {
    * outside 1xx, for 101 (not HTTP/2, RFC 9113 §8.6) or a malformed list, before sending anything.
    */
   informational(status: number, headers?: Http2HeaderInput): void {
-    if (this.isResponded) throw new SluiceError(Http2SessionErrors.ALREADY_RESPONDED, 'an informational response must come before the final one');
+    if (this.isResponded)
+      throw new SluiceError(
+        Http2SessionErrors.ALREADY_RESPONDED,
+        'an informational response must come before the final one',
+      );
     checkStatus(status, true);
     const pseudo = [':status', String(status)];
     const regular: string[] = [];
@@ -469,7 +518,11 @@ export class ServerStream {
    * source yields is checked as it comes, after the response began).
    */
   async send(source: Http2BodySource, trailers?: Http2HeaderInput): Promise<void> {
-    if (!isBodySource(source)) throw new SluiceError(Http2SessionErrors.INVALID_BODY, `a body must be bytes, a string or an iterable of them, got ${typeof source}`);
+    if (!isBodySource(source))
+      throw new SluiceError(
+        Http2SessionErrors.INVALID_BODY,
+        `a body must be bytes, a string or an iterable of them, got ${typeof source}`,
+      );
     // An array's chunks can be checked before the response begins; a lazy source's only as they come.
     if (Array.isArray(source) && !source.every((chunk) => typeof chunk === 'string' || chunk instanceof Uint8Array)) {
       throw new SluiceError(Http2SessionErrors.INVALID_BODY, 'every chunk of a body array is bytes or a string');
@@ -484,7 +537,11 @@ export class ServerStream {
       this.reset(ErrorCode.INTERNAL_ERROR);
       throw error;
     }
-    if (!isComplete) throw this.events.failure ?? new SluiceError(Http2SessionErrors.INVALID_BODY, 'the stream closed before the body was sent');
+    if (!isComplete)
+      throw (
+        this.events.failure ??
+        new SluiceError(Http2SessionErrors.INVALID_BODY, 'the stream closed before the body was sent')
+      );
     await this.end(undefined, trailers);
   }
 
@@ -580,7 +637,9 @@ class ServerStreamEvents implements Http2StreamHandler {
   onClose(_stream: Http2Stream, error: Http2StreamFailure | null): void {
     this.isClosedSeen = true;
     // Our own NO_ERROR reset after a complete response is a success.
-    const isSuccess = error === null || (this.isResponseEnded && error instanceof Http2StreamError && error.errorCode === ErrorCode.NO_ERROR);
+    const isSuccess =
+      error === null ||
+      (this.isResponseEnded && error instanceof Http2StreamError && error.errorCode === ErrorCode.NO_ERROR);
     if (!isSuccess) {
       this.failure = error;
       this.body._fail(error);
@@ -608,15 +667,25 @@ class ServerStreamEvents implements Http2StreamHandler {
  */
 function checkStatus(status: number, isInformational: boolean): void {
   if (typeof status !== 'number' || !Number.isInteger(status)) {
-    throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `a status is a whole number, not ${status === null ? 'null' : typeof status}`);
+    throw new SluiceError(
+      Http2ApiErrors.INVALID_HEADERS,
+      `a status is a whole number, not ${status === null ? 'null' : typeof status}`,
+    );
   }
-  if (status === 101) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, 'status 101 (Switching Protocols) is not allowed in HTTP/2 (RFC 9113 §8.6)');
+  if (status === 101)
+    throw new SluiceError(
+      Http2ApiErrors.INVALID_HEADERS,
+      'status 101 (Switching Protocols) is not allowed in HTTP/2 (RFC 9113 §8.6)',
+    );
   const isInformationalStatus = status >= 100 && status <= 199;
   if (isInformational && !isInformationalStatus) {
     throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `an informational status is 1xx, got ${status}`);
   }
   if (!isInformational && isInformationalStatus) {
-    throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `respond() sends the final response; send ${status} with informational()`);
+    throw new SluiceError(
+      Http2ApiErrors.INVALID_HEADERS,
+      `respond() sends the final response; send ${status} with informational()`,
+    );
   }
 }
 

@@ -7,7 +7,15 @@
  */
 import { isIP } from 'node:net';
 import { SluiceError, parseUrl } from '../../../lib/index.js';
-import { Http2Body, handled, isBodySource, toBytes, writeBodySource, writeChunk, type Http2BodySource } from './body.js';
+import {
+  Http2Body,
+  handled,
+  isBodySource,
+  toBytes,
+  writeBodySource,
+  writeChunk,
+  type Http2BodySource,
+} from './body.js';
 import type { Http2ConnectionOptions, Http2Headers } from '../connection/connection-options.js';
 import { ErrorCode } from '../wire/constants.js';
 import {
@@ -237,7 +245,10 @@ export class Http2Session {
   stream(headers: Http2HeaderInput = {}, init: Omit<Http2RequestInit, 'body' | 'trailers'> = {}): Http2RequestStream {
     const checked = checkRequestInit(init);
     if (checked.body !== undefined || checked.trailers !== undefined) {
-      throw new SluiceError(Http2SessionErrors.INVALID_OPTIONS, 'stream() takes no body or trailers: write them with write() and end()');
+      throw new SluiceError(
+        Http2SessionErrors.INVALID_OPTIONS,
+        'stream() takes no body or trailers: write them with write() and end()',
+      );
     }
     const exchange = this.open(headers, checked, false);
     handled(exchange.response);
@@ -287,7 +298,11 @@ export class Http2Session {
     }
     let stream: Http2Stream;
     try {
-      stream = this.connection.request(flat, { handler: exchange, isEndStream: hasNoBody && trailers === null, isManualWindow: true });
+      stream = this.connection.request(flat, {
+        handler: exchange,
+        isEndStream: hasNoBody && trailers === null,
+        isManualWindow: true,
+      });
     } catch (error) {
       const refused = refusedIfClosed(error);
       if (refused === error) throw error;
@@ -475,7 +490,9 @@ class ClientExchange implements Http2StreamHandler, Http2RequestStream {
     this.body?._end();
     const settle = this.settleTrailers;
     this.settleTrailers = null;
-    settle?.resolve(this.trailers === null ? (Object.create(null) as Http2HeadersObject) : headersToObject(this.trailers));
+    settle?.resolve(
+      this.trailers === null ? (Object.create(null) as Http2HeadersObject) : headersToObject(this.trailers),
+    );
   }
 
   onClose(_stream: Http2Stream, error: Http2StreamFailure | null): void {
@@ -501,8 +518,12 @@ class ClientExchange implements Http2StreamHandler, Http2RequestStream {
   private writableStream(operation: string): Http2Stream {
     if (this.closeFailure !== null) throw this.closeFailure;
     const stream = this.stream;
-    if (stream === null || stream.isClosed) throw this.failureOr(new SluiceError(Http2SessionErrors.WRITE_AFTER_END, `${operation} on a closed request stream`));
-    if (this.isEnded || !stream.isWritable) throw new SluiceError(Http2SessionErrors.WRITE_AFTER_END, `${operation} after end()`);
+    if (stream === null || stream.isClosed)
+      throw this.failureOr(
+        new SluiceError(Http2SessionErrors.WRITE_AFTER_END, `${operation} on a closed request stream`),
+      );
+    if (this.isEnded || !stream.isWritable)
+      throw new SluiceError(Http2SessionErrors.WRITE_AFTER_END, `${operation} after end()`);
     return stream;
   }
 
@@ -535,17 +556,24 @@ function withoutPseudo(flat: Http2Headers): Http2Headers {
  */
 function checkRequestInit(init: unknown): Http2RequestInit {
   if (init === undefined) return {};
-  if (typeof init !== 'object' || init === null) throw invalidOptions(`the request options must be an object, got ${describe(init)}`);
+  if (typeof init !== 'object' || init === null)
+    throw invalidOptions(`the request options must be an object, got ${describe(init)}`);
   const options = init as Record<keyof Http2RequestInit, unknown>;
-  if (options.method !== undefined && typeof options.method !== 'string') throw invalidOptions(`method must be a string, got ${describe(options.method)}`);
-  if (options.path !== undefined && typeof options.path !== 'string') throw invalidOptions(`path must be a string, got ${describe(options.path)}`);
+  if (options.method !== undefined && typeof options.method !== 'string')
+    throw invalidOptions(`method must be a string, got ${describe(options.method)}`);
+  if (options.path !== undefined && typeof options.path !== 'string')
+    throw invalidOptions(`path must be a string, got ${describe(options.path)}`);
   if (options.body !== undefined && options.body !== null && !isBodySource(options.body)) {
-    throw new SluiceError(Http2SessionErrors.INVALID_BODY, `a body is bytes, a string or an iterable of them, got ${describe(options.body)}`);
+    throw new SluiceError(
+      Http2SessionErrors.INVALID_BODY,
+      `a body is bytes, a string or an iterable of them, got ${describe(options.body)}`,
+    );
   }
   if (options.trailers !== undefined && (typeof options.trailers !== 'object' || options.trailers === null)) {
     throw invalidOptions(`trailers must be an object or a flat array, got ${describe(options.trailers)}`);
   }
-  if (options.signal !== undefined && !isAbortSignal(options.signal)) throw invalidOptions(`signal must be an AbortSignal, got ${describe(options.signal)}`);
+  if (options.signal !== undefined && !isAbortSignal(options.signal))
+    throw invalidOptions(`signal must be an AbortSignal, got ${describe(options.signal)}`);
   if (options.onInformational !== undefined && typeof options.onInformational !== 'function') {
     throw invalidOptions(`onInformational must be a function, got ${describe(options.onInformational)}`);
   }
@@ -570,7 +598,10 @@ function abortReason(signal: AbortSignal): unknown {
 /** A request on a closed or closing connection never reached the server: make it retryable. */
 function refusedIfClosed(error: unknown): unknown {
   if (error instanceof SluiceError && error.code === Http2ApiErrors.CONNECTION_CLOSED.code) {
-    return new Http2StreamError(0, ErrorCode.REFUSED_STREAM, 'request not sent: the session is closed', { retryable: true, cause: error });
+    return new Http2StreamError(0, ErrorCode.REFUSED_STREAM, 'request not sent: the session is closed', {
+      retryable: true,
+      cause: error,
+    });
   }
   return error;
 }

@@ -76,11 +76,15 @@ export class Http2ClientConnection extends Http2Connection {
     stream._isHead = headers[1] === 'HEAD' || methodOf(headers) === 'HEAD';
     const isEndStream = options.isEndStream ?? false;
     if (this.isGoingAway || !this.hasStreamIdsLeft) {
-      this.refuseLocally(stream, this.hasStreamIdsLeft ? 'the connection is going away' : 'stream identifiers exhausted');
+      this.refuseLocally(
+        stream,
+        this.hasStreamIdsLeft ? 'the connection is going away' : 'stream identifiers exhausted',
+      );
       return stream;
     }
     if (this.activeLocalStreams >= this.peerSettings.maxConcurrentStreams || this.pending.length > 0) {
-      if (this.pending.length >= this.options.maxPendingStreams) throw new SluiceError(Http2ApiErrors.TOO_MANY_PENDING_STREAMS);
+      if (this.pending.length >= this.options.maxPendingStreams)
+        throw new SluiceError(Http2ApiErrors.TOO_MANY_PENDING_STREAMS);
       this.pending.push({ stream, headers, isEndStream });
       return stream;
     }

@@ -69,7 +69,6 @@ export class ControlFrameQueue {
     return this.tail - this.head + (this.pingAcks.length >> 1) * (FRAME_HEADER_LENGTH + 8);
   }
 
-
   /**
    * Makes room for `length` more bytes at `tail` and returns the buffer to write into
    * (`buffer`, from `tail`). The writer then calls `commit(length)`.
@@ -121,7 +120,8 @@ export class ControlFrameQueue {
     let head = start;
     while (head < end) {
       if (this.partialRemaining === 0) {
-        this.partialRemaining = FRAME_HEADER_LENGTH + ((buffer[head]! << 16) | (buffer[head + 1]! << 8) | buffer[head + 2]!);
+        this.partialRemaining =
+          FRAME_HEADER_LENGTH + ((buffer[head]! << 16) | (buffer[head + 1]! << 8) | buffer[head + 2]!);
         const type = buffer[head + 3]!;
         this.isInHeaderBlock =
           (type === FrameType.HEADERS || type === FrameType.CONTINUATION || type === FrameType.PUSH_PROMISE) &&

@@ -16,7 +16,10 @@ export class EventRateLimit {
   private readonly refillPerMs: number;
 
   /** Creates a full bucket. */
-  constructor(private readonly maxEvents: number, intervalMs: number) {
+  constructor(
+    private readonly maxEvents: number,
+    intervalMs: number,
+  ) {
     this.tokens = maxEvents;
     this.refillPerMs = intervalMs > 0 ? maxEvents / intervalMs : Infinity;
   }

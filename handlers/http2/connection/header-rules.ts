@@ -26,7 +26,8 @@ export const HeaderRule = {
   /** Field name contains a character outside visible lowercase ASCII (RFC 9113 §8.2.1). */
   INVALID_NAME_CHARACTER: 'field name contains a character outside visible lowercase ASCII (RFC 9113 §8.2.1)',
   /** Field value contains a control character other than HTAB, or a non-octet character (RFC 9110 §5.5, RFC 9113 §8.2.1). */
-  INVALID_VALUE_CHARACTER: 'field value contains a control character other than HTAB, or a non-octet character (RFC 9110 §5.5, RFC 9113 §8.2.1)',
+  INVALID_VALUE_CHARACTER:
+    'field value contains a control character other than HTAB, or a non-octet character (RFC 9110 §5.5, RFC 9113 §8.2.1)',
   /** Field value starts or ends with SP or HTAB (RFC 9113 §8.2.1). */
   VALUE_WHITESPACE: 'field value starts or ends with SP or HTAB (RFC 9113 §8.2.1)',
   /** Connection-specific field (RFC 9113 §8.2.2). */
@@ -339,8 +340,7 @@ function checkRequestPseudoHeaders(
   if ((seenPseudo & SCHEME) === 0) return HeaderRule.MISSING_SCHEME;
   if ((seenPseudo & PATH) === 0) return HeaderRule.MISSING_PATH;
   if (scheme === 'http' || scheme === 'https') {
-    const isValidPath =
-      path.length > 0 && (path.charCodeAt(0) === 0x2f || (path === '*' && method === 'OPTIONS'));
+    const isValidPath = path.length > 0 && (path.charCodeAt(0) === 0x2f || (path === '*' && method === 'OPTIONS'));
     if (!isValidPath) return HeaderRule.EMPTY_PATH;
   }
   return null;

@@ -232,7 +232,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.minDataSendWindow = resolved.minDataSendWindow;
     this.streamHighWaterMark = resolved.streamHighWaterMark;
     this.isConnectionWindowManual = resolved.windowMode === 'manual';
-    this.connectionWindowTarget = Math.max(INITIAL_CONNECTION_WINDOW_SIZE, Math.min(MAX_WINDOW_SIZE, resolved.connectionWindowSize));
+    this.connectionWindowTarget = Math.max(
+      INITIAL_CONNECTION_WINDOW_SIZE,
+      Math.min(MAX_WINDOW_SIZE, resolved.connectionWindowSize),
+    );
     this.nextLocalStreamId = isServer ? 2 : 1;
     this.peerSettings.maxConcurrentStreams = this.peerSettings.maxHeaderListSize = Number.MAX_SAFE_INTEGER;
     this.timerDueAt = this.settingsDeadline = this.headerBlockDeadline = Infinity;
@@ -267,7 +270,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (options.initialStreamWindowSize !== SETTINGS_DEFAULTS.INITIAL_WINDOW_SIZE) {
       settings.push(SettingId.INITIAL_WINDOW_SIZE, options.initialStreamWindowSize);
     }
-    if (options.maxFrameSize !== SETTINGS_DEFAULTS.MAX_FRAME_SIZE) settings.push(SettingId.MAX_FRAME_SIZE, options.maxFrameSize);
+    if (options.maxFrameSize !== SETTINGS_DEFAULTS.MAX_FRAME_SIZE)
+      settings.push(SettingId.MAX_FRAME_SIZE, options.maxFrameSize);
     if (options.headerTableSize !== SETTINGS_DEFAULTS.HEADER_TABLE_SIZE) {
       settings.push(SettingId.HEADER_TABLE_SIZE, options.headerTableSize);
     }
@@ -308,7 +312,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.checkHeaderBlockTimer(slot);
     if (this.controlQueue.frameCount > this.options.maxQueuedControlFrames) {
       this.failConnection(
-        new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.options.maxQueuedControlFrames} control frames queued`),
+        new Http2ConnectionError(
+          ErrorCode.ENHANCE_YOUR_CALM,
+          `more than ${this.options.maxQueuedControlFrames} control frames queued`,
+        ),
       );
       return;
     }
@@ -362,7 +369,12 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (this.settingsDeadline <= now) {
       this.settingsDeadline = Infinity;
       if (this.pendingLocalSettings.length > 0) {
-        this.failConnection(new Http2ConnectionError(ErrorCode.SETTINGS_TIMEOUT, `no SETTINGS ACK within ${this.options.settingsTimeoutMs} ms`));
+        this.failConnection(
+          new Http2ConnectionError(
+            ErrorCode.SETTINGS_TIMEOUT,
+            `no SETTINGS ACK within ${this.options.settingsTimeoutMs} ms`,
+          ),
+        );
         return;
       }
     }
@@ -370,7 +382,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       this.headerBlockDeadline = Infinity;
       if (this.decoder.isInHeaderBlock) {
         this.failConnection(
-          new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `header block not completed within ${this.options.headerBlockTimeoutMs} ms`),
+          new Http2ConnectionError(
+            ErrorCode.ENHANCE_YOUR_CALM,
+            `header block not completed within ${this.options.headerBlockTimeoutMs} ms`,
+          ),
         );
         return;
       }
@@ -378,13 +393,19 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (this.writeDeadline() <= now) {
       // The peer is not reading: nothing more can be written, so close without flushing.
       const waited = Math.round(now - this.outgoing.inFlightSince);
-      this.timeOut(slot, new SluiceError(Http2ApiErrors.WRITE_TIMEOUT, `a write waited ${waited} ms for the peer to read`));
+      this.timeOut(
+        slot,
+        new SluiceError(Http2ApiErrors.WRITE_TIMEOUT, `a write waited ${waited} ms for the peer to read`),
+      );
       return;
     }
     if (this.keepAliveAckDeadline <= now) {
       this.keepAliveAckDeadline = Infinity;
       if (this.isKeepAlivePingOutstanding) {
-        this.timeOut(slot, new SluiceError(Http2ApiErrors.PING_TIMEOUT, `no PING ACK within ${this.options.keepAliveTimeoutMs} ms`));
+        this.timeOut(
+          slot,
+          new SluiceError(Http2ApiErrors.PING_TIMEOUT, `no PING ACK within ${this.options.keepAliveTimeoutMs} ms`),
+        );
         return;
       }
     }
@@ -395,7 +416,14 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
     if (this.keepAliveDueAt <= now && !slot.channel.isShuttingDown) this.sendKeepAlive(slot, now);
     this.armTimer(
-      Math.min(this.settingsDeadline, this.headerBlockDeadline, this.writeDeadline(), this.keepAliveAckDeadline, this.keepAliveDueAt, this.closePingDeadline),
+      Math.min(
+        this.settingsDeadline,
+        this.headerBlockDeadline,
+        this.writeDeadline(),
+        this.keepAliveAckDeadline,
+        this.keepAliveDueAt,
+        this.closePingDeadline,
+      ),
     );
   }
 
@@ -403,7 +431,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private sendKeepAlive(slot: ChannelSlot, now: number): void {
     const interval = this.options.keepAliveIntervalMs;
     const idleFor = now - this.lastReadAt;
-    if (idleFor < interval || this.isKeepAlivePingOutstanding || this.outstandingPings.length >= this.options.maxOutstandingPings) {
+    if (
+      idleFor < interval ||
+      this.isKeepAlivePingOutstanding ||
+      this.outstandingPings.length >= this.options.maxOutstandingPings
+    ) {
       this.keepAliveDueAt = now + Math.max(1, interval - idleFor);
       return;
     }
@@ -472,7 +504,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   /** Nothing may be written through an HTTP/2 connection from its right: it is the protocol's end. */
   processWriteMessage(_slot: ChannelSlot, message: IoMessage): void {
-    throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, `the HTTP/2 handler does not accept raw writes (${message.length} bytes)`);
+    throw new SluiceError(
+      ChannelErrors.INVALID_SLOT_OPERATION,
+      `the HTTP/2 handler does not accept raw writes (${message.length} bytes)`,
+    );
   }
 
   /** Nothing reads to our right; window increments are not used. */
@@ -507,7 +542,12 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       return;
     }
     if (!this.isFinalGoawayQueued) {
-      const code = error instanceof Http2ConnectionError ? error.errorCode : error === null ? ErrorCode.NO_ERROR : ErrorCode.INTERNAL_ERROR;
+      const code =
+        error instanceof Http2ConnectionError
+          ? error.errorCode
+          : error === null
+            ? ErrorCode.NO_ERROR
+            : ErrorCode.INTERNAL_ERROR;
       this.queueGoaway(this.lastPeerStreamId, code, error?.message ?? '');
     }
     this.writeShutdown = { error, free };
@@ -553,13 +593,16 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
    */
   ping(callback: (error: SluiceError | null, rttMs: number) => void): void {
     this.assertOpen();
-    if (this.outstandingPings.length >= this.options.maxOutstandingPings) throw new SluiceError(Http2ApiErrors.TOO_MANY_PINGS);
+    if (this.outstandingPings.length >= this.options.maxOutstandingPings)
+      throw new SluiceError(Http2ApiErrors.TOO_MANY_PINGS);
     const high = 0x736c7563; // "sluc"
     const low = ++this.pingSequence >>> 0;
     if (this.outstandingPings === NO_OUTSTANDING_PINGS) this.outstandingPings = [];
     this.outstandingPings.push({ high, low, sentAt: this.slot!.channel.loop.now(), callback });
     const buffer = this.controlQueue.reserve(PING_FRAME_LENGTH);
-    this.controlQueue.commit(this.encoder.writePing(buffer, this.controlQueue.tail, high, low, false) - this.controlQueue.tail);
+    this.controlQueue.commit(
+      this.encoder.writePing(buffer, this.controlQueue.tail, high, low, false) - this.controlQueue.tail,
+    );
     this.outgoing.wake();
   }
 
@@ -611,7 +654,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   protected maybeFinishClosing(): void {
     const slot = this.slot;
     if (slot === null || this.streams.size > 0 || this.hasPendingLocalStreams()) return;
-    if ((this.isClosing && this.isFinalGoawayQueued) || this.goawayReceivedLastStreamId >= 0) slot.channel.shutdown(null);
+    if ((this.isClosing && this.isFinalGoawayQueued) || this.goawayReceivedLastStreamId >= 0)
+      slot.channel.shutdown(null);
   }
 
   /** @internal Local streams waiting for a concurrency slot (client). */
@@ -674,7 +718,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /** @internal */
   _sendStreamHeaders(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
     this.assertOpen();
-    const kind = stream._hasSentFinalHeaders ? HeaderBlockKind.TRAILERS : stream.isLocal ? HeaderBlockKind.REQUEST : HeaderBlockKind.RESPONSE;
+    const kind = stream._hasSentFinalHeaders
+      ? HeaderBlockKind.TRAILERS
+      : stream.isLocal
+        ? HeaderBlockKind.REQUEST
+        : HeaderBlockKind.RESPONSE;
     const state = this.headerState();
     const encoder = state.encoder;
     const cache = state.sentHeaders;
@@ -685,17 +733,23 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     } else {
       // Everything is checked before anything changes: a refused block leaves no trace.
       const violation = validateHeaderBlock(headers, kind, false, SUMMARY);
-      if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
+      if (violation !== null)
+        throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
       const status = SUMMARY.status;
       const isResponse = kind === HeaderBlockKind.RESPONSE;
       if (isResponse && status < 200 && isEndStream) {
-        throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: a 1xx response cannot end the stream`);
+        throw new SluiceError(
+          Http2ApiErrors.INVALID_HEADERS,
+          `stream ${stream.id}: a 1xx response cannot end the stream`,
+        );
       }
       if (isResponse && status >= 200) markFinalResponseSent(stream, status);
       // RFC 9110 §8.6: no content-length on a 1xx or 204 response. A 304's describes the
       // representation it validates and is kept. Rare: the copy costs nothing on the common path.
       const sentHeaders =
-        isResponse && SUMMARY.contentLength !== CONTENT_LENGTH_ABSENT && (status < 200 || status === 204) ? withoutField(headers, 'content-length') : headers;
+        isResponse && SUMMARY.contentLength !== CONTENT_LENGTH_ABSENT && (status < 200 || status === 204)
+          ? withoutField(headers, 'content-length')
+          : headers;
       const generation = encoder.generation;
       const block = encoder.encode(sentHeaders);
       // An encoding that left the table as it was can be sent again while it stays so.
@@ -773,7 +827,12 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
    */
   private failStreamCallback(stream: Http2Stream, thrown: unknown, callback: string): void {
     const detail = describeThrown(thrown);
-    const error = new Http2StreamError(stream.id, ErrorCode.INTERNAL_ERROR, `stream ${stream.id}: ${callback} threw: ${detail}`, { cause: thrown });
+    const error = new Http2StreamError(
+      stream.id,
+      ErrorCode.INTERNAL_ERROR,
+      `stream ${stream.id}: ${callback} threw: ${detail}`,
+      { cause: thrown },
+    );
     if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'http2-stream', error.message);
     this.resetStream(stream, error, false);
   }
@@ -845,14 +904,21 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
     if (stream.state === StreamState.HALF_CLOSED_REMOTE) {
       this.returnConnectionCredit(flowControlledLength);
-      this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.STREAM_CLOSED, 'DATA after END_STREAM (RFC 9113 §5.1)'));
+      this.resetStream(
+        stream,
+        new Http2StreamError(streamId, ErrorCode.STREAM_CLOSED, 'DATA after END_STREAM (RFC 9113 §5.1)'),
+      );
       return;
     }
     if (flowControlledLength > stream._receiveWindow) {
       this.returnConnectionCredit(flowControlledLength);
       this.resetStream(
         stream,
-        new Http2StreamError(streamId, ErrorCode.FLOW_CONTROL_ERROR, `DATA exceeds the stream receive window of ${stream._receiveWindow}`),
+        new Http2StreamError(
+          streamId,
+          ErrorCode.FLOW_CONTROL_ERROR,
+          `DATA exceeds the stream receive window of ${stream._receiveWindow}`,
+        ),
       );
       return;
     }
@@ -868,7 +934,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       stream._receivedBodyBytes += dataLength;
       if (stream._expectedContentLength >= 0 && stream._receivedBodyBytes > stream._expectedContentLength) {
         this.returnConnectionCredit(dataLength);
-        this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, 'DATA exceeds content-length (RFC 9113 §8.1.1)'));
+        this.resetStream(
+          stream,
+          new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, 'DATA exceeds content-length (RFC 9113 §8.1.1)'),
+        );
         return;
       }
       if (stream.isManualWindow) stream._heldCredit += dataLength;
@@ -886,7 +955,14 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   }
 
   /** @internal A complete header block, RFC 9113 §6.2, §8. */
-  onHeaders(streamId: number, block: Uint8Array, start: number, end: number, isEndStream: boolean, _priority: FramePriority | null): void {
+  onHeaders(
+    streamId: number,
+    block: Uint8Array,
+    start: number,
+    end: number,
+    isEndStream: boolean,
+    _priority: FramePriority | null,
+  ): void {
     // Decode first, always: the HPACK context must stay in sync even for refused streams (§4.3).
     const fields = this.headerState().decoder.decode(block, start, end);
     const stream = this.streams.get(streamId);
@@ -926,7 +1002,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     // resets that close a stream count; a late one on a closed stream is the table's business.
     this.peerResets ??= new EventRateLimit(this.options.maxPeerResetsPerInterval, this.options.abuseIntervalMs);
     if (!this.peerResets.take(this.now())) {
-      throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.options.maxPeerResetsPerInterval} RST_STREAM frames received`);
+      throw new Http2ConnectionError(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        `more than ${this.options.maxPeerResetsPerInterval} RST_STREAM frames received`,
+      );
     }
     const error = new Http2StreamError(streamId, errorCode, `stream reset by the peer`, {
       retryable: errorCode === ErrorCode.REFUSED_STREAM,
@@ -947,7 +1026,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       return;
     }
     if (settings.length / 2 > this.options.maxSettingsEntries) {
-      throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `SETTINGS with more than ${this.options.maxSettingsEntries} entries`);
+      throw new Http2ConnectionError(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        `SETTINGS with more than ${this.options.maxSettingsEntries} entries`,
+      );
     }
     const peer = this.peerSettings;
     for (let i = 0; i < settings.length; i += 2) {
@@ -987,7 +1069,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   /** @internal The client rejects PUSH_PROMISE: it announced SETTINGS_ENABLE_PUSH = 0 (RFC 9113 §8.4). */
   onPushPromise(): void {
-    throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE received although push is disabled (RFC 9113 §8.4)');
+    throw new Http2ConnectionError(
+      ErrorCode.PROTOCOL_ERROR,
+      'PUSH_PROMISE received although push is disabled (RFC 9113 §8.4)',
+    );
   }
 
   /** @internal PING, RFC 9113 §6.7: answer at once (ahead of other frames), or match our own. */
@@ -1024,9 +1109,14 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         // Never processed by the peer: safe to retry elsewhere.
         this.closeStream(
           stream,
-          new Http2StreamError(stream.id, ErrorCode.REFUSED_STREAM, `not processed: the peer sent GOAWAY with last stream ${lastStreamId}`, {
-            retryable: true,
-          }),
+          new Http2StreamError(
+            stream.id,
+            ErrorCode.REFUSED_STREAM,
+            `not processed: the peer sent GOAWAY with last stream ${lastStreamId}`,
+            {
+              retryable: true,
+            },
+          ),
           ClosedBy.RESET_RECEIVED,
         );
       }
@@ -1037,7 +1127,9 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       // streams at or below its last id waiting forever. Our GOAWAY does not echo its error.
       this.queueGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR, '');
       const detail = debug.length > 0 ? `: ${debug.toString('latin1')}` : '';
-      this.failConnection(new Http2ConnectionError(errorCode, `the peer sent GOAWAY(${errorCodeName(errorCode)})${detail}`));
+      this.failConnection(
+        new Http2ConnectionError(errorCode, `the peer sent GOAWAY(${errorCodeName(errorCode)})${detail}`),
+      );
       return;
     }
     this.maybeFinishClosing();
@@ -1047,7 +1139,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   onWindowUpdate(streamId: number, increment: number): void {
     if (streamId === 0) {
       if (this.connectionSendWindow + increment > MAX_WINDOW_SIZE) {
-        throw new Http2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'connection send window above 2^31-1 (RFC 9113 §6.9.1)');
+        throw new Http2ConnectionError(
+          ErrorCode.FLOW_CONTROL_ERROR,
+          'connection send window above 2^31-1 (RFC 9113 §6.9.1)',
+        );
       }
       this.connectionSendWindow += increment;
       if (this.outgoing.dataStreamCount > 0) this.outgoing.wake();
@@ -1059,7 +1154,14 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       return;
     }
     if (stream._sendWindow + increment > MAX_WINDOW_SIZE) {
-      this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.FLOW_CONTROL_ERROR, 'stream send window above 2^31-1 (RFC 9113 §6.9.1)'));
+      this.resetStream(
+        stream,
+        new Http2StreamError(
+          streamId,
+          ErrorCode.FLOW_CONTROL_ERROR,
+          'stream send window above 2^31-1 (RFC 9113 §6.9.1)',
+        ),
+      );
       return;
     }
     stream._sendWindow += increment;
@@ -1079,7 +1181,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       // WINDOW_UPDATE with increment 0, which the decoder reports as a stream error) is a connection
       // PROTOCOL_ERROR, and RST_STREAM must not be sent for an idle stream (§6.4).
       if (error.frameType === FrameType.WINDOW_UPDATE) {
-        throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId} (RFC 9113 §5.1)`);
+        throw new Http2ConnectionError(
+          ErrorCode.PROTOCOL_ERROR,
+          `WINDOW_UPDATE on idle stream ${streamId} (RFC 9113 §5.1)`,
+        );
       }
       // A HEADERS or PRIORITY that depends on itself: the reset stream counts as opened and reset, so
       // the header block the decoder delivers next is decoded and ignored instead of opening it.
@@ -1108,14 +1213,18 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
    */
   private onFrameForMissingStream(streamId: number, frameType: number, amount = 0, isEndStream = false): void {
     if (this.isIdleStream(streamId)) {
-      throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `${frameTypeName(frameType)} on idle stream ${streamId} (RFC 9113 §5.1)`);
+      throw new Http2ConnectionError(
+        ErrorCode.PROTOCOL_ERROR,
+        `${frameTypeName(frameType)} on idle stream ${streamId} (RFC 9113 §5.1)`,
+      );
     }
     const isPeerStream = this.isPeerStreamId(streamId);
     if (isPeerStream && streamId > this.goawaySentLastStreamId) return;
     const name = frameTypeName(frameType);
     switch (lateFrameAnswer(frameType, this.closedStreams.get(streamId), !isPeerStream)) {
       case LateFrameAnswer.IGNORE:
-        if (!this.isLegalLateFrame(streamId, frameType, amount, isEndStream)) this.countGlitch(`${name} on a closed stream, beyond what a peer may still send`);
+        if (!this.isLegalLateFrame(streamId, frameType, amount, isEndStream))
+          this.countGlitch(`${name} on a closed stream, beyond what a peer may still send`);
         return;
       case LateFrameAnswer.IGNORE_COUNTED:
         this.countGlitch(`${name} on a closed stream`);
@@ -1161,16 +1270,26 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private countLocalReset(): void {
     this.localResets ??= new EventRateLimit(this.options.maxLocalResetsPerInterval, this.options.abuseIntervalMs);
     if (!this.localResets.take(this.now())) {
-      throw new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `peer caused more than ${this.options.maxLocalResetsPerInterval} stream resets`);
+      throw new Http2ConnectionError(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        `peer caused more than ${this.options.maxLocalResetsPerInterval} stream resets`,
+      );
     }
   }
 
-  private onNewPeerStream(streamId: number, fields: string[] | typeof HEADER_LIST_TOO_LARGE, isEndStream: boolean): void {
+  private onNewPeerStream(
+    streamId: number,
+    fields: string[] | typeof HEADER_LIST_TOO_LARGE,
+    isEndStream: boolean,
+  ): void {
     this.lastPeerStreamId = streamId;
     if (streamId > this.goawaySentLastStreamId) return; // after our final GOAWAY: ignored (§6.8)
     if (this.role === 'client') {
       // A server cannot open streams without PUSH_PROMISE, which the client disabled.
-      throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `server opened stream ${streamId} with HEADERS (RFC 9113 §8.4)`);
+      throw new Http2ConnectionError(
+        ErrorCode.PROTOCOL_ERROR,
+        `server opened stream ${streamId} with HEADERS (RFC 9113 §8.4)`,
+      );
     }
     if (fields === HEADER_LIST_TOO_LARGE) {
       this.refuseStream(streamId, ErrorCode.REFUSED_STREAM);
@@ -1211,7 +1330,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       this.failStreamCallback(stream, thrown, 'onStream');
       return;
     }
-    if (isEndStream && stream.state !== StreamState.CLOSED && this.checkContentLengthAtEnd(stream)) this.callOnEnd(stream);
+    if (isEndStream && stream.state !== StreamState.CLOSED && this.checkContentLengthAtEnd(stream))
+      this.callOnEnd(stream);
   }
 
   /**
@@ -1232,22 +1352,41 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.closedStreams.add(streamId, ClosedBy.RESET_SENT, 0, 0, this.localInitialWindowSize);
   }
 
-  private onHeadersForStream(stream: Http2Stream, fields: string[] | typeof HEADER_LIST_TOO_LARGE, isEndStream: boolean): void {
+  private onHeadersForStream(
+    stream: Http2Stream,
+    fields: string[] | typeof HEADER_LIST_TOO_LARGE,
+    isEndStream: boolean,
+  ): void {
     const streamId = stream.id;
     if (stream.state === StreamState.HALF_CLOSED_REMOTE) {
-      this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.STREAM_CLOSED, 'HEADERS after END_STREAM (RFC 9113 §5.1)'));
+      this.resetStream(
+        stream,
+        new Http2StreamError(streamId, ErrorCode.STREAM_CLOSED, 'HEADERS after END_STREAM (RFC 9113 §5.1)'),
+      );
       return;
     }
     if (fields === HEADER_LIST_TOO_LARGE) {
-      this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.REFUSED_STREAM, 'header list larger than SETTINGS_MAX_HEADER_LIST_SIZE'));
+      this.resetStream(
+        stream,
+        new Http2StreamError(
+          streamId,
+          ErrorCode.REFUSED_STREAM,
+          'header list larger than SETTINGS_MAX_HEADER_LIST_SIZE',
+        ),
+      );
       return;
     }
     const summary = SUMMARY;
     if (stream._hasFinalHeaders) {
       // Trailers: must end the stream and carry no pseudo-headers (RFC 9113 §8.1).
-      const violation = isEndStream ? validateHeaderBlock(fields, HeaderBlockKind.TRAILERS, false, summary) : 'trailers without END_STREAM (RFC 9113 §8.1)';
+      const violation = isEndStream
+        ? validateHeaderBlock(fields, HeaderBlockKind.TRAILERS, false, summary)
+        : 'trailers without END_STREAM (RFC 9113 §8.1)';
       if (violation !== null) {
-        this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, `malformed header block: ${violation}`));
+        this.resetStream(
+          stream,
+          new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, `malformed header block: ${violation}`),
+        );
         return;
       }
       try {
@@ -1265,7 +1404,14 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
     if (summary.status < 200) {
       if (isEndStream) {
-        this.resetStream(stream, new Http2StreamError(streamId, ErrorCode.PROTOCOL_ERROR, 'informational response with END_STREAM (RFC 9113 §8.1)'));
+        this.resetStream(
+          stream,
+          new Http2StreamError(
+            streamId,
+            ErrorCode.PROTOCOL_ERROR,
+            'informational response with END_STREAM (RFC 9113 §8.1)',
+          ),
+        );
         return;
       }
       try {
@@ -1278,7 +1424,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     stream._hasFinalHeaders = true;
     // A response to HEAD, or 204/304, has no content whatever content-length says (RFC 9110 §8.6).
     stream._expectedContentLength =
-      stream._isHead || summary.status === 204 || summary.status === 304 ? (summary.contentLength === CONTENT_LENGTH_ABSENT ? -1 : 0) : summary.contentLength;
+      stream._isHead || summary.status === 204 || summary.status === 304
+        ? summary.contentLength === CONTENT_LENGTH_ABSENT
+          ? -1
+          : 0
+        : summary.contentLength;
     try {
       stream.handler.onResponse?.(stream, fields, isEndStream);
     } catch (thrown) {
@@ -1313,7 +1463,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (expected >= 0 && expected !== stream._receivedBodyBytes) {
       this.resetStream(
         stream,
-        new Http2StreamError(stream.id, ErrorCode.PROTOCOL_ERROR, `body of ${stream._receivedBodyBytes} bytes but content-length ${expected} (RFC 9113 §8.1.1)`),
+        new Http2StreamError(
+          stream.id,
+          ErrorCode.PROTOCOL_ERROR,
+          `body of ${stream._receivedBodyBytes} bytes but content-length ${expected} (RFC 9113 §8.1.1)`,
+        ),
       );
       return false;
     }
@@ -1330,12 +1484,15 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     for (let i = 0; i < settings.length; i += 2) pairs.push([settings[i]!, settings[i + 1]!]);
     const length = settingsFrameLength(pairs.length);
     const buffer = this.controlQueue.reserve(length);
-    this.controlQueue.commit(this.encoder.writeSettings(buffer, this.controlQueue.tail, pairs) - this.controlQueue.tail);
+    this.controlQueue.commit(
+      this.encoder.writeSettings(buffer, this.controlQueue.tail, pairs) - this.controlQueue.tail,
+    );
     if (this.pendingLocalSettings === NO_PENDING_SETTINGS) this.pendingLocalSettings = [];
     this.pendingLocalSettings.push(settings);
     // Until the ACK, accept frames as large as either value (the peer may not have applied it).
     for (let i = 0; i < settings.length; i += 2) {
-      if (settings[i] === SettingId.MAX_FRAME_SIZE && settings[i + 1]! > this.decoder.maxFrameSize) this.decoder.maxFrameSize = settings[i + 1]!;
+      if (settings[i] === SettingId.MAX_FRAME_SIZE && settings[i + 1]! > this.decoder.maxFrameSize)
+        this.decoder.maxFrameSize = settings[i + 1]!;
     }
     const slot = this.slot!;
     if (this.settingsDeadline === Infinity) {
@@ -1378,7 +1535,6 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
   }
 
-
   /** RFC 9113 §6.9.2: a new INITIAL_WINDOW_SIZE shifts every stream's send window, maybe below zero. */
   private applyPeerInitialWindowSize(value: number): void {
     const delta = value - this.peerSettings.initialWindowSize;
@@ -1386,7 +1542,10 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     if (delta === 0) return;
     for (const stream of this.streams.values()) {
       if (stream._sendWindow + delta > MAX_WINDOW_SIZE) {
-        throw new Http2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, `INITIAL_WINDOW_SIZE change overflows stream ${stream.id}'s window`);
+        throw new Http2ConnectionError(
+          ErrorCode.FLOW_CONTROL_ERROR,
+          `INITIAL_WINDOW_SIZE change overflows stream ${stream.id}'s window`,
+        );
       }
       stream._sendWindow += delta;
       if (delta > 0 && stream._hasFrameReady) this.outgoing.addDataStream(stream);
@@ -1450,7 +1609,12 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       this.closedStreams.add(stream.id, closedBy, stream._dataFramesSent, stream._dataBytesSent, stream._receiveWindow);
       if (this.slot !== null && isWatchingStreams()) {
         const isReset = error instanceof Http2StreamError;
-        publishStreamFinished(this.slot.channel.id, stream.id, error === null ? 'end-stream' : isReset ? 'reset' : 'connection-closed', isReset ? error.errorCode : null);
+        publishStreamFinished(
+          this.slot.channel.id,
+          stream.id,
+          error === null ? 'end-stream' : isReset ? 'reset' : 'connection-closed',
+          isReset ? error.errorCode : null,
+        );
       }
       if (stream.isLocal) this.activeLocalStreams--;
       // A peer stream the application still works on keeps its concurrency slot until the work
@@ -1472,7 +1636,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       const thrown = stream._thrown;
       stream._thrown = null;
       if (log.level >= LogLevel.WARN) {
-        log.log(LogLevel.WARN, 'http2-stream', `stream ${stream.id}: a callback threw while it closed: ${describeThrown(thrown)}`);
+        log.log(
+          LogLevel.WARN,
+          'http2-stream',
+          `stream ${stream.id}: a callback threw while it closed: ${describeThrown(thrown)}`,
+        );
       }
     }
     this.onStreamClosed(stream);
@@ -1509,7 +1677,8 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
         : new Http2ConnectionError(ErrorCode.INTERNAL_ERROR, `internal error: ${describeThrown(thrown)}`, {
             cause: thrown,
           });
-    if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'http2-connection', `connection error ${error.code}: ${error.message}`);
+    if (log.level >= LogLevel.DEBUG)
+      log.log(LogLevel.DEBUG, 'http2-connection', `connection error ${error.code}: ${error.message}`);
     if (!this.outgoing.isWritingStopped) this.queueGoaway(this.lastPeerStreamId, error.errorCode, error.message);
     this.failEverything(error, true);
     this.slot?.channel.shutdown(error);

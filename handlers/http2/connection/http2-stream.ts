@@ -10,8 +10,21 @@ import type { Http2Headers } from './connection-options.js';
 import { copyBytes } from '../wire/bytes.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
-import { checkCallback, checkChunk, checkCount, checkErrorCode, checkFlag, checkHeaderList } from './argument-checks.js';
-import { Http2ApiErrors, Http2SessionErrors, Http2ConnectionError, Http2StreamError, http2ErrorDefinition } from '../errors.js';
+import {
+  checkCallback,
+  checkChunk,
+  checkCount,
+  checkErrorCode,
+  checkFlag,
+  checkHeaderList,
+} from './argument-checks.js';
+import {
+  Http2ApiErrors,
+  Http2SessionErrors,
+  Http2ConnectionError,
+  Http2StreamError,
+  http2ErrorDefinition,
+} from '../errors.js';
 
 /** Stream states, RFC 9113 §5.1 (reserved states are not used: sluice never pushes). */
 export const StreamState = {
@@ -174,7 +187,14 @@ export class Http2Stream {
   private readonly host: Http2StreamHost;
 
   /** @internal Streams are created by the connection. */
-  constructor(host: Http2StreamHost, id: number, isLocal: boolean, sendWindow: number, receiveWindow: number, isManualWindow: boolean) {
+  constructor(
+    host: Http2StreamHost,
+    id: number,
+    isLocal: boolean,
+    sendWindow: number,
+    receiveWindow: number,
+    isManualWindow: boolean,
+  ) {
     this.host = host;
     this.streamId = id;
     this.isLocal = isLocal;
@@ -337,9 +357,15 @@ export class Http2Stream {
   private assertWritable(operation: string): void {
     if (this.isWritable) return;
     if (this.state === StreamState.CLOSED) {
-      throw new SluiceError(http2ErrorDefinition(ErrorCode.STREAM_CLOSED), `${operation} on stream ${this.id}: the stream is closed`);
+      throw new SluiceError(
+        http2ErrorDefinition(ErrorCode.STREAM_CLOSED),
+        `${operation} on stream ${this.id}: the stream is closed`,
+      );
     }
-    throw new SluiceError(Http2SessionErrors.WRITE_AFTER_END, `${operation} on stream ${this.id}: the stream has ended its side`);
+    throw new SluiceError(
+      Http2SessionErrors.WRITE_AFTER_END,
+      `${operation} on stream ${this.id}: the stream has ended its side`,
+    );
   }
 
   /** @internal True when the task has something to write for this stream now (data within window, or the end). */
@@ -466,5 +492,6 @@ export class Http2Stream {
  */
 export function assertValidTrailers(trailers: Http2Headers, streamId: number): void {
   const violation = validateHeaderBlock(trailers, HeaderBlockKind.TRAILERS);
-  if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${streamId}: trailers: ${violation}`);
+  if (violation !== null)
+    throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${streamId}: trailers: ${violation}`);
 }

@@ -124,7 +124,6 @@ export class OutgoingFramesTask {
     return this.messageSentAt;
   }
 
-
   /** Streams waiting in the DATA list. */
   get dataStreamCount(): number {
     return this.dataTail - this.dataHead;
@@ -156,7 +155,9 @@ export class OutgoingFramesTask {
     } else {
       const queue = host.controlQueue;
       const buffer = queue.reserve(FRAME_HEADER_LENGTH);
-      queue.commit(writeFrameHeader(buffer, queue.tail, 0, FrameType.DATA, FrameFlag.END_STREAM, stream.id) - queue.tail);
+      queue.commit(
+        writeFrameHeader(buffer, queue.tail, 0, FrameType.DATA, FrameFlag.END_STREAM, stream.id) - queue.tail,
+      );
       stream._markEndSent();
       host.onEndStreamSent(stream);
     }
@@ -356,7 +357,11 @@ export class OutgoingFramesTask {
           stream._isInDataList = false;
         }
       }
-      if (host.connectionSendWindow < host.minDataSendWindow && !(this.dataTail > this.dataHead && this.headNeedsLittle())) break;
+      if (
+        host.connectionSendWindow < host.minDataSendWindow &&
+        !(this.dataTail > this.dataHead && this.headNeedsLittle())
+      )
+        break;
     }
     return offset;
   }

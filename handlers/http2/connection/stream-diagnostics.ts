@@ -55,7 +55,12 @@ export function publishStreamStarted(channelId: number, streamId: number, initia
 }
 
 /** @internal Publishes `sluice:http2:stream:finished` when anyone listens. */
-export function publishStreamFinished(channelId: number, streamId: number, reason: Http2StreamFinishedMessage['reason'], errorCode: number | null): void {
+export function publishStreamFinished(
+  channelId: number,
+  streamId: number,
+  reason: Http2StreamFinishedMessage['reason'],
+  errorCode: number | null,
+): void {
   if (!finished.hasSubscribers) return;
   const message: Http2StreamFinishedMessage = { channelId, streamId, reason, errorCode };
   finished.publish(message);

@@ -417,7 +417,10 @@ export class FrameDecoder {
     const padLength = chunk[pos];
     const dataLength = this.frameLength - 1 - padLength;
     if (dataLength < 0) {
-      throw this.fail(ErrorCode.PROTOCOL_ERROR, `DATA padding of ${padLength} bytes fills a ${this.frameLength}-byte payload`);
+      throw this.fail(
+        ErrorCode.PROTOCOL_ERROR,
+        `DATA padding of ${padLength} bytes fills a ${this.frameLength}-byte payload`,
+      );
     }
     this.remaining = dataLength;
     this.paddingRemaining = padLength;
@@ -479,7 +482,10 @@ export class FrameDecoder {
     const fragmentLength = this.frameLength - this.prefixLength - padLength;
     if (fragmentLength < 0) {
       // RFC 9113 §6.2, §6.6: padding larger than the room left for the fragment.
-      throw this.fail(ErrorCode.PROTOCOL_ERROR, `padding of ${padLength} bytes exceeds the ${this.frameLength}-byte payload`);
+      throw this.fail(
+        ErrorCode.PROTOCOL_ERROR,
+        `padding of ${padLength} bytes exceeds the ${this.frameLength}-byte payload`,
+      );
     }
     this.paddingRemaining = padLength;
     let isSelfDependent = false;
@@ -517,7 +523,8 @@ export class FrameDecoder {
       return pos;
     }
     // The buffer grows only here, so a block delivered in place never touches it.
-    if (this.blockLength + this.remaining > this.blockBuffer.length) this.growBlockBuffer(this.blockLength + this.remaining);
+    if (this.blockLength + this.remaining > this.blockBuffer.length)
+      this.growBlockBuffer(this.blockLength + this.remaining);
     const length = available < this.remaining ? available : this.remaining;
     this.blockBuffer.set(chunk.subarray(pos, pos + length), this.blockLength);
     this.blockLength += length;
@@ -566,7 +573,10 @@ export class FrameDecoder {
     const streamId = this.streamId;
     // RFC 9113 §4.2: a frame larger than our SETTINGS_MAX_FRAME_SIZE.
     if (length > this.ourMaxFrameSize) {
-      throw this.fail(ErrorCode.FRAME_SIZE_ERROR, `frame of ${length} bytes exceeds max frame size ${this.ourMaxFrameSize}`);
+      throw this.fail(
+        ErrorCode.FRAME_SIZE_ERROR,
+        `frame of ${length} bytes exceeds max frame size ${this.ourMaxFrameSize}`,
+      );
     }
     if (this.isAwaitingSettings) {
       // RFC 9113 §3.4: the peer's preface is a SETTINGS frame, its first frame.
@@ -577,7 +587,10 @@ export class FrameDecoder {
     }
     if (this.continuationStreamId !== 0 && type !== FrameType.CONTINUATION) {
       // RFC 9113 §6.10: nothing may come between a header block's frames.
-      throw this.fail(ErrorCode.PROTOCOL_ERROR, `frame type 0x${type.toString(16)} inside the header block of stream ${this.continuationStreamId}`);
+      throw this.fail(
+        ErrorCode.PROTOCOL_ERROR,
+        `frame type 0x${type.toString(16)} inside the header block of stream ${this.continuationStreamId}`,
+      );
     }
     switch (type) {
       case FrameType.DATA:
@@ -667,14 +680,18 @@ export class FrameDecoder {
 
   /** RFC 9113 §6.4, §6.7, §6.9: a fixed-length frame of another length is a connection FRAME_SIZE_ERROR. */
   private requireLength(length: number, expected: number, name: string): void {
-    if (length !== expected) throw this.fail(ErrorCode.FRAME_SIZE_ERROR, `${name} frame of ${length} bytes, not ${expected}`);
+    if (length !== expected)
+      throw this.fail(ErrorCode.FRAME_SIZE_ERROR, `${name} frame of ${length} bytes, not ${expected}`);
   }
 
   /** Starts a HEADERS or PUSH_PROMISE header block whose fragment follows `prefixLength` bytes. */
   private beginBlock(prefixLength: number): void {
     if (this.frameLength < prefixLength) {
       // RFC 9113 §4.2: too short for its mandatory fields; it carries a field block, so connection scope.
-      throw this.fail(ErrorCode.FRAME_SIZE_ERROR, `frame of ${this.frameLength} bytes is shorter than its ${prefixLength} fixed bytes`);
+      throw this.fail(
+        ErrorCode.FRAME_SIZE_ERROR,
+        `frame of ${this.frameLength} bytes is shorter than its ${prefixLength} fixed bytes`,
+      );
     }
     this.blockType = this.frameType;
     this.blockIsEndStream = (this.frameFlags & FrameFlag.END_STREAM) !== 0;
@@ -704,7 +721,10 @@ export class FrameDecoder {
       );
     }
     if (++this.continuationCount > this.maxContinuationFrames) {
-      throw this.fail(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.maxContinuationFrames} CONTINUATION frames in one header block`);
+      throw this.fail(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        `more than ${this.maxContinuationFrames} CONTINUATION frames in one header block`,
+      );
     }
     this.paddingRemaining = 0;
     this.beginFragment(this.frameLength);
@@ -738,7 +758,14 @@ export class FrameDecoder {
     this.blockLength = 0;
     if (this.blockBuffer.length > RETAINED_BLOCK_BUFFER_SIZE) this.blockBuffer = EMPTY;
     if (this.blockType === FrameType.HEADERS) {
-      this.listener.onHeaders(this.streamId, block, start, end, this.blockIsEndStream, this.blockHasPriority ? this.priority : null);
+      this.listener.onHeaders(
+        this.streamId,
+        block,
+        start,
+        end,
+        this.blockIsEndStream,
+        this.blockHasPriority ? this.priority : null,
+      );
     } else {
       this.listener.onPushPromise(this.streamId, this.blockPromisedStreamId, block, start, end);
     }
@@ -822,7 +849,8 @@ export class FrameDecoder {
         const increment = readUint32(bytes, at) & 0x7fff_ffff;
         if (increment === 0) {
           // RFC 9113 §6.9: scope follows the stream the frame is on.
-          if (streamId === 0) throw this.fail(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE with increment 0 on the connection');
+          if (streamId === 0)
+            throw this.fail(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE with increment 0 on the connection');
           this.reportStreamError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE with increment 0 on stream ${streamId}`);
           return;
         }
@@ -846,10 +874,12 @@ export class FrameDecoder {
         case SettingId.ENABLE_PUSH:
           if (value > 1) throw this.fail(ErrorCode.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH of ${value}`);
           // RFC 9113 §6.5.2: a server must not enable push toward the client.
-          if (value === 1 && !this.isServer) throw this.fail(ErrorCode.PROTOCOL_ERROR, 'a server sent SETTINGS_ENABLE_PUSH of 1');
+          if (value === 1 && !this.isServer)
+            throw this.fail(ErrorCode.PROTOCOL_ERROR, 'a server sent SETTINGS_ENABLE_PUSH of 1');
           break;
         case SettingId.INITIAL_WINDOW_SIZE:
-          if (value > MAX_WINDOW_SIZE) throw this.fail(ErrorCode.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE of ${value}`);
+          if (value > MAX_WINDOW_SIZE)
+            throw this.fail(ErrorCode.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE of ${value}`);
           break;
         case SettingId.MAX_FRAME_SIZE:
           if (value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) {
@@ -887,7 +917,9 @@ export class FrameDecoder {
 
 function checkMaxFrameSize(value: number): number {
   if (!Number.isInteger(value) || value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) {
-    throw new RangeError(`maxFrameSize must be an integer in ${MIN_MAX_FRAME_SIZE}..${MAX_MAX_FRAME_SIZE}, got ${value}`);
+    throw new RangeError(
+      `maxFrameSize must be an integer in ${MIN_MAX_FRAME_SIZE}..${MAX_MAX_FRAME_SIZE}, got ${value}`,
+    );
   }
   return value;
 }

@@ -15,7 +15,14 @@
  *
  * @module
  */
-import { FRAME_HEADER_LENGTH, FrameFlag, FrameType, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE, SETTINGS_DEFAULTS } from './constants.js';
+import {
+  FRAME_HEADER_LENGTH,
+  FrameFlag,
+  FrameType,
+  MAX_MAX_FRAME_SIZE,
+  MIN_MAX_FRAME_SIZE,
+  SETTINGS_DEFAULTS,
+} from './constants.js';
 
 /** Length of a whole PRIORITY frame, header included (RFC 9113 §6.3: 5-byte payload). */
 export const PRIORITY_FRAME_LENGTH = FRAME_HEADER_LENGTH + 5;
@@ -52,9 +59,7 @@ export function dataFrameLength(dataLength: number, padLength?: number): number 
  * 5 priority bytes when `hasPriority` and padding as for {@link dataFrameLength} (RFC 9113 §6.2).
  */
 export function headersFrameLength(fragmentLength: number, hasPriority: boolean, padLength?: number): number {
-  return (
-    FRAME_HEADER_LENGTH + fragmentLength + (hasPriority ? 5 : 0) + (padLength === undefined ? 0 : 1 + padLength)
-  );
+  return FRAME_HEADER_LENGTH + fragmentLength + (hasPriority ? 5 : 0) + (padLength === undefined ? 0 : 1 + padLength);
 }
 
 /** The length of a whole SETTINGS frame with `count` settings (RFC 9113 §6.5.1: 6 bytes each). */
@@ -191,14 +196,18 @@ export class FrameEncoder {
 
   private static checkMaxFrameSize(value: number): number {
     if (!Number.isInteger(value) || value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) {
-      throw new RangeError(`maxFrameSize must be an integer in ${MIN_MAX_FRAME_SIZE}..${MAX_MAX_FRAME_SIZE}, got ${value}`);
+      throw new RangeError(
+        `maxFrameSize must be an integer in ${MIN_MAX_FRAME_SIZE}..${MAX_MAX_FRAME_SIZE}, got ${value}`,
+      );
     }
     return value;
   }
 
   private checkPayload(payloadLength: number): void {
     if (payloadLength > this.peerMaxFrameSize) {
-      throw new RangeError(`frame payload of ${payloadLength} bytes exceeds the peer's max frame size ${this.peerMaxFrameSize}`);
+      throw new RangeError(
+        `frame payload of ${payloadLength} bytes exceeds the peer's max frame size ${this.peerMaxFrameSize}`,
+      );
     }
   }
 
@@ -412,7 +421,14 @@ export class FrameEncoder {
   ): number {
     this.checkPayload(length);
     checkSpace(target, offset + FRAME_HEADER_LENGTH + length);
-    const at = writeFrameHeader(target, offset, length, FrameType.CONTINUATION, isEndHeaders ? FrameFlag.END_HEADERS : 0, streamId);
+    const at = writeFrameHeader(
+      target,
+      offset,
+      length,
+      FrameType.CONTINUATION,
+      isEndHeaders ? FrameFlag.END_HEADERS : 0,
+      streamId,
+    );
     return copyBytes(target, at, block, blockOffset, length);
   }
 
@@ -459,7 +475,17 @@ export class FrameEncoder {
     blockOffset: number,
     isEndStream: boolean,
   ): number {
-    return this.writeBlockFrames(target, offset, limit, FrameType.HEADERS, streamId, 0, block, blockOffset, isEndStream);
+    return this.writeBlockFrames(
+      target,
+      offset,
+      limit,
+      FrameType.HEADERS,
+      streamId,
+      0,
+      block,
+      blockOffset,
+      isEndStream,
+    );
   }
 
   /**
@@ -476,7 +502,17 @@ export class FrameEncoder {
     block: Uint8Array,
     blockOffset: number,
   ): number {
-    return this.writeBlockFrames(target, offset, limit, FrameType.PUSH_PROMISE, streamId, promisedStreamId, block, blockOffset, false);
+    return this.writeBlockFrames(
+      target,
+      offset,
+      limit,
+      FrameType.PUSH_PROMISE,
+      streamId,
+      promisedStreamId,
+      block,
+      blockOffset,
+      false,
+    );
   }
 
   private writeBlockFrames(

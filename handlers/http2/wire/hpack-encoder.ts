@@ -158,7 +158,10 @@ export class HpackEncoder {
     this.table = hpack.table.create({ maxSize: initialSize });
     // Most connections add no names: they share one set instead of building a copy each.
     const extraNames = options.sensitiveHeaderNames === undefined ? [] : [...options.sensitiveHeaderNames];
-    this.sensitiveNames = extraNames.length === 0 ? DEFAULT_SENSITIVE_NAME_SET : new Set([...DEFAULT_SENSITIVE_HEADER_NAMES, ...extraNames]);
+    this.sensitiveNames =
+      extraNames.length === 0
+        ? DEFAULT_SENSITIVE_NAME_SET
+        : new Set([...DEFAULT_SENSITIVE_HEADER_NAMES, ...extraNames]);
     this.useHuffman = options.useHuffman ?? true;
     // Allocated by the first encode: an idle connection never encodes.
     this.initialBufferSize = Math.max(64, options.initialBufferSize ?? 256);
@@ -294,10 +297,7 @@ export class HpackEncoder {
     this.ensureCapacity(nameOctets.length + valueOctets.length + 16);
     if (isSensitive) {
       this.writeInteger(LITERAL_NEVER_INDEXED, 4, nameIndex);
-    } else if (
-      (nameOctets.length + valueOctets.length + HPACK_ENTRY_OVERHEAD) * 4 <=
-      this.table.maxSize * 3
-    ) {
+    } else if ((nameOctets.length + valueOctets.length + HPACK_ENTRY_OVERHEAD) * 4 <= this.table.maxSize * 3) {
       this.writeInteger(LITERAL_INCREMENTAL, 6, nameIndex);
       this.table.add(nameOctets, valueOctets, nameOctets.length, valueOctets.length);
       this.tableGeneration++;

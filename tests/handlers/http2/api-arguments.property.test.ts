@@ -19,7 +19,15 @@ const ARGUMENTS = fc.array(fc.anything({ withNullPrototype: true, withBoxedValue
 
 /** The public methods of each object (private TypeScript methods are on the prototype too, so they are named). */
 const PUBLIC_METHODS = {
-  Http2Stream: ['sendHeaders', 'write', 'end', 'reset', 'holdConcurrencySlot', 'releaseConcurrencySlot', 'updateWindow'],
+  Http2Stream: [
+    'sendHeaders',
+    'write',
+    'end',
+    'reset',
+    'holdConcurrencySlot',
+    'releaseConcurrencySlot',
+    'updateWindow',
+  ],
   ServerStream: ['respond', 'informational', 'write', 'end', 'send', 'reset'],
   Http2Session: ['request', 'stream', 'ping', 'close', 'destroy'],
 } as const;
@@ -28,7 +36,12 @@ const PUBLIC_METHODS = {
  * Calls `method` on the object `make` builds with `args`; judges what happened from the outside:
  * a failure must be a documented SluiceError, and when the call was refused nothing was written.
  */
-async function judgeCall<C extends Http2Connection>(h: Harness<C>, target: object, method: string, args: unknown[]): Promise<void> {
+async function judgeCall<C extends Http2Connection>(
+  h: Harness<C>,
+  target: object,
+  method: string,
+  args: unknown[],
+): Promise<void> {
   h.written(); // what set-up wrote is not the call's
   let failure: unknown = null;
   try {
@@ -38,17 +51,26 @@ async function judgeCall<C extends Http2Connection>(h: Harness<C>, target: objec
     failure = error;
   }
   if (failure === null) return;
-  expect(failure, `${method}(${args.map((arg) => fc.stringify(arg)).join(', ')}) threw ${String(failure)}`).to.be.instanceOf(SluiceError);
+  expect(
+    failure,
+    `${method}(${args.map((arg) => fc.stringify(arg)).join(', ')}) threw ${String(failure)}`,
+  ).to.be.instanceOf(SluiceError);
   const code = (failure as SluiceError).code;
   expect(DOCUMENTED.has(code), `${method}: ${code} is listed in docs/errors.md`).to.equal(true);
-  expect(frameNames(h.written()), `${method}(${args.map((arg) => fc.stringify(arg)).join(', ')}) was refused (${code}) but wrote`).to.deep.equal([]);
+  expect(
+    frameNames(h.written()),
+    `${method}(${args.map((arg) => fc.stringify(arg)).join(', ')}) was refused (${code}) but wrote`,
+  ).to.deep.equal([]);
 }
 
 describe('API methods with arbitrary arguments: a coded error or success, and nothing written when refused (fast-check)', function () {
   this.timeout(60_000);
 
   /** A server stream the peer opened with a POST (so every sending method applies). */
-  function serverStream(): { h: ReturnType<typeof serverHarness>; stream: ReturnType<typeof serverHarness>['received'][number]['stream'] } {
+  function serverStream(): {
+    h: ReturnType<typeof serverHarness>;
+    stream: ReturnType<typeof serverHarness>['received'][number]['stream'];
+  } {
     const h = serverHarness();
     h.exchange(h.peer.headers(1, POST));
     return { h, stream: h.received[0]!.stream };

@@ -26,10 +26,18 @@ function expectInternalError(error: unknown): void {
 }
 
 describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
-  const serverCallbacks: { name: string; handler: Http2StreamHandler; frames: (h: ReturnType<typeof serverHarness>) => Buffer[] }[] = [
+  const serverCallbacks: {
+    name: string;
+    handler: Http2StreamHandler;
+    frames: (h: ReturnType<typeof serverHarness>) => Buffer[];
+  }[] = [
     { name: 'onData', handler: { onData: boom }, frames: (h) => [h.peer.data(1, 'x')] },
     { name: 'onEnd', handler: { onEnd: boom }, frames: (h) => [h.peer.data(1, 'x', { endStream: true })] },
-    { name: 'onTrailers', handler: { onTrailers: boom }, frames: (h) => [h.peer.headers(1, ['x-t', '1'], { endStream: true })] },
+    {
+      name: 'onTrailers',
+      handler: { onTrailers: boom },
+      frames: (h) => [h.peer.headers(1, ['x-t', '1'], { endStream: true })],
+    },
   ];
   for (const { name, handler, frames } of serverCallbacks) {
     it(`server: ${name} throws → RST_STREAM(INTERNAL_ERROR) on that stream; another stream is answered`, () => {
@@ -113,7 +121,11 @@ describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
     const h = serverHarness({ connection: { streamHighWaterMark: 10 } });
     h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(3, GET, { endStream: true }));
     const [first, second] = h.received;
-    first!.stream.handler = { ...first!.recorder, onDrain: boom, onClose: first!.recorder.onClose.bind(first!.recorder) };
+    first!.stream.handler = {
+      ...first!.recorder,
+      onDrain: boom,
+      onClose: first!.recorder.onClose.bind(first!.recorder),
+    };
     first!.stream.sendHeaders(OK);
     expect(first!.stream.write(Buffer.alloc(100, 1))).to.equal(false);
     second!.stream.sendHeaders(OK);
@@ -143,16 +155,27 @@ describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
     h.finish();
   });
 
-  const clientCallbacks: { name: string; handler: Http2StreamHandler; frames: (h: ReturnType<typeof clientHarness>) => Buffer[] }[] = [
+  const clientCallbacks: {
+    name: string;
+    handler: Http2StreamHandler;
+    frames: (h: ReturnType<typeof clientHarness>) => Buffer[];
+  }[] = [
     { name: 'onResponse', handler: { onResponse: boom }, frames: (h) => [h.peer.headers(1, OK)] },
-    { name: 'onInformational', handler: { onInformational: boom }, frames: (h) => [h.peer.headers(1, [':status', '103'])] },
+    {
+      name: 'onInformational',
+      handler: { onInformational: boom },
+      frames: (h) => [h.peer.headers(1, [':status', '103'])],
+    },
     { name: 'onData', handler: { onData: boom }, frames: (h) => [h.peer.headers(1, OK), h.peer.data(1, 'x')] },
   ];
   for (const { name, handler, frames } of clientCallbacks) {
     it(`client: ${name} throws → RST_STREAM(INTERNAL_ERROR) on that request; the next request completes`, () => {
       const h = clientHarness();
       let closeError: unknown;
-      h.conn.request(GET, { isEndStream: true, handler: { ...handler, onClose: (_s: Http2Stream, error) => (closeError = error) } });
+      h.conn.request(GET, {
+        isEndStream: true,
+        handler: { ...handler, onClose: (_s: Http2Stream, error) => (closeError = error) },
+      });
       h.flush();
       expectRst(h.exchange(...frames(h)), 1, ErrorCode.INTERNAL_ERROR);
       expectInternalError(closeError);

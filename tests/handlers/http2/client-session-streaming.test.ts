@@ -9,7 +9,17 @@ import http2 from 'node:http2';
 import { ErrorCode, Http2StreamError, SluiceError } from '../../../handlers/index.js';
 import { connect } from '../../../handlers/http2/api/session.js';
 import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
-import { MiB, closeNode, connectNode, ioTurns, payload64, rejection, slices, until, useNodeServerSession } from './node-peer.js';
+import {
+  MiB,
+  closeNode,
+  connectNode,
+  ioTurns,
+  payload64,
+  rejection,
+  slices,
+  until,
+  useNodeServerSession,
+} from './node-peer.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -29,7 +39,10 @@ describe('HTTP/2 convenient client for streaming protocols, against node:http2',
     if (path === '/trailers-only') {
       // gRPC's Trailers-Only: one HEADERS frame with END_STREAM.
       stream.resume();
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'not found' }, { endStream: true });
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'not found' },
+        { endStream: true },
+      );
     } else if (path === '/repeated-trailers') {
       stream.resume();
       stream.respond({ ':status': 200 }, { waitForTrailers: true });
@@ -42,7 +55,9 @@ describe('HTTP/2 convenient client for streaming protocols, against node:http2',
       stream.on('trailers', (trailers) => (requestTrailers = trailers));
       stream.on('data', (chunk: Buffer) => stream.write(chunk));
       stream.on('end', () => stream.end());
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'x-echo-checksum': String(requestTrailers['x-checksum']) }));
+      stream.on('wantTrailers', () =>
+        stream.sendTrailers({ 'x-echo-checksum': String(requestTrailers['x-checksum']) }),
+      );
     } else if (path === '/hold') {
       // Reads nothing until the test resumes it: the client's writes must wait.
       stream.pause();
@@ -70,7 +85,11 @@ describe('HTTP/2 convenient client for streaming protocols, against node:http2',
       { name: 'options that are null', init: null, code: 'HTTP2_INVALID_OPTIONS' },
       { name: 'a numeric method', init: { method: 5 }, code: 'HTTP2_INVALID_OPTIONS' },
       { name: 'a path that is an object', init: { path: { a: 1 } }, code: 'HTTP2_INVALID_OPTIONS' },
-      { name: 'an onInformational that is not a function', init: { onInformational: true }, code: 'HTTP2_INVALID_OPTIONS' },
+      {
+        name: 'an onInformational that is not a function',
+        init: { onInformational: true },
+        code: 'HTTP2_INVALID_OPTIONS',
+      },
       { name: 'trailers that are a number', init: { trailers: 7 }, code: 'HTTP2_INVALID_OPTIONS' },
       { name: 'a numeric body', init: { method: 'POST', body: 42 }, code: 'HTTP2_INVALID_BODY' },
     ];
@@ -88,8 +107,12 @@ describe('HTTP/2 convenient client for streaming protocols, against node:http2',
     }
 
     it('session.stream throws HTTP2_INVALID_OPTIONS synchronously for a bad signal and for a body', () => {
-      expect(() => peers.session.stream({ ':path': '/bad' }, { signal: {} as AbortSignal })).to.throw(SluiceError).with.property('code', 'HTTP2_INVALID_OPTIONS');
-      expect(() => peers.session.stream({ ':path': '/bad' }, { body: 'x' } as never)).to.throw(SluiceError).with.property('code', 'HTTP2_INVALID_OPTIONS');
+      expect(() => peers.session.stream({ ':path': '/bad' }, { signal: {} as AbortSignal }))
+        .to.throw(SluiceError)
+        .with.property('code', 'HTTP2_INVALID_OPTIONS');
+      expect(() => peers.session.stream({ ':path': '/bad' }, { body: 'x' } as never))
+        .to.throw(SluiceError)
+        .with.property('code', 'HTTP2_INVALID_OPTIONS');
     });
   });
 
@@ -100,7 +123,11 @@ describe('HTTP/2 convenient client for streaming protocols, against node:http2',
       expect(response.status).to.equal(200);
       expect(response.headers['grpc-status']).to.equal('5');
       const trailers = await response.trailers;
-      expect(trailers).to.include({ 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'not found' });
+      expect(trailers).to.include({
+        'content-type': 'application/grpc',
+        'grpc-status': '5',
+        'grpc-message': 'not found',
+      });
       expect(trailers[':status']).to.equal(undefined);
       const raw = await response.rawTrailers;
       expect(raw).to.include.members(['grpc-status', '5', 'grpc-message', 'not found']);
@@ -131,7 +158,10 @@ describe('HTTP/2 convenient client for streaming protocols, against node:http2',
 
   describe('session.stream: a writable request side (item 11)', () => {
     it('interleaves both directions: write, read the echo, write again, end with trailers', async () => {
-      const call = peers.session.stream({ 'content-type': 'application/octet-stream' }, { method: 'POST', path: '/echo' });
+      const call = peers.session.stream(
+        { 'content-type': 'application/octet-stream' },
+        { method: 'POST', path: '/echo' },
+      );
       await call.write('first');
       // The response resolves at its headers while the request is still open.
       const response = await call.response;

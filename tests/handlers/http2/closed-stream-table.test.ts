@@ -8,7 +8,19 @@ import { expect } from 'chai';
 import { ErrorCode } from '../../../handlers/http2/wire/constants.js';
 import type { Http2ClientConnection } from '../../../handlers/http2/connection/client-connection.js';
 import type { Http2ServerConnection } from '../../../handlers/http2/connection/server-connection.js';
-import { POST, OK, GET, clientHarness, expectGoaway, expectRst, frameNames, request, serverHarness, type Harness, type WrittenFrame } from './peer.js';
+import {
+  POST,
+  OK,
+  GET,
+  clientHarness,
+  expectGoaway,
+  expectRst,
+  frameNames,
+  request,
+  serverHarness,
+  type Harness,
+  type WrittenFrame,
+} from './peer.js';
 
 /** What the connection answers. */
 type Answer =
@@ -18,7 +30,8 @@ type Answer =
   | 'connection STREAM_CLOSED'
   | 'connection PROTOCOL_ERROR';
 
-type CloseKind = 'END_STREAM, ours last' | "END_STREAM, the peer's last" | 'reset sent' | 'reset received' | 'forgotten';
+type CloseKind =
+  'END_STREAM, ours last' | "END_STREAM, the peer's last" | 'reset sent' | 'reset received' | 'forgotten';
 
 /** A frame type under test and how the peer writes it on stream 1. */
 interface LateFrame {
@@ -87,7 +100,11 @@ const BODY = Buffer.alloc(40_000, 7);
  */
 function closedAs(kind: CloseKind): Harness<Http2ServerConnection> {
   const h = serverHarness({
-    connection: { maxGlitchesPerInterval: 1, maxClosedStreams: kind === 'forgotten' ? 1 : 100, initialStreamWindowSize: STREAM_WINDOW },
+    connection: {
+      maxGlitchesPerInterval: 1,
+      maxClosedStreams: kind === 'forgotten' ? 1 : 100,
+      initialStreamWindowSize: STREAM_WINDOW,
+    },
   });
   switch (kind) {
     case 'END_STREAM, ours last': {
@@ -124,7 +141,10 @@ function closedAs(kind: CloseKind): Harness<Http2ServerConnection> {
       break;
   }
   const frames = h.flush();
-  expect(frameNames(frames).filter((name) => name.startsWith('GOAWAY')), 'set-up without errors').to.deep.equal([]);
+  expect(
+    frameNames(frames).filter((name) => name.startsWith('GOAWAY')),
+    'set-up without errors',
+  ).to.deep.equal([]);
   expect(h.received[0]!.stream.isClosed, 'stream 1 closed').to.equal(true);
   // Spend the one glitch the budget allows: an unknown frame type does no work.
   expect(h.exchange(h.peer.raw(0xfa, 0, 0))).to.deep.equal([]);
@@ -214,7 +234,12 @@ describe('HTTP/2 connection: the closed-stream table (RFC 9113 §5.1)', () => {
     it('a refused stream ignores its request body in flight', () => {
       const h = serverHarness({ connection: { maxConcurrentStreams: 1, maxGlitchesPerInterval: 1 } });
       h.exchange(h.peer.headers(1, POST));
-      const frames = h.exchange(h.peer.headers(3, POST), h.peer.data(3, 16_000), h.peer.data(3, 16_000), h.peer.data(3, 'end', { endStream: true }));
+      const frames = h.exchange(
+        h.peer.headers(3, POST),
+        h.peer.data(3, 16_000),
+        h.peer.data(3, 16_000),
+        h.peer.data(3, 'end', { endStream: true }),
+      );
       expectRst(frames, 3, ErrorCode.REFUSED_STREAM);
       expect(frameNames(frames)).to.deep.equal(['RST_STREAM:3']);
       h.finish();
@@ -238,7 +263,7 @@ describe('HTTP/2 connection: the closed-stream table (RFC 9113 §5.1)', () => {
       h.finish();
     });
 
-    it("HEADERS on a stream closed by END_STREAM both ways: connection error STREAM_CLOSED", () => {
+    it('HEADERS on a stream closed by END_STREAM both ways: connection error STREAM_CLOSED', () => {
       const h = clientClosed();
       expectGoaway(h.exchange(h.peer.headers(1, ['x-late', '1'], { endStream: true })), ErrorCode.STREAM_CLOSED);
       h.finish();
@@ -256,15 +281,19 @@ describe('HTTP/2 connection: the closed-stream table (RFC 9113 §5.1)', () => {
       h.finish();
     });
   });
-
 });
-
 
 describe("HTTP/2 connection: Go's x/net/http2 client replayed (WINDOW_UPDATEs after END_STREAM)", () => {
   it('40 downloads of 1 MiB, each followed by 28 late WINDOW_UPDATEs as Go returns credit while its application reads: no GOAWAY', () => {
     // What Go's transport sends: a 4 MiB stream window and a 1 GiB connection window up front,
     // then WINDOW_UPDATEs as its application reads — many after the response's END_STREAM.
-    const h = serverHarness({ peerSettings: [[0x2, 0], [0x4, 4 * 1024 * 1024], [0x6, 10 * 1024 * 1024]] });
+    const h = serverHarness({
+      peerSettings: [
+        [0x2, 0],
+        [0x4, 4 * 1024 * 1024],
+        [0x6, 10 * 1024 * 1024],
+      ],
+    });
     h.exchange(h.peer.windowUpdate(0, 1 << 30));
     const body = Buffer.alloc(1024 * 1024, 0x47);
     const downloads = 40;
@@ -277,11 +306,15 @@ describe("HTTP/2 connection: Go's x/net/http2 client replayed (WINDOW_UPDATEs af
       stream.write(body);
       stream.end();
       const frames = h.flush();
-      expect(frames.some((frame) => frame.streamId === id && frame.endStream), `download ${i} ended`).to.equal(true);
+      expect(
+        frames.some((frame) => frame.streamId === id && frame.endStream),
+        `download ${i} ended`,
+      ).to.equal(true);
       expect(stream.isClosed).to.equal(true);
       received++;
       const late: Buffer[] = [];
-      for (let step = 0; step < 28; step++) late.push(h.peer.windowUpdate(id, 32 * 1024), h.peer.windowUpdate(0, 32 * 1024));
+      for (let step = 0; step < 28; step++)
+        late.push(h.peer.windowUpdate(id, 32 * 1024), h.peer.windowUpdate(0, 32 * 1024));
       expect(frameNames(h.exchange(...late)), `answers to download ${i}'s late updates`).to.deep.equal([]);
     }
     expect(received).to.equal(downloads);

@@ -16,7 +16,11 @@ describe('ClosedStreams', () => {
     const cache = new ClosedStreams(3);
     for (let id = 1; id <= 99; id += 2) cache.add(id, ClosedBy.END_STREAM);
     expect(cache.size).to.equal(3);
-    expect([95, 97, 99].map((id) => cache.get(id))).to.deep.equal([ClosedBy.END_STREAM, ClosedBy.END_STREAM, ClosedBy.END_STREAM]);
+    expect([95, 97, 99].map((id) => cache.get(id))).to.deep.equal([
+      ClosedBy.END_STREAM,
+      ClosedBy.END_STREAM,
+      ClosedBy.END_STREAM,
+    ]);
     expect(cache.get(93)).to.equal(undefined);
   });
 
@@ -90,13 +94,14 @@ describe('ClosedStreams: index and allowances', () => {
     expect(cache.takeData(1, 101)).to.equal(false);
     expect(cache.takeData(1, 100)).to.equal(true);
     // Two DATA frames sent: three late updates, within 1000 + 65 535 bytes.
-    expect([cache.takeWindowUpdate(1, 66_000), cache.takeWindowUpdate(1, 500), cache.takeWindowUpdate(1, 35), cache.takeWindowUpdate(1, 1)]).to.deep.equal([
-      true,
-      true,
-      true,
-      false,
-    ]);
-    for (const take of [cache.takeRstStream, cache.takeEnd, cache.takePriority]) expect(take.call(cache, 3)).to.equal(false);
+    expect([
+      cache.takeWindowUpdate(1, 66_000),
+      cache.takeWindowUpdate(1, 500),
+      cache.takeWindowUpdate(1, 35),
+      cache.takeWindowUpdate(1, 1),
+    ]).to.deep.equal([true, true, true, false]);
+    for (const take of [cache.takeRstStream, cache.takeEnd, cache.takePriority])
+      expect(take.call(cache, 3)).to.equal(false);
     expect(cache.takeWindowUpdate(3, 1)).to.equal(false);
     expect(cache.takeData(3, 1)).to.equal(false);
   });

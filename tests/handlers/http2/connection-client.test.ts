@@ -9,7 +9,9 @@ describe('HTTP/2 connection: client requests', () => {
     const h = clientHarness();
     const { recorder } = request(h, [...GET, 'accept', 'text/plain']);
     const sent = ofType(h.flush(), FrameType.HEADERS);
-    expect(sent.map((frame) => [frame.streamId, frame.endStream, frame.headers])).to.deep.equal([[1, true, [...GET, 'accept', 'text/plain']]]);
+    expect(sent.map((frame) => [frame.streamId, frame.endStream, frame.headers])).to.deep.equal([
+      [1, true, [...GET, 'accept', 'text/plain']],
+    ]);
     h.exchange(h.peer.headers(1, [...OK, 'content-length', '5']), h.peer.data(1, 'hello', { endStream: true }));
     expect(recorder.kinds).to.deep.equal(['response', 'data', 'end', 'close']);
     expect(recorder.events[0]!.headers).to.deep.equal([...OK, 'content-length', '5']);
@@ -55,7 +57,10 @@ describe('HTTP/2 connection: client requests', () => {
   });
 
   it('write() returns false above the high-water mark and onDrain follows once the buffer is framed', () => {
-    const h = clientHarness({ connection: { streamHighWaterMark: 1000 }, peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 500]] });
+    const h = clientHarness({
+      connection: { streamHighWaterMark: 1000 },
+      peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 500]],
+    });
     const { stream, recorder } = request(h, POST, { isEndStream: false });
     expect(stream.write(Buffer.alloc(600))).to.equal(true);
     expect(stream.write(Buffer.alloc(600))).to.equal(false);

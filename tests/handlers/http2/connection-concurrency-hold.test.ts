@@ -4,7 +4,9 @@ import { GET, expectRst, serverHarness } from './peer.js';
 
 describe('HTTP/2 connection: concurrency held by application work (Rapid Reset)', () => {
   it('keeps a reset stream counted until the application releases its slot', () => {
-    const h = serverHarness({ connection: { maxConcurrentStreams: 2, onStream: (stream) => stream.holdConcurrencySlot() } });
+    const h = serverHarness({
+      connection: { maxConcurrentStreams: 2, onStream: (stream) => stream.holdConcurrencySlot() },
+    });
     h.send(h.peer.headers(1, GET), h.peer.headers(3, GET));
     h.send(h.peer.rstStream(1, ErrorCode.CANCEL), h.peer.rstStream(3, ErrorCode.CANCEL));
     expect(h.received.map((received) => received.stream.isClosed)).to.deep.equal([true, true]);

@@ -40,10 +40,16 @@ function headerBlocksOf(frames: readonly WrittenFrame[], streamId: number): Http
 describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.1)', () => {
   describe('incoming requests', () => {
     const malformed: { name: string; headers: Http2Headers }[] = [
-      { name: 'a method that is not a token', headers: [':method', 'GE T', ':scheme', 'http', ':authority', 'a', ':path', '/'] },
+      {
+        name: 'a method that is not a token',
+        headers: [':method', 'GE T', ':scheme', 'http', ':authority', 'a', ':path', '/'],
+      },
       { name: 'SOH (0x01) in a field value', headers: [...GET, 'x-note', 'a\u0001b'] },
       { name: 'DEL in a field value', headers: [...GET, 'x-note', 'a\u007f'] },
-      { name: 'a control character in a pseudo-header value', headers: [':method', 'GET', ':scheme', 'http', ':authority', 'a\u0002', ':path', '/'] },
+      {
+        name: 'a control character in a pseudo-header value',
+        headers: [':method', 'GET', ':scheme', 'http', ':authority', 'a\u0002', ':path', '/'],
+      },
       { name: 'a leading space in a field value', headers: [...GET, 'x-note', ' a'] },
       { name: 'a trailing tab in a field value', headers: [...GET, 'x-note', 'a\t'] },
     ];
@@ -72,7 +78,11 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
     it('resets a request whose trailers carry a control character with RST_STREAM(PROTOCOL_ERROR)', () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, POST));
-      expectRst(h.exchange(h.peer.headers(1, ['x-checksum', 'a\u0007'], { endStream: true })), 1, ErrorCode.PROTOCOL_ERROR);
+      expectRst(
+        h.exchange(h.peer.headers(1, ['x-checksum', 'a\u0007'], { endStream: true })),
+        1,
+        ErrorCode.PROTOCOL_ERROR,
+      );
       expect((h.received[0]!.recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.PROTOCOL_ERROR);
       h.finish();
     });
@@ -103,7 +113,13 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
   describe('outgoing lists are refused before anything is written', () => {
     it('a request whose method is not a token throws HTTP2_INVALID_HEADERS and opens no stream', () => {
       const h = clientHarness();
-      expectCode(() => h.conn.request([':method', 'GE T', ':scheme', 'http', ':authority', 'a', ':path', '/'], { isEndStream: true }), 'HTTP2_INVALID_HEADERS');
+      expectCode(
+        () =>
+          h.conn.request([':method', 'GE T', ':scheme', 'http', ':authority', 'a', ':path', '/'], {
+            isEndStream: true,
+          }),
+        'HTTP2_INVALID_HEADERS',
+      );
       expect(h.flush(), 'nothing written').to.deep.equal([]);
       expect(h.conn.activeStreamCount).to.equal(0);
       // The next request takes stream 1: the refused one used no identifier.
@@ -165,7 +181,10 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
 
   describe('no content on 204 and 304, no content-length on 1xx and 204 (RFC 9110 §6.4.1, §8.6)', () => {
     /** A server stream for a GET, ready to answer. */
-    function answering(): { h: ReturnType<typeof serverHarness>; stream: ReturnType<typeof serverHarness>['received'][number]['stream'] } {
+    function answering(): {
+      h: ReturnType<typeof serverHarness>;
+      stream: ReturnType<typeof serverHarness>['received'][number]['stream'];
+    } {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, GET, { endStream: true }));
       return { h, stream: h.received[0]!.stream };
@@ -204,12 +223,17 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
 
     it('leaves content-length out of a 204 response, every time (the header cache included)', () => {
       const h = serverHarness();
-      h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(3, GET, { endStream: true }), h.peer.headers(5, GET, { endStream: true }));
+      h.exchange(
+        h.peer.headers(1, GET, { endStream: true }),
+        h.peer.headers(3, GET, { endStream: true }),
+        h.peer.headers(5, GET, { endStream: true }),
+      );
       const headers = [':status', '204', 'content-length', '5', 'x-kept', 'yes'];
       for (const { stream } of h.received) stream.sendHeaders(headers, true);
       const frames = h.flush();
       expectNoErrors(frames);
-      for (const id of [1, 3, 5]) expect(headerBlocksOf(frames, id), `stream ${id}`).to.deep.equal([[':status', '204', 'x-kept', 'yes']]);
+      for (const id of [1, 3, 5])
+        expect(headerBlocksOf(frames, id), `stream ${id}`).to.deep.equal([[':status', '204', 'x-kept', 'yes']]);
       h.finish();
     });
 

@@ -24,7 +24,9 @@ describe('HTTP/2 connection: flow control', () => {
       const h = serverHarness({ connection: { connectionWindowSize: 65_535, windowMode: 'manual' } });
       h.exchange(h.peer.headers(1, POST), h.peer.headers(3, POST));
       // 4 × 16 000 = 64 000 on two streams (each within its 1 MiB stream window), then 1 536 more.
-      expectNoErrors(h.exchange(h.peer.data(1, 16_000), h.peer.data(3, 16_000), h.peer.data(1, 16_000), h.peer.data(3, 16_000)));
+      expectNoErrors(
+        h.exchange(h.peer.data(1, 16_000), h.peer.data(3, 16_000), h.peer.data(1, 16_000), h.peer.data(3, 16_000)),
+      );
       expectNoErrors(h.exchange(h.peer.data(1, 1535)));
       const frames = h.exchange(h.peer.data(3, 1));
       expectGoaway(frames, ErrorCode.FLOW_CONTROL_ERROR, 3);
@@ -48,7 +50,11 @@ describe('HTTP/2 connection: flow control', () => {
       h.exchange(h.peer.headers(1, POST));
       // 100 data bytes + 1 Pad Length byte + 200 padding = 301 flow-controlled bytes.
       const frames = h.exchange(h.peer.data(1, 100, { padLength: 200 }));
-      expect(updates(frames).filter(([id]) => id === 1).reduce((sum, [, n]) => sum + n, 0)).to.equal(301);
+      expect(
+        updates(frames)
+          .filter(([id]) => id === 1)
+          .reduce((sum, [, n]) => sum + n, 0),
+      ).to.equal(301);
       expect(h.received[0]!.recorder.body.length).to.equal(100);
       h.finish();
     });
@@ -142,7 +148,9 @@ describe('HTTP/2 connection: flow control', () => {
 
   describe('manual window mode', () => {
     it('sends no WINDOW_UPDATE until the application calls stream.updateWindow(n)', () => {
-      const h = serverHarness({ connection: { windowMode: 'manual', initialStreamWindowSize: 1000, connectionWindowSize: 65_535 } });
+      const h = serverHarness({
+        connection: { windowMode: 'manual', initialStreamWindowSize: 1000, connectionWindowSize: 65_535 },
+      });
       h.exchange(h.peer.headers(1, POST));
       expect(updates(h.exchange(h.peer.data(1, 1000))), 'nothing returned automatically').to.deep.equal([]);
       const stream = h.received[0]!.stream;
@@ -173,8 +181,16 @@ describe('HTTP/2 connection: flow control', () => {
     });
 
     it('a slow consumer bounds what the peer may send: the windows close at the advertised sizes', () => {
-      const h = serverHarness({ connection: { windowMode: 'manual', initialStreamWindowSize: 16_384, connectionWindowSize: 65_535 } });
-      h.exchange(h.peer.headers(1, POST), h.peer.headers(3, POST), h.peer.headers(5, POST), h.peer.headers(7, POST), h.peer.headers(9, POST));
+      const h = serverHarness({
+        connection: { windowMode: 'manual', initialStreamWindowSize: 16_384, connectionWindowSize: 65_535 },
+      });
+      h.exchange(
+        h.peer.headers(1, POST),
+        h.peer.headers(3, POST),
+        h.peer.headers(5, POST),
+        h.peer.headers(7, POST),
+        h.peer.headers(9, POST),
+      );
       for (const id of [1, 3, 5]) expectNoErrors(h.exchange(h.peer.data(id, 16_384)));
       expectNoErrors(h.exchange(h.peer.data(7, 16_383)));
       // 65 535 bytes held by the application: the next byte on any stream breaks the connection window.
@@ -190,7 +206,9 @@ describe('HTTP/2 connection: flow control', () => {
       stream.write(Buffer.alloc(25, 1));
       stream.end();
       expect(ofType(h.flush(), FrameType.DATA).map((frame) => frame.length)).to.deep.equal([10]);
-      expect(ofType(h.exchange(h.peer.windowUpdate(1, 10)), FrameType.DATA).map((frame) => frame.length)).to.deep.equal([10]);
+      expect(ofType(h.exchange(h.peer.windowUpdate(1, 10)), FrameType.DATA).map((frame) => frame.length)).to.deep.equal(
+        [10],
+      );
       const last = ofType(h.exchange(h.peer.windowUpdate(1, 10)), FrameType.DATA);
       expect(last.map((frame) => [frame.length, frame.endStream])).to.deep.equal([[5, true]]);
       h.finish();

@@ -73,7 +73,9 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       const h = clientHarness({ connection: { maxOutstandingPings: 2 } });
       h.conn.ping(() => {});
       h.conn.ping(() => {});
-      expect(() => h.conn.ping(() => {})).to.throw(SluiceError).with.property('code', 'HTTP2_TOO_MANY_PINGS');
+      expect(() => h.conn.ping(() => {}))
+        .to.throw(SluiceError)
+        .with.property('code', 'HTTP2_TOO_MANY_PINGS');
       const [first] = ofType(h.flush(), FrameType.PING);
       h.exchange(h.peer.ping(first!.opaque![0], first!.opaque![1], true));
       expect(() => h.conn.ping(() => {})).to.not.throw();
@@ -124,7 +126,9 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
 
     it('fails local streams above the last id with a retryable Http2StreamError; lower ones complete', () => {
       const seen: [number, number, string][] = [];
-      const h = clientHarness({ connection: { onGoaway: (last, code, debug) => seen.push([last, code, debug.toString()]) } });
+      const h = clientHarness({
+        connection: { onGoaway: (last, code, debug) => seen.push([last, code, debug.toString()]) },
+      });
       const streams = [request(h), request(h), request(h)];
       h.flush();
       expect(h.exchange(h.peer.goaway(3, ErrorCode.NO_ERROR, 'maintenance'))).to.deep.equal([]);
@@ -261,7 +265,9 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
     it('request() on a shut-down connection throws HTTP2_CONNECTION_CLOSED', () => {
       const h = clientHarness();
       h.finish();
-      expect(() => h.conn.request(GET, { isEndStream: true })).to.throw(SluiceError).with.property('code', 'HTTP2_CONNECTION_CLOSED');
+      expect(() => h.conn.request(GET, { isEndStream: true }))
+        .to.throw(SluiceError)
+        .with.property('code', 'HTTP2_CONNECTION_CLOSED');
     });
   });
 });

@@ -1,7 +1,17 @@
 import { expect } from 'chai';
 import { SluiceError } from '../../../lib/index.js';
 import { ErrorCode, FrameType } from '../../../handlers/http2/wire/constants.js';
-import { GET, POST, clientHarness, expectGoaway, expectNoErrors, expectRst, ofType, request, serverHarness } from './peer.js';
+import {
+  GET,
+  POST,
+  clientHarness,
+  expectGoaway,
+  expectNoErrors,
+  expectRst,
+  ofType,
+  request,
+  serverHarness,
+} from './peer.js';
 
 describe('HTTP/2 connection: limits', () => {
   describe('a peer that floods and never lets our writes complete', () => {
@@ -12,7 +22,9 @@ describe('HTTP/2 connection: limits', () => {
       const flood = Buffer.concat(Array.from({ length: 60 }, (_, i) => h.peer.ping(1, i)));
       h.send(flood);
       expect(h.conn.gatherStatistics().queuedControlFrames).to.equal(60);
-      expect(h.tc.socketSlot.downstreamReadWindow(), 'the window is not returned').to.equal(windowBefore - flood.length);
+      expect(h.tc.socketSlot.downstreamReadWindow(), 'the window is not returned').to.equal(
+        windowBefore - flood.length,
+      );
       const acks = ofType(h.flush(), FrameType.PING);
       expect(acks).to.have.length(61);
       expect(h.tc.socketSlot.downstreamReadWindow(), 'returned after the queue drained').to.equal(windowBefore);
@@ -74,14 +86,18 @@ describe('HTTP/2 connection: limits', () => {
 
     it('sends GOAWAY(ENHANCE_YOUR_CALM) for more than maxContinuationFrames CONTINUATION frames', () => {
       const h = serverHarness({ connection: { maxContinuationFrames: 4 } });
-      const frames = h.exchange(h.peer.headers(1, [...GET, 'x-a', 'b'.repeat(60)], { endStream: true, fragmentSize: 8 }));
+      const frames = h.exchange(
+        h.peer.headers(1, [...GET, 'x-a', 'b'.repeat(60)], { endStream: true, fragmentSize: 8 }),
+      );
       expectGoaway(frames, ErrorCode.ENHANCE_YOUR_CALM);
       h.finish();
     });
 
     it('accepts a header block split into CONTINUATION frames within the limit', () => {
       const h = serverHarness({ connection: { maxContinuationFrames: 64 } });
-      expectNoErrors(h.exchange(h.peer.headers(1, [...GET, 'x-a', 'b'.repeat(60)], { endStream: true, fragmentSize: 8 })));
+      expectNoErrors(
+        h.exchange(h.peer.headers(1, [...GET, 'x-a', 'b'.repeat(60)], { endStream: true, fragmentSize: 8 })),
+      );
       expect(h.received[0]!.headers).to.deep.equal([...GET, 'x-a', 'b'.repeat(60)]);
       h.finish();
     });
@@ -89,7 +105,10 @@ describe('HTTP/2 connection: limits', () => {
     it('sends GOAWAY(ENHANCE_YOUR_CALM) for a header block larger than maxHeaderBlockSize', () => {
       const h = serverHarness({ connection: { maxHeaderBlockSize: 2000 } });
       const value = Array.from({ length: 4000 }, (_, i) => String.fromCharCode(0x21 + ((i * 31) % 90))).join('');
-      expectGoaway(h.exchange(h.peer.headers(1, [...GET, 'x-big', value], { endStream: true, fragmentSize: 1000 })), ErrorCode.ENHANCE_YOUR_CALM);
+      expectGoaway(
+        h.exchange(h.peer.headers(1, [...GET, 'x-big', value], { endStream: true, fragmentSize: 1000 })),
+        ErrorCode.ENHANCE_YOUR_CALM,
+      );
       h.finish();
     });
 
@@ -114,14 +133,18 @@ describe('HTTP/2 connection: limits', () => {
       request(h);
       request(h);
       request(h);
-      expect(() => request(h)).to.throw(SluiceError).with.property('code', 'HTTP2_TOO_MANY_PENDING_STREAMS');
+      expect(() => request(h))
+        .to.throw(SluiceError)
+        .with.property('code', 'HTTP2_TOO_MANY_PENDING_STREAMS');
       expect(h.conn.pendingStreamCount).to.equal(2);
       h.finish();
     });
 
     it('client rejects an invalid request header list with HTTP2_INVALID_HEADERS before sending anything', () => {
       const h = clientHarness();
-      expect(() => h.conn.request([':method', 'GET', 'Bad', 'x'], { isEndStream: true })).to.throw(SluiceError).with.property('code', 'HTTP2_INVALID_HEADERS');
+      expect(() => h.conn.request([':method', 'GET', 'Bad', 'x'], { isEndStream: true }))
+        .to.throw(SluiceError)
+        .with.property('code', 'HTTP2_INVALID_HEADERS');
       expect(h.flush()).to.deep.equal([]);
       h.finish();
     });

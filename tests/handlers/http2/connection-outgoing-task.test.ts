@@ -123,7 +123,10 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
       const lastContinuation = names.lastIndexOf('CONTINUATION:1');
       expect(headers).to.be.greaterThan(-1);
       expect(lastContinuation, 'the block needs CONTINUATION frames').to.be.greaterThan(headers);
-      expect(names.slice(headers, lastContinuation + 1).every((n) => n === 'HEADERS:1' || n === 'CONTINUATION:1'), names.join(' ')).to.equal(true);
+      expect(
+        names.slice(headers, lastContinuation + 1).every((n) => n === 'HEADERS:1' || n === 'CONTINUATION:1'),
+        names.join(' '),
+      ).to.equal(true);
       expect(names.indexOf('PING+ACK:0', headers), 'the ACK follows the block').to.equal(lastContinuation + 1);
       expect(ofType(frames, FrameType.HEADERS)[0]!.headers![3]).to.equal(BIG_VALUE);
       h.finish();
@@ -145,7 +148,10 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
     });
 
     it('splits DATA by the connection window when it is the smaller, and resumes on WINDOW_UPDATE(0)', () => {
-      const h = clientHarness({ connection: { minDataSendWindow: 1 }, peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1_000_000]] });
+      const h = clientHarness({
+        connection: { minDataSendWindow: 1 },
+        peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1_000_000]],
+      });
       const { stream } = request(h, POST, { isEndStream: false });
       stream.write(Buffer.alloc(70_000, 6));
       stream.end();
@@ -163,7 +169,11 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
         peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1_000_000]],
       });
       h.exchange(h.peer.windowUpdate(0, 1_000_000));
-      h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(3, GET, { endStream: true }), h.peer.headers(5, GET, { endStream: true }));
+      h.exchange(
+        h.peer.headers(1, GET, { endStream: true }),
+        h.peer.headers(3, GET, { endStream: true }),
+        h.peer.headers(5, GET, { endStream: true }),
+      );
       for (const { stream } of h.received) {
         stream.sendHeaders(OK);
         stream.write(Buffer.alloc(50_000, stream.id));
@@ -186,7 +196,10 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
     });
 
     it('writes no DATA while the connection send window is below minDataSendWindow', () => {
-      const h = clientHarness({ connection: { minDataSendWindow: 256 }, peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1_000_000]] });
+      const h = clientHarness({
+        connection: { minDataSendWindow: 256 },
+        peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1_000_000]],
+      });
       const a = request(h, POST, { isEndStream: false });
       a.stream.write(Buffer.alloc(65_435, 1));
       expect(bodyOf(h.flush(), 1).length).to.equal(65_435);
@@ -201,7 +214,10 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
     });
 
     it('still sends the last bytes of a stream that fit in a connection window below minDataSendWindow', () => {
-      const h = clientHarness({ connection: { minDataSendWindow: 256 }, peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1_000_000]] });
+      const h = clientHarness({
+        connection: { minDataSendWindow: 256 },
+        peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1_000_000]],
+      });
       const a = request(h, POST, { isEndStream: false });
       a.stream.write(Buffer.alloc(65_435, 1));
       h.flush();
@@ -250,7 +266,11 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
     it('fails every stream exactly once with the write error and shuts the channel down', () => {
       const errors: SluiceError[] = [];
       const h = serverHarness({ connection: { onError: (error) => errors.push(error) } });
-      h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(3, POST), h.peer.headers(5, GET, { endStream: true }));
+      h.exchange(
+        h.peer.headers(1, GET, { endStream: true }),
+        h.peer.headers(3, POST),
+        h.peer.headers(5, GET, { endStream: true }),
+      );
       const pings: (SluiceError | null)[] = [];
       h.conn.ping((error) => pings.push(error));
       for (const { stream } of h.received.slice(0, 2)) {

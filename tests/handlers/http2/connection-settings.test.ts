@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { CONNECTION_PREFACE, ErrorCode, FrameFlag, FrameType, MAX_WINDOW_SIZE, SettingId } from '../../../handlers/http2/wire/constants.js';
+import {
+  CONNECTION_PREFACE,
+  ErrorCode,
+  FrameFlag,
+  FrameType,
+  MAX_WINDOW_SIZE,
+  SettingId,
+} from '../../../handlers/http2/wire/constants.js';
 import { Http2ConnectionError } from '../../../handlers/http2/errors.js';
 import {
   GET,
@@ -38,7 +45,9 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
     const h = clientHarness({ handshake: false });
     const messages = h.tc.takeWrittenMessages();
     expect(messages.length).to.equal(1);
-    expect(Buffer.from(messages[0]!.subarray(0, CONNECTION_PREFACE.length)).equals(Buffer.from(CONNECTION_PREFACE))).to.equal(true);
+    expect(
+      Buffer.from(messages[0]!.subarray(0, CONNECTION_PREFACE.length)).equals(Buffer.from(CONNECTION_PREFACE)),
+    ).to.equal(true);
     const frames = h.reader.read(messages);
     expect(h.reader.sawPreface).to.equal(true);
     expect(frames[0]!.type).to.equal(FrameType.SETTINGS);
@@ -89,7 +98,11 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
   it('acknowledges every peer SETTINGS with an empty SETTINGS ACK', () => {
     const h = serverHarness({ handshake: false });
     h.flush();
-    const frames = h.exchange(h.peer.preface(), h.peer.settings([SettingId.MAX_CONCURRENT_STREAMS, 10]), h.peer.settings());
+    const frames = h.exchange(
+      h.peer.preface(),
+      h.peer.settings([SettingId.MAX_CONCURRENT_STREAMS, 10]),
+      h.peer.settings(),
+    );
     const acks = ofType(frames, FrameType.SETTINGS).filter((frame) => frame.ack);
     expect(acks.map((frame) => frame.length)).to.deep.equal([0, 0]);
     h.finish();
@@ -187,9 +200,20 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
     });
 
     it('shrinks the windows of streams opened before the ACK by the difference (RFC 9113 §6.9.2)', () => {
-      const h = serverHarness({ handshake: false, connection: { initialStreamWindowSize: 1000, windowMode: 'manual' } });
+      const h = serverHarness({
+        handshake: false,
+        connection: { initialStreamWindowSize: 1000, windowMode: 'manual' },
+      });
       h.exchange(h.peer.preface(), h.peer.settings());
-      expectNoErrors(h.exchange(h.peer.headers(1, POST), h.peer.data(1, 15_000), h.peer.data(1, 15_000), h.peer.data(1, 15_000), h.peer.data(1, 15_000)));
+      expectNoErrors(
+        h.exchange(
+          h.peer.headers(1, POST),
+          h.peer.data(1, 15_000),
+          h.peer.data(1, 15_000),
+          h.peer.data(1, 15_000),
+          h.peer.data(1, 15_000),
+        ),
+      );
       // 65 535 − 60 000 = 5 535 left; the ACK shrinks it by 64 535 to −59 000.
       h.exchange(h.peer.settingsAck());
       expectRst(h.exchange(h.peer.data(1, 1)), 1, ErrorCode.FLOW_CONTROL_ERROR);
@@ -237,7 +261,10 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
       it(`MAX_FRAME_SIZE ${maxFrameSize ?? 'default'}: DATA frames are up to ${sizes[0]} bytes`, () => {
         const h = serverHarness({
           channel: { messagePool: { dataMessageSize: 128 * 1024 } },
-          peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1_000_000], ...(maxFrameSize === null ? [] : [[SettingId.MAX_FRAME_SIZE, maxFrameSize] as [number, number]])],
+          peerSettings: [
+            [SettingId.INITIAL_WINDOW_SIZE, 1_000_000],
+            ...(maxFrameSize === null ? [] : [[SettingId.MAX_FRAME_SIZE, maxFrameSize] as [number, number]]),
+          ],
         });
         h.exchange(h.peer.headers(1, GET, { endStream: true }));
         const stream = h.received[0]!.stream;
@@ -259,7 +286,9 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
       stream.write(Buffer.alloc(5000, 2));
       expect(bodyOf(h.flush(), 1).length, 'the first 1000 bytes').to.equal(1000);
       // Window 0 → −500.
-      expect(describeFrames(h.exchange(h.peer.settings([SettingId.INITIAL_WINDOW_SIZE, 500])))).to.deep.equal(['SETTINGS+ACK:0']);
+      expect(describeFrames(h.exchange(h.peer.settings([SettingId.INITIAL_WINDOW_SIZE, 500])))).to.deep.equal([
+        'SETTINGS+ACK:0',
+      ]);
       expect(stream._sendWindow).to.equal(-500);
       // −500 + 500 = 0: still nothing.
       expect(ofType(h.exchange(h.peer.windowUpdate(1, 500)), FrameType.DATA)).to.have.length(0);
@@ -283,13 +312,41 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
     });
 
     const invalid: { name: string; frame: (h: Harness<Http2Connection>) => Buffer; code: number }[] = [
-      { name: 'ENABLE_PUSH of 2', frame: (h) => h.peer.settings([SettingId.ENABLE_PUSH, 2]), code: ErrorCode.PROTOCOL_ERROR },
-      { name: 'INITIAL_WINDOW_SIZE of 2^31', frame: (h) => h.peer.settings([SettingId.INITIAL_WINDOW_SIZE, 2 ** 31]), code: ErrorCode.FLOW_CONTROL_ERROR },
-      { name: 'MAX_FRAME_SIZE of 16 383', frame: (h) => h.peer.settings([SettingId.MAX_FRAME_SIZE, 16_383]), code: ErrorCode.PROTOCOL_ERROR },
-      { name: 'MAX_FRAME_SIZE of 2^24', frame: (h) => h.peer.settings([SettingId.MAX_FRAME_SIZE, 2 ** 24]), code: ErrorCode.PROTOCOL_ERROR },
-      { name: 'a SETTINGS ACK with a payload', frame: (h) => h.peer.raw(FrameType.SETTINGS, FrameFlag.ACK, 0, Buffer.alloc(6)), code: ErrorCode.FRAME_SIZE_ERROR },
-      { name: 'a SETTINGS payload of 5 bytes', frame: (h) => h.peer.raw(FrameType.SETTINGS, 0, 0, Buffer.alloc(5)), code: ErrorCode.FRAME_SIZE_ERROR },
-      { name: 'SETTINGS on stream 1', frame: (h) => h.peer.raw(FrameType.SETTINGS, 0, 1), code: ErrorCode.PROTOCOL_ERROR },
+      {
+        name: 'ENABLE_PUSH of 2',
+        frame: (h) => h.peer.settings([SettingId.ENABLE_PUSH, 2]),
+        code: ErrorCode.PROTOCOL_ERROR,
+      },
+      {
+        name: 'INITIAL_WINDOW_SIZE of 2^31',
+        frame: (h) => h.peer.settings([SettingId.INITIAL_WINDOW_SIZE, 2 ** 31]),
+        code: ErrorCode.FLOW_CONTROL_ERROR,
+      },
+      {
+        name: 'MAX_FRAME_SIZE of 16 383',
+        frame: (h) => h.peer.settings([SettingId.MAX_FRAME_SIZE, 16_383]),
+        code: ErrorCode.PROTOCOL_ERROR,
+      },
+      {
+        name: 'MAX_FRAME_SIZE of 2^24',
+        frame: (h) => h.peer.settings([SettingId.MAX_FRAME_SIZE, 2 ** 24]),
+        code: ErrorCode.PROTOCOL_ERROR,
+      },
+      {
+        name: 'a SETTINGS ACK with a payload',
+        frame: (h) => h.peer.raw(FrameType.SETTINGS, FrameFlag.ACK, 0, Buffer.alloc(6)),
+        code: ErrorCode.FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'a SETTINGS payload of 5 bytes',
+        frame: (h) => h.peer.raw(FrameType.SETTINGS, 0, 0, Buffer.alloc(5)),
+        code: ErrorCode.FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'SETTINGS on stream 1',
+        frame: (h) => h.peer.raw(FrameType.SETTINGS, 0, 1),
+        code: ErrorCode.PROTOCOL_ERROR,
+      },
     ];
     for (const { name, frame, code } of invalid) {
       it(`sends GOAWAY(${Object.entries(ErrorCode).find(([, v]) => v === code)![0]}) for ${name}`, () => {

@@ -43,7 +43,9 @@ describe('HTTP/2 connection: streams', () => {
 
     it('server accepts client streams with odd identifiers and reports each once', () => {
       const h = serverHarness();
-      expectNoErrors(h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(5, GET, { endStream: true })));
+      expectNoErrors(
+        h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(5, GET, { endStream: true })),
+      );
       expect(h.received.map(({ stream }) => stream.id)).to.deep.equal([1, 5]);
       h.finish();
     });
@@ -93,7 +95,9 @@ describe('HTTP/2 connection: streams', () => {
         h.exchange(h.peer.headers(1, GET, { endStream: true }));
         const frames = h.exchange(frame(h));
         expectGoaway(frames, ErrorCode.PROTOCOL_ERROR, 1);
-        expect(ofType(frames, FrameType.RST_STREAM), 'no RST_STREAM on an idle stream (RFC 9113 §6.4)').to.have.length(0);
+        expect(ofType(frames, FrameType.RST_STREAM), 'no RST_STREAM on an idle stream (RFC 9113 §6.4)').to.have.length(
+          0,
+        );
         h.finish();
       });
     }
@@ -108,7 +112,9 @@ describe('HTTP/2 connection: streams', () => {
 
     it('refuses a HEADERS frame whose priority makes the stream depend on itself with RST_STREAM(PROTOCOL_ERROR)', () => {
       const h = serverHarness();
-      const frames = h.exchange(h.peer.headers(3, GET, { endStream: true, priority: { streamDependency: 3, weight: 16, isExclusive: false } }));
+      const frames = h.exchange(
+        h.peer.headers(3, GET, { endStream: true, priority: { streamDependency: 3, weight: 16, isExclusive: false } }),
+      );
       expectRst(frames, 3, ErrorCode.PROTOCOL_ERROR);
       expect(h.received, 'the stream is not opened').to.have.length(0);
       // The header block was still decoded: the HPACK context is in sync for the next request.
@@ -203,7 +209,9 @@ describe('HTTP/2 connection: streams', () => {
       const frames = h.exchange(h.peer.headers(1, OK, { endStream: true }));
       expect(first.recorder.closeError).to.equal(null);
       expect(second.stream.id).to.equal(3);
-      expect(ofType(frames, FrameType.HEADERS).map((frame) => [frame.streamId, frame.headers])).to.deep.equal([[3, GET]]);
+      expect(ofType(frames, FrameType.HEADERS).map((frame) => [frame.streamId, frame.headers])).to.deep.equal([
+        [3, GET],
+      ]);
       expect(h.conn.pendingStreamCount).to.equal(0);
       h.finish();
     });
@@ -220,7 +228,7 @@ describe('HTTP/2 connection: streams', () => {
   });
 
   describe('message rules', () => {
-    const contentLength: { name: string; body: number[]; }[] = [
+    const contentLength: { name: string; body: number[] }[] = [
       { name: 'less DATA than content-length', body: [5] },
       { name: 'more DATA than content-length', body: [6, 5] },
     ];
@@ -240,7 +248,13 @@ describe('HTTP/2 connection: streams', () => {
 
     it('accepts a request body that matches content-length', () => {
       const h = serverHarness();
-      expectNoErrors(h.exchange(h.peer.headers(1, [...POST, 'content-length', '10']), h.peer.data(1, 4), h.peer.data(1, 6, { endStream: true })));
+      expectNoErrors(
+        h.exchange(
+          h.peer.headers(1, [...POST, 'content-length', '10']),
+          h.peer.data(1, 4),
+          h.peer.data(1, 6, { endStream: true }),
+        ),
+      );
       expect(h.received[0]!.recorder.kinds).to.deep.equal(['data', 'data', 'end']);
       h.finish();
     });
@@ -249,7 +263,10 @@ describe('HTTP/2 connection: streams', () => {
       const h = clientHarness();
       const { recorder } = request(h);
       h.flush();
-      const frames = h.exchange(h.peer.headers(1, [...OK, 'content-length', '3']), h.peer.data(1, 'ab', { endStream: true }));
+      const frames = h.exchange(
+        h.peer.headers(1, [...OK, 'content-length', '3']),
+        h.peer.data(1, 'ab', { endStream: true }),
+      );
       expectRst(frames, 1, ErrorCode.PROTOCOL_ERROR);
       expect((recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.PROTOCOL_ERROR);
       h.finish();
@@ -259,7 +276,10 @@ describe('HTTP/2 connection: streams', () => {
       { name: 'without :path', headers: [':method', 'GET', ':scheme', 'http', ':authority', 'a'] },
       { name: 'with an uppercase field name', headers: [...GET, 'X-Upper', '1'] },
       { name: 'with a connection-specific field', headers: [...GET, 'connection', 'keep-alive'] },
-      { name: 'with a pseudo-header after a regular field', headers: [':method', 'GET', 'x-a', '1', ':scheme', 'http', ':path', '/'] },
+      {
+        name: 'with a pseudo-header after a regular field',
+        headers: [':method', 'GET', 'x-a', '1', ':scheme', 'http', ':path', '/'],
+      },
       { name: 'with te other than trailers', headers: [...GET, 'te', 'gzip'] },
       { name: 'with a response pseudo-header', headers: [...GET, ':status', '200'] },
       { name: 'with an invalid content-length', headers: [...GET, 'content-length', 'ten'] },
@@ -279,7 +299,11 @@ describe('HTTP/2 connection: streams', () => {
       const h = clientHarness();
       const { recorder } = request(h);
       h.flush();
-      expectRst(h.exchange(h.peer.headers(1, ['content-type', 'text/plain'], { endStream: true })), 1, ErrorCode.PROTOCOL_ERROR);
+      expectRst(
+        h.exchange(h.peer.headers(1, ['content-type', 'text/plain'], { endStream: true })),
+        1,
+        ErrorCode.PROTOCOL_ERROR,
+      );
       expect(recorder.kinds).to.deep.equal(['close']);
       h.finish();
     });
@@ -292,7 +316,11 @@ describe('HTTP/2 connection: streams', () => {
       const sent = ofType(h.flush(), FrameType.HEADERS);
       expect(sent.map((frame) => frame.endStream)).to.deep.equal([true]);
       expect(stream.state).to.equal(StreamState.HALF_CLOSED_LOCAL);
-      h.exchange(h.peer.headers(1, [...OK, 'content-type', 'text/plain']), h.peer.data(1, 'hello'), h.peer.data(1, ' world', { endStream: true }));
+      h.exchange(
+        h.peer.headers(1, [...OK, 'content-type', 'text/plain']),
+        h.peer.data(1, 'hello'),
+        h.peer.data(1, ' world', { endStream: true }),
+      );
       expect(recorder.kinds).to.deep.equal(['response', 'data', 'data', 'end', 'close']);
       expect(recorder.body.toString()).to.equal('hello world');
       expect(recorder.closeError).to.equal(null);
@@ -324,7 +352,9 @@ describe('HTTP/2 connection: streams', () => {
       const refused = request(h);
       const cancelled = request(h);
       h.flush();
-      expect(h.exchange(h.peer.rstStream(1, ErrorCode.REFUSED_STREAM), h.peer.rstStream(3, ErrorCode.CANCEL))).to.deep.equal([]);
+      expect(
+        h.exchange(h.peer.rstStream(1, ErrorCode.REFUSED_STREAM), h.peer.rstStream(3, ErrorCode.CANCEL)),
+      ).to.deep.equal([]);
       const refusedError = refused.recorder.closeError as Http2StreamError;
       const cancelError = cancelled.recorder.closeError as Http2StreamError;
       expect([refusedError.errorCode, refusedError.retryable]).to.deep.equal([ErrorCode.REFUSED_STREAM, true]);
@@ -334,7 +364,11 @@ describe('HTTP/2 connection: streams', () => {
 
     it('sends trailers after the request body (client) and delivers them before onEnd (server)', () => {
       const server = serverHarness();
-      server.exchange(server.peer.headers(1, POST), server.peer.data(1, 'abc'), server.peer.headers(1, ['x-checksum', '42'], { endStream: true }));
+      server.exchange(
+        server.peer.headers(1, POST),
+        server.peer.data(1, 'abc'),
+        server.peer.headers(1, ['x-checksum', '42'], { endStream: true }),
+      );
       expect(server.received[0]!.recorder.kinds).to.deep.equal(['data', 'trailers', 'end']);
       expect(server.received[0]!.recorder.events[1]!.headers).to.deep.equal(['x-checksum', '42']);
       server.finish();
@@ -367,7 +401,11 @@ describe('HTTP/2 connection: streams', () => {
       const client = clientHarness();
       const { recorder } = request(client);
       client.flush();
-      client.exchange(client.peer.headers(1, OK), client.peer.data(1, 'data'), client.peer.headers(1, ['grpc-status', '0'], { endStream: true }));
+      client.exchange(
+        client.peer.headers(1, OK),
+        client.peer.data(1, 'data'),
+        client.peer.headers(1, ['grpc-status', '0'], { endStream: true }),
+      );
       expect(recorder.kinds).to.deep.equal(['response', 'data', 'trailers', 'end', 'close']);
       client.finish();
     });
@@ -379,7 +417,11 @@ describe('HTTP/2 connection: streams', () => {
     for (const { name, trailers, endStream } of badTrailers) {
       it(`resets a stream whose trailers come ${name} with RST_STREAM(PROTOCOL_ERROR)`, () => {
         const h = serverHarness();
-        expectRst(h.exchange(h.peer.headers(1, POST), h.peer.headers(1, trailers, { endStream })), 1, ErrorCode.PROTOCOL_ERROR);
+        expectRst(
+          h.exchange(h.peer.headers(1, POST), h.peer.headers(1, trailers, { endStream })),
+          1,
+          ErrorCode.PROTOCOL_ERROR,
+        );
         expect(h.received[0]!.recorder.kinds).to.deep.equal(['close']);
         h.finish();
       });
@@ -402,7 +444,11 @@ describe('HTTP/2 connection: streams', () => {
       const client = clientHarness();
       const { recorder } = request(client);
       client.flush();
-      client.exchange(client.peer.headers(1, [':status', '100']), client.peer.headers(1, [':status', '103']), client.peer.headers(1, OK, { endStream: true }));
+      client.exchange(
+        client.peer.headers(1, [':status', '100']),
+        client.peer.headers(1, [':status', '103']),
+        client.peer.headers(1, OK, { endStream: true }),
+      );
       expect(recorder.kinds).to.deep.equal(['informational', 'informational', 'response', 'end', 'close']);
       client.finish();
     });
@@ -417,7 +463,16 @@ describe('HTTP/2 connection: streams', () => {
 
     it('a HEAD response has no body: content-length is not checked against DATA on the client', () => {
       const h = clientHarness();
-      const { recorder } = request(h, [':method', 'HEAD', ':scheme', 'http', ':authority', 'example.test', ':path', '/']);
+      const { recorder } = request(h, [
+        ':method',
+        'HEAD',
+        ':scheme',
+        'http',
+        ':authority',
+        'example.test',
+        ':path',
+        '/',
+      ]);
       h.flush();
       expectNoErrors(h.exchange(h.peer.headers(1, [...OK, 'content-length', '1000'], { endStream: true })));
       expect(recorder.kinds).to.deep.equal(['response', 'end', 'close']);
@@ -427,7 +482,11 @@ describe('HTTP/2 connection: streams', () => {
 
     it('server discards a body written for a HEAD response and still ends the stream', () => {
       const h = serverHarness();
-      h.exchange(h.peer.headers(1, [':method', 'HEAD', ':scheme', 'http', ':authority', 'example.test', ':path', '/'], { endStream: true }));
+      h.exchange(
+        h.peer.headers(1, [':method', 'HEAD', ':scheme', 'http', ':authority', 'example.test', ':path', '/'], {
+          endStream: true,
+        }),
+      );
       const stream = h.received[0]!.stream;
       stream.sendHeaders([...OK, 'content-length', '5']);
       let written: Error | null | undefined;

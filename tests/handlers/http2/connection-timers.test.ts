@@ -37,7 +37,9 @@ describe('HTTP/2 connection: timers', () => {
       h.flush();
       expect(h.tc.isShutDown).to.equal(true);
       expect(h.tc.shutdownError?.code).to.equal(Http2ApiErrors.PING_TIMEOUT.code);
-      expect(h.connectionErrors.map((error) => (error as unknown as { code: string }).code)).to.deep.equal([Http2ApiErrors.PING_TIMEOUT.code]);
+      expect(h.connectionErrors.map((error) => (error as unknown as { code: string }).code)).to.deep.equal([
+        Http2ApiErrors.PING_TIMEOUT.code,
+      ]);
       expect(stream.isClosed).to.equal(true);
       h.finish();
     });

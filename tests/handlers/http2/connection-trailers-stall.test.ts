@@ -5,13 +5,26 @@
  */
 import { expect } from 'chai';
 import { FrameFlag, FrameType } from '../../../handlers/http2/wire/constants.js';
-import { GET, OK, POST, bodyOf, clientHarness, frameNames, ofType, request, serverHarness, type WrittenFrame } from './peer.js';
+import {
+  GET,
+  OK,
+  POST,
+  bodyOf,
+  clientHarness,
+  frameNames,
+  ofType,
+  request,
+  serverHarness,
+  type WrittenFrame,
+} from './peer.js';
 
 const TRAILERS = ['grpc-status', '0', 'grpc-message', 'ok'];
 
 /** The one HEADERS frame with END_STREAM on `streamId`. */
 function trailersOf(frames: readonly WrittenFrame[], streamId: number): WrittenFrame {
-  const ending = ofType(frames, FrameType.HEADERS).filter((frame) => frame.streamId === streamId && (frame.flags & FrameFlag.END_STREAM) !== 0);
+  const ending = ofType(frames, FrameType.HEADERS).filter(
+    (frame) => frame.streamId === streamId && (frame.flags & FrameFlag.END_STREAM) !== 0,
+  );
   expect(ending, frameNames(frames).join(' ')).to.have.length(1);
   return ending[0]!;
 }

@@ -11,13 +11,15 @@ function queueRst(queue: ControlFrameQueue, streamId: number): void {
 function queueRaw(queue: ControlFrameQueue, payloadLength: number, streamId: number): void {
   const payload = Buffer.alloc(payloadLength, 0xab);
   const buffer = queue.reserve(9 + payloadLength);
-  queue.commit(new FrameEncoder(16_384).writeFrame(buffer, queue.tail, 0x20, 0, streamId, payload, 0, payloadLength) - queue.tail);
+  queue.commit(
+    new FrameEncoder(16_384).writeFrame(buffer, queue.tail, 0x20, 0, streamId, payload, 0, payloadLength) - queue.tail,
+  );
 }
 
 /** Frame types and stream ids in a byte stream of whole frames. */
 function frames(bytes: Buffer): string[] {
   const result: string[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const length = bytes.readUIntBE(at, 3);
     result.push(`${bytes[at + 3]}:${bytes.readUInt32BE(at + 5) & 0x7fffffff}`);
     at += 9 + length;
@@ -39,7 +41,7 @@ describe('ControlFrameQueue', () => {
     expect(queue.frameCount).to.equal(0);
   });
 
-  it('holds no buffer while empty, and queues sharing lent buffers never see each other\'s frames', () => {
+  it("holds no buffer while empty, and queues sharing lent buffers never see each other's frames", () => {
     const a = new ControlFrameQueue();
     const b = new ControlFrameQueue();
     expect(a.buffer.length, 'a new queue holds nothing').to.equal(0);

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { ErrorCode, Http2ApiErrors, Http2ConnectionError, Http2StreamError, errorCodeName } from '../../../handlers/http2/index.js';
+import {
+  ErrorCode,
+  Http2ApiErrors,
+  Http2ConnectionError,
+  Http2StreamError,
+  errorCodeName,
+} from '../../../handlers/http2/index.js';
 
 describe('HTTP/2 errors', () => {
   it('documents every RFC and API code in docs/errors.md', () => {
@@ -15,7 +21,12 @@ describe('HTTP/2 errors', () => {
     expect(connection.errorCode).to.equal(3);
     expect(connection.name).to.equal('Http2ConnectionError');
     const stream = new Http2StreamError(5, ErrorCode.REFUSED_STREAM, 'refused', { retryable: true });
-    expect([stream.code, stream.streamId, stream.retryable, stream.name]).to.deep.equal(['HTTP2_REFUSED_STREAM', 5, true, 'Http2StreamError']);
+    expect([stream.code, stream.streamId, stream.retryable, stream.name]).to.deep.equal([
+      'HTTP2_REFUSED_STREAM',
+      5,
+      true,
+      'Http2StreamError',
+    ]);
   });
 
   it('names unknown error codes by number', () => {

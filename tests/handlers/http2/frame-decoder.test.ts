@@ -47,21 +47,41 @@ class Recorder implements FrameListener {
     isFrameEnd: boolean,
     isEndStream: boolean,
   ): void {
-    if (this.pieceStreamId !== -1 && this.pieceStreamId !== streamId) throw new Error('DATA pieces of two streams interleave');
+    if (this.pieceStreamId !== -1 && this.pieceStreamId !== streamId)
+      throw new Error('DATA pieces of two streams interleave');
     if (isEndStream && !isFrameEnd) throw new Error('END_STREAM before the last piece');
     if (start < 0 || start > end || end > data.length) throw new Error(`bad range ${start}..${end} of ${data.length}`);
     this.pieceStreamId = streamId;
     this.pieceHex += hex(data, start, end);
     this.pieceFlow += flowControlledLength;
     if (!isFrameEnd) return;
-    this.events.push({ kind: 'data', streamId, data: this.pieceHex, flowControlledLength: this.pieceFlow, endStream: isEndStream });
+    this.events.push({
+      kind: 'data',
+      streamId,
+      data: this.pieceHex,
+      flowControlledLength: this.pieceFlow,
+      endStream: isEndStream,
+    });
     this.pieceStreamId = -1;
     this.pieceHex = '';
     this.pieceFlow = 0;
   }
 
-  onHeaders(streamId: number, block: Uint8Array, start: number, end: number, isEndStream: boolean, priority: FramePriority | null): void {
-    this.push({ kind: 'headers', streamId, block: hex(block, start, end), endStream: isEndStream, priority: priority === null ? null : { ...priority } });
+  onHeaders(
+    streamId: number,
+    block: Uint8Array,
+    start: number,
+    end: number,
+    isEndStream: boolean,
+    priority: FramePriority | null,
+  ): void {
+    this.push({
+      kind: 'headers',
+      streamId,
+      block: hex(block, start, end),
+      endStream: isEndStream,
+      priority: priority === null ? null : { ...priority },
+    });
   }
 
   onPriority(streamId: number, streamDependency: number, weight: number, isExclusive: boolean): void {
@@ -104,7 +124,12 @@ class Recorder implements FrameListener {
   /** Ends a run: DATA of a truncated frame is kept as one `partialData` event. */
   finish(): void {
     if (this.pieceStreamId === -1) return;
-    this.events.push({ kind: 'partialData', streamId: this.pieceStreamId, data: this.pieceHex, flowControlledLength: this.pieceFlow });
+    this.events.push({
+      kind: 'partialData',
+      streamId: this.pieceStreamId,
+      data: this.pieceHex,
+      flowControlledLength: this.pieceFlow,
+    });
   }
 
   private push(event: DecodedEvent): void {
@@ -126,7 +151,12 @@ interface DecodeResult {
 /** Test options: most tests do not start with the peer's SETTINGS preface. */
 const LOOSE: FrameDecoderOptions = { requireSettingsFirst: false };
 
-function decodeWithCuts(input: Uint8Array, options: FrameDecoderOptions, cuts: readonly number[], listener = new Recorder()): DecodeResult {
+function decodeWithCuts(
+  input: Uint8Array,
+  options: FrameDecoderOptions,
+  cuts: readonly number[],
+  listener = new Recorder(),
+): DecodeResult {
   const decoder = new FrameDecoder(listener, options);
   let previous = 0;
   try {
@@ -138,7 +168,9 @@ function decodeWithCuts(input: Uint8Array, options: FrameDecoderOptions, cuts: r
     if (!(error instanceof Http2ConnectionError)) throw error;
     // The decoder stays failed: every later call throws the same error.
     expect(decoder.error).to.equal(error);
-    expect(() => decoder.decode(new Uint8Array([0]))).to.throw(Http2ConnectionError).that.equals(error);
+    expect(() => decoder.decode(new Uint8Array([0])))
+      .to.throw(Http2ConnectionError)
+      .that.equals(error);
     listener.finish();
     return { events: listener.events, connectionError: error.errorCode };
   }
@@ -175,7 +207,12 @@ function randomCuts(length: number, seed: number): number[] {
  * Decodes `input` whole, one byte at a time and in `randomSplits` seeded random splits, asserts
  * every run saw identical events and errors, and returns the result.
  */
-function decodeEverySplit(input: Uint8Array, options: FrameDecoderOptions = LOOSE, randomSplits = 5, seed = 1): DecodeResult {
+function decodeEverySplit(
+  input: Uint8Array,
+  options: FrameDecoderOptions = LOOSE,
+  randomSplits = 5,
+  seed = 1,
+): DecodeResult {
   const whole = decodeWithCuts(input, options, []);
   const byteCuts: number[] = [];
   for (let i = 1; i < input.length; i++) byteCuts.push(i);
@@ -265,7 +302,15 @@ describe('FrameDecoder', () => {
       const input = encode((t, o) => encoder.writeData(t, o, 1, payload, 0, 1000, true, 5));
       const pieces: Array<[number, number, boolean, boolean]> = [];
       const listener = new (class extends Recorder {
-        override onData(streamId: number, data: Uint8Array, start: number, end: number, flow: number, isFrameEnd: boolean, isEndStream: boolean): void {
+        override onData(
+          streamId: number,
+          data: Uint8Array,
+          start: number,
+          end: number,
+          flow: number,
+          isFrameEnd: boolean,
+          isEndStream: boolean,
+        ): void {
           pieces.push([end - start, flow, isFrameEnd, isEndStream]);
           super.onData(streamId, data, start, end, flow, isFrameEnd, isEndStream);
         }
@@ -284,7 +329,15 @@ describe('FrameDecoder', () => {
       const input = encode((t, o) => encoder.writeData(t, o, 1, payload, 0, 64, false));
       let seen: Uint8Array | null = null;
       const listener = new (class extends Recorder {
-        override onData(streamId: number, data: Uint8Array, start: number, end: number, flow: number, isFrameEnd: boolean, isEndStream: boolean): void {
+        override onData(
+          streamId: number,
+          data: Uint8Array,
+          start: number,
+          end: number,
+          flow: number,
+          isFrameEnd: boolean,
+          isEndStream: boolean,
+        ): void {
           seen = data;
           super.onData(streamId, data, start, end, flow, isFrameEnd, isEndStream);
         }
@@ -317,7 +370,11 @@ describe('FrameDecoder', () => {
     });
 
     it('delivers an empty header block', () => {
-      const input = concat(raw(FrameType.HEADERS, FrameFlag.END_HEADERS | FrameFlag.END_STREAM, 1), raw(FrameType.HEADERS, 0, 3), raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 3));
+      const input = concat(
+        raw(FrameType.HEADERS, FrameFlag.END_HEADERS | FrameFlag.END_STREAM, 1),
+        raw(FrameType.HEADERS, 0, 3),
+        raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 3),
+      );
       expect(decodeEverySplit(input).events).to.deep.equal([
         { kind: 'headers', streamId: 1, block: '', endStream: true, priority: null },
         { kind: 'headers', streamId: 3, block: '', endStream: false, priority: null },
@@ -330,7 +387,9 @@ describe('FrameDecoder', () => {
         encode((t, o) => encoder.writePushPromise(t, o, 1, 2, block, 0, 10, false, 4)),
         encode((t, o) => encoder.writeContinuation(t, o, 1, block, 10, 20, true)),
       );
-      expect(decodeEverySplit(input).events).to.deep.equal([{ kind: 'pushPromise', streamId: 1, promisedStreamId: 2, block: hex(block, 0, 30) }]);
+      expect(decodeEverySplit(input).events).to.deep.equal([
+        { kind: 'pushPromise', streamId: 1, promisedStreamId: 2, block: hex(block, 0, 30) },
+      ]);
     });
 
     it('delivers PRIORITY, RST_STREAM, PING, GOAWAY and WINDOW_UPDATE frames', () => {
@@ -379,7 +438,10 @@ describe('FrameDecoder', () => {
     });
 
     it('ignores undefined flags', () => {
-      const input = concat(raw(FrameType.PING, 0xfe, 0, [0, 0, 0, 0, 0, 0, 0, 1]), raw(FrameType.WINDOW_UPDATE, 0xff, 1, u32(10)));
+      const input = concat(
+        raw(FrameType.PING, 0xfe, 0, [0, 0, 0, 0, 0, 0, 0, 1]),
+        raw(FrameType.WINDOW_UPDATE, 0xff, 1, u32(10)),
+      );
       expect(decodeEverySplit(input).events).to.deep.equal([
         { kind: 'ping', opaqueHigh: 0, opaqueLow: 1, isAck: false },
         { kind: 'windowUpdate', streamId: 1, increment: 10 },
@@ -413,7 +475,10 @@ describe('FrameDecoder', () => {
     it('accepts a first SETTINGS frame in the client role, with defaults', () => {
       expect(FRAME_DECODER_DEFAULTS.requireSettingsFirst).to.equal(true);
       const input = concat(raw(FrameType.SETTINGS, 0, 0), PING);
-      expect(decodeEverySplit(input, {}).events).to.deep.equal([{ kind: 'settings', settings: [], isAck: false }, PING_EVENT]);
+      expect(decodeEverySplit(input, {}).events).to.deep.equal([
+        { kind: 'settings', settings: [], isAck: false },
+        PING_EVENT,
+      ]);
     });
 
     it('accepts frames up to a raised max frame size', () => {
@@ -488,7 +553,12 @@ describe('FrameDecoder', () => {
         options: { role: 'server', requireSettingsFirst: false },
         connectionError: PROTOCOL_ERROR,
       },
-      { name: 'rejects a first frame other than SETTINGS with connection PROTOCOL_ERROR', input: PING, options: {}, connectionError: PROTOCOL_ERROR },
+      {
+        name: 'rejects a first frame other than SETTINGS with connection PROTOCOL_ERROR',
+        input: PING,
+        options: {},
+        connectionError: PROTOCOL_ERROR,
+      },
       {
         name: 'rejects SETTINGS ACK as the first frame with connection PROTOCOL_ERROR',
         input: raw(FrameType.SETTINGS, FrameFlag.ACK, 0),
@@ -505,10 +575,26 @@ describe('FrameDecoder', () => {
         input: raw(0x42, 0, 0, new Uint8Array(16_385)).subarray(0, 20),
         connectionError: FRAME_SIZE_ERROR,
       },
-      { name: 'rejects DATA on stream 0 with connection PROTOCOL_ERROR', input: raw(FrameType.DATA, 0, 0, [1]), connectionError: PROTOCOL_ERROR },
-      { name: 'rejects HEADERS on stream 0 with connection PROTOCOL_ERROR', input: raw(FrameType.HEADERS, 4, 0, [0x82]), connectionError: PROTOCOL_ERROR },
-      { name: 'rejects PRIORITY on stream 0 with connection PROTOCOL_ERROR', input: raw(FrameType.PRIORITY, 0, 0, [0, 0, 0, 1, 0]), connectionError: PROTOCOL_ERROR },
-      { name: 'rejects RST_STREAM on stream 0 with connection PROTOCOL_ERROR', input: raw(FrameType.RST_STREAM, 0, 0, u32(8)), connectionError: PROTOCOL_ERROR },
+      {
+        name: 'rejects DATA on stream 0 with connection PROTOCOL_ERROR',
+        input: raw(FrameType.DATA, 0, 0, [1]),
+        connectionError: PROTOCOL_ERROR,
+      },
+      {
+        name: 'rejects HEADERS on stream 0 with connection PROTOCOL_ERROR',
+        input: raw(FrameType.HEADERS, 4, 0, [0x82]),
+        connectionError: PROTOCOL_ERROR,
+      },
+      {
+        name: 'rejects PRIORITY on stream 0 with connection PROTOCOL_ERROR',
+        input: raw(FrameType.PRIORITY, 0, 0, [0, 0, 0, 1, 0]),
+        connectionError: PROTOCOL_ERROR,
+      },
+      {
+        name: 'rejects RST_STREAM on stream 0 with connection PROTOCOL_ERROR',
+        input: raw(FrameType.RST_STREAM, 0, 0, u32(8)),
+        connectionError: PROTOCOL_ERROR,
+      },
       {
         name: 'rejects PUSH_PROMISE on stream 0 with connection PROTOCOL_ERROR',
         input: raw(FrameType.PUSH_PROMISE, 4, 0, u32(2)),
@@ -519,17 +605,61 @@ describe('FrameDecoder', () => {
         input: concat(openBlock, raw(FrameType.CONTINUATION, 4, 0)),
         connectionError: PROTOCOL_ERROR,
       },
-      { name: 'rejects SETTINGS on a stream with connection PROTOCOL_ERROR', input: raw(FrameType.SETTINGS, 0, 1), connectionError: PROTOCOL_ERROR },
-      { name: 'rejects PING on a stream with connection PROTOCOL_ERROR', input: raw(FrameType.PING, 0, 1, new Uint8Array(8)), connectionError: PROTOCOL_ERROR },
-      { name: 'rejects GOAWAY on a stream with connection PROTOCOL_ERROR', input: raw(FrameType.GOAWAY, 0, 3, new Uint8Array(8)), connectionError: PROTOCOL_ERROR },
-      { name: 'rejects a 7-byte PING with connection FRAME_SIZE_ERROR', input: raw(FrameType.PING, 0, 0, new Uint8Array(7)), connectionError: FRAME_SIZE_ERROR },
-      { name: 'rejects a 9-byte PING ACK with connection FRAME_SIZE_ERROR', input: raw(FrameType.PING, 1, 0, new Uint8Array(9)), connectionError: FRAME_SIZE_ERROR },
-      { name: 'rejects a 3-byte RST_STREAM with connection FRAME_SIZE_ERROR', input: raw(FrameType.RST_STREAM, 0, 1, [0, 0, 8]), connectionError: FRAME_SIZE_ERROR },
-      { name: 'rejects a 5-byte RST_STREAM with connection FRAME_SIZE_ERROR', input: raw(FrameType.RST_STREAM, 0, 1, [0, 0, 0, 8, 0]), connectionError: FRAME_SIZE_ERROR },
-      { name: 'rejects a 3-byte WINDOW_UPDATE with connection FRAME_SIZE_ERROR', input: raw(FrameType.WINDOW_UPDATE, 0, 1, [0, 0, 1]), connectionError: FRAME_SIZE_ERROR },
-      { name: 'rejects a 5-byte WINDOW_UPDATE on stream 0 with connection FRAME_SIZE_ERROR', input: raw(FrameType.WINDOW_UPDATE, 0, 0, [0, 0, 0, 1, 0]), connectionError: FRAME_SIZE_ERROR },
-      { name: 'rejects a 7-byte GOAWAY with connection FRAME_SIZE_ERROR', input: raw(FrameType.GOAWAY, 0, 0, new Uint8Array(7)), connectionError: FRAME_SIZE_ERROR },
-      { name: 'rejects SETTINGS of 5 bytes with connection FRAME_SIZE_ERROR', input: raw(FrameType.SETTINGS, 0, 0, [0, 1, 0, 0, 0]), connectionError: FRAME_SIZE_ERROR },
+      {
+        name: 'rejects SETTINGS on a stream with connection PROTOCOL_ERROR',
+        input: raw(FrameType.SETTINGS, 0, 1),
+        connectionError: PROTOCOL_ERROR,
+      },
+      {
+        name: 'rejects PING on a stream with connection PROTOCOL_ERROR',
+        input: raw(FrameType.PING, 0, 1, new Uint8Array(8)),
+        connectionError: PROTOCOL_ERROR,
+      },
+      {
+        name: 'rejects GOAWAY on a stream with connection PROTOCOL_ERROR',
+        input: raw(FrameType.GOAWAY, 0, 3, new Uint8Array(8)),
+        connectionError: PROTOCOL_ERROR,
+      },
+      {
+        name: 'rejects a 7-byte PING with connection FRAME_SIZE_ERROR',
+        input: raw(FrameType.PING, 0, 0, new Uint8Array(7)),
+        connectionError: FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'rejects a 9-byte PING ACK with connection FRAME_SIZE_ERROR',
+        input: raw(FrameType.PING, 1, 0, new Uint8Array(9)),
+        connectionError: FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'rejects a 3-byte RST_STREAM with connection FRAME_SIZE_ERROR',
+        input: raw(FrameType.RST_STREAM, 0, 1, [0, 0, 8]),
+        connectionError: FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'rejects a 5-byte RST_STREAM with connection FRAME_SIZE_ERROR',
+        input: raw(FrameType.RST_STREAM, 0, 1, [0, 0, 0, 8, 0]),
+        connectionError: FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'rejects a 3-byte WINDOW_UPDATE with connection FRAME_SIZE_ERROR',
+        input: raw(FrameType.WINDOW_UPDATE, 0, 1, [0, 0, 1]),
+        connectionError: FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'rejects a 5-byte WINDOW_UPDATE on stream 0 with connection FRAME_SIZE_ERROR',
+        input: raw(FrameType.WINDOW_UPDATE, 0, 0, [0, 0, 0, 1, 0]),
+        connectionError: FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'rejects a 7-byte GOAWAY with connection FRAME_SIZE_ERROR',
+        input: raw(FrameType.GOAWAY, 0, 0, new Uint8Array(7)),
+        connectionError: FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'rejects SETTINGS of 5 bytes with connection FRAME_SIZE_ERROR',
+        input: raw(FrameType.SETTINGS, 0, 0, [0, 1, 0, 0, 0]),
+        connectionError: FRAME_SIZE_ERROR,
+      },
       {
         name: 'rejects SETTINGS ACK with a payload with connection FRAME_SIZE_ERROR',
         input: raw(FrameType.SETTINGS, FrameFlag.ACK, 0, setting(SettingId.ENABLE_PUSH, 0)),
@@ -552,7 +682,12 @@ describe('FrameDecoder', () => {
       },
       {
         name: 'rejects HEADERS padding longer than the fragment room with connection PROTOCOL_ERROR',
-        input: raw(FrameType.HEADERS, FrameFlag.PADDED | FrameFlag.PRIORITY | FrameFlag.END_HEADERS, 1, [2, 0, 0, 0, 0, 16, 0x82]),
+        input: raw(
+          FrameType.HEADERS,
+          FrameFlag.PADDED | FrameFlag.PRIORITY | FrameFlag.END_HEADERS,
+          1,
+          [2, 0, 0, 0, 0, 16, 0x82],
+        ),
         connectionError: PROTOCOL_ERROR,
       },
       {
@@ -593,7 +728,10 @@ describe('FrameDecoder', () => {
       },
       {
         name: 'rejects SETTINGS_MAX_FRAME_SIZE above 2^24-1 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.SETTINGS, 0, 0, [...setting(SettingId.HEADER_TABLE_SIZE, 1), ...setting(SettingId.MAX_FRAME_SIZE, 16_777_216)]),
+        input: raw(FrameType.SETTINGS, 0, 0, [
+          ...setting(SettingId.HEADER_TABLE_SIZE, 1),
+          ...setting(SettingId.MAX_FRAME_SIZE, 16_777_216),
+        ]),
         connectionError: PROTOCOL_ERROR,
       },
       {
@@ -613,7 +751,10 @@ describe('FrameDecoder', () => {
       },
       {
         name: 'rejects CONTINUATION after a complete header block with connection PROTOCOL_ERROR',
-        input: concat(raw(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, [0x82]), raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, [0x82])),
+        input: concat(
+          raw(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, [0x82]),
+          raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, [0x82]),
+        ),
         connectionError: PROTOCOL_ERROR,
       },
       {
@@ -643,19 +784,31 @@ describe('FrameDecoder', () => {
       },
       {
         name: 'rejects more CONTINUATION frames than maxContinuationFrames, empty ones too, with connection ENHANCE_YOUR_CALM',
-        input: concat(openBlock, raw(FrameType.CONTINUATION, 0, 1), raw(FrameType.CONTINUATION, 0, 1), raw(FrameType.CONTINUATION, 0, 1)),
+        input: concat(
+          openBlock,
+          raw(FrameType.CONTINUATION, 0, 1),
+          raw(FrameType.CONTINUATION, 0, 1),
+          raw(FrameType.CONTINUATION, 0, 1),
+        ),
         options: { ...LOOSE, maxContinuationFrames: 2 },
         connectionError: ENHANCE_YOUR_CALM,
       },
       {
         name: 'rejects a header block larger than maxHeaderBlockSize with connection ENHANCE_YOUR_CALM',
-        input: concat(raw(FrameType.HEADERS, 0, 1, new Uint8Array(30)), raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, new Uint8Array(11))),
+        input: concat(
+          raw(FrameType.HEADERS, 0, 1, new Uint8Array(30)),
+          raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, new Uint8Array(11)),
+        ),
         options: { ...LOOSE, maxHeaderBlockSize: 40 },
         connectionError: ENHANCE_YOUR_CALM,
       },
       {
         name: 'rejects PUSH_PROMISE received by a server with connection PROTOCOL_ERROR',
-        input: concat(CONNECTION_PREFACE, raw(FrameType.SETTINGS, 0, 0), raw(FrameType.PUSH_PROMISE, FrameFlag.END_HEADERS, 1, u32(2))),
+        input: concat(
+          CONNECTION_PREFACE,
+          raw(FrameType.SETTINGS, 0, 0),
+          raw(FrameType.PUSH_PROMISE, FrameFlag.END_HEADERS, 1, u32(2)),
+        ),
         options: { role: 'server' },
         connectionError: PROTOCOL_ERROR,
       },
@@ -715,7 +868,13 @@ describe('FrameDecoder', () => {
       );
       expect(decodeEverySplit(input).events).to.deep.equal([
         { kind: 'streamError', streamId: 3, errorCode: ErrorCode.PROTOCOL_ERROR },
-        { kind: 'headers', streamId: 3, block: '8284', endStream: false, priority: { streamDependency: 3, weight: 16, isExclusive: false } },
+        {
+          kind: 'headers',
+          streamId: 3,
+          block: '8284',
+          endStream: false,
+          priority: { streamDependency: 3, weight: 16, isExclusive: false },
+        },
         PING_EVENT,
       ]);
     });
@@ -735,7 +894,9 @@ describe('FrameDecoder', () => {
           throw failure;
         }
       })();
-      expect(() => new FrameDecoder(listener, LOOSE).decode(PING)).to.throw(TypeError).that.equals(failure);
+      expect(() => new FrameDecoder(listener, LOOSE).decode(PING))
+        .to.throw(TypeError)
+        .that.equals(failure);
     });
   });
 
@@ -746,7 +907,10 @@ describe('FrameDecoder', () => {
     const options = { numRuns: 40 };
 
     /** Encodes with `write`, decodes every split (fewer random splits to bound time) and returns events. */
-    function roundTrip(write: (target: Buffer, offset: number) => number, decodeOptions: FrameDecoderOptions = LOOSE): DecodedEvent[] {
+    function roundTrip(
+      write: (target: Buffer, offset: number) => number,
+      decodeOptions: FrameDecoderOptions = LOOSE,
+    ): DecodedEvent[] {
       const result = decodeEverySplit(encode(write), decodeOptions, 1, 99);
       expect(result.connectionError).to.equal(null);
       return result.events;
@@ -757,7 +921,13 @@ describe('FrameDecoder', () => {
         fc.property(streamId, payload, fc.boolean(), padLength, (id, data, isEndStream, pad) => {
           const events = roundTrip((t, o) => encoder.writeData(t, o, id, data, 0, data.length, isEndStream, pad));
           expect(events).to.deep.equal([
-            { kind: 'data', streamId: id, data: hex(data, 0, data.length), flowControlledLength: data.length + (pad === undefined ? 0 : pad + 1), endStream: isEndStream },
+            {
+              kind: 'data',
+              streamId: id,
+              data: hex(data, 0, data.length),
+              flowControlledLength: data.length + (pad === undefined ? 0 : pad + 1),
+              endStream: isEndStream,
+            },
           ]);
         }),
         options,
@@ -766,15 +936,27 @@ describe('FrameDecoder', () => {
 
     it('round-trips HEADERS frames with priority and padding', () => {
       const priority = fc.option(
-        fc.record({ streamDependency: fc.integer({ min: 0, max: 0x7fffffff }), weight: fc.integer({ min: 1, max: 256 }), isExclusive: fc.boolean() }),
+        fc.record({
+          streamDependency: fc.integer({ min: 0, max: 0x7fffffff }),
+          weight: fc.integer({ min: 1, max: 256 }),
+          isExclusive: fc.boolean(),
+        }),
         { nil: undefined },
       );
       fc.assert(
         fc.property(streamId, payload, fc.boolean(), priority, padLength, (id, block, isEndStream, fields, pad) => {
           fc.pre(fields === undefined || fields.streamDependency !== id);
-          const events = roundTrip((t, o) => encoder.writeHeaders(t, o, id, block, 0, block.length, isEndStream, true, fields, pad));
+          const events = roundTrip((t, o) =>
+            encoder.writeHeaders(t, o, id, block, 0, block.length, isEndStream, true, fields, pad),
+          );
           expect(events).to.deep.equal([
-            { kind: 'headers', streamId: id, block: hex(block, 0, block.length), endStream: isEndStream, priority: fields === undefined ? null : { ...fields } },
+            {
+              kind: 'headers',
+              streamId: id,
+              block: hex(block, 0, block.length),
+              endStream: isEndStream,
+              priority: fields === undefined ? null : { ...fields },
+            },
           ]);
         }),
         options,
@@ -783,12 +965,18 @@ describe('FrameDecoder', () => {
 
     it('round-trips PRIORITY frames', () => {
       fc.assert(
-        fc.property(streamId, fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 1, max: 256 }), fc.boolean(), (id, dependency, weight, isExclusive) => {
-          fc.pre(dependency !== id);
-          expect(roundTrip((t, o) => encoder.writePriority(t, o, id, dependency, weight, isExclusive))).to.deep.equal([
-            { kind: 'priority', streamId: id, streamDependency: dependency, weight, isExclusive },
-          ]);
-        }),
+        fc.property(
+          streamId,
+          fc.integer({ min: 0, max: 0x7fffffff }),
+          fc.integer({ min: 1, max: 256 }),
+          fc.boolean(),
+          (id, dependency, weight, isExclusive) => {
+            fc.pre(dependency !== id);
+            expect(roundTrip((t, o) => encoder.writePriority(t, o, id, dependency, weight, isExclusive))).to.deep.equal(
+              [{ kind: 'priority', streamId: id, streamDependency: dependency, weight, isExclusive }],
+            );
+          },
+        ),
         options,
       );
     });
@@ -796,7 +984,9 @@ describe('FrameDecoder', () => {
     it('round-trips RST_STREAM frames', () => {
       fc.assert(
         fc.property(streamId, fc.integer({ min: 0, max: 0xffffffff }), (id, code) => {
-          expect(roundTrip((t, o) => encoder.writeRstStream(t, o, id, code))).to.deep.equal([{ kind: 'rstStream', streamId: id, errorCode: code }]);
+          expect(roundTrip((t, o) => encoder.writeRstStream(t, o, id, code))).to.deep.equal([
+            { kind: 'rstStream', streamId: id, errorCode: code },
+          ]);
         }),
         options,
       );
@@ -816,7 +1006,9 @@ describe('FrameDecoder', () => {
       const unknown = fc.tuple(fc.integer({ min: 10, max: 0xffff }), fc.integer({ min: 0, max: 0xffffffff }));
       fc.assert(
         fc.property(fc.array(fc.oneof(known, unknown), { maxLength: 20 }), fc.boolean(), (settings, isAck) => {
-          const write = isAck ? (t: Buffer, o: number) => encoder.writeSettingsAck(t, o) : (t: Buffer, o: number) => encoder.writeSettings(t, o, settings);
+          const write = isAck
+            ? (t: Buffer, o: number) => encoder.writeSettingsAck(t, o)
+            : (t: Buffer, o: number) => encoder.writeSettings(t, o, settings);
           const expected = isAck ? [] : settings.filter(([id]) => id < 10 && id !== 7).flat();
           expect(roundTrip(write)).to.deep.equal([{ kind: 'settings', settings: expected, isAck }]);
         }),
@@ -827,7 +1019,9 @@ describe('FrameDecoder', () => {
     it('round-trips PUSH_PROMISE frames', () => {
       fc.assert(
         fc.property(streamId, streamId, payload, padLength, (id, promised, block, pad) => {
-          expect(roundTrip((t, o) => encoder.writePushPromise(t, o, id, promised, block, 0, block.length, true, pad))).to.deep.equal([
+          expect(
+            roundTrip((t, o) => encoder.writePushPromise(t, o, id, promised, block, 0, block.length, true, pad)),
+          ).to.deep.equal([
             { kind: 'pushPromise', streamId: id, promisedStreamId: promised, block: hex(block, 0, block.length) },
           ]);
         }),
@@ -839,7 +1033,9 @@ describe('FrameDecoder', () => {
       const uint32 = fc.integer({ min: 0, max: 0xffffffff });
       fc.assert(
         fc.property(uint32, uint32, fc.boolean(), (high, low, isAck) => {
-          expect(roundTrip((t, o) => encoder.writePing(t, o, high, low, isAck))).to.deep.equal([{ kind: 'ping', opaqueHigh: high, opaqueLow: low, isAck }]);
+          expect(roundTrip((t, o) => encoder.writePing(t, o, high, low, isAck))).to.deep.equal([
+            { kind: 'ping', opaqueHigh: high, opaqueLow: low, isAck },
+          ]);
         }),
         options,
       );
@@ -847,20 +1043,31 @@ describe('FrameDecoder', () => {
 
     it('round-trips GOAWAY frames with debug data', () => {
       fc.assert(
-        fc.property(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 0, max: 0xffffffff }), payload, (last, code, debug) => {
-          expect(roundTrip((t, o) => encoder.writeGoaway(t, o, last, code, debug))).to.deep.equal([
-            { kind: 'goaway', lastStreamId: last, errorCode: code, debugData: hex(debug, 0, debug.length) },
-          ]);
-        }),
+        fc.property(
+          fc.integer({ min: 0, max: 0x7fffffff }),
+          fc.integer({ min: 0, max: 0xffffffff }),
+          payload,
+          (last, code, debug) => {
+            expect(roundTrip((t, o) => encoder.writeGoaway(t, o, last, code, debug))).to.deep.equal([
+              { kind: 'goaway', lastStreamId: last, errorCode: code, debugData: hex(debug, 0, debug.length) },
+            ]);
+          },
+        ),
         options,
       );
     });
 
     it('round-trips WINDOW_UPDATE frames on streams and the connection', () => {
       fc.assert(
-        fc.property(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 1, max: 0x7fffffff }), (id, increment) => {
-          expect(roundTrip((t, o) => encoder.writeWindowUpdate(t, o, id, increment))).to.deep.equal([{ kind: 'windowUpdate', streamId: id, increment }]);
-        }),
+        fc.property(
+          fc.integer({ min: 0, max: 0x7fffffff }),
+          fc.integer({ min: 1, max: 0x7fffffff }),
+          (id, increment) => {
+            expect(roundTrip((t, o) => encoder.writeWindowUpdate(t, o, id, increment))).to.deep.equal([
+              { kind: 'windowUpdate', streamId: id, increment },
+            ]);
+          },
+        ),
         options,
       );
     });
@@ -870,13 +1077,32 @@ describe('FrameDecoder', () => {
         fc.property(streamId, fc.array(payload, { minLength: 1, maxLength: 4 }), (id, fragments) => {
           const whole = concat(...fragments);
           const events = roundTrip((t, o) => {
-            let at = encoder.writeHeaders(t, o, id, fragments[0]!, 0, fragments[0]!.length, false, fragments.length === 1);
+            let at = encoder.writeHeaders(
+              t,
+              o,
+              id,
+              fragments[0]!,
+              0,
+              fragments[0]!.length,
+              false,
+              fragments.length === 1,
+            );
             for (let i = 1; i < fragments.length; i++) {
-              at = encoder.writeContinuation(t, at, id, fragments[i]!, 0, fragments[i]!.length, i === fragments.length - 1);
+              at = encoder.writeContinuation(
+                t,
+                at,
+                id,
+                fragments[i]!,
+                0,
+                fragments[i]!.length,
+                i === fragments.length - 1,
+              );
             }
             return at;
           });
-          expect(events).to.deep.equal([{ kind: 'headers', streamId: id, block: hex(whole, 0, whole.length), endStream: false, priority: null }]);
+          expect(events).to.deep.equal([
+            { kind: 'headers', streamId: id, block: hex(whole, 0, whole.length), endStream: false, priority: null },
+          ]);
         }),
         options,
       );
@@ -884,11 +1110,17 @@ describe('FrameDecoder', () => {
 
     it('round-trips unknown frame types', () => {
       fc.assert(
-        fc.property(fc.integer({ min: 10, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0x7fffffff }), payload, (type, flags, id, data) => {
-          expect(roundTrip((t, o) => encoder.writeFrame(t, o, type, flags, id, data, 0, data.length))).to.deep.equal([
-            { kind: 'unknown', type, flags, streamId: id, payload: hex(data, 0, data.length) },
-          ]);
-        }),
+        fc.property(
+          fc.integer({ min: 10, max: 255 }),
+          fc.integer({ min: 0, max: 255 }),
+          fc.integer({ min: 0, max: 0x7fffffff }),
+          payload,
+          (type, flags, id, data) => {
+            expect(roundTrip((t, o) => encoder.writeFrame(t, o, type, flags, id, data, 0, data.length))).to.deep.equal([
+              { kind: 'unknown', type, flags, streamId: id, payload: hex(data, 0, data.length) },
+            ]);
+          },
+        ),
         options,
       );
     });
@@ -922,7 +1154,13 @@ describe('FrameDecoder', () => {
             const result = decodeEverySplit(input, decodeOptions, 1, blockLength);
             const headerEvent = isPushPromise
               ? { kind: 'pushPromise', streamId: 1, promisedStreamId: 2, block: hex(block, 0, blockLength) }
-              : { kind: 'headers', streamId: 1, block: hex(block, 0, blockLength), endStream: isEndStream, priority: null };
+              : {
+                  kind: 'headers',
+                  streamId: 1,
+                  block: hex(block, 0, blockLength),
+                  endStream: isEndStream,
+                  priority: null,
+                };
             expect(result).to.deep.equal({ events: [PING_EVENT, headerEvent, PING_EVENT], connectionError: null });
           },
         ),

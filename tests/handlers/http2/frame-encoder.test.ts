@@ -47,7 +47,12 @@ function parseFrames(bytes: Uint8Array): ParsedFrame[] {
     const length = (bytes[at] << 16) | (bytes[at + 1] << 8) | bytes[at + 2];
     if (at + 9 + length > bytes.length) throw new Error('frame cut at the end of the message');
     const streamId = ((bytes[at + 5] << 24) | (bytes[at + 6] << 16) | (bytes[at + 7] << 8) | bytes[at + 8]) >>> 0;
-    frames.push({ type: bytes[at + 3], flags: bytes[at + 4], streamId, payload: bytes.subarray(at + 9, at + 9 + length) });
+    frames.push({
+      type: bytes[at + 3],
+      flags: bytes[at + 4],
+      streamId,
+      payload: bytes.subarray(at + 9, at + 9 + length),
+    });
     at += 9 + length;
   }
   return frames;
@@ -67,7 +72,9 @@ describe('FrameEncoder', () => {
 
     it('writes DATA copying the caller bytes from an offset', () => {
       const src = new Uint8Array([9, 9, 1, 2, 3, 9]);
-      expect(written((t, o) => encoder.writeData(t, o, 1, src, 2, 3, true), dataFrameLength(3))).to.equal('000003000100000001' + '010203');
+      expect(written((t, o) => encoder.writeData(t, o, 1, src, 2, 3, true), dataFrameLength(3))).to.equal(
+        '000003000100000001' + '010203',
+      );
     });
 
     it('writes padded DATA with the Pad Length byte and zero padding', () => {
@@ -75,7 +82,9 @@ describe('FrameEncoder', () => {
       expect(written((t, o) => encoder.writeData(t, o, 3, src, 0, 2, false, 2), dataFrameLength(2, 2))).to.equal(
         '000005000800000003' + '02aabb0000',
       );
-      expect(written((t, o) => encoder.writeData(t, o, 3, src, 0, 0, true, 0), dataFrameLength(0, 0))).to.equal('000001000900000003' + '00');
+      expect(written((t, o) => encoder.writeData(t, o, 3, src, 0, 0, true, 0), dataFrameLength(0, 0))).to.equal(
+        '000001000900000003' + '00',
+      );
     });
 
     it('writes DATA larger than the small-copy threshold', () => {
@@ -88,19 +97,26 @@ describe('FrameEncoder', () => {
       const fragment = new Uint8Array([0x82, 0x86]);
       const priority = { streamDependency: 3, weight: 256, isExclusive: true };
       expect(
-        written((t, o) => encoder.writeHeaders(t, o, 5, fragment, 0, 2, true, true, priority, 1), headersFrameLength(2, true, 1)),
+        written(
+          (t, o) => encoder.writeHeaders(t, o, 5, fragment, 0, 2, true, true, priority, 1),
+          headersFrameLength(2, true, 1),
+        ),
       ).to.equal('000009012d00000005' + '01' + '80000003ff' + '8286' + '00');
-      expect(written((t, o) => encoder.writeHeaders(t, o, 5, fragment, 1, 1, false, false), headersFrameLength(1, false))).to.equal(
-        '000001010000000005' + '86',
-      );
+      expect(
+        written((t, o) => encoder.writeHeaders(t, o, 5, fragment, 1, 1, false, false), headersFrameLength(1, false)),
+      ).to.equal('000001010000000005' + '86');
     });
 
     it('writes PRIORITY with weight minus one', () => {
-      expect(written((t, o) => encoder.writePriority(t, o, 7, 5, 16, false), PRIORITY_FRAME_LENGTH)).to.equal('000005020000000007' + '000000050f');
+      expect(written((t, o) => encoder.writePriority(t, o, 7, 5, 16, false), PRIORITY_FRAME_LENGTH)).to.equal(
+        '000005020000000007' + '000000050f',
+      );
     });
 
     it('writes RST_STREAM', () => {
-      expect(written((t, o) => encoder.writeRstStream(t, o, 7, ErrorCode.CANCEL), RST_STREAM_FRAME_LENGTH)).to.equal('000004030000000007' + '00000008');
+      expect(written((t, o) => encoder.writeRstStream(t, o, 7, ErrorCode.CANCEL), RST_STREAM_FRAME_LENGTH)).to.equal(
+        '000004030000000007' + '00000008',
+      );
     });
 
     it('writes SETTINGS pairs in order, and SETTINGS ACK', () => {
@@ -112,45 +128,61 @@ describe('FrameEncoder', () => {
         '00000c040000000000' + '000300000064' + '00047fffffff',
       );
       expect(written((t, o) => encoder.writeSettings(t, o, []), settingsFrameLength(0))).to.equal('000000040000000000');
-      expect(written((t, o) => encoder.writeSettingsAck(t, o), SETTINGS_ACK_FRAME_LENGTH)).to.equal('000000040100000000');
+      expect(written((t, o) => encoder.writeSettingsAck(t, o), SETTINGS_ACK_FRAME_LENGTH)).to.equal(
+        '000000040100000000',
+      );
     });
 
     it('writes PUSH_PROMISE with the promised stream id and padding', () => {
       const fragment = new Uint8Array([0x82]);
-      expect(written((t, o) => encoder.writePushPromise(t, o, 1, 2, fragment, 0, 1, true, 3), pushPromiseFrameLength(1, 3))).to.equal(
-        '000009050c00000001' + '03' + '00000002' + '82' + '000000',
-      );
+      expect(
+        written((t, o) => encoder.writePushPromise(t, o, 1, 2, fragment, 0, 1, true, 3), pushPromiseFrameLength(1, 3)),
+      ).to.equal('000009050c00000001' + '03' + '00000002' + '82' + '000000');
     });
 
     it('writes PING and PING ACK', () => {
-      expect(written((t, o) => encoder.writePing(t, o, 0x01020304, 0xfffefdfc, false), PING_FRAME_LENGTH)).to.equal('000008060000000000' + '01020304fffefdfc');
-      expect(written((t, o) => encoder.writePing(t, o, 0, 1, true), PING_FRAME_LENGTH)).to.equal('000008060100000000' + '0000000000000001');
+      expect(written((t, o) => encoder.writePing(t, o, 0x01020304, 0xfffefdfc, false), PING_FRAME_LENGTH)).to.equal(
+        '000008060000000000' + '01020304fffefdfc',
+      );
+      expect(written((t, o) => encoder.writePing(t, o, 0, 1, true), PING_FRAME_LENGTH)).to.equal(
+        '000008060100000000' + '0000000000000001',
+      );
     });
 
     it('writes GOAWAY with and without debug data', () => {
       const debug = new Uint8Array(Buffer.from('xxbye'));
-      expect(written((t, o) => encoder.writeGoaway(t, o, 9, ErrorCode.PROTOCOL_ERROR, debug, 2), goawayFrameLength(3))).to.equal(
-        '00000b070000000000' + '00000009' + '00000001' + '627965',
-      );
-      expect(written((t, o) => encoder.writeGoaway(t, o, 0x7fffffff, ErrorCode.NO_ERROR), goawayFrameLength(0))).to.equal(
-        '000008070000000000' + '7fffffff' + '00000000',
-      );
+      expect(
+        written((t, o) => encoder.writeGoaway(t, o, 9, ErrorCode.PROTOCOL_ERROR, debug, 2), goawayFrameLength(3)),
+      ).to.equal('00000b070000000000' + '00000009' + '00000001' + '627965');
+      expect(
+        written((t, o) => encoder.writeGoaway(t, o, 0x7fffffff, ErrorCode.NO_ERROR), goawayFrameLength(0)),
+      ).to.equal('000008070000000000' + '7fffffff' + '00000000');
     });
 
     it('writes WINDOW_UPDATE on a stream and on the connection', () => {
-      expect(written((t, o) => encoder.writeWindowUpdate(t, o, 0, 65_535), WINDOW_UPDATE_FRAME_LENGTH)).to.equal('000004080000000000' + '0000ffff');
-      expect(written((t, o) => encoder.writeWindowUpdate(t, o, 3, 1), WINDOW_UPDATE_FRAME_LENGTH)).to.equal('000004080000000003' + '00000001');
+      expect(written((t, o) => encoder.writeWindowUpdate(t, o, 0, 65_535), WINDOW_UPDATE_FRAME_LENGTH)).to.equal(
+        '000004080000000000' + '0000ffff',
+      );
+      expect(written((t, o) => encoder.writeWindowUpdate(t, o, 3, 1), WINDOW_UPDATE_FRAME_LENGTH)).to.equal(
+        '000004080000000003' + '00000001',
+      );
     });
 
     it('writes CONTINUATION with and without END_HEADERS', () => {
       const fragment = new Uint8Array([1, 2]);
-      expect(written((t, o) => encoder.writeContinuation(t, o, 3, fragment, 0, 2, true), frameLength(2))).to.equal('000002090400000003' + '0102');
-      expect(written((t, o) => encoder.writeContinuation(t, o, 3, fragment, 0, 0, false), frameLength(0))).to.equal('000000090000000003');
+      expect(written((t, o) => encoder.writeContinuation(t, o, 3, fragment, 0, 2, true), frameLength(2))).to.equal(
+        '000002090400000003' + '0102',
+      );
+      expect(written((t, o) => encoder.writeContinuation(t, o, 3, fragment, 0, 0, false), frameLength(0))).to.equal(
+        '000000090000000003',
+      );
     });
 
     it('writes an extension frame with raw type and flags', () => {
       const payload = new Uint8Array([5, 6, 7]);
-      expect(written((t, o) => encoder.writeFrame(t, o, 0x10, 0xff, 0, payload, 1, 2), frameLength(2))).to.equal('00000210ff00000000' + '0607');
+      expect(written((t, o) => encoder.writeFrame(t, o, 0x10, 0xff, 0, payload, 1, 2), frameLength(2))).to.equal(
+        '00000210ff00000000' + '0607',
+      );
     });
 
     it('throws a RangeError instead of writing past the end of the target', () => {
@@ -181,13 +213,22 @@ describe('FrameEncoder', () => {
       const target = Buffer.alloc(70_000);
       const big = new FrameEncoder(65_536);
       fc.assert(
-        fc.property(fc.integer({ min: 0, max: 60_000 }), fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }), fc.boolean(), (length, pad, hasPriority) => {
-          const priority = hasPriority ? { streamDependency: 0, weight: 16, isExclusive: false } : undefined;
-          expect(big.writeData(target, 0, 1, block, 0, length, false, pad)).to.equal(dataFrameLength(length, pad));
-          expect(big.writeHeaders(target, 0, 1, block, 0, length, false, true, priority, pad)).to.equal(headersFrameLength(length, hasPriority, pad));
-          expect(big.writePushPromise(target, 0, 1, 2, block, 0, length, true, pad)).to.equal(pushPromiseFrameLength(length, pad));
-          expect(big.writeGoaway(target, 0, 1, 0, block, 0, length)).to.equal(goawayFrameLength(length));
-        }),
+        fc.property(
+          fc.integer({ min: 0, max: 60_000 }),
+          fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }),
+          fc.boolean(),
+          (length, pad, hasPriority) => {
+            const priority = hasPriority ? { streamDependency: 0, weight: 16, isExclusive: false } : undefined;
+            expect(big.writeData(target, 0, 1, block, 0, length, false, pad)).to.equal(dataFrameLength(length, pad));
+            expect(big.writeHeaders(target, 0, 1, block, 0, length, false, true, priority, pad)).to.equal(
+              headersFrameLength(length, hasPriority, pad),
+            );
+            expect(big.writePushPromise(target, 0, 1, 2, block, 0, length, true, pad)).to.equal(
+              pushPromiseFrameLength(length, pad),
+            );
+            expect(big.writeGoaway(target, 0, 1, 0, block, 0, length)).to.equal(goawayFrameLength(length));
+          },
+        ),
         { numRuns: 50 },
       );
     });
@@ -202,7 +243,9 @@ describe('FrameEncoder', () => {
       expect(splitter.isHeaderBlockComplete).to.equal(true);
       expect(splitter.headerBlockOffset).to.equal(16_384);
       const frames = parseFrames(target.subarray(0, end));
-      expect(frames.map((f) => [f.type, f.flags, f.payload.length])).to.deep.equal([[FrameType.HEADERS, FrameFlag.END_HEADERS | FrameFlag.END_STREAM, 16_384]]);
+      expect(frames.map((f) => [f.type, f.flags, f.payload.length])).to.deep.equal([
+        [FrameType.HEADERS, FrameFlag.END_HEADERS | FrameFlag.END_STREAM, 16_384],
+      ]);
     });
 
     it('splits a larger block into HEADERS and CONTINUATION frames, END_STREAM on HEADERS and END_HEADERS on the last', () => {
@@ -265,7 +308,9 @@ describe('FrameEncoder', () => {
               progress = splitter.headerBlockOffset;
               messages++;
             } while (!splitter.isHeaderBlockComplete);
-            expect(hexOf(message, messageLimit, messageLimit + 5), 'nothing written past the limit').to.equal('eeeeeeeeee');
+            expect(hexOf(message, messageLimit, messageLimit + 5), 'nothing written past the limit').to.equal(
+              'eeeeeeeeee',
+            );
             expect(progress).to.equal(blockLength);
             const firstType = isPushPromise ? FrameType.PUSH_PROMISE : FrameType.HEADERS;
             const shapes = new Set(
@@ -275,11 +320,15 @@ describe('FrameEncoder', () => {
                   frame.flags === (i === frames.length - 1 ? FrameFlag.END_HEADERS : 0) &&
                   frame.streamId === 7 &&
                   frame.payload.length <= maxFrameSize;
-                return isShapeRight ? 'ok' : `frame ${i}: type ${frame.type} flags ${frame.flags} length ${frame.payload.length}`;
+                return isShapeRight
+                  ? 'ok'
+                  : `frame ${i}: type ${frame.type} flags ${frame.flags} length ${frame.payload.length}`;
               }),
             );
             expect([...shapes]).to.deep.equal(['ok']);
-            const reassembled = Buffer.concat(frames.map((frame, i) => (i === 0 && isPushPromise ? frame.payload.subarray(4) : frame.payload)));
+            const reassembled = Buffer.concat(
+              frames.map((frame, i) => (i === 0 && isPushPromise ? frame.payload.subarray(4) : frame.payload)),
+            );
             if (isPushPromise) expect(hexOf(frames[0]!.payload, 0, 4)).to.equal('00000008');
             expect(reassembled.equals(source)).to.equal(true);
           },

@@ -47,15 +47,42 @@ const SET_COOKIE = 'foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1';
 
 const REQUEST_1 = [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'www.example.com'];
 const REQUEST_2 = [...REQUEST_1, 'cache-control', 'no-cache'];
-const REQUEST_3 = [':method', 'GET', ':scheme', 'https', ':path', '/index.html', ':authority', 'www.example.com', 'custom-key', 'custom-value'];
+const REQUEST_3 = [
+  ':method',
+  'GET',
+  ':scheme',
+  'https',
+  ':path',
+  '/index.html',
+  ':authority',
+  'www.example.com',
+  'custom-key',
+  'custom-value',
+];
 const REQUEST_TABLES = [
   { table: [':authority', 'www.example.com'], tableSize: 57 },
   { table: ['cache-control', 'no-cache', ':authority', 'www.example.com'], tableSize: 110 },
-  { table: ['custom-key', 'custom-value', 'cache-control', 'no-cache', ':authority', 'www.example.com'], tableSize: 164 },
+  {
+    table: ['custom-key', 'custom-value', 'cache-control', 'no-cache', ':authority', 'www.example.com'],
+    tableSize: 164,
+  },
 ];
 const RESPONSE_1 = [':status', '302', 'cache-control', 'private', 'date', DATE_21, 'location', LOCATION];
 const RESPONSE_2 = [':status', '307', 'cache-control', 'private', 'date', DATE_21, 'location', LOCATION];
-const RESPONSE_3 = [':status', '200', 'cache-control', 'private', 'date', DATE_22, 'location', LOCATION, 'content-encoding', 'gzip', 'set-cookie', SET_COOKIE];
+const RESPONSE_3 = [
+  ':status',
+  '200',
+  'cache-control',
+  'private',
+  'date',
+  DATE_22,
+  'location',
+  LOCATION,
+  'content-encoding',
+  'gzip',
+  'set-cookie',
+  SET_COOKIE,
+];
 const RESPONSE_TABLES = [
   { table: ['location', LOCATION, 'date', DATE_21, 'cache-control', 'private', ':status', '302'], tableSize: 222 },
   { table: [':status', '307', 'location', LOCATION, 'date', DATE_21, 'cache-control', 'private'], tableSize: 222 },
@@ -64,7 +91,12 @@ const RESPONSE_TABLES = [
 
 /** RFC 7541 C.3: requests without Huffman coding. */
 const C3: AppendixStep[] = [
-  { title: 'C.3.1', block: '8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d', fields: REQUEST_1, ...REQUEST_TABLES[0]! },
+  {
+    title: 'C.3.1',
+    block: '8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d',
+    fields: REQUEST_1,
+    ...REQUEST_TABLES[0]!,
+  },
   { title: 'C.3.2', block: '8286 84be 5808 6e6f 2d63 6163 6865', fields: REQUEST_2, ...REQUEST_TABLES[1]! },
   {
     title: 'C.3.3',
@@ -127,9 +159,27 @@ const C6: AppendixStep[] = [
 describe('HPACK (RFC 7541) adapter over hpack.js', () => {
   describe('RFC 7541 Appendix C.2: single field representations', () => {
     const cases = [
-      { title: 'C.2.1 literal with indexing', block: '400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572', fields: ['custom-key', 'custom-header'], table: ['custom-key', 'custom-header'], tableSize: 55 },
-      { title: 'C.2.2 literal without indexing', block: '040c 2f73 616d 706c 652f 7061 7468', fields: [':path', '/sample/path'], table: [], tableSize: 0 },
-      { title: 'C.2.3 literal never indexed', block: '1008 7061 7373 776f 7264 0673 6563 7265 74', fields: ['password', 'secret'], table: [], tableSize: 0 },
+      {
+        title: 'C.2.1 literal with indexing',
+        block: '400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572',
+        fields: ['custom-key', 'custom-header'],
+        table: ['custom-key', 'custom-header'],
+        tableSize: 55,
+      },
+      {
+        title: 'C.2.2 literal without indexing',
+        block: '040c 2f73 616d 706c 652f 7061 7468',
+        fields: [':path', '/sample/path'],
+        table: [],
+        tableSize: 0,
+      },
+      {
+        title: 'C.2.3 literal never indexed',
+        block: '1008 7061 7373 776f 7264 0673 6563 7265 74',
+        fields: ['password', 'secret'],
+        table: [],
+        tableSize: 0,
+      },
       { title: 'C.2.4 indexed field', block: '82', fields: [':method', 'GET'], table: [], tableSize: 0 },
     ];
     for (const testCase of cases) {
@@ -153,7 +203,12 @@ describe('HPACK (RFC 7541) adapter over hpack.js', () => {
   const sequences = [
     { title: 'C.3 requests without Huffman', steps: C3, tableSize: 4096, useHuffman: false },
     { title: 'C.4 requests with Huffman', steps: C4, tableSize: 4096, useHuffman: true },
-    { title: 'C.5 responses without Huffman (256-octet table, eviction)', steps: C5, tableSize: 256, useHuffman: false },
+    {
+      title: 'C.5 responses without Huffman (256-octet table, eviction)',
+      steps: C5,
+      tableSize: 256,
+      useHuffman: false,
+    },
     { title: 'C.6 responses with Huffman (256-octet table, eviction)', steps: C6, tableSize: 256, useHuffman: true },
   ];
   for (const sequence of sequences) {
@@ -240,16 +295,28 @@ describe('HPACK (RFC 7541) adapter over hpack.js', () => {
 
     it('rejects a size update above the SETTINGS_HEADER_TABLE_SIZE we advertised', () => {
       // 4097 → 0x3f, 4066 = 0xe2 0x1f.
-      expectConnectionError(() => new HpackDecoder().decode(hex('3fe21f')), ErrorCode.COMPRESSION_ERROR, 'above the advertised');
+      expectConnectionError(
+        () => new HpackDecoder().decode(hex('3fe21f')),
+        ErrorCode.COMPRESSION_ERROR,
+        'above the advertised',
+      );
       const decoder = new HpackDecoder();
       decoder.setMaxTableSize(1024);
-      expectConnectionError(() => decoder.decode(hex('3fe10f')), ErrorCode.COMPRESSION_ERROR, 'above the advertised 1024');
+      expectConnectionError(
+        () => decoder.decode(hex('3fe10f')),
+        ErrorCode.COMPRESSION_ERROR,
+        'above the advertised 1024',
+      );
     });
 
     it('requires a size update in the first block after our advertised size falls below the table size', () => {
       const decoder = new HpackDecoder();
       decoder.setMaxTableSize(1024);
-      expectConnectionError(() => decoder.decode(hex('82')), ErrorCode.COMPRESSION_ERROR, 'required dynamic table size update');
+      expectConnectionError(
+        () => decoder.decode(hex('82')),
+        ErrorCode.COMPRESSION_ERROR,
+        'required dynamic table size update',
+      );
       const compliant = new HpackDecoder();
       compliant.setMaxTableSize(1024);
       // 1024 → 0x3f, 993 = 0xe1 0x07.
@@ -301,16 +368,23 @@ describe('HPACK (RFC 7541) adapter over hpack.js', () => {
     it('only ever throws Http2ConnectionError(COMPRESSION_ERROR) on corrupted valid blocks', () => {
       const valid = new HpackEncoder().encode([...REQUEST_3, 'cookie', 'a=b', 'user-agent', 'x'.repeat(40)]);
       fc.assert(
-        fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(valid.length), (edits, cut) => {
-          const block = Buffer.from(valid.subarray(0, cut));
-          for (const [position, octet] of edits) if (position < block.length) block[position] = octet;
-          try {
-            new HpackDecoder().decode(block);
-          } catch (error) {
-            return error instanceof Http2ConnectionError && error.errorCode === ErrorCode.COMPRESSION_ERROR;
-          }
-          return true;
-        }),
+        fc.property(
+          fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), {
+            minLength: 1,
+            maxLength: 4,
+          }),
+          fc.nat(valid.length),
+          (edits, cut) => {
+            const block = Buffer.from(valid.subarray(0, cut));
+            for (const [position, octet] of edits) if (position < block.length) block[position] = octet;
+            try {
+              new HpackDecoder().decode(block);
+            } catch (error) {
+              return error instanceof Http2ConnectionError && error.errorCode === ErrorCode.COMPRESSION_ERROR;
+            }
+            return true;
+          },
+        ),
         { numRuns: 300 },
       );
     });
@@ -476,17 +550,21 @@ describe('HPACK (RFC 7541) adapter over hpack.js', () => {
 
     it('decodes every encoded list with our decoder, tables in step, across table-size changes', () => {
       fc.assert(
-        fc.property(fc.array(stepArbitrary, { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 4096 }), (steps, ownCap) => {
-          const encoder = new HpackEncoder({ maxTableSize: ownCap });
-          const decoder = new HpackDecoder();
-          for (const step of steps) {
-            for (const size of step.sizes) encoder.applyPeerHeaderTableSize(size);
-            const decoded = decodeList(decoder, encoder.encode(step.fields));
-            expect(decoded).to.deep.equal(step.fields.map(asSent));
-            expect(decoder.tableEntries()).to.deep.equal(encoder.tableEntries());
-            expect(decoder.tableSize).to.equal(encoder.tableSize);
-          }
-        }),
+        fc.property(
+          fc.array(stepArbitrary, { minLength: 1, maxLength: 8 }),
+          fc.integer({ min: 0, max: 4096 }),
+          (steps, ownCap) => {
+            const encoder = new HpackEncoder({ maxTableSize: ownCap });
+            const decoder = new HpackDecoder();
+            for (const step of steps) {
+              for (const size of step.sizes) encoder.applyPeerHeaderTableSize(size);
+              const decoded = decodeList(decoder, encoder.encode(step.fields));
+              expect(decoded).to.deep.equal(step.fields.map(asSent));
+              expect(decoder.tableEntries()).to.deep.equal(encoder.tableEntries());
+              expect(decoder.tableSize).to.equal(encoder.tableSize);
+            }
+          },
+        ),
         { numRuns: 200 },
       );
     });

@@ -53,7 +53,9 @@ describe('httpDate (RFC 9110 §6.6.1)', () => {
 
   it('reads the system calendar for a clock without epochMs', () => {
     const value = httpDate({ now: () => 0 });
-    expect(value).to.match(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/);
+    expect(value).to.match(
+      /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/,
+    );
     expect(Math.abs(Date.parse(value) - Date.now())).to.be.below(60_000);
   });
 });

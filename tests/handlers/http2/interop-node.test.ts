@@ -86,7 +86,9 @@ describe('sluice client ↔ node:http2 server', function () {
       stream.on('trailers', (trailers) => (requestTrailers = trailers));
       void hashChunks(stream).then(({ length }) => {
         stream.respond({ ':status': 200 }, { waitForTrailers: true });
-        stream.on('wantTrailers', () => stream.sendTrailers({ 'x-echo': header(requestTrailers, 'x-request-trailer'), 'x-length': String(length) }));
+        stream.on('wantTrailers', () =>
+          stream.sendTrailers({ 'x-echo': header(requestTrailers, 'x-request-trailer'), 'x-length': String(length) }),
+        );
         stream.end('body before trailers');
       });
     } else if (path === '/big-header') {
@@ -105,7 +107,12 @@ describe('sluice client ↔ node:http2 server', function () {
       stream.respond({ ':status': 200 });
       slowSender.handed = 0;
       slowSender.stream = stream;
-      void writeAll(stream, payload64().subarray(0, SLOW_TOTAL), SLOW_CHUNK, (written) => (slowSender.handed = written));
+      void writeAll(
+        stream,
+        payload64().subarray(0, SLOW_TOTAL),
+        SLOW_CHUNK,
+        (written) => (slowSender.handed = written),
+      );
     } else {
       stream.respond({ ':status': 404 });
       stream.end();
@@ -172,7 +179,10 @@ describe('sluice client ↔ node:http2 server', function () {
   });
 
   it('sends request trailers and receives response trailers', async () => {
-    const response = await session.request({}, { method: 'POST', path: '/trailers', body: 'twelve bytes', trailers: { 'x-request-trailer': 'from sluice' } });
+    const response = await session.request(
+      {},
+      { method: 'POST', path: '/trailers', body: 'twelve bytes', trailers: { 'x-request-trailer': 'from sluice' } },
+    );
     expect(await response.body.text()).to.equal('body before trailers');
     const trailers = await response.trailers;
     expect(trailers['x-echo']).to.equal('from sluice');
@@ -450,7 +460,9 @@ describe('node:http2 client ↔ sluice server', function () {
     released = new Promise<void>((resolve) => (release = resolve));
     let isGoawaySeen = false;
     closingClient.on('goaway', () => (isGoawaySeen = true));
-    const responses = Array.from({ length: 5 }, () => readNodeResponse(closingClient.request({ ':path': '/hold' }, { endStream: true })));
+    const responses = Array.from({ length: 5 }, () =>
+      readNodeResponse(closingClient.request({ ':path': '/hold' }, { endStream: true })),
+    );
     await until(() => heldCount === 5, 'five held streams');
     const closed = closingListener.close();
     await until(() => isGoawaySeen, 'the GOAWAY');
@@ -482,7 +494,12 @@ describe('node:http2 client ↔ sluice server', function () {
       let handed = 0;
       const stream = slowClient.request({ ':method': 'POST', ':path': '/slow-upload' });
       const response = readNodeResponse(stream);
-      const writing = writeAll(stream, payload64().subarray(0, SLOW_TOTAL), SLOW_CHUNK, (written) => (handed = written));
+      const writing = writeAll(
+        stream,
+        payload64().subarray(0, SLOW_TOTAL),
+        SLOW_CHUNK,
+        (written) => (handed = written),
+      );
       await until(() => slow.stream !== null && slow.consumed > 0, 'the first chunk');
       await ioTurns(100);
       const bound = slow.consumed + SLOW_WINDOW + SENDER_MARGIN;

@@ -39,7 +39,8 @@ export async function hashChunks(chunks: AsyncIterable<Uint8Array | string>): Pr
 
 /** Yields `data` in `size`-byte views. */
 export function* slices(data: Uint8Array, size: number): Generator<Uint8Array> {
-  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, Math.min(data.length, offset + size));
+  for (let offset = 0; offset < data.length; offset += size)
+    yield data.subarray(offset, Math.min(data.length, offset + size));
 }
 
 /** Waits for `predicate`, one timer turn at a time; throws after `maxTurns` (no hanging test). */
@@ -57,7 +58,11 @@ export async function ioTurns(count: number): Promise<void> {
 }
 
 /** Runs `task(index)` for `total` indexes with at most `concurrency` at once. */
-export async function runConcurrently(total: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+export async function runConcurrently(
+  total: number,
+  concurrency: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < total) await task(next++);
@@ -76,22 +81,28 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /** Writes `data` to a node writable in `chunkSize` pieces, waiting for 'drain' when asked; ends it. */
-export async function writeAll(writable: Writable, data: Uint8Array, chunkSize: number, onChunk?: (written: number) => void): Promise<void> {
+export async function writeAll(
+  writable: Writable,
+  data: Uint8Array,
+  chunkSize: number,
+  onChunk?: (written: number) => void,
+): Promise<void> {
   let written = 0;
   for (const chunk of slices(data, chunkSize)) {
     if (writable.destroyed) return;
     const isBelow = writable.write(chunk);
     written += chunk.length;
     onChunk?.(written);
-    if (!isBelow) await new Promise<void>((resolve) => {
-      const done = (): void => {
-        writable.off('drain', done);
-        writable.off('close', done);
-        resolve();
-      };
-      writable.on('drain', done);
-      writable.on('close', done);
-    });
+    if (!isBelow)
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          writable.off('drain', done);
+          writable.off('close', done);
+          resolve();
+        };
+        writable.on('drain', done);
+        writable.on('close', done);
+      });
   }
   writable.end();
 }
@@ -135,7 +146,10 @@ export async function startNodeServer(
 }
 
 /** Connects a `node:http2` client and waits for its connection. */
-export async function connectNode(url: string, options: http2.ClientSessionOptions = {}): Promise<http2.ClientHttp2Session> {
+export async function connectNode(
+  url: string,
+  options: http2.ClientSessionOptions = {},
+): Promise<http2.ClientHttp2Session> {
   const session = http2.connect(url, options);
   session.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
@@ -172,7 +186,9 @@ export function readNodeResponse(request: http2.ClientHttp2Stream): Promise<Node
     request.on('trailers', (received) => (trailers = received));
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('error', () => undefined);
-    request.on('close', () => resolve({ headers, body: Buffer.concat(chunks), trailers, rstCode: request.rstCode ?? 0 }));
+    request.on('close', () =>
+      resolve({ headers, body: Buffer.concat(chunks), trailers, rstCode: request.rstCode ?? 0 }),
+    );
   });
 }
 

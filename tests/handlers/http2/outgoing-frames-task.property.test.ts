@@ -7,12 +7,23 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ChannelDirection, TestingChannel, systemClock, type ChannelHandler, type ChannelSlot, type IoMessage, type SluiceError } from '../../../lib/index.js';
+import {
+  ChannelDirection,
+  TestingChannel,
+  systemClock,
+  type ChannelHandler,
+  type ChannelSlot,
+  type IoMessage,
+  type SluiceError,
+} from '../../../lib/index.js';
 import { FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../../../handlers/http2/wire/constants.js';
 import { ControlFrameQueue } from '../../../handlers/http2/connection/control-frame-queue.js';
 import { FrameEncoder, writeFrameHeader } from '../../../handlers/http2/wire/frame-encoder.js';
 import { Http2Stream, type Http2StreamHost } from '../../../handlers/http2/connection/http2-stream.js';
-import { OutgoingFramesTask, type OutgoingFramesHost } from '../../../handlers/http2/connection/outgoing-frames-task.js';
+import {
+  OutgoingFramesTask,
+  type OutgoingFramesHost,
+} from '../../../handlers/http2/connection/outgoing-frames-task.js';
 
 const STREAM_IDS = [1, 3, 5, 7] as const;
 /** Byte `i` of every stream's body is `(i * 7 + id) % 256`: a frame out of order shows. */
@@ -64,7 +75,9 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
 
   queuePing(sequence: number): void {
     const buffer = this.controlQueue.reserve(FRAME_HEADER_LENGTH + 8);
-    this.controlQueue.commit(this.encoder.writePing(buffer, this.controlQueue.tail, 0x70696e67, sequence, false) - this.controlQueue.tail);
+    this.controlQueue.commit(
+      this.encoder.writePing(buffer, this.controlQueue.tail, 0x70696e67, sequence, false) - this.controlQueue.tail,
+    );
     this.task.wake();
   }
 
@@ -77,7 +90,14 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
     const block = trailerBlock(stream.id);
     const buffer = this.controlQueue.reserve(FRAME_HEADER_LENGTH + block.length);
     const start = this.controlQueue.tail;
-    const at = writeFrameHeader(buffer, start, block.length, FrameType.HEADERS, FrameFlag.END_STREAM | FrameFlag.END_HEADERS, stream.id);
+    const at = writeFrameHeader(
+      buffer,
+      start,
+      block.length,
+      FrameType.HEADERS,
+      FrameFlag.END_STREAM | FrameFlag.END_HEADERS,
+      stream.id,
+    );
     block.copy(buffer, at);
     this.controlQueue.commit(at + block.length - start);
     stream._trailers = null;
@@ -141,7 +161,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     endOnFramed: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('end' as const), stream: streamIndex, withTrailers: fc.boolean() }),
-  fc.record({ kind: fc.constant('streamWindow' as const), stream: streamIndex, increment: fc.integer({ min: 1, max: 70_000 }) }),
+  fc.record({
+    kind: fc.constant('streamWindow' as const),
+    stream: streamIndex,
+    increment: fc.integer({ min: 1, max: 70_000 }),
+  }),
   fc.record({ kind: fc.constant('connectionWindow' as const), increment: fc.integer({ min: 1, max: 100_000 }) }),
   fc.constant<Step>({ kind: 'complete' }),
   fc.constant<Step>({ kind: 'run' }),
@@ -158,7 +182,10 @@ interface Scenario {
 const scenario: fc.Arbitrary<Scenario> = fc.record({
   connectionWindow: fc.integer({ min: 0, max: 100_000 }),
   minDataSendWindow: fc.constantFrom(1, 256),
-  streamWindows: fc.array(fc.integer({ min: 0, max: 65_535 }), { minLength: STREAM_IDS.length, maxLength: STREAM_IDS.length }),
+  streamWindows: fc.array(fc.integer({ min: 0, max: 65_535 }), {
+    minLength: STREAM_IDS.length,
+    maxLength: STREAM_IDS.length,
+  }),
   dataMessageSize: fc.constantFrom(1024, 16 * 1024, 64 * 1024),
   steps: fc.array(step, { maxLength: 60 }),
 });
@@ -180,7 +207,12 @@ function parseFrames(bytes: Buffer): Frame[] {
     const length = bytes.readUIntBE(at, 3);
     const end = at + FRAME_HEADER_LENGTH + length;
     expect(end, 'a whole frame payload').to.be.at.most(bytes.length);
-    frames.push({ type: bytes[at + 3]!, flags: bytes[at + 4]!, streamId: bytes.readUInt32BE(at + 5) & 0x7fffffff, payload: bytes.subarray(at + FRAME_HEADER_LENGTH, end) });
+    frames.push({
+      type: bytes[at + 3]!,
+      flags: bytes[at + 4]!,
+      streamId: bytes.readUInt32BE(at + 5) & 0x7fffffff,
+      payload: bytes.subarray(at + FRAME_HEADER_LENGTH, end),
+    });
     at = end;
   }
   return frames;
@@ -271,7 +303,13 @@ function runScenario(input: Scenario): void {
   expect(tc.pendingWriteCount, 'writes still pending after quiescence').to.equal(0);
   expect(host.failures).to.deep.equal([]);
 
-  judge(parseFrames(Buffer.concat(output)), models, { pings, pingAcks, connectionGranted, minDataSendWindow: input.minDataSendWindow, host });
+  judge(parseFrames(Buffer.concat(output)), models, {
+    pings,
+    pingAcks,
+    connectionGranted,
+    minDataSendWindow: input.minDataSendWindow,
+    host,
+  });
   tc.shutdown();
   tc.flushWrites();
   expect(tc.messagePool.outstanding, 'pooled messages outstanding').to.equal(0);
@@ -325,7 +363,10 @@ function judge(
       // Bytes are left: only a spent window may hold them back.
       const streamLeft = model.windowGranted - seen.data;
       const isHeld = streamLeft <= 0 || connectionLeft < expected.minDataSendWindow;
-      expect(isHeld, `stream ${id}: ${model.written - seen.data} bytes unsent with windows ${streamLeft}/${connectionLeft}`).to.equal(true);
+      expect(
+        isHeld,
+        `stream ${id}: ${model.written - seen.data} bytes unsent with windows ${streamLeft}/${connectionLeft}`,
+      ).to.equal(true);
     }
     if (model.isEnded && isBodyDone) {
       expect(seen.ended, `stream ${id}: END_STREAM sent once its body is`).to.equal(true);
@@ -348,7 +389,13 @@ describe('HTTP/2 outgoing-frames task: property (fake host, judged from the outp
       minDataSendWindow: 256,
       streamWindows: [65_535, 0, 0, 0],
       dataMessageSize: 16 * 1024,
-      steps: [{ kind: 'write', stream: 0, size: 5, endOnFramed: false }, { kind: 'run' }, { kind: 'complete' }, { kind: 'run' }, { kind: 'end', stream: 0, withTrailers: true }],
+      steps: [
+        { kind: 'write', stream: 0, size: 5, endOnFramed: false },
+        { kind: 'run' },
+        { kind: 'complete' },
+        { kind: 'run' },
+        { kind: 'end', stream: 0, withTrailers: true },
+      ],
     });
   });
 });

@@ -26,7 +26,11 @@ import { Http2ClientConnection } from '../../../handlers/http2/connection/client
 import type { Http2Connection } from '../../../handlers/http2/connection/http2-connection.js';
 import type { Http2StreamError } from '../../../handlers/http2/errors.js';
 import { Http2ServerConnection } from '../../../handlers/http2/connection/server-connection.js';
-import type { Http2Stream, Http2StreamFailure, Http2StreamHandler } from '../../../handlers/http2/connection/http2-stream.js';
+import type {
+  Http2Stream,
+  Http2StreamFailure,
+  Http2StreamHandler,
+} from '../../../handlers/http2/connection/http2-stream.js';
 
 // ------------------------------------------------------------------------------ building frames
 
@@ -81,7 +85,18 @@ export class PeerWriter {
       frames.push(
         this.build(FRAME_HEADER_LENGTH + length + 6 + 256, (target) =>
           first
-            ? this.encoder.writeHeaders(target, 0, streamId, block, at, length, options.endStream ?? false, isEndHeaders, options.priority, options.padLength)
+            ? this.encoder.writeHeaders(
+                target,
+                0,
+                streamId,
+                block,
+                at,
+                length,
+                options.endStream ?? false,
+                isEndHeaders,
+                options.priority,
+                options.padLength,
+              )
             : this.encoder.writeContinuation(target, 0, streamId, block, at, length, isEndHeaders),
         ),
       );
@@ -98,10 +113,28 @@ export class PeerWriter {
   }
 
   /** DATA with `payload` (bytes, text, or that many 'x' bytes). */
-  data(streamId: number, payload: Uint8Array | string | number, options: { endStream?: boolean; padLength?: number } = {}): Buffer {
-    const bytes = typeof payload === 'number' ? Buffer.alloc(payload, 0x78) : typeof payload === 'string' ? Buffer.from(payload) : payload;
+  data(
+    streamId: number,
+    payload: Uint8Array | string | number,
+    options: { endStream?: boolean; padLength?: number } = {},
+  ): Buffer {
+    const bytes =
+      typeof payload === 'number'
+        ? Buffer.alloc(payload, 0x78)
+        : typeof payload === 'string'
+          ? Buffer.from(payload)
+          : payload;
     return this.build(FRAME_HEADER_LENGTH + bytes.length + 256, (target) =>
-      this.encoder.writeData(target, 0, streamId, bytes, 0, bytes.length, options.endStream ?? false, options.padLength),
+      this.encoder.writeData(
+        target,
+        0,
+        streamId,
+        bytes,
+        0,
+        bytes.length,
+        options.endStream ?? false,
+        options.padLength,
+      ),
     );
   }
 
@@ -122,11 +155,15 @@ export class PeerWriter {
   }
 
   windowUpdate(streamId: number, increment: number): Buffer {
-    return this.build(FRAME_HEADER_LENGTH + 4, (target) => this.encoder.writeWindowUpdate(target, 0, streamId, increment));
+    return this.build(FRAME_HEADER_LENGTH + 4, (target) =>
+      this.encoder.writeWindowUpdate(target, 0, streamId, increment),
+    );
   }
 
   priority(streamId: number, dependency: number, weight = 16): Buffer {
-    return this.build(FRAME_HEADER_LENGTH + 5, (target) => this.encoder.writePriority(target, 0, streamId, dependency, weight, false));
+    return this.build(FRAME_HEADER_LENGTH + 5, (target) =>
+      this.encoder.writePriority(target, 0, streamId, dependency, weight, false),
+    );
   }
 
   pushPromise(streamId: number, promisedStreamId: number, headers: Http2Headers): Buffer {
@@ -237,10 +274,9 @@ export class PeerReader implements FrameListener {
   private parse(messageIndex: number, out: WrittenFrame[]): void {
     if (this.expectsPreface) {
       if (this.pending.length < CONNECTION_PREFACE.length) return;
-      expect(Buffer.from(this.pending.subarray(0, CONNECTION_PREFACE.length)).equals(Buffer.from(CONNECTION_PREFACE))).to.equal(
-        true,
-        'client connection preface',
-      );
+      expect(
+        Buffer.from(this.pending.subarray(0, CONNECTION_PREFACE.length)).equals(Buffer.from(CONNECTION_PREFACE)),
+      ).to.equal(true, 'client connection preface');
       this.decoder.decode(this.pending.subarray(0, CONNECTION_PREFACE.length));
       this.pending = this.pending.subarray(CONNECTION_PREFACE.length);
       this.expectsPreface = false;
@@ -262,7 +298,8 @@ export class PeerReader implements FrameListener {
         message: startedIn,
         isSplit: startedIn !== messageIndex,
         endStream: (type === FrameType.DATA || type === FrameType.HEADERS) && (flags & FrameFlag.END_STREAM) !== 0,
-        endHeaders: (type === FrameType.HEADERS || type === FrameType.CONTINUATION) && (flags & FrameFlag.END_HEADERS) !== 0,
+        endHeaders:
+          (type === FrameType.HEADERS || type === FrameType.CONTINUATION) && (flags & FrameFlag.END_HEADERS) !== 0,
         ack: (type === FrameType.SETTINGS || type === FrameType.PING) && (flags & FrameFlag.ACK) !== 0,
       };
       this.current = frame;
@@ -287,7 +324,14 @@ export class PeerReader implements FrameListener {
     }
   }
 
-  onHeaders(_streamId: number, block: Uint8Array, start: number, end: number, _isEndStream: boolean, _priority: FramePriority | null): void {
+  onHeaders(
+    _streamId: number,
+    block: Uint8Array,
+    start: number,
+    end: number,
+    _isEndStream: boolean,
+    _priority: FramePriority | null,
+  ): void {
     const owner = this.blockOwner ?? this.current;
     if (owner === null) return;
     owner.block = Buffer.from(block.subarray(start, end));
@@ -330,7 +374,8 @@ export class PeerReader implements FrameListener {
 
 // ------------------------------------------------------------------------------ frame queries
 
-export const typeName = (type: number): string => Object.entries(FrameType).find(([, value]) => value === type)?.[0] ?? `0x${type.toString(16)}`;
+export const typeName = (type: number): string =>
+  Object.entries(FrameType).find(([, value]) => value === type)?.[0] ?? `0x${type.toString(16)}`;
 
 /** A compact description of frames for failure messages and sequence assertions: `HEADERS:1`, `PING+ACK:0`… */
 export function frameNames(frames: readonly WrittenFrame[]): string[] {
@@ -374,14 +419,25 @@ export function expectNoErrors(frames: readonly WrittenFrame[]): void {
 
 /** The DATA payloads written on `streamId`, concatenated. */
 export function bodyOf(frames: readonly WrittenFrame[], streamId: number): Buffer {
-  return Buffer.concat(frames.filter((frame) => frame.type === FrameType.DATA && frame.streamId === streamId).map((frame) => frame.data!));
+  return Buffer.concat(
+    frames.filter((frame) => frame.type === FrameType.DATA && frame.streamId === streamId).map((frame) => frame.data!),
+  );
 }
 
 // ------------------------------------------------------------------------------ the harness
 
 /** A request the peer (client) sends. */
 export const GET: Http2Headers = [':method', 'GET', ':scheme', 'http', ':authority', 'example.test', ':path', '/'];
-export const POST: Http2Headers = [':method', 'POST', ':scheme', 'http', ':authority', 'example.test', ':path', '/upload'];
+export const POST: Http2Headers = [
+  ':method',
+  'POST',
+  ':scheme',
+  'http',
+  ':authority',
+  'example.test',
+  ':path',
+  '/upload',
+];
 export const OK: Http2Headers = [':status', '200'];
 
 /** What happened on one stream, in order. */
@@ -476,7 +532,10 @@ export class Harness<C extends Http2Connection> {
   ) {
     this.reader = new PeerReader(conn.role);
     // 16 KiB messages unless a test asks otherwise, so message boundaries do not follow the pool's defaults.
-    this.tc = new TestingChannel([conn], { ...channelOptions, messagePool: { dataMessageSize: 16 * 1024, ...channelOptions.messagePool } });
+    this.tc = new TestingChannel([conn], {
+      ...channelOptions,
+      messagePool: { dataMessageSize: 16 * 1024, ...channelOptions.messagePool },
+    });
   }
 
   /** The peer sends these bytes (one read). */

@@ -8,9 +8,17 @@ import { expect } from 'chai';
 import http2 from 'node:http2';
 import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
 import { codeOf, thrownCode } from '../../support/error-codes.js';
-import { closeNode, connectNode, expectMessagePoolDrained, readNodeResponse, rejection, type NodeResponse } from './node-peer.js';
+import {
+  closeNode,
+  connectNode,
+  expectMessagePoolDrained,
+  readNodeResponse,
+  rejection,
+  type NodeResponse,
+} from './node-peer.js';
 
-const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/;
+const IMF_FIXDATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/;
 const OWN_DATE = 'Tue, 01 Jan 2002 00:00:00 GMT';
 
 describe('HTTP/2 convenient server: response rules (node:http2 client)', function () {
@@ -20,7 +28,8 @@ describe('HTTP/2 convenient server: response rules (node:http2 client)', functio
   const handlerErrors: unknown[] = [];
 
   async function route(stream: ServerStream): Promise<void> {
-    const record = (...items: (string | boolean)[]): void => void seen.set(stream.path, [...(seen.get(stream.path) ?? []), ...items]);
+    const record = (...items: (string | boolean)[]): void =>
+      void seen.set(stream.path, [...(seen.get(stream.path) ?? []), ...items]);
     switch (stream.path) {
       case '/no-content':
         stream.respond(204, { 'content-length': '5', 'x-kept': 'yes' });
@@ -57,7 +66,10 @@ describe('HTTP/2 convenient server: response rules (node:http2 client)', functio
       case '/bad-respond':
         record(thrownCode(() => stream.respond(200, { 'x-note': 'a\u0001b' })));
         record(thrownCode(() => stream.respond(200, { 'x-note': 'a\u007f' }, { endStream: true })));
-        record(thrownCode(() => stream.respond(200, { 'x-note': ' padded' })), stream.hasResponded);
+        record(
+          thrownCode(() => stream.respond(200, { 'x-note': ' padded' })),
+          stream.hasResponded,
+        );
         stream.respond(200, { 'x-note': 'fine' });
         await stream.end('recovered');
         return;
@@ -173,7 +185,12 @@ describe('HTTP/2 convenient server: response rules (node:http2 client)', functio
 
   it('end() with a bad chunk or bad trailers rejects before responding, with HTTP2_INVALID_BODY / HTTP2_INVALID_HEADERS', async () => {
     const response = await get('/bad-end');
-    expect(seen.get('/bad-end')).to.deep.equal(['HTTP2_INVALID_BODY', 'HTTP2_INVALID_HEADERS', 'HTTP2_INVALID_HEADERS', false]);
+    expect(seen.get('/bad-end')).to.deep.equal([
+      'HTTP2_INVALID_BODY',
+      'HTTP2_INVALID_HEADERS',
+      'HTTP2_INVALID_HEADERS',
+      false,
+    ]);
     expect(response.headers[':status']).to.equal(200);
     expect(response.body.toString()).to.equal('recovered');
     expect(response.trailers['x-sum']).to.equal('abc');
@@ -187,7 +204,12 @@ describe('HTTP/2 convenient server: response rules (node:http2 client)', functio
 
   it('respond() with a control character or edge whitespace in a value throws HTTP2_INVALID_HEADERS and sends nothing', async () => {
     const response = await get('/bad-respond');
-    expect(seen.get('/bad-respond')).to.deep.equal(['HTTP2_INVALID_HEADERS', 'HTTP2_INVALID_HEADERS', 'HTTP2_INVALID_HEADERS', false]);
+    expect(seen.get('/bad-respond')).to.deep.equal([
+      'HTTP2_INVALID_HEADERS',
+      'HTTP2_INVALID_HEADERS',
+      'HTTP2_INVALID_HEADERS',
+      false,
+    ]);
     expect(response.headers['x-note']).to.equal('fine');
     expect(response.body.toString()).to.equal('recovered');
   });

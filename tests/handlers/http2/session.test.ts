@@ -101,7 +101,12 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
     const reader = response.body[Symbol.asyncIterator]();
     expect((await reader.next()).done).to.equal(false);
     controller.abort();
-    const error = await rejection(reader.next().then(() => reader.next()).then(() => reader.next()));
+    const error = await rejection(
+      reader
+        .next()
+        .then(() => reader.next())
+        .then(() => reader.next()),
+    );
     expect((error as Error).name).to.equal('AbortError');
     expect(await rejection(response.trailers)).to.equal(error);
     await until(() => closedStreams.some((closed) => closed.path === '/stream'), 'node to see the reset');
@@ -117,7 +122,12 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
 
   it('an aborted signal without a reason rejects with HTTP2_ABORTED', async () => {
     // AbortController always sets a reason; signals made by other code may not.
-    const signal = { aborted: true, reason: undefined, addEventListener: () => undefined, removeEventListener: () => undefined } as unknown as AbortSignal;
+    const signal = {
+      aborted: true,
+      reason: undefined,
+      addEventListener: () => undefined,
+      removeEventListener: () => undefined,
+    } as unknown as AbortSignal;
     const error = await rejection(peers.session.request({ ':path': '/not-sent' }, { signal }));
     expect(error).to.be.instanceOf(SluiceError);
     expect((error as SluiceError).code).to.equal('HTTP2_ABORTED');
@@ -136,7 +146,9 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
   });
 
   it('sends a sync iterable body and a flat header list', async () => {
-    const response = await peers.session.request([':method', 'PUT', ':path', '/collect', 'x-flat', 'yes'], { body: ['one', 'two'] });
+    const response = await peers.session.request([':method', 'PUT', ':path', '/collect', 'x-flat', 'yes'], {
+      body: ['one', 'two'],
+    });
     expect(await response.body.text()).to.equal('6');
     expect(uploads.at(-1)!.body).to.equal('onetwo');
   });
@@ -149,7 +161,9 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
       throw failure;
     }
     const before = closedStreams.length;
-    expect(await rejection(peers.session.request({ ':path': '/never' }, { method: 'POST', body: failing() }))).to.equal(failure);
+    expect(await rejection(peers.session.request({ ':path': '/never' }, { method: 'POST', body: failing() }))).to.equal(
+      failure,
+    );
     await until(() => closedStreams.length > before, 'node to see the reset');
     expect(closedStreams.at(-1)!.rstCode).to.equal(NGHTTP2_CANCEL);
   });
@@ -200,7 +214,9 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
   });
 
   it('ping resolves with a round-trip time', async () => {
-    expect(await peers.session.ping()).to.be.a('number').and.at.least(0);
+    expect(await peers.session.ping())
+      .to.be.a('number')
+      .and.at.least(0);
   });
 
   it('rejects unsupported URL schemes', async () => {
@@ -315,12 +331,16 @@ describe('HTTP/2 convenient server (createServer)', function () {
   });
 
   it('gives the handler method, path, authority and headers', async () => {
-    const response = await readNodeResponse(client.request({ ':path': '/info?x=1', 'x-custom': 'v' }, { endStream: true }));
+    const response = await readNodeResponse(
+      client.request({ ':path': '/info?x=1', 'x-custom': 'v' }, { endStream: true }),
+    );
     expect(response.body.toString()).to.equal(`GET /info?x=1 127.0.0.1:${listener.port}`);
   });
 
   it('a response to HEAD carries no body: writes are discarded without error', async () => {
-    const response = await readNodeResponse(client.request({ ':method': 'HEAD', ':path': '/head' }, { endStream: true }));
+    const response = await readNodeResponse(
+      client.request({ ':method': 'HEAD', ':path': '/head' }, { endStream: true }),
+    );
     expect(response.headers[':status']).to.equal(200);
     expect(response.headers['content-length']).to.equal('11');
     expect(response.body.length).to.equal(0);
@@ -385,7 +405,10 @@ describe('HTTP/2 convenient server (createServer)', function () {
       expect(paused.framed).to.be.at.most(bound);
       expect(paused.stream!.bufferedBytes).to.be.at.most(64 * 1024 + 16 * 1024);
       stream.resume();
-      expect(await hashChunks(stream)).to.deep.equal({ sha: sha256(payload64().subarray(0, 8 * MiB)), length: 8 * MiB });
+      expect(await hashChunks(stream)).to.deep.equal({
+        sha: sha256(payload64().subarray(0, 8 * MiB)),
+        length: 8 * MiB,
+      });
       expect(paused.isDone).to.equal(true);
     } finally {
       await closeNode(pausedClient);

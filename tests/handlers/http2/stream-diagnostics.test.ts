@@ -8,7 +8,11 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { ConnectionDiagnostics, TestingChannel, type ConnectionClosedMessage } from '../../../lib/index.js';
 import { ErrorCode } from '../../../handlers/http2/wire/constants.js';
 import { Http2ServerConnection } from '../../../handlers/http2/connection/server-connection.js';
-import { Http2StreamDiagnostics, type Http2StreamFinishedMessage, type Http2StreamStartedMessage } from '../../../handlers/http2/connection/stream-diagnostics.js';
+import {
+  Http2StreamDiagnostics,
+  type Http2StreamFinishedMessage,
+  type Http2StreamStartedMessage,
+} from '../../../handlers/http2/connection/stream-diagnostics.js';
 import { DiagnosticsChannelNames, DiagnosticsHandler } from '../../../handlers/plugins/diagnostics-handler.js';
 import { GET, OK, POST, PeerWriter, clientHarness, request, serverHarness } from './peer.js';
 
@@ -83,7 +87,9 @@ describe('diagnostics_channel from the runtime, no plugin', () => {
       // The plugin sees the connection from its first byte, as in a pipeline.
       const tc = new TestingChannel([new DiagnosticsHandler({ role: 'server' }), connection]);
       const peer = new PeerWriter();
-      tc.pushRead(Buffer.concat([peer.preface(), peer.settings(), peer.settingsAck(), peer.headers(1, GET, { endStream: true })]));
+      tc.pushRead(
+        Buffer.concat([peer.preface(), peer.settings(), peer.settingsAck(), peer.headers(1, GET, { endStream: true })]),
+      );
       tc.flushWrites();
       tc.shutdown();
       tc.flushWrites();

@@ -38,18 +38,21 @@ function fetchOver(connection: Http2ClientConnection, path: string, body?: Buffe
     const hash = createHash('sha256');
     let headers: Http2Headers = [];
     let length = 0;
-    const stream = connection.request([':method', body ? 'POST' : 'GET', ':scheme', 'https', ':authority', 'localhost', ':path', path], {
-      isEndStream: body === undefined,
-      handler: {
-        onResponse: (_stream, received) => (headers = received),
-        onData: (_stream, data, start, end) => {
-          hash.update(data.subarray(start, end));
-          length += end - start;
+    const stream = connection.request(
+      [':method', body ? 'POST' : 'GET', ':scheme', 'https', ':authority', 'localhost', ':path', path],
+      {
+        isEndStream: body === undefined,
+        handler: {
+          onResponse: (_stream, received) => (headers = received),
+          onData: (_stream, data, start, end) => {
+            hash.update(data.subarray(start, end));
+            length += end - start;
+          },
+          onDrain: () => pump(),
+          onClose: (_stream, error) => resolve({ headers, digest: hash.digest('hex'), length, error }),
         },
-        onDrain: () => pump(),
-        onClose: (_stream, error) => resolve({ headers, digest: hash.digest('hex'), length, error }),
       },
-    });
+    );
     let offset = 0;
     const pump = (): void => {
       while (body !== undefined && offset < body.length && stream.isWritable) {
@@ -83,7 +86,11 @@ function nodeSecureServer(payload: Buffer): Promise<http2.Http2SecureServer> {
 }
 
 /** sluice TLS server: GET returns `payload`, POST returns the body's SHA-256. */
-function sluiceSecureServer(payload: Buffer, arrangement: TlsArrangement, loopGroup: EventLoopGroup): Promise<Listener> {
+function sluiceSecureServer(
+  payload: Buffer,
+  arrangement: TlsArrangement,
+  loopGroup: EventLoopGroup,
+): Promise<Listener> {
   return listenHttp2({
     host: '127.0.0.1',
     port: 0,
@@ -122,7 +129,11 @@ function sluiceSecureServer(payload: Buffer, arrangement: TlsArrangement, loopGr
   });
 }
 
-function nodeFetch(session: http2.ClientHttp2Session, path: string, body?: Buffer): Promise<{ status: number; data: Buffer }> {
+function nodeFetch(
+  session: http2.ClientHttp2Session,
+  path: string,
+  body?: Buffer,
+): Promise<{ status: number; data: Buffer }> {
   return new Promise((resolve, reject) => {
     const request = session.request({ ':method': body ? 'POST' : 'GET', ':path': path });
     const chunks: Buffer[] = [];
@@ -150,7 +161,11 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
     after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     it('negotiates h2, downloads and uploads 64 MiB byte-exact, and closes gracefully', async () => {
-      connection = await connectHttp2({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, tls: { ca, servername: 'localhost' } });
+      connection = await connectHttp2({
+        host: '127.0.0.1',
+        port: (server.address() as AddressInfo).port,
+        tls: { ca, servername: 'localhost' },
+      });
       const small = await Promise.all(Array.from({ length: 20 }, () => fetchOver(connection, '/small')));
       expect(small.every((response) => response.error === null && response.headers[1] === '200')).to.equal(true);
       const download = await fetchOver(connection, '/big');
@@ -176,7 +191,7 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
       });
 
       it('serves small requests and 64 MiB both ways byte-exact', async () => {
-        const session = http2.connect(`https://127.0.0.1:${listener.port}`, { ca, servername: "localhost" });
+        const session = http2.connect(`https://127.0.0.1:${listener.port}`, { ca, servername: 'localhost' });
         session.on('error', () => undefined);
         try {
           const small = await Promise.all(Array.from({ length: 20 }, () => nodeFetch(session, '/small')));
@@ -192,7 +207,7 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
       });
 
       it('finishes a request in flight when the server closes with GOAWAY', async () => {
-        const session = http2.connect(`https://127.0.0.1:${listener.port}`, { ca, servername: "localhost" });
+        const session = http2.connect(`https://127.0.0.1:${listener.port}`, { ca, servername: 'localhost' });
         const goaways: number[] = [];
         session.on('goaway', (code) => goaways.push(code));
         session.on('error', () => undefined);
@@ -202,10 +217,17 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
             channel.slots().flatMap((slot) => (slot.handler instanceof Http2ServerConnection ? [slot.handler] : [])),
           );
         // In flight means the server has the stream (a fixed sleep raced the TLS handshake under load).
-        for (let turn = 0; turn < 2000 && !connections().some((connection) => connection.activeStreamCount > 0); turn++) {
+        for (
+          let turn = 0;
+          turn < 2000 && !connections().some((connection) => connection.activeStreamCount > 0);
+          turn++
+        ) {
           await new Promise((resolve) => setTimeout(resolve, 1));
         }
-        expect(connections().some((connection) => connection.activeStreamCount > 0), 'the server has the request').to.equal(true);
+        expect(
+          connections().some((connection) => connection.activeStreamCount > 0),
+          'the server has the request',
+        ).to.equal(true);
         // Graceful HTTP/2 close of every connection (GOAWAY, streams finish), then the listener.
         const closing = Promise.all(connections().map((connection) => connection.close())).then(() => listener.close());
         const response = await inFlight;

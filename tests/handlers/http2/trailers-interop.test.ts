@@ -58,7 +58,9 @@ describe('trailers with a silent node:http2 peer', function () {
     });
 
     it('headers alone, a pause, then trailers with no DATA', async () => {
-      const response = await readNodeResponse(client.request({ ':path': '/headers-then-trailers' }, { endStream: true }));
+      const response = await readNodeResponse(
+        client.request({ ':path': '/headers-then-trailers' }, { endStream: true }),
+      );
       expect(response.headers[':status']).to.equal(200);
       expect(response.body.length).to.equal(0);
       expect(response.trailers).to.include({ 'grpc-status': '5' });
@@ -100,7 +102,10 @@ describe('trailers with a silent node:http2 peer', function () {
           yield 'chunk';
           await sleep(PAUSE_MS);
         }
-        const response = await session.request({ ':path': '/upload' }, { method: 'POST', body: body(), trailers: { 'x-checksum': 'abc' } });
+        const response = await session.request(
+          { ':path': '/upload' },
+          { method: 'POST', body: body(), trailers: { 'x-checksum': 'abc' } },
+        );
         const seen = JSON.parse(await response.body.text()) as { body: string; trailers: Record<string, string> };
         expect(seen.body).to.equal('chunk');
         expect(seen.trailers).to.include({ 'x-checksum': 'abc' });

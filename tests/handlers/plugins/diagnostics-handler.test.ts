@@ -11,7 +11,10 @@ import {
 import { clientBytes, serverBytes, splitAtRandomPoints } from './http2-wire.js';
 
 /** Subscribes to every sluice channel for the duration of `body`, collecting `[name, message]`. */
-function withSubscribers(names: readonly string[], body: (events: Array<[string, unknown]>) => void): Array<[string, unknown]> {
+function withSubscribers(
+  names: readonly string[],
+  body: (events: Array<[string, unknown]>) => void,
+): Array<[string, unknown]> {
   const events: Array<[string, unknown]> = [];
   const subscribers = names.map((name) => {
     const subscriber = (message: unknown): void => {
@@ -32,10 +35,13 @@ const ALL = Object.values(DiagnosticsChannelNames);
 
 describe('DiagnosticsHandler', () => {
   it('publishes connection opened and closed with the channel and the error', () => {
-    const events = withSubscribers([DiagnosticsChannelNames.CONNECTION_OPENED, DiagnosticsChannelNames.CONNECTION_CLOSED], () => {
-      const test = new TestingChannel([new DiagnosticsHandler()]);
-      test.peerClose();
-    });
+    const events = withSubscribers(
+      [DiagnosticsChannelNames.CONNECTION_OPENED, DiagnosticsChannelNames.CONNECTION_CLOSED],
+      () => {
+        const test = new TestingChannel([new DiagnosticsHandler()]);
+        test.peerClose();
+      },
+    );
     expect(events.map(([name]) => name)).to.deep.equal(['sluice:connection:opened', 'sluice:connection:closed']);
     const closed = events[1]![1] as { channelId: number; error: SluiceError | null };
     expect(closed.error?.code).to.equal(IoErrors.SOCKET_CLOSED.code);
@@ -49,16 +55,33 @@ describe('DiagnosticsHandler', () => {
       test.completeWrites();
       test.shutdown();
     });
-    const received = events.filter(([name]) => name === 'sluice:http2:frame:received').map(([, m]) => (m as Http2FrameMessage).typeName);
+    const received = events
+      .filter(([name]) => name === 'sluice:http2:frame:received')
+      .map(([, m]) => (m as Http2FrameMessage).typeName);
     expect(received).to.deep.equal(['SETTINGS', 'HEADERS', 'CONTINUATION', 'DATA', 'HEADERS', 'PING', 'WINDOW_UPDATE']);
     const sent = events.filter(([name]) => name === 'sluice:http2:frame:sent').map(([, m]) => m as Http2FrameMessage);
     expect(sent.map((m) => `${m.typeName}:${m.streamId}:${m.length}`)).to.deep.equal([
-      'SETTINGS:0:6', 'SETTINGS:0:0', 'HEADERS:1:3', 'DATA:1:2', 'RST_STREAM:3:4', 'GOAWAY:0:8',
+      'SETTINGS:0:6',
+      'SETTINGS:0:0',
+      'HEADERS:1:3',
+      'DATA:1:2',
+      'RST_STREAM:3:4',
+      'GOAWAY:0:8',
     ]);
-    const started = events.filter(([name]) => name === 'sluice:http2:stream:started').map(([, m]) => m as Http2StreamStartedMessage);
-    expect(started.map((m) => [m.streamId, m.initiator])).to.deep.equal([[1, 'remote'], [3, 'remote']]);
-    const finished = events.filter(([name]) => name === 'sluice:http2:stream:finished').map(([, m]) => m as Http2StreamFinishedMessage);
-    expect(finished.map((m) => [m.streamId, m.reason, m.errorCode])).to.deep.equal([[1, 'end-stream', null], [3, 'reset', 7]]);
+    const started = events
+      .filter(([name]) => name === 'sluice:http2:stream:started')
+      .map(([, m]) => m as Http2StreamStartedMessage);
+    expect(started.map((m) => [m.streamId, m.initiator])).to.deep.equal([
+      [1, 'remote'],
+      [3, 'remote'],
+    ]);
+    const finished = events
+      .filter(([name]) => name === 'sluice:http2:stream:finished')
+      .map(([, m]) => m as Http2StreamFinishedMessage);
+    expect(finished.map((m) => [m.streamId, m.reason, m.errorCode])).to.deep.equal([
+      [1, 'end-stream', null],
+      [3, 'reset', 7],
+    ]);
     expect(events.at(-1)![0]).to.equal('sluice:connection:closed');
   });
 
@@ -68,7 +91,9 @@ describe('DiagnosticsHandler', () => {
       test.pushRead(clientBytes());
       test.peerClose();
     });
-    expect(events.map(([, m]) => [(m as Http2StreamFinishedMessage).streamId, (m as Http2StreamFinishedMessage).reason])).to.deep.equal([
+    expect(
+      events.map(([, m]) => [(m as Http2StreamFinishedMessage).streamId, (m as Http2StreamFinishedMessage).reason]),
+    ).to.deep.equal([
       [1, 'connection-closed'],
       [3, 'connection-closed'],
     ]);

@@ -88,12 +88,17 @@ describe('FrameLoggerHandler', () => {
       setLogger(noopLogger);
     }
     expect(written).to.have.length(CLIENT_LINES.length);
-    expect(written[1]).to.match(/ TRACE \[http2-frames\] channel \d+ recv SETTINGS flags=- stream=0 length=12 payload=/);
+    expect(written[1]).to.match(
+      / TRACE \[http2-frames\] channel \d+ recv SETTINGS flags=- stream=0 length=12 payload=/,
+    );
   });
 
   it('respects the window of the handler to its right and leaves the pool balanced', () => {
     const lines: string[] = [];
-    const test = new TestingChannel([new FrameLoggerHandler({ role: 'server', maxPayloadBytes: 4, sink: (line) => lines.push(line) })], { applicationReadWindow: 30 });
+    const test = new TestingChannel(
+      [new FrameLoggerHandler({ role: 'server', maxPayloadBytes: 4, sink: (line) => lines.push(line) })],
+      { applicationReadWindow: 30 },
+    );
     const bytes = clientBytes();
     test.pushRead(bytes);
     expect(test.takeRead().length).to.equal(30);

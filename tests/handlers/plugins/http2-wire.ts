@@ -20,7 +20,12 @@ export const HEADER_BLOCK = Buffer.from('828684418a089d5c0b8170dc780f03', 'hex')
 export function clientBytes(): Buffer {
   return Buffer.concat([
     Buffer.from(CONNECTION_PREFACE),
-    frames((t, o) => encoder.writeSettings(t, o, [[SettingId.ENABLE_PUSH, 0], [SettingId.INITIAL_WINDOW_SIZE, 1 << 20]])),
+    frames((t, o) =>
+      encoder.writeSettings(t, o, [
+        [SettingId.ENABLE_PUSH, 0],
+        [SettingId.INITIAL_WINDOW_SIZE, 1 << 20],
+      ]),
+    ),
     frames((t, o) => encoder.writeHeaders(t, o, 1, HEADER_BLOCK, 0, 5, false, false)),
     frames((t, o) => encoder.writeContinuation(t, o, 1, HEADER_BLOCK, 5, HEADER_BLOCK.length - 5, true)),
     frames((t, o) => encoder.writeData(t, o, 1, Buffer.alloc(100, 0xab), 0, 100, true)),
@@ -68,7 +73,7 @@ export const SERVER_LINES = [
 export function splitAtRandomPoints(bytes: Buffer, seed: number, maxPiece = 20): Buffer[] {
   const pieces: Buffer[] = [];
   let state = seed >>> 0 || 1;
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     const size = 1 + (state % maxPiece);
     pieces.push(bytes.subarray(offset, offset + size));

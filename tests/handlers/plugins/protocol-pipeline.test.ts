@@ -73,7 +73,11 @@ describe('protocol handlers as plugins', () => {
     });
     try {
       const registry = new PluginRegistry();
-      const pipeline = registry.pipeline(['socket', { name: 'diagnostics', options: { role: 'server' } }, { name: 'http2-server', options: { onStream: answer } }]);
+      const pipeline = registry.pipeline([
+        'socket',
+        { name: 'diagnostics', options: { role: 'server' } },
+        { name: 'http2-server', options: { onStream: answer } },
+      ]);
       listener = await new ServerBootstrap({ loopGroup: group }).listen({ host: '127.0.0.1', port: 0, pipeline });
       expect((await get(listener.port, '/observed')).status).to.equal(200);
       await listener.close();
@@ -86,9 +90,12 @@ describe('protocol handlers as plugins', () => {
 
   it('refuses wrong HTTP/2 options when the pipeline is built, naming the plugin and option', () => {
     const registry = new PluginRegistry();
-    const attempt = (): unknown => registry.pipeline([{ name: 'http2-server', options: { maxConcurrentStreams: 'many' } }]);
+    const attempt = (): unknown =>
+      registry.pipeline([{ name: 'http2-server', options: { maxConcurrentStreams: 'many' } }]);
     expect(attempt).to.throw(SluiceError).with.property('code', PluginErrors.INVALID_OPTIONS.code);
     expect(attempt).to.throw(/http2-server.*maxConcurrentStreams/);
-    expect(() => registry.pipeline([{ name: 'http2-server', options: { maxConcurentStreams: 1 } }])).to.throw(/maxConcurentStreams/);
+    expect(() => registry.pipeline([{ name: 'http2-server', options: { maxConcurentStreams: 1 } }])).to.throw(
+      /maxConcurentStreams/,
+    );
   });
 });

@@ -34,7 +34,9 @@ describe('RateLimiterHandler', () => {
   });
 
   it('never grants more window than the handler to its right has', () => {
-    const test = new TestingChannel([new RateLimiterHandler({ bytesPerSecond: 1_000_000 })], { applicationReadWindow: 10 });
+    const test = new TestingChannel([new RateLimiterHandler({ bytesPerSecond: 1_000_000 })], {
+      applicationReadWindow: 10,
+    });
     test.pushRead(Buffer.alloc(50));
     expect(test.takeRead().length).to.equal(10);
     expect(test.slot.windowSize).to.equal(0);
@@ -74,14 +76,18 @@ describe('RateLimiterHandler', () => {
   });
 
   it('sends queued writes at once on a graceful shutdown, and fails them when freeing immediately', () => {
-    const graceful = new TestingChannel([new RateLimiterHandler({ bytesPerSecond: 1000, writeBytesPerSecond: 10 })], { autoCompleteWrites: true });
+    const graceful = new TestingChannel([new RateLimiterHandler({ bytesPerSecond: 1000, writeBytesPerSecond: 10 })], {
+      autoCompleteWrites: true,
+    });
     graceful.pushWrite(Buffer.alloc(10));
     graceful.pushWrite(Buffer.alloc(10));
     graceful.shutdown();
     expect(graceful.takeWritten().length).to.equal(20);
     expect(graceful.isShutDown).to.equal(true);
 
-    const abrupt = new TestingChannel([new RateLimiterHandler({ bytesPerSecond: 1000, writeBytesPerSecond: 10 })], { autoCompleteWrites: true });
+    const abrupt = new TestingChannel([new RateLimiterHandler({ bytesPerSecond: 1000, writeBytesPerSecond: 10 })], {
+      autoCompleteWrites: true,
+    });
     const errors: Array<string | null> = [];
     for (let i = 0; i < 2; i++) {
       const message = abrupt.applicationSlot.acquireMessageForWrite(10);

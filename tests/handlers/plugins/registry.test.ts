@@ -54,7 +54,11 @@ class TagPlugin extends PassThroughHandler {
 
 /** A user plugin with the function form: a counter that reads the shared connection state. */
 class CounterHandler extends PassThroughHandler {
-  constructor(readonly start: number, readonly state: ConnectionState, readonly channelFromContainer: Channel) {
+  constructor(
+    readonly start: number,
+    readonly state: ConnectionState,
+    readonly channelFromContainer: Channel,
+  ) {
     super();
     state.seenBy.push('counter');
   }
@@ -110,7 +114,12 @@ describe('PluginRegistry', () => {
       { name: 'tag', options: { tag: 'a' } },
       'counter',
     ]);
-    expect(pipeline.entries.map((entry) => entry.name)).to.deep.equal(['frame-logger', 'idle-timeout', 'tag', 'counter']);
+    expect(pipeline.entries.map((entry) => entry.name)).to.deep.equal([
+      'frame-logger',
+      'idle-timeout',
+      'tag',
+      'counter',
+    ]);
     const { loop, channel } = newConnection();
     pipeline(channel);
     loop.runUntilIdle();
@@ -133,7 +142,11 @@ describe('PluginRegistry', () => {
 
   it('gives two connections separate plugin instances, channels and per-connection state', () => {
     const registry = newRegistry();
-    const pipeline = registry.pipeline(['socket', { name: 'tag', options: { tag: 'one' } }, { name: 'counter', options: { start: 7 } }]);
+    const pipeline = registry.pipeline([
+      'socket',
+      { name: 'tag', options: { tag: 'one' } },
+      { name: 'counter', options: { start: 7 } },
+    ]);
     const first = newConnection();
     const second = newConnection();
     pipeline(first.channel);
@@ -170,7 +183,12 @@ describe('PluginRegistry', () => {
   it('installs a pipeline into a TestingChannel after a given slot, and traffic flows through it', () => {
     const registry = newRegistry();
     const test = new TestingChannel([]);
-    const slots = registry.pipeline([{ name: 'idle-timeout', options: { timeoutMs: 500 } }, { name: 'tag', options: { tag: 't' } }]).install(test.channel, test.socketSlot);
+    const slots = registry
+      .pipeline([
+        { name: 'idle-timeout', options: { timeoutMs: 500 } },
+        { name: 'tag', options: { tag: 't' } },
+      ])
+      .install(test.channel, test.socketSlot);
     test.runUntilIdle();
     expect(slots.map((slot) => slot.handler.constructor.name)).to.deep.equal(['IdleTimeoutHandler', 'TagPlugin']);
     test.pushRead('ping');
@@ -187,17 +205,37 @@ describe('PluginRegistry', () => {
     expect(pluginNameOf(TagPlugin)).to.equal('tag');
     expect(new PluginRegistry().has('tag')).to.equal(false);
     expect(new PluginRegistry({ builtins: false }).names()).to.deep.equal([]);
-    expect(new PluginRegistry().names()).to.include.members(['idle-timeout', 'rate-limiter', 'frame-logger', 'diagnostics']);
+    expect(new PluginRegistry().names()).to.include.members([
+      'idle-timeout',
+      'rate-limiter',
+      'frame-logger',
+      'diagnostics',
+    ]);
   });
 
   describe('fails at build time', () => {
     it('with PLUGIN_UNKNOWN_PLUGIN for an unknown name, naming it', () => {
-      expectError(() => newRegistry().pipeline(['socket', 'tag-typo']), PluginErrors.UNKNOWN_PLUGIN.code, "'tag-typo'", 'entry 1');
+      expectError(
+        () => newRegistry().pipeline(['socket', 'tag-typo']),
+        PluginErrors.UNKNOWN_PLUGIN.code,
+        "'tag-typo'",
+        'entry 1',
+      );
     });
 
     it('with PLUGIN_MISSING_OPTION for a required option not given, naming plugin and option', () => {
-      expectError(() => newRegistry().pipeline(['tag']), PluginErrors.MISSING_OPTION.code, "plugin 'tag'", "option 'tag'");
-      expectError(() => newRegistry().pipeline(['rate-limiter']), PluginErrors.MISSING_OPTION.code, "plugin 'rate-limiter'", "'bytesPerSecond'");
+      expectError(
+        () => newRegistry().pipeline(['tag']),
+        PluginErrors.MISSING_OPTION.code,
+        "plugin 'tag'",
+        "option 'tag'",
+      );
+      expectError(
+        () => newRegistry().pipeline(['rate-limiter']),
+        PluginErrors.MISSING_OPTION.code,
+        "plugin 'rate-limiter'",
+        "'bytesPerSecond'",
+      );
     });
 
     const wrongOptions: Array<[string, Record<string, unknown>, string]> = [
@@ -213,19 +251,37 @@ describe('PluginRegistry', () => {
     ];
     for (const [name, options, message] of wrongOptions) {
       it(`with PLUGIN_INVALID_OPTIONS for ${name} ${JSON.stringify(options)}`, () => {
-        expectError(() => newRegistry().pipeline([{ name, options }]), PluginErrors.INVALID_OPTIONS.code, `plugin '${name}'`, message);
+        expectError(
+          () => newRegistry().pipeline([{ name, options }]),
+          PluginErrors.INVALID_OPTIONS.code,
+          `plugin '${name}'`,
+          message,
+        );
       });
     }
 
     it('with PLUGIN_INVALID_PIPELINE for socket not first, an empty name or a malformed entry', () => {
-      expectError(() => newRegistry().pipeline(['idle-timeout', 'socket']), PluginErrors.INVALID_PIPELINE.code, "'socket'", 'first');
+      expectError(
+        () => newRegistry().pipeline(['idle-timeout', 'socket']),
+        PluginErrors.INVALID_PIPELINE.code,
+        "'socket'",
+        'first',
+      );
       expectError(() => newRegistry().pipeline(['']), PluginErrors.INVALID_PIPELINE.code, 'empty plugin name');
-      expectError(() => newRegistry().pipeline([{ name: 'tag', options: 'tag=x' } as never]), PluginErrors.INVALID_OPTIONS.code, 'options must be an object');
+      expectError(
+        () => newRegistry().pipeline([{ name: 'tag', options: 'tag=x' } as never]),
+        PluginErrors.INVALID_OPTIONS.code,
+        'options must be an object',
+      );
       expectError(() => newRegistry().pipeline([42 as never]), PluginErrors.INVALID_PIPELINE.code, 'entry 0');
     });
 
     it('with PLUGIN_INVALID_OPTIONS for socket options given in the pipeline', () => {
-      expectError(() => newRegistry().pipeline([{ name: 'socket', options: { noDelay: true } }]), PluginErrors.INVALID_OPTIONS.code, 'socketOptions');
+      expectError(
+        () => newRegistry().pipeline([{ name: 'socket', options: { noDelay: true } }]),
+        PluginErrors.INVALID_OPTIONS.code,
+        'socketOptions',
+      );
     });
   });
 
@@ -233,8 +289,16 @@ describe('PluginRegistry', () => {
     it('rejects a duplicate name with PLUGIN_DUPLICATE_NAME', () => {
       const registry = newRegistry();
       expectError(() => registry.register(TagPlugin), PluginErrors.DUPLICATE_NAME.code, "'tag'");
-      expectError(() => registry.register('idle-timeout', { factory: () => new PassThroughHandler() }), PluginErrors.DUPLICATE_NAME.code, "'idle-timeout'");
-      expectError(() => registry.register('socket', { factory: () => new PassThroughHandler() }), PluginErrors.DUPLICATE_NAME.code, 'reserved');
+      expectError(
+        () => registry.register('idle-timeout', { factory: () => new PassThroughHandler() }),
+        PluginErrors.DUPLICATE_NAME.code,
+        "'idle-timeout'",
+      );
+      expectError(
+        () => registry.register('socket', { factory: () => new PassThroughHandler() }),
+        PluginErrors.DUPLICATE_NAME.code,
+        'reserved',
+      );
     });
 
     it('rejects an undecorated class with PLUGIN_NOT_A_PLUGIN', () => {
@@ -254,7 +318,14 @@ describe('PluginRegistry', () => {
         }
       }
       plugin('untyped')(Untyped);
-      expectError(() => new PluginRegistry().register(Untyped), PluginErrors.MISSING_METADATA.code, 'Untyped', 'parameters 0, 1', 'emitDecoratorMetadata', '@inject');
+      expectError(
+        () => new PluginRegistry().register(Untyped),
+        PluginErrors.MISSING_METADATA.code,
+        'Untyped',
+        'parameters 0, 1',
+        'emitDecoratorMetadata',
+        '@inject',
+      );
     });
 
     it('accepts a class without type metadata when every parameter is injected by token', () => {

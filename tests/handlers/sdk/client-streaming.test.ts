@@ -8,7 +8,18 @@ import http2 from 'node:http2';
 import { NodeEventLoop, SluiceError } from '../../../handlers/index.js';
 import { Client } from '../../../handlers/sdk/index.js';
 import { StandardRetryStrategy } from '../../../lib/retry-strategy.js';
-import { MiB, hashChunks, ioTurns, payload64, rejection, sha256, slices, startNodeServer, until, type NodeServer } from '../http2/node-peer.js';
+import {
+  MiB,
+  hashChunks,
+  ioTurns,
+  payload64,
+  rejection,
+  sha256,
+  slices,
+  startNodeServer,
+  until,
+  type NodeServer,
+} from '../http2/node-peer.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 /** The client's stream receive window: a reader that stops holds at most this much. */
@@ -29,7 +40,10 @@ describe('SDK Client bodies and fields, against node:http2', function () {
     stream.on('close', () => resets.push({ path, rstCode: stream.rstCode ?? 0 }));
     if (path === '/cookies') {
       stream.resume();
-      stream.respond({ ':status': 200, 'set-cookie': ['a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT', 'b=2'] }, { waitForTrailers: true });
+      stream.respond(
+        { ':status': 200, 'set-cookie': ['a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT', 'b=2'] },
+        { waitForTrailers: true },
+      );
       stream.on('wantTrailers', () => stream.sendTrailers({ 'x-t': ['1', '2'] }));
       stream.end('cookies');
     } else if (path.startsWith('/upload')) {
@@ -79,7 +93,10 @@ describe('SDK Client bodies and fields, against node:http2', function () {
     // Joined with ", " the Expires date could not be told from a second cookie (RFC 6265 §3).
     expect(response.headers['set-cookie']).to.deep.equal(['a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT', 'b=2']);
     expect(response.headers[':status']).to.equal(undefined);
-    expect(response.rawHeaders.filter((_, i) => response.rawHeaders[i - 1] === 'set-cookie')).to.deep.equal(['a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT', 'b=2']);
+    expect(response.rawHeaders.filter((_, i) => response.rawHeaders[i - 1] === 'set-cookie')).to.deep.equal([
+      'a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT',
+      'b=2',
+    ]);
     expect(response.rawTrailers).to.deep.equal(['x-t', '1', 'x-t', '2']);
     expect(response.body.toString()).to.equal('cookies');
   });
@@ -109,7 +126,11 @@ describe('SDK Client bodies and fields, against node:http2', function () {
   });
 
   it('an array body is replayable: it gets a content-length and is sent again after a 503', async () => {
-    const response = await client.request({ method: 'POST', path: '/upload-503-once-array', body: ['ab', Buffer.from('cd')] });
+    const response = await client.request({
+      method: 'POST',
+      path: '/upload-503-once-array',
+      body: ['ab', Buffer.from('cd')],
+    });
     expect(response.status).to.equal(200);
     expect(response.attempts).to.equal(2);
     expect(seen.get('/upload-503-once-array')).to.equal(2);
@@ -152,7 +173,10 @@ describe('SDK Client bodies and fields, against node:http2', function () {
     expect(error).to.be.instanceOf(SluiceError);
     expect((error as SluiceError).code).to.equal('SDK_RESPONSE_TOO_LARGE');
     expect(client.metrics.retries).to.equal(retriesBefore);
-    await until(() => resets.filter((reset) => reset.path === '/big').length === bigClosed + 1, 'node to close the stream');
+    await until(
+      () => resets.filter((reset) => reset.path === '/big').length === bigClosed + 1,
+      'node to close the stream',
+    );
     expect(resets.filter((reset) => reset.path === '/big')[bigClosed]!.rstCode).to.equal(NGHTTP2_CANCEL);
     const next = await client.request({ path: '/after-cap' });
     expect(next.body.toString()).to.equal('ok /after-cap');

@@ -103,7 +103,9 @@ describe('Client (loopback integration)', () => {
     const client = new Client({ origin: `http://127.0.0.1:${server.listener.port}`, pool: { maxConnections: 8 } });
     cleanups.push(() => client.close());
     const responses = await pool(2000, 200, (index) => client.request({ path: `/item/${index}` }));
-    expect(responses.every((response, index) => response.status === 200 && response.body.toString() === `/item/${index}`)).to.equal(true);
+    expect(
+      responses.every((response, index) => response.status === 200 && response.body.toString() === `/item/${index}`),
+    ).to.equal(true);
     const perConnectionMax = server.connections.map((stats) => stats.maxActive);
     expect(server.connections.length).to.be.within(2, 8);
     expect(Math.max(...perConnectionMax)).to.be.at.most(10);
@@ -195,7 +197,12 @@ describe('Client (loopback integration)', () => {
 
   describe('through an HTTP CONNECT proxy', () => {
     /** A loopback CONNECT proxy requiring `user:secret`; it counts the tunnels it opened. */
-    async function startProxy(): Promise<{ server: net.Server; port: number; tunnels: () => number; refused: () => number }> {
+    async function startProxy(): Promise<{
+      server: net.Server;
+      port: number;
+      tunnels: () => number;
+      refused: () => number;
+    }> {
       let tunnels = 0;
       let refused = 0;
       const sockets = new Set<net.Socket>();
@@ -215,7 +222,9 @@ describe('Client (loopback integration)', () => {
           const expected = `Basic ${Buffer.from('user:secret').toString('base64')}`;
           if (method !== 'CONNECT' || auth === undefined || auth.slice(auth.indexOf(':') + 1).trim() !== expected) {
             refused++;
-            client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n');
+            client.end(
+              'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n',
+            );
             return;
           }
           const port = Number(authority!.slice(authority!.lastIndexOf(':') + 1));
@@ -267,7 +276,11 @@ describe('Client (loopback integration)', () => {
     it('tunnels h2 over TLS through the proxy (socket → tunnel → TLS → HTTP/2 in one channel)', async () => {
       const proxy = await startProxy();
       const listener = await startTlsServer();
-      const client = new Client({ origin: `https://localhost:${listener.port}`, tls: { ca: pem.ca }, proxy: `http://user:secret@127.0.0.1:${proxy.port}` });
+      const client = new Client({
+        origin: `https://localhost:${listener.port}`,
+        tls: { ca: pem.ca },
+        proxy: `http://user:secret@127.0.0.1:${proxy.port}`,
+      });
       cleanups.push(() => client.close());
       const responses = await Promise.all([client.request({ path: '/a' }), client.request({ path: '/b' })]);
       expect(responses.map((response) => response.body.toString())).to.deep.equal(['secure /a', 'secure /b']);
@@ -284,7 +297,12 @@ describe('Client (loopback integration)', () => {
       expect((await proxied.request({ path: '/env' })).body.toString()).to.equal('secure /env');
       expect(proxy.tunnels()).to.equal(1);
       // `localhost` resolves to 127.0.0.1 or ::1; the server listens on 127.0.0.1, so connect there.
-      const direct = new Client({ origin: `https://127.0.0.1:${listener.port}`, tls: { ca: pem.ca, servername: 'localhost' }, useEnvironmentProxy: true, env: { ...env, NO_PROXY: 'example.com,127.0.0.1' } });
+      const direct = new Client({
+        origin: `https://127.0.0.1:${listener.port}`,
+        tls: { ca: pem.ca, servername: 'localhost' },
+        useEnvironmentProxy: true,
+        env: { ...env, NO_PROXY: 'example.com,127.0.0.1' },
+      });
       cleanups.push(() => direct.close());
       expect((await direct.request({ path: '/direct' })).status).to.equal(200);
       expect(proxy.tunnels()).to.equal(1);
@@ -293,7 +311,11 @@ describe('Client (loopback integration)', () => {
     it('fails with SDK_PROXY_AUTHENTICATION_FAILED on a wrong proxy password, without retrying', async () => {
       const proxy = await startProxy();
       const listener = await startTlsServer();
-      const client = new Client({ origin: `https://localhost:${listener.port}`, tls: { ca: pem.ca }, proxy: { host: '127.0.0.1', port: proxy.port, username: 'user', password: 'wrong' } });
+      const client = new Client({
+        origin: `https://localhost:${listener.port}`,
+        tls: { ca: pem.ca },
+        proxy: { host: '127.0.0.1', port: proxy.port, username: 'user', password: 'wrong' },
+      });
       cleanups.push(() => client.close());
       const error = (await client.request({ path: '/' }).catch((thrown: unknown) => thrown)) as SluiceError;
       expect(error).to.be.instanceOf(SluiceError);

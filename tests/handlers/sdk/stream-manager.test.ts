@@ -109,7 +109,9 @@ interface Harness {
 
 const HEADERS: Http2Headers = [':method', 'GET', ':scheme', 'http', ':authority', 'kv.test', ':path', '/'];
 
-function harness(options: Partial<Http2StreamManagerOptions> & { limit?: number; failConnect?: boolean } = {}): Harness {
+function harness(
+  options: Partial<Http2StreamManagerOptions> & { limit?: number; failConnect?: boolean } = {},
+): Harness {
   const loop = new VirtualEventLoop();
   const connections: FakeConnection[] = [];
   const closed: (string | null)[] = [];
@@ -129,7 +131,8 @@ function harness(options: Partial<Http2StreamManagerOptions> & { limit?: number;
     },
   });
   const send = (count: number): void => {
-    for (let i = 0; i < count; i++) manager.request({ headers: HEADERS, handler: { onClose: (error) => closed.push(error?.code ?? null) } });
+    for (let i = 0; i < count; i++)
+      manager.request({ headers: HEADERS, handler: { onClose: (error) => closed.push(error?.code ?? null) } });
   };
   return { loop, manager, connections, closed, send };
 }
@@ -150,7 +153,12 @@ describe('Http2StreamManager', () => {
     await settle();
     expect(connections).to.have.length(3);
     expect(loads(connections).sort()).to.deep.equal([1, 2, 2]);
-    expect(manager.metrics).to.include({ connectionsOpen: 3, streamsActive: 5, streamsQueued: 0, connectionsOpened: 3 });
+    expect(manager.metrics).to.include({
+      connectionsOpen: 3,
+      streamsActive: 5,
+      streamsQueued: 0,
+      connectionsOpened: 3,
+    });
   });
 
   it('spreads streams to the least-loaded connection', async () => {
@@ -178,11 +186,18 @@ describe('Http2StreamManager', () => {
   });
 
   it('bounds the queue (SDK_TOO_MANY_PENDING_ACQUISITIONS) and times waiting requests out (SDK_ACQUIRE_TIMEOUT)', async () => {
-    const { loop, manager, send, closed } = harness({ maxConnections: 1, limit: 1, maxPendingAcquisitions: 2, acquireTimeoutMs: 500 });
+    const { loop, manager, send, closed } = harness({
+      maxConnections: 1,
+      limit: 1,
+      maxPendingAcquisitions: 2,
+      acquireTimeoutMs: 500,
+    });
     send(1);
     await settle();
     send(2);
-    expect(() => send(1)).to.throw(SluiceError).with.property('code', SdkErrors.TOO_MANY_PENDING_ACQUISITIONS.code);
+    expect(() => send(1))
+      .to.throw(SluiceError)
+      .with.property('code', SdkErrors.TOO_MANY_PENDING_ACQUISITIONS.code);
     loop.advance(499);
     expect(closed).to.deep.equal([]);
     loop.advance(1);
@@ -264,7 +279,12 @@ describe('Http2StreamManager', () => {
   });
 
   it('fails a request sent while an idle PING is outstanding with SDK_CONNECTION_DEAD; a waiting one goes to a new connection', async () => {
-    const { loop, manager, connections, send } = harness({ maxConnections: 1, limit: 1, idlePingIntervalMs: 100, pingTimeoutMs: 50 });
+    const { loop, manager, connections, send } = harness({
+      maxConnections: 1,
+      limit: 1,
+      idlePingIntervalMs: 100,
+      pingTimeoutMs: 50,
+    });
     send(1);
     await settle();
     [...connections[0]!.open][0]!.respond();
@@ -321,6 +341,8 @@ describe('Http2StreamManager', () => {
     [...connections[0]!.open][0]!.respond();
     void connections[0]!.close();
     await closing;
-    expect(() => send(1)).to.throw(SluiceError).with.property('code', SdkErrors.MANAGER_CLOSED.code);
+    expect(() => send(1))
+      .to.throw(SluiceError)
+      .with.property('code', SdkErrors.MANAGER_CLOSED.code);
   });
 });

@@ -9,7 +9,13 @@
 import { expect } from 'chai';
 import { getEventListeners } from 'node:events';
 import net from 'node:net';
-import { EventLoopGroup, SluiceError, StandardRetryStrategy, VirtualEventLoop, type EventLoop } from '../../../lib/index.js';
+import {
+  EventLoopGroup,
+  SluiceError,
+  StandardRetryStrategy,
+  VirtualEventLoop,
+  type EventLoop,
+} from '../../../lib/index.js';
 import { listenHttp2, type Http2Stream } from '../../../handlers/http2/index.js';
 import type { Listener } from '../../../lib/index.js';
 import { Client, SdkErrors, type ClientOptions, type ClientRetryEvent } from '../../../handlers/sdk/index.js';
@@ -80,8 +86,18 @@ describe('Client timeouts and cancellation (loopback)', () => {
   }
 
   /** A client on `loop` with no retries unless `maxRetries` says otherwise. */
-  function makeClient(group: EventLoopGroup, loop: EventLoop, options: Omit<ClientOptions, 'loopGroup' | 'loop'>, maxRetries = 0): Client {
-    const client = new Client({ retryStrategy: new StandardRetryStrategy({ loop, maxRetries, scaleMs: 1 }), ...options, loopGroup: group, loop });
+  function makeClient(
+    group: EventLoopGroup,
+    loop: EventLoop,
+    options: Omit<ClientOptions, 'loopGroup' | 'loop'>,
+    maxRetries = 0,
+  ): Client {
+    const client = new Client({
+      retryStrategy: new StandardRetryStrategy({ loop, maxRetries, scaleMs: 1 }),
+      ...options,
+      loopGroup: group,
+      loop,
+    });
     cleanups.push(() => client.close());
     return client;
   }
@@ -89,9 +105,15 @@ describe('Client timeouts and cancellation (loopback)', () => {
   /** Closes the client and checks nothing is left behind on its loop. */
   async function expectClosedCleanly(client: Client, loop: EventLoop): Promise<void> {
     await client.close();
-    expect(client.metrics).to.include({ connectionsOpen: 0, connectionsConnecting: 0, streamsActive: 0, streamsQueued: 0 });
+    expect(client.metrics).to.include({
+      connectionsOpen: 0,
+      connectionsConnecting: 0,
+      streamsActive: 0,
+      streamsQueued: 0,
+    });
     // Releases may land on the turn after the channel's shutdown completes.
-    for (let turn = 0; turn < 50 && (loop.messagePool.outstanding !== 0 || loop.pendingTaskCount !== 0); turn++) await ioTurn();
+    for (let turn = 0; turn < 50 && (loop.messagePool.outstanding !== 0 || loop.pendingTaskCount !== 0); turn++)
+      await ioTurn();
     expect(loop.messagePool.outstanding).to.equal(0);
     expect(loop.pendingTaskCount).to.equal(0);
   }
@@ -101,7 +123,9 @@ describe('Client timeouts and cancellation (loopback)', () => {
    * gets. Intervals registered through `every` stop when the stream closes or the server
    * shuts down.
    */
-  async function h2cServer(onStream: (stream: Http2Stream, every: (ms: number, tick: () => void) => void) => void): Promise<{ listener: Listener; log: StreamLog }> {
+  async function h2cServer(
+    onStream: (stream: Http2Stream, every: (ms: number, tick: () => void) => void) => void,
+  ): Promise<{ listener: Listener; log: StreamLog }> {
     const log: StreamLog = { opened: 0, resetByPeer: 0 };
     const timers = new Set<NodeJS.Timeout>();
     const listener = await listenHttp2({
@@ -146,7 +170,11 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const group = new EventLoopGroup([loop]);
     const connectTimeoutMs = 50;
     // No acquire timeout: the only timed task on the loop is then the socket's connect timeout.
-    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${server.port}`, connectTimeoutMs, pool: { acquireTimeoutMs: 0 } });
+    const client = makeClient(group, loop, {
+      origin: `http://127.0.0.1:${server.port}`,
+      connectTimeoutMs,
+      pool: { acquireTimeoutMs: 0 },
+    });
     let settled = false;
     const pending = client.request({ path: '/' });
     void pending.then(
@@ -177,11 +205,17 @@ describe('Client timeouts and cancellation (loopback)', () => {
 
   it('fails with SDK_TLS_NEGOTIATION_TIMEOUT when the server accepts TCP but never answers the ClientHello', async () => {
     let clientHelloBytes = 0;
-    const server = await rawServer((socket) => socket.on('data', (chunk: Buffer) => (clientHelloBytes += chunk.length)));
+    const server = await rawServer((socket) =>
+      socket.on('data', (chunk: Buffer) => (clientHelloBytes += chunk.length)),
+    );
     cleanups.push(() => server.close());
     const { group, loop } = clientGroup();
     // Connect by address (`localhost` may resolve to ::1 first); the name is kept for SNI.
-    const client = makeClient(group, loop, { origin: `https://127.0.0.1:${server.port}`, tls: { servername: 'localhost' }, tlsNegotiationTimeoutMs: 100 });
+    const client = makeClient(group, loop, {
+      origin: `https://127.0.0.1:${server.port}`,
+      tls: { servername: 'localhost' },
+      tlsNegotiationTimeoutMs: 100,
+    });
     const error = await rejectionOf(client.request({ path: '/' }));
     expect(error.code).to.equal(SdkErrors.TLS_NEGOTIATION_TIMEOUT.code);
     expect((error.cause as SluiceError).code).to.equal('TLS_NEGOTIATION_TIMEOUT');
@@ -192,10 +226,19 @@ describe('Client timeouts and cancellation (loopback)', () => {
 
   it('fails with SDK_CONNECT_TIMEOUT when an HTTP CONNECT proxy accepts but never answers', async () => {
     let connectRequests = 0;
-    const proxy = await rawServer((socket) => socket.on('data', (chunk: Buffer) => (connectRequests += chunk.toString('latin1').startsWith('CONNECT ') ? 1 : 0)));
+    const proxy = await rawServer((socket) =>
+      socket.on(
+        'data',
+        (chunk: Buffer) => (connectRequests += chunk.toString('latin1').startsWith('CONNECT ') ? 1 : 0),
+      ),
+    );
     cleanups.push(() => proxy.close());
     const { group, loop } = clientGroup();
-    const client = makeClient(group, loop, { origin: 'http://127.0.0.1:9', proxy: `http://127.0.0.1:${proxy.port}`, connectTimeoutMs: 100 });
+    const client = makeClient(group, loop, {
+      origin: 'http://127.0.0.1:9',
+      proxy: `http://127.0.0.1:${proxy.port}`,
+      connectTimeoutMs: 100,
+    });
     const error = await rejectionOf(client.request({ path: '/' }));
     expect(error.code).to.equal(SdkErrors.CONNECT_TIMEOUT.code);
     expect(connectRequests).to.equal(1);
@@ -206,7 +249,12 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const { listener, log } = await h2cServer(() => undefined);
     const { group, loop } = clientGroup();
     const retries: ClientRetryEvent[] = [];
-    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, firstByteTimeoutMs: 100, onRetry: (event) => retries.push(event) }, 1);
+    const client = makeClient(
+      group,
+      loop,
+      { origin: `http://127.0.0.1:${listener.port}`, firstByteTimeoutMs: 100, onRetry: (event) => retries.push(event) },
+      1,
+    );
     const error = await rejectionOf(client.request({ path: '/hang' }));
     expect(error.code).to.equal(SdkErrors.FIRST_BYTE_TIMEOUT.code);
     expect(retries.map((event) => event.error?.code)).to.deep.equal([SdkErrors.FIRST_BYTE_TIMEOUT.code]);
@@ -223,7 +271,12 @@ describe('Client timeouts and cancellation (loopback)', () => {
       every(20, () => stream.write(Buffer.from('.')));
     });
     const { group, loop } = clientGroup();
-    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 5_000, firstByteTimeoutMs: 5_000 }, 3);
+    const client = makeClient(
+      group,
+      loop,
+      { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 5_000, firstByteTimeoutMs: 5_000 },
+      3,
+    );
     const error = await rejectionOf(client.request({ path: '/trickle', timeoutMs: 250 }));
     expect(error.code).to.equal(SdkErrors.REQUEST_TIMEOUT.code);
     // The deadline ends the call: no retry after it.
@@ -259,7 +312,12 @@ describe('Client timeouts and cancellation (loopback)', () => {
     });
     const { group, loop } = clientGroup();
     const retries: ClientRetryEvent[] = [];
-    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 100, onRetry: (event) => retries.push(event) }, 1);
+    const client = makeClient(
+      group,
+      loop,
+      { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 100, onRetry: (event) => retries.push(event) },
+      1,
+    );
     const error = await rejectionOf(client.request({ path: '/stall' }));
     expect(error.code).to.equal(SdkErrors.IDLE_TIMEOUT.code);
     // Retried once (transient), then the second attempt stalled the same way.
@@ -294,7 +352,9 @@ describe('Client timeouts and cancellation (loopback)', () => {
     // The client still works after; a request that completes leaves no abort listener on its
     // signal and no deadline task on the loop (checked after close).
     const controller = new AbortController();
-    expect((await client.request({ path: '/after', signal: controller.signal, timeoutMs: 5_000 })).status).to.equal(200);
+    expect((await client.request({ path: '/after', signal: controller.signal, timeoutMs: 5_000 })).status).to.equal(
+      200,
+    );
     expect(getEventListeners(controller.signal, 'abort')).to.have.length(0);
     await expectClosedCleanly(client, loop);
   });
@@ -304,7 +364,12 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const reason = new Error('user gave up');
     const { listener, log } = await h2cServer(() => setImmediate(() => controller.abort(reason)));
     const { group, loop } = clientGroup();
-    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, firstByteTimeoutMs: 5_000 }, 3);
+    const client = makeClient(
+      group,
+      loop,
+      { origin: `http://127.0.0.1:${listener.port}`, firstByteTimeoutMs: 5_000 },
+      3,
+    );
     const error = await rejectionOf(client.request({ path: '/held', signal: controller.signal }));
     expect(error.code).to.equal(SdkErrors.REQUEST_ABORTED.code);
     expect(error.cause).to.equal(reason);
@@ -357,7 +422,11 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const server = await rawServer();
     cleanups.push(() => server.close());
     const { group, loop } = clientGroup();
-    const client = makeClient(group, loop, { origin: `https://127.0.0.1:${server.port}`, tls: { servername: 'localhost' }, tlsNegotiationTimeoutMs: 300 });
+    const client = makeClient(group, loop, {
+      origin: `https://127.0.0.1:${server.port}`,
+      tls: { servername: 'localhost' },
+      tlsNegotiationTimeoutMs: 300,
+    });
     const error = await rejectionOf(client.request({ path: '/', timeoutMs: 50 }));
     expect(error.code).to.equal(SdkErrors.REQUEST_TIMEOUT.code);
     // close() waits for the pending handshake to end (at its own timeout) and leaves nothing.
@@ -397,7 +466,10 @@ describe('Client timeouts and cancellation (loopback)', () => {
     // Connections on a Node loop; the pool's timers (idle PING, PING timeout) on a virtual one.
     const group = new EventLoopGroup();
     const loop = new VirtualEventLoop();
-    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${server.port}`, pool: { idlePingIntervalMs: 1_000, pingTimeoutMs: 5_000 } });
+    const client = makeClient(group, loop, {
+      origin: `http://127.0.0.1:${server.port}`,
+      pool: { idlePingIntervalMs: 1_000, pingTimeoutMs: 5_000 },
+    });
     expect((await client.request({ path: '/first' })).status).to.equal(200);
     loop.advance(1_000);
     for (let turn = 0; turn < 500 && seen.pings === 0; turn++) await ioTurn();

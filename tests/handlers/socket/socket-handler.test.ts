@@ -143,7 +143,10 @@ describe('SocketHandler over loopback', function () {
   let listeners: Listener[];
 
   /** A node:net server whose accepted sockets are kept for the test (and cleaned up after). */
-  async function netServer(onConnection: (socket: net.Socket) => void, listenOn: net.ListenOptions = { host: '127.0.0.1', port: 0 }): Promise<net.Server> {
+  async function netServer(
+    onConnection: (socket: net.Socket) => void,
+    listenOn: net.ListenOptions = { host: '127.0.0.1', port: 0 },
+  ): Promise<net.Server> {
     const server = net.createServer((socket) => {
       peerSockets.push(socket);
       socket.on('error', () => undefined);
@@ -327,7 +330,10 @@ describe('SocketHandler over loopback', function () {
     const app = new AppEnd();
     await connect(app, { host: '127.0.0.1', port: portOf(server) });
     const messages = app.write(payload);
-    await until(() => app.completionCounts.length === messages && app.completionCounts.every((count) => count >= 1), 'every completion');
+    await until(
+      () => app.completionCounts.length === messages && app.completionCounts.every((count) => count >= 1),
+      'every completion',
+    );
     await until(() => serverBytes === payload.length, 'the peer to read everything');
     expect(app.completionCounts).to.deep.equal(new Array<number>(messages).fill(1));
     expect(app.completionErrors).to.deep.equal(new Array<null>(messages).fill(null));
@@ -347,7 +353,9 @@ describe('SocketHandler over loopback', function () {
     const firstFailure = app.completionErrors.findIndex((completion) => completion !== null);
     expect(firstFailure).to.be.greaterThan(-1);
     // Writes complete in order: successes first, then every write after the reset fails.
-    expect(app.completionErrors.slice(firstFailure).every((completion) => completion instanceof SluiceError)).to.equal(true);
+    expect(app.completionErrors.slice(firstFailure).every((completion) => completion instanceof SluiceError)).to.equal(
+      true,
+    );
   });
 
   it('flushes every pending write before FIN on graceful shutdown', async () => {
@@ -387,7 +395,9 @@ describe('SocketHandler over loopback', function () {
     await channel.whenShutdown;
     expect(socketHandler.socket.destroyed).to.equal(true);
     expect(app.completionCounts).to.deep.equal(new Array<number>(messages).fill(1));
-    expect(app.completionErrors.some((completion) => completion?.code === ChannelErrors.SHUTDOWN_NOT_GRACEFUL.code)).to.equal(true);
+    expect(
+      app.completionErrors.some((completion) => completion?.code === ChannelErrors.SHUTDOWN_NOT_GRACEFUL.code),
+    ).to.equal(true);
     await until(() => peerSockets.length === 1, 'the peer to accept');
     peerSockets[0]!.resume();
     await until(() => peerClosed, 'the peer to see the close');

@@ -2,8 +2,20 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { ClientBootstrap, EventLoopGroup, ServerBootstrap, type Channel, type Listener } from '../../../handlers/index.js';
-import { TlsErrors, alpnPipeline, nativeTlsTransport, type TlsClientOptions, type TlsServerOptions } from '../../../handlers/tls/index.js';
+import {
+  ClientBootstrap,
+  EventLoopGroup,
+  ServerBootstrap,
+  type Channel,
+  type Listener,
+} from '../../../handlers/index.js';
+import {
+  TlsErrors,
+  alpnPipeline,
+  nativeTlsTransport,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from '../../../handlers/tls/index.js';
 import { EchoApp, RecordingApp, ioTurns, pem, sha256, until } from './tls-test-kit.js';
 
 describe('nativeTlsTransport over loopback', function () {
@@ -38,7 +50,10 @@ describe('nativeTlsTransport over loopback', function () {
   }
 
   async function nativeClient(port: number, options: TlsClientOptions): Promise<Channel> {
-    const channel = await new ClientBootstrap({ loopGroup: group, transport: nativeTlsTransport(options) }).connect({ host: '127.0.0.1', port });
+    const channel = await new ClientBootstrap({ loopGroup: group, transport: nativeTlsTransport(options) }).connect({
+      host: '127.0.0.1',
+      port,
+    });
     channels.push(channel);
     return channel;
   }
@@ -91,7 +106,10 @@ describe('nativeTlsTransport over loopback', function () {
     const talk = (cert: Buffer, key: Buffer): Promise<Buffer> =>
       new Promise((resolve) => {
         const chunks: Buffer[] = [];
-        const socket = tls.connect({ host: '127.0.0.1', port: listener.port, servername: 'localhost', ca: pem.ca, cert, key }, () => socket.end('hi'));
+        const socket = tls.connect(
+          { host: '127.0.0.1', port: listener.port, servername: 'localhost', ca: pem.ca, cert, key },
+          () => socket.end('hi'),
+        );
         peers.push(socket);
         socket.on('data', (chunk: Buffer) => chunks.push(chunk));
         socket.on('error', () => undefined);

@@ -19,7 +19,9 @@ describe('TlsHandler on the testing channel', () => {
   it('reports the largest record overhead, so a max-size write right of it fits one record', () => {
     // TLS 1.2 AES-GCM: 5 header + 8 explicit nonce + 16 tag; TLS 1.3: 5 + 1 + 16.
     expect(TLS_RECORD_OVERHEAD).to.equal(Math.max(5 + 8 + 16, 5 + 1 + 16));
-    const test = new TestingChannel([new TlsHandler({ role: 'client', ca: pem.ca }), new PassThroughHandler()], { autoCompleteWrites: true });
+    const test = new TestingChannel([new TlsHandler({ role: 'client', ca: pem.ca }), new PassThroughHandler()], {
+      autoCompleteWrites: true,
+    });
     const right = test.handlerSlots[1]!;
     expect(right.upstreamMessageOverhead).to.equal(TLS_RECORD_OVERHEAD);
     const message = right.acquireMaxMessageForWrite();
@@ -44,7 +46,9 @@ describe('TlsHandler on the testing channel', () => {
   });
 
   it('fails with TLS_NEGOTIATION_TIMEOUT on the loop clock (virtual time)', async () => {
-    const test = new TestingChannel(new TlsHandler({ role: 'client', ca: pem.ca, negotiationTimeoutMs: 1000 }), { autoCompleteWrites: true });
+    const test = new TestingChannel(new TlsHandler({ role: 'client', ca: pem.ca, negotiationTimeoutMs: 1000 }), {
+      autoCompleteWrites: true,
+    });
     await ioTurns(3);
     test.advance(999);
     expect(test.channel.isShuttingDown).to.equal(false);
@@ -55,7 +59,9 @@ describe('TlsHandler on the testing channel', () => {
   });
 
   it('fails with TLS_PROTOCOL_ERROR or TLS_HANDSHAKE_FAILED when the peer does not speak TLS', async () => {
-    const test = new TestingChannel(new TlsHandler({ role: 'server', cert: pem.serverCert, key: pem.serverKey }), { autoCompleteWrites: true });
+    const test = new TestingChannel(new TlsHandler({ role: 'server', cert: pem.serverCert, key: pem.serverKey }), {
+      autoCompleteWrites: true,
+    });
     await ioTurns(2);
     test.pushRead('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     for (let turn = 0; turn < 20 && !test.isShutDown; turn++) {
@@ -100,7 +106,9 @@ describe('alpnPipeline', () => {
     const { slot } = slotRecordingInsert();
     const select = alpnPipeline({ h2: () => new PassThroughHandler() });
     for (const protocol of [null, 'http/1.1', 'toString']) {
-      expect(() => select(slot, protocol)).to.throw(SluiceError).with.property('code', TlsErrors.ALPN_MISMATCH.code);
+      expect(() => select(slot, protocol))
+        .to.throw(SluiceError)
+        .with.property('code', TlsErrors.ALPN_MISMATCH.code);
     }
   });
 });

@@ -71,7 +71,9 @@ describe('TlsHandler over loopback', function () {
   /** Connects a sluice client with `tls` options; `app` (if any) goes right of TLS once negotiated. */
   async function sluiceClient(port: number, options: TlsClientOptions, app?: RecordingApp): Promise<Channel> {
     const clientOptions: TlsClientOptions =
-      app === undefined || options.onNegotiated !== undefined ? options : { ...options, onNegotiated: (slot) => slot.insertRight(app) };
+      app === undefined || options.onNegotiated !== undefined
+        ? options
+        : { ...options, onNegotiated: (slot) => slot.insertRight(app) };
     const channel = await new ClientBootstrap({ loopGroup: group }).connect({
       host: '127.0.0.1',
       port,
@@ -111,7 +113,11 @@ describe('TlsHandler over loopback', function () {
     });
   }
 
-  const clientOptions = (extra: Partial<TlsClientOptions> = {}): TlsClientOptions => ({ role: 'client', ca: pem.ca, ...extra });
+  const clientOptions = (extra: Partial<TlsClientOptions> = {}): TlsClientOptions => ({
+    role: 'client',
+    ca: pem.ca,
+    ...extra,
+  });
   const serverOptions = (extra: Partial<TlsServerOptions> = {}): TlsServerOptions => ({
     role: 'server',
     cert: pem.serverCert,
@@ -161,7 +167,10 @@ describe('TlsHandler over loopback', function () {
     });
 
     it('reports statistics: protocol, version, cipher, handshake times on the loop clock', async () => {
-      const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey, ALPNProtocols: ['h2', 'x-test'] }, () => undefined);
+      const port = await nodeTlsServer(
+        { cert: pem.serverCert, key: pem.serverKey, ALPNProtocols: ['h2', 'x-test'] },
+        () => undefined,
+      );
       const app = new RecordingApp();
       const channel = await sluiceClient(port, clientOptions({ ALPNProtocols: ['x-test'] }), app);
       await until(() => app.slot !== null, 'the handshake');
@@ -187,7 +196,10 @@ describe('TlsHandler over loopback', function () {
 
     it('accepts a certificate for an IP address SAN (no SNI sent)', async () => {
       let servername: string | false | null | undefined;
-      const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, (socket) => (servername = socket.servername));
+      const port = await nodeTlsServer(
+        { cert: pem.serverCert, key: pem.serverKey },
+        (socket) => (servername = socket.servername),
+      );
       const app = new RecordingApp();
       await sluiceClient(port, clientOptions({ servername: '127.0.0.1' }), app);
       await until(() => app.slot !== null && servername !== undefined, 'the handshake');
@@ -197,7 +209,11 @@ describe('TlsHandler over loopback', function () {
     it('picks the certificate by SNI on a node:tls server', async () => {
       const other = tls.createSecureContext({ cert: pem.otherServerCert, key: pem.otherServerKey });
       const port = await nodeTlsServer(
-        { cert: pem.serverCert, key: pem.serverKey, SNICallback: (name, done) => done(null, name === 'other.test' ? other : undefined) },
+        {
+          cert: pem.serverCert,
+          key: pem.serverKey,
+          SNICallback: (name, done) => done(null, name === 'other.test' ? other : undefined),
+        },
         () => undefined,
       );
       const app = new RecordingApp();
@@ -207,14 +223,23 @@ describe('TlsHandler over loopback', function () {
     });
 
     it('fails with TLS_ALPN_MISMATCH when the server shares no protocol', async () => {
-      const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey, ALPNProtocols: ['http/1.1'] }, () => undefined);
-      const channel = await sluiceClient(port, clientOptions({ ALPNProtocols: ['h2'], onNegotiated: alpnPipeline({ h2: () => new RecordingApp() }) }));
+      const port = await nodeTlsServer(
+        { cert: pem.serverCert, key: pem.serverKey, ALPNProtocols: ['http/1.1'] },
+        () => undefined,
+      );
+      const channel = await sluiceClient(
+        port,
+        clientOptions({ ALPNProtocols: ['h2'], onNegotiated: alpnPipeline({ h2: () => new RecordingApp() }) }),
+      );
       expect((await channel.whenShutdown)?.code).to.equal(TlsErrors.ALPN_MISMATCH.code);
     });
 
     it('fails with TLS_ALPN_MISMATCH when no protocol was negotiated and there is no fallback', async () => {
       const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, () => undefined);
-      const channel = await sluiceClient(port, clientOptions({ ALPNProtocols: ['h2'], onNegotiated: alpnPipeline({ h2: () => new RecordingApp() }) }));
+      const channel = await sluiceClient(
+        port,
+        clientOptions({ ALPNProtocols: ['h2'], onNegotiated: alpnPipeline({ h2: () => new RecordingApp() }) }),
+      );
       const error = await channel.whenShutdown;
       expect(error?.code).to.equal(TlsErrors.ALPN_MISMATCH.code);
       expect(error?.message).to.match(/none negotiated/);
@@ -253,22 +278,32 @@ describe('TlsHandler over loopback', function () {
       });
       servers.push(server);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const channel = await sluiceClient((server.address() as net.AddressInfo).port, clientOptions({ negotiationTimeoutMs: 200 }), new RecordingApp());
+      const channel = await sluiceClient(
+        (server.address() as net.AddressInfo).port,
+        clientOptions({ negotiationTimeoutMs: 200 }),
+        new RecordingApp(),
+      );
       expect((await channel.whenShutdown)?.code).to.equal(TlsErrors.NEGOTIATION_TIMEOUT.code);
     });
 
     it('delivers a large download byte-exact to a slow consumer while buffering a bounded amount', async () => {
       const download = randomBytes(4 * 1024 * 1024);
-      const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, (socket) => socket.write(download));
+      const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, (socket) =>
+        socket.write(download),
+      );
       // A 4 KiB window opened one read at a time, a turn later: far slower than the server.
       const app = new RecordingApp(4096, 'later', false);
       const channel = await sluiceClient(port, clientOptions(), app);
       const handler = tlsHandlerOf(channel);
       let maxCiphertext = 0;
-      await until(() => {
-        maxCiphertext = Math.max(maxCiphertext, handler.bufferedCiphertextBytes);
-        return app.bytesReceived === download.length;
-      }, 'the download', 60_000);
+      await until(
+        () => {
+          maxCiphertext = Math.max(maxCiphertext, handler.bufferedCiphertextBytes);
+          return app.bytesReceived === download.length;
+        },
+        'the download',
+        60_000,
+      );
       expect(app.digest()).to.equal(sha256(download));
       // Plaintext: at most one decrypted chunk of ours plus Node's 16 KiB readable buffer and
       // one record; ciphertext: the handler's read window.
@@ -280,14 +315,24 @@ describe('TlsHandler over loopback', function () {
       // The first connection ends (its session ticket arrives before the close); the second
       // stays open, so its TLS slot is still there when the test reads the handler's statistics.
       let connections = 0;
-      const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, (socket) => (++connections === 1 ? socket.end('x') : socket.write('x')));
+      const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, (socket) =>
+        ++connections === 1 ? socket.end('x') : socket.write('x'),
+      );
       const sessions: Buffer[] = [];
       const first = new RecordingApp();
-      const firstChannel = await sluiceClient(port, clientOptions({ onSession: (session) => sessions.push(session) }), first);
+      const firstChannel = await sluiceClient(
+        port,
+        clientOptions({ onSession: (session) => sessions.push(session) }),
+        first,
+      );
       await firstChannel.whenShutdown;
       expect(sessions.length).to.be.greaterThan(0);
       const second = new RecordingApp();
-      const secondChannel = await sluiceClient(port, clientOptions({ session: sessions[sessions.length - 1]! }), second);
+      const secondChannel = await sluiceClient(
+        port,
+        clientOptions({ session: sessions[sessions.length - 1]! }),
+        second,
+      );
       await until(() => second.slot !== null, 'the second handshake');
       expect(tlsHandlerOf(secondChannel).gatherStatistics().isSessionReused).to.equal(true);
     });
@@ -312,23 +357,36 @@ describe('TlsHandler over loopback', function () {
 
     it('installs the handler for the negotiated ALPN protocol', async () => {
       const { port, accepted } = await sluiceServer(
-        serverOptions({ ALPNProtocols: ['h2', 'x-echo'], onNegotiated: alpnPipeline({ 'x-echo': () => new EchoApp() }) }),
+        serverOptions({
+          ALPNProtocols: ['h2', 'x-echo'],
+          onNegotiated: alpnPipeline({ 'x-echo': () => new EchoApp() }),
+        }),
       );
-      const result = await nodeTlsClient(port, { ca: pem.ca, servername: 'localhost', ALPNProtocols: ['x-echo'] }, (socket) => {
-        socket.end('ping');
-      });
+      const result = await nodeTlsClient(
+        port,
+        { ca: pem.ca, servername: 'localhost', ALPNProtocols: ['x-echo'] },
+        (socket) => {
+          socket.end('ping');
+        },
+      );
       expect(result.received.toString()).to.equal('ping');
       expect(tlsHandlerOf(accepted[0]!).negotiatedProtocol).to.equal('x-echo');
     });
 
     it('shuts down with TLS_ALPN_MISMATCH when the negotiated protocol has no handler and there is no fallback', async () => {
-      const { accepted, port } = await sluiceServer(serverOptions({ ALPNProtocols: ['h2', 'x-other'], onNegotiated: alpnPipeline({ h2: () => new EchoApp() }) }));
-      await nodeTlsClient(port, { ca: pem.ca, servername: 'localhost', ALPNProtocols: ['x-other'] }, (socket) => socket.write('never echoed'));
+      const { accepted, port } = await sluiceServer(
+        serverOptions({ ALPNProtocols: ['h2', 'x-other'], onNegotiated: alpnPipeline({ h2: () => new EchoApp() }) }),
+      );
+      await nodeTlsClient(port, { ca: pem.ca, servername: 'localhost', ALPNProtocols: ['x-other'] }, (socket) =>
+        socket.write('never echoed'),
+      );
       expect((await accepted[0]!.whenShutdown)?.code).to.equal(TlsErrors.ALPN_MISMATCH.code);
     });
 
     it('picks the certificate by SNI from `contexts`', async () => {
-      const { port } = await sluiceServer(serverOptions({ contexts: { 'other.test': { cert: pem.otherServerCert, key: pem.otherServerKey } } }));
+      const { port } = await sluiceServer(
+        serverOptions({ contexts: { 'other.test': { cert: pem.otherServerCert, key: pem.otherServerKey } } }),
+      );
       const subjects: string[] = [];
       for (const servername of ['other.test', 'localhost']) {
         const result = await nodeTlsClient(port, { ca: pem.ca, servername }, (socket) => {
@@ -345,8 +403,10 @@ describe('TlsHandler over loopback', function () {
 
       it('accepts a client certificate signed by the CA', async () => {
         const { port, accepted } = await sluiceServer(mutual());
-        const result = await nodeTlsClient(port, { ca: pem.ca, servername: 'localhost', cert: pem.clientCert, key: pem.clientKey }, (socket) =>
-          socket.end('with cert'),
+        const result = await nodeTlsClient(
+          port,
+          { ca: pem.ca, servername: 'localhost', cert: pem.clientCert, key: pem.clientKey },
+          (socket) => socket.end('with cert'),
         );
         expect(result.received.toString()).to.equal('with cert');
         expect(tlsHandlerOf(accepted[0]!).peerCertificate?.subject).to.equal('CN=sluice test client');
@@ -354,7 +414,9 @@ describe('TlsHandler over loopback', function () {
 
       it('refuses a client without a certificate with TLS_PEER_CERTIFICATE_REQUIRED', async () => {
         const { port, accepted } = await sluiceServer(mutual());
-        const result = await nodeTlsClient(port, { ca: pem.ca, servername: 'localhost' }, (socket) => socket.write('no cert'));
+        const result = await nodeTlsClient(port, { ca: pem.ca, servername: 'localhost' }, (socket) =>
+          socket.write('no cert'),
+        );
         await until(() => accepted.length === 1, 'the accepted channel');
         expect((await accepted[0]!.whenShutdown)?.code).to.equal(TlsErrors.PEER_CERTIFICATE_REQUIRED.code);
         expect(result.received.length).to.equal(0);

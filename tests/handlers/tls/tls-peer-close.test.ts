@@ -11,7 +11,10 @@ import { RecordingApp, pem, sha256, until } from './tls-test-kit.js';
  * Connects a TLS client channel to `server` with an application that reads slowly, waits until
  * the channel shut down, and checks it received exactly `payload`.
  */
-async function readUntilShutdown(server: net.Server, payload: Buffer): Promise<{ channel: Channel; group: EventLoopGroup }> {
+async function readUntilShutdown(
+  server: net.Server,
+  payload: Buffer,
+): Promise<{ channel: Channel; group: EventLoopGroup }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const group = new EventLoopGroup();
   const app = new RecordingApp(4096, 'later', false);
