@@ -14,26 +14,16 @@
  */
 import net from 'node:net';
 // README: begin
-import {
-  ChannelDirection,
-  ServerBootstrap,
-  type Channel,
-  type ChannelHandler,
-  type ChannelSlot,
-  type IoMessage,
-  type SluiceError,
-} from '../../handlers/index.js';
+import { ChannelDirection, ServerBootstrap, type Channel, type ChannelHandler, type ChannelSlot, type IoMessage, type SluiceError } from '../../handlers/index.js';
 
 /** Echoes every read back toward the socket, and reads more only as its echoes are written. */
 class EchoHandler implements ChannelHandler {
   private slot: ChannelSlot | null = null;
-  installed(slot: ChannelSlot): void {
-    this.slot = slot;
-  }
+  installed(slot: ChannelSlot): void { this.slot = slot; }
   processReadMessage(slot: ChannelSlot, message: IoMessage): void {
     const reply = slot.acquireMessageForWrite(message.length);
     reply.append(message.data, 0, message.length);
-    message.release(); // we own what we received: release it
+    message.release();                       // we own what we received: release it
     reply.userData = reply.length;
     reply.onCompletion = this.onEchoWritten; // reopen the window once the echo is written, not queued
     slot.sendMessage(reply, ChannelDirection.WRITE);
@@ -41,26 +31,16 @@ class EchoHandler implements ChannelHandler {
   private readonly onEchoWritten = (_channel: Channel, reply: IoMessage, error: SluiceError | null): void => {
     if (error === null) this.slot?.incrementReadWindow(reply.userData as number); // consumed: read more
   };
-  processWriteMessage(slot: ChannelSlot, message: IoMessage): void {
-    slot.sendMessage(message, ChannelDirection.WRITE);
-  }
+  processWriteMessage(slot: ChannelSlot, message: IoMessage): void { slot.sendMessage(message, ChannelDirection.WRITE); }
   incrementReadWindow(): void {}
   shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
     slot.onHandlerShutdownComplete(direction, error, free);
   }
-  initialWindowSize(): number {
-    return 64 * 1024;
-  }
-  messageOverhead(): number {
-    return 0;
-  }
+  initialWindowSize(): number { return 64 * 1024; }
+  messageOverhead(): number { return 0; }
 }
 
-const listener = await new ServerBootstrap().listen({
-  host: '127.0.0.1',
-  port: 0,
-  pipeline: (channel) => channel.appendHandler(new EchoHandler()),
-});
+const listener = await new ServerBootstrap().listen({ host: '127.0.0.1', port: 0, pipeline: (channel) => channel.appendHandler(new EchoHandler()) });
 // README: end
 
 /** What the non-reading peer pushes: far more than any socket buffer holds. */
@@ -88,9 +68,7 @@ async function pushWithoutReading(): Promise<void> {
     quiet = read === last ? quiet + 1 : 0;
     last = read;
   }
-  process.stdout.write(
-    `${JSON.stringify({ pushed: PUSHED_BYTES, serverRead: serverRead(), arrayBuffers: process.memoryUsage().arrayBuffers })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ pushed: PUSHED_BYTES, serverRead: serverRead(), arrayBuffers: process.memoryUsage().arrayBuffers })}\n`);
   client.destroy();
   await listener.close();
 }
