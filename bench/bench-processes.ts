@@ -63,7 +63,7 @@ export function startServer(
     let output = '';
     let isStarted = false;
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 10_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (match && !isStarted) {
@@ -86,7 +86,7 @@ function requestStats(child: ChildProcess): Promise<ServerStats> {
       if (match === null) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
-      resolve(JSON.parse(match[1]!) as ServerStats);
+      resolve(JSON.parse(match[1]) as ServerStats);
     };
     child.stdout!.on('data', onData);
     child.kill('SIGUSR2');

@@ -213,7 +213,7 @@ function runStreams(transformCount: number, count: number): Promise<number> {
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function formatRate(rate: number): string {
@@ -266,11 +266,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const loops = HANDLER_COUNTS.map(() => new NodeEventLoop());
   const counts: number[] = [];
   for (let index = 0; index < HANDLER_COUNTS.length; index++) {
-    counts.push(await prepare(HANDLER_COUNTS[index]!, loops[index]!, targetSeconds));
+    counts.push(await prepare(HANDLER_COUNTS[index], loops[index], targetSeconds));
   }
   const rows: Row[] = [];
   for (let index = 0; index < HANDLER_COUNTS.length; index++) {
-    rows.push(await measure(HANDLER_COUNTS[index]!, loops[index]!, counts[index]!));
+    rows.push(await measure(HANDLER_COUNTS[index], loops[index], counts[index]));
   }
 
   process.stdout.write(

@@ -120,7 +120,7 @@ class Random {
   }
 
   pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
+    return items[this.int(items.length)];
   }
 
   bytes(n: number): Buffer {
@@ -304,7 +304,7 @@ function mutate(random: Random, input: Buffer, donor: Buffer, framed: number): B
     const at = random.int(bytes.length);
     switch (random.int(11)) {
       case 0: // bit flip
-        bytes[at] = bytes[at]! ^ (1 << random.int(8));
+        bytes[at] = bytes[at] ^ (1 << random.int(8));
         break;
       case 1: // random byte
         bytes[at] = random.int(256);
@@ -380,7 +380,7 @@ function split(random: Random, bytes: Buffer): Buffer[] {
 class NullListener implements FrameListener {
   bytes = 0;
   onData(_s: number, data: Uint8Array, start: number, end: number): void {
-    if (end > start) this.bytes += data[start]! & 1;
+    if (end > start) this.bytes += data[start] & 1;
   }
   onHeaders(_s: number, block: Uint8Array, start: number, end: number): void {
     this.bytes += end - start + (block.length & 0);
@@ -585,7 +585,7 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
       toServer = Array.from({ length: 16 }, () => validTraffic(random, true));
       toClient = Array.from({ length: 16 }, () => validTraffic(random, false));
     }
-    const target = TARGETS[iteration % TARGETS.length]!;
+    const target = TARGETS[iteration % TARGETS.length];
     const isRandom = random.chance(0.05);
     const begin = performance.now();
     let input: Buffer | Buffer[] = Buffer.alloc(0);
@@ -619,7 +619,7 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
           input = isRandom
             ? [random.bytes(random.int(300))]
             : blocks.map((block, i) =>
-                random.chance(0.7) || i === blocks.length - 1 ? mutate(random, block, blocks[0]!, -1) : block,
+                random.chance(0.7) || i === blocks.length - 1 ? mutate(random, block, blocks[0], -1) : block,
               );
           outcome = fuzzHpack(random, input);
           break;

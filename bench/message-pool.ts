@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 
 const args = process.argv.slice(2);
 const libPath = args.includes('--lib')
-  ? resolve(args[args.indexOf('--lib') + 1]!)
+  ? resolve(args[args.indexOf('--lib') + 1])
   : new URL('../lib/index.js', import.meta.url).pathname;
 const { MessagePool } = (await import(pathToFileURL(libPath).href)) as typeof import('../lib/index.js');
 

@@ -109,9 +109,9 @@ async function openIdleConnections(port: number, count: number): Promise<void> {
   ]);
   const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) =>
-    client.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()),
+    client.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()),
   );
-  client.stdin!.end();
+  client.stdin.end();
   await new Promise((resolve) => client.once('exit', resolve));
 }
 
@@ -160,7 +160,7 @@ async function profileIdleHeap(connections: number): Promise<void> {
   ]);
   const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) =>
-    client.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()),
+    client.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()),
   );
   child.kill('SIGUSR1');
   let file: string | undefined;
@@ -174,7 +174,7 @@ async function profileIdleHeap(connections: number): Promise<void> {
       if (statSync(join(workDir, name)).size === size && size > 0) file = name;
     }
   }
-  client.stdin!.end();
+  client.stdin.end();
   child.kill('SIGTERM');
   if (file === undefined) throw new Error('no heap snapshot');
   const snapshot = JSON.parse(readFileSync(join(workDir, file), 'utf8')) as {
@@ -190,18 +190,18 @@ async function profileIdleHeap(connections: number): Promise<void> {
   const types = snapshot.snapshot.meta.node_types[0];
   const totals = new Map<string, { count: number; bytes: number }>();
   for (let i = 0; i < snapshot.nodes.length; i += stride) {
-    const type = types[snapshot.nodes[i + typeAt]!]!;
+    const type = types[snapshot.nodes[i + typeAt]];
     // Objects by constructor, closures by name, and heap numbers (the boxes V8 gives fields that
     // hold non-integer numbers: Infinity, fractional times) as one row. Array backing stores are
     // left out: most are the runtime's, not per connection.
     let key: string;
-    if (type === 'object') key = snapshot.strings[snapshot.nodes[i + nameAt]!]!;
-    else if (type === 'closure') key = `closure ${snapshot.strings[snapshot.nodes[i + nameAt]!]}`;
+    if (type === 'object') key = snapshot.strings[snapshot.nodes[i + nameAt]]!;
+    else if (type === 'closure') key = `closure ${snapshot.strings[snapshot.nodes[i + nameAt]]}`;
     else if (type === 'number') key = '(heap number)';
     else continue;
     const entry = totals.get(key) ?? { count: 0, bytes: 0 };
     entry.count++;
-    entry.bytes += snapshot.nodes[i + sizeAt]!;
+    entry.bytes += snapshot.nodes[i + sizeAt];
     totals.set(key, entry);
   }
   process.stdout.write(

@@ -151,7 +151,7 @@ function ensureTools(): void {
 }
 
 function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime, after the state field
 }
 
@@ -195,7 +195,7 @@ function runH2load(workload: Workload, port: number, pid: number): Sample {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function format(value: number, metric: Workload['metric']): string {
@@ -307,9 +307,9 @@ async function measureAllocations(servers: Record<'sluice' | 'node', RunningServ
         : null;
     perServer[name] = { bytesPerRequest: bytes, poolAllocationsPerRequest: poolAllocations };
   }
-  const ratio = perServer['sluice']!.bytesPerRequest / Math.max(1, perServer['node']!.bytesPerRequest);
+  const ratio = perServer['sluice'].bytesPerRequest / Math.max(1, perServer['node'].bytesPerRequest);
   process.stdout.write(
-    `${'allocations per request'.padEnd(24)} sluice ≈ ${Math.round(perServer['sluice']!.bytesPerRequest)} B (pool allocations ${perServer['sluice']!.poolAllocationsPerRequest?.toFixed(5)}) | node ≈ ${Math.round(perServer['node']!.bytesPerRequest)} B | ratio ${ratio.toFixed(2)}× (lower is better)\n`,
+    `${'allocations per request'.padEnd(24)} sluice ≈ ${Math.round(perServer['sluice'].bytesPerRequest)} B (pool allocations ${perServer['sluice'].poolAllocationsPerRequest?.toFixed(5)}) | node ≈ ${Math.round(perServer['node'].bytesPerRequest)} B | ratio ${ratio.toFixed(2)}× (lower is better)\n`,
   );
   return { workload: 'allocations per request', sluice: perServer['sluice'], node: perServer['node'], ratio };
 }
@@ -380,7 +380,7 @@ async function idleMemoryOnce(
     const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('idle connections not ready')), 60_000);
-      client.stdout!.on('data', (chunk: Buffer) => {
+      client.stdout.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('ready')) {
           clearTimeout(timer);
           resolve();
@@ -390,16 +390,16 @@ async function idleMemoryOnce(
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = await server.stats();
     perServer[name] = (after.rssBytes - before.rssBytes) / count;
-    client.stdin!.end();
+    client.stdin.end();
     await new Promise((resolve) => client.once('exit', resolve));
     server.child.kill('SIGTERM');
   }
-  return { sluice: perServer['sluice']!, node: perServer['node']! };
+  return { sluice: perServer['sluice'], node: perServer['node'] };
 }
 
 /** Client throughput: sluice's client and node:http2's, each against nghttpd, c10 m10. */
 async function measureClients(): Promise<Record<string, unknown>> {
-  const { port, child: nghttpd } = await startReference(REFERENCE_SERVERS[0]!);
+  const { port, child: nghttpd } = await startReference(REFERENCE_SERVERS[0]);
   const requests = isQuick ? 50_000 : 200_000;
   const samples: Record<'sluice' | 'node', number[]> = { sluice: [], node: [] };
   try {
@@ -551,8 +551,7 @@ async function measureReferenceServer(
   const singleRequestsPerSecond = median(singleSamples.map((sample) => sample.requestsPerSecond));
   const singleMicros = median(singleSamples.map((sample) => sample.cpuMicrosPerRequest));
   const row = (workload: string): { sluice?: { median: number; cpuMicrosPerRequest: number } } | undefined =>
-    results.find((entry) => entry['workload'] === workload) as
-      { sluice?: { median: number; cpuMicrosPerRequest: number } } | undefined;
+    results.find((entry) => entry['workload'] === workload);
   const sluiceMicros = row('small GET h2c c10 m10')?.sluice?.cpuMicrosPerRequest;
   const relative = sluiceMicros === undefined ? null : sluiceMicros / referenceMicros;
   const sluiceSingle = row('small GET h2c c1 m1')?.sluice?.median;
@@ -598,7 +597,7 @@ async function measureSingleFloor(servers: Record<'sluice' | 'node', RunningServ
     warmUp(workload, floor);
     for (let run = 0; run < repetitions; run++) {
       for (let i = 0; i < order.length; i++) {
-        const name = order[(run + i) % order.length]!;
+        const name = order[(run + i) % order.length];
         samples[name].push(runH2load(workload, all[name].port, all[name].pid));
       }
     }

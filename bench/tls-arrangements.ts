@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     `ratio b/a: bulk ${(best.native.mibPerSecond / best.handler.mibPerSecond).toFixed(2)}x, ` +
       `round trips ${(best.native.roundTripsPerSecond / best.handler.roundTripsPerSecond).toFixed(2)}x`,
   );
-  console.log(`pool outstanding after runs: ${group.loops[0]!.messagePool.outstanding}`);
+  console.log(`pool outstanding after runs: ${group.loops[0].messagePool.outstanding}`);
 }
 
 await main();

@@ -426,7 +426,7 @@ export class EventLoopGroup {
 
   /** The next loop, round-robin. */
   next(): EventLoop {
-    const loop = this.loops[this.nextIndex]!;
+    const loop = this.loops[this.nextIndex];
     this.nextIndex = (this.nextIndex + 1) % this.loops.length;
     return loop;
   }

@@ -64,7 +64,7 @@ export const HOST_RESOLVER_DEFAULTS = Object.freeze({
   /** 64 hosts: SDKs talk to a few. */
   maxHosts: 64,
   /** Both families. */
-  family: 0 as 0 | 4 | 6,
+  family: 0,
 });
 
 /** One cached host: its addresses in lookup order, a rotation cursor and the failed ones. */
@@ -140,7 +140,7 @@ export class HostResolver {
   /** The first address `resolve` would give: the one to connect to next. */
   async resolveOne(host: string): Promise<HostAddress> {
     const addresses = await this.resolve(host);
-    return addresses[0]!;
+    return addresses[0];
   }
 
   /** A connection to `address` of `host` failed: it is tried after every healthy address until it succeeds again. */
@@ -209,7 +209,7 @@ export class HostResolver {
     if (healthy.length > 0) {
       const start = entry.nextIndex % healthy.length;
       entry.nextIndex = (start + 1) % healthy.length;
-      for (let i = 0; i < healthy.length; i++) result.push(healthy[(start + i) % healthy.length]!);
+      for (let i = 0; i < healthy.length; i++) result.push(healthy[(start + i) % healthy.length]);
     }
     for (const address of failed) result.push(address);
     return result;

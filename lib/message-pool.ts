@@ -107,7 +107,7 @@ export class MessagePool {
     const sizes = this.classSizes;
     const last = sizes.length - 1;
     let sizeClass = 0;
-    while (sizeClass < last && sizeHint > sizes[sizeClass]!) sizeClass++;
+    while (sizeClass < last && sizeHint > sizes[sizeClass]) sizeClass++;
     const capacity =
       sizeClass === 0 ? this.smallMessageSize : sizeHint >= this.dataMessageSize ? this.dataMessageSize : sizeHint;
     const counters = this.counters;
@@ -118,7 +118,7 @@ export class MessagePool {
       counters.reused++;
     } else {
       counters.allocated++;
-      const block = Buffer.allocUnsafeSlow(sizes[sizeClass]!);
+      const block = Buffer.allocUnsafeSlow(sizes[sizeClass]);
       message = new IoMessage(block, this, sizeClass);
     }
     message._reset(capacity);
@@ -135,8 +135,8 @@ export class MessagePool {
     const counters = this.counters;
     counters.released++;
     counters.outstanding--;
-    const list = this.free[message._sizeClass]!;
-    if (list.length < this.targetCounts[message._sizeClass]!) list.push(message);
+    const list = this.free[message._sizeClass];
+    if (list.length < this.targetCounts[message._sizeClass]) list.push(message);
     else counters.freed++;
   }
 

@@ -138,7 +138,7 @@ export const EXPONENTIAL_BACKOFF_DEFAULTS = Object.freeze({
   /** Two retries: three attempts. */
   maxRetries: 2,
   /** Full jitter. */
-  jitter: JitterMode.FULL as JitterMode,
+  jitter: JitterMode.FULL,
 });
 
 /**

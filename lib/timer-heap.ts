@@ -31,7 +31,7 @@ export class TimerHeap {
   pop(): Task | undefined {
     const items = this.items;
     if (items.length === 0) return undefined;
-    const top = items[0]!;
+    const top = items[0];
     this.removeAt(0);
     return top;
   }
@@ -45,7 +45,7 @@ export class TimerHeap {
 
   private removeAt(index: number): void {
     const items = this.items;
-    const removed = items[index]!;
+    const removed = items[index];
     const last = items.pop()!;
     removed._heapIndex = -1;
     if (index === items.length) return;
@@ -61,10 +61,10 @@ export class TimerHeap {
 
   private siftUp(index: number): void {
     const items = this.items;
-    const task = items[index]!;
+    const task = items[index];
     while (index > 0) {
       const parentIndex = (index - 1) >> 1;
-      const parent = items[parentIndex]!;
+      const parent = items[parentIndex];
       if (!TimerHeap.before(task, parent)) break;
       items[index] = parent;
       parent._heapIndex = index;
@@ -77,15 +77,15 @@ export class TimerHeap {
   private siftDown(index: number): void {
     const items = this.items;
     const length = items.length;
-    const task = items[index]!;
+    const task = items[index];
     for (;;) {
       const left = 2 * index + 1;
       if (left >= length) break;
       const right = left + 1;
-      const child = right < length && TimerHeap.before(items[right]!, items[left]!) ? right : left;
-      if (!TimerHeap.before(items[child]!, task)) break;
+      const child = right < length && TimerHeap.before(items[right], items[left]) ? right : left;
+      if (!TimerHeap.before(items[child], task)) break;
       items[index] = items[child]!;
-      items[index]!._heapIndex = index;
+      items[index]._heapIndex = index;
       index = child;
     }
     items[index] = task;

@@ -55,8 +55,7 @@ const REPEAT_COUNT = 40_000;
 
 function toObjects(fields: readonly string[]): hpack.CompressorHeader[] {
   const headers: hpack.CompressorHeader[] = [];
-  for (let i = 0; i < fields.length; i += 2)
-    headers.push({ name: fields[i] as string, value: fields[i + 1] as string });
+  for (let i = 0; i < fields.length; i += 2) headers.push({ name: fields[i], value: fields[i + 1] });
   return headers;
 }
 
@@ -119,7 +118,7 @@ function benchList(label: string, fields: readonly string[]): Row[] {
   const sluiceEncodeCold = measure(
     COLD_COUNT,
     (i) => {
-      sink += (encoders[i] as HpackEncoder).encode(fields).length;
+      sink += encoders[i].encode(fields).length;
     },
     false,
   );
@@ -127,7 +126,7 @@ function benchList(label: string, fields: readonly string[]): Row[] {
   const streamEncodeCold = measure(
     COLD_COUNT,
     (i) => {
-      sink += compressWithStream(compressors[i] as hpack.Compressor, headers);
+      sink += compressWithStream(compressors[i], headers);
     },
     false,
   );
@@ -147,7 +146,7 @@ function benchList(label: string, fields: readonly string[]): Row[] {
   const sluiceDecodeCold = measure(
     COLD_COUNT,
     (i) => {
-      const list = (decoders[i] as HpackDecoder).decode(coldBlock);
+      const list = decoders[i].decode(coldBlock);
       sink += list === HEADER_LIST_TOO_LARGE ? 0 : list.length;
     },
     false,
@@ -156,7 +155,7 @@ function benchList(label: string, fields: readonly string[]): Row[] {
   const streamDecodeCold = measure(
     COLD_COUNT,
     (i) => {
-      sink += decompressWithStream(decompressors[i] as hpack.Decompressor, coldBlock);
+      sink += decompressWithStream(decompressors[i], coldBlock);
     },
     false,
   );

@@ -54,12 +54,12 @@ const server = net.createServer({ noDelay: true }, (socket) => {
       const length = pending.readUIntBE(offset, 3);
       if (pending.length - offset < FRAME_HEADER + length) break;
       const type = pending[offset + 3];
-      if (type === SETTINGS && (pending[offset + 4]! & ACK) === 0) answers.push(SETTINGS_ACK);
+      if (type === SETTINGS && (pending[offset + 4] & ACK) === 0) answers.push(SETTINGS_ACK);
       else if (type === HEADERS) answers.push(response(pending.readUInt32BE(offset + 5) & 0x7fffffff));
       offset += FRAME_HEADER + length;
     }
     pending = pending.subarray(offset);
-    if (answers.length > 0) socket.write(answers.length === 1 ? answers[0]! : Buffer.concat(answers));
+    if (answers.length > 0) socket.write(answers.length === 1 ? answers[0] : Buffer.concat(answers));
   });
 });
 server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1', () => {

@@ -30,7 +30,7 @@ const SMALL_HEADERS: string[] = [
 const SMALL_HEADERS_DATE = SMALL_HEADERS.length - 1;
 
 function header(headers: readonly string[], name: string): string {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1]!;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
   return '';
 }
 
@@ -96,7 +96,7 @@ const listener = await listenHttp2({
   },
 });
 announce(listener.port, tls !== null);
-reportStatsOnSignal(() => ({ ...loopGroup.loops[0]!.messagePool.statistics() }));
+reportStatsOnSignal(() => ({ ...loopGroup.loops[0].messagePool.statistics() }));
 const stop = (): void => void listener.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -13,6 +13,8 @@ import { usageError } from './cli-errors.js';
  */
 export function parseCommandLine<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
+    // tsc needs the assertion to keep T's literal option types; typescript-eslint cannot see why.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     return parseArgs({ ...config, args: negativeNumbersAsValues(config) } as T);
   } catch (error) {
     throw usageError(parseErrorLine(error));
@@ -32,19 +34,19 @@ function negativeNumbersAsValues(config: ParseArgsConfig): string[] {
   const options = config.options ?? {};
   const longNameOf = (flag: string): string | undefined => {
     if (flag.startsWith('--')) return Object.hasOwn(options, flag.slice(2)) ? flag.slice(2) : undefined;
-    if (/^-[^-]$/.test(flag)) return Object.keys(options).find((name) => options[name]!.short === flag.slice(1));
+    if (/^-[^-]$/.test(flag)) return Object.keys(options).find((name) => options[name].short === flag.slice(1));
     return undefined;
   };
   const joined: string[] = [];
   for (let index = 0; index < args.length; index++) {
-    const arg = args[index]!;
+    const arg = args[index];
     const next = args[index + 1];
     if (arg === '--') {
       joined.push(...args.slice(index));
       break;
     }
     const name = longNameOf(arg);
-    if (name !== undefined && options[name]!.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+    if (name !== undefined && options[name].type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
       joined.push(`--${name}=${next}`);
       index++;
     } else {
@@ -61,8 +63,8 @@ function parseErrorLine(error: unknown): string {
   const quoted = /'([^']*)'/.exec(error.message)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted !== undefined) return `unknown option '${quoted}'`;
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && quoted !== undefined) return `unexpected argument '${quoted}'`;
-  const firstLine = error.message.split('\n')[0]!;
-  const sentence = firstLine.split('. ')[0]!;
+  const firstLine = error.message.split('\n')[0];
+  const sentence = firstLine.split('. ')[0];
   return sentence.charAt(0).toLowerCase() + sentence.slice(1);
 }
 

@@ -44,9 +44,9 @@ export function failure(message: string, cause?: unknown): CliError {
 
 /** A one-line description of anything thrown: the message, with the `code` when it has one. */
 export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error).split('\n')[0]!;
+  if (!(error instanceof Error)) return String(error).split('\n')[0];
   const code = (error as { code?: unknown }).code;
-  let message = error.message.split('\n')[0]!;
+  let message = error.message.split('\n')[0];
   // Node's system errors read "ENOENT: no such file or directory, open 'x'": keep the middle.
   const systemError = typeof code === 'string' ? /^([A-Z0-9_]+): (.*?)(, \w+ '.*')?$/.exec(message) : null;
   if (systemError !== null && systemError[1] === code) message = systemError[2]!;

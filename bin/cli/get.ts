@@ -111,7 +111,7 @@ export function parseGetArguments(args: string[]): GetSettings | null {
   if (values.help) return null;
   if (positionals.length === 0) throw usageError('missing URL');
   if (positionals.length > 1) throw usageError(`unexpected argument '${positionals[1]}'`);
-  const text = positionals[0]!;
+  const text = positionals[0];
   let url: URL;
   try {
     url = new URL(text);

@@ -67,7 +67,7 @@ export interface RoutesOptions {
 
 /** The first value of header `name` in a flat list, or `''`. */
 function headerValue(headers: Http2Headers, name: string): string {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1]!;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
   return '';
 }
 
@@ -166,8 +166,8 @@ function answerBody(
 function answerHeaders(stream: Http2Stream, method: string, headers: Http2Headers): void {
   const fields: Record<string, string | string[]> = {};
   for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    const value = headers[i + 1]!;
+    const name = headers[i];
+    const value = headers[i + 1];
     const previous = Object.hasOwn(fields, name) ? fields[name] : undefined;
     if (previous === undefined) fields[name] = value;
     else if (Array.isArray(previous)) previous.push(value);

@@ -129,7 +129,7 @@ export class FrameClientHandler implements ChannelHandler {
     message.release();
     if ((tag & FrameTag.END) === 0) return;
     // Joining chunks is the application's business, outside the pipeline's hot path.
-    const frame = this.partialChunks.length === 1 ? this.partialChunks[0]! : Buffer.concat(this.partialChunks);
+    const frame = this.partialChunks.length === 1 ? this.partialChunks[0] : Buffer.concat(this.partialChunks);
     this.partialChunks = [];
     const reader = this.waitingReaders.shift();
     if (reader !== undefined) {

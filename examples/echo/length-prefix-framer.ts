@@ -229,7 +229,7 @@ export class LengthPrefixFramer implements ChannelHandler {
   private pump(slot: ChannelSlot): void {
     const held = this.heldMessages;
     while (held.length > 0 && !this.isReadShutDown) {
-      const input = held[0]!;
+      const input = held[0];
       if (input.copyMark === input.length) {
         held.shift();
         input.release();

@@ -40,12 +40,12 @@ async function exchange(
   const session = await connect(url);
   try {
     const call = session.stream({ 'content-type': 'text/plain' }, { method: 'POST', path: '/chat' });
-    await call.write(messages[0]!);
+    await call.write(messages[0]);
     const response = await call.response; // resolves at the response headers; the request is still open
     const reader = response.body[Symbol.asyncIterator]();
     const echoes: string[] = [];
     for (let i = 0; i < messages.length; i++) {
-      if (i > 0) await call.write(messages[i]!); // waits while the server is not reading
+      if (i > 0) await call.write(messages[i]); // waits while the server is not reading
       const next = await reader.next();
       echoes.push(String(next.value));
     }

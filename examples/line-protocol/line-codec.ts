@@ -146,7 +146,7 @@ export class LineCodec implements ChannelHandler {
     let consumed = 0;
     // canSendRight, not a bare window comparison: a line longer than the next handler's whole
     // window would wait forever, and the runtime says so (a WARN, counted in the channel's statistics).
-    while (this.waitingLines.length > 0 && slot.canSendRight(this.waitingLines[0]!.length)) {
+    while (this.waitingLines.length > 0 && slot.canSendRight(this.waitingLines[0].length)) {
       const line = this.waitingLines.shift()!;
       const inputBytes = line.userData as number;
       line.userData = null;

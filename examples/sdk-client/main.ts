@@ -180,10 +180,10 @@ async function main(): Promise<void> {
       console.log(`get ${key} → ${(await kv.get(key)) ?? '(none)'}`);
 
     // Many concurrent calls: all started at once, carried as streams of the one connection.
-    const keys = Array.from({ length: 30 }, (_, index) => ['color', 'shape', 'size'][index % 3]!);
+    const keys = Array.from({ length: 30 }, (_, index) => ['color', 'shape', 'size'][index % 3]);
     const values = await Promise.all(keys.map((key) => kv.get(key)));
     const isEveryValueRight = values.every(
-      (value, index) => value === { color: 'teal', shape: 'hexagon', size: 'large' }[keys[index]!],
+      (value, index) => value === { color: 'teal', shape: 'hexagon', size: 'large' }[keys[index]],
     );
     const metrics = kv.client.metrics;
     console.log(

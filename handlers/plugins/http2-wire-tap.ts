@@ -179,10 +179,10 @@ export class Http2WireTap {
   private beginFrame(): void {
     const header = this.header;
     const frame = this.frame;
-    frame.length = (header[0]! << 16) | (header[1]! << 8) | header[2]!;
+    frame.length = (header[0] << 16) | (header[1] << 8) | header[2];
     frame.type = header[3]!;
     frame.flags = header[4]!;
-    frame.streamId = ((header[5]! << 24) | (header[6]! << 16) | (header[7]! << 8) | header[8]!) & 0x7fff_ffff;
+    frame.streamId = ((header[5] << 24) | (header[6] << 16) | (header[7] << 8) | header[8]) & 0x7fff_ffff;
     frame.excerptLength = 0;
     this.payloadRemaining = frame.length;
   }

@@ -52,7 +52,7 @@ export const HTTP2_SERVER_PLUGIN: FactoryPluginSpec<Http2ConnectionOptions> = Ob
 
 /** The registration of the HTTP/2 client connection; `onConnection` receives each one. */
 export const HTTP2_CLIENT_PLUGIN: FactoryPluginSpec<Http2ClientPluginOptions> = Object.freeze({
-  validate: { ...http2Schema(), onConnection: { type: 'function' } } as OptionsSchema<Http2ClientPluginOptions>,
+  validate: { ...http2Schema(), onConnection: { type: 'function' as const } },
   factory: (options: Readonly<Http2ClientPluginOptions>) => {
     const { onConnection, ...connectionOptions } = options;
     const connection = new Http2ClientConnection(connectionOptions);

@@ -259,7 +259,7 @@ export class RateLimiterHandler implements ChannelHandler {
     const queue = this.queuedWrites;
     // Bounded by the queue length: each pass removes one message or stops.
     while (queue.length > 0) {
-      const message = queue[0]!;
+      const message = queue[0];
       if (Number.isFinite(rate) && !this.canWrite(message.length)) return;
       queue.shift();
       this.writeTokens -= message.length;

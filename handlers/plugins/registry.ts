@@ -186,13 +186,13 @@ const pluginMetadata = new WeakMap<object, PluginMetadata>();
  * import cycle.
  */
 const BUILTIN_PLUGINS: ReadonlyArray<readonly [string, FactoryPluginSpec<object>]> = [
-  [IDLE_TIMEOUT_PLUGIN_NAME, IDLE_TIMEOUT_PLUGIN as FactoryPluginSpec<object>],
+  [IDLE_TIMEOUT_PLUGIN_NAME, IDLE_TIMEOUT_PLUGIN],
   [RATE_LIMITER_PLUGIN_NAME, RATE_LIMITER_PLUGIN as FactoryPluginSpec<object>],
-  [FRAME_LOGGER_PLUGIN_NAME, FRAME_LOGGER_PLUGIN as FactoryPluginSpec<object>],
-  [DIAGNOSTICS_PLUGIN_NAME, DIAGNOSTICS_PLUGIN as FactoryPluginSpec<object>],
+  [FRAME_LOGGER_PLUGIN_NAME, FRAME_LOGGER_PLUGIN],
+  [DIAGNOSTICS_PLUGIN_NAME, DIAGNOSTICS_PLUGIN],
   [TLS_PLUGIN_NAME, TLS_PLUGIN as FactoryPluginSpec<object>],
-  [HTTP2_SERVER_PLUGIN_NAME, HTTP2_SERVER_PLUGIN as FactoryPluginSpec<object>],
-  [HTTP2_CLIENT_PLUGIN_NAME, HTTP2_CLIENT_PLUGIN as FactoryPluginSpec<object>],
+  [HTTP2_SERVER_PLUGIN_NAME, HTTP2_SERVER_PLUGIN],
+  [HTTP2_CLIENT_PLUGIN_NAME, HTTP2_CLIENT_PLUGIN],
 ];
 
 /**
@@ -228,7 +228,7 @@ export function plugin<O extends object = Record<string, unknown>>(
   return <C extends PluginClass>(target: C): C => {
     checkPluginName(name);
     injectable()(classToken(target) as Parameters<ReturnType<typeof injectable>>[0]);
-    pluginMetadata.set(target, { name, spec: spec as PluginSpec<object> });
+    pluginMetadata.set(target, { name, spec: spec });
     return target;
   };
 }
@@ -364,7 +364,7 @@ export class PluginRegistry {
     const factory = spec.factory as PluginFactory<object>;
     return this.add({
       name: nameOrClass,
-      spec: spec as PluginSpec<object>,
+      spec: spec,
       create: (options, container) => factory(options, container),
     });
   }
@@ -467,10 +467,10 @@ export class PluginRegistry {
       });
     let previous = after;
     for (let index = 0; index < resolved.length; index++) {
-      const entry = resolved[index]!;
+      const entry = resolved[index];
       let handler: ChannelHandler;
       try {
-        handler = creators[index]!.create(entry.options, connection);
+        handler = creators[index].create(entry.options, connection);
         previous = previous === null ? channel.appendHandler(handler) : previous.insertRight(handler);
       } catch (thrown) {
         const cause = asSluiceError(thrown, PluginErrors.FACTORY_FAILED);

@@ -343,7 +343,7 @@ export class HttpProxyTunnelHandler implements ChannelHandler {
     while (this.waiting.length > 0) {
       const window = slot.downstreamReadWindow();
       if (window <= 0) return;
-      const message = this.waiting[0]!;
+      const message = this.waiting[0];
       if (message.length > window) {
         // Split: send what fits now, keep the rest.
         const part = slot.channel.messagePool.acquire(window);

@@ -504,7 +504,7 @@ export class Http2StreamManager {
     try {
       // Bounded: each pass either assigns the head request (the queue shrinks) or stops.
       for (let guard = this.queue.length; guard > 0 && this.queue.length > 0; guard--) {
-        const request = this.queue[0]!;
+        const request = this.queue[0];
         const target = this.choose(request);
         if (target === null) break;
         this.queue.shift();

@@ -241,7 +241,7 @@ export class TlsHandler implements ChannelHandler {
   get bufferedCiphertextBytes(): number {
     let total = -this.ciphertextConsumed;
     for (let i = this.ciphertextQueueHead; i < this.ciphertextQueue.length; i++)
-      total += this.ciphertextQueue[i]!.length;
+      total += this.ciphertextQueue[i].length;
     return Math.max(0, total);
   }
 
@@ -412,7 +412,7 @@ export class TlsHandler implements ChannelHandler {
     const failure = new SluiceError(ChannelErrors.SHUT_DOWN);
     this.failWritesBeforeReady(failure);
     this.failWritesInFlight(failure);
-    for (let i = this.ciphertextQueueHead; i < this.ciphertextQueue.length; i++) this.ciphertextQueue[i]!.release();
+    for (let i = this.ciphertextQueueHead; i < this.ciphertextQueue.length; i++) this.ciphertextQueue[i].release();
     this.ciphertextQueue.length = 0;
     this.ciphertextQueueHead = 0;
     this.plaintextQueue.clear();
@@ -437,7 +437,7 @@ export class TlsHandler implements ChannelHandler {
     let message: IoMessage | null = null;
     const count = single !== null ? 1 : many!.length;
     for (let index = 0; index < count && batch.error === null; index++) {
-      const chunk = single ?? many![index]!.chunk;
+      const chunk = single ?? many![index].chunk;
       let offset = 0;
       while (offset < chunk.length && batch.error === null) {
         if (message === null) message = slot.acquireMessageForWrite(total);
@@ -478,7 +478,7 @@ export class TlsHandler implements ChannelHandler {
     const duplex = this.duplex;
     if (duplex === null || this.isDestroyed) return;
     for (let i = from; i < this.ciphertextQueue.length; i++) {
-      const message = this.ciphertextQueue[i]!;
+      const message = this.ciphertextQueue[i];
       duplex.push(message.data.subarray(0, message.length));
     }
   }
@@ -488,7 +488,7 @@ export class TlsHandler implements ChannelHandler {
     const queue = this.ciphertextQueue;
     let consumed = this.ciphertextConsumed + count;
     while (this.ciphertextQueueHead < queue.length) {
-      const message = queue[this.ciphertextQueueHead]!;
+      const message = queue[this.ciphertextQueueHead];
       if (message.length > consumed) break;
       consumed -= message.length;
       queue[this.ciphertextQueueHead++] = undefined as unknown as IoMessage;

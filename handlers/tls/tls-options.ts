@@ -203,7 +203,7 @@ export function startTlsSocket(transport: Duplex, options: TlsOptions): tls.TLSS
   };
   if (alpn !== undefined) serverOptions.ALPNProtocols = alpn;
   if (sniCallback !== undefined) serverOptions.SNICallback = sniCallback;
-  return new tls.TLSSocket(transport as net.Socket, serverOptions);
+  return new tls.TLSSocket(transport, serverOptions);
 }
 
 /** The part of Node's TLSWrap that reports the peer-verification result. */

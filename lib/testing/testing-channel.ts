@@ -105,7 +105,7 @@ class SocketEnd implements ChannelHandler {
     while (this.pendingReads.length > 0 && !slot.channel.isShuttingDown) {
       const window = slot.downstreamReadWindow();
       if (window <= 0) return;
-      const chunk = this.pendingReads[0]!;
+      const chunk = this.pendingReads[0];
       const message = slot.channel.messagePool.acquire(Math.min(chunk.length, window));
       const count = message.append(chunk, 0, Math.min(chunk.length, window));
       if (count === chunk.length) this.pendingReads.shift();

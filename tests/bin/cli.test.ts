@@ -63,10 +63,10 @@ async function serve(args: string[]): Promise<Server> {
   const exited = finished(child, 60_000);
   let seen = '';
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       seen += chunk.toString('utf8');
       const match = /^listening on (\S+)\n/.exec(seen);
-      if (match !== null) resolve(match[1]!);
+      if (match !== null) resolve(match[1]);
     });
     void exited.then((result) => reject(new Error(`sluice serve exited before listening\n${describeResult(result)}`)));
   });

@@ -57,12 +57,12 @@ function typeScriptBlocks(file: string): CodeBlock[] {
   const lines = readFileSync(path.join(root, file), 'utf8').split('\n');
   const blocks: CodeBlock[] = [];
   for (let index = 0; index < lines.length; index++) {
-    const fence = /^(\s*)```(\w*)\s*$/.exec(lines[index]!);
+    const fence = /^(\s*)```(\w*)\s*$/.exec(lines[index]);
     if (fence === null) continue;
     const end = lines.findIndex((text, at) => at > index && text.trim() === '```');
     expect(end, `${file}:${index + 1}: unclosed fence`).to.not.equal(-1);
     if (fence[2] === 'ts' || fence[2] === 'typescript') {
-      const indent = fence[1]!.length;
+      const indent = fence[1].length;
       blocks.push({
         file,
         line: index + 1,

@@ -110,7 +110,7 @@ class SlowEchoPeer implements ChannelHandler {
   private writeMore(): void {
     const slot = this.slot!;
     while (this.writesInFlight < this.maxWritesInFlight && this.nextFrame < this.sentFrameSizes.length) {
-      const size = this.sentFrameSizes[this.nextFrame++]!;
+      const size = this.sentFrameSizes[this.nextFrame++];
       const message = slot.acquireMaxMessageForWrite();
       message.append(this.payload, this.offset, this.offset + size);
       this.offset += size;
@@ -161,14 +161,14 @@ describe('echo example', function () {
 
   afterEach(async () => {
     await listener?.close();
-    expect(group.loops[0]!.messagePool.outstanding).to.equal(0);
+    expect(group.loops[0].messagePool.outstanding).to.equal(0);
   });
 
   it('echoes 8 MiB of random bytes byte-exact through a receiver that opens its window slowly', async () => {
     listener = await startEchoServer({ loopGroup: group });
     const payload = randomBytes(8 * 1024 * 1024);
     // The server's framer accepts frames up to its echo window (64 KiB).
-    const maxFrame = Math.min(64 * 1024, group.loops[0]!.messagePool.dataMessageSize - FRAME_HEADER_SIZE);
+    const maxFrame = Math.min(64 * 1024, group.loops[0].messagePool.dataMessageSize - FRAME_HEADER_SIZE);
     const sizes = frameSizes(payload.length, maxFrame);
     const peer = new SlowEchoPeer(payload, sizes, 4 * 1024, 8 * 1024);
     const channel = await new ClientBootstrap({ loopGroup: group }).connect({
@@ -208,7 +208,7 @@ describe('echo example', function () {
         await Promise.all(sends);
         channel.shutdown();
         await channel.whenShutdown;
-        return echoes.every((echo, position) => echo.equals(frames[position]!));
+        return echoes.every((echo, position) => echo.equals(frames[position]));
       }),
     );
     expect(results.filter(Boolean).length).to.equal(connectionCount);
@@ -276,7 +276,7 @@ describe('echo example', function () {
         );
         const match = /^listening on tcp:\/\/127\.0\.0\.1:(\d+)\n$/.exec(serverRun.stdout());
         expect(match, `server printed ${JSON.stringify(serverRun.stdout())} ${serverRun.stderr()}`).to.not.equal(null);
-        const port = match![1]!;
+        const port = match![1];
 
         const client = spawn(process.execPath, [clientPath, port, 'hello', 'sluice echo'], {
           stdio: ['ignore', 'pipe', 'pipe'],

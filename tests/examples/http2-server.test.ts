@@ -71,7 +71,7 @@ describe('examples/http2-server', function () {
       );
       const match = /^listening on http:\/\/127\.0\.0\.1:(\d+)\n$/.exec(serverRun.stdout());
       expect(match, `server printed ${JSON.stringify(serverRun.stdout())} ${serverRun.stderr()}`).to.not.equal(null);
-      const url = `http://127.0.0.1:${match![1]!}`;
+      const url = `http://127.0.0.1:${match![1]}`;
 
       const session = http2.connect(url);
       session.on('error', () => undefined);

@@ -55,7 +55,7 @@ describe('examples/plugin-testing: QuotaHandler', () => {
       .pipeline([{ name: 'quota', options: { maxBytes: 2 } }])
       .install(test.channel, test.socketSlot);
     test.runUntilIdle();
-    const quota = slot!.handler as QuotaHandler;
+    const quota = slot.handler as QuotaHandler;
     expect(quota).to.be.instanceOf(QuotaHandler);
     expect(quota.options).to.deep.equal({ maxBytes: 2 });
     test.pushRead('abc');

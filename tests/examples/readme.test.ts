@@ -52,9 +52,9 @@ function readmeBlock(heading: string): string {
   expect(sectionStart, `README has no "## ${heading}" section`).to.not.equal(-1);
   const sectionEnd = readme.indexOf('\n## ', sectionStart + 1);
   const section = readme.slice(sectionStart, sectionEnd === -1 ? undefined : sectionEnd);
-  const blocks = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
+  const blocks = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1]);
   expect(blocks, `code blocks under "## ${heading}"`).to.have.length(1);
-  return blocks[0]!;
+  return blocks[0];
 }
 
 /** The lines of `source` between the README markers, each line ending in a newline. */

@@ -511,7 +511,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 }
 
 function pathOf(headers: Http2Headers): string {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === ':path') return headers[i + 1]!;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === ':path') return headers[i + 1];
   return '/';
 }
 

@@ -132,7 +132,7 @@ async function campaign(spec: CampaignSpec): Promise<CampaignResult> {
     for (const attacker of attackers) attacker.destroy();
     await server.close();
   }
-  const first = attackers[0]!;
+  const first = attackers[0];
   const timeMs =
     spec.timeToOutcome !== undefined
       ? spec.timeToOutcome(first, server)
@@ -327,7 +327,7 @@ describe('hardening: attacks', () => {
           await a.waitDone(2000);
         },
       });
-      expect(result.attackers[0]!.tally.firstResetCode).to.equal(ErrorCode.PROTOCOL_ERROR);
+      expect(result.attackers[0].tally.firstResetCode).to.equal(ErrorCode.PROTOCOL_ERROR);
       expectEveryGoaway(result, ErrorCode.ENHANCE_YOUR_CALM);
       expectContained(result);
     });
@@ -349,7 +349,7 @@ describe('hardening: attacks', () => {
           await a.waitDone(2000);
         },
       });
-      expect(result.attackers[0]!.tally.firstResetCode).to.equal(ErrorCode.STREAM_CLOSED);
+      expect(result.attackers[0].tally.firstResetCode).to.equal(ErrorCode.STREAM_CLOSED);
       expectEveryGoaway(result, ErrorCode.ENHANCE_YOUR_CALM);
       expectContained(result);
     });
@@ -408,7 +408,7 @@ describe('hardening: attacks', () => {
           await a.waitDone(2000);
         },
       });
-      expect(result.attackers[0]!.tally.firstResetCode, 'soft limit').to.equal(ErrorCode.REFUSED_STREAM);
+      expect(result.attackers[0].tally.firstResetCode, 'soft limit').to.equal(ErrorCode.REFUSED_STREAM);
       expectEveryGoaway(result, ErrorCode.ENHANCE_YOUR_CALM);
       expectContained(result);
     });
@@ -486,7 +486,7 @@ describe('hardening: attacks', () => {
           await a.waitDone(2000);
         },
       });
-      expect(result.attackers[0]!.tally.firstResetCode).to.equal(ErrorCode.PROTOCOL_ERROR);
+      expect(result.attackers[0].tally.firstResetCode).to.equal(ErrorCode.PROTOCOL_ERROR);
       expectEveryGoaway(result, ErrorCode.ENHANCE_YOUR_CALM);
       expectContained(result);
     });
@@ -510,10 +510,10 @@ describe('hardening: attacks', () => {
           a.destroy();
         },
         outcome: (attackers) =>
-          `no GOAWAY; ${attackers[0]!.tally.dataFrames} DATA frames / ${attackers[0]!.tally.dataBytes} B for ${updatesSent} updates`,
+          `no GOAWAY; ${attackers[0].tally.dataFrames} DATA frames / ${attackers[0].tally.dataBytes} B for ${updatesSent} updates`,
         timeToOutcome: () => null,
       });
-      const tally = result.attackers[0]!.tally;
+      const tally = result.attackers[0].tally;
       expect(tally.dataBytes, 'DATA bytes never exceed the window granted').to.be.at.most(updatesSent);
       expect(tally.dataFrames, 'at most one DATA frame per update').to.be.at.most(updatesSent);
       expect(tally.dataBytes, 'the response progressed').to.be.greaterThan(0);
@@ -612,7 +612,7 @@ describe('hardening: attacks', () => {
           await a.waitDone(2000);
         },
       });
-      expect(result.attackers[0]!.tally.firstResetCode).to.equal(ErrorCode.PROTOCOL_ERROR);
+      expect(result.attackers[0].tally.firstResetCode).to.equal(ErrorCode.PROTOCOL_ERROR);
       expectEveryGoaway(result, ErrorCode.ENHANCE_YOUR_CALM);
       expectContained(result);
     });
@@ -629,7 +629,7 @@ describe('hardening: attacks', () => {
           await a.waitDone(2000);
         },
       });
-      expect(result.attackers[0]!.tally.firstResetCode).to.equal(ErrorCode.REFUSED_STREAM);
+      expect(result.attackers[0].tally.firstResetCode).to.equal(ErrorCode.REFUSED_STREAM);
       expectEveryGoaway(result, ErrorCode.ENHANCE_YOUR_CALM);
       expectContained(result);
     });
@@ -673,7 +673,7 @@ describe('hardening: attacks', () => {
           await a.waitDone(2000);
         },
       });
-      expect(result.attackers[0]!.tally.firstResetCode).to.equal(ErrorCode.FLOW_CONTROL_ERROR);
+      expect(result.attackers[0].tally.firstResetCode).to.equal(ErrorCode.FLOW_CONTROL_ERROR);
       expectEveryGoaway(result, ErrorCode.ENHANCE_YOUR_CALM);
       expectContained(result);
     });
@@ -748,7 +748,7 @@ describe('hardening: attacks', () => {
         {},
       );
       expectClientFailedCleanly(victim, 'HTTP2_PROTOCOL_ERROR');
-      expect(hostile.tallies[0]!.goawayCode).to.equal(ErrorCode.PROTOCOL_ERROR);
+      expect(hostile.tallies[0].goawayCode).to.equal(ErrorCode.PROTOCOL_ERROR);
       expect(growth).to.be.below(MEMORY_BOUND);
     });
 
@@ -787,7 +787,7 @@ describe('hardening: attacks', () => {
         {},
       );
       expectClientFailedCleanly(victim, 'HTTP2_ENHANCE_YOUR_CALM');
-      expect(hostile.tallies[0]!.goawayCode).to.equal(ErrorCode.ENHANCE_YOUR_CALM);
+      expect(hostile.tallies[0].goawayCode).to.equal(ErrorCode.ENHANCE_YOUR_CALM);
       expect(growth).to.be.below(MEMORY_BOUND);
     });
 
@@ -806,7 +806,7 @@ describe('hardening: attacks', () => {
         {},
       );
       expectClientFailedCleanly(victim, 'HTTP2_ENHANCE_YOUR_CALM');
-      expect(hostile.tallies[0]!.goawayCode).to.equal(ErrorCode.ENHANCE_YOUR_CALM);
+      expect(hostile.tallies[0].goawayCode).to.equal(ErrorCode.ENHANCE_YOUR_CALM);
       expect(growth).to.be.below(MEMORY_BOUND);
     });
 

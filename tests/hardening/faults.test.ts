@@ -108,7 +108,7 @@ async function streamingServer(group: EventLoopGroup, ledger: FaultLedger): Prom
 }
 
 async function expectPoolDrained(group: EventLoopGroup): Promise<void> {
-  const pool = group.loops[0]!.messagePool;
+  const pool = group.loops[0].messagePool;
   await waitUntil(() => pool.outstanding === 0, 3000);
   expect(pool.outstanding, 'pooled messages outstanding').to.equal(0);
 }
@@ -218,7 +218,7 @@ describe('hardening: transport faults', function () {
     clientLedger.expectSettled('client');
     serverLedger.expectSettled('server');
     expect(closes[0], 'client onClose error').to.be.instanceOf(SluiceError);
-    expect(server.closes[0]!.error, 'server onClose error').to.be.instanceOf(SluiceError);
+    expect(server.closes[0].error, 'server onClose error').to.be.instanceOf(SluiceError);
     await server.close();
     await expectPoolDrained(group);
   });
@@ -253,7 +253,7 @@ describe('hardening: transport faults', function () {
     );
     // The server connection closes gracefully (RFC 9113 §6.8): GOAWAY, then it waits for its streams.
     const [channel] = [...server.listener.channels];
-    const serverConnection = channel!
+    const serverConnection = channel
       .slots()
       .map((slot) => slot.handler)
       .find((handler) => handler instanceof Http2ServerConnection);
@@ -271,7 +271,7 @@ describe('hardening: transport faults', function () {
     clientLedger.expectSettled('client');
     serverLedger.expectSettled('server');
     expect(server.closes, 'server connection closed once').to.have.length(1);
-    expect(server.closes[0]!.error, 'with an error').to.be.instanceOf(SluiceError);
+    expect(server.closes[0].error, 'with an error').to.be.instanceOf(SluiceError);
     await server.close();
     await expectPoolDrained(group);
   });

@@ -231,9 +231,9 @@ describe('interop: Go x/net/http2', function () {
             client.request({ path: '/bytes/251' }),
           ]);
           expect(responses.map((response) => response.status)).to.deep.equal([200, 200, 200, 200]);
-          expect(responses[0]!.body.toString()).to.equal('hello from Go x/net/http2\n');
-          expect(responses[1]!.body.equals(bytesPattern(100_000))).to.equal(true);
-          expect(responses[3]!.body.equals(bytesPattern(251))).to.equal(true);
+          expect(responses[0].body.toString()).to.equal('hello from Go x/net/http2\n');
+          expect(responses[1].body.equals(bytesPattern(100_000))).to.equal(true);
+          expect(responses[3].body.equals(bytesPattern(251))).to.equal(true);
         } finally {
           await client.close();
         }

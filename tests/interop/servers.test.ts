@@ -428,7 +428,7 @@ hosts:
         for (const match of haproxy!
           .output()
           .matchAll(/ sluice\/(sluice\d) [-\d]+\/[-\d]+\/[-\d]+\/[-\d]+\/[-\d]+ \d{3} /g))
-          counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
+          counts.set(match[1], (counts.get(match[1]) ?? 0) + 1);
         return counts;
       };
 
@@ -480,7 +480,7 @@ hosts:
       });
 
       it('takes a stopped backend out of rotation after its health checks fail; requests keep succeeding', async () => {
-        const stopped = backends[2]!;
+        const stopped = backends[2];
         await stopServer(stopped, 'sluice serve backend 3');
         // Bounded wait: checks run every 2 s and two failures mark the server DOWN.
         for (let attempt = 0; attempt < 100 && !/sluice\/sluice3 is DOWN/.test(haproxy!.output()); attempt++) {

@@ -298,7 +298,7 @@ describe('Channel', () => {
           this.flush(slot);
         }
         private flush(slot: ChannelSlot): void {
-          while (this.held.length > 0 && this.held[0]!.length <= slot.downstreamReadWindow())
+          while (this.held.length > 0 && this.held[0].length <= slot.downstreamReadWindow())
             slot.sendMessage(this.held.shift()!, ChannelDirection.READ);
           if (this.held.length === 0) this.pendingReadShutdown?.();
         }
@@ -474,7 +474,7 @@ describe('Channel', () => {
         resetStatistics: () => (count = 0),
       });
       const channel = new Channel(loop, {
-        statistics: { intervalMs: 100, onSample: (sample) => samples.push(sample.handlers[0]!['count'] as number) },
+        statistics: { intervalMs: 100, onSample: (sample) => samples.push(sample.handlers[0]['count'] as number) },
       });
       channel.appendHandler(handler);
       loop.runUntilIdle();

@@ -145,7 +145,7 @@ describe('EventLoop', () => {
         tasks.push(task);
         loop.scheduleAt(task, due);
       }
-      for (let i = 0; i < 500; i += 3) loop.cancel(tasks[i]!);
+      for (let i = 0; i < 500; i += 3) loop.cancel(tasks[i]);
       loop.advance(2000);
       expect(fired.length).to.equal(500 - Math.ceil(500 / 3));
       expect(fired).to.deep.equal([...fired].sort((a, b) => a - b));

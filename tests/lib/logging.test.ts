@@ -75,7 +75,7 @@ describe('logging defaults', function () {
     logger.log(LogLevel.INFO, 'channel', 'routine');
     logger.log(LogLevel.ERROR, 'channel', 'failed');
     expect(written).to.have.length(1);
-    expect(written[0]!.trimEnd()).to.match(LOG_LINE).and.to.contain('ERROR [channel] failed');
+    expect(written[0].trimEnd()).to.match(LOG_LINE).and.to.contain('ERROR [channel] failed');
   });
 });
 

@@ -13,7 +13,7 @@ import {
 /** A "random" source that returns the given values in turn (cycling). */
 function sequence(...values: number[]): () => number {
   let index = 0;
-  return () => values[index++ % values.length]!;
+  return () => values[index++ % values.length];
 }
 
 const RANDOM = [0.5, 0.25, 0.75, 0.1, 0.9];

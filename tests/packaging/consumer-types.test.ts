@@ -74,13 +74,13 @@ describe('the packed package in a consumer project', function () {
       maxBuffer: 64 * 1024 * 1024,
     });
     const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
-    packedFiles = packed!.files.map((file) => file.path);
+    packedFiles = packed.files.map((file) => file.path);
     consumer = path.join(workspace, 'consumer');
     const installed = path.join(consumer, 'node_modules', 'sluice');
     mkdirSync(installed, { recursive: true });
     await run('tar', [
       '-xzf',
-      path.join(workspace, path.basename(packed!.filename)),
+      path.join(workspace, path.basename(packed.filename)),
       '-C',
       installed,
       '--strip-components=1',

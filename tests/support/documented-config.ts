@@ -26,7 +26,7 @@ export function documentedConfig(guide: string, name: string, values: Readonly<R
   if (block === null) throw new Error(`${guide}: no fenced block after '${marker}'`);
   const used = new Set<string>();
   const missing = new Set<string>();
-  const filled = block[1]!.replace(PLACEHOLDER, (whole, key: string) => {
+  const filled = block[1].replace(PLACEHOLDER, (whole, key: string) => {
     const value = values[key];
     if (value === undefined) {
       missing.add(key);

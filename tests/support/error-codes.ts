@@ -24,5 +24,5 @@ export function thrownCode(action: () => unknown): string {
 /** The codes docs/errors.md lists (each in backticks in a table's first column). */
 export function documentedErrorCodes(): string[] {
   const page = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
-  return [...page.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((match) => match[1]!);
+  return [...page.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((match) => match[1]);
 }

@@ -217,9 +217,9 @@ export async function startListeningServer(command: string, args: string[], what
   const output = watchOutput(child);
   const exited = finished(child, SERVER_TIMEOUT_MS);
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', () => {
+    child.stdout.on('data', () => {
       const match = /^listening on (\S+)\n/m.exec(output());
-      if (match !== null) resolve(match[1]!);
+      if (match !== null) resolve(match[1]);
     });
     void exited.then((result) => reject(new Error(show(`${what} exited before listening`, result))));
   });

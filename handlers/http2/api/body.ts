@@ -111,7 +111,7 @@ export class Http2Body implements AsyncIterable<Buffer> {
       parts.push(chunk);
       length += chunk.length;
     }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
   }
 
   /** Reads the whole body into an `ArrayBuffer` of its exact length. */
@@ -186,7 +186,7 @@ export class Http2Body implements AsyncIterable<Buffer> {
 
   private read(): Promise<IteratorResult<Buffer>> {
     if (this.head < this.chunks.length) {
-      const chunk = this.chunks[this.head]!;
+      const chunk = this.chunks[this.head];
       this.chunks[this.head] = EMPTY;
       this.head++;
       if (this.head === this.chunks.length) {

@@ -27,8 +27,8 @@ export type Http2HeaderInput =
 export function headersToObject(flat: Http2Headers): Http2HeadersObject {
   const result: Http2HeadersObject = Object.create(null) as Http2HeadersObject;
   for (let i = 0; i + 1 < flat.length; i += 2) {
-    const name = flat[i]!;
-    const value = flat[i + 1]!;
+    const name = flat[i];
+    const value = flat[i + 1];
     const previous = result[name];
     if (previous === undefined) result[name] = name === 'set-cookie' ? [value] : value;
     else if (Array.isArray(previous)) previous.push(value);
@@ -72,7 +72,7 @@ export function splitHeaderInput(input: Http2HeaderInput | undefined, pseudo: st
     if (typeof value === 'string' || typeof value === 'number') {
       pushField(name, String(value), pseudo, regular);
     } else if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
-      for (const item of value as string[]) pushField(name, item, pseudo, regular);
+      for (const item of value) pushField(name, item, pseudo, regular);
     } else {
       throw new SluiceError(
         Http2ApiErrors.INVALID_HEADERS,

@@ -696,7 +696,7 @@ function hasField(fields: readonly string[], name: string): boolean {
 }
 
 function concat(pseudo: string[], regular: readonly string[]): string[] {
-  for (let i = 0; i < regular.length; i++) pseudo.push(regular[i]!);
+  for (let i = 0; i < regular.length; i++) pseudo.push(regular[i]);
   return pseudo;
 }
 

@@ -325,7 +325,7 @@ export class Http2Session {
       setDefaultPseudo(pseudo, ':path', '/');
     }
     setDefaultPseudo(pseudo, ':authority', this.authority);
-    for (let i = 0; i < regular.length; i++) pseudo.push(regular[i]!);
+    for (let i = 0; i < regular.length; i++) pseudo.push(regular[i]);
     return pseudo;
   }
 }
@@ -546,7 +546,7 @@ const RESOLVED = Promise.resolve();
 /** A received header list without its pseudo-headers (a trailers-only response's trailers). */
 function withoutPseudo(flat: Http2Headers): Http2Headers {
   const fields: string[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i]!.charCodeAt(0) !== 0x3a) fields.push(flat[i]!, flat[i + 1]!);
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i].charCodeAt(0) !== 0x3a) fields.push(flat[i], flat[i + 1]);
   return fields;
 }
 
@@ -577,7 +577,7 @@ function checkRequestInit(init: unknown): Http2RequestInit {
   if (options.onInformational !== undefined && typeof options.onInformational !== 'function') {
     throw invalidOptions(`onInformational must be a function, got ${describe(options.onInformational)}`);
   }
-  return init as Http2RequestInit;
+  return init;
 }
 
 function invalidOptions(message: string): SluiceError {

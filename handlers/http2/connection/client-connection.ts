@@ -135,6 +135,6 @@ export class Http2ClientConnection extends Http2Connection {
 }
 
 function methodOf(headers: Http2Headers): string {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === ':method') return headers[i + 1]!;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === ':method') return headers[i + 1];
   return '';
 }

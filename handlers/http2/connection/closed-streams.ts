@@ -140,17 +140,17 @@ export class ClosedStreams {
    */
   takeWindowUpdate(streamId: number, increment: number): boolean {
     const at = this.find(streamId);
-    if (at < 0 || this.windowFrames[at]! <= 0 || increment > this.windowCredit[at]!) return false;
-    this.windowFrames[at]!--;
-    this.windowCredit[at]! -= increment;
+    if (at < 0 || this.windowFrames[at] <= 0 || increment > this.windowCredit[at]) return false;
+    this.windowFrames[at]--;
+    this.windowCredit[at] -= increment;
     return true;
   }
 
   /** Late DATA of `length` flow-controlled bytes after our reset: true while it fits the window the peer had. */
   takeData(streamId: number, length: number): boolean {
     const at = this.find(streamId);
-    if (at < 0 || length > this.dataCredit[at]!) return false;
-    this.dataCredit[at]! -= length;
+    if (at < 0 || length > this.dataCredit[at]) return false;
+    this.dataCredit[at] -= length;
     return true;
   }
 
@@ -171,8 +171,8 @@ export class ClosedStreams {
 
   private takeOnce(streamId: number, bit: number): boolean {
     const at = this.find(streamId);
-    if (at < 0 || (this.lateOnce[at]! & bit) === 0) return false;
-    this.lateOnce[at]! &= ~bit;
+    if (at < 0 || (this.lateOnce[at] & bit) === 0) return false;
+    this.lateOnce[at] &= ~bit;
     return true;
   }
 
@@ -183,7 +183,7 @@ export class ClosedStreams {
     const index = this.index;
     const mask = index.length - 1;
     for (let slot = homeSlot(streamId, mask); ; slot = (slot + 1) & mask) {
-      const entry = index[slot]!;
+      const entry = index[slot];
       if (entry === 0) return -1;
       // A pointer to a position since reused by another stream is stale: probe on.
       if (this.ids[entry - 1] === streamId) return entry - 1;
@@ -219,10 +219,10 @@ export class ClosedStreams {
   private indexEntry(at: number): void {
     const index = this.index;
     const ids = this.ids;
-    const streamId = ids[at]!;
+    const streamId = ids[at];
     const mask = index.length - 1;
     let slot = homeSlot(streamId, mask);
-    for (let entry = index[slot]!; entry !== 0; entry = index[slot]!) {
+    for (let entry = index[slot]; entry !== 0; entry = index[slot]!) {
       if (ids[entry - 1] === streamId) break;
       slot = (slot + 1) & mask;
     }

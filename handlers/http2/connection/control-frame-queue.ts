@@ -121,11 +121,11 @@ export class ControlFrameQueue {
     while (head < end) {
       if (this.partialRemaining === 0) {
         this.partialRemaining =
-          FRAME_HEADER_LENGTH + ((buffer[head]! << 16) | (buffer[head + 1]! << 8) | buffer[head + 2]!);
-        const type = buffer[head + 3]!;
+          FRAME_HEADER_LENGTH + ((buffer[head] << 16) | (buffer[head + 1] << 8) | buffer[head + 2]);
+        const type = buffer[head + 3];
         this.isInHeaderBlock =
           (type === FrameType.HEADERS || type === FrameType.CONTINUATION || type === FrameType.PUSH_PROMISE) &&
-          (buffer[head + 4]! & FrameFlag.END_HEADERS) === 0;
+          (buffer[head + 4] & FrameFlag.END_HEADERS) === 0;
       }
       const count = Math.min(this.partialRemaining, end - head);
       head += count;
@@ -147,8 +147,8 @@ export class ControlFrameQueue {
     let index = 0;
     while (index < acks.length && offset + FRAME_HEADER_LENGTH + 8 <= limit) {
       offset = writeFrameHeader(target, offset, 8, FrameType.PING, FrameFlag.ACK, 0);
-      writeUint32(target, offset, acks[index]!);
-      writeUint32(target, offset + 4, acks[index + 1]!);
+      writeUint32(target, offset, acks[index]);
+      writeUint32(target, offset + 4, acks[index + 1]);
       offset += 8;
       index += 2;
     }

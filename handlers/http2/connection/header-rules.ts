@@ -168,8 +168,8 @@ export function validateHeaderBlock(
   let contentLength = CONTENT_LENGTH_ABSENT;
 
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i] as string;
-    const value = fields[i + 1] as string;
+    const name = fields[i];
+    const value = fields[i + 1];
     const nameLength = name.length;
     if (nameLength === 0) return HeaderRule.EMPTY_NAME;
 
@@ -214,7 +214,7 @@ export function validateHeaderBlock(
       hasRegularField = true;
       for (let c = 0; c < nameLength; c++) {
         const code = name.charCodeAt(c);
-        const nameClass = code > 0xff ? NAME_FORBIDDEN : (NAME_CLASS[code] as number);
+        const nameClass = code > 0xff ? NAME_FORBIDDEN : NAME_CLASS[code];
         if (nameClass !== NAME_OK) {
           return nameClass === NAME_UPPERCASE ? HeaderRule.UPPERCASE_NAME : HeaderRule.INVALID_NAME_CHARACTER;
         }

@@ -1033,7 +1033,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
     const peer = this.peerSettings;
     for (let i = 0; i < settings.length; i += 2) {
-      const value = settings[i + 1]!;
+      const value = settings[i + 1];
       switch (settings[i]) {
         case SettingId.HEADER_TABLE_SIZE:
           peer.headerTableSize = value;
@@ -1084,7 +1084,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     }
     const pings = this.outstandingPings;
     for (let i = 0; i < pings.length; i++) {
-      const ping = pings[i]!;
+      const ping = pings[i];
       if (ping.high === opaqueHigh && ping.low === opaqueLow) {
         if (pings.length === 1) this.outstandingPings = NO_OUTSTANDING_PINGS as OutstandingPing[];
         else pings.splice(i, 1);
@@ -1481,7 +1481,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       throw new SluiceError(Http2ApiErrors.CONNECTION_CLOSED, 'too many SETTINGS waiting for ACK');
     }
     const pairs: [number, number][] = [];
-    for (let i = 0; i < settings.length; i += 2) pairs.push([settings[i]!, settings[i + 1]!]);
+    for (let i = 0; i < settings.length; i += 2) pairs.push([settings[i], settings[i + 1]]);
     const length = settingsFrameLength(pairs.length);
     const buffer = this.controlQueue.reserve(length);
     this.controlQueue.commit(
@@ -1491,7 +1491,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.pendingLocalSettings.push(settings);
     // Until the ACK, accept frames as large as either value (the peer may not have applied it).
     for (let i = 0; i < settings.length; i += 2) {
-      if (settings[i] === SettingId.MAX_FRAME_SIZE && settings[i + 1]! > this.decoder.maxFrameSize)
+      if (settings[i] === SettingId.MAX_FRAME_SIZE && settings[i + 1] > this.decoder.maxFrameSize)
         this.decoder.maxFrameSize = settings[i + 1]!;
     }
     const slot = this.slot!;
@@ -1505,7 +1505,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   /** Our SETTINGS were acknowledged: apply them to what we enforce (RFC 9113 §6.5.3). */
   private applyLocalSettings(settings: number[]): void {
     for (let i = 0; i < settings.length; i += 2) {
-      const value = settings[i + 1]!;
+      const value = settings[i + 1];
       switch (settings[i]) {
         case SettingId.MAX_FRAME_SIZE:
           this.decoder.maxFrameSize = value;
@@ -1776,7 +1776,7 @@ const resolvedOptions = new WeakMap<Http2ConnectionOptions, ResolvedHttp2Options
 function resolveOptions(options: Http2ConnectionOptions): ResolvedHttp2Options {
   let resolved = resolvedOptions.get(options);
   if (resolved === undefined) {
-    resolved = Object.freeze({ ...HTTP2_CONNECTION_DEFAULTS, ...stripUndefined(options) }) as ResolvedHttp2Options;
+    resolved = Object.freeze({ ...HTTP2_CONNECTION_DEFAULTS, ...stripUndefined(options) });
     resolvedOptions.set(options, resolved);
   }
   return resolved;
@@ -1894,7 +1894,7 @@ function markFinalResponseSent(stream: Http2Stream, status: number): void {
 /** A copy of `headers` without the fields named `name`. */
 function withoutField(headers: Http2Headers, name: string): string[] {
   const result: string[] = [];
-  for (let i = 0; i + 1 < headers.length; i += 2) if (headers[i] !== name) result.push(headers[i]!, headers[i + 1]!);
+  for (let i = 0; i + 1 < headers.length; i += 2) if (headers[i] !== name) result.push(headers[i], headers[i + 1]);
   return result;
 }
 

@@ -73,7 +73,7 @@ export class StreamTable {
     // before its entry.
     let hole = slot;
     for (let next = (hole + 1) & mask; ids[next] !== 0; next = (next + 1) & mask) {
-      const home = (ids[next]! >>> 1) & mask;
+      const home = (ids[next] >>> 1) & mask;
       // The entry at `next` may move into the hole unless its home lies cyclically in (hole, next].
       const staysPut = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (staysPut) continue;
@@ -103,6 +103,6 @@ export class StreamTable {
     this.streams = new Array<Http2Stream | undefined>(capacity).fill(undefined);
     this.mask = capacity - 1;
     this.count = 0;
-    for (let slot = 0; slot < oldIds.length; slot++) if (oldIds[slot] !== 0) this.set(oldIds[slot]!, oldStreams[slot]!);
+    for (let slot = 0; slot < oldIds.length; slot++) if (oldIds[slot] !== 0) this.set(oldIds[slot], oldStreams[slot]!);
   }
 }

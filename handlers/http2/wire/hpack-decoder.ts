@@ -216,7 +216,7 @@ export class HpackDecoder {
     let listSize = 0;
 
     while (this.position < this.end) {
-      const first = this.block[this.position] as number;
+      const first = this.block[this.position];
       let name: string;
       let value: string;
       let isNeverIndexed = false;
@@ -288,12 +288,12 @@ export class HpackDecoder {
   private readInteger(prefixBits: number): number {
     const block = this.block;
     const prefixMax = (1 << prefixBits) - 1;
-    let value = (block[this.position++] as number) & prefixMax;
+    let value = block[this.position++] & prefixMax;
     if (value < prefixMax) return value;
     let multiplier = 1;
     for (;;) {
       if (this.position >= this.end) throw compressionError('truncated integer');
-      const octet = block[this.position++] as number;
+      const octet = block[this.position++];
       value += (octet & 0x7f) * multiplier;
       if (value > MAX_INTEGER) throw compressionError('integer too large');
       if ((octet & 0x80) === 0) return value;
@@ -306,7 +306,7 @@ export class HpackDecoder {
   /** Reads a string literal at the cursor (RFC 7541 §5.2) as a byte string. */
   private readString(): string {
     if (this.position >= this.end) throw compressionError('truncated string');
-    const isHuffman = ((this.block[this.position] as number) & 0x80) !== 0;
+    const isHuffman = (this.block[this.position] & 0x80) !== 0;
     const length = this.readInteger(7);
     const start = this.position;
     const stop = start + length;
@@ -329,7 +329,7 @@ export class HpackDecoder {
     let word = 0;
     let bits = 0;
     for (let i = start; i < stop; i++) {
-      word = (word << 8) | (block[i] as number);
+      word = (word << 8) | block[i];
       bits = walker.decodeHuffmanWord(word, bits + 8, octets);
       word &= (1 << bits) - 1;
     }
@@ -352,7 +352,7 @@ export class HpackDecoder {
 function latin1(bytes: Buffer, start: number, stop: number): string {
   if (stop - start > 24) return bytes.toString('latin1', start, stop);
   let text = '';
-  for (let i = start; i < stop; i++) text += String.fromCharCode(bytes[i] as number);
+  for (let i = start; i < stop; i++) text += String.fromCharCode(bytes[i]);
   return text;
 }
 

@@ -209,8 +209,8 @@ export class HpackEncoder {
     this.offset = 0;
     if (this.pendingMinimumSize !== NO_PENDING_SIZE) this.writeSizeUpdates();
     for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i] as string;
-      const value = headers[i + 1] as string;
+      const name = headers[i];
+      const value = headers[i + 1];
       const isSensitive =
         this.sensitiveNames.has(name) ||
         (name === 'cookie' && value.length < NEVER_INDEXED_COOKIE_LENGTH) ||
@@ -277,7 +277,7 @@ export class HpackEncoder {
     const count = dynamic.length;
     if (!isSensitive || nameIndex === 0) {
       for (let position = count - 1; position >= 0; position--) {
-        const entry = dynamic[position] as hpack.TableEntry;
+        const entry = dynamic[position];
         if (entry.name !== name) continue;
         const index = STATIC_TABLE_LENGTH + count - position;
         if (!isSensitive && entry.value === value) {
@@ -335,7 +335,7 @@ export class HpackEncoder {
     const length = octets.length;
     if (this.useHuffman) {
       let bits = 0;
-      for (let i = 0; i < length; i++) bits += HUFFMAN_BITS[octets.charCodeAt(i)] as number;
+      for (let i = 0; i < length; i++) bits += HUFFMAN_BITS[octets.charCodeAt(i)];
       const huffmanLength = (bits + 7) >>> 3;
       if (huffmanLength < length) {
         this.writeInteger(HUFFMAN_FLAG, 7, huffmanLength);
@@ -365,8 +365,8 @@ export class HpackEncoder {
     let pendingBits = 0;
     for (let i = 0; i < octets.length; i++) {
       const octet = octets.charCodeAt(i);
-      let code = HUFFMAN_CODE[octet] as number;
-      let codeBits = HUFFMAN_BITS[octet] as number;
+      let code = HUFFMAN_CODE[octet];
+      let codeBits = HUFFMAN_BITS[octet];
       if (codeBits > 24) {
         const highBits = codeBits - 16;
         pending = (pending << highBits) | (code >>> 16);

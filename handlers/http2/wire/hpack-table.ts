@@ -13,7 +13,7 @@ export function dynamicTableEntries(table: hpack.Table): string[] {
   const entries: string[] = [];
   const dynamic = table.dynamic;
   for (let i = dynamic.length - 1; i >= 0; i--) {
-    const entry = dynamic[i] as hpack.TableEntry;
+    const entry = dynamic[i];
     entries.push(entry.name, entry.value);
   }
   return entries;

@@ -45,7 +45,7 @@ async function judgeCall<C extends Http2Connection>(
   h.written(); // what set-up wrote is not the call's
   let failure: unknown = null;
   try {
-    const result: unknown = (target as Record<string, (...parameters: unknown[]) => unknown>)[method]!(...args);
+    const result: unknown = (target as Record<string, (...parameters: unknown[]) => unknown>)[method](...args);
     if (result instanceof Promise) await Promise.race([result, new Promise((resolve) => setImmediate(resolve))]);
   } catch (error) {
     failure = error;
@@ -73,7 +73,7 @@ describe('API methods with arbitrary arguments: a coded error or success, and no
   } {
     const h = serverHarness();
     h.exchange(h.peer.headers(1, POST));
-    return { h, stream: h.received[0]!.stream };
+    return { h, stream: h.received[0].stream };
   }
 
   for (const method of PUBLIC_METHODS.Http2Stream) {

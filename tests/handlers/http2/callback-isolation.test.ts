@@ -53,7 +53,7 @@ describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
       const written = h.exchange(...frames(h));
       expectRst(written, 1, ErrorCode.INTERNAL_ERROR);
       expectInternalError(closeError);
-      const other = h.received[1]!.stream;
+      const other = h.received[1].stream;
       other.sendHeaders(OK);
       other.write(Buffer.from('still here'));
       other.end();
@@ -102,17 +102,17 @@ describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
     const h = serverHarness();
     h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(3, GET, { endStream: true }));
     const [first, second] = h.received;
-    first!.stream.sendHeaders(OK);
-    first!.stream.write(Buffer.from('framed, then the callback throws'), boom);
-    second!.stream.sendHeaders(OK);
-    second!.stream.write(Buffer.from('fine'));
-    second!.stream.end();
+    first.stream.sendHeaders(OK);
+    first.stream.write(Buffer.from('framed, then the callback throws'), boom);
+    second.stream.sendHeaders(OK);
+    second.stream.write(Buffer.from('fine'));
+    second.stream.end();
     const frames = h.flush();
     // The DATA frame is whole on the wire, then the reset.
     expect(bodyOf(frames, 1).toString()).to.equal('framed, then the callback throws');
     expectRst(frames, 1, ErrorCode.INTERNAL_ERROR);
     expect(bodyOf(frames, 3).toString()).to.equal('fine');
-    expectInternalError(first!.recorder.closeError);
+    expectInternalError(first.recorder.closeError);
     expect(h.connectionErrors).to.deep.equal([]);
     h.finish();
   });
@@ -121,15 +121,15 @@ describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
     const h = serverHarness({ connection: { streamHighWaterMark: 10 } });
     h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(3, GET, { endStream: true }));
     const [first, second] = h.received;
-    first!.stream.handler = {
-      ...first!.recorder,
+    first.stream.handler = {
+      ...first.recorder,
       onDrain: boom,
-      onClose: first!.recorder.onClose.bind(first!.recorder),
+      onClose: first.recorder.onClose.bind(first.recorder),
     };
-    first!.stream.sendHeaders(OK);
-    expect(first!.stream.write(Buffer.alloc(100, 1))).to.equal(false);
-    second!.stream.sendHeaders(OK);
-    second!.stream.end(undefined, boom);
+    first.stream.sendHeaders(OK);
+    expect(first.stream.write(Buffer.alloc(100, 1))).to.equal(false);
+    second.stream.sendHeaders(OK);
+    second.stream.end(undefined, boom);
     const frames = h.flush();
     // Stream 3's END_STREAM (an empty DATA frame) went out before its callback threw; each
     // stream is reset on its own account, the connection is not.
@@ -138,7 +138,7 @@ describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
       [1, ErrorCode.INTERNAL_ERROR],
       [3, ErrorCode.INTERNAL_ERROR],
     ]);
-    expectInternalError(first!.recorder.closeError);
+    expectInternalError(first.recorder.closeError);
     expect(ofType(frames, FrameType.GOAWAY)).to.have.length(0);
     expect(h.connectionErrors).to.deep.equal([]);
     h.finish();
@@ -147,7 +147,7 @@ describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
   it('server: onClose that throws is reported and nothing else happens', () => {
     const h = serverHarness({ connection: { onStream: (stream) => (stream.handler = { onClose: boom }) } });
     h.exchange(h.peer.headers(1, GET, { endStream: true }));
-    h.received[0]!.stream.sendHeaders(OK, true);
+    h.received[0].stream.sendHeaders(OK, true);
     const frames = h.flush();
     expect(ofType(frames, FrameType.RST_STREAM)).to.have.length(0);
     expect(ofType(frames, FrameType.GOAWAY)).to.have.length(0);

@@ -109,7 +109,7 @@ function closedAs(kind: CloseKind): Harness<Http2ServerConnection> {
   switch (kind) {
     case 'END_STREAM, ours last': {
       h.exchange(h.peer.headers(1, GET, { endStream: true }));
-      const { stream } = h.received[0]!;
+      const { stream } = h.received[0];
       stream.sendHeaders(OK);
       stream.write(BODY);
       stream.end();
@@ -117,7 +117,7 @@ function closedAs(kind: CloseKind): Harness<Http2ServerConnection> {
     }
     case "END_STREAM, the peer's last": {
       h.exchange(h.peer.headers(1, POST));
-      const { stream } = h.received[0]!;
+      const { stream } = h.received[0];
       stream.sendHeaders(OK);
       stream.write(BODY);
       stream.end();
@@ -127,17 +127,17 @@ function closedAs(kind: CloseKind): Harness<Http2ServerConnection> {
     }
     case 'reset sent':
       h.exchange(h.peer.headers(1, POST));
-      h.received[0]!.stream.reset();
+      h.received[0].stream.reset();
       break;
     case 'reset received':
       h.exchange(h.peer.headers(1, POST), h.peer.rstStream(1, ErrorCode.CANCEL));
       break;
     case 'forgotten':
       h.exchange(h.peer.headers(1, GET, { endStream: true }));
-      h.received[0]!.stream.sendHeaders(OK, true);
+      h.received[0].stream.sendHeaders(OK, true);
       h.flush();
       h.exchange(h.peer.headers(3, GET, { endStream: true }));
-      h.received[1]!.stream.sendHeaders(OK, true);
+      h.received[1].stream.sendHeaders(OK, true);
       break;
   }
   const frames = h.flush();
@@ -145,7 +145,7 @@ function closedAs(kind: CloseKind): Harness<Http2ServerConnection> {
     frameNames(frames).filter((name) => name.startsWith('GOAWAY')),
     'set-up without errors',
   ).to.deep.equal([]);
-  expect(h.received[0]!.stream.isClosed, 'stream 1 closed').to.equal(true);
+  expect(h.received[0].stream.isClosed, 'stream 1 closed').to.equal(true);
   // Spend the one glitch the budget allows: an unknown frame type does no work.
   expect(h.exchange(h.peer.raw(0xfa, 0, 0))).to.deep.equal([]);
   return h;
@@ -176,9 +176,9 @@ function expectAnswer(h: Harness<Http2ServerConnection>, frames: WrittenFrame[],
 describe('HTTP/2 connection: the closed-stream table (RFC 9113 §5.1)', () => {
   for (const [type, row] of Object.entries(TABLE)) {
     for (const [kind, answer] of Object.entries(row) as [CloseKind, Answer][]) {
-      it(`${LATE_FRAMES[type]!.name} on a stream closed by ${kind}: ${answer}`, () => {
+      it(`${LATE_FRAMES[type].name} on a stream closed by ${kind}: ${answer}`, () => {
         const h = closedAs(kind);
-        expectAnswer(h, h.exchange(LATE_FRAMES[type]!.write(h)), answer);
+        expectAnswer(h, h.exchange(LATE_FRAMES[type].write(h)), answer);
         h.finish();
       });
     }
@@ -301,7 +301,7 @@ describe("HTTP/2 connection: Go's x/net/http2 client replayed (WINDOW_UPDATEs af
     for (let i = 0; i < downloads; i++) {
       const id = 2 * i + 1;
       h.exchange(h.peer.headers(id, [...GET.slice(0, 6), ':path', '/bytes/1048576'], { endStream: true }));
-      const { stream } = h.received[i]!;
+      const { stream } = h.received[i];
       stream.sendHeaders(OK);
       stream.write(body);
       stream.end();

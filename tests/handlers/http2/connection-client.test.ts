@@ -14,7 +14,7 @@ describe('HTTP/2 connection: client requests', () => {
     ]);
     h.exchange(h.peer.headers(1, [...OK, 'content-length', '5']), h.peer.data(1, 'hello', { endStream: true }));
     expect(recorder.kinds).to.deep.equal(['response', 'data', 'end', 'close']);
-    expect(recorder.events[0]!.headers).to.deep.equal([...OK, 'content-length', '5']);
+    expect(recorder.events[0].headers).to.deep.equal([...OK, 'content-length', '5']);
     expect(recorder.body.toString()).to.equal('hello');
     h.finish();
   });
@@ -25,7 +25,7 @@ describe('HTTP/2 connection: client requests', () => {
     h.flush();
     h.exchange(h.peer.headers(1, [':status', '204'], { endStream: true }));
     expect(recorder.kinds).to.deep.equal(['response', 'end', 'close']);
-    expect(recorder.events[0]!.isEndStream).to.equal(true);
+    expect(recorder.events[0].isEndStream).to.equal(true);
     h.finish();
   });
 

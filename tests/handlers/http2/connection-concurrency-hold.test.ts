@@ -14,11 +14,11 @@ describe('HTTP/2 connection: concurrency held by application work (Rapid Reset)'
     h.send(h.peer.headers(5, GET));
     expectRst(h.flush(), 5, ErrorCode.REFUSED_STREAM);
     expect(h.received).to.have.length(2);
-    h.received[0]!.stream.releaseConcurrencySlot();
+    h.received[0].stream.releaseConcurrencySlot();
     h.send(h.peer.headers(7, GET, { endStream: true }));
     expect(h.received.map((received) => received.stream.id)).to.deep.equal([1, 3, 7]);
-    h.received[1]!.stream.releaseConcurrencySlot();
-    h.received[2]!.stream.releaseConcurrencySlot();
+    h.received[1].stream.releaseConcurrencySlot();
+    h.received[2].stream.releaseConcurrencySlot();
     h.finish();
   });
 

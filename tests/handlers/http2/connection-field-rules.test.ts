@@ -61,7 +61,7 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
         expectRst(h.exchange(h.peer.headers(3, headers, { endStream: true })), 3, ErrorCode.PROTOCOL_ERROR);
         expect(h.received, 'the malformed request reaches no handler').to.have.length(1);
         // Stream 1 is unaffected: its body arrives and its response goes out.
-        const first = h.received[0]!;
+        const first = h.received[0];
         expectNoErrors(h.exchange(h.peer.data(1, 'body', { endStream: true })));
         expect(first.recorder.kinds).to.deep.equal(['data', 'end']);
         first.stream.sendHeaders(OK);
@@ -83,7 +83,7 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
         1,
         ErrorCode.PROTOCOL_ERROR,
       );
-      expect((h.received[0]!.recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.PROTOCOL_ERROR);
+      expect((h.received[0].recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.PROTOCOL_ERROR);
       h.finish();
     });
   });
@@ -147,7 +147,7 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
         it(`sendHeaders with ${name}${isEndStream ? ' and END_STREAM' : ''} throws HTTP2_INVALID_HEADERS and leaves the stream able to respond`, () => {
           const h = serverHarness();
           h.exchange(h.peer.headers(1, GET, { endStream: true }));
-          const { stream } = h.received[0]!;
+          const { stream } = h.received[0];
           expectCode(() => stream.sendHeaders(headers, isEndStream), 'HTTP2_INVALID_HEADERS');
           expect(h.flush(), 'nothing written').to.deep.equal([]);
           expect(stream.isWritable).to.equal(true);
@@ -164,7 +164,7 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
     it('end() with malformed trailers throws HTTP2_INVALID_HEADERS, ends nothing, and a later end() works', () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, GET, { endStream: true }));
-      const { stream } = h.received[0]!;
+      const { stream } = h.received[0];
       stream.sendHeaders(OK);
       h.flush();
       expectCode(() => stream.end(['x-checksum', 'a\u0001']), 'HTTP2_INVALID_HEADERS');
@@ -187,7 +187,7 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
     } {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, GET, { endStream: true }));
-      return { h, stream: h.received[0]!.stream };
+      return { h, stream: h.received[0].stream };
     }
 
     for (const status of ['204', '304']) {

@@ -39,9 +39,9 @@ describe('HTTP/2 connection: flow control', () => {
       h.exchange(h.peer.headers(1, POST), h.peer.headers(3, POST));
       const frames = h.exchange(h.peer.data(1, 1001));
       expectRst(frames, 1, ErrorCode.FLOW_CONTROL_ERROR);
-      expect((h.received[0]!.recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.FLOW_CONTROL_ERROR);
+      expect((h.received[0].recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.FLOW_CONTROL_ERROR);
       expectNoErrors(h.exchange(h.peer.data(3, 1000, { endStream: true })));
-      expect(h.received[1]!.recorder.body.length).to.equal(1000);
+      expect(h.received[1].recorder.body.length).to.equal(1000);
       h.finish();
     });
 
@@ -55,14 +55,14 @@ describe('HTTP/2 connection: flow control', () => {
           .filter(([id]) => id === 1)
           .reduce((sum, [, n]) => sum + n, 0),
       ).to.equal(301);
-      expect(h.received[0]!.recorder.body.length).to.equal(100);
+      expect(h.received[0].recorder.body.length).to.equal(100);
       h.finish();
     });
 
     it('counts DATA on a closed stream against the connection window and returns it', () => {
       const h = serverHarness({ connection: { connectionWindowSize: 65_535 } });
       h.exchange(h.peer.headers(1, POST));
-      h.received[0]!.stream.reset();
+      h.received[0].stream.reset();
       h.flush();
       const frames = h.exchange(h.peer.data(1, 16_000), h.peer.data(1, 16_000), h.peer.data(1, 16_000));
       // Batched: 32 000 is below half of 65 535, 48 000 is above.
@@ -99,7 +99,7 @@ describe('HTTP/2 connection: flow control', () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, POST));
       expectRst(h.exchange(h.peer.windowUpdate(1, 0)), 1, ErrorCode.PROTOCOL_ERROR);
-      expect((h.received[0]!.recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.PROTOCOL_ERROR);
+      expect((h.received[0].recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.PROTOCOL_ERROR);
       h.finish();
     });
 
@@ -153,7 +153,7 @@ describe('HTTP/2 connection: flow control', () => {
       });
       h.exchange(h.peer.headers(1, POST));
       expect(updates(h.exchange(h.peer.data(1, 1000))), 'nothing returned automatically').to.deep.equal([]);
-      const stream = h.received[0]!.stream;
+      const stream = h.received[0].stream;
       stream.updateWindow(600);
       expect(updates(h.flush())).to.deep.equal([[1, 600]]);
       expectNoErrors(h.exchange(h.peer.data(1, 600)));
@@ -165,7 +165,7 @@ describe('HTTP/2 connection: flow control', () => {
     it('returns only credit that was delivered (updateWindow beyond it is capped)', () => {
       const h = serverHarness({ connection: { windowMode: 'manual', initialStreamWindowSize: 1000 } });
       h.exchange(h.peer.headers(1, POST), h.peer.data(1, 700));
-      h.received[0]!.stream.updateWindow(5000);
+      h.received[0].stream.updateWindow(5000);
       expect(updates(h.flush())).to.deep.equal([[1, 700]]);
       h.finish();
     });

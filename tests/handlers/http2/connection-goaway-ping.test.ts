@@ -29,7 +29,7 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
         const h = serverHarness();
         const frames = h.exchange(h.peer.ping(high, low));
         expect(frameNames(frames)).to.deep.equal(['PING+ACK:0']);
-        expect(frames[0]!.opaque).to.deep.equal([high, low]);
+        expect(frames[0].opaque).to.deep.equal([high, low]);
         h.finish();
       });
     }
@@ -47,7 +47,7 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       h.conn.ping((error, rtt) => results.push([error, rtt]));
       const sent = h.flush();
       expect(frameNames(sent)).to.deep.equal(['PING:0']);
-      const [high, low] = sent[0]!.opaque!;
+      const [high, low] = sent[0].opaque!;
       h.tc.advance(42);
       expect(results).to.deep.equal([]);
       expect(h.exchange(h.peer.ping(high, low, true))).to.deep.equal([]);
@@ -63,8 +63,8 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       h.conn.ping((_error, rtt) => rtts.push(2000 + rtt));
       const [first, second] = ofType(h.flush(), FrameType.PING);
       h.tc.advance(5);
-      h.exchange(h.peer.ping(second!.opaque![0], second!.opaque![1], true));
-      h.exchange(h.peer.ping(first!.opaque![0], first!.opaque![1], true));
+      h.exchange(h.peer.ping(second.opaque![0], second.opaque![1], true));
+      h.exchange(h.peer.ping(first.opaque![0], first.opaque![1], true));
       expect(rtts).to.deep.equal([2005, 1015]);
       h.finish();
     });
@@ -77,7 +77,7 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
         .to.throw(SluiceError)
         .with.property('code', 'HTTP2_TOO_MANY_PINGS');
       const [first] = ofType(h.flush(), FrameType.PING);
-      h.exchange(h.peer.ping(first!.opaque![0], first!.opaque![1], true));
+      h.exchange(h.peer.ping(first.opaque![0], first.opaque![1], true));
       expect(() => h.conn.ping(() => {})).to.not.throw();
       h.finish();
     });
@@ -133,14 +133,14 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       h.flush();
       expect(h.exchange(h.peer.goaway(3, ErrorCode.NO_ERROR, 'maintenance'))).to.deep.equal([]);
       expect(seen).to.deep.equal([[3, ErrorCode.NO_ERROR, 'maintenance']]);
-      const refused = streams[2]!.recorder.closeError;
+      const refused = streams[2].recorder.closeError;
       expect(refused).to.be.instanceOf(Http2StreamError);
       expect((refused as Http2StreamError).retryable).to.equal(true);
       expect((refused as Http2StreamError).errorCode).to.equal(ErrorCode.REFUSED_STREAM);
-      expect(streams[0]!.recorder.closeCount + streams[1]!.recorder.closeCount).to.equal(0);
+      expect(streams[0].recorder.closeCount + streams[1].recorder.closeCount).to.equal(0);
       const frames = h.exchange(h.peer.headers(1, OK, { endStream: true }), h.peer.headers(3, OK, { endStream: true }));
-      expect(streams[0]!.recorder.closeError).to.equal(null);
-      expect(streams[1]!.recorder.closeError).to.equal(null);
+      expect(streams[0].recorder.closeError).to.equal(null);
+      expect(streams[1].recorder.closeError).to.equal(null);
       // Nothing is left: the connection closes on its own, with GOAWAY(NO_ERROR) and no reset.
       expect(ofType(frames, FrameType.RST_STREAM)).to.have.length(0);
       expectGoaway(frames, ErrorCode.NO_ERROR, 0);
@@ -191,7 +191,7 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
     it('server close() toward a peer that never answers the PING: the final GOAWAY goes after GRACEFUL_CLOSE_PING_WAIT_MS, then the channel shuts down', () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, GET, { endStream: true }));
-      h.received[0]!.stream.sendHeaders(OK, true);
+      h.received[0].stream.sendHeaders(OK, true);
       h.flush();
       void h.conn.close();
       expect(frameNames(h.flush())).to.deep.equal(['GOAWAY:0', 'PING:0']);
@@ -214,18 +214,18 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       // A request the client sent before it saw the GOAWAY is still served.
       expectNoErrors(h.exchange(h.peer.headers(3, GET, { endStream: true })));
       expect(h.received.map(({ stream }) => stream.id)).to.deep.equal([1, 3]);
-      const ping = ofType(announce, FrameType.PING)[0]!;
+      const ping = ofType(announce, FrameType.PING)[0];
       const final = h.exchange(h.peer.ping(ping.opaque![0], ping.opaque![1], true));
       expectGoaway(final, ErrorCode.NO_ERROR, 3);
       // Beyond the last id: ignored.
       expect(h.exchange(h.peer.headers(5, GET, { endStream: true }))).to.deep.equal([]);
       expect(h.received).to.have.length(2);
       // In-flight streams finish, then the channel shuts down.
-      h.received[1]!.stream.sendHeaders(OK, true);
+      h.received[1].stream.sendHeaders(OK, true);
       h.flush();
       expect(h.tc.isShutDown).to.equal(false);
       h.send(h.peer.data(1, 'last', { endStream: true }));
-      h.received[0]!.stream.sendHeaders(OK, true);
+      h.received[0].stream.sendHeaders(OK, true);
       h.flush();
       expect(h.received.map(({ recorder }) => recorder.closeError)).to.deep.equal([null, null]);
       expect(h.tc.isShutDown).to.equal(true);

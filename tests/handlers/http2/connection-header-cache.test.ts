@@ -22,9 +22,9 @@ describe('HTTP/2 connection: repeated response headers', () => {
     });
     expect(headers.map((frame) => frame.headers)).to.deep.equal([constant, constant, constant, constant]);
     // The second encoding only references the table; the third and fourth repeat it exactly.
-    expect(headers[2]!.block!.equals(headers[1]!.block!)).to.equal(true);
-    expect(headers[3]!.block!.equals(headers[1]!.block!)).to.equal(true);
-    expect(headers[1]!.block!.length).to.be.lessThan(headers[0]!.block!.length);
+    expect(headers[2].block!.equals(headers[1].block!)).to.equal(true);
+    expect(headers[3].block!.equals(headers[1].block!)).to.equal(true);
+    expect(headers[1].block!.length).to.be.lessThan(headers[0].block!.length);
     h.finish();
   });
 
@@ -35,19 +35,19 @@ describe('HTTP/2 connection: repeated response headers', () => {
     for (let i = 0; i < 8; i++) {
       if (i === 4) h.tc.advance(1000); // the calendar second changes once, between responses 3 and 4
       h.send(h.peer.headers(2 * i + 1, GET, { endStream: true }));
-      const { stream } = h.received[i]!;
+      const { stream } = h.received[i];
       // A new list each time, as a server builds it; the date string is shared within a second.
       stream.sendHeaders([':status', '200', 'content-type', 'text/plain', 'date', httpDate(stream.clock)], true);
-      const frame = ofType(h.flush(), FrameType.HEADERS)[0]!;
+      const frame = ofType(h.flush(), FrameType.HEADERS)[0];
       blocks.push(frame.block!);
-      dates.push(frame.headers![5]!);
+      dates.push(frame.headers![5]);
     }
     expect(new Set(dates.slice(0, 4)).size).to.equal(1);
     expect(new Set(dates.slice(4)).size).to.equal(1);
     expect(dates[4]).to.not.equal(dates[0]);
     // Per second: one encoding that indexes the new date, one that only references the table,
     // and from then on the cached bytes of the second.
-    const isSameAsPrevious = blocks.map((block, i) => i > 0 && block.equals(blocks[i - 1]!));
+    const isSameAsPrevious = blocks.map((block, i) => i > 0 && block.equals(blocks[i - 1]));
     expect(isSameAsPrevious).to.deep.equal([false, false, true, true, false, false, true, true]);
     h.finish();
   });

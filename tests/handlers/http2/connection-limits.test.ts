@@ -80,7 +80,7 @@ describe('HTTP/2 connection: limits', () => {
       expectRst(frames, 1, ErrorCode.REFUSED_STREAM);
       expect(h.received).to.have.length(0);
       expectNoErrors(h.exchange(h.peer.headers(3, [...GET, 'x-small', 'ok'], { endStream: true })));
-      expect(h.received[0]!.headers).to.deep.equal([...GET, 'x-small', 'ok']);
+      expect(h.received[0].headers).to.deep.equal([...GET, 'x-small', 'ok']);
       h.finish();
     });
 
@@ -98,7 +98,7 @@ describe('HTTP/2 connection: limits', () => {
       expectNoErrors(
         h.exchange(h.peer.headers(1, [...GET, 'x-a', 'b'.repeat(60)], { endStream: true, fragmentSize: 8 })),
       );
-      expect(h.received[0]!.headers).to.deep.equal([...GET, 'x-a', 'b'.repeat(60)]);
+      expect(h.received[0].headers).to.deep.equal([...GET, 'x-a', 'b'.repeat(60)]);
       h.finish();
     });
 

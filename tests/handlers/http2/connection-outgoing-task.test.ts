@@ -26,14 +26,14 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
   it('writes queued control frames before DATA in the next message', () => {
     const h = serverHarness();
     h.exchange(h.peer.headers(1, GET, { endStream: true }));
-    const stream = h.received[0]!.stream;
+    const stream = h.received[0].stream;
     stream.sendHeaders(OK);
     stream.write(Buffer.alloc(40_000, 3));
     const first = h.written();
     expect(frameNames(first).slice(0, 2)).to.deep.equal(['HEADERS:1', 'DATA:1']);
     // While that message is in flight the peer asks for answers and a new stream is answered.
     h.send(h.peer.settings(), h.peer.windowUpdate(0, 1000), h.peer.headers(3, GET, { endStream: true }));
-    h.received[1]!.stream.sendHeaders(OK, true);
+    h.received[1].stream.sendHeaders(OK, true);
     h.tc.completeWrites(1);
     const second = h.written();
     const names = frameNames(second);
@@ -45,7 +45,7 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
   it('keeps exactly one message in flight: nothing more is written before completeWrites', () => {
     const h = serverHarness();
     h.exchange(h.peer.windowUpdate(0, 1_000_000), h.peer.headers(1, GET, { endStream: true }));
-    const stream = h.received[0]!.stream;
+    const stream = h.received[0].stream;
     stream.sendHeaders(OK);
     stream.write(Buffer.alloc(100_000, 4));
     h.tc.runUntilIdle();
@@ -67,7 +67,7 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
   it('goes idle when there is nothing to write, and wakes when a frame is queued or a body is written', () => {
     const h = serverHarness();
     h.exchange(h.peer.headers(1, GET, { endStream: true }));
-    const stream = h.received[0]!.stream;
+    const stream = h.received[0].stream;
     stream.sendHeaders(OK);
     expect(frameNames(h.flush())).to.deep.equal(['HEADERS:1']);
     const before = h.conn.gatherStatistics().messagesWritten;
@@ -92,13 +92,13 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
     h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(3, GET, { endStream: true }));
     h.send(h.peer.ping(9, 9));
     expect(frameNames(h.written())).to.deep.equal(['PING+ACK:0']); // in flight
-    h.received[0]!.stream.sendHeaders(OK, true);
-    h.received[1]!.stream.sendHeaders(OK, true);
+    h.received[0].stream.sendHeaders(OK, true);
+    h.received[1].stream.sendHeaders(OK, true);
     h.send(h.peer.ping(0xcafe, 0xbabe));
     h.tc.completeWrites(1);
     const frames = h.written();
     expect(frameNames(frames)).to.deep.equal(['PING+ACK:0', 'HEADERS:1', 'HEADERS:3']);
-    expect(frames[0]!.opaque).to.deep.equal([0xcafe, 0xbabe]);
+    expect(frames[0].opaque).to.deep.equal([0xcafe, 0xbabe]);
     h.finish();
   });
 
@@ -112,7 +112,7 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
       h.exchange(h.peer.headers(1, GET, { endStream: true }));
       h.send(h.peer.ping(1, 1));
       expect(h.tc.pendingWriteCount).to.equal(1);
-      h.received[0]!.stream.sendHeaders([':status', '200', 'x-big', BIG_VALUE], true);
+      h.received[0].stream.sendHeaders([':status', '200', 'x-big', BIG_VALUE], true);
       const frames = h.written();
       h.tc.completeWrites(1); // the first message of the header block goes out
       frames.push(...h.written());
@@ -128,7 +128,7 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
         names.join(' '),
       ).to.equal(true);
       expect(names.indexOf('PING+ACK:0', headers), 'the ACK follows the block').to.equal(lastContinuation + 1);
-      expect(ofType(frames, FrameType.HEADERS)[0]!.headers![3]).to.equal(BIG_VALUE);
+      expect(ofType(frames, FrameType.HEADERS)[0].headers![3]).to.equal(BIG_VALUE);
       h.finish();
     });
   }
@@ -185,8 +185,8 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
       const ended = new Set<number>();
       const cycle = [1, 3, 5];
       for (let i = 0; i + 1 < data.length; i++) {
-        if (data[i]!.endStream) ended.add(data[i]!.streamId);
-        let next = cycle[(cycle.indexOf(ids[i]!) + 1) % 3]!;
+        if (data[i].endStream) ended.add(data[i].streamId);
+        let next = cycle[(cycle.indexOf(ids[i]) + 1) % 3];
         while (ended.has(next)) next = cycle[(cycle.indexOf(next) + 1) % 3]!;
         expect(ids[i + 1], `frame ${i + 1} of ${ids.join(',')}`).to.equal(next);
       }
@@ -234,8 +234,8 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
     it('waits for GOAWAY to be written before the channel shuts down', () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, GET, { endStream: true }));
-      const recorder = h.received[0]!.recorder;
-      const stream = h.received[0]!.stream;
+      const recorder = h.received[0].recorder;
+      const stream = h.received[0].stream;
       stream.sendHeaders(OK);
       stream.write(Buffer.alloc(200_000, 1));
       h.written();
@@ -298,8 +298,8 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(7, GET, { endStream: true }));
       h.send(h.peer.ping(1, 2)); // its ACK stays in flight
-      h.received[0]!.stream.sendHeaders(OK);
-      h.received[0]!.stream.write(Buffer.from('never sent'));
+      h.received[0].stream.sendHeaders(OK);
+      h.received[0].stream.write(Buffer.from('never sent'));
       h.tc.shutdown();
       const frames = h.flush();
       expect(ofType(frames, FrameType.DATA)).to.have.length(0);

@@ -29,7 +29,7 @@ import type { Http2Connection } from '../../../handlers/http2/connection/http2-c
 function settingsOf(frame: WrittenFrame): Map<number, number> {
   const map = new Map<number, number>();
   const flat = frame.settings ?? [];
-  for (let i = 0; i < flat.length; i += 2) map.set(flat[i]!, flat[i + 1]!);
+  for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
   return map;
 }
 
@@ -46,13 +46,13 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
     const messages = h.tc.takeWrittenMessages();
     expect(messages.length).to.equal(1);
     expect(
-      Buffer.from(messages[0]!.subarray(0, CONNECTION_PREFACE.length)).equals(Buffer.from(CONNECTION_PREFACE)),
+      Buffer.from(messages[0].subarray(0, CONNECTION_PREFACE.length)).equals(Buffer.from(CONNECTION_PREFACE)),
     ).to.equal(true);
     const frames = h.reader.read(messages);
     expect(h.reader.sawPreface).to.equal(true);
-    expect(frames[0]!.type).to.equal(FrameType.SETTINGS);
-    expect(frames[0]!.ack).to.equal(false);
-    expect(settingsOf(frames[0]!).get(SettingId.ENABLE_PUSH), 'a client disables push').to.equal(0);
+    expect(frames[0].type).to.equal(FrameType.SETTINGS);
+    expect(frames[0].ack).to.equal(false);
+    expect(settingsOf(frames[0]).get(SettingId.ENABLE_PUSH), 'a client disables push').to.equal(0);
     h.finish();
   });
 
@@ -60,8 +60,8 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
     const h = serverHarness({ handshake: false, connection: { maxConcurrentStreams: 7 } });
     const frames = h.written();
     expect(h.reader.sawPreface).to.equal(false);
-    expect(frames[0]!.type).to.equal(FrameType.SETTINGS);
-    expect(settingsOf(frames[0]!).get(SettingId.MAX_CONCURRENT_STREAMS)).to.equal(7);
+    expect(frames[0].type).to.equal(FrameType.SETTINGS);
+    expect(settingsOf(frames[0]).get(SettingId.MAX_CONCURRENT_STREAMS)).to.equal(7);
     h.finish();
   });
 
@@ -174,12 +174,12 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
     it('accepts DATA within the old 65 535 stream window until the peer ACKs a smaller INITIAL_WINDOW_SIZE', () => {
       const h = serverHarness({ handshake: false, connection: { initialStreamWindowSize: 1000 } });
       const ours = h.exchange(h.peer.preface(), h.peer.settings());
-      expect(settingsOf(ofType(ours, FrameType.SETTINGS)[0]!).get(SettingId.INITIAL_WINDOW_SIZE)).to.equal(1000);
+      expect(settingsOf(ofType(ours, FrameType.SETTINGS)[0]).get(SettingId.INITIAL_WINDOW_SIZE)).to.equal(1000);
       // The peer has not processed our SETTINGS yet: it may still send up to 65 535 bytes.
       const before = h.exchange(h.peer.headers(1, POST), h.peer.data(1, 2000), h.peer.data(1, 2000));
       expectNoErrors(before);
-      expect(h.received[0]!.recorder.body.length).to.equal(4000);
-      expect(h.received[0]!.recorder.closeCount).to.equal(0);
+      expect(h.received[0].recorder.body.length).to.equal(4000);
+      expect(h.received[0].recorder.closeCount).to.equal(0);
       // Once ACKed, new streams get the announced window: more than 1000 bytes is FLOW_CONTROL_ERROR.
       h.exchange(h.peer.settingsAck());
       const after = h.exchange(h.peer.headers(3, POST), h.peer.data(3, 1001));
@@ -233,10 +233,10 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
         request(h);
         const headers = ofType(h.flush(), FrameType.HEADERS);
         expect(headers).to.have.length(1);
-        const block = headers[0]!.block!;
-        if (firstByte === null) expect(block[0]! & 0xe0, 'no size update').to.not.equal(0x20);
+        const block = headers[0].block!;
+        if (firstByte === null) expect(block[0] & 0xe0, 'no size update').to.not.equal(0x20);
         else expect(block[0]).to.equal(firstByte);
-        expect(headers[0]!.headers).to.deep.equal(GET);
+        expect(headers[0].headers).to.deep.equal(GET);
         h.finish();
       });
     }
@@ -248,8 +248,8 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
       const headers = ofType(h.flush(), FrameType.HEADERS);
       expect(headers).to.have.length(1);
       // 100 = 0x3f 0x45 (31 + 69), then 2048 = 0x3f 0xe1 0x0f (31 + 2017).
-      expect([...headers[0]!.block!.subarray(0, 5)]).to.deep.equal([0x3f, 0x45, 0x3f, 0xe1, 0x0f]);
-      expect(headers[0]!.headers).to.deep.equal(GET);
+      expect([...headers[0].block!.subarray(0, 5)]).to.deep.equal([0x3f, 0x45, 0x3f, 0xe1, 0x0f]);
+      expect(headers[0].headers).to.deep.equal(GET);
       h.finish();
     });
 
@@ -267,7 +267,7 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
           ],
         });
         h.exchange(h.peer.headers(1, GET, { endStream: true }));
-        const stream = h.received[0]!.stream;
+        const stream = h.received[0].stream;
         stream.sendHeaders(OK);
         stream.write(Buffer.alloc(60_000, 1));
         stream.end();
@@ -281,7 +281,7 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
     it('INITIAL_WINDOW_SIZE change shifts an open stream send window below zero, and WINDOW_UPDATE recovers it', () => {
       const h = serverHarness({ peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1000]] });
       h.exchange(h.peer.headers(1, GET, { endStream: true }));
-      const stream = h.received[0]!.stream;
+      const stream = h.received[0].stream;
       stream.sendHeaders(OK);
       stream.write(Buffer.alloc(5000, 2));
       expect(bodyOf(h.flush(), 1).length, 'the first 1000 bytes').to.equal(1000);
@@ -307,7 +307,7 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
       const frames = h.exchange(h.peer.settings([SettingId.INITIAL_WINDOW_SIZE, 65_536]));
       expectGoaway(frames, ErrorCode.FLOW_CONTROL_ERROR, 1);
       expectConnectionFailed(h, ErrorCode.FLOW_CONTROL_ERROR);
-      expect(h.received[0]!.recorder.closeCount).to.equal(1);
+      expect(h.received[0].recorder.closeCount).to.equal(1);
       h.finish();
     });
 

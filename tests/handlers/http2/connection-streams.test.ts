@@ -25,9 +25,9 @@ import type { Http2ServerConnection } from '../../../handlers/http2/connection/s
 function withClosedStream(): Harness<Http2ServerConnection> {
   const h = serverHarness();
   h.exchange(h.peer.headers(1, GET, { endStream: true }));
-  h.received[0]!.stream.sendHeaders(OK, true);
+  h.received[0].stream.sendHeaders(OK, true);
   h.flush();
-  expect(h.received[0]!.recorder.closeError).to.equal(null);
+  expect(h.received[0].recorder.closeError).to.equal(null);
   return h;
 }
 
@@ -69,7 +69,7 @@ describe('HTTP/2 connection: streams', () => {
       const frames = h.exchange(h.peer.headers(3, GET, { endStream: true }));
       expectGoaway(frames, ErrorCode.PROTOCOL_ERROR, 5);
       expect(h.received.map(({ stream }) => stream.id)).to.deep.equal([5]);
-      expect(h.received[0]!.recorder.closeCount, 'open streams fail').to.equal(1);
+      expect(h.received[0].recorder.closeCount, 'open streams fail').to.equal(1);
       h.finish();
     });
 
@@ -128,7 +128,7 @@ describe('HTTP/2 connection: streams', () => {
     it('ignores WINDOW_UPDATE and RST_STREAM on a stream closed normally', () => {
       const h = withClosedStream();
       expect(h.exchange(h.peer.windowUpdate(1, 1000), h.peer.rstStream(1, ErrorCode.CANCEL))).to.deep.equal([]);
-      expect(h.received[0]!.recorder.closeCount).to.equal(1);
+      expect(h.received[0].recorder.closeCount).to.equal(1);
       h.finish();
     });
 
@@ -140,8 +140,8 @@ describe('HTTP/2 connection: streams', () => {
       it(`answers ${name} after the peer's END_STREAM on a half-closed stream with RST_STREAM(STREAM_CLOSED)`, () => {
         const h = serverHarness();
         h.exchange(h.peer.headers(1, GET, { endStream: true }));
-        const recorder = h.received[0]!.recorder;
-        expect(h.received[0]!.stream.state).to.equal(StreamState.HALF_CLOSED_REMOTE);
+        const recorder = h.received[0].recorder;
+        expect(h.received[0].stream.state).to.equal(StreamState.HALF_CLOSED_REMOTE);
         expectRst(h.exchange(frame(h)), 1, ErrorCode.STREAM_CLOSED);
         expect(recorder.closeError).to.be.instanceOf(Http2StreamError);
         expect((recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.STREAM_CLOSED);
@@ -154,7 +154,7 @@ describe('HTTP/2 connection: streams', () => {
     it('ignores every frame on a stream we reset (DATA, HEADERS, WINDOW_UPDATE, RST_STREAM)', () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, POST));
-      const stream = h.received[0]!.stream;
+      const stream = h.received[0].stream;
       stream.reset();
       expectRst(h.flush(), 1, ErrorCode.CANCEL);
       const frames = h.exchange(
@@ -164,10 +164,10 @@ describe('HTTP/2 connection: streams', () => {
         h.peer.rstStream(1, ErrorCode.CANCEL),
       );
       expect(frameNames(frames)).to.deep.equal([]);
-      expect(h.received[0]!.recorder.closeCount).to.equal(1);
+      expect(h.received[0].recorder.closeCount).to.equal(1);
       // The ignored header block was decoded: the next block, which refers to its table entry, decodes.
       expectNoErrors(h.exchange(h.peer.headers(3, [...GET, 'x-trailer', 'value'], { endStream: true })));
-      expect(h.received[1]!.headers).to.deep.equal([...GET, 'x-trailer', 'value']);
+      expect(h.received[1].headers).to.deep.equal([...GET, 'x-trailer', 'value']);
       h.finish();
     });
 
@@ -191,7 +191,7 @@ describe('HTTP/2 connection: streams', () => {
       const frames = h.exchange(h.peer.headers(1, POST), h.peer.headers(3, POST), h.peer.headers(5, POST));
       expectRst(frames, 5, ErrorCode.REFUSED_STREAM);
       expect(h.received.map(({ stream }) => stream.id)).to.deep.equal([1, 3]);
-      h.received[0]!.stream.reset();
+      h.received[0].stream.reset();
       h.flush();
       expectNoErrors(h.exchange(h.peer.headers(7, POST)));
       expect(h.received.map(({ stream }) => stream.id)).to.deep.equal([1, 3, 7]);
@@ -240,8 +240,8 @@ describe('HTTP/2 connection: streams', () => {
           ...body.map((size, i) => h.peer.data(1, size, { endStream: i === body.length - 1 })),
         );
         expectRst(frames, 1, ErrorCode.PROTOCOL_ERROR);
-        expect(h.received[0]!.recorder.kinds).to.not.include('end');
-        expect((h.received[0]!.recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.PROTOCOL_ERROR);
+        expect(h.received[0].recorder.kinds).to.not.include('end');
+        expect((h.received[0].recorder.closeError as Http2StreamError).errorCode).to.equal(ErrorCode.PROTOCOL_ERROR);
         h.finish();
       });
     }
@@ -255,7 +255,7 @@ describe('HTTP/2 connection: streams', () => {
           h.peer.data(1, 6, { endStream: true }),
         ),
       );
-      expect(h.received[0]!.recorder.kinds).to.deep.equal(['data', 'data', 'end']);
+      expect(h.received[0].recorder.kinds).to.deep.equal(['data', 'data', 'end']);
       h.finish();
     });
 
@@ -332,7 +332,7 @@ describe('HTTP/2 connection: streams', () => {
     it('server stream: half-closed (remote) after the request END_STREAM, closed when the response ends', () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, POST), h.peer.data(1, 'body', { endStream: true }));
-      const { stream, recorder } = h.received[0]!;
+      const { stream, recorder } = h.received[0];
       expect(recorder.kinds).to.deep.equal(['data', 'end']);
       expect(stream.state).to.equal(StreamState.HALF_CLOSED_REMOTE);
       stream.sendHeaders(OK);
@@ -369,8 +369,8 @@ describe('HTTP/2 connection: streams', () => {
         server.peer.data(1, 'abc'),
         server.peer.headers(1, ['x-checksum', '42'], { endStream: true }),
       );
-      expect(server.received[0]!.recorder.kinds).to.deep.equal(['data', 'trailers', 'end']);
-      expect(server.received[0]!.recorder.events[1]!.headers).to.deep.equal(['x-checksum', '42']);
+      expect(server.received[0].recorder.kinds).to.deep.equal(['data', 'trailers', 'end']);
+      expect(server.received[0].recorder.events[1].headers).to.deep.equal(['x-checksum', '42']);
       server.finish();
 
       const client = clientHarness();
@@ -380,22 +380,22 @@ describe('HTTP/2 connection: streams', () => {
       const frames = client.flush();
       const names = frameNames(frames);
       expect(names).to.deep.equal(['HEADERS:1', 'DATA:1', 'HEADERS:1']);
-      expect(frames[1]!.endStream).to.equal(false);
-      expect([frames[2]!.endStream, frames[2]!.headers]).to.deep.equal([true, ['x-checksum', '42']]);
+      expect(frames[1].endStream).to.equal(false);
+      expect([frames[2].endStream, frames[2].headers]).to.deep.equal([true, ['x-checksum', '42']]);
       client.finish();
     });
 
     it('sends response trailers (server) and delivers them to the client before onEnd and onClose', () => {
       const server = serverHarness();
       server.exchange(server.peer.headers(1, GET, { endStream: true }));
-      const stream = server.received[0]!.stream;
+      const stream = server.received[0].stream;
       stream.sendHeaders(OK);
       stream.write(Buffer.from('data'));
       stream.end(['grpc-status', '0']);
       const frames = server.flush();
       expect(frameNames(frames)).to.deep.equal(['HEADERS:1', 'DATA:1', 'HEADERS:1']);
-      expect(frames[2]!.endStream).to.equal(true);
-      expect(server.received[0]!.recorder.closeError).to.equal(null);
+      expect(frames[2].endStream).to.equal(true);
+      expect(server.received[0].recorder.closeError).to.equal(null);
       server.finish();
 
       const client = clientHarness();
@@ -422,7 +422,7 @@ describe('HTTP/2 connection: streams', () => {
           1,
           ErrorCode.PROTOCOL_ERROR,
         );
-        expect(h.received[0]!.recorder.kinds).to.deep.equal(['close']);
+        expect(h.received[0].recorder.kinds).to.deep.equal(['close']);
         h.finish();
       });
     }
@@ -430,7 +430,7 @@ describe('HTTP/2 connection: streams', () => {
     it('sends 1xx informational responses before the final one, and the client reports them', () => {
       const server = serverHarness();
       server.exchange(server.peer.headers(1, GET, { endStream: true }));
-      const stream = server.received[0]!.stream;
+      const stream = server.received[0].stream;
       stream.sendHeaders([':status', '103', 'link', '</style.css>; rel=preload']);
       stream.sendHeaders(OK, true);
       const frames = server.flush();
@@ -487,7 +487,7 @@ describe('HTTP/2 connection: streams', () => {
           endStream: true,
         }),
       );
-      const stream = h.received[0]!.stream;
+      const stream = h.received[0].stream;
       stream.sendHeaders([...OK, 'content-length', '5']);
       let written: Error | null | undefined;
       expect(() => stream.write(Buffer.from('hello'), (error) => (written = error))).to.not.throw();
@@ -496,7 +496,7 @@ describe('HTTP/2 connection: streams', () => {
       expect(written).to.equal(null);
       expect(bodyOf(frames, 1).length).to.equal(0);
       expect(frames.some((frame) => frame.endStream)).to.equal(true);
-      expect(h.received[0]!.recorder.closeError).to.equal(null);
+      expect(h.received[0].recorder.closeError).to.equal(null);
       h.finish();
     });
 

@@ -9,14 +9,14 @@ describe('HTTP/2 connection: timers', () => {
       const h = serverHarness({ connection: { keepAliveIntervalMs: 1000, keepAliveTimeoutMs: 500 } });
       h.tc.advance(600);
       h.send(h.peer.headers(1, GET, { endStream: true })); // a read: the idle clock restarts
-      h.received[0]!.stream.sendHeaders([':status', '204'], true);
+      h.received[0].stream.sendHeaders([':status', '204'], true);
       h.flush();
       h.tc.advance(900);
       expect(frameNames(h.flush())).to.deep.equal([]);
       h.tc.advance(200);
       const first = h.flush();
       expect(frameNames(first)).to.deep.equal(['PING:0']);
-      const [high, low] = first[0]!.opaque!;
+      const [high, low] = first[0].opaque!;
       h.tc.advance(100);
       expect(h.exchange(h.peer.ping(high, low, true))).to.deep.equal([]);
       h.tc.advance(1000);
@@ -28,7 +28,7 @@ describe('HTTP/2 connection: timers', () => {
     it('closes the connection with HTTP2_PING_TIMEOUT when the ACK does not come', () => {
       const h = serverHarness({ connection: { keepAliveIntervalMs: 1000, keepAliveTimeoutMs: 500 } });
       h.send(h.peer.headers(1, GET));
-      const stream = h.received[0]!.stream;
+      const stream = h.received[0].stream;
       h.tc.advance(1000);
       expect(frameNames(h.flush())).to.include('PING:0');
       h.tc.advance(499);
@@ -56,7 +56,7 @@ describe('HTTP/2 connection: timers', () => {
     it('closes without flushing when a write is not taken within writeTimeoutMs', () => {
       const h = serverHarness({ connection: { writeTimeoutMs: 2000 } });
       h.send(h.peer.headers(1, GET, { endStream: true }));
-      h.received[0]!.stream.sendHeaders([':status', '200'], true);
+      h.received[0].stream.sendHeaders([':status', '200'], true);
       h.tc.runUntilIdle();
       expect(h.tc.pendingWriteCount).to.equal(1); // the peer never takes it
       h.tc.advance(1999);
@@ -71,7 +71,7 @@ describe('HTTP/2 connection: timers', () => {
       const h = serverHarness({ connection: { writeTimeoutMs: 2000 } });
       for (let i = 0; i < 3; i++) {
         h.send(h.peer.headers(2 * i + 1, GET, { endStream: true }));
-        h.received[i]!.stream.sendHeaders([':status', '200'], true);
+        h.received[i].stream.sendHeaders([':status', '200'], true);
         h.tc.runUntilIdle();
         h.tc.advance(1500);
         h.tc.completeWrites();

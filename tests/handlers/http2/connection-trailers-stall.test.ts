@@ -26,14 +26,14 @@ function trailersOf(frames: readonly WrittenFrame[], streamId: number): WrittenF
     (frame) => frame.streamId === streamId && (frame.flags & FrameFlag.END_STREAM) !== 0,
   );
   expect(ending, frameNames(frames).join(' ')).to.have.length(1);
-  return ending[0]!;
+  return ending[0];
 }
 
 describe('HTTP/2 connection: trailers queued while the task is idle', () => {
   it('server: body written and completed, then end(trailers) — the trailers go out with the peer silent', () => {
     const h = serverHarness();
     h.exchange(h.peer.headers(1, GET, { endStream: true }));
-    const { stream } = h.received[0]!;
+    const { stream } = h.received[0];
     stream.sendHeaders(OK);
     stream.write(Buffer.from('hello'));
     const body = h.flush();
@@ -49,7 +49,7 @@ describe('HTTP/2 connection: trailers queued while the task is idle', () => {
   it('server: headers first, trailers later with no DATA at all', () => {
     const h = serverHarness();
     h.exchange(h.peer.headers(1, GET, { endStream: true }));
-    const { stream } = h.received[0]!;
+    const { stream } = h.received[0];
     stream.sendHeaders(OK);
     h.flush();
     stream.end(TRAILERS);
@@ -60,7 +60,7 @@ describe('HTTP/2 connection: trailers queued while the task is idle', () => {
   it('server: a bidirectional stream ends with trailers after the client half-closed', () => {
     const h = serverHarness();
     h.exchange(h.peer.headers(1, POST));
-    const { stream } = h.received[0]!;
+    const { stream } = h.received[0];
     stream.sendHeaders(OK);
     stream.write(Buffer.from('reply'));
     h.flush();
@@ -85,11 +85,11 @@ describe('HTTP/2 connection: trailers queued while the task is idle', () => {
     const h = serverHarness();
     h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(3, GET, { endStream: true }));
     const [first, second] = h.received;
-    first!.stream.sendHeaders(OK);
-    second!.stream.sendHeaders(OK);
+    first.stream.sendHeaders(OK);
+    second.stream.sendHeaders(OK);
     h.flush();
-    first!.stream.end(TRAILERS);
-    second!.stream.end(TRAILERS);
+    first.stream.end(TRAILERS);
+    second.stream.end(TRAILERS);
     h.send(h.peer.ping(0, 7));
     const frames = h.flush();
     trailersOf(frames, 1);

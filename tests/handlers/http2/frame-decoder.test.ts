@@ -1081,9 +1081,9 @@ describe('FrameDecoder', () => {
               t,
               o,
               id,
-              fragments[0]!,
+              fragments[0],
               0,
-              fragments[0]!.length,
+              fragments[0].length,
               false,
               fragments.length === 1,
             );
@@ -1092,9 +1092,9 @@ describe('FrameDecoder', () => {
                 t,
                 at,
                 id,
-                fragments[i]!,
+                fragments[i],
                 0,
-                fragments[i]!.length,
+                fragments[i].length,
                 i === fragments.length - 1,
               );
             }

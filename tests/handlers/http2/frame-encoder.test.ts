@@ -329,7 +329,7 @@ describe('FrameEncoder', () => {
             const reassembled = Buffer.concat(
               frames.map((frame, i) => (i === 0 && isPushPromise ? frame.payload.subarray(4) : frame.payload)),
             );
-            if (isPushPromise) expect(hexOf(frames[0]!.payload, 0, 4)).to.equal('00000008');
+            if (isPushPromise) expect(hexOf(frames[0].payload, 0, 4)).to.equal('00000008');
             expect(reassembled.equals(source)).to.equal(true);
           },
         ),

@@ -95,25 +95,25 @@ const C3: AppendixStep[] = [
     title: 'C.3.1',
     block: '8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d',
     fields: REQUEST_1,
-    ...REQUEST_TABLES[0]!,
+    ...REQUEST_TABLES[0],
   },
-  { title: 'C.3.2', block: '8286 84be 5808 6e6f 2d63 6163 6865', fields: REQUEST_2, ...REQUEST_TABLES[1]! },
+  { title: 'C.3.2', block: '8286 84be 5808 6e6f 2d63 6163 6865', fields: REQUEST_2, ...REQUEST_TABLES[1] },
   {
     title: 'C.3.3',
     block: '8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65',
     fields: REQUEST_3,
-    ...REQUEST_TABLES[2]!,
+    ...REQUEST_TABLES[2],
   },
 ];
 /** RFC 7541 C.4: the same requests with Huffman coding. */
 const C4: AppendixStep[] = [
-  { title: 'C.4.1', block: '8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff', fields: REQUEST_1, ...REQUEST_TABLES[0]! },
-  { title: 'C.4.2', block: '8286 84be 5886 a8eb 1064 9cbf', fields: REQUEST_2, ...REQUEST_TABLES[1]! },
+  { title: 'C.4.1', block: '8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff', fields: REQUEST_1, ...REQUEST_TABLES[0] },
+  { title: 'C.4.2', block: '8286 84be 5886 a8eb 1064 9cbf', fields: REQUEST_2, ...REQUEST_TABLES[1] },
   {
     title: 'C.4.3',
     block: '8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf',
     fields: REQUEST_3,
-    ...REQUEST_TABLES[2]!,
+    ...REQUEST_TABLES[2],
   },
 ];
 /** RFC 7541 C.5: responses without Huffman coding, 256-octet table, with eviction. */
@@ -123,9 +123,9 @@ const C5: AppendixStep[] = [
     block: `4803 3330 3258 0770 7269 7661 7465 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a
       3133 3a32 3120 474d 546e 1768 7474 7073 3a2f 2f77 7777 2e65 7861 6d70 6c65 2e63 6f6d`,
     fields: RESPONSE_1,
-    ...RESPONSE_TABLES[0]!,
+    ...RESPONSE_TABLES[0],
   },
-  { title: 'C.5.2', block: '4803 3330 37c1 c0bf', fields: RESPONSE_2, ...RESPONSE_TABLES[1]! },
+  { title: 'C.5.2', block: '4803 3330 37c1 c0bf', fields: RESPONSE_2, ...RESPONSE_TABLES[1] },
   {
     title: 'C.5.3',
     block: `88c1 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a 3133 3a32 3220 474d
@@ -133,7 +133,7 @@ const C5: AppendixStep[] = [
       5541 5851 5745 4f49 553b 206d 6178 2d61 6765 3d33 3630 303b 2076 6572 7369 6f6e
       3d31`,
     fields: RESPONSE_3,
-    ...RESPONSE_TABLES[2]!,
+    ...RESPONSE_TABLES[2],
   },
 ];
 /** RFC 7541 C.6: the same responses with Huffman coding. */
@@ -143,16 +143,16 @@ const C6: AppendixStep[] = [
     block: `4882 6402 5885 aec3 771a 4b61 96d0 7abe 9410 54d4 44a8 2005 9504 0b81 66e0 82a6 2d1b ff6e
       919d 29ad 1718 63c7 8f0b 97c8 e9ae 82ae 43d3`,
     fields: RESPONSE_1,
-    ...RESPONSE_TABLES[0]!,
+    ...RESPONSE_TABLES[0],
   },
-  { title: 'C.6.2', block: '4883 640e ffc1 c0bf', fields: RESPONSE_2, ...RESPONSE_TABLES[1]! },
+  { title: 'C.6.2', block: '4883 640e ffc1 c0bf', fields: RESPONSE_2, ...RESPONSE_TABLES[1] },
   {
     title: 'C.6.3',
     block: `88c1 6196 d07a be94 1054 d444 a820 0595 040b 8166 e084 a62d 1bff c05a 839b d9ab 77ad 94e7
       821d d7f2 e6c7 b335 dfdf cd5b 3960 d5af 2708 7f36 72c1 ab27 0fb5 291f 9587 3160 65c0 03ed
       4ee5 b106 3d50 07`,
     fields: RESPONSE_3,
-    ...RESPONSE_TABLES[2]!,
+    ...RESPONSE_TABLES[2],
   },
 ];
 
@@ -485,7 +485,7 @@ describe('HPACK (RFC 7541) adapter over hpack.js', () => {
       const decoder = new HpackDecoder();
       const value = 'café ☕ 日本';
       const fields = decodeList(decoder, encoder.encode(['x-utf8', value]));
-      expect(Buffer.from(fields[1] as string, 'latin1').toString('utf8')).to.equal(value);
+      expect(Buffer.from(fields[1], 'latin1').toString('utf8')).to.equal(value);
       expect(decoder.tableEntries()).to.deep.equal(encoder.tableEntries());
     });
 

@@ -214,7 +214,7 @@ describe('sluice client ↔ node:http2 server', function () {
       const requests = Array.from({ length: 5 }, () => goawaySession.request({ ':path': '/hold' }));
       for (const request of requests) request.catch(() => undefined);
       await until(() => held.length === 5, 'five held streams');
-      const nodeSession = held[0]!.session!;
+      const nodeSession = held[0].session!;
       nodeSession.goaway(NGHTTP2_NO_ERROR, 5);
       await until(() => goawaySession.connection.isGoingAway, 'the GOAWAY');
       const refused = await rejection(goawaySession.request({ ':path': '/small/late' }));

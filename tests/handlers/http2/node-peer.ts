@@ -194,7 +194,7 @@ export function readNodeResponse(request: http2.ClientHttp2Stream): Promise<Node
 
 /** Asserts every pooled message of the default loop came back (call after everything closed). */
 export async function expectMessagePoolDrained(): Promise<void> {
-  const pool = defaultEventLoopGroup().loops[0]!.messagePool;
+  const pool = defaultEventLoopGroup().loops[0].messagePool;
   await until(() => pool.outstanding === 0, 'pooled messages to be released', 2000).catch(() => undefined);
   expect(pool.outstanding).to.equal(0);
 }

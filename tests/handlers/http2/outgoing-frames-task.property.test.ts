@@ -208,8 +208,8 @@ function parseFrames(bytes: Buffer): Frame[] {
     const end = at + FRAME_HEADER_LENGTH + length;
     expect(end, 'a whole frame payload').to.be.at.most(bytes.length);
     frames.push({
-      type: bytes[at + 3]!,
-      flags: bytes[at + 4]!,
+      type: bytes[at + 3],
+      flags: bytes[at + 4],
       streamId: bytes.readUInt32BE(at + 5) & 0x7fffffff,
       payload: bytes.subarray(at + FRAME_HEADER_LENGTH, end),
     });
@@ -233,7 +233,7 @@ function runScenario(input: Scenario): void {
   const tc = new TestingChannel([holder], { messagePool: { dataMessageSize: input.dataMessageSize } });
   host.task.attach(holder.slot!, false);
   const models: StreamModel[] = STREAM_IDS.map((id, index) => {
-    const window = input.streamWindows[index]!;
+    const window = input.streamWindows[index];
     const stream = new Http2Stream(host, id, false, window, 65_535, false);
     stream._areHeadersSent = true;
     return { stream, written: 0, isEnded: false, hasTrailers: false, windowGranted: window };
@@ -247,7 +247,7 @@ function runScenario(input: Scenario): void {
   };
 
   for (const action of input.steps) {
-    const model = 'stream' in action ? models[action.stream]! : null;
+    const model = 'stream' in action ? models[action.stream] : null;
     switch (action.kind) {
       case 'ping':
         host.queuePing(pings++);

@@ -287,8 +287,8 @@ export class PeerReader implements FrameListener {
       const length = this.pending.readUIntBE(0, 3);
       if (this.pending.length < FRAME_HEADER_LENGTH + length) break;
       const bytes = this.pending.subarray(0, FRAME_HEADER_LENGTH + length);
-      const type = bytes[3]!;
-      const flags = bytes[4]!;
+      const type = bytes[3];
+      const flags = bytes[4];
       const startedIn = this.pendingStartMessage;
       const frame: MutableFrame = {
         type,
@@ -390,7 +390,7 @@ export function ofType(frames: readonly WrittenFrame[], type: number): WrittenFr
 export function theGoaway(frames: readonly WrittenFrame[]): WrittenFrame {
   const goaways = ofType(frames, FrameType.GOAWAY);
   expect(goaways, `one GOAWAY in ${frameNames(frames).join(' ')}`).to.have.length(1);
-  return goaways[0]!;
+  return goaways[0];
 }
 
 /** Asserts `frames` hold exactly one GOAWAY with `errorCode`. */

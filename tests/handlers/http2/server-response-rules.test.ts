@@ -140,7 +140,7 @@ describe('HTTP/2 convenient server: response rules (node:http2 client)', functio
   it('the session stays usable after 204 and 304 responses', async () => {
     const responses = await Promise.all([get('/no-content'), get('/not-modified'), get('/')]);
     expect(responses.map((response) => response.rstCode)).to.deep.equal([0, 0, 0]);
-    expect(responses[2]!.body.toString()).to.equal('hello');
+    expect(responses[2].body.toString()).to.equal('hello');
   });
 
   it('sends date on final responses from the system calendar, and keeps a date the handler gives', async () => {
@@ -170,9 +170,9 @@ describe('HTTP/2 convenient server: response rules (node:http2 client)', functio
     request.on('headers', (headers) => informational.push(headers));
     const response = await readNodeResponse(request);
     expect(informational).to.have.length(1);
-    expect(informational[0]![':status']).to.equal(103);
-    expect(informational[0]!['content-length']).to.equal(undefined);
-    expect(informational[0]!['date']).to.equal(undefined);
+    expect(informational[0][':status']).to.equal(103);
+    expect(informational[0]['content-length']).to.equal(undefined);
+    expect(informational[0]['date']).to.equal(undefined);
     expect(response.body.toString()).to.equal('after hints');
   });
 

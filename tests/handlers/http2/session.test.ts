@@ -353,7 +353,7 @@ describe('HTTP/2 convenient server (createServer)', function () {
     stream.on('headers', (headers) => informational.push(headers));
     const response = await readNodeResponse(stream);
     expect(informational.map((headers) => headers[':status'])).to.deep.equal([103]);
-    expect(informational[0]!['link']).to.equal('</app.js>; rel=preload');
+    expect(informational[0]['link']).to.equal('</app.js>; rel=preload');
     expect(response.body.toString()).to.equal('after hints');
   });
 

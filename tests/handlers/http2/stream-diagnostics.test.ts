@@ -47,14 +47,14 @@ describe('diagnostics_channel from the runtime, no plugin', () => {
       h.flush();
     });
     expect(events.map(([name]) => name)).to.deep.equal([ConnectionDiagnostics.OPENED, ConnectionDiagnostics.CLOSED]);
-    expect((events[1]![1] as ConnectionClosedMessage).error?.code).to.equal('IO_SOCKET_CLOSED');
+    expect((events[1][1] as ConnectionClosedMessage).error?.code).to.equal('IO_SOCKET_CLOSED');
   });
 
   it('a server connection publishes its streams: started by the peer, finished by END_STREAM, by reset, by the connection closing', () => {
     const events = collect(STREAM_EVENTS, () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, GET, { endStream: true }), h.peer.headers(3, POST), h.peer.headers(5, POST));
-      h.received[0]!.stream.sendHeaders(OK, true);
+      h.received[0].stream.sendHeaders(OK, true);
       h.flush();
       h.exchange(h.peer.rstStream(3, ErrorCode.CANCEL));
       h.tc.peerClose();

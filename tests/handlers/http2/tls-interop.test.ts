@@ -187,7 +187,7 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
       });
       after(async () => {
         await listener.close();
-        expect(group.loops[0]!.messagePool.outstanding).to.equal(0);
+        expect(group.loops[0].messagePool.outstanding).to.equal(0);
       });
 
       it('serves small requests and 64 MiB both ways byte-exact', async () => {

@@ -43,7 +43,7 @@ describe('DiagnosticsHandler', () => {
       },
     );
     expect(events.map(([name]) => name)).to.deep.equal(['sluice:connection:opened', 'sluice:connection:closed']);
-    const closed = events[1]![1] as { channelId: number; error: SluiceError | null };
+    const closed = events[1][1] as { channelId: number; error: SluiceError | null };
     expect(closed.error?.code).to.equal(IoErrors.SOCKET_CLOSED.code);
   });
 

@@ -14,7 +14,7 @@ import {
 } from '../../../handlers/index.js';
 
 function answer(stream: Http2Stream, headers: Http2Headers): void {
-  stream.sendHeaders([':status', '200', 'x-path', headers[headers.indexOf(':path') + 1]!]);
+  stream.sendHeaders([':status', '200', 'x-path', headers[headers.indexOf(':path') + 1]]);
   stream.write(Buffer.from('by name'));
   stream.end();
 }
@@ -44,7 +44,7 @@ describe('protocol handlers as plugins', () => {
   afterEach(async () => {
     await listener?.close();
     listener = null;
-    expect(group.loops[0]!.messagePool.outstanding).to.equal(0);
+    expect(group.loops[0].messagePool.outstanding).to.equal(0);
   });
 
   it('serves HTTP/2 from a pipeline built by name, with the frame logger tapping the wire', async () => {

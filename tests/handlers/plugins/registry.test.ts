@@ -136,8 +136,8 @@ describe('PluginRegistry', () => {
 
   it('merges defaults under the given options and freezes them', () => {
     const pipeline = newRegistry().pipeline([{ name: 'tag', options: { tag: 'x' } }]);
-    expect(pipeline.entries[0]!.options).to.deep.equal({ tag: 'x', repeat: 1 });
-    expect(Object.isFrozen(pipeline.entries[0]!.options)).to.equal(true);
+    expect(pipeline.entries[0].options).to.deep.equal({ tag: 'x', repeat: 1 });
+    expect(Object.isFrozen(pipeline.entries[0].options)).to.equal(true);
   });
 
   it('gives two connections separate plugin instances, channels and per-connection state', () => {
@@ -339,8 +339,8 @@ describe('PluginRegistry', () => {
       const registry = new PluginRegistry({ builtins: false }).register(ByToken);
       const tc = new TestingChannel();
       const [slot] = registry.pipeline([{ name: 'by-token', options: {} }]).install(tc.channel);
-      expect(slot!.handler).to.be.instanceOf(ByToken);
-      expect((slot!.handler as ByToken).options).to.deep.equal({});
+      expect(slot.handler).to.be.instanceOf(ByToken);
+      expect((slot.handler as ByToken).options).to.deep.equal({});
       tc.shutdown();
     });
 

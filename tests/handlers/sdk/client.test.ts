@@ -88,7 +88,7 @@ async function pool<T>(count: number, width: number, task: (index: number) => Pr
 
 function sequence(...values: number[]): () => number {
   let index = 0;
-  return () => values[index++ % values.length]!;
+  return () => values[index++ % values.length];
 }
 
 describe('Client (loopback integration)', () => {
@@ -217,7 +217,7 @@ describe('Client (loopback integration)', () => {
           if (end < 0) return;
           client.off('data', onData);
           const lines = head.subarray(0, end).toString('latin1').split('\r\n');
-          const [method, authority] = lines[0]!.split(' ');
+          const [method, authority] = lines[0].split(' ');
           const auth = lines.find((line) => line.toLowerCase().startsWith('proxy-authorization:'));
           const expected = `Basic ${Buffer.from('user:secret').toString('base64')}`;
           if (method !== 'CONNECT' || auth === undefined || auth.slice(auth.indexOf(':') + 1).trim() !== expected) {
@@ -227,7 +227,7 @@ describe('Client (loopback integration)', () => {
             );
             return;
           }
-          const port = Number(authority!.slice(authority!.lastIndexOf(':') + 1));
+          const port = Number(authority.slice(authority.lastIndexOf(':') + 1));
           // Only loopback: the origin name `localhost` is pinned to 127.0.0.1.
           const upstream = net.connect({ host: '127.0.0.1', port }, () => {
             tunnels++;

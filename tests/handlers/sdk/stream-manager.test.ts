@@ -166,8 +166,8 @@ describe('Http2StreamManager', () => {
     send(8);
     await settle();
     expect(loads(connections)).to.deep.equal([4, 4]);
-    [...connections[0]!.open][0]!.respond();
-    [...connections[0]!.open][0]!.respond();
+    [...connections[0].open][0].respond();
+    [...connections[0].open][0].respond();
     send(1);
     await settle();
     expect(loads(connections)).to.deep.equal([3, 4]);
@@ -179,7 +179,7 @@ describe('Http2StreamManager', () => {
     await settle();
     expect(loads(connections)).to.deep.equal([3, 3]);
     expect(manager.metrics.streamsQueued).to.equal(2);
-    [...connections[1]!.open][0]!.respond();
+    [...connections[1].open][0].respond();
     expect(loads(connections)).to.deep.equal([3, 3]);
     expect(manager.metrics.streamsQueued).to.equal(1);
     expect(closed).to.deep.equal([null]);
@@ -209,7 +209,7 @@ describe('Http2StreamManager', () => {
     const { manager, connections, send, closed } = harness({ maxConnections: 1 });
     send(2);
     await settle();
-    const first = connections[0]!;
+    const first = connections[0];
     first.events.onGoaway();
     send(1);
     await settle();
@@ -227,12 +227,12 @@ describe('Http2StreamManager', () => {
     manager.request({ headers: HEADERS, body, handler: { onClose: (error) => closed.push(error?.code ?? null) } });
     manager.request({ headers: HEADERS, handler: { onClose: (error) => closed.push(error?.code ?? null) } });
     await settle();
-    const refused = [...connections[0]!.open][0]!;
+    const refused = [...connections[0].open][0];
     expect(refused.written).to.deep.equal([body]);
     refused.refuse();
     // Resent on the other connection, body and all.
     expect(loads(connections)).to.deep.equal([0, 2]);
-    const resent = connections[1]!.all.find((stream) => stream.written.length === 1)!;
+    const resent = connections[1].all.find((stream) => stream.written.length === 1)!;
     expect(resent.isEnded).to.equal(true);
     resent.respond();
     expect(closed).to.deep.equal([null]);
@@ -243,7 +243,7 @@ describe('Http2StreamManager', () => {
     const { connections, send, closed } = harness({ maxConnections: 1, maxStreamRetries: 2 });
     send(1);
     await settle();
-    for (let i = 0; i < 3; i++) [...connections[0]!.open][0]!.refuse();
+    for (let i = 0; i < 3; i++) [...connections[0].open][0].refuse();
     expect(closed).to.deep.equal(['HTTP2_REFUSED_STREAM']);
   });
 
@@ -252,12 +252,12 @@ describe('Http2StreamManager', () => {
     send(1);
     await settle();
     loop.advance(5000);
-    expect(connections[0]!.closeCalls).to.equal(0);
-    [...connections[0]!.open][0]!.respond();
+    expect(connections[0].closeCalls).to.equal(0);
+    [...connections[0].open][0].respond();
     loop.advance(999);
-    expect(connections[0]!.closeCalls).to.equal(0);
+    expect(connections[0].closeCalls).to.equal(0);
     loop.advance(1);
-    expect(connections[0]!.closeCalls).to.equal(1);
+    expect(connections[0].closeCalls).to.equal(1);
     expect(manager.metrics).to.include({ connectionsCulled: 1, connectionsOpen: 0 });
   });
 
@@ -265,11 +265,11 @@ describe('Http2StreamManager', () => {
     const { loop, manager, connections, send } = harness({ idlePingIntervalMs: 100, pingTimeoutMs: 50 });
     send(1);
     await settle();
-    [...connections[0]!.open][0]!.respond();
-    const connection = connections[0]!;
+    [...connections[0].open][0].respond();
+    const connection = connections[0];
     loop.advance(100);
     expect(connection.pings).to.have.length(1);
-    connection.pings[0]!(null, 1);
+    connection.pings[0](null, 1);
     loop.advance(100);
     expect(connection.pings).to.have.length(2);
     expect(connection.isAborted).to.equal(false);
@@ -287,8 +287,8 @@ describe('Http2StreamManager', () => {
     });
     send(1);
     await settle();
-    [...connections[0]!.open][0]!.respond();
-    const dead = connections[0]!;
+    [...connections[0].open][0].respond();
+    const dead = connections[0];
     loop.advance(100);
     expect(dead.pings).to.have.length(1);
     const errors: (SluiceError | null)[] = [];
@@ -307,7 +307,7 @@ describe('Http2StreamManager', () => {
     await settle();
     expect(connections).to.have.length(2);
     expect(loads(connections)).to.deep.equal([0, 1]);
-    [...connections[1]!.open][0]!.respond();
+    [...connections[1].open][0].respond();
     expect(errors).to.deep.equal([error, null]);
     expect(manager.metrics).to.include({ connectionsDead: 1, connectionsOpen: 1, streamsQueued: 0 });
   });
@@ -328,7 +328,7 @@ describe('Http2StreamManager', () => {
     await settle();
     waiting.cancel(new SluiceError(SdkErrors.REQUEST_ABORTED));
     sent.cancel(new SluiceError(SdkErrors.FIRST_BYTE_TIMEOUT));
-    expect(connections[0]!.all[0]!.resetCode).to.equal(ErrorCode.CANCEL);
+    expect(connections[0].all[0].resetCode).to.equal(ErrorCode.CANCEL);
     expect(closed).to.deep.equal([SdkErrors.REQUEST_ABORTED.code, SdkErrors.FIRST_BYTE_TIMEOUT.code]);
   });
 
@@ -338,8 +338,8 @@ describe('Http2StreamManager', () => {
     await settle();
     const closing = manager.close();
     expect(closed).to.deep.equal([SdkErrors.MANAGER_CLOSED.code]);
-    [...connections[0]!.open][0]!.respond();
-    void connections[0]!.close();
+    [...connections[0].open][0].respond();
+    void connections[0].close();
     await closing;
     expect(() => send(1))
       .to.throw(SluiceError)

@@ -82,7 +82,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
   /** A Node-backed loop group of the client's own, so its pool can be checked after close. */
   function clientGroup(): { group: EventLoopGroup; loop: EventLoop } {
     const group = new EventLoopGroup();
-    return { group, loop: group.loops[0]! };
+    return { group, loop: group.loops[0] };
   }
 
   /** A client on `loop` with no retries unless `maxRetries` says otherwise. */
@@ -448,7 +448,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
         prefaceLeft -= skipped;
         pending = pending.subarray(skipped);
         while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
-          const [type, flags] = [pending[3]!, pending[4]!];
+          const [type, flags] = [pending[3], pending[4]];
           const streamId = pending.readUInt32BE(5) & 0x7fffffff;
           pending = pending.subarray(9 + pending.readUIntBE(0, 3));
           const isAck = (flags & 0x1) !== 0;
@@ -482,7 +482,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     expect(error.code).to.equal(SdkErrors.CONNECTION_DEAD.code);
     expect((error.cause as SluiceError).code).to.equal('HTTP2_NO_ERROR');
     expect(client.metrics).to.include({ connectionsDead: 1, connectionsOpened: 1 });
-    await expectClosedCleanly(client, group.loops[0]!);
+    await expectClosedCleanly(client, group.loops[0]);
     expect(loop.pendingTaskCount).to.equal(0);
   });
 });

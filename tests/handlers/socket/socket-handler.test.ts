@@ -195,7 +195,7 @@ describe('SocketHandler over loopback', function () {
     for (const socket of peerSockets) socket.destroy();
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
     // Every message a test's channels acquired went back to the pool.
-    expect(group.loops[0]!.messagePool.outstanding).to.equal(0);
+    expect(group.loops[0].messagePool.outstanding).to.equal(0);
   });
 
   it('reports a peer reset mid-transfer to onShutdown and whenShutdown as IO_CONNECTION_RESET', async () => {
@@ -346,7 +346,7 @@ describe('SocketHandler over loopback', function () {
     const channel = await connect(app, { host: '127.0.0.1', port: portOf(server) });
     const messages = app.write(randomBytes(8 * 1024 * 1024));
     await until(() => peerSockets.length === 1, 'the peer to accept');
-    peerSockets[0]!.resetAndDestroy();
+    peerSockets[0].resetAndDestroy();
     const error = await channel.whenShutdown;
     expect([IoErrors.CONNECTION_RESET.code, IoErrors.BROKEN_PIPE.code]).to.include(error?.code);
     expect(app.completionCounts).to.deep.equal(new Array<number>(messages).fill(1));
@@ -399,7 +399,7 @@ describe('SocketHandler over loopback', function () {
       app.completionErrors.some((completion) => completion?.code === ChannelErrors.SHUTDOWN_NOT_GRACEFUL.code),
     ).to.equal(true);
     await until(() => peerSockets.length === 1, 'the peer to accept');
-    peerSockets[0]!.resume();
+    peerSockets[0].resume();
     await until(() => peerClosed, 'the peer to see the close');
     expect(peerBytes).to.be.lessThan(payload.length);
   });
@@ -580,7 +580,7 @@ describe('SocketHandler over loopback', function () {
         const client = net.connect({ host: '127.0.0.1', port: listener.port });
         peerSockets.push(client);
         client.on('error', () => undefined);
-        client.on('data', (chunk: Buffer) => (received[index]! += chunk.length));
+        client.on('data', (chunk: Buffer) => (received[index] += chunk.length));
         client.on('end', () => (ended[index] = true));
       }
       await until(() => accepted.length === clientCount, 'every connection to be accepted');

@@ -40,7 +40,7 @@ describe('nativeTlsTransport over loopback', function () {
     for (const socket of peers) socket.destroy();
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
     await ioTurns(2);
-    expect(group.loops[0]!.messagePool.outstanding).to.equal(0);
+    expect(group.loops[0].messagePool.outstanding).to.equal(0);
   });
 
   async function listen(server: net.Server): Promise<number> {
@@ -118,6 +118,6 @@ describe('nativeTlsTransport over loopback', function () {
     expect((await talk(pem.clientCert, pem.clientKey)).toString()).to.equal('hi');
     expect((await talk(pem.otherClientCert, pem.otherClientKey)).length).to.equal(0);
     await until(() => accepted.length === 2, 'both channels');
-    expect((await accepted[1]!.whenShutdown)?.code).to.equal(TlsErrors.CLIENT_CERTIFICATE_REJECTED.code);
+    expect((await accepted[1].whenShutdown)?.code).to.equal(TlsErrors.CLIENT_CERTIFICATE_REJECTED.code);
   });
 });

@@ -22,7 +22,7 @@ describe('TlsHandler on the testing channel', () => {
     const test = new TestingChannel([new TlsHandler({ role: 'client', ca: pem.ca }), new PassThroughHandler()], {
       autoCompleteWrites: true,
     });
-    const right = test.handlerSlots[1]!;
+    const right = test.handlerSlots[1];
     expect(right.upstreamMessageOverhead).to.equal(TLS_RECORD_OVERHEAD);
     const message = right.acquireMaxMessageForWrite();
     expect(message.capacity).to.equal(test.messagePool.dataMessageSize - TLS_RECORD_OVERHEAD);

@@ -51,7 +51,7 @@ describe('TlsHandler over loopback', function () {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
     await ioTurns(2);
     // Every message the test's channels acquired went back to the pool.
-    expect(group.loops[0]!.messagePool.outstanding).to.equal(0);
+    expect(group.loops[0].messagePool.outstanding).to.equal(0);
   });
 
   /** A node:tls server (the peer nobody here wrote); its sockets are cleaned up after the test. */
@@ -328,11 +328,7 @@ describe('TlsHandler over loopback', function () {
       await firstChannel.whenShutdown;
       expect(sessions.length).to.be.greaterThan(0);
       const second = new RecordingApp();
-      const secondChannel = await sluiceClient(
-        port,
-        clientOptions({ session: sessions[sessions.length - 1]! }),
-        second,
-      );
+      const secondChannel = await sluiceClient(port, clientOptions({ session: sessions[sessions.length - 1] }), second);
       await until(() => second.slot !== null, 'the second handshake');
       expect(tlsHandlerOf(secondChannel).gatherStatistics().isSessionReused).to.equal(true);
     });
@@ -370,7 +366,7 @@ describe('TlsHandler over loopback', function () {
         },
       );
       expect(result.received.toString()).to.equal('ping');
-      expect(tlsHandlerOf(accepted[0]!).negotiatedProtocol).to.equal('x-echo');
+      expect(tlsHandlerOf(accepted[0]).negotiatedProtocol).to.equal('x-echo');
     });
 
     it('shuts down with TLS_ALPN_MISMATCH when the negotiated protocol has no handler and there is no fallback', async () => {
@@ -380,7 +376,7 @@ describe('TlsHandler over loopback', function () {
       await nodeTlsClient(port, { ca: pem.ca, servername: 'localhost', ALPNProtocols: ['x-other'] }, (socket) =>
         socket.write('never echoed'),
       );
-      expect((await accepted[0]!.whenShutdown)?.code).to.equal(TlsErrors.ALPN_MISMATCH.code);
+      expect((await accepted[0].whenShutdown)?.code).to.equal(TlsErrors.ALPN_MISMATCH.code);
     });
 
     it('picks the certificate by SNI from `contexts`', async () => {
@@ -409,7 +405,7 @@ describe('TlsHandler over loopback', function () {
           (socket) => socket.end('with cert'),
         );
         expect(result.received.toString()).to.equal('with cert');
-        expect(tlsHandlerOf(accepted[0]!).peerCertificate?.subject).to.equal('CN=sluice test client');
+        expect(tlsHandlerOf(accepted[0]).peerCertificate?.subject).to.equal('CN=sluice test client');
       });
 
       it('refuses a client without a certificate with TLS_PEER_CERTIFICATE_REQUIRED', async () => {
@@ -418,7 +414,7 @@ describe('TlsHandler over loopback', function () {
           socket.write('no cert'),
         );
         await until(() => accepted.length === 1, 'the accepted channel');
-        expect((await accepted[0]!.whenShutdown)?.code).to.equal(TlsErrors.PEER_CERTIFICATE_REQUIRED.code);
+        expect((await accepted[0].whenShutdown)?.code).to.equal(TlsErrors.PEER_CERTIFICATE_REQUIRED.code);
         expect(result.received.length).to.equal(0);
       });
 
@@ -430,7 +426,7 @@ describe('TlsHandler over loopback', function () {
           (socket) => socket.write('wrong cert'),
         );
         await until(() => accepted.length === 1, 'the accepted channel');
-        const error: SluiceError | null = await accepted[0]!.whenShutdown;
+        const error: SluiceError | null = await accepted[0].whenShutdown;
         expect(error?.code).to.equal(TlsErrors.CLIENT_CERTIFICATE_REJECTED.code);
         expect(result.received.length).to.equal(0);
       });

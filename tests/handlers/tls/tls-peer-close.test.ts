@@ -45,7 +45,7 @@ describe('TlsHandler: the peer closes while the application reads slowly', () =>
       // close_notify and the FIN came together: whichever layer saw its end first names it —
       // never a failure code.
       expect(channel.shutdownError?.code).to.be.oneOf([IoErrors.SOCKET_CLOSED.code, TlsErrors.CLOSED.code]);
-      expect(group.loops[0]!.messagePool.outstanding).to.equal(0);
+      expect(group.loops[0].messagePool.outstanding).to.equal(0);
     } finally {
       server.close();
     }
@@ -75,7 +75,7 @@ describe('TlsHandler: the peer closes while the application reads slowly', () =>
     try {
       const { channel, group } = await readUntilShutdown(server, payload);
       expect(channel.shutdownError?.code).to.equal(TlsErrors.CLOSED.code);
-      expect(group.loops[0]!.messagePool.outstanding).to.equal(0);
+      expect(group.loops[0].messagePool.outstanding).to.equal(0);
     } finally {
       for (const raw of rawSockets) raw.destroy();
       server.close();
