@@ -122,7 +122,11 @@ async function profileAllocations(unit: 'request' | 'connection', count: number)
   const output = join(workDir, 'allocations.json');
   process.env['SLUICE_ALLOCATIONS'] = output;
   const { child, port } = await startServer('sluice-server.js', false, ['--import', preload]);
-  const work = unit === 'request' ? async (n: number) => load(port, n) : (n: number) => openIdleConnections(port, n);
+  const work = (n: number): Promise<void> => {
+    if (unit !== 'request') return openIdleConnections(port, n);
+    load(port, n);
+    return Promise.resolve();
+  };
   await work(Math.ceil(count / 10));
   child.kill('SIGUSR1');
   await new Promise((resolve) => setTimeout(resolve, 300));

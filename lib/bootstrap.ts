@@ -8,6 +8,7 @@
  * @module
  */
 import net from 'node:net';
+import { inspect } from 'node:util';
 import { Channel, type ChannelOptions } from './channel.js';
 import type { ChannelHandler } from './channel-handler.js';
 import { IoErrors, SluiceError } from './errors.js';
@@ -393,7 +394,7 @@ function addressProblem(options: unknown, what: 'connect' | 'listen'): string | 
   if (port === undefined) return what === 'connect' ? 'a port (with a host) or a path is required' : null;
   const lowest = what === 'connect' ? 1 : 0;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < lowest || port > 65_535) {
-    return `port must be a whole number from ${lowest} to 65535, not ${String(port)}`;
+    return `port must be a whole number from ${lowest} to 65535, not ${inspect(port, { depth: 0, breakLength: Infinity }).slice(0, 80)}`;
   }
   return null;
 }

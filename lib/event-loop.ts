@@ -331,6 +331,7 @@ export class NodeEventLoop extends EventLoop {
     if (!this.hasReadyTasks) return;
     const error = this.runTurn();
     if (this.hasReadyTasks) this.wake();
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- what a task threw, rethrown unchanged
     if (error !== undefined) throw error;
   }
 }
@@ -374,6 +375,7 @@ export class VirtualEventLoop extends EventLoop {
         throw new SluiceError(IoErrors.INVALID_OPTIONS, `loop still busy after ${this.maxTurns} turns`);
       }
       const error = this.runTurn();
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- what a task threw, rethrown unchanged
       if (error !== undefined) throw error;
     }
   }

@@ -140,7 +140,7 @@ export async function runServe(args: string[]): Promise<ExitCode> {
     files = { certPath: workerCert, keyPath: workerKey };
   } else if (settings.isTls && files === null) {
     const development = await createDevelopmentCertificate();
-    disposeCertificate = development.dispose;
+    disposeCertificate = () => development.dispose();
     process.on('exit', disposeCertificate);
     files = { certPath: development.certPath, keyPath: development.keyPath };
     process.stderr.write(

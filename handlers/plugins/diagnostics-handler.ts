@@ -5,14 +5,10 @@
  * @module
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { ChannelDirection, type ChannelSlot, type ConnectionDiagnostics, type IoMessage } from '../../lib/index.js';
+import { ChannelDirection, type ChannelSlot, type IoMessage } from '../../lib/index.js';
 import { frameTypeName } from '../http2/wire/constants.js';
 import { Http2Connection } from '../http2/connection/http2-connection.js';
-import type {
-  Http2StreamDiagnostics,
-  Http2StreamFinishedMessage,
-  Http2StreamStartedMessage,
-} from '../http2/connection/stream-diagnostics.js';
+import type { Http2StreamFinishedMessage, Http2StreamStartedMessage } from '../http2/connection/stream-diagnostics.js';
 import { Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
 import type { FactoryPluginSpec } from './registry.js';
 import { TapHandler } from './tap-handler.js';

@@ -266,6 +266,15 @@ class CallState {
     if (this.token !== null) this.strategy.releaseToken(this.token);
   }
 
+  /**
+   * Throws why the call stopped, if it did. A method, not an inline check: `stop` runs from
+   * callbacks while the caller awaits, and TypeScript keeps an earlier `stopError === null`
+   * narrowing across the await.
+   */
+  throwIfStopped(): void {
+    if (this.stopError !== null) throw this.stopError;
+  }
+
   /** A streamed response was handed to the caller: the deadline and signal apply until its stream closes. */
   isHandedOver = false;
   /** The last attempt's stream closed. */
@@ -418,7 +427,7 @@ export class Client {
     const maxResponseBytes =
       request.maxResponseBytes ?? this.options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes;
     try {
-      if (call.stopError !== null) throw call.stopError;
+      call.throwIfStopped();
       const token = this.retryStrategy.acquireToken(this.partition);
       call.token = token;
       // Bounded by the strategy: every pass either returns, throws, or consumes a retry.
@@ -433,7 +442,7 @@ export class Client {
               ? thrown
               : new SluiceError(SdkErrors.REQUEST_ABORTED, String(thrown), { cause: thrown });
         }
-        if (call.stopError !== null) throw call.stopError;
+        call.throwIfStopped();
         if (response !== null && !isRetryCandidate(response.status)) {
           if (response.status < 500) this.retryStrategy.recordSuccess(token);
           else this.retryStrategy.releaseToken(token);
@@ -466,7 +475,7 @@ export class Client {
           }
         });
         const refusal = await waited;
-        if (call.stopError !== null) throw call.stopError;
+        call.throwIfStopped();
         if (refusal !== null) {
           this.retryStrategy.releaseToken(token);
           if (response !== null) return this.handOver(call, response);

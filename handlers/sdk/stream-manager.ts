@@ -22,7 +22,6 @@ import {
   type Http2ConnectionOptions,
   type Http2Headers,
   type Http2RequestOptions,
-  type Http2Stream,
   type Http2StreamFailure,
 } from '../http2/index.js';
 import { TlsErrors } from '../tls/index.js';

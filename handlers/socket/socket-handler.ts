@@ -3,6 +3,8 @@
  *
  * @module
  */
+/* eslint-disable @typescript-eslint/unbound-method -- the socket listeners are static functions whose `this` is the
+   socket itself (one shared function for every socket instead of closures per socket): unbound by design. */
 import type { Socket } from 'node:net';
 import {
   ChannelDirection,

@@ -50,6 +50,8 @@ export class NativeTlsSocketHandler extends SocketHandler {
     // Registered before the socket handler's own listener, so TLS failures keep their codes.
     tlsSocket.on('error', (error: Error) => self?.handleTlsError(error));
     super(tlsSocket);
+    // The error listener above must exist before super() subscribes, so it reaches `this` late.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     self = this;
     this.options = options;
     this.role = options.role;

@@ -218,7 +218,7 @@ export class TestingChannel {
     this.socketEnd = new SocketEnd(this, options.socketMessageOverhead ?? 0, options.autoCompleteWrites ?? false);
     this.applicationEnd = new ApplicationEnd(this, options.applicationReadWindow ?? Number.MAX_SAFE_INTEGER);
     this.channel.appendHandler(this.socketEnd);
-    for (const handler of Array.isArray(handlers) ? handlers : [handlers as ChannelHandler]) {
+    for (const handler of ([] as ChannelHandler[]).concat(handlers)) {
       this.handlerSlots.push(this.channel.appendHandler(handler));
     }
     this.channel.appendHandler(this.applicationEnd);

@@ -176,7 +176,7 @@ export class Http2Body implements AsyncIterable<Buffer> {
   }
 
   /** @internal The stream failed before the body ended: readers get `error`. */
-  _fail(error: Http2StreamFailure | unknown): void {
+  _fail(error: unknown): void {
     if (this.isEnded || this.hasFailed) return;
     this.hasFailed = true;
     this.failure = error;

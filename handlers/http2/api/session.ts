@@ -251,7 +251,7 @@ export class Http2Session {
       );
     }
     const exchange = this.open(headers, checked, false);
-    handled(exchange.response);
+    void handled(exchange.response);
     return exchange;
   }
   /** Sends a PING and resolves with the round-trip time in ms; rejects if the connection closes first. */
@@ -516,6 +516,7 @@ class ClientExchange implements Http2StreamHandler, Http2RequestStream {
 
   /** The stream, if `operation` may still send on it; else throws why not (its failure first). */
   private writableStream(operation: string): Http2Stream {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the stream's own failure, unchanged (a body source may throw anything)
     if (this.closeFailure !== null) throw this.closeFailure;
     const stream = this.stream;
     if (stream === null || stream.isClosed)
