@@ -10,7 +10,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { hasCommand, pinned, startServer, canPin, type RunningServer } from './bench-processes.js';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { median, runH2loadAgainst, type Sample } from './h2load.js';
+import { idleMemoryOfServer } from './idle-memory.js';
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -150,52 +152,10 @@ function ensureTools(): void {
   );
 }
 
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, after the state field
-}
-
-const TICKS_PER_SECOND = 100;
-
-interface Sample {
-  readonly requestsPerSecond: number;
-  readonly bytesPerSecond: number;
-  readonly cpuMicrosPerRequest: number;
-  readonly failed: number;
-}
-
+/** Runs h2load with `workload`'s arguments against the server on `port` (pid `pid`). */
 function runH2load(workload: Workload, port: number, pid: number): Sample {
   const scheme = workload.isTls === true ? 'https' : 'http';
-  const [command, commandArgs] = pinned(1, 'h2load', [
-    ...workload.h2load,
-    `${scheme}://127.0.0.1:${port}${workload.path}`,
-  ]);
-  const before = cpuTicks(pid);
-  const output = execFileSync(command, commandArgs, {
-    encoding: 'utf8',
-    timeout: 120_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const cpuSeconds = (cpuTicks(pid) - before) / TICKS_PER_SECOND;
-  const finished = /finished in ([\d.]+)(m?s), ([\d.]+) req\/s, ([\d.]+)([KMG]?B)\/s/.exec(output);
-  const requests =
-    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(output);
-  const traffic = /traffic: ([\d.]+)([KMG]?B) \((\d+)\) total/.exec(output);
-  if (!finished || !requests || !traffic) throw new Error(`unexpected h2load output:\n${output}`);
-  const seconds = Number(finished[1]) / (finished[2] === 'ms' ? 1000 : 1);
-  const succeeded = Number(requests[4]);
-  return {
-    requestsPerSecond: succeeded / seconds,
-    bytesPerSecond: Number(traffic[3]) / seconds,
-    cpuMicrosPerRequest: (cpuSeconds * 1e6) / Math.max(1, succeeded),
-    failed: Number(requests[5]) + Number(requests[6]) + (Number(requests[1]) - succeeded),
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return runH2loadAgainst(workload.h2load, `${scheme}://127.0.0.1:${port}${workload.path}`, pid);
 }
 
 function format(value: number, metric: Workload['metric']): string {
@@ -369,30 +329,11 @@ async function idleMemoryOnce(
 ): Promise<Record<'sluice' | 'node', number>> {
   const perServer: Record<string, number> = {};
   for (const name of order) {
-    const server = await startServer(name === 'sluice' ? 'sluice-server.js' : 'node-server.js', false, nodeFlags);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const before = await server.stats();
-    const [command, commandArgs] = pinned(1, process.execPath, [
-      join(here, 'idle-connections.js'),
-      String(server.port),
-      String(count),
-    ]);
-    const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('idle connections not ready')), 60_000);
-      client.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const after = await server.stats();
-    perServer[name] = (after.rssBytes - before.rssBytes) / count;
-    client.stdin.end();
-    await new Promise((resolve) => client.once('exit', resolve));
-    server.child.kill('SIGTERM');
+    perServer[name] = await idleMemoryOfServer(
+      name === 'sluice' ? 'sluice-server.js' : 'node-server.js',
+      count,
+      nodeFlags,
+    );
   }
   return { sluice: perServer['sluice'], node: perServer['node'] };
 }
