@@ -9,7 +9,8 @@
  * - a whole {@link Http2ServerConnection} (and a client connection with requests in flight) on a
  *   {@link TestingChannel}: nothing may throw out of the channel's read path, and the connection
  *   either keeps going, closes gracefully (after the peer's GOAWAY), or shuts down with an
- *   `Http2ConnectionError` announced by GOAWAY; no pooled message may leak.
+ *   `Http2ConnectionError` announced by GOAWAY; no pooled message may leak;
+ * - the HTTP/1.1 message parser in both roles (`bench/fuzz-http1.ts`): only `Http1ParseError`.
  *
  * Inputs are valid traffic generated with the project's encoders, mutated (bit flips, byte
  * edits, truncations, splices, frame length/type/flags/stream-id edits, duplicated or deleted
@@ -41,6 +42,7 @@ import type { Http2Connection } from '../handlers/http2/connection/http2-connect
 import { Http2ConnectionError } from '../handlers/http2/errors.js';
 import { Http2ServerConnection } from '../handlers/http2/connection/server-connection.js';
 import type { Http2Stream } from '../handlers/http2/connection/http2-stream.js';
+import { fuzzHttp1Parser, mutateHttp1, validHttp1Traffic } from './fuzz-http1.js';
 
 /** Options of {@link runFuzz}. */
 export interface FuzzOptions {
@@ -78,7 +80,13 @@ export interface FuzzStats {
 
 /** The fuzzed targets. */
 export type FuzzTarget =
-  'frame-decoder-server' | 'frame-decoder-client' | 'hpack' | 'connection-server' | 'connection-client';
+  | 'frame-decoder-server'
+  | 'frame-decoder-client'
+  | 'hpack'
+  | 'connection-server'
+  | 'connection-client'
+  | 'http1-parser-request'
+  | 'http1-parser-response';
 
 const TARGETS: readonly FuzzTarget[] = [
   'frame-decoder-server',
@@ -86,6 +94,8 @@ const TARGETS: readonly FuzzTarget[] = [
   'hpack',
   'connection-server',
   'connection-client',
+  'http1-parser-request',
+  'http1-parser-response',
 ];
 /** Failures kept in full (the rest are counted). */
 const MAX_REPORTED_FAILURES = 20;
@@ -556,6 +566,8 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
       hpack: 0,
       'connection-server': 0,
       'connection-client': 0,
+      'http1-parser-request': 0,
+      'http1-parser-response': 0,
     },
     outcomes: {},
     inputBytes: 0,
@@ -622,6 +634,14 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
                 random.chance(0.7) || i === blocks.length - 1 ? mutate(random, block, blocks[0], -1) : block,
               );
           outcome = fuzzHpack(random, input);
+          break;
+        }
+        case 'http1-parser-request':
+        case 'http1-parser-response': {
+          const role = target === 'http1-parser-request' ? 'request' : 'response';
+          const valid = validHttp1Traffic(random, role);
+          input = isRandom ? random.bytes(random.int(400)) : random.chance(0.1) ? valid : mutateHttp1(random, valid);
+          outcome = fuzzHttp1Parser(random, input, role);
           break;
         }
       }
