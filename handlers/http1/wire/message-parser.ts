@@ -288,8 +288,9 @@ export class MessageParser {
 
   /**
    * Whether the parser stopped for good without an error: after a CONNECT request, an accepted
-   * upgrade, a 101 response or a 2xx response to CONNECT. Bytes from there on belong to the next
-   * protocol; `execute()` consumes none of them.
+   * upgrade, a 101 response or a 2xx response to CONNECT (bytes from there on belong to the next
+   * protocol; `execute()` consumes none of them), or after {@link MessageParser.finish} ended a body
+   * delimited by close.
    */
   get isStopped(): boolean {
     return this.state === STOPPED;
