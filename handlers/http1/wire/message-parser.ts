@@ -18,8 +18,9 @@
  *
  * @module
  */
-import { COLON, CR, FIELD_VALUE_BYTES, LF, TOKEN_BYTES, isWhitespace } from './char-classes.js';
+import { COLON, CR, FIELD_VALUE_BYTES, LF, TOKEN_BYTES, isWhitespace, latin1 } from './char-classes.js';
 import { FramingFields } from './framing-fields.js';
+import { fieldName } from './known-names.js';
 import { lineError, parseRequestLine, parseStatusLine } from './start-line.js';
 import { Http1ParseError, Http1ParseErrors, type Http1ErrorDefinition } from '../errors.js';
 
@@ -654,8 +655,8 @@ export class MessageParser {
       throw this.fail(Http1ParseErrors.TOO_MANY_FIELDS, `more than ${this.maxFieldCount} field lines`);
     }
     if (!isTrailer) this.framing.inspect(bytes, start, nameEnd, valueStart, valueEnd, this.isRequestRole);
-    const name = bytes.toString('latin1', start, nameEnd);
-    const value = valueStart === valueEnd ? '' : bytes.toString('latin1', valueStart, valueEnd);
+    const name = fieldName(bytes, start, nameEnd);
+    const value = valueStart === valueEnd ? '' : latin1(bytes, valueStart, valueEnd);
     if (isTrailer) this.listener.onTrailerField(name, value);
     else this.listener.onField(name, value);
   }

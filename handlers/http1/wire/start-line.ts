@@ -4,7 +4,17 @@
  *
  * @module
  */
-import { COLON, CR, FIELD_VALUE_BYTES, SP, TARGET_BYTES, TOKEN_BYTES, bytesOf, isDigit } from './char-classes.js';
+import {
+  COLON,
+  CR,
+  FIELD_VALUE_BYTES,
+  SP,
+  TARGET_BYTES,
+  TOKEN_BYTES,
+  bytesOf,
+  isDigit,
+  latin1,
+} from './char-classes.js';
 import { Http1ParseError, Http1ParseErrors, type Http1ErrorDefinition } from '../errors.js';
 
 /** What a start line fills in: the parser's reused head. */
@@ -80,7 +90,7 @@ export function parseRequestLine(bytes: Buffer, start: number, end: number, head
   if (!hasFormFor(head.method, bytes, targetStart, targetEnd)) {
     throw new Http1ParseError(Http1ParseErrors.INVALID_TARGET, `a target of the wrong form for ${head.method}`);
   }
-  head.target = bytes.toString('latin1', targetStart, targetEnd);
+  head.target = latin1(bytes, targetStart, targetEnd);
 }
 
 /**
@@ -116,7 +126,7 @@ export function parseStatusLine(bytes: Buffer, start: number, end: number, head:
     }
   }
   head.status = status;
-  head.reason = reasonStart >= end ? '' : bytes.toString('latin1', reasonStart, end);
+  head.reason = reasonStart >= end ? '' : latin1(bytes, reasonStart, end);
 }
 
 /**
@@ -191,5 +201,5 @@ function methodName(bytes: Buffer, start: number, end: number): string {
   for (const known of KNOWN_METHODS) {
     if (known.bytes.length === end - start && startsWith(bytes, start, known.bytes)) return known.name;
   }
-  return bytes.toString('latin1', start, end);
+  return latin1(bytes, start, end);
 }
