@@ -196,7 +196,10 @@ function hexValue(byte: number): number {
   return -1;
 }
 
-/** A Buffer over the same memory, so byte ranges decode to strings natively. */
+/**
+ * A Buffer over the same memory, so byte ranges decode to strings natively. Channel messages are
+ * Buffers already (no allocation); a plain Uint8Array costs one view per `execute()` call.
+ */
 function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
