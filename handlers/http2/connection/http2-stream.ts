@@ -7,7 +7,7 @@
 import { SluiceError, type Clock } from '../../../lib/index.js';
 import { ErrorCode, FrameFlag, FrameType } from '../wire/constants.js';
 import type { Http2Headers } from './connection-options.js';
-import { copyBytes } from '../wire/bytes.js';
+import { copyBytes } from '../../../lib/bytes.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
 import {
@@ -390,7 +390,7 @@ export class Http2Stream {
     while (remaining > 0) {
       const chunk = writes![this.chunkHead] as Uint8Array;
       const count = Math.min(remaining, chunk.length - this.chunkOffset);
-      copyBytes(chunk, this.chunkOffset, this.chunkOffset + count, target, at);
+      copyBytes(target, at, chunk, this.chunkOffset, this.chunkOffset + count);
       at += count;
       remaining -= count;
       this.chunkOffset += count;

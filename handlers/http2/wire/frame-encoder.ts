@@ -23,6 +23,7 @@ import {
   MIN_MAX_FRAME_SIZE,
   SETTINGS_DEFAULTS,
 } from './constants.js';
+import { copyBytes } from '../../../lib/bytes.js';
 
 /** Length of a whole PRIORITY frame, header included (RFC 9113 §6.3: 5-byte payload). */
 export const PRIORITY_FRAME_LENGTH = FRAME_HEADER_LENGTH + 5;
@@ -34,9 +35,6 @@ export const SETTINGS_ACK_FRAME_LENGTH = FRAME_HEADER_LENGTH;
 export const PING_FRAME_LENGTH = FRAME_HEADER_LENGTH + 8;
 /** Length of a whole WINDOW_UPDATE frame, header included (RFC 9113 §6.9: 4-byte payload). */
 export const WINDOW_UPDATE_FRAME_LENGTH = FRAME_HEADER_LENGTH + 4;
-
-/** Up to this many bytes a byte loop copies about as fast as `set(subarray())` and allocates nothing (measured on Node 20). */
-const SMALL_COPY_LENGTH = 64;
 
 /**
  * The length of a whole frame, header included, with a payload of `payloadLength` bytes
@@ -121,16 +119,6 @@ function writeUint32(target: Uint8Array, offset: number, value: number): number 
   target[offset + 2] = value >>> 8;
   target[offset + 3] = value;
   return offset + 4;
-}
-
-/** Copies `length` bytes of `src` from `srcOffset` to `target` at `offset`; returns the end offset. */
-function copyBytes(target: Uint8Array, offset: number, src: Uint8Array, srcOffset: number, length: number): number {
-  if (length <= SMALL_COPY_LENGTH) {
-    for (let i = 0; i < length; i++) target[offset + i] = src[srcOffset + i];
-  } else {
-    target.set(src.subarray(srcOffset, srcOffset + length), offset);
-  }
-  return offset + length;
 }
 
 /** Writes `count` zero bytes of padding (RFC 9113 §6.1: padding octets MUST be zero). */
@@ -235,7 +223,7 @@ export class FrameEncoder {
     if (padLength !== undefined) flags |= FrameFlag.PADDED;
     let at = writeFrameHeader(target, offset, payloadLength, FrameType.DATA, flags, streamId);
     if (padLength !== undefined) target[at++] = padLength;
-    at = copyBytes(target, at, src, srcOffset, length);
+    at = copyBytes(target, at, src, srcOffset, srcOffset + length);
     return padLength === undefined ? at : writePadding(target, at, padLength);
   }
 
@@ -271,7 +259,7 @@ export class FrameEncoder {
     if (priority !== undefined) {
       at = writePriorityFields(target, at, priority.streamDependency, priority.weight, priority.isExclusive);
     }
-    at = copyBytes(target, at, block, blockOffset, length);
+    at = copyBytes(target, at, block, blockOffset, blockOffset + length);
     return padLength === undefined ? at : writePadding(target, at, padLength);
   }
 
@@ -356,7 +344,7 @@ export class FrameEncoder {
     let at = writeFrameHeader(target, offset, payloadLength, FrameType.PUSH_PROMISE, flags, streamId);
     if (padLength !== undefined) target[at++] = padLength;
     at = writeUint32(target, at, promisedStreamId & 0x7fff_ffff);
-    at = copyBytes(target, at, block, blockOffset, length);
+    at = copyBytes(target, at, block, blockOffset, blockOffset + length);
     return padLength === undefined ? at : writePadding(target, at, padLength);
   }
 
@@ -391,7 +379,7 @@ export class FrameEncoder {
     let at = writeFrameHeader(target, offset, payloadLength, FrameType.GOAWAY, 0, 0);
     at = writeUint32(target, at, lastStreamId & 0x7fff_ffff);
     at = writeUint32(target, at, errorCode);
-    return debugData === undefined ? at : copyBytes(target, at, debugData, debugOffset, debugLength);
+    return debugData === undefined ? at : copyBytes(target, at, debugData, debugOffset, debugOffset + debugLength);
   }
 
   /**
@@ -429,7 +417,7 @@ export class FrameEncoder {
       isEndHeaders ? FrameFlag.END_HEADERS : 0,
       streamId,
     );
-    return copyBytes(target, at, block, blockOffset, length);
+    return copyBytes(target, at, block, blockOffset, blockOffset + length);
   }
 
   /**
@@ -449,7 +437,7 @@ export class FrameEncoder {
     this.checkPayload(length);
     checkSpace(target, offset + FRAME_HEADER_LENGTH + length);
     const at = writeFrameHeader(target, offset, length, type, flags, streamId);
-    return copyBytes(target, at, payload, payloadOffset, length);
+    return copyBytes(target, at, payload, payloadOffset, payloadOffset + length);
   }
 
   /**
@@ -547,7 +535,7 @@ export class FrameEncoder {
       } else {
         at = writeFrameHeader(target, at, fragmentLength, FrameType.CONTINUATION, flags, streamId);
       }
-      at = copyBytes(target, at, block, consumed, fragmentLength);
+      at = copyBytes(target, at, block, consumed, consumed + fragmentLength);
       consumed += fragmentLength;
     }
     this.headerBlockOffset = consumed;
