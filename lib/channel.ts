@@ -11,7 +11,7 @@ import type { EventLoop } from './event-loop.js';
 import { log, LogLevel } from './logging.js';
 import type { MessagePool } from './message-pool.js';
 import type { ChannelStatisticsOptions, HandlerStatistics } from './statistics.js';
-import { Task, TaskStatus, type TaskOwner } from './task.js';
+import { Task, TaskStatus } from './task.js';
 
 /** Options of a {@link Channel}. */
 export interface ChannelOptions {
@@ -58,7 +58,7 @@ let nextChannelId = 1;
  * await channel.whenSetup;
  * ```
  */
-export class Channel implements TaskOwner {
+export class Channel {
   /** A process-unique id, for logs. */
   readonly id: number = nextChannelId++;
   /** The loop all of this channel's work runs on. */

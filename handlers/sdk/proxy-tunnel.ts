@@ -13,7 +13,6 @@ import {
   TaskStatus,
   asSluiceError,
   ChannelErrors,
-  parseUrl,
   type ChannelHandler,
   type ChannelSlot,
   type EventLoopGroup,
@@ -23,6 +22,7 @@ import '../socket/index.js';
 import { Http2ClientConnection, type Http2ClientTlsOptions, type Http2ConnectionOptions } from '../http2/index.js';
 import { TlsErrors, TlsHandler } from '../tls/index.js';
 import { SdkErrors } from './sdk-errors.js';
+import { parseUrl } from '../../lib/url.js';
 
 /** ProxyOptions says which HTTP proxy to tunnel through and how to authenticate. */
 export interface ProxyOptions {

@@ -8,10 +8,7 @@ import {
   ChannelDirection,
   ChannelErrors,
   IoErrors,
-  PendingWrites,
-  ReadQueue,
   SluiceError,
-  fromNodeSocketError,
   log,
   LogLevel,
   type ChannelHandler,
@@ -20,6 +17,9 @@ import {
   type IoMessage,
   type TransportHandlerFactory,
 } from '../../lib/index.js';
+import { PendingWrites } from '../../lib/pending-writes.js';
+import { ReadQueue } from '../../lib/read-queue.js';
+import { fromNodeSocketError } from '../../lib/socket-errors.js';
 
 /** Counters a {@link SocketHandler} reports each statistics interval. */
 export interface SocketStatistics extends HandlerStatistics {

@@ -80,6 +80,8 @@ export type WriteCallback = (error: Http2StreamFailure | null) => void;
 /**
  * Http2StreamHost is what a stream needs from its connection; the connection core implements
  * it. Not for applications.
+ *
+ * @internal
  */
 export interface Http2StreamHost {
   /** Buffered bytes above which `write` returns false. */
