@@ -7,6 +7,7 @@ import { ChannelDirection, type ChannelHandler } from './channel-handler.js';
 import { ChannelSlot, UNLIMITED_WINDOW } from './channel-slot.js';
 import { publishConnectionClosed, publishConnectionOpened } from './diagnostics.js';
 import { ChannelErrors, SluiceError, asSluiceError } from './errors.js';
+import { checkArgument, checkOptionalOptions } from './argument-checks.js';
 import type { EventLoop } from './event-loop.js';
 import { log, LogLevel } from './logging.js';
 import type { MessagePool } from './message-pool.js';
@@ -91,6 +92,13 @@ export class Channel {
 
   /** Creates a channel on `loop`; setup completes on a later turn. */
   constructor(loop: EventLoop, options: ChannelOptions = {}) {
+    checkArgument(
+      typeof (loop as Partial<EventLoop> | null)?.scheduleNow === 'function',
+      'new Channel(loop)',
+      'loop is an EventLoop',
+      loop,
+    );
+    checkOptionalOptions(options, 'new Channel');
     this.loop = loop;
     this.options = options;
     this.isReadBackPressureEnabled = options.enableReadBackPressure ?? true;

@@ -8,6 +8,8 @@ import type { ChannelSlot } from './channel-slot.js';
 import type { SluiceError } from './errors.js';
 import type { IoMessage } from './io-message.js';
 import { Task, TaskStatus } from './task.js';
+import { ChannelSlot as ChannelSlotClass } from './channel-slot.js';
+import { checkArgument } from './argument-checks.js';
 
 /**
  * PassThroughHandler forwards every message both ways, unchanged and at once, and lets a
@@ -36,7 +38,7 @@ export class PassThroughHandler implements ChannelHandler {
   /** The slot, once installed; null after destroy. */
   protected slot: ChannelSlot | null = null;
   private readonly windowSyncTask = new Task((status) => {
-    if (status === TaskStatus.RUN_READY && this.slot !== null) matchRightWindow(this.slot);
+    if (status === TaskStatus.RUN_READY && this.slot !== null) matchWindow(this.slot);
   }, 'pass-through-window-sync');
 
   /** Remembers the slot and schedules the first window match; subclasses calling `super.installed` keep that. */
@@ -59,7 +61,7 @@ export class PassThroughHandler implements ChannelHandler {
 
   /** The right neighbour opened its window: open ours to match it (never beyond it). */
   incrementReadWindow(slot: ChannelSlot, _size: number): void {
-    matchRightWindow(slot);
+    matchWindow(slot);
   }
 
   /** Calls `observeShutdown`, then completes the direction at once. */
@@ -104,9 +106,15 @@ export class PassThroughHandler implements ChannelHandler {
 /**
  * Opens `slot`'s read window up to the window of the slot to its right, never beyond: what a
  * handler that forwards every read at once may accept. Does nothing when the windows already
- * match or back-pressure is off.
+ * match or back-pressure is off. Throws `IO_INVALID_OPTIONS` when `slot` is not a channel slot.
  */
 export function matchRightWindow(slot: ChannelSlot): void {
+  checkArgument(slot instanceof ChannelSlotClass, 'matchRightWindow(slot)', 'slot is a ChannelSlot', slot);
+  matchWindow(slot);
+}
+
+/** {@link matchRightWindow} without the check, for the pass-through's own calls. */
+function matchWindow(slot: ChannelSlot): void {
   const gap = slot.downstreamReadWindow() - slot.windowSize;
   if (gap > 0) slot.incrementReadWindow(gap);
 }

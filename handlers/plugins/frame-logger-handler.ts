@@ -9,6 +9,8 @@ import { frameFlagNames, frameTypeName } from '../http2/wire/constants.js';
 import { Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
 import type { FactoryPluginSpec } from './registry.js';
 import { PassThroughHandler } from '../../lib/pass-through-handler.js';
+import { checkOptionalOptions } from '../../lib/argument-checks.js';
+import { PluginErrors } from './plugin-errors.js';
 
 /** Where frame lines go instead of the logger: called once per line, synchronously. */
 export type FrameLogSink = (line: string) => void;
@@ -82,6 +84,7 @@ export class FrameLoggerHandler extends PassThroughHandler {
   /** Creates the logger; throws a `RangeError` for an unknown level name. */
   constructor(options: FrameLoggerOptions = {}) {
     super();
+    checkOptionalOptions(options, 'new FrameLoggerHandler', PluginErrors.INVALID_OPTIONS);
     const settings = { ...FRAME_LOGGER_DEFAULTS, ...options };
     const level = parseLogLevel(settings.level);
     if (level === undefined) throw new RangeError(`unknown log level '${settings.level}'`);

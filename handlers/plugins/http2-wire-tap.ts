@@ -7,6 +7,8 @@
 import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, MAX_MAX_FRAME_SIZE } from '../http2/wire/constants.js';
 import { FrameDecoder, type FrameListener, type FramePriority } from '../http2/wire/frame-decoder.js';
 import type { Http2StreamError } from '../http2/errors.js';
+import { checkOptionalOptions, checkRequiredOptions } from '../../lib/argument-checks.js';
+import { PluginErrors } from './plugin-errors.js';
 
 /**
  * TappedFrame describes one whole frame a {@link Http2WireTap} saw. The tap reuses one instance:
@@ -100,6 +102,8 @@ export class Http2WireTap {
 
   /** Creates a tap reporting to `listener`. */
   constructor(listener: WireTapListener, options: Http2WireTapOptions = {}) {
+    checkRequiredOptions(listener, 'new Http2WireTap(listener)', PluginErrors.INVALID_OPTIONS);
+    checkOptionalOptions(options, 'new Http2WireTap', PluginErrors.INVALID_OPTIONS);
     this.listener = listener;
     this.carriesPreface = options.carriesPreface ?? 'auto';
     this.excerptLimit = Math.max(0, Math.floor(options.excerptLimit ?? WIRE_TAP_DEFAULT_EXCERPT_LIMIT));

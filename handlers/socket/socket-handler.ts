@@ -20,6 +20,7 @@ import {
 import { PendingWrites } from '../../lib/pending-writes.js';
 import { ReadQueue } from '../../lib/read-queue.js';
 import { fromNodeSocketError } from '../../lib/socket-errors.js';
+import { checkArgument } from '../../lib/argument-checks.js';
 
 /** Counters a {@link SocketHandler} reports each statistics interval. */
 export interface SocketStatistics extends HandlerStatistics {
@@ -107,6 +108,12 @@ export class SocketHandler implements ChannelHandler {
     /** The Node socket (owned by the handler). */
     readonly socket: Socket,
   ) {
+    checkArgument(
+      typeof (socket as Partial<Socket> | null)?.on === 'function',
+      'new SocketHandler(socket)',
+      'socket is a connected net.Socket',
+      socket,
+    );
     (socket as OwnedSocket)[HANDLER] = this;
     socket.on('error', SocketHandler.onError);
     socket.on('end', SocketHandler.onEnd);
