@@ -157,7 +157,7 @@ async function runSluice(loop: NodeEventLoop, handlerCount: number, count: numbe
   const source = new SourceHandler();
   const sink = new SinkHandler();
   channel.appendHandler(source);
-  for (let index = 0; index < handlerCount; index++) channel.appendHandler(new PassThroughHandler(WINDOW_BYTES));
+  for (let index = 0; index < handlerCount; index++) channel.appendHandler(new PassThroughHandler());
   channel.appendHandler(sink);
   await channel.whenSetup;
   const started = performance.now();

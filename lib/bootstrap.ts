@@ -8,10 +8,10 @@
  * @module
  */
 import net from 'node:net';
-import { inspect } from 'node:util';
 import { Channel, type ChannelOptions } from './channel.js';
 import type { ChannelHandler } from './channel-handler.js';
 import { IoErrors, SluiceError } from './errors.js';
+import { checkArgument, checkOptionalOptions, describeValue } from './argument-checks.js';
 import { defaultEventLoopGroup, type EventLoop, type EventLoopGroup } from './event-loop.js';
 import { log, LogLevel, useServerDefaultLogger } from './logging.js';
 import { fromNodeSocketError } from './socket-errors.js';
@@ -23,8 +23,12 @@ export type TransportHandlerFactory = (socket: net.Socket) => ChannelHandler;
 
 let defaultTransport: TransportHandlerFactory | null = null;
 
-/** Sets the transport used by bootstraps created without one (`sluice/socket` sets its socket handler). */
+/**
+ * Sets the transport used by bootstraps created without one (`sluice/socket` sets its socket
+ * handler). Throws `IO_INVALID_OPTIONS` for what is not a function (and keeps the one it had).
+ */
 export function setDefaultTransport(factory: TransportHandlerFactory): void {
+  checkArgument(typeof factory === 'function', 'setDefaultTransport(factory)', 'factory is a function', factory);
   defaultTransport = factory;
 }
 
@@ -161,6 +165,7 @@ export class ClientBootstrap {
 
   /** Creates a bootstrap; throws `IO_NO_TRANSPORT` when no transport is known. */
   constructor(options: BootstrapOptions = {}) {
+    checkOptionalOptions(options, 'bootstrap');
     this.loopGroup = options.loopGroup ?? defaultEventLoopGroup();
     this.transport = resolveTransport(options.transport);
   }
@@ -326,6 +331,7 @@ export class ServerBootstrap {
 
   /** Creates a bootstrap; throws `IO_NO_TRANSPORT` when no transport is known. */
   constructor(options: BootstrapOptions = {}) {
+    checkOptionalOptions(options, 'bootstrap');
     this.loopGroup = options.loopGroup ?? defaultEventLoopGroup();
     this.transport = resolveTransport(options.transport);
   }
@@ -394,7 +400,7 @@ function addressProblem(options: unknown, what: 'connect' | 'listen'): string | 
   if (port === undefined) return what === 'connect' ? 'a port (with a host) or a path is required' : null;
   const lowest = what === 'connect' ? 1 : 0;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < lowest || port > 65_535) {
-    return `port must be a whole number from ${lowest} to 65535, not ${inspect(port, { depth: 0, breakLength: Infinity }).slice(0, 80)}`;
+    return `port must be a whole number from ${lowest} to 65535, not ${describeValue(port)}`;
   }
   return null;
 }

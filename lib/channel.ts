@@ -7,11 +7,12 @@ import { ChannelDirection, type ChannelHandler } from './channel-handler.js';
 import { ChannelSlot, UNLIMITED_WINDOW } from './channel-slot.js';
 import { publishConnectionClosed, publishConnectionOpened } from './diagnostics.js';
 import { ChannelErrors, SluiceError, asSluiceError } from './errors.js';
+import { checkArgument, checkOptionalOptions } from './argument-checks.js';
 import type { EventLoop } from './event-loop.js';
 import { log, LogLevel } from './logging.js';
 import type { MessagePool } from './message-pool.js';
 import type { ChannelStatisticsOptions, HandlerStatistics } from './statistics.js';
-import { Task, TaskStatus, type TaskOwner } from './task.js';
+import { Task, TaskStatus } from './task.js';
 
 /** Options of a {@link Channel}. */
 export interface ChannelOptions {
@@ -58,7 +59,7 @@ let nextChannelId = 1;
  * await channel.whenSetup;
  * ```
  */
-export class Channel implements TaskOwner {
+export class Channel {
   /** A process-unique id, for logs. */
   readonly id: number = nextChannelId++;
   /** The loop all of this channel's work runs on. */
@@ -91,6 +92,13 @@ export class Channel implements TaskOwner {
 
   /** Creates a channel on `loop`; setup completes on a later turn. */
   constructor(loop: EventLoop, options: ChannelOptions = {}) {
+    checkArgument(
+      typeof (loop as Partial<EventLoop> | null)?.scheduleNow === 'function',
+      'new Channel(loop)',
+      'loop is an EventLoop',
+      loop,
+    );
+    checkOptionalOptions(options, 'new Channel');
     this.loop = loop;
     this.options = options;
     this.isReadBackPressureEnabled = options.enableReadBackPressure ?? true;

@@ -37,8 +37,11 @@ export class SluiceError extends Error {
 
   /**
    * Creates an error from a table row, optionally with a more specific message and a cause.
+   * Throws `IO_INVALID_OPTIONS` when `definition` is not a row (`{ code, message }`), `message`
+   * not a string or `options` not an object.
    */
   constructor(definition: ErrorDefinition, message?: string, options?: { cause?: unknown }) {
+    checkErrorArguments(definition, message, options);
     super(message ?? definition.message, options);
     this.code = definition.code;
   }
@@ -50,7 +53,8 @@ export class SluiceError extends Error {
 }
 
 /**
- * Builds a frozen error table for a plugin's own area: each key becomes `PREFIX_KEY`.
+ * Builds a frozen error table for a plugin's own area: each key becomes `PREFIX_KEY`. Throws
+ * `IO_INVALID_OPTIONS` unless `prefix` is a string and `messages` an object of strings.
  *
  * @example
  * ```ts
@@ -62,6 +66,13 @@ export function defineErrors<K extends string>(
   prefix: string,
   messages: Record<K, string>,
 ): { readonly [P in K]: ErrorDefinition } {
+  const values: unknown[] = typeof messages === 'object' && messages !== null ? Object.values(messages) : [];
+  if (typeof prefix !== 'string' || values.length === 0 || !values.every((message) => typeof message === 'string')) {
+    throw new SluiceError(
+      IoErrors.INVALID_OPTIONS,
+      'defineErrors(prefix, messages): a string prefix and an object of message strings, at least one',
+    );
+  }
   const table = {} as { [P in K]: ErrorDefinition };
   for (const key of Object.keys(messages) as K[]) table[key] = errorDefinition(`${prefix}_${key}`, messages[key]);
   return Object.freeze(table);
@@ -145,9 +156,41 @@ export const ChannelErrors = Object.freeze({
   ),
 });
 
-/** Wraps anything thrown into a SluiceError with the given code, keeping SluiceErrors as they are. */
+/**
+ * Wraps anything thrown into a SluiceError with the given code, keeping SluiceErrors as they are.
+ * Throws `IO_INVALID_OPTIONS` when `fallback` is not an error table row.
+ */
 export function asSluiceError(error: unknown, fallback: ErrorDefinition): SluiceError {
   if (error instanceof SluiceError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  checkErrorArguments(fallback, undefined, undefined);
+  const message = error instanceof Error ? String(error.message) : safeString(error);
   return new SluiceError(fallback, `${fallback.message}: ${message}`, { cause: error });
+}
+
+/** `String(value)`, or its type when converting it throws (an object whose `toString` is not a function). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return typeof value;
+  }
+}
+
+/** The SluiceError constructor's checks: a table row, a string message or none, an options object or none. */
+function checkErrorArguments(definition: unknown, message: unknown, options: unknown): void {
+  const row = definition as Partial<ErrorDefinition> | null;
+  const isRow =
+    typeof row === 'object' && row !== null && typeof row.code === 'string' && typeof row.message === 'string';
+  if (
+    isRow &&
+    (message === undefined || typeof message === 'string') &&
+    (options === undefined || typeof options === 'object')
+  ) {
+    return;
+  }
+  // IoErrors is defined below SluiceError in this module, but long before any constructor runs.
+  throw new SluiceError(
+    IoErrors.INVALID_OPTIONS,
+    'new SluiceError(definition, message?, options?): an error table row ({ code, message }), a string message, an options object',
+  );
 }

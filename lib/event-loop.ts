@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { systemClock, VirtualClock, type Clock } from './clock.js';
 import { ChannelErrors, IoErrors, SluiceError } from './errors.js';
+import { checkOptionalOptions, checkRequiredOptions } from './argument-checks.js';
 import { MessagePool, type MessagePoolOptions } from './message-pool.js';
 import { Task, TaskStatus } from './task.js';
 import { TimerHeap } from './timer-heap.js';
@@ -49,6 +50,7 @@ export abstract class EventLoop {
 
   /** Creates a loop; subclasses decide how turns are triggered. */
   protected constructor(options: EventLoopOptions) {
+    checkRequiredOptions(options, 'event loop');
     this.clock = options.clock ?? systemClock;
     this.messagePool = new MessagePool(options.messagePool);
   }
@@ -356,6 +358,7 @@ export class VirtualEventLoop extends EventLoop {
 
   /** Creates a loop standing at virtual time `startTimeMs`. */
   constructor(options: VirtualEventLoopOptions = {}) {
+    checkOptionalOptions(options, 'new VirtualEventLoop');
     const clock = new VirtualClock(options.startTimeMs ?? 0);
     super({ ...options, clock });
     this.virtualClock = clock;
@@ -416,6 +419,7 @@ export class EventLoopGroup {
 
   /** Creates `loopCount` Node-backed loops, or wraps loops given (e.g. virtual ones for tests). */
   constructor(options: EventLoopGroupOptions | readonly EventLoop[] = {}) {
+    checkOptionalOptions(options, 'new EventLoopGroup');
     if (Array.isArray(options)) {
       this.loops = [...(options as readonly EventLoop[])];
     } else {

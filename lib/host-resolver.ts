@@ -8,6 +8,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { systemClock, type Clock } from './clock.js';
 import { IoErrors, SluiceError } from './errors.js';
+import { checkOptionalOptions } from './argument-checks.js';
 import { fromNodeSocketError } from './socket-errors.js';
 
 /** An IP address family: 4 or 6. */
@@ -106,6 +107,7 @@ export class HostResolver {
 
   /** Creates a resolver; nothing is looked up until `resolve`. */
   constructor(options: HostResolverOptions = {}) {
+    checkOptionalOptions(options, 'new HostResolver');
     this.lookup = options.lookup ?? dnsLookup;
     this.clock = options.clock ?? systemClock;
     this.ttlMs = options.defaultTtlMs ?? HOST_RESOLVER_DEFAULTS.defaultTtlMs;

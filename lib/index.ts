@@ -5,24 +5,30 @@
  *
  * @module sluice/runtime
  */
-export * from './errors.js';
+export { ChannelErrors, IoErrors, SluiceError, asSluiceError, defineErrors, type ErrorDefinition } from './errors.js';
 export * from './clock.js';
-export { Task, TaskStatus, type TaskFunction, type TaskOwner } from './task.js';
+export { Task, TaskStatus, type TaskFunction } from './task.js';
 export * from './event-loop.js';
 export * from './io-message.js';
 export * from './message-pool.js';
 export * from './channel-handler.js';
+export { PassThroughHandler, matchRightWindow } from './pass-through-handler.js';
 export { ChannelSlot, UNLIMITED_WINDOW } from './channel-slot.js';
 export * from './channel.js';
 export * from './statistics.js';
-export * from './logging.js';
+export {
+  LogLevel,
+  SERVER_DEFAULT_LOG_LEVEL,
+  createStreamLogger,
+  log,
+  noopLogger,
+  parseLogLevel,
+  setLogger,
+  type LogSubject,
+  type Logger,
+} from './logging.js';
 export { ConnectionDiagnostics, type ConnectionClosedMessage, type ConnectionOpenedMessage } from './diagnostics.js';
-export * from './socket-errors.js';
 export * from './bootstrap.js';
 export * from './testing/testing-channel.js';
 export * from './host-resolver.js';
-export { parseUrl } from './url.js';
 export * from './retry-strategy.js';
-export * from './pending-writes.js';
-export * from './read-queue.js';
-export * from './small-fifo.js';

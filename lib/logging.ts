@@ -112,8 +112,9 @@ export function useServerDefaultLogger(): void {
   log = createStreamLogger(SERVER_DEFAULT_LOG_LEVEL);
 }
 
-/** Parses a level name (`debug`, `INFO`, …); undefined if unknown. */
+/** Parses a level name (`debug`, `INFO`, …); undefined if unknown (or not a string). */
 export function parseLogLevel(name: string): LogLevel | undefined {
+  if (typeof name !== 'string') return undefined;
   const key = name.toUpperCase() as keyof typeof LogLevel;
   return Object.hasOwn(LogLevel, key) ? LogLevel[key] : undefined;
 }

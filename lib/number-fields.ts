@@ -2,7 +2,6 @@
  * How long-lived objects keep rarely-set number fields without a box each.
  *
  * @module
- * @internal
  */
 
 /**

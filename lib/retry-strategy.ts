@@ -7,6 +7,7 @@
  * @module
  */
 import { SluiceError, errorDefinition } from './errors.js';
+import { checkArgument, checkOptionalOptions, checkRequiredOptions } from './argument-checks.js';
 import type { EventLoop } from './event-loop.js';
 import { Task, TaskStatus } from './task.js';
 
@@ -76,6 +77,8 @@ const TRANSIENT_SLUICE_CODES = new Set(['SDK_CONNECTION_DEAD']);
  * - anything else → `CLIENT_ERROR`.
  */
 export const classifyFailure: RetryClassifier = (failure) => {
+  // A classifier is given whatever failed: what is not a failure record is a client error.
+  if (typeof failure !== 'object' || failure === null) return RetryErrorType.CLIENT_ERROR;
   const status = failure.status;
   if (status !== undefined) {
     if (status === 429 || status === 503) return RetryErrorType.THROTTLING;
@@ -158,6 +161,7 @@ export class ExponentialBackoff {
 
   /** Creates a backoff from `options` (negative values are clamped to 0). */
   constructor(options: ExponentialBackoffOptions = {}) {
+    checkOptionalOptions(options, 'new ExponentialBackoff');
     this.scaleMs = Math.max(0, options.scaleMs ?? EXPONENTIAL_BACKOFF_DEFAULTS.scaleMs);
     this.maxBackoffMs = Math.max(0, options.maxBackoffMs ?? EXPONENTIAL_BACKOFF_DEFAULTS.maxBackoffMs);
     this.maxRetries = Math.max(0, options.maxRetries ?? EXPONENTIAL_BACKOFF_DEFAULTS.maxRetries);
@@ -261,6 +265,13 @@ export class ExponentialBackoffRetryStrategy implements RetryStrategy {
 
   /** Creates a strategy on `options.loop`. */
   constructor(options: ExponentialBackoffRetryStrategyOptions) {
+    checkRequiredOptions(options, 'retry strategy');
+    checkArgument(
+      typeof (options.loop as Partial<EventLoop> | null)?.scheduleAfter === 'function',
+      'retry strategy',
+      'options.loop is an EventLoop',
+      options.loop,
+    );
     this.backoff = new ExponentialBackoff(options);
     this.loop = options.loop;
   }

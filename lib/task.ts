@@ -21,6 +21,8 @@ export type TaskFunction = (status: TaskStatus, task: Task) => void;
 /**
  * TaskOwner receives notice when one of its tasks runs; channels use it to track their pending
  * tasks so they can cancel them on shutdown.
+ *
+ * @internal
  */
 export interface TaskOwner {
   /** Called just before the task's function runs (either status). */

@@ -9,8 +9,14 @@
  *
  * @module
  */
-import { defineErrors, SluiceError, type ChannelSlot, type IoMessage } from '../../handlers/index.js';
-import { inject, plugin, PLUGIN_OPTIONS_TOKEN, TapHandler } from '../../handlers/plugins/index.js';
+import {
+  defineErrors,
+  PassThroughHandler,
+  SluiceError,
+  type ChannelSlot,
+  type IoMessage,
+} from '../../handlers/index.js';
+import { inject, plugin, PLUGIN_OPTIONS_TOKEN } from '../../handlers/plugins/index.js';
 
 /** This plugin's own error table: codes `QUOTA_…`. */
 export const QuotaErrors = defineErrors('QUOTA', {
@@ -26,7 +32,7 @@ export interface QuotaOptions {
 /**
  * QuotaHandler lets a connection read `maxBytes` and closes it with `QUOTA_EXCEEDED` when a read
  * would go beyond. Reads within the quota and all writes pass unchanged; it extends
- * {@link TapHandler}, which takes care of windows (it never accepts more than the handler to its
+ * {@link PassThroughHandler}, which takes care of windows (it never accepts more than the handler to its
  * right) and of passing messages on.
  *
  * Registered by class: `registry.register(QuotaHandler)`, then `'quota'` in a pipeline.
@@ -34,7 +40,7 @@ export interface QuotaOptions {
 @plugin<QuotaOptions>('quota', {
   validate: { maxBytes: { type: 'integer', required: true, min: 0 } },
 })
-export class QuotaHandler extends TapHandler {
+export class QuotaHandler extends PassThroughHandler {
   private bytesRead = 0;
 
   /** Built per connection by the registry, with the validated options injected. */

@@ -1,12 +1,18 @@
 /**
- * HTTP/2 for sluice: the connection handler (client and server roles) with its outgoing-frames
- * task, flow control and limits, the wire layer (frame encoder and decoder, HPACK adapter,
- * header rules) and the errors.
+ * HTTP/2 for sluice: the connection handler (client and server roles) with its streams, the
+ * convenient session and server on top of it, their options, limits and errors, and the
+ * RFC 9113 error codes and settings. The frame codec is in `sluice/http2/wire`.
  *
  * @module sluice/http2
  */
-export * from './wire/constants.js';
-export * from './errors.js';
+export { ErrorCode, SETTINGS_DEFAULTS, SettingId, errorCodeName } from './wire/constants.js';
+export {
+  Http2ApiErrors,
+  Http2ConnectionError,
+  Http2SessionErrors,
+  Http2StreamError,
+  type Http2Error,
+} from './errors.js';
 export * from './connection/connection-options.js';
 export {
   Http2Stream,
@@ -14,27 +20,18 @@ export {
   type Http2StreamHandler,
   type Http2StreamFailure,
   type WriteCallback,
-  type Http2StreamHost,
 } from './connection/http2-stream.js';
 export { GRACEFUL_CLOSE_PING_WAIT_MS, Http2Connection, type Http2Statistics } from './connection/http2-connection.js';
 export { Http2ClientConnection, type Http2RequestOptions } from './connection/client-connection.js';
 export { Http2ServerConnection } from './connection/server-connection.js';
 export * from './api/bootstrap.js';
-export * from './wire/frame-encoder.js';
-export * from './wire/frame-decoder.js';
-export * from './wire/hpack-encoder.js';
-export * from './wire/hpack-decoder.js';
-export * from './connection/header-rules.js';
-export { httpDate } from './api/http-date.js';
-export { ControlFrameQueue } from './connection/control-frame-queue.js';
-export { ClosedStreams, ClosedBy } from './connection/closed-streams.js';
-export { OutgoingFramesTask, type OutgoingFramesHost } from './connection/outgoing-frames-task.js';
 export {
   Http2StreamDiagnostics,
   type Http2StreamFinishedMessage,
   type Http2StreamStartedMessage,
 } from './connection/stream-diagnostics.js';
 export { headersToObject, type Http2HeadersObject, type Http2HeaderInput } from './api/header-objects.js';
+export { httpDate } from './api/http-date.js';
 export { Http2Body, type Http2BodySource } from './api/body.js';
 export {
   connect,

@@ -11,7 +11,7 @@ import { Http2Connection } from '../http2/connection/http2-connection.js';
 import type { Http2StreamFinishedMessage, Http2StreamStartedMessage } from '../http2/connection/stream-diagnostics.js';
 import { Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
 import type { FactoryPluginSpec } from './registry.js';
-import { TapHandler } from './tap-handler.js';
+import { PassThroughHandler } from '../../lib/pass-through-handler.js';
 
 /**
  * DiagnosticsChannelNames are the names of every `diagnostics_channel` channel sluice publishes
@@ -96,7 +96,7 @@ const LOCAL_ENDED = 2;
  *
  * Frames come from following the bytes in both directions with an {@link Http2WireTap} — the
  * same technique as the frame logger — and streams from the HEADERS, END_STREAM and RST_STREAM
- * frames seen. Traffic is never changed or delayed ({@link TapHandler}).
+ * frames seen. Traffic is never changed or delayed ({@link PassThroughHandler}).
  *
  * Cost: each event is built and published only when its channel `hasSubscribers`; with
  * `http2: 'auto'` a connection that nobody watched when it opened is not followed at all.
@@ -111,7 +111,7 @@ const LOCAL_ENDED = 2;
  * const pipeline = registry.pipeline(['socket', 'diagnostics', 'http2-server']);
  * ```
  */
-export class DiagnosticsHandler extends TapHandler {
+export class DiagnosticsHandler extends PassThroughHandler {
   private readonly options: Readonly<Required<DiagnosticsOptions>>;
   private receivedTap: Http2WireTap | null = null;
   private sentTap: Http2WireTap | null = null;

@@ -5,10 +5,12 @@
  */
 import { log, LogLevel, parseLogLevel, SluiceError, type ChannelSlot, type IoMessage } from '../../lib/index.js';
 import { CONNECTION_PREFACE } from '../http2/wire/constants.js';
-import { frameTypeName } from '../http2/wire/constants.js';
-import { frameFlagNames, Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
+import { frameFlagNames, frameTypeName } from '../http2/wire/constants.js';
+import { Http2WireTap, type TappedFrame, type WireTapListener } from './http2-wire-tap.js';
 import type { FactoryPluginSpec } from './registry.js';
-import { TapHandler } from './tap-handler.js';
+import { PassThroughHandler } from '../../lib/pass-through-handler.js';
+import { checkOptionalOptions } from '../../lib/argument-checks.js';
+import { PluginErrors } from './plugin-errors.js';
 
 /** Where frame lines go instead of the logger: called once per line, synchronously. */
 export type FrameLogSink = (line: string) => void;
@@ -56,7 +58,7 @@ export const FRAME_LOGGER_PLUGIN_NAME = 'frame-logger';
  *
  * It runs one {@link Http2WireTap} (an HTTP/2 `FrameDecoder` in step with a frame splitter) per
  * direction, so frames split anywhere across messages are logged once, whole. It never changes
- * or delays traffic ({@link TapHandler}); bytes that do not decode as HTTP/2 produce one
+ * or delays traffic ({@link PassThroughHandler}); bytes that do not decode as HTTP/2 produce one
  * `decode error` line and end logging for that direction, never the connection.
  *
  * Lines go to the process logger (subject `http2-frames`, level `trace` by default; nothing is
@@ -70,7 +72,7 @@ export const FRAME_LOGGER_PLUGIN_NAME = 'frame-logger';
  * // lines: ['channel 1 recv PREFACE length=24', 'channel 1 recv SETTINGS flags=- stream=0 length=0']
  * ```
  */
-export class FrameLoggerHandler extends TapHandler {
+export class FrameLoggerHandler extends PassThroughHandler {
   private readonly sink: FrameLogSink | null;
   private readonly level: LogLevel;
   private readonly subject: string;
@@ -82,6 +84,7 @@ export class FrameLoggerHandler extends TapHandler {
   /** Creates the logger; throws a `RangeError` for an unknown level name. */
   constructor(options: FrameLoggerOptions = {}) {
     super();
+    checkOptionalOptions(options, 'new FrameLoggerHandler', PluginErrors.INVALID_OPTIONS);
     const settings = { ...FRAME_LOGGER_DEFAULTS, ...options };
     const level = parseLogLevel(settings.level);
     if (level === undefined) throw new RangeError(`unknown log level '${settings.level}'`);

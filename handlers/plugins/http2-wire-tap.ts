@@ -4,15 +4,11 @@
  *
  * @module
  */
-import {
-  CONNECTION_PREFACE,
-  FRAME_HEADER_LENGTH,
-  FrameFlag,
-  FrameType,
-  MAX_MAX_FRAME_SIZE,
-} from '../http2/wire/constants.js';
+import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, MAX_MAX_FRAME_SIZE } from '../http2/wire/constants.js';
 import { FrameDecoder, type FrameListener, type FramePriority } from '../http2/wire/frame-decoder.js';
 import type { Http2StreamError } from '../http2/errors.js';
+import { checkOptionalOptions, checkRequiredOptions } from '../../lib/argument-checks.js';
+import { PluginErrors } from './plugin-errors.js';
 
 /**
  * TappedFrame describes one whole frame a {@link Http2WireTap} saw. The tap reuses one instance:
@@ -106,6 +102,8 @@ export class Http2WireTap {
 
   /** Creates a tap reporting to `listener`. */
   constructor(listener: WireTapListener, options: Http2WireTapOptions = {}) {
+    checkRequiredOptions(listener, 'new Http2WireTap(listener)', PluginErrors.INVALID_OPTIONS);
+    checkOptionalOptions(options, 'new Http2WireTap', PluginErrors.INVALID_OPTIONS);
     this.listener = listener;
     this.carriesPreface = options.carriesPreface ?? 'auto';
     this.excerptLimit = Math.max(0, Math.floor(options.excerptLimit ?? WIRE_TAP_DEFAULT_EXCERPT_LIMIT));
@@ -253,38 +251,4 @@ class TapFrameListener implements FrameListener {
 
   /** A stream error is the connection's business; the frame still went by and is reported. */
   onStreamError(_error: Http2StreamError): void {}
-}
-
-/** The flags each frame type defines, RFC 9113 §6, in bit order. */
-const FLAGS_BY_TYPE: ReadonlyArray<ReadonlyArray<readonly [number, string]>> = (() => {
-  const table: Array<Array<readonly [number, string]>> = [];
-  const endStream = [FrameFlag.END_STREAM, 'END_STREAM'] as const;
-  const endHeaders = [FrameFlag.END_HEADERS, 'END_HEADERS'] as const;
-  const padded = [FrameFlag.PADDED, 'PADDED'] as const;
-  const ack = [FrameFlag.ACK, 'ACK'] as const;
-  table[FrameType.DATA] = [endStream, padded];
-  table[FrameType.HEADERS] = [endStream, endHeaders, padded, [FrameFlag.PRIORITY, 'PRIORITY']];
-  table[FrameType.SETTINGS] = [ack];
-  table[FrameType.PUSH_PROMISE] = [endHeaders, padded];
-  table[FrameType.PING] = [ack];
-  table[FrameType.CONTINUATION] = [endHeaders];
-  return table;
-})();
-
-/**
- * The flags of a frame by their RFC names joined with `|` (`END_STREAM|END_HEADERS`), bits the
- * type does not define as hex (`0x40`), or `-` when none is set.
- */
-export function frameFlagNames(type: number, flags: number): string {
-  if (flags === 0) return '-';
-  const parts: string[] = [];
-  let rest = flags;
-  for (const [bit, name] of FLAGS_BY_TYPE[type] ?? []) {
-    if ((flags & bit) !== 0) {
-      parts.push(name);
-      rest &= ~bit;
-    }
-  }
-  if (rest !== 0) parts.push(`0x${rest.toString(16).padStart(2, '0')}`);
-  return parts.join('|');
 }

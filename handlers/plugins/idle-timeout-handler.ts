@@ -15,7 +15,7 @@ import {
 } from '../../lib/index.js';
 import { PluginErrors } from './plugin-errors.js';
 import type { FactoryPluginSpec } from './registry.js';
-import { TapHandler } from './tap-handler.js';
+import { PassThroughHandler } from '../../lib/pass-through-handler.js';
 
 /** Options of an {@link IdleTimeoutHandler}; defaults in {@link IDLE_TIMEOUT_DEFAULTS}. */
 export interface IdleTimeoutOptions {
@@ -37,7 +37,7 @@ export const IDLE_TIMEOUT_PLUGIN_NAME = 'idle-timeout';
 /**
  * IdleTimeoutHandler shuts its channel down with `PLUGIN_IDLE_TIMEOUT` once no read or write
  * (see {@link IdleTimeoutOptions.watch}) has passed through it for `timeoutMs`. Traffic passes
- * unchanged ({@link TapHandler}).
+ * unchanged ({@link PassThroughHandler}).
  *
  * The timer is one channel task, so it follows the loop's clock (virtual time in tests) and is
  * canceled with the channel. Activity only stores the loop time — no timer is touched per
@@ -51,7 +51,7 @@ export const IDLE_TIMEOUT_PLUGIN_NAME = 'idle-timeout';
  * expect(test.shutdownError?.code).to.equal(PluginErrors.IDLE_TIMEOUT.code);
  * ```
  */
-export class IdleTimeoutHandler extends TapHandler {
+export class IdleTimeoutHandler extends PassThroughHandler {
   /** The timeout in ms. */
   readonly timeoutMs: number;
   private readonly isWatchingReads: boolean;

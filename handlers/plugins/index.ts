@@ -1,7 +1,8 @@
 /**
- * Handler plugins: the registry that builds pipelines by name (on tsyringe), the base class for
- * observing plugins, and the shipped plugins — idle timeout, rate limiter, HTTP/2 frame logger
- * and `diagnostics_channel` publisher.
+ * Handler plugins: the registry that builds pipelines by name (on tsyringe), the shipped plugins
+ * — idle timeout, rate limiter, HTTP/2 wire tap and frame logger, `diagnostics_channel`
+ * publisher — and `TapHandler`, the deprecated name of the runtime's `PassThroughHandler` (the
+ * base class of observing plugins).
  *
  * Importing this module loads `reflect-metadata` before tsyringe; import `inject` and
  * `Lifecycle` from here rather than from `tsyringe` so that order always holds.

@@ -1,9 +1,9 @@
+import { errorDefinition } from '../../lib/errors.js';
 /**
  * The error table of the plugin area: registry, pipelines by name, and the shipped plugins.
  *
  * @module
  */
-import { errorDefinition } from '../../lib/index.js';
 
 /**
  * PluginErrors is the error table of the plugin area; each code is `PLUGIN_<KEY>`.

@@ -42,6 +42,7 @@ import {
 import { FRAME_LOGGER_PLUGIN, FRAME_LOGGER_PLUGIN_NAME } from './frame-logger-handler.js';
 import { IDLE_TIMEOUT_PLUGIN, IDLE_TIMEOUT_PLUGIN_NAME } from './idle-timeout-handler.js';
 import { PluginErrors } from './plugin-errors.js';
+import { checkOptionalOptions } from '../../lib/argument-checks.js';
 import { RATE_LIMITER_PLUGIN, RATE_LIMITER_PLUGIN_NAME } from './rate-limiter-handler.js';
 
 export { inject, Lifecycle, type DependencyContainer };
@@ -289,6 +290,7 @@ export class PluginRegistry {
 
   /** Creates a registry with its own container (a child of `options.parent`, or of tsyringe's root). */
   constructor(options: PluginRegistryOptions = {}) {
+    checkOptionalOptions(options, 'new PluginRegistry', PluginErrors.INVALID_OPTIONS);
     this.containerValue = (options.parent ?? rootContainer).createChildContainer();
     if (options.builtins ?? true) for (const [name, spec] of BUILTIN_PLUGINS) this.register(name, spec);
   }

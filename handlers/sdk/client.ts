@@ -12,7 +12,6 @@ import {
   TaskStatus,
   classifyFailure,
   defaultEventLoopGroup,
-  parseUrl,
   type EventLoop,
   type EventLoopGroup,
   type HostResolver,
@@ -48,6 +47,7 @@ import {
   type StreamManagerMetrics,
   type StreamManagerStream,
 } from './stream-manager.js';
+import { parseUrl } from '../../lib/url.js';
 
 /** Stream-manager settings a {@link Client} passes through, as {@link Http2StreamManagerOptions} documents them. */
 export type ClientPoolOptions = Pick<

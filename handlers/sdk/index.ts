@@ -6,6 +6,27 @@
  * @module sluice/sdk
  */
 export * from './sdk-errors.js';
-export * from './proxy-tunnel.js';
-export * from './stream-manager.js';
+export {
+  HTTP_PROXY_TUNNEL_DEFAULTS,
+  HttpProxyTunnelHandler,
+  connectHttp2ViaProxy,
+  parseProxyUrl,
+  proxyFromEnvironment,
+  type ConnectViaProxyOptions,
+  type HttpProxyTunnelOptions,
+  type ProxyOptions,
+} from './proxy-tunnel.js';
+export {
+  Http2StreamManager,
+  ManagedRequest,
+  STREAM_MANAGER_DEFAULTS,
+  type ConnectionEvents,
+  type Http2StreamManagerOptions,
+  type ManagedRequestOptions,
+  type ManagedStreamHandler,
+  type StreamManagerConnection,
+  type StreamManagerConnectionFactory,
+  type StreamManagerMetrics,
+  type StreamManagerStream,
+} from './stream-manager.js';
 export * from './client.js';

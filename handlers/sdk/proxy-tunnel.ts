@@ -13,7 +13,6 @@ import {
   TaskStatus,
   asSluiceError,
   ChannelErrors,
-  parseUrl,
   type ChannelHandler,
   type ChannelSlot,
   type EventLoopGroup,
@@ -23,6 +22,8 @@ import '../socket/index.js';
 import { Http2ClientConnection, type Http2ClientTlsOptions, type Http2ConnectionOptions } from '../http2/index.js';
 import { TlsErrors, TlsHandler } from '../tls/index.js';
 import { SdkErrors } from './sdk-errors.js';
+import { parseUrl } from '../../lib/url.js';
+import { checkRequiredOptions } from '../../lib/argument-checks.js';
 
 /** ProxyOptions says which HTTP proxy to tunnel through and how to authenticate. */
 export interface ProxyOptions {
@@ -404,6 +405,8 @@ export interface ConnectViaProxyOptions {
  * before answering), `SDK_CONNECT_TIMEOUT`, the socket's `IO_*` or TLS's `TLS_*` errors.
  */
 export async function connectHttp2ViaProxy(options: ConnectViaProxyOptions): Promise<Http2ClientConnection> {
+  checkRequiredOptions(options, 'connectHttp2ViaProxy(options)');
+  checkRequiredOptions(options.proxy, 'connectHttp2ViaProxy(options.proxy)');
   const connection = new Http2ClientConnection(options.http2);
   let markInstalled!: () => void;
   const installed = new Promise<void>((resolve) => (markInstalled = resolve));

@@ -1,9 +1,9 @@
+import { errorDefinition } from '../../lib/errors.js';
 /**
  * The `SDK_*` error table: stream manager, proxy tunnel, client timeouts and cancellation.
  *
  * @module
  */
-import { errorDefinition } from '../../lib/index.js';
 
 /** Errors of the sdk area (stream manager, proxy tunnel, client). */
 export const SdkErrors = Object.freeze({

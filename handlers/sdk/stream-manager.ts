@@ -27,6 +27,7 @@ import {
 import { TlsErrors } from '../tls/index.js';
 import { connectHttp2ViaProxy, type ProxyOptions } from './proxy-tunnel.js';
 import { SdkErrors } from './sdk-errors.js';
+import { checkRequiredOptions } from '../../lib/argument-checks.js';
 
 /** StreamManagerStream is what the manager uses of a stream: an {@link Http2Stream} satisfies it. */
 export interface StreamManagerStream {
@@ -379,6 +380,7 @@ export class Http2StreamManager {
 
   /** Creates a manager; no connection is opened until the first request. */
   constructor(options: Http2StreamManagerOptions) {
+    checkRequiredOptions(options, 'new Http2StreamManager');
     this.options = options;
     this.loop = options.loop ?? (options.loopGroup ?? defaultEventLoopGroup()).next();
     this.maxConnections = options.maxConnections ?? STREAM_MANAGER_DEFAULTS.maxConnections;

@@ -10,10 +10,7 @@ import {
   ChannelDirection,
   ChannelErrors,
   IoErrors,
-  PendingWrites,
-  ReadQueue,
   SluiceError,
-  fromNodeSocketError,
   log,
   LogLevel,
   type ChannelHandler,
@@ -22,6 +19,10 @@ import {
   type IoMessage,
   type TransportHandlerFactory,
 } from '../../lib/index.js';
+import { PendingWrites } from '../../lib/pending-writes.js';
+import { ReadQueue } from '../../lib/read-queue.js';
+import { fromNodeSocketError } from '../../lib/socket-errors.js';
+import { checkArgument } from '../../lib/argument-checks.js';
 
 /** Counters a {@link SocketHandler} reports each statistics interval. */
 export interface SocketStatistics extends HandlerStatistics {
@@ -109,6 +110,12 @@ export class SocketHandler implements ChannelHandler {
     /** The Node socket (owned by the handler). */
     readonly socket: Socket,
   ) {
+    checkArgument(
+      typeof (socket as Partial<Socket> | null)?.on === 'function',
+      'new SocketHandler(socket)',
+      'socket is a connected net.Socket',
+      socket,
+    );
     (socket as OwnedSocket)[HANDLER] = this;
     socket.on('error', SocketHandler.onError);
     socket.on('end', SocketHandler.onEnd);

@@ -5,7 +5,7 @@
  *
  * @module sluice/tls
  */
-export { TlsErrors, fromNodeTlsError, tlsErrorDefinitionFor, type TlsRole } from './tls-errors.js';
+export { TlsErrors, type TlsRole } from './tls-errors.js';
 export {
   TLS_OPTIONS_DEFAULTS,
   TLS_RECORD_OVERHEAD,

@@ -15,6 +15,7 @@ import {
   type TransportHandlerFactory,
 } from '../../lib/index.js';
 import { SocketHandler } from '../socket/index.js';
+import { checkArgument } from '../../lib/argument-checks.js';
 import { TlsErrors, fromNodeTlsError, tlsErrorDefinitionFor, type TlsRole } from './tls-errors.js';
 import {
   TLS_OPTIONS_DEFAULTS,
@@ -45,6 +46,13 @@ export class NativeTlsSocketHandler extends SocketHandler {
 
   /** Starts TLS on the connected `rawSocket` (handshake begins at once). */
   constructor(rawSocket: net.Socket, options: TlsOptions) {
+    checkArgument(
+      typeof (rawSocket as Partial<net.Socket> | null)?.on === 'function',
+      'new NativeTlsSocketHandler(rawSocket)',
+      'rawSocket is a connected net.Socket',
+      rawSocket,
+    );
+    compileTlsOptions(options);
     const tlsSocket = startTlsSocket(rawSocket, options);
     let self: NativeTlsSocketHandler | null = null;
     // Registered before the socket handler's own listener, so TLS failures keep their codes.

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { SluiceError, errorDefinition, type ErrorDefinition } from '../../lib/index.js';
+import { SluiceError, type ErrorDefinition } from '../../lib/index.js';
+import { errorDefinition } from '../../lib/errors.js';
 
 /**
  * TlsErrors is the error table of the TLS area; every code is `TLS_<KEY>` and stable.

@@ -9,10 +9,7 @@ import type { X509Certificate } from 'node:crypto';
 import {
   ChannelDirection,
   ChannelErrors,
-  PendingWrites,
-  ReadQueue,
   SluiceError,
-  completeWrite,
   Task,
   TaskStatus,
   asSluiceError,
@@ -33,6 +30,8 @@ import {
   startTlsSocket,
   type TlsOptions,
 } from './tls-options.js';
+import { PendingWrites, completeWrite } from '../../lib/pending-writes.js';
+import { ReadQueue } from '../../lib/read-queue.js';
 
 /** Counters and handshake facts a {@link TlsHandler} reports each statistics interval. */
 export interface TlsStatistics extends HandlerStatistics {

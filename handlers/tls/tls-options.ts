@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { SluiceError, type ChannelSlot } from '../../lib/index.js';
 import { TlsErrors } from './tls-errors.js';
+import { checkRequiredOptions } from '../../lib/argument-checks.js';
 
 /**
  * Called once the handshake completed, with the negotiated ALPN protocol (null when none was
@@ -148,6 +149,7 @@ function sniFromContexts(
  * `TLS_INVALID_OPTIONS` with Node's error as cause when a certificate or key does not parse.
  */
 export function compileTlsOptions(options: TlsOptions): CompiledTls {
+  checkRequiredOptions(options, 'TLS options', TlsErrors.INVALID_OPTIONS);
   let result = compiled.get(options);
   if (result !== undefined) return result;
   if (options.role !== 'client' && options.role !== 'server') {

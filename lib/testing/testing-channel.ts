@@ -8,6 +8,7 @@ import { Channel } from '../channel.js';
 import { ChannelDirection, type ChannelHandler } from '../channel-handler.js';
 import type { ChannelSlot } from '../channel-slot.js';
 import { ChannelErrors, IoErrors, SluiceError } from '../errors.js';
+import { checkArgument, checkOptionalOptions } from '../argument-checks.js';
 import { VirtualEventLoop } from '../event-loop.js';
 import { IoMessage } from '../io-message.js';
 import { completeWrite } from '../pending-writes.js';
@@ -213,6 +214,14 @@ export class TestingChannel {
 
   /** Builds the channel with `handlers` between the ends and runs setup. */
   constructor(handlers: ChannelHandler | readonly ChannelHandler[] = [], options: TestingChannelOptions = {}) {
+    const list: readonly unknown[] = Array.isArray(handlers) ? handlers : [handlers];
+    checkArgument(
+      list.every(isChannelHandler),
+      'new TestingChannel(handlers)',
+      'handlers are ChannelHandlers',
+      handlers,
+    );
+    checkOptionalOptions(options, 'new TestingChannel');
     this.loop = new VirtualEventLoop(options.messagePool ? { messagePool: options.messagePool } : {});
     this.channel = new Channel(this.loop, { enableReadBackPressure: options.enableReadBackPressure ?? true });
     this.socketEnd = new SocketEnd(this, options.socketMessageOverhead ?? 0, options.autoCompleteWrites ?? false);
@@ -370,4 +379,19 @@ export class TestingChannel {
   ): void {
     this.shutdownSteps.push({ end, direction, error, freeScarceResourcesImmediately: free });
   }
+}
+
+/** Whether `value` has the methods every {@link ChannelHandler} implements. */
+function isChannelHandler(value: unknown): boolean {
+  const handler = value as Partial<ChannelHandler> | null;
+  return (
+    typeof handler === 'object' &&
+    handler !== null &&
+    typeof handler.processReadMessage === 'function' &&
+    typeof handler.processWriteMessage === 'function' &&
+    typeof handler.incrementReadWindow === 'function' &&
+    typeof handler.shutdown === 'function' &&
+    typeof handler.initialWindowSize === 'function' &&
+    typeof handler.messageOverhead === 'function'
+  );
 }

@@ -11,10 +11,10 @@ import {
   createServer,
   connect,
   parseProxyUrl,
-  tlsErrorDefinitionFor,
   type ServerStream,
 } from '../../handlers/index.js';
 import { toBytes } from '../../handlers/http2/api/body.js';
+import { tlsErrorDefinitionFor } from '../../handlers/tls/tls-errors.js';
 
 /** Bad input to the handler families that the other suites do not reach, each with its code. */
 describe('handler error paths', () => {

@@ -18,8 +18,27 @@ import {
   type IoMessage,
 } from '../../lib/index.js';
 
+/**
+ * A pass-through with a fixed read window that propagates increments as they come (no matching
+ * of the right neighbour's window): what the window tests below need to control each window.
+ */
+class FixedWindowPassThrough extends PassThroughHandler {
+  constructor(private readonly fixedWindow = Number.MAX_SAFE_INTEGER) {
+    super();
+  }
+  override installed(slot: ChannelSlot): void {
+    this.slot = slot;
+  }
+  override initialWindowSize(): number {
+    return this.fixedWindow;
+  }
+  override incrementReadWindow(slot: ChannelSlot, size: number): void {
+    slot.incrementReadWindow(size);
+  }
+}
+
 /** A pass-through that records shutdown calls into a shared log and reports a fixed overhead. */
-class RecordingHandler extends PassThroughHandler {
+class RecordingHandler extends FixedWindowPassThrough {
   constructor(
     private readonly name: string,
     private readonly events: string[],
@@ -35,7 +54,7 @@ class RecordingHandler extends PassThroughHandler {
   override messageOverhead(): number {
     return this.overhead;
   }
-  destroy(): void {
+  override destroy(): void {
     this.events.push(`${this.name}:destroy`);
   }
 }
@@ -132,7 +151,7 @@ describe('Channel', () => {
 
   describe('read back-pressure', () => {
     it('delivers no more than the window and resumes when the application opens it', () => {
-      const test = new TestingChannel([new PassThroughHandler(4)], { applicationReadWindow: 4 });
+      const test = new TestingChannel([new FixedWindowPassThrough(4)], { applicationReadWindow: 4 });
       test.pushRead('0123456789');
       expect(test.takeRead().toString()).to.equal('0123');
       expect(test.bufferedReadBytes).to.equal(6);
@@ -145,7 +164,7 @@ describe('Channel', () => {
     });
 
     it('throws CHANNEL_READ_WINDOW_EXCEEDED for a read larger than the window and leaves the channel usable', () => {
-      const test = new TestingChannel([new PassThroughHandler(8)]);
+      const test = new TestingChannel([new FixedWindowPassThrough(8)]);
       const slot = test.socketSlot;
       const message = test.messagePool.acquire(20);
       message.append(Buffer.alloc(20, 1));
@@ -219,7 +238,7 @@ describe('Channel', () => {
     });
 
     it('propagates window increments left through pass-through handlers in one task', () => {
-      const test = new TestingChannel([new PassThroughHandler(0), new PassThroughHandler(0)], {
+      const test = new TestingChannel([new FixedWindowPassThrough(0), new FixedWindowPassThrough(0)], {
         applicationReadWindow: 0,
       });
       test.pushRead('abc');
@@ -233,7 +252,7 @@ describe('Channel', () => {
     });
 
     it('reads as unlimited when back-pressure is off', () => {
-      const test = new TestingChannel([new PassThroughHandler(0)], {
+      const test = new TestingChannel([new FixedWindowPassThrough(0)], {
         enableReadBackPressure: false,
         applicationReadWindow: 0,
       });
@@ -287,7 +306,7 @@ describe('Channel', () => {
 
     it('still opens windows during the read phase, so a handler can deliver what it holds before it completes', () => {
       /** Holds reads until the window allows; finishes its read shutdown only when nothing is held. */
-      class HoldingHandler extends PassThroughHandler {
+      class HoldingHandler extends FixedWindowPassThrough {
         held: IoMessage[] = [];
         pendingReadShutdown: (() => void) | null = null;
         override processReadMessage(slot: ChannelSlot, message: IoMessage): void {

@@ -11,9 +11,9 @@ import {
   ServerBootstrap,
   SluiceError,
   TestingChannel,
-  fromNodeSocketError,
   type ChannelSlot,
 } from '../../handlers/index.js';
+import { fromNodeSocketError } from '../../lib/socket-errors.js';
 
 /** Bad input to the runtime that the other suites do not reach, each with its stable code. */
 describe('runtime error paths', () => {

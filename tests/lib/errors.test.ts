@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { ChannelErrors, IoErrors, SluiceError, asSluiceError, fromNodeSocketError } from '../../lib/index.js';
+import { ChannelErrors, IoErrors, SluiceError, asSluiceError } from '../../lib/index.js';
+import { fromNodeSocketError } from '../../lib/socket-errors.js';
 
 describe('errors', () => {
   it('documents every io and channel code in docs/errors.md', () => {

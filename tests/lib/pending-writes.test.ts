@@ -1,13 +1,6 @@
 import { expect } from 'chai';
-import {
-  ChannelErrors,
-  IoErrors,
-  PendingWrites,
-  SluiceError,
-  TestingChannel,
-  completeWrite,
-  type IoMessage,
-} from '../../lib/index.js';
+import { ChannelErrors, IoErrors, SluiceError, TestingChannel, type IoMessage } from '../../lib/index.js';
+import { PendingWrites, completeWrite } from '../../lib/pending-writes.js';
 
 describe('PendingWrites', () => {
   it('completes messages oldest first, exactly once each, and releases them', () => {

@@ -2,16 +2,16 @@ import { expect } from 'chai';
 import {
   ChannelErrors,
   PassThroughHandler,
-  ReadQueue,
   SluiceError,
   TestingChannel,
   type ChannelSlot,
   type IoMessage,
 } from '../../lib/index.js';
+import { ReadQueue } from '../../lib/read-queue.js';
 
 describe('ReadQueue', () => {
   it('sends right no more than the window, in order, and keeps the rest', () => {
-    const test = new TestingChannel([new PassThroughHandler(5)], { applicationReadWindow: 5 });
+    const test = new TestingChannel([new PassThroughHandler()], { applicationReadWindow: 5 });
     const queue = new ReadQueue();
     queue.push(Buffer.from('hello '));
     queue.push(Buffer.from('world'));

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { SmallFifo } from '../../lib/index.js';
+import { SmallFifo } from '../../lib/small-fifo.js';
 
 /** The protected operations, opened for the test. */
 class OpenFifo extends SmallFifo<number> {

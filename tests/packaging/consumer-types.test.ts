@@ -3,12 +3,14 @@
  * would publish it (`npm pack`), unpacks it into a consumer's `node_modules/sluice`, and checks
  * a consumer importing every entry point with `skipLibCheck: false` — so every shipped `.d.ts`
  * is checked too — under the three module resolutions users configure: NodeNext, Bundler and
- * Node10 (which ignores `exports`; `typesVersions` maps the subpaths for it). It also checks
- * what the tarball holds: the license, the `bin` script, no tests.
+ * Node10 (which ignores `exports`; `typesVersions` maps the subpaths for it). The declarations
+ * are emitted with `stripInternal`, so this also proves that no public type points at an
+ * `@internal` one. It also checks what the tarball holds: the license, the `bin` script, no
+ * tests, and no `@internal` declaration in any `.d.ts`.
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +39,7 @@ function consumerSource(entries: readonly string[]): string {
     "import { ChannelDirection, type ChannelHandler, type ChannelSlot, type IoMessage, type SluiceError } from 'sluice';",
     "import type { Http2Session } from 'sluice/http2';",
     "import type { Client } from 'sluice/sdk';",
+    "import { FrameDecoder, FrameType, type FrameListener } from 'sluice/http2/wire';",
     '',
     'export class PassThrough implements ChannelHandler {',
     '  processReadMessage(slot: ChannelSlot, message: IoMessage): void { slot.sendMessage(message, ChannelDirection.READ); }',
@@ -48,7 +51,8 @@ function consumerSource(entries: readonly string[]): string {
     '  initialWindowSize(): number { return 65536; }',
     '  messageOverhead(): number { return 0; }',
     '}',
-    'export type Used = [Http2Session, Client];',
+    'export type Used = [Http2Session, Client, FrameDecoder, FrameListener];',
+    'export const headersType: number = FrameType.HEADERS;',
     `export const namespaces: object[] = [${entries.map((_, index) => `entry${index}`).join(', ')}];`,
     '',
   ].join('\n');
@@ -111,6 +115,18 @@ describe('the packed package in a consumer project', function () {
     expect(readFileSync(path.join(consumer, 'node_modules', 'sluice', 'LICENSE'), 'utf8'))
       .to.contain('Apache License')
       .and.to.contain('Version 2.0');
+  });
+
+  it('ships no @internal declaration (stripInternal) and declares every entry point', () => {
+    const installed = path.join(consumer, 'node_modules', 'sluice');
+    const declarations = readdirSync(path.join(installed, 'dist'), { recursive: true, encoding: 'utf8' }).filter(
+      (file) => file.endsWith('.d.ts'),
+    );
+    const marked = declarations.filter((file) =>
+      readFileSync(path.join(installed, 'dist', file), 'utf8').includes('@internal'),
+    );
+    expect(marked, 'declaration files that still carry @internal').to.deep.equal([]);
+    expect(entryPoints()).to.include('sluice/http2/wire');
   });
 
   for (const mode of MODES) {

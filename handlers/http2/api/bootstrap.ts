@@ -6,6 +6,7 @@
  */
 import {
   ClientBootstrap,
+  IoErrors,
   ServerBootstrap,
   SluiceError,
   type BootstrapOptions,
@@ -24,6 +25,7 @@ import {
   type TlsServerOptions,
 } from '../../tls/index.js';
 import type { Http2ConnectionOptions } from '../connection/connection-options.js';
+import { checkRequiredOptions } from '../../../lib/argument-checks.js';
 import { Http2ClientConnection } from '../connection/client-connection.js';
 import type { Http2Connection } from '../connection/http2-connection.js';
 import { Http2ServerConnection } from '../connection/server-connection.js';
@@ -108,6 +110,7 @@ function arrange(
  * ```
  */
 export async function connectHttp2(options: ConnectHttp2Options): Promise<Http2ClientConnection> {
+  checkRequiredOptions(options, 'connectHttp2(options)');
   const connection = new Http2ClientConnection(options.http2);
   let markInstalled!: () => void;
   const installed = new Promise<void>((resolve) => (markInstalled = resolve));
@@ -168,6 +171,9 @@ export interface ListenHttp2Options extends Omit<ListenOptions, 'pipeline'>, Boo
  * ```
  */
 export function listenHttp2(options: ListenHttp2Options): Promise<Listener> {
+  if (typeof options !== 'object' || options === null) {
+    return Promise.reject(new SluiceError(IoErrors.INVALID_OPTIONS, 'listenHttp2(options): options are an object'));
+  }
   const tlsOptions: TlsServerOptions | undefined =
     options.tls === undefined
       ? undefined

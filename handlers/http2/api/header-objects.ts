@@ -23,12 +23,17 @@ export type Http2HeadersObject = Record<string, string | string[]>;
 export type Http2HeaderInput =
   Readonly<Record<string, string | number | readonly string[] | undefined>> | readonly string[];
 
-/** Converts a received flat header list to an {@link Http2HeadersObject}. */
+/**
+ * Converts a received flat header list to an {@link Http2HeadersObject}. Throws
+ * `HTTP2_INVALID_HEADERS` for what is not a flat `[name, value, …]` array of strings.
+ */
 export function headersToObject(flat: Http2Headers): Http2HeadersObject {
+  if (!Array.isArray(flat)) throw notAHeaderList();
   const result: Http2HeadersObject = Object.create(null) as Http2HeadersObject;
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i];
     const value = flat[i + 1];
+    if (typeof name !== 'string' || typeof value !== 'string') throw notAHeaderList();
     const previous = result[name];
     if (previous === undefined) result[name] = name === 'set-cookie' ? [value] : value;
     else if (Array.isArray(previous)) previous.push(value);
@@ -112,4 +117,12 @@ function pushField(name: string, value: string, pseudo: string[], regular: strin
 
 function isFlatHeaderArray(input: Http2HeaderInput): input is readonly string[] {
   return Array.isArray(input);
+}
+
+/** The error of {@link headersToObject} for what is not a header list. */
+function notAHeaderList(): SluiceError {
+  return new SluiceError(
+    Http2ApiErrors.INVALID_HEADERS,
+    'headersToObject(flat): a header list is a flat [name, value, …] array of strings',
+  );
 }

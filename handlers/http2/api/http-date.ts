@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { systemClock, type Clock } from '../../../lib/index.js';
+import { SluiceError, systemClock, type Clock } from '../../../lib/index.js';
+import { Http2ApiErrors } from '../errors.js';
 
 /**
  * The one cached value. A process normally runs every loop on the system clock, so one entry
@@ -38,11 +39,23 @@ function expireSystemValue(): void {
  * clock has none); it is read and formatted only when the second shown is over on `clock.now()`
  * or `clock` differs from the previous call's, so repeated calls within a second return the
  * same string and allocate nothing (with the system clock they read no clock either: an unref'd
- * timer marks the value stale when its second ends). Synchronous; never throws.
+ * timer marks the value stale when its second ends). Synchronous; throws `HTTP2_INVALID_ARGUMENT`
+ * only when `clock` is not a clock.
  */
 export function httpDate(clock: Clock): string {
-  if (clock === cachedClock && (clock === systemClock ? isSystemValueCurrent : clock.now() < refreshAt))
+  if (
+    clock === cachedClock &&
+    clock !== null &&
+    (clock === systemClock ? isSystemValueCurrent : clock.now() < refreshAt)
+  )
     return cachedValue;
+  // Checked where the cache misses (once a second at most), so the common call costs nothing more.
+  if (typeof (clock as Partial<Clock> | null)?.now !== 'function') {
+    throw new SluiceError(
+      Http2ApiErrors.INVALID_ARGUMENT,
+      'httpDate(clock): clock is a Clock (stream.clock, systemClock, …)',
+    );
+  }
   const now = clock.now();
   const epochMs = Math.floor(clock.epochMs?.() ?? Date.now());
   cachedClock = clock;

@@ -12,7 +12,7 @@ import {
   SluiceError,
   type Channel,
   type Clock,
-  type Listener,
+  Listener,
   type ListenerAddress,
 } from '../../../lib/index.js';
 import {
@@ -36,10 +36,11 @@ import {
 import { listenHttp2, type ListenHttp2Options } from './bootstrap.js';
 import { Http2ApiErrors, Http2StreamError, Http2SessionErrors } from '../errors.js';
 import { httpDate } from './http-date.js';
+import { checkRequiredOptions } from '../../../lib/argument-checks.js';
 import { Http2ServerConnection } from '../connection/server-connection.js';
 import {
   assertValidTrailers,
-  type Http2Stream,
+  Http2Stream,
   type Http2StreamFailure,
   type Http2StreamHandler,
 } from '../connection/http2-stream.js';
@@ -114,7 +115,10 @@ export function createServer(
   onStream?: ServerStreamListener,
 ): Http2Server {
   if (typeof optionsOrListener === 'function') return new Http2Server({}, optionsOrListener);
-  if (onStream === undefined) throw new TypeError('createServer needs an onStream function');
+  checkRequiredOptions(optionsOrListener, 'createServer(options, onStream)');
+  if (typeof onStream !== 'function') {
+    throw new SluiceError(Http2ApiErrors.INVALID_ARGUMENT, 'createServer(options, onStream): onStream is a function');
+  }
   return new Http2Server(optionsOrListener, onStream);
 }
 
@@ -240,6 +244,12 @@ export class Http2ServerListener {
 
   /** @internal Listeners come from {@link Http2Server.listen}. */
   constructor(listener: Listener, onClosed: () => void) {
+    if (!(listener instanceof Listener) || typeof onClosed !== 'function') {
+      throw new SluiceError(
+        Http2ApiErrors.INVALID_ARGUMENT,
+        'Http2ServerListener objects come from Http2Server.listen',
+      );
+    }
     this.listener = listener;
     this.onClosed = onClosed;
   }
@@ -348,6 +358,10 @@ export class ServerStream {
 
   /** @internal Server streams are created by {@link Http2Server}. */
   constructor(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean, dateClock: Clock | null) {
+    // Not in the published types, but callable: refuse what is not a stream (once per request).
+    if (!(stream instanceof Http2Stream) || !Array.isArray(headers)) {
+      throw new SluiceError(Http2ApiErrors.INVALID_ARGUMENT, 'ServerStream objects come from createServer');
+    }
     this.http2Stream = stream;
     this.dateClock = dateClock;
     this.rawHeaders = headers;

@@ -6,7 +6,7 @@
  * @module
  */
 import { isIP } from 'node:net';
-import { SluiceError, parseUrl } from '../../../lib/index.js';
+import { SluiceError } from '../../../lib/index.js';
 import {
   Http2Body,
   handled,
@@ -31,6 +31,7 @@ import { Http2ApiErrors, Http2StreamError, Http2SessionErrors } from '../errors.
 import { connectHttp2, type ConnectHttp2Options } from './bootstrap.js';
 import type { Http2ClientConnection } from '../connection/client-connection.js';
 import type { Http2Stream, Http2StreamFailure, Http2StreamHandler } from '../connection/http2-stream.js';
+import { parseUrl } from '../../../lib/url.js';
 
 /**
  * Options of {@link connect}: the bootstrap's (loop group, socket options, `tls` options for

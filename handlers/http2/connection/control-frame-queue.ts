@@ -4,7 +4,7 @@
  * @module
  */
 import { FRAME_HEADER_LENGTH } from '../wire/constants.js';
-import { copyBytes } from '../wire/bytes.js';
+import { copyBytes } from '../../../lib/bytes.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import { FrameType, FrameFlag } from '../wire/constants.js';
 
@@ -132,7 +132,7 @@ export class ControlFrameQueue {
       this.partialRemaining -= count;
       if (this.partialRemaining === 0) this.wholeFrames--;
     }
-    copyBytes(buffer, start, head, target, offset);
+    copyBytes(target, offset, buffer, start, head);
     offset += head - start;
     this.head = head;
     if (this.head === this.tail) {

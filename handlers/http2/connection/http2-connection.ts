@@ -42,7 +42,7 @@ import {
 } from './connection-options.js';
 import { ControlFrameQueue } from './control-frame-queue.js';
 import { EventRateLimit } from './event-rate-limit.js';
-import { FrameDecoder, type FrameListener, type FramePriority } from '../wire/frame-decoder.js';
+import { FrameDecoder, type FramePriority } from '../wire/frame-decoder.js';
 import {
   FrameEncoder,
   PING_FRAME_LENGTH,
@@ -63,9 +63,9 @@ import {
 import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../wire/hpack-decoder.js';
 import { HpackEncoder } from '../wire/hpack-encoder.js';
 import { Http2ApiErrors, Http2ConnectionError, Http2StreamError } from '../errors.js';
-import { Http2Stream, StreamState, type Http2StreamFailure, type Http2StreamHost } from './http2-stream.js';
+import { Http2Stream, StreamState, type Http2StreamFailure } from './http2-stream.js';
 import { LateFrameAnswer, lateFrameAnswer } from './late-frames.js';
-import { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';
+import { OutgoingFramesTask } from './outgoing-frames-task.js';
 import { StreamTable } from './stream-table.js';
 import { isWatchingStreams, publishStreamFinished, publishStreamStarted } from './stream-diagnostics.js';
 
@@ -110,12 +110,12 @@ const SLOT_READ_WINDOW = 1024 * 1024;
  * exchange (ours apply when ACKed, with a timeout), the stream state machine, flow control in
  * both directions, PING, GOAWAY, and limits on everything a peer can make it hold.
  *
- * All writes go through one {@link OutgoingFramesTask}. Errors: a violation the peer commits is
+ * All writes go through one `OutgoingFramesTask`. Errors: a violation the peer commits is
  * answered with RST_STREAM (stream errors) or GOAWAY (connection errors) with the RFC code, and
  * surfaces as {@link Http2StreamError} / {@link Http2ConnectionError} through the stream's
  * `onClose` and the connection's `onError`.
  */
-export abstract class Http2Connection implements ChannelHandler, FrameListener, Http2StreamHost, OutgoingFramesHost {
+export abstract class Http2Connection implements ChannelHandler {
   /** `client` or `server`. */
   abstract readonly role: 'client' | 'server';
   /** The settings the peer announced (RFC defaults until its SETTINGS arrive). */

@@ -7,7 +7,7 @@
 import { SluiceError, type Clock } from '../../../lib/index.js';
 import { ErrorCode, FrameFlag, FrameType } from '../wire/constants.js';
 import type { Http2Headers } from './connection-options.js';
-import { copyBytes } from '../wire/bytes.js';
+import { copyBytes } from '../../../lib/bytes.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
 import {
@@ -80,6 +80,8 @@ export type WriteCallback = (error: Http2StreamFailure | null) => void;
 /**
  * Http2StreamHost is what a stream needs from its connection; the connection core implements
  * it. Not for applications.
+ *
+ * @internal
  */
 export interface Http2StreamHost {
   /** Buffered bytes above which `write` returns false. */
@@ -390,7 +392,7 @@ export class Http2Stream {
     while (remaining > 0) {
       const chunk = writes![this.chunkHead] as Uint8Array;
       const count = Math.min(remaining, chunk.length - this.chunkOffset);
-      copyBytes(chunk, this.chunkOffset, this.chunkOffset + count, target, at);
+      copyBytes(target, at, chunk, this.chunkOffset, this.chunkOffset + count);
       at += count;
       remaining -= count;
       this.chunkOffset += count;

@@ -113,13 +113,21 @@ const FRAME_TYPE_NAMES: readonly string[] = (() => {
   return names;
 })();
 
-/** The RFC 9113 name of a frame type (`HEADERS`, …), or `UNKNOWN_0x..` for extension types. */
+/**
+ * The RFC 9113 name of a frame type (`HEADERS`, …), or `UNKNOWN_0x..` for extension types (and
+ * `UNKNOWN` for what is not a number: a formatter for logs never throws).
+ */
 export function frameTypeName(type: number): string {
+  if (typeof type !== 'number') return 'UNKNOWN';
   return FRAME_TYPE_NAMES[type] ?? `UNKNOWN_0x${type.toString(16).padStart(2, '0')}`;
 }
 
-/** The RFC name of an error code, or `UNKNOWN_0x..` for codes the RFC does not define. */
+/**
+ * The RFC name of an error code, or `UNKNOWN_0x..` for codes the RFC does not define (and
+ * `UNKNOWN` for what is not a number).
+ */
 export function errorCodeName(code: number): string {
+  if (typeof code !== 'number') return 'UNKNOWN';
   for (const [name, value] of Object.entries(ErrorCode)) if (value === code) return name;
   return `UNKNOWN_0x${code.toString(16)}`;
 }
@@ -150,3 +158,39 @@ export const MAX_MAX_FRAME_SIZE = 16_777_215;
 export const MAX_STREAM_ID = 0x7fff_ffff;
 /** Initial connection flow-control window, RFC 9113 §6.9.2; only WINDOW_UPDATE changes it. */
 export const INITIAL_CONNECTION_WINDOW_SIZE = 65_535;
+
+/** The flags each frame type defines, RFC 9113 §6, in bit order. */
+const FLAGS_BY_TYPE: ReadonlyArray<ReadonlyArray<readonly [number, string]>> = (() => {
+  const table: Array<Array<readonly [number, string]>> = [];
+  const endStream = [FrameFlag.END_STREAM, 'END_STREAM'] as const;
+  const endHeaders = [FrameFlag.END_HEADERS, 'END_HEADERS'] as const;
+  const padded = [FrameFlag.PADDED, 'PADDED'] as const;
+  const ack = [FrameFlag.ACK, 'ACK'] as const;
+  table[FrameType.DATA] = [endStream, padded];
+  table[FrameType.HEADERS] = [endStream, endHeaders, padded, [FrameFlag.PRIORITY, 'PRIORITY']];
+  table[FrameType.SETTINGS] = [ack];
+  table[FrameType.PUSH_PROMISE] = [endHeaders, padded];
+  table[FrameType.PING] = [ack];
+  table[FrameType.CONTINUATION] = [endHeaders];
+  return table;
+})();
+
+/**
+ * The flags of a frame by their RFC names joined with `|` (`END_STREAM|END_HEADERS`), bits the
+ * type does not define as hex (`0x40`), `-` when none is set, or `?` when either argument is
+ * not a number (a formatter for logs never throws).
+ */
+export function frameFlagNames(type: number, flags: number): string {
+  if (typeof type !== 'number' || typeof flags !== 'number') return '?';
+  if (flags === 0) return '-';
+  const parts: string[] = [];
+  let rest = flags;
+  for (const [bit, name] of FLAGS_BY_TYPE[type] ?? []) {
+    if ((flags & bit) !== 0) {
+      parts.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0) parts.push(`0x${rest.toString(16).padStart(2, '0')}`);
+  return parts.join('|');
+}

@@ -27,7 +27,9 @@ import {
   SETTINGS_DEFAULTS,
   SettingId,
 } from './constants.js';
-import { Http2ConnectionError, Http2StreamError } from '../errors.js';
+import { Http2ApiErrors, Http2ConnectionError, Http2StreamError } from '../errors.js';
+import { checkOptionalOptions, checkRequiredOptions, describeValue } from '../../../lib/argument-checks.js';
+import { SluiceError } from '../../../lib/errors.js';
 
 /**
  * FramePriority is the deprecated priority information of a HEADERS frame (RFC 9113 §5.3.2,
@@ -282,6 +284,8 @@ export class FrameDecoder {
 
   /** Creates a decoder reporting to `listener`; options default to {@link FRAME_DECODER_DEFAULTS}. */
   constructor(listener: FrameListener, options: FrameDecoderOptions = {}) {
+    checkRequiredOptions(listener, 'new FrameDecoder(listener)', Http2ApiErrors.INVALID_ARGUMENT);
+    checkOptionalOptions(options, 'new FrameDecoder', Http2ApiErrors.INVALID_ARGUMENT);
     this.listener = listener;
     this.isServer = (options.role ?? FRAME_DECODER_DEFAULTS.role) === 'server';
     this.ourMaxFrameSize = checkMaxFrameSize(options.maxFrameSize ?? FRAME_DECODER_DEFAULTS.maxFrameSize);
@@ -294,7 +298,7 @@ export class FrameDecoder {
   /**
    * Our SETTINGS_MAX_FRAME_SIZE, the largest frame payload accepted. Raise it when the peer ACKs
    * SETTINGS that change it (RFC 9113 §6.5.3); it applies from the next frame header. Setting a
-   * value outside 2^14..2^24−1 throws a `RangeError`.
+   * value outside 2^14..2^24−1 throws `HTTP2_INVALID_ARGUMENT`.
    */
   get maxFrameSize(): number {
     return this.ourMaxFrameSize;
@@ -917,8 +921,9 @@ export class FrameDecoder {
 
 function checkMaxFrameSize(value: number): number {
   if (!Number.isInteger(value) || value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) {
-    throw new RangeError(
-      `maxFrameSize must be an integer in ${MIN_MAX_FRAME_SIZE}..${MAX_MAX_FRAME_SIZE}, got ${value}`,
+    throw new SluiceError(
+      Http2ApiErrors.INVALID_ARGUMENT,
+      `maxFrameSize must be an integer in ${MIN_MAX_FRAME_SIZE}..${MAX_MAX_FRAME_SIZE}, not ${describeValue(value)}`,
     );
   }
   return value;

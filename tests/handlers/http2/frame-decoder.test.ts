@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { thrownCode } from '../../support/error-codes.js';
 import {
   CONNECTION_PREFACE,
   ErrorCode,
@@ -492,11 +493,13 @@ describe('FrameDecoder', () => {
       expect(() => raised.decode(input)).not.to.throw();
     });
 
-    it('rejects a max frame size outside 2^14..2^24-1 with a RangeError', () => {
+    it('rejects a max frame size outside 2^14..2^24-1 with HTTP2_INVALID_ARGUMENT', () => {
       const decoder = new FrameDecoder(new Recorder(), LOOSE);
-      expect(() => (decoder.maxFrameSize = 16_383)).to.throw(RangeError);
-      expect(() => (decoder.maxFrameSize = 16_777_216)).to.throw(RangeError);
-      expect(() => new FrameDecoder(new Recorder(), { maxFrameSize: 1.5e4 })).to.throw(RangeError);
+      expect(thrownCode(() => (decoder.maxFrameSize = 16_383))).to.equal('HTTP2_INVALID_ARGUMENT');
+      expect(thrownCode(() => (decoder.maxFrameSize = 16_777_216))).to.equal('HTTP2_INVALID_ARGUMENT');
+      expect(thrownCode(() => new FrameDecoder(new Recorder(), { maxFrameSize: 1.5e4 }))).to.equal(
+        'HTTP2_INVALID_ARGUMENT',
+      );
     });
 
     it('reports whether it sits between frames', () => {

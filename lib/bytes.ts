@@ -1,0 +1,24 @@
+/**
+ * Copying bytes between pooled buffers on hot paths.
+ *
+ * @module
+ */
+
+/** Runs up to this long are copied byte by byte (measured on Node 20: as fast, and no allocation). */
+const SHORT_COPY_LENGTH = 64;
+
+/**
+ * Copies `source[start..end)` into `target` at `at` and returns the offset after the copy
+ * (`at + end - start`); the target order is `memcpy`'s. Short runs go byte by byte: cheaper than
+ * the view (`subarray`, one allocation per call) that a native copy of part of a buffer needs.
+ *
+ * @internal
+ */
+export function copyBytes(target: Uint8Array, at: number, source: Uint8Array, start: number, end: number): number {
+  if (end - start <= SHORT_COPY_LENGTH) {
+    for (let i = start; i < end; i++) target[at++] = source[i]!;
+    return at;
+  }
+  target.set(source.subarray(start, end), at);
+  return at + (end - start);
+}
