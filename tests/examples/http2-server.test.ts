@@ -90,7 +90,7 @@ describe('examples/http2-server', function () {
         const echo = await get(session, '/echo', 'echo me');
         expect([echo.status, echo.body.toString()]).to.deep.equal([200, 'echo me']);
         const headers = await get(session, '/headers');
-        expect(JSON.parse(headers.body.toString())[':path']).to.equal('/headers');
+        expect((JSON.parse(headers.body.toString()) as Record<string, unknown>)[':path']).to.equal('/headers');
         expect((await get(session, '/missing')).status).to.equal(404);
       } finally {
         session.close();

@@ -18,7 +18,7 @@ import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '.
 import type { Http2ConnectionOptions, Http2Headers } from '../../handlers/http2/connection/connection-options.js';
 import { FrameDecoder, type FrameListener } from '../../handlers/http2/wire/frame-decoder.js';
 import { listenHttp2 } from '../../handlers/http2/api/bootstrap.js';
-import type { Http2ConnectionError, Http2StreamError } from '../../handlers/http2/errors.js';
+import type { Http2ConnectionError } from '../../handlers/http2/errors.js';
 import type { Http2Stream } from '../../handlers/http2/connection/http2-stream.js';
 import { PeerWriter } from '../handlers/http2/peer.js';
 
@@ -269,7 +269,7 @@ export class FrameTally implements FrameListener {
     this.windowUpdates++;
   }
 
-  onStreamError(_error: Http2StreamError): void {}
+  onStreamError(): void {}
 
   onUnknownFrame(): void {}
 }
@@ -566,7 +566,7 @@ export class GoodClient {
   private loop: Promise<void> = Promise.resolve();
 
   private constructor(private readonly session: http2.ClientHttp2Session) {
-    session.on('error', (error) => this.failures.push(`session: ${error.message}`));
+    session.on('error', (error: Error) => this.failures.push(`session: ${error.message}`));
   }
 
   /** Connects to the sluice server and starts requesting. Resolves after a first successful request. */
@@ -612,7 +612,7 @@ export class GoodClient {
       request.setEncoding('latin1');
       request.on('response', (headers) => (status = Number(headers[':status'])));
       request.on('data', (chunk: string) => (body += chunk));
-      request.on('error', (error) => {
+      request.on('error', (error: Error) => {
         clearTimeout(timer);
         this.failures.push(`request: ${error.message}`);
         resolve();

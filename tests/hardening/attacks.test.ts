@@ -108,10 +108,10 @@ async function campaign(spec: CampaignSpec): Promise<CampaignResult> {
   const startedAt = now();
   const minDuration = spec.minDurationMs ?? MIN_CAMPAIGN_MS;
   const maxConnections = spec.maxConnections ?? 40;
-  let growth = 0;
-  let goodDuring = 0;
-  let serverErrors: string[] = [];
-  let serverCloses: string[] = [];
+  let growth: number;
+  let goodDuring: number;
+  let serverErrors: string[];
+  let serverCloses: string[];
   try {
     do {
       const attacker = await Attacker.connect(server.port, spec.connect);

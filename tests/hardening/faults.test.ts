@@ -11,7 +11,6 @@ import { expect } from 'chai';
 import { EventLoopGroup, SluiceError } from '../../lib/index.js';
 import { SocketHandler } from '../../handlers/socket/index.js';
 import { FrameType } from '../../handlers/http2/wire/constants.js';
-import type { Http2Headers } from '../../handlers/http2/connection/connection-options.js';
 import { connectHttp2 } from '../../handlers/http2/api/bootstrap.js';
 import type { Http2ClientConnection } from '../../handlers/http2/connection/client-connection.js';
 import { Http2ServerConnection } from '../../handlers/http2/connection/server-connection.js';
@@ -98,7 +97,7 @@ class FaultLedger {
 async function streamingServer(group: EventLoopGroup, ledger: FaultLedger): Promise<TestServer> {
   return startTestServer({
     loopGroup: group,
-    onStream: (stream: Http2Stream, _headers: Http2Headers) => {
+    onStream: (stream: Http2Stream) => {
       const onClose = ledger.track();
       stream.handler = { onClose, onDrain: (s) => ledger.pump(s, 100_000) };
       stream.sendHeaders([':status', '200']);

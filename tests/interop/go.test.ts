@@ -102,7 +102,7 @@ describe('interop: Go x/net/http2', function () {
       before(async () => {
         server = await startServe(mode);
       });
-      after(async () => {
+      after(() => {
         if (server !== undefined && server.child.exitCode === null) server.child.kill('SIGKILL');
       });
 

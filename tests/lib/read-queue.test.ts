@@ -1,13 +1,5 @@
 import { expect } from 'chai';
-import {
-  ChannelErrors,
-  PassThroughHandler,
-  ReadQueue,
-  SluiceError,
-  TestingChannel,
-  type ChannelSlot,
-  type IoMessage,
-} from '../../lib/index.js';
+import { ChannelErrors, PassThroughHandler, ReadQueue, SluiceError, TestingChannel } from '../../lib/index.js';
 
 describe('ReadQueue', () => {
   it('sends right no more than the window, in order, and keeps the rest', () => {
@@ -33,7 +25,7 @@ describe('ReadQueue', () => {
 
   it('returns -1 and shuts the channel down with CHANNEL_HANDLER_FAILED when the neighbour throws', () => {
     const refusing = Object.assign(new PassThroughHandler(), {
-      processReadMessage(_slot: ChannelSlot, _message: IoMessage) {
+      processReadMessage(): never {
         throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'refused');
       },
     });

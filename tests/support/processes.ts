@@ -162,7 +162,7 @@ export async function startPeerServer(
     for (const port of ports) await waitForPort(port, child);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(show(`${path.basename(command)} did not start (${String(error)})`, await exited));
+    throw new Error(show(`${path.basename(command)} did not start (${String(error)})`, await exited), { cause: error });
   }
   return { url, child, exited, output };
 }

@@ -182,8 +182,8 @@ export function readNodeResponse(request: http2.ClientHttp2Stream): Promise<Node
     let headers: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
-    request.on('response', (received) => (headers = received));
-    request.on('trailers', (received) => (trailers = received));
+    request.on('response', (received: http2.IncomingHttpHeaders) => (headers = received));
+    request.on('trailers', (received: http2.IncomingHttpHeaders) => (trailers = received));
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('error', () => undefined);
     request.on('close', () =>

@@ -18,7 +18,7 @@ import {
   MAX_MAX_FRAME_SIZE,
 } from '../../../handlers/http2/wire/constants.js';
 import type { Http2ConnectionOptions, Http2Headers } from '../../../handlers/http2/connection/connection-options.js';
-import { FrameDecoder, type FrameListener, type FramePriority } from '../../../handlers/http2/wire/frame-decoder.js';
+import { FrameDecoder, type FrameListener } from '../../../handlers/http2/wire/frame-decoder.js';
 import { FrameEncoder, type PriorityFields } from '../../../handlers/http2/wire/frame-encoder.js';
 import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../../handlers/http2/wire/hpack-decoder.js';
 import { HpackEncoder } from '../../../handlers/http2/wire/hpack-encoder.js';
@@ -324,14 +324,7 @@ export class PeerReader implements FrameListener {
     }
   }
 
-  onHeaders(
-    _streamId: number,
-    block: Uint8Array,
-    start: number,
-    end: number,
-    _isEndStream: boolean,
-    _priority: FramePriority | null,
-  ): void {
+  onHeaders(_streamId: number, block: Uint8Array, start: number, end: number): void {
     const owner = this.blockOwner ?? this.current;
     if (owner === null) return;
     owner.block = Buffer.from(block.subarray(start, end));

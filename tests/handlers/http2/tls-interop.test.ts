@@ -209,7 +209,7 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
       it('finishes a request in flight when the server closes with GOAWAY', async () => {
         const session = http2.connect(`https://127.0.0.1:${listener.port}`, { ca, servername: 'localhost' });
         const goaways: number[] = [];
-        session.on('goaway', (code) => goaways.push(code));
+        session.on('goaway', (code: number) => goaways.push(code));
         session.on('error', () => undefined);
         const inFlight = nodeFetch(session, '/big');
         const connections = (): Http2ServerConnection[] =>

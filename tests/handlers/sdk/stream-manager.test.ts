@@ -104,7 +104,7 @@ interface Harness {
   manager: Http2StreamManager;
   connections: FakeConnection[];
   closed: (string | null)[];
-  send(count: number): void;
+  send: (count: number) => void;
 }
 
 const HEADERS: Http2Headers = [':method', 'GET', ':scheme', 'http', ':authority', 'kv.test', ':path', '/'];
@@ -122,12 +122,12 @@ function harness(
     idlePingIntervalMs: 0,
     idleTimeoutMs: 0,
     ...options,
-    connect: async (events) => {
-      if (options.failConnect === true) throw new SluiceError(IoErrors.CONNECTION_REFUSED);
+    connect: (events) => {
+      if (options.failConnect === true) return Promise.reject(new SluiceError(IoErrors.CONNECTION_REFUSED));
       const connection = new FakeConnection(events, options.limit ?? 100);
       connections.push(connection);
       queueMicrotask(() => events.onRemoteSettings());
-      return connection;
+      return Promise.resolve(connection);
     },
   });
   const send = (count: number): void => {

@@ -108,7 +108,7 @@ describe('TlsHandler over loopback', function () {
       const socket = tls.connect({ host: '127.0.0.1', port, ...options }, () => send(socket));
       peers.push(socket);
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.on('error', (failure) => (error = failure));
+      socket.on('error', (failure: Error) => (error = failure));
       socket.on('close', () => resolve({ received: Buffer.concat(chunks), error, socket }));
     });
   }
