@@ -19,18 +19,10 @@ import {
 import { FRAME_HEADER_SIZE, FrameTag, LengthPrefixFramer } from '../../examples/echo/length-prefix-framer.js';
 import { connectFrameClient } from '../../examples/echo/frame-client.js';
 import { startEchoServer } from '../../examples/echo/server.js';
+import { until } from '../support/waiting.js';
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** Polls `predicate` once per millisecond-timer turn; fails (instead of hanging) after `maxTurns`. */
-async function until(predicate: () => boolean, what: string, maxTurns = 10_000): Promise<void> {
-  for (let turn = 0; turn < maxTurns; turn++) {
-    if (predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Deterministic frame sizes in 0..max (a small LCG), so a failure reproduces. */

@@ -31,7 +31,6 @@ import {
   mib,
   now,
   postHeaders,
-  rawFrame,
   sleep,
   startTestServer,
   waitUntil,
@@ -39,6 +38,7 @@ import {
   type FrameTally,
   type TestServer,
 } from './attack-client.js';
+import { rawFrame } from '../support/raw-frames.js';
 
 /** Live memory (heap + ArrayBuffers, after GC) may grow at most this much during an attack. */
 const MEMORY_BOUND = 32 * 1024 * 1024;

@@ -20,12 +20,12 @@ import {
   HostileServer,
   getHeaders,
   postHeaders,
-  rawFrame,
   sleep,
   startTestServer,
   waitUntil,
   type TestServer,
 } from './attack-client.js';
+import { rawFrame } from '../support/raw-frames.js';
 
 const CHUNK = Buffer.alloc(16 * 1024, 0x66);
 

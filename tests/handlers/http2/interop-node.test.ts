@@ -14,7 +14,6 @@ import {
   connectNode,
   expectMessagePoolDrained,
   hashChunks,
-  ioTurns,
   payload64,
   readNodeResponse,
   rejection,
@@ -22,10 +21,10 @@ import {
   sha256,
   slices,
   startNodeServer,
-  until,
   writeAll,
   type NodeServer,
 } from './node-peer.js';
+import { ioTurns, until } from '../../support/waiting.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 /**

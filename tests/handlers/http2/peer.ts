@@ -8,6 +8,7 @@
  * - {@link Harness} ties a connection, a TestingChannel, a writer and a reader together.
  */
 import { expect } from 'chai';
+import { rawFrame } from '../../support/raw-frames.js';
 import { TestingChannel, type TestingChannelOptions } from '../../../lib/index.js';
 import {
   CONNECTION_PREFACE,
@@ -175,13 +176,7 @@ export class PeerWriter {
 
   /** Any frame, byte for byte (for frames the encoder refuses to build). */
   raw(type: number, flags: number, streamId: number, payload: Uint8Array = Buffer.alloc(0)): Buffer {
-    const frame = Buffer.alloc(FRAME_HEADER_LENGTH + payload.length);
-    frame.writeUIntBE(payload.length, 0, 3);
-    frame[3] = type;
-    frame[4] = flags;
-    frame.writeUInt32BE(streamId >>> 0, 5);
-    frame.set(payload, FRAME_HEADER_LENGTH);
-    return frame;
+    return rawFrame(type, flags, streamId, payload);
   }
 
   private build(capacity: number, write: (target: Buffer) => number): Buffer {

@@ -5,7 +5,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { ErrorCode, Http2StreamError, SluiceError } from '../../../handlers/index.js';
 import { connect } from '../../../handlers/http2/api/session.js';
 import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
@@ -15,16 +14,16 @@ import {
   connectNode,
   expectMessagePoolDrained,
   hashChunks,
-  ioTurns,
   payload64,
   readNodeResponse,
   rejection,
   sha256,
   slices,
   unhandledRejections,
-  until,
   useNodeServerSession,
 } from './node-peer.js';
+import { ioTurns, until } from '../../support/waiting.js';
+import { closeServer, listenOnLoopback } from '../../support/loopback.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 // dist/tests/handlers/http2 → the fixtures in the source tree.
@@ -431,15 +430,14 @@ describe('HTTP/2 convenient layer over TLS (https:)', function () {
       stream.respond({ ':status': 200 });
       stream.end(`secure ${String(headers[':scheme'])} ${String(headers[':authority'])}`);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const port = await listenOnLoopback(server);
     const session = await connect(`https://127.0.0.1:${port}`, { tls: { ca, servername: 'localhost' } });
     try {
       const response = await session.request({ ':path': '/' });
       expect(await response.body.text()).to.equal(`secure https 127.0.0.1:${port}`);
     } finally {
       await session.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     }
   });
 

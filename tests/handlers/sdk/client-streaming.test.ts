@@ -11,15 +11,14 @@ import { StandardRetryStrategy } from '../../../lib/retry-strategy.js';
 import {
   MiB,
   hashChunks,
-  ioTurns,
   payload64,
   rejection,
   sha256,
   slices,
   startNodeServer,
-  until,
   type NodeServer,
 } from '../http2/node-peer.js';
+import { ioTurns, until } from '../../support/waiting.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 /** The client's stream receive window: a reader that stops holds at most this much. */

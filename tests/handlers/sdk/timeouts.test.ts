@@ -19,6 +19,7 @@ import {
 import { listenHttp2, type Http2Stream } from '../../../handlers/http2/index.js';
 import type { Listener } from '../../../lib/index.js';
 import { Client, SdkErrors, type ClientOptions, type ClientRetryEvent } from '../../../handlers/sdk/index.js';
+import { netServerOnLoopback } from '../../support/loopback.js';
 
 /** The rejection of `promise` (fails the test when it resolves). */
 async function rejectionOf(promise: Promise<unknown>): Promise<SluiceError> {
@@ -43,27 +44,9 @@ interface RawServer {
   close(): Promise<void>;
 }
 
-async function rawServer(onSocket: (socket: net.Socket) => void = () => undefined): Promise<RawServer> {
-  const sockets = new Set<net.Socket>();
-  let accepted = 0;
-  const server = net.createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    port,
-    accepted: () => accepted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+async function rawServer(onSocket?: (socket: net.Socket) => void): Promise<RawServer> {
+  const loopback = await netServerOnLoopback(onSocket);
+  return { port: loopback.port, accepted: () => loopback.acceptedCount, close: () => loopback.close() };
 }
 
 /** Server-side record of what the h2c test server saw. */

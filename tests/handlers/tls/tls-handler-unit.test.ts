@@ -13,7 +13,8 @@ import {
   alpnPipeline,
   fromNodeTlsError,
 } from '../../../handlers/tls/index.js';
-import { ioTurns, pem } from './tls-test-kit.js';
+import { ioTurns } from '../../support/waiting.js';
+import { pem } from './tls-test-kit.js';
 
 describe('TlsHandler on the testing channel', () => {
   it('reports the largest record overhead, so a max-size write right of it fits one record', () => {
