@@ -19,7 +19,7 @@ import {
 import { FRAME_HEADER_SIZE, FrameTag, LengthPrefixFramer } from '../../examples/echo/length-prefix-framer.js';
 import { connectFrameClient } from '../../examples/echo/frame-client.js';
 import { startEchoServer } from '../../examples/echo/server.js';
-import { until } from '../support/waiting.js';
+import { ioTurns, until } from '../support/waiting.js';
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -94,7 +94,7 @@ class SlowEchoPeer implements ChannelHandler {
         this.consumedNotCredited -= credit;
         this.slot!.incrementReadWindow(credit);
       }
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await ioTurns(1);
     }
     if (!this.isDone) throw new Error(`echo incomplete: ${this.bytesReceived} of ${this.payload.length} bytes`);
   }

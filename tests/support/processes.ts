@@ -95,7 +95,12 @@ export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A loopback port that was free a moment ago. */
+/**
+ * A loopback port that was free a moment ago, for the interop peers (nghttpd, h2o, nginx,
+ * HAProxy) that take their port from a command line or configuration file and cannot report a
+ * port-0 binding. Servers this project starts itself listen on port 0 instead
+ * (`tests/support/loopback.ts`).
+ */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
