@@ -20,10 +20,7 @@ import { FRAME_HEADER_SIZE, FrameTag, LengthPrefixFramer } from '../../examples/
 import { connectFrameClient } from '../../examples/echo/frame-client.js';
 import { startEchoServer } from '../../examples/echo/server.js';
 import { ioTurns, until } from '../support/waiting.js';
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+import { sha256 } from '../support/hashing.js';
 
 /** Deterministic frame sizes in 0..max (a small LCG), so a failure reproduces. */
 function frameSizes(total: number, max: number): number[] {

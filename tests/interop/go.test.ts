@@ -12,7 +12,6 @@ import {
   finished,
   makeCertificate,
   requireTools,
-  sha256,
   show,
   sluiceGet,
   startListeningServer,
@@ -22,6 +21,7 @@ import {
   type ServerProcess,
   type ToolResult,
 } from '../support/processes.js';
+import { sha256 } from '../support/hashing.js';
 
 /*
  * Interop with Go's x/net/http2 (issue 17), both directions, h2c and TLS. Needs golang-go,

@@ -14,7 +14,6 @@ import {
   makeCertificate,
   requireTools,
   run,
-  sha256,
   show,
   sluiceGet,
   startPeerServer,
@@ -26,6 +25,7 @@ import {
   type ToolResult,
 } from '../support/processes.js';
 import { until } from '../support/waiting.js';
+import { sha256 } from '../support/hashing.js';
 
 /*
  * Interop with web servers and proxies: h2o and nginx as origins for sluice's clients

@@ -6,7 +6,6 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -88,11 +87,6 @@ export function sluiceGet(args: string[]): Promise<ToolResult> {
 /** Asserts exit code 0, printing the output otherwise. */
 export function expectSuccess(what: string, result: ToolResult): void {
   expect(result.code, show(what, result)).to.equal(0);
-}
-
-/** Hex SHA-256 of `data`. */
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /**

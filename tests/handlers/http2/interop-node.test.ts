@@ -18,13 +18,13 @@ import {
   readNodeResponse,
   rejection,
   runConcurrently,
-  sha256,
   slices,
   startNodeServer,
   writeAll,
   type NodeServer,
 } from './node-peer.js';
 import { ioTurns, until } from '../../support/waiting.js';
+import { sha256 } from '../../support/hashing.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 /**

@@ -21,11 +21,6 @@ export function payload64(): Buffer {
   return bigPayload;
 }
 
-/** SHA-256 of `data`, hex. */
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** Hashes every chunk of an async iterable; resolves with the hash and the byte count. */
 export async function hashChunks(chunks: AsyncIterable<Uint8Array | string>): Promise<{ sha: string; length: number }> {
   const hash = createHash('sha256');

@@ -17,13 +17,13 @@ import {
   payload64,
   readNodeResponse,
   rejection,
-  sha256,
   slices,
   unhandledRejections,
   useNodeServerSession,
 } from './node-peer.js';
 import { ioTurns, until } from '../../support/waiting.js';
 import { closeServer, listenOnLoopback } from '../../support/loopback.js';
+import { sha256 } from '../../support/hashing.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 // dist/tests/handlers/http2 → the fixtures in the source tree.

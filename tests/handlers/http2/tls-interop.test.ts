@@ -17,15 +17,12 @@ import {
 } from '../../../handlers/index.js';
 import { until } from '../../support/waiting.js';
 import { closeServer, listenOnLoopback } from '../../support/loopback.js';
+import { sha256 } from '../../support/hashing.js';
 
 const fixtures = new URL('../../../../tests/fixtures/tls/', import.meta.url);
 const ca = readFileSync(new URL('ca-cert.pem', fixtures));
 const cert = readFileSync(new URL('server-cert.pem', fixtures));
 const key = readFileSync(new URL('server-key.pem', fixtures));
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 interface Response {
   headers: Http2Headers;

@@ -8,17 +8,9 @@ import http2 from 'node:http2';
 import { NodeEventLoop, SluiceError } from '../../../handlers/index.js';
 import { Client } from '../../../handlers/sdk/index.js';
 import { StandardRetryStrategy } from '../../../lib/retry-strategy.js';
-import {
-  MiB,
-  hashChunks,
-  payload64,
-  rejection,
-  sha256,
-  slices,
-  startNodeServer,
-  type NodeServer,
-} from '../http2/node-peer.js';
+import { MiB, hashChunks, payload64, rejection, slices, startNodeServer, type NodeServer } from '../http2/node-peer.js';
 import { ioTurns, until } from '../../support/waiting.js';
+import { sha256 } from '../../support/hashing.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 /** The client's stream receive window: a reader that stops holds at most this much. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -24,10 +24,7 @@ import {
 import { AppEnd, EchoAppEnd } from '../../support/app-end.js';
 import { closeServer } from '../../support/loopback.js';
 import { ioTurns, until } from '../../support/waiting.js';
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+import { sha256 } from '../../support/hashing.js';
 
 function socketHandlerOf(channel: Channel): SocketHandler {
   const handler = channel.first?.handler;

@@ -21,8 +21,9 @@ import {
 } from '../../../handlers/tls/index.js';
 import { AppEnd, EchoAppEnd } from '../../support/app-end.js';
 import { ioTurns, until } from '../../support/waiting.js';
-import { pem, sha256 } from './tls-test-kit.js';
+import { pem } from './tls-test-kit.js';
 import { closeServer, listenOnLoopback } from '../../support/loopback.js';
+import { sha256 } from '../../support/hashing.js';
 
 const SIXTEEN_MIB = 16 * 1024 * 1024;
 

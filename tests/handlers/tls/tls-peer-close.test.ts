@@ -7,8 +7,9 @@ import { ClientBootstrap, EventLoopGroup, IoErrors, type Channel } from '../../.
 import { TlsErrors, tlsPipeline } from '../../../handlers/tls/index.js';
 import { AppEnd } from '../../support/app-end.js';
 import { until } from '../../support/waiting.js';
-import { pem, sha256 } from './tls-test-kit.js';
+import { pem } from './tls-test-kit.js';
 import { listenOnLoopback } from '../../support/loopback.js';
+import { sha256 } from '../../support/hashing.js';
 
 /**
  * Connects a TLS client channel to `server` with an application that reads slowly, waits until

@@ -1,10 +1,9 @@
 /**
- * Shared pieces of the TLS tests: the certificate fixtures and a hash helper (the application
- * end and waiting helpers are in `tests/support/`).
+ * The TLS tests' certificate fixtures (the application end, waiting and hashing helpers are in
+ * `tests/support/`).
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +28,3 @@ export const pem = {
   otherClientCert: fixture('other-client-cert.pem'),
   otherClientKey: fixture('other-client-key.pem'),
 };
-
-/** Hex SHA-256 of `data`. */
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
