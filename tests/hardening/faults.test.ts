@@ -26,6 +26,7 @@ import {
   type TestServer,
 } from './attack-client.js';
 import { rawFrame } from '../support/raw-frames.js';
+import { until } from '../support/waiting.js';
 
 const CHUNK = Buffer.alloc(16 * 1024, 0x66);
 
@@ -133,7 +134,10 @@ describe('hardening: transport faults', function () {
     await attacker.send(attacker.peer.data(1, 5000));
     await waitUntil(() => attacker.tally.dataBytes > 1024 * 1024, 5000);
     attacker.pauseReading(); // writes back up in the server
-    await sleep(50);
+    await until(
+      () => ledger.writes.some((entry) => entry.calls === 0),
+      'server writes waiting behind the paused reader',
+    );
     attacker.socket.resetAndDestroy();
     await waitUntil(() => server.closes.length === 1 && ledger.allClosed, 5000);
     ledger.expectSettled('server');
@@ -152,10 +156,13 @@ describe('hardening: transport faults', function () {
           rawFrame(FrameType.WINDOW_UPDATE, 0, 0, Buffer.from([0x7f, 0, 0, 0])),
         ]),
       );
-      void waitUntil(() => tally.dataFrames > 8, 5000).then(() => {
-        socket.pause();
-        setTimeout(() => socket.resetAndDestroy(), 50);
-      });
+      void waitUntil(() => tally.dataFrames > 8, 5000)
+        .then(() => {
+          socket.pause();
+          // Reset with client writes still waiting (expectSettled checks some of them fail).
+          return waitUntil(() => ledger.writes.some((entry) => entry.calls === 0), 5000);
+        })
+        .then(() => socket.resetAndDestroy());
     });
     cleanups.push(() => hostile.close());
     const closes: (SluiceError | null)[] = [];
