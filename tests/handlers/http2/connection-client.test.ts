@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { ErrorCode, FrameType, MAX_STREAM_ID, SettingId } from '../../../handlers/http2/wire/constants.js';
 import { Http2StreamError } from '../../../handlers/http2/errors.js';
 import type { Http2StreamFailure } from '../../../handlers/http2/connection/http2-stream.js';
-import { GET, OK, POST, bodyOf, clientHarness, expectRst, frameNames, nextTurn, ofType, request } from './peer.js';
+import { GET, OK, POST, bodyOf, clientHarness, expectRst, frameNames, ofType, request } from './peer.js';
+import { ioTurns } from '../../support/waiting.js';
 
 describe('HTTP/2 connection: client requests', () => {
   it('sends the request headers as given and reports the response in order: response, data, end, close', () => {
@@ -125,7 +126,7 @@ describe('HTTP/2 connection: client requests', () => {
       h.peer.headers(MAX_STREAM_ID, OK, { endStream: true }),
     );
     h.flush();
-    await nextTurn(); // a refusal is reported on a later turn
+    await ioTurns(1); // a refusal is reported on a later turn
     h.flush();
     expect(requests[0].recorder.closeError).to.equal(null);
     expect(requests[1].recorder.closeError).to.equal(null);

@@ -627,9 +627,4 @@ export function request(
   return { stream, recorder };
 }
 
-/** Lets queued microtasks and one macrotask turn run (client refusals are reported on a later turn). */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 export { ErrorCode, FrameFlag, FrameType };

@@ -17,6 +17,7 @@ import {
   type StreamManagerConnection,
   type StreamManagerStream,
 } from '../../../handlers/sdk/index.js';
+import { ioTurns } from '../../support/waiting.js';
 
 /** A stream of a {@link FakeConnection}; the test answers, refuses or fails it. */
 class FakeStream implements StreamManagerStream {
@@ -138,9 +139,7 @@ function harness(
 }
 
 /** Lets the fake factory's promises and microtasks run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-}
+const settle = (): Promise<void> => ioTurns(5);
 
 const loads = (connections: FakeConnection[]): number[] => connections.map((connection) => connection.open.size);
 
