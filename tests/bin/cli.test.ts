@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bytesPattern } from '../support/bytes-pattern.js';
 import { makeCertificate, requireTools } from '../support/processes.js';
+import { closeServer, listenOnLoopback, refusingLoopbackPort } from '../support/loopback.js';
 
 /** The repository root: this file runs as dist/tests/bin/cli.test.js. */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -79,15 +80,6 @@ async function serve(args: string[]): Promise<Server> {
       return exited;
     },
   };
-}
-
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function expectOneLineFailure(result: CommandResult, code: number, pattern: RegExp): void {
@@ -193,7 +185,7 @@ describe('sluice command line', function () {
     });
 
     it('exits 1 with one line when the connection is refused', async () => {
-      const port = await closedPort();
+      const port = await refusingLoopbackPort();
       expectOneLineFailure(
         await sluice(['get', `http://127.0.0.1:${port}/`]),
         1,
@@ -444,13 +436,12 @@ describe('sluice command line', function () {
           if (seen === STREAMS_PER_CONNECTION) session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id);
         });
       });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+      url = `http://127.0.0.1:${await listenOnLoopback(server)}/`;
     });
     after(async () => {
       // node:http2 keeps a session that sent GOAWAY open after its peer left: end them here.
       for (const session of sessions) session.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     });
 
     it('resends the requests above a GOAWAY on a new connection: 300 of 300 succeed', async () => {

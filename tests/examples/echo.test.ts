@@ -19,19 +19,8 @@ import {
 import { FRAME_HEADER_SIZE, FrameTag, LengthPrefixFramer } from '../../examples/echo/length-prefix-framer.js';
 import { connectFrameClient } from '../../examples/echo/frame-client.js';
 import { startEchoServer } from '../../examples/echo/server.js';
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Polls `predicate` once per millisecond-timer turn; fails (instead of hanging) after `maxTurns`. */
-async function until(predicate: () => boolean, what: string, maxTurns = 10_000): Promise<void> {
-  for (let turn = 0; turn < maxTurns; turn++) {
-    if (predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { ioTurns, until } from '../support/waiting.js';
+import { sha256 } from '../support/hashing.js';
 
 /** Deterministic frame sizes in 0..max (a small LCG), so a failure reproduces. */
 function frameSizes(total: number, max: number): number[] {
@@ -102,7 +91,7 @@ class SlowEchoPeer implements ChannelHandler {
         this.consumedNotCredited -= credit;
         this.slot!.incrementReadWindow(credit);
       }
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await ioTurns(1);
     }
     if (!this.isDone) throw new Error(`echo incomplete: ${this.bytesReceived} of ${this.payload.length} bytes`);
   }

@@ -5,9 +5,9 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Http2ServerListener, type ServerStream } from '../../handlers/index.js';
+import { refusingLoopbackPort } from '../support/loopback.js';
 
 const clientPath = fileURLToPath(new URL('../../examples/http2-client/main.js', import.meta.url));
 
@@ -38,16 +38,6 @@ async function handle(stream: ServerStream): Promise<void> {
     stream.respond(404, { 'content-type': 'text/plain; charset=utf-8' });
     await stream.end('not found\n');
   }
-}
-
-/** A loopback port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
 }
 
 describe('examples/http2-client', function () {
@@ -90,7 +80,7 @@ describe('examples/http2-client', function () {
   });
 
   it('exits 1 with IO_CONNECTION_REFUSED when nothing listens at the URL', async () => {
-    const result = await runClient(`http://127.0.0.1:${await closedPort()}/`);
+    const result = await runClient(`http://127.0.0.1:${await refusingLoopbackPort()}/`);
     expect(result.code).to.equal(1);
     expect(result.stdout).to.equal('');
     expect(result.stderr).to.match(/^http2 client: IO_CONNECTION_REFUSED: /);

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http2 from 'node:http2';
 import { fileURLToPath } from 'node:url';
+import { until } from '../support/waiting.js';
 
 const serverPath = fileURLToPath(new URL('../../examples/http2-server/main.js', import.meta.url));
 const clientPath = fileURLToPath(new URL('../../examples/http2-client/main.js', import.meta.url));
@@ -25,14 +26,6 @@ function outcome(child: ChildProcess): Run {
     child.on('exit', (code, signal) => resolve([code, signal])),
   );
   return { stdout: () => stdout, stderr: () => stderr, exit };
-}
-
-async function until(predicate: () => boolean, what: string, maxTurns = 10_000): Promise<void> {
-  for (let turn = 0; turn < maxTurns; turn++) {
-    if (predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function get(
@@ -90,7 +83,7 @@ describe('examples/http2-server', function () {
         const echo = await get(session, '/echo', 'echo me');
         expect([echo.status, echo.body.toString()]).to.deep.equal([200, 'echo me']);
         const headers = await get(session, '/headers');
-        expect(JSON.parse(headers.body.toString())[':path']).to.equal('/headers');
+        expect((JSON.parse(headers.body.toString()) as Record<string, unknown>)[':path']).to.equal('/headers');
         expect((await get(session, '/missing')).status).to.equal(404);
       } finally {
         session.close();

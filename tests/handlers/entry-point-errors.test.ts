@@ -17,6 +17,7 @@ import {
   type ServerStream,
 } from '../../handlers/index.js';
 import { documentedErrorCodes } from '../support/error-codes.js';
+import { until } from '../support/waiting.js';
 
 /** What `action` threw or rejected with; fails when it did neither. */
 async function failureOf(action: () => unknown): Promise<unknown> {
@@ -130,8 +131,7 @@ describe('entry points give coded errors (issue 18, item 8)', () => {
       const session = await connect(`http://127.0.0.1:${listener.port}`);
       try {
         await (await session.request({ ':path': '/' })).body.text();
-        for (let turn = 0; turn < 200 && seen['write after end'] === undefined; turn++)
-          await new Promise((resolve) => setTimeout(resolve, 1));
+        await until(() => seen['write after end'] !== undefined, 'the write after end to be reported', 200);
         expect(seen['write after end']).to.be.oneOf(['HTTP2_WRITE_AFTER_END', 'HTTP2_STREAM_CLOSED']);
       } finally {
         await session.close();

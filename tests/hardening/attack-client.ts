@@ -10,17 +10,17 @@
  */
 import http2 from 'node:http2';
 import net from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import '../../handlers/socket/index.js';
 import type { EventLoopGroup, Listener, SluiceError } from '../../lib/index.js';
-import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../../handlers/http2/wire/constants.js';
+import { CONNECTION_PREFACE, FrameFlag, FrameType } from '../../handlers/http2/wire/constants.js';
 import type { Http2ConnectionOptions, Http2Headers } from '../../handlers/http2/connection/connection-options.js';
 import { FrameDecoder, type FrameListener } from '../../handlers/http2/wire/frame-decoder.js';
 import { listenHttp2 } from '../../handlers/http2/api/bootstrap.js';
-import type { Http2ConnectionError, Http2StreamError } from '../../handlers/http2/errors.js';
+import type { Http2ConnectionError } from '../../handlers/http2/errors.js';
 import type { Http2Stream } from '../../handlers/http2/connection/http2-stream.js';
 import { PeerWriter } from '../handlers/http2/peer.js';
+import { forceGc, memoryInUse } from '../support/gc.js';
+import { rawFrame } from '../support/raw-frames.js';
 
 // ------------------------------------------------------------------------------ time and memory
 
@@ -47,31 +47,6 @@ export async function waitUntil(condition: () => boolean, timeoutMs: number, ste
     await sleep(stepMs);
   }
   return true;
-}
-
-let collect: (() => void) | null = null;
-
-/**
- * Runs a full garbage collection. Mocha runs without `--expose-gc`, so the flag is set at run
- * time and `gc` is taken from a fresh context (V8 installs it on contexts created afterwards).
- */
-export function forceGc(): void {
-  if (collect === null) {
-    const existing = (globalThis as { gc?: () => void }).gc;
-    if (typeof existing === 'function') {
-      collect = existing;
-    } else {
-      v8.setFlagsFromString('--expose-gc');
-      collect = vm.runInNewContext('gc') as () => void;
-    }
-  }
-  collect();
-}
-
-/** Live JS heap plus ArrayBuffer memory (pooled messages, socket buffers), bytes. */
-export function memoryInUse(): number {
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
 }
 
 /**
@@ -269,7 +244,7 @@ export class FrameTally implements FrameListener {
     this.windowUpdates++;
   }
 
-  onStreamError(_error: Http2StreamError): void {}
+  onStreamError(): void {}
 
   onUnknownFrame(): void {}
 }
@@ -423,22 +398,6 @@ export function postHeaders(path = '/upload'): Http2Headers {
   return [':method', 'POST', ':scheme', 'http', ':authority', '127.0.0.1', ':path', path];
 }
 
-/** One frame of `type` by hand (for frames the encoder will not build, e.g. WINDOW_UPDATE 0). */
-export function rawFrame(
-  type: number,
-  flags: number,
-  streamId: number,
-  payload: Uint8Array = new Uint8Array(0),
-): Buffer {
-  const frame = Buffer.alloc(FRAME_HEADER_LENGTH + payload.length);
-  frame.writeUIntBE(payload.length, 0, 3);
-  frame[3] = type;
-  frame[4] = flags;
-  frame.writeUInt32BE(streamId >>> 0, 5);
-  frame.set(payload, FRAME_HEADER_LENGTH);
-  return frame;
-}
-
 /** HEADERS with a raw header block (END_HEADERS set unless told otherwise). */
 export function headersFrame(
   streamId: number,
@@ -566,7 +525,7 @@ export class GoodClient {
   private loop: Promise<void> = Promise.resolve();
 
   private constructor(private readonly session: http2.ClientHttp2Session) {
-    session.on('error', (error) => this.failures.push(`session: ${error.message}`));
+    session.on('error', (error: Error) => this.failures.push(`session: ${error.message}`));
   }
 
   /** Connects to the sluice server and starts requesting. Resolves after a first successful request. */
@@ -612,7 +571,7 @@ export class GoodClient {
       request.setEncoding('latin1');
       request.on('response', (headers) => (status = Number(headers[':status'])));
       request.on('data', (chunk: string) => (body += chunk));
-      request.on('error', (error) => {
+      request.on('error', (error: Error) => {
         clearTimeout(timer);
         this.failures.push(`request: ${error.message}`);
         resolve();

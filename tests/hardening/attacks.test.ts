@@ -31,7 +31,6 @@ import {
   mib,
   now,
   postHeaders,
-  rawFrame,
   sleep,
   startTestServer,
   waitUntil,
@@ -39,6 +38,7 @@ import {
   type FrameTally,
   type TestServer,
 } from './attack-client.js';
+import { rawFrame } from '../support/raw-frames.js';
 
 /** Live memory (heap + ArrayBuffers, after GC) may grow at most this much during an attack. */
 const MEMORY_BOUND = 32 * 1024 * 1024;
@@ -108,10 +108,10 @@ async function campaign(spec: CampaignSpec): Promise<CampaignResult> {
   const startedAt = now();
   const minDuration = spec.minDurationMs ?? MIN_CAMPAIGN_MS;
   const maxConnections = spec.maxConnections ?? 40;
-  let growth = 0;
-  let goodDuring = 0;
-  let serverErrors: string[] = [];
-  let serverCloses: string[] = [];
+  let growth: number;
+  let goodDuring: number;
+  let serverErrors: string[];
+  let serverCloses: string[];
   try {
     do {
       const attacker = await Attacker.connect(server.port, spec.connect);

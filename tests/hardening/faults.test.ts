@@ -11,7 +11,6 @@ import { expect } from 'chai';
 import { EventLoopGroup, SluiceError } from '../../lib/index.js';
 import { SocketHandler } from '../../handlers/socket/index.js';
 import { FrameType } from '../../handlers/http2/wire/constants.js';
-import type { Http2Headers } from '../../handlers/http2/connection/connection-options.js';
 import { connectHttp2 } from '../../handlers/http2/api/bootstrap.js';
 import type { Http2ClientConnection } from '../../handlers/http2/connection/client-connection.js';
 import { Http2ServerConnection } from '../../handlers/http2/connection/server-connection.js';
@@ -21,12 +20,13 @@ import {
   HostileServer,
   getHeaders,
   postHeaders,
-  rawFrame,
   sleep,
   startTestServer,
   waitUntil,
   type TestServer,
 } from './attack-client.js';
+import { rawFrame } from '../support/raw-frames.js';
+import { until } from '../support/waiting.js';
 
 const CHUNK = Buffer.alloc(16 * 1024, 0x66);
 
@@ -98,7 +98,7 @@ class FaultLedger {
 async function streamingServer(group: EventLoopGroup, ledger: FaultLedger): Promise<TestServer> {
   return startTestServer({
     loopGroup: group,
-    onStream: (stream: Http2Stream, _headers: Http2Headers) => {
+    onStream: (stream: Http2Stream) => {
       const onClose = ledger.track();
       stream.handler = { onClose, onDrain: (s) => ledger.pump(s, 100_000) };
       stream.sendHeaders([':status', '200']);
@@ -134,7 +134,10 @@ describe('hardening: transport faults', function () {
     await attacker.send(attacker.peer.data(1, 5000));
     await waitUntil(() => attacker.tally.dataBytes > 1024 * 1024, 5000);
     attacker.pauseReading(); // writes back up in the server
-    await sleep(50);
+    await until(
+      () => ledger.writes.some((entry) => entry.calls === 0),
+      'server writes waiting behind the paused reader',
+    );
     attacker.socket.resetAndDestroy();
     await waitUntil(() => server.closes.length === 1 && ledger.allClosed, 5000);
     ledger.expectSettled('server');
@@ -153,10 +156,13 @@ describe('hardening: transport faults', function () {
           rawFrame(FrameType.WINDOW_UPDATE, 0, 0, Buffer.from([0x7f, 0, 0, 0])),
         ]),
       );
-      void waitUntil(() => tally.dataFrames > 8, 5000).then(() => {
-        socket.pause();
-        setTimeout(() => socket.resetAndDestroy(), 50);
-      });
+      void waitUntil(() => tally.dataFrames > 8, 5000)
+        .then(() => {
+          socket.pause();
+          // Reset with client writes still waiting (expectSettled checks some of them fail).
+          return waitUntil(() => ledger.writes.some((entry) => entry.calls === 0), 5000);
+        })
+        .then(() => socket.resetAndDestroy());
     });
     cleanups.push(() => hostile.close());
     const closes: (SluiceError | null)[] = [];

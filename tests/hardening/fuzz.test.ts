@@ -1,7 +1,8 @@
 /**
- * A short, seeded run of the fuzzer (`bench/fuzz.ts`) as part of `npm test`: about three
- * seconds over the frame decoder (both roles), the HPACK decoder and whole connections on the
- * testing channel. The long run is `npm run fuzz`.
+ * A short, seeded run of the fuzzer (`bench/fuzz.ts`) in `npm run test:hardening`: three
+ * seconds of wall-clock time over the frame decoder (both roles), the HPACK decoder and whole
+ * connections on the testing channel. `npm test` runs a fixed iteration count instead
+ * (`tests/bench/fuzz.test.ts`); the long run is `npm run fuzz`.
  */
 import { expect } from 'chai';
 import { formatFuzzStats, runFuzz } from '../../bench/fuzz.js';

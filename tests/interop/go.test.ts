@@ -12,7 +12,6 @@ import {
   finished,
   makeCertificate,
   requireTools,
-  sha256,
   show,
   sluiceGet,
   startListeningServer,
@@ -22,6 +21,7 @@ import {
   type ServerProcess,
   type ToolResult,
 } from '../support/processes.js';
+import { sha256 } from '../support/hashing.js';
 
 /*
  * Interop with Go's x/net/http2 (issue 17), both directions, h2c and TLS. Needs golang-go,
@@ -102,7 +102,7 @@ describe('interop: Go x/net/http2', function () {
       before(async () => {
         server = await startServe(mode);
       });
-      after(async () => {
+      after(() => {
         if (server !== undefined && server.child.exitCode === null) server.child.kill('SIGKILL');
       });
 

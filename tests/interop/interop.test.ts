@@ -12,7 +12,6 @@ import {
   makeCertificate,
   requireTools,
   run,
-  sha256,
   show,
   sluiceGet,
   startPeerServer,
@@ -22,6 +21,7 @@ import {
   tool,
   type ServerProcess,
 } from '../support/processes.js';
+import { sha256 } from '../support/hashing.js';
 
 /*
  * Interop: sluice against tools nobody here wrote. `npm run test:interop`; needs curl,

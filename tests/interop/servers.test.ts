@@ -14,7 +14,6 @@ import {
   makeCertificate,
   requireTools,
   run,
-  sha256,
   show,
   sluiceGet,
   startPeerServer,
@@ -25,6 +24,8 @@ import {
   type ServerProcess,
   type ToolResult,
 } from '../support/processes.js';
+import { until } from '../support/waiting.js';
+import { sha256 } from '../support/hashing.js';
 
 /*
  * Interop with web servers and proxies: h2o and nginx as origins for sluice's clients
@@ -483,10 +484,7 @@ hosts:
         const stopped = backends[2];
         await stopServer(stopped, 'sluice serve backend 3');
         // Bounded wait: checks run every 2 s and two failures mark the server DOWN.
-        for (let attempt = 0; attempt < 100 && !/sluice\/sluice3 is DOWN/.test(haproxy!.output()); attempt++) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        expect(haproxy!.output(), 'HAProxy never marked sluice3 DOWN').to.match(/sluice\/sluice3 is DOWN/);
+        await until(() => /sluice\/sluice3 is DOWN/.test(haproxy!.output()), 'HAProxy to mark sluice3 DOWN', 10_000);
         const before = servedBy().get('sluice3') ?? 0;
         const result = await sluiceGet(['-k', '-n', '600', '-m', '20', `${haproxy!.url}/`]);
         expectGetSuccess(result);

@@ -9,6 +9,7 @@ import {
   VirtualEventLoop,
   type TaskStatus as Status,
 } from '../../lib/index.js';
+import { until } from '../support/waiting.js';
 
 function recorder(): { log: string[]; task: (name: string) => Task } {
   const log: string[] = [];
@@ -242,7 +243,7 @@ describe('EventLoop', () => {
       });
       expect(order).to.deep.equal(['a']);
       // The window ends on its own (bounded by the test's timeout, not measured).
-      while (loop.isBusyPolling) await new Promise((resolve) => setTimeout(resolve, 5));
+      await until(() => !loop.isBusyPolling, 'the busy-poll window to end');
       expect(loop.isBusyPolling).to.equal(false);
     });
 

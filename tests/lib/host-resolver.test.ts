@@ -16,9 +16,9 @@ function fixture(addresses: readonly HostAddress[] = [A, B, C]): {
   const resolver = new HostResolver({
     clock: loop.clock,
     defaultTtlMs: 1000,
-    lookup: async (host) => {
+    lookup: (host) => {
       calls.push(host);
-      return addresses;
+      return Promise.resolve(addresses);
     },
   });
   return { loop, resolver, calls };

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { IoErrors, SluiceError, log, setLogger, type Logger } from '../../lib/index.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { createStreamLogger, LogLevel, SERVER_DEFAULT_LOG_LEVEL } from '../../lib/logging.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/logging/default-logger.js', import.meta.url));
@@ -90,7 +91,7 @@ describe('setLogger', () => {
       { level: 'warn', log: () => undefined },
       { level: LogLevel.WARN },
     ]) {
-      expect(() => setLogger(notALogger as unknown as Logger), String(notALogger))
+      expect(() => setLogger(notALogger as unknown as Logger), inspect(notALogger))
         .to.throw(SluiceError)
         .with.property('code', IoErrors.INVALID_OPTIONS.code);
       expect(log).to.equal(before);

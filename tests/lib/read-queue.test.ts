@@ -1,12 +1,5 @@
 import { expect } from 'chai';
-import {
-  ChannelErrors,
-  PassThroughHandler,
-  SluiceError,
-  TestingChannel,
-  type ChannelSlot,
-  type IoMessage,
-} from '../../lib/index.js';
+import { ChannelErrors, PassThroughHandler, SluiceError, TestingChannel } from '../../lib/index.js';
 import { ReadQueue } from '../../lib/read-queue.js';
 
 describe('ReadQueue', () => {
@@ -33,7 +26,7 @@ describe('ReadQueue', () => {
 
   it('returns -1 and shuts the channel down with CHANNEL_HANDLER_FAILED when the neighbour throws', () => {
     const refusing = Object.assign(new PassThroughHandler(), {
-      processReadMessage(_slot: ChannelSlot, _message: IoMessage) {
+      processReadMessage(): never {
         throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'refused');
       },
     });

@@ -28,7 +28,7 @@ function importsOf(file: string): string[] {
   const source = readFileSync(path.join(dist, file), 'utf8');
   const specifiers = [...source.matchAll(/^\s*(?:import|export)\b[^'"`;]*?from\s*['"]([^'"]+)['"]/gm)]
     .concat([...source.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm)])
-    .map((match) => match[1]!);
+    .map((match) => match[1]);
   return specifiers
     .filter((specifier) => specifier.startsWith('.'))
     .map((specifier) => path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)));

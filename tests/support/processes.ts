@@ -6,7 +6,6 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -90,12 +89,12 @@ export function expectSuccess(what: string, result: ToolResult): void {
   expect(result.code, show(what, result)).to.equal(0);
 }
 
-/** Hex SHA-256 of `data`. */
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** A loopback port that was free a moment ago. */
+/**
+ * A loopback port that was free a moment ago, for the interop peers (nghttpd, h2o, nginx,
+ * HAProxy) that take their port from a command line or configuration file and cannot report a
+ * port-0 binding. Servers this project starts itself listen on port 0 instead
+ * (`tests/support/loopback.ts`).
+ */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -162,7 +161,7 @@ export async function startPeerServer(
     for (const port of ports) await waitForPort(port, child);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(show(`${path.basename(command)} did not start (${String(error)})`, await exited));
+    throw new Error(show(`${path.basename(command)} did not start (${String(error)})`, await exited), { cause: error });
   }
   return { url, child, exited, output };
 }

@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { inspect } from 'node:util';
 import { SluiceError, systemClock } from '../../../lib/index.js';
 import { Http2Session } from '../../../handlers/http2/api/session.js';
 import { ServerStream } from '../../../handlers/http2/api/server.js';
@@ -53,7 +54,7 @@ async function judgeCall<C extends Http2Connection>(
   if (failure === null) return;
   expect(
     failure,
-    `${method}(${args.map((arg) => fc.stringify(arg)).join(', ')}) threw ${String(failure)}`,
+    `${method}(${args.map((arg) => fc.stringify(arg)).join(', ')}) threw ${inspect(failure)}`,
   ).to.be.instanceOf(SluiceError);
   const code = (failure as SluiceError).code;
   expect(DOCUMENTED.has(code), `${method}: ${code} is listed in docs/errors.md`).to.equal(true);

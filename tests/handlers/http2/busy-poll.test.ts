@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { EventLoopGroup, NodeEventLoop, listenHttp2, type Listener } from '../../../handlers/index.js';
-import { closeNode, connectNode, readNodeResponse, until } from './node-peer.js';
+import { until } from '../../support/waiting.js';
+import { closeNode, connectNode, readNodeResponse } from './node-peer.js';
 
 describe('NodeEventLoop busy poll, serving node:http2 over loopback', () => {
   it('serves one-at-a-time requests while the loop spins, then stops spinning once traffic ends', async () => {

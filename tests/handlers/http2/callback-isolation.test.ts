@@ -69,6 +69,7 @@ describe('HTTP/2 connection: a throwing callback fails only its stream', () => {
         onStream: (stream) => {
           stream.handler = {
             onData: () => {
+              // eslint-disable-next-line @typescript-eslint/only-throw-error -- the test is about a thrown non-Error
               throw Object.create(null) as object;
             },
           };

@@ -9,17 +9,8 @@ import http2 from 'node:http2';
 import { ErrorCode, Http2StreamError, SluiceError } from '../../../handlers/index.js';
 import { connect } from '../../../handlers/http2/api/session.js';
 import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
-import {
-  MiB,
-  closeNode,
-  connectNode,
-  ioTurns,
-  payload64,
-  rejection,
-  slices,
-  until,
-  useNodeServerSession,
-} from './node-peer.js';
+import { MiB, closeNode, connectNode, payload64, rejection, slices, useNodeServerSession } from './node-peer.js';
+import { ioTurns, until } from '../../support/waiting.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 

@@ -100,8 +100,12 @@ describe('ClosedStreams: index and allowances', () => {
       cache.takeWindowUpdate(1, 35),
       cache.takeWindowUpdate(1, 1),
     ]).to.deep.equal([true, true, true, false]);
-    for (const take of [cache.takeRstStream, cache.takeEnd, cache.takePriority])
-      expect(take.call(cache, 3)).to.equal(false);
+    for (const take of [
+      (id: number) => cache.takeRstStream(id),
+      (id: number) => cache.takeEnd(id),
+      (id: number) => cache.takePriority(id),
+    ])
+      expect(take(3)).to.equal(false);
     expect(cache.takeWindowUpdate(3, 1)).to.equal(false);
     expect(cache.takeData(3, 1)).to.equal(false);
   });

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { ErrorCode, FrameType, SettingId } from '../../../handlers/http2/wire/constants.js';
+import { ErrorCode, FrameType, MAX_STREAM_ID, SettingId } from '../../../handlers/http2/wire/constants.js';
 import { Http2StreamError } from '../../../handlers/http2/errors.js';
 import type { Http2StreamFailure } from '../../../handlers/http2/connection/http2-stream.js';
 import { GET, OK, POST, bodyOf, clientHarness, expectRst, frameNames, ofType, request } from './peer.js';
+import { ioTurns } from '../../support/waiting.js';
 
 describe('HTTP/2 connection: client requests', () => {
   it('sends the request headers as given and reports the response in order: response, data, end, close', () => {
@@ -109,6 +110,33 @@ describe('HTTP/2 connection: client requests', () => {
     expect(first.recorder.closeCount).to.equal(1);
     expect(second.recorder.closeError).to.equal(null);
     expect(frameNames(h.flush())).to.deep.equal([]);
+    h.finish();
+  });
+
+  it('stream-id exhaustion: after the last odd id a new request fails retryably with REFUSED_STREAM and the connection closes gracefully', async () => {
+    const h = clientHarness();
+    // Jump near the end of the id space (ids only have to increase, RFC 9113 §5.1.1); the same
+    // poke the hardening suite used over a socket.
+    (h.conn as unknown as { nextLocalStreamId: number }).nextLocalStreamId = MAX_STREAM_ID - 2;
+    const requests = [request(h), request(h), request(h)];
+    expect(requests.slice(0, 2).map(({ stream }) => stream.id)).to.deep.equal([MAX_STREAM_ID - 2, MAX_STREAM_ID]);
+    h.flush();
+    h.exchange(
+      h.peer.headers(MAX_STREAM_ID - 2, OK, { endStream: true }),
+      h.peer.headers(MAX_STREAM_ID, OK, { endStream: true }),
+    );
+    h.flush();
+    await ioTurns(1); // a refusal is reported on a later turn
+    h.flush();
+    expect(requests[0].recorder.closeError).to.equal(null);
+    expect(requests[1].recorder.closeError).to.equal(null);
+    const refused = requests[2].recorder.closeError;
+    expect(refused).to.be.instanceOf(Http2StreamError);
+    expect((refused as Http2StreamError).errorCode).to.equal(ErrorCode.REFUSED_STREAM);
+    expect((refused as Http2StreamError).retryable).to.equal(true);
+    expect(h.tc.isShutDown, 'the connection closed').to.equal(true);
+    expect(h.tc.shutdownError, 'gracefully').to.equal(null);
+    expect(h.connectionErrors).to.deep.equal([]);
     h.finish();
   });
 });

@@ -194,7 +194,7 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
       it(`discards bytes written after a ${status} response (their callbacks fire without error)`, () => {
         const { h, stream } = answering();
         stream.sendHeaders([':status', status, 'etag', '"a"']);
-        const callbacks: (unknown | null)[] = [];
+        const callbacks: unknown[] = [];
         expect(stream.write(Buffer.from('not content'), (error) => callbacks.push(error))).to.equal(true);
         stream.end();
         const frames = h.flush();
@@ -210,7 +210,7 @@ describe('HTTP/2 connection: field rules (RFC 9110 §5.5, §9.1; RFC 9113 §8.2.
 
     it('drops bytes queued before a 204 response is sent', () => {
       const { h, stream } = answering();
-      const callbacks: (unknown | null)[] = [];
+      const callbacks: unknown[] = [];
       stream.write(Buffer.from('queued early'), (error) => callbacks.push(error));
       stream.sendHeaders([':status', '204'], false);
       expect(callbacks).to.deep.equal([null]);

@@ -11,11 +11,11 @@ import {
   expectGoaway,
   expectNoErrors,
   frameNames,
-  nextTurn,
   ofType,
   request,
   serverHarness,
 } from './peer.js';
+import { ioTurns } from '../../support/waiting.js';
 
 describe('HTTP/2 connection: PING and GOAWAY', () => {
   describe('PING', () => {
@@ -156,7 +156,7 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       expect(h.conn.isGoingAway).to.equal(true);
       const late = request(h);
       expect(ofType(h.flush(), FrameType.HEADERS), 'not sent').to.have.length(0);
-      await nextTurn();
+      await ioTurns(1);
       const error = late.recorder.closeError as Http2StreamError;
       expect([error.errorCode, error.retryable]).to.deep.equal([ErrorCode.REFUSED_STREAM, true]);
       expect(open.recorder.closeCount).to.equal(0);
@@ -170,7 +170,7 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       const waiting = request(h);
       h.flush();
       h.exchange(h.peer.goaway(1, ErrorCode.NO_ERROR));
-      await nextTurn();
+      await ioTurns(1);
       expect((waiting.recorder.closeError as Http2StreamError).retryable).to.equal(true);
       expect(h.conn.pendingStreamCount).to.equal(0);
       h.exchange(h.peer.headers(1, OK, { endStream: true }));
@@ -229,7 +229,7 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       h.flush();
       expect(h.received.map(({ recorder }) => recorder.closeError)).to.deep.equal([null, null]);
       expect(h.tc.isShutDown).to.equal(true);
-      await nextTurn();
+      await ioTurns(1);
       expect(closed).to.equal(null);
       h.finish();
     });
@@ -241,7 +241,7 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       void h.conn.close();
       expectGoaway(h.flush(), ErrorCode.NO_ERROR, 0);
       const late = request(h);
-      await nextTurn();
+      await ioTurns(1);
       expect((late.recorder.closeError as Http2StreamError).retryable).to.equal(true);
       expect(h.tc.isShutDown).to.equal(false);
       h.exchange(h.peer.headers(1, OK, { endStream: true }));

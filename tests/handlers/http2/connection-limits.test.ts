@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { SluiceError } from '../../../lib/index.js';
-import { ErrorCode, FrameType } from '../../../handlers/http2/wire/constants.js';
+import { ErrorCode, FrameType, SettingId } from '../../../handlers/http2/wire/constants.js';
 import {
   GET,
+  OK,
   POST,
+  bodyOf,
   clientHarness,
   expectGoaway,
   expectNoErrors,
@@ -123,6 +125,37 @@ describe('HTTP/2 connection: limits', () => {
       const h = serverHarness();
       h.exchange(h.peer.headers(1, POST));
       expectGoaway(h.exchange(h.peer.data(1, 16_385)), ErrorCode.FRAME_SIZE_ERROR);
+      h.finish();
+    });
+  });
+
+  describe('settings and flow-control abuse', () => {
+    it('sends GOAWAY(ENHANCE_YOUR_CALM) for SETTINGS with more than maxSettingsEntries entries; at the limit it ACKs', () => {
+      const h = serverHarness({ connection: { maxSettingsEntries: 4 } });
+      const entry: [number, number] = [SettingId.MAX_CONCURRENT_STREAMS, 100];
+      const atLimit = h.exchange(h.peer.settings(...Array.from({ length: 4 }, () => entry)));
+      expectNoErrors(atLimit);
+      expect(ofType(atLimit, FrameType.SETTINGS).filter((frame) => frame.ack)).to.have.length(1);
+      expectGoaway(h.exchange(h.peer.settings(...Array.from({ length: 5 }, () => entry))), ErrorCode.ENHANCE_YOUR_CALM);
+      h.finish();
+    });
+
+    it('data dribble (CVE-2019-9511): 1-byte WINDOW_UPDATEs get at most one byte and one DATA frame each, and no error', () => {
+      const h = serverHarness({ peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 0]] });
+      h.exchange(h.peer.headers(1, GET, { endStream: true }));
+      const { stream } = h.received[0];
+      stream.sendHeaders(OK);
+      stream.write(Buffer.alloc(10_000, 0x61));
+      stream.end();
+      const frames = h.flush();
+      expect(bodyOf(frames, 1).length, 'nothing sent into a zero window').to.equal(0);
+      const updates = 300;
+      for (let i = 0; i < updates; i++) frames.push(...h.exchange(h.peer.windowUpdate(1, 1)));
+      const data = ofType(frames, FrameType.DATA).filter((frame) => frame.length > 0);
+      expect(bodyOf(frames, 1).length, 'DATA bytes never exceed the window granted').to.equal(updates);
+      expect(data.length, 'at most one DATA frame per update').to.be.at.most(updates);
+      expectNoErrors(frames);
+      expect(h.connectionErrors).to.deep.equal([]);
       h.finish();
     });
   });

@@ -16,8 +16,9 @@ import {
   type FrameListener,
   type FramePriority,
 } from '../../../handlers/http2/wire/frame-decoder.js';
-import { FrameEncoder, type PriorityFields, writeFrameHeader } from '../../../handlers/http2/wire/frame-encoder.js';
+import { FrameEncoder, type PriorityFields } from '../../../handlers/http2/wire/frame-encoder.js';
 import { Http2ConnectionError, Http2StreamError } from '../../../handlers/http2/errors.js';
+import { rawFrame } from '../../support/raw-frames.js';
 
 // ---- helpers: record events, run every input whole, byte by byte and in random splits --------
 
@@ -229,14 +230,6 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }
 
-/** A frame with any header fields, as raw bytes (the payload length is the header's length). */
-function raw(type: number, flags: number, streamId: number, payload: ArrayLike<number> = []): Uint8Array {
-  const frame = new Uint8Array(9 + payload.length);
-  writeFrameHeader(frame, 0, payload.length, type, flags, streamId);
-  frame.set(payload, 9);
-  return frame;
-}
-
 function u32(value: number): number[] {
   return [(value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff];
 }
@@ -261,7 +254,7 @@ function bytes(length: number, seed = 7): Uint8Array {
   return out;
 }
 
-const PING = raw(FrameType.PING, 0, 0, [1, 2, 3, 4, 5, 6, 7, 8]);
+const PING = rawFrame(FrameType.PING, 0, 0, [1, 2, 3, 4, 5, 6, 7, 8]);
 const PING_EVENT = { kind: 'ping', opaqueHigh: 0x01020304, opaqueLow: 0x05060708, isAck: false };
 
 // ---- tests ---------------------------------------------------------------------------------
@@ -372,9 +365,9 @@ describe('FrameDecoder', () => {
 
     it('delivers an empty header block', () => {
       const input = concat(
-        raw(FrameType.HEADERS, FrameFlag.END_HEADERS | FrameFlag.END_STREAM, 1),
-        raw(FrameType.HEADERS, 0, 3),
-        raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 3),
+        rawFrame(FrameType.HEADERS, FrameFlag.END_HEADERS | FrameFlag.END_STREAM, 1),
+        rawFrame(FrameType.HEADERS, 0, 3),
+        rawFrame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 3),
       );
       expect(decodeEverySplit(input).events).to.deep.equal([
         { kind: 'headers', streamId: 1, block: '', endStream: true, priority: null },
@@ -415,7 +408,7 @@ describe('FrameDecoder', () => {
 
     it('delivers SETTINGS in order, ignoring unknown settings, and SETTINGS ACK', () => {
       const input = concat(
-        raw(FrameType.SETTINGS, 0, 0, [
+        rawFrame(FrameType.SETTINGS, 0, 0, [
           ...setting(SettingId.HEADER_TABLE_SIZE, 0),
           ...setting(0x99, 12345),
           ...setting(SettingId.INITIAL_WINDOW_SIZE, 0x7fffffff),
@@ -424,7 +417,7 @@ describe('FrameDecoder', () => {
           ...setting(SettingId.MAX_HEADER_LIST_SIZE, 0xffffffff),
           ...setting(SettingId.HEADER_TABLE_SIZE, 100),
         ]),
-        raw(FrameType.SETTINGS, 0, 0),
+        rawFrame(FrameType.SETTINGS, 0, 0),
         encode((t, o) => encoder.writeSettingsAck(t, o)),
       );
       expect(decodeEverySplit(input).events).to.deep.equal([
@@ -440,8 +433,8 @@ describe('FrameDecoder', () => {
 
     it('ignores undefined flags', () => {
       const input = concat(
-        raw(FrameType.PING, 0xfe, 0, [0, 0, 0, 0, 0, 0, 0, 1]),
-        raw(FrameType.WINDOW_UPDATE, 0xff, 1, u32(10)),
+        rawFrame(FrameType.PING, 0xfe, 0, [0, 0, 0, 0, 0, 0, 0, 1]),
+        rawFrame(FrameType.WINDOW_UPDATE, 0xff, 1, u32(10)),
       );
       expect(decodeEverySplit(input).events).to.deep.equal([
         { kind: 'ping', opaqueHigh: 0, opaqueLow: 1, isAck: false },
@@ -450,13 +443,13 @@ describe('FrameDecoder', () => {
     });
 
     it('ignores the reserved bit of stream identifiers and window increments', () => {
-      const input = concat(raw(FrameType.WINDOW_UPDATE, 0, 0, u32(0x8000_0005)));
+      const input = concat(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(0x8000_0005)));
       input[5] |= 0x80;
       expect(decodeEverySplit(input).events).to.deep.equal([{ kind: 'windowUpdate', streamId: 0, increment: 5 }]);
     });
 
     it('passes unknown frame types to onUnknownFrame, or skips them without it', () => {
-      const input = concat(raw(0x20, 0x3, 7, [9, 8, 7]), raw(0xff, 0, 0), PING);
+      const input = concat(rawFrame(0x20, 0x3, 7, [9, 8, 7]), rawFrame(0xff, 0, 0), PING);
       expect(decodeEverySplit(input).events).to.deep.equal([
         { kind: 'unknown', type: 0x20, flags: 3, streamId: 7, payload: '090807' },
         { kind: 'unknown', type: 0xff, flags: 0, streamId: 0, payload: '' },
@@ -466,7 +459,11 @@ describe('FrameDecoder', () => {
     });
 
     it('accepts the client preface and a first SETTINGS frame in the server role', () => {
-      const input = concat(CONNECTION_PREFACE, raw(FrameType.SETTINGS, 0, 0, setting(SettingId.ENABLE_PUSH, 0)), PING);
+      const input = concat(
+        CONNECTION_PREFACE,
+        rawFrame(FrameType.SETTINGS, 0, 0, setting(SettingId.ENABLE_PUSH, 0)),
+        PING,
+      );
       expect(decodeEverySplit(input, { role: 'server' }).events).to.deep.equal([
         { kind: 'settings', settings: [2, 0], isAck: false },
         PING_EVENT,
@@ -475,7 +472,7 @@ describe('FrameDecoder', () => {
 
     it('accepts a first SETTINGS frame in the client role, with defaults', () => {
       expect(FRAME_DECODER_DEFAULTS.requireSettingsFirst).to.equal(true);
-      const input = concat(raw(FrameType.SETTINGS, 0, 0), PING);
+      const input = concat(rawFrame(FrameType.SETTINGS, 0, 0), PING);
       expect(decodeEverySplit(input, {}).events).to.deep.equal([
         { kind: 'settings', settings: [], isAck: false },
         PING_EVENT,
@@ -509,17 +506,17 @@ describe('FrameDecoder', () => {
       expect(decoder.isAtFrameBoundary).to.equal(false);
       decoder.decode(PING.subarray(10));
       expect(decoder.isAtFrameBoundary).to.equal(true);
-      decoder.decode(raw(FrameType.HEADERS, 0, 1, [0x82]));
+      decoder.decode(rawFrame(FrameType.HEADERS, 0, 1, [0x82]));
       expect(decoder.isAtFrameBoundary).to.equal(false);
     });
 
     it('accepts a header block of exactly maxHeaderBlockSize bytes in maxContinuationFrames CONTINUATIONs', () => {
       const block = bytes(40);
       const input = concat(
-        raw(FrameType.HEADERS, 0, 1, block.subarray(0, 10)),
-        raw(FrameType.CONTINUATION, 0, 1, block.subarray(10, 20)),
-        raw(FrameType.CONTINUATION, 0, 1, block.subarray(20, 30)),
-        raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, block.subarray(30)),
+        rawFrame(FrameType.HEADERS, 0, 1, block.subarray(0, 10)),
+        rawFrame(FrameType.CONTINUATION, 0, 1, block.subarray(10, 20)),
+        rawFrame(FrameType.CONTINUATION, 0, 1, block.subarray(20, 30)),
+        rawFrame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, block.subarray(30)),
       );
       const options = { ...LOOSE, maxHeaderBlockSize: 40, maxContinuationFrames: 3 };
       expect(decodeEverySplit(input, options).events).to.deep.equal([
@@ -542,7 +539,7 @@ describe('FrameDecoder', () => {
       streamError: { streamId: number; errorCode: number };
     }
     const { PROTOCOL_ERROR, FRAME_SIZE_ERROR, FLOW_CONTROL_ERROR, ENHANCE_YOUR_CALM } = ErrorCode;
-    const openBlock = raw(FrameType.HEADERS, 0, 1, [0x82]);
+    const openBlock = rawFrame(FrameType.HEADERS, 0, 1, [0x82]);
     const connectionCases: ConnectionCase[] = [
       {
         name: 'rejects a wrong client preface with connection PROTOCOL_ERROR',
@@ -564,128 +561,128 @@ describe('FrameDecoder', () => {
       },
       {
         name: 'rejects SETTINGS ACK as the first frame with connection PROTOCOL_ERROR',
-        input: raw(FrameType.SETTINGS, FrameFlag.ACK, 0),
+        input: rawFrame(FrameType.SETTINGS, FrameFlag.ACK, 0),
         options: {},
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects a frame larger than SETTINGS_MAX_FRAME_SIZE with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.DATA, 0, 1, new Uint8Array(16_385)),
+        input: rawFrame(FrameType.DATA, 0, 1, new Uint8Array(16_385)),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects an unknown frame larger than SETTINGS_MAX_FRAME_SIZE with connection FRAME_SIZE_ERROR',
-        input: raw(0x42, 0, 0, new Uint8Array(16_385)).subarray(0, 20),
+        input: rawFrame(0x42, 0, 0, new Uint8Array(16_385)).subarray(0, 20),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects DATA on stream 0 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.DATA, 0, 0, [1]),
+        input: rawFrame(FrameType.DATA, 0, 0, [1]),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects HEADERS on stream 0 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.HEADERS, 4, 0, [0x82]),
+        input: rawFrame(FrameType.HEADERS, 4, 0, [0x82]),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects PRIORITY on stream 0 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.PRIORITY, 0, 0, [0, 0, 0, 1, 0]),
+        input: rawFrame(FrameType.PRIORITY, 0, 0, [0, 0, 0, 1, 0]),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects RST_STREAM on stream 0 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.RST_STREAM, 0, 0, u32(8)),
+        input: rawFrame(FrameType.RST_STREAM, 0, 0, u32(8)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects PUSH_PROMISE on stream 0 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.PUSH_PROMISE, 4, 0, u32(2)),
+        input: rawFrame(FrameType.PUSH_PROMISE, 4, 0, u32(2)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects CONTINUATION on stream 0 inside a header block with connection PROTOCOL_ERROR',
-        input: concat(openBlock, raw(FrameType.CONTINUATION, 4, 0)),
+        input: concat(openBlock, rawFrame(FrameType.CONTINUATION, 4, 0)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects SETTINGS on a stream with connection PROTOCOL_ERROR',
-        input: raw(FrameType.SETTINGS, 0, 1),
+        input: rawFrame(FrameType.SETTINGS, 0, 1),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects PING on a stream with connection PROTOCOL_ERROR',
-        input: raw(FrameType.PING, 0, 1, new Uint8Array(8)),
+        input: rawFrame(FrameType.PING, 0, 1, new Uint8Array(8)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects GOAWAY on a stream with connection PROTOCOL_ERROR',
-        input: raw(FrameType.GOAWAY, 0, 3, new Uint8Array(8)),
+        input: rawFrame(FrameType.GOAWAY, 0, 3, new Uint8Array(8)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects a 7-byte PING with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.PING, 0, 0, new Uint8Array(7)),
+        input: rawFrame(FrameType.PING, 0, 0, new Uint8Array(7)),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects a 9-byte PING ACK with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.PING, 1, 0, new Uint8Array(9)),
+        input: rawFrame(FrameType.PING, 1, 0, new Uint8Array(9)),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects a 3-byte RST_STREAM with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.RST_STREAM, 0, 1, [0, 0, 8]),
+        input: rawFrame(FrameType.RST_STREAM, 0, 1, [0, 0, 8]),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects a 5-byte RST_STREAM with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.RST_STREAM, 0, 1, [0, 0, 0, 8, 0]),
+        input: rawFrame(FrameType.RST_STREAM, 0, 1, [0, 0, 0, 8, 0]),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects a 3-byte WINDOW_UPDATE with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.WINDOW_UPDATE, 0, 1, [0, 0, 1]),
+        input: rawFrame(FrameType.WINDOW_UPDATE, 0, 1, [0, 0, 1]),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects a 5-byte WINDOW_UPDATE on stream 0 with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.WINDOW_UPDATE, 0, 0, [0, 0, 0, 1, 0]),
+        input: rawFrame(FrameType.WINDOW_UPDATE, 0, 0, [0, 0, 0, 1, 0]),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects a 7-byte GOAWAY with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.GOAWAY, 0, 0, new Uint8Array(7)),
+        input: rawFrame(FrameType.GOAWAY, 0, 0, new Uint8Array(7)),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects SETTINGS of 5 bytes with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.SETTINGS, 0, 0, [0, 1, 0, 0, 0]),
+        input: rawFrame(FrameType.SETTINGS, 0, 0, [0, 1, 0, 0, 0]),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects SETTINGS ACK with a payload with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.SETTINGS, FrameFlag.ACK, 0, setting(SettingId.ENABLE_PUSH, 0)),
+        input: rawFrame(FrameType.SETTINGS, FrameFlag.ACK, 0, setting(SettingId.ENABLE_PUSH, 0)),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects DATA padding as long as the payload with connection PROTOCOL_ERROR',
-        input: raw(FrameType.DATA, FrameFlag.PADDED, 1, [3, 0, 0]),
+        input: rawFrame(FrameType.DATA, FrameFlag.PADDED, 1, [3, 0, 0]),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects DATA padding longer than the payload with connection PROTOCOL_ERROR',
-        input: raw(FrameType.DATA, FrameFlag.PADDED, 1, [200, 1, 2, 3]),
+        input: rawFrame(FrameType.DATA, FrameFlag.PADDED, 1, [200, 1, 2, 3]),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects PADDED DATA without a Pad Length byte with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.DATA, FrameFlag.PADDED, 1),
+        input: rawFrame(FrameType.DATA, FrameFlag.PADDED, 1),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects HEADERS padding longer than the fragment room with connection PROTOCOL_ERROR',
-        input: raw(
+        input: rawFrame(
           FrameType.HEADERS,
           FrameFlag.PADDED | FrameFlag.PRIORITY | FrameFlag.END_HEADERS,
           1,
@@ -695,43 +692,43 @@ describe('FrameDecoder', () => {
       },
       {
         name: 'rejects PUSH_PROMISE padding longer than the fragment room with connection PROTOCOL_ERROR',
-        input: raw(FrameType.PUSH_PROMISE, FrameFlag.PADDED | FrameFlag.END_HEADERS, 1, [1, ...u32(2)]),
+        input: rawFrame(FrameType.PUSH_PROMISE, FrameFlag.PADDED | FrameFlag.END_HEADERS, 1, [1, ...u32(2)]),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects HEADERS too short for its priority fields with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.HEADERS, FrameFlag.PRIORITY | FrameFlag.END_HEADERS, 1, [0, 0, 0]),
+        input: rawFrame(FrameType.HEADERS, FrameFlag.PRIORITY | FrameFlag.END_HEADERS, 1, [0, 0, 0]),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects PUSH_PROMISE too short for the promised stream id with connection FRAME_SIZE_ERROR',
-        input: raw(FrameType.PUSH_PROMISE, FrameFlag.END_HEADERS, 1, [0, 0, 2]),
+        input: rawFrame(FrameType.PUSH_PROMISE, FrameFlag.END_HEADERS, 1, [0, 0, 2]),
         connectionError: FRAME_SIZE_ERROR,
       },
       {
         name: 'rejects SETTINGS_ENABLE_PUSH of 2 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.SETTINGS, 0, 0, setting(SettingId.ENABLE_PUSH, 2)),
+        input: rawFrame(FrameType.SETTINGS, 0, 0, setting(SettingId.ENABLE_PUSH, 2)),
         options: { role: 'server', requireSettingsFirst: false },
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects SETTINGS_ENABLE_PUSH of 1 from a server with connection PROTOCOL_ERROR',
-        input: raw(FrameType.SETTINGS, 0, 0, setting(SettingId.ENABLE_PUSH, 1)),
+        input: rawFrame(FrameType.SETTINGS, 0, 0, setting(SettingId.ENABLE_PUSH, 1)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1 with connection FLOW_CONTROL_ERROR',
-        input: raw(FrameType.SETTINGS, 0, 0, setting(SettingId.INITIAL_WINDOW_SIZE, 0x8000_0000)),
+        input: rawFrame(FrameType.SETTINGS, 0, 0, setting(SettingId.INITIAL_WINDOW_SIZE, 0x8000_0000)),
         connectionError: FLOW_CONTROL_ERROR,
       },
       {
         name: 'rejects SETTINGS_MAX_FRAME_SIZE below 2^14 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.SETTINGS, 0, 0, setting(SettingId.MAX_FRAME_SIZE, 16_383)),
+        input: rawFrame(FrameType.SETTINGS, 0, 0, setting(SettingId.MAX_FRAME_SIZE, 16_383)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects SETTINGS_MAX_FRAME_SIZE above 2^24-1 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.SETTINGS, 0, 0, [
+        input: rawFrame(FrameType.SETTINGS, 0, 0, [
           ...setting(SettingId.HEADER_TABLE_SIZE, 1),
           ...setting(SettingId.MAX_FRAME_SIZE, 16_777_216),
         ]),
@@ -739,35 +736,42 @@ describe('FrameDecoder', () => {
       },
       {
         name: 'rejects SETTINGS_ENABLE_CONNECT_PROTOCOL of 2 with connection PROTOCOL_ERROR',
-        input: raw(FrameType.SETTINGS, 0, 0, setting(SettingId.ENABLE_CONNECT_PROTOCOL, 2)),
+        input: rawFrame(FrameType.SETTINGS, 0, 0, setting(SettingId.ENABLE_CONNECT_PROTOCOL, 2)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects WINDOW_UPDATE with increment 0 on the connection with connection PROTOCOL_ERROR',
-        input: raw(FrameType.WINDOW_UPDATE, 0, 0, u32(0)),
+        input: rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(0)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects CONTINUATION after DATA with connection PROTOCOL_ERROR',
-        input: concat(raw(FrameType.DATA, 0, 1, [1]), raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, [0x82])),
+        input: concat(
+          rawFrame(FrameType.DATA, 0, 1, [1]),
+          rawFrame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, [0x82]),
+        ),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects CONTINUATION after a complete header block with connection PROTOCOL_ERROR',
         input: concat(
-          raw(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, [0x82]),
-          raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, [0x82]),
+          rawFrame(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, [0x82]),
+          rawFrame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, [0x82]),
         ),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects CONTINUATION on another stream than its HEADERS with connection PROTOCOL_ERROR',
-        input: concat(openBlock, raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 3, [0x82])),
+        input: concat(openBlock, rawFrame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 3, [0x82])),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects DATA between HEADERS and CONTINUATION with connection PROTOCOL_ERROR',
-        input: concat(openBlock, raw(FrameType.DATA, 0, 1, [1]), raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1)),
+        input: concat(
+          openBlock,
+          rawFrame(FrameType.DATA, 0, 1, [1]),
+          rawFrame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1),
+        ),
         connectionError: PROTOCOL_ERROR,
       },
       {
@@ -777,21 +781,24 @@ describe('FrameDecoder', () => {
       },
       {
         name: 'rejects HEADERS between PUSH_PROMISE and CONTINUATION with connection PROTOCOL_ERROR',
-        input: concat(raw(FrameType.PUSH_PROMISE, 0, 1, u32(2)), raw(FrameType.HEADERS, FrameFlag.END_HEADERS, 1)),
+        input: concat(
+          rawFrame(FrameType.PUSH_PROMISE, 0, 1, u32(2)),
+          rawFrame(FrameType.HEADERS, FrameFlag.END_HEADERS, 1),
+        ),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects an unknown frame type inside a header block with connection PROTOCOL_ERROR',
-        input: concat(openBlock, raw(0x30, 0, 1), raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1)),
+        input: concat(openBlock, rawFrame(0x30, 0, 1), rawFrame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1)),
         connectionError: PROTOCOL_ERROR,
       },
       {
         name: 'rejects more CONTINUATION frames than maxContinuationFrames, empty ones too, with connection ENHANCE_YOUR_CALM',
         input: concat(
           openBlock,
-          raw(FrameType.CONTINUATION, 0, 1),
-          raw(FrameType.CONTINUATION, 0, 1),
-          raw(FrameType.CONTINUATION, 0, 1),
+          rawFrame(FrameType.CONTINUATION, 0, 1),
+          rawFrame(FrameType.CONTINUATION, 0, 1),
+          rawFrame(FrameType.CONTINUATION, 0, 1),
         ),
         options: { ...LOOSE, maxContinuationFrames: 2 },
         connectionError: ENHANCE_YOUR_CALM,
@@ -799,8 +806,8 @@ describe('FrameDecoder', () => {
       {
         name: 'rejects a header block larger than maxHeaderBlockSize with connection ENHANCE_YOUR_CALM',
         input: concat(
-          raw(FrameType.HEADERS, 0, 1, new Uint8Array(30)),
-          raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, new Uint8Array(11)),
+          rawFrame(FrameType.HEADERS, 0, 1, new Uint8Array(30)),
+          rawFrame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, new Uint8Array(11)),
         ),
         options: { ...LOOSE, maxHeaderBlockSize: 40 },
         connectionError: ENHANCE_YOUR_CALM,
@@ -809,8 +816,8 @@ describe('FrameDecoder', () => {
         name: 'rejects PUSH_PROMISE received by a server with connection PROTOCOL_ERROR',
         input: concat(
           CONNECTION_PREFACE,
-          raw(FrameType.SETTINGS, 0, 0),
-          raw(FrameType.PUSH_PROMISE, FrameFlag.END_HEADERS, 1, u32(2)),
+          rawFrame(FrameType.SETTINGS, 0, 0),
+          rawFrame(FrameType.PUSH_PROMISE, FrameFlag.END_HEADERS, 1, u32(2)),
         ),
         options: { role: 'server' },
         connectionError: PROTOCOL_ERROR,
@@ -819,27 +826,27 @@ describe('FrameDecoder', () => {
     const streamCases: StreamCase[] = [
       {
         name: 'rejects a 4-byte PRIORITY with stream FRAME_SIZE_ERROR and goes on',
-        input: raw(FrameType.PRIORITY, 0, 3, [0, 0, 0, 1]),
+        input: rawFrame(FrameType.PRIORITY, 0, 3, [0, 0, 0, 1]),
         streamError: { streamId: 3, errorCode: FRAME_SIZE_ERROR },
       },
       {
         name: 'rejects a 6-byte PRIORITY with stream FRAME_SIZE_ERROR and goes on',
-        input: raw(FrameType.PRIORITY, 0, 5, [0, 0, 0, 1, 0, 0]),
+        input: rawFrame(FrameType.PRIORITY, 0, 5, [0, 0, 0, 1, 0, 0]),
         streamError: { streamId: 5, errorCode: FRAME_SIZE_ERROR },
       },
       {
         name: 'rejects an empty PRIORITY with stream FRAME_SIZE_ERROR and goes on',
-        input: raw(FrameType.PRIORITY, 0, 5),
+        input: rawFrame(FrameType.PRIORITY, 0, 5),
         streamError: { streamId: 5, errorCode: FRAME_SIZE_ERROR },
       },
       {
         name: 'rejects a PRIORITY frame making a stream depend on itself with stream PROTOCOL_ERROR',
-        input: raw(FrameType.PRIORITY, 0, 7, [0x80, 0, 0, 7, 0]),
+        input: rawFrame(FrameType.PRIORITY, 0, 7, [0x80, 0, 0, 7, 0]),
         streamError: { streamId: 7, errorCode: ErrorCode.PROTOCOL_ERROR },
       },
       {
         name: 'rejects WINDOW_UPDATE with increment 0 on a stream with stream PROTOCOL_ERROR',
-        input: raw(FrameType.WINDOW_UPDATE, 0, 9, u32(0)),
+        input: rawFrame(FrameType.WINDOW_UPDATE, 0, 9, u32(0)),
         streamError: { streamId: 9, errorCode: ErrorCode.PROTOCOL_ERROR },
       },
     ];
@@ -865,8 +872,8 @@ describe('FrameDecoder', () => {
 
     it('rejects HEADERS making its stream depend on itself with stream PROTOCOL_ERROR, still delivering the block', () => {
       const input = concat(
-        raw(FrameType.HEADERS, FrameFlag.PRIORITY, 3, [0, 0, 0, 3, 15, 0x82]),
-        raw(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 3, [0x84]),
+        rawFrame(FrameType.HEADERS, FrameFlag.PRIORITY, 3, [0, 0, 0, 3, 15, 0x82]),
+        rawFrame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 3, [0x84]),
         PING,
       );
       expect(decodeEverySplit(input).events).to.deep.equal([
@@ -883,7 +890,12 @@ describe('FrameDecoder', () => {
     });
 
     it('reports frames before a connection error and none after it', () => {
-      const input = concat(PING, raw(FrameType.DATA, 0, 1, [0xaa, 0xbb]), raw(FrameType.DATA, 0, 0, [1]), PING);
+      const input = concat(
+        PING,
+        rawFrame(FrameType.DATA, 0, 1, [0xaa, 0xbb]),
+        rawFrame(FrameType.DATA, 0, 0, [1]),
+        PING,
+      );
       expect(decodeEverySplit(input)).to.deep.equal({
         events: [PING_EVENT, { kind: 'data', streamId: 1, data: 'aabb', flowControlledLength: 2, endStream: false }],
         connectionError: ErrorCode.PROTOCOL_ERROR,
@@ -1181,7 +1193,7 @@ describe('FrameDecoder', () => {
         streamId: fc.oneof(fc.constantFrom(0, 1, 3), fc.integer({ min: 0, max: 0x7fffffff })),
         payload: fc.uint8Array({ maxLength: 40 }),
       })
-      .map(({ type, flags, streamId, payload }) => raw(type, flags, streamId, payload));
+      .map(({ type, flags, streamId, payload }) => rawFrame(type, flags, streamId, payload));
     const input = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
       fc.array(randomFrame, { maxLength: 8 }).map((frames) => concat(...frames)),

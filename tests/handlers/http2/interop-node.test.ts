@@ -14,18 +14,17 @@ import {
   connectNode,
   expectMessagePoolDrained,
   hashChunks,
-  ioTurns,
   payload64,
   readNodeResponse,
   rejection,
   runConcurrently,
-  sha256,
   slices,
   startNodeServer,
-  until,
   writeAll,
   type NodeServer,
 } from './node-peer.js';
+import { ioTurns, until } from '../../support/waiting.js';
+import { sha256 } from '../../support/hashing.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 /**
@@ -39,7 +38,10 @@ const BIG_HEADERS_LENGTH = Object.values(BIG_HEADERS).reduce((sum, value) => sum
 
 function bigHeadersLength(headers: Record<string, unknown>): number {
   let length = 0;
-  for (const name of Object.keys(BIG_HEADERS)) length += String(headers[name] ?? '').length;
+  for (const name of Object.keys(BIG_HEADERS)) {
+    const value = headers[name];
+    if (typeof value === 'string') length += value.length;
+  }
   return length;
 }
 
@@ -254,7 +256,9 @@ describe('sluice client ↔ node:http2 server', function () {
     try {
       const response = await slowSession.request({ ':path': '/slow' });
       const reader = response.body[Symbol.asyncIterator]();
-      let consumed = (await reader.next()).value!.length;
+      const first = await reader.next();
+      if (first.done === true) throw new Error('the /slow body ended before its first chunk');
+      let consumed = first.value.length;
       // The consumer pauses; node keeps writing for as long as flow control lets it.
       await ioTurns(100);
       const bound = consumed + SLOW_WINDOW + SENDER_MARGIN;
@@ -326,7 +330,9 @@ describe('node:http2 client ↔ sluice server', function () {
     } else if (path === '/slow-upload') {
       const reader = stream.body[Symbol.asyncIterator]();
       slow.stream = stream;
-      slow.consumed = (await reader.next()).value!.length;
+      const first = await reader.next();
+      if (first.done === true) throw new Error('the /slow-upload body ended before its first chunk');
+      slow.consumed = first.value.length;
       await new Promise<void>((resolve) => (slow.resume = resolve));
       for (;;) {
         const step = await reader.next();
@@ -467,7 +473,7 @@ describe('node:http2 client ↔ sluice server', function () {
     const closed = closingListener.close();
     await until(() => isGoawaySeen, 'the GOAWAY');
     // node refuses to open a stream on a session that received GOAWAY (or it is refused on the wire).
-    let refusalCode: unknown = null;
+    let refusalCode: unknown;
     try {
       const late = closingClient.request({ ':path': '/small/late' }, { endStream: true });
       refusalCode = (await readNodeResponse(late)).rstCode;

@@ -1,14 +1,15 @@
 /**
  * Helpers for the tests against `node:http2`: a node server and client that always close,
- * payloads and hashes, bounded waiting, and the message-pool check.
+ * payloads and hashes, and the message-pool check (waiting is in `tests/support/waiting.ts`).
  */
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { defaultEventLoopGroup } from '../../../lib/index.js';
 import { connect, type Http2Session } from '../../../handlers/http2/api/session.js';
+import { until } from '../../support/waiting.js';
+import { closeServer, listenOnLoopback } from '../../support/loopback.js';
 
 export const MiB = 1024 * 1024;
 
@@ -18,11 +19,6 @@ let bigPayload: Buffer | null = null;
 export function payload64(): Buffer {
   bigPayload ??= randomBytes(64 * MiB);
   return bigPayload;
-}
-
-/** SHA-256 of `data`, hex. */
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Hashes every chunk of an async iterable; resolves with the hash and the byte count. */
@@ -41,20 +37,6 @@ export async function hashChunks(chunks: AsyncIterable<Uint8Array | string>): Pr
 export function* slices(data: Uint8Array, size: number): Generator<Uint8Array> {
   for (let offset = 0; offset < data.length; offset += size)
     yield data.subarray(offset, Math.min(data.length, offset + size));
-}
-
-/** Waits for `predicate`, one timer turn at a time; throws after `maxTurns` (no hanging test). */
-export async function until(predicate: () => boolean, what: string, maxTurns = 5000): Promise<void> {
-  for (let turn = 0; turn < maxTurns; turn++) {
-    if (predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Lets the event loop run `count` I/O turns (so a peer that could send more has the chance). */
-export async function ioTurns(count: number): Promise<void> {
-  for (let i = 0; i < count; i++) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 /** Runs `task(index)` for `total` indexes with at most `concurrency` at once. */
@@ -131,17 +113,15 @@ export async function startNodeServer(
     stream.on('error', () => undefined);
     onStream(stream, headers);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     server,
     url: `http://127.0.0.1:${port}`,
     sessions,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const session of sessions) session.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      for (const session of sessions) session.destroy();
+      return closeServer(server);
+    },
   };
 }
 
@@ -182,8 +162,8 @@ export function readNodeResponse(request: http2.ClientHttp2Stream): Promise<Node
     let headers: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
-    request.on('response', (received) => (headers = received));
-    request.on('trailers', (received) => (trailers = received));
+    request.on('response', (received: http2.IncomingHttpHeaders) => (headers = received));
+    request.on('trailers', (received: http2.IncomingHttpHeaders) => (trailers = received));
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('error', () => undefined);
     request.on('close', () =>

@@ -8,6 +8,7 @@
  * - {@link Harness} ties a connection, a TestingChannel, a writer and a reader together.
  */
 import { expect } from 'chai';
+import { rawFrame } from '../../support/raw-frames.js';
 import { TestingChannel, type TestingChannelOptions } from '../../../lib/index.js';
 import {
   CONNECTION_PREFACE,
@@ -18,7 +19,7 @@ import {
   MAX_MAX_FRAME_SIZE,
 } from '../../../handlers/http2/wire/constants.js';
 import type { Http2ConnectionOptions, Http2Headers } from '../../../handlers/http2/connection/connection-options.js';
-import { FrameDecoder, type FrameListener, type FramePriority } from '../../../handlers/http2/wire/frame-decoder.js';
+import { FrameDecoder, type FrameListener } from '../../../handlers/http2/wire/frame-decoder.js';
 import { FrameEncoder, type PriorityFields } from '../../../handlers/http2/wire/frame-encoder.js';
 import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../../handlers/http2/wire/hpack-decoder.js';
 import { HpackEncoder } from '../../../handlers/http2/wire/hpack-encoder.js';
@@ -175,13 +176,7 @@ export class PeerWriter {
 
   /** Any frame, byte for byte (for frames the encoder refuses to build). */
   raw(type: number, flags: number, streamId: number, payload: Uint8Array = Buffer.alloc(0)): Buffer {
-    const frame = Buffer.alloc(FRAME_HEADER_LENGTH + payload.length);
-    frame.writeUIntBE(payload.length, 0, 3);
-    frame[3] = type;
-    frame[4] = flags;
-    frame.writeUInt32BE(streamId >>> 0, 5);
-    frame.set(payload, FRAME_HEADER_LENGTH);
-    return frame;
+    return rawFrame(type, flags, streamId, payload);
   }
 
   private build(capacity: number, write: (target: Buffer) => number): Buffer {
@@ -324,14 +319,7 @@ export class PeerReader implements FrameListener {
     }
   }
 
-  onHeaders(
-    _streamId: number,
-    block: Uint8Array,
-    start: number,
-    end: number,
-    _isEndStream: boolean,
-    _priority: FramePriority | null,
-  ): void {
+  onHeaders(_streamId: number, block: Uint8Array, start: number, end: number): void {
     const owner = this.blockOwner ?? this.current;
     if (owner === null) return;
     owner.block = Buffer.from(block.subarray(start, end));
@@ -637,11 +625,6 @@ export function request(
   const stream = h.conn.request(headers, { ...options, handler: recorder });
   recorder.stream = stream;
   return { stream, recorder };
-}
-
-/** Lets queued microtasks and one macrotask turn run (client refusals are reported on a later turn). */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export { ErrorCode, FrameFlag, FrameType };

@@ -5,7 +5,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { ErrorCode, Http2StreamError, SluiceError } from '../../../handlers/index.js';
 import { connect } from '../../../handlers/http2/api/session.js';
 import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
@@ -15,16 +14,16 @@ import {
   connectNode,
   expectMessagePoolDrained,
   hashChunks,
-  ioTurns,
   payload64,
   readNodeResponse,
   rejection,
-  sha256,
   slices,
   unhandledRejections,
-  until,
   useNodeServerSession,
 } from './node-peer.js';
+import { ioTurns, until } from '../../support/waiting.js';
+import { closeServer, listenOnLoopback } from '../../support/loopback.js';
+import { sha256 } from '../../support/hashing.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 // dist/tests/handlers/http2 → the fixtures in the source tree.
@@ -171,10 +170,12 @@ describe('HTTP/2 convenient client (connect) against node:http2', function () {
   it('leaving for-await early resets the response stream with CANCEL', async () => {
     const response = await peers.session.request({ ':path': '/big' });
     const before = closedStreams.length;
-    let chunks = 0;
-    for await (const _chunk of response.body) {
-      if (++chunks === 1) break;
+    let firstChunkLength = 0;
+    for await (const chunk of response.body) {
+      firstChunkLength = chunk.length;
+      break;
     }
+    expect(firstChunkLength, 'a first chunk before leaving').to.be.above(0);
     await until(() => closedStreams.length > before, 'node to see the stream close');
     expect(closedStreams.at(-1)!.path).to.equal('/big');
     expect(closedStreams.at(-1)!.rstCode).to.equal(NGHTTP2_CANCEL);
@@ -429,15 +430,14 @@ describe('HTTP/2 convenient layer over TLS (https:)', function () {
       stream.respond({ ':status': 200 });
       stream.end(`secure ${String(headers[':scheme'])} ${String(headers[':authority'])}`);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const port = await listenOnLoopback(server);
     const session = await connect(`https://127.0.0.1:${port}`, { tls: { ca, servername: 'localhost' } });
     try {
       const response = await session.request({ ':path': '/' });
       expect(await response.body.text()).to.equal(`secure https 127.0.0.1:${port}`);
     } finally {
       await session.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     }
   });
 

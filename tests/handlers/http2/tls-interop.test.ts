@@ -15,15 +15,14 @@ import {
   type Listener,
   type TlsArrangement,
 } from '../../../handlers/index.js';
+import { until } from '../../support/waiting.js';
+import { closeServer, listenOnLoopback } from '../../support/loopback.js';
+import { sha256 } from '../../support/hashing.js';
 
 const fixtures = new URL('../../../../tests/fixtures/tls/', import.meta.url);
 const ca = readFileSync(new URL('ca-cert.pem', fixtures));
 const cert = readFileSync(new URL('server-cert.pem', fixtures));
 const key = readFileSync(new URL('server-key.pem', fixtures));
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 interface Response {
   headers: Http2Headers;
@@ -67,7 +66,7 @@ function fetchOver(connection: Http2ClientConnection, path: string, body?: Buffe
 }
 
 /** node:http2 secure server: GET /bytes/N streams N bytes, POST /echo returns the body's SHA-256. */
-function nodeSecureServer(payload: Buffer): Promise<http2.Http2SecureServer> {
+async function nodeSecureServer(payload: Buffer): Promise<http2.Http2SecureServer> {
   const server = http2.createSecureServer({ cert, key });
   server.on('stream', (stream, headers) => {
     if (headers[':method'] === 'POST') {
@@ -82,7 +81,8 @@ function nodeSecureServer(payload: Buffer): Promise<http2.Http2SecureServer> {
     stream.respond({ ':status': 200 });
     stream.end(headers[':path'] === '/big' ? payload : 'small');
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+  await listenOnLoopback(server);
+  return server;
 }
 
 /** sluice TLS server: GET returns `payload`, POST returns the body's SHA-256. */
@@ -158,7 +158,7 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
     before(async () => {
       server = await nodeSecureServer(payload);
     });
-    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    after(() => closeServer(server));
 
     it('negotiates h2, downloads and uploads 64 MiB byte-exact, and closes gracefully', async () => {
       connection = await connectHttp2({
@@ -209,7 +209,7 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
       it('finishes a request in flight when the server closes with GOAWAY', async () => {
         const session = http2.connect(`https://127.0.0.1:${listener.port}`, { ca, servername: 'localhost' });
         const goaways: number[] = [];
-        session.on('goaway', (code) => goaways.push(code));
+        session.on('goaway', (code: number) => goaways.push(code));
         session.on('error', () => undefined);
         const inFlight = nodeFetch(session, '/big');
         const connections = (): Http2ServerConnection[] =>
@@ -217,17 +217,11 @@ describe('HTTP/2 over TLS (ALPN h2) with node:http2', function () {
             channel.slots().flatMap((slot) => (slot.handler instanceof Http2ServerConnection ? [slot.handler] : [])),
           );
         // In flight means the server has the stream (a fixed sleep raced the TLS handshake under load).
-        for (
-          let turn = 0;
-          turn < 2000 && !connections().some((connection) => connection.activeStreamCount > 0);
-          turn++
-        ) {
-          await new Promise((resolve) => setTimeout(resolve, 1));
-        }
-        expect(
-          connections().some((connection) => connection.activeStreamCount > 0),
-          'the server has the request',
-        ).to.equal(true);
+        await until(
+          () => connections().some((connection) => connection.activeStreamCount > 0),
+          'the server to have the request',
+          2000,
+        );
         // Graceful HTTP/2 close of every connection (GOAWAY, streams finish), then the listener.
         const closing = Promise.all(connections().map((connection) => connection.close())).then(() => listener.close());
         const response = await inFlight;

@@ -6,13 +6,16 @@
  */
 import { expect } from 'chai';
 import http2 from 'node:http2';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../../../handlers/http2/api/session.js';
 import { createServer, type Http2ServerListener, type ServerStream } from '../../../handlers/http2/api/server.js';
+import { ioTurns } from '../../support/waiting.js';
 import { closeNode, connectNode, readNodeResponse, startNodeServer, type NodeServer } from './node-peer.js';
 
-/** Long enough for every frame the peer had to send (its WINDOW_UPDATEs) to have arrived. */
-const PAUSE_MS = 20;
+/**
+ * Event-loop turns of the pause: enough for every frame the peer had to send (its WINDOW_UPDATEs)
+ * to have arrived. Nothing observable marks that moment, so the test lets the loop turn.
+ */
+const PAUSE_TURNS = 20;
 
 describe('trailers with a silent node:http2 peer', function () {
   this.timeout(10_000);
@@ -26,11 +29,11 @@ describe('trailers with a silent node:http2 peer', function () {
         if (stream.path === '/body-then-trailers') {
           stream.respond(200, { 'content-type': 'application/grpc' });
           await stream.write('hello');
-          await sleep(PAUSE_MS);
+          await ioTurns(PAUSE_TURNS);
           await stream.end(undefined, { 'grpc-status': '0', 'grpc-message': 'done' });
         } else if (stream.path === '/headers-then-trailers') {
           stream.respond(200, { 'content-type': 'application/grpc' });
-          await sleep(PAUSE_MS);
+          await ioTurns(PAUSE_TURNS);
           await stream.end(undefined, { 'grpc-status': '5' });
         } else {
           // Bidirectional: read the whole request (the client half-closes), then answer.
@@ -38,7 +41,7 @@ describe('trailers with a silent node:http2 peer', function () {
           for await (const chunk of stream.body) received += Buffer.from(chunk).toString();
           stream.respond(200);
           await stream.write(`got ${received}`);
-          await sleep(PAUSE_MS);
+          await ioTurns(PAUSE_TURNS);
           await stream.end(undefined, { 'grpc-status': '0' });
         }
       });
@@ -100,7 +103,7 @@ describe('trailers with a silent node:http2 peer', function () {
       try {
         async function* body(): AsyncGenerator<string> {
           yield 'chunk';
-          await sleep(PAUSE_MS);
+          await ioTurns(PAUSE_TURNS);
         }
         const response = await session.request(
           { ':path': '/upload' },

@@ -8,18 +8,9 @@ import http2 from 'node:http2';
 import { NodeEventLoop, SluiceError } from '../../../handlers/index.js';
 import { Client } from '../../../handlers/sdk/index.js';
 import { StandardRetryStrategy } from '../../../lib/retry-strategy.js';
-import {
-  MiB,
-  hashChunks,
-  ioTurns,
-  payload64,
-  rejection,
-  sha256,
-  slices,
-  startNodeServer,
-  until,
-  type NodeServer,
-} from '../http2/node-peer.js';
+import { MiB, hashChunks, payload64, rejection, slices, startNodeServer, type NodeServer } from '../http2/node-peer.js';
+import { ioTurns, until } from '../../support/waiting.js';
+import { sha256 } from '../../support/hashing.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 /** The client's stream receive window: a reader that stops holds at most this much. */
@@ -103,6 +94,7 @@ describe('SDK Client bodies and fields, against node:http2', function () {
 
   it('streams a one-shot async-iterable request body with back-pressure and no content-length (item 14)', async () => {
     const data = payload64().subarray(0, 3 * MiB);
+    // eslint-disable-next-line @typescript-eslint/require-await -- an async generator is the body under test; it has nothing to await
     async function* produce(): AsyncGenerator<Uint8Array> {
       yield* slices(data, 50_000);
     }
@@ -114,6 +106,7 @@ describe('SDK Client bodies and fields, against node:http2', function () {
   });
 
   it('a one-shot body is not retried: a 503 is returned after one attempt', async () => {
+    // eslint-disable-next-line @typescript-eslint/require-await -- an async generator is the body under test; it has nothing to await
     async function* produce(): AsyncGenerator<string> {
       yield 'once';
     }

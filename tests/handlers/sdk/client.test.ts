@@ -12,6 +12,7 @@ import {
 import { Client, SdkErrors, type ClientRetryEvent } from '../../../handlers/sdk/index.js';
 import { RetryErrorType, StandardRetryStrategy } from '../../../lib/retry-strategy.js';
 import { pem } from '../tls/tls-test-kit.js';
+import { closeServer, listenOnLoopback } from '../../support/loopback.js';
 
 /** Per-connection bookkeeping of the test server. */
 interface ServerConnectionStats {
@@ -244,15 +245,11 @@ describe('Client (loopback integration)', () => {
         };
         client.on('data', onData);
       });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const port = (server.address() as net.AddressInfo).port;
-      cleanups.push(
-        () =>
-          new Promise<void>((resolve) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => resolve());
-          }),
-      );
+      const port = await listenOnLoopback(server);
+      cleanups.push(() => {
+        for (const socket of sockets) socket.destroy();
+        return closeServer(server);
+      });
       return { server, port, tunnels: () => tunnels, refused: () => refused };
     }
 

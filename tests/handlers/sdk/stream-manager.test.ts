@@ -17,6 +17,7 @@ import {
   type StreamManagerConnection,
   type StreamManagerStream,
 } from '../../../handlers/sdk/index.js';
+import { ioTurns } from '../../support/waiting.js';
 
 /** A stream of a {@link FakeConnection}; the test answers, refuses or fails it. */
 class FakeStream implements StreamManagerStream {
@@ -104,7 +105,7 @@ interface Harness {
   manager: Http2StreamManager;
   connections: FakeConnection[];
   closed: (string | null)[];
-  send(count: number): void;
+  send: (count: number) => void;
 }
 
 const HEADERS: Http2Headers = [':method', 'GET', ':scheme', 'http', ':authority', 'kv.test', ':path', '/'];
@@ -122,12 +123,12 @@ function harness(
     idlePingIntervalMs: 0,
     idleTimeoutMs: 0,
     ...options,
-    connect: async (events) => {
-      if (options.failConnect === true) throw new SluiceError(IoErrors.CONNECTION_REFUSED);
+    connect: (events) => {
+      if (options.failConnect === true) return Promise.reject(new SluiceError(IoErrors.CONNECTION_REFUSED));
       const connection = new FakeConnection(events, options.limit ?? 100);
       connections.push(connection);
       queueMicrotask(() => events.onRemoteSettings());
-      return connection;
+      return Promise.resolve(connection);
     },
   });
   const send = (count: number): void => {
@@ -138,9 +139,7 @@ function harness(
 }
 
 /** Lets the fake factory's promises and microtasks run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-}
+const settle = (): Promise<void> => ioTurns(5);
 
 const loads = (connections: FakeConnection[]): number[] => connections.map((connection) => connection.open.size);
 

@@ -19,6 +19,8 @@ import {
 import { listenHttp2, type Http2Stream } from '../../../handlers/http2/index.js';
 import type { Listener } from '../../../lib/index.js';
 import { Client, SdkErrors, type ClientOptions, type ClientRetryEvent } from '../../../handlers/sdk/index.js';
+import { netServerOnLoopback } from '../../support/loopback.js';
+import { ioTurns, until } from '../../support/waiting.js';
 
 /** The rejection of `promise` (fails the test when it resolves). */
 async function rejectionOf(promise: Promise<unknown>): Promise<SluiceError> {
@@ -31,11 +33,6 @@ async function rejectionOf(promise: Promise<unknown>): Promise<SluiceError> {
   return outcome.error as SluiceError;
 }
 
-/** Resolves after a few turns of Node's loop (I/O included). */
-function ioTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 /** A raw TCP server; `onSocket` gets each accepted socket. `close` destroys them all. */
 interface RawServer {
   readonly port: number;
@@ -43,27 +40,9 @@ interface RawServer {
   close(): Promise<void>;
 }
 
-async function rawServer(onSocket: (socket: net.Socket) => void = () => undefined): Promise<RawServer> {
-  const sockets = new Set<net.Socket>();
-  let accepted = 0;
-  const server = net.createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    port,
-    accepted: () => accepted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+async function rawServer(onSocket?: (socket: net.Socket) => void): Promise<RawServer> {
+  const loopback = await netServerOnLoopback(onSocket);
+  return { port: loopback.port, accepted: () => loopback.acceptedCount, close: () => loopback.close() };
 }
 
 /** Server-side record of what the h2c test server saw. */
@@ -112,10 +91,11 @@ describe('Client timeouts and cancellation (loopback)', () => {
       streamsQueued: 0,
     });
     // Releases may land on the turn after the channel's shutdown completes.
-    for (let turn = 0; turn < 50 && (loop.messagePool.outstanding !== 0 || loop.pendingTaskCount !== 0); turn++)
-      await ioTurn();
-    expect(loop.messagePool.outstanding).to.equal(0);
-    expect(loop.pendingTaskCount).to.equal(0);
+    await until(
+      () => loop.messagePool.outstanding === 0 && loop.pendingTaskCount === 0,
+      'pooled messages and tasks to be released',
+      50,
+    );
   }
 
   /**
@@ -259,7 +239,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     expect(error.code).to.equal(SdkErrors.FIRST_BYTE_TIMEOUT.code);
     expect(retries.map((event) => event.error?.code)).to.deep.equal([SdkErrors.FIRST_BYTE_TIMEOUT.code]);
     expect(client.metrics).to.include({ retries: 1, streamsActive: 0 });
-    for (let turn = 0; turn < 200 && log.resetByPeer < 2; turn++) await ioTurn();
+    await until(() => log.resetByPeer >= 2, 'the server to see both streams reset', 200);
     expect(log).to.deep.equal({ opened: 2, resetByPeer: 2 });
     await expectClosedCleanly(client, loop);
   });
@@ -281,7 +261,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     expect(error.code).to.equal(SdkErrors.REQUEST_TIMEOUT.code);
     // The deadline ends the call: no retry after it.
     expect(client.metrics.retries).to.equal(0);
-    for (let turn = 0; turn < 200 && log.resetByPeer < 1; turn++) await ioTurn();
+    await until(() => log.resetByPeer >= 1, 'the server to see the stream reset', 200);
     expect(log).to.deep.equal({ opened: 1, resetByPeer: 1 });
     await expectClosedCleanly(client, loop);
   });
@@ -322,7 +302,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     expect(error.code).to.equal(SdkErrors.IDLE_TIMEOUT.code);
     // Retried once (transient), then the second attempt stalled the same way.
     expect(retries.map((event) => event.error?.code)).to.deep.equal([SdkErrors.IDLE_TIMEOUT.code]);
-    for (let turn = 0; turn < 200 && log.resetByPeer < 2; turn++) await ioTurn();
+    await until(() => log.resetByPeer >= 2, 'the server to see both streams reset', 200);
     expect(log).to.deep.equal({ opened: 2, resetByPeer: 2 });
     await expectClosedCleanly(client, loop);
   });
@@ -374,7 +354,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     expect(error.code).to.equal(SdkErrors.REQUEST_ABORTED.code);
     expect(error.cause).to.equal(reason);
     expect(client.metrics.retries).to.equal(0);
-    for (let turn = 0; turn < 200 && log.resetByPeer < 1; turn++) await ioTurn();
+    await until(() => log.resetByPeer >= 1, 'the server to see the stream reset', 200);
     expect(log).to.deep.equal({ opened: 1, resetByPeer: 1 });
     await expectClosedCleanly(client, loop);
   });
@@ -388,14 +368,14 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const { group, loop } = clientGroup();
     const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 5_000 });
     const pending = client.request({ path: '/body', signal: controller.signal });
-    for (let turn = 0; turn < 200 && log.opened < 1; turn++) await ioTurn();
+    await until(() => log.opened >= 1, 'the server to open the stream', 200);
     // Let the headers and the first chunk reach the client before aborting.
-    for (let turn = 0; turn < 5; turn++) await ioTurn();
+    await ioTurns(5);
     controller.abort();
     const error = await rejectionOf(pending);
     expect(error.code).to.equal(SdkErrors.REQUEST_ABORTED.code);
     expect((error.cause as Error).name).to.equal('AbortError');
-    for (let turn = 0; turn < 200 && log.resetByPeer < 1; turn++) await ioTurn();
+    await until(() => log.resetByPeer >= 1, 'the server to see the stream reset', 200);
     expect(log.resetByPeer).to.equal(1);
     await expectClosedCleanly(client, loop);
   });
@@ -472,10 +452,10 @@ describe('Client timeouts and cancellation (loopback)', () => {
     });
     expect((await client.request({ path: '/first' })).status).to.equal(200);
     loop.advance(1_000);
-    for (let turn = 0; turn < 500 && seen.pings === 0; turn++) await ioTurn();
+    await until(() => seen.pings > 0, 'the idle PING', 500);
     expect(seen.pings).to.equal(1);
     const pending = client.request({ path: '/second' });
-    for (let turn = 0; turn < 500 && seen.requests < 2; turn++) await ioTurn();
+    await until(() => seen.requests >= 2, 'the second request', 500);
     expect(seen.requests).to.equal(2);
     loop.advance(5_000);
     const error = await rejectionOf(pending);

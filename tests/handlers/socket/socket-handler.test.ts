@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,113 +21,10 @@ import {
   type Listener,
   type SocketStatistics,
 } from '../../../handlers/index.js';
-
-/** Polls `predicate` once per millisecond-timer turn; fails (instead of hanging) after `maxTurns`. */
-async function until(predicate: () => boolean, what: string, maxTurns = 5000): Promise<void> {
-  for (let turn = 0; turn < maxTurns; turn++) {
-    if (predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Lets Node run `count` rounds of I/O and immediates. */
-async function ioTurns(count: number): Promise<void> {
-  for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/**
- * The application end used by these tests: records what it reads, opens its window as it
- * reads (unless told not to), and writes buffers split into pooled messages while recording
- * every completion by message index.
- */
-class AppEnd implements ChannelHandler {
-  slot: ChannelSlot | null = null;
-  readonly received: Buffer[] = [];
-  bytesReceived = 0;
-  /** Completion calls per written message index. */
-  readonly completionCounts: number[] = [];
-  /** The error of each message's (first) completion. */
-  readonly completionErrors: (SluiceError | null)[] = [];
-  private nextWriteIndex = 0;
-  private readonly onWritten = (_channel: Channel, message: IoMessage, error: SluiceError | null): void => {
-    const index = message.userData as number;
-    this.completionCounts[index] = (this.completionCounts[index] ?? 0) + 1;
-    if (this.completionCounts[index] === 1) this.completionErrors[index] = error;
-  };
-
-  constructor(
-    private readonly window = Number.MAX_SAFE_INTEGER,
-    private readonly isOpeningWindowOnRead = true,
-  ) {}
-
-  installed(slot: ChannelSlot): void {
-    this.slot = slot;
-  }
-
-  processReadMessage(slot: ChannelSlot, message: IoMessage): void {
-    this.received.push(Buffer.from(message.data.subarray(0, message.length)));
-    this.bytesReceived += message.length;
-    const length = message.length;
-    message.release();
-    if (this.isOpeningWindowOnRead) slot.incrementReadWindow(length);
-  }
-
-  processWriteMessage(): void {
-    throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'nothing is right of the test application');
-  }
-
-  incrementReadWindow(): void {}
-
-  shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
-    slot.onHandlerShutdownComplete(direction, error, free);
-  }
-
-  initialWindowSize(): number {
-    return this.window;
-  }
-
-  messageOverhead(): number {
-    return 0;
-  }
-
-  /** Writes `bytes` in messages of at most the pool's data size; returns how many messages. */
-  write(bytes: Uint8Array): number {
-    const slot = this.slot!;
-    let offset = 0;
-    let count = 0;
-    do {
-      const message = slot.acquireMessageForWrite(bytes.length - offset);
-      offset += message.append(bytes, offset);
-      message.onCompletion = this.onWritten;
-      message.userData = this.nextWriteIndex++;
-      slot.sendMessage(message, ChannelDirection.WRITE);
-      count++;
-    } while (offset < bytes.length);
-    return count;
-  }
-
-  get writeCount(): number {
-    return this.nextWriteIndex;
-  }
-
-  get receivedBytes(): Buffer {
-    return Buffer.concat(this.received);
-  }
-}
-
-/** A handler that sends every read back: the sluice side of the server tests. */
-class EchoBack extends AppEnd {
-  override processReadMessage(slot: ChannelSlot, message: IoMessage): void {
-    const copy = Buffer.from(message.data.subarray(0, message.length));
-    super.processReadMessage(slot, message);
-    this.write(copy);
-  }
-}
+import { AppEnd, EchoAppEnd } from '../../support/app-end.js';
+import { closeServer } from '../../support/loopback.js';
+import { ioTurns, until } from '../../support/waiting.js';
+import { sha256 } from '../../support/hashing.js';
 
 function socketHandlerOf(channel: Channel): SocketHandler {
   const handler = channel.first?.handler;
@@ -193,7 +90,7 @@ describe('SocketHandler over loopback', function () {
     await Promise.all(channels.map((channel) => channel.whenShutdown));
     await Promise.all(listeners.map((listener) => listener.close()));
     for (const socket of peerSockets) socket.destroy();
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all(servers.map(closeServer));
     // Every message a test's channels acquired went back to the pool.
     expect(group.loops[0].messagePool.outstanding).to.equal(0);
   });
@@ -294,7 +191,7 @@ describe('SocketHandler over loopback', function () {
   it('pauses the socket at a zero read window and resumes it when the window opens', async () => {
     const payload = randomBytes(64 * 1024);
     const server = await netServer((socket) => socket.write(payload));
-    const app = new AppEnd(0, false);
+    const app = new AppEnd({ window: 0, windowOpening: 'never' });
     const channel = await connect(app, { host: '127.0.0.1', port: portOf(server) });
     const socketHandler = socketHandlerOf(channel);
     await until(() => socketHandler.socket.isPaused(), 'the socket to pause');
@@ -311,7 +208,7 @@ describe('SocketHandler over loopback', function () {
   it('delivers bytes held behind a closed window before shutting down on a peer FIN', async () => {
     const payload = randomBytes(64 * 1024);
     const server = await netServer((socket) => socket.end(payload));
-    const app = new AppEnd(0, false);
+    const app = new AppEnd({ window: 0, windowOpening: 'never' });
     const channel = await connect(app, { host: '127.0.0.1', port: portOf(server) });
     const socketHandler = socketHandlerOf(channel);
     await until(() => socketHandler.socket.isPaused(), 'the socket to pause');
@@ -466,7 +363,7 @@ describe('SocketHandler over loopback', function () {
       const socketPath = unixPath('server');
       const listener = await new ServerBootstrap({ loopGroup: group }).listen({
         path: socketPath,
-        pipeline: (channel) => channel.appendHandler(new EchoBack()),
+        pipeline: (channel) => channel.appendHandler(new EchoAppEnd()),
       });
       listeners.push(listener);
       expect(listener.address).to.deep.equal({ path: socketPath });
@@ -477,7 +374,7 @@ describe('SocketHandler over loopback', function () {
       const listener = await new ServerBootstrap({ loopGroup: group }).listen({
         host: '::1',
         port: 0,
-        pipeline: (channel) => channel.appendHandler(new EchoBack()),
+        pipeline: (channel) => channel.appendHandler(new EchoAppEnd()),
       });
       listeners.push(listener);
       await expectServerEchoes({ host: '::1', port: listener.port });
@@ -514,7 +411,7 @@ describe('SocketHandler over loopback', function () {
     it('refuses a read larger than the right window with CHANNEL_READ_WINDOW_EXCEEDED and keeps working', async () => {
       const server = await netServer((socket) => socket.pipe(socket));
       const probe = new MiddleProbe();
-      const app = new AppEnd(64);
+      const app = new AppEnd({ window: 64 });
       const channel = await new ClientBootstrap({ loopGroup: group }).connect({
         host: '127.0.0.1',
         port: portOf(server),

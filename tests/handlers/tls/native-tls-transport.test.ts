@@ -16,7 +16,11 @@ import {
   type TlsClientOptions,
   type TlsServerOptions,
 } from '../../../handlers/tls/index.js';
-import { EchoApp, RecordingApp, ioTurns, pem, sha256, until } from './tls-test-kit.js';
+import { AppEnd, EchoAppEnd } from '../../support/app-end.js';
+import { ioTurns, until } from '../../support/waiting.js';
+import { pem } from './tls-test-kit.js';
+import { closeServer, listenOnLoopback } from '../../support/loopback.js';
+import { sha256 } from '../../support/hashing.js';
 
 describe('nativeTlsTransport over loopback', function () {
   let group: EventLoopGroup;
@@ -38,15 +42,14 @@ describe('nativeTlsTransport over loopback', function () {
     await Promise.all(channels.map((channel) => channel.whenShutdown));
     await Promise.all(listeners.map((listener) => listener.close()));
     for (const socket of peers) socket.destroy();
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all(servers.map(closeServer));
     await ioTurns(2);
     expect(group.loops[0].messagePool.outstanding).to.equal(0);
   });
 
   async function listen(server: net.Server): Promise<number> {
     servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as net.AddressInfo).port;
+    return listenOnLoopback(server);
   }
 
   async function nativeClient(port: number, options: TlsClientOptions): Promise<Channel> {
@@ -64,7 +67,7 @@ describe('nativeTlsTransport over loopback', function () {
       socket.pipe(socket);
     });
     const port = await listen(server);
-    const app = new RecordingApp(Number.MAX_SAFE_INTEGER, 'at-once', false);
+    const app = new AppEnd({ isKeepingChunks: false });
     await nativeClient(port, { role: 'client', ca: pem.ca, onNegotiated: (slot) => slot.insertRight(app) });
     await until(() => app.slot !== null, 'the handshake');
     const payload = randomBytes(1024 * 1024);
@@ -95,7 +98,7 @@ describe('nativeTlsTransport over loopback', function () {
       key: pem.serverKey,
       ca: pem.ca,
       requestCert: true,
-      onNegotiated: alpnPipeline({}, { fallback: () => new EchoApp() }),
+      onNegotiated: alpnPipeline({}, { fallback: () => new EchoAppEnd({ isKeepingChunks: false }) }),
     };
     const listener = await new ServerBootstrap({ loopGroup: group, transport: nativeTlsTransport(options) }).listen({
       host: '127.0.0.1',

@@ -7,8 +7,9 @@ import {
   type ChannelSlot,
 } from '../../../handlers/index.js';
 import { TLS_RECORD_OVERHEAD, TlsErrors, TlsHandler, alpnPipeline } from '../../../handlers/tls/index.js';
-import { ioTurns, pem } from './tls-test-kit.js';
 import { fromNodeTlsError } from '../../../handlers/tls/tls-errors.js';
+import { ioTurns } from '../../support/waiting.js';
+import { pem } from './tls-test-kit.js';
 
 describe('TlsHandler on the testing channel', () => {
   it('reports the largest record overhead, so a max-size write right of it fits one record', () => {

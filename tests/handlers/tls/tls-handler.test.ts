@@ -19,7 +19,11 @@ import {
   type TlsServerOptions,
   type TlsStatistics,
 } from '../../../handlers/tls/index.js';
-import { EchoApp, RecordingApp, ioTurns, pem, sha256, until } from './tls-test-kit.js';
+import { AppEnd, EchoAppEnd } from '../../support/app-end.js';
+import { ioTurns, until } from '../../support/waiting.js';
+import { pem } from './tls-test-kit.js';
+import { closeServer, listenOnLoopback } from '../../support/loopback.js';
+import { sha256 } from '../../support/hashing.js';
 
 const SIXTEEN_MIB = 16 * 1024 * 1024;
 
@@ -48,7 +52,7 @@ describe('TlsHandler over loopback', function () {
     await Promise.all(channels.map((channel) => channel.whenShutdown));
     await Promise.all(listeners.map((listener) => listener.close()));
     for (const socket of peers) socket.destroy();
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all(servers.map(closeServer));
     await ioTurns(2);
     // Every message the test's channels acquired went back to the pool.
     expect(group.loops[0].messagePool.outstanding).to.equal(0);
@@ -64,12 +68,11 @@ describe('TlsHandler over loopback', function () {
     server.on('tlsClientError', () => undefined);
     server.on('connection', (socket: net.Socket) => peers.push(socket));
     servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as net.AddressInfo).port;
+    return listenOnLoopback(server);
   }
 
   /** Connects a sluice client with `tls` options; `app` (if any) goes right of TLS once negotiated. */
-  async function sluiceClient(port: number, options: TlsClientOptions, app?: RecordingApp): Promise<Channel> {
+  async function sluiceClient(port: number, options: TlsClientOptions, app?: AppEnd): Promise<Channel> {
     const clientOptions: TlsClientOptions =
       app === undefined || options.onNegotiated !== undefined
         ? options
@@ -108,7 +111,7 @@ describe('TlsHandler over loopback', function () {
       const socket = tls.connect({ host: '127.0.0.1', port, ...options }, () => send(socket));
       peers.push(socket);
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.on('error', (failure) => (error = failure));
+      socket.on('error', (failure: Error) => (error = failure));
       socket.on('close', () => resolve({ received: Buffer.concat(chunks), error, socket }));
     });
   }
@@ -122,14 +125,14 @@ describe('TlsHandler over loopback', function () {
     role: 'server',
     cert: pem.serverCert,
     key: pem.serverKey,
-    onNegotiated: alpnPipeline({}, { fallback: () => new EchoApp() }),
+    onNegotiated: alpnPipeline({}, { fallback: () => new EchoAppEnd({ isKeepingChunks: false }) }),
     ...extra,
   });
 
   describe('sluice client ↔ node:tls server', () => {
     it('echoes small messages and 16 MiB both ways byte-exact (SHA-256)', async () => {
       const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, (socket) => socket.pipe(socket));
-      const app = new RecordingApp(Number.MAX_SAFE_INTEGER, 'at-once', false);
+      const app = new AppEnd({ isKeepingChunks: false });
       const channel = await sluiceClient(port, clientOptions(), app);
       await until(() => app.slot !== null, 'the handshake');
       for (const word of ['a', 'bc', 'def']) app.write(Buffer.from(word));
@@ -138,7 +141,7 @@ describe('TlsHandler over loopback', function () {
       app.write(payload);
       await until(() => app.bytesReceived === 6 + SIXTEEN_MIB, '16 MiB echoed', 60_000);
       expect(app.digest()).to.equal(sha256(Buffer.concat([Buffer.from('abcdef'), payload])));
-      expect(app.completionErrors).to.equal(0);
+      expect(app.failedCompletions).to.equal(0);
       await until(() => tlsHandlerOf(channel).gatherStatistics().bytesOut > SIXTEEN_MIB, 'the ciphertext counters');
       const stats = tlsHandlerOf(channel).gatherStatistics();
       expect(stats.plaintextBytesIn).to.equal(6 + SIXTEEN_MIB);
@@ -152,7 +155,7 @@ describe('TlsHandler over loopback', function () {
         socket.on('data', (chunk: Buffer) => received.push(chunk));
         socket.on('end', () => (isPeerEnded = true));
       });
-      const app = new RecordingApp();
+      const app = new AppEnd();
       const channel = await sluiceClient(port, clientOptions(), app);
       await until(() => app.slot !== null, 'the handshake');
       const payload = randomBytes(1024 * 1024);
@@ -161,7 +164,7 @@ describe('TlsHandler over loopback', function () {
       const error = await channel.whenShutdown;
       expect(error).to.equal(null);
       expect(app.completions).to.equal(messageCount);
-      expect(app.completionErrors).to.equal(0);
+      expect(app.failedCompletions).to.equal(0);
       await until(() => isPeerEnded, 'the peer to see close_notify / FIN');
       expect(sha256(Buffer.concat(received))).to.equal(sha256(payload));
     });
@@ -171,7 +174,7 @@ describe('TlsHandler over loopback', function () {
         { cert: pem.serverCert, key: pem.serverKey, ALPNProtocols: ['h2', 'x-test'] },
         () => undefined,
       );
-      const app = new RecordingApp();
+      const app = new AppEnd();
       const channel = await sluiceClient(port, clientOptions({ ALPNProtocols: ['x-test'] }), app);
       await until(() => app.slot !== null, 'the handshake');
       const stats: TlsStatistics = tlsHandlerOf(channel).gatherStatistics();
@@ -182,7 +185,7 @@ describe('TlsHandler over loopback', function () {
 
     it('refuses a server certificate from an unknown CA with TLS_CERTIFICATE_UNTRUSTED', async () => {
       const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, () => undefined);
-      const channel = await sluiceClient(port, { role: 'client' }, new RecordingApp());
+      const channel = await sluiceClient(port, { role: 'client' }, new AppEnd());
       const error = await channel.whenShutdown;
       expect(error?.code).to.equal(TlsErrors.CERTIFICATE_UNTRUSTED.code);
       expect((error?.cause as { code?: string } | undefined)?.code).to.equal('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
@@ -190,7 +193,7 @@ describe('TlsHandler over loopback', function () {
 
     it('refuses a certificate for another name with TLS_CERTIFICATE_HOSTNAME_MISMATCH', async () => {
       const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, () => undefined);
-      const channel = await sluiceClient(port, clientOptions({ servername: 'other.test' }), new RecordingApp());
+      const channel = await sluiceClient(port, clientOptions({ servername: 'other.test' }), new AppEnd());
       expect((await channel.whenShutdown)?.code).to.equal(TlsErrors.CERTIFICATE_HOSTNAME_MISMATCH.code);
     });
 
@@ -200,7 +203,7 @@ describe('TlsHandler over loopback', function () {
         { cert: pem.serverCert, key: pem.serverKey },
         (socket) => (servername = socket.servername),
       );
-      const app = new RecordingApp();
+      const app = new AppEnd();
       await sluiceClient(port, clientOptions({ servername: '127.0.0.1' }), app);
       await until(() => app.slot !== null && servername !== undefined, 'the handshake');
       expect(servername).to.equal(false);
@@ -216,7 +219,7 @@ describe('TlsHandler over loopback', function () {
         },
         () => undefined,
       );
-      const app = new RecordingApp();
+      const app = new AppEnd();
       const channel = await sluiceClient(port, clientOptions({ servername: 'other.test' }), app);
       await until(() => app.slot !== null, 'the handshake');
       expect(tlsHandlerOf(channel).peerCertificate?.subject).to.equal('CN=other.test');
@@ -229,7 +232,7 @@ describe('TlsHandler over loopback', function () {
       );
       const channel = await sluiceClient(
         port,
-        clientOptions({ ALPNProtocols: ['h2'], onNegotiated: alpnPipeline({ h2: () => new RecordingApp() }) }),
+        clientOptions({ ALPNProtocols: ['h2'], onNegotiated: alpnPipeline({ h2: () => new AppEnd() }) }),
       );
       expect((await channel.whenShutdown)?.code).to.equal(TlsErrors.ALPN_MISMATCH.code);
     });
@@ -238,7 +241,7 @@ describe('TlsHandler over loopback', function () {
       const port = await nodeTlsServer({ cert: pem.serverCert, key: pem.serverKey }, () => undefined);
       const channel = await sluiceClient(
         port,
-        clientOptions({ ALPNProtocols: ['h2'], onNegotiated: alpnPipeline({ h2: () => new RecordingApp() }) }),
+        clientOptions({ ALPNProtocols: ['h2'], onNegotiated: alpnPipeline({ h2: () => new AppEnd() }) }),
       );
       const error = await channel.whenShutdown;
       expect(error?.code).to.equal(TlsErrors.ALPN_MISMATCH.code);
@@ -254,7 +257,7 @@ describe('TlsHandler over loopback', function () {
           socket.pipe(socket);
         },
       );
-      const app = new RecordingApp();
+      const app = new AppEnd();
       await sluiceClient(port, clientOptions({ cert: pem.clientCert, key: pem.clientKey }), app);
       await until(() => app.slot !== null, 'the handshake');
       app.write(Buffer.from('mutual'));
@@ -267,7 +270,7 @@ describe('TlsHandler over loopback', function () {
         { cert: pem.serverCert, key: pem.serverKey, ca: pem.ca, requestCert: true, rejectUnauthorized: true },
         () => undefined,
       );
-      const channel = await sluiceClient(port, clientOptions(), new RecordingApp());
+      const channel = await sluiceClient(port, clientOptions(), new AppEnd());
       expect((await channel.whenShutdown)?.code).to.equal(TlsErrors.PEER_CERTIFICATE_REQUIRED.code);
     });
 
@@ -277,11 +280,10 @@ describe('TlsHandler over loopback', function () {
         socket.on('error', () => undefined);
       });
       servers.push(server);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const channel = await sluiceClient(
-        (server.address() as net.AddressInfo).port,
+        await listenOnLoopback(server),
         clientOptions({ negotiationTimeoutMs: 200 }),
-        new RecordingApp(),
+        new AppEnd(),
       );
       expect((await channel.whenShutdown)?.code).to.equal(TlsErrors.NEGOTIATION_TIMEOUT.code);
     });
@@ -292,7 +294,7 @@ describe('TlsHandler over loopback', function () {
         socket.write(download),
       );
       // A 4 KiB window opened one read at a time, a turn later: far slower than the server.
-      const app = new RecordingApp(4096, 'later', false);
+      const app = new AppEnd({ window: 4096, windowOpening: 'later', isKeepingChunks: false });
       const channel = await sluiceClient(port, clientOptions(), app);
       const handler = tlsHandlerOf(channel);
       let maxCiphertext = 0;
@@ -319,7 +321,7 @@ describe('TlsHandler over loopback', function () {
         ++connections === 1 ? socket.end('x') : socket.write('x'),
       );
       const sessions: Buffer[] = [];
-      const first = new RecordingApp();
+      const first = new AppEnd();
       const firstChannel = await sluiceClient(
         port,
         clientOptions({ onSession: (session) => sessions.push(session) }),
@@ -327,7 +329,7 @@ describe('TlsHandler over loopback', function () {
       );
       await firstChannel.whenShutdown;
       expect(sessions.length).to.be.greaterThan(0);
-      const second = new RecordingApp();
+      const second = new AppEnd();
       const secondChannel = await sluiceClient(port, clientOptions({ session: sessions[sessions.length - 1] }), second);
       await until(() => second.slot !== null, 'the second handshake');
       expect(tlsHandlerOf(secondChannel).gatherStatistics().isSessionReused).to.equal(true);
@@ -355,7 +357,7 @@ describe('TlsHandler over loopback', function () {
       const { port, accepted } = await sluiceServer(
         serverOptions({
           ALPNProtocols: ['h2', 'x-echo'],
-          onNegotiated: alpnPipeline({ 'x-echo': () => new EchoApp() }),
+          onNegotiated: alpnPipeline({ 'x-echo': () => new EchoAppEnd({ isKeepingChunks: false }) }),
         }),
       );
       const result = await nodeTlsClient(
@@ -371,7 +373,10 @@ describe('TlsHandler over loopback', function () {
 
     it('shuts down with TLS_ALPN_MISMATCH when the negotiated protocol has no handler and there is no fallback', async () => {
       const { accepted, port } = await sluiceServer(
-        serverOptions({ ALPNProtocols: ['h2', 'x-other'], onNegotiated: alpnPipeline({ h2: () => new EchoApp() }) }),
+        serverOptions({
+          ALPNProtocols: ['h2', 'x-other'],
+          onNegotiated: alpnPipeline({ h2: () => new EchoAppEnd({ isKeepingChunks: false }) }),
+        }),
       );
       await nodeTlsClient(port, { ca: pem.ca, servername: 'localhost', ALPNProtocols: ['x-other'] }, (socket) =>
         socket.write('never echoed'),

@@ -5,7 +5,11 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { ClientBootstrap, EventLoopGroup, IoErrors, type Channel } from '../../../handlers/index.js';
 import { TlsErrors, tlsPipeline } from '../../../handlers/tls/index.js';
-import { RecordingApp, pem, sha256, until } from './tls-test-kit.js';
+import { AppEnd } from '../../support/app-end.js';
+import { until } from '../../support/waiting.js';
+import { pem } from './tls-test-kit.js';
+import { listenOnLoopback } from '../../support/loopback.js';
+import { sha256 } from '../../support/hashing.js';
 
 /**
  * Connects a TLS client channel to `server` with an application that reads slowly, waits until
@@ -15,9 +19,9 @@ async function readUntilShutdown(
   server: net.Server,
   payload: Buffer,
 ): Promise<{ channel: Channel; group: EventLoopGroup }> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await listenOnLoopback(server);
   const group = new EventLoopGroup();
-  const app = new RecordingApp(4096, 'later', false);
+  const app = new AppEnd({ window: 4096, windowOpening: 'later', isKeepingChunks: false });
   const channel = await new ClientBootstrap({ loopGroup: group }).connect({
     host: '127.0.0.1',
     port: (server.address() as AddressInfo).port,
