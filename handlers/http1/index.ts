@@ -48,3 +48,11 @@ export {
   type Http1RequestOptions,
 } from './connection/client-connection.js';
 export type { Http1WriteCallback } from './connection/outgoing-message.js';
+export {
+  connectHttp1,
+  listenHttp1,
+  type ConnectHttp1Options,
+  type Http1ClientTlsOptions,
+  type Http1ServerTlsOptions,
+  type ListenHttp1Options,
+} from './api/bootstrap.js';
