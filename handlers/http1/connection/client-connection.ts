@@ -470,7 +470,12 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
       stream._heldCredit += end - start;
       this.creditHeldThisRead += end - start;
     }
-    this.call(stream, () => handler.onData?.(stream, data, start, end));
+    // Per chunk: no closure, the callback is called in place.
+    try {
+      handler.onData(stream, data, start, end);
+    } catch (thrown) {
+      this.failExchange(stream, callbackError(thrown));
+    }
   }
 
   /** @internal */
@@ -519,10 +524,7 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
     try {
       callback();
     } catch (thrown) {
-      this.failExchange(
-        stream,
-        new SluiceError(Http1ConnectionErrors.CALLBACK_THREW, `a callback threw: ${String(thrown)}`, { cause: thrown }),
-      );
+      this.failExchange(stream, callbackError(thrown));
     }
   }
 
@@ -574,12 +576,7 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
     message.hasThrown = false;
     const stream = this.current;
     if (stream !== null) {
-      this.failExchange(
-        stream,
-        new SluiceError(Http1ConnectionErrors.CALLBACK_THREW, `a write callback threw: ${String(message.thrown)}`, {
-          cause: message.thrown,
-        }),
-      );
+      this.failExchange(stream, callbackError(message.thrown));
     }
   }
 
@@ -637,4 +634,14 @@ function isRequestTarget(target: string): boolean {
     if (code < 0x21 || code > 0x7e || code === 0x23) return false;
   }
   return true;
+}
+
+function callbackError(thrown: unknown): SluiceError {
+  let detail: string;
+  try {
+    detail = thrown instanceof Error ? thrown.message : String(thrown);
+  } catch {
+    detail = 'a value that cannot be printed';
+  }
+  return new SluiceError(Http1ConnectionErrors.CALLBACK_THREW, `a callback threw: ${detail}`, { cause: thrown });
 }
