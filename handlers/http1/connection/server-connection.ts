@@ -140,13 +140,17 @@ export class Http1ServerConnection
   close(): void {
     if (this.isDraining || this.isShutDown) return;
     this.isDraining = true;
-    this.stopReading();
-    if (this.isIdle()) {
+    // Nothing is owed (at most the unread body of an answered request): close now.
+    if (this.streams.length === 0) {
+      this.stopReading();
       this.slot?.channel.shutdown(null);
       return;
     }
-    // Read the body of the request in progress, if any; the next head is not read.
-    if (this.streams.length === 0) this.isClosingAfterWrite = true;
+    // The request being read is the last; its response says close. Otherwise stop reading now:
+    // the last response already received says close, or the connection closes after it.
+    const reading = this.reading;
+    if (reading !== null) reading._isKeepAliveRequested = false;
+    else this.stopReading();
   }
 
   // ---------------------------------------------------------------- channel handler
@@ -267,15 +271,22 @@ export class Http1ServerConnection
     this.isShutDown = true;
     this.unscheduleTimer();
     const failure = this.closedError(error);
-    for (const stream of this.streams.splice(0)) stream._close(failure);
-    this.reading?._close(failure);
+    // Responses given whole before the shutdown are still written (no data lost on a graceful
+    // shutdown); the exchanges behind the first unfinished one fail.
+    let kept = 0;
+    if (!free && !this.outgoing.isWritingStopped) {
+      while (kept < this.streams.length && this.streams[kept]._outgoing.isEndQueued) kept++;
+    }
+    for (const stream of this.streams.splice(kept)) stream._close(failure);
+    if (this.reading !== null && this.streams.indexOf(this.reading) < 0) this.reading._close(failure);
     this.reading = null;
-    if (free || !this.outgoing.hasMessageInFlight) {
+    if (free || (this.streams.length === 0 && !this.outgoing.hasMessageInFlight)) {
       this.outgoing.isWritingStopped = true;
       slot.onHandlerShutdownComplete(direction, error, free);
       return;
     }
     this.writeShutdown = { error, free };
+    this.outgoing.wake();
   }
 
   private closedError(error: SluiceError | null): SluiceError {
@@ -322,7 +333,8 @@ export class Http1ServerConnection
       head.contentLength,
     );
     this.fields = NO_FIELDS;
-    stream._isKeepAliveRequested = head.shouldKeepAlive;
+    // CONNECT: the parser stops after it (the bytes after are a tunnel's, not served here).
+    stream._isKeepAliveRequested = head.shouldKeepAlive && head.method !== 'CONNECT';
     this.requestCount++;
     this.reading = stream;
     this.streams.push(stream);
@@ -447,6 +459,8 @@ export class Http1ServerConnection
   onOutgoingEnded(): boolean {
     const stream = this.streams.shift()!;
     if (stream._isRequestComplete) stream._close(null);
+    else if (this.reading !== stream) stream._close(this.closedError(null)); // its body will not be read
+    if (this.writeShutdown !== null) return true;
     if (stream._closesConnection || (this.isReadStopped && this.streams.length === 0 && this.reading === null)) {
       this.isClosingAfterWrite = true;
       return false;
@@ -471,6 +485,8 @@ export class Http1ServerConnection
     if (slot === null) return;
     const pending = this.writeShutdown;
     if (pending !== null) {
+      // Still flushing responses given before the shutdown: the task goes on.
+      if (this.streams.length > 0 && !this.outgoing.isWritingStopped) return;
       this.writeShutdown = null;
       this.outgoing.isWritingStopped = true;
       if (!slot.isWriteShutDown) slot.onHandlerShutdownComplete(ChannelDirection.WRITE, pending.error, pending.free);

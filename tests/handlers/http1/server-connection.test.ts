@@ -483,6 +483,59 @@ describe('http1 Http1ServerConnection', () => {
       expect(test.isShutDown).to.equal(true);
       expect(test.messagePool.outstanding).to.equal(0);
     });
+    it('reads the body of the request in progress and says close on its response', () => {
+      const { test, connection, requests } = serve();
+      test.pushRead('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab');
+      connection.close();
+      test.pushRead('cd' + GET);
+      expect(requests).to.have.length(1);
+      respondOk(requests[0]);
+      test.runUntilIdle();
+      expect(test.takeWritten().toString()).to.equal(
+        'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok',
+      );
+      expect(test.isShutDown).to.equal(true);
+      expect(test.messagePool.outstanding).to.equal(0);
+    });
+
+    it('on a channel shutdown, writes the responses given whole and fails the exchanges behind them', () => {
+      const closed: string[] = [];
+      const { test, requests } = serve(
+        (stream) =>
+          (stream.handler = { onClose: (_s, error) => closed.push(`${stream.target}:${error?.code ?? 'null'}`) }),
+        {},
+        { autoCompleteWrites: false },
+      );
+      test.pushRead(
+        'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n',
+      );
+      respondOk(requests[0], 'one');
+      test.runUntilIdle();
+      expect(test.pendingWriteCount).to.equal(1);
+      respondOk(requests[1], 'two');
+      requests[2].respond(200);
+      test.channel.shutdown(null);
+      test.runUntilIdle();
+      test.flushWrites();
+      const written = test.takeWritten().toString();
+      expect(written).to.include('one');
+      expect(written).to.include('two');
+      expect(closed).to.deep.equal(['/1:null', '/3:HTTP1_CONNECTION_CLOSED', '/2:null']);
+      expect(test.isShutDown).to.equal(true);
+      expect(test.messagePool.outstanding).to.equal(0);
+    });
+  });
+
+  describe('CONNECT', () => {
+    it('answers a CONNECT request and closes after the response (no tunnel here)', () => {
+      const { test, requests } = serve((stream) => stream.respond(405, ['content-length', '0'], true));
+      test.pushRead('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\ntunnel bytes');
+      expect(requests.map((stream) => stream.method)).to.deep.equal(['CONNECT']);
+      expect(test.takeWritten().toString()).to.equal(
+        'HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
+      );
+      expect(test.isShutDown).to.equal(true);
+    });
   });
 
   describe('failures', () => {
