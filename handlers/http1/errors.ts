@@ -161,8 +161,6 @@ export const Http1ConnectionErrors = Object.freeze({
   ),
   /** `HTTP1_HEADER_TIMEOUT`: a request head did not arrive whole within `headerTimeoutMs` of its first byte (slowloris). */
   HEADER_TIMEOUT: errorDefinition('HTTP1_HEADER_TIMEOUT', 'the request head did not arrive in time'),
-  /** `HTTP1_IDLE_TIMEOUT`: a keep-alive connection stayed idle for `idleTimeoutMs` (a normal close, reported to nobody). */
-  IDLE_TIMEOUT: errorDefinition('HTTP1_IDLE_TIMEOUT', 'the connection was idle too long'),
   /** `HTTP1_BODY_NOT_SENT`: a request body was not sent because the server answered an `Expect: 100-continue` request with a final status. */
   BODY_NOT_SENT: errorDefinition('HTTP1_BODY_NOT_SENT', 'the server answered before the request body was sent'),
   /** `HTTP1_CALLBACK_THREW`: an application callback threw; its exchange failed and the connection closed. */
