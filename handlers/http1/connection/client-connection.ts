@@ -84,7 +84,7 @@ export class Http1ClientStream {
   _heldCredit = 0;
   /** @internal */
   _needsDrain = false;
-  private isClosed = false;
+  private hasClosed = false;
   private readonly connection: Http1ClientConnection;
 
   /** @internal Streams come from {@link Http1ClientConnection.request}. */
@@ -97,8 +97,8 @@ export class Http1ClientStream {
   }
 
   /** True once `onClose` ran. */
-  get isClosedExchange(): boolean {
-    return this.isClosed;
+  get isClosed(): boolean {
+    return this.hasClosed;
   }
 
   /**
@@ -156,8 +156,8 @@ export class Http1ClientStream {
 
   /** @internal */
   _close(error: SluiceError | null): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
+    if (this.hasClosed) return;
+    this.hasClosed = true;
     if (this._heldCredit > 0) {
       const held = this._heldCredit;
       this._heldCredit = 0;
@@ -437,7 +437,11 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
 
   /** @internal */
   onHeadComplete(head: MessageHead): void {
-    const stream = this.current!;
+    const stream = this.current;
+    if (stream === null) {
+      // A second response to one request: the server's framing cannot be trusted.
+      throw new Http1ParseError(Http1ParseErrors.INVALID_START_LINE, 'a response with no request in flight');
+    }
     const fields = this.fields;
     this.fields = NO_FIELDS;
     const outgoing = stream._outgoing;
@@ -463,7 +467,7 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
   /** @internal */
   onBody(data: Uint8Array, start: number, end: number): void {
     const stream = this.current;
-    if (stream === null || stream.isClosedExchange) return;
+    if (stream === null || stream.isClosed) return;
     const handler = stream.handler;
     if (handler.onData === undefined) return;
     if (this.isManualWindow) {
@@ -488,13 +492,13 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
     const stream = this.current;
     const trailers = this.fields;
     this.fields = NO_FIELDS;
-    if (stream === null || stream.isClosedExchange) return;
+    if (stream === null || stream.isClosed) return;
     stream._isResponseComplete = true;
     const handler = stream.handler;
     if (trailers.length > 0) this.call(stream, () => handler.onTrailers?.(stream, trailers));
-    if (stream.isClosedExchange) return;
+    if (stream.isClosed) return;
     this.call(stream, () => handler.onEnd?.(stream));
-    if (stream.isClosedExchange) return;
+    if (stream.isClosed) return;
     if (!stream._outgoing.isEndWritten) {
       // The response came before the request was sent whole: stop sending, close after it.
       this.isKeepAlive = false;

@@ -350,7 +350,7 @@ export class Http1ServerConnection
   /** @internal */
   onBody(data: Uint8Array, start: number, end: number): void {
     const stream = this.reading;
-    if (stream === null || stream.isClosedExchange) return;
+    if (stream === null || stream.isClosed) return;
     const handler = stream.handler;
     if (handler.onData === undefined) return;
     if (this.isManualWindow && !stream._outgoing.isEndWritten) {
@@ -380,7 +380,7 @@ export class Http1ServerConnection
     stream._isRequestComplete = true;
     if (!stream._isKeepAliveRequested || this.isDraining) this.stopReading();
     else if (this.streams.length >= this.maxPipelinedRequests) this.parser.pause();
-    if (stream.isClosedExchange) return;
+    if (stream.isClosed) return;
     const handler = stream.handler;
     try {
       if (trailers.length > 0) handler.onTrailers?.(stream, trailers);

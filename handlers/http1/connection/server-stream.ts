@@ -96,7 +96,7 @@ export class Http1ServerStream {
   _heldCredit = 0;
   /** @internal `write` returned false; tell `onDrain`. */
   _needsDrain = false;
-  private isClosed = false;
+  private hasClosed = false;
   private readonly host: Http1ServerStreamHost;
 
   /** @internal Streams come from the connection. */
@@ -131,8 +131,8 @@ export class Http1ServerStream {
   }
 
   /** True once `onClose` ran. */
-  get isClosedExchange(): boolean {
-    return this.isClosed;
+  get isClosed(): boolean {
+    return this.hasClosed;
   }
 
   /** Buffered response bytes not yet handed to the socket. */
@@ -316,10 +316,10 @@ export class Http1ServerStream {
     }
   }
 
-  /** @internal Ends the exchange once: returns held credit, fails what is queued, calls `onClose`. Returns what `onClose` threw. */
+  /** @internal Ends the exchange once: returns held credit, fails what is queued, calls `onClose` (a throw from it is ignored). */
   _close(error: SluiceError | null): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
+    if (this.hasClosed) return;
+    this.hasClosed = true;
     if (this._heldCredit > 0) {
       const held = this._heldCredit;
       this._heldCredit = 0;

@@ -182,7 +182,7 @@ describe('http1 Http1ClientConnection', () => {
     expect(test.messagePool.outstanding).to.equal(0);
   });
 
-  it('fails on a malformed response and on bytes with no request in flight', () => {
+  it('fails on a malformed response, on bytes with no request in flight and on a second response', () => {
     const first = client();
     const seen = exchange();
     first.connection.request('GET', '/', [], { isEndStream: true, handler: seen.handler });
@@ -194,6 +194,13 @@ describe('http1 Http1ClientConnection', () => {
     second.test.pushRead('HTTP/1.1 200 OK\r\n\r\n');
     expect(second.test.isShutDown).to.equal(true);
     expect(second.test.shutdownError?.code).to.equal('HTTP1_INVALID_START_LINE');
+    const third = client();
+    third.connection.request('GET', '/', [], { isEndStream: true });
+    third.test.runUntilIdle();
+    third.test.pushRead('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    expect(third.test.isShutDown).to.equal(true);
+    expect(third.test.shutdownError?.code).to.equal('HTTP1_INVALID_START_LINE');
+    expect(third.test.messagePool.outstanding).to.equal(0);
   });
 
   describe('Expect: 100-continue', () => {
