@@ -4,10 +4,12 @@
  * 100-continue, graceful drain.
  */
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { TestingChannel, type TestingChannelOptions } from '../../../lib/index.js';
 import {
   HTTP1_SERVER_DEFAULTS,
   Http1ServerConnection,
+  MessageParser,
   type Http1ServerConnectionOptions,
   type Http1ServerStream,
 } from '../../../handlers/http1/index.js';
@@ -174,6 +176,47 @@ describe('http1 Http1ServerConnection', () => {
       );
       test.pushRead('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
       expect(test.takeWritten().toString()).to.match(/^HTTP\/1\.1 200 OK/);
+      expectBalanced(test);
+    });
+
+    it('writes a body larger than a pooled message in several messages, one in flight at a time', () => {
+      const big = randomBytes(600 * 1024 + 3);
+      let drained = 0;
+      const { test } = serve(
+        (stream) => {
+          stream.handler = {
+            onDrain: () => {
+              drained++;
+              stream.end(['x-t', '1']);
+            },
+          };
+          stream.respond(200);
+          expect(stream.write(big)).to.equal(false);
+        },
+        {},
+        { autoCompleteWrites: false },
+      );
+      test.pushRead(GET);
+      const messages: Buffer[] = [];
+      for (let round = 0; round < 100 && test.pendingWriteCount > 0; round++) {
+        expect(test.pendingWriteCount).to.equal(1);
+        messages.push(...test.takeWrittenMessages());
+        test.completeWrites();
+      }
+      expect(messages.length).to.be.above(2);
+      const body: Buffer[] = [];
+      let trailers: string[] = [];
+      const parser = new MessageParser('response', {
+        onField: () => {},
+        onHeadComplete: () => {},
+        onBody: (data, start, end) => body.push(Buffer.from(data.subarray(start, end))),
+        onTrailerField: (name, value) => (trailers = [name, value]),
+        onMessageComplete: () => {},
+      });
+      for (const message of messages) parser.execute(message);
+      expect(Buffer.concat(body).equals(big)).to.equal(true);
+      expect(trailers).to.deep.equal(['x-t', '1']);
+      expect(drained).to.equal(1);
       expectBalanced(test);
     });
 
