@@ -10,6 +10,7 @@ import {
   SluiceError,
   Task,
   TaskStatus,
+  asSluiceError,
   type ChannelHandler,
   type ChannelSlot,
   type HandlerStatistics,
@@ -347,7 +348,7 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
       position = this.parser.execute(message.data, 0, length);
     } catch (error) {
       message.release();
-      this.failConnection(error instanceof SluiceError ? error : new SluiceError(ChannelErrors.HANDLER_FAILED));
+      this.failConnection(asSluiceError(error, ChannelErrors.HANDLER_FAILED));
       return;
     }
     message.release();

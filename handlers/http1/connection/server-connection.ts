@@ -11,6 +11,7 @@ import {
   SluiceError,
   Task,
   TaskStatus,
+  asSluiceError,
   log,
   type ChannelHandler,
   type ChannelSlot,
@@ -532,7 +533,7 @@ export class Http1ServerConnection
   private onParseError(error: unknown): void {
     if (!(error instanceof Http1ParseError)) {
       // Only application callbacks could throw anything else, and they are caught where called.
-      this.slot?.channel.shutdown(new SluiceError(ChannelErrors.HANDLER_FAILED, describe(error)));
+      this.slot?.channel.shutdown(asSluiceError(error, ChannelErrors.HANDLER_FAILED));
       return;
     }
     this.parseErrorCount++;
