@@ -263,6 +263,7 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
     let declaredLength = -1;
     let hasHost = false;
     let expectsContinue = false;
+    let isLastRequest = false;
     for (let i = 0; i < fields.length; i += 2) {
       const name = fields[i].toLowerCase();
       if (name === 'content-length') {
@@ -276,6 +277,8 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
         hasHost = true;
       } else if (name === 'expect' && fields[i + 1].toLowerCase() === '100-continue') {
         expectsContinue = true;
+      } else if (name === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(fields[i + 1])) {
+        isLastRequest = true;
       }
     }
     const stream = new Http1ClientStream(this, method, target, options);
@@ -302,6 +305,8 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
       if (this.continueTimeoutMs > 0) this.slot.channel.scheduleTaskAfter(this.continueTask, this.continueTimeoutMs);
     }
     if (isEndStream) outgoing.queueEnd(null, null);
+    // RFC 9112 §9.6: a request saying close is the connection's last.
+    if (isLastRequest) this.isKeepAlive = false;
     this.current = stream;
     this.parser.setRequestMethod(method);
     this.outgoing.wake();

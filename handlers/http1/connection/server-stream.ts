@@ -194,6 +194,7 @@ export class Http1ServerStream {
     checkOutgoingFields(fields);
     let declaredLength = -1;
     let isCloseAsked = false;
+    let hasConnectionField = false;
     for (let i = 0; i < fields.length; i += 2) {
       const name = fields[i].toLowerCase();
       if (name === 'content-length') {
@@ -203,8 +204,9 @@ export class Http1ServerStream {
         }
       } else if (name === 'transfer-encoding') {
         throw new SluiceError(Http1ConnectionErrors.FRAMING_FIELD);
-      } else if (name === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(fields[i + 1])) {
-        isCloseAsked = true;
+      } else if (name === 'connection') {
+        hasConnectionField = true;
+        if (/(^|,)\s*close\s*(,|$)/i.test(fields[i + 1])) isCloseAsked = true;
       }
     }
     const outgoing = this._outgoing;
@@ -230,7 +232,8 @@ export class Http1ServerStream {
     const closes = this.host._responseCloses(this, isCloseAsked || outgoing.framing === BodyFraming.CLOSE);
     this._closesConnection = closes;
     if (closes && !isCloseAsked) (extra ??= []).push('connection', 'close');
-    else if (!closes && this.httpMinorVersion === 0) (extra ??= []).push('connection', 'keep-alive');
+    else if (!closes && this.httpMinorVersion === 0 && !hasConnectionField)
+      (extra ??= []).push('connection', 'keep-alive');
     const all = extra === null ? fields : fields.concat(extra);
     outgoing.setResponseHead(status, reason ?? STATUS_CODES[status] ?? '', all, 1);
     if (isEndStream) outgoing.queueEnd(null, null);

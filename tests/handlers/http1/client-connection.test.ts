@@ -67,6 +67,16 @@ describe('http1 Http1ClientConnection', () => {
     expect(test.messagePool.outstanding).to.equal(0);
   });
 
+  it('treats a request saying Connection: close as the last one', () => {
+    const { test, connection, reusable } = client();
+    connection.request('GET', '/', ['connection', 'close'], { isEndStream: true });
+    test.runUntilIdle();
+    test.pushRead('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    expect(reusable).to.deep.equal([]);
+    expect(connection.isReusable).to.equal(false);
+    expect(test.isShutDown).to.equal(true);
+  });
+
   it('refuses a second request while one is in flight (HTTP1_CONNECTION_BUSY), and reuses after', () => {
     const { test, connection } = client();
     connection.request('GET', '/1', [], { isEndStream: true });

@@ -104,6 +104,14 @@ describe('http1 interop: the sluice client against a node:http server', () => {
         response.end();
         return;
       }
+      if (request.url === '/close-delimited') {
+        // Neither a length nor chunked: node delimits the body by closing the connection.
+        response.useChunkedEncodingByDefault = false;
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        response.write('until ');
+        setImmediate(() => response.end('the close'));
+        return;
+      }
       const body = `hello ${request.url ?? ''}`;
       response.writeHead(200, { 'content-length': Buffer.byteLength(body) });
       response.end(request.method === 'HEAD' ? undefined : body);
@@ -212,6 +220,20 @@ describe('http1 interop: the sluice client against a node:http server', () => {
     } finally {
       connection.close();
     }
+  });
+
+  it('reads a close-delimited response from node to its end; the connection is then not reusable', async () => {
+    const connection = await connectHttp1({ host: '127.0.0.1', port });
+    const response = await send(connection, 'GET', '/close-delimited');
+    expect([response.status, field(response.fields, 'connection'), response.body.toString()]).to.deep.equal([
+      200,
+      'close',
+      'until the close',
+    ]);
+    await until(() => !connection.isReusable, 'the connection to close');
+    expect(() => connection.request('GET', '/', [], { isEndStream: true }))
+      .to.throw()
+      .with.property('code', 'HTTP1_CONNECTION_NOT_REUSABLE');
   });
 
   it('sends the body of an expect: 100-continue request after node answers 100', async () => {

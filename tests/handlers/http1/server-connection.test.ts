@@ -101,6 +101,18 @@ describe('http1 Http1ServerConnection', () => {
       expectBalanced(test);
     });
 
+    it('adds no second Connection field to an HTTP/1.0 keep-alive response that has one', () => {
+      const { test } = serve((stream) =>
+        stream.respond(200, ['connection', 'Keep-Alive', 'content-length', '0'], true),
+      );
+      test.pushRead('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+      expect(test.takeWritten().toString()).to.equal(
+        'HTTP/1.1 200 OK\r\nconnection: Keep-Alive\r\ncontent-length: 0\r\n\r\n',
+      );
+      expect(test.isShutDown).to.equal(false);
+      expectBalanced(test);
+    });
+
     it('writes no body for HEAD, 204 and 304, running the write callbacks', () => {
       let callbacks = 0;
       const { test } = serve((stream) => {
