@@ -214,4 +214,52 @@ describe('http1 interop: node:http client against the sluice server', () => {
     expect(text).to.not.include('smuggled');
     expect(text.match(/HTTP\/1\.1/g)).to.have.length(1);
   });
+
+  it('holds a node:http upload to the read window while the application consumes slowly (manual window)', async () => {
+    const window = 64 * 1024;
+    let outstanding = 0;
+    let maxOutstanding = 0;
+    let received = 0;
+    const slow = await listenHttp1({
+      host: '127.0.0.1',
+      port: 0,
+      http1: {
+        isManualWindow: true,
+        readWindowSize: window,
+        onRequest: (stream) => {
+          stream.handler = {
+            onData: (_s, _data, start, end) => {
+              const size = end - start;
+              received += size;
+              outstanding += size;
+              maxOutstanding = Math.max(maxOutstanding, outstanding);
+              // The application consumes on a later turn, as a slow writer to disk would.
+              setImmediate(() => {
+                outstanding -= size;
+                stream.updateWindow(size);
+              });
+            },
+            onEnd: () => {
+              const body = Buffer.from(String(received));
+              stream.respond(200, ['content-length', String(body.length)]);
+              stream.write(body);
+              stream.end();
+            },
+          };
+        },
+      },
+    });
+    try {
+      const payload = randomBytes(8 * 1024 * 1024);
+      const response = await nodeRequest(slow.port, { method: 'POST', path: '/slow' }, (request) => {
+        request.setHeader('content-length', String(payload.length));
+        request.end(payload);
+      });
+      expect([response.status, response.body.toString()]).to.deep.equal([200, String(payload.length)]);
+      expect(received).to.equal(payload.length);
+      expect(maxOutstanding).to.be.at.most(window);
+    } finally {
+      await slow.close();
+    }
+  });
 });
