@@ -126,8 +126,8 @@ export class OutgoingMessage {
   /** Bytes of the chunk at `queueHead` already copied. */
   private chunkOffset = 0;
   private trailers: Http1Fields | null = null;
-  /** Callbacks of discarded or empty writes, run on the next fill so they are never synchronous. */
-  private readonly pendingCallbacks: Http1WriteCallback[] = [];
+  /** Callbacks of discarded or empty writes, run on the next fill so they are never synchronous; created when needed. */
+  private pendingCallbacks: Http1WriteCallback[] | null = null;
   private endCallback: Http1WriteCallback | null = null;
 
   /** Queues a response head. */
@@ -157,7 +157,7 @@ export class OutgoingMessage {
   queueBody(chunk: Uint8Array, callback: Http1WriteCallback | null): void {
     this.bodyBytesAccepted += chunk.length;
     if (this.isBodyDiscarded || chunk.length === 0) {
-      if (callback !== null) this.pendingCallbacks.push(callback);
+      if (callback !== null) (this.pendingCallbacks ??= []).push(callback);
       return;
     }
     (this.writes ??= []).push(chunk, callback);
@@ -173,7 +173,7 @@ export class OutgoingMessage {
 
   /** Whether the task has something to write for this message now. */
   get hasWork(): boolean {
-    if (this.pendingCallbacks.length > 0) return true;
+    if (this.pendingCallbacks !== null) return true;
     if (this.interim !== null && this.interim.length > 0) return true;
     if (!this.isHeadQueued) return false;
     if (!this.isHeadWritten) return true;
@@ -206,7 +206,7 @@ export class OutgoingMessage {
    * split across messages as space allows.
    */
   fill(target: Buffer, offset: number, limit: number): number {
-    if (this.pendingCallbacks.length > 0) this.runPendingCallbacks();
+    if (this.pendingCallbacks !== null) this.runPendingCallbacks();
     const interim = this.interim;
     while (interim !== null && interim.length > 0) {
       const reason = interim[1] as string;
@@ -286,14 +286,16 @@ export class OutgoingMessage {
   }
 
   private runPendingCallbacks(): void {
-    const callbacks = this.pendingCallbacks.splice(0);
+    const callbacks = this.pendingCallbacks ?? [];
+    this.pendingCallbacks = null;
     for (const callback of callbacks) this.call(callback, null);
   }
 
   /** Fails every queued write and the end with `error` (the exchange is over); nothing more is written. */
   fail(error: SluiceError): void {
     const writes = this.writes;
-    const callbacks: Http1WriteCallback[] = this.pendingCallbacks.splice(0);
+    const callbacks: Http1WriteCallback[] = this.pendingCallbacks ?? [];
+    this.pendingCallbacks = null;
     if (writes !== null) {
       for (let i = this.queueHead + 1; i < writes.length; i += 2) {
         const callback = writes[i] as Http1WriteCallback | null;
