@@ -276,7 +276,12 @@ export class Http1ServerConnection
     // shutdown); the exchanges behind the first unfinished one fail.
     let kept = 0;
     if (!free && !this.outgoing.isWritingStopped) {
-      while (kept < this.streams.length && this.streams[kept]._outgoing.isEndQueued) kept++;
+      while (kept < this.streams.length) {
+        const stream = this.streams[kept];
+        // A failed exchange's message reads as ended but has nothing to write.
+        if (stream.isClosed || !stream._outgoing.isEndQueued) break;
+        kept++;
+      }
     }
     for (const stream of this.streams.splice(kept)) stream._close(failure);
     if (this.reading !== null && this.streams.indexOf(this.reading) < 0) this.reading._close(failure);

@@ -391,6 +391,24 @@ describe('http1 Http1ServerConnection', () => {
       expectBalanced(test);
     });
 
+    it('answers before the body ends, reads the rest, then serves the next request', () => {
+      const events: string[] = [];
+      const { test, requests } = serve((stream) => {
+        stream.handler = {
+          onData: (_s, data, start, end) =>
+            events.push(`${stream.target}:${Buffer.from(data.subarray(start, end)).toString()}`),
+          onClose: (_s, error) => events.push(`${stream.target}:close:${error?.code ?? 'null'}`),
+        };
+        respondOk(stream);
+      });
+      test.pushRead('POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc');
+      expect(test.takeWritten().toString()).to.equal('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      test.pushRead('def' + 'GET /b HTTP/1.1\r\nHost: a\r\n\r\n');
+      expect(requests.map((stream) => stream.target)).to.deep.equal(['/a', '/b']);
+      expect(events).to.deep.equal(['/a:abc', '/a:def', '/a:close:null', '/b:close:null']);
+      expectBalanced(test);
+    });
+
     it('in manual window mode, stops the socket until the application returns credit', () => {
       let received = 0;
       let stream!: Http1ServerStream;
@@ -604,6 +622,33 @@ describe('http1 Http1ServerConnection', () => {
       expect(test.isShutDown).to.equal(true);
       expect(closed).to.deep.equal(['HTTP1_CALLBACK_THREW', 'HTTP1_CALLBACK_THREW']);
       expect(test.messagePool.outstanding).to.equal(0);
+    });
+
+    it('closes the connection when a write callback throws', () => {
+      let closedWith = '';
+      const { test } = serve((stream) => {
+        stream.handler = { onClose: (_s, error) => (closedWith = error?.code ?? 'null') };
+        stream.respond(200);
+        stream.write(Buffer.from('x'), () => {
+          throw new Error('callback');
+        });
+      });
+      test.pushRead(GET);
+      expect(closedWith).to.equal('HTTP1_CALLBACK_THREW');
+      expect(test.isShutDown).to.equal(true);
+      expect(test.messagePool.outstanding).to.equal(0);
+    });
+
+    it('closes the connection when the application resets an exchange', () => {
+      let closedWith = '';
+      const { test, requests } = serve((stream) => {
+        stream.handler = { onClose: (_s, error) => (closedWith = error?.code ?? 'null') };
+      });
+      test.pushRead(GET);
+      requests[0].reset();
+      test.runUntilIdle();
+      expect(closedWith).to.equal('HTTP1_CONNECTION_CLOSED');
+      expect(test.isShutDown).to.equal(true);
     });
 
     it('fails a request cut short by the peer closing', () => {
