@@ -111,6 +111,7 @@ export class Http1ClientStream {
     if (!(chunk instanceof Uint8Array)) {
       throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, 'a chunk must be a Uint8Array');
     }
+    if (this.hasClosed) throw new SluiceError(Http1ConnectionErrors.CONNECTION_CLOSED, 'the exchange is closed');
     const outgoing = this._outgoing;
     if (outgoing.isEndQueued) throw new SluiceError(Http1ConnectionErrors.INVALID_STATE, 'write after end');
     if (
@@ -128,6 +129,7 @@ export class Http1ClientStream {
 
   /** Ends the request body, with trailers when chunked; `callback` runs once the end was copied toward the socket. */
   end(trailers?: Http1Fields | null, callback?: Http1WriteCallback): void {
+    if (this.hasClosed) throw new SluiceError(Http1ConnectionErrors.CONNECTION_CLOSED, 'the exchange is closed');
     const outgoing = this._outgoing;
     if (outgoing.isEndQueued) throw new SluiceError(Http1ConnectionErrors.INVALID_STATE, 'end after end');
     if (trailers !== undefined && trailers !== null) checkOutgoingFields(trailers);

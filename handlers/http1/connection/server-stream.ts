@@ -184,7 +184,8 @@ export class Http1ServerStream {
    * `Connection: close` closes the connection after this response. With `isEndStream` the response
    * has no body (`Content-Length: 0` is added when no length is given). Throws
    * `HTTP1_INVALID_STATE` on a second call, `HTTP1_INVALID_ARGUMENT` for a status outside 200–599,
-   * and the encoder's field codes for a bad name or value; nothing is queued when it throws.
+   * `HTTP1_CONNECTION_CLOSED` once the exchange closed, and the encoder's field codes for a bad
+   * name or value; nothing is queued when it throws.
    */
   respond(status: number, fields: Http1Fields = [], isEndStream = false, reason?: string): void {
     if (!Number.isInteger(status) || status < 200 || status > 599) {
@@ -250,6 +251,7 @@ export class Http1ServerStream {
     if (!(chunk instanceof Uint8Array)) {
       throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, 'a chunk must be a Uint8Array');
     }
+    this.checkOpen();
     const outgoing = this._outgoing;
     if (!outgoing.isHeadQueued || outgoing.isEndQueued) {
       throw new SluiceError(Http1ConnectionErrors.INVALID_STATE, 'write before respond or after end');
@@ -277,6 +279,7 @@ export class Http1ServerStream {
    * declared length were written.
    */
   end(trailers?: Http1Fields | null, callback?: Http1WriteCallback): void {
+    this.checkOpen();
     const outgoing = this._outgoing;
     if (!outgoing.isHeadQueued || outgoing.isEndQueued) {
       throw new SluiceError(Http1ConnectionErrors.INVALID_STATE, 'end before respond or after end');
@@ -313,8 +316,14 @@ export class Http1ServerStream {
     this.host._resetStream(this, error);
   }
 
+  /** A send on an exchange that already closed (the connection went, or it failed) is `HTTP1_CONNECTION_CLOSED`. */
+  private checkOpen(): void {
+    if (this.hasClosed) throw new SluiceError(Http1ConnectionErrors.CONNECTION_CLOSED, 'the exchange is closed');
+  }
+
   private checkNotResponding(): void {
-    if (this._outgoing.isHeadQueued || this.isClosed) {
+    this.checkOpen();
+    if (this._outgoing.isHeadQueued) {
       throw new SluiceError(Http1ConnectionErrors.INVALID_STATE, 'the final response was already given');
     }
   }

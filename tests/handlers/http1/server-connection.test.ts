@@ -651,14 +651,17 @@ describe('http1 Http1ServerConnection', () => {
       expect(test.isShutDown).to.equal(true);
     });
 
-    it('fails a request cut short by the peer closing', () => {
+    it('fails a request cut short by the peer closing; a later respond throws HTTP1_CONNECTION_CLOSED', () => {
       let closedWith = '';
-      const { test } = serve((stream) => {
+      const { test, requests } = serve((stream) => {
         stream.handler = { onClose: (_s, error) => (closedWith = error?.code ?? 'null') };
       });
       test.pushRead('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc');
       test.peerClose();
       expect(closedWith).to.equal('IO_SOCKET_CLOSED');
+      expect(() => requests[0].respond(200))
+        .to.throw()
+        .with.property('code', 'HTTP1_CONNECTION_CLOSED');
       expect(test.messagePool.outstanding).to.equal(0);
     });
   });
