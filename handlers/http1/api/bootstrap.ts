@@ -43,6 +43,8 @@ export interface ListenHttp1Options extends Omit<ListenOptions, 'pipeline'>, Boo
   pipeline?: (channel: Channel) => void;
   /** Serve over TLS (Node's TLS on the socket) with ALPN "http/1.1"; a peer offering no ALPN is served too. */
   tls?: Http1ServerTlsOptions;
+  /** Each connection once installed, e.g. to keep them for a graceful drain (`connection.close()`). */
+  onConnection?: (connection: Http1ServerConnection, channel: Channel) => void;
 }
 
 /** Installs the connection once TLS negotiated "http/1.1" or no protocol; anything else is `TLS_ALPN_MISMATCH`. */
@@ -105,8 +107,8 @@ export async function connectHttp1(options: ConnectHttp1Options): Promise<Http1C
 /**
  * Listens for HTTP/1.1 connections — over TCP, or TLS when `tls` is given; each gets an
  * {@link Http1ServerConnection} with `options.http1`. `listener.close()` shuts every connection
- * down (exchanges in flight fail); for a graceful drain call `close()` on the connections first
- * (see `onAcceptSetup`).
+ * down (responses given whole are written, unfinished exchanges fail); for a graceful drain call
+ * `close()` on the connections `onConnection` reported, then close the listener once they are gone.
  *
  * @example
  * ```ts
@@ -117,18 +119,23 @@ export async function connectHttp1(options: ConnectHttp1Options): Promise<Http1C
  */
 export function listenHttp1(options: ListenHttp1Options): Promise<Listener> {
   const bootstrapOptions: BootstrapOptions = { ...options };
+  const install = (channel: Channel): void => {
+    const connection = new Http1ServerConnection(options.http1);
+    channel.appendHandler(connection);
+    options.onConnection?.(connection, channel);
+  };
   let pipeline: (channel: Channel) => void;
   if (options.tls === undefined) {
     pipeline = (channel) => {
       options.pipeline?.(channel);
-      channel.appendHandler(new Http1ServerConnection(options.http1));
+      install(channel);
     };
   } else {
     bootstrapOptions.transport = nativeTlsTransport({
       ...options.tls,
       role: 'server',
       ALPNProtocols: ['http/1.1'],
-      onNegotiated: installOnHttp1((slot) => slot.channel.appendHandler(new Http1ServerConnection(options.http1))),
+      onNegotiated: installOnHttp1((slot) => install(slot.channel)),
     });
     pipeline = (channel) => options.pipeline?.(channel);
   }

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { Listener } from '../../../lib/index.js';
-import { listenHttp1, type Http1ServerStream } from '../../../handlers/http1/index.js';
+import { listenHttp1, type Http1ServerConnection, type Http1ServerStream } from '../../../handlers/http1/index.js';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -95,6 +95,12 @@ function rawExchange(port: number, text: string): Promise<string> {
     socket.on('error', reject);
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
   });
+}
+
+/** Bounded wait for a condition driven by I/O. */
+async function until(predicate: () => boolean, what: string): Promise<void> {
+  for (let turn = 0; turn < 2000 && !predicate(); turn++) await new Promise((resolve) => setTimeout(resolve, 2));
+  if (!predicate()) throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('http1 interop: node:http client against the sluice server', () => {
@@ -260,6 +266,45 @@ describe('http1 interop: node:http client against the sluice server', () => {
       expect(maxOutstanding).to.be.at.most(window);
     } finally {
       await slow.close();
+    }
+  });
+
+  it('drains gracefully: the in-flight response says Connection: close, the idle connection closes at once', async () => {
+    const connections: Http1ServerConnection[] = [];
+    let pending: Http1ServerStream | null = null;
+    const draining = await listenHttp1({
+      host: '127.0.0.1',
+      port: 0,
+      http1: {
+        onRequest: (stream) => {
+          if (stream.target === '/slow') pending = stream;
+          else onRequest(stream);
+        },
+      },
+      onConnection: (connection) => connections.push(connection),
+    });
+    const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      await nodeRequest(draining.port, { agent: idleAgent, path: '/idle' });
+      const slow = nodeRequest(draining.port, { agent: false, path: '/slow' });
+      await until(() => pending !== null && connections.length === 2, 'the slow request');
+      for (const connection of connections) connection.close();
+      // The idle keep-alive connection closes at once; the busy one stays for its response.
+      await until(() => draining.channels.size === 1, 'the idle connection to close');
+      const stream = pending as unknown as Http1ServerStream;
+      stream.respond(200, ['content-length', '4']);
+      stream.write(Buffer.from('slow'));
+      stream.end();
+      const response = await slow;
+      expect([response.status, response.headers.connection, response.body.toString()]).to.deep.equal([
+        200,
+        'close',
+        'slow',
+      ]);
+      await until(() => draining.channels.size === 0, 'the drained connection to close');
+    } finally {
+      idleAgent.destroy();
+      await draining.close();
     }
   });
 });
