@@ -133,3 +133,36 @@ export class Http1ParseError extends SluiceError {
     return 'Http1ParseError';
   }
 }
+
+/**
+ * What the HTTP/1.1 connections (server and client) report to the application: misuse of a
+ * stream, timeouts, and the end of a connection under an exchange. Every code is stable.
+ */
+export const Http1ConnectionErrors = Object.freeze({
+  /** `HTTP1_CONNECTION_CLOSED`: the connection closed before the exchange finished. */
+  CONNECTION_CLOSED: errorDefinition('HTTP1_CONNECTION_CLOSED', 'the connection closed before the exchange finished'),
+  /** `HTTP1_CONNECTION_BUSY`: `request()` on a client connection that already has a request in flight (one at a time). */
+  CONNECTION_BUSY: errorDefinition('HTTP1_CONNECTION_BUSY', 'the connection already has a request in flight'),
+  /** `HTTP1_CONNECTION_NOT_REUSABLE`: `request()` on a client connection that will not carry another request. */
+  CONNECTION_NOT_REUSABLE: errorDefinition(
+    'HTTP1_CONNECTION_NOT_REUSABLE',
+    'the connection will not carry another request',
+  ),
+  /** `HTTP1_INVALID_STATE`: a stream method called out of order (a second final response, a write after `end`, a body for HEAD, 204 or 304…). */
+  INVALID_STATE: errorDefinition('HTTP1_INVALID_STATE', 'the call does not fit the state of the exchange'),
+  /** `HTTP1_INVALID_ARGUMENT`: an argument of a stream or connection method is not what it accepts. */
+  INVALID_ARGUMENT: errorDefinition('HTTP1_INVALID_ARGUMENT', 'an argument is not valid'),
+  /** `HTTP1_FRAMING_FIELD`: the application set `Transfer-Encoding` (the connection chooses the framing). */
+  FRAMING_FIELD: errorDefinition('HTTP1_FRAMING_FIELD', 'the connection chooses Transfer-Encoding itself'),
+  /** `HTTP1_CONTENT_LENGTH_MISMATCH`: more or fewer body bytes than the `Content-Length` the application declared. */
+  CONTENT_LENGTH_MISMATCH: errorDefinition(
+    'HTTP1_CONTENT_LENGTH_MISMATCH',
+    'the body does not match the declared Content-Length',
+  ),
+  /** `HTTP1_HEADER_TIMEOUT`: a request head did not arrive whole within `headerTimeoutMs` of its first byte (slowloris). */
+  HEADER_TIMEOUT: errorDefinition('HTTP1_HEADER_TIMEOUT', 'the request head did not arrive in time'),
+  /** `HTTP1_BODY_NOT_SENT`: a request body was not sent because the server answered an `Expect: 100-continue` request with a final status. */
+  BODY_NOT_SENT: errorDefinition('HTTP1_BODY_NOT_SENT', 'the server answered before the request body was sent'),
+  /** `HTTP1_CALLBACK_THREW`: an application callback threw; its exchange failed and the connection closed. */
+  CALLBACK_THREW: errorDefinition('HTTP1_CALLBACK_THREW', 'an application callback threw'),
+});

@@ -33,3 +33,26 @@ export {
   writeResponseHead,
   type Http1Fields,
 } from './wire/message-encoder.js';
+export {
+  HTTP1_CLIENT_DEFAULTS,
+  HTTP1_SERVER_DEFAULTS,
+  type Http1ClientConnectionOptions,
+  type Http1ServerConnectionOptions,
+} from './connection/connection-options.js';
+export { Http1ServerConnection } from './connection/server-connection.js';
+export { Http1ServerStream, type Http1ServerStreamHandler } from './connection/server-stream.js';
+export {
+  Http1ClientConnection,
+  Http1ClientStream,
+  type Http1ClientStreamHandler,
+  type Http1RequestOptions,
+} from './connection/client-connection.js';
+export type { Http1WriteCallback } from './connection/outgoing-message.js';
+export {
+  connectHttp1,
+  listenHttp1,
+  type ConnectHttp1Options,
+  type Http1ClientTlsOptions,
+  type Http1ServerTlsOptions,
+  type ListenHttp1Options,
+} from './api/bootstrap.js';

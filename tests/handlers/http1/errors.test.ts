@@ -23,10 +23,18 @@ describe('http1 errors', () => {
     }
   });
 
+  it('documents every connection error code in docs/errors.md', () => {
+    for (const definition of Object.values(http1.Http1ConnectionErrors)) {
+      expect(page, definition.code).to.include(`| \`${definition.code}\` |`);
+    }
+  });
+
   it('uses HTTP1_ codes, unique, and only the statuses a server answers', () => {
-    const codes = [...Object.values(http1.Http1ParseErrors), ...Object.values(http1.Http1EncodeErrors)].map(
-      (definition) => definition.code,
-    );
+    const codes = [
+      ...Object.values(http1.Http1ParseErrors),
+      ...Object.values(http1.Http1EncodeErrors),
+      ...Object.values(http1.Http1ConnectionErrors),
+    ].map((definition) => definition.code);
     expect(new Set(codes).size).to.equal(codes.length);
     for (const code of codes) expect(code).to.match(/^HTTP1_[A-Z0-9_]+$/);
     const statuses = new Set(Object.values(http1.Http1ParseErrors).map((definition) => definition.status));

@@ -1,0 +1,179 @@
+/**
+ * The HTTP/1.1 outgoing task: the one place an HTTP/1.1 connection writes.
+ *
+ * @module
+ */
+import {
+  ChannelDirection,
+  ChannelErrors,
+  Task,
+  TaskStatus,
+  asSluiceError,
+  type Channel,
+  type ChannelSlot,
+  type IoMessage,
+  type SluiceError,
+} from '../../../lib/index.js';
+import type { OutgoingMessage } from './outgoing-message.js';
+
+/**
+ * What the task needs from its connection.
+ * @internal
+ */
+export interface Http1OutgoingHost {
+  /** The message being written now (a server's oldest unfinished response, a client's request), or null. */
+  currentOutgoing(): OutgoingMessage | null;
+  /**
+   * The current message's end was written: the connection moves on to the next one. Returns
+   * false when nothing may follow it in this write (the connection closes after it).
+   */
+  onOutgoingEnded(message: OutgoingMessage): boolean;
+  /** A callback of the message threw (its `thrown`). */
+  onOutgoingCallbackThrew(message: OutgoingMessage): void;
+  /** A message the task sent was written, or a pass ended with nothing to send (the connection may close, tell of drain, or finish a shutdown). */
+  onWriteCompleted(): void;
+  /** A write failed or could not be sent: shut the connection down with it. */
+  onWriteFailed(error: SluiceError): void;
+}
+
+/**
+ * Http1OutgoingTask writes for one connection, in the shape of the HTTP/2 outgoing-frames task:
+ * when woken it fills one pooled message with what the current outgoing messages have ready —
+ * heads, body bytes (chunk-framed when chunked), last chunks — in order, sends it, and stops; the
+ * message's completion schedules it again (scheduled, not called, so other channels get their
+ * turn). One message in flight. On failure it releases the message and reports to the host.
+ *
+ * Hot path: the task, its function and its completion are reused; the function and the
+ * completion are shared by every connection.
+ * @internal
+ */
+export class Http1OutgoingTask {
+  /** Writing stopped for good (write failure or immediate shutdown). */
+  isWritingStopped = false;
+  /** Messages sent since creation. */
+  messagesWritten = 0;
+  /** Bytes sent since creation. */
+  bytesWritten = 0;
+  private isActive = false;
+  private isMessageInFlight = false;
+  private readonly task: Task;
+  private slot: ChannelSlot | null = null;
+
+  /** Creates the task for a connection. */
+  constructor(private readonly host: Http1OutgoingHost) {
+    this.task = new Task(Http1OutgoingTask.runTask, 'http1-outgoing', this);
+  }
+
+  private static runTask(this: void, status: TaskStatus, task: Task): void {
+    (task.target as Http1OutgoingTask).run(status);
+  }
+
+  private static onWriteComplete(this: void, channel: Channel, message: IoMessage, error: SluiceError | null): void {
+    (message.userData as Http1OutgoingTask).handleWriteComplete(channel, error);
+  }
+
+  /** Binds the task to the connection's slot. */
+  attach(slot: ChannelSlot): void {
+    this.slot = slot;
+  }
+
+  /** True while a message is being written. */
+  get hasMessageInFlight(): boolean {
+    return this.isMessageInFlight;
+  }
+
+  /** True while the task is scheduled or a message is in flight. */
+  get isBusy(): boolean {
+    return this.isActive || this.isMessageInFlight;
+  }
+
+  /** Makes sure the task will run: schedules it unless it is already scheduled or a write is in flight. */
+  wake(): void {
+    if (this.isActive || this.slot === null || this.isWritingStopped) return;
+    this.isActive = true;
+    this.slot.channel.scheduleTaskNow(this.task);
+  }
+
+  private run(status: TaskStatus): void {
+    const slot = this.slot;
+    if (status === TaskStatus.CANCELED || slot === null || this.isWritingStopped) {
+      this.isActive = false;
+      return;
+    }
+    const host = this.host;
+    let current = host.currentOutgoing();
+    if (current === null || !current.hasWork) {
+      this.isActive = false;
+      return;
+    }
+    let message: IoMessage | null = null;
+    try {
+      const small = slot.channel.messagePool.smallMessageSize;
+      const needed = current.pendingSize;
+      message = needed <= small ? slot.acquireMessageForWrite(small) : slot.acquireMaxMessageForWrite();
+      const target = message.data;
+      const limit = message.capacity;
+      let offset = 0;
+      while (current !== null) {
+        offset = current.fill(target, offset, limit);
+        if (current.hasThrown) host.onOutgoingCallbackThrew(current);
+        if (!current.isEndWritten || !host.onOutgoingEnded(current)) break;
+        current = host.currentOutgoing();
+        if (current === null || !current.hasWork || offset >= limit) break;
+      }
+      if (offset === 0) {
+        message.release();
+        message = null;
+        this.isActive = false;
+        // A pass may have ended a message without bytes (a close-delimited end): look again.
+        if (host.currentOutgoing()?.hasWork === true) this.wake();
+        else host.onWriteCompleted();
+        return;
+      }
+      message.length = offset;
+      message.onCompletion = Http1OutgoingTask.onWriteComplete;
+      message.userData = this;
+      this.isMessageInFlight = true;
+      this.messagesWritten++;
+      this.bytesWritten += offset;
+      const sending = message;
+      message = null;
+      try {
+        slot.sendMessage(sending, ChannelDirection.WRITE);
+      } catch (error) {
+        // Not accepted: we still own it.
+        this.isMessageInFlight = false;
+        sending.release();
+        throw error;
+      }
+    } catch (error) {
+      message?.release();
+      this.isActive = false;
+      this.isWritingStopped = true;
+      host.onWriteFailed(asSluiceError(error, ChannelErrors.HANDLER_FAILED));
+    }
+  }
+
+  private handleWriteComplete(channel: Channel, error: SluiceError | null): void {
+    this.isMessageInFlight = false;
+    if (error !== null) {
+      this.isActive = false;
+      this.isWritingStopped = true;
+      this.host.onWriteFailed(error);
+      return;
+    }
+    // The host may close the connection or finish a shutdown here (and stop the writing).
+    this.host.onWriteCompleted();
+    if (this.isWritingStopped) {
+      this.isActive = false;
+      return;
+    }
+    const current = this.host.currentOutgoing();
+    if (current === null || !current.hasWork) {
+      this.isActive = false;
+      return;
+    }
+    // Scheduled, not called: other channels on the loop get their turn first.
+    channel.scheduleTaskNow(this.task);
+  }
+}

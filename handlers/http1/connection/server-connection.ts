@@ -1,0 +1,641 @@
+/**
+ * The HTTP/1.1 server connection: a channel handler that reads requests, hands them to the
+ * application as {@link Http1ServerStream}s and writes their responses in request order.
+ *
+ * @module
+ */
+import {
+  ChannelDirection,
+  ChannelErrors,
+  LogLevel,
+  SluiceError,
+  Task,
+  TaskStatus,
+  asSluiceError,
+  log,
+  type ChannelHandler,
+  type ChannelSlot,
+  type HandlerStatistics,
+  type IoMessage,
+} from '../../../lib/index.js';
+import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
+import { MessageParser, type MessageHead, type MessageListener } from '../wire/message-parser.js';
+import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
+import type { OutgoingMessage } from './outgoing-message.js';
+import { Http1OutgoingTask, type Http1OutgoingHost } from './outgoing-task.js';
+import { Http1ServerStream, type Http1ServerStreamHost } from './server-stream.js';
+
+const NO_FIELDS: string[] = [];
+
+/**
+ * Http1ServerConnection is the HTTP/1.1 server as a channel handler (install it right of the
+ * socket or TLS slot). RFC 9112 persistence and pipelining:
+ *
+ * - Requests are parsed as they arrive and given to `onRequest` in order; up to
+ *   `maxPipelinedRequests` may wait for their responses, then the parser pauses and unread bytes
+ *   hold the read window (read back-pressure) until a response completes.
+ * - Responses are written in request order through one {@link Http1OutgoingTask}.
+ * - Keep-alive unless either side says `Connection: close`, an HTTP/1.0 peer did not ask for
+ *   keep-alive, or a body is delimited by close; an idle connection closes after `idleTimeoutMs`.
+ * - A request head must arrive within `headerTimeoutMs` of its first byte, or the connection
+ *   closes (`HTTP1_HEADER_TIMEOUT`).
+ * - A request the parser rejects is answered with its status and `Connection: close` after the
+ *   responses before it, and never reaches the application.
+ * - `close()` drains gracefully: no new request is read, in-flight ones finish, the last response
+ *   says `Connection: close`, an idle connection closes at once.
+ *
+ * All calls happen on the channel's loop. Application callbacks that throw fail their exchange and
+ * close the connection; nothing a peer sends can throw out of the handler.
+ */
+export class Http1ServerConnection
+  implements ChannelHandler, MessageListener, Http1OutgoingHost, Http1ServerStreamHost
+{
+  /** Always `server`. */
+  readonly role = 'server' as const;
+  /** @internal */
+  readonly highWaterMark: number;
+  private readonly options: Http1ServerConnectionOptions;
+  private readonly idleTimeoutMs: number;
+  private readonly headerTimeoutMs: number;
+  private readonly maxPipelinedRequests: number;
+  private readonly readWindowSize: number;
+  private readonly isManualWindow: boolean;
+  private readonly maxDrainBodySize: number;
+  private readonly parser: MessageParser;
+  private readonly outgoing: Http1OutgoingTask;
+  private readonly timerTask: Task;
+  private readonly readTask: Task;
+  private slot: ChannelSlot | null = null;
+
+  /** Exchanges whose responses are not written whole, oldest first (the head is being written). */
+  private readonly streams: Http1ServerStream[] = [];
+  /** The request whose body is being read. */
+  private reading: Http1ServerStream | null = null;
+  /** Field lines of the head being read. */
+  private fields: string[] = NO_FIELDS;
+  /** Read messages not parsed yet (the parser paused), and the offset into the first. */
+  private readonly held: IoMessage[] = [];
+  private heldOffset = 0;
+  /** Body bytes of the current `execute` whose credit waits for the application. */
+  private creditHeldThisRead = 0;
+  /** No more requests are read (close asked, a parse error, shutdown, CONNECT). */
+  private isReadStopped = false;
+  /** The connection closes once what is queued is written. */
+  private isClosingAfterWrite = false;
+  private isDraining = false;
+  private isShutDown = false;
+  private writeShutdown: { error: SluiceError | null; free: boolean } | null = null;
+  private headerDeadline = Infinity;
+  private idleDeadline = Infinity;
+  private timerDueAt = Infinity;
+  private requestCount = 0;
+  private parseErrorCount = 0;
+
+  /** Creates a server connection; install it in a channel slot. Throws a RangeError for an option out of range. */
+  constructor(options: Http1ServerConnectionOptions) {
+    if (typeof options?.onRequest !== 'function') {
+      throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, 'onRequest must be a function');
+    }
+    this.options = options;
+    const defaults = HTTP1_SERVER_DEFAULTS;
+    this.idleTimeoutMs = numberOption('idleTimeoutMs', options.idleTimeoutMs, defaults.idleTimeoutMs, 0);
+    this.headerTimeoutMs = numberOption('headerTimeoutMs', options.headerTimeoutMs, defaults.headerTimeoutMs, 0);
+    this.maxPipelinedRequests = numberOption(
+      'maxPipelinedRequests',
+      options.maxPipelinedRequests,
+      defaults.maxPipelinedRequests,
+      1,
+    );
+    this.readWindowSize = numberOption('readWindowSize', options.readWindowSize, defaults.readWindowSize, 1024);
+    this.maxDrainBodySize = numberOption('maxDrainBodySize', options.maxDrainBodySize, defaults.maxDrainBodySize, 0);
+    this.highWaterMark = numberOption('highWaterMark', options.highWaterMark, defaults.highWaterMark, 1);
+    this.isManualWindow = options.isManualWindow === true;
+    this.parser = new MessageParser('request', this, options.parser);
+    this.outgoing = new Http1OutgoingTask(this);
+    this.timerTask = new Task(Http1ServerConnection.runTimerTask, 'http1-timers', this);
+    this.readTask = new Task(Http1ServerConnection.runReadTask, 'http1-read', this);
+  }
+
+  private static runTimerTask(this: void, status: TaskStatus, task: Task): void {
+    (task.target as Http1ServerConnection).onTimer(status);
+  }
+
+  private static runReadTask(this: void, status: TaskStatus, task: Task): void {
+    if (status === TaskStatus.RUN_READY) (task.target as Http1ServerConnection).parseHeld();
+  }
+
+  /** Requests waiting for (or receiving) their responses. */
+  get pendingResponseCount(): number {
+    return this.streams.length;
+  }
+
+  /** True once `close()` was called. */
+  get isClosing(): boolean {
+    return this.isDraining;
+  }
+
+  /**
+   * Drains gracefully: reads no new request, lets in-flight exchanges finish, puts
+   * `Connection: close` on the last response and closes after it; closes an idle connection at once.
+   */
+  close(): void {
+    if (this.isDraining || this.isShutDown) return;
+    this.isDraining = true;
+    // Nothing is owed (at most the unread body of an answered request): close now.
+    if (this.streams.length === 0) {
+      this.stopReading();
+      this.slot?.channel.shutdown(null);
+      return;
+    }
+    // The request being read is the last; its response says close. Otherwise stop reading now:
+    // the last response already received says close, or the connection closes after it.
+    const reading = this.reading;
+    if (reading !== null) reading._isKeepAliveRequested = false;
+    else this.stopReading();
+  }
+
+  // ---------------------------------------------------------------- channel handler
+
+  /** Binds the task and arms the idle timer. */
+  installed(slot: ChannelSlot): void {
+    this.slot = slot;
+    this.outgoing.attach(slot);
+    this.armIdle();
+  }
+
+  /** Parses the bytes; returns read credit except for unread body (manual window) and bytes held while paused. */
+  processReadMessage(slot: ChannelSlot, message: IoMessage): void {
+    if (this.isReadStopped) {
+      message.release();
+      return;
+    }
+    this.idleDeadline = Infinity;
+    if (this.held.length > 0) {
+      this.held.push(message);
+      return;
+    }
+    this.parse(slot, message, 0);
+  }
+
+  private parse(slot: ChannelSlot, message: IoMessage, start: number): void {
+    const length = message.length;
+    if (this.reading === null && this.parser.isAtMessageBoundary && this.headerDeadline === Infinity) {
+      this.armHeaderTimer(slot);
+    }
+    this.creditHeldThisRead = 0;
+    let position: number;
+    try {
+      position = this.parser.execute(message.data, start, length);
+    } catch (error) {
+      message.release();
+      this.onParseError(error);
+      return;
+    }
+    const credit = position - start - this.creditHeldThisRead;
+    if (position < length && this.parser.isPaused && !this.isReadStopped) {
+      this.held.unshift(message);
+      this.heldOffset = position;
+    } else {
+      message.release();
+    }
+    if (credit > 0) slot.incrementReadWindow(credit);
+    if (this.reading === null && !this.parser.isPaused && !this.parser.isAtMessageBoundary) {
+      if (this.headerDeadline === Infinity) this.armHeaderTimer(slot);
+    } else {
+      this.headerDeadline = Infinity;
+    }
+    if (this.parser.isStopped) this.stopReading(); // CONNECT: tunnels are not served here
+    this.armIdle();
+  }
+
+  /** Parses held messages after the parser resumed. */
+  private parseHeld(): void {
+    const slot = this.slot;
+    while (slot !== null && this.held.length > 0 && !this.parser.isPaused && !this.isReadStopped) {
+      const message = this.held.shift()!;
+      const offset = this.heldOffset;
+      this.heldOffset = 0;
+      this.parse(slot, message, offset);
+    }
+  }
+
+  private releaseHeld(): void {
+    for (const message of this.held.splice(0)) message.release();
+    this.heldOffset = 0;
+  }
+
+  /** No more requests are read: held and later bytes are dropped, their credit never returned. */
+  private stopReading(): void {
+    this.isReadStopped = true;
+    this.parser.pause();
+    this.releaseHeld();
+    this.headerDeadline = Infinity;
+  }
+
+  /** Nothing may be written through the connection from its right: it is the protocol's end. */
+  processWriteMessage(_slot: ChannelSlot, message: IoMessage): void {
+    throw new SluiceError(
+      ChannelErrors.INVALID_SLOT_OPERATION,
+      `the HTTP/1.1 handler does not accept raw writes (${message.length} bytes)`,
+    );
+  }
+
+  /** Nothing reads to our right; window increments are not used. */
+  incrementReadWindow(): void {}
+
+  /** The socket may deliver this much before the connection returns it. */
+  initialWindowSize(): number {
+    return this.readWindowSize;
+  }
+
+  /** HTTP/1.1 adds no per-message overhead. */
+  messageOverhead(): number {
+    return 0;
+  }
+
+  /**
+   * READ: stop reading; a request in progress fails. WRITE: exchanges whose response is not
+   * queued whole fail (`HTTP1_CONNECTION_CLOSED` or the shutdown's error); the message in flight
+   * completes first unless `free`.
+   */
+  shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
+    if (direction === ChannelDirection.READ) {
+      this.stopReading();
+      const reading = this.reading;
+      if (reading !== null) {
+        this.reading = null;
+        if (this.streams.indexOf(reading) < 0) reading._close(this.closedError(error));
+      }
+      slot.onHandlerShutdownComplete(direction, error, free);
+      return;
+    }
+    this.isShutDown = true;
+    this.unscheduleTimer();
+    const failure = this.closedError(error);
+    // Responses given whole before the shutdown are still written (no data lost on a graceful
+    // shutdown); the exchanges behind the first unfinished one fail.
+    let kept = 0;
+    if (!free && !this.outgoing.isWritingStopped) {
+      while (kept < this.streams.length) {
+        const stream = this.streams[kept];
+        // A failed exchange's message reads as ended but has nothing to write.
+        if (stream.isClosed || !stream._outgoing.isEndQueued) break;
+        kept++;
+      }
+    }
+    for (const stream of this.streams.splice(kept)) stream._close(failure);
+    if (this.reading !== null && this.streams.indexOf(this.reading) < 0) this.reading._close(failure);
+    this.reading = null;
+    if (free || (this.streams.length === 0 && !this.outgoing.hasMessageInFlight)) {
+      this.outgoing.isWritingStopped = true;
+      slot.onHandlerShutdownComplete(direction, error, free);
+      return;
+    }
+    this.writeShutdown = { error, free };
+    this.outgoing.wake();
+  }
+
+  private closedError(error: SluiceError | null): SluiceError {
+    return error ?? new SluiceError(Http1ConnectionErrors.CONNECTION_CLOSED);
+  }
+
+  /** Counters for the statistics interval. */
+  gatherStatistics(): HandlerStatistics {
+    return {
+      category: 'http1-server',
+      requests: this.requestCount,
+      parseErrors: this.parseErrorCount,
+      pendingResponses: this.streams.length,
+      messagesWritten: this.outgoing.messagesWritten,
+      bytesWritten: this.outgoing.bytesWritten,
+    };
+  }
+
+  /** Releases held messages. */
+  destroy(): void {
+    this.releaseHeld();
+    this.unscheduleTimer();
+  }
+
+  // ---------------------------------------------------------------- parser listener
+
+  /** @internal */
+  onField(name: string, value: string): void {
+    if (this.fields === NO_FIELDS) this.fields = [];
+    this.fields.push(name, value);
+  }
+
+  /** @internal A request head passed every check: a new exchange. */
+  onHeadComplete(head: MessageHead): void {
+    this.headerDeadline = Infinity;
+    const stream = new Http1ServerStream(
+      this,
+      head.method,
+      head.target,
+      head.httpMinorVersion,
+      this.fields,
+      head.expectContinue,
+      head.bodyKind,
+      head.contentLength,
+    );
+    this.fields = NO_FIELDS;
+    // CONNECT: the parser stops after it (the bytes after are a tunnel's, not served here).
+    stream._isKeepAliveRequested = head.shouldKeepAlive && head.method !== 'CONNECT';
+    this.requestCount++;
+    this.reading = stream;
+    this.streams.push(stream);
+    try {
+      this.options.onRequest(stream);
+      // The application installed a body reader: it reads the body (RFC 9110 §10.1.1).
+      if (stream.expectContinue && stream.handler.onData !== undefined) stream.sendContinue();
+    } catch (thrown) {
+      this.failCallback(stream, thrown, 'onRequest');
+    }
+  }
+
+  /** @internal */
+  onBody(data: Uint8Array, start: number, end: number): void {
+    const stream = this.reading;
+    if (stream === null || stream.isClosed) return;
+    const handler = stream.handler;
+    if (handler.onData === undefined) return;
+    if (this.isManualWindow && !stream._outgoing.isEndWritten) {
+      stream._heldCredit += end - start;
+      this.creditHeldThisRead += end - start;
+    }
+    try {
+      handler.onData(stream, data, start, end);
+    } catch (thrown) {
+      this.failCallback(stream, thrown, 'onData');
+    }
+  }
+
+  /** @internal */
+  onTrailerField(name: string, value: string): void {
+    if (this.fields === NO_FIELDS) this.fields = [];
+    this.fields.push(name, value);
+  }
+
+  /** @internal The request was read whole. */
+  onMessageComplete(): void {
+    const stream = this.reading;
+    this.reading = null;
+    const trailers = this.fields;
+    this.fields = NO_FIELDS;
+    if (stream === null) return;
+    stream._isRequestComplete = true;
+    if (!stream._isKeepAliveRequested || this.isDraining) this.stopReading();
+    else if (this.streams.length >= this.maxPipelinedRequests) this.parser.pause();
+    if (stream.isClosed) return;
+    const handler = stream.handler;
+    try {
+      if (trailers.length > 0) handler.onTrailers?.(stream, trailers);
+      handler.onEnd?.(stream);
+    } catch (thrown) {
+      this.failCallback(stream, thrown, 'onEnd');
+      return;
+    }
+    // Its response may be written already (answered before the body ended).
+    if (this.streams.indexOf(stream) < 0) stream._close(null);
+  }
+
+  // ---------------------------------------------------------------- stream host
+
+  /** @internal */
+  _responseCloses(stream: Http1ServerStream, isAskedByApplication: boolean): boolean {
+    if (isAskedByApplication) {
+      if (!this.isReadStopped) this.stopAfter(stream);
+      return true;
+    }
+    // The request said close: it is the last one read.
+    if (!stream._isKeepAliveRequested) return true;
+    // Draining, or reading stopped: the last exchange says close (RFC 9112 §9.6).
+    if (this.isReadStopped) return this.streams[this.streams.length - 1] === stream;
+    if (stream.expectContinue && !stream._isContinueSent && !stream._isRequestComplete) {
+      // RFC 9110 §10.1.1: a final status without 100; the client may not send the body. Read and
+      // drop a small announced body; otherwise the framing cannot be trusted to end: close.
+      const isDrainable = stream.bodyKind === 'length' && stream.contentLength <= this.maxDrainBodySize;
+      if (!isDrainable) {
+        this.stopAfter(stream);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Reads no request after `stream` (its own body still is). */
+  private stopAfter(stream: Http1ServerStream): void {
+    if (this.reading === stream) stream._isKeepAliveRequested = false;
+    else this.stopReading();
+  }
+
+  /** @internal */
+  _streamHasOutput(stream: Http1ServerStream): void {
+    if (this.streams[0] === stream) this.outgoing.wake();
+  }
+
+  /** @internal */
+  _returnCredit(size: number): void {
+    if (!this.isReadStopped) this.slot?.incrementReadWindow(size);
+  }
+
+  /** @internal */
+  _resetStream(stream: Http1ServerStream, error: SluiceError): void {
+    stream._close(error);
+    this.slot?.channel.shutdown(error);
+  }
+
+  private failCallback(stream: Http1ServerStream, thrown: unknown, callback: string): void {
+    const error = new SluiceError(Http1ConnectionErrors.CALLBACK_THREW, `${callback} threw: ${describe(thrown)}`, {
+      cause: thrown,
+    });
+    if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'http1-connection', error.message);
+    this._resetStream(stream, error);
+  }
+
+  // ---------------------------------------------------------------- outgoing host
+
+  /** @internal */
+  currentOutgoing(): OutgoingMessage | null {
+    const stream = this.streams[0];
+    return stream === undefined ? null : stream._outgoing;
+  }
+
+  /** @internal The oldest response is written whole. */
+  onOutgoingEnded(): boolean {
+    const stream = this.streams.shift()!;
+    if (stream._isRequestComplete) stream._close(null);
+    else if (this.reading !== stream) stream._close(this.closedError(null)); // its body will not be read
+    if (this.writeShutdown !== null) return true;
+    if (stream._closesConnection || (this.isReadStopped && this.streams.length === 0 && this.reading === null)) {
+      this.isClosingAfterWrite = true;
+      return false;
+    }
+    if (this.parser.isPaused && !this.isReadStopped && this.streams.length < this.maxPipelinedRequests) {
+      this.parser.resume();
+      if (this.held.length > 0 && !this.readTask.isScheduled) this.slot?.channel.scheduleTaskNow(this.readTask);
+    }
+    return true;
+  }
+
+  /** @internal */
+  onOutgoingCallbackThrew(message: OutgoingMessage): void {
+    const stream = this.streams.find((candidate) => candidate._outgoing === message);
+    message.hasThrown = false;
+    if (stream !== undefined) this.failCallback(stream, message.thrown, 'a write callback');
+  }
+
+  /** @internal */
+  onWriteCompleted(): void {
+    const slot = this.slot;
+    if (slot === null) return;
+    const pending = this.writeShutdown;
+    if (pending !== null) {
+      // Still flushing responses given before the shutdown: the task goes on.
+      if (this.streams.length > 0 && !this.outgoing.isWritingStopped) return;
+      this.writeShutdown = null;
+      this.outgoing.isWritingStopped = true;
+      if (!slot.isWriteShutDown) slot.onHandlerShutdownComplete(ChannelDirection.WRITE, pending.error, pending.free);
+      return;
+    }
+    if (this.isClosingAfterWrite && !this.outgoing.hasMessageInFlight) {
+      slot.channel.shutdown(null);
+      return;
+    }
+    const head = this.streams[0];
+    if (head !== undefined && head._needsDrain && head._outgoing.bufferedBytes < this.highWaterMark) {
+      head._needsDrain = false;
+      try {
+        head.handler.onDrain?.(head);
+      } catch (thrown) {
+        this.failCallback(head, thrown, 'onDrain');
+      }
+    }
+    this.armIdle();
+  }
+
+  /** @internal */
+  onWriteFailed(error: SluiceError): void {
+    this.options.onError?.(error);
+    const pending = this.writeShutdown;
+    if (pending !== null && this.slot !== null) {
+      this.writeShutdown = null;
+      if (!this.slot.isWriteShutDown) {
+        this.slot.onHandlerShutdownComplete(ChannelDirection.WRITE, pending.error ?? error, pending.free);
+      }
+      return;
+    }
+    this.slot?.channel.shutdown(error);
+  }
+
+  // ---------------------------------------------------------------- errors and timers
+
+  /**
+   * A request broke a rule: read nothing more, answer the status with `Connection: close` after
+   * the responses already due, and close. The application never sees a request rejected in its
+   * head; one rejected in its body fails its exchange.
+   */
+  private onParseError(error: unknown): void {
+    if (!(error instanceof Http1ParseError)) {
+      // Only application callbacks could throw anything else, and they are caught where called.
+      this.slot?.channel.shutdown(asSluiceError(error, ChannelErrors.HANDLER_FAILED));
+      return;
+    }
+    this.parseErrorCount++;
+    this.stopReading();
+    this.options.onError?.(error);
+    const reading = this.reading;
+    this.reading = null;
+    this.fields = NO_FIELDS;
+    if (reading !== null) {
+      if (reading._outgoing.isHeadQueued) {
+        // Its response started: it cannot be replaced by an error response.
+        reading._close(error);
+        this.slot?.channel.shutdown(error);
+        return;
+      }
+      this.streams.splice(this.streams.indexOf(reading), 1);
+      reading._close(error);
+    }
+    const answer = new Http1ServerStream(this, 'GET', '/', 1, NO_FIELDS, false, 'none', -1);
+    answer._isRequestComplete = true;
+    answer._isKeepAliveRequested = false;
+    this.streams.push(answer);
+    answer.respond(error.status, ['content-length', '0', 'connection', 'close'], true);
+  }
+
+  private isIdle(): boolean {
+    return (
+      this.streams.length === 0 && this.reading === null && this.held.length === 0 && this.parser.isAtMessageBoundary
+    );
+  }
+
+  /** Arms the idle timer when no exchange is in progress; a draining connection closes instead. */
+  private armIdle(): void {
+    if (!this.isIdle() || this.isShutDown) {
+      this.idleDeadline = Infinity;
+      return;
+    }
+    if (this.isDraining || this.isReadStopped) {
+      if (!this.outgoing.isBusy) this.slot?.channel.shutdown(null);
+      return;
+    }
+    if (this.idleTimeoutMs <= 0 || this.slot === null) return;
+    this.idleDeadline = this.slot.channel.loop.now() + this.idleTimeoutMs;
+    this.armTimer(this.idleDeadline);
+  }
+
+  private armHeaderTimer(slot: ChannelSlot): void {
+    if (this.headerTimeoutMs <= 0) return;
+    this.headerDeadline = slot.channel.loop.now() + this.headerTimeoutMs;
+    this.armTimer(this.headerDeadline);
+  }
+
+  private armTimer(deadline: number): void {
+    const slot = this.slot;
+    if (slot === null || deadline >= this.timerDueAt || this.isShutDown) return;
+    if (this.timerTask.isScheduled) slot.channel.unscheduleTask(this.timerTask);
+    this.timerDueAt = deadline;
+    slot.channel.scheduleTaskAt(this.timerTask, deadline);
+  }
+
+  private unscheduleTimer(): void {
+    if (this.timerTask.isScheduled) this.slot?.channel.unscheduleTask(this.timerTask);
+    this.timerDueAt = Infinity;
+  }
+
+  private onTimer(status: TaskStatus): void {
+    this.timerDueAt = Infinity;
+    const slot = this.slot;
+    if (status !== TaskStatus.RUN_READY || slot === null || this.isShutDown) return;
+    const now = slot.channel.loop.now();
+    if (this.headerDeadline <= now) {
+      this.headerDeadline = Infinity;
+      const error = new SluiceError(
+        Http1ConnectionErrors.HEADER_TIMEOUT,
+        `no whole request head within ${this.headerTimeoutMs} ms of its first byte`,
+      );
+      this.options.onError?.(error);
+      slot.channel.shutdown(error, true);
+      return;
+    }
+    if (this.idleDeadline <= now) {
+      this.idleDeadline = Infinity;
+      if (this.isIdle()) {
+        slot.channel.shutdown(null);
+        return;
+      }
+    }
+    const next = Math.min(this.headerDeadline, this.idleDeadline);
+    if (next !== Infinity) this.armTimer(next);
+  }
+}
+
+function describe(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  try {
+    return String(thrown);
+  } catch {
+    return 'a value that cannot be printed';
+  }
+}
