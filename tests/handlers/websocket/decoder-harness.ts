@@ -96,11 +96,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Random increasing cut offsets inside `length`. */
-export function randomCuts(length: number, random: () => number): number[] {
+/** Random increasing cut offsets inside `length`, pieces of 1 to `maxPiece` bytes. */
+export function randomCuts(length: number, random: () => number, maxPiece = 40): number[] {
   const cuts: number[] = [];
   for (let at = 0; at < length;) {
-    at += 1 + Math.floor(random() * Math.min(length, 40));
+    at += 1 + Math.floor(random() * Math.min(length, maxPiece));
     if (at < length) cuts.push(at);
   }
   return cuts;
