@@ -371,6 +371,69 @@ const CASES: ConformanceCase[] = [
     frames: (f) => [f({ opcode: 2, announcedLength: 2 ** 62, lengthBits: 64 })],
     expected: [failure(P.MESSAGE_TOO_LARGE)],
   },
+  // 12/13: compression (the frame layer's part: RSV1 and what it marks; inflating is permessage-deflate.test.ts)
+  {
+    category: 'compression',
+    name: 'a compressed message in three fragments marks every fragment compressed',
+    frames: (f) => [
+      f({ opcode: 2, payload: bytes(10), rsv: 4, fin: false }),
+      f({ opcode: 0, payload: bytes(5), fin: false }),
+      f({ opcode: 0, payload: bytes(1) }),
+    ],
+    options: { isPerMessageDeflate: true },
+    expected: [
+      { kind: 'frame', opcode: 2, hex: hex(bytes(10)), isMessageEnd: false, isCompressed: true },
+      { kind: 'frame', opcode: 2, hex: hex(bytes(5)), isMessageEnd: false, isCompressed: true },
+      { kind: 'frame', opcode: 2, hex: hex(bytes(1)), isMessageEnd: true, isCompressed: true },
+    ],
+  },
+  {
+    category: 'compression',
+    name: 'compressed and uncompressed messages alternate, with a ping inside a compressed one',
+    frames: (f) => [
+      f({ opcode: 1, payload: 'zz', rsv: 4, fin: false }),
+      f({ opcode: 9, payload: 'p' }),
+      f({ opcode: 0, payload: 'zz' }),
+      f({ opcode: 1, payload: 'plain' }),
+    ],
+    options: { isPerMessageDeflate: true },
+    expected: [
+      { kind: 'frame', opcode: 1, hex: hex('zz'), isMessageEnd: false, isCompressed: true },
+      { kind: 'ping', hex: hex('p') },
+      { kind: 'frame', opcode: 1, hex: hex('zz'), isMessageEnd: true, isCompressed: true },
+      text('plain'),
+    ],
+  },
+  {
+    category: 'compression',
+    name: 'compressed text is not checked as UTF-8 by the decoder (it is compressed bytes)',
+    frames: (f) => [f({ opcode: 1, payload: hexBytes(0xff, 0xc0), rsv: 4 })],
+    options: { isPerMessageDeflate: true },
+    expected: [{ kind: 'frame', opcode: 1, hex: 'ffc0', isMessageEnd: true, isCompressed: true }],
+  },
+  {
+    category: 'compression',
+    name: 'RSV1 on a close with permessage-deflate (1002)',
+    frames: (f) => [f({ opcode: 8, rsv: 4 })],
+    options: { isPerMessageDeflate: true },
+    expected: [failure(P.RESERVED_BITS)],
+  },
+  {
+    category: 'compression',
+    name: 'a compressed message without permessage-deflate (1002)',
+    frames: (f) => [f({ opcode: 2, payload: 'x', rsv: 4 })],
+    expected: [failure(P.RESERVED_BITS)],
+  },
+  {
+    category: 'compression',
+    name: 'the limit counts the compressed bytes of a compressed message (1009)',
+    frames: (f) => [f({ opcode: 2, payload: bytes(60), rsv: 4, fin: false }), f({ opcode: 0, payload: bytes(50) })],
+    options: { isPerMessageDeflate: true, maxMessageSize: 100 },
+    expected: [
+      { kind: 'frame', opcode: 2, hex: hex(bytes(60)), isMessageEnd: false, isCompressed: true },
+      failure(P.MESSAGE_TOO_LARGE),
+    ],
+  },
   // 7: close handling
   {
     category: 'close handling',
@@ -509,6 +572,38 @@ describe('WebSocket frame decoder conformance (whole, byte by byte, random split
     }
   });
 
+  describe('decoder state', () => {
+    it('isAtFrameBoundary and isInMessage follow the input', () => {
+      const decoder = new WebSocketFrameDecoder(
+        { onData: () => {}, onPing: () => {}, onPong: () => {}, onClose: () => {} },
+        { role: 'client' },
+      );
+      expect([decoder.isAtFrameBoundary, decoder.isInMessage]).to.deep.equal([true, false]);
+      const first = rawFrame({ opcode: 1, payload: 'ab', fin: false });
+      decoder.decode(first.subarray(0, 3));
+      expect([decoder.isAtFrameBoundary, decoder.isInMessage]).to.deep.equal([false, true]);
+      decoder.decode(Buffer.from(first.subarray(3)));
+      expect([decoder.isAtFrameBoundary, decoder.isInMessage]).to.deep.equal([true, true]);
+      decoder.decode(rawFrame({ opcode: 0, payload: 'c' }));
+      expect([decoder.isAtFrameBoundary, decoder.isInMessage]).to.deep.equal([true, false]);
+    });
+
+    it('an exception from the listener propagates out of decode()', () => {
+      const decoder = new WebSocketFrameDecoder(
+        {
+          onData: () => {
+            throw new RangeError('application bug');
+          },
+          onPing: () => {},
+          onPong: () => {},
+          onClose: () => {},
+        },
+        { role: 'client' },
+      );
+      expect(() => decoder.decode(rawFrame({ opcode: 2, payload: 'x' }))).to.throw(RangeError, 'application bug');
+    });
+  });
+
   it('the table covers every Autobahn-style category', () => {
     expect(categories).to.include.members([
       'framing',
@@ -519,6 +614,7 @@ describe('WebSocket frame decoder conformance (whole, byte by byte, random split
       'UTF-8',
       'limits',
       'close handling',
+      'compression',
     ]);
   });
 });

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import zlib from 'node:zlib';
 import { CollectingSink, ws, type WsPerMessageDeflate } from './ws-codec.js';
-import { decodeWithCuts, randomCuts, seededRandom } from './decoder-harness.js';
+import { decodeAllWays, decodeWithCuts, randomCuts, seededRandom } from './decoder-harness.js';
 import { WebSocketHandshakeError, WebSocketProtocolError } from '../../../handlers/websocket/errors.js';
 import { Opcode } from '../../../handlers/websocket/wire/constants.js';
 import {
@@ -299,6 +299,48 @@ describe('permessage-deflate', function () {
       expect(inflated.equals(text)).to.equal(true);
       expect(isValidUtf8(inflated)).to.equal(true);
     });
+  });
+
+  describe('decoder and inflater, split anywhere', () => {
+    for (const noContextTakeover of [false, true]) {
+      it(`${noContextTakeover ? 'without' : 'with'} context takeover: every split inflates to the same messages`, async () => {
+        const messages = [
+          'first message, first message',
+          'second: first message, first message',
+          '',
+          'κόσμε'.repeat(50),
+        ];
+        const deflater = new PerMessageDeflater({ noContextTakeover });
+        const encoder = new WebSocketFrameEncoder({ role: 'server' });
+        const frames: Buffer[] = [];
+        for (const message of messages) {
+          const payload = await compress(deflater, Buffer.from(message));
+          const cut = payload.length >> 1;
+          const first = Buffer.alloc(encoder.frameLength(cut));
+          encoder.writeDataFrame(first, 0, Opcode.TEXT, payload, 0, cut, false, true);
+          const second = Buffer.alloc(encoder.frameLength(payload.length - cut));
+          encoder.writeDataFrame(second, 0, Opcode.CONTINUATION, payload, cut, payload.length, true);
+          frames.push(first, second);
+        }
+        const wire = Buffer.concat(frames);
+        // decodeAllWays asserts every split gives the same frames; inflate them once.
+        const events = decodeAllWays(wire, { role: 'client', isPerMessageDeflate: true });
+        const inflater = new PerMessageInflater({ noContextTakeover });
+        const received: string[] = [];
+        let pieces: Buffer[] = [];
+        for (const event of events) {
+          if (event.kind !== 'frame') throw new Error(`unexpected ${event.kind}`);
+          expect(event.isCompressed).to.equal(true);
+          pieces.push(Buffer.from(event.hex, 'hex'));
+          if (!event.isMessageEnd) continue;
+          const message = await inflate(inflater, pieces);
+          expect(isValidUtf8(message)).to.equal(true);
+          received.push(message.toString('utf8'));
+          pieces = [];
+        }
+        expect(received).to.deep.equal(messages);
+      });
+    }
   });
 
   describe('interop with ws PerMessageDeflate', () => {
