@@ -44,7 +44,7 @@ export function validWebSocketTraffic(random: FuzzRandom, decoderRole: WebSocket
   const parts: Buffer[] = [];
   const frame = (length: number, write: (target: Buffer) => number): void => {
     const target = Buffer.allocUnsafe(encoder.frameLength(length));
-    write(target);
+    if (write(target) !== target.length) throw new Error('the encoder wrote less than frameLength said');
     parts.push(target);
   };
   for (let messages = 1 + random.int(4); messages > 0; messages--) {
@@ -66,8 +66,11 @@ export function validWebSocketTraffic(random: FuzzRandom, decoderRole: WebSocket
       }
     }
   }
-  if (random.chance(0.3))
-    frame(encoder.closeFrameLength(1000, 'bye') - 2, (t) => encoder.writeClose(t, 0, 1000, 'bye'));
+  if (random.chance(0.3)) {
+    // The payload length of the close frame: its frame length less that of an empty frame.
+    const closePayload = encoder.closeFrameLength(1000, 'bye') - encoder.frameLength(0);
+    frame(closePayload, (t) => encoder.writeClose(t, 0, 1000, 'bye'));
+  }
   return Buffer.concat(parts);
 }
 
