@@ -397,23 +397,30 @@ describe('permessage-deflate', function () {
           // ws → sluice: ws's Sender compresses; our decoder and inflater read.
           const sink = new CollectingSink();
           const sender = new ws.Sender(sink, extensions);
-          await Promise.all(
-            messages.map(
-              (message, i) =>
-                new Promise<void>((resolve) =>
-                  sender.send(
-                    message,
-                    { binary: i % 2 === 1, compress: true, fin: true, mask: peerRole === 'client' },
-                    () => resolve(),
-                  ),
-                ),
-            ),
-          );
+          const sent: Promise<void>[] = [];
+          for (const [i, message] of messages.entries()) {
+            // Odd messages in two fragments: ws compresses each and sets RSV1 on the first.
+            const parts =
+              i % 2 === 1
+                ? [message.subarray(0, message.length >> 1), message.subarray(message.length >> 1)]
+                : [message];
+            parts.forEach((part, j) => {
+              const options = {
+                binary: i % 2 === 1,
+                compress: true,
+                fin: j === parts.length - 1,
+                mask: peerRole === 'client',
+              };
+              sent.push(new Promise<void>((resolve) => sender.send(part, options, () => resolve())));
+            });
+          }
+          await Promise.all(sent);
           const wire = sink.take();
           const events = decodeWithCuts(wire, randomCuts(wire.length, seededRandom(11), 2000), {
             role: ourRole,
             isPerMessageDeflate: true,
           });
+          expect(events, 'two messages arrive in two frames each').to.have.length(messages.length + 2);
           const inflater = new PerMessageInflater({
             windowBits: side.receiveWindowBits,
             noContextTakeover: side.receiveNoContextTakeover,
@@ -440,18 +447,16 @@ describe('permessage-deflate', function () {
           const frames: Buffer[] = [];
           for (const [i, message] of messages.entries()) {
             const payload = await compress(deflater, message);
-            const frame = Buffer.alloc(encoder.frameLength(payload.length));
-            encoder.writeDataFrame(
-              frame,
-              0,
-              i % 2 === 1 ? Opcode.BINARY : Opcode.TEXT,
-              payload,
-              0,
-              payload.length,
-              true,
-              true,
-            );
-            frames.push(frame);
+            // Odd messages go in two frames: RSV1 on the first only (RFC 7692 §6.1).
+            const cut = i % 2 === 1 ? payload.length >> 1 : payload.length;
+            const first = Buffer.alloc(encoder.frameLength(cut));
+            const opcode = i % 2 === 1 ? Opcode.BINARY : Opcode.TEXT;
+            encoder.writeDataFrame(first, 0, opcode, payload, 0, cut, cut === payload.length, true);
+            frames.push(first);
+            if (cut === payload.length) continue;
+            const rest = Buffer.alloc(encoder.frameLength(payload.length - cut));
+            encoder.writeDataFrame(rest, 0, Opcode.CONTINUATION, payload, cut, payload.length, true, false);
+            frames.push(rest);
           }
           const receiver = new ws.Receiver({ isServer: peerRole === 'server', maxPayload: 0, extensions });
           const got: Buffer[] = [];
