@@ -10,7 +10,8 @@
  *   {@link TestingChannel}: nothing may throw out of the channel's read path, and the connection
  *   either keeps going, closes gracefully (after the peer's GOAWAY), or shuts down with an
  *   `Http2ConnectionError` announced by GOAWAY; no pooled message may leak;
- * - the HTTP/1.1 message parser in both roles (`bench/fuzz-http1.ts`): only `Http1ParseError`.
+ * - the HTTP/1.1 message parser in both roles (`bench/fuzz-http1.ts`): only `Http1ParseError`;
+ * - the WebSocket frame decoder in both roles (`bench/fuzz-websocket.ts`): only `WebSocketProtocolError`.
  *
  * Inputs are valid traffic generated with the project's encoders, mutated (bit flips, byte
  * edits, truncations, splices, frame length/type/flags/stream-id edits, duplicated or deleted
@@ -43,6 +44,7 @@ import { Http2ConnectionError } from '../handlers/http2/errors.js';
 import { Http2ServerConnection } from '../handlers/http2/connection/server-connection.js';
 import type { Http2Stream } from '../handlers/http2/connection/http2-stream.js';
 import { fuzzHttp1Parser, mutateHttp1, validHttp1Traffic } from './fuzz-http1.js';
+import { fuzzWebSocketDecoder, mutateWebSocket, validWebSocketTraffic } from './fuzz-websocket.js';
 
 /** Options of {@link runFuzz}. */
 export interface FuzzOptions {
@@ -86,7 +88,9 @@ export type FuzzTarget =
   | 'connection-server'
   | 'connection-client'
   | 'http1-parser-request'
-  | 'http1-parser-response';
+  | 'http1-parser-response'
+  | 'websocket-decoder-server'
+  | 'websocket-decoder-client';
 
 const TARGETS: readonly FuzzTarget[] = [
   'frame-decoder-server',
@@ -96,6 +100,8 @@ const TARGETS: readonly FuzzTarget[] = [
   'connection-client',
   'http1-parser-request',
   'http1-parser-response',
+  'websocket-decoder-server',
+  'websocket-decoder-client',
 ];
 /** Failures kept in full (the rest are counted). */
 const MAX_REPORTED_FAILURES = 20;
@@ -568,6 +574,8 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
       'connection-client': 0,
       'http1-parser-request': 0,
       'http1-parser-response': 0,
+      'websocket-decoder-server': 0,
+      'websocket-decoder-client': 0,
     },
     outcomes: {},
     inputBytes: 0,
@@ -642,6 +650,18 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
           const valid = validHttp1Traffic(random, role);
           input = isRandom ? random.bytes(random.int(400)) : random.chance(0.1) ? valid : mutateHttp1(random, valid);
           outcome = fuzzHttp1Parser(random, input, role);
+          break;
+        }
+        case 'websocket-decoder-server':
+        case 'websocket-decoder-client': {
+          const role = target === 'websocket-decoder-server' ? 'server' : 'client';
+          const valid = validWebSocketTraffic(random, role);
+          input = isRandom
+            ? random.bytes(random.int(400))
+            : random.chance(0.1)
+              ? valid
+              : mutateWebSocket(random, valid);
+          outcome = fuzzWebSocketDecoder(random, input, role);
           break;
         }
       }

@@ -1,0 +1,84 @@
+/**
+ * WebSocket (RFC 6455) and permessage-deflate (RFC 7692): the wire codec, for now. Connection
+ * handlers (HTTP/1.1 upgrade by slot replacement, RFC 8441 over HTTP/2) come next and use it.
+ *
+ * - {@link WebSocketFrameDecoder}: a split-anywhere frame decoder for either role, with its
+ *   {@link WebSocketFrameListener} callbacks; it unmasks in place, checks every rule a frame
+ *   sequence alone decides and validates text as UTF-8 on the first invalid byte, and throws a
+ *   {@link WebSocketProtocolError} carrying the close code (1002, 1007, 1009).
+ * - {@link WebSocketFrameEncoder}: whole frames into a caller-sized buffer, masking for a client
+ *   with keys from a pooled {@link MaskKeySource}; refusals are coded errors before any write.
+ * - {@link Utf8Validator}: incremental UTF-8 validation.
+ * - permessage-deflate: {@link offerPerMessageDeflate}, {@link negotiatePerMessageDeflate},
+ *   {@link acceptPerMessageDeflateResponse}, and the asynchronous {@link PerMessageDeflater} and
+ *   {@link PerMessageInflater} (with its decompression bound).
+ * - the opening handshake: {@link computeAcceptKey}, {@link validateUpgradeRequest},
+ *   {@link upgradeResponseHeaders}, {@link validateUpgradeResponse}.
+ *
+ * See `docs/websocket.md` for the close-code rules, the limits and the choices made where the
+ * RFCs allow several.
+ *
+ * @module sluice/websocket
+ */
+export {
+  CloseCode,
+  MAX_CONTROL_PAYLOAD_LENGTH,
+  Opcode,
+  WEBSOCKET_GUID,
+  isSendableCloseCode,
+  type DataOpcode,
+} from './wire/constants.js';
+export {
+  FRAME_DECODER_DEFAULTS,
+  WebSocketFrameDecoder,
+  type WebSocketFrameDecoderOptions,
+  type WebSocketFrameListener,
+  type WebSocketRole,
+} from './wire/frame-decoder.js';
+export {
+  WebSocketFrameEncoder,
+  closeReasonLength,
+  frameHeaderLength,
+  type DataFrameOpcode,
+  type WebSocketFrameEncoderOptions,
+} from './wire/frame-encoder.js';
+export { DEFAULT_MASK_KEYS, RandomMaskKeys, type MaskKeySource } from './wire/mask-keys.js';
+export { Utf8Validator, isValidUtf8 } from './wire/utf8-validator.js';
+export { formatExtensions, parseExtensions, type ExtensionElement } from './wire/extension-header.js';
+export {
+  PERMESSAGE_DEFLATE,
+  acceptPerMessageDeflateResponse,
+  negotiatePerMessageDeflate,
+  offerPerMessageDeflate,
+  perMessageDeflateSide,
+  type PerMessageDeflateOptions,
+  type PerMessageDeflateParams,
+  type PerMessageDeflateSide,
+} from './wire/deflate-negotiation.js';
+export {
+  PerMessageDeflater,
+  PerMessageInflater,
+  type PerMessageDeflaterOptions,
+  type PerMessageInflaterOptions,
+} from './wire/permessage-deflate.js';
+export {
+  WEBSOCKET_VERSION,
+  computeAcceptKey,
+  generateWebSocketKey,
+  upgradeResponseHeaders,
+  validateUpgradeRequest,
+  validateUpgradeResponse,
+  type HandshakeHeaders,
+  type UpgradeOffer,
+  type UpgradeRequest,
+  type UpgradeResponse,
+} from './wire/handshake.js';
+export {
+  WebSocketEncodeErrors,
+  WebSocketHandshakeError,
+  WebSocketHandshakeErrors,
+  WebSocketProtocolError,
+  WebSocketProtocolErrors,
+  type WebSocketCloseErrorDefinition,
+  type WebSocketHandshakeErrorDefinition,
+} from './errors.js';
