@@ -21,7 +21,14 @@ import {
   type HandlerStatistics,
   type IoMessage,
 } from '../../../lib/index.js';
-import { UNBOXED_NUMBER_FIELD } from '../../../lib/number-fields.js';
+import {
+  UNBOXED_NUMBER_FIELD,
+  emptyList,
+  lazyPush,
+  lazyRemoveAt,
+  lazyRemoveFirst,
+  type LazyList,
+} from '../../../lib/field-layout.js';
 import { ClosedBy, ClosedStreams } from './closed-streams.js';
 import {
   ErrorCode,
@@ -180,9 +187,9 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   private readonly closedStreams: ClosedStreams;
   private readonly isConnectionWindowManual: boolean;
   // Our SETTINGS waiting for ACK and our PINGs waiting for theirs: empty most of a
-  // connection's life, so an empty list is the shared frozen one and a list is made on push.
-  private pendingLocalSettings = NO_PENDING_SETTINGS as number[][];
-  private outstandingPings = NO_OUTSTANDING_PINGS as OutstandingPing[];
+  // connection's life (LazyList).
+  private pendingLocalSettings: LazyList<number[]> = emptyList();
+  private outstandingPings: LazyList<OutstandingPing> = emptyList();
   private connectionReceiveWindow = INITIAL_CONNECTION_WINDOW_SIZE;
   private connectionUnreturnedCredit = 0;
   private readonly connectionWindowTarget: number;
@@ -597,8 +604,12 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
       throw new SluiceError(Http2ApiErrors.TOO_MANY_PINGS);
     const high = 0x736c7563; // "sluc"
     const low = ++this.pingSequence >>> 0;
-    if (this.outstandingPings === NO_OUTSTANDING_PINGS) this.outstandingPings = [];
-    this.outstandingPings.push({ high, low, sentAt: this.slot!.channel.loop.now(), callback });
+    this.outstandingPings = lazyPush(this.outstandingPings, {
+      high,
+      low,
+      sentAt: this.slot!.channel.loop.now(),
+      callback,
+    });
     const buffer = this.controlQueue.reserve(PING_FRAME_LENGTH);
     this.controlQueue.commit(
       this.encoder.writePing(buffer, this.controlQueue.tail, high, low, false) - this.controlQueue.tail,
@@ -1017,12 +1028,12 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
   onSettings(settings: readonly number[], isAck: boolean): void {
     if (isAck) {
       // An ACK with nothing awaiting one is ignored (and the shared empty list is frozen).
-      if (this.pendingLocalSettings.length === 0) return;
-      this.applyLocalSettings(this.pendingLocalSettings.shift()!);
-      if (this.pendingLocalSettings.length === 0) {
-        this.pendingLocalSettings = NO_PENDING_SETTINGS as number[][];
-        this.settingsDeadline = Infinity;
-      }
+      const pending = this.pendingLocalSettings;
+      if (pending.length === 0) return;
+      const settings = pending[0];
+      this.pendingLocalSettings = lazyRemoveFirst(pending);
+      this.applyLocalSettings(settings);
+      if (this.pendingLocalSettings.length === 0) this.settingsDeadline = Infinity;
       return;
     }
     if (settings.length / 2 > this.options.maxSettingsEntries) {
@@ -1086,8 +1097,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     for (let i = 0; i < pings.length; i++) {
       const ping = pings[i];
       if (ping.high === opaqueHigh && ping.low === opaqueLow) {
-        if (pings.length === 1) this.outstandingPings = NO_OUTSTANDING_PINGS as OutstandingPing[];
-        else pings.splice(i, 1);
+        this.outstandingPings = lazyRemoveAt(pings, i);
         ping.callback(null, (this.slot?.channel.loop.now() ?? ping.sentAt) - ping.sentAt);
         return;
       }
@@ -1487,8 +1497,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.controlQueue.commit(
       this.encoder.writeSettings(buffer, this.controlQueue.tail, pairs) - this.controlQueue.tail,
     );
-    if (this.pendingLocalSettings === NO_PENDING_SETTINGS) this.pendingLocalSettings = [];
-    this.pendingLocalSettings.push(settings);
+    this.pendingLocalSettings = lazyPush(this.pendingLocalSettings, settings);
     // Until the ACK, accept frames as large as either value (the peer may not have applied it).
     for (let i = 0; i < settings.length; i += 2) {
       if (settings[i] === SettingId.MAX_FRAME_SIZE && settings[i + 1] > this.decoder.maxFrameSize)
@@ -1659,7 +1668,7 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
 
   private rejectPendingPings(error: SluiceError): void {
     const pings = this.outstandingPings;
-    this.outstandingPings = NO_OUTSTANDING_PINGS as OutstandingPing[];
+    this.outstandingPings = emptyList();
     for (const ping of pings) ping.callback(error, 0);
   }
 
@@ -1763,11 +1772,6 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.outgoing.wake();
   }
 }
-
-/** The empty SETTINGS-awaiting-ACK list every connection shares (see `pendingLocalSettings`). */
-const NO_PENDING_SETTINGS: readonly (readonly number[])[] = Object.freeze([]);
-/** The empty outstanding-PING list every connection shares. */
-const NO_OUTSTANDING_PINGS: readonly OutstandingPing[] = Object.freeze([]);
 
 /** Resolved options per options object: the connections made with one object share one copy. */
 const resolvedOptions = new WeakMap<Http2ConnectionOptions, ResolvedHttp2Options>();

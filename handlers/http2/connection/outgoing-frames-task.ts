@@ -17,10 +17,8 @@ import {
 import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../wire/constants.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import type { ControlFrameQueue } from './control-frame-queue.js';
+import { emptyList, lazyPut, type LazyList } from '../../../lib/field-layout.js';
 import type { Http2Stream } from './http2-stream.js';
-
-/** The DATA list of every task that has not sent DATA yet (never written to). */
-const NO_DATA_STREAMS: readonly (Http2Stream | undefined)[] = Object.freeze([]);
 
 /**
  * What the task needs from its connection.
@@ -85,10 +83,10 @@ export class OutgoingFramesTask {
   private readonly task: Task;
   /**
    * The DATA list: streams at [dataHead, dataTail). The array keeps its length when the list
-   * empties (setting `length` is a V8 runtime call); a connection that never sent DATA shares
-   * one empty array.
+   * empties (setting `length` is a V8 runtime call); a LazyList, so a connection that never sent
+   * DATA holds no array.
    */
-  private dataStreams = NO_DATA_STREAMS as (Http2Stream | undefined)[];
+  private dataStreams: LazyList<Http2Stream | undefined> = emptyList();
   private dataHead = 0;
   private dataTail = 0;
   private slot: ChannelSlot | null = null;
@@ -311,7 +309,7 @@ export class OutgoingFramesTask {
         const space = limit - offset - FRAME_HEADER_LENGTH;
         if (space < 0) return offset;
         const stream = streams[this.dataHead]!;
-        streams[this.dataHead++] = undefined;
+        this.dataStreams = lazyPut(this.dataStreams, this.dataHead++, undefined);
         this.compactDataStreams();
         if (stream.isClosed || stream._isEndSent) {
           stream._isInDataList = false;
@@ -367,11 +365,7 @@ export class OutgoingFramesTask {
   }
 
   private pushDataStream(stream: Http2Stream): void {
-    let streams = this.dataStreams;
-    if (streams === NO_DATA_STREAMS) streams = this.dataStreams = [];
-    if (this.dataTail < streams.length) streams[this.dataTail] = stream;
-    else streams.push(stream);
-    this.dataTail++;
+    this.dataStreams = lazyPut(this.dataStreams, this.dataTail++, stream);
   }
 
   private compactDataStreams(): void {
@@ -379,10 +373,12 @@ export class OutgoingFramesTask {
       this.dataHead = 0;
       this.dataTail = 0;
     } else if (this.dataHead > 1024 && this.dataHead * 2 > this.dataTail) {
-      const streams = this.dataStreams;
+      // Rare (a long-lived backlog): move the live streams to the front one by one.
+      let streams = this.dataStreams;
       const count = this.dataTail - this.dataHead;
-      streams.copyWithin(0, this.dataHead, this.dataTail);
-      streams.fill(undefined, count, this.dataTail);
+      for (let i = 0; i < count; i++) streams = lazyPut(streams, i, streams[this.dataHead + i]);
+      for (let i = count; i < this.dataTail; i++) streams = lazyPut(streams, i, undefined);
+      this.dataStreams = streams;
       this.dataHead = 0;
       this.dataTail = count;
     }
