@@ -73,6 +73,8 @@ import { Http2ApiErrors, Http2ConnectionError, Http2StreamError } from '../error
 import { Http2Stream, StreamState, type Http2StreamFailure, type Http2StreamHost } from './http2-stream.js';
 import { LateFrameAnswer, lateFrameAnswer } from './late-frames.js';
 import { OutgoingFramesTask, type OutgoingFramesHost } from './outgoing-frames-task.js';
+import { RoundRobinScheduler } from './round-robin-scheduler.js';
+import type { WriteScheduler } from './write-scheduler.js';
 import { StreamTable } from './stream-table.js';
 import { isWatchingStreams, publishStreamFinished, publishStreamStarted } from './stream-diagnostics.js';
 
@@ -865,6 +867,11 @@ export abstract class Http2Connection implements ChannelHandler, FrameListener, 
     this.writeShutdown = null;
     this.outgoing.isWritingStopped = true;
     slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error, request.free);
+  }
+
+  /** @internal DATA goes round-robin across streams (RFC 9218 priorities would plug in here). */
+  createWriteScheduler(): WriteScheduler {
+    return new RoundRobinScheduler();
   }
 
   /** @internal */

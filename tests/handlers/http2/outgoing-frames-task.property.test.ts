@@ -24,6 +24,16 @@ import {
   OutgoingFramesTask,
   type OutgoingFramesHost,
 } from '../../../handlers/http2/connection/outgoing-frames-task.js';
+import type { WriteScheduler, WriteSchedulerFactory } from '../../../handlers/http2/connection/write-scheduler.js';
+import { RoundRobinScheduler } from '../../../handlers/http2/connection/round-robin-scheduler.js';
+
+/**
+ * Every write scheduler the task may run with: the scenarios run against each (a new one, such
+ * as RFC 9218 priorities, joins this list).
+ */
+const SCHEDULERS: readonly { readonly name: string; readonly make: WriteSchedulerFactory }[] = [
+  { name: 'round-robin', make: () => new RoundRobinScheduler() },
+];
 
 const STREAM_IDS = [1, 3, 5, 7] as const;
 /** Byte `i` of every stream's body is `(i * 7 + id) % 256`: a frame out of order shows. */
@@ -66,11 +76,22 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
   readonly failures: SluiceError[] = [];
   private readonly encoder = new FrameEncoder();
 
+  connectionSendWindow: number;
+
   constructor(
-    public connectionSendWindow: number,
+    connectionWindow: number,
     readonly minDataSendWindow: number,
+    makeScheduler: WriteSchedulerFactory,
   ) {
+    this.connectionSendWindow = connectionWindow;
+    this.makeScheduler = makeScheduler;
     this.task = new OutgoingFramesTask(this);
+  }
+
+  private readonly makeScheduler: WriteSchedulerFactory;
+
+  createWriteScheduler(): WriteScheduler {
+    return this.makeScheduler();
   }
 
   queuePing(sequence: number): void {
@@ -227,8 +248,8 @@ interface StreamModel {
   windowGranted: number;
 }
 
-function runScenario(input: Scenario): void {
-  const host = new FakeHost(input.connectionWindow, input.minDataSendWindow);
+function runScenario(input: Scenario, makeScheduler: WriteSchedulerFactory): void {
+  const host = new FakeHost(input.connectionWindow, input.minDataSendWindow, makeScheduler);
   const holder = new SlotHolder();
   const tc = new TestingChannel([holder], { messagePool: { dataMessageSize: input.dataMessageSize } });
   host.task.attach(holder.slot!, false);
@@ -377,25 +398,33 @@ function judge(
   }
 }
 
-describe('HTTP/2 outgoing-frames task: property (fake host, judged from the output)', () => {
-  it('writes every control frame, trailer block and DATA byte the windows allow, in a legal order', function () {
-    this.timeout(60_000);
-    fc.assert(fc.property(scenario, runScenario), { numRuns: 1000 });
-  });
+for (const scheduler of SCHEDULERS) {
+  describe(`HTTP/2 outgoing-frames task: property (fake host, judged from the output), ${scheduler.name} scheduler`, () => {
+    it('writes every control frame, trailer block and DATA byte the windows allow, in a legal order', function () {
+      this.timeout(60_000);
+      fc.assert(
+        fc.property(scenario, (input) => runScenario(input, scheduler.make)),
+        { numRuns: 1000 },
+      );
+    });
 
-  it('sends trailers queued after the task went idle (the gRPC responder pattern)', () => {
-    runScenario({
-      connectionWindow: 65_535,
-      minDataSendWindow: 256,
-      streamWindows: [65_535, 0, 0, 0],
-      dataMessageSize: 16 * 1024,
-      steps: [
-        { kind: 'write', stream: 0, size: 5, endOnFramed: false },
-        { kind: 'run' },
-        { kind: 'complete' },
-        { kind: 'run' },
-        { kind: 'end', stream: 0, withTrailers: true },
-      ],
+    it('sends trailers queued after the task went idle (the gRPC responder pattern)', () => {
+      runScenario(
+        {
+          connectionWindow: 65_535,
+          minDataSendWindow: 256,
+          streamWindows: [65_535, 0, 0, 0],
+          dataMessageSize: 16 * 1024,
+          steps: [
+            { kind: 'write', stream: 0, size: 5, endOnFramed: false },
+            { kind: 'run' },
+            { kind: 'complete' },
+            { kind: 'run' },
+            { kind: 'end', stream: 0, withTrailers: true },
+          ],
+        },
+        scheduler.make,
+      );
     });
   });
-});
+}
