@@ -17,6 +17,7 @@ import {
 import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../wire/constants.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import type { ControlFrameQueue } from './control-frame-queue.js';
+import { takeOutbound, type OutboundWindowFields } from './flow-window.js';
 import type { Http2Stream } from './http2-stream.js';
 import type { WriteScheduler } from './write-scheduler.js';
 
@@ -24,10 +25,8 @@ import type { WriteScheduler } from './write-scheduler.js';
  * What the task needs from its connection.
  * @internal
  */
-export interface OutgoingFramesHost {
+export interface OutgoingFramesHost extends OutboundWindowFields {
   readonly controlQueue: ControlFrameQueue;
-  /** Bytes of DATA the peer lets us send on the connection. */
-  connectionSendWindow: number;
   readonly minDataSendWindow: number;
   /** The peer's SETTINGS_MAX_FRAME_SIZE. */
   readonly peerMaxFrameSize: number;
@@ -185,7 +184,7 @@ export class OutgoingFramesTask {
   private hasDataWork(): boolean {
     const host = this.host;
     if (host.isWaitingForGoaway || this.scheduler.size === 0) return false;
-    return host.connectionSendWindow >= host.minDataSendWindow || this.headNeedsLittle();
+    return host._outAvailable >= host.minDataSendWindow || this.headNeedsLittle();
   }
 
   /**
@@ -195,7 +194,7 @@ export class OutgoingFramesTask {
    */
   private headNeedsLittle(): boolean {
     const stream = this.scheduler.peek()!;
-    return stream._pendingBytes <= this.host.connectionSendWindow || stream._sendWindow <= 0 || stream.isClosed;
+    return stream._pendingBytes <= this.host._outAvailable || stream._outAvailable <= 0 || stream.isClosed;
   }
 
   private run(status: TaskStatus): void {
@@ -329,22 +328,22 @@ export class OutgoingFramesTask {
           stream._isInDataList = false;
           continue;
         }
-        if (stream._sendWindow <= 0) {
+        if (stream._outAvailable <= 0) {
           // Waits for WINDOW_UPDATE (RFC 9113 §6.9.1); the connection re-adds it.
           stream._isInDataList = false;
           continue;
         }
-        const connectionWindow = host.connectionSendWindow;
+        const connectionWindow = host._outAvailable;
         if (connectionWindow <= 0 || space === 0) {
           scheduler.add(stream);
           return offset;
         }
-        let payload = stream._sendWindow < connectionWindow ? stream._sendWindow : connectionWindow;
+        let payload = stream._outAvailable < connectionWindow ? stream._outAvailable : connectionWindow;
         if (payload > space) payload = space;
         if (payload > host.peerMaxFrameSize) payload = host.peerMaxFrameSize;
         const start = offset;
         offset = stream._writeDataFrame(target, offset, payload);
-        host.connectionSendWindow -= offset - start - FRAME_HEADER_LENGTH;
+        takeOutbound(host, offset - start - FRAME_HEADER_LENGTH);
         madeProgress = true;
         // A write callback that threw costs its own stream, not the connection.
         if (stream._thrown !== null) host.onStreamCallbackThrew(stream);
@@ -364,7 +363,7 @@ export class OutgoingFramesTask {
           stream._isInDataList = false;
         }
       }
-      if (host.connectionSendWindow < host.minDataSendWindow && !(scheduler.size > 0 && this.headNeedsLittle())) break;
+      if (host._outAvailable < host.minDataSendWindow && !(scheduler.size > 0 && this.headNeedsLittle())) break;
     }
     return offset;
   }

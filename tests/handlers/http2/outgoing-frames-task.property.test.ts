@@ -24,8 +24,10 @@ import {
   OutgoingFramesTask,
   type OutgoingFramesHost,
 } from '../../../handlers/http2/connection/outgoing-frames-task.js';
+import { addOutbound } from '../../../handlers/http2/connection/flow-window.js';
 import type { WriteScheduler, WriteSchedulerFactory } from '../../../handlers/http2/connection/write-scheduler.js';
 import { RoundRobinScheduler } from '../../../handlers/http2/connection/round-robin-scheduler.js';
+import { StreamEvent } from '../../../handlers/http2/connection/stream-state.js';
 
 /**
  * Every write scheduler the task may run with: the scenarios run against each (a new one, such
@@ -76,14 +78,15 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
   readonly failures: SluiceError[] = [];
   private readonly encoder = new FrameEncoder();
 
-  connectionSendWindow: number;
+  /** The connection send window (the connection keeps it as this field). */
+  _outAvailable: number;
 
   constructor(
     connectionWindow: number,
     readonly minDataSendWindow: number,
     makeScheduler: WriteSchedulerFactory,
   ) {
-    this.connectionSendWindow = connectionWindow;
+    this._outAvailable = connectionWindow;
     this.makeScheduler = makeScheduler;
     this.task = new OutgoingFramesTask(this);
   }
@@ -150,12 +153,12 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
 
   /** What the connection does on WINDOW_UPDATE (RFC 9113 §6.9). */
   addStreamWindow(stream: Http2Stream, increment: number): void {
-    stream._sendWindow += increment;
+    expect(addOutbound(stream, increment)).to.equal(true);
     if (stream._hasFrameReady) this.task.addDataStream(stream);
   }
 
   addConnectionWindow(increment: number): void {
-    this.connectionSendWindow += increment;
+    expect(addOutbound(this, increment)).to.equal(true);
     if (this.task.dataStreamCount > 0) this.task.wake();
   }
 }
@@ -256,6 +259,8 @@ function runScenario(input: Scenario, makeScheduler: WriteSchedulerFactory): voi
   const models: StreamModel[] = STREAM_IDS.map((id, index) => {
     const window = input.streamWindows[index];
     const stream = new Http2Stream(host, id, false, window, 65_535, false);
+    // A stream the peer opened (RFC 9113 §5.1: idle → open), whose response headers went.
+    stream._apply(StreamEvent.RECEIVE_HEADERS);
     stream._areHeadersSent = true;
     return { stream, written: 0, isEnded: false, hasTrailers: false, windowGranted: window };
   });
