@@ -6,7 +6,7 @@
  * @module
  */
 import { FrameType } from '../wire/constants.js';
-import { ClosedBy, type ClosedStreams } from './closed-streams.js';
+import type { ClosedStreams } from './closed-streams.js';
 
 /**
  * Stream states, RFC 9113 §5.1. A request waiting for the peer's concurrency limit is idle until
@@ -137,6 +137,60 @@ const TRANSITIONS: Int8Array = (() => {
  */
 export function nextStreamPhase(phase: StreamPhase, event: StreamEvent): StreamPhase | -1 {
   return TRANSITIONS[phase * EVENT_COUNT + event] as StreamPhase | -1;
+}
+
+// ---------------------------------------------------------------- closed streams: what a legal peer may still send
+
+/** How a stream closed, which decides what a late frame on it gets (RFC 9113 §5.1). */
+export const ClosedBy = {
+  /** Both sides ended normally, our END_STREAM last (the peer had ended its side before). */
+  END_STREAM: 0,
+  /** We sent RST_STREAM: frames the peer sent before seeing it are ignored. */
+  RESET_SENT: 1,
+  /** The peer sent RST_STREAM. */
+  RESET_RECEIVED: 2,
+  /** Both sides ended normally, the peer's END_STREAM last (we had ended our side before). */
+  REMOTE_END_STREAM: 3,
+} as const;
+/** A {@link ClosedBy} value. */
+export type ClosedBy = (typeof ClosedBy)[keyof typeof ClosedBy];
+
+/**
+ * A WINDOW_UPDATE may also raise a window the peer wants larger, not only return credit; one
+ * initial window (RFC 9113 §6.9.2) of such slack per stream covers a raise that crossed the close.
+ */
+const WINDOW_RAISE_SLACK = 65_535;
+
+/** One-off late frames a legal peer may send once per closed stream (bits). @internal */
+export const LateOnce = {
+  /** A RST_STREAM crossing the END_STREAM or reset that closed the stream. */
+  RST_STREAM: 1,
+  /** The peer's trailers (or an empty END_STREAM DATA frame) in flight when we reset. */
+  END: 2,
+  /** A PRIORITY frame (RFC 9113 §5.1 allows PRIORITY in every state). */
+  PRIORITY: 4,
+} as const;
+/** Every {@link LateOnce} frame, each still free. @internal */
+export const ALL_LATE_ONCE = LateOnce.RST_STREAM | LateOnce.END | LateOnce.PRIORITY;
+
+/**
+ * Late WINDOW_UPDATE frames a legal peer may still send on a closed stream after we sent
+ * `dataFramesSent` DATA frames on it: one per frame, plus one.
+ *
+ * @internal
+ */
+export function lateWindowUpdateFrames(dataFramesSent: number): number {
+  return dataFramesSent + 1;
+}
+
+/**
+ * Late WINDOW_UPDATE credit a legal peer may still send on a closed stream after we sent
+ * `dataBytesSent` DATA bytes on it: that credit back, plus one window raise.
+ *
+ * @internal
+ */
+export function lateWindowUpdateCredit(dataBytesSent: number): number {
+  return dataBytesSent + WINDOW_RAISE_SLACK;
 }
 
 /** What a received frame gets on a stream, by the stream's state. @internal */
