@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { UNBOXED_NUMBER_FIELD } from './number-fields.js';
+import { UNBOXED_NUMBER_FIELD } from './field-layout.js';
 
 /** How a task is being run: normally, or because it was canceled (or its channel shut down). */
 export const TaskStatus = {

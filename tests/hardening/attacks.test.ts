@@ -846,7 +846,8 @@ describe('hardening: attacks', () => {
       });
       await waitUntil(() => connection.peerSettings.maxConcurrentStreams !== Number.MAX_SAFE_INTEGER, 2000);
       // Jump near the end of the id space (ids only have to increase, RFC 9113 §5.1.1).
-      (connection as unknown as { nextLocalStreamId: number }).nextLocalStreamId = MAX_STREAM_ID - 2;
+      (connection as unknown as { lifecycle: { nextLocalStreamId: number } }).lifecycle.nextLocalStreamId =
+        MAX_STREAM_ID - 2;
       const results: (Http2StreamFailure | null | 'pending')[] = ['pending', 'pending', 'pending'];
       const ids: number[] = [];
       for (let i = 0; i < 3; i++) {

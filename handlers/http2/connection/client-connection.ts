@@ -70,60 +70,60 @@ export class Http2ClientConnection extends Http2Connection {
     this.assertOpen();
     const violation = validateHeaderBlock(headers, HeaderBlockKind.REQUEST);
     if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, violation);
-    const stream = this.newStream(0, true);
+    const stream = this.lifecycle.newStream(0, true);
     if (options.handler !== undefined) stream.handler = options.handler;
     if (options.isManualWindow !== undefined) stream.isManualWindow = options.isManualWindow;
     stream._isHead = headers[1] === 'HEAD' || methodOf(headers) === 'HEAD';
     const isEndStream = options.isEndStream ?? false;
-    if (this.isGoingAway || !this.hasStreamIdsLeft) {
+    if (this.isGoingAway || !this.lifecycle.hasStreamIdsLeft) {
       this.refuseLocally(
         stream,
-        this.hasStreamIdsLeft ? 'the connection is going away' : 'stream identifiers exhausted',
+        this.lifecycle.hasStreamIdsLeft ? 'the connection is going away' : 'stream identifiers exhausted',
       );
       return stream;
     }
-    if (this.activeLocalStreams >= this.peerSettings.maxConcurrentStreams || this.pending.length > 0) {
+    if (this.lifecycle.activeLocalStreams >= this.peerSettings.maxConcurrentStreams || this.pending.length > 0) {
       if (this.pending.length >= this.options.maxPendingStreams)
         throw new SluiceError(Http2ApiErrors.TOO_MANY_PENDING_STREAMS);
       this.pending.push({ stream, headers, isEndStream });
       return stream;
     }
-    this.openLocalStream(stream, headers, isEndStream);
+    this.lifecycle.openLocal(stream, headers, isEndStream);
     // The last stream id is used (RFC 9113 §5.1.1): finish what is open, then close; the caller
     // opens a fresh connection for new requests (they fail retryably here).
-    if (!this.hasStreamIdsLeft) void this.close();
+    if (!this.lifecycle.hasStreamIdsLeft) void this.close();
     return stream;
   }
 
   /** @internal */
-  protected override hasPendingLocalStreams(): boolean {
+  override hasPendingLocalStreams(): boolean {
     return this.pending.length > 0;
   }
 
   /** @internal */
-  protected override onPeerSettingsApplied(): void {
+  override onPeerSettingsApplied(): void {
     this.openPending();
   }
 
   /** @internal */
-  protected override onStreamClosed(stream: Http2Stream): void {
+  override onStreamClosed(stream: Http2Stream): void {
     if (stream.isLocal) this.openPending();
   }
 
   /** @internal Waiting streams fail retryably: the server will not take new ones. */
-  protected override onGoawayReceived(): void {
+  override onGoawayReceived(): void {
     for (const { stream } of this.pending.splice(0)) this.refuseLocally(stream, 'the peer sent GOAWAY');
   }
 
   private openPending(): void {
-    while (this.pending.length > 0 && this.activeLocalStreams < this.peerSettings.maxConcurrentStreams) {
-      if (this.isGoingAway || !this.hasStreamIdsLeft) {
+    while (this.pending.length > 0 && this.lifecycle.activeLocalStreams < this.peerSettings.maxConcurrentStreams) {
+      if (this.isGoingAway || !this.lifecycle.hasStreamIdsLeft) {
         this.onGoawayReceived();
         return;
       }
       const next = this.pending.shift()!;
       if (next.stream.state === StreamState.CLOSED) continue;
-      this.openLocalStream(next.stream, next.headers, next.isEndStream);
+      this.lifecycle.openLocal(next.stream, next.headers, next.isEndStream);
     }
   }
 

@@ -1,40 +1,13 @@
 /**
  * A bounded memory of recently closed streams: how each closed, and what a legal peer may still
- * send on it.
+ * send on it (the rules are stream-state.ts's; this file is their storage).
  *
  * @module
  */
 
-/** How a stream closed, which decides what a late frame on it gets (RFC 9113 §5.1). */
-export const ClosedBy = {
-  /** Both sides ended normally, our END_STREAM last (the peer had ended its side before). */
-  END_STREAM: 0,
-  /** We sent RST_STREAM: frames the peer sent before seeing it are ignored. */
-  RESET_SENT: 1,
-  /** The peer sent RST_STREAM. */
-  RESET_RECEIVED: 2,
-  /** Both sides ended normally, the peer's END_STREAM last (we had ended our side before). */
-  REMOTE_END_STREAM: 3,
-} as const;
-/** A {@link ClosedBy} value. */
-export type ClosedBy = (typeof ClosedBy)[keyof typeof ClosedBy];
+import { ALL_LATE_ONCE, ClosedBy, LateOnce, lateWindowUpdateCredit, lateWindowUpdateFrames } from './stream-state.js';
 
-/**
- * A WINDOW_UPDATE may also raise a window the peer wants larger, not only return credit; one
- * initial window (RFC 9113 §6.9.2) of such slack per stream covers a raise that crossed the close.
- */
-const WINDOW_RAISE_SLACK = 65_535;
-
-/** One-off late frames a legal peer may send once per stream (bits of an entry's flags). */
-const LateOnce = {
-  /** A RST_STREAM crossing the END_STREAM or reset that closed the stream. */
-  RST_STREAM: 1,
-  /** The peer's trailers (or an empty END_STREAM DATA frame) in flight when we reset. */
-  END: 2,
-  /** A PRIORITY frame (RFC 9113 §5.1 allows PRIORITY in every state). */
-  PRIORITY: 4,
-} as const;
-const ALL_LATE_ONCE = LateOnce.RST_STREAM | LateOnce.END | LateOnce.PRIORITY;
+export { ClosedBy } from './stream-state.js';
 
 /** The arrays before the first closed stream: shared, so an idle connection allocates nothing. */
 const NO_INT32 = new Int32Array(0);
@@ -102,8 +75,8 @@ export class ClosedStreams {
     this.ids[at] = streamId;
     this.kinds[at] = closedBy;
     this.lateOnce[at] = ALL_LATE_ONCE;
-    this.windowFrames[at] = clampInt32(dataFramesSent + 1);
-    this.windowCredit[at] = clampInt32(dataBytesSent + WINDOW_RAISE_SLACK);
+    this.windowFrames[at] = clampInt32(lateWindowUpdateFrames(dataFramesSent));
+    this.windowCredit[at] = clampInt32(lateWindowUpdateCredit(dataBytesSent));
     this.dataCredit[at] = clampInt32(receiveWindow > 0 ? receiveWindow : 0);
     this.next = at + 1 === this.ids.length ? 0 : at + 1;
     if (this.count < this.ids.length) this.count++;

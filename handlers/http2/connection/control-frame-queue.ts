@@ -7,6 +7,7 @@ import { FRAME_HEADER_LENGTH } from '../wire/constants.js';
 import { copyBytes } from '../../../lib/bytes.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import { FrameType, FrameFlag } from '../wire/constants.js';
+import { emptyList, lazyPush, lazyRemoveFirst, type LazyList } from '../../../lib/field-layout.js';
 
 /** Bytes the queue starts with; it grows by doubling. */
 const INITIAL_CAPACITY = 512;
@@ -20,8 +21,6 @@ const NO_BUFFER = Buffer.alloc(0);
 const SPARE_BUFFERS: Buffer[] = [];
 /** Enough for the queues busy at one moment; beyond it an empty queue's buffer is garbage. */
 const MAX_SPARE_BUFFERS = 256;
-/** The empty PING ACK list every queue shares until the peer PINGs. */
-const NO_PING_ACKS: readonly number[] = Object.freeze([]);
 
 /**
  * ControlFrameQueue holds whole control frames (SETTINGS, ACKs, PING, WINDOW_UPDATE,
@@ -51,8 +50,8 @@ export class ControlFrameQueue {
    * block's last frame starts, even a frame boundary is no place for a PING ACK (RFC 9113 §6.10).
    */
   private isInHeaderBlock = false;
-  /** Opaque data of PING ACKs to send, two numbers each; the shared empty list when none waits. */
-  private pingAcks = NO_PING_ACKS as number[];
+  /** Opaque data of PING ACKs to send, two numbers each: empty until the peer PINGs. */
+  private pingAcks: LazyList<number> = emptyList();
 
   /** Frames waiting (PING ACKs included, a partly written frame counted). */
   get frameCount(): number {
@@ -101,8 +100,7 @@ export class ControlFrameQueue {
 
   /** Queues a PING ACK echoing the peer's opaque data. */
   pushPingAck(opaqueHigh: number, opaqueLow: number): void {
-    if (this.pingAcks === NO_PING_ACKS) this.pingAcks = [];
-    this.pingAcks.push(opaqueHigh, opaqueLow);
+    this.pingAcks = lazyPush(lazyPush(this.pingAcks, opaqueHigh), opaqueLow);
   }
 
   /**
@@ -152,8 +150,7 @@ export class ControlFrameQueue {
       offset += 8;
       index += 2;
     }
-    if (index === acks.length) this.pingAcks = NO_PING_ACKS as number[];
-    else if (index > 0) acks.splice(0, index);
+    if (index > 0) this.pingAcks = lazyRemoveFirst(acks, index);
     return offset;
   }
 
@@ -161,7 +158,7 @@ export class ControlFrameQueue {
   clear(): void {
     this.head = this.tail = this.partialRemaining = this.wholeFrames = 0;
     this.isInHeaderBlock = false;
-    this.pingAcks = NO_PING_ACKS as number[];
+    this.pingAcks = emptyList();
     this.releaseBuffer();
   }
 

@@ -9,6 +9,8 @@ import { ErrorCode, FrameFlag, FrameType } from '../wire/constants.js';
 import type { Http2Headers } from './connection-options.js';
 import { copyBytes } from '../../../lib/bytes.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
+import { takeOutbound } from './flow-window.js';
+import { CLOSING, StreamEvent, StreamState, nextStreamPhase, type StreamPhase } from './stream-state.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
 import {
   checkCallback,
@@ -26,19 +28,7 @@ import {
   http2ErrorDefinition,
 } from '../errors.js';
 
-/** Stream states, RFC 9113 §5.1 (reserved states are not used: sluice never pushes). */
-export const StreamState = {
-  /** Opened by HEADERS; both sides may send. */
-  OPEN: 1,
-  /** We sent END_STREAM; the peer may still send. */
-  HALF_CLOSED_LOCAL: 2,
-  /** The peer sent END_STREAM; we may still send. */
-  HALF_CLOSED_REMOTE: 3,
-  /** Done (ended both ways or reset). */
-  CLOSED: 4,
-} as const;
-/** A {@link StreamState} value. */
-export type StreamState = (typeof StreamState)[keyof typeof StreamState];
+export { StreamState } from './stream-state.js';
 
 /** The error a stream ends with: a stream error, a connection error, or a transport error. */
 export type Http2StreamFailure = Http2StreamError | Http2ConnectionError | SluiceError;
@@ -119,21 +109,27 @@ export class Http2Stream {
   handler: Http2StreamHandler = NO_HANDLER;
   /** Anything the application wants to keep with the stream. */
   userData: unknown = null;
-  /** The RFC state. */
-  state: StreamState = StreamState.OPEN;
+  /**
+   * The RFC 9113 §5.1 state, moved only by {@link StreamEvent}s through the table of
+   * `stream-state.ts` (and by closing): read it as {@link Http2Stream.state}.
+   */
+  private phase: StreamPhase = StreamState.IDLE;
   /** Receive credit is returned by `updateWindow` rather than automatically. */
   isManualWindow: boolean;
 
+  // The stream's flow-control windows, as the fields of `InboundWindowFields` and
+  // `OutboundWindowFields` (flow-window.ts), which work on them: inline, not window objects.
+
   /** @internal Bytes we may still send (may go negative after a SETTINGS change, RFC 9113 §6.9.2). */
-  _sendWindow: number;
+  _outAvailable: number;
   /** @internal Bytes the peer may still send. */
-  _receiveWindow: number;
+  _inAvailable: number;
   /** @internal Consumed bytes not yet returned with WINDOW_UPDATE. */
-  _unreturnedCredit = 0;
+  _inUnreturned = 0;
   /** @internal Bytes delivered in manual mode and not yet returned by the application. */
   _heldCredit = 0;
   /** @internal The window we advertised for this stream. */
-  _windowTarget: number;
+  _inTarget: number;
   /**
    * @internal Outgoing chunks not yet framed and their callbacks, interleaved
    * (`[chunk, callback, chunk, callback, …]`); created on the first write, so a stream that
@@ -154,8 +150,6 @@ export class Http2Stream {
   /** @internal Trailers to send after the body. */
   _trailers: Http2Headers | null = null;
   private endCallback: WriteCallback | null = null;
-  /** @internal Our END_STREAM was written (or queued with HEADERS/trailers). */
-  _isEndSent = false;
   /** @internal Our initial HEADERS were queued. */
   _areHeadersSent = false;
   /** @internal In the connection's list of streams with DATA to write. */
@@ -200,9 +194,9 @@ export class Http2Stream {
     this.host = host;
     this.streamId = id;
     this.isLocal = isLocal;
-    this._sendWindow = sendWindow;
-    this._receiveWindow = receiveWindow;
-    this._windowTarget = receiveWindow;
+    this._outAvailable = sendWindow;
+    this._inAvailable = receiveWindow;
+    this._inTarget = receiveWindow;
     this.isManualWindow = isManualWindow;
   }
 
@@ -217,9 +211,9 @@ export class Http2Stream {
   /** @internal A waiting local stream opens: its id and windows are fixed now. */
   _assignId(id: number, sendWindow: number, receiveWindow: number): void {
     this.streamId = id;
-    this._sendWindow = sendWindow;
-    this._receiveWindow = receiveWindow;
-    this._windowTarget = receiveWindow;
+    this._outAvailable = sendWindow;
+    this._inAvailable = receiveWindow;
+    this._inTarget = receiveWindow;
   }
 
   /**
@@ -235,14 +229,51 @@ export class Http2Stream {
     return this._pendingBytes;
   }
 
-  /** True once the stream closed. */
-  get isClosed(): boolean {
-    return this.state === StreamState.CLOSED;
+  /**
+   * The RFC 9113 §5.1 state. A request waiting for the server's concurrency limit is
+   * {@link StreamState.IDLE} until its HEADERS go.
+   */
+  get state(): StreamState {
+    const phase = this.phase;
+    // Both ends are out, and the connection closes the stream once the frame is written.
+    return phase === CLOSING ? StreamState.HALF_CLOSED_REMOTE : phase;
   }
 
-  /** True while we may still send on it. */
+  /** @internal The state, {@link CLOSING} included: what the receive table is indexed by. */
+  get _phase(): StreamPhase {
+    return this.phase;
+  }
+
+  /** @internal Moves the state by `event` (RFC 9113 §5.1); an event the state does not allow is a bug. */
+  _apply(event: StreamEvent): void {
+    const next = nextStreamPhase(this.phase, event);
+    if (next === -1) throw new Error(`stream ${this.streamId}: event ${event} in state ${this.phase}`);
+    this.phase = next;
+  }
+
+  /** @internal The connection closed the stream (ended both ways, reset, or the connection ended). */
+  _close(): void {
+    this.phase = StreamState.CLOSED;
+  }
+
+  /** @internal Our END_STREAM was queued or written (HEADERS, DATA or trailers): half-closed (local) or closed. */
+  get _isEndSent(): boolean {
+    const phase = this.phase;
+    return phase === StreamState.HALF_CLOSED_LOCAL || phase === CLOSING || phase === StreamState.CLOSED;
+  }
+
+  /** True once the stream closed. */
+  get isClosed(): boolean {
+    return this.phase === StreamState.CLOSED;
+  }
+
+  /** True while we may still send on it (a request not yet sent included). */
   get isWritable(): boolean {
-    return !this._isEndQueued && (this.state === StreamState.OPEN || this.state === StreamState.HALF_CLOSED_REMOTE);
+    const phase = this.phase;
+    return (
+      !this._isEndQueued &&
+      (phase === StreamState.OPEN || phase === StreamState.HALF_CLOSED_REMOTE || phase === StreamState.IDLE)
+    );
   }
 
   /**
@@ -258,18 +289,15 @@ export class Http2Stream {
     checkFlag(isEndStream, 'sendHeaders');
     this.assertWritable('sendHeaders');
     const wereHeadersSent = this._areHeadersSent;
-    if (isEndStream) {
-      this._isEndQueued = true;
-      this._isEndSent = true;
-    }
+    if (isEndStream) this._isEndQueued = true;
     this._areHeadersSent = true;
     try {
       this.host._sendStreamHeaders(this, headers, isEndStream);
     } catch (error) {
-      // The connection refuses a block before it queues anything: undo what was marked here.
+      // The connection refuses a block before it queues anything (and before END_STREAM moves
+      // the state): undo what was marked here.
       this._areHeadersSent = wereHeadersSent;
       this._isEndQueued = false;
-      this._isEndSent = false;
       throw error;
     }
   }
@@ -322,7 +350,7 @@ export class Http2Stream {
   /** Resets the stream with RST_STREAM(`errorCode`, CANCEL by default); `onClose` gets the error. */
   reset(errorCode: number = ErrorCode.CANCEL): void {
     checkErrorCode(errorCode, 'reset');
-    if (this.state === StreamState.CLOSED) return;
+    if (this.phase === StreamState.CLOSED) return;
     this.host._resetStream(this, new Http2StreamError(this.id, errorCode, 'stream reset by the application'));
   }
 
@@ -358,7 +386,7 @@ export class Http2Stream {
   /** An HTTP/2 code for a send the stream cannot take: `HTTP2_STREAM_CLOSED`, or `HTTP2_WRITE_AFTER_END`. */
   private assertWritable(operation: string): void {
     if (this.isWritable) return;
-    if (this.state === StreamState.CLOSED) {
+    if (this.phase === StreamState.CLOSED) {
       throw new SluiceError(
         http2ErrorDefinition(ErrorCode.STREAM_CLOSED),
         `${operation} on stream ${this.id}: the stream is closed`,
@@ -373,7 +401,7 @@ export class Http2Stream {
   /** @internal True when the task has something to write for this stream now (data within window, or the end). */
   get _hasFrameReady(): boolean {
     if (this._isEndSent) return false;
-    if (this._pendingBytes > 0) return this._sendWindow > 0;
+    if (this._pendingBytes > 0) return this._outAvailable > 0;
     return this._isEndQueued;
   }
 
@@ -410,7 +438,7 @@ export class Http2Stream {
       this.chunkHead = 0;
     }
     this._pendingBytes -= payload;
-    this._sendWindow -= payload;
+    takeOutbound(this, payload);
     this._dataFramesSent++;
     this._dataBytesSent += payload;
     // Only now, with the frame whole and the stream's state consistent, does application code
@@ -450,9 +478,12 @@ export class Http2Stream {
     return !this._isEndSent && this._isEndQueued && this._pendingBytes === 0 && this._trailers !== null;
   }
 
-  /** @internal Our END_STREAM is out (on DATA or trailers). */
+  /**
+   * @internal Our END_STREAM is out (on HEADERS, DATA or trailers): the state moves (RFC 9113
+   * §5.1) before the end callback runs; the connection finishes a stream that this closes.
+   */
   _markEndSent(): void {
-    this._isEndSent = true;
+    this._apply(StreamEvent.SEND_END_STREAM);
     const callback = this.endCallback;
     this.endCallback = null;
     if (callback !== null) this.invoke(callback, null);

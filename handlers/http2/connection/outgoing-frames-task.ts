@@ -17,19 +17,16 @@ import {
 import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../wire/constants.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import type { ControlFrameQueue } from './control-frame-queue.js';
+import { takeOutbound, type OutboundWindowFields } from './flow-window.js';
 import type { Http2Stream } from './http2-stream.js';
-
-/** The DATA list of every task that has not sent DATA yet (never written to). */
-const NO_DATA_STREAMS: readonly (Http2Stream | undefined)[] = Object.freeze([]);
+import type { WriteScheduler } from './write-scheduler.js';
 
 /**
  * What the task needs from its connection.
  * @internal
  */
-export interface OutgoingFramesHost {
+export interface OutgoingFramesHost extends OutboundWindowFields {
   readonly controlQueue: ControlFrameQueue;
-  /** Bytes of DATA the peer lets us send on the connection. */
-  connectionSendWindow: number;
   readonly minDataSendWindow: number;
   /** The peer's SETTINGS_MAX_FRAME_SIZE. */
   readonly peerMaxFrameSize: number;
@@ -49,6 +46,8 @@ export interface OutgoingFramesHost {
   finishWriteShutdown(): void;
   /** A write failed or could not be sent: shut the connection down with it. */
   onWriteFailed(error: SluiceError): void;
+  /** Makes the scheduler that orders the connection's DATA (called once, by the task's constructor). */
+  createWriteScheduler(): WriteScheduler;
 }
 
 /**
@@ -59,21 +58,22 @@ export interface OutgoingFramesHost {
  *    is at least a small minimum, and shutdown is not waiting for GOAWAY.
  * 3. No work: go inactive; if shutdown waits for GOAWAY, finish it.
  * 4. Fill the largest message the slot allows: queued control frames first (PING ACKs ahead of
- *    them at a frame boundary), then, once the queue is empty, DATA round-robin — one frame per
- *    stream per pass; a stream whose window is spent leaves the list until WINDOW_UPDATE; a
- *    stream with nothing ready leaves it until it writes again (never polled).
+ *    them at a frame boundary), then, once the queue is empty, DATA from the streams the
+ *    `WriteScheduler` hands out (round-robin by default: one frame per stream per pass); a
+ *    stream whose window is spent leaves the scheduler until WINDOW_UPDATE; a stream with nothing
+ *    ready leaves it until it writes again (never polled).
  * 5. Send the message and stop; its completion schedules the task again (scheduled, not called,
  *    so other channels get their turn). One message in flight.
  * 6. On failure, release the message and shut the connection down.
  *
  * Anything that queues a frame or makes a stream writable calls {@link OutgoingFramesTask.wake}.
- * Hot path: no allocation per frame or per message (the task, its callbacks and the stream list
+ * Hot path: no allocation per frame or per message (the task, its callbacks and the scheduler
  * are reused; the callbacks are shared by every connection).
  */
 export class OutgoingFramesTask {
   /** Writing stopped for good (write failure or immediate shutdown). */
   isWritingStopped = false;
-  /** Frames written since creation, for statistics (messages, not frames). */
+  /** Messages (not frames) written since creation, for statistics. */
   messagesWritten = 0;
   /** Bytes written since creation. */
   bytesWritten = 0;
@@ -83,18 +83,13 @@ export class OutgoingFramesTask {
   private messageSentAt = 0;
   private isPrefacePending = false;
   private readonly task: Task;
-  /**
-   * The DATA list: streams at [dataHead, dataTail). The array keeps its length when the list
-   * empties (setting `length` is a V8 runtime call); a connection that never sent DATA shares
-   * one empty array.
-   */
-  private dataStreams = NO_DATA_STREAMS as (Http2Stream | undefined)[];
-  private dataHead = 0;
-  private dataTail = 0;
+  /** The streams with DATA to write, and the order they write in. */
+  private readonly scheduler: WriteScheduler;
   private slot: ChannelSlot | null = null;
 
-  /** Creates the task for a connection. */
+  /** Creates the task for a connection; DATA goes in the order of the host's write scheduler. */
   constructor(private readonly host: OutgoingFramesHost) {
+    this.scheduler = host.createWriteScheduler();
     this.task = new Task(OutgoingFramesTask.runTask, 'http2-outgoing-frames', this);
   }
 
@@ -124,15 +119,25 @@ export class OutgoingFramesTask {
     return this.messageSentAt;
   }
 
-  /** Streams waiting in the DATA list. */
+  /** Streams waiting in the scheduler. */
   get dataStreamCount(): number {
-    return this.dataTail - this.dataHead;
+    return this.scheduler.size;
   }
 
   /**
-   * Puts a stream in the DATA list (once) and wakes the task. A stream whose body is all framed
+   * The stream closed: it leaves the scheduler (which may forget it lazily, see
+   * `WriteScheduler.remove`).
+   */
+  removeDataStream(stream: Http2Stream): void {
+    if (!stream._isInDataList) return;
+    stream._isInDataList = false;
+    this.scheduler.remove(stream);
+  }
+
+  /**
+   * Puts a stream in the scheduler (once) and wakes the task. A stream whose body is all framed
    * and whose end is due needs no flow-control window: its end (trailers, or an empty DATA frame
-   * with END_STREAM) is queued as a control frame now, so it never waits in the DATA list behind
+   * with END_STREAM) is queued as a control frame now, so it never waits in the scheduler behind
    * streams held by a spent connection window.
    */
   addDataStream(stream: Http2Stream): void {
@@ -142,7 +147,7 @@ export class OutgoingFramesTask {
     }
     if (!stream._isInDataList) {
       stream._isInDataList = true;
-      this.pushDataStream(stream);
+      this.scheduler.add(stream);
     }
     this.wake();
   }
@@ -178,8 +183,8 @@ export class OutgoingFramesTask {
 
   private hasDataWork(): boolean {
     const host = this.host;
-    if (host.isWaitingForGoaway || this.dataTail === this.dataHead) return false;
-    return host.connectionSendWindow >= host.minDataSendWindow || this.headNeedsLittle();
+    if (host.isWaitingForGoaway || this.scheduler.size === 0) return false;
+    return host._outAvailable >= host.minDataSendWindow || this.headNeedsLittle();
   }
 
   /**
@@ -188,8 +193,8 @@ export class OutgoingFramesTask {
    * (so it does not hold back the streams behind it).
    */
   private headNeedsLittle(): boolean {
-    const stream = this.dataStreams[this.dataHead]!;
-    return stream._pendingBytes <= this.host.connectionSendWindow || stream._sendWindow <= 0 || stream.isClosed;
+    const stream = this.scheduler.peek()!;
+    return stream._pendingBytes <= this.host._outAvailable || stream._outAvailable <= 0 || stream.isClosed;
   }
 
   private run(status: TaskStatus): void {
@@ -290,29 +295,30 @@ export class OutgoingFramesTask {
     const small = slot.channel.messagePool.smallMessageSize;
     let needed = queue.byteLength + (this.isPrefacePending ? CONNECTION_PREFACE.length : 0);
     if (isDataWork) {
-      const streams = this.dataStreams;
-      for (let i = this.dataHead; i < this.dataTail && needed <= small; i++) {
-        const stream = streams[i]!;
+      const scheduler = this.scheduler;
+      for (let position = 0, stream = scheduler.peek(); stream !== undefined && needed <= small;) {
         needed += FRAME_HEADER_LENGTH + stream._pendingBytes;
+        stream = scheduler.waitingAt(++position);
       }
     }
     return needed <= small ? slot.acquireMessageForWrite(needed) : slot.acquireMaxMessageForWrite();
   }
 
-  /** DATA round-robin: one frame per stream per pass, passes until space or windows run out. */
+  /**
+   * DATA in the scheduler's order: each pass offers one frame to every stream waiting at its
+   * start; passes go on until space or windows run out.
+   */
   private writeData(target: Buffer, offset: number, limit: number): number {
     const host = this.host;
-    const streams = this.dataStreams;
+    const scheduler = this.scheduler;
     let madeProgress = true;
     while (madeProgress) {
       madeProgress = false;
-      let count = this.dataTail - this.dataHead;
+      let count = scheduler.size;
       while (count-- > 0) {
         const space = limit - offset - FRAME_HEADER_LENGTH;
         if (space < 0) return offset;
-        const stream = streams[this.dataHead]!;
-        streams[this.dataHead++] = undefined;
-        this.compactDataStreams();
+        const stream = scheduler.next()!;
         if (stream.isClosed || stream._isEndSent) {
           stream._isInDataList = false;
           continue;
@@ -322,22 +328,22 @@ export class OutgoingFramesTask {
           stream._isInDataList = false;
           continue;
         }
-        if (stream._sendWindow <= 0) {
+        if (stream._outAvailable <= 0) {
           // Waits for WINDOW_UPDATE (RFC 9113 §6.9.1); the connection re-adds it.
           stream._isInDataList = false;
           continue;
         }
-        const connectionWindow = host.connectionSendWindow;
+        const connectionWindow = host._outAvailable;
         if (connectionWindow <= 0 || space === 0) {
-          this.pushDataStream(stream);
+          scheduler.add(stream);
           return offset;
         }
-        let payload = stream._sendWindow < connectionWindow ? stream._sendWindow : connectionWindow;
+        let payload = stream._outAvailable < connectionWindow ? stream._outAvailable : connectionWindow;
         if (payload > space) payload = space;
         if (payload > host.peerMaxFrameSize) payload = host.peerMaxFrameSize;
         const start = offset;
         offset = stream._writeDataFrame(target, offset, payload);
-        host.connectionSendWindow -= offset - start - FRAME_HEADER_LENGTH;
+        takeOutbound(host, offset - start - FRAME_HEADER_LENGTH);
         madeProgress = true;
         // A write callback that threw costs its own stream, not the connection.
         if (stream._thrown !== null) host.onStreamCallbackThrew(stream);
@@ -352,40 +358,14 @@ export class OutgoingFramesTask {
           stream._isInDataList = false;
           host.queueTrailers(stream);
         } else if (stream._hasFrameReady) {
-          this.pushDataStream(stream);
+          scheduler.add(stream);
         } else {
           stream._isInDataList = false;
         }
       }
-      if (
-        host.connectionSendWindow < host.minDataSendWindow &&
-        !(this.dataTail > this.dataHead && this.headNeedsLittle())
-      )
-        break;
+      if (host._outAvailable < host.minDataSendWindow && !(scheduler.size > 0 && this.headNeedsLittle())) break;
     }
     return offset;
-  }
-
-  private pushDataStream(stream: Http2Stream): void {
-    let streams = this.dataStreams;
-    if (streams === NO_DATA_STREAMS) streams = this.dataStreams = [];
-    if (this.dataTail < streams.length) streams[this.dataTail] = stream;
-    else streams.push(stream);
-    this.dataTail++;
-  }
-
-  private compactDataStreams(): void {
-    if (this.dataHead === this.dataTail) {
-      this.dataHead = 0;
-      this.dataTail = 0;
-    } else if (this.dataHead > 1024 && this.dataHead * 2 > this.dataTail) {
-      const streams = this.dataStreams;
-      const count = this.dataTail - this.dataHead;
-      streams.copyWithin(0, this.dataHead, this.dataTail);
-      streams.fill(undefined, count, this.dataTail);
-      this.dataHead = 0;
-      this.dataTail = count;
-    }
   }
 
   private handleWriteComplete(channel: Channel, error: SluiceError | null): void {

@@ -3,13 +3,13 @@
  *
  * @module
  */
+import { emptyList, lazyListOf, lazyPut, type LazyList } from '../../../lib/field-layout.js';
 import type { Http2Stream } from './http2-stream.js';
 
 /** Slots of the first table: room for 8 streams at the load limit. */
 const INITIAL_CAPACITY = 16;
-/** The arrays of a table that never held a stream (an idle connection's): shared, never written. */
+/** The ids of a table that never held a stream (an idle connection's): shared, never written. */
 const NO_IDS = new Int32Array(0);
-const NO_STREAMS: readonly undefined[] = Object.freeze([]);
 
 /**
  * StreamTable maps stream ids to open streams for one connection. Every request adds and
@@ -24,7 +24,8 @@ const NO_STREAMS: readonly undefined[] = Object.freeze([]);
  */
 export class StreamTable {
   private ids: Int32Array = NO_IDS;
-  private streams = NO_STREAMS as (Http2Stream | undefined)[];
+  /** The streams by slot: a {@link LazyList} until the first stream (then `grow` sizes it). */
+  private streams: LazyList<Http2Stream | undefined> = emptyList();
   private mask = -1;
   private count = 0;
 
@@ -54,7 +55,7 @@ export class StreamTable {
     while (ids[slot] !== 0 && ids[slot] !== id) slot = (slot + 1) & mask;
     if (ids[slot] === 0) this.count++;
     ids[slot] = id;
-    this.streams[slot] = stream;
+    this.streams = lazyPut(this.streams, slot, stream);
   }
 
   /** Removes the stream with `id`; true when it was there. */
@@ -78,11 +79,11 @@ export class StreamTable {
       const staysPut = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (staysPut) continue;
       ids[hole] = ids[next]!;
-      this.streams[hole] = this.streams[next];
+      this.streams = lazyPut(this.streams, hole, this.streams[next]);
       hole = next;
     }
     ids[hole] = 0;
-    this.streams[hole] = undefined;
+    this.streams = lazyPut(this.streams, hole, undefined);
     this.count--;
     return true;
   }
@@ -100,7 +101,7 @@ export class StreamTable {
     const oldStreams = this.streams;
     const capacity = Math.max(INITIAL_CAPACITY, oldIds.length * 2);
     this.ids = new Int32Array(capacity);
-    this.streams = new Array<Http2Stream | undefined>(capacity).fill(undefined);
+    this.streams = lazyListOf(new Array<Http2Stream | undefined>(capacity).fill(undefined));
     this.mask = capacity - 1;
     this.count = 0;
     for (let slot = 0; slot < oldIds.length; slot++) if (oldIds[slot] !== 0) this.set(oldIds[slot], oldStreams[slot]!);

@@ -156,10 +156,10 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
       stream.write(Buffer.alloc(70_000, 6));
       stream.end();
       expect(bodyOf(h.flush(), 1).length).to.equal(65_535);
-      expect(h.conn.connectionSendWindow).to.equal(0);
+      expect(h.conn._outAvailable).to.equal(0);
       const rest = ofType(h.exchange(h.peer.windowUpdate(0, 10_000)), FrameType.DATA);
       expect(rest.map((frame) => [frame.length, frame.endStream])).to.deep.equal([[4465, true]]);
-      expect(h.conn.connectionSendWindow).to.equal(10_000 - 4465);
+      expect(h.conn._outAvailable).to.equal(10_000 - 4465);
       h.finish();
     });
 
@@ -203,7 +203,7 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
       const a = request(h, POST, { isEndStream: false });
       a.stream.write(Buffer.alloc(65_435, 1));
       expect(bodyOf(h.flush(), 1).length).to.equal(65_435);
-      expect(h.conn.connectionSendWindow).to.equal(100);
+      expect(h.conn._outAvailable).to.equal(100);
       const b = request(h, POST, { isEndStream: false });
       b.stream.write(Buffer.alloc(1000, 2));
       expect(frameNames(h.flush())).to.deep.equal(['HEADERS:3']);

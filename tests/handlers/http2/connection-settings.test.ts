@@ -289,7 +289,7 @@ describe('HTTP/2 connection: preface and SETTINGS', () => {
       expect(describeFrames(h.exchange(h.peer.settings([SettingId.INITIAL_WINDOW_SIZE, 500])))).to.deep.equal([
         'SETTINGS+ACK:0',
       ]);
-      expect(stream._sendWindow).to.equal(-500);
+      expect(stream._outAvailable).to.equal(-500);
       // −500 + 500 = 0: still nothing.
       expect(ofType(h.exchange(h.peer.windowUpdate(1, 500)), FrameType.DATA)).to.have.length(0);
       // 0 + 300 = 300.

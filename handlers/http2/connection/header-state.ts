@@ -1,0 +1,251 @@
+/**
+ * A connection's header state: both HPACK contexts, the caches that let repeated header lists
+ * skip work, and the HPACK settings that arrive before the contexts exist.
+ *
+ * @module
+ * @internal
+ */
+import { SluiceError } from '../../../lib/index.js';
+import { Http2ApiErrors } from '../errors.js';
+import { HpackDecoder, type HEADER_LIST_TOO_LARGE } from '../wire/hpack-decoder.js';
+import { HpackEncoder } from '../wire/hpack-encoder.js';
+import type { Http2Headers } from './connection-options.js';
+import type { ResolvedHttp2Options } from './resolved-options.js';
+import { CONTENT_LENGTH_ABSENT, HeaderBlockKind, HeaderBlockSummary, validateHeaderBlock } from './header-rules.js';
+import type { Http2Stream } from './http2-stream.js';
+
+/** An HPACK setting change the header state applies, or keeps until it is made. @internal */
+export const enum HpackSetting {
+  /** The peer's SETTINGS_HEADER_TABLE_SIZE: our encoder's table limit. */
+  PEER_TABLE_SIZE,
+  /** Our acknowledged SETTINGS_HEADER_TABLE_SIZE: our decoder's table limit. */
+  OWN_TABLE_SIZE,
+  /** Our acknowledged SETTINGS_MAX_HEADER_LIST_SIZE: our decoder's list limit. */
+  OWN_HEADER_LIST_SIZE,
+}
+
+/**
+ * What validation learned of the header list it checked last. One serves every connection:
+ * validation and the reads of its result happen in one synchronous step.
+ *
+ * @internal
+ */
+export const SUMMARY = new HeaderBlockSummary();
+
+/**
+ * HeaderState is one connection's header machinery. The HPACK contexts (RFC 7541 §2.2) and the
+ * caches are made by the first header block in either direction — an idle connection never
+ * needs them — so HPACK setting changes that come earlier are kept here, as the smallest and the
+ * last value of each (-1: none). Applying the smallest and then the last gives the state every
+ * sequence of changes would have given (a table size update signals exactly those two, RFC 7541
+ * §4.2), so contexts made late are as if they had existed all along.
+ *
+ * @internal
+ */
+export class HeaderState {
+  private contexts: HeaderContexts | null = null;
+  private deferredPeerTableMin = -1;
+  private deferredPeerTableLast = -1;
+  private deferredOwnTableMin = -1;
+  private deferredOwnTableLast = -1;
+  private deferredOwnListSize = -1;
+
+  /** Header state for a connection with `options` (nothing is made until the first block). */
+  constructor(private readonly options: ResolvedHttp2Options) {}
+
+  /** Decodes a received header block (always: the HPACK context must stay in sync, RFC 9113 §4.3). */
+  decode(block: Uint8Array, start: number, end: number): string[] | typeof HEADER_LIST_TOO_LARGE {
+    return this.made().decoder.decode(block, start, end);
+  }
+
+  /** HPACK-encodes `headers` now, so the table order matches the wire order. */
+  encode(headers: Http2Headers): Uint8Array {
+    return this.made().encoder.encode(headers);
+  }
+
+  /** Applies an HPACK setting now, or keeps it for when the contexts are made. */
+  apply(setting: HpackSetting, value: number): void {
+    if (this.contexts !== null) {
+      this.contexts.apply(setting, value);
+    } else if (setting === HpackSetting.PEER_TABLE_SIZE) {
+      this.deferredPeerTableMin = this.deferredPeerTableMin < 0 ? value : Math.min(this.deferredPeerTableMin, value);
+      this.deferredPeerTableLast = value;
+    } else if (setting === HpackSetting.OWN_TABLE_SIZE) {
+      this.deferredOwnTableMin = this.deferredOwnTableMin < 0 ? value : Math.min(this.deferredOwnTableMin, value);
+      this.deferredOwnTableLast = value;
+    } else {
+      this.deferredOwnListSize = value;
+    }
+  }
+
+  /**
+   * Validates and encodes a header block the application sends on `stream` (a request,
+   * response or trailers, by `kind`) and returns the bytes to queue. Throws
+   * `HTTP2_INVALID_HEADERS` before anything changes: a refused block leaves no trace. A list equal
+   * to the last one sent, with the HPACK table unchanged since, reuses its bytes.
+   */
+  encodeForStream(stream: Http2Stream, headers: Http2Headers, kind: HeaderBlockKind, isEndStream: boolean): Uint8Array {
+    const contexts = this.made();
+    const encoder = contexts.encoder;
+    const cache = contexts.sentHeaders;
+    if (kind === cache.kind && encoder.generation === cache.generation && cache.matches(headers)) {
+      // The same list again with the HPACK table unchanged: the bytes already sent are valid.
+      if (cache.status >= 200) markFinalResponseSent(stream, cache.status);
+      return cache.block;
+    }
+    const violation = validateHeaderBlock(headers, kind, false, SUMMARY);
+    if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
+    const status = SUMMARY.status;
+    const isResponse = kind === HeaderBlockKind.RESPONSE;
+    if (isResponse && status < 200 && isEndStream) {
+      throw new SluiceError(
+        Http2ApiErrors.INVALID_HEADERS,
+        `stream ${stream.id}: a 1xx response cannot end the stream`,
+      );
+    }
+    if (isResponse && status >= 200) markFinalResponseSent(stream, status);
+    // RFC 9110 §8.6: no content-length on a 1xx or 204 response. A 304's describes the
+    // representation it validates and is kept. Rare: the copy costs nothing on the common path.
+    const sentHeaders =
+      isResponse && SUMMARY.contentLength !== CONTENT_LENGTH_ABSENT && (status < 200 || status === 204)
+        ? withoutField(headers, 'content-length')
+        : headers;
+    const generation = encoder.generation;
+    const block = encoder.encode(sentHeaders);
+    // An encoding that left the table as it was can be sent again while it stays so.
+    if (encoder.generation === generation) cache.remember(headers, kind, generation, status, block);
+    return block;
+  }
+
+  /**
+   * Whether received request `fields` are valid; {@link SUMMARY} then holds their method and
+   * content-length. A request whose decoded fields are the very strings of the last valid request
+   * (repeated requests decode to the same table entries) is valid too: compared, not re-validated.
+   */
+  isValidRequest(fields: readonly string[]): boolean {
+    const lastValidRequest = this.made().receivedRequest;
+    if (lastValidRequest.matches(fields)) {
+      SUMMARY.method = lastValidRequest.method;
+      SUMMARY.contentLength = lastValidRequest.contentLength;
+      return true;
+    }
+    if (validateHeaderBlock(fields, HeaderBlockKind.REQUEST, false, SUMMARY) !== null) return false;
+    lastValidRequest.remember(fields, SUMMARY);
+    return true;
+  }
+
+  /** The contexts, made (and brought up to date with deferred settings) on first use. */
+  private made(): HeaderContexts {
+    let contexts = this.contexts;
+    if (contexts !== null) return contexts;
+    contexts = new HeaderContexts(this.options);
+    this.contexts = contexts;
+    if (this.deferredPeerTableMin >= 0) {
+      contexts.apply(HpackSetting.PEER_TABLE_SIZE, this.deferredPeerTableMin);
+      contexts.apply(HpackSetting.PEER_TABLE_SIZE, this.deferredPeerTableLast);
+    }
+    if (this.deferredOwnTableMin >= 0) {
+      contexts.apply(HpackSetting.OWN_TABLE_SIZE, this.deferredOwnTableMin);
+      contexts.apply(HpackSetting.OWN_TABLE_SIZE, this.deferredOwnTableLast);
+    }
+    if (this.deferredOwnListSize >= 0) contexts.apply(HpackSetting.OWN_HEADER_LIST_SIZE, this.deferredOwnListSize);
+    return contexts;
+  }
+}
+
+/** Both HPACK contexts and the header caches, made once header blocks flow. */
+class HeaderContexts {
+  readonly encoder: HpackEncoder;
+  readonly decoder: HpackDecoder;
+  /** The last header list we sent, encoded. */
+  readonly sentHeaders = new EncodedHeaderCache();
+  /** The last request we received that passed validation. */
+  readonly receivedRequest = new ValidatedRequestCache();
+
+  constructor(options: ResolvedHttp2Options) {
+    this.encoder = new HpackEncoder({ sensitiveHeaderNames: options.sensitiveHeaderNames });
+    this.decoder = new HpackDecoder({ maxHeaderListSize: options.maxHeaderListSize });
+  }
+
+  apply(setting: HpackSetting, value: number): void {
+    if (setting === HpackSetting.PEER_TABLE_SIZE) this.encoder.applyPeerHeaderTableSize(value);
+    else if (setting === HpackSetting.OWN_TABLE_SIZE) this.decoder.setMaxTableSize(value);
+    else this.decoder.setMaxHeaderListSize(value);
+  }
+}
+
+/** What the two caches hold before their first use: shared, so idle connections allocate nothing. */
+const NO_FIELDS: readonly string[] = Object.freeze([]);
+const NO_BLOCK = Buffer.alloc(0);
+
+/**
+ * The last header list sent whose encoding did not change the HPACK table: while the table
+ * stays unchanged, sending an equal list again reuses its bytes and skips validation and
+ * encoding — the common case of a server answering with constant headers. Equality is checked
+ * field by field against a copy (cheap: equal strings are usually the same strings), so an
+ * application that reuses and edits one array is still encoded correctly.
+ */
+class EncodedHeaderCache {
+  private headers: readonly string[] = NO_FIELDS;
+  kind = -1;
+  generation = -1;
+  status = -1;
+  block: Buffer = NO_BLOCK;
+
+  matches(headers: Http2Headers): boolean {
+    return isSameFieldList(this.headers, headers);
+  }
+
+  remember(headers: Http2Headers, kind: number, generation: number, status: number, block: Uint8Array): void {
+    this.headers = headers.slice();
+    this.kind = kind;
+    this.generation = generation;
+    this.status = status;
+    if (this.block.length !== block.length) this.block = Buffer.allocUnsafe(block.length);
+    this.block.set(block);
+  }
+}
+
+/** The last request header list that passed validation, with what validation learned of it. */
+class ValidatedRequestCache {
+  private fields: readonly string[] = NO_FIELDS;
+  method = '';
+  contentLength = -1;
+
+  /** True when `fields` holds the same strings, in order. */
+  matches(fields: readonly string[]): boolean {
+    return this.fields.length > 0 && isSameFieldList(this.fields, fields);
+  }
+
+  remember(fields: readonly string[], summary: HeaderBlockSummary): void {
+    this.fields = fields.slice();
+    this.method = summary.method;
+    this.contentLength = summary.contentLength;
+  }
+}
+
+/**
+ * Our final response headers are out. A 204 or 304 response has no content (RFC 9110 §6.4.1,
+ * RFC 9113 §8.1.1): what the application writes is discarded, as for HEAD.
+ */
+function markFinalResponseSent(stream: Http2Stream, status: number): void {
+  stream._hasSentFinalHeaders = true;
+  if (status === 204 || status === 304) {
+    stream._discardsWrites = true;
+    if (stream._pendingBytes > 0) stream._discardQueuedWrites();
+  }
+}
+
+/** A copy of `headers` without the fields named `name`. */
+function withoutField(headers: Http2Headers, name: string): string[] {
+  const result: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) if (headers[i] !== name) result.push(headers[i], headers[i + 1]);
+  return result;
+}
+
+/** Equal header lists, element by element (equal strings are usually the same strings: cheap). */
+function isSameFieldList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
