@@ -8,7 +8,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { systemClock, type Clock } from './clock.js';
 import { IoErrors, SluiceError } from './errors.js';
-import { checkOptionalOptions } from './argument-checks.js';
+import { checkArgument, checkOptionalOptions } from './argument-checks.js';
 import { fromNodeSocketError } from './socket-errors.js';
 
 /** An IP address family: 4 or 6. */
@@ -33,6 +33,8 @@ export type HostLookup = (host: string, family: 0 | 4 | 6) => Promise<readonly H
  * order (`verbatim`). Failures become `IO_DNS_FAILURE` with Node's error as the cause.
  */
 export const dnsLookup: HostLookup = async (host, family) => {
+  checkArgument(typeof host === 'string' && host.length > 0, 'dnsLookup', 'a host name', host);
+  checkArgument(family === 0 || family === 4 || family === 6, 'dnsLookup', 'family 0, 4 or 6', family);
   try {
     const results = await dns.promises.lookup(host, { all: true, family, verbatim: true });
     return results.map((result) => ({ address: result.address, family: result.family === 6 ? 6 : 4 }));

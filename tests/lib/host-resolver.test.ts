@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { IoErrors, SluiceError, VirtualEventLoop } from '../../lib/index.js';
-import { HostResolver, type HostAddress } from '../../lib/host-resolver.js';
+import { HostResolver, dnsLookup, type HostAddress } from '../../lib/host-resolver.js';
 
 const A: HostAddress = { address: '10.0.0.1', family: 4 };
 const B: HostAddress = { address: '10.0.0.2', family: 4 };
@@ -108,5 +108,30 @@ describe('HostResolver', () => {
     const addresses = await new HostResolver().resolve('localhost');
     expect(addresses.length).to.be.greaterThan(0);
     for (const entry of addresses) expect(['127.0.0.1', '::1']).to.include(entry.address);
+  });
+});
+
+describe('dnsLookup', () => {
+  it('refuses a host that is not a non-empty string, or a family not 0, 4 or 6, before asking the resolver', async () => {
+    const bad: [unknown, unknown][] = [
+      [undefined, 0],
+      [42, 0],
+      ['', 4],
+      ['localhost', 5],
+      ['localhost', '4'],
+    ];
+    for (const [host, family] of bad) {
+      const failure = await dnsLookup(host as string, family as 0).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure, `${String(host)}, ${String(family)}`).to.be.instanceOf(SluiceError);
+      expect((failure as SluiceError).code).to.equal(IoErrors.INVALID_OPTIONS.code);
+    }
+  });
+
+  it('still resolves localhost (the checks let a good name through)', async () => {
+    const addresses = await dnsLookup('localhost', 4);
+    expect(addresses.map((a) => a.address)).to.include('127.0.0.1');
   });
 });

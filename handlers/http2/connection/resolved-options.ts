@@ -18,7 +18,7 @@ const resolvedOptions = new WeakMap<Http2ConnectionOptions, ResolvedHttp2Options
  * object are `IO_INVALID_OPTIONS` (checked here, where a connection is made, not per frame).
  * @internal
  */
-export function resolveOptions(options: Http2ConnectionOptions): ResolvedHttp2Options {
+export function resolveOptions(options: Http2ConnectionOptions = {}): ResolvedHttp2Options {
   checkOptionalOptions(options, 'new Http2Connection(options)');
   let resolved = resolvedOptions.get(options);
   if (resolved === undefined) {

@@ -117,7 +117,7 @@ describe('HTTP/2 connection: client requests', () => {
     const h = clientHarness();
     // Jump near the end of the id space (ids only have to increase, RFC 9113 §5.1.1); the same
     // poke the hardening suite used over a socket.
-    (h.conn as unknown as { nextLocalStreamId: number }).nextLocalStreamId = MAX_STREAM_ID - 2;
+    (h.conn as unknown as { lifecycle: { nextLocalStreamId: number } }).lifecycle.nextLocalStreamId = MAX_STREAM_ID - 2;
     const requests = [request(h), request(h), request(h)];
     expect(requests.slice(0, 2).map(({ stream }) => stream.id)).to.deep.equal([MAX_STREAM_ID - 2, MAX_STREAM_ID]);
     h.flush();
