@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { emptyList, lazyListOf, lazyPut, type LazyList } from '../../../lib/field-layout.js';
+import { emptyList, lazyListOf, type LazyList } from '../../../lib/field-layout.js';
 import type { Http2Stream } from './http2-stream.js';
 
 /** Slots of the first table: room for 8 streams at the load limit. */
@@ -55,7 +55,7 @@ export class StreamTable {
     while (ids[slot] !== 0 && ids[slot] !== id) slot = (slot + 1) & mask;
     if (ids[slot] === 0) this.count++;
     ids[slot] = id;
-    this.streams = lazyPut(this.streams, slot, stream);
+    this.slots()[slot] = stream;
   }
 
   /** Removes the stream with `id`; true when it was there. */
@@ -79,11 +79,11 @@ export class StreamTable {
       const staysPut = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (staysPut) continue;
       ids[hole] = ids[next]!;
-      this.streams = lazyPut(this.streams, hole, this.streams[next]);
+      this.slots()[hole] = this.streams[next];
       hole = next;
     }
     ids[hole] = 0;
-    this.streams = lazyPut(this.streams, hole, undefined);
+    this.slots()[hole] = undefined;
     this.count--;
     return true;
   }
@@ -94,6 +94,16 @@ export class StreamTable {
     const ids = this.ids;
     for (let slot = 0; slot < ids.length; slot++) if (ids[slot] !== 0) result.push(this.streams[slot]!);
     return result.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * The streams array, writable: only ever called once `grow` has made the table's own array
+   * (`set` grows first; `delete` returns before this while the table is empty). A cast here
+   * rather than `lazyPut`: this is the per-request path, and a shared generic helper's stores
+   * see every list's element kind (a polymorphic store where this one is monomorphic).
+   */
+  private slots(): (Http2Stream | undefined)[] {
+    return this.streams as unknown as (Http2Stream | undefined)[];
   }
 
   private grow(): void {
