@@ -327,7 +327,6 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
     if (this._state !== 'open' || this.isShutDown) {
       throw new SluiceError(WebSocketConnectionErrors.CONNECTION_CLOSED, 'ping after the close started');
     }
-    this.encoder.frameLength(payload.length);
     if (payload.length > 125) {
       throw new SluiceError(WebSocketEncodeErrors.CONTROL_PAYLOAD_TOO_LONG, `a ping of ${payload.length} bytes`);
     }

@@ -115,8 +115,9 @@ class Harness {
 }
 
 async function until(condition: () => boolean, test: TestingChannel): Promise<void> {
-  for (let round = 0; round < 2000 && !condition(); round++) {
-    await new Promise((resolve) => setImmediate(resolve));
+  // zlib runs on the thread pool: poll (bounded) until it has called back.
+  for (let round = 0; round < 5000 && !condition(); round++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
     test.runUntilIdle();
   }
   expect(condition()).to.equal(true);
@@ -226,6 +227,35 @@ describe('WebSocketConnection', () => {
       h.written();
       expect(h.seen).to.deep.equal([{ kind: 'drain' }]);
       expect(h.connection.bufferedAmount).to.equal(0);
+    });
+
+    it('puts a ping between the fragments of a large message', () => {
+      const h = new Harness();
+      h.connection.send(Buffer.alloc(600_000, 3), false);
+      h.test.runUntilIdle();
+      h.connection.ping(Buffer.from('mid'));
+      const frames = h.written();
+      expect(frames.map((frame) => frame.kind)).to.deep.equal(['ping', 'message']);
+      expect((frames[1] as { bytes: Buffer }).bytes.length).to.equal(600_000);
+      expect(h.test.messagePool.outstanding).to.equal(0);
+    });
+
+    it('a graceful shutdown writes the data queued before it, then Close 1001', () => {
+      const h = new Harness();
+      const done: (string | null)[] = [];
+      h.connection.send('queued', true, (error) => done.push(error?.code ?? null));
+      h.test.shutdown();
+      expect(h.written().map((frame) => frame.kind)).to.deep.equal(['message', 'close-frame']);
+      expect(done).to.deep.equal([null]);
+      expect(h.test.isShutDown).to.equal(true);
+    });
+
+    it('sends nothing after its Close, not even a pong', () => {
+      const h = new Harness();
+      h.connection.close(1000);
+      h.written();
+      h.sendPing('late');
+      expect(h.written()).to.deep.equal([]);
     });
 
     it('sends a ping ahead of queued data', () => {
@@ -401,6 +431,47 @@ describe('WebSocketConnection', () => {
       expect(bytes.length).to.be.lessThan(100);
       h.test.completeWrites();
       h.test.shutdown();
+    });
+
+    it('keeps outgoing order when small messages skip compression', async () => {
+      const h = new Harness({ perMessageDeflate: params, compressionThreshold: 100 });
+      h.connection.send('big '.repeat(1000), true);
+      h.connection.send('small', true);
+      h.connection.send(Buffer.alloc(5000, 1), false);
+      await until(() => {
+        h.test.flushWrites();
+        return h.connection.bufferedAmount === 0 && h.test.pendingWriteCount === 0;
+      }, h.test);
+      const bytes = h.test.takeWritten();
+      // Three frames: RSV1 on the compressed ones only, in the order sent.
+      const firstBytes: number[] = [];
+      let offset = 0;
+      for (let frame = 0; frame < 3; frame++) {
+        firstBytes.push(bytes[offset]);
+        const length = bytes[offset + 1] & 0x7f;
+        const extended = length === 126 ? bytes.readUInt16BE(offset + 2) : length;
+        offset += (length === 126 ? 4 : 2) + extended;
+      }
+      expect(offset).to.equal(bytes.length);
+      expect(firstBytes).to.deep.equal([0xc1, 0x81, 0xc2]);
+      h.test.shutdown();
+    });
+
+    it('fails with 1009 when a message inflates past maxMessageSize', async () => {
+      const h = new Harness({ perMessageDeflate: params, maxMessageSize: 10_000 });
+      const deflater = new PerMessageDeflater();
+      const compressed = await new Promise<Buffer>((resolve, reject) =>
+        deflater.compress(Buffer.alloc(1_000_000), (error, payload) =>
+          error !== null || payload === null ? reject(error ?? new Error('no payload')) : resolve(payload),
+        ),
+      );
+      deflater.close();
+      expect(compressed.length).to.be.lessThan(10_000);
+      h.test.pushRead(h.frame(Opcode.BINARY, compressed, true, true));
+      await until(() => h.test.pendingWriteCount > 0, h.test);
+      expect(h.written()).to.deep.equal([{ kind: 'close-frame', code: 1009, reason: '' }]);
+      expect(h.test.shutdownError?.code).to.equal('WEBSOCKET_MESSAGE_TOO_LARGE');
+      expect(h.seen.filter((event) => event.kind === 'message')).to.deep.equal([]);
     });
 
     it('fails with 1007 on inflated text that is not UTF-8', async () => {
