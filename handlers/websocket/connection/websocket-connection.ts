@@ -30,27 +30,12 @@ import {
 import { WEBSOCKET_CONNECTION_DEFAULTS, type WebSocketConnectionOptions } from './connection-options.js';
 import type { WebSocketConnectionListener } from './connection-listener.js';
 import { WebSocketOutgoingTask, type WebSocketOutgoingHost } from './outgoing-task.js';
+import { MAX_FRAME_HEADER, WebSocketSendQueue, type WebSocketSendCallback } from './send-queue.js';
+
+export type { WebSocketSendCallback } from './send-queue.js';
 
 /** Where the close handshake stands (RFC 6455 §7). */
 export type WebSocketConnectionState = 'open' | 'closing' | 'closed';
-
-/** The completion of a `send`: null once the message reached the socket, else why it never will. */
-export type WebSocketSendCallback = (error: SluiceError | null) => void;
-
-/** One outgoing data message. */
-interface OutgoingData {
-  opcode: DataOpcode;
-  payload: Uint8Array;
-  /** Bytes of `payload` already framed. */
-  offset: number;
-  isCompressed: boolean;
-  /** False while being compressed. */
-  isReady: boolean;
-  isStarted: boolean;
-  /** Bytes counted in `queuedBytes` (the uncompressed size). */
-  countedBytes: number;
-  callback: WebSocketSendCallback | null;
-}
 
 /** One incoming event waiting for its turn (a message being inflated holds the ones behind it). */
 interface IncomingEvent {
@@ -64,10 +49,6 @@ interface IncomingEvent {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** The largest frame header: 2 + 8 bytes of length + 4 of masking key (RFC 6455 §5.2). */
-const MAX_HEADER = 14;
-/** The smallest data fragment worth starting at the end of a nearly full pooled message. */
-const MIN_FRAGMENT = 1024;
 /** Queued Pings beyond this throw (a Ping is ≤ 125 bytes; the bound keeps a loop from growing memory). */
 const MAX_QUEUED_PINGS = 16;
 
@@ -136,9 +117,7 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
   private isReadStopped = false;
 
   // Writing.
-  private readonly dataQueue: OutgoingData[] = [];
-  private readonly writtenInFlight: OutgoingData[] = [];
-  private queuedBytes = 0;
+  private readonly sendQueue: WebSocketSendQueue;
   private needsDrain = false;
   private pendingPong: Buffer | null = null;
   private readonly pendingPings: Buffer[] = [];
@@ -217,6 +196,7 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
     });
     this.encoder = new WebSocketFrameEncoder({ role });
     this.outgoing = new WebSocketOutgoingTask(this);
+    this.sendQueue = new WebSocketSendQueue(this.encoder, (error) => this.onCallbackThrew(error));
     this.handedOver =
       options.handedOverBytes !== undefined && options.handedOverBytes.length > 0
         ? Buffer.from(options.handedOverBytes)
@@ -257,7 +237,7 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
 
   /** Outgoing message bytes queued and not yet written (uncompressed sizes). */
   get bufferedAmount(): number {
-    return this.queuedBytes;
+    return this.sendQueue.queuedBytes;
   }
 
   /** The channel slot, once installed. */
@@ -283,35 +263,23 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
       throw new SluiceError(WebSocketConnectionErrors.CONNECTION_CLOSED, 'send after the close started');
     }
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const entry: OutgoingData = {
-      opcode: isText ? Opcode.TEXT : Opcode.BINARY,
-      payload,
-      offset: 0,
-      isCompressed: false,
-      isReady: true,
-      isStarted: false,
-      countedBytes: payload.length,
-      callback,
-    };
-    this.queuedBytes += payload.length;
-    this.dataQueue.push(entry);
-    if (this.deflater !== null && payload.length >= this.compressionThreshold) {
-      entry.isReady = false;
-      entry.isCompressed = true;
-      // The deflater keeps message order; the task writes only from a ready head.
+    const isCompressing = this.deflater !== null && payload.length >= this.compressionThreshold;
+    const entry = this.sendQueue.push(isText, payload, isCompressing, callback);
+    if (this.deflater !== null && isCompressing) {
+      // The deflater keeps message order; the task writes only from a ready head. (A closure per
+      // compressed message: zlib allocates per message anyway.)
       this.deflater.compress(payload, (error, compressed) => {
         if (error !== null || compressed === null) {
           this.failWith(error ?? new SluiceError(WebSocketEncodeErrors.COMPRESSION_FAILED), CloseCode.INTERNAL_ERROR);
           return;
         }
-        entry.payload = compressed;
-        entry.isReady = true;
+        this.sendQueue.compressed(entry, compressed);
         this.outgoing.wake();
       });
     } else {
       this.outgoing.wake();
     }
-    if (this.queuedBytes >= this.highWaterMark) {
+    if (this.sendQueue.queuedBytes >= this.highWaterMark) {
       this.needsDrain = true;
       return false;
     }
@@ -374,7 +342,7 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
   }
 
   /** Decodes the bytes (after any handed-over bytes); read credit per the window rules. */
-  processReadMessage(slot: ChannelSlot, message: IoMessage): void {
+  processReadMessage(_slot: ChannelSlot, message: IoMessage): void {
     if (this.handedOver !== null) this.decodeHandedOver();
     const length = message.length;
     if (!this.isReadStopped) {
@@ -390,7 +358,6 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
     this.owedCredit += length;
     this.flushIncoming();
     this.returnOwedCredit();
-    void slot;
   }
 
   private decodeHandedOver(): void {
@@ -502,7 +469,7 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
 
   private onFramePing(data: Uint8Array, start: number, end: number): void {
     // RFC 6455 §5.5.3: answering only the most recent Ping is allowed.
-    if (this._state === 'open' || !this.isCloseWritten) {
+    if (!this.isCloseWritten && !this.isCloseInFlight) {
       this.pendingPong = Buffer.from(data.subarray(start, end));
       this.outgoing.wake();
     }
@@ -661,15 +628,13 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
     // RFC 6455 §5.5.1: nothing follows our Close.
     if (this.isCloseWritten || this.isCloseInFlight) return false;
     if (this.pendingPong !== null || this.pendingPings.length > 0) return true;
-    if (this.closeToSend !== null && (this.isCloseUrgent || this.dataQueue.length === 0)) return true;
-    const head = this.dataQueue[0];
-    return head !== undefined && head.isReady;
+    if (this.closeToSend !== null && (this.isCloseUrgent || this.sendQueue.isEmpty)) return true;
+    return this.sendQueue.isHeadReady;
   }
 
   /** @internal */
   outgoingSizeHint(): number {
-    const head = this.dataQueue[0];
-    return head === undefined || this.isCloseUrgent ? 256 : head.payload.length - head.offset + 256;
+    return this.isCloseUrgent ? 256 : this.sendQueue.headRemaining + 256;
   }
 
   /** @internal */
@@ -682,13 +647,13 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
       this.pendingPong = null;
       offset = encoder.writePong(target, offset, pong, 0, pong.length);
     }
-    while (this.pendingPings.length > 0 && offset + MAX_HEADER + 125 <= limit) {
+    while (this.pendingPings.length > 0 && offset + MAX_FRAME_HEADER + 125 <= limit) {
       const ping = this.pendingPings.shift()!;
       offset = encoder.writePing(target, offset, ping, 0, ping.length);
     }
-    if (!this.isCloseUrgent) offset = this.fillData(target, offset, limit);
+    if (!this.isCloseUrgent) offset = this.sendQueue.fill(target, offset, limit);
     const close = this.closeToSend;
-    if (close !== null && (this.isCloseUrgent || this.dataQueue.length === 0)) {
+    if (close !== null && (this.isCloseUrgent || this.sendQueue.isEmpty)) {
       const length = encoder.closeFrameLength(close.code, close.reason);
       if (offset + length <= limit) {
         offset = encoder.writeClose(target, offset, close.code, close.reason);
@@ -698,43 +663,9 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
     return offset;
   }
 
-  private fillData(target: Uint8Array, start: number, limit: number): number {
-    const encoder = this.encoder;
-    let offset = start;
-    const queue = this.dataQueue;
-    while (queue.length > 0) {
-      const head = queue[0];
-      if (!head.isReady) break;
-      const remaining = head.payload.length - head.offset;
-      const room = limit - offset - MAX_HEADER;
-      if (room < (remaining < MIN_FRAGMENT ? remaining : MIN_FRAGMENT) || room < 0) break;
-      const chunk = remaining < room ? remaining : room;
-      const isFinal = chunk === remaining;
-      offset = encoder.writeDataFrame(
-        target,
-        offset,
-        head.isStarted ? Opcode.CONTINUATION : head.opcode,
-        head.payload,
-        head.offset,
-        head.offset + chunk,
-        isFinal,
-        head.isCompressed && !head.isStarted,
-      );
-      head.isStarted = true;
-      head.offset += chunk;
-      if (!isFinal) break;
-      queue.shift();
-      this.queuedBytes -= head.countedBytes;
-      this.writtenInFlight.push(head);
-    }
-    return offset;
-  }
-
   /** @internal */
   onOutgoingWritten(): void {
-    const done = this.writtenInFlight;
-    for (let index = 0; index < done.length; index++) this.complete(done[index], null);
-    done.length = 0;
+    this.sendQueue.onWritten();
     if (this.isCloseInFlight) {
       this.isCloseInFlight = false;
       this.isCloseWritten = true;
@@ -749,7 +680,7 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
       }
       return;
     }
-    if (this.needsDrain && this.queuedBytes < this.highWaterMark && this.failure === null) {
+    if (this.needsDrain && this.sendQueue.queuedBytes < this.highWaterMark && this.failure === null) {
       this.needsDrain = false;
       if (this.listener.onDrain !== undefined) {
         try {
@@ -790,18 +721,7 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
   }
 
   private hasPendingCompression(): boolean {
-    return this.dataQueue.length > 0 && !this.dataQueue[0].isReady && !this.isCloseUrgent;
-  }
-
-  private complete(entry: OutgoingData, error: SluiceError | null): void {
-    const callback = entry.callback;
-    entry.callback = null;
-    if (callback === null) return;
-    try {
-      callback(error);
-    } catch (thrown) {
-      if (error === null) this.onCallbackThrew(thrown);
-    }
+    return this.sendQueue.isHeadCompressing && !this.isCloseUrgent;
   }
 
   /** The write side is done: fail what was not written, report the close once. */
@@ -809,11 +729,7 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
     this.outgoing.isWritingStopped = true;
     this._state = 'closed';
     const closed = error ?? this.failure ?? new SluiceError(WebSocketConnectionErrors.CONNECTION_CLOSED);
-    for (const entry of this.writtenInFlight) this.complete(entry, closed);
-    this.writtenInFlight.length = 0;
-    for (const entry of this.dataQueue) this.complete(entry, closed);
-    this.dataQueue.length = 0;
-    this.queuedBytes = 0;
+    this.sendQueue.failAll(closed);
     this.report(error);
     if (!slot.isWriteShutDown) slot.onHandlerShutdownComplete(ChannelDirection.WRITE, error, free);
   }
