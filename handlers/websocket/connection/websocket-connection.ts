@@ -544,8 +544,9 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
         this.onCloseReceived(event.code, event.reason);
         continue;
       }
-      if (this.isManualWindow) this.unconsumedMessages++;
+      // A message nobody listens for is dropped, and counts as consumed.
       if (this.listener.onMessage === undefined) continue;
+      if (this.isManualWindow) this.unconsumedMessages++;
       try {
         this.listener.onMessage(this, event.data, event.isText);
       } catch (error) {

@@ -387,6 +387,43 @@ describe('WebSocketConnection', () => {
     });
   });
 
+  describe('arguments', () => {
+    it('refuses options out of range with WEBSOCKET_INVALID_ARGUMENT', () => {
+      const bad: unknown[] = [
+        { role: 'peer' },
+        { role: 'server', maxMessageSize: -1 },
+        { role: 'server', readWindowSize: 0 },
+        { role: 'server', closeTimeoutMs: 1.5 },
+      ];
+      for (const options of bad) {
+        expect(() => new WebSocketConnection(options as WebSocketConnectionOptions))
+          .to.throw()
+          .with.property('code', 'WEBSOCKET_INVALID_ARGUMENT');
+      }
+    });
+
+    it('refuses a ping over 125 bytes, and a 17th queued ping', () => {
+      const h = new Harness();
+      expect(() => h.connection.ping(Buffer.alloc(126)))
+        .to.throw()
+        .with.property('code', 'WEBSOCKET_CONTROL_PAYLOAD_TOO_LONG');
+      for (let i = 0; i < 16; i++) h.connection.ping();
+      expect(() => h.connection.ping())
+        .to.throw()
+        .with.property('code', 'WEBSOCKET_INVALID_ARGUMENT');
+      expect(h.written().length).to.equal(16);
+    });
+
+    it('reports onClose exactly once', () => {
+      const h = new Harness();
+      h.sendClose(1000);
+      h.written();
+      h.test.shutdown();
+      h.test.peerClose();
+      expect(h.closes().length).to.equal(1);
+    });
+  });
+
   describe('keep-alive', () => {
     it('pings every pingIntervalMs and shuts down (1006, no Close) when no pong comes in pongTimeoutMs', () => {
       const h = new Harness({ pingIntervalMs: 1000, pongTimeoutMs: 300 });
