@@ -107,6 +107,20 @@ export const WebSocketEncodeErrors = Object.freeze({
 });
 
 /**
+ * What a {@link WebSocketConnection} reports when it closes without a clean close handshake, or
+ * refuses a call. The close code the application sees for these is 1006 (abnormal closure,
+ * reported locally and never sent).
+ */
+export const WebSocketConnectionErrors = Object.freeze({
+  /** `WEBSOCKET_CLOSE_TIMEOUT`: we sent a Close and the peer did not answer (or close TCP) within `closeTimeoutMs`. */
+  CLOSE_TIMEOUT: errorDefinition('WEBSOCKET_CLOSE_TIMEOUT', 'the peer did not complete the close handshake in time'),
+  /** `WEBSOCKET_PING_TIMEOUT`: a keep-alive ping got no pong within `pongTimeoutMs`. */
+  PING_TIMEOUT: errorDefinition('WEBSOCKET_PING_TIMEOUT', 'the peer did not answer a keep-alive ping in time'),
+  /** `WEBSOCKET_CONNECTION_CLOSED`: a send or ping after the close started, or one the close left unwritten. */
+  CONNECTION_CLOSED: errorDefinition('WEBSOCKET_CONNECTION_CLOSED', 'the WebSocket connection is closed or closing'),
+});
+
+/**
  * What the opening handshake rejects (RFC 6455 §4) and what permessage-deflate negotiation
  * rejects (RFC 7692 §5, §7). A server answers a request with the row's `status`; a client fails
  * the connection (RFC 6455 §4.1) when a 101 response breaks a rule (rows with status 0).

@@ -1,6 +1,13 @@
 /**
- * WebSocket (RFC 6455) and permessage-deflate (RFC 7692): the wire codec, for now. Connection
- * handlers (HTTP/1.1 upgrade by slot replacement, RFC 8441 over HTTP/2) come next and use it.
+ * WebSocket (RFC 6455) and permessage-deflate (RFC 7692): the wire codec, the connection handler
+ * and the convenient API. The HTTP/1.1 upgrade (by slot replacement) and RFC 8441 over HTTP/2 come
+ * next and reach them through {@link acceptWebSocket} and {@link serveWebSocketChannel}.
+ *
+ * - {@link WebSocketConnection}: the channel handler that runs the codec in a slot once the
+ *   handshake is done, with its {@link WebSocketConnectionListener} callbacks (whole messages,
+ *   read window, write high-water mark, close handshake, keep-alive, permessage-deflate).
+ * - {@link WebSocket}: promises and an async iterable over a connection.
+ * - {@link acceptWebSocket} and {@link serveWebSocketChannel}: the seam a handshake calls.
  *
  * - {@link WebSocketFrameDecoder}: a split-anywhere frame decoder for either role, with its
  *   {@link WebSocketFrameListener} callbacks; it unmasks in place, checks every rule a frame
@@ -74,6 +81,21 @@ export {
   type UpgradeResponse,
 } from './wire/handshake.js';
 export {
+  WebSocketConnection,
+  type WebSocketConnectionState,
+  type WebSocketSendCallback,
+} from './connection/websocket-connection.js';
+export { WEBSOCKET_CONNECTION_DEFAULTS, type WebSocketConnectionOptions } from './connection/connection-options.js';
+export type { WebSocketConnectionListener } from './connection/connection-listener.js';
+export { WebSocket, type WebSocketCloseEvent, type WebSocketEvents, type WebSocketMessage } from './api/websocket.js';
+export {
+  acceptWebSocket,
+  serveWebSocketChannel,
+  type WebSocketAcceptOptions,
+  type WebSocketHandshakeResult,
+} from './api/accept.js';
+export {
+  WebSocketConnectionErrors,
   WebSocketEncodeErrors,
   WebSocketHandshakeError,
   WebSocketHandshakeErrors,
