@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, connect, type Http2Session } from '../../handlers/index.js';
+import { Client, type Http2Session } from '../../handlers/index.js';
+import { connect } from '../../handlers/http2/index.js';
 import { bytesPattern } from '../support/bytes-pattern.js';
 import { buildGoPrograms, goClientSummary, type GoClientSummary, type GoPrograms } from '../support/go-programs.js';
 import {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connect } from '../../handlers/index.js';
+import { connect } from '../../handlers/http2/index.js';
 import { Client } from '../../handlers/sdk/client.js';
 import { bytesPattern } from '../support/bytes-pattern.js';
 import { documentedConfig } from '../support/documented-config.js';

@@ -11,6 +11,7 @@ import {
   Task,
   TaskStatus,
   asSluiceError,
+  type Channel,
   type ChannelHandler,
   type ChannelSlot,
   type HandlerStatistics,
@@ -313,6 +314,11 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
     this.parser.setRequestMethod(method);
     this.outgoing.wake();
     return stream;
+  }
+
+  /** The channel the connection is installed in; null before it is installed. */
+  get channel(): Channel | null {
+    return this.slot?.channel ?? null;
   }
 
   /** Closes the connection once the exchange in flight (if any) is over; at once when idle. */
