@@ -30,7 +30,7 @@ const SNIFF_WINDOW = 16 * 1024;
  * RFC 9113 §3.4) installs `createHttp2(channel)`, anything else `createHttp1(channel)` — each replaces the
  * sniffer in its slot (`ChannelSlot.replace`), and the messages read so far are sent to it in
  * order, as if they had just arrived. Until then it holds those messages (at most
- * {@link HTTP2_PREFIX}'s 12 bytes' worth of decision, in as many reads as the peer split them).
+ * `PRI * HTTP/2`'s 12 bytes' worth of decision, in as many reads as the peer split them).
  *
  * Timing: the decision and the replacement run inside `processReadMessage`, synchronously. A
  * peer that connects and sends fewer than 12 bytes that still match the preface keeps the
@@ -40,7 +40,7 @@ export class ProtocolSniffer implements ChannelHandler {
   private readonly createHttp1: (channel: Channel) => ChannelHandler;
   private readonly createHttp2: (channel: Channel) => ChannelHandler;
   private readonly held: IoMessage[] = [];
-  /** Bytes of the received data that matched {@link HTTP2_PREFIX} so far. */
+  /** Bytes of the received data that matched `PRI * HTTP/2` so far. */
   private matched = 0;
   private isDecided = false;
 

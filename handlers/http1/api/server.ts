@@ -125,6 +125,10 @@ export class HttpServer {
 
   /** @internal Servers come from {@link createServer}. */
   constructor(options: HttpServerOptions, handler: HttpServerHandler) {
+    checkRequiredOptions(options, 'new HttpServer(options, handler)');
+    if (typeof handler !== 'function') {
+      throw new SluiceError(Http2ApiErrors.INVALID_ARGUMENT, 'HttpServer objects come from createServer');
+    }
     this.options = options;
     this.handler = handler;
     // The HTTP/2 side is the sluice/http2 server's request handling, shared as is.

@@ -22,7 +22,7 @@ import { isToken, type Http1Fields } from '../wire/message-encoder.js';
 import { MessageParser, type MessageHead, type MessageListener } from '../wire/message-parser.js';
 import { HTTP1_CLIENT_DEFAULTS, numberOption, type Http1ClientConnectionOptions } from './connection-options.js';
 import { BodyFraming, OutgoingMessage, checkOutgoingFields, type Http1WriteCallback } from './outgoing-message.js';
-import { Http1OutgoingTask, type Http1OutgoingHost } from './outgoing-task.js';
+import { Http1OutgoingTask } from './outgoing-task.js';
 
 /**
  * Http1ClientStreamHandler receives one response, synchronously on the connection's loop. Every
@@ -91,6 +91,9 @@ export class Http1ClientStream {
 
   /** @internal Streams come from {@link Http1ClientConnection.request}. */
   constructor(connection: Http1ClientConnection, method: string, target: string, options: Http1RequestOptions) {
+    if (!(connection instanceof Http1ClientConnection)) {
+      throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, 'Http1ClientStream objects come from request()');
+    }
     this.connection = connection;
     this.method = method;
     this.target = target;
@@ -188,7 +191,8 @@ export class Http1ClientStream {
  * the response), or `continueTimeoutMs`. Responses to HEAD have no body; a response without a
  * length ends when the server closes.
  */
-export class Http1ClientConnection implements ChannelHandler, MessageListener, Http1OutgoingHost {
+// Also the host of its outgoing task (Http1OutgoingHost), by shape: not named in the published types.
+export class Http1ClientConnection implements ChannelHandler, MessageListener {
   /** Always `client`. */
   readonly role = 'client' as const;
   /** @internal */
@@ -211,6 +215,12 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
 
   /** Creates a client connection; install it in a channel slot. */
   constructor(options: Http1ClientConnectionOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new SluiceError(
+        Http1ConnectionErrors.INVALID_ARGUMENT,
+        'new Http1ClientConnection(options): options are an object',
+      );
+    }
     this.options = options;
     const defaults = HTTP1_CLIENT_DEFAULTS;
     this.readWindowSize = numberOption('readWindowSize', options.readWindowSize, defaults.readWindowSize, 1024);
