@@ -19,7 +19,7 @@ import {
 } from '../../../lib/index.js';
 import { Http1ConnectionErrors, Http1EncodeErrors, Http1ParseError, Http1ParseErrors } from '../errors.js';
 import { isToken, type Http1Fields } from '../wire/message-encoder.js';
-import { MessageParser, type MessageHead, type MessageListener } from '../wire/message-parser.js';
+import { MessageParser, type MessageHead } from '../wire/message-parser.js';
 import { HTTP1_CLIENT_DEFAULTS, numberOption, type Http1ClientConnectionOptions } from './connection-options.js';
 import { BodyFraming, OutgoingMessage, checkOutgoingFields, type Http1WriteCallback } from './outgoing-message.js';
 import { Http1OutgoingTask } from './outgoing-task.js';
@@ -191,8 +191,9 @@ export class Http1ClientStream {
  * the response), or `continueTimeoutMs`. Responses to HEAD have no body; a response without a
  * length ends when the server closes.
  */
-// Also the host of its outgoing task (Http1OutgoingHost), by shape: not named in the published types.
-export class Http1ClientConnection implements ChannelHandler, MessageListener {
+export class Http1ClientConnection implements ChannelHandler {
+  // Also its parser's MessageListener and its outgoing task's host, by shape (checked where they
+  // are created): those members are @internal, so the published types must not name the interfaces.
   /** Always `client`. */
   readonly role = 'client' as const;
   /** @internal */

@@ -19,7 +19,7 @@ import {
   type IoMessage,
 } from '../../../lib/index.js';
 import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
-import { MessageParser, type MessageHead, type MessageListener } from '../wire/message-parser.js';
+import { MessageParser, type MessageHead } from '../wire/message-parser.js';
 import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import { Http1OutgoingTask } from './outgoing-task.js';
@@ -47,11 +47,10 @@ const NO_FIELDS: string[] = [];
  * All calls happen on the channel's loop. Application callbacks that throw fail their exchange and
  * close the connection; nothing a peer sends can throw out of the handler.
  */
-export class Http1ServerConnection
-  // Also the host of its outgoing task and streams (checked where they are created, by shape):
-  // those interfaces are engine parts, not named in the published types.
-  implements ChannelHandler, MessageListener
-{
+export class Http1ServerConnection implements ChannelHandler {
+  // Also its parser's MessageListener and the host of its outgoing task and streams, by shape
+  // (checked where they are created): those members are @internal, so the published types must
+  // not name the interfaces.
   /** Always `server`. */
   readonly role = 'server' as const;
   /** @internal */
