@@ -59,7 +59,7 @@ export {
   type Http1ServerTlsOptions,
   type ListenHttp1Options,
 } from './api/bootstrap.js';
-export { ProtocolSniffer } from './api/protocol-sniffer.js';
+export { ProtocolSniffer, SNIFF_TIMEOUT_MS } from './api/protocol-sniffer.js';
 export { Http1ServerExchange, type HttpProtocol, type HttpServerStream } from './api/server-exchange.js';
 export {
   createServer,

@@ -8,11 +8,14 @@
 import {
   ChannelDirection,
   SluiceError,
+  Task,
+  TaskStatus,
   type Channel,
   type ChannelHandler,
   type ChannelSlot,
   type IoMessage,
 } from '../../../lib/index.js';
+import { Http1ConnectionErrors } from '../errors.js';
 
 /**
  * The first bytes an HTTP/2 client sends with prior knowledge (RFC 9113 §3.4). An HTTP/1.1
@@ -24,6 +27,9 @@ const HTTP2_PREFIX = Buffer.from('PRI * HTTP/2', 'latin1');
 /** The read window of the sniffer's slot: the first read it waits for is at most this long. */
 const SNIFF_WINDOW = 16 * 1024;
 
+/** How long a new connection may stay silent (or undecided) by default, ms: the HTTP/1.1 idle timeout's default. */
+export const SNIFF_TIMEOUT_MS = 5_000;
+
 /**
  * ProtocolSniffer sits where the connection handler will go, right of the socket (a cleartext
  * listener). On the first bytes it decides: the HTTP/2 connection preface (`PRI * HTTP/2.0…`,
@@ -33,8 +39,9 @@ const SNIFF_WINDOW = 16 * 1024;
  * `PRI * HTTP/2`'s 12 bytes' worth of decision, in as many reads as the peer split them).
  *
  * Timing: the decision and the replacement run inside `processReadMessage`, synchronously. A
- * peer that connects and sends fewer than 12 bytes that still match the preface keeps the
- * sniffer; the socket's idle handling (or the listener's close) ends such a connection.
+ * connection still undecided `timeoutMs` after the sniffer was installed (a silent peer, or one
+ * that sent a few bytes of the preface and stopped) is shut down without an error, as a silent
+ * new HTTP/1.1 connection is after its idle timeout; the timer runs on the loop's clock.
  */
 export class ProtocolSniffer implements ChannelHandler {
   private readonly createHttp1: (channel: Channel) => ChannelHandler;
@@ -43,11 +50,42 @@ export class ProtocolSniffer implements ChannelHandler {
   /** Bytes of the received data that matched `PRI * HTTP/2` so far. */
   private matched = 0;
   private isDecided = false;
+  private readonly timeoutMs: number;
+  private readonly timeoutTask: Task;
+  private slot: ChannelSlot | null = null;
 
-  /** `createHttp1` / `createHttp2` build the handler that replaces the sniffer, for the channel given. */
-  constructor(createHttp1: (channel: Channel) => ChannelHandler, createHttp2: (channel: Channel) => ChannelHandler) {
+  /**
+   * `createHttp1` / `createHttp2` build the handler that replaces the sniffer, for the channel
+   * given; `timeoutMs` (default {@link SNIFF_TIMEOUT_MS}, 0 disables) bounds how long a
+   * connection may stay undecided.
+   */
+  constructor(
+    createHttp1: (channel: Channel) => ChannelHandler,
+    createHttp2: (channel: Channel) => ChannelHandler,
+    timeoutMs: number = SNIFF_TIMEOUT_MS,
+  ) {
+    if (typeof createHttp1 !== 'function' || typeof createHttp2 !== 'function') {
+      throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, 'new ProtocolSniffer(createHttp1, createHttp2)');
+    }
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, 'timeoutMs is a number of ms, 0 or more');
+    }
     this.createHttp1 = createHttp1;
     this.createHttp2 = createHttp2;
+    this.timeoutMs = timeoutMs;
+    this.timeoutTask = new Task(ProtocolSniffer.runTimeout, 'http-protocol-sniff-timeout', this);
+  }
+
+  private static runTimeout(this: void, status: TaskStatus, task: Task): void {
+    const sniffer = task.target as ProtocolSniffer;
+    if (status !== TaskStatus.RUN_READY || sniffer.isDecided) return;
+    sniffer.slot?.channel.shutdown(null);
+  }
+
+  /** Starts the timeout. */
+  installed(slot: ChannelSlot): void {
+    this.slot = slot;
+    if (this.timeoutMs > 0) slot.channel.scheduleTaskAfter(this.timeoutTask, this.timeoutMs);
   }
 
   /** Takes the message; once the bytes decide, replaces itself and hands over every held message. */
@@ -71,6 +109,7 @@ export class ProtocolSniffer implements ChannelHandler {
 
   private decide(slot: ChannelSlot, isHttp2: boolean): void {
     this.isDecided = true;
+    if (this.timeoutTask.isScheduled) slot.channel.unscheduleTask(this.timeoutTask);
     const handler = isHttp2 ? this.createHttp2(slot.channel) : this.createHttp1(slot.channel);
     const newSlot = slot.replace(handler);
     const messages = this.held.splice(0);
@@ -118,8 +157,9 @@ export class ProtocolSniffer implements ChannelHandler {
     return 0;
   }
 
-  /** Releases held messages when removed before deciding. */
+  /** Releases held messages and stops the timeout when removed before deciding. */
   destroy(): void {
+    if (this.timeoutTask.isScheduled) this.slot?.channel.unscheduleTask(this.timeoutTask);
     if (!this.isDecided) this.releaseHeld();
   }
 

@@ -175,7 +175,8 @@ export class HttpServer {
     if (tls === undefined) {
       pipeline = (channel) => {
         userPipeline?.(channel);
-        channel.appendHandler(new ProtocolSniffer(createHttp1, createHttp2));
+        // A connection silent past the HTTP/1.1 idle timeout closes, as without the sniffer.
+        channel.appendHandler(new ProtocolSniffer(createHttp1, createHttp2, http1?.idleTimeoutMs));
       };
     } else {
       bootstrap.transport = nativeTlsTransport({
