@@ -30,6 +30,7 @@ import { Http1ClientConnection, type Http1ClientStream } from '../connection/cli
 import type { Http1ClientConnectionOptions } from '../connection/connection-options.js';
 import type { Http1Fields } from '../wire/message-encoder.js';
 import type { HttpProtocol } from './server-exchange.js';
+import { Http1ConnectionErrors } from '../errors.js';
 
 /** What {@link connect} speaks: `'auto'` (the default), `'h2'` or `'http/1.1'`. */
 export type HttpProtocolChoice = 'auto' | HttpProtocol;
@@ -173,6 +174,8 @@ export class Http1Session {
   private readonly queue: QueuedRequest[] = [];
   private isBusy = false;
   private isClosing = false;
+  /** Called once no request runs or waits (for `close`). */
+  private onIdle: (() => void)[] = [];
 
   /** @internal Sessions come from {@link connect}. */
   constructor(connection: Http1ClientConnection, options: ConnectHttp1Options, scheme: string, authority: string) {
@@ -193,8 +196,9 @@ export class Http1Session {
   /**
    * Sends a request and resolves with the response once its head arrives. `headers` as for
    * HTTP/2 (`:method`, `:path` or `init.method`/`init.path`; other pseudo-headers are dropped,
-   * `:authority` becomes `Host`). Rejects with the connection's error (`HTTP1_…`), with
-   * `HTTP2_INVALID_OPTIONS` for bad options, or with what the body source threw.
+   * `:authority` becomes `Host`). Rejects with the connection's error (`HTTP1_…`;
+   * `HTTP1_CONNECTION_CLOSED` after `close()`), with `HTTP2_INVALID_OPTIONS` for bad options, or
+   * with what the body source threw.
    */
   request(headers: Http2HeaderInput = {}, init: Http2RequestInit = {}): Promise<Http1Response> {
     if (typeof init !== 'object' || init === null) {
@@ -205,17 +209,19 @@ export class Http1Session {
         new SluiceError(Http2SessionErrors.INVALID_BODY, 'a body is bytes, a string or an iterable'),
       );
     }
-    if (this.isClosing) return Promise.reject(new SluiceError(Http2SessionErrors.INVALID_OPTIONS, 'session closed'));
+    if (this.isClosing) {
+      return Promise.reject(new SluiceError(Http1ConnectionErrors.CONNECTION_CLOSED, 'the session was closed'));
+    }
     return new Promise<Http1Response>((resolve, reject) => {
       this.queue.push({ headers, init, resolve, reject });
       this.pump();
     });
   }
 
-  /** Closes once the queued requests finished. */
+  /** Closes once the queued requests finished; requests made after `close` reject. */
   async close(): Promise<void> {
     this.isClosing = true;
-    while (this.isBusy || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (this.isBusy || this.queue.length > 0) await new Promise<void>((resolve) => this.onIdle.push(resolve));
     const channel = this.connection.channel;
     this.connection.close();
     if (channel !== null) await channel.whenShutdown;
@@ -224,7 +230,12 @@ export class Http1Session {
   private pump(): void {
     if (this.isBusy) return;
     const next = this.queue.shift();
-    if (next === undefined) return;
+    if (next === undefined) {
+      const waiting = this.onIdle;
+      this.onIdle = [];
+      for (const resolve of waiting) resolve();
+      return;
+    }
     this.isBusy = true;
     void this.run(next).finally(() => {
       this.isBusy = false;

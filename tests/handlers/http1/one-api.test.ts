@@ -189,6 +189,23 @@ describe('one API: createServer(handler) and connect(url, { protocol })', () => 
     await h2Session.close();
   });
 
+  it('an HTTP/1.1 session runs concurrent requests one after another, and close() waits for them', async () => {
+    const session = await connect(`http://127.0.0.1:${listener.port}`);
+    const responses = [0, 1, 2].map(async (index) => {
+      const response = await session.request({ ':path': `/q${index}` });
+      return response.body.text();
+    });
+    const closed = session.close();
+    expect(await Promise.all(responses)).to.deep.equal(
+      [0, 1, 2].map((index) => `GET /q${index} over http/1.1 (http)\n`),
+    );
+    await closed;
+    await session.request({ ':path': '/late' }).then(
+      () => expect.fail('a request after close() must reject'),
+      (error: unknown) => expect(error).to.have.property('code', 'HTTP1_CONNECTION_CLOSED'),
+    );
+  });
+
   it("connect('https://…') negotiates h2 by ALPN, and HTTP/1.1 when asked", async () => {
     const negotiated = await connect(`https://localhost:${tlsListener.port}`, { tls: { ca } });
     expect(negotiated.protocol).to.equal('h2');
