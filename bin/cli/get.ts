@@ -6,25 +6,37 @@
  */
 import { promises as fs } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { Http2ClientConnection, Http2Headers, Http2Stream, Http2StreamFailure } from '../../handlers/index.js';
+import type {
+  Http1ClientConnection,
+  Http1ClientStream,
+  Http1Fields,
+  Http2ClientConnection,
+  Http2Headers,
+  Http2Stream,
+  Http2StreamFailure,
+} from '../../handlers/index.js';
 import { parseCommandLine, parseInteger } from './arguments.js';
 import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
-import { connectToServer, type ConnectionTarget } from './get-connection.js';
+import { connectWithProtocol, type ConnectionTarget, type GetConnection, type GetProtocol } from './get-connection.js';
 import { MAX_RESENDS, runLoad } from './load.js';
 
 /** The help text of `sluice get`. */
 export const GET_HELP = `Usage: sluice get URL [options]
 
-Sends one HTTP/2 request and prints the response body (h2c with prior knowledge for http://,
-TLS with ALPN h2 for https://), or with -n sends it N times and prints a summary.
+Sends one request and prints the response body, or with -n sends it N times over HTTP/2 and
+prints a summary. By default https:// negotiates HTTP/2 or HTTP/1.1 by ALPN (h2 preferred) and
+http:// speaks HTTP/1.1, as curl does.
 
 Options:
   -H, --header 'NAME: VALUE'  add a request header (repeatable; 'host' sets :authority)
   -d, --data DATA             send DATA as the body (POST unless -X); @FILE reads FILE, @- stdin
   -X, --method METHOD         the request method (default GET, or POST with -d)
   -o, --output FILE           write the body to FILE instead of stdout
-  -v, --verbose               print request and response headers and every HTTP/2 frame sent
-                              and received to stderr
+  -v, --verbose               print request and response headers (and over HTTP/2 every frame
+                              sent and received) to stderr
+      --http1.1               speak HTTP/1.1 only (ALPN http/1.1 on https://)
+      --http2-prior-knowledge speak HTTP/2 only: h2c with prior knowledge on http://, ALPN h2
+                              on https://
   -n, --requests N            send the request N times and print a summary instead of bodies
   -m, --concurrency M         with -n: at most M requests in flight at once (default 1)
   -k, --insecure              do not verify the server's certificate (https://)
@@ -32,7 +44,8 @@ Options:
                               NODE_EXTRA_CA_CERTS=FILE does the same for every Node program
   -h, --help                  show this help
 
-With -n, requests the server refused without processing them (above the last stream id of
+With -n the requests go over HTTP/2 (h2c with prior knowledge on http://, ALPN h2 on https://);
+--http1.1 cannot be combined with it. Requests the server refused without processing them (above the last stream id of
 its GOAWAY, or REFUSED_STREAM) are sent again on a new connection, at most ${MAX_RESENDS} times each;
 the summary counts them as resent. A new connection replaces each one that received GOAWAY.
 
@@ -87,6 +100,8 @@ export interface GetSettings {
   concurrency: number;
   /** Whether to summarize (`-n` given) rather than print the body. */
   isLoadMode: boolean;
+  /** The protocol to speak (`--http1.1`, `--http2-prior-knowledge`, or negotiation). */
+  protocol: GetProtocol;
 }
 
 /** Parses `get`'s arguments; null when `--help` was asked for. Throws usage errors. */
@@ -105,6 +120,8 @@ export function parseGetArguments(args: string[]): GetSettings | null {
       concurrency: { type: 'string', short: 'm' },
       insecure: { type: 'boolean', short: 'k', default: false },
       cacert: { type: 'string' },
+      'http1.1': { type: 'boolean', default: false },
+      'http2-prior-knowledge': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -131,6 +148,10 @@ export function parseGetArguments(args: string[]): GetSettings | null {
   if (values.concurrency !== undefined && values.requests === undefined)
     throw usageError('-m needs -n (the number of requests to send)');
   const isLoadMode = values.requests !== undefined;
+  if (values['http1.1'] && values['http2-prior-knowledge'])
+    throw usageError('--http1.1 and --http2-prior-knowledge exclude each other');
+  if (isLoadMode && values['http1.1']) throw usageError('-n/-m speak HTTP/2 only: --http1.1 cannot be used with them');
+  const protocol: GetProtocol = values['http1.1'] ? 'http/1.1' : values['http2-prior-knowledge'] ? 'h2' : 'auto';
   if (isLoadMode && values.output !== undefined)
     throw usageError('-o cannot be used with -n/-m (bodies are counted, not kept)');
   const body = parseBodySource(values.data);
@@ -171,6 +192,7 @@ export function parseGetArguments(args: string[]): GetSettings | null {
     requestCount,
     concurrency: Math.min(concurrency, requestCount),
     isLoadMode,
+    protocol,
   };
 }
 
@@ -230,11 +252,18 @@ export async function runGet(args: string[]): Promise<ExitCode> {
   const target = { ...settings, ca: await readCertificateAuthorities(settings.caFile) };
   if (settings.isLoadMode) return runLoad({ ...target, displayHost: settings.url.host }, headers, body);
   const output = await openOutput(settings.output);
-  const connection = await connect(target);
+  const chosen = await connect(target);
   try {
-    return await fetchOnce(connection, settings, headers, body, output);
+    if (chosen.protocol === 'h2') return await fetchOnce(chosen.connection, settings, headers, body, output);
+    return await fetchOnceHttp1(chosen.connection, settings, headers, body, output);
   } finally {
-    await connection.close();
+    if (chosen.protocol === 'h2') {
+      await chosen.connection.close();
+    } else {
+      const channel = chosen.connection.channel;
+      chosen.connection.close();
+      if (channel !== null) await channel.whenShutdown;
+    }
     if (output !== process.stdout) await new Promise<void>((resolve) => output.end(resolve));
   }
 }
@@ -259,9 +288,9 @@ async function readCertificateAuthorities(file: string | null): Promise<Buffer |
   }
 }
 
-async function connect(settings: GetSettings & ConnectionTarget): Promise<Http2ClientConnection> {
+async function connect(settings: GetSettings & ConnectionTarget): Promise<GetConnection> {
   try {
-    return await connectToServer(settings);
+    return await connectWithProtocol(settings, settings.protocol);
   } catch (error) {
     throw failure(`cannot connect to ${settings.url.host}: ${describeGetError(error)}`, error);
   }
@@ -354,4 +383,91 @@ function fetchOnce(
     }
     pump?.();
   });
+}
+
+/**
+ * One request over HTTP/1.1: the HTTP/2-style header list becomes the request line and fields
+ * (`:authority` is `host`); the body goes to `output` with read credit returned as the output
+ * accepts it (the connection is in manual window mode), as over HTTP/2.
+ */
+function fetchOnceHttp1(
+  connection: Http1ClientConnection,
+  settings: GetSettings,
+  headers: Http2Headers,
+  body: Buffer | null,
+  output: Writable,
+): Promise<ExitCode> {
+  let method = 'GET';
+  let target = '/';
+  const fields: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    const value = headers[i + 1];
+    if (name === ':method') method = value;
+    else if (name === ':path') target = value;
+    else if (name === ':authority') fields.push('host', value);
+    else if (!name.startsWith(':')) fields.push(name, value);
+  }
+  return new Promise<ExitCode>((resolve, reject) => {
+    let outputError: Error | null = null;
+    let stream: Http1ClientStream | null = null;
+    let offset = 0;
+    const pump = (): void => {
+      if (stream === null || body === null) return;
+      while (offset < body.length && !stream.isClosed) {
+        const chunk = body.subarray(offset, offset + BODY_CHUNK_SIZE);
+        offset += chunk.length;
+        if (!stream.write(chunk)) return;
+      }
+      if (offset === body.length && !stream.isClosed) stream.end();
+    };
+    if (settings.isVerbose) {
+      process.stderr.write(`> ${method} ${target} HTTP/1.1\n`);
+      printFields('>', fields);
+    }
+    output.on('error', () => undefined);
+    const printHead = (status: number, reason: string, responseFields: Http1Fields): void => {
+      if (!settings.isVerbose) return;
+      process.stderr.write(`< HTTP/1.1 ${status}${reason === '' ? '' : ` ${reason}`}\n`);
+      printFields('<', responseFields);
+    };
+    try {
+      stream = connection.request(method, target, fields, {
+        isEndStream: body === null,
+        handler: {
+          onInformational: (_s, status, informational) => printHead(status, '', informational),
+          onResponse: (_s, status, response, reason) => printHead(status, reason, response),
+          onTrailers: (_s, trailers) => settings.isVerbose && printFields('<', trailers),
+          onData: (dataStream, data, start, end) => {
+            const length = end - start;
+            output.write(Buffer.from(data.subarray(start, end)), (error) => {
+              if (error == null) {
+                dataStream.updateWindow(length);
+              } else if (outputError === null) {
+                outputError = error;
+                dataStream.reset();
+              }
+            });
+          },
+          onDrain: () => pump(),
+          onClose: (_s, error) => {
+            if (outputError !== null)
+              reject(failure(`cannot write output: ${describeError(outputError)}`, outputError));
+            else if (error !== null) reject(failure(`request failed: ${describeGetError(error)}`, error));
+            else resolve(ExitCode.OK);
+          },
+        },
+      });
+    } catch (error) {
+      reject(failure(`request failed: ${describeGetError(error)}`, error));
+      return;
+    }
+    pump();
+  });
+}
+
+function printFields(prefix: string, fields: readonly string[]): void {
+  let text = '';
+  for (let i = 0; i + 1 < fields.length; i += 2) text += `${prefix} ${fields[i]}: ${fields[i + 1]}\n`;
+  process.stderr.write(text);
 }

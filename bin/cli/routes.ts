@@ -1,5 +1,6 @@
 /**
- * The routes `sluice serve` answers, on the low-level stream API: `GET /`, `GET /bytes/N`,
+ * The routes `sluice serve` answers, on the low-level stream API (an `RouteStream`, or an
+ * HTTP/1.1 exchange through `Http1RouteStream`): `GET /`, `GET /bytes/N`,
  * `POST /echo`, `GET /headers`, and files under `--root`. Every response carries `date` (RFC
  * 9110 §6.6.1), one string per second from {@link httpDate}.
  *
@@ -7,7 +8,15 @@
  */
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { ErrorCode, httpDate, log, LogLevel, type Http2Headers, type Http2Stream } from '../../handlers/index.js';
+import {
+  ErrorCode,
+  httpDate,
+  log,
+  LogLevel,
+  type Clock,
+  type Http2Headers,
+  type SluiceError,
+} from '../../handlers/index.js';
 
 /** The body of `GET /`. */
 export const ROOT_BODY = Buffer.from('hello from sluice: try /bytes/1048576, POST /echo, /headers\n');
@@ -59,6 +68,45 @@ export function contentTypeFor(fileName: string): string {
   return CONTENT_TYPES[path.extname(fileName).toLowerCase()] ?? 'application/octet-stream';
 }
 
+/**
+ * RouteStream is what the routes use of a stream: the slice of `Http2Stream` they call, so an
+ * HTTP/2 stream is one as it is and an HTTP/1.1 exchange is one through `Http1RouteStream`.
+ */
+export interface RouteStream {
+  /** A number for log lines. */
+  readonly id: number;
+  /** The connection loop's clock (for `date`). */
+  readonly clock: Clock;
+  /** True while the response may still be written. */
+  readonly isWritable: boolean;
+  /** Body credit returns by `updateWindow`. */
+  isManualWindow: boolean;
+  /** Receives the request body and write-side events. */
+  handler: RouteStreamHandler;
+  /** The response head (`:status` first) — with `isEndStream`, the whole response. */
+  sendHeaders(headers: Http2Headers, isEndStream?: boolean): void;
+  /** Body bytes; false above the high-water mark (continue on `onDrain`). */
+  write(chunk: Uint8Array, callback?: (error: SluiceError | null) => void): boolean;
+  /** Ends the response. */
+  end(): void;
+  /** Returns request-body credit. */
+  updateWindow(size: number): void;
+  /** Fails the stream. */
+  reset(errorCode?: number): void;
+}
+
+/** RouteStreamHandler is what a route hears of its stream. */
+export interface RouteStreamHandler {
+  /** Request body bytes (`data[start..end)`, valid during the call). */
+  onData?(stream: RouteStream, data: Uint8Array, start: number, end: number): void;
+  /** The request body ended. */
+  onEnd?(stream: RouteStream): void;
+  /** The response buffer fell below the high-water mark. */
+  onDrain?(stream: RouteStream): void;
+  /** The stream closed. */
+  onClose?(stream: RouteStream, error: unknown): void;
+}
+
 /** Options of {@link createRoutes}. */
 export interface RoutesOptions {
   /** Directory whose files are served (absolute, already resolved); null serves no files. */
@@ -77,7 +125,7 @@ function headerValue(headers: Http2Headers, name: string): string {
  */
 export function createRoutes(
   options: RoutesOptions,
-): (stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) => void {
+): (stream: RouteStream, headers: Http2Headers, isEndStream: boolean) => void {
   const root = options.root;
   return (stream, headers, isEndStream) => {
     const method = headerValue(headers, ':method');
@@ -123,18 +171,18 @@ export function parseBytesPath(pathname: string): number {
   return Number(digits);
 }
 
-function failStream(stream: Http2Stream, error: unknown): void {
+function failStream(stream: RouteStream, error: unknown): void {
   if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'sluice-serve', `stream ${stream.id}: ${String(error)}`);
   stream.reset(ErrorCode.INTERNAL_ERROR);
 }
 
-function answerText(stream: Http2Stream, method: string, status: number, text: string, extraHeaders: string[]): void {
+function answerText(stream: RouteStream, method: string, status: number, text: string, extraHeaders: string[]): void {
   answerBody(stream, method, status, 'text/plain; charset=utf-8', Buffer.from(text), extraHeaders);
 }
 
 /** Sends a whole body at once (small bodies only); HEAD gets the headers alone. */
 function answerBody(
-  stream: Http2Stream,
+  stream: RouteStream,
   method: string,
   status: number,
   contentType: string,
@@ -163,7 +211,7 @@ function answerBody(
 }
 
 /** `GET /headers`: the request's header list as a JSON object (repeated names become arrays). */
-function answerHeaders(stream: Http2Stream, method: string, headers: Http2Headers): void {
+function answerHeaders(stream: RouteStream, method: string, headers: Http2Headers): void {
   const fields: Record<string, string | string[]> = {};
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
@@ -180,7 +228,7 @@ function answerHeaders(stream: Http2Stream, method: string, headers: Http2Header
  * `GET /bytes/N`: N pattern bytes, streamed. Writing stops whenever `write` reports the stream's
  * buffer above its high-water mark and resumes on `onDrain`, so memory stays bounded whatever N.
  */
-function answerPattern(stream: Http2Stream, method: string, byteCount: number): void {
+function answerPattern(stream: RouteStream, method: string, byteCount: number): void {
   const headers = [
     ':status',
     '200',
@@ -219,7 +267,7 @@ function answerPattern(stream: Http2Stream, method: string, byteCount: number): 
  * echoed copy was framed for sending, so a client that does not read its response stops being
  * allowed to send — buffered memory stays within one stream window.
  */
-function answerEcho(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
+function answerEcho(stream: RouteStream, headers: Http2Headers, isEndStream: boolean): void {
   const contentType = headerValue(headers, 'content-type') || 'application/octet-stream';
   if (isEndStream) {
     stream.sendHeaders(
@@ -251,7 +299,7 @@ function answerEcho(stream: Http2Stream, headers: Http2Headers, isEndStream: boo
  * path (symbolic links resolved) stays inside the real root. A directory serves its
  * `index.html`. The file is read chunk by chunk as the stream drains.
  */
-async function answerFile(stream: Http2Stream, method: string, root: string, pathname: string): Promise<void> {
+async function answerFile(stream: RouteStream, method: string, root: string, pathname: string): Promise<void> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathname);
@@ -326,7 +374,7 @@ function isInside(root: string, candidate: string): boolean {
 }
 
 /** Reads and writes `size` bytes; waits for `onDrain` when the stream's buffer is full. */
-async function streamFile(stream: Http2Stream, file: fs.FileHandle, size: number): Promise<void> {
+async function streamFile(stream: RouteStream, file: fs.FileHandle, size: number): Promise<void> {
   let drained: (() => void) | null = null;
   let closed: (() => void) | null = null;
   stream.handler = {

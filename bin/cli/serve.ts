@@ -10,26 +10,31 @@ import { promises as fs } from 'node:fs';
 import {
   createStreamLogger,
   EventLoopGroup,
+  Http1ServerConnection,
   Http2ServerConnection,
+  ProtocolSniffer,
   LogLevel,
   MAX_BUSY_POLL_MICROS,
   parseLogLevel,
   ServerBootstrap,
   setLogger,
   type BootstrapOptions,
+  type Channel,
   type ChannelSlot,
   type Http2ConnectionOptions,
   type Listener,
 } from '../../handlers/index.js';
 import { parseCommandLine, parseInteger } from './arguments.js';
 import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
-import { createRoutes } from './routes.js';
+import { Http1RouteStream } from './http1-route-stream.js';
+import { createRoutes, type RouteStream } from './routes.js';
 import { createDevelopmentCertificate, serverTlsTransport, type CertificatePair } from './tls.js';
 
 /** The help text of `sluice serve`. */
 export const SERVE_HELP = `Usage: sluice serve [options]
 
-Serves HTTP/2: h2c with prior knowledge, or TLS with ALPN h2 (--tls).
+Serves HTTP/1.1 and HTTP/2 on one port: on TCP the first bytes choose (HTTP/2 with prior
+knowledge, or an HTTP/1.1 request); under --tls ALPN chooses (h2 preferred, then http/1.1).
 
 Routes:
   GET /           a short text
@@ -41,7 +46,7 @@ Routes:
 Options:
       --host HOST        address to listen on (default 127.0.0.1)
   -p, --port PORT        port to listen on, 0 for any free port (default 8080)
-      --tls              TLS with ALPN h2; without --cert/--key a development certificate
+      --tls              TLS with ALPN h2 and http/1.1; without --cert/--key a development certificate
                          is created with openssl for this run (clients need -k)
       --cert FILE        certificate chain (PEM); implies --tls, needs --key
       --key FILE         private key (PEM); implies --tls, needs --cert
@@ -53,8 +58,8 @@ Options:
                          latency for one-at-a-time requests, at the cost of a busy core
   -h, --help             show this help
 
-Prints "listening on <url>" once ready. SIGINT or SIGTERM closes gracefully (GOAWAY, in-flight
-streams finish; a second signal or 10 s later, connections are cut) and exits 0.
+Prints "listening on <url>" once ready. SIGINT or SIGTERM closes gracefully (GOAWAY or
+Connection: close, in-flight requests finish; a second signal or 10 s later, connections are cut) and exits 0.
 Exit codes: 0 ok, 1 cannot listen or read a file, 2 usage.
 `;
 
@@ -184,28 +189,79 @@ export function serverUrl(isTls: boolean, host: string, port: number): string {
 }
 
 /**
- * RunningServer is one process's listener and its HTTP/2 connections. `close` stops accepting,
- * closes every connection gracefully (GOAWAY: streams already begun finish) and, after
- * `graceMs` or on `cut`, shuts the remaining channels down.
+ * RunningServer is one process's listener and its HTTP/1.1 and HTTP/2 connections. `close`
+ * stops accepting, closes every connection gracefully (GOAWAY, or `Connection: close` on the last
+ * response: requests already begun finish) and, after `graceMs` or on `cut`, shuts the remaining
+ * channels down.
  */
 class RunningServer {
-  readonly connections = new Set<Http2ServerConnection>();
+  /** Each open connection, with how to close it gracefully. */
+  readonly connections = new Map<Http1ServerConnection | Http2ServerConnection, () => Promise<void>>();
   listener: Listener | null = null;
   private closing: Promise<void> | null = null;
   private isClosing = false;
+  private readonly routes: (stream: RouteStream, headers: string[], isEndStream: boolean) => void;
 
-  constructor(private readonly connectionOptions: Http2ConnectionOptions) {}
+  constructor(
+    private readonly connectionOptions: Http2ConnectionOptions,
+    routes: (stream: RouteStream, headers: string[], isEndStream: boolean) => void,
+  ) {
+    this.routes = routes;
+  }
 
-  /** Puts a new HTTP/2 connection right of `slot` (the socket or TLS slot). */
-  install(slot: ChannelSlot): void {
+  /** The connection for a cleartext channel: a sniffer that becomes HTTP/1.1 or HTTP/2 on the first bytes. */
+  installSniffer(channel: Channel): void {
+    channel.appendHandler(
+      new ProtocolSniffer(
+        (sniffed) => this.createHttp1(sniffed),
+        (sniffed) => this.createHttp2(sniffed),
+      ),
+    );
+  }
+
+  /** Puts the connection ALPN chose right of `slot` (the TLS slot). */
+  install(slot: ChannelSlot, protocol: string | null): void {
+    slot.insertRight(protocol === 'h2' ? this.createHttp2(slot.channel) : this.createHttp1(slot.channel));
+  }
+
+  private createHttp2(channel: Channel): Http2ServerConnection {
     const connection = new Http2ServerConnection({
       ...this.connectionOptions,
       onClose: () => this.connections.delete(connection),
     });
-    slot.insertRight(connection);
-    this.connections.add(connection);
-    // A TLS handshake that completes after close() began: close this one too.
-    if (this.isClosing) queueMicrotask(() => void connection.close());
+    this.track(connection, channel, async () => {
+      await connection.close();
+    });
+    return connection;
+  }
+
+  private createHttp1(channel: Channel): Http1ServerConnection {
+    const clock = channel.loop.clock;
+    const connection = new Http1ServerConnection({
+      isManualWindow: true,
+      onRequest: (stream) =>
+        this.routes(
+          new Http1RouteStream(stream, clock),
+          Http1RouteStream.headersOf(stream),
+          stream.bodyKind === 'none',
+        ),
+    });
+    this.track(connection, channel, async () => {
+      connection.close();
+      await channel.whenShutdown;
+    });
+    return connection;
+  }
+
+  private track(
+    connection: Http1ServerConnection | Http2ServerConnection,
+    channel: Channel,
+    close: () => Promise<void>,
+  ): void {
+    this.connections.set(connection, close);
+    void channel.whenShutdown.then(() => this.connections.delete(connection));
+    // A connection that starts after close() began: close this one too.
+    if (this.isClosing) queueMicrotask(() => void close());
   }
 
   close(graceMs: number): Promise<void> {
@@ -214,7 +270,7 @@ class RunningServer {
       const listener = this.listener;
       if (listener === null) return;
       listener.server.close();
-      const graceful = Promise.all([...this.connections].map((connection) => connection.close()));
+      const graceful = Promise.all([...this.connections.values()].map((close) => close()));
       let timer: NodeJS.Timeout | null = null;
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
       await Promise.race([graceful, deadline]);
@@ -235,16 +291,18 @@ async function runServer(
   root: string | null,
   pair: CertificatePair | null,
 ): Promise<ExitCode> {
-  const server = new RunningServer({ maxConcurrentStreams: 128, onStream: createRoutes({ root }) });
+  const routes = createRoutes({ root });
+  const server = new RunningServer({ maxConcurrentStreams: 128, onStream: routes }, routes);
   const bootstrapOptions: BootstrapOptions = {};
   if (settings.busyPollMicros > 0)
     bootstrapOptions.loopGroup = new EventLoopGroup({ busyPollMicros: settings.busyPollMicros });
-  if (pair !== null) bootstrapOptions.transport = serverTlsTransport(pair, (slot) => server.install(slot));
+  if (pair !== null)
+    bootstrapOptions.transport = serverTlsTransport(pair, (slot, protocol) => server.install(slot, protocol));
   try {
     server.listener = await new ServerBootstrap(bootstrapOptions).listen({
       host: settings.host,
       port: settings.port,
-      pipeline: pair !== null ? undefined : (channel) => server.install(channel.first!),
+      pipeline: pair !== null ? undefined : (channel) => server.installSniffer(channel),
     });
   } catch (error) {
     throw failure(

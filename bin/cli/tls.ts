@@ -34,22 +34,20 @@ function requireH2(protocol: string | null): void {
 }
 
 /**
- * A server transport: TLS with ALPN `h2` only; once the handshake chose `h2`, `install` puts
- * the HTTP/2 connection right of the TLS slot. Clients that do not offer `h2` are refused.
+ * A server transport: TLS with ALPN `h2` then `http/1.1` (the server's preference); once the
+ * handshake chose, `install` puts the matching connection right of the TLS slot (a client that
+ * offers no ALPN gets HTTP/1.1).
  */
 export function serverTlsTransport(
   pair: CertificatePair,
-  install: (slot: ChannelSlot) => void,
+  install: (slot: ChannelSlot, protocol: string | null) => void,
 ): TransportHandlerFactory {
   return nativeTlsTransport({
     role: 'server',
     cert: pair.cert,
     key: pair.key,
-    ALPNProtocols: [ALPN_H2],
-    onNegotiated: (slot, protocol) => {
-      requireH2(protocol);
-      install(slot);
-    },
+    ALPNProtocols: [ALPN_H2, 'http/1.1'],
+    onNegotiated: (slot, protocol) => install(slot, protocol),
   });
 }
 
@@ -69,14 +67,41 @@ export interface ClientTlsOptions {
  */
 export function clientTlsTransport(options: ClientTlsOptions): TransportHandlerFactory {
   return nativeTlsTransport({
+    ...clientTlsOptions(options),
+    ALPNProtocols: [ALPN_H2],
+    onNegotiated: (_slot, protocol) => requireH2(protocol),
+  });
+}
+
+/**
+ * A client transport offering ALPN `h2` and `http/1.1` (h2 preferred); `install` puts the
+ * connection the server chose right of the TLS slot (no ALPN answer means HTTP/1.1).
+ */
+export function negotiatingTlsTransport(
+  options: ClientTlsOptions,
+  install: (slot: ChannelSlot, protocol: string | null) => void,
+): TransportHandlerFactory {
+  return nativeTlsTransport({
+    ...clientTlsOptions(options),
+    ALPNProtocols: [ALPN_H2, 'http/1.1'],
+    onNegotiated: (slot, protocol) => install(slot, protocol),
+  });
+}
+
+/** The TLS options `get` verifies the server with. */
+export function clientTlsOptions(options: ClientTlsOptions): {
+  role: 'client';
+  servername: string;
+  rejectUnauthorized: boolean;
+  ca?: string[];
+} {
+  return {
     role: 'client',
     servername: options.servername,
     rejectUnauthorized: options.isVerifying,
     // Node's roots stay trusted: `ca` alone would replace them.
     ...(options.ca === null ? {} : { ca: [...tls.rootCertificates, options.ca.toString('utf8')] }),
-    ALPNProtocols: [ALPN_H2],
-    onNegotiated: (_slot, protocol) => requireH2(protocol),
-  });
+  };
 }
 
 /** A development certificate on disk; `dispose` removes its directory. */

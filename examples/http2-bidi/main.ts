@@ -13,7 +13,7 @@
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { connect } from '../../handlers/index.js';
+import { connect } from '../../handlers/http2/index.js';
 
 /** Starts a node:http2 server that echoes each chunk as it arrives and answers with trailers. */
 async function startEchoServer(): Promise<http2.Http2Server> {

@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { SluiceError, connect } from '../../handlers/index.js';
+import { SluiceError } from '../../handlers/index.js';
+import { connect } from '../../handlers/http2/index.js';
 
 const USAGE = 'usage: node dist/examples/http2-client/main.js URL [body]\n';
 

@@ -19,7 +19,8 @@
  *
  * @module
  */
-import { createServer, type ServerStream } from '../../handlers/index.js';
+import { type ServerStream } from '../../handlers/index.js';
+import { createServer } from '../../handlers/http2/index.js';
 
 const HOST = '127.0.0.1';
 /** Largest `/bytes/N` served (1 GiB). */

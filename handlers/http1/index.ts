@@ -1,7 +1,10 @@
 /**
- * HTTP/1.1 for sluice: the wire codec — a split-anywhere message parser for requests and
- * responses with the request-smuggling rules of RFC 9112, an encoder of message heads and chunked
- * framing into caller-sized buffers — and its errors. The connection handlers build on it.
+ * HTTP/1.1 for sluice, and the one API over HTTP/1.1 and HTTP/2: the wire codec — a
+ * split-anywhere message parser for requests and responses with the request-smuggling rules of
+ * RFC 9112, an encoder of message heads and chunked framing into caller-sized buffers — the
+ * server and client connection handlers with their bootstrap helpers, and on top
+ * `createServer(handler)` (both protocols on one port: sniffing on TCP, ALPN on TLS) and
+ * `connect(url, { protocol })`.
  *
  * @module sluice/http1
  */
@@ -56,3 +59,23 @@ export {
   type Http1ServerTlsOptions,
   type ListenHttp1Options,
 } from './api/bootstrap.js';
+export { ProtocolSniffer, SNIFF_TIMEOUT_MS } from './api/protocol-sniffer.js';
+export { Http1ServerExchange, type HttpProtocol, type HttpServerStream } from './api/server-exchange.js';
+export {
+  createServer,
+  DEFAULT_ALPN_PROTOCOLS,
+  HttpServer,
+  HttpServerListener,
+  type HttpListenOptions,
+  type HttpServerHandler,
+  type HttpServerOptions,
+  type HttpServerTlsOptions,
+} from './api/server.js';
+export {
+  connect,
+  Http1Session,
+  type Http1Response,
+  type HttpConnectOptions,
+  type HttpProtocolChoice,
+  type HttpSession,
+} from './api/session.js';

@@ -134,6 +134,16 @@ describe('sluice command line', function () {
       { name: 'a bad -n', args: ['get', '-n', '0', 'http://127.0.0.1:1/'], pattern: /-n must be a whole number/ },
       { name: '-m without -n', args: ['get', '-m', '10', 'http://127.0.0.1:1/'], pattern: /^sluice get: -m needs -n/ },
       {
+        name: '--http1.1 with --http2-prior-knowledge',
+        args: ['get', '--http1.1', '--http2-prior-knowledge', 'http://127.0.0.1:1/'],
+        pattern: /exclude each other/,
+      },
+      {
+        name: '--http1.1 with -n',
+        args: ['get', '--http1.1', '-n', '2', 'http://127.0.0.1:1/'],
+        pattern: /-n\/-m speak HTTP\/2 only/,
+      },
+      {
         name: '-o with -n',
         args: ['get', '-n', '2', '-o', 'x', 'http://127.0.0.1:1/'],
         pattern: /-o cannot be used with -n/,
@@ -258,7 +268,24 @@ describe('sluice command line', function () {
     it('answers 404 for an unknown path (and still exits 0, like curl)', async () => {
       const result = await sluice(['get', '-v', `${server.url}/nothing-here`]);
       expect(result.code, describeResult(result)).to.equal(0);
-      expect(result.stderr).to.include('< :status: 404');
+      expect(result.stderr).to.match(/^< HTTP\/1\.1 404/m);
+      const overHttp2 = await sluice(['get', '-v', '--http2-prior-knowledge', `${server.url}/nothing-here`]);
+      expect(overHttp2.code, describeResult(overHttp2)).to.equal(0);
+      expect(overHttp2.stderr).to.include('< :status: 404');
+    });
+
+    it('speaks HTTP/1.1 to http:// by default and with --http1.1, HTTP/2 with --http2-prior-knowledge, on one port', async () => {
+      for (const flags of [[], ['--http1.1']]) {
+        const result = await sluice(['get', '-v', ...flags, '-d', 'over one port', `${server.url}/echo`]);
+        expect(result.code, describeResult(result)).to.equal(0);
+        expect(result.stdout).to.equal('over one port');
+        expect(result.stderr, describeResult(result)).to.match(/^> POST \/echo HTTP\/1\.1$/m);
+        expect(result.stderr, describeResult(result)).to.not.include('send PREFACE');
+      }
+      const h2 = await sluice(['get', '-v', '--http2-prior-knowledge', '-d', 'over one port', `${server.url}/echo`]);
+      expect(h2.code, describeResult(h2)).to.equal(0);
+      expect(h2.stdout).to.equal('over one port');
+      expect(h2.stderr, describeResult(h2)).to.include('send PREFACE');
     });
 
     for (const [name, args] of [
@@ -277,7 +304,7 @@ describe('sluice command line', function () {
     }
 
     it('prints frames sent and received with -v', async () => {
-      const result = await sluice(['get', '-v', `${server.url}/`]);
+      const result = await sluice(['get', '-v', '--http2-prior-knowledge', `${server.url}/`]);
       expect(result.code, describeResult(result)).to.equal(0);
       for (const line of [
         'send PREFACE',
@@ -330,7 +357,7 @@ describe('sluice command line', function () {
       it(`answers ${status} for ${requestPath}`, async () => {
         const result = await sluice(['get', '-v', `${server.url}${requestPath}`]);
         expect(result.code, describeResult(result)).to.equal(0);
-        expect(result.stderr, describeResult(result)).to.include(`< :status: ${status}`);
+        expect(result.stderr, describeResult(result)).to.include(`< HTTP/1.1 ${status}`);
         if (contentType !== undefined) expect(result.stderr).to.include(`< content-type: ${contentType}`);
         if (body !== undefined) expect(result.stdout).to.equal(body);
         expect(result.stdout).to.not.include('secret');
@@ -345,7 +372,16 @@ describe('sluice command line', function () {
       const insecure = await sluice(['get', '-k', `${server.url}/`]);
       expect(insecure.code, describeResult(insecure)).to.equal(0);
       expect(insecure.stdout).to.match(/^hello from sluice/);
-      expectOneLineFailure(await sluice(['get', `${server.url}/`]), 1, /request failed: .*TLS_/);
+      // The handshake fails before a connection is installed: a connect failure.
+      expectOneLineFailure(await sluice(['get', `${server.url}/`]), 1, /cannot connect to .*TLS_/);
+      // By default https:// negotiates by ALPN, and serve --tls prefers h2.
+      const negotiated = await sluice(['get', '-k', '-v', `${server.url}/`]);
+      expect(negotiated.code, describeResult(negotiated)).to.equal(0);
+      expect(negotiated.stderr, describeResult(negotiated)).to.include('recv SETTINGS');
+      const http1 = await sluice(['get', '-k', '-v', '--http1.1', `${server.url}/bytes/100000`]);
+      expect(http1.code, describeResult(http1)).to.equal(0);
+      expect(http1.stderr, describeResult(http1)).to.match(/^< HTTP\/1\.1 200/m);
+      expect(http1.stdout.length).to.equal(100000);
     } finally {
       const result = await server.stop();
       expect(result.code, describeResult(result)).to.equal(0);

@@ -6,7 +6,8 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createServer, type Http2ServerListener, type ServerStream } from '../../handlers/index.js';
+import { type Http2ServerListener, type ServerStream } from '../../handlers/index.js';
+import { createServer } from '../../handlers/http2/index.js';
 import { refusingLoopbackPort } from '../support/loopback.js';
 
 const clientPath = fileURLToPath(new URL('../../examples/http2-client/main.js', import.meta.url));

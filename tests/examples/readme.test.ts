@@ -35,14 +35,14 @@ const snippets: readonly ReadmeSnippet[] = [
     stdout: 'echoed: hello, echo handler\n',
   },
   {
-    heading: 'HTTP/2 in a few lines',
+    heading: 'HTTP/1.1 and HTTP/2 in a few lines',
     example: 'examples/readme/http2-hello',
     adjustments: [
       IMPORT_FROM_SOURCE,
       ['listen({ port: 8080 })', 'listen({ port: 0 })'],
-      ["connect('http://127.0.0.1:8080')", 'connect(`http://127.0.0.1:${listener.port}`)'],
+      ["connect('http://127.0.0.1:8080'", 'connect(`http://127.0.0.1:${listener.port}`'],
     ],
-    stdout: '200 hello /world\n\n',
+    stdout: '200 hello /world over h2\n\n',
   },
 ];
 

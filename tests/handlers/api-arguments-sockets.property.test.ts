@@ -12,10 +12,10 @@ import {
   ClientBootstrap,
   ServerBootstrap,
   SluiceError,
-  createServer,
   type Channel,
   type Listener,
 } from '../../handlers/index.js';
+import { createServer } from '../../handlers/http2/index.js';
 import { documentedErrorCodes } from '../support/error-codes.js';
 
 const DOCUMENTED = new Set(documentedErrorCodes());

@@ -12,10 +12,9 @@ import {
   IoErrors,
   ServerBootstrap,
   SluiceError,
-  connect,
-  createServer,
   type ServerStream,
 } from '../../handlers/index.js';
+import { connect, createServer } from '../../handlers/http2/index.js';
 import { documentedErrorCodes } from '../support/error-codes.js';
 import { until } from '../support/waiting.js';
 

@@ -8,11 +8,10 @@ import {
   SluiceError,
   TestingChannel,
   TlsErrors,
-  createServer,
-  connect,
   parseProxyUrl,
   type ServerStream,
 } from '../../handlers/index.js';
+import { createServer, connect } from '../../handlers/http2/index.js';
 import { toBytes } from '../../handlers/http2/api/body.js';
 import { tlsErrorDefinitionFor } from '../../handlers/tls/tls-errors.js';
 

@@ -1,6 +1,6 @@
 /**
  * Every function and class every package entry exports (`sluice`, `sluice/runtime`, `/socket`,
- * `/tls`, `/http2`, `/http2/wire`, `/plugins`, `/sdk`), called with arbitrary arguments
+ * `/tls`, `/http1`, `/http2`, `/http2/wire`, `/plugins`, `/sdk`), called with arbitrary arguments
  * (fast-check's `anything`; classes with `new`): the call succeeds — a returned promise settles —
  * or it throws or rejects a `SluiceError` whose code docs/errors.md lists, and it opens no
  * connection and writes no byte (issue 18, item 8c). Arbitrary values carry no port by chance,
@@ -14,6 +14,7 @@ import * as root from '../../handlers/index.js';
 import * as runtime from '../../lib/index.js';
 import * as socketEntry from '../../handlers/socket/index.js';
 import * as tlsEntry from '../../handlers/tls/index.js';
+import * as http1Entry from '../../handlers/http1/index.js';
 import * as http2Entry from '../../handlers/http2/index.js';
 import * as wireEntry from '../../handlers/http2/wire/index.js';
 import * as pluginsEntry from '../../handlers/plugins/index.js';
@@ -27,6 +28,7 @@ const ENTRIES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   'sluice/runtime': runtime,
   'sluice/socket': socketEntry,
   'sluice/tls': tlsEntry,
+  'sluice/http1': http1Entry,
   'sluice/http2': http2Entry,
   'sluice/http2/wire': wireEntry,
   'sluice/plugins': pluginsEntry,

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, connect, type Http2Session } from '../../handlers/index.js';
+import { Client, type Http2Session } from '../../handlers/index.js';
+import { connect } from '../../handlers/http2/index.js';
 import { bytesPattern } from '../support/bytes-pattern.js';
 import { buildGoPrograms, goClientSummary, type GoClientSummary, type GoPrograms } from '../support/go-programs.js';
 import {
@@ -178,7 +179,7 @@ describe('interop: Go x/net/http2', function () {
       });
 
       it('sluice get: GET /', async () => {
-        const result = await sluiceGet([...insecure, `${server.url}/`]);
+        const result = await sluiceGet(['--http2-prior-knowledge', ...insecure, `${server.url}/`]);
         expectSuccess('sluice get', result);
         expect(result.stdout.toString(), show('sluice get', result)).to.equal('hello from Go x/net/http2\n');
       });
@@ -186,7 +187,13 @@ describe('interop: Go x/net/http2', function () {
       it('sluice get -o: a 2 MiB /bytes download follows the pattern', async () => {
         const size = 2 * 1024 * 1024;
         const out = path.join(tmp, `go-bytes-${mode}.bin`);
-        const result = await sluiceGet([...insecure, '-o', out, `${server.url}/bytes/${size}`]);
+        const result = await sluiceGet([
+          '--http2-prior-knowledge',
+          ...insecure,
+          '-o',
+          out,
+          `${server.url}/bytes/${size}`,
+        ]);
         expectSuccess('sluice get', result);
         expect(sha256(readFileSync(out)), show('sluice get', result)).to.equal(sha256(bytesPattern(size)));
       });
@@ -196,13 +203,29 @@ describe('interop: Go x/net/http2', function () {
         const file = path.join(tmp, `go-upload-${mode}.bin`);
         const out = path.join(tmp, `go-echo-${mode}.bin`);
         writeFileSync(file, upload);
-        const result = await sluiceGet([...insecure, '-d', `@${file}`, '-o', out, `${server.url}/echo`]);
+        const result = await sluiceGet([
+          '--http2-prior-knowledge',
+          ...insecure,
+          '-d',
+          `@${file}`,
+          '-o',
+          out,
+          `${server.url}/echo`,
+        ]);
         expectSuccess('sluice get', result);
         expect(sha256(readFileSync(out)), show('sluice get', result)).to.equal(sha256(upload));
       });
 
       it('sluice get -n 500 -m 20: every request succeeds', async () => {
-        const result = await sluiceGet([...insecure, '-n', '500', '-m', '20', `${server.url}/`]);
+        const result = await sluiceGet([
+          '--http2-prior-knowledge',
+          ...insecure,
+          '-n',
+          '500',
+          '-m',
+          '20',
+          `${server.url}/`,
+        ]);
         expectSuccess('sluice get', result);
         expect(result.stdout.toString(), show('sluice get', result)).to.include(
           'requests: 500 total, 500 succeeded, 0 failed',

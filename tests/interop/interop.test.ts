@@ -207,27 +207,35 @@ describe('interop', function () {
       const insecure = mode === 'tls' ? ['-k'] : [];
 
       it('GET prints the file', async () => {
-        const result = await sluiceGet([...insecure, `${nghttpd.url}/hello.txt`]);
+        const result = await sluiceGet(['--http2-prior-knowledge', ...insecure, `${nghttpd.url}/hello.txt`]);
         expectSuccess('sluice get', result);
         expect(result.stdout.toString(), show('sluice get', result)).to.equal('hello from nghttpd\n');
       });
 
       it('-o saves a 2 MiB file intact', async () => {
         const out = path.join(tmp, `from-nghttpd-${mode}.bin`);
-        const result = await sluiceGet([...insecure, '-o', out, `${nghttpd.url}/big.bin`]);
+        const result = await sluiceGet(['--http2-prior-knowledge', ...insecure, '-o', out, `${nghttpd.url}/big.bin`]);
         expectSuccess('sluice get', result);
         expect(sha256(readFileSync(out)), show('sluice get', result)).to.equal(sha256(file));
       });
 
       it('-d @file uploads 10 MiB that --echo-upload sends back', async () => {
         const out = path.join(tmp, `echo-nghttpd-${mode}.bin`);
-        const result = await sluiceGet([...insecure, '-d', `@${bigFile}`, '-o', out, `${nghttpd.url}/echo`]);
+        const result = await sluiceGet([
+          '--http2-prior-knowledge',
+          ...insecure,
+          '-d',
+          `@${bigFile}`,
+          '-o',
+          out,
+          `${nghttpd.url}/echo`,
+        ]);
         expectSuccess('sluice get', result);
         expect(sha256(readFileSync(out)), show('sluice get', result)).to.equal(bigHash);
       });
 
       it('-v shows the frames both ways', async () => {
-        const result = await sluiceGet([...insecure, '-v', `${nghttpd.url}/hello.txt`]);
+        const result = await sluiceGet(['--http2-prior-knowledge', ...insecure, '-v', `${nghttpd.url}/hello.txt`]);
         expectSuccess('sluice get', result);
         for (const line of ['send HEADERS', 'recv SETTINGS', 'recv HEADERS', 'recv DATA', '< :status: 200']) {
           expect(result.stderr, show('sluice get', result)).to.include(line);
@@ -235,7 +243,15 @@ describe('interop', function () {
       });
 
       it('-n 500 -m 20 succeeds on every request', async () => {
-        const result = await sluiceGet([...insecure, '-n', '500', '-m', '20', `${nghttpd.url}/hello.txt`]);
+        const result = await sluiceGet([
+          '--http2-prior-knowledge',
+          ...insecure,
+          '-n',
+          '500',
+          '-m',
+          '20',
+          `${nghttpd.url}/hello.txt`,
+        ]);
         expectSuccess('sluice get', result);
         expect(result.stdout.toString(), show('sluice get', result)).to.include(
           'requests: 500 total, 500 succeeded, 0 failed',
@@ -244,7 +260,7 @@ describe('interop', function () {
 
       if (mode === 'tls') {
         it('refuses the self-signed certificate without -k (exit 1, one line)', async () => {
-          const result = await sluiceGet([`${nghttpd.url}/hello.txt`]);
+          const result = await sluiceGet(['--http2-prior-knowledge', `${nghttpd.url}/hello.txt`]);
           expect(result.code, show('sluice get', result)).to.equal(1);
           expect(result.stderr.trim().split('\n'), show('sluice get', result)).to.have.length(1);
         });
@@ -285,7 +301,7 @@ describe('interop', function () {
       const insecure = mode === 'tls' ? ['-k'] : [];
 
       it('GET', async () => {
-        const result = await sluiceGet([...insecure, `${url}/some/path?q=1`]);
+        const result = await sluiceGet(['--http2-prior-knowledge', ...insecure, `${url}/some/path?q=1`]);
         expectSuccess('sluice get', result);
         expect(result.stdout.toString(), show('sluice get', result)).to.equal('node:http2 saw GET /some/path?q=1\n');
       });
@@ -293,6 +309,7 @@ describe('interop', function () {
       it('POST 10 MiB echoed with the same SHA-256, headers through', async () => {
         const out = path.join(tmp, `echo-node-${mode}.bin`);
         const result = await sluiceGet([
+          '--http2-prior-knowledge',
           ...insecure,
           '-v',
           '-H',
@@ -309,7 +326,7 @@ describe('interop', function () {
       });
 
       it('-n 300 -m 10', async () => {
-        const result = await sluiceGet([...insecure, '-n', '300', '-m', '10', `${url}/`]);
+        const result = await sluiceGet(['--http2-prior-knowledge', ...insecure, '-n', '300', '-m', '10', `${url}/`]);
         expectSuccess('sluice get', result);
         expect(result.stdout.toString(), show('sluice get', result)).to.include(
           'requests: 300 total, 300 succeeded, 0 failed',

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connect } from '../../handlers/index.js';
+import { connect } from '../../handlers/http2/index.js';
 import { Client } from '../../handlers/sdk/client.js';
 import { bytesPattern } from '../support/bytes-pattern.js';
 import { documentedConfig } from '../support/documented-config.js';
@@ -102,21 +102,29 @@ describe('interop: web servers and proxies', function () {
       const insecure = mode === 'tls' ? ['-k'] : [];
 
       it(`sluice get (${mode}) prints a static file`, async () => {
-        const result = await sluiceGet([...insecure, `${base()}/hello.txt`]);
+        const result = await sluiceGet(['--http2-prior-knowledge', ...insecure, `${base()}/hello.txt`]);
         expectGetSuccess(result);
         expect(result.stdout.toString(), show('sluice get', result)).to.equal(hello);
       });
 
       it(`sluice get -o (${mode}) saves 8 MiB with the same SHA-256`, async () => {
         const out = path.join(tmp, `${name}-${mode}.bin`);
-        const result = await sluiceGet([...insecure, '-o', out, `${base()}/big.bin`]);
+        const result = await sluiceGet(['--http2-prior-knowledge', ...insecure, '-o', out, `${base()}/big.bin`]);
         expectGetSuccess(result);
         expect(sha256(readFileSync(out)), show('sluice get', result)).to.equal(sha256(big));
       });
 
       const expectation = goawaysAfter === null ? '' : ` across ${name}'s GOAWAY every ${goawaysAfter} requests`;
       it(`sluice get -n 3000 -m 100 (${mode}): 3000 of 3000${expectation}`, async () => {
-        const result = await sluiceGet([...insecure, '-n', '3000', '-m', '100', `${base()}/hello.txt`]);
+        const result = await sluiceGet([
+          '--http2-prior-knowledge',
+          ...insecure,
+          '-n',
+          '3000',
+          '-m',
+          '100',
+          `${base()}/hello.txt`,
+        ]);
         expectGetSuccess(result);
         expect(result.stdout.toString(), show('sluice get', result)).to.include(
           'requests: 3000 total, 3000 succeeded, 0 failed',
@@ -360,13 +368,29 @@ hosts:
 
       it(`sluice get -d @file through ${name}: /echo returns the upload`, async () => {
         const out = path.join(tmp, `${name}-get-echo.bin`);
-        const result = await sluiceGet(['-k', '-d', `@${uploadFile}`, '-o', out, `${url()}/echo`]);
+        const result = await sluiceGet([
+          '--http2-prior-knowledge',
+          '-k',
+          '-d',
+          `@${uploadFile}`,
+          '-o',
+          out,
+          `${url()}/echo`,
+        ]);
         expectGetSuccess(result);
         expect(sha256(readFileSync(out)), show('sluice get', result)).to.equal(uploadHash);
       });
 
       it(`sluice get -n 3000 -m 50 through ${name}: 3000 of 3000`, async () => {
-        const result = await sluiceGet(['-k', '-n', '3000', '-m', '50', `${url()}/bytes/100`]);
+        const result = await sluiceGet([
+          '--http2-prior-knowledge',
+          '-k',
+          '-n',
+          '3000',
+          '-m',
+          '50',
+          `${url()}/bytes/100`,
+        ]);
         expectGetSuccess(result);
         expect(result.stdout.toString(), show('sluice get', result)).to.include(
           'requests: 3000 total, 3000 succeeded, 0 failed',
@@ -486,7 +510,7 @@ hosts:
         // Bounded wait: checks run every 2 s and two failures mark the server DOWN.
         await until(() => /sluice\/sluice3 is DOWN/.test(haproxy!.output()), 'HAProxy to mark sluice3 DOWN', 10_000);
         const before = servedBy().get('sluice3') ?? 0;
-        const result = await sluiceGet(['-k', '-n', '600', '-m', '20', `${haproxy!.url}/`]);
+        const result = await sluiceGet(['--http2-prior-knowledge', '-k', '-n', '600', '-m', '20', `${haproxy!.url}/`]);
         expectGetSuccess(result);
         expect(result.stdout.toString(), show('sluice get', result)).to.include(
           'requests: 600 total, 600 succeeded, 0 failed',

@@ -127,6 +127,7 @@ describe('the packed package in a consumer project', function () {
     );
     expect(marked, 'declaration files that still carry @internal').to.deep.equal([]);
     expect(entryPoints()).to.include('sluice/http2/wire');
+    expect(entryPoints()).to.include('sluice/http1');
   });
 
   for (const mode of MODES) {

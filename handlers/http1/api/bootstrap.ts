@@ -15,6 +15,7 @@ import {
   type ListenOptions,
   type Listener,
 } from '../../../lib/index.js';
+import { checkRequiredOptions } from '../../../lib/argument-checks.js';
 import { TlsErrors, nativeTlsTransport, type TlsClientOptions, type TlsServerOptions } from '../../tls/index.js';
 import { Http1ClientConnection } from '../connection/client-connection.js';
 import type { Http1ClientConnectionOptions, Http1ServerConnectionOptions } from '../connection/connection-options.js';
@@ -72,6 +73,7 @@ function installOnHttp1(install: (slot: ChannelSlot) => void): (slot: ChannelSlo
  * ```
  */
 export async function connectHttp1(options: ConnectHttp1Options): Promise<Http1ClientConnection> {
+  checkRequiredOptions(options, 'connectHttp1(options)');
   const connection = new Http1ClientConnection({ host: `${options.host}:${options.port}`, ...options.http1 });
   let markInstalled!: () => void;
   const installed = new Promise<void>((resolve) => (markInstalled = resolve));
@@ -118,6 +120,7 @@ export async function connectHttp1(options: ConnectHttp1Options): Promise<Http1C
  * ```
  */
 export function listenHttp1(options: ListenHttp1Options): Promise<Listener> {
+  checkRequiredOptions(options, 'listenHttp1(options)');
   const bootstrapOptions: BootstrapOptions = { ...options };
   const install = (channel: Channel): void => {
     const connection = new Http1ServerConnection(options.http1);

@@ -11,6 +11,7 @@ import {
   Task,
   TaskStatus,
   asSluiceError,
+  type Channel,
   type ChannelHandler,
   type ChannelSlot,
   type HandlerStatistics,
@@ -18,10 +19,10 @@ import {
 } from '../../../lib/index.js';
 import { Http1ConnectionErrors, Http1EncodeErrors, Http1ParseError, Http1ParseErrors } from '../errors.js';
 import { isToken, type Http1Fields } from '../wire/message-encoder.js';
-import { MessageParser, type MessageHead, type MessageListener } from '../wire/message-parser.js';
+import { MessageParser, type MessageHead } from '../wire/message-parser.js';
 import { HTTP1_CLIENT_DEFAULTS, numberOption, type Http1ClientConnectionOptions } from './connection-options.js';
 import { BodyFraming, OutgoingMessage, checkOutgoingFields, type Http1WriteCallback } from './outgoing-message.js';
-import { Http1OutgoingTask, type Http1OutgoingHost } from './outgoing-task.js';
+import { Http1OutgoingTask } from './outgoing-task.js';
 
 /**
  * Http1ClientStreamHandler receives one response, synchronously on the connection's loop. Every
@@ -90,6 +91,9 @@ export class Http1ClientStream {
 
   /** @internal Streams come from {@link Http1ClientConnection.request}. */
   constructor(connection: Http1ClientConnection, method: string, target: string, options: Http1RequestOptions) {
+    if (!(connection instanceof Http1ClientConnection)) {
+      throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, 'Http1ClientStream objects come from request()');
+    }
     this.connection = connection;
     this.method = method;
     this.target = target;
@@ -187,7 +191,9 @@ export class Http1ClientStream {
  * the response), or `continueTimeoutMs`. Responses to HEAD have no body; a response without a
  * length ends when the server closes.
  */
-export class Http1ClientConnection implements ChannelHandler, MessageListener, Http1OutgoingHost {
+export class Http1ClientConnection implements ChannelHandler {
+  // Also its parser's MessageListener and its outgoing task's host, by shape (checked where they
+  // are created): those members are @internal, so the published types must not name the interfaces.
   /** Always `client`. */
   readonly role = 'client' as const;
   /** @internal */
@@ -210,6 +216,12 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
 
   /** Creates a client connection; install it in a channel slot. */
   constructor(options: Http1ClientConnectionOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new SluiceError(
+        Http1ConnectionErrors.INVALID_ARGUMENT,
+        'new Http1ClientConnection(options): options are an object',
+      );
+    }
     this.options = options;
     const defaults = HTTP1_CLIENT_DEFAULTS;
     this.readWindowSize = numberOption('readWindowSize', options.readWindowSize, defaults.readWindowSize, 1024);
@@ -313,6 +325,11 @@ export class Http1ClientConnection implements ChannelHandler, MessageListener, H
     this.parser.setRequestMethod(method);
     this.outgoing.wake();
     return stream;
+  }
+
+  /** The channel the connection is installed in; null before it is installed. */
+  get channel(): Channel | null {
+    return this.slot?.channel ?? null;
   }
 
   /** Closes the connection once the exchange in flight (if any) is over; at once when idle. */

@@ -19,11 +19,11 @@ import {
   type IoMessage,
 } from '../../../lib/index.js';
 import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
-import { MessageParser, type MessageHead, type MessageListener } from '../wire/message-parser.js';
+import { MessageParser, type MessageHead } from '../wire/message-parser.js';
 import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
 import type { OutgoingMessage } from './outgoing-message.js';
-import { Http1OutgoingTask, type Http1OutgoingHost } from './outgoing-task.js';
-import { Http1ServerStream, type Http1ServerStreamHost } from './server-stream.js';
+import { Http1OutgoingTask } from './outgoing-task.js';
+import { Http1ServerStream } from './server-stream.js';
 
 const NO_FIELDS: string[] = [];
 
@@ -34,7 +34,7 @@ const NO_FIELDS: string[] = [];
  * - Requests are parsed as they arrive and given to `onRequest` in order; up to
  *   `maxPipelinedRequests` may wait for their responses, then the parser pauses and unread bytes
  *   hold the read window (read back-pressure) until a response completes.
- * - Responses are written in request order through one {@link Http1OutgoingTask}.
+ * - Responses are written in request order through one outgoing task (`Http1OutgoingTask`).
  * - Keep-alive unless either side says `Connection: close`, an HTTP/1.0 peer did not ask for
  *   keep-alive, or a body is delimited by close; an idle connection closes after `idleTimeoutMs`.
  * - A request head must arrive within `headerTimeoutMs` of its first byte, or the connection
@@ -47,9 +47,10 @@ const NO_FIELDS: string[] = [];
  * All calls happen on the channel's loop. Application callbacks that throw fail their exchange and
  * close the connection; nothing a peer sends can throw out of the handler.
  */
-export class Http1ServerConnection
-  implements ChannelHandler, MessageListener, Http1OutgoingHost, Http1ServerStreamHost
-{
+export class Http1ServerConnection implements ChannelHandler {
+  // Also its parser's MessageListener and the host of its outgoing task and streams, by shape
+  // (checked where they are created): those members are @internal, so the published types must
+  // not name the interfaces.
   /** Always `server`. */
   readonly role = 'server' as const;
   /** @internal */

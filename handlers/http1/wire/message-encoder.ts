@@ -21,7 +21,7 @@
  */
 import { FIELD_VALUE_BYTES, TARGET_BYTES, TOKEN_BYTES } from './char-classes.js';
 import { SluiceError } from '../../../lib/errors.js';
-import { Http1EncodeErrors } from '../errors.js';
+import { Http1ConnectionErrors, Http1EncodeErrors } from '../errors.js';
 
 /**
  * Http1Fields is a field list as a flat array `[name0, value0, name1, value1, …]`, in the order
@@ -40,16 +40,20 @@ const VERSION_LENGTH = 8;
 
 /** The length of a request head: `method SP target SP HTTP/1.x CRLF`, the fields, and the empty line. */
 export function requestHeadLength(method: string, target: string, fields: Http1Fields): number {
+  checkString(method, 'method');
+  checkString(target, 'target');
   return method.length + 1 + target.length + 1 + VERSION_LENGTH + CRLF_LENGTH + fieldsLength(fields) + CRLF_LENGTH;
 }
 
 /** The length of a response head: `HTTP/1.x SP status SP reason CRLF`, the fields, and the empty line. */
 export function responseHeadLength(reason: string, fields: Http1Fields): number {
+  checkString(reason, 'reason');
   return VERSION_LENGTH + 1 + 3 + 1 + reason.length + CRLF_LENGTH + fieldsLength(fields) + CRLF_LENGTH;
 }
 
 /** The length of the field lines `name: value CRLF` of `fields` (no empty line). */
 export function fieldsLength(fields: Http1Fields): number {
+  checkFieldStrings(fields);
   let length = 0;
   for (let i = 0; i < fields.length; i += 2) length += fields[i].length + 2 + fields[i + 1].length + CRLF_LENGTH;
   return length;
@@ -57,11 +61,13 @@ export function fieldsLength(fields: Http1Fields): number {
 
 /** The length of a chunk header `hex-size CRLF` for a chunk of `size` bytes. */
 export function chunkHeaderLength(size: number): number {
+  checkSize(size, 0);
   return hexDigits(size) + CRLF_LENGTH;
 }
 
 /** The length of a whole chunk carrying `size` bytes: header, data and the CRLF after it. */
 export function chunkLength(size: number): number {
+  checkSize(size, 0);
   return chunkHeaderLength(size) + size + CHUNK_END_LENGTH;
 }
 
@@ -85,8 +91,8 @@ export function writeRequestHead(
   fields: Http1Fields,
   httpMinorVersion = 1,
 ): number {
-  if (!isToken(method)) throw invalidStartLine(`the method ${JSON.stringify(method)} is not a token`);
-  if (!isTarget(target)) throw invalidStartLine(`the request target ${JSON.stringify(target)} is not valid`);
+  if (!isToken(method)) throw invalidStartLine(`the method ${describe(method)} is not a token`);
+  if (!isTarget(target)) throw invalidStartLine(`the request target ${describe(target)} is not valid`);
   checkVersion(httpMinorVersion);
   checkFields(fields);
   checkSpace(buffer, offset, requestHeadLength(method, target, fields));
@@ -113,8 +119,8 @@ export function writeResponseHead(
   fields: Http1Fields,
   httpMinorVersion = 1,
 ): number {
-  if (!Number.isInteger(status) || status < 100 || status > 599) throw invalidStartLine(`status ${status}`);
-  if (!isFieldValue(reason)) throw invalidStartLine(`the reason phrase ${JSON.stringify(reason)} is not valid`);
+  if (!Number.isInteger(status) || status < 100 || status > 599) throw invalidStartLine(`status ${describe(status)}`);
+  if (!isFieldValue(reason)) throw invalidStartLine(`the reason phrase ${describe(reason)} is not valid`);
   checkVersion(httpMinorVersion);
   checkFields(fields);
   checkSpace(buffer, offset, responseHeadLength(reason, fields));
@@ -136,8 +142,7 @@ export function writeResponseHead(
  * size 0 is the last chunk, written by {@link writeLastChunk}.
  */
 export function writeChunkHeader(buffer: Uint8Array, offset: number, size: number): number {
-  if (!Number.isSafeInteger(size) || size <= 0)
-    throw new RangeError(`chunk size must be a positive integer, got ${size}`);
+  checkSize(size, 1);
   const digits = hexDigits(size);
   checkSpace(buffer, offset, digits + CRLF_LENGTH);
   let remaining = size;
@@ -157,6 +162,19 @@ export function writeChunkEnd(buffer: Uint8Array, offset: number): number {
 
 /** Writes a whole chunk carrying `data[start..end)` (which must not be empty): header, data, CRLF. */
 export function writeChunk(buffer: Uint8Array, offset: number, data: Uint8Array, start: number, end: number): number {
+  if (
+    !(data instanceof Uint8Array) ||
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(end) ||
+    start < 0 ||
+    end <= start ||
+    end > data.length
+  ) {
+    throw new SluiceError(
+      Http1ConnectionErrors.INVALID_ARGUMENT,
+      'writeChunk: data[start..end) is a non-empty range of bytes',
+    );
+  }
   checkSpace(buffer, offset, chunkLength(end - start));
   let at = writeChunkHeader(buffer, offset, end - start);
   buffer.set(data.subarray(start, end), at);
@@ -178,7 +196,7 @@ export function writeLastChunk(buffer: Uint8Array, offset: number, trailers: Htt
 
 /** Whether `name` is a token (RFC 9110 §5.6.2): what a method and a field name must be. */
 export function isToken(name: string): boolean {
-  if (name.length === 0) return false;
+  if (typeof name !== 'string' || name.length === 0) return false;
   for (let i = 0; i < name.length; i++) {
     const code = name.charCodeAt(i);
     if (code > 0xff || TOKEN_BYTES[code] === 0) return false;
@@ -188,6 +206,7 @@ export function isToken(name: string): boolean {
 
 /** Whether `value` may be written as a field value: SP, HTAB, VCHAR and obs-text only (RFC 9110 §5.5). */
 export function isFieldValue(value: string): boolean {
+  if (typeof value !== 'string') return false;
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     if (code > 0xff || FIELD_VALUE_BYTES[code] === 0) return false;
@@ -196,7 +215,7 @@ export function isFieldValue(value: string): boolean {
 }
 
 function isTarget(target: string): boolean {
-  if (target.length === 0) return false;
+  if (typeof target !== 'string' || target.length === 0) return false;
   for (let i = 0; i < target.length; i++) {
     const code = target.charCodeAt(i);
     if (code > 0xff || TARGET_BYTES[code] === 0) return false;
@@ -206,6 +225,10 @@ function isTarget(target: string): boolean {
 
 /** Refuses the whole list before anything is written. */
 function checkFields(fields: Http1Fields): void {
+  const list: unknown = fields;
+  if (!Array.isArray(list)) {
+    throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, 'fields are a flat [name, value, …] array');
+  }
   if (fields.length % 2 !== 0) {
     throw new SluiceError(Http1EncodeErrors.INVALID_OUTGOING_FIELD_NAME, 'a field list of odd length');
   }
@@ -215,30 +238,75 @@ function checkFields(fields: Http1Fields): void {
     if (typeof name !== 'string' || !isToken(name)) {
       throw new SluiceError(
         Http1EncodeErrors.INVALID_OUTGOING_FIELD_NAME,
-        `the field name ${JSON.stringify(name)} is not a token`,
+        `the field name ${describe(name)} is not a token`,
       );
     }
     if (typeof value !== 'string' || !isFieldValue(value)) {
       throw new SluiceError(
         Http1EncodeErrors.INVALID_OUTGOING_FIELD_VALUE,
-        `the value of ${name} contains CR, LF, NUL, another control character or a character above U+00FF`,
+        `the value of ${describe(name)} contains CR, LF, NUL, another control character or a character above U+00FF`,
       );
     }
   }
 }
 
 function checkVersion(httpMinorVersion: number): void {
-  if (httpMinorVersion !== 0 && httpMinorVersion !== 1) throw invalidStartLine(`HTTP/1.${httpMinorVersion}`);
+  if (httpMinorVersion !== 0 && httpMinorVersion !== 1) throw invalidStartLine(`HTTP/1.${describe(httpMinorVersion)}`);
 }
 
 function invalidStartLine(message: string): SluiceError {
   return new SluiceError(Http1EncodeErrors.INVALID_OUTGOING_START_LINE, message);
 }
 
+/** Argument errors (not a programming error a fit check can catch): a coded error, as every entry's. */
 function checkSpace(buffer: Uint8Array, offset: number, length: number): void {
+  if (!(buffer instanceof Uint8Array) || !Number.isSafeInteger(offset)) {
+    throw new SluiceError(
+      Http1ConnectionErrors.INVALID_ARGUMENT,
+      'the buffer is a Uint8Array and the offset a whole number',
+    );
+  }
   if (offset < 0 || offset + length > buffer.length) {
     throw new RangeError(`${length} bytes do not fit at offset ${offset} of a ${buffer.length}-byte buffer`);
   }
+}
+
+function checkString(value: unknown, what: string): void {
+  if (typeof value !== 'string') {
+    throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, `the ${what} is a string, not ${describe(value)}`);
+  }
+}
+
+/** A flat list of strings (the rules of names and values are the writes'). */
+function checkFieldStrings(fields: unknown): void {
+  let isValid = Array.isArray(fields) && fields.length % 2 === 0;
+  if (isValid) {
+    const list = fields as unknown[];
+    for (let i = 0; i < list.length && isValid; i++) isValid = typeof list[i] === 'string';
+  }
+  if (!isValid) {
+    throw new SluiceError(
+      Http1ConnectionErrors.INVALID_ARGUMENT,
+      'fields are a flat [name, value, …] array of strings',
+    );
+  }
+}
+
+/** A chunk size: a safe integer of at least `min`. */
+function checkSize(size: unknown, min: number): void {
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < min) {
+    throw new SluiceError(
+      Http1ConnectionErrors.INVALID_ARGUMENT,
+      `a chunk size is a whole number of at least ${min}, not ${describe(size)}`,
+    );
+  }
+}
+
+/** A value for a message, whatever it is (no conversion that could throw). */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return value === null ? 'null' : typeof value;
 }
 
 // ---- bytes -----------------------------------------------------------------------------------

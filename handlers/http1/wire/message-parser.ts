@@ -22,7 +22,8 @@ import { COLON, CR, FIELD_VALUE_BYTES, LF, TOKEN_BYTES, isWhitespace, latin1 } f
 import { FramingFields } from './framing-fields.js';
 import { fieldName } from './known-names.js';
 import { lineError, parseRequestLine, parseStatusLine } from './start-line.js';
-import { Http1ParseError, Http1ParseErrors, type Http1ErrorDefinition } from '../errors.js';
+import { SluiceError } from '../../../lib/errors.js';
+import { Http1ConnectionErrors, Http1ParseError, Http1ParseErrors, type Http1ErrorDefinition } from '../errors.js';
 
 /** Which messages a {@link MessageParser} reads: requests (a server) or responses (a client). */
 export type MessageRole = 'request' | 'response';
@@ -111,22 +112,22 @@ export interface MessageListener {
 
 /** Options of a {@link MessageParser}; defaults are in {@link MESSAGE_PARSER_DEFAULTS}. */
 export interface MessageParserOptions {
-  /** The longest start line, bytes without CRLF; longer is {@link Http1ParseErrors.START_LINE_TOO_LONG} (414). */
+  /** The longest start line, bytes without CRLF; longer is `HTTP1_START_LINE_TOO_LONG` (414). */
   maxStartLineLength?: number;
   /**
    * The most bytes of field lines (CRLFs and the empty line included) in a header section, and
-   * separately in a trailer section; more is {@link Http1ParseErrors.HEADER_TOO_LARGE} (431).
+   * separately in a trailer section; more is `HTTP1_HEADER_TOO_LARGE` (431).
    */
   maxHeaderBlockSize?: number;
-  /** The most field lines in a header section, and separately in a trailer section; more is {@link Http1ParseErrors.TOO_MANY_FIELDS} (431). */
+  /** The most field lines in a header section, and separately in a trailer section; more is `HTTP1_TOO_MANY_FIELDS` (431). */
   maxFieldCount?: number;
-  /** The largest body in bytes (after chunked decoding); larger is {@link Http1ParseErrors.BODY_TOO_LARGE} (413), for `Content-Length` before the head is delivered. */
+  /** The largest body in bytes (after chunked decoding); larger is `HTTP1_BODY_TOO_LARGE` (413), for `Content-Length` before the head is delivered. */
   maxBodySize?: number;
-  /** The largest chunk size accepted, at most 2^53−1; larger is {@link Http1ParseErrors.INVALID_CHUNK_SIZE} (400). */
+  /** The largest chunk size accepted, at most 2^53−1; larger is `HTTP1_INVALID_CHUNK_SIZE` (400). */
   maxChunkSize?: number;
   /**
    * The most bytes of chunk extensions (everything after a chunk size on its line) in one message;
-   * more is {@link Http1ParseErrors.CHUNK_EXTENSION_TOO_LONG} (400). Extensions are skipped, so this
+   * more is `HTTP1_CHUNK_EXTENSION_TOO_LONG` (400). Extensions are skipped, so this
    * bounds the bytes a peer can make us read for nothing.
    */
   maxChunkExtensionsSize?: number;
@@ -273,6 +274,18 @@ export class MessageParser {
 
   /** Creates a parser for `role` reporting to `listener`; options default to {@link MESSAGE_PARSER_DEFAULTS}. */
   constructor(role: MessageRole, listener: MessageListener, options: MessageParserOptions = {}) {
+    if (
+      (role !== 'request' && role !== 'response') ||
+      typeof listener !== 'object' ||
+      listener === null ||
+      typeof options !== 'object' ||
+      options === null
+    ) {
+      throw new SluiceError(
+        Http1ConnectionErrors.INVALID_ARGUMENT,
+        "new MessageParser(role, listener, options): role is 'request' or 'response', listener and options are objects",
+      );
+    }
     this.listener = listener;
     this.isRequestRole = role === 'request';
     this.maxStartLineLength = limit('maxStartLineLength', options.maxStartLineLength, 1);
@@ -389,7 +402,7 @@ export class MessageParser {
 
   /**
    * Tells the parser the connection's input ended. A response body delimited by close completes
-   * here (`onMessageComplete`). Throws {@link Http1ParseErrors.INCOMPLETE_MESSAGE} when the input
+   * here (`onMessageComplete`). Throws `HTTP1_INCOMPLETE_MESSAGE` when the input
    * ended inside a message, and the parser's error if it failed before.
    */
   finish(): void {

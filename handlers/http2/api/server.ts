@@ -164,7 +164,11 @@ export class Http2Server {
     await Promise.all([...this.listeners].map((listener) => listener.close()));
   }
 
-  private acceptStream(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
+  /**
+   * @internal Runs the handler for a request stream of a connection this server did not
+   * install itself (the one-API server of `sluice/http1` shares the handling).
+   */
+  acceptStream(stream: Http2Stream, headers: Http2Headers, isEndStream: boolean): void {
     // Request bodies are read on demand: credit returns as the handler reads (RFC 9113 §5.2).
     stream.isManualWindow = true;
     const serverStream = new ServerStream(
@@ -213,7 +217,8 @@ export class Http2Server {
     }
   }
 
-  private report(error: unknown, stream: ServerStream | null): void {
+  /** @internal Reports a failure to `onError`, or logs it at WARN. */
+  report(error: unknown, stream: ServerStream | null): void {
     const onError = this.options.onError;
     if (onError !== undefined) {
       try {
@@ -294,8 +299,8 @@ export class Http2ServerListener {
   }
 }
 
-/** Closes one accepted channel: gracefully through its HTTP/2 connection when it has one. */
-async function closeChannelGracefully(channel: Channel): Promise<void> {
+/** @internal Closes one accepted channel: gracefully through its HTTP/2 connection when it has one. */
+export async function closeChannelGracefully(channel: Channel): Promise<void> {
   await Promise.race([channel.whenSetup, channel.whenShutdown]);
   let connection: Http2ServerConnection | null = null;
   for (const slot of channel.slots()) {
@@ -329,6 +334,8 @@ async function closeChannelGracefully(channel: Channel): Promise<void> {
  * RST_STREAM(NO_ERROR) (RFC 9113 §8.1) instead of waiting for it.
  */
 export class ServerStream {
+  /** The protocol the request came over: always `'h2'` here (the one-API server also serves `'http/1.1'`). */
+  readonly protocol = 'h2' as const;
   /** The low-level stream. */
   readonly http2Stream: Http2Stream;
   /** `:method`. */

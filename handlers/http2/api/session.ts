@@ -168,6 +168,8 @@ export async function connect(url: string | URL, options: Http2SessionOptions = 
  * server's SETTINGS_MAX_CONCURRENT_STREAMS they wait for a free stream).
  */
 export class Http2Session {
+  /** The protocol: always `'h2'` (the one-API `connect` of `sluice/http1` may also give an HTTP/1.1 session). */
+  readonly protocol = 'h2' as const;
   /** The low-level connection (callbacks, statistics). */
   readonly connection: Http2ClientConnection;
   /** `:scheme` of requests: `http` or `https`. */

@@ -186,6 +186,8 @@ describe('http1 message encoder', () => {
     expect(() => writeChunkHeader(buffer, 9, 16)).to.throw(RangeError);
     expect(() => writeLastChunk(buffer, 8)).to.throw(RangeError);
     expect(buffer.every((byte) => byte === 0)).to.equal(true);
-    expect(() => writeChunkHeader(buffer, 0, 0)).to.throw(RangeError);
+    expect(() => writeChunkHeader(buffer, 0, 0))
+      .to.throw(SluiceError)
+      .with.property('code', 'HTTP1_INVALID_ARGUMENT');
   });
 });
