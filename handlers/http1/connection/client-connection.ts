@@ -103,6 +103,15 @@ export class Http1ClientStream {
   }
 
   /**
+   * True once the request head was copied into a message toward the socket. While false, no byte
+   * of this request can have reached the server: a connection manager may send it again elsewhere
+   * whatever its method.
+   */
+  get isRequestStarted(): boolean {
+    return this._outgoing.isHeadWritten;
+  }
+
+  /**
    * Queues request body bytes; `callback` runs once they were copied toward the socket or failed.
    * Returns false above the high-water mark. Throws `HTTP1_INVALID_STATE` after `end`,
    * `HTTP1_CONTENT_LENGTH_MISMATCH` beyond the declared length.
