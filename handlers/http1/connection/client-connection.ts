@@ -86,6 +86,8 @@ export class Http1ClientStream {
   /** @internal */
   _needsDrain = false;
   private hasClosed = false;
+  /** Whether the head had been written when the exchange closed (failing the message marks it written). */
+  private wasStartedAtClose = false;
   private readonly connection: Http1ClientConnection;
 
   /** @internal Streams come from {@link Http1ClientConnection.request}. */
@@ -108,7 +110,7 @@ export class Http1ClientStream {
    * whatever its method.
    */
   get isRequestStarted(): boolean {
-    return this._outgoing.isHeadWritten;
+    return this.hasClosed ? this.wasStartedAtClose : this._outgoing.isHeadWritten;
   }
 
   /**
@@ -170,6 +172,7 @@ export class Http1ClientStream {
   _close(error: SluiceError | null): void {
     if (this.hasClosed) return;
     this.hasClosed = true;
+    this.wasStartedAtClose = this._outgoing.isHeadWritten;
     if (this._heldCredit > 0) {
       const held = this._heldCredit;
       this._heldCredit = 0;
