@@ -18,10 +18,10 @@ import {
 } from '../../../lib/index.js';
 import { Http1ConnectionErrors, Http1EncodeErrors, Http1ParseError, Http1ParseErrors } from '../errors.js';
 import { isToken, type Http1Fields } from '../wire/message-encoder.js';
-import { MessageParser, type MessageHead, type MessageListener } from '../wire/message-parser.js';
+import { MessageParser, type MessageHead } from '../wire/message-parser.js';
 import { HTTP1_CLIENT_DEFAULTS, numberOption, type Http1ClientConnectionOptions } from './connection-options.js';
 import { BodyFraming, OutgoingMessage, checkOutgoingFields, type Http1WriteCallback } from './outgoing-message.js';
-import { Http1OutgoingTask, type Http1OutgoingHost } from './outgoing-task.js';
+import { Http1OutgoingTask } from './outgoing-task.js';
 
 /**
  * Http1ClientStreamHandler receives one response, synchronously on the connection's loop. Every
@@ -199,7 +199,10 @@ export class Http1ClientStream {
  * the response), or `continueTimeoutMs`. Responses to HEAD have no body; a response without a
  * length ends when the server closes.
  */
-export class Http1ClientConnection implements ChannelHandler, MessageListener, Http1OutgoingHost {
+// Not `implements MessageListener, Http1OutgoingHost`: their methods here are marked internal and
+// stripped from the published .d.ts, which would then fail to type-check; passing `this` to the
+// parser and the outgoing task checks the shapes all the same.
+export class Http1ClientConnection implements ChannelHandler {
   /** Always `client`. */
   readonly role = 'client' as const;
   /** @internal */

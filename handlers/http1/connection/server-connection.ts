@@ -19,11 +19,11 @@ import {
   type IoMessage,
 } from '../../../lib/index.js';
 import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
-import { MessageParser, type MessageHead, type MessageListener } from '../wire/message-parser.js';
+import { MessageParser, type MessageHead } from '../wire/message-parser.js';
 import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
 import type { OutgoingMessage } from './outgoing-message.js';
-import { Http1OutgoingTask, type Http1OutgoingHost } from './outgoing-task.js';
-import { Http1ServerStream, type Http1ServerStreamHost } from './server-stream.js';
+import { Http1OutgoingTask } from './outgoing-task.js';
+import { Http1ServerStream } from './server-stream.js';
 
 const NO_FIELDS: string[] = [];
 
@@ -47,9 +47,10 @@ const NO_FIELDS: string[] = [];
  * All calls happen on the channel's loop. Application callbacks that throw fail their exchange and
  * close the connection; nothing a peer sends can throw out of the handler.
  */
-export class Http1ServerConnection
-  implements ChannelHandler, MessageListener, Http1OutgoingHost, Http1ServerStreamHost
-{
+// Not `implements MessageListener, Http1OutgoingHost, Http1ServerStreamHost`: their methods here
+// are marked internal and stripped from the published .d.ts, which would then fail to type-check;
+// passing `this` to the parser, the outgoing task and the streams checks the shapes all the same.
+export class Http1ServerConnection implements ChannelHandler {
   /** Always `server`. */
   readonly role = 'server' as const;
   /** @internal */
