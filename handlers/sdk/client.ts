@@ -46,18 +46,21 @@ import {
   type ConnectionManagerRequest,
   type HttpProtocolChoice,
 } from './connection-manager.js';
+import type { Http1ConnectionFactory } from './http1-connection-manager.js';
 import { parseUrl } from '../../lib/url.js';
 
 /**
  * Pool settings a {@link Client} passes through, as {@link ConnectionManagerOptions} documents
  * them: the HTTP/2 stream manager's, and for HTTP/1.1 origins `maxConnections`,
  * `maxPendingAcquisitions`, `acquireTimeoutMs`, `idleTimeoutMs` (default 4 s there),
- * `maxStreamRetries` (resends of requests that never left), `http1` and `http1Connect`.
+ * `maxStreamRetries` (resends of requests that never left) and `http1`.
  */
-export type ClientPoolOptions = Pick<
+export type ClientPoolOptions = {
+  /** @internal Opens HTTP/1.1 connections instead of the built-in connect (tests). */
+  http1Connect?: Http1ConnectionFactory;
+} & Pick<
   ConnectionManagerOptions,
   | 'http1'
-  | 'http1Connect'
   | 'maxConnections'
   | 'idealConcurrency'
   | 'maxPendingAcquisitions'

@@ -44,7 +44,7 @@ export interface ConnectionManagerOptions extends Http2StreamManagerOptions {
   protocol?: HttpProtocolChoice;
   /** Options of each HTTP/1.1 connection. */
   http1?: Http1ConnectionManagerOptions['http1'];
-  /** Opens HTTP/1.1 connections; replaces the built-in connect (tests). */
+  /** @internal Opens HTTP/1.1 connections; replaces the built-in connect (tests). */
   http1Connect?: Http1ConnectionFactory;
 }
 

@@ -21,9 +21,8 @@ import {
   type Http1ClientConnectionOptions,
   type Http1ClientStream,
   type Http1ClientStreamHandler,
-  type Http1ClientTlsOptions,
 } from '../http1/index.js';
-import type { Http2Headers } from '../http2/index.js';
+import type { Http2ClientTlsOptions, Http2Headers } from '../http2/index.js';
 import { SdkErrors } from './sdk-errors.js';
 import {
   toSdkConnectError,
@@ -32,7 +31,7 @@ import {
   type StreamManagerStream,
 } from './stream-manager.js';
 
-/** Http1ConnectionEvents are the callbacks an {@link Http1ConnectionFactory} must wire to the new connection's options. */
+/** Http1ConnectionEvents are the callbacks a factory of pooled HTTP/1.1 connections must wire to each new connection's options. */
 export interface Http1ConnectionEvents {
   /** The connection finished an exchange and may carry another (`Http1ClientConnectionOptions.onReusable`). */
   onReusable(): void;
@@ -43,8 +42,23 @@ export interface Http1ConnectionEvents {
 /**
  * Http1ConnectionFactory opens one HTTP/1.1 connection to the manager's origin. Its connection
  * must use manual window mode (`isManualWindow: true`): the manager returns credit itself.
+ * @internal Tests and the ALPN probe hand connections over this way.
  */
 export type Http1ConnectionFactory = (events: Http1ConnectionEvents) => Promise<Http1ClientConnection>;
+
+/**
+ * Http1PoolConnectionOptions are the options of each connection of an
+ * {@link Http1ConnectionManager} (the HTTP/1.1 client connection's, as docs/http1.md describes
+ * them; the manager sets the rest).
+ */
+export interface Http1PoolConnectionOptions {
+  /** Send a held `Expect: 100-continue` body anyway after this many ms without an answer (1 s by default). */
+  continueTimeoutMs?: number;
+  /** Bytes the socket may deliver before the connection returns them (64 KiB by default, at least 1024). */
+  readWindowSize?: number;
+  /** Buffered request bytes above which a body `write` returns false (64 KiB by default). */
+  highWaterMark?: number;
+}
 
 /** Options of an {@link Http1ConnectionManager}; see {@link HTTP1_CONNECTION_MANAGER_DEFAULTS}. */
 export interface Http1ConnectionManagerOptions {
@@ -53,16 +67,16 @@ export interface Http1ConnectionManagerOptions {
   /** The origin's port. */
   port: number;
   /** TLS with ALPN "http/1.1" (server name defaults to `host`); cleartext when absent. */
-  tls?: Http1ClientTlsOptions;
-  /** Options of each connection (the manager sets `onReusable`, `onClose` and `isManualWindow`). */
-  http1?: Omit<Http1ClientConnectionOptions, 'onReusable' | 'onClose' | 'isManualWindow'>;
+  tls?: Http2ClientTlsOptions;
+  /** Options of each connection. */
+  http1?: Http1PoolConnectionOptions;
   /** Loops for the connections' channels. */
   loopGroup?: EventLoopGroup;
   /** The loop the manager's timers run on; the group's next loop by default. */
   loop?: EventLoop;
   /** Resolves `host`; one on `loop`'s clock by default. */
   resolver?: HostResolver;
-  /** Opens connections; replaces the built-in connect (the ALPN probe hands its connection over this way). */
+  /** @internal Opens connections; replaces the built-in connect (the ALPN probe hands its connection over this way). */
   connect?: Http1ConnectionFactory;
   /** Connections open or being set up at once; each carries one request at a time. */
   maxConnections?: number;
@@ -441,8 +455,10 @@ export class Http1ConnectionManager {
     } else {
       this.finish(request, request._cancelError ?? error);
     }
-    // A successful exchange on a kept-alive connection reports onReusable next.
-    if (error !== null && pooled.state === ConnectionState.BUSY) pooled.state = ConnectionState.CLOSED;
+    // After a whole exchange the connection reports onReusable next (or closes): dispatching
+    // now would open a connection for a request that one is about to take.
+    if (error === null) return;
+    if (pooled.state === ConnectionState.BUSY) pooled.state = ConnectionState.CLOSED;
     this.dispatch();
   }
 

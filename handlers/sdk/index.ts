@@ -41,7 +41,7 @@ export {
   Http1ConnectionManager,
   Http1ManagedRequest,
   type Http1ConnectionEvents,
-  type Http1ConnectionFactory,
   type Http1ConnectionManagerOptions,
+  type Http1PoolConnectionOptions,
 } from './http1-connection-manager.js';
 export * from './client.js';
