@@ -12,6 +12,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { hasCommand, pinned, startServer, canPin, type RunningServer } from './bench-processes.js';
 import { median, runH2loadAgainst, type Sample } from './h2load.js';
 import { idleMemoryOfServer } from './idle-memory.js';
+import { measureHttp1 } from './http1.js';
 import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -234,6 +235,8 @@ async function main(): Promise<void> {
     }
     if (only === undefined || ['floor canned', 'small GET h2c c1 m1'].some((name) => name.includes(only)))
       results.push(await measureSingleFloor(plain));
+    if (only === undefined || only.startsWith('http1'))
+      results.push(...(await measureHttp1({ repetitions, isQuick, ...(only !== undefined ? { only } : {}) })));
   } finally {
     for (const server of [plain.sluice, plain.node, secure.sluice, secure.node, ...busyPollServers.values()])
       server.child.kill('SIGTERM');

@@ -35,6 +35,8 @@ export class KvClient {
   constructor(origin: string, onRetry?: (event: ClientRetryEvent) => void) {
     this.client = new Client({
       origin,
+      // The example's service speaks HTTP/2 without TLS (h2c): say so, as http:// means HTTP/1.1.
+      protocol: 'h2',
       requestTimeoutMs: 5_000,
       defaultHeaders: { 'user-agent': 'kv-sdk/1.0 sluice' },
       ...(onRetry !== undefined ? { onRetry } : {}),

@@ -39,19 +39,28 @@ import { parseProxyUrl, proxyFromEnvironment, type ProxyOptions } from './proxy-
 import { isAbortSignal } from '../http2/connection/argument-checks.js';
 import { Http2SessionErrors } from '../http2/errors.js';
 import { SdkErrors } from './sdk-errors.js';
+import { type ManagedRequestOptions, type StreamManagerMetrics, type StreamManagerStream } from './stream-manager.js';
 import {
-  Http2StreamManager,
-  type Http2StreamManagerOptions,
-  type ManagedRequest,
-  type ManagedRequestOptions,
-  type StreamManagerMetrics,
-  type StreamManagerStream,
-} from './stream-manager.js';
+  ConnectionManager,
+  type ConnectionManagerOptions,
+  type ConnectionManagerRequest,
+} from './connection-manager.js';
+import type { HttpProtocolChoice } from '../http1/index.js';
+import type { Http1ConnectionFactory } from './http1-connection-manager.js';
 import { parseUrl } from '../../lib/url.js';
 
-/** Stream-manager settings a {@link Client} passes through, as {@link Http2StreamManagerOptions} documents them. */
-export type ClientPoolOptions = Pick<
-  Http2StreamManagerOptions,
+/**
+ * Pool settings a {@link Client} passes through, as {@link ConnectionManagerOptions} documents
+ * them: the HTTP/2 stream manager's, and for HTTP/1.1 origins `maxConnections`,
+ * `maxPendingAcquisitions`, `acquireTimeoutMs`, `idleTimeoutMs` (default 4 s there),
+ * `maxStreamRetries` (resends of requests that never left) and `http1`.
+ */
+export type ClientPoolOptions = {
+  /** @internal Opens HTTP/1.1 connections instead of the built-in connect (tests). */
+  http1Connect?: Http1ConnectionFactory;
+} & Pick<
+  ConnectionManagerOptions,
+  | 'http1'
   | 'maxConnections'
   | 'idealConcurrency'
   | 'maxPendingAcquisitions'
@@ -82,8 +91,17 @@ export interface ClientRetryEvent {
 
 /** Options of a {@link Client}; see {@link CLIENT_DEFAULTS}. */
 export interface ClientOptions {
-  /** The origin, `https://host[:port]` (TLS, ALPN "h2") or `http://host[:port]` (h2c with prior knowledge). */
+  /**
+   * The origin: `https://host[:port]` (TLS; the version by ALPN, offering h2 and http/1.1) or
+   * `http://host[:port]` (HTTP/1.1, or h2c with prior knowledge when `protocol` is `'h2'`).
+   */
   origin: string | URL;
+  /**
+   * The HTTP version (see {@link HttpProtocolChoice}): `'auto'` (default) is HTTP/1.1 on
+   * `http://` and ALPN on `https://`; `'h2'` forces HTTP/2 (prior knowledge on `http://`);
+   * `'http/1.1'` forces HTTP/1.1. Through a `proxy`, `'auto'` means h2 (tunnels carry HTTP/2).
+   */
+  protocol?: HttpProtocolChoice;
   /** TLS options for `https` origins (custom `ca`, `servername`, client certificate, …). */
   tls?: Http2ClientTlsOptions;
   /** An HTTP CONNECT proxy: a URL (`http://user:pass@proxy:3128`) or options; null for none. */
@@ -123,7 +141,7 @@ export interface ClientOptions {
   defaultHeaders?: Readonly<Record<string, string>>;
   /** Called before each retry's backoff starts. */
   onRetry?: (event: ClientRetryEvent) => void;
-  /** Stream-manager settings. */
+  /** Connection-pool settings. */
   pool?: ClientPoolOptions;
 }
 
@@ -207,7 +225,7 @@ export interface ClientStreamResponse extends ClientResponseHead {
   readonly rawTrailers: Promise<Http2Headers>;
 }
 
-/** ClientMetrics are a {@link Client}'s counters plus its stream manager's. */
+/** ClientMetrics are a {@link Client}'s counters plus its connection manager's. */
 export interface ClientMetrics extends StreamManagerMetrics {
   /** Requests started. */
   readonly requests: number;
@@ -230,7 +248,11 @@ function statusOf(flat: Http2Headers): number {
 /** The state of one `request` call across its attempts. */
 class CallState {
   stopError: SluiceError | null = null;
-  attempt: ManagedRequest | null = null;
+  attempt: ConnectionManagerRequest | null = null;
+  /** The version that carried the last attempt (null: it never reached a connection). */
+  lastProtocol: 'h2' | 'http/1.1' | null = null;
+  /** Some byte of the last attempt may have reached the server. */
+  wasLastSent = false;
   token: RetryToken | null = null;
   private readonly deadlineTask: Task | null = null;
   private readonly onAbort: (() => void) | null = null;
@@ -287,9 +309,14 @@ class CallState {
 }
 
 /**
- * Client sends requests to one origin over HTTP/2 and retries them per its strategy. Under it,
- * an {@link Http2StreamManager} pools connections (through a proxy when configured); GOAWAYs
- * and REFUSED_STREAMs are absorbed there without costing an attempt. Failed attempts are
+ * Client sends requests to one origin over HTTP/1.1 or HTTP/2 and retries them per its strategy.
+ * Under it, a {@link ConnectionManager} picks the version (`protocol`; ALPN for `https://`) and
+ * pools connections: an HTTP/1.1 pool (one request per connection), or an HTTP/2 stream manager
+ * (through a proxy when configured) where GOAWAYs and REFUSED_STREAMs are absorbed without
+ * costing an attempt. Over HTTP/1.1 a failed request is retried only when its method is
+ * idempotent (RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE) or it provably never
+ * left (its connection failed before any byte of it was written; such a request is resent by
+ * the pool without costing an attempt). Failed attempts are
  * classified (`classifier`), and the strategy decides whether and when (backoff on the loop)
  * the next attempt goes: 429/503 (throttling), other 5xx (server error) and connection or
  * timeout errors (transient) are retried; other statuses and errors are not.
@@ -306,8 +333,8 @@ class CallState {
  * ```
  */
 export class Client {
-  /** The stream manager under the client. */
-  readonly streamManager: Http2StreamManager;
+  /** The connection manager under the client (HTTP/1.1 pool or HTTP/2 stream manager, per origin). */
+  readonly connectionManager: ConnectionManager;
   /** The retry strategy in use. */
   readonly retryStrategy: RetryStrategy;
   /** The loop timers and backoff run on. */
@@ -360,8 +387,9 @@ export class Client {
       proxy = proxyFromEnvironment(host, port, isTls, options.env ?? process.env);
     const pool = options.pool ?? {};
     const { http2, connect, ...tuning } = pool;
-    this.streamManager = new Http2StreamManager({
+    this.connectionManager = new ConnectionManager({
       ...tuning,
+      ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
       host,
       port,
       loop: this.loop,
@@ -378,9 +406,20 @@ export class Client {
     });
   }
 
-  /** The client's counters and its stream manager's metrics. */
+  /**
+   * The connection manager under the client.
+   *
+   * @deprecated Since 0.2.0 this is the {@link ConnectionManager} (it has the stream manager's
+   * `request`, `metrics` and `close`); use `connectionManager`, and its `streamManager` for the
+   * HTTP/2 stream manager.
+   */
+  get streamManager(): ConnectionManager {
+    return this.connectionManager;
+  }
+
+  /** The client's counters and its connection manager's metrics. */
   get metrics(): ClientMetrics {
-    return { ...this.streamManager.metrics, requests: this.requestCount, retries: this.retryCount };
+    return { ...this.connectionManager.metrics, requests: this.requestCount, retries: this.retryCount };
   }
 
   /**
@@ -448,8 +487,12 @@ export class Client {
           else this.retryStrategy.releaseToken(token);
           return this.handOver(call, response);
         }
-        // A one-shot body was consumed by this attempt: it cannot be sent again.
-        if (!body.isReplayable || error?.code === SdkErrors.RESPONSE_TOO_LARGE.code) {
+        // A one-shot body was consumed by this attempt: it cannot be sent again. Over HTTP/1.1
+        // a request that may have reached the server is repeated only when repeating it is
+        // safe (RFC 9110 §9.2.2 idempotent methods); one that provably never left always is.
+        const isUnsafeToRepeat =
+          call.lastProtocol === 'http/1.1' && call.wasLastSent && !IDEMPOTENT_METHODS.has(headers[1]);
+        if (!body.isReplayable || error?.code === SdkErrors.RESPONSE_TOO_LARGE.code || isUnsafeToRepeat) {
           this.retryStrategy.releaseToken(token);
           if (response !== null) return this.handOver(call, response);
           throw error!;
@@ -501,7 +544,7 @@ export class Client {
    */
   async close(): Promise<void> {
     this.isClosed = true;
-    await this.streamManager.close();
+    await this.connectionManager.close();
   }
 
   private buildHeaders(request: ClientRequest, body: RequestBody): Http2Headers {
@@ -549,7 +592,7 @@ export class Client {
       const chunks: Buffer[] = [];
       let received = 0;
       let lastActivity = 0;
-      let managed: ManagedRequest | null = null;
+      let managed: ConnectionManagerRequest | null = null;
       let stream: StreamManagerStream | null = null;
       let streamed: StreamedBody | null = null;
       const firstByteTask = new Task((taskStatus) => {
@@ -589,6 +632,8 @@ export class Client {
           },
           onResponse: (flat) => {
             loop.cancel(firstByteTask);
+            call.lastProtocol = managed?.protocol ?? null;
+            call.wasLastSent = true;
             status = statusOf(flat);
             rawHeaders = flat;
             lastActivity = loop.now();
@@ -636,6 +681,10 @@ export class Client {
           },
           onClose: (error) => {
             stopTimers();
+            if (call.attempt === managed && managed !== null) {
+              call.lastProtocol = managed.protocol;
+              call.wasLastSent = managed.isRequestSent;
+            }
             // A replaced attempt (its body cancelled for a retry) may close after the next began.
             if (call.attempt === managed) {
               call.attempt = null;
@@ -669,7 +718,9 @@ export class Client {
       if (isStreaming) options.isManualWindow = true;
       try {
         call.isAttemptClosed = false;
-        managed = this.streamManager.request(options);
+        call.lastProtocol = null;
+        call.wasLastSent = false;
+        managed = this.connectionManager.request(options);
         call.attempt = managed;
       } catch (error) {
         stopTimers();
@@ -790,6 +841,9 @@ function contentLengthOf(flat: Http2Headers): number {
   for (let i = 0; i < flat.length; i += 2) if (flat[i] === 'content-length') return Number(flat[i + 1]);
   return -1;
 }
+
+/** RFC 9110 §9.2.2: methods whose repetition has the effect of one request. */
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 function isRetryCandidate(status: number): boolean {
   return status === 429 || status === 408 || status >= 500;

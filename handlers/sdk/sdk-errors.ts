@@ -1,6 +1,6 @@
 import { errorDefinition } from '../../lib/errors.js';
 /**
- * The `SDK_*` error table: stream manager, proxy tunnel, client timeouts and cancellation.
+ * The `SDK_*` error table: connection and stream managers, proxy tunnel, client timeouts and cancellation.
  *
  * @module
  */
@@ -19,15 +19,15 @@ export const SdkErrors = Object.freeze({
   IDLE_TIMEOUT: errorDefinition('SDK_IDLE_TIMEOUT', 'the response went idle'),
   /** `SDK_REQUEST_ABORTED`: the request's `AbortSignal` fired; `cause` is the signal's reason. */
   REQUEST_ABORTED: errorDefinition('SDK_REQUEST_ABORTED', 'the request was aborted'),
-  /** `SDK_ACQUIRE_TIMEOUT`: no stream became available within `acquireTimeoutMs`. */
-  ACQUIRE_TIMEOUT: errorDefinition('SDK_ACQUIRE_TIMEOUT', 'no stream became available in time'),
-  /** `SDK_TOO_MANY_PENDING_ACQUISITIONS`: `maxPendingAcquisitions` requests already wait for a stream. */
+  /** `SDK_ACQUIRE_TIMEOUT`: no stream (HTTP/2) or idle connection (HTTP/1.1) became available within `acquireTimeoutMs`. */
+  ACQUIRE_TIMEOUT: errorDefinition('SDK_ACQUIRE_TIMEOUT', 'no stream or connection became available in time'),
+  /** `SDK_TOO_MANY_PENDING_ACQUISITIONS`: `maxPendingAcquisitions` requests already wait for a stream or connection. */
   TOO_MANY_PENDING_ACQUISITIONS: errorDefinition(
     'SDK_TOO_MANY_PENDING_ACQUISITIONS',
-    'too many requests wait for a stream',
+    'too many requests wait for a stream or connection',
   ),
-  /** `SDK_MANAGER_CLOSED`: the stream manager (or its client) is closed. */
-  MANAGER_CLOSED: errorDefinition('SDK_MANAGER_CLOSED', 'the stream manager is closed'),
+  /** `SDK_MANAGER_CLOSED`: the connection or stream manager (or its client) is closed. */
+  MANAGER_CLOSED: errorDefinition('SDK_MANAGER_CLOSED', 'the connection manager is closed'),
   /**
    * `SDK_CONNECTION_DEAD`: the request was sent on a connection whose idle PING then went
    * unanswered for `pingTimeoutMs`, so the stream manager dropped the connection; `cause` is the

@@ -698,56 +698,8 @@ export class Http2StreamManager {
     if (index >= 0) this.connections.splice(index, 1);
   }
 
-  private async connectDefault(events: ConnectionEvents): Promise<StreamManagerConnection> {
-    const options = this.options;
-    const http2: Http2ConnectionOptions = {
-      ...options.http2,
-      onRemoteSettings: () => events.onRemoteSettings(),
-      onGoaway: () => events.onGoaway(),
-      onClose: (error) => events.onClose(error),
-    };
-    const connectTimeoutMs = options.connectTimeoutMs ?? STREAM_MANAGER_DEFAULTS.connectTimeoutMs;
-    const tls: Http2ClientTlsOptions | undefined =
-      options.tls === undefined
-        ? undefined
-        : {
-            servername: options.host,
-            negotiationTimeoutMs: options.tlsNegotiationTimeoutMs ?? STREAM_MANAGER_DEFAULTS.tlsNegotiationTimeoutMs,
-            ...options.tls,
-          };
-    try {
-      if (options.proxy !== undefined && options.proxy !== null) {
-        const viaProxy: Parameters<typeof connectHttp2ViaProxy>[0] = {
-          proxy: options.proxy,
-          host: options.host,
-          port: options.port,
-          http2,
-          connectTimeoutMs,
-        };
-        if (tls !== undefined) viaProxy.tls = tls;
-        if (options.loopGroup !== undefined) viaProxy.loopGroup = options.loopGroup;
-        return await connectHttp2ViaProxy(viaProxy);
-      }
-      const target = await this.resolver.resolveOne(options.host);
-      try {
-        const direct: Parameters<typeof connectHttp2>[0] = {
-          host: target.address,
-          port: options.port,
-          http2,
-          socketOptions: { connectTimeoutMs },
-        };
-        if (tls !== undefined) direct.tls = tls;
-        if (options.loopGroup !== undefined) direct.loopGroup = options.loopGroup;
-        const connection = await connectHttp2(direct);
-        this.resolver.recordConnectionSuccess(options.host, target.address);
-        return connection;
-      } catch (error) {
-        this.resolver.recordConnectionFailure(options.host, target.address);
-        throw error;
-      }
-    } catch (error) {
-      throw toSdkConnectError(error);
-    }
+  private connectDefault(events: ConnectionEvents): Promise<StreamManagerConnection> {
+    return connectPooledHttp2(this.options, this.resolver, events);
   }
 
   // ------------------------------------------------------------------ events (internal)
@@ -859,4 +811,64 @@ export function toSdkConnectError(error: unknown): SluiceError {
   if (error.code === TlsErrors.NEGOTIATION_TIMEOUT.code)
     return new SluiceError(SdkErrors.TLS_NEGOTIATION_TIMEOUT, error.message, { cause: error });
   return error;
+}
+
+/**
+ * Opens one HTTP/2 connection as the stream manager does (through `options.proxy` when set, else
+ * to the address `resolver` gives; TLS with ALPN "h2" when `options.tls`), with `events` wired.
+ * Rejects with the transport's error, timeouts as `SDK_CONNECT_TIMEOUT`/`SDK_TLS_NEGOTIATION_TIMEOUT`.
+ */
+export async function connectPooledHttp2(
+  options: Http2StreamManagerOptions,
+  resolver: HostResolver,
+  events: ConnectionEvents,
+): Promise<StreamManagerConnection> {
+  const http2: Http2ConnectionOptions = {
+    ...options.http2,
+    onRemoteSettings: () => events.onRemoteSettings(),
+    onGoaway: () => events.onGoaway(),
+    onClose: (error) => events.onClose(error),
+  };
+  const connectTimeoutMs = options.connectTimeoutMs ?? STREAM_MANAGER_DEFAULTS.connectTimeoutMs;
+  const tls: Http2ClientTlsOptions | undefined =
+    options.tls === undefined
+      ? undefined
+      : {
+          servername: options.host,
+          negotiationTimeoutMs: options.tlsNegotiationTimeoutMs ?? STREAM_MANAGER_DEFAULTS.tlsNegotiationTimeoutMs,
+          ...options.tls,
+        };
+  try {
+    if (options.proxy !== undefined && options.proxy !== null) {
+      const viaProxy: Parameters<typeof connectHttp2ViaProxy>[0] = {
+        proxy: options.proxy,
+        host: options.host,
+        port: options.port,
+        http2,
+        connectTimeoutMs,
+      };
+      if (tls !== undefined) viaProxy.tls = tls;
+      if (options.loopGroup !== undefined) viaProxy.loopGroup = options.loopGroup;
+      return await connectHttp2ViaProxy(viaProxy);
+    }
+    const target = await resolver.resolveOne(options.host);
+    try {
+      const direct: Parameters<typeof connectHttp2>[0] = {
+        host: target.address,
+        port: options.port,
+        http2,
+        socketOptions: { connectTimeoutMs },
+      };
+      if (tls !== undefined) direct.tls = tls;
+      if (options.loopGroup !== undefined) direct.loopGroup = options.loopGroup;
+      const connection = await connectHttp2(direct);
+      resolver.recordConnectionSuccess(options.host, target.address);
+      return connection;
+    } catch (error) {
+      resolver.recordConnectionFailure(options.host, target.address);
+      throw error;
+    }
+  } catch (error) {
+    throw toSdkConnectError(error);
+  }
 }

@@ -86,7 +86,7 @@ describe('socket entry points with arbitrary arguments: success or a documented 
         stream.respond(200);
         await stream.end('ok');
       }).listen({ host: '127.0.0.1', port: 0 });
-      client = new Client({ origin: `http://127.0.0.1:${listener.port}` });
+      client = new Client({ origin: `http://127.0.0.1:${listener.port}`, protocol: 'h2' });
     });
     after(async () => {
       await client.close();

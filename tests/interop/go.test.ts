@@ -245,7 +245,11 @@ describe('interop: Go x/net/http2', function () {
       });
 
       it('SDK Client: GETs of / and /bytes come back whole', async () => {
-        const client = new Client({ origin: server.url, ...(mode === 'tls' ? { tls: trust() } : {}) });
+        const client = new Client({
+          origin: server.url,
+          protocol: 'h2', // Go's h2c server speaks HTTP/2 by prior knowledge only
+          ...(mode === 'tls' ? { tls: trust() } : {}),
+        });
         try {
           const responses = await Promise.all([
             client.request({ path: '/' }),

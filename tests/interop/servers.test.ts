@@ -155,6 +155,7 @@ describe('interop: web servers and proxies', function () {
       it(`SDK Client (${mode}): ${clientCount} requests, 50 at a time, all 200${expectation}`, async () => {
         const client = new Client({
           origin: base(),
+          protocol: 'h2', // these servers are HTTP/2 origins (h2c by prior knowledge in cleartext)
           ...(mode === 'tls' ? { tls: { ca: readFileSync(certPath), servername: 'localhost' } } : {}),
         });
         const statuses = new Map<number, number>();

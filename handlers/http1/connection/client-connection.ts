@@ -87,6 +87,8 @@ export class Http1ClientStream {
   /** @internal */
   _needsDrain = false;
   private hasClosed = false;
+  /** Whether the head had been written when the exchange closed (failing the message marks it written). */
+  private wasStartedAtClose = false;
   private readonly connection: Http1ClientConnection;
 
   /** @internal Streams come from {@link Http1ClientConnection.request}. */
@@ -104,6 +106,15 @@ export class Http1ClientStream {
   /** True once `onClose` ran. */
   get isClosed(): boolean {
     return this.hasClosed;
+  }
+
+  /**
+   * True once the request head was copied into a message toward the socket. While false, no byte
+   * of this request can have reached the server: a connection manager may send it again elsewhere
+   * whatever its method.
+   */
+  get isRequestStarted(): boolean {
+    return this.hasClosed ? this.wasStartedAtClose : this._outgoing.isHeadWritten;
   }
 
   /**
@@ -165,6 +176,7 @@ export class Http1ClientStream {
   _close(error: SluiceError | null): void {
     if (this.hasClosed) return;
     this.hasClosed = true;
+    this.wasStartedAtClose = this._outgoing.isHeadWritten;
     if (this._heldCredit > 0) {
       const held = this._heldCredit;
       this._heldCredit = 0;

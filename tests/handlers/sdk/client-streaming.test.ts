@@ -69,6 +69,7 @@ describe('SDK Client bodies and fields, against node:http2', function () {
     const loop = new NodeEventLoop();
     client = new Client({
       origin: node.url,
+      protocol: 'h2',
       loop,
       retryStrategy: new StandardRetryStrategy({ loop, scaleMs: 1, maxRetries: 2 }),
       pool: { http2: { initialStreamWindowSize: WINDOW } },

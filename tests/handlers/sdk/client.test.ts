@@ -101,7 +101,11 @@ describe('Client (loopback integration)', () => {
   it('sends 2000 requests, 200 at a time, over several connections none above MAX_CONCURRENT_STREAMS 10', async () => {
     const server = await startServer(10);
     cleanups.push(() => server.listener.close());
-    const client = new Client({ origin: `http://127.0.0.1:${server.listener.port}`, pool: { maxConnections: 8 } });
+    const client = new Client({
+      origin: `http://127.0.0.1:${server.listener.port}`,
+      protocol: 'h2',
+      pool: { maxConnections: 8 },
+    });
     cleanups.push(() => client.close());
     const responses = await pool(2000, 200, (index) => client.request({ path: `/item/${index}` }));
     expect(
@@ -118,7 +122,11 @@ describe('Client (loopback integration)', () => {
   it('loses no request when the server sends GOAWAY every 500 streams: refused ones are resent and counted', async () => {
     const server = await startServer(10, 500);
     cleanups.push(() => server.listener.close());
-    const client = new Client({ origin: `http://127.0.0.1:${server.listener.port}`, pool: { maxConnections: 4 } });
+    const client = new Client({
+      origin: `http://127.0.0.1:${server.listener.port}`,
+      protocol: 'h2',
+      pool: { maxConnections: 4 },
+    });
     cleanups.push(() => client.close());
     const responses = await pool(2000, 200, (index) => client.request({ path: `/g/${index}` }));
     expect(responses.filter((response) => response.status === 200)).to.have.length(2000);
@@ -153,6 +161,7 @@ describe('Client (loopback integration)', () => {
     const retries: (ClientRetryEvent & { seenWhenScheduled: number; pendingTasks: number })[] = [];
     const client = new Client({
       origin: `http://127.0.0.1:${listener.port}`,
+      protocol: 'h2',
       loop,
       retryStrategy: new StandardRetryStrategy({ loop, scaleMs: 40, maxRetries: 2, random: sequence(0.5, 0.75) }),
       onRetry: (event) => retries.push({ ...event, seenWhenScheduled: seen, pendingTasks: loop.pendingTaskCount }),
@@ -180,6 +189,7 @@ describe('Client (loopback integration)', () => {
     const loop = new NodeEventLoop();
     const client = new Client({
       origin: `http://127.0.0.1:${listener.port}`,
+      protocol: 'h2',
       loop,
       firstByteTimeoutMs: 30,
       retryStrategy: new StandardRetryStrategy({ loop, maxRetries: 1, scaleMs: 1 }),

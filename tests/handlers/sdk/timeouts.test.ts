@@ -152,6 +152,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     // No acquire timeout: the only timed task on the loop is then the socket's connect timeout.
     const client = makeClient(group, loop, {
       origin: `http://127.0.0.1:${server.port}`,
+      protocol: 'h2',
       connectTimeoutMs,
       pool: { acquireTimeoutMs: 0 },
     });
@@ -216,6 +217,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const { group, loop } = clientGroup();
     const client = makeClient(group, loop, {
       origin: 'http://127.0.0.1:9',
+      protocol: 'h2',
       proxy: `http://127.0.0.1:${proxy.port}`,
       connectTimeoutMs: 100,
     });
@@ -232,7 +234,12 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const client = makeClient(
       group,
       loop,
-      { origin: `http://127.0.0.1:${listener.port}`, firstByteTimeoutMs: 100, onRetry: (event) => retries.push(event) },
+      {
+        origin: `http://127.0.0.1:${listener.port}`,
+        protocol: 'h2',
+        firstByteTimeoutMs: 100,
+        onRetry: (event) => retries.push(event),
+      },
       1,
     );
     const error = await rejectionOf(client.request({ path: '/hang' }));
@@ -254,7 +261,12 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const client = makeClient(
       group,
       loop,
-      { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 5_000, firstByteTimeoutMs: 5_000 },
+      {
+        origin: `http://127.0.0.1:${listener.port}`,
+        protocol: 'h2',
+        readIdleTimeoutMs: 5_000,
+        firstByteTimeoutMs: 5_000,
+      },
       3,
     );
     const error = await rejectionOf(client.request({ path: '/trickle', timeoutMs: 250 }));
@@ -271,6 +283,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const { group, loop } = clientGroup();
     const client = new Client({
       origin: `http://127.0.0.1:${listener.port}`,
+      protocol: 'h2',
       loopGroup: group,
       loop,
       requestTimeoutMs: 150,
@@ -295,7 +308,12 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const client = makeClient(
       group,
       loop,
-      { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 100, onRetry: (event) => retries.push(event) },
+      {
+        origin: `http://127.0.0.1:${listener.port}`,
+        protocol: 'h2',
+        readIdleTimeoutMs: 100,
+        onRetry: (event) => retries.push(event),
+      },
       1,
     );
     const error = await rejectionOf(client.request({ path: '/stall' }));
@@ -310,7 +328,11 @@ describe('Client timeouts and cancellation (loopback)', () => {
   it('fails with SDK_IDLE_TIMEOUT when the headers arrive and no body follows', async () => {
     const { listener } = await h2cServer((stream) => stream.sendHeaders([':status', '200']));
     const { group, loop } = clientGroup();
-    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 100 });
+    const client = makeClient(group, loop, {
+      origin: `http://127.0.0.1:${listener.port}`,
+      protocol: 'h2',
+      readIdleTimeoutMs: 100,
+    });
     const error = await rejectionOf(client.request({ path: '/headers-only' }));
     expect(error.code).to.equal(SdkErrors.IDLE_TIMEOUT.code);
     await expectClosedCleanly(client, loop);
@@ -322,7 +344,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
       stream.end();
     });
     const { group, loop } = clientGroup();
-    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}` });
+    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, protocol: 'h2' });
     const reason = new Error('cancelled up front');
     const error = await rejectionOf(client.request({ path: '/', signal: AbortSignal.abort(reason) }));
     expect(error.code).to.equal(SdkErrors.REQUEST_ABORTED.code);
@@ -347,7 +369,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const client = makeClient(
       group,
       loop,
-      { origin: `http://127.0.0.1:${listener.port}`, firstByteTimeoutMs: 5_000 },
+      { origin: `http://127.0.0.1:${listener.port}`, protocol: 'h2', firstByteTimeoutMs: 5_000 },
       3,
     );
     const error = await rejectionOf(client.request({ path: '/held', signal: controller.signal }));
@@ -366,7 +388,11 @@ describe('Client timeouts and cancellation (loopback)', () => {
       stream.write(Buffer.from('first chunk'));
     });
     const { group, loop } = clientGroup();
-    const client = makeClient(group, loop, { origin: `http://127.0.0.1:${listener.port}`, readIdleTimeoutMs: 5_000 });
+    const client = makeClient(group, loop, {
+      origin: `http://127.0.0.1:${listener.port}`,
+      protocol: 'h2',
+      readIdleTimeoutMs: 5_000,
+    });
     const pending = client.request({ path: '/body', signal: controller.signal });
     await until(() => log.opened >= 1, 'the server to open the stream', 200);
     // Let the headers and the first chunk reach the client before aborting.
@@ -386,6 +412,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const { group, loop } = clientGroup();
     const client = new Client({
       origin: `http://127.0.0.1:${listener.port}`,
+      protocol: 'h2',
       loopGroup: group,
       loop,
       retryStrategy: new StandardRetryStrategy({ loop, maxRetries: 3, scaleMs: 60_000, random: () => 1 }),
@@ -448,6 +475,7 @@ describe('Client timeouts and cancellation (loopback)', () => {
     const loop = new VirtualEventLoop();
     const client = makeClient(group, loop, {
       origin: `http://127.0.0.1:${server.port}`,
+      protocol: 'h2',
       pool: { idlePingIntervalMs: 1_000, pingTimeoutMs: 5_000 },
     });
     expect((await client.request({ path: '/first' })).status).to.equal(200);
