@@ -46,9 +46,24 @@ export interface OutgoingFramesHost extends OutboundWindowFields {
   finishWriteShutdown(): void;
   /** A write failed or could not be sent: shut the connection down with it. */
   onWriteFailed(error: SluiceError): void;
-  /** Makes the scheduler that orders the connection's DATA (called once, by the task's constructor). */
+  /** Makes the scheduler that orders the connection's DATA (called once, when the first stream has DATA). */
   createWriteScheduler(): WriteScheduler;
 }
+
+/**
+ * The scheduler of a connection none of whose streams has had DATA yet: always empty, shared by
+ * every such connection. `add` is never called on it (the task makes the real one first).
+ */
+const NO_DATA_YET: WriteScheduler = Object.freeze({
+  size: 0,
+  add(): void {
+    throw new Error('NO_DATA_YET.add: the task makes its scheduler before the first add');
+  },
+  next: (): undefined => undefined,
+  peek: (): undefined => undefined,
+  remove(): void {},
+  waitingAt: (): undefined => undefined,
+});
 
 /**
  * OutgoingFramesTask writes for one connection, as DESIGN.md prescribes:
@@ -83,13 +98,15 @@ export class OutgoingFramesTask {
   private messageSentAt = 0;
   private isPrefacePending = false;
   private readonly task: Task;
-  /** The streams with DATA to write, and the order they write in. */
-  private readonly scheduler: WriteScheduler;
+  /**
+   * The streams with DATA to write, and the order they write in: a shared empty scheduler until
+   * the first stream has DATA, so an idle connection holds none (48 bytes each).
+   */
+  private scheduler: WriteScheduler = NO_DATA_YET;
   private slot: ChannelSlot | null = null;
 
   /** Creates the task for a connection; DATA goes in the order of the host's write scheduler. */
   constructor(private readonly host: OutgoingFramesHost) {
-    this.scheduler = host.createWriteScheduler();
     this.task = new Task(OutgoingFramesTask.runTask, 'http2-outgoing-frames', this);
   }
 
@@ -147,6 +164,7 @@ export class OutgoingFramesTask {
     }
     if (!stream._isInDataList) {
       stream._isInDataList = true;
+      if (this.scheduler === NO_DATA_YET) this.scheduler = this.host.createWriteScheduler();
       this.scheduler.add(stream);
     }
     this.wake();
