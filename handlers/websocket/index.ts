@@ -94,6 +94,13 @@ export {
   type WebSocketAcceptOptions,
   type WebSocketHandshakeResult,
 } from './api/accept.js';
+export type {
+  WebSocketAcceptDecision,
+  WebSocketAcceptHook,
+  WebSocketListener,
+  WebSocketRequest,
+  WebSocketServerOptions,
+} from './api/server-hooks.js';
 export {
   WebSocketConnectionErrors,
   WebSocketEncodeErrors,
