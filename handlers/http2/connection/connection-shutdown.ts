@@ -21,6 +21,8 @@ import { describeThrown, type StreamLifecycle } from './stream-lifecycle.js';
  */
 export interface ConnectionShutdownHost {
   readonly role: 'client' | 'server';
+  /** Last stream id of our final GOAWAY: shutdown sets it when that GOAWAY is queued. */
+  goawaySentLastStreamId: number;
   readonly options: ResolvedHttp2Options;
   readonly channelSlot: ChannelSlot | null;
   readonly outgoing: OutgoingFramesTask;
@@ -52,8 +54,6 @@ export class ConnectionShutdown {
   isClosing = false;
   /** Last stream id of the GOAWAY the peer sent, or -1. */
   goawayReceivedLastStreamId = -1;
-  /** Last stream id announced in our final GOAWAY: peer streams above it are ignored. */
-  goawaySentLastStreamId = MAX_STREAM_ID;
   /** Frames are no longer decoded (the read side shut down, or the connection failed). */
   isReadStopped = false;
   /** The connection failed: nothing new may start. */
@@ -93,7 +93,7 @@ export class ConnectionShutdown {
     if (this.isFinalGoawayQueued) return;
     if (isFinal) {
       this.isFinalGoawayQueued = true;
-      this.goawaySentLastStreamId = lastStreamId;
+      this.host.goawaySentLastStreamId = lastStreamId;
     }
     this.frames.goaway(lastStreamId, errorCode, debug);
   }

@@ -107,6 +107,11 @@ export abstract class Http2Connection implements ChannelHandler {
   readonly options: ResolvedHttp2Options;
   /** @internal */
   readonly outgoing: OutgoingFramesTask;
+  /**
+   * @internal Last stream id of our final GOAWAY (shutdown sets it): peer streams above it are
+   * ignored. A field, not a getter into shutdown: it is read for every new stream.
+   */
+  goawaySentLastStreamId: number = MAX_STREAM_ID;
   // The parts (see the class comment). Each reaches the others through the connection, so a
   // part holds one pointer (to the connection), not one per part it talks to.
   /** @internal Every control frame is queued through it; it is the control-frame queue. */
@@ -360,11 +365,6 @@ export abstract class Http2Connection implements ChannelHandler {
   /** @internal Loop time now (0 before installation). */
   now(): number {
     return this.slot === null ? 0 : this.slot.channel.loop.now();
-  }
-
-  /** @internal */
-  get goawaySentLastStreamId(): number {
-    return this.endingValue === null ? MAX_STREAM_ID : this.endingValue.goawaySentLastStreamId;
   }
 
   /** @internal Shuts the channel down once a graceful close has no streams left. */
