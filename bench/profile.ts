@@ -10,6 +10,8 @@
  *   connections are opened (accept, channel, SETTINGS exchange): the garbage a connection leaves.
  * - `node dist/bench/profile.js heap [connections]`: a heap snapshot of a server holding idle
  *   h2c connections; prints bytes per connection by constructor.
+ * - `node dist/bench/profile.js heap-http1 [connections]`: the same for idle HTTP/1.1 keep-alive
+ *   connections, after one request each.
  *
  * The server runs on core 0 and the load on core 1 where `taskset` exists. Needs h2load
  * (`nghttp2-client`) for `cpu` and `alloc`.
@@ -152,13 +154,13 @@ async function profileAllocations(unit: 'request' | 'connection', count: number)
   printTop(totals, 25, (bytes) => `${(bytes / count).toFixed(0)} B/${unit === 'request' ? 'req' : 'conn'}`);
 }
 
-async function profileIdleHeap(connections: number): Promise<void> {
-  const { child, port } = await startServer('sluice-server.js', false, [
+async function profileIdleHeap(connections: number, isHttp1 = false): Promise<void> {
+  const { child, port } = await startServer(isHttp1 ? 'sluice-http1-server.js' : 'sluice-server.js', false, [
     '--heapsnapshot-signal=SIGUSR1',
     `--diagnostic-dir=${workDir}`,
   ]);
   const [command, commandArgs] = pinned(1, process.execPath, [
-    join(here, 'idle-connections.js'),
+    join(here, isHttp1 ? 'idle-http1-connections.js' : 'idle-connections.js'),
     String(port),
     String(connections),
   ]);
@@ -209,7 +211,7 @@ async function profileIdleHeap(connections: number): Promise<void> {
     totals.set(key, entry);
   }
   process.stdout.write(
-    `objects with at least one instance per connection, ${connections} idle connections (${join(workDir, file)})\n`,
+    `objects with at least one instance per connection, ${connections} idle ${isHttp1 ? 'HTTP/1.1 keep-alive' : 'h2c'} connections (${join(workDir, file)})\n`,
   );
   const perConnection = new Map<string, number>();
   for (const [key, entry] of totals)
@@ -222,4 +224,5 @@ if (mode === 'cpu') await profileCpu(Number(countText ?? 400_000));
 else if (mode === 'alloc') await profileAllocations('request', Number(countText ?? 100_000));
 else if (mode === 'connect') await profileAllocations('connection', Number(countText ?? 2000));
 else if (mode === 'heap') await profileIdleHeap(Number(countText ?? 2000));
-else throw new Error(`unknown mode ${mode}: cpu, alloc, connect or heap`);
+else if (mode === 'heap-http1') await profileIdleHeap(Number(countText ?? 2000), true);
+else throw new Error(`unknown mode ${mode}: cpu, alloc, connect, heap or heap-http1`);
