@@ -11,11 +11,10 @@
  *
  * @module
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median } from './h2load.js';
+import { compareBuildsAlternately } from './alternate-builds.js';
 
 type Runtime = typeof import('../lib/index.js');
 type Http2 = typeof import('../handlers/http2/index.js');
@@ -28,7 +27,6 @@ const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') 
 const roots = args.filter((arg, i) => !arg.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const BATCH = 10;
 const WARM_UP_ROUNDS = 5000;
-const REPETITIONS = 5;
 
 /** Imports `path` from the build in `root`, trying each layout a build may have. */
 async function importFrom<T>(root: string, ...paths: string[]): Promise<T> {
@@ -114,26 +112,5 @@ if (roots.length <= 1) {
   const root = resolve(roots[0] ?? join(here, '..', '..'));
   process.stdout.write(`${JSON.stringify({ root, microsPerRequest: await measure(root) })}\n`);
 } else {
-  // Several builds: each measurement in a fresh process (a build's code must not warm up the
-  // other's), alternating the order every repetition.
-  const samples = new Map<string, number[]>(roots.map((root) => [root, []]));
-  for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-    const order = repetition % 2 === 0 ? roots : [...roots].reverse();
-    for (const root of order) {
-      const output = execFileSync(
-        process.execPath,
-        ['--expose-gc', fileURLToPath(import.meta.url), resolve(root), '--rounds', String(rounds)],
-        { encoding: 'utf8' },
-      );
-      samples.get(root)!.push((JSON.parse(output) as { microsPerRequest: number }).microsPerRequest);
-    }
-  }
-  const first = median(samples.get(roots[0])!);
-  for (const [root, values] of samples) {
-    const value = median(values);
-    process.stdout.write(
-      `${root.padEnd(24)} ${value.toFixed(3)} µs CPU/request (median of ${values.length}: ${values.map((v) => v.toFixed(3)).join(' ')})` +
-        ` | ${(value / first).toFixed(3)}× the first\n`,
-    );
-  }
+  compareBuildsAlternately(fileURLToPath(import.meta.url), roots, ['--rounds', String(rounds)]);
 }

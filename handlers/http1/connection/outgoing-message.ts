@@ -7,17 +7,17 @@
  */
 import {
   CHUNK_END_LENGTH,
+  checkedLastChunkLength,
+  checkedRequestHeadLength,
+  checkedResponseHeadLength,
   chunkHeaderLength,
   isFieldValue,
   isToken,
-  lastChunkLength,
-  requestHeadLength,
-  responseHeadLength,
+  putLastChunk,
+  putRequestHead,
+  putResponseHead,
   writeChunkEnd,
   writeChunkHeader,
-  writeLastChunk,
-  writeRequestHead,
-  writeResponseHead,
   type Http1Fields,
 } from '../wire/message-encoder.js';
 import { SluiceError } from '../../../lib/index.js';
@@ -187,17 +187,17 @@ export class OutgoingMessage {
     const interim = this.interim;
     if (interim !== null) {
       for (let i = 2; i < interim.length; i += 3)
-        size += responseHeadLength(interim[i - 1] as string, interim[i] as Http1Fields);
+        size += checkedResponseHeadLength(interim[i - 1] as string, interim[i] as Http1Fields);
     }
     if (this.isHeadQueued && !this.isHeadWritten) size += this.headLength();
-    if (this.trailers !== null) size += lastChunkLength(this.trailers);
+    if (this.trailers !== null) size += checkedLastChunkLength(this.trailers);
     return size;
   }
 
   private headLength(): number {
     return this.isRequest
-      ? requestHeadLength(this.method, this.target, this.fields)
-      : responseHeadLength(this.reason, this.fields);
+      ? checkedRequestHeadLength(this.method, this.target, this.fields)
+      : checkedResponseHeadLength(this.reason, this.fields);
   }
 
   /**
@@ -211,8 +211,8 @@ export class OutgoingMessage {
     while (interim !== null && interim.length > 0) {
       const reason = interim[1] as string;
       const fields = interim[2] as Http1Fields;
-      if (responseHeadLength(reason, fields) > limit - offset) return offset;
-      offset = writeResponseHead(target, offset, interim[0] as number, reason, fields, 1);
+      if (checkedResponseHeadLength(reason, fields) > limit - offset) return offset;
+      offset = putResponseHead(target, offset, interim[0] as number, reason, fields, 1);
       interim.splice(0, 3);
     }
     if (!this.isHeadQueued) return offset;
@@ -223,8 +223,8 @@ export class OutgoingMessage {
         return offset;
       }
       offset = this.isRequest
-        ? writeRequestHead(target, offset, this.method, this.target, this.fields, 1)
-        : writeResponseHead(target, offset, this.status, this.reason, this.fields, this.httpMinorVersion);
+        ? putRequestHead(target, offset, this.method, this.target, this.fields, 1)
+        : putResponseHead(target, offset, this.status, this.reason, this.fields, this.httpMinorVersion);
       this.isHeadWritten = true;
       this.fields = NO_FIELDS;
     }
@@ -275,8 +275,8 @@ export class OutgoingMessage {
   private fillEnd(target: Buffer, offset: number, limit: number): number {
     if (this.framing === BodyFraming.CHUNKED) {
       const trailers = this.trailers ?? NO_FIELDS;
-      if (lastChunkLength(trailers) > limit - offset) return offset;
-      offset = writeLastChunk(target, offset, trailers);
+      if (checkedLastChunkLength(trailers) > limit - offset) return offset;
+      offset = putLastChunk(target, offset, trailers);
     }
     this.isEndWritten = true;
     const callback = this.endCallback;

@@ -6,9 +6,9 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { SluiceError } from '../../../lib/index.js';
-import { Http1ConnectionErrors } from '../errors.js';
+import { Http1ConnectionErrors, Http1EncodeErrors } from '../errors.js';
 import type { BodyKind } from '../wire/message-parser.js';
-import type { Http1Fields } from '../wire/message-encoder.js';
+import { isFieldValue, type Http1Fields } from '../wire/message-encoder.js';
 import { BodyFraming, OutgoingMessage, checkOutgoingFields, type Http1WriteCallback } from './outgoing-message.js';
 
 /**
@@ -193,10 +193,17 @@ export class Http1ServerStream {
     }
     this.checkNotResponding();
     checkOutgoingFields(fields);
+    if (reason !== undefined && (typeof reason !== 'string' || !isFieldValue(reason))) {
+      // The head is written unchecked (it was checked here, once): the reason must be too.
+      throw new SluiceError(Http1EncodeErrors.INVALID_OUTGOING_START_LINE, 'the reason phrase is not valid');
+    }
     let declaredLength = -1;
     let isCloseAsked = false;
     let hasConnectionField = false;
     for (let i = 0; i < fields.length; i += 2) {
+      const length = fields[i].length;
+      // Only three names matter here; most fields are skipped by their length alone.
+      if (length !== 14 && length !== 17 && length !== 10) continue;
       const name = fields[i].toLowerCase();
       if (name === 'content-length') {
         declaredLength = /^[0-9]{1,15}$/.test(fields[i + 1]) ? Number(fields[i + 1]) : NaN;

@@ -54,9 +54,31 @@ export function responseHeadLength(reason: string, fields: Http1Fields): number 
 /** The length of the field lines `name: value CRLF` of `fields` (no empty line). */
 export function fieldsLength(fields: Http1Fields): number {
   checkFieldStrings(fields);
+  return fieldLinesLength(fields);
+}
+
+function fieldLinesLength(fields: Http1Fields): number {
   let length = 0;
   for (let i = 0; i < fields.length; i += 2) length += fields[i].length + 2 + fields[i + 1].length + CRLF_LENGTH;
   return length;
+}
+
+// The unchecked forms the connections use: what they write was checked once, where the
+// application handed it over (respond, request, end), so it is not checked again per write.
+
+/** {@link responseHeadLength} of a head already checked. @internal */
+export function checkedResponseHeadLength(reason: string, fields: Http1Fields): number {
+  return VERSION_LENGTH + 1 + 3 + 1 + reason.length + CRLF_LENGTH + fieldLinesLength(fields) + CRLF_LENGTH;
+}
+
+/** {@link requestHeadLength} of a head already checked. @internal */
+export function checkedRequestHeadLength(method: string, target: string, fields: Http1Fields): number {
+  return method.length + 1 + target.length + 1 + VERSION_LENGTH + CRLF_LENGTH + fieldLinesLength(fields) + CRLF_LENGTH;
+}
+
+/** {@link lastChunkLength} of trailers already checked. @internal */
+export function checkedLastChunkLength(trailers: Http1Fields): number {
+  return 1 + CRLF_LENGTH + fieldLinesLength(trailers) + CRLF_LENGTH;
 }
 
 /** The length of a chunk header `hex-size CRLF` for a chunk of `size` bytes. */
@@ -96,6 +118,21 @@ export function writeRequestHead(
   checkVersion(httpMinorVersion);
   checkFields(fields);
   checkSpace(buffer, offset, requestHeadLength(method, target, fields));
+  return putRequestHead(buffer, offset, method, target, fields, httpMinorVersion);
+}
+
+/**
+ * {@link writeRequestHead} of a head already checked (method, target, fields) into space already
+ * measured. @internal
+ */
+export function putRequestHead(
+  buffer: Uint8Array,
+  offset: number,
+  method: string,
+  target: string,
+  fields: Http1Fields,
+  httpMinorVersion: number,
+): number {
   let at = writeLatin1(buffer, offset, method);
   buffer[at++] = 0x20;
   at = writeLatin1(buffer, at, target);
@@ -124,6 +161,21 @@ export function writeResponseHead(
   checkVersion(httpMinorVersion);
   checkFields(fields);
   checkSpace(buffer, offset, responseHeadLength(reason, fields));
+  return putResponseHead(buffer, offset, status, reason, fields, httpMinorVersion);
+}
+
+/**
+ * {@link writeResponseHead} of a head already checked (status 100–599, reason, fields) into space
+ * already measured. @internal
+ */
+export function putResponseHead(
+  buffer: Uint8Array,
+  offset: number,
+  status: number,
+  reason: string,
+  fields: Http1Fields,
+  httpMinorVersion: number,
+): number {
   let at = writeVersion(buffer, offset, httpMinorVersion);
   buffer[at++] = 0x20;
   buffer[at++] = 0x30 + Math.floor(status / 100);
@@ -186,6 +238,11 @@ export function writeChunk(buffer: Uint8Array, offset: number, data: Uint8Array,
 export function writeLastChunk(buffer: Uint8Array, offset: number, trailers: Http1Fields = []): number {
   checkFields(trailers);
   checkSpace(buffer, offset, lastChunkLength(trailers));
+  return putLastChunk(buffer, offset, trailers);
+}
+
+/** {@link writeLastChunk} of trailers already checked into space already measured. @internal */
+export function putLastChunk(buffer: Uint8Array, offset: number, trailers: Http1Fields): number {
   buffer[offset] = 0x30;
   let at = writeCrlf(buffer, offset + 1);
   at = writeFieldLines(buffer, at, trailers);

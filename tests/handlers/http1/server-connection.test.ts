@@ -177,6 +177,22 @@ describe('http1 Http1ServerConnection', () => {
       expectBalanced(test);
     });
 
+    it('refuses a reason phrase with CR or LF before writing anything (the head is written unchecked)', () => {
+      let code = '';
+      const { test } = serve((stream) => {
+        try {
+          stream.respond(200, [], false, 'OK\r\nset-cookie: evil');
+        } catch (error) {
+          code = (error as { code: string }).code;
+        }
+        respondOk(stream);
+      });
+      test.pushRead(GET);
+      expect(code).to.equal('HTTP1_INVALID_OUTGOING_START_LINE');
+      expect(test.takeWritten().toString()).to.not.include('evil');
+      expectBalanced(test);
+    });
+
     it('sends 1xx interim responses before the final one, but not to HTTP/1.0', () => {
       const { test } = serve((stream) => {
         stream.sendInformational(103, ['link', '</a.css>; rel=preload']);
