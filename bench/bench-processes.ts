@@ -30,6 +30,14 @@ export function pinned(core: number, command: string, commandArgs: string[]): [s
   return canPin ? ['taskset', ['-c', String(core), command, ...commandArgs]] : [command, commandArgs];
 }
 
+/** How long and how often a group of bench rows runs. */
+export interface BenchRowOptions {
+  readonly repetitions: number;
+  readonly isQuick: boolean;
+  /** Run only rows whose name contains this. */
+  readonly only?: string;
+}
+
 /** A benchmark server started by {@link startServer}. */
 export interface RunningServer {
   readonly child: ChildProcess;

@@ -9,12 +9,13 @@ import { readFileSync } from 'node:fs';
 import { pinned } from './bench-processes.js';
 
 /** The CPU time `pid` used so far, in clock ticks (user + system). */
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime, after the state field
 }
 
-const TICKS_PER_SECOND = 100;
+/** Clock ticks per second of `/proc/<pid>/stat` (USER_HZ). */
+export const TICKS_PER_SECOND = 100;
 
 /** One h2load run: throughput, the server's CPU per request, and requests that did not succeed. */
 export interface Sample {

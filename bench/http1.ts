@@ -14,17 +14,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hasCommand, pinned, startServer, type RunningServer } from './bench-processes.js';
+import type { BenchRowOptions } from './bench-processes.js';
 import { median, runH2loadAgainst, type Sample } from './h2load.js';
+import { idleMemoryOfServer } from './idle-memory.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** How long and how often. */
-export interface Http1BenchOptions {
-  readonly repetitions: number;
-  readonly isQuick: boolean;
-  /** Run only rows whose name contains this. */
-  readonly only?: string;
-}
+/** How long and how often (see {@link BenchRowOptions}). */
+export type Http1BenchOptions = BenchRowOptions;
 
 type Row = Record<string, unknown>;
 
@@ -136,7 +133,12 @@ async function measureIdleMemory(options: Http1BenchOptions): Promise<Row> {
   for (let round = 0; round < rounds; round++) {
     for (const name of round % 2 === 0 ? (['sluice', 'node'] as const) : (['node', 'sluice'] as const)) {
       figures[name].push(
-        await idleMemoryOnce(name === 'sluice' ? 'sluice-http1-server.js' : 'node-http1-server.js', count),
+        await idleMemoryOfServer(
+          name === 'sluice' ? 'sluice-http1-server.js' : 'node-http1-server.js',
+          count,
+          [],
+          'idle-http1-connections.js',
+        ),
       );
     }
   }
@@ -148,36 +150,6 @@ async function measureIdleMemory(options: Http1BenchOptions): Promise<Row> {
       ` | ratio ${ratio.toFixed(2)}× (target ≤ 0.6×; RSS, ${count} keep-alive connections after one request each, median of ${rounds})\n`,
   );
   return { workload: 'http1 idle memory', sluiceBytesPerConnection: sluice, nodeBytesPerConnection: node, ratio };
-}
-
-async function idleMemoryOnce(script: string, count: number): Promise<number> {
-  const server = await startServer(script, false);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const before = await server.stats();
-    const [command, commandArgs] = pinned(1, process.execPath, [
-      join(here, 'idle-http1-connections.js'),
-      String(server.port),
-      String(count),
-    ]);
-    const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('idle HTTP/1.1 connections not ready')), 60_000);
-      client.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const after = await server.stats();
-    client.stdin.end();
-    await new Promise((resolve) => client.once('exit', resolve));
-    return (after.rssBytes - before.rssBytes) / count;
-  } finally {
-    server.child.kill('SIGTERM');
-  }
 }
 
 // ------------------------------------------------------------------ client against nginx
