@@ -136,11 +136,11 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
   private isShutDown = false;
   private isReported = false;
   private writeShutdown: { error: SluiceError | null; free: boolean } | null = null;
-  private readonly closeTimerTask: Task;
-  private readonly pingTask: Task;
-  private readonly pongTimeoutTask: Task;
-  private readonly inflateDoneTask: Task;
-  private readonly handedOverTask: Task;
+  // Tasks are made by their first use: an idle connection without keep-alive holds none of them.
+  private closeTimerTask: Task | null = null;
+  private pingTask: Task | null = null;
+  private pongTimeoutTask: Task | null = null;
+  private inflateDoneTask: Task | null = null;
   private inflated: { error: WebSocketProtocolError | null; data: Buffer | null } | null = null;
 
   /** Creates the handler; throws `WEBSOCKET_INVALID_ARGUMENT` on options out of range. */
@@ -201,11 +201,6 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
       options.handedOverBytes !== undefined && options.handedOverBytes.length > 0
         ? Buffer.from(options.handedOverBytes)
         : null;
-    this.closeTimerTask = new Task(WebSocketConnection.runCloseTimer, 'websocket-close-timeout', this);
-    this.pingTask = new Task(WebSocketConnection.runPing, 'websocket-ping', this);
-    this.pongTimeoutTask = new Task(WebSocketConnection.runPongTimeout, 'websocket-pong-timeout', this);
-    this.inflateDoneTask = new Task(WebSocketConnection.runInflateDone, 'websocket-inflated', this);
-    this.handedOverTask = new Task(WebSocketConnection.runHandedOver, 'websocket-handed-over', this);
   }
 
   private static runCloseTimer(this: void, status: TaskStatus, task: Task): void {
@@ -336,9 +331,13 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
   installed(slot: ChannelSlot): void {
     this.slot = slot;
     this.outgoing.attach(slot);
-    if (this.pingIntervalMs > 0) slot.channel.scheduleTaskAfter(this.pingTask, this.pingIntervalMs);
+    if (this.pingIntervalMs > 0) {
+      this.pingTask = new Task(WebSocketConnection.runPing, 'websocket-ping', this);
+      slot.channel.scheduleTaskAfter(this.pingTask, this.pingIntervalMs);
+    }
     // On a task, not now: the caller sets callbacks after inserting the handler.
-    if (this.handedOver !== null) slot.channel.scheduleTaskNow(this.handedOverTask);
+    if (this.handedOver !== null)
+      slot.channel.scheduleTaskNow(new Task(WebSocketConnection.runHandedOver, 'websocket-handed-over', this));
   }
 
   /** Decodes the bytes (after any handed-over bytes); read credit per the window rules. */
@@ -477,7 +476,7 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
   }
 
   private onFramePong(data: Uint8Array, start: number, end: number): void {
-    if (this.pongTimeoutTask.isScheduled) this.slot?.channel.unscheduleTask(this.pongTimeoutTask);
+    if (this.pongTimeoutTask?.isScheduled === true) this.slot?.channel.unscheduleTask(this.pongTimeoutTask);
     this.callListener('onPong', data.subarray(start, end));
   }
 
@@ -509,7 +508,10 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
       // zlib calls back outside the loop's tasks: continue on one.
       this.inflated = { error, data };
       const slot = this.slot;
-      if (slot !== null && !slot.channel.isShutDown) slot.channel.scheduleTaskNow(this.inflateDoneTask);
+      if (slot !== null && !slot.channel.isShutDown)
+        slot.channel.scheduleTaskNow(
+          (this.inflateDoneTask ??= new Task(WebSocketConnection.runInflateDone, 'websocket-inflated', this)),
+        );
     });
   }
 
@@ -753,7 +755,8 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
 
   private armCloseTimer(): void {
     const slot = this.slot;
-    if (slot === null || this.closeTimerTask.isScheduled) return;
+    if (slot === null || this.closeTimerTask?.isScheduled === true) return;
+    this.closeTimerTask ??= new Task(WebSocketConnection.runCloseTimer, 'websocket-close-timeout', this);
     slot.channel.scheduleTaskAfter(this.closeTimerTask, this.closeTimeoutMs);
   }
 
@@ -777,8 +780,9 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
     if (slot === null || this._state !== 'open' || this.isShutDown) return;
     if (this.pendingPings.length < MAX_QUEUED_PINGS) this.pendingPings.push(EMPTY);
     this.outgoing.wake();
+    this.pongTimeoutTask ??= new Task(WebSocketConnection.runPongTimeout, 'websocket-pong-timeout', this);
     if (!this.pongTimeoutTask.isScheduled) slot.channel.scheduleTaskAfter(this.pongTimeoutTask, this.pongTimeoutMs);
-    slot.channel.scheduleTaskAfter(this.pingTask, this.pingIntervalMs);
+    slot.channel.scheduleTaskAfter(this.pingTask!, this.pingIntervalMs);
   }
 
   private onPongTimeout(): void {
@@ -794,8 +798,8 @@ export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHos
 
   private unscheduleTimers(slot: ChannelSlot): void {
     const channel = slot.channel;
-    if (this.closeTimerTask.isScheduled) channel.unscheduleTask(this.closeTimerTask);
-    if (this.pingTask.isScheduled) channel.unscheduleTask(this.pingTask);
-    if (this.pongTimeoutTask.isScheduled) channel.unscheduleTask(this.pongTimeoutTask);
+    if (this.closeTimerTask?.isScheduled === true) channel.unscheduleTask(this.closeTimerTask);
+    if (this.pingTask?.isScheduled === true) channel.unscheduleTask(this.pingTask);
+    if (this.pongTimeoutTask?.isScheduled === true) channel.unscheduleTask(this.pongTimeoutTask);
   }
 }
