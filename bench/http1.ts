@@ -149,7 +149,13 @@ async function measureIdleMemory(options: Http1BenchOptions): Promise<Row> {
     `${'http1 idle memory'.padEnd(26)} sluice ${(sluice / 1024).toFixed(1)} KiB/conn | node:http ${(node / 1024).toFixed(1)} KiB/conn` +
       ` | ratio ${ratio.toFixed(2)}× (target ≤ 0.6×; RSS, ${count} keep-alive connections after one request each, median of ${rounds})\n`,
   );
-  return { workload: 'http1 idle memory', sluiceBytesPerConnection: sluice, nodeBytesPerConnection: node, ratio };
+  return {
+    workload: 'http1 idle memory',
+    sluiceBytesPerConnection: sluice,
+    nodeBytesPerConnection: node,
+    ratio,
+    targets: { ratio: 0.6 },
+  };
 }
 
 // ------------------------------------------------------------------ client against nginx
@@ -287,5 +293,5 @@ async function measureClients(options: Http1BenchOptions): Promise<Row> {
       ` | client CPU ${cpuRatio.toFixed(2)}× (target ≤ 0.67×); nginx at most ${(Math.max(sluice.nginxCoreShare, undici.nginxCoreShare) * 100).toFixed(0)} % of its core (must stay < 80 %)` +
       `${sluice.failed + undici.failed > 0 ? ` (failed: sluice ${sluice.failed}, undici ${undici.failed})` : ''}\n`,
   );
-  return { workload: 'http1 client vs undici', sluice, undici, cpuRatio };
+  return { workload: 'http1 client vs undici', sluice, undici, cpuRatio, targets: { cpu: 0.67 } };
 }

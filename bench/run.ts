@@ -2,7 +2,8 @@
  * `npm run bench`: sluice against node:http2 in one run. Each server runs pinned to core 0 and
  * h2load to core 1 (where `taskset` exists); each workload runs several times, alternating
  * servers; medians, min/max, server CPU µs per request and the ratio sluice / node:http2 are
- * printed, and JSON results are written to `bench/results/latest.json`.
+ * printed, and JSON results are written to `bench/results/latest.json`, with their chart (every
+ * row's ratio, `bench/chart.ts`) beside it in `bench/results/latest.svg`.
  *
  * Usage: `node dist/bench/run.js [--quick] [--only NAME]`.
  *
@@ -13,6 +14,7 @@ import { hasCommand, pinned, startServer, canPin, type RunningServer } from './b
 import { median, runH2loadAgainst, type Sample } from './h2load.js';
 import { idleMemoryOfServer } from './idle-memory.js';
 import { measureHttp1 } from './http1.js';
+import { writeChartOf } from './chart.js';
 import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,6 +95,22 @@ const workloads: Workload[] = [
     metric: 'GB/s',
   },
 ];
+
+/**
+ * The targets the issues set for the h2 rows, by workload: `ratio` for sluice ÷ node:http2's
+ * throughput (at least), `cpu` for its server CPU per request (at most). Written into each
+ * row's results, where the chart (`bench/chart.ts`) marks them.
+ */
+const TARGETS: Readonly<Record<string, { readonly ratio?: number; readonly cpu?: number }>> = {
+  'small GET h2c c1 m1': { ratio: 1.2 },
+  'small GET h2c c10 m10': { ratio: 4 },
+  'small GET h2c c100 m10': { ratio: 4 },
+  '100 KiB GET h2c c4 m4': { ratio: 1 },
+  '1 MiB GET h2c c4 m4': { ratio: 1 },
+  'small GET TLS c10 m10': { ratio: 2 },
+  '100 KiB GET TLS c4 m4': { ratio: 1 },
+  '1 MiB GET TLS c4 m4': { ratio: 1 },
+};
 
 /** A 64 MiB file of pattern bytes for the upload workload, made once per machine in the temp directory. */
 function uploadFile(): string {
@@ -211,7 +229,15 @@ async function main(): Promise<void> {
       const sluice = summary(samples.sluice);
       const node = summary(samples.node);
       const ratio = sluice.median / node.median;
-      results.push({ workload: workload.name, metric: workload.metric, sluice, node, ratio });
+      const targets = TARGETS[workload.name];
+      results.push({
+        workload: workload.name,
+        metric: workload.metric,
+        sluice,
+        node,
+        ratio,
+        ...(targets !== undefined ? { targets } : {}),
+      });
       process.stdout.write(
         `${workload.name.padEnd(24)} sluice ${format(sluice.median, workload.metric).padStart(16)} ` +
           `[${format(sluice.min, workload.metric)} – ${format(sluice.max, workload.metric)}] ${sluice.cpuMicrosPerRequest.toFixed(2)} µs/req` +
@@ -242,10 +268,12 @@ async function main(): Promise<void> {
       server.child.kill('SIGTERM');
   }
   mkdirSync(join(here, '..', '..', 'bench', 'results'), { recursive: true });
+  const resultsFile = join(here, '..', '..', 'bench', 'results', 'latest.json');
   writeFileSync(
-    join(here, '..', '..', 'bench', 'results', 'latest.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), quick: isQuick, results }, null, 2)}\n`,
+    resultsFile,
+    `${JSON.stringify({ date: new Date().toISOString(), quick: isQuick, only: only ?? null, results }, null, 2)}\n`,
   );
+  process.stdout.write(`\nresults in ${resultsFile}, chart in ${writeChartOf(resultsFile)}\n`);
 }
 
 /** Bytes allocated per small request (young-generation GCs × its size) and pool allocations. */
@@ -306,7 +334,14 @@ async function measureIdleMemory(): Promise<Record<string, unknown>> {
     sluiceBytes: pinnedYoung.sluice,
     nodeBytes: pinnedYoung.node,
     ratio,
-    defaultFlags: { sluiceBytes: defaults.sluice, nodeBytes: defaults.node, ratio: defaultRatio },
+    targets: { ratio: 0.5 },
+    defaultFlags: {
+      sluiceBytes: defaults.sluice,
+      nodeBytes: defaults.node,
+      ratio: defaultRatio,
+      // issue 25's gate
+      targets: { ratio: 0.4 },
+    },
   };
 }
 
@@ -376,7 +411,14 @@ async function measureClients(): Promise<Record<string, unknown>> {
     `${'client c10 m10 (nghttpd)'.padEnd(24)} sluice ${format(sluice, 'req/s').padStart(16)} [${format(Math.min(...samples.sluice), 'req/s')} – ${format(Math.max(...samples.sluice), 'req/s')}]` +
       ` | node ${format(node, 'req/s').padStart(16)} [${format(Math.min(...samples.node), 'req/s')} – ${format(Math.max(...samples.node), 'req/s')}] | ratio ${(sluice / node).toFixed(2)}×\n`,
   );
-  return { workload: 'client c10 m10 against nghttpd', sluice, node, ratio: sluice / node };
+  return {
+    workload: 'client c10 m10 against nghttpd',
+    metric: 'req/s',
+    sluice,
+    node,
+    ratio: sluice / node,
+    targets: { ratio: 4 },
+  };
 }
 
 /** A C server measured beside sluice: how to start it, pinned to core 0, serving `/small` over h2c. */
@@ -516,6 +558,7 @@ async function measureReferenceServer(
     requestsPerSecond,
     cpuMicrosPerRequest: referenceMicros,
     sluiceCpuRelative: relative,
+    cpuTarget: reference.cpuTarget,
     singleInFlight: {
       requestsPerSecond: singleRequestsPerSecond,
       cpuMicrosPerRequest: singleMicros,
