@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type {
+  EventLoop,
   Http1ClientConnection,
   Http1ClientStream,
   Http1Fields,
@@ -19,6 +20,7 @@ import { parseCommandLine, parseInteger } from './arguments.js';
 import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
 import { connectWithProtocol, type ConnectionTarget, type GetConnection, type GetProtocol } from './get-connection.js';
 import { MAX_RESENDS, runLoad } from './load.js';
+import { ProgressMeter, type Transfer } from './progress-meter.js';
 
 /** The help text of `sluice get`. */
 export const GET_HELP = `Usage: sluice get URL [options]
@@ -48,6 +50,10 @@ With -n the requests go over HTTP/2 (h2c with prior knowledge on http://, ALPN h
 --http1.1 cannot be combined with it. Requests the server refused without processing them (above the last stream id of
 its GOAWAY, or REFUSED_STREAM) are sent again on a new connection, at most ${MAX_RESENDS} times each;
 the summary counts them as resent. A new connection replaces each one that received GOAWAY.
+
+With -o FILE or -d @FILE, a progress line on stderr counts the bytes (size, rate, time left
+when the length is known) when stderr is a terminal, like curl's; not with -v, not while the
+body goes to a terminal on stdout, and never when stderr is redirected.
 
 Any response status counts as success (like curl without -f).
 Exit codes: 0 ok, 1 request, connection or file failure, 2 usage (including a bad URL).
@@ -253,10 +259,13 @@ export async function runGet(args: string[]): Promise<ExitCode> {
   if (settings.isLoadMode) return runLoad({ ...target, displayHost: settings.url.host }, headers, body);
   const output = await openOutput(settings.output);
   const chosen = await connect(target);
+  const loop = chosen.protocol === 'h2' ? chosen.connection.channelSlot?.channel.loop : chosen.connection.channel?.loop;
+  const progress = showsProgress(settings) && loop !== undefined ? trackProgress(loop, settings, body) : null;
   try {
-    if (chosen.protocol === 'h2') return await fetchOnce(chosen.connection, settings, headers, body, output);
-    return await fetchOnceHttp1(chosen.connection, settings, headers, body, output);
+    if (chosen.protocol === 'h2') return await fetchOnce(chosen.connection, settings, headers, body, output, progress);
+    return await fetchOnceHttp1(chosen.connection, settings, headers, body, output, progress);
   } finally {
+    progress?.meter.finish();
     if (chosen.protocol === 'h2') {
       await chosen.connection.close();
     } else {
@@ -266,6 +275,47 @@ export async function runGet(args: string[]): Promise<ExitCode> {
     }
     if (output !== process.stdout) await new Promise<void>((resolve) => output.end(resolve));
   }
+}
+
+/**
+ * Whether `get` draws its progress line: stderr must be a terminal (never when it is
+ * redirected), a body must go to or come from a file (`-o FILE`, `-d @FILE`), and neither `-v`
+ * nor a body printed on a terminal stdout may share the screen with it — as curl does.
+ */
+function showsProgress(settings: GetSettings): boolean {
+  if (process.stderr.isTTY !== true || settings.isVerbose) return false;
+  if (settings.output === null && process.stdout.isTTY === true) return false;
+  return settings.output !== null || settings.body.kind === 'file';
+}
+
+/** What the progress line counts: the `-d @FILE` upload and the `-o FILE` download, each when asked for. */
+interface GetProgress {
+  readonly meter: ProgressMeter;
+  readonly upload: Transfer | null;
+  readonly download: Transfer | null;
+}
+
+function trackProgress(loop: EventLoop, settings: GetSettings, body: Buffer | null): GetProgress {
+  const meter = new ProgressMeter(loop, process.stderr);
+  const upload = settings.body.kind === 'file' && body !== null ? meter.track('sent', body.length) : null;
+  const download = settings.output !== null ? meter.track('received', null) : null;
+  meter.start();
+  return { meter, upload, download };
+}
+
+/**
+ * The body length a response announces: its `content-length`, or null when it has none or a
+ * malformed one, or when its body is empty whatever the field says (a response to HEAD, 204,
+ * 304; RFC 9110 §8.6).
+ */
+export function announcedLength(method: string, status: number, fields: readonly string[]): number | null {
+  if (method === 'HEAD' || status === 204 || status === 304) return null;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i].toLowerCase() !== 'content-length') continue;
+    const value = fields[i + 1].trim();
+    return /^\d{1,15}$/.test(value) ? Number(value) : null;
+  }
+  return null;
 }
 
 async function openOutput(file: string | null): Promise<Writable> {
@@ -315,7 +365,7 @@ function printHeaders(prefix: string, headers: Http2Headers): void {
  * high-water mark and continues on `onDrain`), then ends the stream. Returns the pump to call
  * from `onDrain`.
  */
-function bodyPump(getStream: () => Http2Stream | null, body: Buffer): () => void {
+function bodyPump(getStream: () => Http2Stream | null, body: Buffer, upload: Transfer | null): () => void {
   let offset = 0;
   return () => {
     const stream = getStream();
@@ -323,9 +373,13 @@ function bodyPump(getStream: () => Http2Stream | null, body: Buffer): () => void
     while (offset < body.length && stream.isWritable) {
       const chunk = body.subarray(offset, offset + BODY_CHUNK_SIZE);
       offset += chunk.length;
+      upload?.add(chunk.length);
       if (!stream.write(chunk)) return;
     }
-    if (offset === body.length && stream.isWritable) stream.end();
+    if (offset === body.length && stream.isWritable) {
+      stream.end();
+      upload?.end();
+    }
   };
 }
 
@@ -340,11 +394,14 @@ function fetchOnce(
   headers: Http2Headers,
   body: Buffer | null,
   output: Writable,
+  progress: GetProgress | null,
 ): Promise<ExitCode> {
+  const download = progress?.download ?? null;
+  const method = settings.headers[1]; // the header list starts ':method', METHOD
   return new Promise<ExitCode>((resolve, reject) => {
     let outputError: Error | null = null;
     let stream: Http2Stream | null = null;
-    const pump = body === null ? null : bodyPump(() => stream, body);
+    const pump = body === null ? null : bodyPump(() => stream, body, progress?.upload ?? null);
     if (settings.isVerbose) printHeaders('>', headers);
     // Output errors (EPIPE from `| head`, a full disk) arrive through the write callbacks below.
     output.on('error', () => undefined);
@@ -354,10 +411,14 @@ function fetchOnce(
         isManualWindow: true,
         handler: {
           onInformational: (_s, informational) => settings.isVerbose && printHeaders('<', informational),
-          onResponse: (_s, response) => settings.isVerbose && printHeaders('<', response),
+          onResponse: (_s, response) => {
+            if (settings.isVerbose) printHeaders('<', response);
+            download?.setTotal(announcedLength(method, Number(response[response.indexOf(':status') + 1]), response));
+          },
           onTrailers: (_s, trailers) => settings.isVerbose && printHeaders('<', trailers),
           onData: (dataStream, data, start, end) => {
             const length = end - start;
+            download?.add(length);
             // The view is valid only during this callback: the copy is what the output keeps.
             output.write(Buffer.from(data.subarray(start, end)), (error) => {
               if (error == null) {
@@ -370,6 +431,7 @@ function fetchOnce(
           },
           onDrain: () => pump?.(),
           onClose: (_s, error: Http2StreamFailure | null) => {
+            download?.end();
             if (outputError !== null)
               reject(failure(`cannot write output: ${describeError(outputError)}`, outputError));
             else if (error !== null) reject(failure(`request failed: ${describeGetError(error)}`, error));
@@ -396,7 +458,10 @@ function fetchOnceHttp1(
   headers: Http2Headers,
   body: Buffer | null,
   output: Writable,
+  progress: GetProgress | null,
 ): Promise<ExitCode> {
+  const upload = progress?.upload ?? null;
+  const download = progress?.download ?? null;
   let method = 'GET';
   let target = '/';
   const fields: string[] = [];
@@ -417,9 +482,13 @@ function fetchOnceHttp1(
       while (offset < body.length && !stream.isClosed) {
         const chunk = body.subarray(offset, offset + BODY_CHUNK_SIZE);
         offset += chunk.length;
+        upload?.add(chunk.length);
         if (!stream.write(chunk)) return;
       }
-      if (offset === body.length && !stream.isClosed) stream.end();
+      if (offset === body.length && !stream.isClosed) {
+        stream.end();
+        upload?.end();
+      }
     };
     if (settings.isVerbose) {
       process.stderr.write(`> ${method} ${target} HTTP/1.1\n`);
@@ -436,10 +505,14 @@ function fetchOnceHttp1(
         isEndStream: body === null,
         handler: {
           onInformational: (_s, status, informational) => printHead(status, '', informational),
-          onResponse: (_s, status, response, reason) => printHead(status, reason, response),
+          onResponse: (_s, status, response, reason) => {
+            printHead(status, reason, response);
+            download?.setTotal(announcedLength(method, status, response));
+          },
           onTrailers: (_s, trailers) => settings.isVerbose && printFields('<', trailers),
           onData: (dataStream, data, start, end) => {
             const length = end - start;
+            download?.add(length);
             output.write(Buffer.from(data.subarray(start, end)), (error) => {
               if (error == null) {
                 dataStream.updateWindow(length);
@@ -451,6 +524,7 @@ function fetchOnceHttp1(
           },
           onDrain: () => pump(),
           onClose: (_s, error) => {
+            download?.end();
             if (outputError !== null)
               reject(failure(`cannot write output: ${describeError(outputError)}`, outputError));
             else if (error !== null) reject(failure(`request failed: ${describeGetError(error)}`, error));

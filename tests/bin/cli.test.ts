@@ -47,6 +47,21 @@ function sluice(args: string[]): Promise<CommandResult> {
   return finished(spawn(process.execPath, [SLUICE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
+/** `word` quoted for a POSIX shell. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs `node bin/sluice ...args` under a real pseudo-terminal (util-linux `script`): its stdin,
+ * stdout and stderr are the terminal, whose output `script` passes on as its own stdout
+ * (newlines as `\r\n`). `shellSuffix` is appended to the shell command (a redirection).
+ */
+function sluiceOnTerminal(args: string[], shellSuffix = ''): Promise<CommandResult> {
+  const command = `${[process.execPath, SLUICE, ...args].map(shellQuote).join(' ')}${shellSuffix}`;
+  return finished(spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
 /** A `sluice serve` process that printed its `listening on` line. */
 interface Server {
   url: string;
@@ -248,6 +263,7 @@ describe('sluice command line', function () {
       const result = await sluice(['get', '-o', file, `${server.url}/bytes/300000`]);
       expect(result.code, describeResult(result)).to.equal(0);
       expect(result.stdout).to.equal('');
+      expect(result.stderr, 'no progress line: stderr is a pipe').to.equal('');
       expect(readFileSync(file).equals(bytesPattern(300_000))).to.equal(true);
     });
 
@@ -317,6 +333,73 @@ describe('sluice command line', function () {
       ]) {
         expect(result.stderr, describeResult(result)).to.include(line);
       }
+    });
+
+    describe('progress line', () => {
+      const size = 300 * 1024;
+      before(() => requireTools({ script: 'bsdutils' }));
+
+      it('is drawn on a terminal for -o FILE: the total, 100 %, and a final newline', async () => {
+        const file = path.join(tmp, 'progress-download.bin');
+        const result = await sluiceOnTerminal(['get', '-o', file, `${server.url}/bytes/${size}`]);
+        expect(result.code, describeResult(result)).to.equal(0);
+        expect(result.stdout, describeResult(result)).to.match(
+          /\rreceived 300\.0 KiB of 300\.0 KiB {2}100% {2}[\d.]+ [KMG]?i?B\/s {2}in [\d.]+ s *\r\n$/,
+        );
+        expect(readFileSync(file).equals(bytesPattern(size))).to.equal(true);
+      });
+
+      it('counts the -d @FILE upload by the file size, beside the -o download', async () => {
+        const input = path.join(tmp, 'progress-upload.bin');
+        const output = path.join(tmp, 'progress-echo.bin');
+        writeFileSync(input, bytesPattern(size));
+        const result = await sluiceOnTerminal(['get', '-d', `@${input}`, '-o', output, `${server.url}/echo`]);
+        expect(result.code, describeResult(result)).to.equal(0);
+        // /echo streams without content-length: the download shows its count, no percentage.
+        expect(result.stdout, describeResult(result)).to.match(
+          /\rsent 300\.0 KiB of 300\.0 KiB {2}100% .* {2}\| {2}received 300\.0 KiB {2}[^%]*\r\n$/,
+        );
+        expect(readFileSync(output).equals(bytesPattern(size))).to.equal(true);
+      });
+
+      it('is not drawn when stderr is redirected, though stdout is the terminal', async () => {
+        const file = path.join(tmp, 'progress-redirected.bin');
+        const errors = path.join(tmp, 'progress-stderr.txt');
+        const result = await sluiceOnTerminal(
+          ['get', '-o', file, `${server.url}/bytes/${size}`],
+          ` 2>${shellQuote(errors)}`,
+        );
+        expect(result.code, describeResult(result)).to.equal(0);
+        expect(readFileSync(errors, 'utf8')).to.equal('');
+        expect(result.stdout).to.not.include('received');
+        expect(readFileSync(file).equals(bytesPattern(size))).to.equal(true);
+      });
+
+      it('is not drawn when stderr is a pipe, for a download or an upload', async () => {
+        const input = path.join(tmp, 'progress-upload-pipe.bin');
+        writeFileSync(input, bytesPattern(size));
+        const result = await sluice([
+          'get',
+          '-d',
+          `@${input}`,
+          '-o',
+          path.join(tmp, 'piped.bin'),
+          `${server.url}/echo`,
+        ]);
+        expect(result.code, describeResult(result)).to.equal(0);
+        expect(result.stderr).to.equal('');
+      });
+
+      it('is not drawn with -v, nor while the body goes to the terminal on stdout', async () => {
+        const input = path.join(tmp, 'progress-small-upload.bin');
+        writeFileSync(input, 'ping pong');
+        const echoed = await sluiceOnTerminal(['get', '-d', `@${input}`, `${server.url}/echo`]);
+        expect(echoed.code, describeResult(echoed)).to.equal(0);
+        expect(echoed.stdout).to.equal('ping pong');
+        const verbose = await sluiceOnTerminal(['get', '-v', '-o', path.join(tmp, 'verbose.bin'), `${server.url}/`]);
+        expect(verbose.code, describeResult(verbose)).to.equal(0);
+        expect(verbose.stdout).to.include('< HTTP/1.1 200 OK').and.not.include('received');
+      });
     });
 
     it('prints a summary with -n/-m', async () => {
