@@ -91,6 +91,15 @@ export interface Http2StreamHost {
 
 const NO_HANDLER: Http2StreamHandler = Object.freeze({});
 
+/** The bits of `Http2Stream.flags`. */
+const StreamFlag = {
+  LOCAL: 1 << 0,
+  MANUAL_WINDOW: 1 << 1,
+  FINAL_HEADERS_RECEIVED: 1 << 2,
+  HEAD: 1 << 3,
+  SLOT_HELD_AFTER_CLOSE: 1 << 4,
+} as const;
+
 /**
  * Http2Stream is one request/response exchange on a connection. The low-level API: callbacks
  * on `handler`, writes with completion callbacks, no Node streams and no per-chunk promises.
@@ -102,8 +111,13 @@ const NO_HANDLER: Http2StreamHandler = Object.freeze({});
  */
 export class Http2Stream {
   private streamId: number;
-  /** True when this endpoint opened the stream. */
-  readonly isLocal: boolean;
+  /**
+   * The stream's yes/no facts read once or twice in its life, one bit each in one number
+   * ({@link StreamFlag}): a stream is made per request and each field costs 8 bytes. Read and
+   * set through the accessors below, which keep the fields' names; the facts the write path
+   * reads per frame stay fields (an accessor there costs the hot path its inlining budget).
+   */
+  private flags: number;
   /** The application's callbacks; set it in `onStream` (server) or at `request` (client). */
   handler: Http2StreamHandler = NO_HANDLER;
   /** Anything the application wants to keep with the stream. */
@@ -113,8 +127,6 @@ export class Http2Stream {
    * `stream-state.ts` (and by closing): read it as {@link Http2Stream.state}.
    */
   private phase: StreamPhase = StreamState.IDLE;
-  /** Receive credit is returned by `updateWindow` rather than automatically. */
-  isManualWindow: boolean;
 
   // The stream's flow-control windows, as the fields of `InboundWindowFields` and
   // `OutboundWindowFields` (flow-window.ts), which work on them: inline, not window objects.
@@ -146,39 +158,33 @@ export class Http2Stream {
   _pendingBytes = 0;
   /** @internal `end` was called. */
   _isEndQueued = false;
-  /** @internal Trailers to send after the body. */
-  _trailers: Http2Headers | null = null;
-  private endCallback: WriteCallback | null = null;
   /** @internal Our initial HEADERS were queued. */
   _areHeadersSent = false;
   /** @internal In the connection's list of streams with DATA to write. */
   _isInDataList = false;
   /** @internal We sent final (non-1xx) response headers, so a later block is trailers. */
   _hasSentFinalHeaders = false;
-  /** @internal Final (non-1xx) headers were received. */
-  _hasFinalHeaders = false;
-  /** @internal content-length announced by the peer, or -1. */
-  _expectedContentLength = -1;
-  /** @internal Body bytes received. */
-  _receivedBodyBytes = 0;
-  /** @internal This stream carries a HEAD request: its response has no body (RFC 9110 §9.3.2). */
-  _isHead = false;
   /**
    * @internal Our message has no content — a response to HEAD, or a 204 or 304 response (RFC
    * 9110 §6.4.1): written bytes are discarded.
    */
   _discardsWrites = false;
+  /** Whether a `write` returned false and `onDrain` is owed. */
+  private needsDrain = false;
+  /** @internal Trailers to send after the body. */
+  _trailers: Http2Headers | null = null;
+  private endCallback: WriteCallback | null = null;
+  /** @internal content-length announced by the peer, or -1. */
+  _expectedContentLength = -1;
+  /** @internal Body bytes received. */
+  _receivedBodyBytes = 0;
   /** @internal Holds on the stream's concurrency slot (see `holdConcurrencySlot`). */
   _concurrencyHolds = 0;
-  /** @internal Closed while held: the slot is freed by the last release. */
-  _isSlotHeldAfterClose = false;
   /**
    * @internal What a write or end callback (or `onDrain`) threw while the connection was
    * framing; the connection resets the stream for it (see `Http2StreamHandler`).
    */
   _thrown: unknown = null;
-  /** @internal Whether a `write` returned false and `onDrain` is owed. */
-  private needsDrain = false;
   private readonly host: Http2StreamHost;
 
   /** @internal Streams are created by the connection. */
@@ -192,11 +198,55 @@ export class Http2Stream {
   ) {
     this.host = host;
     this.streamId = id;
-    this.isLocal = isLocal;
+    this.flags = (isLocal ? StreamFlag.LOCAL : 0) | (isManualWindow ? StreamFlag.MANUAL_WINDOW : 0);
     this._outAvailable = sendWindow;
     this._inAvailable = receiveWindow;
     this._inTarget = receiveWindow;
-    this.isManualWindow = isManualWindow;
+  }
+
+  private setFlag(flag: number, isSet: boolean): void {
+    this.flags = isSet ? this.flags | flag : this.flags & ~flag;
+  }
+
+  /** True when this endpoint opened the stream. */
+  get isLocal(): boolean {
+    return (this.flags & StreamFlag.LOCAL) !== 0;
+  }
+
+  /** Receive credit is returned by `updateWindow` rather than automatically. */
+  get isManualWindow(): boolean {
+    return (this.flags & StreamFlag.MANUAL_WINDOW) !== 0;
+  }
+
+  set isManualWindow(isManual: boolean) {
+    this.setFlag(StreamFlag.MANUAL_WINDOW, isManual);
+  }
+
+  /** @internal Final (non-1xx) headers were received. */
+  get _hasFinalHeaders(): boolean {
+    return (this.flags & StreamFlag.FINAL_HEADERS_RECEIVED) !== 0;
+  }
+
+  set _hasFinalHeaders(isSet: boolean) {
+    this.setFlag(StreamFlag.FINAL_HEADERS_RECEIVED, isSet);
+  }
+
+  /** @internal This stream carries a HEAD request: its response has no body (RFC 9110 §9.3.2). */
+  get _isHead(): boolean {
+    return (this.flags & StreamFlag.HEAD) !== 0;
+  }
+
+  set _isHead(isSet: boolean) {
+    this.setFlag(StreamFlag.HEAD, isSet);
+  }
+
+  /** @internal Closed while held: the slot is freed by the last release. */
+  get _isSlotHeldAfterClose(): boolean {
+    return (this.flags & StreamFlag.SLOT_HELD_AFTER_CLOSE) !== 0;
+  }
+
+  set _isSlotHeldAfterClose(isSet: boolean) {
+    this.setFlag(StreamFlag.SLOT_HELD_AFTER_CLOSE, isSet);
   }
 
   /**
