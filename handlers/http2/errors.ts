@@ -111,4 +111,9 @@ export const Http2SessionErrors = Object.freeze({
   INVALID_OPTIONS: errorDefinition('HTTP2_INVALID_OPTIONS', 'the request options are not valid'),
   /** `HTTP2_WRITE_AFTER_END`: `write`, `end` or headers on a stream whose side was already ended. */
   WRITE_AFTER_END: errorDefinition('HTTP2_WRITE_AFTER_END', "the stream's side was already ended"),
+  /**
+   * `HTTP2_STREAM_ENDED`: the peer ended a stream that carries a channel (END_STREAM, the
+   * stream's TCP FIN): the channel shuts down with it once what was read is delivered.
+   */
+  STREAM_ENDED: errorDefinition('HTTP2_STREAM_ENDED', 'the peer ended the stream'),
 });

@@ -22,7 +22,11 @@ export {
   type WriteCallback,
 } from './connection/http2-stream.js';
 export { GRACEFUL_CLOSE_PING_WAIT_MS, Http2Connection, type Http2Statistics } from './connection/http2-connection.js';
-export { Http2ClientConnection, type Http2RequestOptions } from './connection/client-connection.js';
+export {
+  Http2ClientConnection,
+  type Http2RequestOptions,
+  type RemoteSettingsCallback,
+} from './connection/client-connection.js';
 export { Http2ServerConnection } from './connection/server-connection.js';
 export * from './api/bootstrap.js';
 export {
@@ -33,6 +37,7 @@ export {
 export { headersToObject, type Http2HeadersObject, type Http2HeaderInput } from './api/header-objects.js';
 export { httpDate } from './api/http-date.js';
 export { Http2Body, type Http2BodySource } from './api/body.js';
+export { Http2StreamChannelAdapter } from './api/stream-channel.js';
 export {
   connect,
   Http2Session,

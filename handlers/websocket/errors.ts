@@ -164,6 +164,35 @@ export const WebSocketHandshakeErrors = Object.freeze({
 });
 
 /**
+ * What the RFC 8441 handshake (WebSocket over an HTTP/2 extended CONNECT) adds to
+ * {@link WebSocketHandshakeErrors}, whose rows it also uses (426 for a version other than 13, 400
+ * for bad subprotocols or extensions, and `WEBSOCKET_UNEXPECTED_STATUS` for a response other than
+ * 200).
+ */
+export const WebSocketHttp2Errors = Object.freeze({
+  /**
+   * `WEBSOCKET_EXTENDED_CONNECT_DISABLED`: the server's SETTINGS do not carry
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, so a client may not send the extended CONNECT (RFC 8441
+   * §3); nothing was sent. Fall back to the HTTP/1.1 upgrade.
+   */
+  EXTENDED_CONNECT_DISABLED: handshakeError(
+    'WEBSOCKET_EXTENDED_CONNECT_DISABLED',
+    0,
+    'the server does not enable extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL)',
+  ),
+  /**
+   * `WEBSOCKET_INVALID_EXTENDED_CONNECT`: an extended CONNECT for `websocket` whose `:scheme` is
+   * not `http` or `https` (RFC 8441 §5), or that ends its stream with the request (no WebSocket can
+   * run on it), 400.
+   */
+  INVALID_EXTENDED_CONNECT: handshakeError(
+    'WEBSOCKET_INVALID_EXTENDED_CONNECT',
+    400,
+    'the extended CONNECT cannot open a WebSocket',
+  ),
+});
+
+/**
  * WebSocketProtocolError is what the frame decoder and the decompressor throw or report: a
  * {@link SluiceError} with the code of a {@link WebSocketProtocolErrors} row and the close code
  * to fail the connection with.
@@ -200,5 +229,34 @@ export class WebSocketHandshakeError extends SluiceError {
 
   override get name(): string {
     return 'WebSocketHandshakeError';
+  }
+}
+
+/**
+ * WebSocketUnexpectedStatusError is how a client's opening handshake fails when the server
+ * answers with another status than the one that opens the WebSocket (200 for an RFC 8441 extended
+ * CONNECT): a {@link WebSocketHandshakeError} with code `WEBSOCKET_UNEXPECTED_STATUS`, carrying the
+ * response's status and header fields (a 401's `www-authenticate`, a 426's
+ * `sec-websocket-version`).
+ */
+export class WebSocketUnexpectedStatusError extends WebSocketHandshakeError {
+  /** The status the server answered. */
+  readonly responseStatus: number;
+  /** The response's header fields keyed by lower-case name (pseudo-header fields excluded). */
+  readonly responseHeaders: Readonly<Record<string, string | readonly string[] | undefined>>;
+
+  /** Creates the error for a response with `responseStatus` and `responseHeaders`. */
+  constructor(
+    responseStatus: number,
+    responseHeaders: Readonly<Record<string, string | readonly string[] | undefined>>,
+    message: string,
+  ) {
+    super(WebSocketHandshakeErrors.UNEXPECTED_STATUS, message);
+    this.responseStatus = responseStatus;
+    this.responseHeaders = responseHeaders;
+  }
+
+  override get name(): string {
+    return 'WebSocketUnexpectedStatusError';
   }
 }

@@ -1,13 +1,18 @@
 /**
  * WebSocket (RFC 6455) and permessage-deflate (RFC 7692): the wire codec, the connection handler
- * and the convenient API. The HTTP/1.1 upgrade (by slot replacement) and RFC 8441 over HTTP/2 come
- * next and reach them through {@link acceptWebSocket} and {@link serveWebSocketChannel}.
+ * and the convenient API, and WebSocket over HTTP/2 (RFC 8441). The HTTP/1.1 upgrade (by slot
+ * replacement) reaches them through {@link acceptWebSocket}; RFC 8441 through
+ * {@link serveWebSocketChannel}.
  *
  * - {@link WebSocketConnection}: the channel handler that runs the codec in a slot once the
  *   handshake is done, with its {@link WebSocketConnectionListener} callbacks (whole messages,
  *   read window, write high-water mark, close handshake, keep-alive, permessage-deflate).
  * - {@link WebSocket}: promises and an async iterable over a connection.
  * - {@link acceptWebSocket} and {@link serveWebSocketChannel}: the seam a handshake calls.
+ * - WebSocket over HTTP/2 (RFC 8441): {@link handleWebSocketStream} / {@link acceptWebSocketOverHttp2}
+ *   (server) and {@link connectWebSocketOverHttp2} (client), with the handshake as pure functions
+ *   ({@link validateExtendedConnectRequest}, {@link extendedConnectRequestHeaders},
+ *   {@link validateExtendedConnectResponse}).
  *
  * - {@link WebSocketFrameDecoder}: a split-anywhere frame decoder for either role, with its
  *   {@link WebSocketFrameListener} callbacks; it unmasks in place, checks every rule a frame
@@ -58,6 +63,7 @@ export {
   negotiatePerMessageDeflate,
   offerPerMessageDeflate,
   perMessageDeflateSide,
+  type PerMessageDeflateNegotiation,
   type PerMessageDeflateOptions,
   type PerMessageDeflateParams,
   type PerMessageDeflateSide,
@@ -94,6 +100,18 @@ export {
   type WebSocketAcceptOptions,
   type WebSocketHandshakeResult,
 } from './api/accept.js';
+export {
+  WEBSOCKET_CONNECT_PROTOCOL,
+  extendedConnectRequestHeaders,
+  isWebSocketConnect,
+  validateExtendedConnectRequest,
+  validateExtendedConnectResponse,
+  type ExtendedConnectOffer,
+  type ExtendedConnectRequest,
+  type ExtendedConnectTarget,
+} from './wire/http2-handshake.js';
+export { acceptWebSocketOverHttp2, handleWebSocketStream } from './api/http2-server.js';
+export { connectWebSocketOverHttp2, type WebSocketHttp2ConnectOptions } from './api/http2-client.js';
 export type {
   WebSocketAcceptDecision,
   WebSocketAcceptHook,
@@ -106,8 +124,10 @@ export {
   WebSocketEncodeErrors,
   WebSocketHandshakeError,
   WebSocketHandshakeErrors,
+  WebSocketHttp2Errors,
   WebSocketProtocolError,
   WebSocketProtocolErrors,
+  WebSocketUnexpectedStatusError,
   type WebSocketCloseErrorDefinition,
   type WebSocketHandshakeErrorDefinition,
 } from './errors.js';

@@ -16,7 +16,7 @@ import {
   writeChunk,
   type Http2BodySource,
 } from './body.js';
-import type { Http2ConnectionOptions, Http2Headers } from '../connection/connection-options.js';
+import type { Http2ConnectionOptions, Http2Headers, Http2PeerSettings } from '../connection/connection-options.js';
 import { ErrorCode } from '../wire/constants.js';
 import {
   headersToObject,
@@ -257,6 +257,18 @@ export class Http2Session {
     void handled(exchange.response);
     return exchange;
   }
+
+  /**
+   * Resolves with the server's settings once its first SETTINGS frame arrived (at once if it did);
+   * rejects with the connection's error if the connection ends first. Wait for it before relying
+   * on what the server announces — `enableConnectProtocol` (RFC 8441 §3) above all.
+   */
+  remoteSettings(): Promise<Readonly<Http2PeerSettings>> {
+    return new Promise((resolve, reject) => {
+      this.connection.onceRemoteSettings((error, settings) => (error === null ? resolve(settings) : reject(error)));
+    });
+  }
+
   /** Sends a PING and resolves with the round-trip time in ms; rejects if the connection closes first. */
   ping(): Promise<number> {
     return new Promise<number>((resolve, reject) => {

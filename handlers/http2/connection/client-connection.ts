@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { SluiceError } from '../../../lib/index.js';
-import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
+import { log, LogLevel, SluiceError } from '../../../lib/index.js';
+import type { Http2ConnectionOptions, Http2Headers, Http2PeerSettings } from './connection-options.js';
 import { ErrorCode } from '../wire/constants.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
 import { Http2ApiErrors, Http2StreamError } from '../errors.js';
@@ -20,6 +20,12 @@ export interface Http2RequestOptions {
   /** Return receive credit manually with `stream.updateWindow` (overrides the connection's mode). */
   isManualWindow?: boolean;
 }
+
+/**
+ * Gets the server's settings once its first SETTINGS frame was applied (`error` null), or the
+ * connection's error if it ended first (`settings` then holds the RFC defaults).
+ */
+export type RemoteSettingsCallback = (error: SluiceError | null, settings: Readonly<Http2PeerSettings>) => void;
 
 interface PendingStream {
   readonly stream: Http2Stream;
@@ -48,6 +54,9 @@ export class Http2ClientConnection extends Http2Connection {
   /** Always `client`. */
   readonly role = 'client' as const;
   private readonly pending: PendingStream[] = [];
+  private isRemoteSettingsReceived = false;
+  /** Callbacks waiting for the server's first SETTINGS; made by the first wait. */
+  private settingsWaiters: RemoteSettingsCallback[] | null = null;
 
   /** Creates a client connection; install it in a channel slot. */
   constructor(options: Http2ConnectionOptions = {}) {
@@ -68,7 +77,8 @@ export class Http2ClientConnection extends Http2Connection {
    */
   request(headers: Http2Headers, options: Http2RequestOptions = {}): Http2Stream {
     this.assertOpen();
-    const violation = validateHeaderBlock(headers, HeaderBlockKind.REQUEST);
+    // RFC 8441 §3: `:protocol` only once the server's SETTINGS enabled extended CONNECT.
+    const violation = validateHeaderBlock(headers, HeaderBlockKind.REQUEST, this.peerSettings.enableConnectProtocol);
     if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, violation);
     const stream = this.lifecycle.newStream(0, true);
     if (options.handler !== undefined) stream.handler = options.handler;
@@ -95,6 +105,37 @@ export class Http2ClientConnection extends Http2Connection {
     return stream;
   }
 
+  /**
+   * True once the server's first SETTINGS frame was applied (RFC 9113 §3.4: it opens the server's
+   * preface). Until then {@link Http2Connection.peerSettings} holds the RFC defaults — for
+   * instance `enableConnectProtocol` false even for a server that will enable it (RFC 8441 §3).
+   */
+  get hasRemoteSettings(): boolean {
+    return this.isRemoteSettingsReceived;
+  }
+
+  /**
+   * Calls `callback` on a later turn once the server's first SETTINGS were applied (at once if
+   * they were), or with the connection's error (`HTTP2_CONNECTION_CLOSED` when it has none) if the
+   * connection ends first. A callback that throws is logged and changes nothing.
+   */
+  onceRemoteSettings(callback: RemoteSettingsCallback): void {
+    if (typeof callback !== 'function') {
+      throw new SluiceError(Http2ApiErrors.INVALID_ARGUMENT, 'onceRemoteSettings(callback): callback is a function');
+    }
+    if (this.isRemoteSettingsReceived) {
+      queueMicrotask(() => callSettingsWaiter(callback, null, this.peerSettings));
+      return;
+    }
+    const slot = this.channelSlot;
+    if (slot !== null && slot.channel.isShutDown) {
+      const error = slot.channel.shutdownError ?? new SluiceError(Http2ApiErrors.CONNECTION_CLOSED);
+      queueMicrotask(() => callSettingsWaiter(callback, error, this.peerSettings));
+      return;
+    }
+    (this.settingsWaiters ??= []).push(callback);
+  }
+
   /** @internal */
   override hasPendingLocalStreams(): boolean {
     return this.pending.length > 0;
@@ -102,7 +143,26 @@ export class Http2ClientConnection extends Http2Connection {
 
   /** @internal */
   override onPeerSettingsApplied(): void {
+    if (!this.isRemoteSettingsReceived) {
+      this.isRemoteSettingsReceived = true;
+      this.settleSettingsWaiters(null);
+    }
     this.openPending();
+  }
+
+  /** Also tells whoever still waits for the server's SETTINGS that they will not come. */
+  override destroy(): void {
+    super.destroy();
+    this.settleSettingsWaiters(
+      this.channelSlot?.channel.shutdownError ?? new SluiceError(Http2ApiErrors.CONNECTION_CLOSED),
+    );
+  }
+
+  private settleSettingsWaiters(error: SluiceError | null): void {
+    const waiters = this.settingsWaiters;
+    if (waiters === null) return;
+    this.settingsWaiters = null;
+    for (const waiter of waiters) callSettingsWaiter(waiter, error, this.peerSettings);
   }
 
   /** @internal */
@@ -131,6 +191,21 @@ export class Http2ClientConnection extends Http2Connection {
     const error = new Http2StreamError(0, ErrorCode.REFUSED_STREAM, `request not sent: ${reason}`, { retryable: true });
     // Reported on a later turn, like every stream event, so the caller has its stream first.
     queueMicrotask(() => this.closeStream(stream, error, 0));
+  }
+}
+
+function callSettingsWaiter(
+  callback: RemoteSettingsCallback,
+  error: SluiceError | null,
+  settings: Readonly<Http2PeerSettings>,
+): void {
+  try {
+    callback(error, settings);
+  } catch (thrown) {
+    // The SETTINGS frame is the connection's, not the callback's: it goes on.
+    if (log.level >= LogLevel.WARN) {
+      log.log(LogLevel.WARN, 'http2-connection', `a remote-settings callback threw: ${String(thrown)}`);
+    }
   }
 }
 

@@ -107,6 +107,14 @@ export interface Http2ConnectionOptions {
    * (`HTTP2_WRITE_TIMEOUT`): a peer that opens windows but never reads cannot hold us; 0: no limit.
    */
   writeTimeoutMs?: number;
+  /**
+   * Server only: announce SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 in the initial SETTINGS (RFC 8441
+   * §3), so clients may open extended CONNECT streams (`:method CONNECT` with `:protocol`, as
+   * WebSocket over HTTP/2 does). Off, a request carrying `:protocol` is malformed: RST_STREAM
+   * (PROTOCOL_ERROR). The setting is sent once and never withdrawn. A client ignores the option:
+   * the setting has no meaning from a client (RFC 8441 §3), so a client never sends it.
+   */
+  enableConnectProtocol?: boolean;
 
   /** A peer-initiated stream opened (server: a request). Set the stream's handler here. */
   onStream?: (stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) => void;
@@ -128,7 +136,8 @@ export interface Http2ConnectionOptions {
  * 1 MiB, Kestrel 32 KiB) so 100 KiB cookies pass; 64 CONTINUATION frames; 10 000 queued
  * control frames (nghttp2 caps queued ACKs at 1000 per window of reads); 200 peer resets and
  * 200 forced resets per 30 s (Netty: 200 per 30 s); 1000 glitches per 30 s; 32 settings per
- * frame (nghttp2); 10 s to finish a header block; 30 s for the peer to take a write.
+ * frame (nghttp2); 10 s to finish a header block; 30 s for the peer to take a write; extended
+ * CONNECT off (RFC 8441 is opt-in).
  */
 export const HTTP2_CONNECTION_DEFAULTS: Readonly<Required<Omit<Http2ConnectionOptions, Http2ConnectionCallbackName>>> =
   Object.freeze({
@@ -160,6 +169,7 @@ export const HTTP2_CONNECTION_DEFAULTS: Readonly<Required<Omit<Http2ConnectionOp
     maxSettingsEntries: 32,
     headerBlockTimeoutMs: 10_000,
     writeTimeoutMs: 30_000,
+    enableConnectProtocol: false,
   });
 
 /** The callback options of {@link Http2ConnectionOptions} (they have no defaults). */
@@ -179,6 +189,10 @@ export interface Http2PeerSettings {
   maxFrameSize: number;
   /** Advisory limit of the header list size the peer accepts. */
   maxHeaderListSize: number;
-  /** RFC 8441 extended CONNECT. */
+  /**
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3): the server accepts extended CONNECT. Only a
+   * server's value means anything; a server that sent 1 may not take it back (a client treats 0
+   * after 1 as a connection error of type PROTOCOL_ERROR).
+   */
   enableConnectProtocol: boolean;
 }

@@ -56,6 +56,8 @@ export const HeaderRule = {
   CONNECT_FIELDS: 'CONNECT request needs :authority and no :scheme or :path (RFC 9113 §8.5)',
   /** :protocol needs CONNECT with :scheme, :path and :authority (RFC 8441 §4). */
   PROTOCOL_FIELDS: ':protocol needs CONNECT with :scheme, :path and :authority (RFC 8441 §4)',
+  /** :protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 from the server (RFC 8441 §3). */
+  PROTOCOL_NOT_ENABLED: ':protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 from the server (RFC 8441 §3)',
   /** Response without :status (RFC 9113 §8.3.2). */
   MISSING_STATUS: 'response without :status (RFC 9113 §8.3.2)',
   /** :status is not three digits (RFC 9113 §8.3.2). */
@@ -148,8 +150,9 @@ const HTAB = 0x09;
 /**
  * Checks a decoded header list `[name0, value0, …]` against RFC 9113 §8 for a block of `kind`,
  * in one pass, and returns null when it is well-formed or the first broken {@link HeaderRule}.
- * `isExtendedConnectEnabled` allows `:protocol` (we sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1,
- * RFC 8441 §3). When `summary` is given it is reset and filled (method, status, content-length).
+ * `isExtendedConnectEnabled` allows `:protocol` in a request (the server announced
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, RFC 8441 §3): a server passes what it sent, a client what
+ * it received. When `summary` is given it is reset and filled (method, status, content-length).
  * Never throws; allocates nothing on valid input.
  */
 export function validateHeaderBlock(
@@ -196,7 +199,9 @@ export function validateHeaderBlock(
           path = value;
           break;
         case ':protocol':
-          bit = kind === HeaderBlockKind.REQUEST && isExtendedConnectEnabled ? PROTOCOL : 0;
+          // RFC 8441 §3, §6: without the setting, :protocol is a field this request may not have.
+          if (kind === HeaderBlockKind.REQUEST && !isExtendedConnectEnabled) return HeaderRule.PROTOCOL_NOT_ENABLED;
+          bit = kind === HeaderBlockKind.REQUEST ? PROTOCOL : 0;
           break;
         case ':status':
           bit = kind === HeaderBlockKind.RESPONSE ? STATUS : 0;
@@ -329,8 +334,12 @@ function checkRequestPseudoHeaders(
   if ((seenPseudo & METHOD) === 0) return HeaderRule.MISSING_METHOD;
   if (method === 'CONNECT') {
     if ((seenPseudo & PROTOCOL) !== 0) {
-      // Extended CONNECT carries all four, RFC 8441 §4.
+      // Extended CONNECT carries all four, RFC 8441 §4, and :path names the target as for any
+      // http or https request (RFC 9113 §8.3.1).
       if ((seenPseudo & (SCHEME | PATH | AUTHORITY)) !== (SCHEME | PATH | AUTHORITY)) return HeaderRule.PROTOCOL_FIELDS;
+      if ((scheme === 'http' || scheme === 'https') && (path.length === 0 || path.charCodeAt(0) !== 0x2f)) {
+        return HeaderRule.EMPTY_PATH;
+      }
     } else if ((seenPseudo & (SCHEME | PATH)) !== 0 || (seenPseudo & AUTHORITY) === 0) {
       return HeaderRule.CONNECT_FIELDS;
     }

@@ -129,7 +129,10 @@ export class HeaderState {
       SUMMARY.contentLength = lastValidRequest.contentLength;
       return true;
     }
-    if (validateHeaderBlock(fields, HeaderBlockKind.REQUEST, false, SUMMARY) !== null) return false;
+    // RFC 8441 §3: `:protocol` is allowed once we announced SETTINGS_ENABLE_CONNECT_PROTOCOL = 1,
+    // which the initial SETTINGS do when the option is on (a client must wait for it to use it).
+    const isExtendedConnectEnabled = this.options.enableConnectProtocol;
+    if (validateHeaderBlock(fields, HeaderBlockKind.REQUEST, isExtendedConnectEnabled, SUMMARY) !== null) return false;
     lastValidRequest.remember(fields, SUMMARY);
     return true;
   }

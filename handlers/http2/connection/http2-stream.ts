@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SluiceError, type Clock } from '../../../lib/index.js';
+import { SluiceError, type ChannelSlot, type Clock, type EventLoop } from '../../../lib/index.js';
 import { ErrorCode, FrameFlag, FrameType } from '../wire/constants.js';
 import type { Http2Headers } from './connection-options.js';
 import { copyBytes } from '../../../lib/bytes.js';
@@ -77,6 +77,8 @@ export interface Http2StreamHost {
   readonly streamHighWaterMark: number;
   /** The clock of the connection's event loop. */
   readonly clock: Clock;
+  /** The connection's slot (null before it is installed). */
+  readonly channelSlot: ChannelSlot | null;
   /** The stream has DATA (or its end) to write. */
   _streamHasData(stream: Http2Stream): void;
   /** Encodes and queues a header block for the stream. */
@@ -271,6 +273,18 @@ export class Http2Stream {
    */
   get clock(): Clock {
     return this.host.clock;
+  }
+
+  /**
+   * The event loop the stream's connection runs on: its callbacks come on it, and work that
+   * talks to the stream (a channel carrying its DATA, say) belongs on it too. Throws
+   * `HTTP2_CONNECTION_CLOSED` when the connection is in no channel.
+   */
+  get loop(): EventLoop {
+    const slot = this.host.channelSlot;
+    if (slot === null)
+      throw new SluiceError(Http2ApiErrors.CONNECTION_CLOSED, `stream ${this.streamId}: no connection`);
+    return slot.channel.loop;
   }
 
   /** Bytes given to `write` and not yet framed. */

@@ -22,6 +22,8 @@ import type { StreamLifecycle } from './stream-lifecycle.js';
  * @internal
  */
 export interface SettingsHost {
+  /** Our role: RFC 8441 §3's setting means something only from a server. */
+  readonly role: 'client' | 'server';
   readonly options: ResolvedHttp2Options;
   /** The settings the peer announced; the exchange writes them. */
   readonly peerSettings: Http2PeerSettings;
@@ -52,6 +54,8 @@ export class SettingsExchange {
   localInitialWindowSize: number = SETTINGS_DEFAULTS.INITIAL_WINDOW_SIZE;
   /** Our SETTINGS waiting for an ACK, oldest first (flat `[id, value, …]` lists). */
   private pending: LazyList<number[]> = emptyList();
+  /** We announced SETTINGS_ENABLE_CONNECT_PROTOCOL = 1: it may never be 0 again (RFC 8441 §3). */
+  private hasEnabledConnectProtocol = false;
 
   /** The exchange of one connection. */
   constructor(private readonly host: SettingsHost) {}
@@ -93,6 +97,8 @@ export class SettingsExchange {
       settings.push(SettingId.HEADER_TABLE_SIZE, options.headerTableSize);
     }
     settings.push(SettingId.MAX_HEADER_LIST_SIZE, options.maxHeaderListSize);
+    // RFC 8441 §3: only a server's value has an effect, so a client never sends it.
+    if (!isClient && options.enableConnectProtocol) settings.push(SettingId.ENABLE_CONNECT_PROTOCOL, 1);
     this.send(settings);
     // Streams we create use the window we announce; the peer may use a larger one as soon as it
     // reads it. A smaller one binds the peer only once it ACKs (RFC 9113 §6.5.3): until then the
@@ -100,11 +106,27 @@ export class SettingsExchange {
     this.localInitialWindowSize = Math.max(options.initialStreamWindowSize, SETTINGS_DEFAULTS.INITIAL_WINDOW_SIZE);
   }
 
-  /** Queues SETTINGS (flat `[id, value, …]`); they apply when acknowledged. */
+  /**
+   * Queues SETTINGS (flat `[id, value, …]`); they apply when acknowledged. Throws
+   * `HTTP2_INVALID_ARGUMENT` for SETTINGS_ENABLE_CONNECT_PROTOCOL = 0 after we sent 1 (RFC 8441
+   * §3: a sender MUST NOT), before anything is queued.
+   */
   send(settings: number[]): void {
     if (this.pending.length >= this.host.options.maxPendingSettings) {
       throw new SluiceError(Http2ApiErrors.CONNECTION_CLOSED, 'too many SETTINGS waiting for ACK');
     }
+    let isEnablingConnectProtocol = false;
+    for (let i = 0; i < settings.length; i += 2) {
+      if (settings[i] !== SettingId.ENABLE_CONNECT_PROTOCOL) continue;
+      if (settings[i + 1] === 0 && this.hasEnabledConnectProtocol) {
+        throw new SluiceError(
+          Http2ApiErrors.INVALID_ARGUMENT,
+          'SETTINGS_ENABLE_CONNECT_PROTOCOL cannot go back to 0 once 1 was sent (RFC 8441 §3)',
+        );
+      }
+      if (settings[i + 1] === 1) isEnablingConnectProtocol = true;
+    }
+    if (isEnablingConnectProtocol) this.hasEnabledConnectProtocol = true;
     this.frames.settings(settings);
     this.pending = lazyPush(this.pending, settings);
     // Until the ACK, accept frames as large as either value (the peer may not have applied it).
@@ -163,6 +185,14 @@ export class SettingsExchange {
           peer.maxHeaderListSize = value;
           break;
         case SettingId.ENABLE_CONNECT_PROTOCOL:
+          // RFC 8441 §3: a server that sent 1 MUST NOT send 0 after it; a client relies on it to
+          // open extended CONNECT streams. From a client the setting has no effect at all.
+          if (host.role === 'client' && value === 0 && peer.enableConnectProtocol) {
+            throw new Http2ConnectionError(
+              ErrorCode.PROTOCOL_ERROR,
+              'SETTINGS_ENABLE_CONNECT_PROTOCOL went from 1 to 0 (RFC 8441 §3)',
+            );
+          }
           peer.enableConnectProtocol = value === 1;
           break;
       }

@@ -5,7 +5,7 @@
  * @module
  * @internal
  */
-import { ChannelErrors, LogLevel, SluiceError, asSluiceError, log, type ChannelSlot } from '../../../lib/index.js';
+import { ChannelErrors, LogLevel, SluiceError, asSluiceError, log } from '../../../lib/index.js';
 import { Http2ConnectionError, Http2StreamError } from '../errors.js';
 import { ErrorCode, FrameType, MAX_STREAM_ID, frameTypeName } from '../wire/constants.js';
 import { HEADER_LIST_TOO_LARGE } from '../wire/hpack-decoder.js';
@@ -39,7 +39,6 @@ import { isWatchingStreams, publishStreamFinished, publishStreamStarted } from '
 export interface StreamLifecycleHost extends Http2StreamHost {
   readonly role: 'client' | 'server';
   readonly options: ResolvedHttp2Options;
-  readonly channelSlot: ChannelSlot | null;
   readonly peerSettings: Http2PeerSettings;
   readonly outgoing: OutgoingFramesTask;
   /** Receive credit is returned by the application rather than automatically. */

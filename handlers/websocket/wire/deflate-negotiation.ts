@@ -63,6 +63,14 @@ export interface PerMessageDeflateSide {
   readonly receiveNoContextTakeover: boolean;
 }
 
+/** A server's choice of a permessage-deflate offer, as {@link negotiatePerMessageDeflate} returns it. */
+export interface PerMessageDeflateNegotiation {
+  /** The `Sec-WebSocket-Extensions` value to answer with. */
+  readonly response: string;
+  /** The negotiated parameters. */
+  readonly params: PerMessageDeflateParams;
+}
+
 /** Our side of the negotiated parameters for `role`. */
 export function perMessageDeflateSide(params: PerMessageDeflateParams, role: WebSocketRole): PerMessageDeflateSide {
   const isServer = role === 'server';
@@ -160,7 +168,7 @@ export function offerPerMessageDeflate(options: PerMessageDeflateOptions = {}): 
 export function negotiatePerMessageDeflate(
   offerValue: string | undefined,
   options: PerMessageDeflateOptions = {},
-): { response: string; params: PerMessageDeflateParams } | null {
+): PerMessageDeflateNegotiation | null {
   checkOptions(options);
   if (offerValue === undefined || offerValue === '') return null;
   for (const element of parseExtensions(offerValue)) {

@@ -27,8 +27,8 @@ export interface WebSocketFrameEncoderOptions {
   maskKeys?: MaskKeySource;
 }
 
-/** The opcodes of data frames: continuation, text, binary. */
-export type DataFrameOpcode = typeof Opcode.CONTINUATION | typeof Opcode.TEXT | typeof Opcode.BINARY;
+/** The opcodes of data frames: `Opcode.CONTINUATION` (0), `Opcode.TEXT` (1), `Opcode.BINARY` (2). */
+export type DataFrameOpcode = 0x0 | 0x1 | 0x2;
 
 /** The bytes of a frame header for a payload of `payloadLength` bytes, with the masking key if masked. */
 export function frameHeaderLength(payloadLength: number, isMasked: boolean): number {

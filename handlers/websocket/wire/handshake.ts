@@ -79,6 +79,19 @@ export function generateWebSocketKey(): string {
 export function validateUpgradeRequest(method: string, headers: HandshakeHeaders): UpgradeRequest {
   if (method !== 'GET') fail(WebSocketHandshakeErrors.NOT_GET, `the method is ${String(method)}`);
   checkUpgradeFields(headers, WebSocketHandshakeErrors.MISSING_UPGRADE);
+  checkWebSocketVersion(headers);
+  const key = single(headers['sec-websocket-key']);
+  if (key === undefined || !KEY.test(key)) fail(WebSocketHandshakeErrors.INVALID_KEY);
+  const { protocols, extensions } = readOffer(headers);
+  return { key, accept: computeAcceptKey(key), protocols, extensions };
+}
+
+/**
+ * Checks `Sec-WebSocket-Version: 13` (RFC 6455 §4.2.1): throws `WEBSOCKET_UNSUPPORTED_VERSION`
+ * (answer 426 with `Sec-WebSocket-Version: 13`, §4.2.2). Both HTTP versions' handshakes use it.
+ * @internal
+ */
+export function checkWebSocketVersion(headers: HandshakeHeaders): void {
   const version = single(headers['sec-websocket-version']);
   if (version !== WEBSOCKET_VERSION) {
     fail(
@@ -86,15 +99,22 @@ export function validateUpgradeRequest(method: string, headers: HandshakeHeaders
       `Sec-WebSocket-Version is ${version ?? 'missing'}, not 13: answer 426 with Sec-WebSocket-Version: 13`,
     );
   }
-  const key = single(headers['sec-websocket-key']);
-  if (key === undefined || !KEY.test(key)) fail(WebSocketHandshakeErrors.INVALID_KEY);
+}
+
+/**
+ * The subprotocols and extensions a request offers (RFC 6455 §4.1): `Sec-WebSocket-Protocol`
+ * distinct tokens (else `WEBSOCKET_INVALID_SUBPROTOCOL`), `Sec-WebSocket-Extensions` that parses
+ * (else `WEBSOCKET_INVALID_EXTENSIONS`). Both HTTP versions' handshakes use it.
+ * @internal
+ */
+export function readOffer(headers: HandshakeHeaders): { protocols: string[]; extensions: string | undefined } {
   const protocols = splitList(headers['sec-websocket-protocol']);
   if (protocols.some((protocol) => !TOKEN.test(protocol)) || new Set(protocols).size !== protocols.length) {
     fail(WebSocketHandshakeErrors.INVALID_SUBPROTOCOL);
   }
   const extensions = joined(headers['sec-websocket-extensions']);
   if (extensions !== undefined) parseExtensions(extensions);
-  return { key, accept: computeAcceptKey(key), protocols, extensions };
+  return { protocols, extensions };
 }
 
 /**
@@ -140,6 +160,17 @@ export function validateUpgradeResponse(
   checkUpgradeFields(headers, WebSocketHandshakeErrors.MISSING_UPGRADE);
   const accept = single(headers['sec-websocket-accept']);
   if (accept !== computeAcceptKey(offer.key)) fail(WebSocketHandshakeErrors.INVALID_ACCEPT);
+  return readResponseChoices(headers, offer);
+}
+
+/**
+ * What a response chose, checked against the offer (RFC 6455 §4.1): only extensions we offered,
+ * each once (`WEBSOCKET_UNEXPECTED_EXTENSION`, `WEBSOCKET_INVALID_EXTENSIONS`), at most one
+ * subprotocol and one we offered (`WEBSOCKET_UNEXPECTED_SUBPROTOCOL`). Both HTTP versions'
+ * handshakes use it.
+ * @internal
+ */
+export function readResponseChoices(headers: HandshakeHeaders, offer: Omit<UpgradeOffer, 'key'>): UpgradeResponse {
   const extensions = joined(headers['sec-websocket-extensions']);
   if (extensions !== undefined) {
     const offered = new Set((offer.extensions ?? []).map((name) => name.toLowerCase()));
@@ -167,8 +198,8 @@ function checkUpgradeFields(headers: HandshakeHeaders, definition: WebSocketHand
   if (!upgrade.includes('websocket') || !connection.includes('upgrade')) fail(definition);
 }
 
-/** The field's lines joined with `,`, or undefined. */
-function joined(value: string | readonly string[] | undefined): string | undefined {
+/** The field's lines joined with `,`, or undefined. @internal */
+export function joined(value: string | readonly string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   return typeof value === 'string' ? value : value.join(',');
 }

@@ -72,6 +72,7 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
   readonly controlQueue = new ControlFrameQueue();
   readonly streamHighWaterMark = Number.MAX_SAFE_INTEGER;
   readonly clock = systemClock;
+  readonly channelSlot = null;
   readonly isWaitingForGoaway = false;
   readonly peerMaxFrameSize = 16_384;
   readonly task: OutgoingFramesTask;

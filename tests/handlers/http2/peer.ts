@@ -427,6 +427,19 @@ export const POST: Http2Headers = [
   '/upload',
 ];
 export const OK: Http2Headers = [':status', '200'];
+/** A WebSocket extended CONNECT (RFC 8441 §5.1's example, on http), without its regular fields. */
+export const WEBSOCKET_CONNECT: Http2Headers = [
+  ':method',
+  'CONNECT',
+  ':protocol',
+  'websocket',
+  ':scheme',
+  'http',
+  ':path',
+  '/chat',
+  ':authority',
+  'example.test',
+];
 
 /** What happened on one stream, in order. */
 export interface StreamEvent {
@@ -613,6 +626,20 @@ export function clientHarness(options: HarnessOptions = {}): Harness<Http2Client
     h.handshakeFrames.push(...h.exchange(h.peer.settingsAck()));
   }
   return harness;
+}
+
+/**
+ * Runs the loop and lets promise callbacks and `setImmediate` work run, a few rounds (for code
+ * that continues after an `await`); returns every frame written meanwhile.
+ */
+export async function settle<C extends Http2Connection>(h: Harness<C>, rounds = 5): Promise<WrittenFrame[]> {
+  const frames: WrittenFrame[] = [];
+  for (let round = 0; round < rounds; round++) {
+    frames.push(...h.flush());
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  frames.push(...h.flush());
+  return frames;
 }
 
 /** Client: sends a request and returns its stream with a recorder as handler. */

@@ -14,18 +14,9 @@ import type { WebSocket } from '../../../handlers/websocket/api/websocket.js';
 import type { WebSocketAcceptOptions } from '../../../handlers/websocket/api/accept.js';
 import { computeAcceptKey } from '../../../handlers/websocket/wire/handshake.js';
 import { TestHandshakeHandler } from './test-handshake-handler.js';
+import { echo, pattern, text } from './messages.js';
 
 const SIZES = [0, 1, 125, 126, 65_535, 65_536, 1024 * 1024 + 3, 16 * 1024 * 1024];
-
-function pattern(length: number, seed: number): Buffer {
-  const bytes = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 131 + seed) & 0xff;
-  return bytes;
-}
-
-function text(length: number): string {
-  return 'aé€😀'.repeat(Math.ceil(length / 10) + 1).slice(0, length);
-}
 
 /** A sluice WebSocket server: every connection is handed to `serve`. */
 async function sluiceServer(
@@ -48,19 +39,6 @@ async function sluiceServer(
       channel.appendHandler(handshake);
     },
   });
-}
-
-/** Echoes every message back until the connection ends. */
-function echo(socket: WebSocket): void {
-  void (async () => {
-    for await (const message of socket) {
-      try {
-        await socket.send(message);
-      } catch {
-        return;
-      }
-    }
-  })();
 }
 
 /** A sluice WebSocket client connected to `port`. */
