@@ -1,13 +1,16 @@
 /**
  * WebSocket (RFC 6455) and permessage-deflate (RFC 7692): the wire codec, the connection handler
- * and the convenient API. The HTTP/1.1 upgrade (by slot replacement) and RFC 8441 over HTTP/2 come
- * next and reach them through {@link acceptWebSocket} and {@link serveWebSocketChannel}.
+ * and the convenient API, and the server's side of the HTTP/1.1 upgrade (by slot replacement).
+ * RFC 8441 over HTTP/2 comes next and reaches them through {@link serveWebSocketChannel}.
  *
  * - {@link WebSocketConnection}: the channel handler that runs the codec in a slot once the
  *   handshake is done, with its {@link WebSocketConnectionListener} callbacks (whole messages,
  *   read window, write high-water mark, close handshake, keep-alive, permessage-deflate).
  * - {@link WebSocket}: promises and an async iterable over a connection.
  * - {@link acceptWebSocket} and {@link serveWebSocketChannel}: the seam a handshake calls.
+ * - {@link webSocketUpgrade}: a server's WebSocket endpoint as an HTTP/1.1 connection's upgrade
+ *   (what `createServer`'s `webSocket` option installs), over {@link answerWebSocketRequest}, the
+ *   accept hook's decision as either HTTP version answers it.
  *
  * - {@link WebSocketFrameDecoder}: a split-anywhere frame decoder for either role, with its
  *   {@link WebSocketFrameListener} callbacks; it unmasks in place, checks every rule a frame
@@ -58,6 +61,7 @@ export {
   negotiatePerMessageDeflate,
   offerPerMessageDeflate,
   perMessageDeflateSide,
+  type PerMessageDeflateNegotiation,
   type PerMessageDeflateOptions,
   type PerMessageDeflateParams,
   type PerMessageDeflateSide,
@@ -94,6 +98,13 @@ export {
   type WebSocketAcceptOptions,
   type WebSocketHandshakeResult,
 } from './api/accept.js';
+export { WEBSOCKET_PROTOCOL, webSocketUpgrade } from './api/http1-upgrade.js';
+export {
+  DEFAULT_REFUSAL_STATUS,
+  answerWebSocketRequest,
+  checkWebSocketServerOptions,
+  type WebSocketServerAnswer,
+} from './api/server-answer.js';
 export type {
   WebSocketAcceptDecision,
   WebSocketAcceptHook,
@@ -108,6 +119,7 @@ export {
   WebSocketHandshakeErrors,
   WebSocketProtocolError,
   WebSocketProtocolErrors,
+  WebSocketServerErrors,
   type WebSocketCloseErrorDefinition,
   type WebSocketHandshakeErrorDefinition,
 } from './errors.js';

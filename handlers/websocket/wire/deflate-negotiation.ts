@@ -150,6 +150,14 @@ export function offerPerMessageDeflate(options: PerMessageDeflateOptions = {}): 
   return formatExtensions([{ name: PERMESSAGE_DEFLATE, params }]);
 }
 
+/** What a server chose for permessage-deflate: its response and the parameters both sides use. */
+export interface PerMessageDeflateNegotiation {
+  /** The `Sec-WebSocket-Extensions` value of the response, e.g. `permessage-deflate; server_max_window_bits=10`. */
+  readonly response: string;
+  /** The negotiated parameters. */
+  readonly params: PerMessageDeflateParams;
+}
+
 /**
  * A server's choice (RFC 7692 §5, §7.1): the first acceptable permessage-deflate offer in the
  * client's `Sec-WebSocket-Extensions` value, with the response value to send back and the
@@ -160,7 +168,7 @@ export function offerPerMessageDeflate(options: PerMessageDeflateOptions = {}): 
 export function negotiatePerMessageDeflate(
   offerValue: string | undefined,
   options: PerMessageDeflateOptions = {},
-): { response: string; params: PerMessageDeflateParams } | null {
+): PerMessageDeflateNegotiation | null {
   checkOptions(options);
   if (offerValue === undefined || offerValue === '') return null;
   for (const element of parseExtensions(offerValue)) {
