@@ -69,7 +69,7 @@ export interface Http1ServerConnectionOptions {
    * The protocols a request may switch the connection to with `Upgrade` (RFC 9110 §7.8), e.g.
    * `h2cUpgrade(…)`; none by default (every request is served as HTTP/1.1). A request's `Upgrade`
    * tokens are tried in its order of preference, each against the upgrades of that `protocol` in
-   * this order.
+   * this order. The list is read, not copied: connections may share one; do not change it.
    */
   upgrades?: readonly Http1Upgrade[];
   /** A connection-level failure (a write error, a parse error, a timeout, a failed upgrade). Not called for a normal close. */

@@ -63,9 +63,9 @@ const NO_FIELDS: string[] = [];
  * close the connection; nothing a peer sends can throw out of the handler.
  */
 export class Http1ServerConnection implements ChannelHandler {
-  // Also its parser's MessageListener and the host of its outgoing task and streams, by shape
-  // (checked where they are created): those members are internal (stripped), so the published types must
-  // not name the interfaces.
+  // Also its parser's MessageListener and the host of its outgoing task, streams and upgrade
+  // exchanges, by shape (checked where they are created): those members are internal (stripped),
+  // so the published types must not name the interfaces.
   /** Always `server`. */
   readonly role = 'server' as const;
   /** @internal */
@@ -488,13 +488,8 @@ export class Http1ServerConnection implements ChannelHandler {
   }
 
   private failCallback(stream: Http1ServerStream, thrown: unknown, callback: string): void {
-    const error = new SluiceError(
-      Http1ConnectionErrors.CALLBACK_THREW,
-      `${callback} threw: ${describeThrown(thrown)}`,
-      {
-        cause: thrown,
-      },
-    );
+    const message = `${callback} threw: ${describeThrown(thrown)}`;
+    const error = new SluiceError(Http1ConnectionErrors.CALLBACK_THREW, message, { cause: thrown });
     if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'http1-connection', error.message);
     this._resetStream(stream, error);
   }
@@ -672,6 +667,8 @@ export class Http1ServerConnection implements ChannelHandler {
     // Those bytes were read under this connection's window and never returned: a socket paused
     // on it reads again once the new slot has the credit.
     if (bytes.length > 0) installed.incrementReadWindow(bytes.length);
+    // close() came while the 101 was on its way: the drain this connection owed ends the channel.
+    if (this.isDraining) installed.channel.shutdown(null);
   }
 
   private reportUpgradeFailure(what: string, thrown: unknown): SluiceError {

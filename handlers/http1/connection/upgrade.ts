@@ -162,13 +162,17 @@ export function refusalFields(fields: Http1Fields, bodyLength: number): string[]
   return head;
 }
 
+/** The upgrades of a connection given none: shared, so such a connection holds no list of its own. */
+const NO_UPGRADES: readonly Http1Upgrade[] = Object.freeze([]);
+
 /**
  * Checks a connection's `upgrades` option: a list of objects with a lower-case `protocol` and the
- * two methods. Throws `HTTP1_INVALID_ARGUMENT`.
+ * two methods. Returns it as given (a server shares one list among its connections, so none holds
+ * a copy). Throws `HTTP1_INVALID_ARGUMENT`.
  * @internal
  */
 export function checkUpgrades(upgrades: readonly Http1Upgrade[] | undefined): readonly Http1Upgrade[] {
-  if (upgrades === undefined) return [];
+  if (upgrades === undefined) return NO_UPGRADES;
   const isUpgrade = (candidate: unknown): candidate is Http1Upgrade => {
     const upgrade = candidate as Partial<Http1Upgrade> | null;
     return (
@@ -188,7 +192,7 @@ export function checkUpgrades(upgrades: readonly Http1Upgrade[] | undefined): re
       'upgrades is a list of { protocol (lower-case token), takes, onUpgrade }',
     );
   }
-  return upgrades.slice();
+  return upgrades;
 }
 
 /**

@@ -19,15 +19,16 @@ import {
 } from '../wire/handshake.js';
 import { WebSocketHandshakeError, WebSocketHandshakeErrors, WebSocketServerErrors } from '../errors.js';
 import { acceptWebSocket } from './accept.js';
-import { answerWebSocketRequest, type WebSocketServerAnswer } from './server-answer.js';
+import { answerWebSocketRequest, checkWebSocketServerOptions, type WebSocketServerAnswer } from './server-answer.js';
 import type { WebSocketRequest, WebSocketServerOptions } from './server-hooks.js';
 
 /** The protocol token of WebSocket in `Upgrade` (RFC 6455 §4.1). */
 export const WEBSOCKET_PROTOCOL = 'websocket';
 
 /**
- * The WebSocket endpoint of an HTTP/1.1 server connection, as one of its `upgrades` (the server
- * checks `options` first: `checkWebSocketServerOptions`). It takes every request that asks to
+ * The WebSocket endpoint of an HTTP/1.1 server connection, as one of its `upgrades`; throws
+ * `WEBSOCKET_INVALID_ARGUMENT` for `options` that {@link checkWebSocketServerOptions} refuses,
+ * and reports the application's failures to `onError`. It takes every request that asks to
  * upgrade to `websocket` (HTTP/1.1 with `Upgrade` listed in `Connection`; any other request is the
  * application's) and answers it:
  *
@@ -47,6 +48,7 @@ export function webSocketUpgrade(
   options: WebSocketServerOptions,
   onError: (error: SluiceError) => void = () => undefined,
 ): Http1Upgrade {
+  checkWebSocketServerOptions(options);
   return {
     protocol: WEBSOCKET_PROTOCOL,
     takes: () => true,
@@ -76,10 +78,11 @@ async function openWebSocket(
     handshake = validateUpgradeRequest(stream.method, headers);
   } catch (error) {
     if (!(error instanceof WebSocketHandshakeError)) throw error;
-    // RFC 6455 §4.2.2: a version we do not speak is answered with the one we do.
+    // RFC 6455 §4.2.2: a version we do not speak is answered with the one we do; RFC 9110
+    // §15.5.22: a 426 names the protocol required in Upgrade, and so lists it in Connection (§7.8).
     const fields =
       error.code === WebSocketHandshakeErrors.UNSUPPORTED_VERSION.code
-        ? ['Sec-WebSocket-Version', WEBSOCKET_VERSION]
+        ? ['Sec-WebSocket-Version', WEBSOCKET_VERSION, 'Upgrade', WEBSOCKET_PROTOCOL, 'Connection', 'Upgrade, close']
         : [];
     exchange.refuse(error.status, fields, `${error.message}\n`);
     return;

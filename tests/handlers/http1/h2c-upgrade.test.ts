@@ -5,7 +5,10 @@
  * client preface still expected; and over a real loopback socket against createServer.
  */
 import { expect } from 'chai';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { SluiceError, TestingChannel } from '../../../lib/index.js';
 import {
   createServer,
@@ -373,6 +376,34 @@ describe('http1 h2c upgrade (RFC 7540 §3.2)', () => {
       expect(response?.headers?.slice(0, 2)).to.deep.equal([':status', '200']);
       const body = Buffer.concat(frames.filter((frame) => frame.type === FrameType.DATA).map((frame) => frame.data!));
       expect(body.toString()).to.equal(`h2 GET /up a`);
+    });
+
+    it('serves the upgrade request as HTTP/1.1 under TLS even with h2c on (h2c is cleartext only)', async () => {
+      const fixtures = new URL('../../../../tests/fixtures/tls/', import.meta.url);
+      const [cert, key, ca] = ['server-cert.pem', 'server-key.pem', 'ca-cert.pem'].map((name) =>
+        readFileSync(new URL(name, fixtures)),
+      );
+      const server = createServer({ h2c: true, tls: { cert, key } }, async (stream) => {
+        stream.respond(200, { 'content-length': '8' });
+        await stream.end(stream.protocol);
+      });
+      listener = await server.listen();
+      const socket = tls.connect({
+        port: listener.port,
+        host: '127.0.0.1',
+        servername: 'localhost',
+        ca,
+        ALPNProtocols: ['http/1.1'],
+      });
+      await once(socket, 'secureConnect');
+      socket.write(upgradeRequest(H2C_FIELDS));
+      let received = '';
+      for (let round = 0; round < 100 && !received.endsWith('http/1.1'); round++) {
+        const [chunk] = (await once(socket, 'data')) as [Buffer];
+        received += chunk.toString('latin1');
+      }
+      socket.destroy();
+      expect(received).to.match(/^HTTP\/1\.1 200 OK\r\n[^]*http\/1\.1$/);
     });
 
     it('serves the upgrade request as HTTP/1.1 when h2c is off (the default)', async () => {

@@ -281,6 +281,17 @@ describe('http1 Http1ServerConnection upgrades', () => {
       expectBalanced(test);
     });
 
+    it('switches, then shuts the channel down, when close() comes while the 101 is being written', () => {
+      const { test, connection, installs } = serveUpgrades([{}], respondOk, {}, false);
+      test.pushRead(UPGRADE);
+      expect(test.takeWritten().toString()).to.equal(SWITCHED);
+      connection.close();
+      test.completeWrites();
+      expect(installs).to.have.length(1);
+      expect(test.isShutDown).to.equal(true);
+      expect(test.messagePool.outstanding).to.equal(0);
+    });
+
     it('closes the connection with HTTP1_UPGRADE_FAILED when installing the next protocol throws', () => {
       const { test, errors } = serveUpgrades([
         {

@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import * as net from 'node:net';
 import { WebSocket as WsClient, type ClientOptions, type RawData } from 'ws';
@@ -266,6 +267,25 @@ describe('websocket server over HTTP/1.1 upgrades (createServer webSocket)', fun
       expect(errors).to.deep.equal(['WEBSOCKET_LISTENER_THREW']);
     });
 
+    it('serves wss:// under tls (ALPN http/1.1, or none as ws sends)', async () => {
+      const fixtures = new URL('../../../../tests/fixtures/tls/', import.meta.url);
+      const [cert, key, ca] = ['server-cert.pem', 'server-key.pem', 'ca-cert.pem'].map((name) =>
+        readFileSync(new URL(name, fixtures)),
+      );
+      const server = createServer({ tls: { cert, key }, webSocket: { onWebSocket: echo } }, () => undefined);
+      const listener = await server.listen();
+      try {
+        const client = new WsClient(`wss://localhost:${listener.port}/secure`, { ca });
+        await once(client, 'open');
+        client.send('over tls');
+        expect((await nextMessage(client)).data.toString()).to.equal('over tls');
+        client.close();
+        await closed(client);
+      } finally {
+        await listener.close();
+      }
+    });
+
     it('leaves a WebSocket request to the handler when the server has no webSocket option', async () => {
       const server = createServer(async (stream) => {
         stream.respond(200, { 'content-type': 'text/plain' });
@@ -291,7 +311,9 @@ describe('websocket server over HTTP/1.1 upgrades (createServer webSocket)', fun
       const [, response] = (await once(client, 'unexpected-response')) as [unknown, IncomingMessage];
       expect(response.statusCode).to.equal(426);
       expect(response.headers['sec-websocket-version']).to.equal('13');
-      expect(response.headers.connection).to.equal('close');
+      // RFC 9110 §15.5.22: a 426 names the required protocol in Upgrade.
+      expect(response.headers.upgrade).to.equal('websocket');
+      expect(response.headers.connection).to.equal('Upgrade, close');
       response.resume();
       expect(opened).to.have.length(0);
     });
@@ -308,7 +330,7 @@ describe('websocket server over HTTP/1.1 upgrades (createServer webSocket)', fun
         const { port, opened } = await serve();
         const text = (await raw(port, Buffer.from(request))).toString();
         expect(text).to.match(new RegExp(`^HTTP/1\\.1 ${status} `));
-        expect(text).to.contain('connection: close');
+        expect(text).to.match(/connection: close|Connection: Upgrade, close/);
         if (status === 426) expect(text).to.contain('Sec-WebSocket-Version: 13');
         expect(opened).to.have.length(0);
       });
