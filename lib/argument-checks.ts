@@ -21,6 +21,21 @@ export function describeValue(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * What a callback threw, as text for an error message, without throwing again (`String` throws on
+ * a null-prototype object).
+ *
+ * @internal
+ */
+export function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  try {
+    return String(thrown);
+  } catch {
+    return typeof thrown;
+  }
+}
+
 /** Whether `value` is an object (not null) that an options bag or table may be. */
 function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null;

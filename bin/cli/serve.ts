@@ -1,7 +1,7 @@
 /**
- * `sluice serve`: an HTTP/2 server built from the pipeline — socket (or TLS) slot, HTTP/2
- * connection, the CLI's routes — with graceful shutdown on SIGINT/SIGTERM and optional
- * `node:cluster` workers sharing the port.
+ * `sluice serve`: an HTTP/1.1 and HTTP/2 server built from the pipeline — socket (or TLS) slot,
+ * the protocol's connection, the CLI's routes, WebSocket at `/ws` and h2c upgrades on HTTP/1.1 —
+ * with graceful shutdown on SIGINT/SIGTERM and optional `node:cluster` workers sharing the port.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import {
   createStreamLogger,
   EventLoopGroup,
+  h2cUpgrade,
   Http1ServerConnection,
   Http2ServerConnection,
   ProtocolSniffer,
@@ -21,26 +22,31 @@ import {
   type BootstrapOptions,
   type Channel,
   type ChannelSlot,
+  type Http1Upgrade,
   type Http2ConnectionOptions,
   type Listener,
 } from '../../handlers/index.js';
+import { webSocketUpgrade, type WebSocket, type WebSocketConnection } from '../../handlers/websocket/index.js';
 import { parseCommandLine, parseInteger } from './arguments.js';
 import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
 import { Http1RouteStream } from './http1-route-stream.js';
 import { createRoutes, type RouteStream } from './routes.js';
 import { createDevelopmentCertificate, serverTlsTransport, type CertificatePair } from './tls.js';
+import { createWebSocketRoutes } from './websocket-routes.js';
 
 /** The help text of `sluice serve`. */
 export const SERVE_HELP = `Usage: sluice serve [options]
 
 Serves HTTP/1.1 and HTTP/2 on one port: on TCP the first bytes choose (HTTP/2 with prior
-knowledge, or an HTTP/1.1 request); under --tls ALPN chooses (h2 preferred, then http/1.1).
+knowledge, or an HTTP/1.1 request, which may upgrade to HTTP/2 with Upgrade: h2c, as
+curl --http2 asks); under --tls ALPN chooses (h2 preferred, then http/1.1).
 
 Routes:
   GET /           a short text
   GET /bytes/N    N bytes of a fixed pattern (byte i is i % 251), streamed
   POST /echo      the request body, streamed back (flow-controlled both ways)
   GET /headers    the request headers as JSON
+  GET /ws         WebSocket (HTTP/1.1 upgrade): every message echoed back
   GET /<file>     files under --root (content type by extension); 404 otherwise
 
 Options:
@@ -58,8 +64,9 @@ Options:
                          latency for one-at-a-time requests, at the cost of a busy core
   -h, --help             show this help
 
-Prints "listening on <url>" once ready. SIGINT or SIGTERM closes gracefully (GOAWAY or
-Connection: close, in-flight requests finish; a second signal or 10 s later, connections are cut) and exits 0.
+Prints "listening on <url>" once ready. SIGINT or SIGTERM closes gracefully (GOAWAY, Connection:
+close or WebSocket close 1001; in-flight requests finish; a second signal or 10 s later, connections
+are cut) and exits 0.
 Exit codes: 0 ok, 1 cannot listen or read a file, 2 usage.
 `;
 
@@ -196,17 +203,25 @@ export function serverUrl(isTls: boolean, host: string, port: number): string {
  */
 class RunningServer {
   /** Each open connection, with how to close it gracefully. */
-  readonly connections = new Map<Http1ServerConnection | Http2ServerConnection, () => Promise<void>>();
+  readonly connections = new Map<
+    Http1ServerConnection | Http2ServerConnection | WebSocketConnection,
+    () => Promise<void>
+  >();
   listener: Listener | null = null;
   private closing: Promise<void> | null = null;
   private isClosing = false;
   private readonly routes: (stream: RouteStream, headers: string[], isEndStream: boolean) => void;
+  /** What an HTTP/1.1 request may upgrade to: WebSocket, and HTTP/2 (h2c) on cleartext only. */
+  private readonly upgrades: Http1Upgrade[];
 
   constructor(
     private readonly connectionOptions: Http2ConnectionOptions,
     routes: (stream: RouteStream, headers: string[], isEndStream: boolean) => void,
+    isTls: boolean,
   ) {
     this.routes = routes;
+    this.upgrades = [webSocketUpgrade(createWebSocketRoutes((socket) => this.trackWebSocket(socket)))];
+    if (!isTls) this.upgrades.push(h2cUpgrade((channel) => this.createHttp2(channel)));
   }
 
   /** The connection for a cleartext channel: a sniffer that becomes HTTP/1.1 or HTTP/2 on the first bytes. */
@@ -239,6 +254,7 @@ class RunningServer {
     const clock = channel.loop.clock;
     const connection = new Http1ServerConnection({
       isManualWindow: true,
+      upgrades: this.upgrades,
       onRequest: (stream) =>
         this.routes(
           new Http1RouteStream(stream, clock),
@@ -253,8 +269,17 @@ class RunningServer {
     return connection;
   }
 
+  /** A WebSocket opened by an upgrade: closed with 1001 (going away) on shutdown. */
+  private trackWebSocket(socket: WebSocket): void {
+    const channel = socket.connection.channelSlot?.channel;
+    if (channel === undefined) return;
+    this.track(socket.connection, channel, async () => {
+      await socket.close(1001, 'server shutting down');
+    });
+  }
+
   private track(
-    connection: Http1ServerConnection | Http2ServerConnection,
+    connection: Http1ServerConnection | Http2ServerConnection | WebSocketConnection,
     channel: Channel,
     close: () => Promise<void>,
   ): void {
@@ -292,7 +317,7 @@ async function runServer(
   pair: CertificatePair | null,
 ): Promise<ExitCode> {
   const routes = createRoutes({ root });
-  const server = new RunningServer({ maxConcurrentStreams: 128, onStream: routes }, routes);
+  const server = new RunningServer({ maxConcurrentStreams: 128, onStream: routes }, routes, pair !== null);
   const bootstrapOptions: BootstrapOptions = {};
   if (settings.busyPollMicros > 0)
     bootstrapOptions.loopGroup = new EventLoopGroup({ busyPollMicros: settings.busyPollMicros });

@@ -165,4 +165,10 @@ export const Http1ConnectionErrors = Object.freeze({
   BODY_NOT_SENT: errorDefinition('HTTP1_BODY_NOT_SENT', 'the server answered before the request body was sent'),
   /** `HTTP1_CALLBACK_THREW`: an application callback threw; its exchange failed and the connection closed. */
   CALLBACK_THREW: errorDefinition('HTTP1_CALLBACK_THREW', 'an application callback threw'),
+  /**
+   * `HTTP1_UPGRADE_FAILED`: an upgrade's code threw — `takes` (the request is served as an
+   * ordinary one), `onUpgrade` (answered 500 unless already answered) or the installation of the
+   * next protocol after the 101 (the connection closes).
+   */
+  UPGRADE_FAILED: errorDefinition('HTTP1_UPGRADE_FAILED', 'switching protocols failed'),
 });

@@ -2,8 +2,9 @@
  * HTTP/1.1 for sluice, and the one API over HTTP/1.1 and HTTP/2: the wire codec — a
  * split-anywhere message parser for requests and responses with the request-smuggling rules of
  * RFC 9112, an encoder of message heads and chunked framing into caller-sized buffers — the
- * server and client connection handlers with their bootstrap helpers, and on top
- * `createServer(handler)` (both protocols on one port: sniffing on TCP, ALPN on TLS) and
+ * server and client connection handlers with their bootstrap helpers and the server's upgrade
+ * seam (`Upgrade: h2c` with {@link h2cUpgrade}; WebSocket), and on top `createServer(handler)`
+ * (both protocols on one port: sniffing on TCP, ALPN on TLS, h2c and WebSocket upgrades) and
  * `connect(url, { protocol })`.
  *
  * @module sluice/http1
@@ -44,6 +45,8 @@ export {
 } from './connection/connection-options.js';
 export { Http1ServerConnection } from './connection/server-connection.js';
 export { Http1ServerStream, type Http1ServerStreamHandler } from './connection/server-stream.js';
+export { Http1UpgradeExchange, type Http1Upgrade, type Http1UpgradeInstall } from './connection/upgrade.js';
+export { H2C_PROTOCOL, h2cUpgrade } from './api/h2c-upgrade.js';
 export {
   Http1ClientConnection,
   Http1ClientStream,

@@ -121,6 +121,22 @@ export const WebSocketConnectionErrors = Object.freeze({
 });
 
 /**
+ * What a server's WebSocket endpoint reports to its `onError` about the application's hooks (the
+ * request itself was valid): each refuses the handshake with 500, or closes the WebSocket.
+ */
+export const WebSocketServerErrors = Object.freeze({
+  /** `WEBSOCKET_ACCEPT_HOOK_FAILED`: the accept hook threw, rejected, or returned no valid decision; the request is answered 500. */
+  ACCEPT_HOOK_FAILED: errorDefinition('WEBSOCKET_ACCEPT_HOOK_FAILED', 'the accept hook failed'),
+  /** `WEBSOCKET_SUBPROTOCOL_NOT_OFFERED`: the accept hook chose a subprotocol the client did not offer (RFC 6455 §4.2.2); answered 500. */
+  SUBPROTOCOL_NOT_OFFERED: errorDefinition(
+    'WEBSOCKET_SUBPROTOCOL_NOT_OFFERED',
+    'the accept hook chose a subprotocol the client did not offer',
+  ),
+  /** `WEBSOCKET_LISTENER_THREW`: `onWebSocket` threw; that WebSocket is closed with 1011. */
+  LISTENER_THREW: errorDefinition('WEBSOCKET_LISTENER_THREW', 'onWebSocket threw'),
+});
+
+/**
  * What the opening handshake rejects (RFC 6455 §4) and what permessage-deflate negotiation
  * rejects (RFC 7692 §5, §7). A server answers a request with the row's `status`; a client fails
  * the connection (RFC 6455 §4.1) when a 101 response breaks a rule (rows with status 0).

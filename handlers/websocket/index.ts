@@ -1,14 +1,17 @@
 /**
  * WebSocket (RFC 6455) and permessage-deflate (RFC 7692): the wire codec, the connection handler
- * and the convenient API, and WebSocket over HTTP/2 (RFC 8441). The HTTP/1.1 upgrade (by slot
- * replacement) reaches them through {@link acceptWebSocket}; RFC 8441 through
- * {@link serveWebSocketChannel}.
+ * and the convenient API, the server's side of the HTTP/1.1 upgrade (by slot replacement), and
+ * WebSocket over HTTP/2 (RFC 8441). The HTTP/1.1 upgrade reaches the connection through
+ * {@link acceptWebSocket}; RFC 8441 through {@link serveWebSocketChannel}.
  *
  * - {@link WebSocketConnection}: the channel handler that runs the codec in a slot once the
  *   handshake is done, with its {@link WebSocketConnectionListener} callbacks (whole messages,
  *   read window, write high-water mark, close handshake, keep-alive, permessage-deflate).
  * - {@link WebSocket}: promises and an async iterable over a connection.
  * - {@link acceptWebSocket} and {@link serveWebSocketChannel}: the seam a handshake calls.
+ * - {@link webSocketUpgrade}: a server's WebSocket endpoint as an HTTP/1.1 connection's upgrade
+ *   (what `createServer`'s `webSocket` option installs), over {@link answerWebSocketRequest}, the
+ *   accept hook's decision as either HTTP version answers it.
  * - WebSocket over HTTP/2 (RFC 8441): {@link handleWebSocketStream} / {@link acceptWebSocketOverHttp2}
  *   (server) and {@link connectWebSocketOverHttp2} (client), with the handshake as pure functions
  *   ({@link validateExtendedConnectRequest}, {@link extendedConnectRequestHeaders},
@@ -112,6 +115,13 @@ export {
 } from './wire/http2-handshake.js';
 export { acceptWebSocketOverHttp2, handleWebSocketStream } from './api/http2-server.js';
 export { connectWebSocketOverHttp2, type WebSocketHttp2ConnectOptions } from './api/http2-client.js';
+export { WEBSOCKET_PROTOCOL, webSocketUpgrade } from './api/http1-upgrade.js';
+export {
+  DEFAULT_REFUSAL_STATUS,
+  answerWebSocketRequest,
+  checkWebSocketServerOptions,
+  type WebSocketServerAnswer,
+} from './api/server-answer.js';
 export type {
   WebSocketAcceptDecision,
   WebSocketAcceptHook,
@@ -128,6 +138,7 @@ export {
   WebSocketProtocolError,
   WebSocketProtocolErrors,
   WebSocketUnexpectedStatusError,
+  WebSocketServerErrors,
   type WebSocketCloseErrorDefinition,
   type WebSocketHandshakeErrorDefinition,
 } from './errors.js';

@@ -6,6 +6,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket as WsClient, type RawData } from 'ws';
 import { bytesPattern } from '../support/bytes-pattern.js';
 import { makeCertificate, requireTools } from '../support/processes.js';
 import { closeServer, listenOnLoopback, refusingLoopbackPort } from '../support/loopback.js';
@@ -626,6 +629,33 @@ describe('sluice command line', function () {
       silent.destroy();
       http2Peer.destroy();
     }
+  });
+
+  describe('serve GET /ws (WebSocket over an HTTP/1.1 upgrade)', () => {
+    it('echoes text and binary messages, refuses other paths with 404, and closes with 1001 on SIGTERM', async () => {
+      const server = await serve([]);
+      const wsUrl = server.url.replace(/^http/, 'ws');
+      const refused = new WsClient(`${wsUrl}/elsewhere`);
+      refused.on('error', () => undefined);
+      const [, response] = (await once(refused, 'unexpected-response')) as [unknown, IncomingMessage];
+      expect(response.statusCode).to.equal(404);
+      response.resume();
+      const client = new WsClient(`${wsUrl}/ws?room=1`);
+      await once(client, 'open');
+      const next = (): Promise<[RawData, boolean]> => once(client, 'message') as Promise<[RawData, boolean]>;
+      client.send('hello ws');
+      const [text, isTextBinary] = await next();
+      expect([(text as Buffer).toString(), isTextBinary]).to.deep.equal(['hello ws', false]);
+      client.send(Buffer.from([1, 2, 3]));
+      const [binary, isBinary] = await next();
+      expect([[...(binary as Buffer)], isBinary]).to.deep.equal([[1, 2, 3], true]);
+      const closed = once(client, 'close') as Promise<[number, Buffer]>;
+      server.child.kill('SIGTERM');
+      const [code] = await closed;
+      expect(code).to.equal(1001);
+      const result = await server.exited;
+      expect(result.code, describeResult(result)).to.equal(0);
+    });
   });
 
   it('finishes an in-flight stream after SIGTERM (GOAWAY), then exits 0', async () => {

@@ -28,9 +28,16 @@ import {
   type ServerStream,
 } from '../../http2/index.js';
 import { closeChannelGracefully } from '../../http2/api/server.js';
+import { webSocketUpgrade } from '../../websocket/api/http1-upgrade.js';
+import { acceptWebSocketOverHttp2 } from '../../websocket/api/http2-server.js';
+import { isWebSocketConnect } from '../../websocket/wire/http2-handshake.js';
+import { checkWebSocketServerOptions } from '../../websocket/api/server-answer.js';
+import type { WebSocketServerOptions } from '../../websocket/api/server-hooks.js';
 import type { Http1ServerConnectionOptions } from '../connection/connection-options.js';
 import { Http1ServerConnection } from '../connection/server-connection.js';
 import type { Http1ServerStream } from '../connection/server-stream.js';
+import type { Http1Upgrade } from '../connection/upgrade.js';
+import { h2cUpgrade } from './h2c-upgrade.js';
 import { ProtocolSniffer } from './protocol-sniffer.js';
 import { Http1ServerExchange, type HttpProtocol, type HttpServerStream } from './server-exchange.js';
 
@@ -46,8 +53,8 @@ export const DEFAULT_ALPN_PROTOCOLS: readonly HttpProtocol[] = Object.freeze(['h
 /** Options of {@link createServer}. */
 export interface HttpServerOptions
   extends Omit<ListenOptions, 'pipeline' | 'host' | 'port' | 'path' | 'backlog'>, BootstrapOptions {
-  /** Options of each HTTP/1.1 connection; `onRequest` and `isManualWindow` are the server's. */
-  http1?: Omit<Http1ServerConnectionOptions, 'onRequest' | 'isManualWindow'>;
+  /** Options of each HTTP/1.1 connection; `onRequest`, `isManualWindow` and `upgrades` are the server's. */
+  http1?: Omit<Http1ServerConnectionOptions, 'onRequest' | 'isManualWindow' | 'upgrades'>;
   /** Options of each HTTP/2 connection; `onStream` is the server's. */
   http2?: Omit<Http2ConnectionOptions, 'onStream'>;
   /** Serve over TLS, choosing the protocol by ALPN; a client offering no ALPN gets HTTP/1.1. */
@@ -63,6 +70,23 @@ export interface HttpServerOptions
   onError?: (error: unknown, stream: HttpServerStream | null) => void;
   /** Send a `date` field with every final response that has none (RFC 9110 §6.6.1). Default true. */
   sendDate?: boolean;
+  /**
+   * Accept `Upgrade: h2c` on cleartext HTTP/1.1 connections (RFC 7540 §3.2, what `curl --http2`
+   * sends to `http://` URLs): the request is answered as stream 1 of an HTTP/2 connection. Default
+   * **false**: RFC 9113 §3.1 deprecates the upgrade, HTTP/2 with prior knowledge is served on the
+   * same port anyway, clients fall back to HTTP/1.1 by themselves, and behind a proxy that passes
+   * `Upgrade` through (as it must for WebSocket) an h2c upgrade opens a connection the proxy no
+   * longer reads, past its per-request rules ("h2c smuggling"). Ignored under `tls` (ALPN chooses).
+   */
+  h2c?: boolean;
+  /**
+   * The WebSocket endpoint, on both versions: HTTP/1.1 requests with `Upgrade: websocket` (RFC
+   * 6455 §4) and HTTP/2 extended CONNECTs with `:protocol: websocket` (RFC 8441; the HTTP/2
+   * connections then announce `SETTINGS_ENABLE_CONNECT_PROTOCOL = 1`) go to its accept hook and
+   * `onWebSocket` instead of the handler. Without it such a request is an ordinary request for
+   * the handler.
+   */
+  webSocket?: WebSocketServerOptions;
 }
 
 /** Options of {@link HttpServer.listen}. */
@@ -103,6 +127,7 @@ export function createServer(
   if (typeof handler !== 'function') {
     throw new SluiceError(Http2ApiErrors.INVALID_ARGUMENT, 'createServer(options, handler): handler is a function');
   }
+  if (optionsOrHandler.webSocket !== undefined) checkWebSocketServerOptions(optionsOrHandler.webSocket);
   const alpn = optionsOrHandler.alpnProtocols;
   if (
     alpn !== undefined &&
@@ -148,13 +173,17 @@ export class HttpServer {
       pipeline: userPipeline,
       onError: _onError,
       sendDate: _sendDate,
+      h2c,
+      webSocket,
       ...bootstrapOptions
     } = this.options;
     const scheme = tls === undefined ? 'http' : 'https';
+    const upgrades: Http1Upgrade[] = [];
     const createHttp1 = (channel: Channel): Http1ServerConnection =>
       new Http1ServerConnection({
         ...http1,
         isManualWindow: true,
+        upgrades,
         onRequest: (stream) => this.acceptHttp1(stream, scheme, channel.loop.clock),
         onError: (error) => {
           http1?.onError?.(error);
@@ -164,12 +193,24 @@ export class HttpServer {
     const createHttp2 = (): Http2ServerConnection =>
       new Http2ServerConnection({
         ...http2,
-        onStream: (stream, headers, isEndStream) => this.http2.acceptStream(stream, headers, isEndStream),
+        ...(webSocket !== undefined ? { enableConnectProtocol: true } : {}),
+        onStream: (stream, headers, isEndStream) => {
+          if (
+            webSocket !== undefined &&
+            isWebSocketConnect(headers) &&
+            acceptWebSocketOverHttp2(stream, headers, webSocket)
+          )
+            return;
+          this.http2.acceptStream(stream, headers, isEndStream);
+        },
         onError: (error) => {
           http2?.onError?.(error);
           this.report(error, null);
         },
       });
+    // h2c is for cleartext only: under TLS, ALPN has chosen HTTP/1.1 (RFC 7540 §3.3).
+    if (h2c === true && tls === undefined) upgrades.push(h2cUpgrade(createHttp2));
+    if (webSocket !== undefined) upgrades.push(webSocketUpgrade(webSocket, (error) => this.report(error, null)));
     const bootstrap: BootstrapOptions = { ...bootstrapOptions };
     let pipeline: (channel: Channel) => void;
     if (tls === undefined) {

@@ -205,7 +205,8 @@ export class Http1ClientStream {
  */
 export class Http1ClientConnection implements ChannelHandler {
   // Also its parser's MessageListener and its outgoing task's host, by shape (checked where they
-  // are created): those members are @internal, so the published types must not name the interfaces.
+  // are created): those members are internal (stripped), so the published types must not name
+  // the interfaces.
   /** Always `client`. */
   readonly role = 'client' as const;
   /** @internal */

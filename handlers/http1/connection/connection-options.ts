@@ -7,6 +7,7 @@ import type { SluiceError } from '../../../lib/index.js';
 import type { MessageParserOptions } from '../wire/message-parser.js';
 import type { Http1ServerStream } from './server-stream.js';
 import type { Http1ClientConnection } from './client-connection.js';
+import type { Http1Upgrade } from './upgrade.js';
 
 /** The defaults of {@link Http1ServerConnectionOptions}. */
 export const HTTP1_SERVER_DEFAULTS = Object.freeze({
@@ -64,7 +65,14 @@ export interface Http1ServerConnectionOptions {
   highWaterMark?: number;
   /** Limits of the request parser (start line, header block, field count, body size…). */
   parser?: MessageParserOptions;
-  /** A connection-level failure (a write error, a parse error, a timeout). Not called for a normal close. */
+  /**
+   * The protocols a request may switch the connection to with `Upgrade` (RFC 9110 §7.8), e.g.
+   * `h2cUpgrade(…)`; none by default (every request is served as HTTP/1.1). A request's `Upgrade`
+   * tokens are tried in its order of preference, each against the upgrades of that `protocol` in
+   * this order. The list is read, not copied: connections may share one; do not change it.
+   */
+  upgrades?: readonly Http1Upgrade[];
+  /** A connection-level failure (a write error, a parse error, a timeout, a failed upgrade). Not called for a normal close. */
   onError?: (error: SluiceError) => void;
 }
 

@@ -18,12 +18,23 @@ import {
   type HandlerStatistics,
   type IoMessage,
 } from '../../../lib/index.js';
+import { describeThrown } from '../../../lib/argument-checks.js';
 import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
 import { MessageParser, type MessageHead } from '../wire/message-parser.js';
+import type { Http1Fields } from '../wire/message-encoder.js';
 import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
-import type { OutgoingMessage } from './outgoing-message.js';
+import { BodyFraming, checkOutgoingFields, type OutgoingMessage } from './outgoing-message.js';
 import { Http1OutgoingTask } from './outgoing-task.js';
 import { Http1ServerStream } from './server-stream.js';
+import {
+  Http1UpgradeExchange,
+  PendingUpgrade,
+  checkUpgrades,
+  chooseUpgrade,
+  refusalFields,
+  type Http1Upgrade,
+  type Http1UpgradeInstall,
+} from './upgrade.js';
 
 const NO_FIELDS: string[] = [];
 
@@ -43,14 +54,18 @@ const NO_FIELDS: string[] = [];
  *   responses before it, and never reaches the application.
  * - `close()` drains gracefully: no new request is read, in-flight ones finish, the last response
  *   says `Connection: close`, an idle connection closes at once.
+ * - A request asking to switch protocols (`Upgrade`, RFC 9110 §7.8) that one of `upgrades` takes
+ *   is answered by it, not by `onRequest`: no request after it is read; its 101 goes out after the
+ *   responses before it, and once written the upgrade replaces this handler in its slot, handing
+ *   over the bytes read past the request (see {@link Http1Upgrade}).
  *
  * All calls happen on the channel's loop. Application callbacks that throw fail their exchange and
  * close the connection; nothing a peer sends can throw out of the handler.
  */
 export class Http1ServerConnection implements ChannelHandler {
-  // Also its parser's MessageListener and the host of its outgoing task and streams, by shape
-  // (checked where they are created): those members are @internal, so the published types must
-  // not name the interfaces.
+  // Also its parser's MessageListener and the host of its outgoing task, streams and upgrade
+  // exchanges, by shape (checked where they are created): those members are internal (stripped),
+  // so the published types must not name the interfaces.
   /** Always `server`. */
   readonly role = 'server' as const;
   /** @internal */
@@ -66,7 +81,12 @@ export class Http1ServerConnection implements ChannelHandler {
   private readonly outgoing: Http1OutgoingTask;
   private readonly timerTask: Task;
   private readonly readTask: Task;
+  private readonly upgrades: readonly Http1Upgrade[];
   private slot: ChannelSlot | null = null;
+  /** The upgrade request taken, until its protocol switches or it is refused. */
+  private upgrade: PendingUpgrade | null = null;
+  /** The channel removed the connection (a protocol switch): nothing more is done. */
+  private isDestroyed = false;
 
   /** Exchanges whose responses are not written whole, oldest first (the head is being written). */
   private readonly streams: Http1ServerStream[] = [];
@@ -111,6 +131,7 @@ export class Http1ServerConnection implements ChannelHandler {
     this.maxDrainBodySize = numberOption('maxDrainBodySize', options.maxDrainBodySize, defaults.maxDrainBodySize, 0);
     this.highWaterMark = numberOption('highWaterMark', options.highWaterMark, defaults.highWaterMark, 1);
     this.isManualWindow = options.isManualWindow === true;
+    this.upgrades = checkUpgrades(options.upgrades);
     this.parser = new MessageParser('request', this, options.parser);
     this.outgoing = new Http1OutgoingTask(this);
     this.timerTask = new Task(Http1ServerConnection.runTimerTask, 'http1-timers', this);
@@ -140,7 +161,7 @@ export class Http1ServerConnection implements ChannelHandler {
    * `Connection: close` on the last response and closes after it; closes an idle connection at once.
    */
   close(): void {
-    if (this.isDraining || this.isShutDown) return;
+    if (this.isDraining || this.isShutDown || this.isDestroyed) return;
     this.isDraining = true;
     // Nothing is owed (at most the unread body of an answered request): close now.
     if (this.streams.length === 0) {
@@ -167,7 +188,9 @@ export class Http1ServerConnection implements ChannelHandler {
   /** Parses the bytes; returns read credit except for unread body (manual window) and bytes held while paused. */
   processReadMessage(slot: ChannelSlot, message: IoMessage): void {
     if (this.isReadStopped) {
-      message.release();
+      const upgrade = this.upgrade;
+      if (upgrade !== null && upgrade.isHandingOver) upgrade.handover.hold(message, 0);
+      else message.release();
       return;
     }
     this.idleDeadline = Infinity;
@@ -193,7 +216,13 @@ export class Http1ServerConnection implements ChannelHandler {
       return;
     }
     const credit = position - start - this.creditHeldThisRead;
-    if (position < length && this.parser.isPaused && !this.isReadStopped) {
+    const upgrade = this.upgrade;
+    if (upgrade !== null && this.parser.isStopped && !upgrade.isHandingOver) {
+      // An upgrade took the request: the rest, and messages held behind it, are the next protocol's.
+      upgrade.isHandingOver = true;
+      upgrade.handover.hold(message, position);
+      for (const held of this.held.splice(0)) upgrade.handover.hold(held, 0);
+    } else if (position < length && this.parser.isPaused && !this.isReadStopped) {
       this.held.unshift(message);
       this.heldOffset = position;
     } else {
@@ -205,7 +234,7 @@ export class Http1ServerConnection implements ChannelHandler {
     } else {
       this.headerDeadline = Infinity;
     }
-    if (this.parser.isStopped) this.stopReading(); // CONNECT: tunnels are not served here
+    if (this.parser.isStopped) this.stopReading(); // an upgrade, or CONNECT: tunnels are not served here
     this.armIdle();
   }
 
@@ -262,6 +291,7 @@ export class Http1ServerConnection implements ChannelHandler {
   shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
     if (direction === ChannelDirection.READ) {
       this.stopReading();
+      this.upgrade?.handover.release();
       const reading = this.reading;
       if (reading !== null) {
         this.reading = null;
@@ -312,10 +342,14 @@ export class Http1ServerConnection implements ChannelHandler {
     };
   }
 
-  /** Releases held messages. */
+  /** Releases held messages (and bytes kept for an upgrade that did not switch). */
   destroy(): void {
+    this.isDestroyed = true;
     this.releaseHeld();
+    this.upgrade?.handover.release();
+    this.upgrade = null;
     this.unscheduleTimer();
+    if (this.readTask.isScheduled) this.slot?.channel.unscheduleTask(this.readTask);
   }
 
   // ---------------------------------------------------------------- parser listener
@@ -326,8 +360,8 @@ export class Http1ServerConnection implements ChannelHandler {
     this.fields.push(name, value);
   }
 
-  /** @internal A request head passed every check: a new exchange. */
-  onHeadComplete(head: MessageHead): void {
+  /** @internal A request head passed every check: a new exchange, or an upgrade taken (returns true). */
+  onHeadComplete(head: MessageHead): boolean {
     this.headerDeadline = Infinity;
     const stream = new Http1ServerStream(
       this,
@@ -345,6 +379,7 @@ export class Http1ServerConnection implements ChannelHandler {
     this.requestCount++;
     this.reading = stream;
     this.streams.push(stream);
+    if (head.isUpgradeRequested && this.upgrades.length > 0 && this.takeUpgrade(stream)) return true;
     try {
       this.options.onRequest(stream);
       // The application installed a body reader: it reads the body (RFC 9110 §10.1.1).
@@ -352,6 +387,7 @@ export class Http1ServerConnection implements ChannelHandler {
     } catch (thrown) {
       this.failCallback(stream, thrown, 'onRequest');
     }
+    return false;
   }
 
   /** @internal */
@@ -385,6 +421,11 @@ export class Http1ServerConnection implements ChannelHandler {
     this.fields = NO_FIELDS;
     if (stream === null) return;
     stream._isRequestComplete = true;
+    const upgrade = this.upgrade;
+    if (upgrade !== null && upgrade.exchange.request === stream) {
+      this.startUpgrade(upgrade);
+      return;
+    }
     if (!stream._isKeepAliveRequested || this.isDraining) this.stopReading();
     else if (this.streams.length >= this.maxPipelinedRequests) this.parser.pause();
     if (stream.isClosed) return;
@@ -447,9 +488,8 @@ export class Http1ServerConnection implements ChannelHandler {
   }
 
   private failCallback(stream: Http1ServerStream, thrown: unknown, callback: string): void {
-    const error = new SluiceError(Http1ConnectionErrors.CALLBACK_THREW, `${callback} threw: ${describe(thrown)}`, {
-      cause: thrown,
-    });
+    const message = `${callback} threw: ${describeThrown(thrown)}`;
+    const error = new SluiceError(Http1ConnectionErrors.CALLBACK_THREW, message, { cause: thrown });
     if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'http1-connection', error.message);
     this._resetStream(stream, error);
   }
@@ -465,6 +505,13 @@ export class Http1ServerConnection implements ChannelHandler {
   /** @internal The oldest response is written whole. */
   onOutgoingEnded(): boolean {
     const stream = this.streams.shift()!;
+    const upgrade = this.upgrade;
+    if (upgrade !== null && upgrade.install !== null && upgrade.exchange.request === stream) {
+      // The 101: nothing more goes in this message; the protocol switches once it is written.
+      upgrade.isSwitchWritten = true;
+      stream._close(null);
+      return false;
+    }
     if (stream._isRequestComplete) stream._close(null);
     else if (this.reading !== stream) stream._close(this.closedError(null)); // its body will not be read
     if (this.writeShutdown !== null) return true;
@@ -499,6 +546,11 @@ export class Http1ServerConnection implements ChannelHandler {
       if (!slot.isWriteShutDown) slot.onHandlerShutdownComplete(ChannelDirection.WRITE, pending.error, pending.free);
       return;
     }
+    const upgrade = this.upgrade;
+    if (upgrade !== null && upgrade.isSwitchWritten) {
+      this.switchProtocols(slot, upgrade);
+      return;
+    }
     if (this.isClosingAfterWrite && !this.outgoing.hasMessageInFlight) {
       slot.channel.shutdown(null);
       return;
@@ -529,6 +581,105 @@ export class Http1ServerConnection implements ChannelHandler {
     this.slot?.channel.shutdown(error);
   }
 
+  // ---------------------------------------------------------------- upgrades
+
+  /** Gives the request to the first upgrade that takes it (RFC 9110 §7.8); false when none does. */
+  private takeUpgrade(stream: Http1ServerStream): boolean {
+    const upgrade = chooseUpgrade(this.upgrades, stream, (thrown, refusing) =>
+      this.reportUpgradeFailure(`takes() of the ${refusing.protocol} upgrade threw`, thrown),
+    );
+    if (upgrade === null) return false;
+    // Over HTTP/1.1 nothing follows an upgrade request: a refusal closes the connection.
+    stream._isKeepAliveRequested = false;
+    this.upgrade = new PendingUpgrade(upgrade, new Http1UpgradeExchange(this, stream, upgrade.protocol));
+    return true;
+  }
+
+  /** The upgrade request was read whole: its upgrade answers it. */
+  private startUpgrade(pending: PendingUpgrade): void {
+    const exchange = pending.exchange;
+    try {
+      pending.upgrade.onUpgrade(exchange);
+    } catch (thrown) {
+      this.reportUpgradeFailure(`onUpgrade of the ${exchange.protocol} upgrade threw`, thrown);
+      if (!exchange.isAnswered) exchange.refuse(500, NO_FIELDS, 'internal server error\n');
+    }
+  }
+
+  /** @internal The exchange's `switchProtocols`: queues the 101 in its turn. */
+  _switchProtocols(exchange: Http1UpgradeExchange, fields: Http1Fields, install: Http1UpgradeInstall): boolean {
+    const pending = this.upgrade;
+    if (!this.isUpgradeOpen(pending, exchange)) return false;
+    checkOutgoingFields(fields);
+    // RFC 9110 §7.8 lets a server decline: a draining connection switches to nothing.
+    if (this.isDraining) return this._refuseUpgrade(exchange, 503, NO_FIELDS, 'the server is closing\n');
+    const stream = exchange.request;
+    const outgoing = stream._outgoing;
+    outgoing.framing = BodyFraming.NONE;
+    outgoing.setResponseHead(101, 'Switching Protocols', fields, 1);
+    outgoing.queueEnd(null, null);
+    pending!.install = install;
+    this._streamHasOutput(stream);
+    return true;
+  }
+
+  /** @internal The exchange's `refuse`: a final response, then the connection closes. */
+  _refuseUpgrade(exchange: Http1UpgradeExchange, status: number, fields: Http1Fields, body: string): boolean {
+    const pending = this.upgrade;
+    if (!this.isUpgradeOpen(pending, exchange)) return false;
+    const stream = exchange.request;
+    const bytes = Buffer.from(body, 'utf8');
+    stream.respond(status, refusalFields(fields, bytes.length), bytes.length === 0);
+    if (bytes.length > 0) {
+      stream.write(bytes);
+      stream.end();
+    }
+    this.upgrade = null;
+    pending!.handover.release();
+    return true;
+  }
+
+  private isUpgradeOpen(pending: PendingUpgrade | null, exchange: Http1UpgradeExchange): boolean {
+    return (
+      pending !== null &&
+      pending.exchange === exchange &&
+      !exchange.request.isClosed &&
+      !this.isShutDown &&
+      this.slot !== null &&
+      !this.slot.channel.isShuttingDown
+    );
+  }
+
+  /** The 101 is written: the upgrade's handler replaces this one, with the bytes read past the request. */
+  private switchProtocols(slot: ChannelSlot, pending: PendingUpgrade): void {
+    this.upgrade = null;
+    this.outgoing.isWritingStopped = true;
+    this.unscheduleTimer();
+    const bytes = pending.handover.take();
+    let installed: ChannelSlot;
+    try {
+      installed = pending.install!(slot, bytes);
+    } catch (thrown) {
+      const error = this.reportUpgradeFailure(`switching to ${pending.exchange.protocol} failed`, thrown);
+      slot.channel.shutdown(error);
+      return;
+    }
+    // Those bytes were read under this connection's window and never returned: a socket paused
+    // on it reads again once the new slot has the credit.
+    if (bytes.length > 0) installed.incrementReadWindow(bytes.length);
+    // close() came while the 101 was on its way: the drain this connection owed ends the channel.
+    if (this.isDraining) installed.channel.shutdown(null);
+  }
+
+  private reportUpgradeFailure(what: string, thrown: unknown): SluiceError {
+    const error = new SluiceError(Http1ConnectionErrors.UPGRADE_FAILED, `${what}: ${describeThrown(thrown)}`, {
+      cause: thrown,
+    });
+    if (this.options.onError !== undefined) this.options.onError(error);
+    else if (log.level >= LogLevel.WARN) log.log(LogLevel.WARN, 'http1-connection', error.message);
+    return error;
+  }
+
   // ---------------------------------------------------------------- errors and timers
 
   /**
@@ -544,6 +695,9 @@ export class Http1ServerConnection implements ChannelHandler {
     }
     this.parseErrorCount++;
     this.stopReading();
+    // An upgrade request whose body broke a rule: it was never given to its upgrade.
+    this.upgrade?.handover.release();
+    this.upgrade = null;
     this.options.onError?.(error);
     const reading = this.reading;
     this.reading = null;
@@ -629,14 +783,5 @@ export class Http1ServerConnection implements ChannelHandler {
     }
     const next = Math.min(this.headerDeadline, this.idleDeadline);
     if (next !== Infinity) this.armTimer(next);
-  }
-}
-
-function describe(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.message;
-  try {
-    return String(thrown);
-  } catch {
-    return 'a value that cannot be printed';
   }
 }

@@ -13,7 +13,8 @@ import type { ConnectionTimers } from './connection-timers.js';
 import type { ControlFrameWriter } from './control-frame-writer.js';
 import type { OutgoingFramesTask } from './outgoing-frames-task.js';
 import type { PingTracker } from './ping-tracker.js';
-import { describeThrown, type StreamLifecycle } from './stream-lifecycle.js';
+import { describeThrown } from '../../../lib/argument-checks.js';
+import type { StreamLifecycle } from './stream-lifecycle.js';
 
 /**
  * What shutdown needs from its connection.

@@ -30,7 +30,9 @@ const MAX_SPARE_BUFFERS = 256;
  *
  * PING ACKs wait in their own list and jump ahead of queued frames, but only at a frame
  * boundary: a frame partly copied is always finished first (RFC 9113 §4.1 framing, and
- * CONTINUATION frames may not be interleaved, §6.10).
+ * CONTINUATION frames may not be interleaved, §6.10), and never ahead of the connection's first
+ * frame, its SETTINGS (the preface, §3.4) — a PING may arrive before that is written, in the same
+ * segment as the peer's preface or an h2c upgrade request.
  */
 export class ControlFrameQueue {
   /**
@@ -50,6 +52,8 @@ export class ControlFrameQueue {
    * block's last frame starts, even a frame boundary is no place for a PING ACK (RFC 9113 §6.10).
    */
   private isInHeaderBlock = false;
+  /** No frame was copied yet: the first queued, the connection's SETTINGS, goes before any PING ACK. */
+  private isBeforeFirstFrame = true;
   /** Opaque data of PING ACKs to send, two numbers each: empty until the peer PINGs. */
   private pingAcks: LazyList<number> = emptyList();
 
@@ -109,7 +113,9 @@ export class ControlFrameQueue {
    * frames in order; the last may be split when it does not fit.
    */
   copyInto(target: Uint8Array, offset: number, limit: number): number {
-    if (this.partialRemaining === 0 && !this.isInHeaderBlock) offset = this.writePingAcks(target, offset, limit);
+    if (this.partialRemaining === 0 && !this.isInHeaderBlock && (!this.isBeforeFirstFrame || this.head === this.tail)) {
+      offset = this.writePingAcks(target, offset, limit);
+    }
     const buffer = this.buffer;
     // Walk the frames that fit (their boundaries keep the PING ACK and CONTINUATION rules),
     // then copy them all at once: one copy per message, not one per frame.
@@ -132,6 +138,7 @@ export class ControlFrameQueue {
     }
     copyBytes(target, offset, buffer, start, head);
     offset += head - start;
+    if (head > start) this.isBeforeFirstFrame = false;
     this.head = head;
     if (this.head === this.tail) {
       this.head = this.tail = 0;

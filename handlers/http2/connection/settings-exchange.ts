@@ -149,6 +149,21 @@ export class SettingsExchange {
 
   /** The peer's SETTINGS (RFC 9113 §6.5): applied, then acknowledged. */
   onPeerSettings(settings: readonly number[]): void {
+    this.applyPeer(settings);
+    this.frames.settingsAck();
+    this.onPeerApplied();
+  }
+
+  /**
+   * The settings of an h2c upgrade's `HTTP2-Settings` field: applied as the peer's SETTINGS, and
+   * not acknowledged — the 101 response acknowledges them (RFC 7540 §3.2.1).
+   */
+  onUpgradeSettings(settings: readonly number[]): void {
+    this.applyPeer(settings);
+    this.onPeerApplied();
+  }
+
+  private applyPeer(settings: readonly number[]): void {
     const host = this.host;
     if (settings.length / 2 > host.options.maxSettingsEntries) {
       throw new Http2ConnectionError(
@@ -197,9 +212,12 @@ export class SettingsExchange {
           break;
       }
     }
-    this.frames.settingsAck();
+  }
+
+  private onPeerApplied(): void {
+    const host = this.host;
     host.onPeerSettingsApplied();
-    host.options.onRemoteSettings?.(peer);
+    host.options.onRemoteSettings?.(host.peerSettings);
   }
 
   /** Our SETTINGS were acknowledged: apply them to what we enforce (RFC 9113 §6.5.3). */

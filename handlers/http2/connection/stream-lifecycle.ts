@@ -6,6 +6,7 @@
  * @internal
  */
 import { ChannelErrors, LogLevel, SluiceError, asSluiceError, log } from '../../../lib/index.js';
+import { describeThrown } from '../../../lib/argument-checks.js';
 import { Http2ConnectionError, Http2StreamError } from '../errors.js';
 import { ErrorCode, FrameType, MAX_STREAM_ID, frameTypeName } from '../wire/constants.js';
 import { HEADER_LIST_TOO_LARGE } from '../wire/hpack-decoder.js';
@@ -233,6 +234,19 @@ export class StreamLifecycle {
       return;
     }
     this.onFrameForMissingStream(streamId, FrameType.HEADERS);
+  }
+
+  /**
+   * The request of an h2c upgrade (RFC 7540 §3.2): stream 1, opened by the client's HTTP/1.1
+   * request and half-closed from its side (the request had no body), goes through the path of a
+   * HEADERS that opens a peer stream with END_STREAM — the same checks and `onStream`. Only before
+   * any peer stream was opened.
+   */
+  openUpgradedStream(fields: string[]): void {
+    if (this.lastPeerStreamId !== 0) {
+      throw new Http2ConnectionError(ErrorCode.INTERNAL_ERROR, 'an h2c upgrade after streams were opened');
+    }
+    this.onNewPeerStream(1, fields, true);
   }
 
   /** RST_STREAM on an open `stream` (RFC 9113 §6.4). */
@@ -702,18 +716,5 @@ export class StreamLifecycle {
     if (!stream._isSlotHeldAfterClose) return;
     stream._isSlotHeldAfterClose = false;
     this.activePeerStreams--;
-  }
-}
-
-/**
- * What an application threw, as text, without throwing again (`String` throws on a null-prototype object).
- * @internal
- */
-export function describeThrown(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.message;
-  try {
-    return String(thrown);
-  } catch {
-    return typeof thrown;
   }
 }

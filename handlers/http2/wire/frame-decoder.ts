@@ -22,11 +22,10 @@ import {
   FrameFlag,
   FrameType,
   MAX_MAX_FRAME_SIZE,
-  MAX_WINDOW_SIZE,
   MIN_MAX_FRAME_SIZE,
   SETTINGS_DEFAULTS,
-  SettingId,
 } from './constants.js';
+import { readSettingsPayload } from './settings-payload.js';
 import { Http2ApiErrors, Http2ConnectionError, Http2StreamError } from '../errors.js';
 import { checkOptionalOptions, checkRequiredOptions, describeValue } from '../../../lib/argument-checks.js';
 import { SluiceError } from '../../../lib/errors.js';
@@ -771,40 +770,8 @@ export class FrameDecoder {
   /** RFC 9113 §6.5.2: checks every value before reporting any, so a bad frame applies nothing. */
   private completeSettings(bytes: Uint8Array, at: number): void {
     const settings = this.settings;
-    settings.length = 0;
-    const end = at + this.frameLength;
-    for (let i = at; i < end; i += 6) {
-      const id = (bytes[i] << 8) | bytes[i + 1];
-      const value = readUint32(bytes, i + 2);
-      switch (id) {
-        case SettingId.ENABLE_PUSH:
-          if (value > 1) throw this.fail(ErrorCode.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH of ${value}`);
-          // RFC 9113 §6.5.2: a server must not enable push toward the client.
-          if (value === 1 && !this.isServer)
-            throw this.fail(ErrorCode.PROTOCOL_ERROR, 'a server sent SETTINGS_ENABLE_PUSH of 1');
-          break;
-        case SettingId.INITIAL_WINDOW_SIZE:
-          if (value > MAX_WINDOW_SIZE)
-            throw this.fail(ErrorCode.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE of ${value}`);
-          break;
-        case SettingId.MAX_FRAME_SIZE:
-          if (value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) {
-            throw this.fail(ErrorCode.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE of ${value}`);
-          }
-          break;
-        case SettingId.ENABLE_CONNECT_PROTOCOL: // RFC 8441 §3
-        case SettingId.NO_RFC7540_PRIORITIES: // RFC 9218 §2.1
-          if (value > 1) throw this.fail(ErrorCode.PROTOCOL_ERROR, `setting 0x${id.toString(16)} of ${value}`);
-          break;
-        case SettingId.HEADER_TABLE_SIZE:
-        case SettingId.MAX_CONCURRENT_STREAMS:
-        case SettingId.MAX_HEADER_LIST_SIZE:
-          break;
-        default:
-          continue; // RFC 9113 §6.5.2: unknown settings are ignored.
-      }
-      settings.push(id, value);
-    }
+    const violation = readSettingsPayload(bytes, at, at + this.frameLength, !this.isServer, settings);
+    if (violation !== null) throw this.fail(violation.errorCode, violation.message);
     this.listener.onSettings(settings, (this.frameFlags & FrameFlag.ACK) !== 0);
   }
 

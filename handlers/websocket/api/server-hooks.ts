@@ -40,7 +40,7 @@ export type WebSocketAcceptDecision =
       readonly headers?: Readonly<Record<string, string>>;
     }
   | {
-      /** Refuse it with an HTTP response. */
+      /** Refuse with an HTTP response. */
       readonly accept: false;
       /** The status of the refusal, 400–599; 403 by default. */
       readonly status?: number;

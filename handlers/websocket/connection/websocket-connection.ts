@@ -29,7 +29,6 @@ import {
 } from '../errors.js';
 import { WEBSOCKET_CONNECTION_DEFAULTS, type WebSocketConnectionOptions } from './connection-options.js';
 import type { WebSocketConnectionListener } from './connection-listener.js';
-// The task's host interface is internal: the connection meets it structurally, not by `implements`.
 import { WebSocketOutgoingTask } from './outgoing-task.js';
 import { MAX_FRAME_HEADER, WebSocketSendQueue, type WebSocketSendCallback } from './send-queue.js';
 
@@ -85,6 +84,9 @@ function positive(name: string, value: number | undefined, fallback: number, low
  *
  * All methods run on the channel's loop; callbacks are called from channel tasks.
  */
+// Not `implements WebSocketOutgoingHost`: its methods here are internal and stripped from the
+// published .d.ts, which would then fail to type-check (the one-API server's types reach this
+// class); passing `this` to the outgoing task checks the shape all the same.
 export class WebSocketConnection implements ChannelHandler {
   /** Which side this endpoint is. */
   readonly role: WebSocketRole;

@@ -21,7 +21,8 @@ export const Opcode = Object.freeze({
   PONG: 0xa,
 });
 
-/** The opcode of a data message: `Opcode.TEXT` (1) or `Opcode.BINARY` (2). */
+/** The opcode of a data message: `Opcode.TEXT` (0x1) or `Opcode.BINARY` (0x2). */
+// Spelled as numbers: the documentation cannot link into the frozen table's members.
 export type DataOpcode = 0x1 | 0x2;
 
 /** CloseCode names the close codes of RFC 6455 §7.4.1 and the IANA registry (§11.7). */

@@ -158,6 +158,14 @@ export function offerPerMessageDeflate(options: PerMessageDeflateOptions = {}): 
   return formatExtensions([{ name: PERMESSAGE_DEFLATE, params }]);
 }
 
+/** What a server chose for permessage-deflate: its response and the parameters both sides use. */
+export interface PerMessageDeflateNegotiation {
+  /** The `Sec-WebSocket-Extensions` value of the response, e.g. `permessage-deflate; server_max_window_bits=10`. */
+  readonly response: string;
+  /** The negotiated parameters. */
+  readonly params: PerMessageDeflateParams;
+}
+
 /**
  * A server's choice (RFC 7692 §5, §7.1): the first acceptable permessage-deflate offer in the
  * client's `Sec-WebSocket-Extensions` value, with the response value to send back and the

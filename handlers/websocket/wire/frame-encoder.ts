@@ -27,7 +27,8 @@ export interface WebSocketFrameEncoderOptions {
   maskKeys?: MaskKeySource;
 }
 
-/** The opcodes of data frames: `Opcode.CONTINUATION` (0), `Opcode.TEXT` (1), `Opcode.BINARY` (2). */
+/** The opcodes of data frames: continuation (0x0), text (0x1), binary (0x2) — `Opcode`'s values. */
+// Spelled as numbers: the documentation cannot link into the frozen table's members.
 export type DataFrameOpcode = 0x0 | 0x1 | 0x2;
 
 /** The bytes of a frame header for a payload of `payloadLength` bytes, with the masking key if masked. */

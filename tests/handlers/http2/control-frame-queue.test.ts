@@ -90,11 +90,37 @@ describe('ControlFrameQueue', () => {
 
   it('puts PING ACKs ahead of queued frames at a frame boundary', () => {
     const queue = new ControlFrameQueue();
+    queueRst(queue, 1);
+    queue.copyInto(Buffer.alloc(100), 0, 100);
     queueRst(queue, 7);
     queue.pushPingAck(0xdead, 0xbeef);
     const target = Buffer.alloc(100);
     const end = queue.copyInto(target, 0, 100);
     expect(frames(target.subarray(0, end))).to.deep.equal([`${FrameType.PING}:0`, `${FrameType.RST_STREAM}:7`]);
+  });
+
+  it('puts no PING ACK ahead of the first frame, the SETTINGS preface (RFC 9113 §3.4)', () => {
+    const queue = new ControlFrameQueue();
+    const settings = queue.reserve(9);
+    queue.commit(new FrameEncoder().writeSettings(settings, queue.tail, []) - queue.tail);
+    queue.pushPingAck(1, 2);
+    queueRst(queue, 7);
+    const target = Buffer.alloc(100);
+    let end = 0;
+    // The task copies until nothing more goes: the ACK follows in the same message.
+    for (let pass = 0; pass < 3; pass++) end = queue.copyInto(target, end, 100);
+    expect(frames(target.subarray(0, end))).to.deep.equal([
+      `${FrameType.SETTINGS}:0`,
+      `${FrameType.RST_STREAM}:7`,
+      `${FrameType.PING}:0`,
+    ]);
+  });
+
+  it('writes a PING ACK when nothing was queued before it', () => {
+    const queue = new ControlFrameQueue();
+    queue.pushPingAck(1, 2);
+    const target = Buffer.alloc(100);
+    expect(frames(target.subarray(0, queue.copyInto(target, 0, 100)))).to.deep.equal([`${FrameType.PING}:0`]);
   });
 
   it('grows past its initial size and keeps every byte', () => {
