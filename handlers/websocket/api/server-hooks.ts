@@ -32,6 +32,7 @@ export interface WebSocketRequest {
 /** The accept hook's answer: open the WebSocket (with what was chosen), or refuse with an HTTP response. */
 export type WebSocketAcceptDecision =
   | {
+      /** Accept the request. */
       readonly accept: true;
       /** The subprotocol chosen; it must be one the client offered. None by default. */
       readonly protocol?: string;
@@ -39,6 +40,7 @@ export type WebSocketAcceptDecision =
       readonly headers?: Readonly<Record<string, string>>;
     }
   | {
+      /** Refuse the request. */
       readonly accept: false;
       /** The status of the refusal, 400–599; 403 by default. */
       readonly status?: number;

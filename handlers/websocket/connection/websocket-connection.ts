@@ -29,7 +29,7 @@ import {
 } from '../errors.js';
 import { WEBSOCKET_CONNECTION_DEFAULTS, type WebSocketConnectionOptions } from './connection-options.js';
 import type { WebSocketConnectionListener } from './connection-listener.js';
-import { WebSocketOutgoingTask, type WebSocketOutgoingHost } from './outgoing-task.js';
+import { WebSocketOutgoingTask } from './outgoing-task.js';
 import { MAX_FRAME_HEADER, WebSocketSendQueue, type WebSocketSendCallback } from './send-queue.js';
 
 export type { WebSocketSendCallback } from './send-queue.js';
@@ -84,7 +84,9 @@ function positive(name: string, value: number | undefined, fallback: number, low
  *
  * All methods run on the channel's loop; callbacks are called from channel tasks.
  */
-export class WebSocketConnection implements ChannelHandler, WebSocketOutgoingHost {
+export class WebSocketConnection implements ChannelHandler {
+  // Also its outgoing task's host, by shape (checked where the task is created): those members
+  // are @internal, so the published types must not name the interface.
   /** Which side this endpoint is. */
   readonly role: WebSocketRole;
   /** Whether permessage-deflate is in use. */

@@ -21,8 +21,8 @@ export const Opcode = Object.freeze({
   PONG: 0xa,
 });
 
-/** The opcode of a data message: {@link Opcode.TEXT} or {@link Opcode.BINARY}. */
-export type DataOpcode = typeof Opcode.TEXT | typeof Opcode.BINARY;
+/** The opcode of a data message: `Opcode.TEXT` (0x1) or `Opcode.BINARY` (0x2). */
+export type DataOpcode = 0x1 | 0x2;
 
 /** CloseCode names the close codes of RFC 6455 §7.4.1 and the IANA registry (§11.7). */
 export const CloseCode = Object.freeze({

@@ -77,7 +77,7 @@ export interface WebSocketFrameDecoderOptions {
   /**
    * The largest message, bytes of payload over all its frames (compressed bytes for a compressed
    * message; the decompressor bounds the inflated size separately); more is
-   * {@link WebSocketProtocolErrors.MESSAGE_TOO_LARGE} (1009), raised as soon as a frame header
+   * `WEBSOCKET_MESSAGE_TOO_LARGE` (1009), raised as soon as a frame header
    * announces it. At most 2^53−1.
    */
   maxMessageSize?: number;
