@@ -21,6 +21,8 @@ import {
 } from '../../../lib/index.js';
 import { checkOptionalOptions, describeValue } from '../../../lib/argument-checks.js';
 import { parseUrl } from '../../../lib/url.js';
+// ws:// connects with the default transport: the socket handler, which this import registers.
+import '../../socket/index.js';
 import { TlsErrors, nativeTlsTransport } from '../../tls/index.js';
 import type { ConnectHttp1Options } from '../../http1/api/bootstrap.js';
 import { isFieldValue, isToken, type Http1Fields } from '../../http1/wire/message-encoder.js';
