@@ -68,6 +68,43 @@ function parseErrorLine(error: unknown): string {
   return sentence.charAt(0).toLowerCase() + sentence.slice(1);
 }
 
+/**
+ * The one URL positional of a client command, parsed: usage errors for none, more than one, one
+ * that does not parse, a scheme not in `schemes` (`['http', 'https']`) or no host.
+ */
+export function parseUrlArgument(positionals: readonly string[], schemes: readonly string[]): URL {
+  if (positionals.length === 0) throw usageError('missing URL');
+  if (positionals.length > 1) throw usageError(`unexpected argument '${positionals[1]}'`);
+  const text = positionals[0];
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(`invalid URL '${text}'`);
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (!schemes.includes(scheme)) throw usageError(`unsupported URL scheme '${scheme}' (${schemes.join(' or ')})`);
+  if (url.hostname === '') throw usageError(`invalid URL '${text}': no host`);
+  return url;
+}
+
+/** A header name: an RFC 9110 token, lowercase. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+/**
+ * Splits `-H 'Name: value'` into a lowercase name (a token) and a trimmed value (no CR, LF or
+ * NUL), or throws a usage error.
+ */
+export function splitHeaderLine(line: string): [string, string] {
+  const colon = line.indexOf(':', 1);
+  if (colon < 0) throw usageError(`invalid header '${line}' (expected 'name: value')`);
+  const name = line.slice(0, colon).trim().toLowerCase();
+  const value = line.slice(colon + 1).trim();
+  if (!HEADER_NAME.test(name)) throw usageError(`invalid header name '${line.slice(0, colon).trim()}'`);
+  if (/[\r\n\0]/.test(value)) throw usageError(`invalid value for header '${name}'`);
+  return [name, value];
+}
+
 /** Parses a whole number within `[min, max]`, or throws a usage error naming `flag`. */
 export function parseInteger(flag: string, text: string, min: number, max: number): number {
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;

@@ -16,11 +16,12 @@ import type {
   Http2Stream,
   Http2StreamFailure,
 } from '../../handlers/index.js';
-import { parseCommandLine, parseInteger } from './arguments.js';
+import { parseCommandLine, parseInteger, parseUrlArgument, splitHeaderLine } from './arguments.js';
 import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
 import { connectWithProtocol, type ConnectionTarget, type GetConnection, type GetProtocol } from './get-connection.js';
 import { MAX_RESENDS, runLoad } from './load.js';
 import { ProgressMeter, type Transfer } from './progress-meter.js';
+import { describeConnectError, readCertificateAuthorities } from './tls.js';
 
 /** The help text of `sluice get`. */
 export const GET_HELP = `Usage: sluice get URL [options]
@@ -132,18 +133,7 @@ export function parseGetArguments(args: string[]): GetSettings | null {
     },
   });
   if (values.help) return null;
-  if (positionals.length === 0) throw usageError('missing URL');
-  if (positionals.length > 1) throw usageError(`unexpected argument '${positionals[1]}'`);
-  const text = positionals[0];
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw usageError(`invalid URL '${text}'`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw usageError(`unsupported URL scheme '${url.protocol.slice(0, -1)}' (http or https)`);
-  if (url.hostname === '') throw usageError(`invalid URL '${text}': no host`);
+  const url = parseUrlArgument(positionals, ['http', 'https']);
   if (url.username !== '' || url.password !== '')
     throw usageError('credentials in the URL are not supported; use -H authorization');
   const isTls = url.protocol === 'https:';
@@ -212,14 +202,9 @@ function parseBodySource(data: string | undefined): BodySource {
   return { kind: 'text', text: data };
 }
 
-/** Parses `-H 'Name: value'` into a lowercase name and a trimmed value. */
+/** Parses `-H 'Name: value'` into a lowercase name and a trimmed value allowed in HTTP/2. */
 export function parseHeaderLine(line: string): [string, string] {
-  const colon = line.indexOf(':', 1);
-  if (colon < 0) throw usageError(`invalid header '${line}' (expected 'name: value')`);
-  const name = line.slice(0, colon).trim().toLowerCase();
-  const value = line.slice(colon + 1).trim();
-  if (!TOKEN.test(name)) throw usageError(`invalid header name '${line.slice(0, colon).trim()}'`);
-  if (/[\r\n\0]/.test(value)) throw usageError(`invalid value for header '${name}'`);
+  const [name, value] = splitHeaderLine(line);
   if (CONNECTION_SPECIFIC_HEADERS.has(name) || (name === 'te' && value.toLowerCase() !== 'trailers')) {
     throw usageError(`header '${name}' is not allowed in HTTP/2 (RFC 9113 §8.2.2)`);
   }
@@ -328,30 +313,12 @@ async function openOutput(file: string | null): Promise<Writable> {
   }
 }
 
-/** The PEM file of `--cacert`, read; null without it. */
-async function readCertificateAuthorities(file: string | null): Promise<Buffer | null> {
-  if (file === null) return null;
-  try {
-    return await fs.readFile(file);
-  } catch (error) {
-    throw failure(`cannot read '${file}': ${describeError(error)}`, error);
-  }
-}
-
 async function connect(settings: GetSettings & ConnectionTarget): Promise<GetConnection> {
   try {
     return await connectWithProtocol(settings, settings.protocol);
   } catch (error) {
-    throw failure(`cannot connect to ${settings.url.host}: ${describeGetError(error)}`, error);
+    throw failure(`cannot connect to ${settings.url.host}: ${describeConnectError(error)}`, error);
   }
-}
-
-/** {@link describeError}, with what to do about a certificate nobody trusts. */
-export function describeGetError(error: unknown): string {
-  const text = describeError(error);
-  return text.includes('TLS_CERTIFICATE_UNTRUSTED')
-    ? `${text}; trust its CA with --cacert FILE, or skip verification with -k`
-    : text;
 }
 
 function printHeaders(prefix: string, headers: Http2Headers): void {
@@ -434,13 +401,13 @@ function fetchOnce(
             download?.end();
             if (outputError !== null)
               reject(failure(`cannot write output: ${describeError(outputError)}`, outputError));
-            else if (error !== null) reject(failure(`request failed: ${describeGetError(error)}`, error));
+            else if (error !== null) reject(failure(`request failed: ${describeConnectError(error)}`, error));
             else resolve(ExitCode.OK);
           },
         },
       });
     } catch (error) {
-      reject(failure(`request failed: ${describeGetError(error)}`, error));
+      reject(failure(`request failed: ${describeConnectError(error)}`, error));
       return;
     }
     pump?.();
@@ -527,13 +494,13 @@ function fetchOnceHttp1(
             download?.end();
             if (outputError !== null)
               reject(failure(`cannot write output: ${describeError(outputError)}`, outputError));
-            else if (error !== null) reject(failure(`request failed: ${describeGetError(error)}`, error));
+            else if (error !== null) reject(failure(`request failed: ${describeConnectError(error)}`, error));
             else resolve(ExitCode.OK);
           },
         },
       });
     } catch (error) {
-      reject(failure(`request failed: ${describeGetError(error)}`, error));
+      reject(failure(`request failed: ${describeConnectError(error)}`, error));
       return;
     }
     pump();

@@ -1,5 +1,5 @@
 /**
- * The `sluice` command: dispatches to `serve` or `get`, prints failures as one line on stderr
+ * The `sluice` command: dispatches to `serve`, `get` or `ws`, prints failures as one line on stderr
  * and maps them to exit codes (0 ok, 1 request or IO failure, 2 usage).
  *
  * @module
@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { CliError, describeError, ExitCode, usageError } from './cli-errors.js';
 import { runGet } from './get.js';
 import { runServe, WORKER_FAILURE_MESSAGE } from './serve.js';
+import { runWs } from './ws.js';
 
 /** The help text of `sluice` itself. */
 export const MAIN_HELP = `Usage: sluice <command> [options]
@@ -16,6 +17,7 @@ export const MAIN_HELP = `Usage: sluice <command> [options]
 Commands:
   serve    serve HTTP/2 (h2c, or TLS with --tls): /, /bytes/N, /echo, /headers, --root files
   get      send HTTP/2 requests like curl/nghttp; -n/-m for a load summary
+  ws       a WebSocket client: stdin lines out as messages, messages received on stdout
 
 Run 'sluice <command> --help' for a command's options.
 Options: -h, --help (this help), --version.
@@ -25,6 +27,7 @@ Exit codes: 0 ok, 1 request or IO failure, 2 usage.
 const COMMANDS: Readonly<Record<string, (args: string[]) => Promise<ExitCode>>> = Object.freeze({
   serve: runServe,
   get: runGet,
+  ws: runWs,
 });
 
 function packageVersion(): string {

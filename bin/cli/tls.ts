@@ -7,13 +7,13 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { SluiceError, type ChannelSlot, type TransportHandlerFactory } from '../../handlers/index.js';
 import { nativeTlsTransport, TlsErrors } from '../../handlers/tls/index.js';
-import { failure } from './cli-errors.js';
+import { describeError, failure } from './cli-errors.js';
 
 /** The ALPN protocol both sides insist on (RFC 9113 §3.2). */
 export const ALPN_H2 = 'h2';
@@ -102,6 +102,24 @@ export function clientTlsOptions(options: ClientTlsOptions): {
     // Node's roots stay trusted: `ca` alone would replace them.
     ...(options.ca === null ? {} : { ca: [...tls.rootCertificates, options.ca.toString('utf8')] }),
   };
+}
+
+/** The PEM file of `--cacert`, read; null without it. A file that cannot be read is a failure (exit 1). */
+export async function readCertificateAuthorities(file: string | null): Promise<Buffer | null> {
+  if (file === null) return null;
+  try {
+    return await fs.readFile(file);
+  } catch (error) {
+    throw failure(`cannot read '${file}': ${describeError(error)}`, error);
+  }
+}
+
+/** {@link describeError}, with what to do about a certificate nobody trusts. */
+export function describeConnectError(error: unknown): string {
+  const text = describeError(error);
+  return text.includes('TLS_CERTIFICATE_UNTRUSTED')
+    ? `${text}; trust its CA with --cacert FILE, or skip verification with -k`
+    : text;
 }
 
 /** A development certificate on disk; `dispose` removes its directory. */

@@ -161,7 +161,10 @@ export const WebSocketHandshakeErrors = Object.freeze({
   INVALID_SUBPROTOCOL: handshakeError('WEBSOCKET_INVALID_SUBPROTOCOL', 400, 'Sec-WebSocket-Protocol is not valid'),
   /** `WEBSOCKET_INVALID_EXTENSIONS`: a `Sec-WebSocket-Extensions` value that does not parse (RFC 6455 §9.1), 400. */
   INVALID_EXTENSIONS: handshakeError('WEBSOCKET_INVALID_EXTENSIONS', 400, 'Sec-WebSocket-Extensions does not parse'),
-  /** `WEBSOCKET_UNEXPECTED_STATUS`: the server answered the upgrade with a status other than 101 (RFC 6455 §4.1). */
+  /**
+   * `WEBSOCKET_UNEXPECTED_STATUS`: the server answered the upgrade with a status other than 101
+   * (RFC 6455 §4.1); the error's `response` holds the status and headers.
+   */
   UNEXPECTED_STATUS: handshakeError('WEBSOCKET_UNEXPECTED_STATUS', 0, 'the server did not answer 101'),
   /** `WEBSOCKET_INVALID_ACCEPT`: `Sec-WebSocket-Accept` missing or not the hash of our key (RFC 6455 §4.1). */
   INVALID_ACCEPT: handshakeError('WEBSOCKET_INVALID_ACCEPT', 0, 'Sec-WebSocket-Accept does not match the key'),
@@ -177,7 +180,25 @@ export const WebSocketHandshakeErrors = Object.freeze({
     0,
     'the server chose a subprotocol that was not offered',
   ),
+  /** `WEBSOCKET_UNSUPPORTED_SCHEME`: a URL to connect to whose scheme is not `ws:` or `wss:` (or `http:`, `https:`). */
+  UNSUPPORTED_SCHEME: handshakeError('WEBSOCKET_UNSUPPORTED_SCHEME', 0, 'the URL scheme is not ws: or wss:'),
+  /** `WEBSOCKET_HANDSHAKE_TIMEOUT`: the server's response to the upgrade request did not arrive within `handshakeTimeoutMs`. */
+  HANDSHAKE_TIMEOUT: handshakeError('WEBSOCKET_HANDSHAKE_TIMEOUT', 0, 'no response to the upgrade request in time'),
+  /** `WEBSOCKET_HANDSHAKE_CLOSED`: the server closed the connection before its response to the upgrade request ended. */
+  HANDSHAKE_CLOSED: handshakeError(
+    'WEBSOCKET_HANDSHAKE_CLOSED',
+    0,
+    'the connection closed before the response to the upgrade request',
+  ),
 });
+
+/** What a server answered instead of 101, as a {@link WebSocketHandshakeError} carries it. */
+export interface WebSocketRefusedResponse {
+  /** The response's status code. */
+  readonly status: number;
+  /** The response's headers keyed by lower-case name (repeated fields as arrays). */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
 
 /**
  * What the RFC 8441 handshake (WebSocket over an HTTP/2 extended CONNECT) adds to
@@ -236,11 +257,18 @@ export class WebSocketProtocolError extends SluiceError {
 export class WebSocketHandshakeError extends SluiceError {
   /** The HTTP status a server answers; 0 when a client found the fault in a response. */
   readonly status: number;
+  /** For `WEBSOCKET_UNEXPECTED_STATUS`: the status and headers the server answered with; else null. */
+  readonly response: WebSocketRefusedResponse | null;
 
   /** Creates a handshake error from a table row, with a message saying what was found. */
-  constructor(definition: WebSocketHandshakeErrorDefinition, message?: string) {
-    super(definition, message);
+  constructor(
+    definition: WebSocketHandshakeErrorDefinition,
+    message?: string,
+    options?: { cause?: unknown; response?: WebSocketRefusedResponse },
+  ) {
+    super(definition, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = definition.status;
+    this.response = options?.response ?? null;
   }
 
   override get name(): string {

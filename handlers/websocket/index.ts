@@ -97,6 +97,7 @@ export {
 export { WEBSOCKET_CONNECTION_DEFAULTS, type WebSocketConnectionOptions } from './connection/connection-options.js';
 export type { WebSocketConnectionListener } from './connection/connection-listener.js';
 export { WebSocket, type WebSocketCloseEvent, type WebSocketEvents, type WebSocketMessage } from './api/websocket.js';
+export { WEBSOCKET_CONNECT_DEFAULTS, connectWebSocket, type WebSocketConnectOptions } from './api/connect.js';
 export {
   acceptWebSocket,
   serveWebSocketChannel,
@@ -141,4 +142,5 @@ export {
   WebSocketServerErrors,
   type WebSocketCloseErrorDefinition,
   type WebSocketHandshakeErrorDefinition,
+  type WebSocketRefusedResponse,
 } from './errors.js';

@@ -1,6 +1,6 @@
 /**
  * Every function and class every package entry exports (`sluice`, `sluice/runtime`, `/socket`,
- * `/tls`, `/http1`, `/http2`, `/http2/wire`, `/plugins`, `/sdk`), called with arbitrary arguments
+ * `/tls`, `/http1`, `/http2`, `/http2/wire`, `/plugins`, `/sdk`, `/websocket`), called with arbitrary arguments
  * (fast-check's `anything`; classes with `new`): the call succeeds — a returned promise settles —
  * or it throws or rejects a `SluiceError` whose code docs/errors.md lists, and it opens no
  * connection and writes no byte (issue 18, item 8c). Arbitrary values carry no port by chance,
@@ -19,6 +19,7 @@ import * as http2Entry from '../../handlers/http2/index.js';
 import * as wireEntry from '../../handlers/http2/wire/index.js';
 import * as pluginsEntry from '../../handlers/plugins/index.js';
 import * as sdkEntry from '../../handlers/sdk/index.js';
+import * as websocketEntry from '../../handlers/websocket/index.js';
 import { SluiceError } from '../../lib/index.js';
 import { documentedErrorCodes } from '../support/error-codes.js';
 
@@ -33,6 +34,7 @@ const ENTRIES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   'sluice/http2/wire': wireEntry,
   'sluice/plugins': pluginsEntry,
   'sluice/sdk': sdkEntry,
+  'sluice/websocket': websocketEntry,
 };
 
 /**

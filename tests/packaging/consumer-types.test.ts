@@ -128,6 +128,7 @@ describe('the packed package in a consumer project', function () {
     expect(marked, 'declaration files that still carry @internal').to.deep.equal([]);
     expect(entryPoints()).to.include('sluice/http2/wire');
     expect(entryPoints()).to.include('sluice/http1');
+    expect(entryPoints()).to.include('sluice/websocket');
   });
 
   for (const mode of MODES) {

@@ -5,8 +5,10 @@
  *
  * @module
  */
-import type { Channel, ChannelSlot } from '../../../lib/index.js';
-import type { PerMessageDeflateParams } from '../wire/deflate-negotiation.js';
+import { Channel, ChannelSlot, SluiceError } from '../../../lib/index.js';
+import { checkOptionalOptions } from '../../../lib/argument-checks.js';
+import { WebSocketEncodeErrors } from '../errors.js';
+import { checkPerMessageDeflateParams, type PerMessageDeflateParams } from '../wire/deflate-negotiation.js';
 import type { WebSocketRole } from '../wire/frame-decoder.js';
 import { WebSocketConnection } from '../connection/websocket-connection.js';
 import type { WebSocketConnectionOptions } from '../connection/connection-options.js';
@@ -27,6 +29,29 @@ export type WebSocketAcceptOptions = Omit<
   WebSocketConnectionOptions,
   'role' | 'perMessageDeflate' | 'handedOverBytes' | 'listener' | 'isManualWindow'
 >;
+
+/** The seam's checks of what a handshake passes (the connection checks its own options). */
+function checkSeamArguments(what: string, handshake: unknown, handedOverBytes: unknown, options: unknown): void {
+  const result = handshake as Partial<Record<keyof WebSocketHandshakeResult, unknown>> | null;
+  if (
+    typeof result !== 'object' ||
+    result === null ||
+    (result.role !== 'server' && result.role !== 'client') ||
+    !(result.protocol === undefined || typeof result.protocol === 'string')
+  ) {
+    throw new SluiceError(
+      WebSocketEncodeErrors.INVALID_ARGUMENT,
+      `${what}: the handshake result is { role, perMessageDeflate, protocol? }`,
+    );
+  }
+  if (result.perMessageDeflate !== null && result.perMessageDeflate !== undefined) {
+    checkPerMessageDeflateParams(result.perMessageDeflate, what);
+  }
+  if (handedOverBytes !== undefined && !(handedOverBytes instanceof Uint8Array)) {
+    throw new SluiceError(WebSocketEncodeErrors.INVALID_ARGUMENT, `${what}: handedOverBytes is a Uint8Array`);
+  }
+  checkOptionalOptions(options, what, WebSocketEncodeErrors.INVALID_ARGUMENT);
+}
 
 function connectionFor(
   handshake: WebSocketHandshakeResult,
@@ -49,8 +74,8 @@ function connectionFor(
  * old handler read past the end of the handshake (a frame in the same segment) — decoded before
  * anything the channel delivers. The old handler is destroyed (it must have nothing in flight it
  * still owns) and must call this on the channel's loop. Returns the {@link WebSocket}; its
- * `connection` is the new handler. Throws `WEBSOCKET_INVALID_ARGUMENT` on bad options (the slot is
- * then unchanged).
+ * `connection` is the new handler. Throws `WEBSOCKET_INVALID_ARGUMENT` on bad arguments or options
+ * (the slot is then unchanged).
  */
 export function acceptWebSocket(
   slot: ChannelSlot,
@@ -58,6 +83,10 @@ export function acceptWebSocket(
   handedOverBytes?: Uint8Array,
   options: WebSocketAcceptOptions = {},
 ): WebSocket {
+  if (!(slot instanceof ChannelSlot)) {
+    throw new SluiceError(WebSocketEncodeErrors.INVALID_ARGUMENT, 'acceptWebSocket(slot, …): slot is a ChannelSlot');
+  }
+  checkSeamArguments('acceptWebSocket', handshake, handedOverBytes, options);
   const connection = connectionFor(handshake, handedOverBytes, options);
   const socket = new WebSocket(connection, handshake.protocol);
   slot.replace(connection);
@@ -67,7 +96,8 @@ export function acceptWebSocket(
 /**
  * Runs a WebSocket as the last handler of `channel` (the RFC 8441 adapter: a channel whose first
  * slot carries one HTTP/2 stream's DATA, with its flow control as the read window): appends the
- * connection and returns the {@link WebSocket}. `handedOverBytes` as for {@link acceptWebSocket}.
+ * connection and returns the {@link WebSocket}. `handedOverBytes` as for {@link acceptWebSocket};
+ * throws `WEBSOCKET_INVALID_ARGUMENT` on bad arguments or options.
  */
 export function serveWebSocketChannel(
   channel: Channel,
@@ -75,6 +105,13 @@ export function serveWebSocketChannel(
   handedOverBytes?: Uint8Array,
   options: WebSocketAcceptOptions = {},
 ): WebSocket {
+  if (!(channel instanceof Channel)) {
+    throw new SluiceError(
+      WebSocketEncodeErrors.INVALID_ARGUMENT,
+      'serveWebSocketChannel(channel, …): channel is a Channel',
+    );
+  }
+  checkSeamArguments('serveWebSocketChannel', handshake, handedOverBytes, options);
   const connection = connectionFor(handshake, handedOverBytes, options);
   const socket = new WebSocket(connection, handshake.protocol);
   channel.appendHandler(connection);

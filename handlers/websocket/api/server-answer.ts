@@ -73,12 +73,32 @@ export function checkWebSocketServerOptions(options: WebSocketServerOptions): We
  * negotiated from the client's offers when the server allows it. Never rejects: a hook that
  * throws, rejects or returns no valid decision (`WEBSOCKET_ACCEPT_HOOK_FAILED`), or accepts with a
  * subprotocol the client did not offer (`WEBSOCKET_SUBPROTOCOL_NOT_OFFERED`), is a 500 carrying
- * the error. Resolves on a later microtask at the earliest, even for a synchronous hook.
+ * the error. Resolves on a later microtask at the earliest, even for a synchronous hook. Rejects
+ * with `WEBSOCKET_INVALID_ARGUMENT` only when `request` or `options` is not of its type.
  */
 export async function answerWebSocketRequest(
   request: WebSocketRequest,
   options: WebSocketServerOptions,
 ): Promise<WebSocketServerAnswer> {
+  // The shapes only (the options were checked in full with the server): a rejection, not a 500.
+  if (typeof options !== 'object' || options === null || typeof options.onWebSocket !== 'function') {
+    throw new SluiceError(
+      WebSocketEncodeErrors.INVALID_ARGUMENT,
+      'answerWebSocketRequest: options are WebSocketServerOptions',
+    );
+  }
+  if (
+    typeof request !== 'object' ||
+    request === null ||
+    !Array.isArray(request.protocols) ||
+    !request.protocols.every((protocol) => typeof protocol === 'string') ||
+    (request.extensions !== undefined && typeof request.extensions !== 'string')
+  ) {
+    throw new SluiceError(
+      WebSocketEncodeErrors.INVALID_ARGUMENT,
+      'answerWebSocketRequest: request is a WebSocketRequest',
+    );
+  }
   const hook = options.acceptWebSocket;
   let decision: WebSocketAcceptDecision;
   try {

@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { SluiceError } from '../../../lib/index.js';
-import { WebSocketConnectionErrors } from '../errors.js';
-import type { WebSocketConnection } from '../connection/websocket-connection.js';
+import { WebSocketConnectionErrors, WebSocketEncodeErrors } from '../errors.js';
+import { WebSocketConnection } from '../connection/websocket-connection.js';
 
 /** A received message: text as a string, binary as bytes. */
 export type WebSocketMessage = string | Uint8Array;
@@ -38,8 +38,9 @@ export interface WebSocketEvents {
  * the promise of the call, and the end of the connection is one `close` event (and
  * {@link WebSocket.closed}).
  *
- * Create one with `acceptWebSocket` or `serveWebSocketChannel`, or over a connection constructed
- * with `isManualWindow: true` before the channel delivers anything.
+ * A client gets one from `connectWebSocket`. A handshake creates one with `acceptWebSocket` or
+ * `serveWebSocketChannel`, or over a connection constructed with `isManualWindow: true` before the
+ * channel delivers anything.
  */
 export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** The connection underneath. */
@@ -58,8 +59,17 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   private closeEvent: WebSocketCloseEvent | null = null;
   private resolveClosed!: (event: WebSocketCloseEvent) => void;
 
-  /** Drives `connection` (replacing its listener); `protocol` is the negotiated subprotocol. */
+  /**
+   * Drives `connection` (replacing its listener); `protocol` is the negotiated subprotocol.
+   * Throws `WEBSOCKET_INVALID_ARGUMENT` when `connection` is not a {@link WebSocketConnection}.
+   */
   constructor(connection: WebSocketConnection, protocol?: string) {
+    if (!(connection instanceof WebSocketConnection) || !(protocol === undefined || typeof protocol === 'string')) {
+      throw new SluiceError(
+        WebSocketEncodeErrors.INVALID_ARGUMENT,
+        'new WebSocket(connection, protocol): a WebSocketConnection and a string or undefined',
+      );
+    }
     super();
     this.connection = connection;
     this.protocol = protocol;
@@ -74,6 +84,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** Where the close handshake stands. */
   get readyState(): 'open' | 'closing' | 'closed' {
     return this.connection.state;
+  }
+
+  /** The negotiated extensions: `'permessage-deflate'` or `''` (as `ws` reports them). */
+  get extensions(): string {
+    return this.connection.isPerMessageDeflate ? 'permessage-deflate' : '';
   }
 
   /** Outgoing bytes queued and not yet written. */

@@ -7,6 +7,7 @@
 import {
   ChannelDirection,
   ChannelErrors,
+  IoErrors,
   SluiceError,
   Task,
   TaskStatus,
@@ -84,10 +85,9 @@ function positive(name: string, value: number | undefined, fallback: number, low
  *
  * All methods run on the channel's loop; callbacks are called from channel tasks.
  */
-// Not `implements WebSocketOutgoingHost`: its methods here are internal and stripped from the
-// published .d.ts, which would then fail to type-check (the one-API server's types reach this
-// class); passing `this` to the outgoing task checks the shape all the same.
 export class WebSocketConnection implements ChannelHandler {
+  // Also its outgoing task's host, by shape (checked where the task is created): those members
+  // are @internal, so the published types must not name the interface.
   /** Which side this endpoint is. */
   readonly role: WebSocketRole;
   /** Whether permessage-deflate is in use. */
@@ -139,6 +139,8 @@ export class WebSocketConnection implements ChannelHandler {
   private isShutDown = false;
   private isReported = false;
   private writeShutdown: { error: SluiceError | null; free: boolean } | null = null;
+  /** The READ shutdown, held while messages that arrived whole are still being inflated. */
+  private readShutdown: { error: SluiceError | null; free: boolean } | null = null;
   // Tasks are made by their first use: an idle connection without keep-alive holds none of them.
   private closeTimerTask: Task | null = null;
   private pingTask: Task | null = null;
@@ -397,13 +399,20 @@ export class WebSocketConnection implements ChannelHandler {
   }
 
   /**
-   * READ: stop reading. WRITE: a graceful shutdown of an open connection writes the data queued
-   * and a Close (1001 going away) first; with an error, or `free`, it completes at once. Sends not
-   * written fail, then `onClose` is reported.
+   * READ: stop reading; when the peer closed TCP (or the channel closes without an error) while
+   * compressed messages it sent are being inflated, they arrived whole: they — and a Close behind
+   * them — are delivered first (bounded by zlib, not by the peer). WRITE: a graceful shutdown of
+   * an open connection writes the data queued and a Close (1001 going away) first; with an error,
+   * or `free`, it completes at once. Sends not written fail, then `onClose` is reported.
    */
   shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
     if (direction === ChannelDirection.READ) {
       this.isReadStopped = true;
+      const isPeerEnd = error === null || error.code === IoErrors.SOCKET_CLOSED.code;
+      if (this.isInflating && isPeerEnd && !free && this.failure === null) {
+        this.readShutdown = { error, free };
+        return;
+      }
       this.failure ??= error;
       slot.onHandlerShutdownComplete(direction, error, free);
       return;
@@ -519,6 +528,17 @@ export class WebSocketConnection implements ChannelHandler {
   }
 
   private onInflateDone(): void {
+    this.deliverInflated();
+    // A READ shutdown waiting for the inflation completes once nothing more is inflating.
+    const pending = this.readShutdown;
+    const slot = this.slot;
+    if (pending === null || slot === null || (this.isInflating && this.failure === null)) return;
+    this.readShutdown = null;
+    this.failure ??= pending.error;
+    slot.onHandlerShutdownComplete(ChannelDirection.READ, pending.error, pending.free);
+  }
+
+  private deliverInflated(): void {
     const result = this.inflated;
     this.inflated = null;
     this.isInflating = false;

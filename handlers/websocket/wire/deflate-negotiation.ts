@@ -71,8 +71,18 @@ export interface PerMessageDeflateNegotiation {
   readonly params: PerMessageDeflateParams;
 }
 
-/** Our side of the negotiated parameters for `role`. */
+/**
+ * Our side of the negotiated parameters for `role`. Throws `WEBSOCKET_INVALID_ARGUMENT` unless
+ * `params` has the shape negotiation returns and `role` is `'server'` or `'client'`.
+ */
 export function perMessageDeflateSide(params: PerMessageDeflateParams, role: WebSocketRole): PerMessageDeflateSide {
+  checkPerMessageDeflateParams(params, 'perMessageDeflateSide(params, role)');
+  if (role !== 'server' && role !== 'client') {
+    throw new SluiceError(
+      WebSocketEncodeErrors.INVALID_ARGUMENT,
+      "perMessageDeflateSide: role is 'server' or 'client'",
+    );
+  }
   const isServer = role === 'server';
   const sendBits = isServer ? params.serverMaxWindowBits : params.clientMaxWindowBits;
   return {
@@ -81,6 +91,33 @@ export function perMessageDeflateSide(params: PerMessageDeflateParams, role: Web
     receiveWindowBits: isServer ? params.clientMaxWindowBits : params.serverMaxWindowBits,
     receiveNoContextTakeover: isServer ? params.clientNoContextTakeover : params.serverNoContextTakeover,
   };
+}
+
+function isWindowBits(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 8 && value <= 15;
+}
+
+/**
+ * Throws `WEBSOCKET_INVALID_ARGUMENT` unless `params` is {@link PerMessageDeflateParams}: two
+ * booleans and two window sizes 8–15 (what negotiation returns; a caller may build its own).
+ *
+ * @internal
+ */
+export function checkPerMessageDeflateParams(params: unknown, what: string): asserts params is PerMessageDeflateParams {
+  const given = params as Partial<Record<keyof PerMessageDeflateParams, unknown>> | null;
+  if (
+    typeof given !== 'object' ||
+    given === null ||
+    typeof given.serverNoContextTakeover !== 'boolean' ||
+    typeof given.clientNoContextTakeover !== 'boolean' ||
+    !isWindowBits(given.serverMaxWindowBits) ||
+    !isWindowBits(given.clientMaxWindowBits)
+  ) {
+    throw new SluiceError(
+      WebSocketEncodeErrors.INVALID_ARGUMENT,
+      `${what}: permessage-deflate parameters are two booleans and two window sizes 8 to 15`,
+    );
+  }
 }
 
 const WINDOW_BITS = /^(?:[89]|1[0-5])$/;

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { WebSocketHandshakeError, WebSocketHandshakeErrors } from '../errors.js';
+import { SluiceError } from '../../../lib/errors.js';
+import { WebSocketEncodeErrors, WebSocketHandshakeError, WebSocketHandshakeErrors } from '../errors.js';
 
 /** One extension of a `Sec-WebSocket-Extensions` value: its name and parameters in order. */
 export interface ExtensionElement {
@@ -84,13 +85,40 @@ export function parseExtensions(value: string): ExtensionElement[] {
   }
 }
 
-/** Formats elements as a `Sec-WebSocket-Extensions` value: `name; param; param=value, name2`. */
+/**
+ * Formats elements as a `Sec-WebSocket-Extensions` value: `name; param; param=value, name2`.
+ * Throws `WEBSOCKET_INVALID_ARGUMENT` unless every name and parameter is a token and every
+ * parameter value `true` or a token.
+ */
 export function formatExtensions(elements: readonly ExtensionElement[]): string {
+  if (!isElementList(elements)) {
+    throw new SluiceError(
+      WebSocketEncodeErrors.INVALID_ARGUMENT,
+      'formatExtensions(elements): elements are { name, params: [name, value | true][] } of tokens',
+    );
+  }
   return elements
     .map((element) =>
       [element.name, ...element.params.map(([name, value]) => (value === true ? name : `${name}=${value}`))].join('; '),
     )
     .join(', ');
+}
+
+function isToken(value: unknown): value is string {
+  return typeof value === 'string' && TOKEN.test(value);
+}
+
+function isElementList(value: unknown): value is readonly ExtensionElement[] {
+  return Array.isArray(value) && (value as unknown[]).every(isFormattable);
+}
+
+function isFormattable(element: unknown): element is ExtensionElement {
+  if (typeof element !== 'object' || element === null) return false;
+  const { name, params } = element as { name?: unknown; params?: unknown };
+  if (!isToken(name) || !Array.isArray(params)) return false;
+  return (params as unknown[]).every(
+    (param) => Array.isArray(param) && isToken(param[0]) && (param[1] === true || isToken(param[1])),
+  );
 }
 
 function invalid(detail: string): WebSocketHandshakeError {

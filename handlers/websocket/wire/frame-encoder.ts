@@ -31,17 +31,27 @@ export interface WebSocketFrameEncoderOptions {
 // Spelled as numbers: the documentation cannot link into the frozen table's members.
 export type DataFrameOpcode = 0x0 | 0x1 | 0x2;
 
-/** The bytes of a frame header for a payload of `payloadLength` bytes, with the masking key if masked. */
+/**
+ * The bytes of a frame header for a payload of `payloadLength` bytes, with the masking key if
+ * masked. Throws `WEBSOCKET_INVALID_ARGUMENT` when `payloadLength` is not a number.
+ */
 export function frameHeaderLength(payloadLength: number, isMasked: boolean): number {
+  if (typeof payloadLength !== 'number') {
+    throw new SluiceError(WebSocketEncodeErrors.INVALID_ARGUMENT, 'frameHeaderLength(payloadLength): a number');
+  }
   const lengthBytes = payloadLength < 126 ? 2 : payloadLength < 65_536 ? 4 : 10;
   return isMasked ? lengthBytes + 4 : lengthBytes;
 }
 
 /**
  * The UTF-8 length of a close reason, or -1 when it holds a lone surrogate (which UTF-8 cannot
- * encode; `Buffer.from` would silently write U+FFFD instead).
+ * encode; `Buffer.from` would silently write U+FFFD instead). Throws `WEBSOCKET_INVALID_ARGUMENT`
+ * when `reason` is not a string.
  */
 export function closeReasonLength(reason: string): number {
+  if (typeof reason !== 'string') {
+    throw new SluiceError(WebSocketEncodeErrors.INVALID_ARGUMENT, 'closeReasonLength(reason): a string');
+  }
   let length = 0;
   for (let i = 0; i < reason.length; i++) {
     const unit = reason.charCodeAt(i);

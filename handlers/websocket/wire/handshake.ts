@@ -11,7 +11,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { WEBSOCKET_GUID } from './constants.js';
 import { parseExtensions } from './extension-header.js';
+import { describeValue } from '../../../lib/argument-checks.js';
+import { SluiceError } from '../../../lib/errors.js';
 import {
+  WebSocketEncodeErrors,
   WebSocketHandshakeError,
   WebSocketHandshakeErrors,
   type WebSocketHandshakeErrorDefinition,
@@ -57,8 +60,12 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** 16 bytes in base64 are 22 characters and `==` (RFC 6455 §4.1). */
 const KEY = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
 
-/** `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key` (RFC 6455 §4.2.2): base64 of SHA-1 of the key and the GUID. */
+/**
+ * `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key` (RFC 6455 §4.2.2): base64 of SHA-1 of the key
+ * and the GUID. Throws `WEBSOCKET_INVALID_ARGUMENT` when `key` is not a string.
+ */
 export function computeAcceptKey(key: string): string {
+  if (typeof key !== 'string') invalidArgument('computeAcceptKey(key): a string');
   return createHash('sha1')
     .update(key + WEBSOCKET_GUID)
     .digest('base64');
@@ -75,9 +82,11 @@ export function generateWebSocketKey(): string {
  * `WEBSOCKET_MISSING_UPGRADE`, `WEBSOCKET_INVALID_KEY`, `WEBSOCKET_INVALID_SUBPROTOCOL`,
  * `WEBSOCKET_INVALID_EXTENSIONS` (400), and `WEBSOCKET_UNSUPPORTED_VERSION` (426: answer with
  * `Sec-WebSocket-Version: 13`, RFC 6455 §4.2.2). Host is the HTTP/1.1 parser's check.
+ * `WEBSOCKET_INVALID_ARGUMENT` when `headers` is not an object of strings and string arrays.
  */
 export function validateUpgradeRequest(method: string, headers: HandshakeHeaders): UpgradeRequest {
-  if (method !== 'GET') fail(WebSocketHandshakeErrors.NOT_GET, `the method is ${String(method)}`);
+  checkHeaders(headers, 'validateUpgradeRequest(method, headers)');
+  if (method !== 'GET') fail(WebSocketHandshakeErrors.NOT_GET, `the method is ${describeValue(method)}`);
   checkUpgradeFields(headers, WebSocketHandshakeErrors.MISSING_UPGRADE);
   checkWebSocketVersion(headers);
   const key = single(headers['sec-websocket-key']);
@@ -120,12 +129,28 @@ export function readOffer(headers: HandshakeHeaders): { protocols: string[]; ext
 /**
  * The header fields of the 101 response accepting `request` (RFC 6455 §4.2.2), as name/value
  * pairs: Upgrade, Connection, Sec-WebSocket-Accept, and the chosen subprotocol and extensions
- * when given (the subprotocol must be one the client offered).
+ * when given (the subprotocol must be one the client offered: `WEBSOCKET_UNEXPECTED_SUBPROTOCOL`).
+ * Throws `WEBSOCKET_INVALID_ARGUMENT` when `request` is not what {@link validateUpgradeRequest}
+ * returns or `choice` holds something other than strings.
  */
 export function upgradeResponseHeaders(
   request: UpgradeRequest,
   choice: { protocol?: string; extensions?: string } = {},
 ): [string, string][] {
+  const given = request as Partial<Record<keyof UpgradeRequest, unknown>> | null;
+  const chosen = choice as Partial<Record<'protocol' | 'extensions', unknown>> | null;
+  if (
+    typeof given !== 'object' ||
+    given === null ||
+    typeof given.accept !== 'string' ||
+    !isStringArray(given.protocols) ||
+    typeof chosen !== 'object' ||
+    chosen === null ||
+    !(chosen.protocol === undefined || typeof chosen.protocol === 'string') ||
+    !(chosen.extensions === undefined || typeof chosen.extensions === 'string')
+  ) {
+    invalidArgument('upgradeResponseHeaders(request, choice): a validated request and string choices');
+  }
   const fields: [string, string][] = [
     ['Upgrade', 'websocket'],
     ['Connection', 'Upgrade'],
@@ -147,16 +172,39 @@ export function upgradeResponseHeaders(
  * A client's check of the server's response to its upgrade (RFC 6455 §4.1, the "Fail the
  * WebSocket Connection" rules): status 101, `Upgrade: websocket`, `Connection: upgrade`, the
  * accept value of our key, only extensions we offered (each once) and at most one subprotocol we
- * offered. Throws a {@link WebSocketHandshakeError}: `WEBSOCKET_UNEXPECTED_STATUS`,
+ * offered. Throws a {@link WebSocketHandshakeError}: `WEBSOCKET_UNEXPECTED_STATUS` (its `response`
+ * holds `status` and `headers`),
  * `WEBSOCKET_MISSING_UPGRADE`, `WEBSOCKET_INVALID_ACCEPT`, `WEBSOCKET_UNEXPECTED_EXTENSION`,
- * `WEBSOCKET_INVALID_EXTENSIONS`, `WEBSOCKET_UNEXPECTED_SUBPROTOCOL`.
+ * `WEBSOCKET_INVALID_EXTENSIONS`, `WEBSOCKET_UNEXPECTED_SUBPROTOCOL`; `WEBSOCKET_INVALID_ARGUMENT`
+ * when an argument has the wrong type.
  */
 export function validateUpgradeResponse(
   status: number,
   headers: HandshakeHeaders,
   offer: UpgradeOffer,
 ): UpgradeResponse {
-  if (status !== 101) fail(WebSocketHandshakeErrors.UNEXPECTED_STATUS, `the server answered ${String(status)}`);
+  const what = 'validateUpgradeResponse(status, headers, offer)';
+  if (typeof status !== 'number') invalidArgument(`${what}: status is a number`);
+  checkHeaders(headers, what);
+  const offered = offer as Partial<Record<keyof UpgradeOffer, unknown>> | null;
+  if (
+    typeof offered !== 'object' ||
+    offered === null ||
+    typeof offered.key !== 'string' ||
+    !(offered.protocols === undefined || isStringArray(offered.protocols)) ||
+    !(offered.extensions === undefined || isStringArray(offered.extensions))
+  ) {
+    invalidArgument(`${what}: offer is { key, protocols?, extensions? } of strings`);
+  }
+  if (status !== 101) {
+    throw new WebSocketHandshakeError(
+      WebSocketHandshakeErrors.UNEXPECTED_STATUS,
+      `the server answered ${String(status)}`,
+      {
+        response: { status, headers },
+      },
+    );
+  }
   checkUpgradeFields(headers, WebSocketHandshakeErrors.MISSING_UPGRADE);
   const accept = single(headers['sec-websocket-accept']);
   if (accept !== computeAcceptKey(offer.key)) fail(WebSocketHandshakeErrors.INVALID_ACCEPT);
@@ -219,6 +267,26 @@ function splitList(value: string | readonly string[] | undefined): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && (value as unknown[]).every((item) => typeof item === 'string');
+}
+
+/** Headers as `node:http` gives them: an object whose values are strings, string arrays or undefined. */
+function checkHeaders(headers: unknown, what: string): void {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    invalidArgument(`${what}: headers are an object keyed by lower-case name`);
+  }
+  for (const value of Object.values(headers)) {
+    if (value !== undefined && typeof value !== 'string' && !isStringArray(value)) {
+      invalidArgument(`${what}: a header value is a string or an array of strings`);
+    }
+  }
+}
+
+function invalidArgument(message: string): never {
+  throw new SluiceError(WebSocketEncodeErrors.INVALID_ARGUMENT, message);
 }
 
 function fail(definition: WebSocketHandshakeErrorDefinition, message?: string): never {

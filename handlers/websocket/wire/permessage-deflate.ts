@@ -22,6 +22,7 @@ import {
   type WebSocketCloseErrorDefinition,
 } from '../errors.js';
 import { SluiceError } from '../../../lib/errors.js';
+import { checkOptionalOptions } from '../../../lib/argument-checks.js';
 
 /** The tail a sync flush ends with, removed by the sender and put back by the receiver (RFC 7692 §7.2.1, §7.2.2). */
 const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -72,6 +73,7 @@ export class PerMessageDeflater {
 
   /** Creates a compressor; throws `WEBSOCKET_INVALID_ARGUMENT` on options out of range. */
   constructor(options: PerMessageDeflaterOptions = {}) {
+    checkOptionalOptions(options, 'new PerMessageDeflater', WebSocketEncodeErrors.INVALID_ARGUMENT);
     this.noContextTakeover = options.noContextTakeover === true;
     this.stream = zlib.createDeflateRaw({
       windowBits: checkInteger(options.windowBits ?? 15, 9, 15, 'PerMessageDeflater windowBits'),
@@ -153,6 +155,7 @@ export class PerMessageInflater {
 
   /** Creates a decompressor; throws `WEBSOCKET_INVALID_ARGUMENT` on options out of range. */
   constructor(options: PerMessageInflaterOptions = {}) {
+    checkOptionalOptions(options, 'new PerMessageInflater', WebSocketEncodeErrors.INVALID_ARGUMENT);
     this.noContextTakeover = options.noContextTakeover === true;
     const maxMessageSize = options.maxMessageSize ?? 64 * 1024 * 1024;
     if (typeof maxMessageSize !== 'number' || !Number.isSafeInteger(maxMessageSize) || maxMessageSize < 0) {

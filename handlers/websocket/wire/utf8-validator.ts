@@ -11,6 +11,8 @@
  *
  * @module
  */
+import { SluiceError } from '../../../lib/errors.js';
+import { WebSocketEncodeErrors } from '../errors.js';
 
 /**
  * Utf8Validator checks one text stream at a time, incrementally. Feed every piece with
@@ -89,8 +91,24 @@ export class Utf8Validator {
 // run to completion without calling out.
 const scratchValidator = new Utf8Validator();
 
-/** Whether `bytes[start..end)` is complete, valid UTF-8 (RFC 3629). Allocates nothing. */
-export function isValidUtf8(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
+/**
+ * Whether `bytes[start..end)` is complete, valid UTF-8 (RFC 3629). Allocates nothing. Throws
+ * `WEBSOCKET_INVALID_ARGUMENT` unless `bytes` is a Uint8Array and `0 ≤ start ≤ end ≤ bytes.length`.
+ */
+export function isValidUtf8(bytes: Uint8Array, start = 0, end = bytes?.length): boolean {
+  if (
+    !(bytes instanceof Uint8Array) ||
+    !Number.isInteger(start) ||
+    !Number.isInteger(end) ||
+    start < 0 ||
+    start > end ||
+    end > bytes.length
+  ) {
+    throw new SluiceError(
+      WebSocketEncodeErrors.INVALID_ARGUMENT,
+      'isValidUtf8(bytes, start, end): a Uint8Array and a range within it',
+    );
+  }
   scratchValidator.reset();
   const ok = scratchValidator.update(bytes, start, end) === -1 && scratchValidator.isComplete;
   scratchValidator.reset();

@@ -1,7 +1,7 @@
 /**
  * The WebSocket error tables: every code documented in docs/errors.md with its close code or
- * status, codes unique and prefixed, and the error classes. (tests/lib/errors-documented.test.ts
- * only sees tables exported from the package root, which does not export sluice/websocket yet.)
+ * status, codes unique and prefixed, and the error classes, with the columns this page adds to
+ * what tests/lib/errors-documented.test.ts checks of every table the package root exports.
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
@@ -29,6 +29,22 @@ describe('websocket errors', () => {
     }
   });
 
+  it('a client refusing a status other than 101 keeps the response it got', () => {
+    let caught: unknown = null;
+    try {
+      websocket.validateUpgradeResponse(302, { location: '/elsewhere' }, { key: 'dGhlIHNhbXBsZSBub25jZQ==' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(websocket.WebSocketHandshakeError);
+    const error = caught as InstanceType<typeof websocket.WebSocketHandshakeError>;
+    expect([error.code, error.status, error.response]).to.deep.equal([
+      'WEBSOCKET_UNEXPECTED_STATUS',
+      0,
+      { status: 302, headers: { location: '/elsewhere' } },
+    ]);
+  });
+
   it('uses WEBSOCKET_ codes, unique, and only the close codes that fail a connection', () => {
     const tables = [
       websocket.WebSocketProtocolErrors,
@@ -51,14 +67,15 @@ describe('websocket errors', () => {
       1007,
     ]);
     const handshake = new websocket.WebSocketHandshakeError(websocket.WebSocketHandshakeErrors.UNSUPPORTED_VERSION);
-    expect([handshake.name, handshake.code, handshake.status]).to.deep.equal([
+    expect([handshake.name, handshake.code, handshake.status, handshake.response]).to.deep.equal([
       'WebSocketHandshakeError',
       'WEBSOCKET_UNSUPPORTED_VERSION',
       426,
+      null,
     ]);
   });
 
-  it('constructors refuse bad arguments with WEBSOCKET_INVALID_ARGUMENT', () => {
+  it('constructors and functions refuse bad arguments with WEBSOCKET_INVALID_ARGUMENT', () => {
     const listener = { onData() {}, onPing() {}, onPong() {}, onClose() {} };
     const attempts: (() => unknown)[] = [
       () => new websocket.WebSocketFrameDecoder(null as unknown as typeof listener),
@@ -68,6 +85,22 @@ describe('websocket errors', () => {
       () => new websocket.PerMessageDeflater({ windowBits: 8 }),
       () => new websocket.PerMessageInflater({ maxMessageSize: Number.NaN }),
       () => websocket.offerPerMessageDeflate({ serverMaxWindowBits: 16 }),
+      () => new websocket.PerMessageInflater(null as never),
+      () => new websocket.WebSocket({} as never),
+      () => websocket.acceptWebSocket({} as never, { role: 'client', perMessageDeflate: null }),
+      () => websocket.serveWebSocketChannel({} as never, { role: 'client', perMessageDeflate: null }),
+      () => websocket.closeReasonLength(1000 as never),
+      () => websocket.frameHeaderLength({} as never, false),
+      () => websocket.computeAcceptKey(Object.create(null) as never),
+      () => websocket.isValidUtf8(new Uint8Array(4), 2, 1),
+      () => websocket.isValidUtf8('text' as never),
+      () => websocket.formatExtensions([{ name: 'a b', params: [] }]),
+      () => websocket.perMessageDeflateSide({ serverNoContextTakeover: 1 } as never, 'client'),
+      () => websocket.validateUpgradeRequest('GET', null as never),
+      () => websocket.validateUpgradeRequest('GET', { upgrade: [1] } as never),
+      () => websocket.validateUpgradeResponse('101' as never, {}, { key: 'k' }),
+      () => websocket.validateUpgradeResponse(101, {}, { key: 1 } as never),
+      () => websocket.upgradeResponseHeaders({} as never),
     ];
     for (const attempt of attempts) {
       expect(attempt).to.throw(SluiceError).with.property('code', 'WEBSOCKET_INVALID_ARGUMENT');

@@ -15,6 +15,7 @@ import type { WebSocketAcceptOptions } from '../../../handlers/websocket/api/acc
 import { computeAcceptKey } from '../../../handlers/websocket/wire/handshake.js';
 import { TestHandshakeHandler } from './test-handshake-handler.js';
 import { echo, pattern, text } from './messages.js';
+import { echoMessages } from './ws-echo-server.js';
 
 const SIZES = [0, 1, 125, 126, 65_535, 65_536, 1024 * 1024 + 3, 16 * 1024 * 1024];
 
@@ -234,16 +235,7 @@ describe('WebSocket loopback interop with ws', function () {
         port = (server.address() as net.AddressInfo).port;
         server.on('connection', (peer) => {
           peers.push(peer);
-          peer.on('message', (data: RawData, isBinary: boolean) => {
-            const bytes = data as Buffer;
-            if (!isBinary && bytes.toString() === 'fragments please') {
-              peer.send('one', { fin: false });
-              peer.send('two', { fin: false });
-              peer.send('three', { fin: true });
-              return;
-            }
-            peer.send(bytes, { binary: isBinary });
-          });
+          echoMessages(peer);
         });
       });
       after(async () => {

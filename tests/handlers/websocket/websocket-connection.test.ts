@@ -470,6 +470,42 @@ describe('WebSocketConnection', () => {
       h.test.shutdown();
     });
 
+    it('delivers compressed messages and the Close behind them when the peer closes TCP while they inflate', async () => {
+      const h = new Harness({ perMessageDeflate: params }, 'client');
+      const deflater = new PerMessageDeflater();
+      const compress = (text: string): Promise<Buffer> =>
+        new Promise<Buffer>((resolve, reject) =>
+          deflater.compress(Buffer.from(text), (error, payload) =>
+            error !== null || payload === null ? reject(error ?? new Error('no payload')) : resolve(payload),
+          ),
+        );
+      const first = await compress('first');
+      const second = await compress('second');
+      deflater.close();
+      const close = Buffer.alloc(h.peer.closeFrameLength(1000, 'bye'));
+      h.peer.writeClose(close, 0, 1000, 'bye');
+      // One read with two compressed messages, a plain one and the Close, then the TCP close at once.
+      h.test.pushRead(
+        Buffer.concat([
+          h.frame(Opcode.TEXT, first, true, true),
+          h.frame(Opcode.TEXT, second, true, true),
+          h.frame(Opcode.TEXT, 'third'),
+          close,
+        ]),
+      );
+      h.test.peerClose();
+      await until(() => h.closes().length === 1, h.test);
+      expect(h.seen.map((event) => (event.kind === 'message' ? event.text : event.kind))).to.deep.equal([
+        'first',
+        'second',
+        'third',
+        'close-frame',
+        'close',
+      ]);
+      expect(h.closes()).to.deep.equal([{ kind: 'close', code: 1000, reason: 'bye', error: null }]);
+      expect(h.test.isShutDown).to.equal(true);
+    });
+
     it('keeps outgoing order when small messages skip compression', async () => {
       const h = new Harness({ perMessageDeflate: params, compressionThreshold: 100 });
       h.connection.send('big '.repeat(1000), true);
