@@ -26,7 +26,14 @@ import {
   type Http2ConnectionOptions,
   type Listener,
 } from '../../handlers/index.js';
-import { webSocketUpgrade, type WebSocket, type WebSocketConnection } from '../../handlers/websocket/index.js';
+import {
+  acceptWebSocketOverHttp2,
+  isWebSocketConnect,
+  webSocketUpgrade,
+  type WebSocket,
+  type WebSocketConnection,
+  type WebSocketServerOptions,
+} from '../../handlers/websocket/index.js';
 import { parseCommandLine, parseInteger } from './arguments.js';
 import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
 import { Http1RouteStream } from './http1-route-stream.js';
@@ -213,6 +220,8 @@ class RunningServer {
   private readonly routes: (stream: RouteStream, headers: string[], isEndStream: boolean) => void;
   /** What an HTTP/1.1 request may upgrade to: WebSocket, and HTTP/2 (h2c) on cleartext only. */
   private readonly upgrades: Http1Upgrade[];
+  /** The WebSocket endpoints, on both versions (an HTTP/1.1 upgrade or an RFC 8441 extended CONNECT). */
+  private readonly webSockets: WebSocketServerOptions;
 
   constructor(
     private readonly connectionOptions: Http2ConnectionOptions,
@@ -220,7 +229,8 @@ class RunningServer {
     isTls: boolean,
   ) {
     this.routes = routes;
-    this.upgrades = [webSocketUpgrade(createWebSocketRoutes((socket) => this.trackWebSocket(socket)))];
+    this.webSockets = createWebSocketRoutes((socket) => this.trackWebSocket(socket));
+    this.upgrades = [webSocketUpgrade(this.webSockets)];
     if (!isTls) this.upgrades.push(h2cUpgrade((channel) => this.createHttp2(channel)));
   }
 
@@ -240,8 +250,14 @@ class RunningServer {
   }
 
   private createHttp2(channel: Channel): Http2ServerConnection {
+    const onStream = this.connectionOptions.onStream;
     const connection = new Http2ServerConnection({
       ...this.connectionOptions,
+      enableConnectProtocol: true,
+      onStream: (stream, headers, isEndStream) => {
+        if (isWebSocketConnect(headers) && acceptWebSocketOverHttp2(stream, headers, this.webSockets)) return;
+        onStream?.(stream, headers, isEndStream);
+      },
       onClose: () => this.connections.delete(connection),
     });
     this.track(connection, channel, async () => {

@@ -1,7 +1,7 @@
 /**
  * The WebSocket endpoints `sluice serve` answers: `GET /ws` echoes every message back. They are
  * one `WebSocketServerOptions`, which holds for either HTTP version's handshake: the HTTP/1.1
- * upgrade today, RFC 8441's extended CONNECT over HTTP/2 when the server offers it.
+ * upgrade and RFC 8441's extended CONNECT over HTTP/2.
  *
  * @module
  */

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { NodeWebSocket } from '../handlers/websocket/node-h2-websocket.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -653,6 +654,37 @@ describe('sluice command line', function () {
       server.child.kill('SIGTERM');
       const [code] = await closed;
       expect(code).to.equal(1001);
+      const result = await server.exited;
+      expect(result.code, describeResult(result)).to.equal(0);
+    });
+  });
+
+  describe('serve GET /ws over HTTP/2 (RFC 8441 extended CONNECT)', () => {
+    it('announces extended CONNECT and echoes over the stream to node:http2 running ws’s codec', async () => {
+      const server = await serve([]);
+      const session = http2.connect(server.url);
+      session.on('error', () => undefined);
+      try {
+        await once(session, 'remoteSettings');
+        expect(session.remoteSettings.enableConnectProtocol).to.equal(true);
+        const stream = session.request({
+          ':method': 'CONNECT',
+          ':protocol': 'websocket',
+          ':path': '/ws',
+          'sec-websocket-version': '13',
+        });
+        stream.on('error', () => undefined);
+        const [response] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
+        expect(response[':status']).to.equal(200);
+        const peer = new NodeWebSocket(stream, 'client');
+        await peer.send('hello h2 ws');
+        expect((await peer.nextMessage()).data.toString()).to.equal('hello h2 ws');
+        peer.close(1000);
+        expect(await peer.streamClosed).to.equal(http2.constants.NGHTTP2_NO_ERROR);
+      } finally {
+        session.close();
+      }
+      server.child.kill('SIGTERM');
       const result = await server.exited;
       expect(result.code, describeResult(result)).to.equal(0);
     });
