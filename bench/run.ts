@@ -14,6 +14,7 @@ import { hasCommand, pinned, startServer, canPin, type RunningServer } from './b
 import { median, runH2loadAgainst, type Sample } from './h2load.js';
 import { idleMemoryOfServer } from './idle-memory.js';
 import { measureHttp1 } from './http1.js';
+import { measureWebSocket } from './websocket.js';
 import { writeChartOf } from './chart.js';
 import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo } from 'node:net';
@@ -263,6 +264,8 @@ async function main(): Promise<void> {
       results.push(await measureSingleFloor(plain));
     if (only === undefined || only.startsWith('http1'))
       results.push(...(await measureHttp1({ repetitions, isQuick, ...(only !== undefined ? { only } : {}) })));
+    if (only === undefined || only.startsWith('websocket'))
+      results.push(...(await measureWebSocket({ repetitions, isQuick, ...(only !== undefined ? { only } : {}) })));
   } finally {
     for (const server of [plain.sluice, plain.node, secure.sluice, secure.node, ...busyPollServers.values()])
       server.child.kill('SIGTERM');

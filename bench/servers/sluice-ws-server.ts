@@ -1,0 +1,39 @@
+/**
+ * The sluice side of the WebSocket benchmark: the one-API `createServer` with its `webSocket`
+ * endpoint on 127.0.0.1 (no permessage-deflate, as the `ws` server), echoing every message back
+ * as it came through the connection's low-level callbacks (`WebSocketConnection`: no promise per
+ * message; what `ws`'s event API is to its users).
+ *
+ * @module
+ */
+import { createServer } from '../../handlers/http1/index.js';
+import { defaultEventLoopGroup } from '../../lib/index.js';
+import { announce, reportStatsOnSignal } from './routes.js';
+
+const loopGroup = defaultEventLoopGroup();
+const server = createServer(
+  {
+    loopGroup,
+    webSocket: {
+      onWebSocket(socket) {
+        socket.connection.setListener({
+          onMessage(connection, data, isText) {
+            connection.send(data, isText);
+            // The convenient API put the connection in manual window mode: the message is done.
+            connection.consumeMessage();
+          },
+        });
+      },
+    },
+  },
+  (stream) => {
+    stream.respond(404, {});
+    void stream.end();
+  },
+);
+const listener = await server.listen({ host: '127.0.0.1', port: Number(process.env['PORT'] ?? 0) });
+announce(listener.port);
+reportStatsOnSignal(() => ({ ...loopGroup.loops[0].messagePool.statistics() }));
+const stop = (): void => void server.close().then(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
