@@ -42,6 +42,8 @@ Routes:
   POST /echo      the request body, streamed back (flow-controlled both ways)
   GET /headers    the request headers as JSON
   GET /<file>     files under --root (content type by extension); 404 otherwise
+Over HTTP/2 responses are sent in the order of their RFC 9218 priority (the priority header,
+PRIORITY_UPDATE): lower urgency first, non-incremental ones in request order.
 
 Options:
       --host HOST        address to listen on (default 127.0.0.1)
