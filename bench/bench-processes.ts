@@ -85,18 +85,28 @@ export function startServer(
 }
 
 function requestStats(child: ChildProcess): Promise<ServerStats> {
+  const stats = nextReport<ServerStats>(child, 'stats', 10_000);
+  child.kill('SIGUSR2');
+  return stats;
+}
+
+/**
+ * Resolves with the JSON of the next line `<label> {…}` a benchmark server prints on stdout;
+ * rejects after `timeoutMs` without one.
+ */
+export function nextReport<T>(child: ChildProcess, label: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error('no stats from the server')), 10_000);
+    const pattern = new RegExp(`${label} (\\{.*\\})\\n`);
+    const timer = setTimeout(() => reject(new Error(`no ${label} line from the server`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       buffered += chunk.toString();
-      const match = /stats (\{.*\})\n/.exec(buffered);
+      const match = pattern.exec(buffered);
       if (match === null) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
-      resolve(JSON.parse(match[1]) as ServerStats);
+      resolve(JSON.parse(match[1]) as T);
     };
     child.stdout!.on('data', onData);
-    child.kill('SIGUSR2');
   });
 }

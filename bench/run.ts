@@ -16,6 +16,7 @@ import { idleMemoryOfServer } from './idle-memory.js';
 import { measureHttp1 } from './http1.js';
 import { measureWebSocket } from './websocket.js';
 import { writeChartOf } from './chart.js';
+import { measureUrgentUnderBulk } from './urgent-under-bulk.js';
 import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -262,6 +263,8 @@ async function main(): Promise<void> {
     }
     if (only === undefined || ['floor canned', 'small GET h2c c1 m1'].some((name) => name.includes(only)))
       results.push(await measureSingleFloor(plain));
+    if (only === undefined || 'urgent under bulk'.includes(only))
+      results.push({ ...(await measureUrgentUnderBulk(isQuick ? 3 : 5)) });
     if (only === undefined || only.startsWith('http1'))
       results.push(...(await measureHttp1({ repetitions, isQuick, ...(only !== undefined ? { only } : {}) })));
     if (only === undefined || only.startsWith('websocket'))

@@ -4,7 +4,7 @@
  * @module
  */
 import http2 from 'node:http2';
-import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, reportStatsOnSignal, SMALL_BODY } from './routes.js';
+import { announce, benchTls, parseBytesPath, reportStatsOnSignal, sendNodePattern, SMALL_BODY } from './routes.js';
 
 const tls = benchTls();
 const settings = { maxConcurrentStreams: 1000 };
@@ -18,20 +18,7 @@ server.on('stream', (stream, headers) => {
   }
   const count = parseBytesPath(path);
   if (count >= 0) {
-    stream.respond({ ':status': 200, 'content-type': 'application/octet-stream', 'content-length': count });
-    let remaining = count;
-    const pump = (): void => {
-      while (remaining > 0) {
-        const size = Math.min(remaining, PATTERN_BLOCK.length);
-        remaining -= size;
-        if (!stream.write(size === PATTERN_BLOCK.length ? PATTERN_BLOCK : PATTERN_BLOCK.subarray(0, size))) {
-          stream.once('drain', pump);
-          return;
-        }
-      }
-      stream.end();
-    };
-    pump();
+    sendNodePattern(stream, count);
     return;
   }
   stream.respond({ ':status': 200, 'content-type': 'text/plain', 'content-length': SMALL_BODY.length });

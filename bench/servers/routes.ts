@@ -5,6 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import type { ServerHttp2Stream } from 'node:http2';
 import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
@@ -17,6 +18,29 @@ export const PATTERN_BLOCK: Buffer = (() => {
   for (let i = 0; i < block.length; i++) block[i] = (i * 31 + 7) & 0xff;
   return block;
 })();
+
+/** The headers of a `/bytes/N` response on the low-level sluice API (a flat list). */
+export function patternHeaders(count: number, date: string): string[] {
+  return [':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(count), 'date', date];
+}
+
+/** Answers `/bytes/N` on a node:http2 stream: `count` pattern bytes with back-pressure, then the end. */
+export function sendNodePattern(stream: ServerHttp2Stream, count: number): void {
+  stream.respond({ ':status': 200, 'content-type': 'application/octet-stream', 'content-length': count });
+  let remaining = count;
+  const pump = (): void => {
+    while (remaining > 0) {
+      const size = Math.min(remaining, PATTERN_BLOCK.length);
+      remaining -= size;
+      if (!stream.write(size === PATTERN_BLOCK.length ? PATTERN_BLOCK : PATTERN_BLOCK.subarray(0, size))) {
+        stream.once('drain', pump);
+        return;
+      }
+    }
+    stream.end();
+  };
+  pump();
+}
 
 /** Parses `/bytes/N`; returns N or -1. */
 export function parseBytesPath(path: string): number {

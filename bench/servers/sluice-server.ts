@@ -10,7 +10,15 @@ import {
   listenHttp2,
   type Http2Stream,
 } from '../../handlers/index.js';
-import { announce, benchTls, parseBytesPath, PATTERN_BLOCK, reportStatsOnSignal, SMALL_BODY } from './routes.js';
+import {
+  announce,
+  benchTls,
+  parseBytesPath,
+  patternHeaders,
+  PATTERN_BLOCK,
+  reportStatsOnSignal,
+  SMALL_BODY,
+} from './routes.js';
 
 /**
  * The small response's headers, one array reused for every response: only its `date` value
@@ -75,16 +83,7 @@ const listener = await listenHttp2({
       }
       const count = parseBytesPath(path);
       if (count >= 0) {
-        stream.sendHeaders([
-          ':status',
-          '200',
-          'content-type',
-          'application/octet-stream',
-          'content-length',
-          String(count),
-          'date',
-          httpDate(stream.clock),
-        ]);
+        stream.sendHeaders(patternHeaders(count, httpDate(stream.clock)));
         sendPattern(stream, count);
         return;
       }

@@ -16,6 +16,7 @@ import type {
   Http2Stream,
   Http2StreamFailure,
 } from '../../handlers/index.js';
+import { parsePriority } from '../../handlers/index.js';
 import { parseCommandLine, parseInteger, parseUrlArgument, splitHeaderLine } from './arguments.js';
 import { describeError, ExitCode, failure, usageError } from './cli-errors.js';
 import { connectWithProtocol, type ConnectionTarget, type GetConnection, type GetProtocol } from './get-connection.js';
@@ -34,6 +35,8 @@ Options:
   -H, --header 'NAME: VALUE'  add a request header (repeatable; 'host' sets :authority)
   -d, --data DATA             send DATA as the body (POST unless -X); @FILE reads FILE, @- stdin
   -X, --method METHOD         the request method (default GET, or POST with -d)
+      --priority 'u=U, i'     the response's priority (RFC 9218): urgency U 0-7 (default 3, lower
+                              first), i for incremental; sent as the priority header
   -o, --output FILE           write the body to FILE instead of stdout
   -v, --verbose               print request and response headers (and over HTTP/2 every frame
                               sent and received) to stderr
@@ -121,6 +124,7 @@ export function parseGetArguments(args: string[]): GetSettings | null {
       header: { type: 'string', short: 'H', multiple: true, default: [] },
       data: { type: 'string', short: 'd' },
       method: { type: 'string', short: 'X' },
+      priority: { type: 'string' },
       output: { type: 'string', short: 'o' },
       verbose: { type: 'boolean', short: 'v', default: false },
       requests: { type: 'string', short: 'n' },
@@ -163,6 +167,13 @@ export function parseGetArguments(args: string[]): GetSettings | null {
     if (name === 'user-agent') hasUserAgent = true;
   }
   if (!hasUserAgent) extra.push('user-agent', 'sluice');
+  if (values.priority !== undefined) {
+    const value = values.priority.trim();
+    if (parsePriority(value) === null)
+      throw usageError(`invalid --priority '${values.priority}' (an RFC 9218 priority, such as 'u=0, i')`);
+    for (let i = extra.length - 2; i >= 0; i -= 2) if (extra[i] === 'priority') extra.splice(i, 2);
+    extra.push('priority', value);
+  }
   const headers = [
     ':method',
     method,

@@ -55,6 +55,8 @@ Routes:
   GET /headers    the request headers as JSON
   GET /ws         WebSocket (HTTP/1.1 upgrade): every message echoed back
   GET /<file>     files under --root (content type by extension); 404 otherwise
+Over HTTP/2 responses are sent in the order of their RFC 9218 priority (the priority header,
+PRIORITY_UPDATE): lower urgency first, non-incremental ones in request order.
 
 Options:
       --host HOST        address to listen on (default 127.0.0.1)

@@ -14,6 +14,7 @@ export {
   type Http2Error,
 } from './errors.js';
 export * from './connection/connection-options.js';
+export { DEFAULT_PRIORITY, parsePriority, type Http2Priority } from './connection/priority.js';
 export {
   Http2Stream,
   StreamState,

@@ -39,6 +39,7 @@ function http2Schema(): OptionsSchema<Http2ConnectionOptions> {
     else rules[name] = { type: 'string' };
   }
   rules['windowMode'] = { type: 'string', oneOf: ['auto', 'manual'] };
+  rules['writeScheduler'] = { type: 'string', oneOf: ['rfc9218', 'round-robin'] };
   rules['windowUpdateRatio'] = { type: 'number', min: 0, max: 1 };
   for (const name of CALLBACKS) rules[name] = { type: 'function' };
   return rules as unknown as OptionsSchema<Http2ConnectionOptions>;

@@ -191,6 +191,11 @@ describe('sluice command line', function () {
         pattern: /^sluice get: -n must be a whole number from 1 to 10000000, not '-5'/,
       },
       {
+        name: 'a --priority that is not an RFC 9218 priority',
+        args: ['get', '--priority', 'u=1,', 'http://127.0.0.1:1/'],
+        pattern: /^sluice get: invalid --priority 'u=1,'/,
+      },
+      {
         name: 'an empty --cacert',
         args: ['get', '--cacert', '', 'https://127.0.0.1:1/'],
         pattern: /^sluice get: --cacert needs a file name/,
@@ -283,6 +288,62 @@ describe('sluice command line', function () {
       const headers = JSON.parse(result.stdout) as Record<string, unknown>;
       expect(headers['x-probe']).to.equal('forty two');
       expect(headers[':method']).to.equal('GET');
+    });
+
+    it('sends --priority as the priority header, in place of a -H one, over both versions', async () => {
+      for (const version of ['--http2-prior-knowledge', '--http1.1']) {
+        const result = await sluice([
+          'get',
+          version,
+          '-H',
+          'priority: u=7',
+          '--priority',
+          'u=0, i',
+          `${server.url}/headers`,
+        ]);
+        expect(result.code, describeResult(result)).to.equal(0);
+        expect((JSON.parse(result.stdout) as Record<string, unknown>)['priority'], version).to.equal('u=0, i');
+      }
+    });
+
+    it('honours priorities over HTTP/2: a u=0 download overtakes a u=7 one instead of sharing the connection', async () => {
+      const session = http2.connect(server.url, { settings: { initialWindowSize: 16 * 1024 * 1024 } });
+      session.on('error', () => undefined);
+      try {
+        await new Promise<void>((resolve) => session.once('connect', () => resolve()));
+        session.setLocalWindowSize(64 * 1024 * 1024);
+        let bulkBytes = 0;
+        const bulk = session.request({ ':path': '/bytes/268435456', priority: 'u=7' });
+        bulk.on('error', () => undefined);
+        bulk.on('data', (chunk: Buffer) => (bulkBytes += chunk.length));
+        bulk.end();
+        await new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (bulkBytes < 1024 * 1024) return;
+            bulk.off('data', check);
+            resolve();
+          };
+          bulk.on('data', check);
+        });
+        const urgentSize = 4 * 1024 * 1024;
+        let urgentBytes = 0;
+        let bulkAtHeaders = 0;
+        const urgent = session.request({ ':path': `/bytes/${urgentSize}`, priority: 'u=0' });
+        urgent.on('response', () => (bulkAtHeaders = bulkBytes));
+        urgent.on('data', (chunk: Buffer) => (urgentBytes += chunk.length));
+        urgent.end();
+        await new Promise<void>((resolve, reject) => {
+          urgent.on('end', resolve);
+          urgent.on('error', reject);
+        });
+        expect(urgentBytes).to.equal(urgentSize);
+        // Between the urgent response's headers and its end the bulk download gets (next to)
+        // nothing; shared round-robin it would get as much as the urgent one.
+        expect(bulkBytes - bulkAtHeaders).to.be.below(urgentSize / 8);
+        bulk.close(http2.constants.NGHTTP2_CANCEL);
+      } finally {
+        session.destroy();
+      }
     });
 
     it('answers 404 for an unknown path (and still exits 0, like curl)', async () => {

@@ -38,6 +38,7 @@ import { Http2ApiErrors, Http2StreamError, Http2SessionErrors } from '../errors.
 import { httpDate } from './http-date.js';
 import { checkRequiredOptions } from '../../../lib/argument-checks.js';
 import { Http2ServerConnection } from '../connection/server-connection.js';
+import type { Http2Priority } from '../connection/priority.js';
 import {
   assertValidTrailers,
   Http2Stream,
@@ -407,6 +408,26 @@ export class ServerStream {
   /** Response bytes given to `write` and not yet framed. */
   get bufferedBytes(): number {
     return this.http2Stream.bufferedBytes;
+  }
+
+  /**
+   * The response's priority (RFC 9218): what the request's `priority` field and the client's
+   * PRIORITY_UPDATE frames asked for, or what the handler set since (see
+   * {@link ServerStream.setPriority}).
+   */
+  get priority(): Http2Priority {
+    return this.http2Stream.priority;
+  }
+
+  /**
+   * Overrides the client's priority for this response (RFC 9218 §8): its DATA is scheduled by it
+   * from now on; a member left out takes its default (urgency 3, not incremental). A `priority`
+   * field in the response headers overrides the members it names the same way. Throws
+   * `HTTP2_INVALID_ARGUMENT` for an urgency that is not an integer 0–7 or an `incremental` that
+   * is not a boolean.
+   */
+  setPriority(priority: Partial<Http2Priority>): void {
+    this.http2Stream.setPriority(priority);
   }
 
   /** Aborted (with the stream's error) when the stream fails before completing — e.g. the client reset it. */

@@ -32,6 +32,7 @@ import { connectHttp2, type ConnectHttp2Options } from './bootstrap.js';
 import type { Http2ClientConnection } from '../connection/client-connection.js';
 import type { Http2Stream, Http2StreamFailure, Http2StreamHandler } from '../connection/http2-stream.js';
 import { parseUrl } from '../../../lib/url.js';
+import { checkedRank, type Http2Priority } from '../connection/priority.js';
 
 /**
  * Options of {@link connect}: the bootstrap's (loop group, socket options, `tls` options for
@@ -56,6 +57,12 @@ export interface Http2RequestInit {
   signal?: AbortSignal;
   /** Called for each 1xx informational response before the final one. */
   onInformational?: (status: number, headers: Http2HeadersObject) => void;
+  /**
+   * The response's priority (RFC 9218; urgency 0–7, default 3; incremental, default false),
+   * sent as the request's `priority` field (replacing one in `headers`). Change it later with
+   * `setPriority` on the response or the request stream.
+   */
+  priority?: Partial<Http2Priority>;
 }
 
 /**
@@ -91,6 +98,12 @@ export interface Http2Response {
   readonly isTrailersOnly: boolean;
   /** The stream identifier. */
   readonly streamId: number;
+  /**
+   * Changes the response's priority while it arrives: the server is told with a PRIORITY_UPDATE
+   * frame (RFC 9218 §7.1) if it announced that it takes them. Throws `HTTP2_INVALID_ARGUMENT`
+   * for a bad priority; does nothing once the stream closed.
+   */
+  setPriority(priority: Partial<Http2Priority>): void;
 }
 
 /**
@@ -128,6 +141,12 @@ export interface Http2RequestStream {
   end(trailers?: Http2HeaderInput): Promise<void>;
   /** Resets the stream with RST_STREAM(`errorCode`, CANCEL by default); pending calls reject. */
   reset(errorCode?: number): void;
+  /**
+   * Changes the response's priority (RFC 9218): in the request's HEADERS if they are not sent
+   * yet, else in a PRIORITY_UPDATE frame when the server announced that it takes them. Throws
+   * `HTTP2_INVALID_ARGUMENT` for a bad priority; does nothing once the stream closed.
+   */
+  setPriority(priority: Partial<Http2Priority>): void;
 }
 
 /**
@@ -317,6 +336,7 @@ export class Http2Session {
         handler: exchange,
         isEndStream: hasNoBody && trailers === null,
         isManualWindow: true,
+        ...(init.priority !== undefined ? { priority: init.priority } : {}),
       });
     } catch (error) {
       const refused = refusedIfClosed(error);
@@ -453,6 +473,11 @@ class ClientExchange implements Http2StreamHandler, Http2RequestStream {
     this.stream?.reset(errorCode);
   }
 
+  setPriority(priority: Partial<Http2Priority>): void {
+    if (this.stream === null) checkedRank(priority, 'setPriority');
+    else this.stream.setPriority(priority);
+  }
+
   onInformational(_stream: Http2Stream, headers: Http2Headers): void {
     const callback = this.init.onInformational;
     if (callback === undefined) return;
@@ -489,6 +514,7 @@ class ClientExchange implements Http2StreamHandler, Http2RequestStream {
       rawTrailers: handled(trailers.then(() => this.trailers ?? [])),
       isTrailersOnly: this.isTrailersOnly,
       streamId: stream.id,
+      setPriority: (priority) => stream.setPriority(priority),
     });
     if (isEndStream) this.onEnd();
   }
@@ -592,6 +618,13 @@ function checkRequestInit(init: unknown): Http2RequestInit {
     throw invalidOptions(`signal must be an AbortSignal, got ${describe(options.signal)}`);
   if (options.onInformational !== undefined && typeof options.onInformational !== 'function') {
     throw invalidOptions(`onInformational must be a function, got ${describe(options.onInformational)}`);
+  }
+  if (options.priority !== undefined) {
+    try {
+      checkedRank(options.priority, 'priority');
+    } catch (error) {
+      throw invalidOptions((error as Error).message);
+    }
   }
   return init;
 }

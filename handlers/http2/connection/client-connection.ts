@@ -7,6 +7,9 @@ import { log, LogLevel, SluiceError } from '../../../lib/index.js';
 import type { Http2ConnectionOptions, Http2Headers, Http2PeerSettings } from './connection-options.js';
 import { ErrorCode } from '../wire/constants.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
+import { SUMMARY } from './header-state.js';
+import { EXPLICIT_PRIORITY, checkedRank, type Http2Priority } from './priority.js';
+import { requestRank } from './priority-signals.js';
 import { Http2ApiErrors, Http2StreamError } from '../errors.js';
 import { Http2Connection } from './http2-connection.js';
 import { StreamState, type Http2Stream, type Http2StreamHandler } from './http2-stream.js';
@@ -19,6 +22,12 @@ export interface Http2RequestOptions {
   isEndStream?: boolean;
   /** Return receive credit manually with `stream.updateWindow` (overrides the connection's mode). */
   isManualWindow?: boolean;
+  /**
+   * The response's priority (RFC 9218): sent as the request's `priority` field (replacing one in
+   * the headers); change it later with `stream.setPriority`. Without it, a `priority` field in
+   * the headers is sent as it is (and read as the stream's priority).
+   */
+  priority?: Partial<Http2Priority>;
 }
 
 /**
@@ -70,7 +79,8 @@ export class Http2ClientConnection extends Http2Connection {
 
   /**
    * Sends a request: `headers` is a flat list with the four request pseudo-headers first.
-   * Throws `HTTP2_INVALID_HEADERS` for a malformed list, `HTTP2_CONNECTION_CLOSED` on a closed
+   * Throws `HTTP2_INVALID_HEADERS` for a malformed list, `HTTP2_INVALID_ARGUMENT` for a bad
+   * `priority`, `HTTP2_CONNECTION_CLOSED` on a closed
    * connection, `HTTP2_TOO_MANY_PENDING_STREAMS` beyond `maxPendingStreams`. After a GOAWAY,
    * or once stream ids run out, the stream closes at once with a retryable
    * {@link Http2StreamError} (REFUSED_STREAM) — retry on a new connection.
@@ -78,9 +88,19 @@ export class Http2ClientConnection extends Http2Connection {
   request(headers: Http2Headers, options: Http2RequestOptions = {}): Http2Stream {
     this.assertOpen();
     // RFC 8441 §3: `:protocol` only once the server's SETTINGS enabled extended CONNECT.
-    const violation = validateHeaderBlock(headers, HeaderBlockKind.REQUEST, this.peerSettings.enableConnectProtocol);
+    const violation = validateHeaderBlock(
+      headers,
+      HeaderBlockKind.REQUEST,
+      this.peerSettings.enableConnectProtocol,
+      SUMMARY,
+    );
     if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, violation);
+    const rank =
+      options.priority === undefined
+        ? requestRank(SUMMARY.priority)
+        : checkedRank(options.priority, 'request') | EXPLICIT_PRIORITY;
     const stream = this.lifecycle.newStream(0, true);
+    stream._priority = rank;
     if (options.handler !== undefined) stream.handler = options.handler;
     if (options.isManualWindow !== undefined) stream.isManualWindow = options.isManualWindow;
     stream._isHead = headers[1] === 'HEAD' || methodOf(headers) === 'HEAD';

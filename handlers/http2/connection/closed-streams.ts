@@ -142,6 +142,11 @@ export class ClosedStreams {
     return this.takeOnce(streamId, LateOnce.PRIORITY);
   }
 
+  /** A late PRIORITY_UPDATE for the stream: the first is free. */
+  takePriorityUpdate(streamId: number): boolean {
+    return this.takeOnce(streamId, LateOnce.PRIORITY_UPDATE);
+  }
+
   private takeOnce(streamId: number, bit: number): boolean {
     const at = this.find(streamId);
     if (at < 0 || (this.lateOnce[at] & bit) === 0) return false;

@@ -115,7 +115,13 @@ export interface Http2ConnectionOptions {
    * the setting has no meaning from a client (RFC 8441 §3), so a client never sends it.
    */
   enableConnectProtocol?: boolean;
-
+  /**
+   * The order streams write their DATA in: `rfc9218` (the default) by the RFC 9218 priority of
+   * each response — urgency first, then non-incremental responses one at a time in request
+   * order, then incremental ones in turn; `round-robin` one frame per stream in turn, priorities
+   * ignored (docs/http2.md, "Priorities").
+   */
+  writeScheduler?: 'rfc9218' | 'round-robin';
   /** A peer-initiated stream opened (server: a request). Set the stream's handler here. */
   onStream?: (stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) => void;
   /** The peer sent GOAWAY. */
@@ -170,6 +176,7 @@ export const HTTP2_CONNECTION_DEFAULTS: Readonly<Required<Omit<Http2ConnectionOp
     headerBlockTimeoutMs: 10_000,
     writeTimeoutMs: 30_000,
     enableConnectProtocol: false,
+    writeScheduler: 'rfc9218',
   });
 
 /** The callback options of {@link Http2ConnectionOptions} (they have no defaults). */
@@ -195,4 +202,9 @@ export interface Http2PeerSettings {
    * after 1 as a connection error of type PROTOCOL_ERROR).
    */
   enableConnectProtocol: boolean;
+  /**
+   * SETTINGS_NO_RFC7540_PRIORITIES = 1 (RFC 9218 §2.1): the peer ignores RFC 7540 priority signals,
+   * and (a server) takes RFC 9218 PRIORITY_UPDATE frames.
+   */
+  noRfc7540Priorities: boolean;
 }

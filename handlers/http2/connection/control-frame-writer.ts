@@ -13,6 +13,7 @@ import {
   WINDOW_UPDATE_FRAME_LENGTH,
   goawayFrameLength,
   headerBlockFramesLength,
+  priorityUpdateFrameLength,
   settingsFrameLength,
 } from '../wire/frame-encoder.js';
 import { ControlFrameQueue } from './control-frame-queue.js';
@@ -55,6 +56,13 @@ export class ControlFrameWriter extends ControlFrameQueue {
   rstStream(streamId: number, errorCode: number): void {
     const buffer = this.reserve(RST_STREAM_FRAME_LENGTH);
     this.commit(this.encoder.writeRstStream(buffer, this.tail, streamId, errorCode) - this.tail);
+    this.outgoing!.wake();
+  }
+
+  /** PRIORITY_UPDATE (RFC 9218 §7.1, client): `value` is the priority field value for `streamId`. */
+  priorityUpdate(streamId: number, value: string): void {
+    const buffer = this.reserve(priorityUpdateFrameLength(value.length));
+    this.commit(this.encoder.writePriorityUpdate(buffer, this.tail, streamId, value) - this.tail);
     this.outgoing!.wake();
   }
 

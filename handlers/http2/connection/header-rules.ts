@@ -99,12 +99,15 @@ export class HeaderBlockSummary {
   status = -1;
   /** content-length, or {@link CONTENT_LENGTH_ABSENT}. */
   contentLength: number = CONTENT_LENGTH_ABSENT;
+  /** The `priority` field value (RFC 9218 §5; several fields joined with ", "), or null when absent. */
+  priority: string | null = null;
 
   /** Clears the record; {@link validateHeaderBlock} calls it first. */
   reset(): void {
     this.method = '';
     this.status = -1;
     this.contentLength = CONTENT_LENGTH_ABSENT;
+    this.priority = null;
   }
 }
 
@@ -152,7 +155,8 @@ const HTAB = 0x09;
  * in one pass, and returns null when it is well-formed or the first broken {@link HeaderRule}.
  * `isExtendedConnectEnabled` allows `:protocol` in a request (the server announced
  * SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, RFC 8441 §3): a server passes what it sent, a client what
- * it received. When `summary` is given it is reset and filled (method, status, content-length).
+ * it received. When `summary` is given it is reset and filled (method, status, content-length,
+ * priority).
  * Never throws; allocates nothing on valid input.
  */
 export function validateHeaderBlock(
@@ -169,6 +173,7 @@ export function validateHeaderBlock(
   let path = '';
   let status = '';
   let contentLength = CONTENT_LENGTH_ABSENT;
+  let priority: string | null = null;
 
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i];
@@ -224,8 +229,9 @@ export function validateHeaderBlock(
           return nameClass === NAME_UPPERCASE ? HeaderRule.UPPERCASE_NAME : HeaderRule.INVALID_NAME_CHARACTER;
         }
       }
-      // RFC 9113 §8.2.2: connection-specific fields; only names of these lengths can match.
-      if (nameLength === 2 || nameLength === 7 || nameLength === 10 || nameLength >= 14) {
+      // RFC 9113 §8.2.2: connection-specific fields (and the fields the summary keeps); only
+      // names of these lengths can match.
+      if (nameLength === 2 || nameLength === 7 || nameLength === 8 || nameLength === 10 || nameLength >= 14) {
         switch (name) {
           case 'connection':
           case 'keep-alive':
@@ -245,6 +251,10 @@ export function validateHeaderBlock(
             contentLength = parsed;
             break;
           }
+          case 'priority':
+            // RFC 9110 §5.3: field lines of one name combine into a list.
+            priority = priority === null ? value : `${priority}, ${value}`;
+            break;
         }
       }
     }
@@ -275,6 +285,7 @@ export function validateHeaderBlock(
   if (summary !== undefined) {
     summary.method = method;
     summary.contentLength = contentLength;
+    summary.priority = priority;
     if (status !== '') summary.status = Number(status);
   }
   return null;

@@ -91,6 +91,7 @@ export class HeaderState {
     if (kind === cache.kind && encoder.generation === cache.generation && cache.matches(headers)) {
       // The same list again with the HPACK table unchanged: the bytes already sent are valid.
       if (cache.status >= 200) markFinalResponseSent(stream, cache.status);
+      SUMMARY.priority = cache.priority;
       return cache.block;
     }
     const violation = validateHeaderBlock(headers, kind, false, SUMMARY);
@@ -113,13 +114,13 @@ export class HeaderState {
     const generation = encoder.generation;
     const block = encoder.encode(sentHeaders);
     // An encoding that left the table as it was can be sent again while it stays so.
-    if (encoder.generation === generation) cache.remember(headers, kind, generation, status, block);
+    if (encoder.generation === generation) cache.remember(headers, kind, generation, status, SUMMARY.priority, block);
     return block;
   }
 
   /**
-   * Whether received request `fields` are valid; {@link SUMMARY} then holds their method and
-   * content-length. A request whose decoded fields are the very strings of the last valid request
+   * Whether received request `fields` are valid; {@link SUMMARY} then holds their method,
+   * content-length and priority. A request whose decoded fields are the very strings of the last valid request
    * (repeated requests decode to the same table entries) is valid too: compared, not re-validated.
    */
   isValidRequest(fields: readonly string[]): boolean {
@@ -127,6 +128,7 @@ export class HeaderState {
     if (lastValidRequest.matches(fields)) {
       SUMMARY.method = lastValidRequest.method;
       SUMMARY.contentLength = lastValidRequest.contentLength;
+      SUMMARY.priority = lastValidRequest.priority;
       return true;
     }
     // RFC 8441 §3: `:protocol` is allowed once we announced SETTINGS_ENABLE_CONNECT_PROTOCOL = 1,
@@ -193,17 +195,26 @@ class EncodedHeaderCache {
   kind = -1;
   generation = -1;
   status = -1;
+  priority: string | null = null;
   block: Buffer = NO_BLOCK;
 
   matches(headers: Http2Headers): boolean {
     return isSameFieldList(this.headers, headers);
   }
 
-  remember(headers: Http2Headers, kind: number, generation: number, status: number, block: Uint8Array): void {
+  remember(
+    headers: Http2Headers,
+    kind: number,
+    generation: number,
+    status: number,
+    priority: string | null,
+    block: Uint8Array,
+  ): void {
     this.headers = headers.slice();
     this.kind = kind;
     this.generation = generation;
     this.status = status;
+    this.priority = priority;
     if (this.block.length !== block.length) this.block = Buffer.allocUnsafe(block.length);
     this.block.set(block);
   }
@@ -214,6 +225,7 @@ class ValidatedRequestCache {
   private fields: readonly string[] = NO_FIELDS;
   method = '';
   contentLength = -1;
+  priority: string | null = null;
 
   /** True when `fields` holds the same strings, in order. */
   matches(fields: readonly string[]): boolean {
@@ -224,6 +236,7 @@ class ValidatedRequestCache {
     this.fields = fields.slice();
     this.method = summary.method;
     this.contentLength = summary.contentLength;
+    this.priority = summary.priority;
   }
 }
 

@@ -35,11 +35,12 @@ import type { ControlFrameQueue } from './control-frame-queue.js';
 import { ControlFrameWriter } from './control-frame-writer.js';
 import { addOutbound, connectionWindowOverflow, consumeInbound, returnInboundCredit } from './flow-window.js';
 import { HeaderBlockKind } from './header-rules.js';
-import { HeaderState } from './header-state.js';
+import { HeaderState, SUMMARY } from './header-state.js';
 import type { Http2Stream, Http2StreamFailure } from './http2-stream.js';
 import { OutgoingFramesTask } from './outgoing-frames-task.js';
 import { PingTracker } from './ping-tracker.js';
 import { RoundRobinScheduler } from './round-robin-scheduler.js';
+import { Rfc9218Scheduler } from './rfc9218-scheduler.js';
 import type { WriteScheduler } from './write-scheduler.js';
 import { resolveOptions, type ResolvedHttp2Options } from './resolved-options.js';
 import { SettingsExchange } from './settings-exchange.js';
@@ -93,6 +94,7 @@ export abstract class Http2Connection implements ChannelHandler {
     maxFrameSize: SETTINGS_DEFAULTS.MAX_FRAME_SIZE,
     maxHeaderListSize: UNBOXED_NUMBER_FIELD,
     enableConnectProtocol: false,
+    noRfc7540Priorities: false,
   };
   // The connection's flow-control windows (stream 0), as fields like a stream's (flow-window.ts).
   /** @internal What the peer lets us send on the connection. */
@@ -396,10 +398,17 @@ export abstract class Http2Connection implements ChannelHandler {
         : HeaderBlockKind.RESPONSE;
     // Everything is checked before anything changes: a refused block leaves no trace.
     this.frames.headerBlock(stream.id, this.headers.encodeForStream(stream, headers, kind, isEndStream), isEndStream);
+    if (SUMMARY.priority !== null && kind === HeaderBlockKind.RESPONSE)
+      this.lifecycle.signals.onResponsePriority(stream, SUMMARY.priority);
     if (isEndStream) {
       stream._markEndSent();
       this.lifecycle.onEndStreamSent(stream);
     } else if (stream._pendingBytes > 0 || stream._isEndQueued) this.outgoing.addDataStream(stream);
+  }
+
+  /** @internal The application sets its stream's priority (RFC 9218). */
+  _setStreamPriority(stream: Http2Stream, rank: number): void {
+    this.lifecycle.signals.setPriority(stream, rank);
   }
 
   /** @internal The application resets its stream (not counted as peer abuse). */
@@ -474,9 +483,9 @@ export abstract class Http2Connection implements ChannelHandler {
     this.ending.onWriteFailed(error);
   }
 
-  /** @internal DATA goes round-robin across streams (RFC 9218 priorities would plug in here). */
+  /** @internal DATA goes by RFC 9218 priorities, or round-robin (`writeScheduler`). */
   createWriteScheduler(): WriteScheduler {
-    return new RoundRobinScheduler();
+    return this.options.writeScheduler === 'round-robin' ? new RoundRobinScheduler() : new Rfc9218Scheduler();
   }
 
   // ---------------------------------------------------------------- frame listener
@@ -524,6 +533,11 @@ export abstract class Http2Connection implements ChannelHandler {
     if (lifecycle.streams.get(streamId) !== undefined || lifecycle.isIdleStream(streamId))
       lifecycle.countGlitch('PRIORITY');
     else lifecycle.onFrameForMissingStream(streamId, FrameType.PRIORITY);
+  }
+
+  /** @internal PRIORITY_UPDATE, RFC 9218 §7.1 (the decoder lets only a server receive it). */
+  onPriorityUpdate(streamId: number, value: Uint8Array, start: number, end: number): void {
+    this.lifecycle.signals.onUpdate(streamId, value, start, end);
   }
 
   /** @internal Frames of unknown types are ignored (RFC 9113 §5.5); a flood is a glitch. */

@@ -11,6 +11,7 @@ import { copyBytes } from '../../../lib/bytes.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import { CLOSING, StreamEvent, StreamState, nextStreamPhase, type StreamPhase } from './stream-state.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
+import { DEFAULT_RANK, checkedRank, priorityOfRank, type Http2Priority } from './priority.js';
 import {
   checkCallback,
   checkChunk,
@@ -87,6 +88,8 @@ export interface Http2StreamHost {
   _resetStream(stream: Http2Stream, error: Http2StreamError): void;
   /** Returns manual-mode receive credit. */
   _returnStreamCredit(stream: Http2Stream, size: number): void;
+  /** The application gives the stream the priority of `rank` (see `priority.ts`). */
+  _setStreamPriority(stream: Http2Stream, rank: number): void;
   /** The application released the concurrency slot of a closed stream. */
   _releaseConcurrencySlot(stream: Http2Stream): void;
 }
@@ -164,6 +167,11 @@ export class Http2Stream {
   _areHeadersSent = false;
   /** @internal In the connection's list of streams with DATA to write. */
   _isInDataList = false;
+  /**
+   * @internal The RFC 9218 priority as a rank and bookkeeping bits (`priority.ts`): a small
+   * integer, stored inline.
+   */
+  _priority = DEFAULT_RANK;
   /** @internal We sent final (non-1xx) response headers, so a later block is trailers. */
   _hasSentFinalHeaders = false;
   /**
@@ -432,6 +440,29 @@ export class Http2Stream {
   releaseConcurrencySlot(): void {
     if (this._concurrencyHolds === 0) return;
     if (--this._concurrencyHolds === 0) this.host._releaseConcurrencySlot(this);
+  }
+
+  /**
+   * The response's priority (RFC 9218): on a server, what the request's `priority` field and the
+   * client's PRIORITY_UPDATE frames said, or what the application set since; on a client, what
+   * the request asked for. A shared frozen object.
+   */
+  get priority(): Http2Priority {
+    return priorityOfRank(this._priority);
+  }
+
+  /**
+   * Changes the response's priority; a member left out takes its default (urgency 3, not
+   * incremental). A server schedules the stream's DATA by it from now on (RFC 9218 §8: the
+   * server may override what the client asked). A client sends it in the request's `priority`
+   * field if the request is not sent yet, else in a PRIORITY_UPDATE frame (RFC 9218 §7.1) —
+   * unless the server's SETTINGS did not announce SETTINGS_NO_RFC7540_PRIORITIES = 1, as RFC
+   * 9218 §2.1.1 advises. Nothing happens on a closed stream. Throws `HTTP2_INVALID_ARGUMENT` for
+   * an urgency that is not an integer 0–7 or an `incremental` that is not a boolean.
+   */
+  setPriority(priority: Partial<Http2Priority>): void {
+    const rank = checkedRank(priority, 'setPriority');
+    if (this.phase !== StreamState.CLOSED) this.host._setStreamPriority(this, rank);
   }
 
   /**

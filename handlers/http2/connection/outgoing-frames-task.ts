@@ -19,6 +19,7 @@ import { writeFrameHeader } from '../wire/frame-encoder.js';
 import type { ControlFrameQueue } from './control-frame-queue.js';
 import { takeOutbound, type OutboundWindowFields } from './flow-window.js';
 import type { Http2Stream } from './http2-stream.js';
+import { RANK_MASK } from './priority.js';
 import type { WriteScheduler } from './write-scheduler.js';
 
 /**
@@ -62,6 +63,7 @@ const NO_DATA_YET: WriteScheduler = Object.freeze({
   next: (): undefined => undefined,
   peek: (): undefined => undefined,
   remove(): void {},
+  reprioritize(): void {},
   waitingAt: (): undefined => undefined,
 });
 
@@ -149,6 +151,17 @@ export class OutgoingFramesTask {
     if (!stream._isInDataList) return;
     stream._isInDataList = false;
     this.scheduler.remove(stream);
+  }
+
+  /**
+   * Gives the stream the rank `rank` (its priority, `priority.ts`); a stream waiting in the
+   * scheduler moves to its new place.
+   */
+  reprioritize(stream: Http2Stream, rank: number): void {
+    const previous = stream._priority;
+    if ((previous & RANK_MASK) === rank) return;
+    stream._priority = (previous & ~RANK_MASK) | rank;
+    if (stream._isInDataList) this.scheduler.reprioritize(stream, previous & RANK_MASK);
   }
 
   /**
@@ -371,8 +384,6 @@ export class OutgoingFramesTask {
           stream._isInDataList = false;
           host.onEndStreamSent(stream);
         } else if (stream._needsTrailers) {
-          // Right behind its last DATA frame: the control queue is copied after this message's
-          // DATA, so the order on the wire holds.
           stream._isInDataList = false;
           host.queueTrailers(stream);
         } else if (stream._hasFrameReady) {
@@ -380,6 +391,10 @@ export class OutgoingFramesTask {
         } else {
           stream._isInDataList = false;
         }
+        // The frame queued control frames (its stream's trailers, or the END_STREAM an end()
+        // in a write callback queues): they go next, right behind it, ahead of other streams'
+        // DATA — a response is complete as soon as its last bytes are out.
+        if (!host.controlQueue.isEmpty) return offset;
       }
       if (host._outAvailable < host.minDataSendWindow && !(scheduler.size > 0 && this.headNeedsLittle())) break;
     }

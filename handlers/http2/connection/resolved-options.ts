@@ -4,7 +4,8 @@
  * @module
  * @internal
  */
-import { checkOptionalOptions } from '../../../lib/argument-checks.js';
+import { checkOptionalOptions, describeValue } from '../../../lib/argument-checks.js';
+import { IoErrors, SluiceError } from '../../../lib/errors.js';
 import { HTTP2_CONNECTION_DEFAULTS, type Http2ConnectionOptions } from './connection-options.js';
 
 /** Resolved options: every field present. @internal */
@@ -15,13 +16,21 @@ const resolvedOptions = new WeakMap<Http2ConnectionOptions, ResolvedHttp2Options
 
 /**
  * The defaults with `options` over them, made once per options object; options that are not an
- * object are `IO_INVALID_OPTIONS` (checked here, where a connection is made, not per frame).
+ * object, or a `writeScheduler` that is not one, are `IO_INVALID_OPTIONS` (checked here, where a
+ * connection is made, not per frame).
  * @internal
  */
 export function resolveOptions(options: Http2ConnectionOptions = {}): ResolvedHttp2Options {
   checkOptionalOptions(options, 'new Http2Connection(options)');
   let resolved = resolvedOptions.get(options);
   if (resolved === undefined) {
+    const scheduler = options.writeScheduler;
+    if (scheduler !== undefined && scheduler !== 'rfc9218' && scheduler !== 'round-robin') {
+      throw new SluiceError(
+        IoErrors.INVALID_OPTIONS,
+        `writeScheduler is 'rfc9218' or 'round-robin', not ${describeValue(scheduler)}`,
+      );
+    }
     resolved = Object.freeze({ ...HTTP2_CONNECTION_DEFAULTS, ...stripUndefined(options) });
     resolvedOptions.set(options, resolved);
   }

@@ -99,6 +99,8 @@ export class SettingsExchange {
     settings.push(SettingId.MAX_HEADER_LIST_SIZE, options.maxHeaderListSize);
     // RFC 8441 §3: only a server's value has an effect, so a client never sends it.
     if (!isClient && options.enableConnectProtocol) settings.push(SettingId.ENABLE_CONNECT_PROTOCOL, 1);
+    // RFC 9218 §2.1: in the first SETTINGS only; we neither send nor read RFC 7540 priorities.
+    settings.push(SettingId.NO_RFC7540_PRIORITIES, 1);
     this.send(settings);
     // Streams we create use the window we announce; the peer may use a larger one as soon as it
     // reads it. A smaller one binds the peer only once it ACKs (RFC 9113 §6.5.3): until then the
@@ -209,6 +211,9 @@ export class SettingsExchange {
             );
           }
           peer.enableConnectProtocol = value === 1;
+          break;
+        case SettingId.NO_RFC7540_PRIORITIES:
+          peer.noRfc7540Priorities = value === 1;
           break;
       }
     }

@@ -31,6 +31,8 @@ import {
 import type { OutgoingFramesTask } from './outgoing-frames-task.js';
 import type { SettingsExchange } from './settings-exchange.js';
 import { StreamTable } from './stream-table.js';
+import { PrioritySignals, TUNNEL_RANK, requestRank } from './priority-signals.js';
+import { DEFAULT_RANK, EXPLICIT_PRIORITY, priorityFieldValue } from './priority.js';
 import { isWatchingStreams, publishStreamFinished, publishStreamStarted } from './stream-diagnostics.js';
 
 /**
@@ -82,6 +84,8 @@ export class StreamLifecycle {
   private readonly closedStreams: ClosedStreams;
   /** Made by the first event a budget counts: most connections never see one. */
   private budgetsValue: AbuseBudgets | null = null;
+  /** Made by the first priority signal beyond a request's field. */
+  private signalsValue: PrioritySignals | null = null;
 
   /** The lifecycle of one connection; `isServer` picks the parity of our stream ids. */
   constructor(
@@ -108,6 +112,11 @@ export class StreamLifecycle {
 
   private get budgets(): AbuseBudgets {
     return (this.budgetsValue ??= new AbuseBudgets(this.host.options));
+  }
+
+  /** PRIORITY_UPDATE frames and the application's priority changes (RFC 9218). */
+  get signals(): PrioritySignals {
+    return (this.signalsValue ??= new PrioritySignals(this, this.host, this.closedStreams));
   }
 
   /** Whether another local stream id is available (RFC 9113 §5.1.1). */
@@ -151,7 +160,9 @@ export class StreamLifecycle {
       stream._apply(StreamEvent.SEND_END_STREAM);
     }
     stream._areHeadersSent = true;
-    this.frames.headerBlock(id, this.headers.encode(headers), isEndStream);
+    // A priority the application chose goes in the request's field (RFC 9218 §5).
+    const sent = (stream._priority & EXPLICIT_PRIORITY) === 0 ? headers : withPriorityField(headers, stream._priority);
+    this.frames.headerBlock(id, this.headers.encode(sent), isEndStream);
     publishStreamStarted(this.host.channelSlot!.channel.id, id, 'local');
     if (stream._pendingBytes > 0 || (stream._isEndQueued && !stream._isEndSent))
       this.host.outgoing.addDataStream(stream);
@@ -402,6 +413,9 @@ export class StreamLifecycle {
     }
     const stream = this.newStream(streamId, false);
     stream._expectedContentLength = SUMMARY.contentLength;
+    if (SUMMARY.priority !== null || SUMMARY.method === 'CONNECT')
+      stream._priority = requestRank(SUMMARY.priority, SUMMARY.method === 'CONNECT' ? TUNNEL_RANK : DEFAULT_RANK);
+    this.signalsValue?.onPeerStreamOpened(stream);
     stream._isHead = SUMMARY.method === 'HEAD';
     stream._discardsWrites = stream._isHead;
     stream._hasFinalHeaders = true;
@@ -717,4 +731,13 @@ export class StreamLifecycle {
     stream._isSlotHeldAfterClose = false;
     this.activePeerStreams--;
   }
+}
+
+/** `headers` without their `priority` fields and with one saying `rank` (RFC 9218 §5). */
+function withPriorityField(headers: Http2Headers, rank: number): Http2Headers {
+  const fields: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2)
+    if (headers[i] !== 'priority') fields.push(headers[i], headers[i + 1]);
+  fields.push('priority', priorityFieldValue(rank));
+  return fields;
 }

@@ -169,9 +169,11 @@ export const LateOnce = {
   END: 2,
   /** A PRIORITY frame (RFC 9113 §5.1 allows PRIORITY in every state). */
   PRIORITY: 4,
+  /** A PRIORITY_UPDATE (RFC 9218 §7.1) sent before the client saw the stream close. */
+  PRIORITY_UPDATE: 8,
 } as const;
 /** Every {@link LateOnce} frame, each still free. @internal */
-export const ALL_LATE_ONCE = LateOnce.RST_STREAM | LateOnce.END | LateOnce.PRIORITY;
+export const ALL_LATE_ONCE = LateOnce.RST_STREAM | LateOnce.END | LateOnce.PRIORITY | LateOnce.PRIORITY_UPDATE;
 
 /**
  * Late WINDOW_UPDATE frames a legal peer may still send on a closed stream after we sent

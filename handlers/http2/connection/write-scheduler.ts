@@ -34,6 +34,12 @@ export interface WriteScheduler {
    */
   remove(stream: Http2Stream): void;
   /**
+   * The stream's rank (its priority, see `priority.ts`) changed from `previousRank` while it
+   * waits: it moves to its new place. A stream {@link WriteScheduler.next} handed out and not yet
+   * added back is not waiting: nothing moves, and it is added under its new rank.
+   */
+  reprioritize(stream: Http2Stream, previousRank: number): void;
+  /**
    * The stream at `position` in turn order (0 is the one {@link WriteScheduler.next} would
    * return), or undefined past the last: the task sizes its message from the first few.
    */

@@ -35,6 +35,8 @@ export const FrameType = {
   WINDOW_UPDATE: 0x8,
   /** CONTINUATION continues a header block (§6.10). */
   CONTINUATION: 0x9,
+  /** PRIORITY_UPDATE (RFC 9218 §7.1): a client's priority for a stream, sent on stream 0. */
+  PRIORITY_UPDATE: 0x10,
 } as const;
 /** A frame type code; other values are extension frames. */
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];

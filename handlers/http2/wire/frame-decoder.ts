@@ -566,6 +566,15 @@ export class FrameDecoder {
       case FrameType.CONTINUATION:
         this.beginContinuation();
         return;
+      case FrameType.PRIORITY_UPDATE:
+        // RFC 9218 §7.1: only a client sends it, on stream 0; shorter than its stream id is a
+        // FRAME_SIZE_ERROR, of connection scope on stream 0 (RFC 9113 §4.2).
+        if (!this.isServer) throw this.fail(ErrorCode.PROTOCOL_ERROR, 'a server sent PRIORITY_UPDATE (RFC 9218 §7.1)');
+        this.requireConnection(streamId, 'PRIORITY_UPDATE');
+        if (length < 4)
+          throw this.fail(ErrorCode.FRAME_SIZE_ERROR, `PRIORITY_UPDATE frame of ${length} bytes, less than 4`);
+        this.beginPayload();
+        return;
       default:
         // RFC 9113 §5.5: unknown frame types are ignored.
         if (this.listener.onUnknownFrame === undefined) this.skip(length);
@@ -760,6 +769,13 @@ export class FrameDecoder {
           return;
         }
         this.listener.onWindowUpdate(streamId, increment);
+        return;
+      }
+      case FrameType.PRIORITY_UPDATE: {
+        const prioritizedStreamId = readUint32(bytes, at) & 0x7fff_ffff;
+        // RFC 9218 §7.1: stream 0 cannot be prioritized.
+        if (prioritizedStreamId === 0) throw this.fail(ErrorCode.PROTOCOL_ERROR, 'PRIORITY_UPDATE for stream 0');
+        this.listener.onPriorityUpdate?.(prioritizedStreamId, bytes, at + 4, at + this.frameLength);
         return;
       }
       default:

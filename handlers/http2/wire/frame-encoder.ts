@@ -40,6 +40,15 @@ export const PING_FRAME_LENGTH = FRAME_HEADER_LENGTH + 8;
 export const WINDOW_UPDATE_FRAME_LENGTH = FRAME_HEADER_LENGTH + 4;
 
 /**
+ * The length of a whole PRIORITY_UPDATE frame (RFC 9218 §7.1) whose Priority Field Value is
+ * `valueLength` bytes: the header, the 4-byte Prioritized Stream ID, the value.
+ */
+export function priorityUpdateFrameLength(valueLength: number): number {
+  checkLength('priorityUpdateFrameLength', valueLength);
+  return FRAME_HEADER_LENGTH + 4 + valueLength;
+}
+
+/**
  * Throws `HTTP2_INVALID_ARGUMENT` unless `length` is a number. The length helpers size a frame
  * before it is written (once per header block or control frame, never per DATA chunk), so a typeof
  * check each is nothing; without it a non-number would size a frame as NaN or a string.
@@ -420,6 +429,21 @@ export class FrameEncoder {
     checkSpace(target, offset + WINDOW_UPDATE_FRAME_LENGTH);
     const at = writeFrameHeader(target, offset, 4, FrameType.WINDOW_UPDATE, 0, streamId);
     return writeUint32(target, at, increment & 0x7fff_ffff);
+  }
+
+  /**
+   * Writes a PRIORITY_UPDATE frame (RFC 9218 §7.1) on stream 0 giving `prioritizedStreamId` the
+   * priority `value`, a Priority field value in ASCII (`u=0, i`; each char one byte). Only a
+   * client sends it. Returns the offset after the frame ({@link priorityUpdateFrameLength} bytes).
+   */
+  writePriorityUpdate(target: Uint8Array, offset: number, prioritizedStreamId: number, value: string): number {
+    const payloadLength = 4 + value.length;
+    this.checkPayload(payloadLength);
+    checkSpace(target, offset + FRAME_HEADER_LENGTH + payloadLength);
+    let at = writeFrameHeader(target, offset, payloadLength, FrameType.PRIORITY_UPDATE, 0, 0);
+    at = writeUint32(target, at, prioritizedStreamId & 0x7fff_ffff);
+    for (let i = 0; i < value.length; i++) target[at++] = value.charCodeAt(i) & 0xff;
+    return at;
   }
 
   /**

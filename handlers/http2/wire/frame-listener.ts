@@ -92,6 +92,15 @@ export interface FrameListener {
   onWindowUpdate(streamId: number, increment: number): void;
 
   /**
+   * A PRIORITY_UPDATE frame (RFC 9218 §7.1, server role only): the client's new priority for
+   * `prioritizedStreamId` (never 0), its Priority Field Value as ASCII bytes `value[start..end)`.
+   * The decoder has checked what the frame alone tells (stream 0, at least 4 bytes, a non-zero
+   * id, a client as sender); whether the stream may be prioritized is the connection's business.
+   * Optional: without it the frame is checked and dropped.
+   */
+  onPriorityUpdate?(prioritizedStreamId: number, value: Uint8Array, start: number, end: number): void;
+
+  /**
    * A stream error found in a frame (RFC 9113 §5.4.2): the connection should reset that stream.
    * Decoding continues with the next frame. A HEADERS frame whose priority makes the stream depend
    * on itself is reported here first, and its header block is still delivered afterwards, because

@@ -47,6 +47,7 @@ export {
   goawayFrameLength,
   headerBlockFramesLength,
   headersFrameLength,
+  priorityUpdateFrameLength,
   pushPromiseFrameLength,
   settingsFrameLength,
   type PriorityFields,

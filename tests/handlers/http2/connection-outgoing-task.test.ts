@@ -163,8 +163,9 @@ describe('HTTP/2 connection: the outgoing-frames task', () => {
       h.finish();
     });
 
-    it('sends DATA round-robin, one frame per stream per pass', () => {
+    it('sends DATA round-robin, one frame per stream per pass, with writeScheduler round-robin', () => {
       const h = serverHarness({
+        connection: { writeScheduler: 'round-robin' },
         channel: { messagePool: { dataMessageSize: 64 * 1024 } },
         peerSettings: [[SettingId.INITIAL_WINDOW_SIZE, 1_000_000]],
       });

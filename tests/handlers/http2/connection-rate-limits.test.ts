@@ -10,6 +10,7 @@ import { ErrorCode, FrameType } from '../../../handlers/http2/wire/constants.js'
 import type { Http2ConnectionOptions } from '../../../handlers/http2/connection/connection-options.js';
 import type { Http2Connection } from '../../../handlers/http2/connection/http2-connection.js';
 import { Http2ConnectionError } from '../../../handlers/http2/errors.js';
+import { FREE_PRIORITY_UPDATES_PER_STREAM } from '../../../handlers/http2/connection/priority-signals.js';
 import {
   GET,
   POST,
@@ -191,6 +192,21 @@ const CASES: readonly BudgetCase[] = [
       return {
         h,
         spend: () => h.exchange(h.peer.priority(101, 0)),
+        expectAllowed: (frames) => expect(frameNames(frames)).to.deep.equal([]),
+      };
+    },
+  },
+  {
+    name: 'glitches: server, PRIORITY_UPDATE beyond the free ones of an open stream (RFC 9218)',
+    option: 'maxGlitchesPerInterval',
+    start(connection) {
+      const h = serverHarness({ connection });
+      h.exchange(h.peer.headers(1, GET)); // held open
+      for (let i = 0; i < FREE_PRIORITY_UPDATES_PER_STREAM; i++)
+        expectNoErrors(h.exchange(h.peer.priorityUpdate(1, 'u=2')));
+      return {
+        h,
+        spend: (index) => h.exchange(h.peer.priorityUpdate(1, `u=${index % 8}`)),
         expectAllowed: (frames) => expect(frameNames(frames)).to.deep.equal([]),
       };
     },

@@ -123,6 +123,10 @@ class Recorder implements FrameListener {
     this.push({ kind: 'unknown', type, flags, streamId, payload: hex(payload, start, end) });
   }
 
+  onPriorityUpdate(streamId: number, value: Uint8Array, start: number, end: number): void {
+    this.push({ kind: 'priorityUpdate', streamId, value: Buffer.from(value.subarray(start, end)).toString('latin1') });
+  }
+
   /** Ends a run: DATA of a truncated frame is kept as one `partialData` event. */
   finish(): void {
     if (this.pieceStreamId === -1) return;
@@ -143,6 +147,13 @@ class Recorder implements FrameListener {
 /** A recorder without `onUnknownFrame`, to check extension frames are skipped. */
 class RecorderWithoutUnknown extends Recorder {}
 Object.defineProperty(RecorderWithoutUnknown.prototype, 'onUnknownFrame', { value: undefined });
+
+/** A recorder without `onPriorityUpdate`, to check the frame is checked and dropped. */
+class RecorderWithoutPriorityUpdate extends Recorder {}
+Object.defineProperty(RecorderWithoutPriorityUpdate.prototype, 'onPriorityUpdate', { value: undefined });
+
+/** The server role, past the client preface, without requiring SETTINGS first. */
+const SERVER: FrameDecoderOptions = { role: 'server', requireSettingsFirst: false };
 
 interface DecodeResult {
   events: DecodedEvent[];
@@ -456,6 +467,26 @@ describe('FrameDecoder', () => {
         PING_EVENT,
       ]);
       expect(decodeWithCuts(input, LOOSE, [12], new RecorderWithoutUnknown()).events).to.deep.equal([PING_EVENT]);
+    });
+
+    it('delivers PRIORITY_UPDATE (RFC 9218 §7.1) whole and split, ignoring the reserved bit', () => {
+      const input = concat(
+        CONNECTION_PREFACE,
+        encode((t, o) => encoder.writePriorityUpdate(t, o, 5, 'u=0, i')),
+        rawFrame(FrameType.PRIORITY_UPDATE, 0xff, 0, [...u32(0x8000_0007), ...Buffer.from('u=7')]),
+        rawFrame(FrameType.PRIORITY_UPDATE, 0, 0, u32(9)),
+        PING,
+      );
+      expect(decodeEverySplit(input, SERVER).events).to.deep.equal([
+        { kind: 'priorityUpdate', streamId: 5, value: 'u=0, i' },
+        { kind: 'priorityUpdate', streamId: 7, value: 'u=7' },
+        { kind: 'priorityUpdate', streamId: 9, value: '' },
+        PING_EVENT,
+      ]);
+      expect(
+        decodeWithCuts(input, SERVER, [30, 31], new RecorderWithoutPriorityUpdate()).events,
+        'without onPriorityUpdate: checked and dropped',
+      ).to.deep.equal([PING_EVENT]);
     });
 
     it('accepts the client preface and a first SETTINGS frame in the server role', () => {
@@ -823,6 +854,31 @@ describe('FrameDecoder', () => {
         connectionError: PROTOCOL_ERROR,
       },
     ];
+    connectionCases.push(
+      {
+        name: 'rejects PRIORITY_UPDATE on a stream other than 0 with connection PROTOCOL_ERROR (RFC 9218 §7.1)',
+        input: concat(CONNECTION_PREFACE, rawFrame(FrameType.PRIORITY_UPDATE, 0, 3, [...u32(3), 0x75, 0x3d, 0x31])),
+        options: SERVER,
+        connectionError: PROTOCOL_ERROR,
+      },
+      {
+        name: 'rejects PRIORITY_UPDATE for stream 0 with connection PROTOCOL_ERROR (RFC 9218 §7.1)',
+        input: concat(CONNECTION_PREFACE, rawFrame(FrameType.PRIORITY_UPDATE, 0, 0, [...u32(0x8000_0000), 0x69])),
+        options: SERVER,
+        connectionError: PROTOCOL_ERROR,
+      },
+      {
+        name: 'rejects PRIORITY_UPDATE shorter than 4 bytes with connection FRAME_SIZE_ERROR (RFC 9113 §4.2)',
+        input: concat(CONNECTION_PREFACE, rawFrame(FrameType.PRIORITY_UPDATE, 0, 0, [0, 0, 1])),
+        options: SERVER,
+        connectionError: FRAME_SIZE_ERROR,
+      },
+      {
+        name: 'rejects PRIORITY_UPDATE received by a client with connection PROTOCOL_ERROR (RFC 9218 §7.1)',
+        input: rawFrame(FrameType.PRIORITY_UPDATE, 0, 0, [...u32(1), 0x75, 0x3d, 0x31]),
+        connectionError: PROTOCOL_ERROR,
+      },
+    );
     const streamCases: StreamCase[] = [
       {
         name: 'rejects a 4-byte PRIORITY with stream FRAME_SIZE_ERROR and goes on',
@@ -1126,7 +1182,8 @@ describe('FrameDecoder', () => {
     it('round-trips unknown frame types', () => {
       fc.assert(
         fc.property(
-          fc.integer({ min: 10, max: 255 }),
+          // 0x10 is PRIORITY_UPDATE (RFC 9218), known to the decoder.
+          fc.integer({ min: 10, max: 255 }).filter((type) => type !== FrameType.PRIORITY_UPDATE),
           fc.integer({ min: 0, max: 255 }),
           fc.integer({ min: 0, max: 0x7fffffff }),
           payload,

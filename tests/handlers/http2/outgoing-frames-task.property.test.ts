@@ -27,14 +27,13 @@ import {
 import { addOutbound } from '../../../handlers/http2/connection/flow-window.js';
 import type { WriteScheduler, WriteSchedulerFactory } from '../../../handlers/http2/connection/write-scheduler.js';
 import { RoundRobinScheduler } from '../../../handlers/http2/connection/round-robin-scheduler.js';
+import { Rfc9218Scheduler } from '../../../handlers/http2/connection/rfc9218-scheduler.js';
 import { StreamEvent } from '../../../handlers/http2/connection/stream-state.js';
 
-/**
- * Every write scheduler the task may run with: the scenarios run against each (a new one, such
- * as RFC 9218 priorities, joins this list).
- */
+/** Every write scheduler the task may run with: the scenarios run against each. */
 const SCHEDULERS: readonly { readonly name: string; readonly make: WriteSchedulerFactory }[] = [
   { name: 'round-robin', make: () => new RoundRobinScheduler() },
+  { name: 'RFC 9218', make: () => new Rfc9218Scheduler() },
 ];
 
 const STREAM_IDS = [1, 3, 5, 7] as const;
@@ -151,6 +150,9 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
   }
   _returnStreamCredit(): void {}
   _releaseConcurrencySlot(): void {}
+  _setStreamPriority(stream: Http2Stream, rank: number): void {
+    this.task.reprioritize(stream, rank);
+  }
 
   /** What the connection does on WINDOW_UPDATE (RFC 9113 §6.9). */
   addStreamWindow(stream: Http2Stream, increment: number): void {
@@ -171,6 +173,7 @@ type Step =
   | { kind: 'end'; stream: number; withTrailers: boolean }
   | { kind: 'streamWindow'; stream: number; increment: number }
   | { kind: 'connectionWindow'; increment: number }
+  | { kind: 'priority'; stream: number; urgency: number; incremental: boolean }
   | { kind: 'complete' }
   | { kind: 'run' };
 
@@ -192,6 +195,13 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     increment: fc.integer({ min: 1, max: 70_000 }),
   }),
   fc.record({ kind: fc.constant('connectionWindow' as const), increment: fc.integer({ min: 1, max: 100_000 }) }),
+  // Reprioritization at any moment, waiting in the scheduler or not (RFC 9218).
+  fc.record({
+    kind: fc.constant('priority' as const),
+    stream: streamIndex,
+    urgency: fc.integer({ min: 0, max: 7 }),
+    incremental: fc.boolean(),
+  }),
   fc.constant<Step>({ kind: 'complete' }),
   fc.constant<Step>({ kind: 'run' }),
 );
@@ -310,6 +320,9 @@ function runScenario(input: Scenario, makeScheduler: WriteSchedulerFactory): voi
       case 'connectionWindow':
         connectionGranted += action.increment;
         host.addConnectionWindow(action.increment);
+        break;
+      case 'priority':
+        model!.stream.setPriority({ urgency: action.urgency, incremental: action.incremental });
         break;
       case 'complete':
         tc.completeWrites();

@@ -23,7 +23,10 @@ import { FrameDecoder, type FrameListener } from '../../../handlers/http2/wire/f
 import { FrameEncoder, type PriorityFields } from '../../../handlers/http2/wire/frame-encoder.js';
 import { HEADER_LIST_TOO_LARGE, HpackDecoder } from '../../../handlers/http2/wire/hpack-decoder.js';
 import { HpackEncoder } from '../../../handlers/http2/wire/hpack-encoder.js';
-import { Http2ClientConnection } from '../../../handlers/http2/connection/client-connection.js';
+import {
+  Http2ClientConnection,
+  type Http2RequestOptions,
+} from '../../../handlers/http2/connection/client-connection.js';
 import type { Http2Connection } from '../../../handlers/http2/connection/http2-connection.js';
 import type { Http2StreamError } from '../../../handlers/http2/errors.js';
 import { Http2ServerConnection } from '../../../handlers/http2/connection/server-connection.js';
@@ -167,6 +170,13 @@ export class PeerWriter {
     );
   }
 
+  /** PRIORITY_UPDATE (RFC 9218 §7.1) giving `prioritizedStreamId` the priority field `value`. */
+  priorityUpdate(prioritizedStreamId: number, value: string): Buffer {
+    return this.build(FRAME_HEADER_LENGTH + 4 + value.length, (target) =>
+      this.encoder.writePriorityUpdate(target, 0, prioritizedStreamId, value),
+    );
+  }
+
   pushPromise(streamId: number, promisedStreamId: number, headers: Http2Headers): Buffer {
     const block = this.headerBlock(headers);
     return this.build(FRAME_HEADER_LENGTH + 4 + block.length, (target) =>
@@ -220,6 +230,8 @@ export interface WrittenFrame {
   opaque?: [number, number];
   /** A stream error the decoder found in this frame. */
   streamError?: Http2StreamError;
+  /** PRIORITY_UPDATE: the stream it prioritizes and the field value. */
+  priorityUpdate?: { streamId: number; value: string };
 }
 
 interface MutableFrame extends WrittenFrame {
@@ -357,6 +369,11 @@ export class PeerReader implements FrameListener {
 
   onStreamError(error: Http2StreamError): void {
     if (this.current !== null) this.current.streamError = error;
+  }
+
+  onPriorityUpdate(streamId: number, value: Uint8Array, start: number, end: number): void {
+    if (this.current !== null)
+      this.current.priorityUpdate = { streamId, value: Buffer.from(value.subarray(start, end)).toString('latin1') };
   }
 }
 
@@ -646,7 +663,7 @@ export async function settle<C extends Http2Connection>(h: Harness<C>, rounds = 
 export function request(
   h: Harness<Http2ClientConnection>,
   headers: Http2Headers = GET,
-  options: { isEndStream?: boolean; isManualWindow?: boolean } = { isEndStream: true },
+  options: Omit<Http2RequestOptions, 'handler'> = { isEndStream: true },
 ): { stream: Http2Stream; recorder: StreamRecorder } {
   const recorder = new StreamRecorder();
   const stream = h.conn.request(headers, { ...options, handler: recorder });
