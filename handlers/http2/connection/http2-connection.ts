@@ -133,8 +133,8 @@ export abstract class Http2Connection implements ChannelHandler {
   /** Shutdown's state, once anything ends (see {@link Http2Connection.ending}). */
   private endingValue: ConnectionShutdown | null = null;
 
-  /** Read window withheld while too many of our answers wait to be written. */
-  private heldReadWindow = 0;
+  /** @internal Read window withheld while too many of our answers wait to be written. */
+  heldReadWindow = 0;
 
   /** Creates the core; `isServer` picks the role's stream ids and frame rules (RFC 9113 §5.1.1, §8.4). */
   protected constructor(options: Http2ConnectionOptions, isServer: boolean) {
@@ -360,6 +360,9 @@ export abstract class Http2Connection implements ChannelHandler {
   /** @internal A stream closed (the client may open a waiting one). */
   onStreamClosed(_stream: Http2Stream): void {}
 
+  /** @internal The peer opened a stream, after `onStream` (the server times its body, exempts CONNECT). */
+  onPeerStreamOpened(_stream: Http2Stream, _isEndStream: boolean, _isConnect: boolean): void {}
+
   // ---------------------------------------------------------------- hosts of the parts
 
   /** @internal Loop time now (0 before installation). */
@@ -412,6 +415,11 @@ export abstract class Http2Connection implements ChannelHandler {
     this.lifecycle.releaseConcurrencySlot(stream);
   }
 
+  /** @internal */
+  _onDataRateChanged(stream: Http2Stream): void {
+    this.timers.onStreamDataRateChanged(stream);
+  }
+
   /** @internal Manual-mode credit the application returned. */
   _returnStreamCredit(stream: Http2Stream, size: number): void {
     if (stream.isClosed) return;
@@ -453,6 +461,11 @@ export abstract class Http2Connection implements ChannelHandler {
   /** @internal The task sent a message: the write deadline counts from now. */
   onMessageSent(): void {
     this.timers.onMessageSent();
+  }
+
+  /** @internal */
+  onDataWaitingChanged(): void {
+    this.timers.onDataWaitingChanged();
   }
 
   /** @internal */

@@ -4,12 +4,14 @@
  *
  * @module
  */
-import { SluiceError, type Clock } from '../../../lib/index.js';
+import { SluiceError, type Clock, type MinDataRate } from '../../../lib/index.js';
+import { checkMinDataRate } from '../../../lib/data-rate.js';
 import { ErrorCode, FrameFlag, FrameType } from '../wire/constants.js';
 import type { Http2Headers } from './connection-options.js';
 import { copyBytes } from '../../../lib/bytes.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import { CLOSING, StreamEvent, StreamState, nextStreamPhase, type StreamPhase } from './stream-state.js';
+import { StreamDataRate } from './data-rate.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
 import {
   checkCallback,
@@ -87,6 +89,8 @@ export interface Http2StreamHost {
   _returnStreamCredit(stream: Http2Stream, size: number): void;
   /** The application released the concurrency slot of a closed stream. */
   _releaseConcurrencySlot(stream: Http2Stream): void;
+  /** The stream's part in the minimum data rates changed (an override, a reader waiting or not). */
+  _onDataRateChanged(stream: Http2Stream): void;
 }
 
 const NO_HANDLER: Http2StreamHandler = Object.freeze({});
@@ -179,6 +183,10 @@ export class Http2Stream {
   _thrown: unknown = null;
   /** @internal Whether a `write` returned false and `onDrain` is owed. */
   private needsDrain = false;
+  /** @internal DATA waits for this stream's flow-control window (counted by the response rate). */
+  _isWindowStalled = false;
+  /** @internal The stream's part in the minimum data rates; null (the connection's rates) until needed. */
+  _dataRate: StreamDataRate | null = null;
   private readonly host: Http2StreamHost;
 
   /** @internal Streams are created by the connection. */
@@ -368,6 +376,36 @@ export class Http2Stream {
   releaseConcurrencySlot(): void {
     if (this._concurrencyHolds === 0) return;
     if (--this._concurrencyHolds === 0) this.host._releaseConcurrencySlot(this);
+  }
+
+  /**
+   * Sets this stream's part in a server connection's minimum data rates (`minResponseDataRate`,
+   * `minRequestBodyDataRate`). `null` takes the stream out of both: its request body is never
+   * timed, and DATA it waits to send does not count toward the connection's response rate — for
+   * WebSocket and other extended-CONNECT streams, tunnels, long polls (CONNECT streams are out by
+   * default). A {@link MinDataRate} times this stream's request body at that rate instead of the
+   * connection's (the response rate is the connection's: it can only be lifted). Call it any time;
+   * it applies from now. Throws `HTTP2_INVALID_ARGUMENT` for anything else.
+   */
+  setMinDataRate(rate: MinDataRate | null): void {
+    checkMinDataRate(rate, 'setMinDataRate(rate)', Http2ApiErrors.INVALID_ARGUMENT);
+    const state = (this._dataRate ??= new StreamDataRate());
+    state.isExempt = rate === null;
+    if (rate !== null) state.receiveRate = rate;
+    this.host._onDataRateChanged(this);
+  }
+
+  /**
+   * @internal A reader of the convenient body waits for bytes (true) or stopped waiting: on a
+   * manual-window stream the request-body rate is timed only while one waits. Streams we opened
+   * (a client's) are never timed.
+   */
+  _setReadWaiting(isWaiting: boolean): void {
+    if (this.isLocal) return;
+    const state = (this._dataRate ??= new StreamDataRate());
+    if (state.isReadWaiting === isWaiting) return;
+    state.isReadWaiting = isWaiting;
+    this.host._onDataRateChanged(this);
   }
 
   /**

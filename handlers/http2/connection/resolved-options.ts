@@ -5,6 +5,7 @@
  * @internal
  */
 import { checkOptionalOptions } from '../../../lib/argument-checks.js';
+import { checkMinDataRate } from '../../../lib/data-rate.js';
 import { HTTP2_CONNECTION_DEFAULTS, type Http2ConnectionOptions } from './connection-options.js';
 
 /** Resolved options: every field present. @internal */
@@ -23,6 +24,8 @@ export function resolveOptions(options: Http2ConnectionOptions = {}): ResolvedHt
   let resolved = resolvedOptions.get(options);
   if (resolved === undefined) {
     resolved = Object.freeze({ ...HTTP2_CONNECTION_DEFAULTS, ...stripUndefined(options) });
+    checkMinDataRate(resolved.minResponseDataRate, 'minResponseDataRate');
+    checkMinDataRate(resolved.minRequestBodyDataRate, 'minRequestBodyDataRate');
     resolvedOptions.set(options, resolved);
   }
   return resolved;

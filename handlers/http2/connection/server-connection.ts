@@ -5,6 +5,7 @@
  */
 import type { Http2ConnectionOptions } from './connection-options.js';
 import { Http2Connection } from './http2-connection.js';
+import type { Http2Stream } from './http2-stream.js';
 
 /**
  * Http2ServerConnection is the server side of one HTTP/2 connection (h2c with prior knowledge,
@@ -29,5 +30,20 @@ export class Http2ServerConnection extends Http2Connection {
   /** Creates a server connection; install it in a channel slot. */
   constructor(options: Http2ConnectionOptions = {}) {
     super(options, true);
+  }
+
+  /** @internal The client's SETTINGS arrived: its preface is complete (the handshake deadline ends). */
+  override onPeerSettingsApplied(): void {
+    this.timers.onHandshakeDone();
+  }
+
+  /** @internal The idle timeout counts from the last stream's close. */
+  override onStreamClosed(): void {
+    this.timers.onStreamClosed();
+  }
+
+  /** @internal A request opened: its body may be timed (CONNECT streams are out of the rates). */
+  override onPeerStreamOpened(stream: Http2Stream, isEndStream: boolean, isConnect: boolean): void {
+    this.timers.onRequestOpened(stream, isEndStream, isConnect);
   }
 }

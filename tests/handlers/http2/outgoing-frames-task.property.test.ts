@@ -134,6 +134,7 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
     throw new Error(`stream ${stream.id}: a callback threw (the scenarios' callbacks do not)`);
   }
   onMessageSent(): void {}
+  onDataWaitingChanged(): void {}
   onControlQueueDrained(): void {}
   finishWriteShutdown(): void {}
   onWriteFailed(error: SluiceError): void {
@@ -150,6 +151,7 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
   }
   _returnStreamCredit(): void {}
   _releaseConcurrencySlot(): void {}
+  _onDataRateChanged(): void {}
 
   /** What the connection does on WINDOW_UPDATE (RFC 9113 §6.9). */
   addStreamWindow(stream: Http2Stream, increment: number): void {
