@@ -8,6 +8,7 @@
  */
 import { IoErrors, SluiceError, type ChannelSlot, type MinDataRate } from '../../../lib/index.js';
 import { DataRateClock, checkMinDataRate } from '../../../lib/data-rate.js';
+import { UNBOXED_NUMBER_FIELD } from '../../../lib/field-layout.js';
 import { Http1ParseError } from '../errors.js';
 import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
 import type { Http1OutgoingTask } from './outgoing-task.js';
@@ -62,11 +63,14 @@ export class Http1ServerDeadlines {
   private readonly responseRate: MinDataRate | null;
   private readonly requestBodyRate: MinDataRate | null;
   /** The first request line is due by then; Infinity once it came (or without a limit). */
-  private handshakeDeadline = Infinity;
+  private handshakeDeadline = UNBOXED_NUMBER_FIELD;
   private sendClock: DataRateClock | null = null;
   /** Bytes the socket took (written and completed) when the last write completed. */
   private acceptedBytes = 0;
-  /** When the socket last made progress (a write completed, or output began waiting): the write in flight is timed from it. */
+  /**
+   * When the socket last made progress (a write completed, or output began waiting), whole ms:
+   * the write in flight is timed from it. Kept an integer so its stores need no heap number.
+   */
   private progressAt = 0;
   private receiveClock: DataRateClock | null = null;
   /** The exchange whose body `receiveClock` times. */
@@ -85,6 +89,7 @@ export class Http1ServerDeadlines {
       0,
     );
     this.responseRate = rateOption('minResponseDataRate', options.minResponseDataRate, defaults.minResponseDataRate);
+    this.handshakeDeadline = Infinity;
     this.requestBodyRate = rateOption(
       'minRequestBodyDataRate',
       options.minRequestBodyDataRate,
@@ -116,7 +121,7 @@ export class Http1ServerDeadlines {
     const now = slot.channel.loop.now();
     const clock = (this.sendClock ??= new DataRateClock(rate));
     if (!this.host.outgoing.hasMessageInFlight) this.acceptedBytes = this.host.outgoing.bytesWritten;
-    this.progressAt = now;
+    this.progressAt = Math.ceil(now);
     clock.resume(now, this.acceptedBytes);
     this.host._armDeadline(clock.nextCheckAt(now, this.acceptedBytes));
   }
@@ -128,7 +133,7 @@ export class Http1ServerDeadlines {
     this.acceptedBytes = this.host.outgoing.bytesWritten;
     if (!clock.isRunning) return;
     const now = slot.channel.loop.now();
-    this.progressAt = now;
+    this.progressAt = Math.ceil(now);
     if (!this.isOutputWaiting()) clock.pause(now);
   }
 
