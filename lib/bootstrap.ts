@@ -18,8 +18,14 @@ import { fromNodeSocketError } from './socket-errors.js';
 import type { ChannelStatisticsOptions } from './statistics.js';
 import { Task, TaskStatus } from './task.js';
 
-/** Makes the first slot's handler for a connected socket. */
-export type TransportHandlerFactory = (socket: net.Socket) => ChannelHandler;
+/** What a transport handler is told about its socket besides the socket itself. */
+export interface TransportOptions {
+  /** A write that makes no progress for this many ms closes the connection (`IO_WRITE_TIMEOUT`); 0: no limit. */
+  readonly writeTimeoutMs: number;
+}
+
+/** Makes the first slot's handler for a connected socket; `options` come from the bootstrap's socket options. */
+export type TransportHandlerFactory = (socket: net.Socket, options?: TransportOptions) => ChannelHandler;
 
 let defaultTransport: TransportHandlerFactory | null = null;
 
@@ -55,6 +61,12 @@ export interface SocketOptions {
   noDelay?: boolean;
   /** Address family for host names: 4, 6, or 0 for either. */
   family?: 0 | 4 | 6;
+  /**
+   * A write the peer does not take for this many ms — no write completes while one waits, or a
+   * graceful close cannot flush — fails the writes and closes the connection (`IO_WRITE_TIMEOUT`);
+   * 0 (the default) sets no limit. The HTTP servers set 30 000. Passed to the transport factory.
+   */
+  writeTimeoutMs?: number;
 }
 
 /** Defaults of {@link SocketOptions}. */
@@ -64,7 +76,15 @@ export const SOCKET_OPTIONS_DEFAULTS: Readonly<Required<SocketOptions>> = Object
   keepAliveInitialDelayMs: 0,
   noDelay: true,
   family: 0,
+  writeTimeoutMs: 0,
 });
+
+/**
+ * The `socketOptions.writeTimeoutMs` the HTTP servers (`createServer`, `listenHttp2`, `sluice
+ * serve`) use unless given, ms: a write the peer does not take for 30 s closes the connection,
+ * as HTTP/2's `writeTimeoutMs` does for its messages (nginx's `send_timeout` is 60 s).
+ */
+export const SERVER_WRITE_TIMEOUT_MS = 30_000;
 
 /** Where to connect or listen: TCP host and port, or a Unix socket path. */
 export interface Endpoint {
@@ -140,10 +160,23 @@ function buildChannel(
   socket: net.Socket,
   transport: TransportHandlerFactory,
   channelOptions: ChannelOptions,
+  transportOptions: TransportOptions,
 ): Channel {
   const channel = new Channel(loop, channelOptions);
-  channel.appendHandler(transport(socket));
+  channel.appendHandler(transport(socket, transportOptions));
   return channel;
+}
+
+/** What the transport is told, from the socket options (checked once per bootstrap call). */
+function transportOptionsFor(options: Required<SocketOptions>): TransportOptions {
+  const writeTimeoutMs = options.writeTimeoutMs;
+  if (typeof writeTimeoutMs !== 'number' || !Number.isFinite(writeTimeoutMs) || writeTimeoutMs < 0) {
+    throw new SluiceError(
+      IoErrors.INVALID_OPTIONS,
+      `socketOptions.writeTimeoutMs must be a number of ms, 0 or more, not ${describeValue(writeTimeoutMs)}`,
+    );
+  }
+  return Object.freeze({ writeTimeoutMs });
 }
 
 /**
@@ -183,6 +216,13 @@ export class ClientBootstrap {
       return Promise.reject(error);
     }
     const socketOptions = { ...SOCKET_OPTIONS_DEFAULTS, ...options.socketOptions };
+    let transportOptions: TransportOptions;
+    try {
+      transportOptions = transportOptionsFor(socketOptions);
+    } catch (error) {
+      options.onSetup?.(error as SluiceError, null);
+      return Promise.reject(error);
+    }
     const loop = this.loopGroup.next();
     const promise = new Promise<Channel>((resolve, reject) => {
       let isSettled = false;
@@ -221,7 +261,7 @@ export class ClientBootstrap {
           },
           options.onShutdown,
         );
-        buildChannel(loop, socket, this.transport, channelOptions);
+        buildChannel(loop, socket, this.transport, channelOptions, transportOptions);
       });
     });
     if (options.onSetup !== undefined) promise.catch(() => undefined);
@@ -346,6 +386,12 @@ export class ServerBootstrap {
       return Promise.reject(new SluiceError(IoErrors.INVALID_OPTIONS, `ServerBootstrap.listen: ${invalid}`));
     useServerDefaultLogger();
     const socketOptions = { ...SOCKET_OPTIONS_DEFAULTS, ...options.socketOptions };
+    let transportOptions: TransportOptions;
+    try {
+      transportOptions = transportOptionsFor(socketOptions);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const server = net.createServer({ noDelay: socketOptions.noDelay });
     const listener = new Listener(server);
     const channelOptions = channelOptionsFor(
@@ -362,7 +408,7 @@ export class ServerBootstrap {
         return;
       }
       applySocketOptions(socket, socketOptions);
-      const channel = buildChannel(this.loopGroup.next(), socket, this.transport, channelOptions);
+      const channel = buildChannel(this.loopGroup.next(), socket, this.transport, channelOptions, transportOptions);
       listener.channels.add(channel);
     });
     return new Promise<Listener>((resolve, reject) => {

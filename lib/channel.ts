@@ -64,6 +64,11 @@ export class Channel {
   readonly id: number = nextChannelId++;
   /** The loop all of this channel's work runs on. */
   readonly loop: EventLoop;
+  /**
+   * Loop time the channel was created, whole ms: when its connection was accepted or connected.
+   * Handshake deadlines count from it, whichever handler enforces them.
+   */
+  readonly createdAtMs: number;
 
   /** The first slot (the socket side), or null when empty. */
   first: ChannelSlot | null = null;
@@ -100,6 +105,7 @@ export class Channel {
     );
     checkOptionalOptions(options, 'new Channel');
     this.loop = loop;
+    this.createdAtMs = Math.floor(loop.now());
     this.options = options;
     this.isReadBackPressureEnabled = options.enableReadBackPressure ?? true;
     if (options.statistics !== undefined) {

@@ -111,6 +111,17 @@ export const IoErrors = Object.freeze({
   LISTENER_CLOSED: errorDefinition('IO_LISTENER_CLOSED', 'the listener is closed'),
   /** `IO_INVALID_URL`: a URL that cannot be parsed, or that is not a string or `URL`. */
   INVALID_URL: errorDefinition('IO_INVALID_URL', 'the URL cannot be parsed'),
+  /** `IO_WRITE_TIMEOUT`: a write made no progress within the write deadline (the peer does not read). */
+  WRITE_TIMEOUT: errorDefinition('IO_WRITE_TIMEOUT', 'a write made no progress within the write deadline'),
+  /** `IO_HANDSHAKE_TIMEOUT`: the peer did not complete the connection's handshake (TLS, preface or first request line) in time. */
+  HANDSHAKE_TIMEOUT: errorDefinition('IO_HANDSHAKE_TIMEOUT', 'the peer did not complete the handshake in time'),
+  /** `IO_SEND_RATE_TOO_LOW`: the peer took the data queued for it slower than the minimum data rate. */
+  SEND_RATE_TOO_LOW: errorDefinition('IO_SEND_RATE_TOO_LOW', 'the peer took our data slower than the minimum rate'),
+  /** `IO_RECEIVE_RATE_TOO_LOW`: the peer sent a body slower than the minimum data rate while it was being read. */
+  RECEIVE_RATE_TOO_LOW: errorDefinition(
+    'IO_RECEIVE_RATE_TOO_LOW',
+    'the peer sent the body slower than the minimum rate',
+  ),
   /** `IO_INVALID_OPTIONS`: invalid options. */
   INVALID_OPTIONS: errorDefinition('IO_INVALID_OPTIONS', 'invalid options'),
 });

@@ -29,6 +29,7 @@ export {
 } from './logging.js';
 export { ConnectionDiagnostics, type ConnectionClosedMessage, type ConnectionOpenedMessage } from './diagnostics.js';
 export * from './bootstrap.js';
+export { DEFAULT_MIN_DATA_RATE, type MinDataRate } from './data-rate.js';
 export * from './testing/testing-channel.js';
 export * from './host-resolver.js';
 export * from './retry-strategy.js';

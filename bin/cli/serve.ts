@@ -9,22 +9,27 @@ import cluster, { type Worker } from 'node:cluster';
 import { promises as fs } from 'node:fs';
 import {
   createStreamLogger,
+  DEFAULT_MIN_DATA_RATE,
   EventLoopGroup,
   h2cUpgrade,
+  HTTP2_CONNECTION_DEFAULTS,
   Http1ServerConnection,
   Http2ServerConnection,
   ProtocolSniffer,
   LogLevel,
   MAX_BUSY_POLL_MICROS,
   parseLogLevel,
+  SERVER_WRITE_TIMEOUT_MS,
   ServerBootstrap,
   setLogger,
   type BootstrapOptions,
   type Channel,
   type ChannelSlot,
   type Http1Upgrade,
+  type Http1ServerConnectionOptions,
   type Http2ConnectionOptions,
   type Listener,
+  type MinDataRate,
 } from '../../handlers/index.js';
 import {
   acceptWebSocketOverHttp2,
@@ -73,6 +78,17 @@ Options:
                          latency for one-at-a-time requests, at the cost of a busy core
   -h, --help             show this help
 
+Deadlines for stalled, silent and slow peers (0 turns one off):
+      --handshake-timeout MS      TLS plus the HTTP/2 preface or first HTTP/1.1 request line
+                                  must arrive within MS of the connection (default 10000)
+      --idle-timeout MS           close a connection with no request for MS (default: 75000
+                                  for HTTP/2, GOAWAY first; 5000 for HTTP/1.1 keep-alive)
+      --min-response-rate B       the peer must take responses at B bytes/s (default 240)
+      --min-request-body-rate B   request bodies must arrive at B bytes/s while read (default 240)
+      --rate-grace MS             time before either rate applies (default 5000)
+      --write-timeout MS          a write the peer does not take for MS closes the connection
+                                  (default 30000)
+
 Prints "listening on <url>" once ready. SIGINT or SIGTERM closes gracefully (GOAWAY, Connection:
 close or WebSocket close 1001; in-flight requests finish; a second signal or 10 s later, connections
 are cut) and exits 0.
@@ -104,7 +120,28 @@ export interface ServeSettings {
   workers: number;
   /** Busy-poll window of each event loop, µs; 0 (off) by default. */
   busyPollMicros: number;
+  /** The deadlines for stalled, silent and slow peers. */
+  deadlines: ServeDeadlines;
 }
+
+/** The deadlines `sluice serve` gives its connections; 0 turns one off. */
+export interface ServeDeadlines {
+  /** TLS plus the HTTP/2 preface or the first HTTP/1.1 request line, ms from the connection. */
+  handshakeTimeoutMs: number;
+  /** No request for this long closes a connection, ms; null: each protocol's default. */
+  idleTimeoutMs: number | null;
+  /** The rate the peer must take responses at, B/s. */
+  minResponseRate: number;
+  /** The rate a request body must arrive at while read, B/s. */
+  minRequestBodyRate: number;
+  /** Time before either rate applies, ms. */
+  rateGraceMs: number;
+  /** A write the peer does not take for this long closes the connection, ms. */
+  writeTimeoutMs: number;
+}
+
+/** The longest deadline a flag takes, ms: a day. */
+const MAX_DEADLINE_MS = 86_400_000;
 
 /** Parses `serve`'s arguments; null when `--help` was asked for. Throws usage errors. */
 export function parseServeArguments(args: string[]): ServeSettings | null {
@@ -122,6 +159,12 @@ export function parseServeArguments(args: string[]): ServeSettings | null {
       'log-level': { type: 'string', default: 'warn' },
       workers: { type: 'string', short: 'w', default: '1' },
       'busy-poll': { type: 'string', default: '0' },
+      'handshake-timeout': { type: 'string', default: String(HTTP2_CONNECTION_DEFAULTS.handshakeTimeoutMs) },
+      'idle-timeout': { type: 'string' },
+      'min-response-rate': { type: 'string', default: String(DEFAULT_MIN_DATA_RATE.bytesPerSecond) },
+      'min-request-body-rate': { type: 'string', default: String(DEFAULT_MIN_DATA_RATE.bytesPerSecond) },
+      'rate-grace': { type: 'string', default: String(DEFAULT_MIN_DATA_RATE.graceMs) },
+      'write-timeout': { type: 'string', default: String(SERVER_WRITE_TIMEOUT_MS) },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -141,7 +184,34 @@ export function parseServeArguments(args: string[]): ServeSettings | null {
     logLevel,
     workers: parseInteger('--workers', values.workers, 1, 256),
     busyPollMicros: parseInteger('--busy-poll', values['busy-poll'], 0, MAX_BUSY_POLL_MICROS),
+    deadlines: {
+      handshakeTimeoutMs: parseInteger('--handshake-timeout', values['handshake-timeout'], 0, MAX_DEADLINE_MS),
+      idleTimeoutMs:
+        values['idle-timeout'] === undefined
+          ? null
+          : parseInteger('--idle-timeout', values['idle-timeout'], 0, MAX_DEADLINE_MS),
+      minResponseRate: parseInteger('--min-response-rate', values['min-response-rate'], 0, 1_000_000_000),
+      minRequestBodyRate: parseInteger('--min-request-body-rate', values['min-request-body-rate'], 0, 1_000_000_000),
+      rateGraceMs: parseInteger('--rate-grace', values['rate-grace'], 0, MAX_DEADLINE_MS),
+      writeTimeoutMs: parseInteger('--write-timeout', values['write-timeout'], 0, MAX_DEADLINE_MS),
+    },
   };
+}
+
+/** The connection options of both protocols for `deadlines`. */
+export function deadlineOptions(deadlines: ServeDeadlines): {
+  http1: Omit<Http1ServerConnectionOptions, 'onRequest'>;
+  http2: Http2ConnectionOptions;
+} {
+  const rate = (bytesPerSecond: number): MinDataRate | null =>
+    bytesPerSecond === 0 ? null : { bytesPerSecond, graceMs: deadlines.rateGraceMs };
+  const common = {
+    handshakeTimeoutMs: deadlines.handshakeTimeoutMs,
+    minResponseDataRate: rate(deadlines.minResponseRate),
+    minRequestBodyDataRate: rate(deadlines.minRequestBodyRate),
+    ...(deadlines.idleTimeoutMs === null ? {} : { idleTimeoutMs: deadlines.idleTimeoutMs }),
+  };
+  return { http1: common, http2: { ...common, writeTimeoutMs: deadlines.writeTimeoutMs } };
 }
 
 /** Runs `sluice serve`; resolves with the exit code once the server has closed. */
@@ -227,6 +297,7 @@ class RunningServer {
 
   constructor(
     private readonly connectionOptions: Http2ConnectionOptions,
+    private readonly http1Options: Omit<Http1ServerConnectionOptions, 'onRequest'>,
     routes: (stream: RouteStream, headers: string[], isEndStream: boolean) => void,
     isTls: boolean,
   ) {
@@ -236,12 +307,16 @@ class RunningServer {
     if (!isTls) this.upgrades.push(h2cUpgrade((channel) => this.createHttp2(channel)));
   }
 
-  /** The connection for a cleartext channel: a sniffer that becomes HTTP/1.1 or HTTP/2 on the first bytes. */
+  /**
+   * The connection for a cleartext channel: a sniffer that becomes HTTP/1.1 or HTTP/2 on the
+   * first bytes, and closes a connection that says nothing decisive within the handshake deadline.
+   */
   installSniffer(channel: Channel): void {
     channel.appendHandler(
       new ProtocolSniffer(
         (sniffed) => this.createHttp1(sniffed),
         (sniffed) => this.createHttp2(sniffed),
+        this.http1Options.handshakeTimeoutMs,
       ),
     );
   }
@@ -271,6 +346,7 @@ class RunningServer {
   private createHttp1(channel: Channel): Http1ServerConnection {
     const clock = channel.loop.clock;
     const connection = new Http1ServerConnection({
+      ...this.http1Options,
       isManualWindow: true,
       upgrades: this.upgrades,
       onRequest: (stream) =>
@@ -335,16 +411,31 @@ async function runServer(
   pair: CertificatePair | null,
 ): Promise<ExitCode> {
   const routes = createRoutes({ root });
-  const server = new RunningServer({ maxConcurrentStreams: 128, onStream: routes }, routes, pair !== null);
+  const deadlines = settings.deadlines;
+  const { http1, http2 } = deadlineOptions(deadlines);
+  const server = new RunningServer(
+    { maxConcurrentStreams: 128, ...http2, onStream: routes },
+    http1,
+    routes,
+    pair !== null,
+  );
   const bootstrapOptions: BootstrapOptions = {};
   if (settings.busyPollMicros > 0)
     bootstrapOptions.loopGroup = new EventLoopGroup({ busyPollMicros: settings.busyPollMicros });
-  if (pair !== null)
-    bootstrapOptions.transport = serverTlsTransport(pair, (slot, protocol) => server.install(slot, protocol));
+  if (pair !== null) {
+    // One deadline covers TLS and the first protocol bytes; off, TLS keeps its own default.
+    const negotiationTimeoutMs = deadlines.handshakeTimeoutMs > 0 ? deadlines.handshakeTimeoutMs : undefined;
+    bootstrapOptions.transport = serverTlsTransport(
+      pair,
+      (slot, protocol) => server.install(slot, protocol),
+      negotiationTimeoutMs,
+    );
+  }
   try {
     server.listener = await new ServerBootstrap(bootstrapOptions).listen({
       host: settings.host,
       port: settings.port,
+      socketOptions: { writeTimeoutMs: deadlines.writeTimeoutMs },
       pipeline: pair !== null ? undefined : (channel) => server.installSniffer(channel),
     });
   } catch (error) {

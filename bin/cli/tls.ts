@@ -36,16 +36,18 @@ function requireH2(protocol: string | null): void {
 /**
  * A server transport: TLS with ALPN `h2` then `http/1.1` (the server's preference); once the
  * handshake chose, `install` puts the matching connection right of the TLS slot (a client that
- * offers no ALPN gets HTTP/1.1).
+ * offers no ALPN gets HTTP/1.1). The handshake must complete within `negotiationTimeoutMs`.
  */
 export function serverTlsTransport(
   pair: CertificatePair,
   install: (slot: ChannelSlot, protocol: string | null) => void,
+  negotiationTimeoutMs?: number,
 ): TransportHandlerFactory {
   return nativeTlsTransport({
     role: 'server',
     cert: pair.cert,
     key: pair.key,
+    ...(negotiationTimeoutMs !== undefined ? { negotiationTimeoutMs } : {}),
     ALPNProtocols: [ALPN_H2, 'http/1.1'],
     onNegotiated: (slot, protocol) => install(slot, protocol),
   });

@@ -7,6 +7,12 @@
 import { setDefaultTransport } from '../../lib/index.js';
 import { socketTransport } from './socket-handler.js';
 
-export { SOCKET_LINGER_MS, SocketHandler, socketTransport, type SocketStatistics } from './socket-handler.js';
+export {
+  SOCKET_LINGER_MS,
+  SocketHandler,
+  socketTransport,
+  type SocketHandlerOptions,
+  type SocketStatistics,
+} from './socket-handler.js';
 
 setDefaultTransport(socketTransport);

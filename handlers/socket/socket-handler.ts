@@ -18,8 +18,10 @@ import {
   type HandlerStatistics,
   type IoMessage,
   type TransportHandlerFactory,
+  type TransportOptions,
 } from '../../lib/index.js';
 import { PendingWrites } from '../../lib/pending-writes.js';
+import { WriteProgressDeadline } from '../../lib/write-progress.js';
 import { ReadQueue } from '../../lib/read-queue.js';
 import { fromNodeSocketError } from '../../lib/socket-errors.js';
 import { checkArgument } from '../../lib/argument-checks.js';
@@ -34,6 +36,16 @@ export interface SocketStatistics extends HandlerStatistics {
   readonly bytesWritten: number;
   /** Writes waiting for Node to report them done. */
   readonly writesInFlight: number;
+}
+
+/** Options of a {@link SocketHandler}. */
+export interface SocketHandlerOptions {
+  /**
+   * A write the peer does not take for this many ms — no write completes while one waits, or a
+   * graceful close cannot flush — fails the writes with `IO_WRITE_TIMEOUT` and closes the socket;
+   * 0 or absent: no limit. The bootstrap passes `socketOptions.writeTimeoutMs`.
+   */
+  writeTimeoutMs?: number;
 }
 
 /**
@@ -64,7 +76,10 @@ type OwnedSocket = Socket & { [HANDLER]?: SocketHandler };
  * Shutdown: graceful write shutdown ends the socket after pending writes are flushed, then
  * lingers — reads and drops — until the peer's FIN or {@link SOCKET_LINGER_MS}, so that unread
  * input does not make the kernel reset the connection over our last bytes;
- * `freeScarceResourcesImmediately` destroys it and fails pending writes. A peer close shuts the
+ * `freeScarceResourcesImmediately` destroys it and fails pending writes. With a `writeTimeoutMs`,
+ * a peer that stops taking our writes — while the channel runs, or while a graceful close waits
+ * to flush (a TLS close_notify included) — fails them with `IO_WRITE_TIMEOUT` and the socket is
+ * destroyed, so the shutdown ends in bounded time. A peer close shuts the
  * channel down with `IO_SOCKET_CLOSED`; Node errors map to stable codes (ECONNRESET →
  * `IO_CONNECTION_RESET`, EPIPE → `IO_BROKEN_PIPE`, …).
  */
@@ -83,6 +98,8 @@ export class SocketHandler implements ChannelHandler {
   private pendingWriteShutdown: { slot: ChannelSlot; error: SluiceError | null; free: boolean } | null = null;
   private bytesRead = 0;
   private bytesWritten = 0;
+  /** Null without a write timeout (the default): nothing is timed. */
+  private readonly writeDeadline: WriteProgressDeadline | null;
   // One set of socket listeners serves every handler: Node calls a listener with the socket as
   // `this`, and the socket names its handler. No closures per connection.
   private static onData(this: OwnedSocket, chunk: Buffer): void {
@@ -105,10 +122,14 @@ export class SocketHandler implements ChannelHandler {
   }
   private readonly onWriteDone = (error?: Error | null): void => this.completeOldestWrite(error ?? null);
 
-  /** Wraps a connected socket. The handler owns it from now on and destroys it on shutdown. */
+  /**
+   * Wraps a connected socket. The handler owns it from now on and destroys it on shutdown.
+   * Throws `IO_INVALID_OPTIONS` for a `writeTimeoutMs` that is not a number of ms, 0 or more.
+   */
   constructor(
     /** The Node socket (owned by the handler). */
     readonly socket: Socket,
+    options: SocketHandlerOptions = {},
   ) {
     checkArgument(
       typeof (socket as Partial<Socket> | null)?.on === 'function',
@@ -116,6 +137,14 @@ export class SocketHandler implements ChannelHandler {
       'socket is a connected net.Socket',
       socket,
     );
+    const writeTimeoutMs = options.writeTimeoutMs ?? 0;
+    checkArgument(
+      typeof writeTimeoutMs === 'number' && Number.isFinite(writeTimeoutMs) && writeTimeoutMs >= 0,
+      'new SocketHandler(socket, options)',
+      'writeTimeoutMs is a number of ms, 0 or more',
+      writeTimeoutMs,
+    );
+    this.writeDeadline = writeTimeoutMs > 0 ? new WriteProgressDeadline(this, writeTimeoutMs) : null;
     (socket as OwnedSocket)[HANDLER] = this;
     socket.on('error', SocketHandler.onError);
     socket.on('end', SocketHandler.onEnd);
@@ -126,6 +155,7 @@ export class SocketHandler implements ChannelHandler {
   /** Remembers the slot. */
   installed(slot: ChannelSlot): void {
     this.slot = slot;
+    this.writeDeadline?.attach(slot.channel);
   }
 
   /** Starts reading (once). */
@@ -147,6 +177,8 @@ export class SocketHandler implements ChannelHandler {
     }
     const length = message.length;
     const data = message.data;
+    // Writes start waiting: the deadline counts from now (not per write: only when none waited).
+    if (this.writeDeadline !== null && this.inFlight.size === 0) this.writeDeadline.onProgress();
     this.inFlight.push(message);
     this.bytesWritten += length;
     // One view per write at most; a full message goes as it is.
@@ -173,12 +205,13 @@ export class SocketHandler implements ChannelHandler {
       this.socket.destroy();
       this.isSocketClosed = true;
       this.failInFlightWrites(error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL));
-      slot.onHandlerShutdownComplete(direction, error, free);
+      slot.onHandlerShutdownComplete(direction, error ?? this.writeTimeoutError, free);
       return;
     }
     // Graceful: FIN after everything queued is flushed, then close. A socket that closes
     // first (peer reset) finishes the shutdown from the 'close' event instead.
     this.pendingWriteShutdown = { slot, error, free };
+    if (this.writeDeadline !== null && this.inFlight.size === 0) this.writeDeadline.onProgress();
     this.socket.end(() => this.finishWriteShutdown());
   }
 
@@ -190,7 +223,36 @@ export class SocketHandler implements ChannelHandler {
     this.isSocketClosed = true;
     this.failInFlightWrites(request.error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL));
     if (!request.slot.isWriteShutDown)
-      request.slot.onHandlerShutdownComplete(ChannelDirection.WRITE, request.error, request.free);
+      request.slot.onHandlerShutdownComplete(
+        ChannelDirection.WRITE,
+        request.error ?? this.writeTimeoutError,
+        request.free || this.writeTimeoutError !== null,
+      );
+  }
+
+  /** The write timeout fired: why the shutdown ends (null until then). */
+  private writeTimeoutError: SluiceError | null = null;
+
+  /** @internal A write (or a graceful close's flush) waits for the peer. */
+  get isWaitingForWrite(): boolean {
+    return (this.inFlight.size > 0 || this.pendingWriteShutdown !== null) && !this.isSocketClosed;
+  }
+
+  /**
+   * @internal Nothing moved for `writeTimeoutMs`: the waiting writes fail with `IO_WRITE_TIMEOUT`
+   * and the socket is destroyed. A channel still running shuts down with that error; one already
+   * shutting down (a graceful close that cannot flush) finishes from the socket's 'close'.
+   */
+  onWriteTimeout(): void {
+    const error = new SluiceError(
+      IoErrors.WRITE_TIMEOUT,
+      `no write made progress for ${this.writeDeadline?.timeoutMs ?? 0} ms: the peer does not read`,
+    );
+    this.writeTimeoutError = error;
+    if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'socket', error.message);
+    this.failInFlightWrites(error);
+    this.slot?.channel.shutdown(error, true);
+    this.socket.destroy();
   }
 
   /** Reads arrive as fast as the socket gives them. */
@@ -247,6 +309,7 @@ export class SocketHandler implements ChannelHandler {
 
   /** Destroys the socket (unless it lingers after a graceful close) and drops listeners. */
   destroy(): void {
+    this.writeDeadline?.stop();
     this.socket.off('data', SocketHandler.onData);
     this.socket.off('end', SocketHandler.onEnd);
     this.socket.off('close', SocketHandler.onClose);
@@ -315,6 +378,8 @@ export class SocketHandler implements ChannelHandler {
     const failure = error === null ? null : fromNodeSocketError(error);
     if (!this.inFlight.completeOldest(this.slot?.channel ?? null, failure)) return;
     if (failure !== null) this.slot?.channel.shutdown(failure);
+    // Progress: the next write waiting has a whole deadline from now.
+    else if (this.writeDeadline !== null && this.inFlight.size > 0) this.writeDeadline.onProgress();
   }
 
   private failInFlightWrites(error: SluiceError): void {
@@ -322,5 +387,9 @@ export class SocketHandler implements ChannelHandler {
   }
 }
 
-/** The transport factory that makes a {@link SocketHandler} for each connected socket. */
-export const socketTransport: TransportHandlerFactory = (socket) => new SocketHandler(socket);
+/**
+ * The transport factory that makes a {@link SocketHandler} for each connected socket, with the
+ * bootstrap's `socketOptions.writeTimeoutMs`.
+ */
+export const socketTransport: TransportHandlerFactory = (socket: Socket, options?: TransportOptions) =>
+  new SocketHandler(socket, options);

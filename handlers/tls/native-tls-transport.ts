@@ -14,7 +14,7 @@ import {
   type ChannelSlot,
   type TransportHandlerFactory,
 } from '../../lib/index.js';
-import { SocketHandler } from '../socket/index.js';
+import { SocketHandler, type SocketHandlerOptions } from '../socket/index.js';
 import { checkArgument } from '../../lib/argument-checks.js';
 import { TlsErrors, fromNodeTlsError, tlsErrorDefinitionFor, type TlsRole } from './tls-errors.js';
 import {
@@ -44,8 +44,11 @@ export class NativeTlsSocketHandler extends SocketHandler {
   private protocol: string | null = null;
   private readonly timeoutTask: Task;
 
-  /** Starts TLS on the connected `rawSocket` (handshake begins at once). */
-  constructor(rawSocket: net.Socket, options: TlsOptions) {
+  /**
+   * Starts TLS on the connected `rawSocket` (handshake begins at once); `socketOptions` are the
+   * socket handler's (a write timeout also bounds a close_notify the peer never reads).
+   */
+  constructor(rawSocket: net.Socket, options: TlsOptions, socketOptions: SocketHandlerOptions = {}) {
     checkArgument(
       typeof (rawSocket as Partial<net.Socket> | null)?.on === 'function',
       'new NativeTlsSocketHandler(rawSocket)',
@@ -57,7 +60,7 @@ export class NativeTlsSocketHandler extends SocketHandler {
     let self: NativeTlsSocketHandler | null = null;
     // Registered before the socket handler's own listener, so TLS failures keep their codes.
     tlsSocket.on('error', (error: Error) => self?.handleTlsError(error));
-    super(tlsSocket);
+    super(tlsSocket, socketOptions);
     // The error listener above must exist before super() subscribes, so it reaches `this` late.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     self = this;
@@ -144,5 +147,5 @@ export class NativeTlsSocketHandler extends SocketHandler {
  */
 export function nativeTlsTransport(options: TlsOptions): TransportHandlerFactory {
   compileTlsOptions(options);
-  return (socket) => new NativeTlsSocketHandler(socket, options);
+  return (socket, transportOptions) => new NativeTlsSocketHandler(socket, options, transportOptions);
 }

@@ -196,6 +196,16 @@ describe('sluice command line', function () {
         pattern: /^sluice get: invalid --priority 'u=1,'/,
       },
       {
+        name: 'a handshake timeout that is not a number',
+        args: ['serve', '--handshake-timeout', 'soon'],
+        pattern: /^sluice serve: --handshake-timeout must be a whole number from 0 to 86400000, not 'soon'/,
+      },
+      {
+        name: 'a negative minimum rate',
+        args: ['serve', '--min-response-rate', '-240'],
+        pattern: /^sluice serve: --min-response-rate must be a whole number from 0 to 1000000000, not '-240'/,
+      },
+      {
         name: 'an empty --cacert',
         args: ['get', '--cacert', '', 'https://127.0.0.1:1/'],
         pattern: /^sluice get: --cacert needs a file name/,
@@ -259,6 +269,30 @@ describe('sluice command line', function () {
     it('prints exactly one line, listening on http://127.0.0.1:<port>', () => {
       expect(server.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(new URL(server.url).port).to.not.equal('0');
+    });
+
+    it('closes a silent connection and a half-sent preface at its handshake deadline, with no flags (10 s)', async () => {
+      const port = Number(new URL(server.url).port);
+      const connections = ['', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'].map((sent) => {
+        const socket = net.connect(port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        if (sent !== '') socket.write(sent);
+        let received = 0;
+        socket.on('data', (data: Buffer) => (received += data.length));
+        const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(received)));
+        return { socket, closed };
+      });
+      try {
+        // Bounded: a server that never closes them fails here, well inside the test's timeout.
+        const outcome = await Promise.race([
+          Promise.all(connections.map((connection) => connection.closed)),
+          new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 20_000).unref()),
+        ]);
+        expect(outcome, 'both connections closed by the server').to.not.equal('open');
+        expect((outcome as number[])[0], 'the silent connection was sent nothing').to.equal(0);
+      } finally {
+        for (const connection of connections) connection.socket.destroy();
+      }
     });
 
     it('answers sluice get on /', async () => {

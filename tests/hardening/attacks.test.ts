@@ -10,7 +10,7 @@
  * are measured and printed in a summary table, never asserted.
  */
 import { expect } from 'chai';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { SluiceError } from '../../lib/index.js';
 import { ErrorCode, FrameType, MAX_STREAM_ID, SettingId, errorCodeName } from '../../handlers/http2/wire/constants.js';
 import type { Http2ConnectionOptions } from '../../handlers/http2/connection/connection-options.js';
@@ -547,6 +547,101 @@ describe('hardening: attacks', () => {
       expect(result.serverCloses).to.deep.equal(['HTTP2_WRITE_TIMEOUT']);
       expect(closedWhileNotReading, 'closed while the attacker still was not reading').to.equal(true);
       expectContained(result);
+    });
+
+    it('slow read (slowloris, response direction): WINDOW_UPDATEs below the minimum response rate → GOAWAY(ENHANCE_YOUR_CALM), IO_SEND_RATE_TOO_LOW', async () => {
+      const result = await campaign({
+        name: 'Slow read (window trickle)',
+        server: { minResponseDataRate: { bytesPerSecond: 10_000, graceMs: 300 } },
+        minDurationMs: 0,
+        minConnections: 3,
+        connect: { settings: [[SettingId.INITIAL_WINDOW_SIZE, 1000]] },
+        attack: async (a) => {
+          await a.send(a.peer.headers(1, getHeaders('/big'), { endStream: true }));
+          // 100 bytes of credit every 50 ms: 2000 B/s, a fifth of the minimum, for at most 10 s.
+          for (let i = 0; i < 200 && !a.isDone; i++) {
+            await a.send(a.peer.windowUpdate(1, 100));
+            await sleep(50);
+          }
+          await a.waitDone(2000);
+        },
+        outcome: (attackers, serverErrors) =>
+          `GOAWAY ${codeName(attackers[0].tally.goawayCode)}; server onError ${serverErrors.join(', ')}`,
+      });
+      expectEveryGoaway(result, ErrorCode.ENHANCE_YOUR_CALM);
+      expect(new Set(result.serverErrors)).to.deep.equal(new Set(['IO_SEND_RATE_TOO_LOW']));
+      expectContained(result);
+    });
+
+    it('slow POST (slowloris, request direction): request bodies below the minimum rate → RST_STREAM(ENHANCE_YOUR_CALM), the connection goes on', async () => {
+      let goodOnSameConnection = false;
+      const result = await campaign({
+        name: 'Slow POST (body trickle)',
+        server: { minRequestBodyDataRate: { bytesPerSecond: 1000, graceMs: 300 } },
+        minDurationMs: 0,
+        attack: async (a) => {
+          const uploads = [1, 3, 5, 7, 9, 11, 13, 15, 17, 19];
+          await a.send(Buffer.concat(uploads.map((id) => a.peer.headers(id, postHeaders('/upload')))));
+          // One byte per stream every 100 ms: 10 B/s each, a hundredth of the minimum.
+          for (let i = 0; i < 100 && a.tally.resetCount < uploads.length && !a.isDone; i++) {
+            await a.send(Buffer.concat(uploads.map((id) => a.peer.data(id, 'x'))));
+            await sleep(100);
+          }
+          await a.send(a.peer.headers(21, getHeaders('/'), { endStream: true }));
+          goodOnSameConnection = await waitUntil(() => a.tally.headerBlocks > 0 && a.tally.dataBytes > 0, 2000);
+          a.destroy();
+        },
+        outcome: (attackers) =>
+          `${attackers[0].tally.resetCount} RST_STREAM ${codeName(attackers[0].tally.firstResetCode)}; no GOAWAY`,
+        timeToOutcome: () => null,
+      });
+      const tally = result.attackers[0].tally;
+      expect(tally.resetCount, 'every slow upload reset').to.equal(10);
+      expect(tally.firstResetCode).to.equal(ErrorCode.ENHANCE_YOUR_CALM);
+      expect(tally.goawayCode, 'no GOAWAY: only the streams were at fault').to.equal(null);
+      expect(goodOnSameConnection, 'a request on the same connection is served').to.equal(true);
+      expectContained(result);
+    });
+
+    it('silent connections (slowloris, handshake): connections that never finish the preface are closed at the handshake deadline', async () => {
+      const server = await startTestServer({ http2: { handshakeTimeoutMs: 500 } });
+      const good = await GoodClient.start(server.port);
+      const probe = new MemoryProbe();
+      const startedAt = now();
+      const sockets: Socket[] = [];
+      let closed = 0;
+      try {
+        for (let i = 0; i < 200; i++) {
+          const socket = net.connect(server.port, '127.0.0.1');
+          socket.on('error', () => undefined);
+          socket.on('close', () => closed++);
+          socket.resume(); // reads (and drops) the server's SETTINGS, so it sees the close
+          // Half of them send part of the preface, then nothing.
+          if (i % 2 === 1) socket.write('PRI * HTTP/2.0\r\n');
+          sockets.push(socket);
+        }
+        const isAllClosed = await waitUntil(() => closed === sockets.length, 10_000);
+        const endedAt = now();
+        const growth = probe.stop();
+        summary.push({
+          attack: 'Silent connections (200)',
+          role: 'server',
+          outcome: `${closed} closed; server onError ${[...new Set(server.errors.map(({ error }) => error.code))].join(', ')}`,
+          growth,
+          timeMs: endedAt - startedAt,
+          goodDuring: good.countBetween(startedAt, endedAt),
+          connections: sockets.length,
+        });
+        expect(isAllClosed, `${closed} of ${sockets.length} closed`).to.equal(true);
+        expect(new Set(server.errors.map(({ error }) => error.code))).to.deep.equal(new Set(['IO_HANDSHAKE_TIMEOUT']));
+        expect(growth, `live memory growth ${mib(growth)} MiB`).to.be.below(MEMORY_BOUND);
+        expect(good.failures).to.deep.equal([]);
+        expect(good.countBetween(startedAt, endedAt), 'good requests during').to.be.greaterThan(0);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await good.stop();
+        await server.close();
+      }
     });
 
     it('empty frames flood (CVE-2019-9518): empty DATA without END_STREAM → GOAWAY(ENHANCE_YOUR_CALM)', async () => {

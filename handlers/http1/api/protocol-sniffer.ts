@@ -7,6 +7,7 @@
  */
 import {
   ChannelDirection,
+  IoErrors,
   SluiceError,
   Task,
   TaskStatus,
@@ -27,8 +28,11 @@ const HTTP2_PREFIX = Buffer.from('PRI * HTTP/2', 'latin1');
 /** The read window of the sniffer's slot: the first read it waits for is at most this long. */
 const SNIFF_WINDOW = 16 * 1024;
 
-/** How long a new connection may stay silent (or undecided) by default, ms: the HTTP/1.1 idle timeout's default. */
-export const SNIFF_TIMEOUT_MS = 5_000;
+/**
+ * How long a new connection may stay silent (or undecided) by default, ms, from its acceptance:
+ * the servers' handshake timeout (Go's HTTP/2 server gives its preface 10 s).
+ */
+export const SNIFF_TIMEOUT_MS = 10_000;
 
 /**
  * ProtocolSniffer sits where the connection handler will go, right of the socket (a cleartext
@@ -39,9 +43,10 @@ export const SNIFF_TIMEOUT_MS = 5_000;
  * `PRI * HTTP/2`'s 12 bytes' worth of decision, in as many reads as the peer split them).
  *
  * Timing: the decision and the replacement run inside `processReadMessage`, synchronously. A
- * connection still undecided `timeoutMs` after the sniffer was installed (a silent peer, or one
- * that sent a few bytes of the preface and stopped) is shut down without an error, as a silent
- * new HTTP/1.1 connection is after its idle timeout; the timer runs on the loop's clock.
+ * connection still undecided `timeoutMs` after it was accepted (the channel's creation: a silent
+ * peer, or one that sent a few bytes of the preface and stopped) is closed with
+ * `IO_HANDSHAKE_TIMEOUT`, the handshake deadline of the connection handlers that follow (which
+ * count from the same moment); the timer runs on the loop's clock.
  */
 export class ProtocolSniffer implements ChannelHandler {
   private readonly createHttp1: (channel: Channel) => ChannelHandler;
@@ -79,13 +84,19 @@ export class ProtocolSniffer implements ChannelHandler {
   private static runTimeout(this: void, status: TaskStatus, task: Task): void {
     const sniffer = task.target as ProtocolSniffer;
     if (status !== TaskStatus.RUN_READY || sniffer.isDecided) return;
-    sniffer.slot?.channel.shutdown(null);
+    sniffer.slot?.channel.shutdown(
+      new SluiceError(
+        IoErrors.HANDSHAKE_TIMEOUT,
+        `no HTTP/2 preface or HTTP/1.1 request line within ${sniffer.timeoutMs} ms of the connection`,
+      ),
+      true,
+    );
   }
 
-  /** Starts the timeout. */
+  /** Starts the timeout, counted from the channel's creation. */
   installed(slot: ChannelSlot): void {
     this.slot = slot;
-    if (this.timeoutMs > 0) slot.channel.scheduleTaskAfter(this.timeoutTask, this.timeoutMs);
+    if (this.timeoutMs > 0) slot.channel.scheduleTaskAt(this.timeoutTask, slot.channel.createdAtMs + this.timeoutMs);
   }
 
   /** Takes the message; once the bytes decide, replaces itself and hands over every held message. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { SluiceError, type Clock } from '../../../lib/index.js';
+import { SluiceError, type Clock, type MinDataRate } from '../../../lib/index.js';
 import {
   Http2ApiErrors,
   Http2Body,
@@ -72,6 +72,13 @@ export interface HttpServerStream {
   send(source: Http2BodySource, trailers?: Http2HeaderInput): Promise<void>;
   /** Fails the exchange (HTTP/2: RST_STREAM; HTTP/1.1: the connection closes). */
   reset(): void;
+  /**
+   * Lifts (`null`) the server's minimum data rates for this request — its body is not timed and
+   * its response does not count toward the response rate (long polls, tunnels) — or times its
+   * body at `rate` instead of `minRequestBodyDataRate`. Throws the protocol's `INVALID_ARGUMENT`
+   * code for anything else.
+   */
+  setMinDataRate(rate: MinDataRate | null): void;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -267,6 +274,11 @@ export class Http1ServerExchange implements HttpServerStream {
   /** Fails the exchange; HTTP/1.1 cannot drop one exchange, so its connection closes. */
   reset(): void {
     if (!this.http1Stream.isClosed) this.http1Stream.reset();
+  }
+
+  /** See {@link HttpServerStream.setMinDataRate} (`Http1ServerStream.setMinDataRate`). */
+  setMinDataRate(rate: MinDataRate | null): void {
+    this.http1Stream.setMinDataRate(rate);
   }
 }
 

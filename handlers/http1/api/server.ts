@@ -21,6 +21,7 @@ import {
 import { checkRequiredOptions } from '../../../lib/argument-checks.js';
 import { TlsErrors, nativeTlsTransport, type TlsServerOptions } from '../../tls/index.js';
 import {
+  HTTP2_CONNECTION_DEFAULTS,
   Http2ApiErrors,
   Http2Server,
   Http2ServerConnection,
@@ -33,6 +34,8 @@ import { acceptWebSocketOverHttp2 } from '../../websocket/api/http2-server.js';
 import { isWebSocketConnect } from '../../websocket/wire/http2-handshake.js';
 import { checkWebSocketServerOptions } from '../../websocket/api/server-answer.js';
 import type { WebSocketServerOptions } from '../../websocket/api/server-hooks.js';
+import { serverHandshakeTimeoutMs, serverSocketOptions } from '../../http2/api/server-defaults.js';
+import { HTTP1_SERVER_DEFAULTS } from '../connection/connection-options.js';
 import type { Http1ServerConnectionOptions } from '../connection/connection-options.js';
 import { Http1ServerConnection } from '../connection/server-connection.js';
 import type { Http1ServerStream } from '../connection/server-stream.js';
@@ -212,15 +215,17 @@ export class HttpServer {
     if (h2c === true && tls === undefined) upgrades.push(h2cUpgrade(createHttp2));
     if (webSocket !== undefined) upgrades.push(webSocketUpgrade(webSocket, (error) => this.report(error, null)));
     const bootstrap: BootstrapOptions = { ...bootstrapOptions };
+    const handshakeTimeoutMs = oneHandshakeTimeoutMs(http1?.handshakeTimeoutMs, http2?.handshakeTimeoutMs);
     let pipeline: (channel: Channel) => void;
     if (tls === undefined) {
       pipeline = (channel) => {
         userPipeline?.(channel);
-        // A connection silent past the HTTP/1.1 idle timeout closes, as without the sniffer.
-        channel.appendHandler(new ProtocolSniffer(createHttp1, createHttp2, http1?.idleTimeoutMs));
+        // A connection that says nothing decisive within the handshake deadline closes.
+        channel.appendHandler(new ProtocolSniffer(createHttp1, createHttp2, handshakeTimeoutMs));
       };
     } else {
       bootstrap.transport = nativeTlsTransport({
+        negotiationTimeoutMs: serverHandshakeTimeoutMs(handshakeTimeoutMs),
         ...tls,
         role: 'server',
         ALPNProtocols: [...(alpnProtocols ?? DEFAULT_ALPN_PROTOCOLS)],
@@ -234,6 +239,7 @@ export class HttpServer {
     }
     const listener = await new ServerBootstrap(bootstrap).listen({
       ...bootstrapOptions,
+      socketOptions: serverSocketOptions(bootstrapOptions.socketOptions),
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       ...(options.backlog !== undefined ? { backlog: options.backlog } : {}),
@@ -297,6 +303,17 @@ export class HttpServer {
       );
     }
   }
+}
+
+/**
+ * The handshake deadline of a one-API server's first bytes (the sniffer, TLS): the shorter of the
+ * two protocols' that are on, 0 when both are off.
+ */
+function oneHandshakeTimeoutMs(http1: number | undefined, http2: number | undefined): number {
+  const one = http1 ?? HTTP1_SERVER_DEFAULTS.handshakeTimeoutMs;
+  const two = http2 ?? HTTP2_CONNECTION_DEFAULTS.handshakeTimeoutMs;
+  if (one <= 0) return Math.max(0, two);
+  return two <= 0 ? one : Math.min(one, two);
 }
 
 /** HttpServerListener is a bound one-API server socket and its connections; `close()` is graceful. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { SluiceError } from '../../../lib/index.js';
+import { DEFAULT_MIN_DATA_RATE, type MinDataRate, type SluiceError } from '../../../lib/index.js';
 import type { MessageParserOptions } from '../wire/message-parser.js';
 import type { Http1ServerStream } from './server-stream.js';
 import type { Http1ClientConnection } from './client-connection.js';
@@ -11,6 +11,15 @@ import type { Http1Upgrade } from './upgrade.js';
 
 /** The defaults of {@link Http1ServerConnectionOptions}. */
 export const HTTP1_SERVER_DEFAULTS = Object.freeze({
+  /**
+   * The first request line must arrive within 10 s of the connection being accepted (TLS
+   * included): Go's HTTP/2 server gives its preface 10 s, h2o its handshakes 10 s.
+   */
+  handshakeTimeoutMs: 10_000,
+  /** The peer takes response bytes at 240 B/s after a 5 s grace (Kestrel's `MinResponseDataRate`). */
+  minResponseDataRate: DEFAULT_MIN_DATA_RATE,
+  /** A request body read by the application comes at 240 B/s after a 5 s grace (Kestrel's `MinRequestBodyDataRate`). */
+  minRequestBodyDataRate: DEFAULT_MIN_DATA_RATE,
   /** Close a keep-alive connection after 5 s without a request (node:http's `keepAliveTimeout`). */
   idleTimeoutMs: 5_000,
   /** A request head must arrive whole within 20 s of its first byte (slowloris). */
@@ -49,6 +58,27 @@ export interface Http1ServerConnectionOptions {
   idleTimeoutMs?: number;
   /** Time a request head may take from its first byte (answered by closing); 0 disables. */
   headerTimeoutMs?: number;
+  /**
+   * The first request line must arrive within this many ms of the connection being accepted (a
+   * TLS handshake before it counts), or the connection closes with `IO_HANDSHAKE_TIMEOUT`; until
+   * then the idle timeout does not apply. 0 disables (the idle timeout then covers a silent
+   * connection). Default {@link HTTP1_SERVER_DEFAULTS}.
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * The rate the peer must take response bytes at, timed only while response bytes wait for it
+   * (buffered, or in a write the socket has not taken): below it the connection closes with
+   * `IO_SEND_RATE_TOO_LOW`. `stream.setMinDataRate(null)` lifts it for one exchange. null: none.
+   */
+  minResponseDataRate?: MinDataRate | null;
+  /**
+   * The rate a request body must arrive at while the application reads it (without
+   * `isManualWindow`, as it is delivered; with it, only while the convenient body's reader waits,
+   * so an application that stops reading never blames its peer). Below it the request fails with
+   * `IO_RECEIVE_RATE_TOO_LOW`: 408 and `Connection: close` if no response began, else the
+   * connection closes. `stream.setMinDataRate` overrides it per exchange. null: none.
+   */
+  minRequestBodyDataRate?: MinDataRate | null;
   /** Requests accepted ahead of their responses before reading stops; at least 1. */
   maxPipelinedRequests?: number;
   /** The connection's read window in bytes (at least 1024). */

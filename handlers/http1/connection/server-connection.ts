@@ -23,6 +23,7 @@ import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
 import { MessageParser, type MessageHead } from '../wire/message-parser.js';
 import type { Http1Fields } from '../wire/message-encoder.js';
 import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
+import { Http1ServerDeadlines } from './deadlines.js';
 import { BodyFraming, checkOutgoingFields, type OutgoingMessage } from './outgoing-message.js';
 import { Http1OutgoingTask } from './outgoing-task.js';
 import { Http1ServerStream } from './server-stream.js';
@@ -49,7 +50,9 @@ const NO_FIELDS: string[] = [];
  * - Keep-alive unless either side says `Connection: close`, an HTTP/1.0 peer did not ask for
  *   keep-alive, or a body is delimited by close; an idle connection closes after `idleTimeoutMs`.
  * - A request head must arrive within `headerTimeoutMs` of its first byte, or the connection
- *   closes (`HTTP1_HEADER_TIMEOUT`).
+ *   closes (`HTTP1_HEADER_TIMEOUT`); the first request line within `handshakeTimeoutMs` of the
+ *   connection; the peer must keep `minResponseDataRate` and `minRequestBodyDataRate`
+ *   (`Http1ServerDeadlines`).
  * - A request the parser rejects is answered with its status and `Connection: close` after the
  *   responses before it, and never reaches the application.
  * - `close()` drains gracefully: no new request is read, in-flight ones finish, the last response
@@ -75,13 +78,17 @@ export class Http1ServerConnection implements ChannelHandler {
   private readonly headerTimeoutMs: number;
   private readonly maxPipelinedRequests: number;
   private readonly readWindowSize: number;
-  private readonly isManualWindow: boolean;
+  /** @internal Body credit returns only as the application reads. */
+  readonly isManualWindow: boolean;
   private readonly maxDrainBodySize: number;
   private readonly parser: MessageParser;
-  private readonly outgoing: Http1OutgoingTask;
+  /** @internal */
+  readonly outgoing: Http1OutgoingTask;
   private readonly timerTask: Task;
   private readonly readTask: Task;
   private readonly upgrades: readonly Http1Upgrade[];
+  /** The handshake deadline and the minimum data rates. */
+  private readonly deadlines: Http1ServerDeadlines;
   private slot: ChannelSlot | null = null;
   /** The upgrade request taken, until its protocol switches or it is refused. */
   private upgrade: PendingUpgrade | null = null;
@@ -135,6 +142,7 @@ export class Http1ServerConnection implements ChannelHandler {
     this.parser = new MessageParser('request', this, options.parser);
     this.outgoing = new Http1OutgoingTask(this);
     this.timerTask = new Task(Http1ServerConnection.runTimerTask, 'http1-timers', this);
+    this.deadlines = new Http1ServerDeadlines(this, options);
     this.readTask = new Task(Http1ServerConnection.runReadTask, 'http1-read', this);
   }
 
@@ -182,6 +190,7 @@ export class Http1ServerConnection implements ChannelHandler {
   installed(slot: ChannelSlot): void {
     this.slot = slot;
     this.outgoing.attach(slot);
+    this.deadlines.start(slot);
     this.armIdle();
   }
 
@@ -215,6 +224,7 @@ export class Http1ServerConnection implements ChannelHandler {
       this.onParseError(error);
       return;
     }
+    this.deadlines.onParsed(this.requestCount > 0 || this.parser.isPastStartLine);
     const credit = position - start - this.creditHeldThisRead;
     const upgrade = this.upgrade;
     if (upgrade !== null && this.parser.isStopped && !upgrade.isHandingOver) {
@@ -387,6 +397,8 @@ export class Http1ServerConnection implements ChannelHandler {
     } catch (thrown) {
       this.failCallback(stream, thrown, 'onRequest');
     }
+    if (head.bodyKind !== 'none' && head.contentLength !== 0 && this.slot !== null && !stream.isClosed)
+      this.deadlines.onBodyStarted(this.slot, stream);
     return false;
   }
 
@@ -394,6 +406,7 @@ export class Http1ServerConnection implements ChannelHandler {
   onBody(data: Uint8Array, start: number, end: number): void {
     const stream = this.reading;
     if (stream === null || stream.isClosed) return;
+    stream._bodyBytesReceived += end - start;
     const handler = stream.handler;
     if (handler.onData === undefined) return;
     if (this.isManualWindow && !stream._outgoing.isEndWritten) {
@@ -473,7 +486,38 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** @internal */
   _streamHasOutput(stream: Http1ServerStream): void {
+    if (this.slot !== null) this.deadlines.onOutput(this.slot, stream);
     if (this.streams[0] === stream) this.outgoing.wake();
+  }
+
+  /** @internal */
+  _onDataRateChanged(stream: Http1ServerStream): void {
+    if (this.slot !== null) this.deadlines.onReadStateChanged(this.slot, stream);
+  }
+
+  /** @internal The exchange whose response is being written. */
+  get respondingStream(): Http1ServerStream | undefined {
+    return this.streams[0];
+  }
+
+  /** @internal The exchange whose request body is being read. */
+  get readingStream(): Http1ServerStream | null {
+    return this.reading;
+  }
+
+  /** @internal */
+  _armDeadline(deadline: number): void {
+    this.armTimer(deadline);
+  }
+
+  /** @internal */
+  _rejectRequest(error: Http1ParseError): void {
+    this.onParseError(error);
+  }
+
+  /** @internal */
+  _reportError(error: SluiceError): void {
+    this.options.onError?.(error);
   }
 
   /** @internal */
@@ -537,6 +581,7 @@ export class Http1ServerConnection implements ChannelHandler {
   onWriteCompleted(): void {
     const slot = this.slot;
     if (slot === null) return;
+    this.deadlines.onWriteCompleted(slot);
     const pending = this.writeShutdown;
     if (pending !== null) {
       // Still flushing responses given before the shutdown: the task goes on.
@@ -569,7 +614,8 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** @internal */
   onWriteFailed(error: SluiceError): void {
-    this.options.onError?.(error);
+    // A write failing with the error the connection closed for is its consequence, not news.
+    if (error !== this.slot?.channel.shutdownError) this.options.onError?.(error);
     const pending = this.writeShutdown;
     if (pending !== null && this.slot !== null) {
       this.writeShutdown = null;
@@ -736,6 +782,8 @@ export class Http1ServerConnection implements ChannelHandler {
       return;
     }
     if (this.idleTimeoutMs <= 0 || this.slot === null) return;
+    // A new connection is in its handshake: that deadline, not the idle one, governs it.
+    if (this.requestCount === 0 && this.deadlines.isHandshakePending) return;
     this.idleDeadline = this.slot.channel.loop.now() + this.idleTimeoutMs;
     this.armTimer(this.idleDeadline);
   }
@@ -781,7 +829,9 @@ export class Http1ServerConnection implements ChannelHandler {
         return;
       }
     }
-    const next = Math.min(this.headerDeadline, this.idleDeadline);
+    const deadlinesNext = this.deadlines.check(slot, now);
+    if (deadlinesNext < 0) return;
+    const next = Math.min(this.headerDeadline, this.idleDeadline, deadlinesNext);
     if (next !== Infinity) this.armTimer(next);
   }
 }

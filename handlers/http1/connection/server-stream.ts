@@ -5,7 +5,8 @@
  * @module
  */
 import { STATUS_CODES } from 'node:http';
-import { SluiceError } from '../../../lib/index.js';
+import { SluiceError, type MinDataRate } from '../../../lib/index.js';
+import { checkMinDataRate } from '../../../lib/data-rate.js';
 import { Http1ConnectionErrors, Http1EncodeErrors } from '../errors.js';
 import type { BodyKind } from '../wire/message-parser.js';
 import { isFieldValue, type Http1Fields } from '../wire/message-encoder.js';
@@ -47,6 +48,8 @@ export interface Http1ServerStreamHost {
   _returnCredit(size: number): void;
   /** Fails the exchange and closes the connection. */
   _resetStream(stream: Http1ServerStream, error: SluiceError): void;
+  /** The exchange's part in the minimum data rates changed (an override, a reader waiting or not). */
+  _onDataRateChanged(stream: Http1ServerStream): void;
 }
 
 const NO_HANDLER: Http1ServerStreamHandler = Object.freeze({});
@@ -96,6 +99,14 @@ export class Http1ServerStream {
   _heldCredit = 0;
   /** @internal `write` returned false; tell `onDrain`. */
   _needsDrain = false;
+  /** @internal Request body bytes received (the request-body rate counts them). */
+  _bodyBytesReceived = 0;
+  /** @internal `setMinDataRate(null)`: out of both minimum rates. */
+  _isRateExempt = false;
+  /** @internal This exchange's request-body rate (`setMinDataRate(rate)`); undefined: the connection's. */
+  _receiveRate: MinDataRate | undefined = undefined;
+  /** @internal A reader of the convenient body waits for bytes (what times a manual-window body). */
+  _isReadWaiting = false;
   private hasClosed = false;
   private readonly host: Http1ServerStreamHost;
 
@@ -312,6 +323,27 @@ export class Http1ServerStream {
     if (returned === 0) return;
     this._heldCredit -= returned;
     this.host._returnCredit(returned);
+  }
+
+  /**
+   * Sets this exchange's part in the connection's minimum data rates: `null` takes it out of both
+   * (its request body is not timed, its response does not count toward `minResponseDataRate`) —
+   * for long polls and tunnels; a {@link MinDataRate} times its request body at that rate
+   * instead of `minRequestBodyDataRate`. Applies from now. Throws `HTTP1_INVALID_ARGUMENT` for
+   * anything else.
+   */
+  setMinDataRate(rate: MinDataRate | null): void {
+    checkMinDataRate(rate, 'setMinDataRate(rate)', Http1ConnectionErrors.INVALID_ARGUMENT);
+    this._isRateExempt = rate === null;
+    if (rate !== null) this._receiveRate = rate;
+    this.host._onDataRateChanged(this);
+  }
+
+  /** @internal A reader of the convenient body waits for bytes (true) or stopped waiting. */
+  _setReadWaiting(isWaiting: boolean): void {
+    if (this._isReadWaiting === isWaiting) return;
+    this._isReadWaiting = isWaiting;
+    this.host._onDataRateChanged(this);
   }
 
   /**

@@ -318,6 +318,11 @@ export class MessageParser {
     return this.isPausedFlag;
   }
 
+  /** Whether the current message's start line was read whole (its fields or body are being read). */
+  get isPastStartLine(): boolean {
+    return this.state !== START_LINE && this.state !== STOPPED;
+  }
+
   /**
    * Whether the parser sits between messages with no byte of the next one read: the peer may close
    * the connection here without truncating a message.

@@ -11,10 +11,11 @@ import type { Http2Stream, Http2StreamFailure, WriteCallback } from '../connecti
 
 /**
  * BodyCreditSink is what an {@link Http2Body} needs of its stream: a way to return receive
- * credit once the consumer took bytes. An {@link Http2Stream} is one.
+ * credit once the consumer took bytes, and to say when a reader waits for bytes (a server times
+ * the request body's rate only then). An {@link Http2Stream} is one.
  * @internal
  */
-export type BodyCreditSink = Pick<Http2Stream, 'updateWindow'>;
+export type BodyCreditSink = Pick<Http2Stream, 'updateWindow'> & Partial<Pick<Http2Stream, '_setReadWaiting'>>;
 
 /**
  * BodyWriteSink is what the body writers need of a stream: whether it can still send, and a
@@ -160,6 +161,7 @@ export class Http2Body implements AsyncIterable<Buffer> {
     const read = this.pendingRead;
     if (read !== null) {
       this.pendingRead = null;
+      this.stream._setReadWaiting?.(false);
       this.stream.updateWindow(length);
       read.resolve({ done: false, value: chunk });
       return;
@@ -203,15 +205,19 @@ export class Http2Body implements AsyncIterable<Buffer> {
     if (this.pendingRead !== null) {
       return Promise.reject(new SluiceError(Http2SessionErrors.BODY_USED, 'a body is read by one reader at a time'));
     }
-    return new Promise<IteratorResult<Buffer>>((resolve, reject) => {
+    const waiting = new Promise<IteratorResult<Buffer>>((resolve, reject) => {
       this.pendingRead = { resolve, reject };
     });
+    // The reader waits for the peer now: the request-body rate may time it.
+    this.stream._setReadWaiting?.(true);
+    return waiting;
   }
 
   private settleRead(): void {
     const read = this.pendingRead;
     if (read === null) return;
     this.pendingRead = null;
+    this.stream._setReadWaiting?.(false);
     if (this.hasFailed && !this.isDiscarding) read.reject(this.failure);
     else read.resolve(DONE);
   }

@@ -25,6 +25,7 @@ import {
   type TlsServerOptions,
 } from '../../tls/index.js';
 import type { Http2ConnectionOptions } from '../connection/connection-options.js';
+import { serverHandshakeTimeoutMs, serverSocketOptions } from './server-defaults.js';
 import { checkRequiredOptions } from '../../../lib/argument-checks.js';
 import { Http2ClientConnection } from '../connection/client-connection.js';
 import type { Http2Connection } from '../connection/http2-connection.js';
@@ -161,7 +162,9 @@ export interface ListenHttp2Options extends Omit<ListenOptions, 'pipeline'>, Boo
 /**
  * Listens for HTTP/2 connections — h2c with prior knowledge, or TLS with ALPN "h2" when `tls`
  * is given; each gets an {@link Http2ServerConnection} with `options.http2`.
- * `listener.close()` shuts every connection down.
+ * `listener.close()` shuts every connection down. Unless given, `socketOptions.writeTimeoutMs` is
+ * `SERVER_WRITE_TIMEOUT_MS` (30 s) and the TLS handshake must complete within the connections'
+ * `handshakeTimeoutMs` (the preface's deadline counts from the same moment).
  *
  * @example
  * ```ts
@@ -178,6 +181,7 @@ export function listenHttp2(options: ListenHttp2Options): Promise<Listener> {
     options.tls === undefined
       ? undefined
       : {
+          negotiationTimeoutMs: serverHandshakeTimeoutMs(options.http2?.handshakeTimeoutMs),
           ...options.tls,
           role: 'server',
           ALPNProtocols: ['h2'],
@@ -188,5 +192,9 @@ export function listenHttp2(options: ListenHttp2Options): Promise<Listener> {
   );
   const bootstrapOptions: BootstrapOptions = { ...options };
   if (transport !== undefined) bootstrapOptions.transport = transport;
-  return new ServerBootstrap(bootstrapOptions).listen({ ...options, pipeline });
+  return new ServerBootstrap(bootstrapOptions).listen({
+    ...options,
+    socketOptions: serverSocketOptions(options.socketOptions),
+    pipeline,
+  });
 }

@@ -14,6 +14,7 @@ import {
   type Clock,
   Listener,
   type ListenerAddress,
+  type MinDataRate,
 } from '../../../lib/index.js';
 import {
   Http2Body,
@@ -590,6 +591,16 @@ export class ServerStream {
   /** Resets the stream with RST_STREAM(`errorCode`, CANCEL by default); `HTTP2_INVALID_ARGUMENT` for a code that is not one. */
   reset(errorCode: number = ErrorCode.CANCEL): void {
     this.http2Stream.reset(errorCode);
+  }
+
+  /**
+   * Lifts (`null`) the server's minimum data rates for this request — its body is not timed, and
+   * its response does not count toward the connection's response rate (a long poll, a stream
+   * proxied to a slow backend) — or times its body at `rate` instead. See
+   * `Http2Stream.setMinDataRate`; throws `HTTP2_INVALID_ARGUMENT` for anything else.
+   */
+  setMinDataRate(rate: MinDataRate | null): void {
+    this.http2Stream.setMinDataRate(rate);
   }
 
   /** Trailers as a flat list, checked (RFC 9113 §8.1: no pseudo-headers); throws `HTTP2_INVALID_HEADERS`. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { SluiceError } from '../../../lib/index.js';
+import { DEFAULT_MIN_DATA_RATE, type MinDataRate, type SluiceError } from '../../../lib/index.js';
 import type { Http2ConnectionError } from '../errors.js';
 import type { Http2Stream } from './http2-stream.js';
 
@@ -122,6 +122,37 @@ export interface Http2ConnectionOptions {
    * ignored (docs/http2.md, "Priorities").
    */
   writeScheduler?: 'rfc9218' | 'round-robin';
+  /**
+   * Server role: the client's preface — its 24 bytes and first SETTINGS — must arrive within this
+   * many ms of the connection being accepted (a TLS handshake before it counts), or the
+   * connection closes without GOAWAY (`IO_HANDSHAKE_TIMEOUT`): a silent TCP connection, or a
+   * preface sent in part, holds nothing for long. 0: no limit. Go's server waits 10 s.
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Server role: a connection with no stream — none open, none whose work the application still
+   * holds — for this many ms closes gracefully: GOAWAY(NO_ERROR), then the final GOAWAY after a
+   * PING round trip (RFC 9113 §6.8). A request in flight is never cut; PINGs do not keep a
+   * connection busy. 0: never. nginx uses its keep-alive timeout (75 s), h2o 10 s, Kestrel 130 s.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Server role: the rate the peer must take our DATA at, Kestrel's way: timed only while DATA
+   * waits for the peer (queued behind a spent flow-control window, or in a message the socket has
+   * not taken), never while nothing is queued (an SSE or gRPC stream idle between messages is
+   * not timed); credit never banks beyond the grace. Below it the connection is cut with
+   * `IO_SEND_RATE_TOO_LOW` (GOAWAY(ENHANCE_YOUR_CALM) when it can still be written). A stream
+   * leaves it with `stream.setMinDataRate(null)`. null: no minimum.
+   */
+  minResponseDataRate?: MinDataRate | null;
+  /**
+   * Server role: the rate each request body must arrive at while the application reads it (an
+   * auto-window stream from HEADERS to END_STREAM; a manual-window one only while the convenient
+   * body's reader waits, so a slow application never blames its peer). Below it the stream is
+   * reset with RST_STREAM(ENHANCE_YOUR_CALM) and fails with `IO_RECEIVE_RATE_TOO_LOW`.
+   * `stream.setMinDataRate` overrides it per stream. null: no minimum.
+   */
+  minRequestBodyDataRate?: MinDataRate | null;
   /** A peer-initiated stream opened (server: a request). Set the stream's handler here. */
   onStream?: (stream: Http2Stream, headers: Http2Headers, isEndStream: boolean) => void;
   /** The peer sent GOAWAY. */
@@ -142,8 +173,10 @@ export interface Http2ConnectionOptions {
  * 1 MiB, Kestrel 32 KiB) so 100 KiB cookies pass; 64 CONTINUATION frames; 10 000 queued
  * control frames (nghttp2 caps queued ACKs at 1000 per window of reads); 200 peer resets and
  * 200 forced resets per 30 s (Netty: 200 per 30 s); 1000 glitches per 30 s; 32 settings per
- * frame (nghttp2); 10 s to finish a header block; 30 s for the peer to take a write; extended
- * CONNECT off (RFC 8441 is opt-in).
+ * frame (nghttp2); 10 s to finish a header block; 30 s for the peer to take a write; a server
+ * gives a preface 10 s (Go), closes a connection idle for 75 s (nginx's keep-alive timeout) and
+ * wants 240 B/s after a 5 s grace both ways (Kestrel's minimum data rates; docs/security.md); extended
+ * CONNECT off (RFC 8441 is opt-in), DATA by RFC 9218 priority.
  */
 export const HTTP2_CONNECTION_DEFAULTS: Readonly<Required<Omit<Http2ConnectionOptions, Http2ConnectionCallbackName>>> =
   Object.freeze({
@@ -177,6 +210,10 @@ export const HTTP2_CONNECTION_DEFAULTS: Readonly<Required<Omit<Http2ConnectionOp
     writeTimeoutMs: 30_000,
     enableConnectProtocol: false,
     writeScheduler: 'rfc9218',
+    handshakeTimeoutMs: 10_000,
+    idleTimeoutMs: 75_000,
+    minResponseDataRate: DEFAULT_MIN_DATA_RATE,
+    minRequestBodyDataRate: DEFAULT_MIN_DATA_RATE,
   });
 
 /** The callback options of {@link Http2ConnectionOptions} (they have no defaults). */

@@ -191,6 +191,26 @@ export class ConnectionShutdown {
   }
 
   /**
+   * The peer missed a deadline of ours (too slow, or silent): streams fail with `error` and the
+   * channel shuts down with it. When our writes still drain (`canWriteGoaway`: only flow-control
+   * windows held our DATA) GOAWAY(ENHANCE_YOUR_CALM) goes first; otherwise nothing more can be
+   * written and the connection closes at once, as on a write timeout.
+   */
+  cutSlowPeer(slot: ChannelSlot, error: SluiceError, canWriteGoaway: boolean): void {
+    if (!canWriteGoaway) {
+      this.timeOut(slot, error);
+      return;
+    }
+    if (this.hasFailed) return;
+    this.hasFailed = true;
+    this.isReadStopped = true;
+    if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'http2-connection', `${error.code}: ${error.message}`);
+    this.queueGoaway(this.lifecycle.lastPeerStreamId, ErrorCode.ENHANCE_YOUR_CALM, error.message);
+    this.failEverything(error, true);
+    slot.channel.shutdown(error);
+  }
+
+  /**
    * The channel shuts our write side down: stop DATA, fail open streams, send GOAWAY (unless one
    * is out) and finish once it is written; with `free`, stop at once.
    */

@@ -16,6 +16,7 @@ import {
   priorityUpdateFrameLength,
   settingsFrameLength,
 } from '../wire/frame-encoder.js';
+import type { ChannelSlot } from '../../../lib/index.js';
 import { ControlFrameQueue } from './control-frame-queue.js';
 import type { OutgoingFramesTask } from './outgoing-frames-task.js';
 
@@ -34,7 +35,32 @@ const MAX_GOAWAY_DEBUG_LENGTH = 256;
 export class ControlFrameWriter extends ControlFrameQueue {
   /** The encoder; its `maxFrameSize` is the peer's SETTINGS_MAX_FRAME_SIZE. */
   readonly encoder = new FrameEncoder();
+  /** Read window withheld while too many of our answers wait to be written. */
+  heldReadWindow = 0;
   private outgoing: OutgoingFramesTask | null = null;
+
+  /**
+   * After `length` bytes were decoded: returns their read window to `slot`, or holds it while
+   * half of `maxQueued` frames or more wait — the peer is not reading our answers, so we stop
+   * reading until they drain (CVE-2019-9512 family). False when more than `maxQueued` wait: the
+   * caller fails the connection.
+   */
+  admitRead(slot: ChannelSlot, length: number, maxQueued: number): boolean {
+    const count = this.frameCount;
+    if (count > maxQueued) return false;
+    if (count * 2 >= maxQueued) this.heldReadWindow += length;
+    else slot.incrementReadWindow(length);
+    return true;
+  }
+
+  /** The queue drained: the read window held back goes to `slot` once fewer than half of `maxQueued` wait. */
+  releaseHeldReadWindow(slot: ChannelSlot | null, maxQueued: number): void {
+    const held = this.heldReadWindow;
+    if (held > 0 && this.frameCount * 2 < maxQueued && slot !== null) {
+      this.heldReadWindow = 0;
+      slot.incrementReadWindow(held);
+    }
+  }
 
   /** Binds the writer to the task it wakes (made after the writer: the task reads the queue). */
   attach(outgoing: OutgoingFramesTask): void {

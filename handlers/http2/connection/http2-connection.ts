@@ -135,9 +135,6 @@ export abstract class Http2Connection implements ChannelHandler {
   /** Shutdown's state, once anything ends (see {@link Http2Connection.ending}). */
   private endingValue: ConnectionShutdown | null = null;
 
-  /** Read window withheld while too many of our answers wait to be written. */
-  private heldReadWindow = 0;
-
   /** Creates the core; `isServer` picks the role's stream ids and frame rules (RFC 9113 §5.1.1, §8.4). */
   protected constructor(options: Http2ConnectionOptions, isServer: boolean) {
     const resolved = resolveOptions(options);
@@ -219,17 +216,10 @@ export abstract class Http2Connection implements ChannelHandler {
     message.release();
     this.timers.onRead(slot);
     const maxQueued = this.options.maxQueuedControlFrames;
-    if (this.controlQueue.frameCount > maxQueued) {
+    if (!this.frames.admitRead(slot, length, maxQueued)) {
       this.ending.failConnection(
         new Http2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${maxQueued} control frames queued`),
       );
-      return;
-    }
-    if (this.controlQueue.frameCount * 2 >= maxQueued) {
-      // The peer is not reading our answers: stop reading until they drain (CVE-2019-9512 family).
-      this.heldReadWindow += length;
-    } else {
-      slot.incrementReadWindow(length);
     }
   }
 
@@ -362,6 +352,9 @@ export abstract class Http2Connection implements ChannelHandler {
   /** @internal A stream closed (the client may open a waiting one). */
   onStreamClosed(_stream: Http2Stream): void {}
 
+  /** @internal The peer opened a stream, after `onStream` (the server times its body, exempts CONNECT). */
+  onPeerStreamOpened(_stream: Http2Stream, _isEndStream: boolean, _isConnect: boolean): void {}
+
   // ---------------------------------------------------------------- hosts of the parts
 
   /** @internal Loop time now (0 before installation). */
@@ -421,6 +414,11 @@ export abstract class Http2Connection implements ChannelHandler {
     this.lifecycle.releaseConcurrencySlot(stream);
   }
 
+  /** @internal */
+  _onDataRateChanged(stream: Http2Stream): void {
+    this.timers.onStreamDataRateChanged(stream);
+  }
+
   /** @internal Manual-mode credit the application returned. */
   _returnStreamCredit(stream: Http2Stream, size: number): void {
     if (stream.isClosed) return;
@@ -465,12 +463,13 @@ export abstract class Http2Connection implements ChannelHandler {
   }
 
   /** @internal */
+  onDataWaitingChanged(): void {
+    this.timers.onDataWaitingChanged();
+  }
+
+  /** @internal */
   onControlQueueDrained(): void {
-    const held = this.heldReadWindow;
-    if (held > 0 && this.controlQueue.frameCount * 2 < this.options.maxQueuedControlFrames && this.slot !== null) {
-      this.heldReadWindow = 0;
-      this.slot.incrementReadWindow(held);
-    }
+    this.frames.releaseHeldReadWindow(this.slot, this.options.maxQueuedControlFrames);
   }
 
   /** @internal */

@@ -4,12 +4,14 @@
  *
  * @module
  */
-import { SluiceError, type ChannelSlot, type Clock, type EventLoop } from '../../../lib/index.js';
+import { SluiceError, type ChannelSlot, type Clock, type EventLoop, type MinDataRate } from '../../../lib/index.js';
+import { checkMinDataRate } from '../../../lib/data-rate.js';
 import { ErrorCode, FrameFlag, FrameType } from '../wire/constants.js';
 import type { Http2Headers } from './connection-options.js';
 import { copyBytes } from '../../../lib/bytes.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import { CLOSING, StreamEvent, StreamState, nextStreamPhase, type StreamPhase } from './stream-state.js';
+import { StreamDataRate } from './data-rate.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
 import { DEFAULT_RANK, checkedRank, priorityOfRank, type Http2Priority } from './priority.js';
 import {
@@ -92,6 +94,8 @@ export interface Http2StreamHost {
   _setStreamPriority(stream: Http2Stream, rank: number): void;
   /** The application released the concurrency slot of a closed stream. */
   _releaseConcurrencySlot(stream: Http2Stream): void;
+  /** The stream's part in the minimum data rates changed (an override, a reader waiting or not). */
+  _onDataRateChanged(stream: Http2Stream): void;
 }
 
 const NO_HANDLER: Http2StreamHandler = Object.freeze({});
@@ -195,6 +199,10 @@ export class Http2Stream {
    * framing; the connection resets the stream for it (see `Http2StreamHandler`).
    */
   _thrown: unknown = null;
+  /** @internal DATA waits for this stream's flow-control window (counted by the response rate). */
+  _isWindowStalled = false;
+  /** @internal The stream's part in the minimum data rates; null (the connection's rates) until needed. */
+  _dataRate: StreamDataRate | null = null;
   private readonly host: Http2StreamHost;
 
   /** @internal Streams are created by the connection. */
@@ -463,6 +471,36 @@ export class Http2Stream {
   setPriority(priority: Partial<Http2Priority>): void {
     const rank = checkedRank(priority, 'setPriority');
     if (this.phase !== StreamState.CLOSED) this.host._setStreamPriority(this, rank);
+  }
+
+  /**
+   * Sets this stream's part in a server connection's minimum data rates (`minResponseDataRate`,
+   * `minRequestBodyDataRate`). `null` takes the stream out of both: its request body is never
+   * timed, and DATA it waits to send does not count toward the connection's response rate — for
+   * WebSocket and other extended-CONNECT streams, tunnels, long polls (CONNECT streams are out by
+   * default). A {@link MinDataRate} times this stream's request body at that rate instead of the
+   * connection's (the response rate is the connection's: it can only be lifted). Call it any time;
+   * it applies from now. Throws `HTTP2_INVALID_ARGUMENT` for anything else.
+   */
+  setMinDataRate(rate: MinDataRate | null): void {
+    checkMinDataRate(rate, 'setMinDataRate(rate)', Http2ApiErrors.INVALID_ARGUMENT);
+    const state = (this._dataRate ??= new StreamDataRate());
+    state.isExempt = rate === null;
+    if (rate !== null) state.receiveRate = rate;
+    this.host._onDataRateChanged(this);
+  }
+
+  /**
+   * @internal A reader of the convenient body waits for bytes (true) or stopped waiting: on a
+   * manual-window stream the request-body rate is timed only while one waits. Streams we opened
+   * (a client's) are never timed.
+   */
+  _setReadWaiting(isWaiting: boolean): void {
+    if (this.isLocal) return;
+    const state = (this._dataRate ??= new StreamDataRate());
+    if (state.isReadWaiting === isWaiting) return;
+    state.isReadWaiting = isWaiting;
+    this.host._onDataRateChanged(this);
   }
 
   /**

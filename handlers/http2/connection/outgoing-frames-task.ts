@@ -17,6 +17,7 @@ import {
 import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../wire/constants.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import type { ControlFrameQueue } from './control-frame-queue.js';
+import { isRateTimed } from './data-rate.js';
 import { takeOutbound, type OutboundWindowFields } from './flow-window.js';
 import type { Http2Stream } from './http2-stream.js';
 import { RANK_MASK } from './priority.js';
@@ -41,6 +42,11 @@ export interface OutgoingFramesHost extends OutboundWindowFields {
   onStreamCallbackThrew(stream: Http2Stream): void;
   /** A message went to the socket (arms the write timeout). */
   onMessageSent(): void;
+  /**
+   * DATA may have stopped waiting for the peer (a message was written, the task went idle, a
+   * stalled stream left): the minimum response rate's clock pauses when nothing waits.
+   */
+  onDataWaitingChanged(): void;
   /** Called after the queue shrank, so held reads can resume. */
   onControlQueueDrained(): void;
   /** Nothing is left to write and shutdown waits: complete the write side. */
@@ -94,8 +100,17 @@ export class OutgoingFramesTask {
   messagesWritten = 0;
   /** Bytes written since creation. */
   bytesWritten = 0;
+  /**
+   * Streams with DATA held by their spent flow-control window (RFC 9113 §6.9), not counting those
+   * out of the minimum rates: DATA waiting for the peer, for the response rate's clock.
+   */
+  private windowStalledCount = 0;
   private isActive = false;
   private isMessageInFlight = false;
+  /** The message in flight carries DATA of a stream the response rate times. */
+  private isTimedDataInFlight = false;
+  /** Bytes of the message in flight. */
+  private messageLength = 0;
   /** When the message in flight was sent, whole ms rounded up: an inline small integer, no box. */
   private messageSentAt = 0;
   private isPrefacePending = false;
@@ -138,6 +153,40 @@ export class OutgoingFramesTask {
     return this.messageSentAt;
   }
 
+  /** Bytes of the message in flight (0 when none). */
+  get inFlightLength(): number {
+    return this.isMessageInFlight ? this.messageLength : 0;
+  }
+
+  /** Bytes the socket has taken: every message written, but the one in flight. */
+  get bytesAccepted(): number {
+    return this.bytesWritten - this.inFlightLength;
+  }
+
+  /**
+   * DATA waits for the peer: streams are queued to write (the connection window may hold them),
+   * a timed stream waits for its window, or the message in flight carries timed DATA.
+   */
+  get isDataWaiting(): boolean {
+    return (
+      this.scheduler.size > 0 || this.windowStalledCount > 0 || (this.isMessageInFlight && this.isTimedDataInFlight)
+    );
+  }
+
+  /** A stream with DATA waits for its window: counted, unless it is out of the rates. */
+  private markStalled(stream: Http2Stream): void {
+    if (stream._isWindowStalled || !isRateTimed(stream)) return;
+    stream._isWindowStalled = true;
+    this.windowStalledCount++;
+  }
+
+  /** The stream no longer waits for its window (credit came, it closed, or it left the rates). */
+  releaseStall(stream: Http2Stream): void {
+    if (!stream._isWindowStalled) return;
+    stream._isWindowStalled = false;
+    if (--this.windowStalledCount === 0) this.host.onDataWaitingChanged();
+  }
+
   /** Streams waiting in the scheduler. */
   get dataStreamCount(): number {
     return this.scheduler.size;
@@ -148,6 +197,7 @@ export class OutgoingFramesTask {
    * `WriteScheduler.remove`).
    */
   removeDataStream(stream: Http2Stream): void {
+    this.releaseStall(stream);
     if (!stream._isInDataList) return;
     stream._isInDataList = false;
     this.scheduler.remove(stream);
@@ -171,6 +221,11 @@ export class OutgoingFramesTask {
    * streams held by a spent connection window.
    */
   addDataStream(stream: Http2Stream): void {
+    if (stream._isWindowStalled) {
+      // Credit came (WINDOW_UPDATE, a SETTINGS change): it waits in the scheduler now.
+      stream._isWindowStalled = false;
+      this.windowStalledCount--;
+    }
     if (stream._pendingBytes === 0 && stream._isEndQueued && !stream._isEndSent) {
       this.queueEnd(stream);
       return;
@@ -246,6 +301,7 @@ export class OutgoingFramesTask {
       return;
     }
     let message: IoMessage | null = null;
+    this.isTimedDataInFlight = false;
     try {
       message = this.acquireMessage(slot, queue, isDataWork);
       const target = message.data;
@@ -278,6 +334,7 @@ export class OutgoingFramesTask {
       message.onCompletion = OutgoingFramesTask.onWriteComplete;
       message.userData = this;
       this.isMessageInFlight = true;
+      this.messageLength = offset;
       this.messageSentAt = Math.ceil(slot.channel.loop.now());
       this.messagesWritten++;
       this.bytesWritten += offset;
@@ -314,6 +371,7 @@ export class OutgoingFramesTask {
       return;
     }
     this.isActive = false;
+    this.host.onDataWaitingChanged();
     if (this.host.isWaitingForGoaway) this.host.finishWriteShutdown();
   }
 
@@ -343,6 +401,7 @@ export class OutgoingFramesTask {
     const host = this.host;
     const scheduler = this.scheduler;
     let madeProgress = true;
+    let hasTimedData = false;
     while (madeProgress) {
       madeProgress = false;
       let count = scheduler.size;
@@ -362,6 +421,7 @@ export class OutgoingFramesTask {
         if (stream._outAvailable <= 0) {
           // Waits for WINDOW_UPDATE (RFC 9113 §6.9.1); the connection re-adds it.
           stream._isInDataList = false;
+          this.markStalled(stream);
           continue;
         }
         const connectionWindow = host._outAvailable;
@@ -376,6 +436,7 @@ export class OutgoingFramesTask {
         offset = stream._writeDataFrame(target, offset, payload);
         takeOutbound(host, offset - start - FRAME_HEADER_LENGTH);
         madeProgress = true;
+        if (!hasTimedData) hasTimedData = isRateTimed(stream);
         // A write callback that threw costs its own stream, not the connection.
         if (stream._thrown !== null) host.onStreamCallbackThrew(stream);
         if (stream.isClosed) {
@@ -390,6 +451,8 @@ export class OutgoingFramesTask {
           scheduler.add(stream);
         } else {
           stream._isInDataList = false;
+          // Its window is spent with bytes left: they wait for the peer's WINDOW_UPDATE.
+          if (stream._pendingBytes > 0) this.markStalled(stream);
         }
         // The frame queued control frames (its stream's trailers, or the END_STREAM an end()
         // in a write callback queues): they go next, right behind it, ahead of other streams'
@@ -398,11 +461,13 @@ export class OutgoingFramesTask {
       }
       if (host._outAvailable < host.minDataSendWindow && !(scheduler.size > 0 && this.headNeedsLittle())) break;
     }
+    if (hasTimedData) this.isTimedDataInFlight = true;
     return offset;
   }
 
   private handleWriteComplete(channel: Channel, error: SluiceError | null): void {
     this.isMessageInFlight = false;
+    if (error === null) this.host.onDataWaitingChanged();
     if (error !== null) {
       this.isActive = false;
       this.isWritingStopped = true;

@@ -6,6 +6,7 @@
  */
 import { checkOptionalOptions, describeValue } from '../../../lib/argument-checks.js';
 import { IoErrors, SluiceError } from '../../../lib/errors.js';
+import { checkMinDataRate } from '../../../lib/data-rate.js';
 import { HTTP2_CONNECTION_DEFAULTS, type Http2ConnectionOptions } from './connection-options.js';
 
 /** Resolved options: every field present. @internal */
@@ -32,6 +33,8 @@ export function resolveOptions(options: Http2ConnectionOptions = {}): ResolvedHt
       );
     }
     resolved = Object.freeze({ ...HTTP2_CONNECTION_DEFAULTS, ...stripUndefined(options) });
+    checkMinDataRate(resolved.minResponseDataRate, 'minResponseDataRate');
+    checkMinDataRate(resolved.minRequestBodyDataRate, 'minRequestBodyDataRate');
     resolvedOptions.set(options, resolved);
   }
   return resolved;

@@ -8,6 +8,7 @@ import { Http2ApiErrors } from '../errors.js';
 import { readSettingsPayload } from '../wire/settings-payload.js';
 import type { Http2ConnectionOptions, Http2Headers } from './connection-options.js';
 import { Http2Connection } from './http2-connection.js';
+import type { Http2Stream } from './http2-stream.js';
 
 /**
  * What an HTTP/1.1 connection hands to the HTTP/2 connection that replaces it after an h2c
@@ -90,5 +91,20 @@ export class Http2ServerConnection extends Http2Connection {
       return;
     }
     this.timers.onRead(slot);
+  }
+
+  /** @internal The client's SETTINGS arrived: its preface is complete (the handshake deadline ends). */
+  override onPeerSettingsApplied(): void {
+    this.timers.onHandshakeDone();
+  }
+
+  /** @internal The idle timeout counts from the last stream's close. */
+  override onStreamClosed(): void {
+    this.timers.onStreamClosed();
+  }
+
+  /** @internal A request opened: its body may be timed (CONNECT streams are out of the rates). */
+  override onPeerStreamOpened(stream: Http2Stream, isEndStream: boolean, isConnect: boolean): void {
+    this.timers.onRequestOpened(stream, isEndStream, isConnect);
   }
 }

@@ -57,6 +57,8 @@ export interface StreamLifecycleHost extends Http2StreamHost {
   returnConnectionCredit(size: number): void;
   /** A stream closed (the client may open a waiting one). */
   onStreamClosed(stream: Http2Stream): void;
+  /** The peer opened `stream` and `onStream` ran (the server times its body; CONNECT is exempt). */
+  onPeerStreamOpened(stream: Http2Stream, isEndStream: boolean, isConnect: boolean): void;
   /** Shuts the channel down once a graceful close has no streams left. */
   maybeFinishClosing(): void;
 }
@@ -419,6 +421,7 @@ export class StreamLifecycle {
     stream._isHead = SUMMARY.method === 'HEAD';
     stream._discardsWrites = stream._isHead;
     stream._hasFinalHeaders = true;
+    const isConnect = SUMMARY.method === 'CONNECT';
     this.streams.set(streamId, stream);
     this.activePeerStreams++;
     stream._apply(StreamEvent.RECEIVE_HEADERS);
@@ -430,6 +433,7 @@ export class StreamLifecycle {
       this.failStreamCallback(stream, thrown, 'onStream');
       return;
     }
+    if (!stream.isClosed) host.onPeerStreamOpened(stream, isEndStream, isConnect);
     if (isEndStream && !stream.isClosed && this.checkContentLengthAtEnd(stream)) this.callOnEnd(stream);
   }
 

@@ -4,7 +4,7 @@
  * it read, and leaks nothing when the connection ends before a decision.
  */
 import { expect } from 'chai';
-import { TestingChannel } from '../../../lib/index.js';
+import { IoErrors, TestingChannel } from '../../../lib/index.js';
 import {
   Http1ServerConnection,
   ProtocolSniffer,
@@ -16,6 +16,7 @@ import { Http2ServerConnection } from '../../../handlers/http2/index.js';
 const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
 /** An empty SETTINGS frame: length 0, type 4, no flags, stream 0. */
 const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+const SETTINGS_ACK = Buffer.from([0, 0, 0, 4, 1, 0, 0, 0, 0]);
 
 interface Sniffed {
   test: TestingChannel;
@@ -110,19 +111,22 @@ describe('http1 ProtocolSniffer', () => {
     expect(test.messagePool.outstanding).to.equal(0);
   });
 
-  it('closes a connection still undecided after the timeout (virtual time), and not a decided one', () => {
+  it('closes a connection still undecided at the handshake deadline with IO_HANDSHAKE_TIMEOUT (virtual time), and not a decided one', () => {
     const silent = sniff();
     silent.test.advance(SNIFF_TIMEOUT_MS - 1);
     expect(silent.test.isShutDown).to.equal(false);
     silent.test.advance(1);
     expect(silent.test.isShutDown).to.equal(true);
+    expect(silent.test.shutdownError?.code).to.equal(IoErrors.HANDSHAKE_TIMEOUT.code);
     const partial = sniff();
     partial.test.pushRead('PRI * H');
     partial.test.advance(SNIFF_TIMEOUT_MS);
     expect(partial.test.isShutDown).to.equal(true);
+    expect(partial.test.shutdownError?.code).to.equal(IoErrors.HANDSHAKE_TIMEOUT.code);
     expect(partial.test.messagePool.outstanding).to.equal(0);
     const decided = sniff();
-    decided.test.pushRead(Buffer.concat([Buffer.from(PREFACE, 'latin1'), EMPTY_SETTINGS]));
+    // A whole preface, and the ACK of our SETTINGS (else their own 10 s timeout would end it).
+    decided.test.pushRead(Buffer.concat([Buffer.from(PREFACE, 'latin1'), EMPTY_SETTINGS, SETTINGS_ACK]));
     decided.test.advance(SNIFF_TIMEOUT_MS);
     expect(decided.test.isShutDown, 'an HTTP/2 connection past the sniff timeout').to.equal(false);
     decided.test.shutdown();

@@ -227,7 +227,13 @@ const CASES: readonly BudgetCase[] = [
 
 /** Starts `budget` with a burst of {@link BURST} per {@link INTERVAL_MS}. */
 function startWithBudget(budget: BudgetCase, max = BURST): Spender {
-  return budget.start({ [budget.option]: max, abuseIntervalMs: INTERVAL_MS });
+  // The peer stays quiet for many intervals with streams open: no idle timeout, no body rate.
+  return budget.start({
+    [budget.option]: max,
+    abuseIntervalMs: INTERVAL_MS,
+    idleTimeoutMs: 0,
+    minRequestBodyDataRate: null,
+  });
 }
 
 /** Spends `count` events from `first` on, each of which the budget must allow. */

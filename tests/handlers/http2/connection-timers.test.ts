@@ -45,7 +45,7 @@ describe('HTTP/2 connection: timers', () => {
     });
 
     it('sends no keep-alive PING when the option is off', () => {
-      const h = serverHarness();
+      const h = serverHarness({ connection: { idleTimeoutMs: 0 } });
       h.tc.advance(3_600_000);
       expect(frameNames(h.flush())).to.deep.equal([]);
       h.finish();

@@ -134,6 +134,7 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
     throw new Error(`stream ${stream.id}: a callback threw (the scenarios' callbacks do not)`);
   }
   onMessageSent(): void {}
+  onDataWaitingChanged(): void {}
   onControlQueueDrained(): void {}
   finishWriteShutdown(): void {}
   onWriteFailed(error: SluiceError): void {
@@ -153,6 +154,8 @@ class FakeHost implements OutgoingFramesHost, Http2StreamHost {
   _setStreamPriority(stream: Http2Stream, rank: number): void {
     this.task.reprioritize(stream, rank);
   }
+
+  _onDataRateChanged(): void {}
 
   /** What the connection does on WINDOW_UPDATE (RFC 9113 §6.9). */
   addStreamWindow(stream: Http2Stream, increment: number): void {

@@ -1,0 +1,260 @@
+/**
+ * The deadlines of an HTTP/1.1 server connection for stalled, silent and slow peers: the
+ * handshake (the first request line), the minimum response rate and the minimum request-body
+ * rate.
+ *
+ * @module
+ * @internal
+ */
+import { IoErrors, SluiceError, type ChannelSlot, type MinDataRate } from '../../../lib/index.js';
+import { DataRateClock, checkMinDataRate } from '../../../lib/data-rate.js';
+import { UNBOXED_NUMBER_FIELD } from '../../../lib/field-layout.js';
+import { Http1ParseError } from '../errors.js';
+import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
+import type { Http1OutgoingTask } from './outgoing-task.js';
+import type { Http1ServerStream } from './server-stream.js';
+
+/**
+ * What the deadlines need from their connection.
+ * @internal
+ */
+export interface Http1DeadlinesHost {
+  /** The exchange whose response is being written (the oldest unfinished), or undefined. */
+  readonly respondingStream: Http1ServerStream | undefined;
+  /** The exchange whose request body is being read, or null. */
+  readonly readingStream: Http1ServerStream | null;
+  /** Body credit returns only as the application reads (`isManualWindow`). */
+  readonly isManualWindow: boolean;
+  /** The connection's writer: what is in flight, what it wrote. */
+  readonly outgoing: Pick<Http1OutgoingTask, 'hasMessageInFlight' | 'bytesWritten'>;
+  /** Makes the connection's timer run no later than `deadline`. */
+  _armDeadline(deadline: number): void;
+  /** Fails the request being read with `error` (its status answered with `Connection: close` if no response began). */
+  _rejectRequest(error: Http1ParseError): void;
+  /** A connection-level failure for `onError`. */
+  _reportError(error: SluiceError): void;
+}
+
+/** The request-body rate's answer when no response began: 408 (RFC 9110 §15.5.9), then close. */
+const BODY_TOO_SLOW = Object.freeze({ ...IoErrors.RECEIVE_RATE_TOO_LOW, status: 408 });
+
+/**
+ * Http1ServerDeadlines times one HTTP/1.1 server connection's peer:
+ *
+ * - **Handshake**: the first request line must arrive within `handshakeTimeoutMs` of the
+ *   channel's creation (TLS included), else the connection closes with `IO_HANDSHAKE_TIMEOUT`.
+ * - **Response rate**: one {@link DataRateClock}, running only while response bytes wait for the
+ *   peer (buffered, or in the write in flight); it starts when the application gives output and
+ *   pauses when a completed write leaves nothing waiting. A write in flight also has its own
+ *   allowance of its size at the rate (its progress shows only when it completes). Late: the
+ *   connection closes at once with `IO_SEND_RATE_TOO_LOW` (the peer is not reading).
+ * - **Request-body rate**: one clock for the body being read, running only while the
+ *   application reads — as bytes are delivered without `isManualWindow`, with it only while
+ *   the convenient body's reader waits. Late: the request fails with `IO_RECEIVE_RATE_TOO_LOW`,
+ *   answered 408 with `Connection: close` if no response began.
+ *
+ * An exchange set to `setMinDataRate(null)` takes part in neither rate. The clocks are made when
+ * first needed; the connection's timer task checks them (`check`).
+ *
+ * @internal
+ */
+export class Http1ServerDeadlines {
+  private readonly handshakeTimeoutMs: number;
+  private readonly responseRate: MinDataRate | null;
+  private readonly requestBodyRate: MinDataRate | null;
+  /** The first request line is due by then; Infinity once it came (or without a limit). */
+  private handshakeDeadline = UNBOXED_NUMBER_FIELD;
+  private sendClock: DataRateClock | null = null;
+  /** Bytes the socket took (written and completed) when the last write completed. */
+  private acceptedBytes = 0;
+  /**
+   * When the socket last made progress (a write completed, or output began waiting), whole ms:
+   * the write in flight is timed from it. Kept an integer so its stores need no heap number.
+   */
+  private progressAt = 0;
+  private receiveClock: DataRateClock | null = null;
+  /** The exchange whose body `receiveClock` times. */
+  private timedBody: Http1ServerStream | null = null;
+
+  /** Deadlines with `options`' limits; throws a RangeError (as the other options) for a bad one. */
+  constructor(
+    private readonly host: Http1DeadlinesHost,
+    options: Http1ServerConnectionOptions,
+  ) {
+    const defaults = HTTP1_SERVER_DEFAULTS;
+    this.handshakeTimeoutMs = numberOption(
+      'handshakeTimeoutMs',
+      options.handshakeTimeoutMs,
+      defaults.handshakeTimeoutMs,
+      0,
+    );
+    this.responseRate = rateOption('minResponseDataRate', options.minResponseDataRate, defaults.minResponseDataRate);
+    this.handshakeDeadline = Infinity;
+    this.requestBodyRate = rateOption(
+      'minRequestBodyDataRate',
+      options.minRequestBodyDataRate,
+      defaults.minRequestBodyDataRate,
+    );
+  }
+
+  /** True until the first request line came, while there is a limit: the idle timeout waits. */
+  get isHandshakePending(): boolean {
+    return this.handshakeDeadline !== Infinity;
+  }
+
+  /** The connection was installed: the handshake deadline counts from the channel's creation. */
+  start(slot: ChannelSlot): void {
+    if (this.handshakeTimeoutMs <= 0) return;
+    this.handshakeDeadline = slot.channel.createdAtMs + this.handshakeTimeoutMs;
+    this.host._armDeadline(this.handshakeDeadline);
+  }
+
+  /** Bytes were parsed; `hasStartLine` once a request line was read whole. */
+  onParsed(hasStartLine: boolean): void {
+    if (hasStartLine) this.handshakeDeadline = Infinity;
+  }
+
+  /** The application gave `stream` output: response bytes wait for the peer, the clock runs. */
+  onOutput(slot: ChannelSlot, stream: Http1ServerStream): void {
+    const rate = this.responseRate;
+    if (rate === null || stream._isRateExempt || this.sendClock?.isRunning === true) return;
+    const now = slot.channel.loop.now();
+    const clock = (this.sendClock ??= new DataRateClock(rate));
+    if (!this.host.outgoing.hasMessageInFlight) this.acceptedBytes = this.host.outgoing.bytesWritten;
+    this.progressAt = Math.ceil(now);
+    clock.resume(now, this.acceptedBytes);
+    this.host._armDeadline(clock.nextCheckAt(now, this.acceptedBytes));
+  }
+
+  /** A write completed: the socket took its bytes; with nothing more waiting the clock pauses. */
+  onWriteCompleted(slot: ChannelSlot): void {
+    const clock = this.sendClock;
+    if (clock === null) return;
+    this.acceptedBytes = this.host.outgoing.bytesWritten;
+    if (!clock.isRunning) return;
+    const now = slot.channel.loop.now();
+    this.progressAt = Math.ceil(now);
+    if (!this.isOutputWaiting()) clock.pause(now);
+  }
+
+  /** The request body of `stream` began (after `onRequest`): it is timed while the application reads it. */
+  onBodyStarted(slot: ChannelSlot, stream: Http1ServerStream): void {
+    this.timedBody = stream;
+    this.receiveClock = null;
+    this.onReadStateChanged(slot, stream);
+  }
+
+  /** `stream`'s reader began or stopped waiting, or its rate changed: its body clock follows. */
+  onReadStateChanged(slot: ChannelSlot, stream: Http1ServerStream): void {
+    const now = slot.channel.loop.now();
+    if (stream._isRateExempt) this.sendClock?.pause(now);
+    if (stream !== this.timedBody) return;
+    const rate = stream._receiveRate ?? this.requestBodyRate;
+    const isTimed =
+      rate !== null &&
+      !stream._isRateExempt &&
+      this.host.readingStream === stream &&
+      (!this.host.isManualWindow || stream._isReadWaiting);
+    let clock = this.receiveClock;
+    if (!isTimed || rate === null) {
+      clock?.pause(now);
+      return;
+    }
+    if (clock === null || clock.rate !== rate) clock = this.receiveClock = new DataRateClock(rate);
+    clock.resume(now, stream._bodyBytesReceived);
+    this.host._armDeadline(clock.nextCheckAt(now, stream._bodyBytesReceived));
+  }
+
+  /** The connection's timer fired at `now`: acts on what is late; returns when to check next (-1: closed). */
+  check(slot: ChannelSlot, now: number): number {
+    if (this.handshakeDeadline <= now) {
+      this.handshakeDeadline = Infinity;
+      this.close(
+        slot,
+        new SluiceError(
+          IoErrors.HANDSHAKE_TIMEOUT,
+          `no request line within ${this.handshakeTimeoutMs} ms of the connection`,
+        ),
+      );
+      return -1;
+    }
+    const next = this.checkSend(slot, now);
+    if (next < 0) return next;
+    return Math.min(next, this.handshakeDeadline, this.checkReceive(now));
+  }
+
+  private checkSend(slot: ChannelSlot, now: number): number {
+    const clock = this.sendClock;
+    if (clock === null || !clock.isRunning) return Infinity;
+    if (!this.isOutputWaiting()) {
+      clock.pause(now);
+      return Infinity;
+    }
+    const bytes = this.acceptedBytes;
+    if (!clock.isLate(now, bytes)) return clock.nextCheckAt(now, bytes);
+    const inFlight = this.host.outgoing.bytesWritten - bytes;
+    if (inFlight > 0) {
+      // The write in flight shows no progress until it completes: it has its own allowance.
+      const dueAt = Math.ceil(this.progressAt + clock.timeFor(inFlight));
+      if (now < dueAt) return dueAt;
+    }
+    const rate = clock.rate;
+    this.close(
+      slot,
+      new SluiceError(
+        IoErrors.SEND_RATE_TOO_LOW,
+        `the peer took the response slower than ${rate.bytesPerSecond} B/s (after a ${rate.graceMs} ms grace)`,
+      ),
+    );
+    return -1;
+  }
+
+  private checkReceive(now: number): number {
+    const clock = this.receiveClock;
+    const stream = this.timedBody;
+    if (clock === null || stream === null || !clock.isRunning) return Infinity;
+    if (this.host.readingStream !== stream || stream.isClosed) {
+      clock.pause(now);
+      this.timedBody = this.receiveClock = null;
+      return Infinity;
+    }
+    const bytes = stream._bodyBytesReceived;
+    if (!clock.isLate(now, bytes)) return clock.nextCheckAt(now, bytes);
+    this.timedBody = this.receiveClock = null;
+    const rate = clock.rate;
+    this.host._rejectRequest(
+      new Http1ParseError(
+        BODY_TOO_SLOW,
+        `the request body came slower than ${rate.bytesPerSecond} B/s (after a ${rate.graceMs} ms grace)`,
+      ),
+    );
+    return Infinity;
+  }
+
+  /** Response bytes wait for the peer: a write in flight, or output of a timed exchange buffered. */
+  private isOutputWaiting(): boolean {
+    if (this.host.outgoing.hasMessageInFlight) return true;
+    const stream = this.host.respondingStream;
+    return stream !== undefined && !stream._isRateExempt && stream._outgoing.hasWork;
+  }
+
+  /** Reports `error` and closes at once: nothing more can usefully be written. */
+  private close(slot: ChannelSlot, error: SluiceError): void {
+    this.host._reportError(error);
+    slot.channel.shutdown(error, true);
+  }
+}
+
+/** A rate option: the given rate (checked) or null, else the default. */
+function rateOption(
+  name: string,
+  value: MinDataRate | null | undefined,
+  fallback: MinDataRate | null,
+): MinDataRate | null {
+  if (value === undefined) return fallback;
+  try {
+    return checkMinDataRate(value, name);
+  } catch (error) {
+    throw new RangeError((error as Error).message, { cause: error });
+  }
+}
