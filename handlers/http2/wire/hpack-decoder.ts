@@ -101,13 +101,6 @@ const HUFFMAN_OCTETS = new OctetCollector();
 const NO_FLAGS = new Uint8Array(0);
 
 /**
- * The fields of the block being decoded, copied out at their exact size when it ends (a list
- * grown by `push` carries a spare third of its backing store, allocated per request). One for
- * every decoder: decoding is synchronous and never re-entered.
- */
-const SCRATCH: string[] = [];
-
-/**
  * HpackDecoder turns header blocks into flat header lists `[name0, value0, name1, value1, …]`
  * for one HTTP/2 connection (one decoding context, RFC 7541 §2.2), on its event loop only.
  *
@@ -218,9 +211,7 @@ export class HpackDecoder {
     this.position = start;
     this.end = end;
     const table = this.table;
-    const scratch = SCRATCH;
-    let isCollecting = true;
-    let length = 0;
+    let fields: string[] | null = [];
     let fieldCount = 0;
     let listSize = 0;
 
@@ -269,19 +260,16 @@ export class HpackDecoder {
             `header list exceeds ${this.hardListSizeLimit} octets (RFC 9113 §10.5.1)`,
           );
         }
-        isCollecting = false; // keep decoding for the table's sake; stop collecting
+        fields = null; // keep decoding for the table's sake; stop collecting
       }
-      if (isCollecting) {
-        scratch[length++] = name;
-        scratch[length++] = value;
+      if (fields !== null) {
+        fields.push(name, value);
         this.recordNeverIndexed(fieldCount, isNeverIndexed);
       }
       fieldCount++;
     }
     this.block = NO_BLOCK; // do not keep the caller's memory alive
-    const fields = isCollecting ? scratch.slice(0, length) : HEADER_LIST_TOO_LARGE;
-    for (let i = 0; i < length; i++) scratch[i] = ''; // nor the strings
-    if (fields === HEADER_LIST_TOO_LARGE) {
+    if (fields === null) {
       this.lastFieldCount = 0;
       return HEADER_LIST_TOO_LARGE;
     }
