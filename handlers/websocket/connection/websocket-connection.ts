@@ -64,6 +64,9 @@ function positive(name: string, value: number | undefined, fallback: number, low
   return chosen;
 }
 
+/** The largest message buffer made before its bytes have come (see `startsAssembly`). */
+const MAX_PREALLOCATED_MESSAGE = 1024 * 1024;
+
 /**
  * WebSocketConnection is the {@link ChannelHandler} that speaks WebSocket in a slot after the
  * opening handshake (an HTTP/1.1 upgrade replaced the HTTP handler with it, or an RFC 8441
@@ -113,6 +116,9 @@ export class WebSocketConnection implements ChannelHandler {
   private readonly frameListener: WebSocketFrameListener;
   private readonly pieces: Buffer[] = [];
   private pieceBytes = 0;
+  /** A one-frame message arriving in several reads, gathered into its final buffer (one copy). */
+  private assembly: Buffer | null = null;
+  private assemblyAt = 0;
   private readonly incoming: IncomingEvent[] = [];
   private isInflating = false;
   private unconsumedMessages = 0;
@@ -453,17 +459,33 @@ export class WebSocketConnection implements ChannelHandler {
     isCompressed: boolean,
   ): void {
     if (end > start) {
-      // The read message is pooled: what is kept is copied (one copy per piece).
-      this.pieces.push(Buffer.from(data.subarray(start, end)));
-      this.pieceBytes += end - start;
+      // The read message is pooled: what is kept is copied — into the message's own buffer when
+      // a one-frame message arrives in several reads (its size is known), else piece by piece.
+      const assembly = this.assembly;
+      if (assembly !== null) {
+        assembly.set(data.subarray(start, end), this.assemblyAt);
+        this.assemblyAt += end - start;
+      } else if (!isMessageEnd && this.pieces.length === 0 && this.startsAssembly(end - start)) {
+        this.assembly!.set(data.subarray(start, end), 0);
+        this.assemblyAt = end - start;
+      } else {
+        this.pieces.push(Buffer.from(data.subarray(start, end)));
+        this.pieceBytes += end - start;
+      }
     }
     if (!isMessageEnd) return;
-    const whole =
-      this.pieces.length === 0
-        ? EMPTY
-        : this.pieces.length === 1
-          ? this.pieces[0]
-          : Buffer.concat(this.pieces, this.pieceBytes);
+    let whole: Buffer;
+    if (this.assembly !== null) {
+      whole = this.assembly;
+      this.assembly = null;
+    } else {
+      whole =
+        this.pieces.length === 0
+          ? EMPTY
+          : this.pieces.length === 1
+            ? this.pieces[0]
+            : Buffer.concat(this.pieces, this.pieceBytes);
+    }
     this.pieces.length = 0;
     this.pieceBytes = 0;
     this.incoming.push({
@@ -476,6 +498,17 @@ export class WebSocketConnection implements ChannelHandler {
       reason: '',
     });
     if (isCompressed) this.startInflating();
+  }
+  /**
+   * Makes the buffer of a one-frame message whose first `pieceLength` bytes just came, when the
+   * frame says the rest is on its way: up to {@link MAX_PREALLOCATED_MESSAGE} only, so a peer
+   * that announces a large frame and trickles it cannot make us hold the whole size up front.
+   */
+  private startsAssembly(pieceLength: number): boolean {
+    const left = this.decoder.finalFrameBytesLeft;
+    if (left <= 0 || pieceLength + left > MAX_PREALLOCATED_MESSAGE) return false;
+    this.assembly = Buffer.allocUnsafe(pieceLength + left);
+    return true;
   }
 
   private onFramePing(data: Uint8Array, start: number, end: number): void {

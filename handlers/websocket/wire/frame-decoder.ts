@@ -209,6 +209,14 @@ export class WebSocketFrameDecoder {
     return this.state === HEADER && this.headerFilled === 0;
   }
 
+  /**
+   * Payload bytes the current data frame still has to deliver when it is its message's last
+   * (FIN), else -1: read during `onData`, it tells how large the whole message will be.
+   */
+  get finalFrameBytesLeft(): number {
+    return this.isFin && this.state !== HEADER ? this.frameLength - this.payloadOffset : -1;
+  }
+
   /** Whether a fragmented message is open (a data frame without FIN arrived, its final frame has not). */
   get isInMessage(): boolean {
     return this.messageOpcode !== 0;
@@ -464,27 +472,36 @@ export class WebSocketFrameDecoder {
   }
 }
 
-/** XORs `bytes[start..end)` with the masking key, `offset` being the first byte's position in the payload (RFC 6455 §5.3). */
+/** Whether this machine stores a 32-bit word's low byte first (the word-wise XOR's key order). */
+const IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** From this many bytes on, unmasking XORs whole 32-bit words (a typed-array view costs one object). */
+const WORD_XOR_MIN_BYTES = 64;
+
+/**
+ * XORs `bytes[start..end)` with the masking key, `offset` being the first byte's position in the
+ * payload (RFC 6455 §5.3). A long range is XORed four bytes at a time through an `Int32Array`
+ * over the aligned middle, the key rotated to where that middle starts: a fourth of the
+ * operations of a byte loop, which is what a large message's receive costs most.
+ */
 export function unmask(bytes: Uint8Array, start: number, end: number, mask: Uint8Array, offset: number): void {
   let i = start;
   let j = offset & 3;
-  // Bring the key to position 0, then XOR four bytes per turn.
-  while (i < end && j !== 0) {
-    bytes[i++] ^= mask[j];
+  if (IS_LITTLE_ENDIAN && end - start >= WORD_XOR_MIN_BYTES) {
+    while (((bytes.byteOffset + i) & 3) !== 0) {
+      bytes[i++] ^= mask[j];
+      j = (j + 1) & 3;
+    }
+    const words = (end - i) >>> 2;
+    const key = mask[j] | (mask[(j + 1) & 3] << 8) | (mask[(j + 2) & 3] << 16) | (mask[(j + 3) & 3] << 24);
+    const view = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let k = 0; k < words; k++) view[k] ^= key;
+    i += words << 2; // whole words: the key position is unchanged
+  }
+  for (; i < end; i++) {
+    bytes[i] ^= mask[j];
     j = (j + 1) & 3;
   }
-  const m0 = mask[0];
-  const m1 = mask[1];
-  const m2 = mask[2];
-  const m3 = mask[3];
-  const wholeEnd = end - ((end - i) & 3);
-  for (; i < wholeEnd; i += 4) {
-    bytes[i] ^= m0;
-    bytes[i + 1] ^= m1;
-    bytes[i + 2] ^= m2;
-    bytes[i + 3] ^= m3;
-  }
-  for (let k = 0; i < end; i++, k++) bytes[i] ^= mask[k];
 }
 
 function isLimit(value: unknown): value is number {
