@@ -11,7 +11,8 @@
  * - `node dist/bench/profile.js heap [connections]`: a heap snapshot of a server holding idle
  *   h2c connections; prints bytes per connection by constructor.
  * - `node dist/bench/profile.js heap-http1 [connections]`: the same for idle HTTP/1.1 keep-alive
- *   connections, after one request each.
+ *   connections, after one request each; `heap-websocket [connections]` for idle WebSocket
+ *   connections (an HTTP/1.1 upgrade each).
  *
  * The server runs on core 0 and the load on core 1 where `taskset` exists. Needs h2load
  * (`nghttp2-client`) for `cpu` and `alloc`.
@@ -154,15 +155,17 @@ async function profileAllocations(unit: 'request' | 'connection', count: number)
   printTop(totals, 25, (bytes) => `${(bytes / count).toFixed(0)} B/${unit === 'request' ? 'req' : 'conn'}`);
 }
 
-async function profileIdleHeap(connections: number, isHttp1 = false): Promise<void> {
-  const { child, port } = await startServer(isHttp1 ? 'sluice-http1-server.js' : 'sluice-server.js', false, [
+async function profileIdleHeap(connections: number, kind: 'h2c' | 'http1' | 'websocket' = 'h2c'): Promise<void> {
+  const server = { h2c: 'sluice-server.js', http1: 'sluice-http1-server.js', websocket: 'sluice-ws-server.js' }[kind];
+  const { child, port } = await startServer(server, false, [
     '--heapsnapshot-signal=SIGUSR1',
     `--diagnostic-dir=${workDir}`,
   ]);
   const [command, commandArgs] = pinned(1, process.execPath, [
-    join(here, isHttp1 ? 'idle-http1-connections.js' : 'idle-connections.js'),
+    join(here, kind === 'h2c' ? 'idle-connections.js' : 'idle-http1-connections.js'),
     String(port),
     String(connections),
+    ...(kind === 'websocket' ? ['websocket'] : []),
   ]);
   const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) =>
@@ -211,7 +214,7 @@ async function profileIdleHeap(connections: number, isHttp1 = false): Promise<vo
     totals.set(key, entry);
   }
   process.stdout.write(
-    `objects with at least one instance per connection, ${connections} idle ${isHttp1 ? 'HTTP/1.1 keep-alive' : 'h2c'} connections (${join(workDir, file)})\n`,
+    `objects with at least one instance per connection, ${connections} idle ${{ h2c: 'h2c', http1: 'HTTP/1.1 keep-alive', websocket: 'WebSocket' }[kind]} connections (${join(workDir, file)})\n`,
   );
   const perConnection = new Map<string, number>();
   for (const [key, entry] of totals)
@@ -224,5 +227,6 @@ if (mode === 'cpu') await profileCpu(Number(countText ?? 400_000));
 else if (mode === 'alloc') await profileAllocations('request', Number(countText ?? 100_000));
 else if (mode === 'connect') await profileAllocations('connection', Number(countText ?? 2000));
 else if (mode === 'heap') await profileIdleHeap(Number(countText ?? 2000));
-else if (mode === 'heap-http1') await profileIdleHeap(Number(countText ?? 2000), true);
-else throw new Error(`unknown mode ${mode}: cpu, alloc, connect, heap or heap-http1`);
+else if (mode === 'heap-http1') await profileIdleHeap(Number(countText ?? 2000), 'http1');
+else if (mode === 'heap-websocket') await profileIdleHeap(Number(countText ?? 2000), 'websocket');
+else throw new Error(`unknown mode ${mode}: cpu, alloc, connect, heap, heap-http1 or heap-websocket`);
