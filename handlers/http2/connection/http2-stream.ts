@@ -236,6 +236,7 @@ export class Http2Stream {
     return (this.flags & StreamFlag.MANUAL_WINDOW) !== 0;
   }
 
+  /** Sets whether receive credit is returned by `updateWindow` (true) or automatically. */
   set isManualWindow(isManual: boolean) {
     this.setFlag(StreamFlag.MANUAL_WINDOW, isManual);
   }
@@ -245,6 +246,7 @@ export class Http2Stream {
     return (this.flags & StreamFlag.FINAL_HEADERS_RECEIVED) !== 0;
   }
 
+  /** @internal */
   set _hasFinalHeaders(isSet: boolean) {
     this.setFlag(StreamFlag.FINAL_HEADERS_RECEIVED, isSet);
   }
@@ -254,6 +256,7 @@ export class Http2Stream {
     return (this.flags & StreamFlag.HEAD) !== 0;
   }
 
+  /** @internal */
   set _isHead(isSet: boolean) {
     this.setFlag(StreamFlag.HEAD, isSet);
   }
@@ -263,6 +266,7 @@ export class Http2Stream {
     return (this.flags & StreamFlag.SLOT_HELD_AFTER_CLOSE) !== 0;
   }
 
+  /** @internal */
   set _isSlotHeldAfterClose(isSet: boolean) {
     this.setFlag(StreamFlag.SLOT_HELD_AFTER_CLOSE, isSet);
   }

@@ -63,14 +63,6 @@ export interface PerMessageDeflateSide {
   readonly receiveNoContextTakeover: boolean;
 }
 
-/** A server's choice of a permessage-deflate offer, as {@link negotiatePerMessageDeflate} returns it. */
-export interface PerMessageDeflateNegotiation {
-  /** The `Sec-WebSocket-Extensions` value to answer with. */
-  readonly response: string;
-  /** The negotiated parameters. */
-  readonly params: PerMessageDeflateParams;
-}
-
 /**
  * Our side of the negotiated parameters for `role`. Throws `WEBSOCKET_INVALID_ARGUMENT` unless
  * `params` has the shape negotiation returns and `role` is `'server'` or `'client'`.
