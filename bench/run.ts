@@ -3,7 +3,8 @@
  * h2load to core 1 (where `taskset` exists); each workload runs several times, alternating
  * servers; medians, min/max, server CPU µs per request and the ratio sluice / node:http2 are
  * printed, and JSON results are written to `bench/results/latest.json`, with their chart (every
- * row's ratio, `bench/chart.ts`) beside it in `bench/results/latest.svg`.
+ * row's ratio, `bench/chart.ts`) beside it in `bench/results/latest.svg`; a partial run (`--only`,
+ * `--quick`) writes `partial.json` and `partial.svg` instead, so the full run's stay as they were.
  *
  * Usage: `node dist/bench/run.js [--quick] [--only NAME]`.
  *
@@ -274,7 +275,9 @@ async function main(): Promise<void> {
       server.child.kill('SIGTERM');
   }
   mkdirSync(join(here, '..', '..', 'bench', 'results'), { recursive: true });
-  const resultsFile = join(here, '..', '..', 'bench', 'results', 'latest.json');
+  // A partial run (--only, --quick) leaves the full run's results and its tracked chart alone.
+  const isPartial = only !== undefined || isQuick;
+  const resultsFile = join(here, '..', '..', 'bench', 'results', isPartial ? 'partial.json' : 'latest.json');
   writeFileSync(
     resultsFile,
     `${JSON.stringify({ date: new Date().toISOString(), quick: isQuick, only: only ?? null, results }, null, 2)}\n`,
