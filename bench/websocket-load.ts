@@ -5,9 +5,9 @@
  * bytes in flight on each — a new one for every echo that comes back — until MESSAGES echoes
  * have arrived, then prints one JSON line `{ "messages": n, "seconds": s, "failed": f }`.
  *
- * The client is raw sockets with one pre-masked frame sent again and again, and reads only frame
- * headers: its own CPU per message is a small fraction of any server's, so the server under test
- * is what limits the rate. The same client drives every server in a comparison.
+ * The client is raw sockets with one pre-masked frame sent again and again — the replies to the
+ * echoes of one read in one write — and reads only frame headers: its own CPU per message is a
+ * small fraction of any server's, so the server under test is what limits the rate. The same client drives every server in a comparison.
  *
  * @module
  */
@@ -96,10 +96,16 @@ function finish(): void {
   process.exit(0);
 }
 
-function sendOne(socket: net.Socket): void {
-  if (sent >= total) return;
-  sent++;
-  socket.write(FRAME);
+/** `FRAME` repeated k times, k up to the messages in flight: the replies to one read go in one write. */
+const BATCHES: Buffer[] = [Buffer.alloc(0)];
+
+/** Sends up to `count` more messages (fewer once MESSAGES were sent) in one write. */
+function sendMore(socket: net.Socket, count: number): void {
+  const n = Math.min(count, total - sent);
+  if (n <= 0) return;
+  sent += n;
+  while (BATCHES.length <= n) BATCHES.push(Buffer.concat([BATCHES[BATCHES.length - 1], FRAME]));
+  socket.write(BATCHES[n]);
 }
 
 function openConnection(onReady: (socket: net.Socket) => void): void {
@@ -130,11 +136,10 @@ function openConnection(onReady: (socket: net.Socket) => void): void {
       onReady(socket);
     }
     const echoed = counter.feed(data);
-    for (let i = 0; i < echoed; i++) {
-      received++;
-      if (received >= total) finish();
-      sendOne(socket);
-    }
+    if (echoed === 0) return;
+    received += echoed;
+    if (received >= total) finish();
+    sendMore(socket, echoed);
   });
   socket.on('error', () => {
     failed++;
@@ -152,7 +157,7 @@ for (let i = 0; i < connectionCount; i++) {
     if (++ready < connectionCount) return;
     // Everyone upgraded: start the clock and fill every connection's window.
     startedAt = process.hrtime.bigint();
-    for (const each of sockets) for (let k = 0; k < inFlight; k++) sendOne(each);
+    for (const each of sockets) sendMore(each, inFlight);
   });
 }
 setTimeout(() => {
