@@ -134,7 +134,8 @@ export class OutgoingMessage {
   setResponseHead(status: number, reason: string, fields: Http1Fields, httpMinorVersion: number): void {
     this.status = status;
     this.reason = reason;
-    this.fields = fields;
+    // A copy: the head is written later, unchecked, and the caller may reuse its list meanwhile.
+    this.fields = fields.slice();
     this.httpMinorVersion = httpMinorVersion;
     this.isHeadQueued = true;
   }
@@ -144,13 +145,13 @@ export class OutgoingMessage {
     this.isRequest = true;
     this.method = method;
     this.target = target;
-    this.fields = fields;
+    this.fields = fields.slice(); // see setResponseHead
     this.isHeadQueued = true;
   }
 
   /** Queues an interim (1xx) response head, written before the final one. */
   queueInterim(status: number, reason: string, fields: Http1Fields): void {
-    (this.interim ??= []).push(status, reason, fields);
+    (this.interim ??= []).push(status, reason, fields.slice()); // see setResponseHead
   }
 
   /** Queues body bytes; the callback runs once they are copied. */
@@ -167,7 +168,7 @@ export class OutgoingMessage {
   /** Queues the end: trailers (chunked only; dropped otherwise) and a callback. */
   queueEnd(trailers: Http1Fields | null, callback: Http1WriteCallback | null): void {
     this.isEndQueued = true;
-    this.trailers = this.framing === BodyFraming.CHUNKED ? trailers : null;
+    this.trailers = this.framing === BodyFraming.CHUNKED && trailers !== null ? trailers.slice() : null; // see setResponseHead
     this.endCallback = callback;
   }
 

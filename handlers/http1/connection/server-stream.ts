@@ -203,31 +203,16 @@ export class Http1ServerStream {
       throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, `${String(status)} is not a final status`);
     }
     this.checkNotResponding();
-    checkOutgoingFields(fields);
     if (reason !== undefined && (typeof reason !== 'string' || !isFieldValue(reason))) {
       // The head is written unchecked (it was checked here, once): the reason must be too.
       throw new SluiceError(Http1EncodeErrors.INVALID_OUTGOING_START_LINE, 'the reason phrase is not valid');
     }
-    let declaredLength = -1;
-    let isCloseAsked = false;
-    let hasConnectionField = false;
-    for (let i = 0; i < fields.length; i += 2) {
-      const length = fields[i].length;
-      // Only three names matter here; most fields are skipped by their length alone.
-      if (length !== 14 && length !== 17 && length !== 10) continue;
-      const name = fields[i].toLowerCase();
-      if (name === 'content-length') {
-        declaredLength = /^[0-9]{1,15}$/.test(fields[i + 1]) ? Number(fields[i + 1]) : NaN;
-        if (Number.isNaN(declaredLength)) {
-          throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, `Content-Length ${fields[i + 1]}`);
-        }
-      } else if (name === 'transfer-encoding') {
-        throw new SluiceError(Http1ConnectionErrors.FRAMING_FIELD);
-      } else if (name === 'connection') {
-        hasConnectionField = true;
-        if (/(^|,)\s*close\s*(,|$)/i.test(fields[i + 1])) isCloseAsked = true;
-      }
-    }
+    const framing = isSameFieldList(LAST_RESPONSE_FIELDS.fields, fields)
+      ? LAST_RESPONSE_FIELDS
+      : checkResponseFields(fields);
+    const declaredLength = framing.declaredLength;
+    const isCloseAsked = framing.isCloseAsked;
+    const hasConnectionField = framing.hasConnectionField;
     const outgoing = this._outgoing;
     const hasNoBody = this.method === 'HEAD' || status === 204 || status === 304; // RFC 9112 §6.3
     let extra: string[] | null = null;
@@ -383,4 +368,69 @@ export class Http1ServerStream {
       // onClose is last: nothing is left to fail.
     }
   }
+}
+
+/** What `respond` reads from a response's fields for its framing. */
+interface ResponseFieldFacts {
+  /** A copy of the fields these facts are of. */
+  fields: readonly string[];
+  /** Content-Length, or -1. */
+  declaredLength: number;
+  /** `Connection: close`. */
+  isCloseAsked: boolean;
+  /** Any `Connection` field. */
+  hasConnectionField: boolean;
+}
+
+/**
+ * The last field list `respond` checked, with its facts: a server answers most requests with the
+ * same names and values (a `date` that changes once a second), and the same strings are then
+ * neither checked nor scanned again. One for the process: the facts depend on the strings alone.
+ */
+const LAST_RESPONSE_FIELDS: ResponseFieldFacts = {
+  fields: [],
+  declaredLength: -1,
+  isCloseAsked: false,
+  hasConnectionField: false,
+};
+
+/** Equal lists of strings (equal strings are usually the very same strings: cheap). */
+function isSameFieldList(a: readonly string[], b: unknown): boolean {
+  if (!Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Checks a response's fields (names tokens, values free of CR, LF and other controls; a valid
+ * Content-Length; no Transfer-Encoding: the connection frames) and reads its framing facts;
+ * remembers them as the last checked. Throws before remembering anything.
+ */
+function checkResponseFields(fields: unknown): ResponseFieldFacts {
+  const list = checkOutgoingFields(fields);
+  let declaredLength = -1;
+  let isCloseAsked = false;
+  let hasConnectionField = false;
+  for (let i = 0; i < list.length; i += 2) {
+    const length = list[i].length;
+    // Only three names matter here; most fields are skipped by their length alone.
+    if (length !== 14 && length !== 17 && length !== 10) continue;
+    const name = list[i].toLowerCase();
+    if (name === 'content-length') {
+      declaredLength = /^[0-9]{1,15}$/.test(list[i + 1]) ? Number(list[i + 1]) : NaN;
+      if (Number.isNaN(declaredLength)) {
+        throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, `Content-Length ${list[i + 1]}`);
+      }
+    } else if (name === 'transfer-encoding') {
+      throw new SluiceError(Http1ConnectionErrors.FRAMING_FIELD);
+    } else if (name === 'connection') {
+      hasConnectionField = true;
+      if (/(^|,)\s*close\s*(,|$)/i.test(list[i + 1])) isCloseAsked = true;
+    }
+  }
+  LAST_RESPONSE_FIELDS.fields = list.slice();
+  LAST_RESPONSE_FIELDS.declaredLength = declaredLength;
+  LAST_RESPONSE_FIELDS.isCloseAsked = isCloseAsked;
+  LAST_RESPONSE_FIELDS.hasConnectionField = hasConnectionField;
+  return LAST_RESPONSE_FIELDS;
 }

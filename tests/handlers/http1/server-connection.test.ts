@@ -193,6 +193,39 @@ describe('http1 Http1ServerConnection', () => {
       expectBalanced(test);
     });
 
+    it('writes the fields as they were at respond, whatever the application does to its list after', () => {
+      const { test } = serve((stream) => {
+        const fields = ['x-a', 'b', 'content-length', '1'];
+        stream.respond(200, fields);
+        // Checked at respond and written later: a later change must neither show nor split.
+        fields[1] = 'evil\r\nset-cookie: x';
+        stream.write(Buffer.from('x'));
+        stream.end();
+      });
+      test.pushRead(GET);
+      expect(test.takeWritten().toString()).to.equal('HTTP/1.1 200 OK\r\nx-a: b\r\ncontent-length: 1\r\n\r\nx');
+      expectBalanced(test);
+    });
+
+    it('checks a field list again when it differs from the last one checked', () => {
+      const codes: string[] = [];
+      const { test } = serve((stream) => {
+        try {
+          stream.respond(200, stream.target === '/bad' ? ['x-a', 'b\nc'] : ['x-a', 'b', 'content-length', '0']);
+        } catch (error) {
+          codes.push((error as { code: string }).code);
+          respondOk(stream);
+          return;
+        }
+        stream.end();
+      });
+      test.pushRead(GET);
+      test.pushRead(Buffer.from('GET /bad HTTP/1.1\r\nhost: a\r\n\r\n'));
+      test.pushRead(GET);
+      expect(codes).to.deep.equal(['HTTP1_INVALID_OUTGOING_FIELD_VALUE']);
+      expectBalanced(test);
+    });
+
     it('sends 1xx interim responses before the final one, but not to HTTP/1.0', () => {
       const { test } = serve((stream) => {
         stream.sendInformational(103, ['link', '</a.css>; rel=preload']);
