@@ -27,6 +27,9 @@ Options:
   -H, --header 'NAME: VALUE'  add a header to the upgrade request (repeatable), e.g. Origin
       --protocol NAME         offer a subprotocol (repeatable, most preferred first)
       --no-compression        do not offer permessage-deflate
+      --http2                 wss:// only: offer ALPN h2 and open the WebSocket with an HTTP/2
+                              extended CONNECT (RFC 8441) when the server allows it, else
+                              upgrade over HTTP/1.1
   -k, --insecure              do not verify the server's certificate (wss://)
       --cacert FILE           trust the CA certificates in FILE (PEM) besides Node's roots
   -h, --help                  show this help
@@ -45,6 +48,8 @@ export interface WsSettings {
   protocols: string[];
   /** Whether to offer permessage-deflate. */
   isCompressing: boolean;
+  /** `--http2`: allow WebSocket over HTTP/2 (RFC 8441) for wss://. */
+  isHttp2Allowed: boolean;
   /** Verify the server certificate (false with `-k`). */
   isVerifying: boolean;
   /** `--cacert FILE`, or null. */
@@ -61,6 +66,7 @@ export function parseWsArguments(args: string[]): WsSettings | null {
       header: { type: 'string', short: 'H', multiple: true, default: [] },
       protocol: { type: 'string', multiple: true, default: [] },
       'no-compression': { type: 'boolean', default: false },
+      http2: { type: 'boolean', default: false },
       insecure: { type: 'boolean', short: 'k', default: false },
       cacert: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -82,6 +88,7 @@ export function parseWsArguments(args: string[]): WsSettings | null {
     headers,
     protocols: values.protocol,
     isCompressing: !values['no-compression'],
+    isHttp2Allowed: values.http2,
     isVerifying: !values.insecure,
     caFile: values.cacert ?? null,
   };
@@ -99,6 +106,7 @@ export async function runWs(args: string[]): Promise<ExitCode> {
     headers: settings.headers,
     protocols: settings.protocols,
     perMessageDeflate: settings.isCompressing,
+    http2: settings.isHttp2Allowed,
     tls: serverVerification(settings, ca),
   };
   let socket: WebSocket;

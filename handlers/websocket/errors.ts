@@ -295,7 +295,10 @@ export class WebSocketUnexpectedStatusError extends WebSocketHandshakeError {
     responseHeaders: Readonly<Record<string, string | readonly string[] | undefined>>,
     message: string,
   ) {
-    super(WebSocketHandshakeErrors.UNEXPECTED_STATUS, message);
+    // `response` too, so one check (`error.response?.status`) reads a refusal of either version.
+    super(WebSocketHandshakeErrors.UNEXPECTED_STATUS, message, {
+      response: { status: responseStatus, headers: responseHeaders },
+    });
     this.responseStatus = responseStatus;
     this.responseHeaders = responseHeaders;
   }

@@ -17,6 +17,8 @@ import { refusingLoopbackPort } from '../support/loopback.js';
 import { until } from '../support/waiting.js';
 import { pem } from '../handlers/tls/tls-test-kit.js';
 import { wsEchoServer, type WsEchoServer } from '../handlers/websocket/ws-echo-server.js';
+import { echo } from '../handlers/websocket/messages.js';
+import { createServer } from '../../handlers/http1/index.js';
 
 /** No run may take longer than this; a hung command fails its test instead of the run. */
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -195,6 +197,34 @@ describe('sluice ws', function () {
       const result = await sluiceWs([secureUrl(), '-k'], 'insecure\n');
       expect(result.code, show('ws', result)).to.equal(0);
       expect(result.stdout.toString()).to.equal('insecure\n');
+    });
+
+    it('with --http2 opens the WebSocket over HTTP/2 when the server allows it (RFC 8441)', async () => {
+      const versions: string[] = [];
+      const listener = await createServer(
+        {
+          tls: { cert: pem.serverCert, key: pem.serverKey },
+          webSocket: {
+            acceptWebSocket: (request) => {
+              versions.push(request.httpVersion);
+              return { accept: true };
+            },
+            onWebSocket: echo,
+          },
+        },
+        () => undefined,
+      ).listen();
+      try {
+        const url = `wss://localhost:${listener.port}/`;
+        const result = await sluiceWs([url, '--cacert', caFile, '--http2'], 'over h2\n');
+        expect(result.code, show('ws --http2', result)).to.equal(0);
+        expect(result.stdout.toString()).to.equal('over h2\n');
+        const plain = await sluiceWs([url, '--cacert', caFile], 'over http/1.1\n');
+        expect(plain.code, show('ws', plain)).to.equal(0);
+        expect(versions).to.deep.equal(['2', '1.1']);
+      } finally {
+        await listener.close();
+      }
     });
   });
 });

@@ -15,6 +15,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import { connect, type Http2Session } from '../../handlers/http2/api/session.js';
+import { connectWebSocket } from '../../handlers/websocket/api/connect.js';
 import { connectWebSocketOverHttp2 } from '../../handlers/websocket/api/http2-client.js';
 import { WebSocketUnexpectedStatusError } from '../../handlers/websocket/errors.js';
 import { NodeWebSocket } from '../handlers/websocket/node-h2-websocket.js';
@@ -28,6 +29,7 @@ import {
 import { ws } from '../handlers/websocket/ws-codec.js';
 import { codeOf } from '../support/error-codes.js';
 import { closeServer, listenOnLoopback } from '../support/loopback.js';
+import { pem } from '../handlers/tls/tls-test-kit.js';
 
 const SIZES = [0, 1, 125, 126, 65_535, 65_536, 1024 * 1024];
 
@@ -237,29 +239,44 @@ describe('WebSocket over HTTP/2 interop: node:http2 client, permessage-deflate a
 // ------------------------------------------------------------------------------ (b) sluice client → node server
 
 interface NodeServer {
-  readonly server: http2.Http2Server;
+  readonly server: http2.Http2Server | http2.Http2SecureServer;
   readonly url: string;
   readonly peers: NodeWebSocket[];
+  /** Every HTTP/2 session the server accepted. */
+  readonly sessions: http2.ServerHttp2Session[];
   close(): Promise<void>;
 }
 
 /**
- * A node:http2 server (`enableConnectProtocol` as given) that answers a WebSocket extended CONNECT
- * with `status` and runs ws's codec (server role) echoing every message; `protocol` is chosen if
- * offered, permessage-deflate accepted when `deflate`.
+ * A node:http2 server (`enableConnectProtocol` as given; over TLS with the fixtures' certificate
+ * when `secure`) that answers a WebSocket extended CONNECT with `status` and runs ws's codec
+ * (server role) echoing every message; `protocol` is chosen if offered, permessage-deflate
+ * accepted when `deflate`.
  */
 async function nodeServer(
-  options: { enableConnectProtocol?: boolean; status?: number; protocol?: string; deflate?: boolean } = {},
+  options: {
+    enableConnectProtocol?: boolean;
+    status?: number;
+    protocol?: string;
+    deflate?: boolean;
+    secure?: boolean;
+  } = {},
 ): Promise<NodeServer> {
   const peers: NodeWebSocket[] = [];
+  const accepted: http2.ServerHttp2Session[] = [];
   const sessions = new Set<http2.ServerHttp2Session>();
-  const server = http2.createServer({ settings: { enableConnectProtocol: options.enableConnectProtocol ?? true } });
-  server.on('session', (session) => {
+  const settings = { enableConnectProtocol: options.enableConnectProtocol ?? true };
+  const server =
+    options.secure === true
+      ? http2.createSecureServer({ settings, cert: pem.serverCert, key: pem.serverKey })
+      : http2.createServer({ settings });
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    accepted.push(session);
     sessions.add(session);
     session.on('error', () => undefined);
     session.on('close', () => sessions.delete(session));
   });
-  server.on('stream', (stream, headers) => {
+  server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on('error', () => undefined);
     const isWebSocket = headers[':method'] === 'CONNECT' && headers[':protocol'] === 'websocket';
     if (!isWebSocket || headers['sec-websocket-version'] !== '13') {
@@ -298,8 +315,9 @@ async function nodeServer(
   const port = await listenOnLoopback(server);
   return {
     server,
-    url: `http://127.0.0.1:${port}`,
+    url: options.secure === true ? `https://localhost:${port}` : `http://127.0.0.1:${port}`,
     peers,
+    sessions: accepted,
     close: async () => {
       for (const session of sessions) session.destroy();
       await closeServer(server);
@@ -428,6 +446,61 @@ describe('WebSocket over HTTP/2 interop: sluice client, node:http2 server, defla
       await response.body.text();
     } finally {
       session.destroy();
+      await server.close();
+    }
+  });
+});
+
+describe('connectWebSocket({ http2: true }) interop: sluice client → node:http2 over TLS with ws’s codec', function () {
+  this.timeout(60_000);
+
+  it('ALPN picks h2, the WebSocket runs on node’s extended CONNECT with deflate up to 1 MiB, and its session closes with it', async () => {
+    const server = await nodeServer({ secure: true, deflate: true, protocol: 'chat' });
+    try {
+      const socket = await connectWebSocket(server.url.replace('https:', 'wss:') + '/chat', {
+        http2: true,
+        protocols: ['chat'],
+        tls: { ca: pem.ca },
+      });
+      expect([socket.protocol, socket.extensions]).to.deep.equal(['chat', 'permessage-deflate']);
+      expect([server.sessions.length, server.peers.length]).to.deep.equal([1, 1]);
+      for (const size of SIZES) {
+        const binary = pattern(size, size + 7);
+        await socket.send(binary);
+        expect(Buffer.from((await nextMessage(socket)) as Uint8Array).equals(binary), `binary ${size}`).to.equal(true);
+        const message = text(size);
+        await socket.send(message);
+        expect(await nextMessage(socket), `text ${size}`).to.equal(message);
+      }
+      const event = await socket.close(1000, 'bye');
+      expect([event.code, event.wasClean]).to.deep.equal([1000, true]);
+      expect(await server.peers[0].closeFrame).to.deep.equal({ code: 1000, reason: 'bye' });
+      expect(await server.peers[0].streamClosed).to.equal(http2.constants.NGHTTP2_NO_ERROR);
+      expect(server.peers[0].errors).to.deep.equal([]);
+      // The WebSocket owned its session: node sees the connection close.
+      const session = server.sessions[0];
+      if (!session.closed) await once(session, 'close');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a 401 from node rejects with WEBSOCKET_UNEXPECTED_STATUS and the response’s fields', async () => {
+    const server = await nodeServer({ secure: true, status: 401 });
+    try {
+      const error = await connectWebSocket(server.url.replace('https:', 'wss:') + '/chat', {
+        http2: true,
+        tls: { ca: pem.ca },
+      }).then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).to.be.instanceOf(WebSocketUnexpectedStatusError);
+      const refusal = error as WebSocketUnexpectedStatusError;
+      expect([refusal.response?.status, refusal.response?.headers['x-reason']]).to.deep.equal([401, 'refused']);
+      const session = server.sessions[0];
+      if (!session.closed) await once(session, 'close');
+    } finally {
       await server.close();
     }
   });

@@ -5,38 +5,24 @@
  * It is built in two steps so each HTTP version is one function beside the other:
  * {@link connectWebSocket} checks the URL and options once and turns them into a
  * {@link WebSocketClientRequest} (what to connect to, what to offer, the caller's header
- * fields); {@link connectOverHttp1} runs that request as an HTTP/1.1 upgrade. The RFC 8441
- * path over HTTP/2 (extended CONNECT) takes the same request.
+ * fields); `connectOverHttp1` (connect-http1.ts) runs that request as an HTTP/1.1 upgrade, and
+ * `connectPreferringHttp2` (connect-http2.ts) as an RFC 8441 extended CONNECT when ALPN picks h2
+ * and the server allows it, as an HTTP/1.1 upgrade otherwise.
  *
  * @module
  */
-import { isIP } from 'node:net';
-import {
-  ClientBootstrap,
-  IoErrors,
-  SluiceError,
-  type BootstrapOptions,
-  type Channel,
-  type ChannelSlot,
-} from '../../../lib/index.js';
+import { IoErrors, SluiceError } from '../../../lib/index.js';
 import { checkOptionalOptions, describeValue } from '../../../lib/argument-checks.js';
 import { parseUrl } from '../../../lib/url.js';
-// ws:// connects with the default transport: the socket handler, which this import registers.
-import '../../socket/index.js';
-import { TlsErrors, nativeTlsTransport } from '../../tls/index.js';
 import type { ConnectHttp1Options } from '../../http1/api/bootstrap.js';
 import { isFieldValue, isToken, type Http1Fields } from '../../http1/wire/message-encoder.js';
 import { WebSocketConnection } from '../connection/websocket-connection.js';
-import { WebSocketEncodeErrors, WebSocketHandshakeError, WebSocketHandshakeErrors } from '../errors.js';
-import {
-  PERMESSAGE_DEFLATE,
-  offerPerMessageDeflate,
-  type PerMessageDeflateOptions,
-} from '../wire/deflate-negotiation.js';
-import { WEBSOCKET_VERSION, generateWebSocketKey } from '../wire/handshake.js';
+import { WebSocketEncodeErrors, WebSocketHandshakeErrors } from '../errors.js';
+import { offerPerMessageDeflate, type PerMessageDeflateOptions } from '../wire/deflate-negotiation.js';
 import type { WebSocketAcceptOptions } from './accept.js';
-import { WebSocketClientHandshake } from './client-handshake.js';
-import { WebSocket } from './websocket.js';
+import { connectOverHttp1 } from './connect-http1.js';
+import { connectPreferringHttp2 } from './connect-http2.js';
+import type { WebSocket } from './websocket.js';
 
 /** Options of {@link connectWebSocket}; defaults are in {@link WEBSOCKET_CONNECT_DEFAULTS}. */
 export interface WebSocketConnectOptions extends Omit<ConnectHttp1Options, 'host' | 'port' | 'path' | 'http1'> {
@@ -64,9 +50,13 @@ export interface WebSocketConnectOptions extends Omit<ConnectHttp1Options, 'host
    */
   handshakeTimeoutMs?: number;
   /**
-   * Extended CONNECT over HTTP/2 (RFC 8441) when ALPN picks h2 and the server allows it; default
-   * false. This release connects over HTTP/1.1 whatever its value: the option is accepted so code
-   * can ask for it now.
+   * Allow WebSocket over HTTP/2 (RFC 8441) for `wss://`; default false (HTTP/1.1 only). When true,
+   * the TLS connection offers ALPN `h2` and `http/1.1`: if the server picks h2 and its SETTINGS
+   * enable extended CONNECT, the WebSocket runs on a stream of an HTTP/2 session of its own
+   * (closed with it); if its SETTINGS do not, that session is closed and a second connection runs
+   * the HTTP/1.1 upgrade (as browsers do); if the server picks http/1.1, the upgrade runs on the
+   * same connection. `ws://` always upgrades over HTTP/1.1: RFC 8441 needs ALPN to know the server
+   * speaks HTTP/2, and no h2c with prior knowledge is tried.
    */
   http2?: boolean;
 }
@@ -77,7 +67,7 @@ export const WEBSOCKET_CONNECT_DEFAULTS = Object.freeze({
   perMessageDeflate: true,
   /** 10 s for the server's answer to the upgrade request. */
   handshakeTimeoutMs: 10_000,
-  /** HTTP/1.1. */
+  /** HTTP/1.1 only. */
   http2: false,
 });
 
@@ -111,18 +101,23 @@ export interface WebSocketClientRequest {
 /**
  * Connects to a WebSocket server and resolves with the open {@link WebSocket} once the server
  * accepted the upgrade (RFC 6455 §4.1) — over TCP for `ws://`, over TLS for `wss://` (`http://`
- * and `https://` are taken as the same), ALPN `http/1.1`. Nothing is sent on the WebSocket before
- * the server's 101.
+ * and `https://` are taken as the same), ALPN `http/1.1`; or, with `http2: true` and a server that
+ * picks h2 and allows it, over an HTTP/2 extended CONNECT answered by 200 (RFC 8441; see
+ * {@link WebSocketConnectOptions.http2}). Nothing is sent on the WebSocket before the server's 101
+ * (or 200).
  *
  * Rejects, with the connection closed, with: `IO_INVALID_URL` (not a URL, or one with a fragment,
  * RFC 6455 §3), `WEBSOCKET_UNSUPPORTED_SCHEME`, `WEBSOCKET_INVALID_ARGUMENT` (bad options); what
  * connecting reports (`IO_CONNECTION_REFUSED`, `IO_CONNECT_TIMEOUT`, `IO_DNS_FAILURE`,
  * `TLS_CERTIFICATE_UNTRUSTED`, `TLS_ALPN_MISMATCH`, …); `WEBSOCKET_UNEXPECTED_STATUS` when the
- * server answers other than 101 (the error's `response` has its status and headers);
+ * server answers other than 101 (200 over HTTP/2; the error's `response` has its status and
+ * headers);
  * `WEBSOCKET_INVALID_ACCEPT`, `WEBSOCKET_MISSING_UPGRADE`, `WEBSOCKET_UNEXPECTED_SUBPROTOCOL`,
  * `WEBSOCKET_UNEXPECTED_EXTENSION` for a 101 that breaks the handshake; an `HTTP1_*` parse error
  * for a response that is not HTTP/1.1; `WEBSOCKET_HANDSHAKE_TIMEOUT`; and
- * `WEBSOCKET_HANDSHAKE_CLOSED` when the server closes before answering.
+ * `WEBSOCKET_HANDSHAKE_CLOSED` when the server closes before answering. Over HTTP/2 a 200 that
+ * breaks the offer fails as a 101 would, and a reset stream or a failed connection rejects with
+ * its `HTTP2_*` error.
  *
  * @example
  * ```ts
@@ -133,114 +128,10 @@ export interface WebSocketClientRequest {
  */
 export async function connectWebSocket(url: string | URL, options: WebSocketConnectOptions = {}): Promise<WebSocket> {
   const request = clientRequest(url, options);
-  // Extended CONNECT over HTTP/2 (RFC 8441), when implemented, is chosen here by `options.http2`
-  // and ALPN, and runs the same request.
+  // RFC 8441 needs to know the server speaks HTTP/2 before it sends anything, which only ALPN
+  // tells: over TCP the request is an HTTP/1.1 upgrade whatever `http2` says.
+  if (request.isSecure && options.http2 === true) return connectPreferringHttp2(request, options);
   return connectOverHttp1(request, options);
-}
-
-/**
- * Runs `request` as an HTTP/1.1 upgrade: connects (TLS with ALPN `http/1.1` when secure), puts a
- * {@link WebSocketClientHandshake} in the channel's last slot, and resolves with the WebSocket
- * that replaced it. On failure it rejects once the channel has shut down.
- */
-export async function connectOverHttp1(
-  request: WebSocketClientRequest,
-  options: WebSocketConnectOptions,
-): Promise<WebSocket> {
-  let settle!: (outcome: WebSocket | SluiceError) => void;
-  const outcome = new Promise<WebSocket | SluiceError>((resolve) => (settle = resolve));
-  const key = generateWebSocketKey();
-  const extensionOffer = request.perMessageDeflate === null ? null : offerPerMessageDeflate(request.perMessageDeflate);
-  const install = (channel: Channel): void => {
-    channel.appendHandler(
-      new WebSocketClientHandshake({
-        target: request.target,
-        fields: upgradeRequestFields(request, key, extensionOffer),
-        offer: {
-          key,
-          protocols: request.protocols,
-          extensions: extensionOffer === null ? [] : [PERMESSAGE_DEFLATE],
-        },
-        perMessageDeflate: request.perMessageDeflate,
-        timeoutMs: request.handshakeTimeoutMs,
-        connection: request.connection,
-        onOpen: settle,
-        onFail: settle,
-      }),
-    );
-  };
-  const {
-    tls,
-    pipeline,
-    protocols: _protocols,
-    headers: _headers,
-    perMessageDeflate: _perMessageDeflate,
-    connection: _connection,
-    handshakeTimeoutMs: _handshakeTimeoutMs,
-    http2: _http2,
-    ...connectOptions
-  } = options;
-  const bootstrapOptions: BootstrapOptions = { ...connectOptions };
-  let channelPipeline: (channel: Channel) => void;
-  if (request.isSecure) {
-    bootstrapOptions.transport = nativeTlsTransport({
-      ...(isIP(request.host) === 0 ? { servername: request.host } : {}),
-      ...tls,
-      role: 'client',
-      ALPNProtocols: ['http/1.1'],
-      onNegotiated: (slot: ChannelSlot, protocol: string | null) => {
-        if (protocol !== null && protocol !== 'http/1.1') {
-          throw new SluiceError(
-            TlsErrors.ALPN_MISMATCH,
-            `${TlsErrors.ALPN_MISMATCH.message}: the server negotiated ${protocol}, not http/1.1`,
-          );
-        }
-        install(slot.channel);
-      },
-    });
-    channelPipeline = (channel) => pipeline?.(channel);
-  } else {
-    channelPipeline = (channel) => {
-      pipeline?.(channel);
-      install(channel);
-    };
-  }
-  const channel = await new ClientBootstrap(bootstrapOptions).connect({
-    ...connectOptions,
-    host: request.host,
-    port: request.port,
-    pipeline: channelPipeline,
-  });
-  const result = await Promise.race([
-    outcome,
-    // TLS failed, or the channel ended before the handshake handler was installed.
-    channel.whenShutdown.then(
-      (error) => error ?? new WebSocketHandshakeError(WebSocketHandshakeErrors.HANDSHAKE_CLOSED),
-    ),
-  ]);
-  if (result instanceof WebSocket) return result;
-  await channel.whenShutdown;
-  throw result;
-}
-
-/** The fields of the HTTP/1.1 upgrade request (RFC 6455 §4.1): Host, the upgrade fields, the offers, the caller's. */
-function upgradeRequestFields(request: WebSocketClientRequest, key: string, extensionOffer: string | null): string[] {
-  const fields = [
-    'Host',
-    request.authority,
-    'Upgrade',
-    'websocket',
-    'Connection',
-    'Upgrade',
-    'Sec-WebSocket-Key',
-    key,
-    'Sec-WebSocket-Version',
-    WEBSOCKET_VERSION,
-  ];
-  if (request.protocols.length > 0) fields.push('Sec-WebSocket-Protocol', request.protocols.join(', '));
-  if (extensionOffer !== null) fields.push('Sec-WebSocket-Extensions', extensionOffer);
-  for (const field of request.fields) fields.push(field);
-  return fields;
 }
 
 // ---------------------------------------------------------------- checking what the caller gave
@@ -286,6 +177,9 @@ function clientRequest(url: unknown, options: unknown): WebSocketClientRequest {
     if (name.toLowerCase() === 'host') authority = value;
     else fields.push(name, value);
   }
+  const origins = fields.filter((field, index) => index % 2 === 0 && field.toLowerCase() === 'origin').length;
+  // RFC 6454 §7.3: a user agent MUST NOT send more than one Origin field.
+  if (origins > 1) throw invalid('one Origin field at most (RFC 6454 §7.3)');
   const hasAuthorization = fields.some((field, index) => index % 2 === 0 && field.toLowerCase() === 'authorization');
   if ((target.username !== '' || target.password !== '') && !hasAuthorization) {
     // As `ws` does: the URL's credentials as Basic authentication (RFC 7617).

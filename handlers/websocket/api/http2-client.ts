@@ -33,8 +33,11 @@ export interface WebSocketHttp2ConnectOptions {
   perMessageDeflate?: PerMessageDeflateOptions | false;
   /** An `origin` field (browsers send one; RFC 6455 §10.2). */
   origin?: string;
-  /** More request header fields (cookies, authorization…); the handshake's own are refused. */
-  headers?: Readonly<Record<string, string>>;
+  /**
+   * More request header fields (cookies, authorization…; an array sends one field line each); the
+   * handshake's own are refused.
+   */
+  headers?: Readonly<Record<string, string | readonly string[]>>;
   /** Cancels the handshake: the stream is reset (CANCEL) and the promise rejects with the reason. */
   signal?: AbortSignal;
   /** Options of the WebSocket connection (message size limit, keep-alive, close timeout…). */

@@ -68,8 +68,11 @@ export interface ExtendedConnectOffer {
   readonly extensions?: string;
   /** An `origin` field. */
   readonly origin?: string;
-  /** More header fields (lower-cased; the WebSocket and pseudo-header fields are refused). */
-  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * More header fields (lower-cased; an array sends one field line each; the WebSocket and
+   * pseudo-header fields are refused).
+   */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -192,8 +195,11 @@ export function extendedConnectRequestHeaders(
     if (name.charCodeAt(0) === 0x3a || name.startsWith('sec-websocket-') || name === 'origin') {
       throw invalid(`the handshake sets ${name} itself`);
     }
-    if (typeof value !== 'string') throw invalid(`the header ${name} is not a string`);
-    fields.push(name, value);
+    const values: readonly unknown[] = Array.isArray(value) ? (value as readonly unknown[]) : [value];
+    for (const line of values) {
+      if (typeof line !== 'string') throw invalid(`the header ${name} is not a string or an array of strings`);
+      fields.push(name, line);
+    }
   }
   return fields;
 }
