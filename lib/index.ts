@@ -33,3 +33,7 @@ export { DEFAULT_MIN_DATA_RATE, type MinDataRate } from './data-rate.js';
 export * from './testing/testing-channel.js';
 export * from './host-resolver.js';
 export * from './retry-strategy.js';
+export { SeededRandom } from './testing/seeded-random.js';
+export { SimulatedSocket, SimulatedPipe } from './testing/simulated-socket.js';
+export * from './testing/simulated-network.js';
+export * from './testing/simulation-invariants.js';

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { log, LogLevel, SluiceError } from '../../../lib/index.js';
+import { log, LogLevel, SluiceError, Task } from '../../../lib/index.js';
 import type { Http2ConnectionOptions, Http2Headers, Http2PeerSettings } from './connection-options.js';
 import { ErrorCode } from '../wire/constants.js';
 import { HeaderBlockKind, validateHeaderBlock } from './header-rules.js';
@@ -209,8 +209,15 @@ export class Http2ClientConnection extends Http2Connection {
 
   private refuseLocally(stream: Http2Stream, reason: string): void {
     const error = new Http2StreamError(0, ErrorCode.REFUSED_STREAM, `request not sent: ${reason}`, { retryable: true });
-    // Reported on a later turn, like every stream event, so the caller has its stream first.
-    queueMicrotask(() => this.closeStream(stream, error, 0));
+    // Reported on a later turn, like every stream event, so the caller has its stream first: a
+    // task of the connection's loop, not a microtask, so it runs in the loop's order (on a
+    // virtual loop a microtask ran only after the test's run had ended: simulator seed 8).
+    // The loop's task, not the channel's: a channel shutting down cancels its own, and the
+    // stream must close either way.
+    const close = (): void => this.closeStream(stream, error, 0);
+    const loop = this.slot?.channel.loop;
+    if (loop === undefined) queueMicrotask(close);
+    else loop.scheduleNow(new Task(close, 'http2-refuse-stream'));
   }
 }
 

@@ -58,6 +58,20 @@ export interface OutgoingFramesHost extends OutboundWindowFields {
 }
 
 /**
+ * Test-only switches that re-plant fixed bugs, so the deterministic simulator's tests can show
+ * it finds them (tests/sim). Never set outside those tests.
+ * @internal
+ */
+export const plantedBugs = {
+  /**
+   * The trailers stall of issue 17: a pass that writes nothing (step 3) and a write completion
+   * go inactive without re-checking for frames queued meanwhile (while the task was active,
+   * `wake` did nothing), so those frames wait for some unrelated frame to wake the task.
+   */
+  skipQueuedWorkRecheck: false,
+};
+
+/**
  * The scheduler of a connection none of whose streams has had DATA yet: always empty, shared by
  * every such connection. `add` is never called on it (the task makes the real one first).
  */
@@ -366,7 +380,7 @@ export class OutgoingFramesTask {
    */
   private idle(): void {
     const slot = this.slot!;
-    if (this.hasWork()) {
+    if (!plantedBugs.skipQueuedWorkRecheck && this.hasWork()) {
       slot.channel.scheduleTaskNow(this.task);
       return;
     }
@@ -481,7 +495,7 @@ export class OutgoingFramesTask {
     // Nothing waits (the common end of a response): go inactive now instead of spending a loop
     // turn to find that out — step 3 without a shutdown to finish. Anything queued later wakes
     // the task.
-    if (!this.hasWork() && !this.host.isWaitingForGoaway) {
+    if ((plantedBugs.skipQueuedWorkRecheck || !this.hasWork()) && !this.host.isWaitingForGoaway) {
       this.isActive = false;
       return;
     }

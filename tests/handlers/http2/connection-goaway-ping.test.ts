@@ -234,14 +234,15 @@ describe('HTTP/2 connection: PING and GOAWAY', () => {
       h.finish();
     });
 
-    it('client close(): GOAWAY at once, new requests refused retryably, open ones finish', async () => {
+    it('client close(): GOAWAY at once, new requests refused retryably, open ones finish', () => {
       const h = clientHarness();
       const open = request(h);
       h.flush();
       void h.conn.close();
       expectGoaway(h.flush(), ErrorCode.NO_ERROR, 0);
       const late = request(h);
-      await ioTurns(1);
+      // The refusal is reported on a later turn of the connection's loop.
+      h.tc.runUntilIdle();
       expect((late.recorder.closeError as Http2StreamError).retryable).to.equal(true);
       expect(h.tc.isShutDown).to.equal(false);
       h.exchange(h.peer.headers(1, OK, { endStream: true }));
