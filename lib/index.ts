@@ -34,6 +34,11 @@ export * from './testing/testing-channel.js';
 export * from './host-resolver.js';
 export * from './retry-strategy.js';
 export { SeededRandom } from './testing/seeded-random.js';
-export { SimulatedSocket, SimulatedPipe } from './testing/simulated-socket.js';
+export {
+  SimulatedSocket,
+  SimulatedPipe,
+  type SimulatedWaitingWrite,
+  type SimulatedWriteCallback,
+} from './testing/simulated-socket.js';
 export * from './testing/simulated-network.js';
 export * from './testing/simulation-invariants.js';

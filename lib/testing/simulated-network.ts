@@ -115,6 +115,14 @@ interface Connection {
   readonly server: SimulatedSocket;
 }
 
+/** The two ends of one simulated connection. */
+export interface SimulatedConnection {
+  /** The end that connected. */
+  readonly client: SimulatedSocket;
+  /** The end that accepted. */
+  readonly server: SimulatedSocket;
+}
+
 /**
  * SimulatedNetwork runs connections between {@link SimulatedSocket}s on one
  * {@link VirtualEventLoop}. Everything random — how reads split and batch, delivery delays,
@@ -172,7 +180,7 @@ export class SimulatedNetwork {
   }
 
   /** A new connection: its client and server sockets. */
-  connect(): { client: SimulatedSocket; server: SimulatedSocket } {
+  connect(): SimulatedConnection {
     const index = this.connections.length;
     const capacity = this.weather.pick([4096, 65_536, 262_144, 1_048_576]);
     const up = new SimulatedPipe(`c${index}:client->server`, capacity);

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { SimulatedNetwork, SimulatedSide } from './simulated-network.js';
 
 /** Called once a write was taken (or failed), like `net.Socket.write`'s callback. */
-type WriteCallback = (error?: Error | null) => void;
+export type SimulatedWriteCallback = (error?: Error | null) => void;
 
 /** A Node-style socket error: a message and an errno-like `code`. */
 export function simulatedSocketError(code: string, message: string): Error {
@@ -16,9 +16,11 @@ export function simulatedSocketError(code: string, message: string): Error {
 }
 
 /** One write the pipe has not taken yet (the simulated kernel buffer is full). */
-interface WaitingWrite {
+export interface SimulatedWaitingWrite {
+  /** The bytes (a copy). */
   readonly data: Uint8Array;
-  readonly callback: WriteCallback | undefined;
+  /** Its callback, if the writer gave one. */
+  readonly callback: SimulatedWriteCallback | undefined;
 }
 
 /**
@@ -33,7 +35,7 @@ export class SimulatedPipe {
   /** Bytes in `chunks`. */
   bufferedBytes = 0;
   /** Writes waiting for room. */
-  readonly waiting: WaitingWrite[] = [];
+  readonly waiting: SimulatedWaitingWrite[] = [];
   /** The writer ended its side: a FIN follows the data (once `waiting` is empty). */
   isFinRequested = false;
   /** The FIN is in the pipe behind the data. */
@@ -59,7 +61,7 @@ export class SimulatedPipe {
   }
 
   /** Drops everything in flight (a reset); returns the callbacks of writes not yet taken. */
-  clear(): WriteCallback[] {
+  clear(): SimulatedWriteCallback[] {
     this.chunks.length = 0;
     this.bufferedBytes = 0;
     const callbacks = this.waiting.map((write) => write.callback).filter((callback) => callback !== undefined);
@@ -87,7 +89,7 @@ export class SimulatedSocket extends EventEmitter {
   /** True while 'data' events may be emitted. */
   private isFlowing = true;
   private hasFinished = false;
-  private endCallbacks: WriteCallback[] = [];
+  private endCallbacks: SimulatedWriteCallback[] = [];
   /** A fault armed to fail the next write. */
   failNextWrite = false;
   /** The address of the peer, for logs. */
@@ -121,7 +123,7 @@ export class SimulatedSocket extends EventEmitter {
   }
 
   /** Hands `data` to the pipe (copied: the caller may reuse its memory once `callback` ran). */
-  write(data: Uint8Array, callback?: WriteCallback): boolean {
+  write(data: Uint8Array, callback?: SimulatedWriteCallback): boolean {
     if (this.destroyed || this.writableEnded) {
       const error = simulatedSocketError(this.destroyed ? 'ERR_STREAM_DESTROYED' : 'EPIPE', 'write after end');
       this.network.later(() => callback?.(error), 'write-after-end');
@@ -144,7 +146,7 @@ export class SimulatedSocket extends EventEmitter {
   }
 
   /** Ends our side: a FIN follows what was written; `callback` runs once it is taken (Node's 'finish'). */
-  end(callback?: WriteCallback): this {
+  end(callback?: SimulatedWriteCallback): this {
     if (callback !== undefined) {
       if (this.hasFinished) this.network.later(() => callback(), 'end-callback');
       else if (this.destroyed)
