@@ -81,11 +81,15 @@ export class DataRateClock {
   private elapsedMs = 0;
   /** The byte total when the count began. */
   private baseBytes = 0;
-  private readonly msPerByte: number;
-
   /** A stopped clock for `rate`. */
-  constructor(readonly rate: MinDataRate) {
-    this.msPerByte = 1000 / rate.bytesPerSecond;
+  constructor(readonly rate: MinDataRate) {}
+
+  /**
+   * Time `bytes` earn at the rate, ms. Computed when needed (checks are rare): a fractional
+   * field would cost every clock a heap-number box for life.
+   */
+  private msFor(bytes: number): number {
+    return (bytes * 1000) / this.rate.bytesPerSecond;
   }
 
   /** True while the peer is being timed. */
@@ -129,7 +133,7 @@ export class DataRateClock {
    */
   isLate(now: number, bytes: number): boolean {
     const elapsed = this.elapsedMs + (this.isRunningValue ? now - this.resumedAt : 0);
-    const earned = this.rate.graceMs + (bytes - this.baseBytes) * this.msPerByte;
+    const earned = this.rate.graceMs + this.msFor(bytes - this.baseBytes);
     if (elapsed >= earned) return true;
     if (earned - elapsed > this.rate.graceMs) {
       this.elapsedMs = 0;
@@ -146,12 +150,12 @@ export class DataRateClock {
   nextCheckAt(now: number, bytes: number): number {
     if (!this.isRunningValue) return Infinity;
     const elapsed = this.elapsedMs + now - this.resumedAt;
-    const earned = this.rate.graceMs + (bytes - this.baseBytes) * this.msPerByte;
+    const earned = this.rate.graceMs + this.msFor(bytes - this.baseBytes);
     return Math.ceil(now + Math.max(0, Math.min(earned - elapsed, this.rate.graceMs)));
   }
 
   /** Milliseconds the peer needs, at the minimum rate, to move `bytes`. */
   timeFor(bytes: number): number {
-    return bytes * this.msPerByte;
+    return this.msFor(bytes);
   }
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { UNBOXED_NUMBER_FIELD } from '../../../lib/field-layout.js';
 import {
   ChannelDirection,
   ChannelErrors,
@@ -85,7 +86,8 @@ export class Http1ServerConnection implements ChannelHandler {
   /** @internal */
   readonly outgoing: Http1OutgoingTask;
   private readonly timerTask: Task;
-  private readonly readTask: Task;
+  /** Parses what was held while the parser paused; made the first time it is needed. */
+  private readTask: Task | null = null;
   private readonly upgrades: readonly Http1Upgrade[];
   /** The handshake deadline and the minimum data rates. */
   private readonly deadlines: Http1ServerDeadlines;
@@ -113,9 +115,11 @@ export class Http1ServerConnection implements ChannelHandler {
   private isDraining = false;
   private isShutDown = false;
   private writeShutdown: { error: SluiceError | null; free: boolean } | null = null;
-  private headerDeadline = Infinity;
-  private idleDeadline = Infinity;
-  private timerDueAt = Infinity;
+  // Deadlines are whole ms, Infinity when off: started as UNBOXED_NUMBER_FIELD (set to Infinity
+  // by the constructor) so no connection carries a heap-number box per field for life.
+  private headerDeadline = UNBOXED_NUMBER_FIELD;
+  private idleDeadline = UNBOXED_NUMBER_FIELD;
+  private timerDueAt = UNBOXED_NUMBER_FIELD;
   private requestCount = 0;
   private parseErrorCount = 0;
 
@@ -139,11 +143,11 @@ export class Http1ServerConnection implements ChannelHandler {
     this.highWaterMark = numberOption('highWaterMark', options.highWaterMark, defaults.highWaterMark, 1);
     this.isManualWindow = options.isManualWindow === true;
     this.upgrades = checkUpgrades(options.upgrades);
+    this.headerDeadline = this.idleDeadline = this.timerDueAt = Infinity;
     this.parser = new MessageParser('request', this, options.parser);
     this.outgoing = new Http1OutgoingTask(this);
     this.timerTask = new Task(Http1ServerConnection.runTimerTask, 'http1-timers', this);
     this.deadlines = new Http1ServerDeadlines(this, options);
-    this.readTask = new Task(Http1ServerConnection.runReadTask, 'http1-read', this);
   }
 
   private static runTimerTask(this: void, status: TaskStatus, task: Task): void {
@@ -359,7 +363,7 @@ export class Http1ServerConnection implements ChannelHandler {
     this.upgrade?.handover.release();
     this.upgrade = null;
     this.unscheduleTimer();
-    if (this.readTask.isScheduled) this.slot?.channel.unscheduleTask(this.readTask);
+    if (this.readTask?.isScheduled === true) this.slot?.channel.unscheduleTask(this.readTask);
   }
 
   // ---------------------------------------------------------------- parser listener
@@ -565,7 +569,10 @@ export class Http1ServerConnection implements ChannelHandler {
     }
     if (this.parser.isPaused && !this.isReadStopped && this.streams.length < this.maxPipelinedRequests) {
       this.parser.resume();
-      if (this.held.length > 0 && !this.readTask.isScheduled) this.slot?.channel.scheduleTaskNow(this.readTask);
+      if (this.held.length > 0 && this.readTask?.isScheduled !== true) {
+        this.readTask ??= new Task(Http1ServerConnection.runReadTask, 'http1-read', this);
+        this.slot?.channel.scheduleTaskNow(this.readTask);
+      }
     }
     return true;
   }
@@ -784,13 +791,13 @@ export class Http1ServerConnection implements ChannelHandler {
     if (this.idleTimeoutMs <= 0 || this.slot === null) return;
     // A new connection is in its handshake: that deadline, not the idle one, governs it.
     if (this.requestCount === 0 && this.deadlines.isHandshakePending) return;
-    this.idleDeadline = this.slot.channel.loop.now() + this.idleTimeoutMs;
+    this.idleDeadline = Math.ceil(this.slot.channel.loop.now()) + this.idleTimeoutMs;
     this.armTimer(this.idleDeadline);
   }
 
   private armHeaderTimer(slot: ChannelSlot): void {
     if (this.headerTimeoutMs <= 0) return;
-    this.headerDeadline = slot.channel.loop.now() + this.headerTimeoutMs;
+    this.headerDeadline = Math.ceil(slot.channel.loop.now()) + this.headerTimeoutMs;
     this.armTimer(this.headerDeadline);
   }
 
