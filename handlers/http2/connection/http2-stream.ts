@@ -369,7 +369,7 @@ export class Http2Stream {
    */
   sendHeaders(headers: Http2Headers, isEndStream = false): void {
     checkHeaderList(headers, 'sendHeaders');
-    checkFlag(isEndStream, 'sendHeaders');
+    if (typeof isEndStream !== 'boolean') checkFlag(isEndStream, 'sendHeaders');
     this.assertWritable('sendHeaders');
     const wereHeadersSent = this._areHeadersSent;
     if (isEndStream) this._isEndQueued = true;
@@ -394,7 +394,7 @@ export class Http2Stream {
    */
   write(chunk: Uint8Array, callback?: WriteCallback): boolean {
     if (!(chunk instanceof Uint8Array)) checkChunk(chunk, 'write');
-    checkCallback(callback, 'write');
+    if (callback !== undefined && typeof callback !== 'function') checkCallback(callback, 'write');
     this.assertWritable('write');
     if (this._discardsWrites) {
       callback?.(null);
@@ -421,7 +421,7 @@ export class Http2Stream {
    */
   end(trailers?: Http2Headers, callback?: WriteCallback): void {
     if (trailers !== undefined) checkHeaderList(trailers, 'end');
-    checkCallback(callback, 'end');
+    if (callback !== undefined && typeof callback !== 'function') checkCallback(callback, 'end');
     this.assertWritable('end');
     if (trailers !== undefined && trailers.length > 0) assertValidTrailers(trailers, this.id);
     this._isEndQueued = true;
