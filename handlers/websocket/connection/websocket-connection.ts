@@ -113,7 +113,6 @@ export class WebSocketConnection implements ChannelHandler {
   private handedOver: Buffer | null;
 
   // Reading.
-  private readonly frameListener: WebSocketFrameListener;
   private readonly pieces: Buffer[] = [];
   private pieceBytes = 0;
   /** A one-frame message arriving in several reads, gathered into its final buffer (one copy). */
@@ -193,14 +192,7 @@ export class WebSocketConnection implements ChannelHandler {
       this.deflater = null;
       this.inflater = null;
     }
-    this.frameListener = {
-      onData: (opcode, data, start, end, _isFrameEnd, isMessageEnd, isCompressed) =>
-        this.onFrameData(opcode, data, start, end, isMessageEnd, isCompressed),
-      onPing: (data, start, end) => this.onFramePing(data, start, end),
-      onPong: (data, start, end) => this.onFramePong(data, start, end),
-      onClose: (code, reason) => this.onFrameClose(code, reason),
-    };
-    this.decoder = new WebSocketFrameDecoder(this.frameListener, {
+    this.decoder = new WebSocketFrameDecoder(new FrameEvents(this), {
       role,
       maxMessageSize: this.maxMessageSize,
       isPerMessageDeflate: params !== null,
@@ -450,7 +442,8 @@ export class WebSocketConnection implements ChannelHandler {
 
   // ---------------------------------------------------------------- incoming
 
-  private onFrameData(
+  /** @internal The decoder's data event (through {@link FrameEvents}). */
+  _onFrameData(
     opcode: DataOpcode,
     data: Uint8Array,
     start: number,
@@ -511,7 +504,8 @@ export class WebSocketConnection implements ChannelHandler {
     return true;
   }
 
-  private onFramePing(data: Uint8Array, start: number, end: number): void {
+  /** @internal The decoder's ping event (through {@link FrameEvents}). */
+  _onFramePing(data: Uint8Array, start: number, end: number): void {
     // RFC 6455 §5.5.3: answering only the most recent Ping is allowed.
     if (!this.isCloseWritten && !this.isCloseInFlight) {
       this.pendingPong = Buffer.from(data.subarray(start, end));
@@ -520,12 +514,14 @@ export class WebSocketConnection implements ChannelHandler {
     this.callListener('onPing', data.subarray(start, end));
   }
 
-  private onFramePong(data: Uint8Array, start: number, end: number): void {
+  /** @internal The decoder's pong event (through {@link FrameEvents}). */
+  _onFramePong(data: Uint8Array, start: number, end: number): void {
     if (this.pongTimeoutTask?.isScheduled === true) this.slot?.channel.unscheduleTask(this.pongTimeoutTask);
     this.callListener('onPong', data.subarray(start, end));
   }
 
-  private onFrameClose(code: number, reason: string): void {
+  /** @internal The decoder's close event (through {@link FrameEvents}). */
+  _onFrameClose(code: number, reason: string): void {
     // RFC 6455 §5.5.1: nothing after a Close is read.
     this.isReadStopped = true;
     this.incoming.push({ isClose: true, isText: false, isCompressed: false, isReady: true, data: EMPTY, code, reason });
@@ -857,5 +853,38 @@ export class WebSocketConnection implements ChannelHandler {
     if (this.closeTimerTask?.isScheduled === true) channel.unscheduleTask(this.closeTimerTask);
     if (this.pingTask?.isScheduled === true) channel.unscheduleTask(this.pingTask);
     if (this.pongTimeoutTask?.isScheduled === true) channel.unscheduleTask(this.pongTimeoutTask);
+  }
+}
+
+/**
+ * The decoder's listener for one connection: one small object holding the connection, its
+ * methods on the prototype — not four closures and their context per connection (an idle
+ * WebSocket connection's memory is issue 21's).
+ */
+class FrameEvents implements WebSocketFrameListener {
+  constructor(private readonly connection: WebSocketConnection) {}
+
+  onData(
+    opcode: DataOpcode,
+    data: Uint8Array,
+    start: number,
+    end: number,
+    _isFrameEnd: boolean,
+    isMessageEnd: boolean,
+    isCompressed: boolean,
+  ): void {
+    this.connection._onFrameData(opcode, data, start, end, isMessageEnd, isCompressed);
+  }
+
+  onPing(data: Uint8Array, start: number, end: number): void {
+    this.connection._onFramePing(data, start, end);
+  }
+
+  onPong(data: Uint8Array, start: number, end: number): void {
+    this.connection._onFramePong(data, start, end);
+  }
+
+  onClose(code: number, reason: string): void {
+    this.connection._onFrameClose(code, reason);
   }
 }
