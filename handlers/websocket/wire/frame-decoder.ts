@@ -174,8 +174,11 @@ export class WebSocketFrameDecoder {
   /** Payload bytes of the current message so far, this frame included. */
   private messageLength = 0;
 
-  /** Control payloads (≤ 125 bytes) are gathered here; allocated once per decoder. */
-  private readonly controlBuffer = new Uint8Array(MAX_CONTROL_PAYLOAD_LENGTH);
+  /**
+   * Control payloads (≤ 125 bytes) are gathered here: made by the first control frame with a
+   * payload, so an idle connection holds no 125-byte buffer (nor its ArrayBuffer outside the heap).
+   */
+  private controlBuffer: Uint8Array | null = null;
 
   /**
    * Creates a decoder reporting to `listener`; options default to {@link FRAME_DECODER_DEFAULTS}.
@@ -354,7 +357,7 @@ export class WebSocketFrameDecoder {
 
   /** CONTROL_PAYLOAD: gather (unmasking as it copies) up to 125 bytes, then dispatch. */
   private readControlPayload(bytes: Uint8Array, at: number, end: number): number {
-    const buffer = this.controlBuffer;
+    const buffer = (this.controlBuffer ??= new Uint8Array(MAX_CONTROL_PAYLOAD_LENGTH));
     const mask = this.maskKey;
     let filled = this.payloadOffset;
     const stop = Math.min(end, at + (this.frameLength - filled));
@@ -443,7 +446,7 @@ export class WebSocketFrameDecoder {
   }
 
   private dispatchControl(length: number): void {
-    const buffer = this.controlBuffer;
+    const buffer = this.controlBuffer ?? NO_CONTROL_PAYLOAD;
     if (this.opcode === Opcode.PING) {
       this.listener.onPing(buffer, 0, length);
     } else if (this.opcode === Opcode.PONG) {
@@ -473,6 +476,9 @@ export class WebSocketFrameDecoder {
 }
 
 /** Whether this machine stores a 32-bit word's low byte first (the word-wise XOR's key order). */
+/** The payload of a control frame that had none, before any had one. */
+const NO_CONTROL_PAYLOAD = new Uint8Array(0);
+
 const IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** From this many bytes on, unmasking XORs whole 32-bit words (a typed-array view costs one object). */
