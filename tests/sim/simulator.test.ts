@@ -5,6 +5,8 @@
 import { expect } from 'chai';
 import { plantedBugs } from '../../handlers/http2/connection/outgoing-frames-task.js';
 import { describeFaults, runSeed, shrink, type SeedResult, type Workload } from './simulation.js';
+import { plantedHttp1Bugs } from '../../handlers/http1/connection/outgoing-task.js';
+import { http1Workload } from './http1-workload.js';
 import { http2Workload } from './http2-workload.js';
 import { WORKLOADS } from './workloads.js';
 
@@ -55,32 +57,39 @@ describe('deterministic simulator', () => {
     expect(hashes.size).to.equal(20);
   });
 
-  it('finds the re-planted HTTP/2 trailers stall, shrunk to at most 5 faults', () => {
-    plantedBugs.skipQueuedWorkRecheck = true;
-    try {
-      const failing = firstFailure(http2Workload);
-      expect(failing, 'no seed in the range found the planted stall').to.not.equal(null);
-      const shrunk = shrink(http2Workload, failing!);
+  /** A bug planted behind a test-only switch, and the workload that must find it. */
+  const PLANTED = [
+    {
+      name: 'the re-planted HTTP/2 trailers stall',
+      workload: http2Workload,
+      set: (isOn: boolean) => (plantedBugs.skipQueuedWorkRecheck = isOn),
+    },
+    {
+      name: 'the HTTP/1.1 end queued while a message is in flight, left unsent',
+      workload: http1Workload,
+      set: (isOn: boolean) => (plantedHttp1Bugs.dropEndQueuedInFlight = isOn),
+    },
+  ];
+  for (const planted of PLANTED) {
+    it(`finds ${planted.name}, shrunk to at most 5 faults, and the same seed passes without it`, () => {
+      let failing: SeedResult | null;
+      let shrunk: SeedResult;
+      planted.set(true);
+      try {
+        failing = firstFailure(planted.workload);
+        expect(failing, 'no seed in the range found the planted bug').to.not.equal(null);
+        shrunk = shrink(planted.workload, failing!);
+      } finally {
+        planted.set(false);
+      }
       expect(shrunk.violations.length).to.be.above(0);
       expect(shrunk.faults.length).to.be.at.most(5);
       expect(shrunk.faults.length).to.be.at.most(failing!.faults.length);
-    } finally {
-      plantedBugs.skipQueuedWorkRecheck = false;
-    }
-  });
-
-  it('without the planted stall the same seeds pass (the switch is what fails them)', () => {
-    expect(plantedBugs.skipQueuedWorkRecheck).to.equal(false);
-    plantedBugs.skipQueuedWorkRecheck = true;
-    let failing: SeedResult | null;
-    try {
-      failing = firstFailure(http2Workload);
-    } finally {
-      plantedBugs.skipQueuedWorkRecheck = false;
-    }
-    expect(failing).to.not.equal(null);
-    expect(runSeed(http2Workload, failing!.seed).violations).to.deep.equal([]);
-  });
+      // The switch is what fails it: off, the same seed (and the shrunk schedule) hold.
+      expect(runSeed(planted.workload, failing!.seed).violations).to.deep.equal([]);
+      expect(runSeed(planted.workload, failing!.seed, shrunk.faults).violations).to.deep.equal([]);
+    });
+  }
 });
 
 describe('simulator regressions', () => {
