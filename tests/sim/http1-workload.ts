@@ -14,6 +14,7 @@ import {
 } from '../../lib/index.js';
 import { socketTransport } from '../../handlers/socket/index.js';
 import {
+  HTTP1_SERVER_DEFAULTS,
   Http1ClientConnection,
   Http1ServerConnection,
   type Http1ClientStream,
@@ -118,7 +119,16 @@ export function http1Workload(network: SimulatedNetwork, checker: InvariantCheck
 
   connections.forEach((exchanges, connectionIndex) => {
     const { client: clientSocket, server: serverSocket } = network.connect();
-    const server = new Http1ServerConnection({ onRequest: serve });
+    const server = new Http1ServerConnection({
+      onRequest: (stream) => {
+        // A bounded queue within its bound: requests read ahead of their responses.
+        checker.check(
+          server.pendingResponseCount <= HTTP1_SERVER_DEFAULTS.maxPipelinedRequests,
+          `conn ${connectionIndex}: ${server.pendingResponseCount} requests wait for responses`,
+        );
+        serve(stream);
+      },
+    });
     const client = new Http1ClientConnection({ host: 'sim' });
     channels.push(
       simulatedChannel(network, clientSocket, socketTransport, (channel) => channel.appendHandler(client)),

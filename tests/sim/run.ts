@@ -6,7 +6,7 @@
  * Content-Length bodies).
  */
 import { performance } from 'node:perf_hooks';
-import { describeFaults, runSeed, shrink } from './simulation.js';
+import { describeFaults, runSeedWatched, shrink } from './simulation.js';
 import { WORKLOADS } from './workloads.js';
 
 function option(name: string, fallback: number): number {
@@ -33,7 +33,7 @@ const started = performance.now();
 for (const name of names) {
   const workload = WORKLOADS[name];
   for (let seed = from; seed < from + seeds; seed++) {
-    const result = runSeed(workload, seed);
+    const result = await runSeedWatched(workload, seed);
     runs++;
     if (result.violations.length === 0) continue;
     failures++;
