@@ -3,8 +3,7 @@
  * socket and HTTP/2 handlers, concurrent streams with uploads and downloads of seeded sizes,
  * trailers, resets from either side, and a GOAWAY mid-flight.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { SeededRandom, simulatedChannel, type InvariantChecker, type SimulatedNetwork } from '../../lib/index.js';
+import { simulatedChannel, type SeededRandom, type InvariantChecker, type SimulatedNetwork } from '../../lib/index.js';
 import { socketTransport } from '../../handlers/socket/index.js';
 import {
   ErrorCode,
@@ -14,6 +13,7 @@ import {
   type Http2Stream,
   type Http2StreamFailure,
 } from '../../handlers/http2/index.js';
+import { Received, bodyBytes, hashOf, sendBody } from './sim-bodies.js';
 
 /** What the workload plans for one stream. */
 interface StreamPlan {
@@ -27,28 +27,6 @@ interface StreamPlan {
   readonly clientResetAfter: number;
   /** The server resets the stream once this many request bytes arrived (-1: never). */
   readonly serverResetAfter: number;
-}
-
-/** The seeded body of a stream's upload (direction 0) or download (1). */
-export function bodyBytes(seed: number, index: number, direction: number, size: number): Buffer {
-  return Buffer.from(new SeededRandom((seed * 131 + index * 2 + direction) | 0).fill(new Uint8Array(size)));
-}
-
-function hashOf(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Bytes received on one side of a stream, hashed as they come. */
-class Received {
-  private readonly hash: Hash = createHash('sha256');
-  length = 0;
-  add(data: Uint8Array, start: number, end: number): void {
-    this.hash.update(data.subarray(start, end));
-    this.length += end - start;
-  }
-  digest(): string {
-    return this.hash.digest('hex');
-  }
 }
 
 const TRAILERS: Http2Headers = ['x-sim-status', 'done'];
@@ -67,32 +45,6 @@ function planStreams(random: SeededRandom): StreamPlan[] {
     clientResetAfter: random.chance(0.1) ? random.below(1000) : -1,
     serverResetAfter: random.chance(0.1) ? random.below(1000) : -1,
   }));
-}
-
-/** Writes `body` in `chunkSize` pieces, one at a time (the next from the previous one's callback), then ends. */
-function sendBody(
-  stream: Http2Stream,
-  body: Buffer,
-  chunkSize: number,
-  checker: InvariantChecker,
-  label: string,
-  end: () => void,
-): void {
-  const writeFrom = (offset: number): void => {
-    if (offset >= body.length || stream.isClosed) {
-      if (!stream.isClosed) end();
-      return;
-    }
-    const next = Math.min(body.length, offset + chunkSize);
-    stream.write(
-      body.subarray(offset, next),
-      checker.once(`${label} write@${offset}`, (error: Http2StreamFailure | null) => {
-        if (error !== null) checker.checkTyped(error, `${label} write`);
-        else writeFrom(next);
-      }),
-    );
-  };
-  writeFrom(0);
 }
 
 /** Runs the HTTP/2 workload on `network`; what breaks an invariant goes to `checker`. */

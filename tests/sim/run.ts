@@ -1,10 +1,12 @@
 /**
  * The simulator's command line: `npm run sim -- --seeds N [--from S] [--workload NAME]` runs N
  * seeds of every workload (or one), prints each failure with its seed, its shrunk fault schedule
- * and a one-line replay command, and exits non-zero when any failed.
+ * and a one-line replay command, and exits non-zero when any failed. Workloads: `http2` (one
+ * connection, concurrent streams), `http1` (one to three keep-alive connections, chunked and
+ * Content-Length bodies).
  */
 import { performance } from 'node:perf_hooks';
-import { describeFaults, runSeed, shrink } from './simulation.js';
+import { describeFaults, runSeedWatched, shrink } from './simulation.js';
 import { WORKLOADS } from './workloads.js';
 
 function option(name: string, fallback: number): number {
@@ -31,7 +33,7 @@ const started = performance.now();
 for (const name of names) {
   const workload = WORKLOADS[name];
   for (let seed = from; seed < from + seeds; seed++) {
-    const result = runSeed(workload, seed);
+    const result = await runSeedWatched(workload, seed);
     runs++;
     if (result.violations.length === 0) continue;
     failures++;

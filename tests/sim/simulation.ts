@@ -37,6 +37,34 @@ export function runSeed(workload: Workload, seed: number, faults?: readonly Simu
 }
 
 /**
+ * {@link runSeed} with a process 'unhandledRejection' listener scoped to the run: a promise the
+ * code under test rejected and nobody handled is a violation of that seed. Node reports such
+ * rejections once the current macrotask's microtasks drained, so the run's report waits one
+ * `setImmediate` before the listener goes.
+ */
+export async function runSeedWatched(
+  workload: Workload,
+  seed: number,
+  faults?: readonly SimulatedFault[],
+): Promise<SeedResult> {
+  // A set: a test runner may re-emit the event it saw (mocha does), with the same reason.
+  const reasons = new Set<unknown>();
+  const listener = (reason: unknown): void => void reasons.add(reason);
+  process.on('unhandledRejection', listener);
+  try {
+    const result = runSeed(workload, seed, faults);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (reasons.size === 0) return result;
+    const rejections = [...reasons].map(
+      (reason) => `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    );
+    return { ...result, violations: [...result.violations, ...rejections] };
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
+}
+
+/**
  * Drops faults one at a time while the run still fails, until no single fault can go: the
  * schedule left is minimal in that sense (bounded: at most one pass per fault dropped).
  */

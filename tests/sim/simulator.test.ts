@@ -3,18 +3,22 @@
  * invariant; runs replay from their seed; planted bugs are found and shrunk.
  */
 import { expect } from 'chai';
+import { Task, simulatedChannel } from '../../lib/index.js';
+import { socketTransport } from '../../handlers/socket/index.js';
 import { plantedBugs } from '../../handlers/http2/connection/outgoing-frames-task.js';
-import { describeFaults, runSeed, shrink, type SeedResult, type Workload } from './simulation.js';
+import { describeFaults, runSeed, runSeedWatched, shrink, type SeedResult, type Workload } from './simulation.js';
+import { plantedHttp1Bugs } from '../../handlers/http1/connection/outgoing-task.js';
+import { http1Workload } from './http1-workload.js';
 import { http2Workload } from './http2-workload.js';
 import { WORKLOADS } from './workloads.js';
 
 /** Seeds `npm test` runs for each workload; `npm run sim -- --seeds N` runs more. */
 const SEED_RANGE = { from: 1, count: 150 } as const;
 
-function failuresIn(workload: Workload, name: string): string[] {
+async function failuresIn(workload: Workload, name: string): Promise<string[]> {
   const failures: string[] = [];
   for (let seed = SEED_RANGE.from; seed < SEED_RANGE.from + SEED_RANGE.count; seed++) {
-    const result = runSeed(workload, seed);
+    const result = await runSeedWatched(workload, seed);
     if (result.violations.length > 0) {
       failures.push(
         `seed ${seed}: ${result.violations.join('; ')} [${describeFaults(result.faults)}] ` +
@@ -35,8 +39,8 @@ function firstFailure(workload: Workload): SeedResult | null {
 
 describe('deterministic simulator', () => {
   for (const [name, workload] of Object.entries(WORKLOADS)) {
-    it(`${name}: seeds ${SEED_RANGE.from}..${SEED_RANGE.from + SEED_RANGE.count - 1} hold every invariant`, () => {
-      expect(failuresIn(workload, name)).to.deep.equal([]);
+    it(`${name}: seeds ${SEED_RANGE.from}..${SEED_RANGE.from + SEED_RANGE.count - 1} hold every invariant`, async () => {
+      expect(await failuresIn(workload, name)).to.deep.equal([]);
     });
   }
 
@@ -55,31 +59,67 @@ describe('deterministic simulator', () => {
     expect(hashes.size).to.equal(20);
   });
 
-  it('finds the re-planted HTTP/2 trailers stall, shrunk to at most 5 faults', () => {
-    plantedBugs.skipQueuedWorkRecheck = true;
-    try {
-      const failing = firstFailure(http2Workload);
-      expect(failing, 'no seed in the range found the planted stall').to.not.equal(null);
-      const shrunk = shrink(http2Workload, failing!);
+  /** A bug planted behind a test-only switch, and the workload that must find it. */
+  const PLANTED = [
+    {
+      name: 'the re-planted HTTP/2 trailers stall',
+      workload: http2Workload,
+      set: (isOn: boolean) => (plantedBugs.skipQueuedWorkRecheck = isOn),
+    },
+    {
+      name: 'the HTTP/1.1 end queued while a message is in flight, left unsent',
+      workload: http1Workload,
+      set: (isOn: boolean) => (plantedHttp1Bugs.dropEndQueuedInFlight = isOn),
+    },
+  ];
+  for (const planted of PLANTED) {
+    it(`finds ${planted.name}, shrunk to at most 5 faults, and the same seed passes without it`, () => {
+      let failing: SeedResult | null;
+      let shrunk: SeedResult;
+      planted.set(true);
+      try {
+        failing = firstFailure(planted.workload);
+        expect(failing, 'no seed in the range found the planted bug').to.not.equal(null);
+        shrunk = shrink(planted.workload, failing!);
+      } finally {
+        planted.set(false);
+      }
       expect(shrunk.violations.length).to.be.above(0);
       expect(shrunk.faults.length).to.be.at.most(5);
       expect(shrunk.faults.length).to.be.at.most(failing!.faults.length);
-    } finally {
-      plantedBugs.skipQueuedWorkRecheck = false;
-    }
+      // The switch is what fails it: off, the same seed (and the shrunk schedule) hold.
+      expect(runSeed(planted.workload, failing!.seed).violations).to.deep.equal([]);
+      expect(runSeed(planted.workload, failing!.seed, shrunk.faults).violations).to.deep.equal([]);
+    });
+  }
+});
+
+describe('simulator invariants', () => {
+  it('an unhandled rejection during a run is a violation of that seed, and only of that one', async () => {
+    const rejecting: Workload = (network) => {
+      network.at(5, () => void Promise.reject(new Error('planted rejection')), 'reject');
+      network.run();
+    };
+    const result = await runSeedWatched(rejecting, 1, []);
+    expect(result.violations).to.have.length(1);
+    expect(result.violations[0]).to.match(/^unhandled rejection: Error: planted rejection/);
+    expect((await runSeedWatched(() => {}, 1, [])).violations).to.deep.equal([]);
   });
 
-  it('without the planted stall the same seeds pass (the switch is what fails them)', () => {
-    expect(plantedBugs.skipQueuedWorkRecheck).to.equal(false);
-    plantedBugs.skipQueuedWorkRecheck = true;
-    let failing: SeedResult | null;
-    try {
-      failing = firstFailure(http2Workload);
-    } finally {
-      plantedBugs.skipQueuedWorkRecheck = false;
-    }
-    expect(failing).to.not.equal(null);
-    expect(runSeed(http2Workload, failing!.seed).violations).to.deep.equal([]);
+  it('a timer left scheduled at the end of a run is a violation', () => {
+    const leaking: Workload = (network, checker) => {
+      const { client, server } = network.connect();
+      const channels = [
+        simulatedChannel(network, client, socketTransport, () => {}),
+        simulatedChannel(network, server, socketTransport, () => {}),
+      ];
+      for (const channel of channels) network.at(1, () => channel.shutdown(), 'close');
+      network.run();
+      // A channel refuses tasks once shut down: a timer some part armed on the loop itself.
+      network.loop.scheduleAfter(new Task(() => {}, 'leaked-timer'), 60_000);
+      checker.checkQuiescent(network, channels);
+    };
+    expect(runSeed(leaking, 1, []).violations).to.deep.equal(['1 task(s) still scheduled after shutdown']);
   });
 });
 

@@ -37,6 +37,20 @@ export interface Http1OutgoingHost {
 }
 
 /**
+ * Test-only switches that plant bugs, so the deterministic simulator's tests can show it finds
+ * them (tests/sim). Never set outside those tests.
+ * @internal
+ */
+export const plantedHttp1Bugs = {
+  /**
+   * A body's end (a chunked body's last chunk, with its trailers) queued while a message is in
+   * flight, with no body bytes left before it, is left unsent: the write completion goes
+   * inactive without re-checking for it (`wake` did nothing while the task was active).
+   */
+  dropEndQueuedInFlight: false,
+};
+
+/**
  * Http1OutgoingTask writes for one connection, in the shape of the HTTP/2 outgoing-frames task:
  * when woken it fills one pooled message with what the current outgoing messages have ready —
  * heads, body bytes (chunk-framed when chunked), last chunks — in order, sends it, and stops; the
@@ -169,11 +183,16 @@ export class Http1OutgoingTask {
       return;
     }
     const current = this.host.currentOutgoing();
-    if (current === null || !current.hasWork) {
+    if (current === null || !current.hasWork || (plantedHttp1Bugs.dropEndQueuedInFlight && isOnlyEndLeft(current))) {
       this.isActive = false;
       return;
     }
     // Scheduled, not called: other channels on the loop get their turn first.
     channel.scheduleTaskNow(this.task);
   }
+}
+
+/** The message has nothing left to write but its end (the planted bug's condition). */
+function isOnlyEndLeft(message: OutgoingMessage): boolean {
+  return message.isHeadWritten && message.bufferedBytes === 0 && message.isEndQueued && !message.isEndWritten;
 }
