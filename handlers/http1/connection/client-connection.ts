@@ -549,9 +549,12 @@ export class Http1ClientConnection implements ChannelHandler {
     this.current = null;
     this.exchangeCount++;
     if (this.continueTask.isScheduled) this.slot?.channel.unscheduleTask(this.continueTask);
+    // Before onClose: a request the application starts from it sets the method its response is
+    // read for (a HEAD's has no body), which must not be overwritten after.
+    this.parser.setRequestMethod('GET');
     stream._close(null);
-    if (this.isKeepAlive && !this.isClosed) {
-      this.parser.setRequestMethod('GET');
+    // A request started from onClose holds the connection: it is not reusable yet.
+    if (this.isKeepAlive && !this.isClosed && this.current === null) {
       try {
         this.options.onReusable?.(this);
       } catch {

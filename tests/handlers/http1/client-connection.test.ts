@@ -154,6 +154,31 @@ describe('http1 Http1ClientConnection', () => {
     test.shutdown();
   });
 
+  it('reads a HEAD started from the previous exchange’s onClose as a HEAD, and is not reusable meanwhile', () => {
+    const { test, connection, reusable } = client();
+    const first = exchange();
+    const second = exchange();
+    first.handler = {
+      ...first.handler,
+      onClose: (stream, error) => {
+        first.events.push(`close:${error?.code ?? 'null'}`);
+        connection.request('HEAD', '/next', [], { isEndStream: true, handler: second.handler });
+      },
+    };
+    connection.request('GET', '/', [], { isEndStream: true, handler: first.handler });
+    test.runUntilIdle();
+    test.pushRead('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    // Found by the simulator's review: the method was reset to GET after onClose, and the
+    // connection announced itself reusable with the HEAD in flight.
+    expect(reusable).to.deep.equal([]);
+    test.runUntilIdle();
+    test.pushRead('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n');
+    expect(second.events).to.deep.equal(['response:200:Content-Length=1000', 'end', 'close:null']);
+    expect(reusable).to.deep.equal([2]);
+    test.shutdown();
+    expect(test.messagePool.outstanding).to.equal(0);
+  });
+
   it('reads a close-delimited response until the server closes; the connection is not reusable', () => {
     const { test, connection } = client();
     const seen = exchange();
