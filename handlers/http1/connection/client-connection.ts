@@ -42,7 +42,11 @@ export interface Http1ClientStreamHandler {
   onEnd?(stream: Http1ClientStream): void;
   /** Buffered request bytes fell below the high-water mark after a `write` returned false. */
   onDrain?(stream: Http1ClientStream): void;
-  /** The exchange is over: null when request and response went whole, else why not. Called once, last. */
+  /**
+   * The exchange is over: null when the response came whole, else why not. Called once, last. A
+   * server may answer before the request body was all sent: the response is still whole (null
+   * here), the unsent writes fail with `HTTP1_BODY_NOT_SENT` and the connection closes after it.
+   */
   onClose?(stream: Http1ClientStream, error: SluiceError | null): void;
 }
 
