@@ -76,6 +76,8 @@ export interface ServerStats {
   readonly majorGcs: number;
   /** Size of V8's young generation: bytes allocated between two minor GCs, roughly. */
   readonly youngGenerationBytes: number;
+  /** Physical (touched) bytes of each V8 heap space, by space name. */
+  readonly physicalBytesBySpace: Record<string, number>;
   readonly pool: Record<string, number> | null;
 }
 
@@ -96,7 +98,8 @@ export function reportStatsOnSignal(poolStatistics: () => Record<string, number>
   process.on('SIGUSR2', () => {
     // The runner starts servers with --expose-gc: measure what is retained, not garbage.
     (globalThis as { gc?: () => void }).gc?.();
-    const newSpace = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+    const spaces = v8.getHeapSpaceStatistics();
+    const newSpace = spaces.find((space) => space.space_name === 'new_space');
     const memory = process.memoryUsage();
     const stats: ServerStats = {
       rssBytes: memory.rss,
@@ -106,6 +109,7 @@ export function reportStatsOnSignal(poolStatistics: () => Record<string, number>
       minorGcs,
       majorGcs,
       youngGenerationBytes: newSpace === undefined ? 0 : newSpace.space_size / 2,
+      physicalBytesBySpace: Object.fromEntries(spaces.map((space) => [space.space_name, space.physical_space_size])),
       pool: poolStatistics(),
     };
     process.stdout.write(`stats ${JSON.stringify(stats)}\n`);
