@@ -11,7 +11,21 @@ export { ClosedBy } from './stream-state.js';
 
 /** The arrays before the first closed stream: shared, so an idle connection allocates nothing. */
 const NO_INT32 = new Int32Array(0);
-const NO_UINT8 = new Uint8Array(0);
+/**
+ * Each ring entry is STRIDE int32s of one typed array (one array per connection, not one per
+ * field: a typed array costs ≈ 180 bytes of objects before its first element, and an idle
+ * connection keeps its ring): the stream id, how it closed with its one-off late frames
+ * (`kind | lateOnce << 8`), then the WINDOW_UPDATE frames, WINDOW_UPDATE credit and DATA credit
+ * still free.
+ */
+const STRIDE = 5;
+const ID = 0;
+const KIND_AND_ONCE = 1;
+const WINDOW_FRAMES = 2;
+const WINDOW_CREDIT = 3;
+const DATA_CREDIT = 4;
+/** Entries of the first ring: most connections close few streams before they go idle. */
+const INITIAL_ENTRIES = 4;
 /**
  * Slots of the id index per ring entry. The index holds each live entry once and, until it is
  * rebuilt, up to one stale pointer per entry: at most half full, so probe runs stay short.
@@ -24,8 +38,8 @@ const INDEX_SLOTS_PER_ENTRY = 4;
  * closed and what a legal peer may still send on it (see {@link ClosedStreams.add}); the
  * connection asks it whether a late frame is one of those races (free) or not (counted).
  *
- * Adding is on the path of every stream and must be cheap: entries go into a ring of typed
- * arrays (no object per entry, no allocation on steady state) that grows by doubling up to
+ * Adding is on the path of every stream and must be cheap: entries go into a ring in one typed
+ * array (no object per entry, no allocation on steady state) that grows by doubling up to
  * `capacity`, and nothing else happens. Look-ups are for late frames only, rare on most
  * connections: they bring an open-addressed index over the ids (linear probing) up to date with
  * the entries added since the last look-up, then find an entry in O(1) — a flood of late frames
@@ -35,16 +49,10 @@ const INDEX_SLOTS_PER_ENTRY = 4;
  * frame.
  */
 export class ClosedStreams {
-  private ids = NO_INT32;
-  private kinds = NO_UINT8;
-  /** One-off late frames still free (`LateOnce` bits). */
-  private lateOnce = NO_UINT8;
-  /** Late WINDOW_UPDATE frames still free. */
-  private windowFrames = NO_INT32;
-  /** Late WINDOW_UPDATE credit still free, bytes. */
-  private windowCredit = NO_INT32;
-  /** Late DATA still free after our reset, bytes. */
-  private dataCredit = NO_INT32;
+  /** The ring: {@link STRIDE} int32s per entry (see there). */
+  private entries = NO_INT32;
+  /** Entries the ring has room for. */
+  private slots = 0;
   /** Where the next entry goes; the newest is just before it. */
   private next = 0;
   private count = 0;
@@ -67,19 +75,20 @@ export class ClosedStreams {
    */
   add(streamId: number, closedBy: ClosedBy, dataFramesSent = 0, dataBytesSent = 0, receiveWindow = 0): void {
     if (this.capacity <= 0) return;
-    if (this.count === this.ids.length) {
+    if (this.count === this.slots) {
       if (this.count < this.capacity) this.grow();
       else if (this.unindexed >= 0 && this.unindexed < this.count) this.stalePointers++; // the oldest, indexed, gives its place
     }
     const at = this.next;
-    this.ids[at] = streamId;
-    this.kinds[at] = closedBy;
-    this.lateOnce[at] = ALL_LATE_ONCE;
-    this.windowFrames[at] = clampInt32(lateWindowUpdateFrames(dataFramesSent));
-    this.windowCredit[at] = clampInt32(lateWindowUpdateCredit(dataBytesSent));
-    this.dataCredit[at] = clampInt32(receiveWindow > 0 ? receiveWindow : 0);
-    this.next = at + 1 === this.ids.length ? 0 : at + 1;
-    if (this.count < this.ids.length) this.count++;
+    const entries = this.entries;
+    const base = at * STRIDE;
+    entries[base + ID] = streamId;
+    entries[base + KIND_AND_ONCE] = closedBy | (ALL_LATE_ONCE << 8);
+    entries[base + WINDOW_FRAMES] = clampInt32(lateWindowUpdateFrames(dataFramesSent));
+    entries[base + WINDOW_CREDIT] = clampInt32(lateWindowUpdateCredit(dataBytesSent));
+    entries[base + DATA_CREDIT] = clampInt32(receiveWindow > 0 ? receiveWindow : 0);
+    this.next = at + 1 === this.slots ? 0 : at + 1;
+    if (this.count < this.slots) this.count++;
     if (this.unindexed >= 0) this.unindexed++;
   }
 
@@ -90,14 +99,16 @@ export class ClosedStreams {
    */
   markReset(streamId: number, receiveWindow: number): void {
     const at = this.find(streamId);
-    if (at >= 0) this.kinds[at] = ClosedBy.RESET_SENT;
-    else this.add(streamId, ClosedBy.RESET_SENT, 0, 0, receiveWindow);
+    if (at >= 0) {
+      const field = at * STRIDE + KIND_AND_ONCE;
+      this.entries[field] = (this.entries[field] & ~0xff) | ClosedBy.RESET_SENT;
+    } else this.add(streamId, ClosedBy.RESET_SENT, 0, 0, receiveWindow);
   }
 
   /** How `streamId` closed, or undefined when it is not remembered. */
   get(streamId: number): ClosedBy | undefined {
     const at = this.find(streamId);
-    return at < 0 ? undefined : (this.kinds[at] as ClosedBy);
+    return at < 0 ? undefined : ((this.entries[at * STRIDE + KIND_AND_ONCE] & 0xff) as ClosedBy);
   }
 
   /** Streams remembered. */
@@ -113,17 +124,20 @@ export class ClosedStreams {
    */
   takeWindowUpdate(streamId: number, increment: number): boolean {
     const at = this.find(streamId);
-    if (at < 0 || this.windowFrames[at] <= 0 || increment > this.windowCredit[at]) return false;
-    this.windowFrames[at]--;
-    this.windowCredit[at] -= increment;
+    if (at < 0) return false;
+    const entries = this.entries;
+    const base = at * STRIDE;
+    if (entries[base + WINDOW_FRAMES] <= 0 || increment > entries[base + WINDOW_CREDIT]) return false;
+    entries[base + WINDOW_FRAMES]--;
+    entries[base + WINDOW_CREDIT] -= increment;
     return true;
   }
 
   /** Late DATA of `length` flow-controlled bytes after our reset: true while it fits the window the peer had. */
   takeData(streamId: number, length: number): boolean {
     const at = this.find(streamId);
-    if (at < 0 || length > this.dataCredit[at]) return false;
-    this.dataCredit[at] -= length;
+    if (at < 0 || length > this.entries[at * STRIDE + DATA_CREDIT]) return false;
+    this.entries[at * STRIDE + DATA_CREDIT] -= length;
     return true;
   }
 
@@ -149,8 +163,9 @@ export class ClosedStreams {
 
   private takeOnce(streamId: number, bit: number): boolean {
     const at = this.find(streamId);
-    if (at < 0 || (this.lateOnce[at] & bit) === 0) return false;
-    this.lateOnce[at] &= ~bit;
+    const field = at * STRIDE + KIND_AND_ONCE;
+    if (at < 0 || (this.entries[field] & (bit << 8)) === 0) return false;
+    this.entries[field] &= ~(bit << 8);
     return true;
   }
 
@@ -164,7 +179,7 @@ export class ClosedStreams {
       const entry = index[slot];
       if (entry === 0) return -1;
       // A pointer to a position since reused by another stream is stale: probe on.
-      if (this.ids[entry - 1] === streamId) return entry - 1;
+      if (this.entries[(entry - 1) * STRIDE + ID] === streamId) return entry - 1;
     }
   }
 
@@ -172,11 +187,11 @@ export class ClosedStreams {
   private updateIndex(): void {
     const pending = this.unindexed;
     if (pending === 0) return;
-    if (pending < 0 || pending >= this.count || this.stalePointers + pending > this.ids.length) {
+    if (pending < 0 || pending >= this.count || this.stalePointers + pending > this.slots) {
       this.rebuildIndex();
       return;
     }
-    const length = this.ids.length;
+    const length = this.slots;
     for (let k = pending; k > 0; k--) this.indexEntry((this.next - k + length) % length);
     this.unindexed = 0;
   }
@@ -184,10 +199,10 @@ export class ClosedStreams {
   /** The index anew from the ring, oldest entry first (so the newest of a stream added twice wins). */
   private rebuildIndex(): void {
     let slots = 16;
-    while (slots < this.ids.length * INDEX_SLOTS_PER_ENTRY) slots *= 2;
+    while (slots < this.slots * INDEX_SLOTS_PER_ENTRY) slots *= 2;
     if (this.index.length === slots) this.index.fill(0);
     else this.index = new Int32Array(slots);
-    const length = this.ids.length;
+    const length = this.slots;
     for (let k = this.count; k > 0; k--) this.indexEntry((this.next - k + length) % length);
     this.unindexed = 0;
     this.stalePointers = 0;
@@ -196,12 +211,12 @@ export class ClosedStreams {
   /** Points the index at ring position `at`; a pointer to an older entry of the same stream is replaced. */
   private indexEntry(at: number): void {
     const index = this.index;
-    const ids = this.ids;
-    const streamId = ids[at];
+    const entries = this.entries;
+    const streamId = entries[at * STRIDE + ID];
     const mask = index.length - 1;
     let slot = homeSlot(streamId, mask);
     for (let entry = index[slot]; entry !== 0; entry = index[slot]!) {
-      if (ids[entry - 1] === streamId) break;
+      if (entries[(entry - 1) * STRIDE + ID] === streamId) break;
       slot = (slot + 1) & mask;
     }
     index[slot] = at + 1;
@@ -209,23 +224,19 @@ export class ClosedStreams {
 
   /** Doubles the ring (while it is full and below capacity, so its oldest entry is at `next`). */
   private grow(): void {
-    const size = Math.min(this.capacity, Math.max(16, this.ids.length * 2));
-    this.ids = reorder(this.ids, new Int32Array(size), this.next);
-    this.kinds = reorder(this.kinds, new Uint8Array(size), this.next);
-    this.lateOnce = reorder(this.lateOnce, new Uint8Array(size), this.next);
-    this.windowFrames = reorder(this.windowFrames, new Int32Array(size), this.next);
-    this.windowCredit = reorder(this.windowCredit, new Int32Array(size), this.next);
-    this.dataCredit = reorder(this.dataCredit, new Int32Array(size), this.next);
+    const slots = Math.min(this.capacity, Math.max(INITIAL_ENTRIES, this.slots * 2));
+    const from = this.entries;
+    const into = new Int32Array(slots * STRIDE);
+    // Oldest first: [next, end) then [0, next). An element loop: `subarray` would allocate two views.
+    const split = this.next * STRIDE;
+    let to = 0;
+    for (let at = split; at < from.length; at++) into[to++] = from[at];
+    for (let at = 0; at < split; at++) into[to++] = from[at];
+    this.entries = into;
+    this.slots = slots;
     this.next = this.count;
     this.unindexed = -1; // positions moved: the next look-up rebuilds
   }
-}
-
-/** Copies a full ring into `into`, oldest (at `oldest`) first. */
-function reorder<T extends Int32Array | Uint8Array>(from: T, into: T, oldest: number): T {
-  into.set(from.subarray(oldest), 0);
-  into.set(from.subarray(0, oldest), from.length - oldest);
-  return into;
 }
 
 /** The index slot an id starts probing at (multiplicative hashing, high bits folded in: ids are sequential). */

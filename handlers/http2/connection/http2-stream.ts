@@ -36,6 +36,14 @@ export { StreamState } from './stream-state.js';
 export type Http2StreamFailure = Http2StreamError | Http2ConnectionError | SluiceError;
 
 /**
+ * Drained write queues of one write each, for the next streams' first writes: a response body
+ * written in one chunk then allocates no queue (64 bytes per request otherwise). Module-wide, as
+ * a queue is only touched synchronously on the loop's thread; bounded, so a burst leaves little.
+ */
+const SPARE_WRITE_QUEUES: (Uint8Array | WriteCallback | null)[][] = [];
+const MAX_SPARE_WRITE_QUEUES = 64;
+
+/**
  * Http2StreamHandler receives one stream's events, synchronously on the connection's loop.
  * Every method is optional. Byte ranges passed to `onData` are views valid only until the
  * callback returns: copy what you keep.
@@ -404,9 +412,17 @@ export class Http2Stream {
       callback?.(null);
       return this._pendingBytes < this.host.streamHighWaterMark;
     }
-    // The first write makes a two-slot array, not an empty one grown to seventeen.
-    if (this.writes === null) this.writes = [chunk, callback ?? null];
-    else this.writes.push(chunk, callback ?? null);
+    if (this.writes === null) {
+      // The first write takes a drained two-slot queue (see SPARE_WRITE_QUEUES), or makes one:
+      // not an empty array grown to seventeen.
+      const spare = SPARE_WRITE_QUEUES.pop();
+      if (spare === undefined) this.writes = [chunk, callback ?? null];
+      else {
+        spare[0] = chunk;
+        spare[1] = callback ?? null;
+        this.writes = spare;
+      }
+    } else this.writes.push(chunk, callback ?? null);
     this._pendingBytes += chunk.length;
     this.host._streamHasData(this);
     const isBelow = this._pendingBytes < this.host.streamHighWaterMark;
@@ -583,6 +599,15 @@ export class Http2Stream {
       const callback = writes![index + 1] as WriteCallback | null;
       writes![index + 1] = null;
       if (callback !== null) this.invoke(callback, null);
+    }
+    // A drained queue of one write (the common response body) is kept for the next stream's.
+    if (
+      writes !== null &&
+      writes !== this.writes &&
+      writes.length === 2 &&
+      SPARE_WRITE_QUEUES.length < MAX_SPARE_WRITE_QUEUES
+    ) {
+      SPARE_WRITE_QUEUES.push(writes);
     }
     if (this._pendingBytes === 0 && this.needsDrain && !this.isClosed) {
       this.needsDrain = false;

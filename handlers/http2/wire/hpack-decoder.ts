@@ -124,8 +124,14 @@ export class HpackDecoder {
   /** Set when our advertised size fell below the table's size: the next block must resize. */
   private isSizeUpdateRequired = false;
   private hasFailed = false;
-  /** Never-indexed flags of the last list, one per field; see {@link HpackDecoder.isNeverIndexed}. */
+  /**
+   * Never-indexed flags of the last list, one per field up to its last never-indexed one; see
+   * {@link HpackDecoder.isNeverIndexed}. Made by the first never-indexed field a connection sees
+   * (most never see one, and an idle connection keeps what it made).
+   */
   private neverIndexedFlags = NO_FLAGS;
+  /** Whether the list being decoded (then the last one) has a never-indexed field. */
+  private hasNeverIndexed = false;
   private lastFieldCount = 0;
 
   // Per-block cursor (fields, not locals, so the small readers can share them without closures).
@@ -194,7 +200,7 @@ export class HpackDecoder {
    * never-indexed literal (RFC 7541 §6.2.3): an intermediary re-encoding it must keep it so.
    */
   isNeverIndexed(fieldIndex: number): boolean {
-    return fieldIndex < this.lastFieldCount && this.neverIndexedFlags[fieldIndex] === 1;
+    return this.hasNeverIndexed && fieldIndex < this.lastFieldCount && this.neverIndexedFlags[fieldIndex] === 1;
   }
 
   /**
@@ -211,9 +217,12 @@ export class HpackDecoder {
     this.position = start;
     this.end = end;
     const table = this.table;
-    let fields: string[] | null = [];
+    // Sized for as many fields as the last list had: a peer's requests mostly carry the same
+    // fields, and `[]` grown by pushes reserves 17 slots and more (V8 grows by half plus 16).
+    let fields: string[] | null = new Array<string>(this.lastFieldCount * 2);
     let fieldCount = 0;
     let listSize = 0;
+    this.hasNeverIndexed = false;
 
     while (this.position < this.end) {
       const first = this.block[this.position];
@@ -263,7 +272,8 @@ export class HpackDecoder {
         fields = null; // keep decoding for the table's sake; stop collecting
       }
       if (fields !== null) {
-        fields.push(name, value);
+        fields[fieldCount * 2] = name;
+        fields[fieldCount * 2 + 1] = value;
         this.recordNeverIndexed(fieldCount, isNeverIndexed);
       }
       fieldCount++;
@@ -273,6 +283,7 @@ export class HpackDecoder {
       this.lastFieldCount = 0;
       return HEADER_LIST_TOO_LARGE;
     }
+    if (fields.length !== fieldCount * 2) fields.length = fieldCount * 2; // fewer fields than the last list
     this.lastFieldCount = fieldCount;
     return fields;
   }
@@ -339,8 +350,13 @@ export class HpackDecoder {
   }
 
   private recordNeverIndexed(fieldIndex: number, isNeverIndexed: boolean): void {
+    if (!this.hasNeverIndexed) {
+      if (!isNeverIndexed) return; // the fields before the first never-indexed one read as 0
+      this.hasNeverIndexed = true;
+      this.neverIndexedFlags.fill(0, 0, Math.min(fieldIndex, this.neverIndexedFlags.length));
+    }
     if (fieldIndex >= this.neverIndexedFlags.length) {
-      const grown = new Uint8Array(Math.max(32, this.neverIndexedFlags.length * 2));
+      const grown = new Uint8Array(Math.max(32, fieldIndex + 1, this.neverIndexedFlags.length * 2));
       grown.set(this.neverIndexedFlags);
       this.neverIndexedFlags = grown;
     }

@@ -440,6 +440,18 @@ describe('HPACK (RFC 7541) adapter over hpack.js', () => {
       expect(decoder.isNeverIndexed(1)).to.equal(true);
     });
 
+    it('reports never-indexed flags per list: a later list with one further on, then one with none', () => {
+      const encoder = new HpackEncoder({ sensitiveHeaderNames: ['x-secret'] });
+      const decoder = new HpackDecoder();
+      expect(decodeList(decoder, encoder.encode(['x-secret', 'a', 'x-plain', 'b']))).to.have.length(4);
+      expect([decoder.isNeverIndexed(0), decoder.isNeverIndexed(1)]).to.deep.equal([true, false]);
+      decodeList(decoder, encoder.encode(['x-plain', 'b', 'x-other', 'c', 'x-secret', 'd']));
+      expect([0, 1, 2].map((field) => decoder.isNeverIndexed(field))).to.deep.equal([false, false, true]);
+      // Fewer fields than the list before (the decoder sizes a list by the last one's count).
+      expect(decodeList(decoder, encoder.encode(['x-plain', 'b']))).to.deep.equal(['x-plain', 'b']);
+      expect([0, 1, 2].map((field) => decoder.isNeverIndexed(field))).to.deep.equal([false, false, false]);
+    });
+
     it('never-indexes a sensitive field even when the same field is already indexed', () => {
       const encoder = new HpackEncoder({ sensitiveHeaderNames: ['x-secret'] });
       const first = encoder.encode(['x-secret', 'token']);
