@@ -5,6 +5,7 @@
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { connect as connectTcp, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,4 +110,32 @@ export function nextReport<T>(child: ChildProcess, label: string, timeoutMs: num
     };
     child.stdout!.on('data', onData);
   });
+}
+
+/** A loopback port the system just handed out as free, for a server that cannot pick one itself. */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Resolves true once 127.0.0.1:`port` accepts a connection, false if `child` exits first or
+ * five seconds pass (100 tries, 50 ms apart).
+ */
+export async function waitUntilListening(port: number, child: ChildProcess): Promise<boolean> {
+  for (let attempt = 0; attempt < 100 && child.exitCode === null; attempt++) {
+    const isOpen = await new Promise<boolean>((resolve) => {
+      const socket = connectTcp({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (isOpen) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
 }

@@ -88,6 +88,9 @@ export function chartBars(results: BenchResults): ChartBar[] {
 function barsOfRow(row: Row): ChartBar[] {
   const workload = row['workload'];
   if (typeof workload !== 'string' || row['skipped'] !== undefined) return [];
+  // A C server's row, `reference: h2o, small GET h2c c10 m10`: drawn under sluice's row name, as
+  // its section and its "vs" column already say which server it is compared with.
+  const reference = /^reference: ([^,]+), (.+)$/.exec(workload);
   const bars: ChartBar[] = [];
   const targets = recordAt(row, 'targets');
   const add = (
@@ -99,16 +102,20 @@ function barsOfRow(row: Row): ChartBar[] {
     target: number | null = null,
   ): void => {
     if (ratio !== null && Number.isFinite(ratio) && ratio >= 0)
-      bars.push({ section, workload, measure, against, ratio, isHigherBetter, target });
+      bars.push({ section, workload: reference?.[2] ?? workload, measure, against, ratio, isHigherBetter, target });
   };
 
-  const reference = /^reference: (\S+)/.exec(workload);
   if (reference !== null) {
-    const name = reference[1];
-    const section = SECTIONS[1];
-    add(section, 'server CPU per request', name, numberAt(row, 'sluiceCpuRelative'), false, numberAt(row, 'cpuTarget'));
-    const single = recordAt(row, 'singleInFlight');
-    add(section, 'req/s at c1 m1', name, numberAt(single, 'sluiceRelative'), true);
+    const against = typeof row['against'] === 'string' ? row['against'] : reference[1];
+    const [sluice, theirs] = [recordAt(row, 'sluice'), recordAt(row, 'reference')];
+    // Each row says which figure it is judged on: CPU per request under load, req/s at c1 m1.
+    if (row['compares'] === 'req/s') {
+      const ratio = numberAt(row, 'ratio') ?? quotient(sluice, theirs, THROUGHPUT_KEYS);
+      add(SECTIONS[1], 'req/s', against, ratio, true, numberAt(targets, 'ratio'));
+    } else {
+      const cpuRatio = numberAt(row, 'cpuRatio') ?? quotient(sluice, theirs, CPU_KEYS);
+      add(SECTIONS[1], 'server CPU per request', against, cpuRatio, false, numberAt(targets, 'cpu'));
+    }
     return bars;
   }
 

@@ -9,11 +9,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createTcpServer, connect as connectTcp, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { hasCommand, pinned, startServer, type RunningServer } from './bench-processes.js';
+import {
+  freeLoopbackPort,
+  hasCommand,
+  pinned,
+  startServer,
+  waitUntilListening,
+  type RunningServer,
+} from './bench-processes.js';
 import type { BenchRowOptions } from './bench-processes.js';
 import { median, runH2loadAgainst, type Sample } from './h2load.js';
 import { idleMemoryOfServer } from './idle-memory.js';
@@ -160,17 +166,9 @@ async function measureIdleMemory(options: Http1BenchOptions): Promise<Row> {
 
 // ------------------------------------------------------------------ client against nginx
 
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** nginx with one worker, pinned to core 0, answering every request with a small body from memory. */
 async function startNginx(): Promise<{ port: number; child: ChildProcess; pid: number }> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const root = mkdtempSync(join(tmpdir(), 'sluice-bench-nginx-'));
   const config = join(root, 'nginx.conf');
   writeFileSync(
@@ -184,17 +182,7 @@ async function startNginx(): Promise<{ port: number; child: ChildProcess; pid: n
   );
   const [command, commandArgs] = pinned(0, 'nginx', ['-c', config, '-p', root, '-e', join(root, 'error.log')]);
   const child = spawn(command, commandArgs, { stdio: 'ignore' });
-  for (let attempt = 0; attempt < 100 && child.exitCode === null; attempt++) {
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = connectTcp({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (isOpen) return { port, child, pid: child.pid! };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  if (await waitUntilListening(port, child)) return { port, child, pid: child.pid! };
   child.kill('SIGKILL');
   throw new Error('nginx did not start');
 }

@@ -2,7 +2,9 @@
  * `npm run bench`: sluice against node:http2 in one run. Each server runs pinned to core 0 and
  * h2load to core 1 (where `taskset` exists); each workload runs several times, alternating
  * servers; medians, min/max, server CPU µs per request and the ratio sluice / node:http2 are
- * printed, and JSON results are written to `bench/results/latest.json`, with their chart (every
+ * printed. The C servers h2o and nghttpd are measured in the same rounds as sluice on the
+ * small-GET loads (`bench/references.ts`, rows `reference: h2o, small GET h2c c10 m10` and so
+ * on). JSON results are written to `bench/results/latest.json`, with their chart (every
  * row's ratio, `bench/chart.ts`) beside it in `bench/results/latest.svg`; a partial run (`--only`,
  * `--quick`) writes `partial.json` and `partial.svg` instead, so the full run's stay as they were.
  *
@@ -10,16 +12,16 @@
  *
  * @module
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { hasCommand, pinned, startServer, canPin, type RunningServer } from './bench-processes.js';
-import { median, runH2loadAgainst, type Sample } from './h2load.js';
+import { median, runH2loadAgainst, smallGetLoads, type Sample } from './h2load.js';
+import { measureAgainstReferences, REFERENCE_SERVERS, startReference } from './references.js';
 import { idleMemoryOfServer } from './idle-memory.js';
 import { measureHttp1 } from './http1.js';
 import { measureWebSocket } from './websocket.js';
 import { writeChartOf } from './chart.js';
 import { measureUrgentUnderBulk } from './urgent-under-bulk.js';
-import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { connect as connectTcp, createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +39,7 @@ interface Workload {
   /** Run against the TLS servers. */
   readonly isTls?: boolean;
   /** h2load arguments besides the URL. */
-  readonly h2load: string[];
+  readonly h2load: readonly string[];
   readonly path: string;
   /** What to compare: requests per second or bytes per second. */
   readonly metric: 'req/s' | 'GB/s';
@@ -48,20 +50,14 @@ interface Workload {
   readonly busyPollMicros?: number;
 }
 
-/** h2load's load shapes for small GETs: one request in flight, and ten connections of ten. */
-const SINGLE_IN_FLIGHT = ['-c1', '-m1', ...count(isQuick ? 5000 : 20000)];
-const TEN_BY_TEN = ['-c10', '-m10', ...count(isQuick ? 50000 : 200000)];
+/** h2load's load shapes for small GETs, the same as the C reference servers' rows use. */
+const SMALL_GET = smallGetLoads(isQuick);
 
 const workloads: Workload[] = [
-  { name: 'small GET h2c c1 m1', h2load: SINGLE_IN_FLIGHT, path: '/', metric: 'req/s' },
-  { name: 'c1 m1, busy poll 50 µs', h2load: SINGLE_IN_FLIGHT, path: '/', metric: 'req/s', busyPollMicros: 50 },
-  { name: 'small GET h2c c10 m10', h2load: TEN_BY_TEN, path: '/', metric: 'req/s' },
-  {
-    name: 'small GET h2c c100 m10',
-    h2load: ['-c100', '-m10', ...count(isQuick ? 50000 : 200000)],
-    path: '/',
-    metric: 'req/s',
-  },
+  { name: 'small GET h2c c1 m1', h2load: SMALL_GET.single, path: '/', metric: 'req/s' },
+  { name: 'c1 m1, busy poll 50 µs', h2load: SMALL_GET.single, path: '/', metric: 'req/s', busyPollMicros: 50 },
+  { name: 'small GET h2c c10 m10', h2load: SMALL_GET.tenByTen, path: '/', metric: 'req/s' },
+  { name: 'small GET h2c c100 m10', h2load: SMALL_GET.hundredByTen, path: '/', metric: 'req/s' },
   {
     name: '100 KiB GET h2c c4 m4',
     h2load: ['-c4', '-m4', ...count(isQuick ? 2000 : 10000)],
@@ -74,7 +70,7 @@ const workloads: Workload[] = [
     path: '/bytes/1048576',
     metric: 'GB/s',
   },
-  { name: 'small GET TLS c10 m10', isTls: true, h2load: TEN_BY_TEN, path: '/', metric: 'req/s' },
+  { name: 'small GET TLS c10 m10', isTls: true, h2load: SMALL_GET.tenByTen, path: '/', metric: 'req/s' },
   {
     name: '100 KiB GET TLS c4 m4',
     isTls: true,
@@ -252,16 +248,15 @@ async function main(): Promise<void> {
     if (only === undefined || 'allocations'.includes(only)) results.push(await measureAllocations(plain));
     if (only === undefined || 'idle memory'.includes(only)) results.push(await measureIdleMemory());
     if (only === undefined || 'client'.includes(only)) results.push(await measureClients());
-    for (const reference of REFERENCE_SERVERS) {
-      if (
-        only === undefined ||
-        [`reference ${reference.name}`, 'small GET h2c c10 m10', 'small GET h2c c1 m1'].some((name) =>
-          name.includes(only),
-        )
-      ) {
-        results.push(await measureReferenceServer(reference, results));
-      }
-    }
+    results.push(
+      ...(await measureAgainstReferences({
+        repetitions,
+        isQuick,
+        plain: plain.sluice,
+        secure: secure.sluice,
+        ...(only !== undefined ? { only } : {}),
+      })),
+    );
     if (only === undefined || ['floor canned', 'small GET h2c c1 m1'].some((name) => name.includes(only)))
       results.push(await measureSingleFloor(plain));
     if (only === undefined || 'urgent under bulk'.includes(only))
@@ -387,7 +382,7 @@ async function idleMemoryOnce(
 
 /** Client throughput: sluice's client and node:http2's, each against nghttpd, c10 m10. */
 async function measureClients(): Promise<Record<string, unknown>> {
-  const { port, child: nghttpd } = await startReference(REFERENCE_SERVERS[0]);
+  const { port, child: nghttpd } = await startReference(REFERENCE_SERVERS.find((server) => server.name === 'nghttpd')!);
   const requests = isQuick ? 50_000 : 200_000;
   const samples: Record<'sluice' | 'node', number[]> = { sluice: [], node: [] };
   try {
@@ -430,152 +425,6 @@ async function measureClients(): Promise<Record<string, unknown>> {
   };
 }
 
-/** A C server measured beside sluice: how to start it, pinned to core 0, serving `/small` over h2c. */
-interface ReferenceServer {
-  /** Its name in the table. */
-  readonly name: string;
-  /** sluice's CPU per request against it that an issue set as the target, or null. */
-  readonly cpuTarget: number | null;
-  /** Which issue set the target. */
-  readonly targetSource: string;
-  start(root: string, port: number): ChildProcess;
-}
-
-/** A loopback port the system just handed out as free (the reference servers cannot pick one themselves). */
-async function referencePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A temporary folder holding `small`, a 25-byte file, for a reference server to serve. */
-function referenceRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-  writeFileSync(join(root, 'small'), 'hello from the C server!\n');
-  return root;
-}
-
-/**
- * The C references. nghttpd: the issue-8 target "≤ 3 µs" was set where nghttpd took ≈ 2.1 µs,
- * so it is judged as sluice ≤ 1.43× nghttpd. h2o: one worker thread, access log off, the file
- * served from disk like nghttpd's (issue 25 asks sluice ≤ 1.0× its CPU per request).
- */
-const REFERENCE_SERVERS: readonly ReferenceServer[] = [
-  {
-    name: 'nghttpd',
-    cpuTarget: 1.43,
-    targetSource: 'issue 8',
-    start: (root, port) => {
-      const [command, commandArgs] = pinned(0, 'nghttpd', ['--no-tls', '-d', root, String(port)]);
-      return spawn(command, commandArgs, { stdio: 'ignore' });
-    },
-  },
-  {
-    name: 'h2o',
-    cpuTarget: 1.0,
-    targetSource: 'issue 25',
-    start: (root, port) => {
-      const config = join(root, 'h2o.conf');
-      const asRoot = process.getuid?.() === 0 ? 'user: root\n' : '';
-      writeFileSync(
-        config,
-        `${asRoot}pid-file: ${root}/h2o.pid\nerror-log: ${root}/error.log\naccess-log: /dev/null\nnum-threads: 1\n` +
-          `listen:\n  host: 127.0.0.1\n  port: ${port}\nhosts:\n  default:\n    paths:\n      /:\n        file.dir: ${root}\n`,
-      );
-      const [command, commandArgs] = pinned(0, 'h2o', ['-c', config]);
-      return spawn(command, commandArgs, { stdio: 'ignore' });
-    },
-  },
-];
-
-/** Starts a reference server and waits for it to accept connections (a second port if the first was taken meanwhile). */
-async function startReference(
-  reference: ReferenceServer,
-  isRetry = false,
-): Promise<{ port: number; child: ChildProcess }> {
-  const port = await referencePort();
-  const child = reference.start(referenceRoot(), port);
-  for (let attempt = 0; attempt < 100 && child.exitCode === null; attempt++) {
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = connectTcp({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (isOpen) return { port, child };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  if (!isRetry) return startReference(reference, true);
-  throw new Error(`${reference.name} did not listen on port ${port}`);
-}
-
-/**
- * A C reference's server CPU per small request at c10 m10, beside sluice's from the same run.
- * CPU per request in µs depends on the machine (system calls cost several times more on some
- * virtual machines than on others); its ratio to a lean C server much less.
- *
- * At c1 m1 too: one request in flight measures the machine's round trip — how fast a sleeping
- * process is woken by the kernel — more than the server's code, and a C server that spends 2 µs
- * per request shows where that floor lies.
- */
-async function measureReferenceServer(
-  reference: ReferenceServer,
-  results: readonly Record<string, unknown>[],
-): Promise<Record<string, unknown>> {
-  const { port, child } = await startReference(reference);
-  const name = reference.name;
-  const busy: Workload = { name: `${name} c10 m10`, h2load: TEN_BY_TEN, path: '/small', metric: 'req/s' };
-  const single: Workload = { name: `${name} c1 m1`, h2load: SINGLE_IN_FLIGHT, path: '/small', metric: 'req/s' };
-  const samples: Sample[] = [];
-  const singleSamples: Sample[] = [];
-  try {
-    warmUp(busy, { port, pid: child.pid! });
-    for (let run = 0; run < repetitions; run++) {
-      samples.push(runH2load(busy, port, child.pid!));
-      singleSamples.push(runH2load(single, port, child.pid!));
-    }
-  } finally {
-    child.kill('SIGTERM');
-  }
-  const referenceMicros = median(samples.map((sample) => sample.cpuMicrosPerRequest));
-  const requestsPerSecond = median(samples.map((sample) => sample.requestsPerSecond));
-  const singleRequestsPerSecond = median(singleSamples.map((sample) => sample.requestsPerSecond));
-  const singleMicros = median(singleSamples.map((sample) => sample.cpuMicrosPerRequest));
-  const row = (workload: string): { sluice?: { median: number; cpuMicrosPerRequest: number } } | undefined =>
-    results.find((entry) => entry['workload'] === workload);
-  const sluiceMicros = row('small GET h2c c10 m10')?.sluice?.cpuMicrosPerRequest;
-  const relative = sluiceMicros === undefined ? null : sluiceMicros / referenceMicros;
-  const sluiceSingle = row('small GET h2c c1 m1')?.sluice?.median;
-  const target =
-    reference.cpuTarget === null ? '' : ` (target ≤ ${reference.cpuTarget.toFixed(2)}×, ${reference.targetSource})`;
-  process.stdout.write(
-    `${`reference: ${name} (C)`.padEnd(24)} small GET h2c c10 m10 ${format(requestsPerSecond, 'req/s')}, ${referenceMicros.toFixed(2)} µs/req server CPU` +
-      (relative === null
-        ? '\n'
-        : ` | sluice ${sluiceMicros!.toFixed(2)} µs/req = ${relative.toFixed(2)}× ${name}'s CPU per request${target}\n`) +
-      `${''.padEnd(24)} small GET h2c c1 m1 ${format(singleRequestsPerSecond, 'req/s')}, ${singleMicros.toFixed(2)} µs/req server CPU` +
-      (sluiceSingle === undefined
-        ? '\n'
-        : ` | sluice ${format(sluiceSingle, 'req/s')} = ${(sluiceSingle / singleRequestsPerSecond).toFixed(2)}× ${name}'s req/s\n`),
-  );
-  return {
-    workload: `reference: ${name} c10 m10`,
-    requestsPerSecond,
-    cpuMicrosPerRequest: referenceMicros,
-    sluiceCpuRelative: relative,
-    cpuTarget: reference.cpuTarget,
-    singleInFlight: {
-      requestsPerSecond: singleRequestsPerSecond,
-      cpuMicrosPerRequest: singleMicros,
-      sluiceRelative: sluiceSingle === undefined ? null : sluiceSingle / singleRequestsPerSecond,
-    },
-  };
-}
-
 /**
  * The c1 m1 floor: `bench/servers/canned-responder`, a Node program that answers every HEADERS
  * frame with pre-encoded bytes and does no other HTTP/2. It runs in turn with the two servers
@@ -585,7 +434,7 @@ async function measureReferenceServer(
  */
 async function measureSingleFloor(servers: Record<'sluice' | 'node', RunningServer>): Promise<Record<string, unknown>> {
   const floor = await startServer('canned-responder.js', false);
-  const workload: Workload = { name: 'floor c1 m1', h2load: SINGLE_IN_FLIGHT, path: '/', metric: 'req/s' };
+  const workload: Workload = { name: 'floor c1 m1', h2load: SMALL_GET.single, path: '/', metric: 'req/s' };
   const all: Record<'floor' | 'sluice' | 'node', RunningServer> = { floor, ...servers };
   const samples: Record<'floor' | 'sluice' | 'node', Sample[]> = { floor: [], sluice: [], node: [] };
   const order = ['floor', 'sluice', 'node'] as const;

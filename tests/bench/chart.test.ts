@@ -16,6 +16,26 @@ const summary = (median: number, cpuMicrosPerRequest: number) => ({
   failed: 0,
 });
 
+/** A C reference server's row as `bench/references.ts` writes it: sluice's and the reference's summaries. */
+const referenceRow = (
+  against: string,
+  load: string,
+  compares: 'cpu' | 'req/s',
+  [sluice, reference]: ReturnType<typeof summary>[],
+  figures: Record<string, unknown>,
+) => {
+  const tls = load.includes('TLS') ? ['TLSv1.3, TLS_AES_128_GCM_SHA256, ECDH prime256v1 256 bits, h2'] : [];
+  return {
+    workload: `reference: ${against}, ${load}`,
+    against,
+    metric: 'req/s',
+    compares,
+    sluice: { ...sluice, tls },
+    reference: { ...reference, tls },
+    ...figures,
+  };
+};
+
 /** One row of every shape `bench/run.ts`, `bench/http1.ts` and `bench/websocket.ts` write. */
 const RESULTS: BenchResults = {
   date: '2026-12-06T04:31:23.849Z',
@@ -59,22 +79,22 @@ const RESULTS: BenchResults = {
       ratio: 11.46,
       targets: { ratio: 4 },
     },
-    {
-      workload: 'reference: h2o c10 m10',
-      requestsPerSecond: 300_000,
-      cpuMicrosPerRequest: 2.25,
-      sluiceCpuRelative: 0.8,
-      cpuTarget: 1,
-      singleInFlight: { requestsPerSecond: 14_493, cpuMicrosPerRequest: 30, sluiceRelative: 0.92 },
-    },
-    {
-      workload: 'reference: nghttpd c10 m10',
-      requestsPerSecond: 250_000,
-      cpuMicrosPerRequest: 2.6,
-      sluiceCpuRelative: 0.69,
-      cpuTarget: 1.43,
-      singleInFlight: { requestsPerSecond: 15_152, cpuMicrosPerRequest: 28, sluiceRelative: 0.88 },
-    },
+    referenceRow('h2o', 'small GET h2c c10 m10', 'cpu', [summary(544_781, 1.8), summary(300_000, 2.25)], {
+      ratio: 1.82,
+      cpuRatio: 0.8,
+      targets: { cpu: 1 },
+      targetSource: 'issue 25',
+    }),
+    // No cpuRatio: the chart divides the two summaries' CPU per request.
+    referenceRow('nghttpd', 'small GET TLS c10 m10', 'cpu', [summary(288_085, 3.05), summary(250_000, 4.4)], {
+      ratio: 1.15,
+      targets: { cpu: 1.43 },
+      targetSource: 'issue 8',
+    }),
+    referenceRow('nghttpd', 'small GET h2c c1 m1', 'req/s', [summary(13_333, 38.5), summary(15_152, 28)], {
+      ratio: 0.88,
+      cpuRatio: 1.38,
+    }),
     {
       workload: 'floor: canned-bytes Node responder c1 m1, in turn with both servers',
       floor: 14_706,
@@ -200,16 +220,27 @@ describe('bench chart', () => {
       expect(bar?.ratio).to.be.closeTo(1.8 / 15.65, 1e-9);
     });
 
-    it('compares with h2o and nghttpd on the reference rows, with the CPU targets the rows carry', () => {
-      expect(find('reference: h2o c10 m10', 'server CPU per request')).to.deep.include({
-        section: 'HTTP/2 against the C servers',
+    it('compares with h2o and nghttpd on the reference rows, drawn under the name of the sluice row, on the figure each row names', () => {
+      const references = bars.filter((bar) => bar.section === 'HTTP/2 against the C servers');
+      expect(references).to.have.length(3);
+      expect(references[0]).to.deep.include({
+        workload: 'small GET h2c c10 m10',
+        measure: 'server CPU per request',
         against: 'h2o',
         ratio: 0.8,
         isHigherBetter: false,
         target: 1,
       });
-      expect(find('reference: nghttpd c10 m10', 'server CPU per request')?.target).to.equal(1.43);
-      expect(find('reference: nghttpd c10 m10', 'req/s at c1 m1')).to.deep.include({ against: 'nghttpd', ratio: 0.88 });
+      expect(references[1]).to.deep.include({ workload: 'small GET TLS c10 m10', against: 'nghttpd', target: 1.43 });
+      expect(references[1].ratio).to.be.closeTo(3.05 / 4.4, 1e-9);
+      expect(references[2]).to.deep.include({
+        workload: 'small GET h2c c1 m1',
+        measure: 'req/s',
+        against: 'nghttpd',
+        ratio: 0.88,
+        isHigherBetter: true,
+        target: null,
+      });
     });
 
     it('compares HTTP/1.1 rows with node:http, WebSocket rows with ws and the HTTP/1.1 client with undici', () => {
@@ -267,13 +298,15 @@ describe('bench chart', () => {
       const titles = elements.filter((element) => element.name === 'title').map((element) => unescape(element.text));
       for (const row of RESULTS.results as { workload: string; skipped?: string }[]) {
         if (row.skipped !== undefined) continue;
-        const label = row.workload.length <= 34 ? row.workload : `${row.workload.slice(0, 33)}…`;
+        // A C server's row is drawn under sluice's row name (`reference: h2o, small GET …` → `small GET …`).
+        const name = row.workload.replace(/^reference: [^,]+, /, '');
+        const label = name.length <= 34 ? name : `${name.slice(0, 33)}…`;
         expect(
           texts.some((text) => text.startsWith(`${label} · `)),
           row.workload,
         ).to.equal(true);
         expect(
-          titles.some((text) => text.startsWith(`${row.workload}, `)),
+          titles.some((text) => text.startsWith(`${name}, `)),
           row.workload,
         ).to.equal(true);
       }
