@@ -1,5 +1,5 @@
 /**
- * Copying bytes between pooled buffers on hot paths.
+ * Copying bytes between pooled buffers, and reading them as latin-1 strings, on hot paths.
  *
  * @module
  */
@@ -21,4 +21,21 @@ export function copyBytes(target: Uint8Array, at: number, source: Uint8Array, st
   }
   target.set(source.subarray(start, end), at);
   return at + (end - start);
+}
+
+/** `Buffer#latin1Slice`: present in every Node release, absent from `@types/node`. */
+interface Latin1Slicing {
+  latin1Slice(start: number, end: number): string;
+}
+
+/**
+ * The latin-1 string of `bytes[start..end)`. Calls `latin1Slice` directly: `toString('latin1', …)`
+ * dispatches on the encoding name and checks its arguments first, which costs about a fifth of the
+ * time of a field-sized slice. (Building a string char by char is no faster past four characters,
+ * and leaves a string per character behind.)
+ *
+ * @internal
+ */
+export function latin1String(bytes: Buffer, start: number, end: number): string {
+  return (bytes as unknown as Latin1Slicing).latin1Slice(start, end);
 }
