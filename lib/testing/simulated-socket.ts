@@ -92,6 +92,8 @@ export class SimulatedSocket extends EventEmitter {
   private endCallbacks: SimulatedWriteCallback[] = [];
   /** A fault armed to fail the next write. */
   failNextWrite = false;
+  /** A write failed: the connection is broken, and nothing written after reaches the peer. */
+  private isWriteBroken = false;
   /** The address of the peer, for logs. */
   readonly remoteAddress: string;
   /** The peer's port, for logs. */
@@ -130,13 +132,22 @@ export class SimulatedSocket extends EventEmitter {
       if (!this.destroyed) this.network.later(() => this.fail(error), 'write-after-end');
       return false;
     }
+    if (this.isWriteBroken) {
+      // Node buffers writes until the failure destroys the socket, then fails them: none is sent.
+      this.network.later(() => callback?.(simulatedSocketError('EPIPE', 'broken pipe')), 'write-after-fault');
+      return false;
+    }
     if (this.failNextWrite) {
       this.failNextWrite = false;
+      this.isWriteBroken = true;
       const error = simulatedSocketError('EPIPE', 'broken pipe');
       this.network.trace(`${this.side} write-failed ${data.length}`);
       this.network.later(() => {
         callback?.(error);
         this.fail(error);
+        // A broken connection is reset, not closed: a later write must not reach the peer after a
+        // gap, and a FIN would pass a stream cut short for a whole one.
+        this.network.reset(this, 'write failed');
       }, 'write-fault');
       return false;
     }

@@ -3,13 +3,15 @@
  * invariant; runs replay from their seed; planted bugs are found and shrunk.
  */
 import { expect } from 'chai';
-import { Task, simulatedChannel } from '../../lib/index.js';
+import { FaultKind, SimulatedNetwork, Task, simulatedChannel, type SimulatedFault } from '../../lib/index.js';
 import { socketTransport } from '../../handlers/socket/index.js';
 import { plantedBugs } from '../../handlers/http2/connection/outgoing-frames-task.js';
 import { describeFaults, runSeed, runSeedWatched, shrink, type SeedResult, type Workload } from './simulation.js';
 import { plantedHttp1Bugs } from '../../handlers/http1/connection/outgoing-task.js';
 import { http1Workload } from './http1-workload.js';
 import { http2Workload } from './http2-workload.js';
+import { echoWorkload } from './echo-workload.js';
+import { websocketWorkload } from './websocket-workload.js';
 import { WORKLOADS } from './workloads.js';
 
 /** Seeds `npm test` runs for each workload; `npm run sim -- --seeds N` runs more. */
@@ -50,6 +52,17 @@ describe('deterministic simulator', () => {
       const second = runSeed(http2Workload, seed);
       expect(second.traceHash, `seed ${seed}`).to.equal(first.traceHash);
       expect(second.faults).to.deep.equal(first.faults);
+    }
+  });
+
+  it('the WebSocket and echo workloads replay too: the same seed gives the same trace hash twice', () => {
+    // The WebSocket client masks with keys from crypto, which change the bytes but not the trace.
+    for (const workload of [websocketWorkload, echoWorkload]) {
+      for (const seed of [3, 11, 29]) {
+        const first = runSeed(workload, seed);
+        expect(first.violations).to.deep.equal([]);
+        expect(runSeed(workload, seed).traceHash, `seed ${seed}`).to.equal(first.traceHash);
+      }
     }
   });
 
@@ -128,5 +141,31 @@ describe('simulator regressions', () => {
     // The client opened streams after the server's GOAWAY; they were refused with a queueMicrotask,
     // which a virtual loop never runs: their onClose came after the connection had shut down.
     expect(runSeed(http2Workload, 8, []).violations).to.deep.equal([]);
+  });
+
+  it('echo seed 208: bytes written after a failed write never reach the peer, which sees a reset', () => {
+    // The simulated socket took a write made after the failed one (before the failure landed) and
+    // ended with a FIN: the peer read a stream with a gap in it as whole, and the echo client got
+    // a frame that was never sent.
+    const faults: SimulatedFault[] = [
+      { atMs: 0, kind: FaultKind.CLOCK_JUMP, side: 'client', durationMs: 53_634, connection: 0 },
+      { atMs: 1091, kind: FaultKind.FAIL_WRITE, side: 'server', durationMs: 1000, connection: 0 },
+    ];
+    expect(runSeed(echoWorkload, 208, faults).violations).to.deep.equal([]);
+
+    const network = new SimulatedNetwork({ seed: 1, faults: [] });
+    const { client, server } = network.connect();
+    const received: Buffer[] = [];
+    const errors: string[] = [];
+    client.on('data', (chunk: Buffer) => received.push(chunk));
+    client.on('error', (error: NodeJS.ErrnoException) => errors.push(`client ${error.code}`));
+    server.on('error', (error: NodeJS.ErrnoException) => errors.push(`server ${error.code}`));
+    server.failNextWrite = true;
+    server.write(Buffer.from('lost'), (error) => errors.push(`write 1 ${(error as NodeJS.ErrnoException).code}`));
+    server.write(Buffer.from('after'), (error) => errors.push(`write 2 ${(error as NodeJS.ErrnoException).code}`));
+    network.run();
+    network.finish();
+    expect(Buffer.concat(received).toString()).to.equal('');
+    expect(errors).to.have.members(['write 1 EPIPE', 'write 2 EPIPE', 'server EPIPE', 'client ECONNRESET']);
   });
 });

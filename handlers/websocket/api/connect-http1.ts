@@ -24,10 +24,21 @@ export interface PendingHttp1Handshake {
   readonly outcome: Promise<WebSocket | SluiceError>;
 }
 
-/** Builds the HTTP/1.1 handshake of `request`: a fresh key, the offers, the caller's fields. */
-export function http1Handshake(request: WebSocketClientRequest): PendingHttp1Handshake {
-  let settle!: (outcome: WebSocket | SluiceError) => void;
-  const outcome = new Promise<WebSocket | SluiceError>((resolve) => (settle = resolve));
+/**
+ * Builds the HTTP/1.1 handshake of `request`: a fresh key, the offers, the caller's fields.
+ * `onSettled`, when given, also gets the outcome, on the loop as the handshake settles (the
+ * simulator drives the handshake so: a virtual loop runs no promise continuations).
+ */
+export function http1Handshake(
+  request: WebSocketClientRequest,
+  onSettled?: (outcome: WebSocket | SluiceError) => void,
+): PendingHttp1Handshake {
+  let resolve!: (outcome: WebSocket | SluiceError) => void;
+  const outcome = new Promise<WebSocket | SluiceError>((settle) => (resolve = settle));
+  const settle = (settled: WebSocket | SluiceError): void => {
+    resolve(settled);
+    onSettled?.(settled);
+  };
   const key = generateWebSocketKey();
   const extensionOffer = request.perMessageDeflate === null ? null : offerPerMessageDeflate(request.perMessageDeflate);
   const handler = new WebSocketClientHandshake({

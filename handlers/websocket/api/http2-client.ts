@@ -104,8 +104,11 @@ export async function connectWebSocketOverHttp2(
 /**
  * The stream's handler until the response: turns a 200 into a running WebSocket (the adapter
  * takes the stream over in `onResponse`, before any DATA), anything else into a rejection.
+ * `resolve` and `reject` are called on the loop, once between them: the simulator's WebSocket
+ * workload drives it with plain callbacks (a virtual loop runs no promise continuations).
+ * @internal
  */
-class ClientHandshake implements Http2StreamHandler {
+export class ClientHandshake implements Http2StreamHandler {
   private stream: Http2Stream | null = null;
   private isSettled = false;
   private readonly onAbort = (): void => this.fail(abortReason(this.options.signal!));
