@@ -24,8 +24,12 @@ const KIND_AND_ONCE = 1;
 const WINDOW_FRAMES = 2;
 const WINDOW_CREDIT = 3;
 const DATA_CREDIT = 4;
-/** Entries of the first ring: most connections close few streams before they go idle. */
-const INITIAL_ENTRIES = 4;
+/**
+ * Entries of the first ring: most connections close few streams before they go idle, and three
+ * entries (60 octets) keep the array's elements in V8's heap — past 64 octets they go to a
+ * separate native allocation.
+ */
+const INITIAL_ENTRIES = 3;
 /**
  * Slots of the id index per ring entry. The index holds each live entry once and, until it is
  * rebuilt, up to one stale pointer per entry: at most half full, so probe runs stay short.

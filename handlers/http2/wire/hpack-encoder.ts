@@ -63,7 +63,11 @@ export interface HpackEncoderOptions {
   sensitiveHeaderNames?: Iterable<string>;
   /** Use Huffman coding for a string when it is shorter than the raw octets. Default true. */
   useHuffman?: boolean;
-  /** Initial capacity of the reusable output buffer, in octets (it grows as needed). Default 1024. */
+  /**
+   * Initial capacity of the reusable output buffer, in octets (it grows as needed, and keeps what it
+   * grew to). Default 128: a response's header block is a few dozen octets, and a connection keeps
+   * its buffer while it idles. At least 64.
+   */
   initialBufferSize?: number;
 }
 
@@ -164,7 +168,7 @@ export class HpackEncoder {
         : new Set([...DEFAULT_SENSITIVE_HEADER_NAMES, ...extraNames]);
     this.useHuffman = options.useHuffman ?? true;
     // Allocated by the first encode: an idle connection never encodes.
-    this.initialBufferSize = Math.max(64, options.initialBufferSize ?? 256);
+    this.initialBufferSize = Math.max(64, options.initialBufferSize ?? 128);
     // Our own cap below the protocol's initial size is signalled in the first block.
     if (this.ownMaxTableSize < initialSize) this.resizeTable(this.ownMaxTableSize);
   }
