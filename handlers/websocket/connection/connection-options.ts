@@ -19,7 +19,10 @@ export interface WebSocketConnectionOptions {
   readWindowSize?: number;
   /** `send` returns false and `onDrain` follows once queued outgoing bytes reach this many. */
   highWaterMark?: number;
-  /** After sending a Close, how long to wait for the peer's Close (and, for a client, the TCP close). */
+  /**
+   * After our Close is written, how long to wait for the peer's Close (and, for a client, the TCP
+   * close); also how long a peer may take none of the data queued before our Close.
+   */
   closeTimeoutMs?: number;
   /** Keep-alive: send a Ping after this many ms (0: never). */
   pingIntervalMs?: number;

@@ -148,6 +148,9 @@ export class WebSocketConnection implements ChannelHandler {
   private readShutdown: { error: SluiceError | null; free: boolean } | null = null;
   // Tasks are made by their first use: an idle connection without keep-alive holds none of them.
   private closeTimerTask: Task | null = null;
+  /** Outgoing messages written so far, and that count when the close timer was last armed. */
+  private writesCompleted = 0;
+  private writesAtCloseTimer = 0;
   private pingTask: Task | null = null;
   private pongTimeoutTask: Task | null = null;
   private inflateDoneTask: Task | null = null;
@@ -721,9 +724,12 @@ export class WebSocketConnection implements ChannelHandler {
   /** @internal */
   onOutgoingWritten(): void {
     this.sendQueue.onWritten();
+    this.writesCompleted++;
     if (this.isCloseInFlight) {
       this.isCloseInFlight = false;
       this.isCloseWritten = true;
+      // The wait for the peer's Close starts now that ours is out, whatever the queue before it took.
+      this.armCloseTimer(true);
       this.onCloseWritten();
     }
     const slot = this.slot;
@@ -805,16 +811,32 @@ export class WebSocketConnection implements ChannelHandler {
 
   // ---------------------------------------------------------------- timers
 
-  private armCloseTimer(): void {
+  /**
+   * Arms the close timer (restarting it with `isRestart`). Armed when the close handshake starts,
+   * it bounds a peer that takes nothing more; while data queued before our Close is still being
+   * written, each expiry that saw writes complete re-arms it (see onCloseTimeout); once our Close
+   * is written it restarts, so the peer has the whole `closeTimeoutMs` to answer.
+   */
+  private armCloseTimer(isRestart = false): void {
     const slot = this.slot;
-    if (slot === null || this.closeTimerTask?.isScheduled === true) return;
-    this.closeTimerTask ??= new Task(WebSocketConnection.runCloseTimer, 'websocket-close-timeout', this);
-    slot.channel.scheduleTaskAfter(this.closeTimerTask, this.closeTimeoutMs);
+    if (slot === null) return;
+    const task = (this.closeTimerTask ??= new Task(WebSocketConnection.runCloseTimer, 'websocket-close-timeout', this));
+    if (task.isScheduled) {
+      if (!isRestart) return;
+      slot.channel.unscheduleTask(task);
+    }
+    this.writesAtCloseTimer = this.writesCompleted;
+    slot.channel.scheduleTaskAfter(task, this.closeTimeoutMs);
   }
 
   private onCloseTimeout(): void {
     const slot = this.slot;
     if (slot === null || this.isShutDown) return;
+    // Our Close still waits behind queued data that the peer is taking: a slow link, not a dead peer.
+    if (!this.isCloseWritten && this.writesCompleted !== this.writesAtCloseTimer) {
+      this.armCloseTimer();
+      return;
+    }
     // Both Close frames went and only the TCP close is missing: that is a clean end.
     if (this.isCloseReceived && this.isCloseWritten) {
       slot.channel.shutdown(null);
@@ -822,7 +844,9 @@ export class WebSocketConnection implements ChannelHandler {
     }
     this.failure ??= new SluiceError(
       WebSocketConnectionErrors.CLOSE_TIMEOUT,
-      `no Close from the peer within ${this.closeTimeoutMs} ms`,
+      this.isCloseWritten
+        ? `no Close from the peer within ${this.closeTimeoutMs} ms`
+        : `the peer took none of our data for ${this.closeTimeoutMs} ms, our Close still queued`,
     );
     slot.channel.shutdown(this.failure);
   }

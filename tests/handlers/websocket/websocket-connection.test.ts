@@ -322,6 +322,42 @@ describe('WebSocketConnection', () => {
       expect(h.closes()).to.deep.equal([{ kind: 'close', code: 1006, reason: '', error: 'WEBSOCKET_CLOSE_TIMEOUT' }]);
     });
 
+    it('close() behind a slow queue: the wait for the Close starts once ours is written (sim websocket: close timeout on a 4 KiB link)', () => {
+      const h = new Harness({ closeTimeoutMs: 500 });
+      h.connection.send(Buffer.alloc(4 << 20, 7), false);
+      h.connection.close(1000);
+      let rounds = 0;
+      // The peer takes one outgoing message per 400 ms: longer than the timeout in all, never stalled.
+      for (; h.test.pendingWriteCount > 0 || rounds === 0; rounds++) {
+        h.test.runUntilIdle();
+        h.test.advance(400);
+        expect(h.test.isShutDown, `round ${rounds}`).to.equal(false);
+        h.test.completeWrites(1);
+        h.test.runUntilIdle();
+        h.test.takeWritten();
+      }
+      expect(rounds).to.be.greaterThan(2);
+      h.test.advance(499);
+      expect(h.test.isShutDown).to.equal(false);
+      h.test.advance(1);
+      expect(h.closes()).to.deep.equal([{ kind: 'close', code: 1006, reason: '', error: 'WEBSOCKET_CLOSE_TIMEOUT' }]);
+    });
+
+    it('close() toward a peer that takes nothing still times out with WEBSOCKET_CLOSE_TIMEOUT', () => {
+      const h = new Harness({ closeTimeoutMs: 500 });
+      h.connection.send(Buffer.alloc(4 << 20, 7), false);
+      h.connection.close(1000);
+      h.test.runUntilIdle();
+      expect(h.test.pendingWriteCount).to.be.greaterThan(0);
+      h.test.advance(500);
+      // The timeout shut the channel down; the socket then fails what it still held (a broken pipe
+      // had it come first, the connection would report that instead).
+      h.test.failWrites();
+      h.test.runUntilIdle();
+      expect(h.test.isShutDown).to.equal(true);
+      expect(h.closes()).to.deep.equal([{ kind: 'close', code: 1006, reason: '', error: 'WEBSOCKET_CLOSE_TIMEOUT' }]);
+    });
+
     it('refuses to send close codes 1005, 1006 and 1015', () => {
       const h = new Harness();
       for (const code of [1005, 1006, 1015]) {
