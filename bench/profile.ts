@@ -7,7 +7,9 @@
  * - `node dist/bench/profile.js alloc [requests]`: samples allocations under the same load,
  *   objects a minor GC collected included (the garbage a request leaves); prints the sites.
  * - `node dist/bench/profile.js connect [connections]`: the same sampling while idle h2c
- *   connections are opened (accept, channel, SETTINGS exchange): the garbage a connection leaves.
+ *   connections are opened (accept, channel, SETTINGS exchange, one request) and closed: the
+ *   garbage a connection leaves; `connect-http1` and `connect-websocket` for HTTP/1.1 keep-alive
+ *   connections (one request each) and WebSocket connections (an upgrade each).
  * - `node dist/bench/profile.js heap [connections]`: a heap snapshot of a server holding idle
  *   h2c connections; prints bytes per connection by constructor.
  * - `node dist/bench/profile.js heap-http1 [connections]`: the same for idle HTTP/1.1 keep-alive
@@ -103,12 +105,22 @@ process.prependListener('SIGINT', async () => {
 });
 `;
 
-/** Opens `count` idle h2c connections to `port`, waits until all exchanged SETTINGS, closes them. */
-async function openIdleConnections(port: number, count: number): Promise<void> {
+/** The benchmark server and the idle-connection client for each kind of connection. */
+const IDLE_KINDS = {
+  h2c: { server: 'sluice-server.js', client: ['idle-connections.js'] },
+  http1: { server: 'sluice-http1-server.js', client: ['idle-http1-connections.js'] },
+  websocket: { server: 'sluice-ws-server.js', client: ['idle-http1-connections.js', 'websocket'] },
+} as const;
+type IdleKind = keyof typeof IDLE_KINDS;
+
+/** Opens `count` idle connections of `kind` to `port`, waits until all carried their request, closes them. */
+async function openIdleConnections(port: number, count: number, kind: IdleKind): Promise<void> {
+  const [script, ...clientArgs] = IDLE_KINDS[kind].client;
   const [command, commandArgs] = pinned(1, process.execPath, [
-    join(here, 'idle-connections.js'),
+    join(here, script),
     String(port),
     String(count),
+    ...clientArgs,
   ]);
   const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) =>
@@ -119,14 +131,14 @@ async function openIdleConnections(port: number, count: number): Promise<void> {
 }
 
 /** Samples what the server allocates per request (c10 m10 load) or per idle connection opened. */
-async function profileAllocations(unit: 'request' | 'connection', count: number): Promise<void> {
+async function profileAllocations(unit: 'request' | 'connection', count: number, kind: IdleKind = 'h2c'): Promise<void> {
   const preload = join(workDir, 'sampler.mjs');
   writeFileSync(preload, ALLOCATION_SAMPLER);
   const output = join(workDir, 'allocations.json');
   process.env['SLUICE_ALLOCATIONS'] = output;
-  const { child, port } = await startServer('sluice-server.js', false, ['--import', preload]);
+  const { child, port } = await startServer(IDLE_KINDS[kind].server, false, ['--import', preload]);
   const work = (n: number): Promise<void> => {
-    if (unit !== 'request') return openIdleConnections(port, n);
+    if (unit !== 'request') return openIdleConnections(port, n, kind);
     load(port, n);
     return Promise.resolve();
   };
@@ -150,22 +162,23 @@ async function profileAllocations(unit: 'request' | 'connection', count: number)
   };
   walk(head, '');
   const sum = [...totals.values()].reduce((a, b) => a + b, 0);
-  const workload = unit === 'request' ? 'requests at c10 m10' : 'idle h2c connections opened';
+  const workload = unit === 'request' ? 'requests at c10 m10' : `idle ${kind} connections opened`;
   process.stdout.write(`bytes allocated per ${unit} ≈ ${Math.round(sum / count)} (sampled, ${count} ${workload})\n`);
   printTop(totals, 25, (bytes) => `${(bytes / count).toFixed(0)} B/${unit === 'request' ? 'req' : 'conn'}`);
 }
 
-async function profileIdleHeap(connections: number, kind: 'h2c' | 'http1' | 'websocket' = 'h2c'): Promise<void> {
-  const server = { h2c: 'sluice-server.js', http1: 'sluice-http1-server.js', websocket: 'sluice-ws-server.js' }[kind];
+async function profileIdleHeap(connections: number, kind: IdleKind = 'h2c'): Promise<void> {
+  const server = IDLE_KINDS[kind].server;
   const { child, port } = await startServer(server, false, [
     '--heapsnapshot-signal=SIGUSR1',
     `--diagnostic-dir=${workDir}`,
   ]);
+  const [script, ...clientArgs] = IDLE_KINDS[kind].client;
   const [command, commandArgs] = pinned(1, process.execPath, [
-    join(here, kind === 'h2c' ? 'idle-connections.js' : 'idle-http1-connections.js'),
+    join(here, script),
     String(port),
     String(connections),
-    ...(kind === 'websocket' ? ['websocket'] : []),
+    ...clientArgs,
   ]);
   const client = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) =>
@@ -226,7 +239,13 @@ async function profileIdleHeap(connections: number, kind: 'h2c' | 'http1' | 'web
 if (mode === 'cpu') await profileCpu(Number(countText ?? 400_000));
 else if (mode === 'alloc') await profileAllocations('request', Number(countText ?? 100_000));
 else if (mode === 'connect') await profileAllocations('connection', Number(countText ?? 2000));
+else if (mode === 'connect-http1') await profileAllocations('connection', Number(countText ?? 2000), 'http1');
+else if (mode === 'connect-websocket') await profileAllocations('connection', Number(countText ?? 2000), 'websocket');
 else if (mode === 'heap') await profileIdleHeap(Number(countText ?? 2000));
 else if (mode === 'heap-http1') await profileIdleHeap(Number(countText ?? 2000), 'http1');
 else if (mode === 'heap-websocket') await profileIdleHeap(Number(countText ?? 2000), 'websocket');
-else throw new Error(`unknown mode ${mode}: cpu, alloc, connect, heap, heap-http1 or heap-websocket`);
+else {
+  throw new Error(
+    `unknown mode ${mode}: cpu, alloc, connect, connect-http1, connect-websocket, heap, heap-http1 or heap-websocket`,
+  );
+}
