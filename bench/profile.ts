@@ -131,7 +131,11 @@ async function openIdleConnections(port: number, count: number, kind: IdleKind):
 }
 
 /** Samples what the server allocates per request (c10 m10 load) or per idle connection opened. */
-async function profileAllocations(unit: 'request' | 'connection', count: number, kind: IdleKind = 'h2c'): Promise<void> {
+async function profileAllocations(
+  unit: 'request' | 'connection',
+  count: number,
+  kind: IdleKind = 'h2c',
+): Promise<void> {
   const preload = join(workDir, 'sampler.mjs');
   writeFileSync(preload, ALLOCATION_SAMPLER);
   const output = join(workDir, 'allocations.json');

@@ -259,6 +259,10 @@ async function main(): Promise<void> {
     );
     if (only === undefined || ['floor canned', 'small GET h2c c1 m1'].some((name) => name.includes(only)))
       results.push(await measureSingleFloor(plain));
+    for (const workload of workloads.filter((each) => each.metric === 'GB/s' && each.isTls !== true)) {
+      if (only === undefined || 'floor downloads'.includes(only) || workload.name.includes(only))
+        results.push(await measureDownloadFloor(workload, plain));
+    }
     if (only === undefined || 'urgent under bulk'.includes(only))
       results.push({ ...(await measureUrgentUnderBulk(isQuick ? 3 : 5)) });
     if (only === undefined || only.startsWith('http1'))
@@ -462,6 +466,54 @@ async function measureSingleFloor(servers: Record<'sluice' | 'node', RunningServ
     sluice: rate('sluice'),
     node: rate('node'),
     floorCpuMicrosPerRequest: cpuMicros,
+    floorRelativeToNode: rate('floor') / rate('node'),
+    sluiceRelativeToFloor: rate('sluice') / rate('floor'),
+  };
+}
+
+/**
+ * The download floor (issue 25's aim for the 100 KiB and 1 MiB rows): `canned-responder` with
+ * `BODY_BYTES`, a Node program that answers every HEADERS with pre-built DATA frames in one
+ * gathered write — the body never copied, no flow control, no HTTP/2 work — in turn with both
+ * servers like the c1 m1 floor. What it reaches is what writing through `net.Socket` allows.
+ */
+async function measureDownloadFloor(
+  workload: Workload,
+  servers: Record<'sluice' | 'node', RunningServer>,
+): Promise<Record<string, unknown>> {
+  const bodyBytes = Number(workload.path.slice('/bytes/'.length));
+  const floor = await startServer('canned-responder.js', false, [], { BODY_BYTES: String(bodyBytes) });
+  const all: Record<'floor' | 'sluice' | 'node', RunningServer> = { floor, ...servers };
+  const samples: Record<'floor' | 'sluice' | 'node', Sample[]> = { floor: [], sluice: [], node: [] };
+  const order = ['floor', 'sluice', 'node'] as const;
+  try {
+    warmUp(workload, floor);
+    for (let run = 0; run < repetitions; run++) {
+      for (let i = 0; i < order.length; i++) {
+        const name = order[(run + i) % order.length];
+        samples[name].push(runH2load(workload, all[name].port, all[name].pid));
+      }
+    }
+  } finally {
+    floor.child.kill('SIGTERM');
+  }
+  const rate = (name: 'floor' | 'sluice' | 'node'): number =>
+    median(samples[name].map((sample) => sample.bytesPerSecond));
+  const cpu = (name: 'floor' | 'sluice' | 'node'): number =>
+    median(samples[name].map((sample) => sample.cpuMicrosPerRequest));
+  const label = `floor: ${workload.name}`;
+  process.stdout.write(
+    `${label.padEnd(24)} in turn: floor ${format(rate('floor'), 'GB/s')} (${cpu('floor').toFixed(1)} µs/req), sluice ${format(rate('sluice'), 'GB/s')} (${cpu('sluice').toFixed(1)} µs/req), node ${format(rate('node'), 'GB/s')} (${cpu('node').toFixed(1)} µs/req)` +
+      ` | floor = ${(rate('floor') / rate('node')).toFixed(2)}× node:http2 (pre-built DATA frames, no HTTP/2 work); sluice = ${(rate('sluice') / rate('floor')).toFixed(2)}× the floor, ${(rate('sluice') / rate('node')).toFixed(2)}× node:http2\n`,
+  );
+  return {
+    workload: `floor: pre-built DATA frames, ${workload.name}, in turn with both servers`,
+    floor: rate('floor'),
+    sluice: rate('sluice'),
+    node: rate('node'),
+    floorCpuMicrosPerRequest: cpu('floor'),
+    sluiceCpuMicrosPerRequest: cpu('sluice'),
+    nodeCpuMicrosPerRequest: cpu('node'),
     floorRelativeToNode: rate('floor') / rate('node'),
     sluiceRelativeToFloor: rate('sluice') / rate('floor'),
   };
