@@ -1,7 +1,12 @@
 /** The simulator's workloads by name. */
 import { http1Workload } from './http1-workload.js';
 import { http2Workload } from './http2-workload.js';
+import { slowPeerWorkload } from './slow-peer-workload.js';
 import type { Workload } from './simulation.js';
 
 /** Every workload `npm run sim` and the seed-range test run. */
-export const WORKLOADS: Readonly<Record<string, Workload>> = { http2: http2Workload, http1: http1Workload };
+export const WORKLOADS: Readonly<Record<string, Workload>> = {
+  http2: http2Workload,
+  http1: http1Workload,
+  'slow-peer': slowPeerWorkload,
+};
