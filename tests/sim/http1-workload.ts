@@ -15,6 +15,7 @@ import {
   type SluiceError,
 } from '../../lib/index.js';
 import { socketTransport } from '../../handlers/socket/index.js';
+import { serverTransport } from './sim-transports.js';
 import {
   HTTP1_SERVER_DEFAULTS,
   Http1ClientConnection,
@@ -176,7 +177,7 @@ export function http1Workload(network: SimulatedNetwork, checker: InvariantCheck
       },
       upgrades,
     });
-    channels.push(simulatedChannel(network, serverSocket, socketTransport, (channel) => channel.appendHandler(server)));
+    channels.push(simulatedChannel(network, serverSocket, serverTransport, (channel) => channel.appendHandler(server)));
     const context: RawClientContext = { network, checker, connection: connectionIndex, atEnd };
     if (kind === 'pipelined') {
       runPipelinedClient(context, clientSocket, exchanges, isClosingByHeader);

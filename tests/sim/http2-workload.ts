@@ -8,6 +8,7 @@
  */
 import { simulatedChannel, type SeededRandom, type InvariantChecker, type SimulatedNetwork } from '../../lib/index.js';
 import { socketTransport } from '../../handlers/socket/index.js';
+import { serverTransport } from './sim-transports.js';
 import {
   ErrorCode,
   Http2ClientConnection,
@@ -176,7 +177,7 @@ export function http2Workload(network: SimulatedNetwork, checker: InvariantCheck
   const client = new Http2ClientConnection({ writeScheduler });
   const channels = [
     simulatedChannel(network, clientSocket, socketTransport, (channel) => channel.appendHandler(client)),
-    simulatedChannel(network, serverSocket, socketTransport, (channel) => channel.appendHandler(server)),
+    simulatedChannel(network, serverSocket, serverTransport, (channel) => channel.appendHandler(server)),
   ];
 
   const open = (plan: StreamPlan): void => {

@@ -20,6 +20,7 @@ import {
   type SluiceError,
 } from '../../lib/index.js';
 import { socketTransport } from '../../handlers/socket/index.js';
+import { serverTransport } from './sim-transports.js';
 import {
   Http1ClientConnection,
   Http1ConnectionErrors,
@@ -204,7 +205,7 @@ export function slowPeerWorkload(network: SimulatedNetwork, checker: InvariantCh
         };
       },
     });
-    const channel = simulatedChannel(net, socket, socketTransport, (c) => c.appendHandler(connectionHandler));
+    const channel = simulatedChannel(net, socket, serverTransport, (c) => c.appendHandler(connectionHandler));
     return { channel, codes };
   }
 
@@ -246,7 +247,7 @@ export function slowPeerWorkload(network: SimulatedNetwork, checker: InvariantCh
         void isEndStream;
       },
     });
-    const channel = simulatedChannel(net, socket, socketTransport, (c) => c.appendHandler(connectionHandler));
+    const channel = simulatedChannel(net, socket, serverTransport, (c) => c.appendHandler(connectionHandler));
     return { channel, codes };
   }
 
