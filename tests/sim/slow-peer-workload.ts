@@ -4,7 +4,7 @@
  * (sluice's clients, bodies checked by hash); the others misbehave: silent after connecting, a
  * request head or connection preface trickled and never finished, a request body trickled below
  * the minimum rate, a response never read (TCP stalled, or on HTTP/2 its flow-control window
- * withheld), or an honest exchange and then silence. Each misbehaving connection must be closed by
+ * withheld), an HTTP/2 header block never finished, or an honest exchange and then silence. Each misbehaving connection must be closed by
  * the deadline meant for it, with that deadline's typed code (or the idle close, which has none),
  * before the peer would give up; honest connections must be served whole; nothing may leak.
  */
@@ -92,6 +92,8 @@ interface PeerPlan {
   readonly trickleEveryMs: number;
   /** HTTP/2 non-reader: withhold window credit instead of stopping reads. */
   readonly isWindowWithheld: boolean;
+  /** HTTP/2 slow head: a whole preface, then a header block never finished (instead of a trickled preface). */
+  readonly isBlockUnfinished: boolean;
 }
 
 function planPeers(random: SeededRandom): PeerPlan[] {
@@ -111,6 +113,7 @@ function planPeers(random: SeededRandom): PeerPlan[] {
       prefaceTrickleBytes: random.between(1, 4),
       trickleEveryMs: random.between(300, 900),
       isWindowWithheld: random.chance(0.5),
+      isBlockUnfinished: random.chance(0.5),
     };
   });
 }
@@ -155,7 +158,10 @@ export function slowPeerWorkload(network: SimulatedNetwork, checker: InvariantCh
           side.channel.isShuttingDown || isExcused,
           `${label}: the server still holds the connection after ${GIVE_UP_AFTER_MS} ms`,
         );
-        const expected = EXPECTED[version][peer.kind as Exclude<PeerKind, 'honest'>];
+        const expected =
+          version === 'http2' && peer.kind === 'slow-head' && peer.isBlockUnfinished
+            ? ['HTTP2_ENHANCE_YOUR_CALM']
+            : EXPECTED[version][peer.kind as Exclude<PeerKind, 'honest'>];
         const codes = new Set(side.codes);
         if (side.channel.isShuttingDown) codes.add(side.channel.shutdownError?.code ?? null);
         checker.check(
@@ -220,6 +226,7 @@ export function slowPeerWorkload(network: SimulatedNetwork, checker: InvariantCh
       handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
       idleTimeoutMs: IDLE_TIMEOUT_MS,
       keepAliveTimeoutMs: 5_000,
+      headerBlockTimeoutMs: HEADER_TIMEOUT_MS,
       minResponseDataRate: MIN_RESPONSE_RATE,
       minRequestBodyDataRate: MIN_REQUEST_BODY_RATE,
       onError: (error) => codes.add(error.code),
@@ -410,6 +417,10 @@ function misbehave(
       if (version === 'http1') {
         send(Buffer.from('GET /download/10 HTTP/1.1\r\n'));
         trickle(Buffer.from(`Host: sim\r\nX-Slow: ${'s'.repeat(10_000)}\r\n\r\n`));
+      } else if (peer.isBlockUnfinished) {
+        // HEADERS without END_HEADERS, and no CONTINUATION: headerBlockTimeoutMs ends it.
+        const headers = [':method', 'GET', ':scheme', 'http', ':authority', 'sim', ':path', '/download/10'];
+        send(Buffer.concat([preface(65_535), writer.headers(1, headers, { endStream: true, omitEndHeaders: true })]));
       } else trickle(preface(65_535), peer.prefaceTrickleBytes);
       return;
     case 'slow-upload':
