@@ -50,7 +50,7 @@ export interface SimulatedFault {
 export interface SimulatedNetworkOptions {
   /** The seed: the same seed (and faults) gives the same run. */
   seed: number;
-  /** The fault schedule; {@link planFaults} of the seed when absent. */
+  /** The fault schedule; {@link planFaults} of the seed, over the connections the workload opens, when absent. */
   faults?: readonly SimulatedFault[];
   /** Faults planned when `faults` is absent; 0 to 6 from the seed by default. */
   faultCount?: number;
@@ -71,10 +71,16 @@ export interface SimulationRunResult {
 const FAULT_KINDS: readonly FaultKind[] = Object.values(FaultKind);
 
 /**
- * Plans `count` faults from `random` over `horizonMs` of virtual time, in time order. Stalls last
- * 1–40 s and clock jumps 20–120 s, so timeouts (write, ping, idle, data-rate) come into play.
+ * Plans `count` faults from `random` over `horizonMs` of virtual time, in time order, each on one
+ * of `connectionCount` connections (2 by default). Stalls last 1–40 s and clock jumps 20–120 s,
+ * so timeouts (write, ping, idle, data-rate) come into play.
  */
-export function planFaults(random: SeededRandom, count: number, horizonMs: number): SimulatedFault[] {
+export function planFaults(
+  random: SeededRandom,
+  count: number,
+  horizonMs: number,
+  connectionCount = 2,
+): SimulatedFault[] {
   checkArgument(random instanceof SeededRandom, 'planFaults(random)', 'random is a SeededRandom', random);
   checkArgument(Number.isInteger(count) && count >= 0 && count <= 1000, 'planFaults(count)', 'count is 0..1000', count);
   checkArgument(
@@ -82,6 +88,12 @@ export function planFaults(random: SeededRandom, count: number, horizonMs: numbe
     'planFaults(horizonMs)',
     'horizonMs is a positive integer',
     horizonMs,
+  );
+  checkArgument(
+    Number.isInteger(connectionCount) && connectionCount >= 1,
+    'planFaults(connectionCount)',
+    'connectionCount is a positive integer',
+    connectionCount,
   );
   const faults: SimulatedFault[] = [];
   for (let i = 0; i < count; i++) {
@@ -91,7 +103,7 @@ export function planFaults(random: SeededRandom, count: number, horizonMs: numbe
       kind,
       side: random.chance(0.5) ? 'client' : 'server',
       durationMs: kind === FaultKind.CLOCK_JUMP ? random.between(20_000, 120_000) : random.between(1_000, 40_000),
-      connection: random.below(2),
+      connection: random.below(connectionCount),
     });
   }
   return faults.sort((a, b) => a.atMs - b.atMs);
@@ -138,8 +150,6 @@ export class SimulatedNetwork {
   readonly loop = new VirtualEventLoop({ maxTurns: 1_000_000 });
   /** The seed. */
   readonly seed: number;
-  /** The fault schedule this run applies. */
-  readonly faults: readonly SimulatedFault[];
   /** Randomness for the workload (sizes, timings): separate from the network's own draws. */
   readonly random: SeededRandom;
   /** Faults that hit a live connection, in order. */
@@ -153,6 +163,10 @@ export class SimulatedNetwork {
   private readonly hash: Hash = createHash('sha256');
   private traceLines = 0;
   private isFinished = false;
+  /** The schedule, once given or planned; planned at the latest when the run starts. */
+  private schedule: readonly SimulatedFault[] | null = null;
+  /** Plans the seed's faults over a number of connections (when no schedule was given). */
+  private readonly planSchedule: ((connectionCount: number) => SimulatedFault[]) | null;
 
   /** Creates a network; see {@link SimulatedNetworkOptions}. */
   constructor(options: SimulatedNetworkOptions) {
@@ -171,12 +185,51 @@ export class SimulatedNetwork {
     this.weather = seeds.fork(3);
     this.maxDelayMs = this.weather.pick([0, 1, 2, 5, 20]);
     this.splitChance = this.weather.pick([0, 0.3, 0.8, 1]);
-    this.faults =
-      options.faults ??
-      planFaults(planner, options.faultCount ?? planner.between(0, 6), options.faultHorizonMs ?? 2000);
-    for (const fault of this.faults) {
-      this.at(fault.atMs, () => this.apply(fault), 'fault');
+    if (options.faults !== undefined) {
+      this.planSchedule = null;
+      this.useSchedule(options.faults);
+    } else {
+      const count = options.faultCount ?? planner.between(0, 6);
+      const horizonMs = options.faultHorizonMs ?? 2000;
+      this.planSchedule = (connectionCount) => planFaults(planner, count, horizonMs, connectionCount);
     }
+  }
+
+  /**
+   * The fault schedule this run applies: the one given, or the seed's, planned over every
+   * connection the workload opens (see {@link SimulatedNetwork.expectConnections}).
+   */
+  get faults(): readonly SimulatedFault[] {
+    this.settleSchedule();
+    return this.schedule!;
+  }
+
+  /** Plans the schedule over the connections made so far unless it is set. */
+  private settleSchedule(): void {
+    if (this.schedule === null) this.useSchedule(this.planSchedule!(Math.max(1, this.connections.length)));
+  }
+
+  /**
+   * Says the workload will open `count` connections in all, so the seed's faults are planned over
+   * every one of them. Without it they are planned over the connections open when
+   * {@link SimulatedNetwork.run} first starts — enough for a workload that connects before it
+   * runs; one that connects as it goes calls this first. Call it before the run; it does nothing
+   * once the schedule is set (given, or planned already).
+   */
+  expectConnections(count: number): void {
+    checkArgument(
+      Number.isInteger(count) && count >= 1,
+      'expectConnections(count)',
+      'count is a positive integer',
+      count,
+    );
+    if (this.schedule === null) this.useSchedule(this.planSchedule!(count));
+  }
+
+  private useSchedule(faults: readonly SimulatedFault[]): readonly SimulatedFault[] {
+    this.schedule = faults;
+    for (const fault of faults) this.at(fault.atMs, () => this.apply(fault), 'fault');
+    return faults;
   }
 
   /** A new connection: its client and server sockets. */
@@ -190,6 +243,11 @@ export class SimulatedNetwork {
     this.connections.push({ client, server });
     this.trace(`connect c${index} capacity ${capacity}`);
     return { client, server };
+  }
+
+  /** True once a fault hit the connection `connection` (its index in connection order). */
+  isFaulted(connection: number): boolean {
+    return this.appliedFaults.some((fault) => fault.connection === connection);
   }
 
   /** Adds a line to the trace (deliveries and faults are traced already; workloads add their own events). */
@@ -217,6 +275,7 @@ export class SimulatedNetwork {
   run(untilMs = 3_600_000, maxSteps = 200_000): SimulationRunResult {
     const loop = this.loop;
     let steps = 0;
+    this.settleSchedule();
     loop.runUntilIdle();
     for (;;) {
       const next = loop.nextDeadline;

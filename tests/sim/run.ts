@@ -1,10 +1,8 @@
 /**
  * The simulator's command line: `npm run sim -- --seeds N [--from S] [--workload NAME]` runs N
  * seeds of every workload (or one), prints each failure with its seed, its shrunk fault schedule
- * and a one-line replay command, and exits non-zero when any failed. Workloads: `http2` (one
- * connection, concurrent streams), `http1` (one to three keep-alive connections, chunked and
- * Content-Length bodies), `websocket` (over HTTP/1.1 and HTTP/2), `echo` (the echo example's
- * pipeline); docs/testing.md describes each.
+ * and a one-line replay command, and exits non-zero when any failed. Workloads: `tests/sim/workloads.ts`
+ * (docs/testing.md describes each).
  */
 import { performance } from 'node:perf_hooks';
 import { describeFaults, runSeedWatched, shrink } from './simulation.js';

@@ -3,7 +3,15 @@
  * invariant; runs replay from their seed; planted bugs are found and shrunk.
  */
 import { expect } from 'chai';
-import { FaultKind, SimulatedNetwork, Task, simulatedChannel, type SimulatedFault } from '../../lib/index.js';
+import {
+  FaultKind,
+  SeededRandom,
+  SimulatedNetwork,
+  Task,
+  planFaults,
+  simulatedChannel,
+  type SimulatedFault,
+} from '../../lib/index.js';
 import { socketTransport } from '../../handlers/socket/index.js';
 import { plantedBugs } from '../../handlers/http2/connection/outgoing-frames-task.js';
 import { describeFaults, runSeed, runSeedWatched, shrink, type SeedResult, type Workload } from './simulation.js';
@@ -136,6 +144,59 @@ describe('simulator invariants', () => {
   });
 });
 
+describe('simulator fault planning', () => {
+  /** A connection with no handler on it: its sockets' errors (a fault's reset) are ignored. */
+  function connectBare(network: SimulatedNetwork): void {
+    const { client, server } = network.connect();
+    client.on('error', () => {});
+    server.on('error', () => {});
+  }
+
+  /** The connections the seeds' planned faults hit when a workload opens `opened` connections. */
+  function connectionsHit(opened: number, expected?: number): Set<number> {
+    const hit = new Set<number>();
+    for (let seed = 1; seed <= 60; seed++) {
+      const network = new SimulatedNetwork({ seed });
+      for (let i = 0; i < opened; i++) connectBare(network);
+      if (expected !== undefined) network.expectConnections(expected);
+      network.run();
+      for (const fault of network.faults) hit.add(fault.connection);
+      network.finish();
+    }
+    return hit;
+  }
+
+  it('plans faults over every connection a workload opens before it runs, and none beyond', () => {
+    expect([...connectionsHit(1)]).to.deep.equal([0]);
+    expect([...connectionsHit(4)].sort()).to.deep.equal([0, 1, 2, 3]);
+  });
+
+  it('plans them over the count expectConnections gives, for a workload that connects as it goes', () => {
+    expect([...connectionsHit(0, 5)].sort()).to.deep.equal([0, 1, 2, 3, 4]);
+  });
+
+  it('keeps a given schedule as it is, and tells which connections a fault hit', () => {
+    const faults = [{ atMs: 1, kind: 'reset' as const, side: 'client' as const, durationMs: 0, connection: 7 }];
+    const network = new SimulatedNetwork({ seed: 1, faults });
+    connectBare(network);
+    connectBare(network);
+    network.expectConnections(3);
+    network.run();
+    expect(network.faults).to.deep.equal(faults);
+    expect(network.isFaulted(7)).to.equal(false); // no connection 7: the fault did nothing
+    const second = new SimulatedNetwork({ seed: 1, faults: [{ ...faults[0], connection: 1 }] });
+    for (let i = 0; i < 3; i++) connectBare(second);
+    second.run();
+    expect([0, 1, 2].map((index) => second.isFaulted(index))).to.deep.equal([false, true, false]);
+  });
+
+  it("planFaults draws each fault's connection below connectionCount, and refuses a count below 1", () => {
+    const faults = planFaults(new SeededRandom(3), 200, 1000, 3);
+    expect(new Set(faults.map((fault) => fault.connection))).to.deep.equal(new Set([0, 1, 2]));
+    expect(() => planFaults(new SeededRandom(3), 1, 1000, 0)).to.throw(/connectionCount/);
+  });
+});
+
 describe('simulator regressions', () => {
   it('seed 8: a request refused after GOAWAY closes on the loop, not in a microtask after the run', () => {
     // The client opened streams after the server's GOAWAY; they were refused with a queueMicrotask,
@@ -167,5 +228,14 @@ describe('simulator regressions', () => {
     network.finish();
     expect(Buffer.concat(received).toString()).to.equal('');
     expect(errors).to.have.members(['write 1 EPIPE', 'write 2 EPIPE', 'server EPIPE', 'client ECONNRESET']);
+  });
+
+  it('http2 seed 891: both ends shutting down at once toward full pipes end by the server write deadline', () => {
+    // A clock jump held both directions while each end's SETTINGS went unacknowledged: both
+    // failed with SETTINGS_TIMEOUT, stopped reading and waited to flush their GOAWAY to a peer
+    // that no longer read. The servers' default socket write deadline (SERVER_WRITE_TIMEOUT_MS)
+    // is what ends it; the simulator's server channels run with it, as sluice's servers do.
+    const clockJump = { atMs: 186, kind: 'clock-jump' as const, side: 'client' as const, durationMs: 23_128 };
+    expect(runSeed(http2Workload, 891, [{ ...clockJump, connection: 0 }]).violations).to.deep.equal([]);
   });
 });

@@ -177,7 +177,14 @@ class Endpoint {
     private readonly socket: SocketPlan,
     private readonly direction: number,
     private readonly onOver: () => void,
+    /** The simulated connection it runs on (its index in connection order). */
+    readonly connectionIndex: number,
   ) {}
+
+  /** Whether a fault hit this endpoint's connection: only then may it fail. */
+  private get isFaulty(): boolean {
+    return this.network.isFaulted(this.connectionIndex);
+  }
 
   private get plan(): SidePlan {
     return this.direction === 0 ? this.socket.client : this.socket.server;
@@ -235,7 +242,7 @@ class Endpoint {
           checker.once(`${label} send ${position}`, (error: SluiceError | null) => {
             if (error !== null) {
               checker.checkTyped(error, `${label} send ${position}`);
-              checker.check(network.appliedFaults.length > 0, `${label} send ${position} failed without faults`);
+              checker.check(this.isFaulty, `${label} send ${position} failed without faults`);
               return;
             }
             this.writtenCount++;
@@ -293,7 +300,7 @@ class Endpoint {
 
   private onClose(code: number, error: SluiceError | null): void {
     const { network, checker, label } = this;
-    const isFaulty = network.appliedFaults.length > 0;
+    const isFaulty = this.isFaulty;
     network.trace(`${label} closed ${code} ${error?.code ?? 'ok'}`);
     this.closeCode = code;
     if (error !== null) {
@@ -357,8 +364,8 @@ export function websocketWorkload(network: SimulatedNetwork, checker: InvariantC
     };
     for (const socket of plan.sockets) {
       const label = `ws ${socket.index} (conn ${connectionIndex}, HTTP/${plan.isHttp2 ? '2' : '1.1'})`;
-      const client = new Endpoint(network, checker, `${label} client`, socket, 0, onSocketOver);
-      const server = new Endpoint(network, checker, `${label} server`, socket, 1, () => {});
+      const client = new Endpoint(network, checker, `${label} client`, socket, 0, onSocketOver, connectionIndex);
+      const server = new Endpoint(network, checker, `${label} server`, socket, 1, () => {}, connectionIndex);
       client.peer = server;
       server.peer = client;
       endpoints.set(socket.index, { client, server });
@@ -377,7 +384,10 @@ export function websocketWorkload(network: SimulatedNetwork, checker: InvariantC
       onFail: (error: unknown): void => {
         network.trace(`${label} handshake failed`);
         checker.checkTyped(error, `${label} handshake`);
-        checker.check(network.appliedFaults.length > 0, `${label} handshake failed without faults: ${String(error)}`);
+        checker.check(
+          network.isFaulted(connectionIndex),
+          `${label} handshake failed without faults on its connection: ${String(error)}`,
+        );
         onSocketOver();
       },
     });
@@ -491,8 +501,8 @@ export function websocketWorkload(network: SimulatedNetwork, checker: InvariantC
   }
 
   network.run();
-  if (network.appliedFaults.length === 0) {
-    for (const [index, { client, server }] of endpoints) {
+  for (const [index, { client, server }] of endpoints) {
+    if (!network.isFaulted(client.connectionIndex)) {
       checker.check(client.closeCode !== null, `ws ${index} client never closed`);
       checker.check(server.closeCode !== null, `ws ${index} server never closed`);
     }

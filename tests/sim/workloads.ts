@@ -2,6 +2,7 @@
 import { echoWorkload } from './echo-workload.js';
 import { http1Workload } from './http1-workload.js';
 import { http2Workload } from './http2-workload.js';
+import { slowPeerWorkload } from './slow-peer-workload.js';
 import type { Workload } from './simulation.js';
 import { websocketWorkload } from './websocket-workload.js';
 
@@ -11,4 +12,5 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = {
   http1: http1Workload,
   websocket: websocketWorkload,
   echo: echoWorkload,
+  'slow-peer': slowPeerWorkload,
 };
