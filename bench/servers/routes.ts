@@ -76,6 +76,12 @@ export interface ServerStats {
   readonly majorGcs: number;
   /** Size of V8's young generation: bytes allocated between two minor GCs, roughly. */
   readonly youngGenerationBytes: number;
+  /**
+   * Bytes allocated in V8's heap since the server started reporting, counted from its GCs
+   * (`v8.GCProfiler`): each GC adds the heap's use before it less its use after the previous one,
+   * and the report adds what was allocated since the last GC.
+   */
+  readonly allocatedBytes: number;
   /** Physical (touched) bytes of each V8 heap space, by space name. */
   readonly physicalBytesBySpace: Record<string, number>;
   readonly pool: Record<string, number> | null;
@@ -95,9 +101,24 @@ export function reportStatsOnSignal(poolStatistics: () => Record<string, number>
       else majorGcs++;
     }
   }).observe({ entryTypes: ['gc'] });
+  let allocatedBytes = 0;
+  let usedAfterLastGc = v8.getHeapStatistics().used_heap_size;
+  let profiler = new v8.GCProfiler();
+  profiler.start();
   process.on('SIGUSR2', () => {
+    // Allocated since the last report: what each GC found in use less what the one before left.
+    for (const gc of profiler.stop().statistics) {
+      allocatedBytes += gc.beforeGC.heapStatistics.usedHeapSize - usedAfterLastGc;
+      usedAfterLastGc = gc.afterGC.heapStatistics.usedHeapSize;
+    }
+    const usedNow = v8.getHeapStatistics().used_heap_size;
+    allocatedBytes += usedNow - usedAfterLastGc;
+    usedAfterLastGc = usedNow;
     // The runner starts servers with --expose-gc: measure what is retained, not garbage.
     (globalThis as { gc?: () => void }).gc?.();
+    usedAfterLastGc = v8.getHeapStatistics().used_heap_size;
+    profiler = new v8.GCProfiler();
+    profiler.start();
     const spaces = v8.getHeapSpaceStatistics();
     const newSpace = spaces.find((space) => space.space_name === 'new_space');
     const memory = process.memoryUsage();
@@ -109,6 +130,7 @@ export function reportStatsOnSignal(poolStatistics: () => Record<string, number>
       minorGcs,
       majorGcs,
       youngGenerationBytes: newSpace === undefined ? 0 : newSpace.space_size / 2,
+      allocatedBytes,
       physicalBytesBySpace: Object.fromEntries(spaces.map((space) => [space.space_name, space.physical_space_size])),
       pool: poolStatistics(),
     };
