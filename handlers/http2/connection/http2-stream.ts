@@ -121,12 +121,13 @@ const StreamFlag = {
 } as const;
 
 /**
- * The parts of a stream most streams never use — trailers, an end callback, a request body's
- * length and count, manual-window credit, concurrency holds, a thrown callback, data-rate state —
- * kept apart so a small request's stream object is 56 bytes smaller (it is allocated per
+ * The parts of a stream most streams never use — the application's `userData`, trailers, an end
+ * callback, a request body's length and count, manual-window credit, concurrency holds, a thrown
+ * callback, data-rate state — kept apart so a small request's stream object is 64 bytes smaller (it is allocated per
  * request). Made by the first value a stream sets there.
  */
 class StreamExtras {
+  userData: unknown = null;
   heldCredit = 0;
   trailers: Http2Headers | null = null;
   endCallback: WriteCallback | null = null;
@@ -157,8 +158,6 @@ export class Http2Stream {
   private flags: number;
   /** The application's callbacks; set it in `onStream` (server) or at `request` (client). */
   handler: Http2StreamHandler = NO_HANDLER;
-  /** Anything the application wants to keep with the stream. */
-  userData: unknown = null;
   /**
    * The RFC 9113 §5.1 state, moved only by {@link StreamEvent}s through the table of
    * `stream-state.ts` (and by closing): read it as {@link Http2Stream.state}.
@@ -223,6 +222,15 @@ export class Http2Stream {
     this._outAvailable = sendWindow;
     this._inAvailable = receiveWindow;
     this._inTarget = receiveWindow;
+  }
+
+  /** Anything the application wants to keep with the stream (null until set). */
+  get userData(): unknown {
+    return this.extras === null ? null : this.extras.userData;
+  }
+
+  set userData(value: unknown) {
+    if (value !== null || this.extras !== null) this.madeExtras().userData = value;
   }
 
   /** The stream's {@link StreamExtras}, made on first use. */
