@@ -22,6 +22,11 @@ import { Task, TaskStatus } from './task.js';
 export interface TransportOptions {
   /** A write that makes no progress for this many ms closes the connection (`IO_WRITE_TIMEOUT`); 0: no limit. */
   readonly writeTimeoutMs: number;
+  /**
+   * Without a `writeTimeoutMs`, a graceful close whose flush makes no progress for this many ms
+   * ends anyway (`IO_WRITE_TIMEOUT`); 0: the flush may wait forever. Absent: the transport's default.
+   */
+  readonly closeFlushTimeoutMs?: number;
 }
 
 /** Makes the first slot's handler for a connected socket; `options` come from the bootstrap's socket options. */
@@ -67,7 +72,17 @@ export interface SocketOptions {
    * 0 (the default) sets no limit. The HTTP servers set 30 000. Passed to the transport factory.
    */
   writeTimeoutMs?: number;
+  /**
+   * Without a `writeTimeoutMs`, how long a graceful close may wait to flush toward a peer that
+   * takes none of it, ms (from the last write that completed): then the socket is destroyed and
+   * the close ends with `IO_WRITE_TIMEOUT`. Default 30 000 ({@link CLOSE_FLUSH_TIMEOUT_MS}), so a
+   * client closing toward a peer that stopped reading is not held forever; 0: no limit.
+   */
+  closeFlushTimeoutMs?: number;
 }
+
+/** Default of {@link SocketOptions.closeFlushTimeoutMs}, ms. */
+export const CLOSE_FLUSH_TIMEOUT_MS = 30_000;
 
 /** Defaults of {@link SocketOptions}. */
 export const SOCKET_OPTIONS_DEFAULTS: Readonly<Required<SocketOptions>> = Object.freeze({
@@ -77,6 +92,7 @@ export const SOCKET_OPTIONS_DEFAULTS: Readonly<Required<SocketOptions>> = Object
   noDelay: true,
   family: 0,
   writeTimeoutMs: 0,
+  closeFlushTimeoutMs: CLOSE_FLUSH_TIMEOUT_MS,
 });
 
 /**
@@ -169,14 +185,19 @@ function buildChannel(
 
 /** What the transport is told, from the socket options (checked once per bootstrap call). */
 function transportOptionsFor(options: Required<SocketOptions>): TransportOptions {
-  const writeTimeoutMs = options.writeTimeoutMs;
-  if (typeof writeTimeoutMs !== 'number' || !Number.isFinite(writeTimeoutMs) || writeTimeoutMs < 0) {
-    throw new SluiceError(
-      IoErrors.INVALID_OPTIONS,
-      `socketOptions.writeTimeoutMs must be a number of ms, 0 or more, not ${describeValue(writeTimeoutMs)}`,
-    );
+  const { writeTimeoutMs, closeFlushTimeoutMs } = options;
+  for (const [name, value] of [
+    ['writeTimeoutMs', writeTimeoutMs],
+    ['closeFlushTimeoutMs', closeFlushTimeoutMs],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new SluiceError(
+        IoErrors.INVALID_OPTIONS,
+        `socketOptions.${name} must be a number of ms, 0 or more, not ${describeValue(value)}`,
+      );
+    }
   }
-  return Object.freeze({ writeTimeoutMs });
+  return Object.freeze({ writeTimeoutMs, closeFlushTimeoutMs });
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   SluiceError,
   log,
   LogLevel,
+  CLOSE_FLUSH_TIMEOUT_MS,
   type ChannelHandler,
   type ChannelSlot,
   type HandlerStatistics,
@@ -46,6 +47,12 @@ export interface SocketHandlerOptions {
    * 0 or absent: no limit. The bootstrap passes `socketOptions.writeTimeoutMs`.
    */
   writeTimeoutMs?: number;
+  /**
+   * Without a `writeTimeoutMs`: a graceful close whose flush makes no progress for this many ms
+   * (the peer takes none of our data) destroys the socket and ends with `IO_WRITE_TIMEOUT`.
+   * Default {@link CLOSE_FLUSH_TIMEOUT_MS} (30 s); 0: no limit.
+   */
+  closeFlushTimeoutMs?: number;
 }
 
 /**
@@ -99,7 +106,9 @@ export class SocketHandler implements ChannelHandler {
   private bytesRead = 0;
   private bytesWritten = 0;
   /** Null without a write timeout (the default): nothing is timed. */
-  private readonly writeDeadline: WriteProgressDeadline | null;
+  /** The write deadline: from `writeTimeoutMs`, or made by a graceful close from `closeFlushTimeoutMs`. */
+  private writeDeadline: WriteProgressDeadline | null;
+  private readonly closeFlushTimeoutMs: number;
   // One set of socket listeners serves every handler: Node calls a listener with the socket as
   // `this`, and the socket names its handler. No closures per connection.
   private static onData(this: OwnedSocket, chunk: Buffer): void {
@@ -145,6 +154,14 @@ export class SocketHandler implements ChannelHandler {
       writeTimeoutMs,
     );
     this.writeDeadline = writeTimeoutMs > 0 ? new WriteProgressDeadline(this, writeTimeoutMs) : null;
+    const closeFlushTimeoutMs = options.closeFlushTimeoutMs ?? CLOSE_FLUSH_TIMEOUT_MS;
+    checkArgument(
+      typeof closeFlushTimeoutMs === 'number' && Number.isFinite(closeFlushTimeoutMs) && closeFlushTimeoutMs >= 0,
+      'new SocketHandler(socket, options)',
+      'closeFlushTimeoutMs is a number of ms, 0 or more',
+      closeFlushTimeoutMs,
+    );
+    this.closeFlushTimeoutMs = closeFlushTimeoutMs;
     (socket as OwnedSocket)[HANDLER] = this;
     socket.on('error', SocketHandler.onError);
     socket.on('end', SocketHandler.onEnd);
@@ -211,7 +228,12 @@ export class SocketHandler implements ChannelHandler {
     // Graceful: FIN after everything queued is flushed, then close. A socket that closes
     // first (peer reset) finishes the shutdown from the 'close' event instead.
     this.pendingWriteShutdown = { slot, error, free };
-    if (this.writeDeadline !== null && this.inFlight.size === 0) this.writeDeadline.onProgress();
+    if (this.writeDeadline === null && this.closeFlushTimeoutMs > 0) {
+      // No write deadline while open (a client's default): the close's flush still gets one.
+      this.writeDeadline = new WriteProgressDeadline(this, this.closeFlushTimeoutMs);
+      this.writeDeadline.attach(slot.channel);
+      this.writeDeadline.onProgress();
+    } else if (this.writeDeadline !== null && this.inFlight.size === 0) this.writeDeadline.onProgress();
     this.socket.end(() => this.finishWriteShutdown());
   }
 

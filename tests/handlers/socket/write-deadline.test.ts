@@ -10,8 +10,10 @@ import {
   Channel,
   EventLoopGroup,
   IoErrors,
+  SOCKET_OPTIONS_DEFAULTS,
   ServerBootstrap,
   SocketHandler,
+  type SocketOptions,
   TlsHandler,
   type Listener,
 } from '../../../handlers/index.js';
@@ -71,12 +73,13 @@ describe('SocketHandler write deadline over loopback', function () {
   async function listenWithDeadline(
     install: (channel: Channel) => void,
     onAcceptSetup?: (channel: Channel) => void,
+    socketOptions: SocketOptions = { writeTimeoutMs: 300 },
   ): Promise<Channel[]> {
     const channels: Channel[] = [];
     listener = await new ServerBootstrap({ loopGroup: group }).listen({
       host: '127.0.0.1',
       port: 0,
-      socketOptions: { writeTimeoutMs: 300 },
+      socketOptions,
       pipeline: (channel) => {
         channels.push(channel);
         install(channel);
@@ -131,6 +134,24 @@ describe('SocketHandler write deadline over loopback', function () {
     expectCompletedOnce(apps[0]);
   });
 
+  it('without a writeTimeoutMs, still ends a graceful shutdown toward a peer that never reads after closeFlushTimeoutMs', async () => {
+    const apps: AppEnd[] = [];
+    const channels = await listenWithDeadline(
+      (channel) => {
+        apps.push(new AppEnd());
+        channel.appendHandler(apps[apps.length - 1]);
+      },
+      (channel) => {
+        apps[0].write(Buffer.alloc(STALLING_BYTES, 0x66));
+        channel.shutdown(null);
+      },
+      { writeTimeoutMs: 0, closeFlushTimeoutMs: 300 },
+    );
+    silentReader(listener!.port);
+    await expectWriteTimeout(channels, 'the graceful shutdown to end by closeFlushTimeoutMs');
+    expectCompletedOnce(apps[0]);
+  });
+
   it('bounds a TLS close_notify the peer never reads (TLS handler slot)', async () => {
     const apps: AppEnd[] = [];
     const channels = await listenWithDeadline((channel) =>
@@ -160,9 +181,15 @@ describe('SocketHandler write deadline over loopback', function () {
     expect(apps[0].completions, 'every write completed').to.equal(apps[0].writeCount);
   });
 
-  it('is off by default, and refuses a timeout that is not a number of ms', () => {
+  it('is off by default (the flush of a graceful close is bounded at 30 s), and refuses a timeout that is not a number of ms', () => {
+    expect([SOCKET_OPTIONS_DEFAULTS.writeTimeoutMs, SOCKET_OPTIONS_DEFAULTS.closeFlushTimeoutMs]).to.deep.equal([
+      0, 30_000,
+    ]);
     const socket = new net.Socket();
     expect(() => new SocketHandler(socket, { writeTimeoutMs: -1 }))
+      .to.throw()
+      .with.property('code', IoErrors.INVALID_OPTIONS.code);
+    expect(() => new SocketHandler(socket, { closeFlushTimeoutMs: Number.NaN }))
       .to.throw()
       .with.property('code', IoErrors.INVALID_OPTIONS.code);
     const handler = new SocketHandler(socket);
