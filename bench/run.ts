@@ -259,7 +259,7 @@ async function main(): Promise<void> {
     );
     if (only === undefined || ['floor canned', 'small GET h2c c1 m1'].some((name) => name.includes(only)))
       results.push(await measureSingleFloor(plain));
-    for (const workload of workloads.filter((each) => each.metric === 'GB/s' && each.isTls !== true)) {
+    for (const workload of workloads.filter((each) => each.path.startsWith('/bytes/') && each.isTls !== true)) {
       if (only === undefined || 'floor downloads'.includes(only) || workload.name.includes(only))
         results.push(await measureDownloadFloor(workload, plain));
     }
