@@ -134,30 +134,34 @@ async function measureServers(options: Http1BenchOptions): Promise<Row[]> {
 /** Server RSS growth per idle keep-alive connection (after one request each), fresh server per figure. */
 async function measureIdleMemory(options: Http1BenchOptions): Promise<Row> {
   const count = 2000;
-  const figures: Record<'sluice' | 'node', number[]> = { sluice: [], node: [] };
+  // The floor: canned-http1-responder, a bare net.Socket server (what any Node server holds).
+  const scripts = {
+    sluice: 'sluice-http1-server.js',
+    node: 'node-http1-server.js',
+    floor: 'canned-http1-responder.js',
+  } as const;
+  const figures: Record<keyof typeof scripts, number[]> = { sluice: [], node: [], floor: [] };
   const rounds = options.isQuick ? 1 : 3;
   for (let round = 0; round < rounds; round++) {
-    for (const name of round % 2 === 0 ? (['sluice', 'node'] as const) : (['node', 'sluice'] as const)) {
-      figures[name].push(
-        await idleMemoryOfServer(
-          name === 'sluice' ? 'sluice-http1-server.js' : 'node-http1-server.js',
-          count,
-          [],
-          'idle-http1-connections.js',
-        ),
-      );
+    const order = (['sluice', 'node', 'floor'] as const).map((_, i, all) => all[(round + i) % all.length]);
+    for (const name of order) {
+      figures[name].push(await idleMemoryOfServer(scripts[name], count, [], 'idle-http1-connections.js'));
     }
   }
   const sluice = median(figures.sluice);
   const node = median(figures.node);
+  const floor = median(figures.floor);
   const ratio = sluice / node;
   process.stdout.write(
     `${'http1 idle memory'.padEnd(26)} sluice ${(sluice / 1024).toFixed(1)} KiB/conn | node:http ${(node / 1024).toFixed(1)} KiB/conn` +
-      ` | ratio ${ratio.toFixed(2)}× (target ≤ 0.6×; RSS, ${count} keep-alive connections after one request each, median of ${rounds})\n`,
+      ` | ratio ${ratio.toFixed(2)}× (target ≤ 0.6×; RSS, ${count} keep-alive connections after one request each, median of ${rounds})` +
+      ` | floor (a bare net.Socket responder) ${(floor / 1024).toFixed(1)} KiB/conn = ${(floor / node).toFixed(2)}× node:http\n`,
   );
   return {
     workload: 'http1 idle memory',
     sluiceBytesPerConnection: sluice,
+    floorBytesPerConnection: floor,
+    floorRatio: floor / node,
     nodeBytesPerConnection: node,
     ratio,
     targets: { ratio: 0.6 },

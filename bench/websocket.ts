@@ -131,25 +131,33 @@ async function runEcho(server: RunningServer, size: number, messages: number): P
 /** Server RSS growth per idle WebSocket connection, fresh server per figure. */
 async function measureIdleMemory(options: WebSocketBenchOptions): Promise<Row> {
   const count = 2000;
-  const figures: Record<ServerName, number[]> = { sluice: [], ws: [] };
+  // The floor: canned-http1-responder answering the upgrade with a 101 and holding the bare
+  // net.Socket — what any Node server on net.Socket holds per idle WebSocket connection.
+  const scripts = { ...SCRIPTS, floor: 'canned-http1-responder.js' };
+  const figures: Record<ServerName | 'floor', number[]> = { sluice: [], ws: [], floor: [] };
   const rounds = options.isQuick ? 1 : 3;
   for (let round = 0; round < rounds; round++) {
-    for (const name of round % 2 === 0 ? (['sluice', 'ws'] as const) : (['ws', 'sluice'] as const))
+    const order = (['sluice', 'ws', 'floor'] as const).map((_, i, all) => all[(round + i) % all.length]);
+    for (const name of order)
       figures[name].push(
-        await idleMemoryOfServer(SCRIPTS[name], count, [], 'idle-http1-connections.js', ['websocket']),
+        await idleMemoryOfServer(scripts[name], count, [], 'idle-http1-connections.js', ['websocket']),
       );
   }
   const sluice = median(figures.sluice);
   const ws = median(figures.ws);
+  const floor = median(figures.floor);
   const ratio = sluice / ws;
   process.stdout.write(
     `${'websocket idle memory'.padEnd(26)} sluice ${(sluice / 1024).toFixed(1)} KiB/conn | ws ${(ws / 1024).toFixed(1)} KiB/conn` +
-      ` | ratio ${ratio.toFixed(2)}× (target ≤ 0.5×; RSS, ${count} connections, V8 defaults, median of ${rounds})\n`,
+      ` | ratio ${ratio.toFixed(2)}× (target ≤ 0.5×; RSS, ${count} connections, V8 defaults, median of ${rounds})` +
+      ` | floor (a bare net.Socket answering the upgrade) ${(floor / 1024).toFixed(1)} KiB/conn = ${(floor / ws).toFixed(2)}× ws\n`,
   );
   return {
     workload: 'websocket idle memory',
     sluiceBytesPerConnection: sluice,
     wsBytesPerConnection: ws,
+    floorBytesPerConnection: floor,
+    floorRatio: floor / ws,
     ratio,
     targets: { ratio: 0.5 },
   };
