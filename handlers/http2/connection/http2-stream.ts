@@ -243,6 +243,7 @@ export class Http2Stream {
     return this.extras === null ? 0 : this.extras.heldCredit;
   }
 
+  /** @internal */
   set _heldCredit(value: number) {
     if (value !== 0 || this.extras !== null) this.madeExtras().heldCredit = value;
   }
@@ -252,6 +253,7 @@ export class Http2Stream {
     return this.extras === null ? null : this.extras.trailers;
   }
 
+  /** @internal */
   set _trailers(value: Http2Headers | null) {
     if (value !== null || this.extras !== null) this.madeExtras().trailers = value;
   }
@@ -261,6 +263,7 @@ export class Http2Stream {
     return this.extras === null ? -1 : this.extras.expectedContentLength;
   }
 
+  /** @internal */
   set _expectedContentLength(value: number) {
     if (value !== -1 || this.extras !== null) this.madeExtras().expectedContentLength = value;
   }
@@ -270,6 +273,7 @@ export class Http2Stream {
     return this.extras === null ? 0 : this.extras.receivedBodyBytes;
   }
 
+  /** @internal */
   set _receivedBodyBytes(value: number) {
     if (value !== 0 || this.extras !== null) this.madeExtras().receivedBodyBytes = value;
   }
@@ -279,6 +283,7 @@ export class Http2Stream {
     return this.extras === null ? 0 : this.extras.concurrencyHolds;
   }
 
+  /** @internal */
   set _concurrencyHolds(value: number) {
     if (value !== 0 || this.extras !== null) this.madeExtras().concurrencyHolds = value;
   }
@@ -291,6 +296,7 @@ export class Http2Stream {
     return this.extras === null ? null : this.extras.thrown;
   }
 
+  /** @internal */
   set _thrown(value: unknown) {
     if (value !== null || this.extras !== null) this.madeExtras().thrown = value;
   }
@@ -300,6 +306,7 @@ export class Http2Stream {
     return this.extras === null ? null : this.extras.dataRate;
   }
 
+  /** @internal */
   set _dataRate(value: StreamDataRate | null) {
     if (value !== null || this.extras !== null) this.madeExtras().dataRate = value;
   }
@@ -347,6 +354,7 @@ export class Http2Stream {
     return (this.flags & StreamFlag.FINAL_HEADERS_SENT) !== 0;
   }
 
+  /** @internal */
   set _hasSentFinalHeaders(isSet: boolean) {
     this.setFlag(StreamFlag.FINAL_HEADERS_SENT, isSet);
   }
@@ -359,6 +367,7 @@ export class Http2Stream {
     return (this.flags & StreamFlag.DISCARDS_WRITES) !== 0;
   }
 
+  /** @internal */
   set _discardsWrites(isSet: boolean) {
     this.setFlag(StreamFlag.DISCARDS_WRITES, isSet);
   }
