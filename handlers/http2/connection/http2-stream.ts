@@ -229,6 +229,7 @@ export class Http2Stream {
     return this.extras === null ? null : this.extras.userData;
   }
 
+  /** Keeps `value` with the stream (see the getter). */
   set userData(value: unknown) {
     if (value !== null || this.extras !== null) this.madeExtras().userData = value;
   }
