@@ -475,10 +475,10 @@ export class WebSocketFrameDecoder {
   }
 }
 
-/** Whether this machine stores a 32-bit word's low byte first (the word-wise XOR's key order). */
 /** The payload of a control frame that had none, before any had one. */
 const NO_CONTROL_PAYLOAD = new Uint8Array(0);
 
+/** Whether this machine stores a 32-bit word's low byte first (the word-wise XOR's key order). */
 const IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** From this many bytes on, unmasking XORs whole 32-bit words (a typed-array view costs one object). */
@@ -487,8 +487,8 @@ const WORD_XOR_MIN_BYTES = 64;
 /**
  * XORs `bytes[start..end)` with the masking key, `offset` being the first byte's position in the
  * payload (RFC 6455 §5.3). A long range is XORed four bytes at a time through an `Int32Array`
- * over the aligned middle, the key rotated to where that middle starts: a fourth of the
- * operations of a byte loop, which is what a large message's receive costs most.
+ * over the aligned middle (eight words a turn), the key rotated to where that middle starts: a
+ * fourth of the operations of a byte loop, which is what a large message's receive costs most.
  */
 export function unmask(bytes: Uint8Array, start: number, end: number, mask: Uint8Array, offset: number): void {
   let i = start;
@@ -501,7 +501,21 @@ export function unmask(bytes: Uint8Array, start: number, end: number, mask: Uint
     const words = (end - i) >>> 2;
     const key = mask[j] | (mask[(j + 1) & 3] << 8) | (mask[(j + 2) & 3] << 16) | (mask[(j + 3) & 3] << 24);
     const view = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
-    for (let k = 0; k < words; k++) view[k] ^= key;
+    // Eight words per turn: the loop's own compare and branch were half the time of the plain
+    // word loop (`node dist/bench/unmask.js`).
+    const unrolled = words & ~7;
+    let k = 0;
+    for (; k < unrolled; k += 8) {
+      view[k] ^= key;
+      view[k + 1] ^= key;
+      view[k + 2] ^= key;
+      view[k + 3] ^= key;
+      view[k + 4] ^= key;
+      view[k + 5] ^= key;
+      view[k + 6] ^= key;
+      view[k + 7] ^= key;
+    }
+    for (; k < words; k++) view[k] ^= key;
     i += words << 2; // whole words: the key position is unchanged
   }
   for (; i < end; i++) {
