@@ -34,12 +34,12 @@ describe('websocket unmask (word-wise for long ranges)', () => {
     );
   });
 
-  it('equals the definition at every alignment, key offset and length around the eight-word turns', () => {
+  it('equals the definition at every 8-byte alignment, key offset and length around the four-word turns', () => {
     const key = Uint8Array.of(0x9a, 0x0f, 0xe1, 0x37);
-    for (let shift = 0; shift < 4; shift++) {
+    for (let shift = 0; shift < 8; shift++) {
       for (let offset = 0; offset < 4; offset++) {
         for (let length = 60; length <= 140; length++) {
-          const backing = new Uint8Array(length + 4);
+          const backing = new Uint8Array(length + 8);
           const bytes = backing.subarray(shift, shift + length);
           for (let i = 0; i < length; i++) bytes[i] = (i * 7 + shift) & 0xff;
           const expected = Uint8Array.from(bytes);
