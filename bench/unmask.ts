@@ -16,35 +16,16 @@ const rounds = Number(process.argv[2] ?? 5000);
 const buffer = new Uint8Array(SIZE + 64).fill(7);
 const mask = Uint8Array.of(0x12, 0x34, 0x56, 0x78);
 
-/** 32-bit words one a turn: the decoder's first word-wise loop. */
-function wordLoop(bytes: Uint8Array, start: number, end: number, key: Uint8Array, offset: number): void {
-  let i = start;
-  let j = offset & 3;
-  while (((bytes.byteOffset + i) & 3) !== 0 && i < end) {
-    bytes[i++] ^= key[j];
-    j = (j + 1) & 3;
-  }
-  const words = (end - i) >>> 2;
-  const word = key[j] | (key[(j + 1) & 3] << 8) | (key[(j + 2) & 3] << 16) | (key[(j + 3) & 3] << 24);
-  const view = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
+/** XORs `words` 32-bit words of `view` with `word`. */
+type XorWords = (view: Int32Array, words: number, word: number) => void;
+
+/** One a turn: the decoder's first word-wise loop. */
+function oneATurn(view: Int32Array, words: number, word: number): void {
   for (let k = 0; k < words; k++) view[k] ^= word;
-  for (i += words << 2; i < end; i++) {
-    bytes[i] ^= key[j];
-    j = (j + 1) & 3;
-  }
 }
 
-/** 32-bit words eight a turn: the decoder's loop before it took 64-bit words. */
-function wordsEightATurn(bytes: Uint8Array, start: number, end: number, key: Uint8Array, offset: number): void {
-  let i = start;
-  let j = offset & 3;
-  while (((bytes.byteOffset + i) & 3) !== 0 && i < end) {
-    bytes[i++] ^= key[j];
-    j = (j + 1) & 3;
-  }
-  const words = (end - i) >>> 2;
-  const word = key[j] | (key[(j + 1) & 3] << 8) | (key[(j + 2) & 3] << 16) | (key[(j + 3) & 3] << 24);
-  const view = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
+/** Eight a turn: the decoder's loop before it took 64-bit words. */
+function eightATurn(view: Int32Array, words: number, word: number): void {
   let k = 0;
   for (const unrolled = words & ~7; k < unrolled; k += 8) {
     view[k] ^= word;
@@ -57,10 +38,25 @@ function wordsEightATurn(bytes: Uint8Array, start: number, end: number, key: Uin
     view[k + 7] ^= word;
   }
   for (; k < words; k++) view[k] ^= word;
-  for (i += words << 2; i < end; i++) {
-    bytes[i] ^= key[j];
-    j = (j + 1) & 3;
-  }
+}
+
+/** Unmasking through 32-bit words over the 4-byte-aligned middle, XORed by `xorWords`. */
+function int32Unmask(xorWords: XorWords): Unmask {
+  return (bytes, start, end, key, offset) => {
+    let i = start;
+    let j = offset & 3;
+    while (((bytes.byteOffset + i) & 3) !== 0 && i < end) {
+      bytes[i++] ^= key[j];
+      j = (j + 1) & 3;
+    }
+    const words = (end - i) >>> 2;
+    const word = key[j] | (key[(j + 1) & 3] << 8) | (key[(j + 2) & 3] << 16) | (key[(j + 3) & 3] << 24);
+    xorWords(new Int32Array(bytes.buffer, bytes.byteOffset + i, words), words, word);
+    for (i += words << 2; i < end; i++) {
+      bytes[i] ^= key[j];
+      j = (j + 1) & 3;
+    }
+  };
 }
 
 /** The definition, a byte at a time. */
@@ -80,8 +76,8 @@ function microsPerPayload(run: Unmask, start: number): number {
 
 const variants: [string, Unmask][] = [
   ['unmask (64-bit words)', unmask],
-  ['32-bit, eight a turn', wordsEightATurn],
-  ['32-bit, one a turn', wordLoop],
+  ['32-bit, eight a turn', int32Unmask(eightATurn)],
+  ['32-bit, one a turn', int32Unmask(oneATurn)],
   ['byte loop', byteLoop],
 ];
 for (const [name, run] of variants) {
