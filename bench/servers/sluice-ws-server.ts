@@ -2,7 +2,8 @@
  * The sluice side of the WebSocket benchmark: the one-API `createServer` with its `webSocket`
  * endpoint on 127.0.0.1 (no permessage-deflate, as the `ws` server), echoing every message back
  * as it came through the connection's low-level callbacks (`WebSocketConnection`: no promise per
- * message; what `ws`'s event API is to its users).
+ * message; what `ws`'s event API is to its users): `onMessageView` and `sendCopy`, the pair meant
+ * for an echo or a relay.
  *
  * @module
  */
@@ -17,10 +18,10 @@ const server = createServer(
     webSocket: {
       onWebSocket(socket) {
         socket.connection.setListener({
-          onMessage(connection, data, isText) {
-            connection.send(data, isText);
-            // The convenient API put the connection in manual window mode: the message is done.
-            connection.consumeMessage();
+          // The message as a view of the read (or a pooled assembly), copied once into a pooled
+          // send: no buffer per message. Consumed when the callback returns.
+          onMessageView(connection, data, isText) {
+            connection.sendCopy(data, isText);
           },
         });
       },

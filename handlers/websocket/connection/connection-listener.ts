@@ -18,6 +18,15 @@ export interface WebSocketConnectionListener {
    * mode, acknowledge it with {@link WebSocketConnection.consumeMessage} once consumed.
    */
   onMessage?(connection: WebSocketConnection, data: Buffer, isText: boolean): void;
+  /**
+   * A whole message as {@link WebSocketConnectionListener.onMessage} has it, but `data` is a view
+   * **valid only until the callback returns** (often of a pooled read buffer the next read
+   * reuses): copy what you keep, and echo it with {@link WebSocketConnection.sendCopy}, not
+   * `send`. When set, it is called instead of `onMessage`, and the message counts as consumed
+   * when it returns (no {@link WebSocketConnection.consumeMessage}, even in manual window mode).
+   * What it saves: the message's own buffer — for a 64 KiB message its allocation and garbage.
+   */
+  onMessageView?(connection: WebSocketConnection, data: Buffer, isText: boolean): void;
   /** A Ping with its payload (the Pong is already queued). Valid only during the call. */
   onPing?(connection: WebSocketConnection, payload: Uint8Array): void;
   /** A Pong with its payload. Valid only during the call. */

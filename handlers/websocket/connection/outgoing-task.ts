@@ -24,8 +24,13 @@ export interface WebSocketOutgoingHost {
   hasOutgoingWork(): boolean;
   /** How many bytes the next write wants at most (to pick a small or a full pooled message). */
   outgoingSizeHint(): number;
-  /** Writes whole frames into `target[0..limit)`, control frames first; returns the bytes written. */
-  fillOutgoing(target: Uint8Array, limit: number): number;
+  /**
+   * A pooled message the host already framed data into (see `sendCopy`), to be written first and
+   * filled on from its `length`; null when there is none. The task owns what it takes.
+   */
+  takeStagedMessage(): IoMessage | null;
+  /** Writes whole frames into `target[start..limit)`; returns the offset after the last frame. */
+  fillOutgoing(target: Uint8Array, start: number, limit: number): number;
   /** The message in flight was written (or a pass ended with nothing to write). */
   onOutgoingWritten(): void;
   /** A write failed or could not be sent. */
@@ -98,8 +103,9 @@ export class WebSocketOutgoingTask {
     try {
       const small = slot.channel.messagePool.smallMessageSize;
       message =
-        host.outgoingSizeHint() <= small ? slot.acquireMessageForWrite(small) : slot.acquireMaxMessageForWrite();
-      const written = host.fillOutgoing(message.data, message.capacity);
+        host.takeStagedMessage() ??
+        (host.outgoingSizeHint() <= small ? slot.acquireMessageForWrite(small) : slot.acquireMaxMessageForWrite());
+      const written = host.fillOutgoing(message.data, message.length, message.capacity);
       if (written === 0) {
         message.release();
         message = null;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { SluiceError } from '../../../lib/index.js';
+import type { IoMessage, SluiceError } from '../../../lib/index.js';
 import { Opcode, type DataOpcode } from '../wire/constants.js';
 import type { WebSocketFrameEncoder } from '../wire/frame-encoder.js';
 
@@ -26,6 +26,8 @@ export interface OutgoingData {
   /** Bytes counted in `queuedBytes` (the uncompressed size). */
   countedBytes: number;
   callback: WebSocketSendCallback | null;
+  /** The pooled message `payload` is a copy in (`sendCopy`), released once the last byte is framed. */
+  held: IoMessage | null;
 }
 
 /** The largest frame header: 2 + 8 bytes of length + 4 of masking key (RFC 6455 §5.2). */
@@ -75,12 +77,16 @@ export class WebSocketSendQueue {
     return head === undefined ? 0 : head.payload.length - head.offset;
   }
 
-  /** Queues a message; `isCompressing` holds it (and those behind it) until {@link compressed}. */
+  /**
+   * Queues a message; `isCompressing` holds it (and those behind it) until {@link compressed}.
+   * `held` is the pooled message `payload` lies in, if any: the queue releases it.
+   */
   push(
     isText: boolean,
     payload: Uint8Array,
     isCompressing: boolean,
     callback: WebSocketSendCallback | null,
+    held: IoMessage | null = null,
   ): OutgoingData {
     const entry: OutgoingData = {
       opcode: isText ? Opcode.TEXT : Opcode.BINARY,
@@ -91,6 +97,7 @@ export class WebSocketSendQueue {
       isStarted: false,
       countedBytes: payload.length,
       callback,
+      held,
     };
     this.queuedBytes += payload.length;
     this.queue.push(entry);
@@ -130,6 +137,10 @@ export class WebSocketSendQueue {
       head.isStarted = true;
       head.offset += chunk;
       if (!isFinal) break;
+      if (head.held !== null) {
+        head.held.release();
+        head.held = null;
+      }
       queue.shift();
       this.queuedBytes -= head.countedBytes;
       this.writtenInFlight.push(head);
@@ -148,7 +159,11 @@ export class WebSocketSendQueue {
   failAll(error: SluiceError): void {
     for (const entry of this.writtenInFlight) this.complete(entry, error);
     this.writtenInFlight.length = 0;
-    for (const entry of this.queue) this.complete(entry, error);
+    for (const entry of this.queue) {
+      entry.held?.release();
+      entry.held = null;
+      this.complete(entry, error);
+    }
     this.queue.length = 0;
     this.queuedBytes = 0;
   }

@@ -118,6 +118,8 @@ export class WebSocketConnection implements ChannelHandler {
   /** A one-frame message arriving in several reads, gathered into its final buffer (one copy). */
   private assembly: Buffer | null = null;
   private assemblyAt = 0;
+  /** The same for an `onMessageView` listener, in a pooled message: released once delivered. */
+  private pooledAssembly: IoMessage | null = null;
   private readonly incoming: IncomingEvent[] = [];
   private isInflating = false;
   private unconsumedMessages = 0;
@@ -126,6 +128,13 @@ export class WebSocketConnection implements ChannelHandler {
 
   // Writing.
   private readonly sendQueue: WebSocketSendQueue;
+  /**
+   * Frames `sendCopy` wrote straight into a pooled message, whole, ahead of everything queued
+   * (only while the queue is empty), for the next write: the payload is copied once.
+   */
+  private staged: IoMessage | null = null;
+  /** Payload bytes in `staged` (they count as buffered). */
+  private stagedBytes = 0;
   private needsDrain = false;
   private pendingPong: Buffer | null = null;
   private readonly pendingPings: Buffer[] = [];
@@ -238,7 +247,7 @@ export class WebSocketConnection implements ChannelHandler {
 
   /** Outgoing message bytes queued and not yet written (uncompressed sizes). */
   get bufferedAmount(): number {
-    return this.sendQueue.queuedBytes;
+    return this.sendQueue.queuedBytes + this.stagedBytes;
   }
 
   /** The channel slot, once installed. */
@@ -260,12 +269,81 @@ export class WebSocketConnection implements ChannelHandler {
    * `WEBSOCKET_CONNECTION_CLOSED` after the close started (nothing is queued then).
    */
   send(data: Uint8Array | string, isText: boolean, callback: WebSocketSendCallback | null = null): boolean {
+    this.checkSendable();
+    return this.queueMessage(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, isText, callback, null);
+  }
+
+  /**
+   * {@link WebSocketConnection.send}, except that `data` is copied before the call returns: it may
+   * be changed or reused at once — a view from `onMessageView`, a buffer the caller refills.
+   * Without a callback, while nothing is queued ahead, the frame is written straight into the
+   * pooled message of the next write (one copy; a Ping or Pong queued after it then follows it);
+   * otherwise the copy goes into a pooled message queued as `send`'s (larger or compressed
+   * messages into a buffer of their own). Returns and throws as `send`.
+   */
+  sendCopy(data: Uint8Array, isText: boolean, callback: WebSocketSendCallback | null = null): boolean {
+    this.checkSendable();
+    const pool = this.slot?.channel.messagePool;
+    const isCompressing = this.deflater !== null && data.length >= this.compressionThreshold;
+    if (pool === undefined || isCompressing || data.length === 0 || data.length > pool.dataMessageSize) {
+      return this.queueMessage(Buffer.from(data), isText, callback, null);
+    }
+    if (callback === null && this.stageFrame(data, isText)) return this.checkHighWater();
+    const held = pool.acquire(data.length);
+    held.append(data);
+    const payload = held.capacity === data.length ? held.data : held.bytes;
+    return this.queueMessage(payload, isText, callback, held);
+  }
+
+  /**
+   * Frames `data` into the staged message when nothing queued goes before it and the frame fits
+   * whole (a callback would need the write's completion: those messages take the queue).
+   */
+  private stageFrame(data: Uint8Array, isText: boolean): boolean {
+    const slot = this.slot;
+    if (slot === null || !this.sendQueue.isEmpty || this.outgoing.isWritingStopped) return false;
+    const frameLength = this.encoder.frameLength(data.length);
+    let staged = this.staged;
+    if (staged === null) {
+      if (frameLength > slot.channel.messagePool.dataMessageSize - slot.upstreamMessageOverhead) return false;
+      staged = this.staged = slot.acquireMaxMessageForWrite();
+    } else if (frameLength > staged.capacity - staged.length) {
+      return false;
+    }
+    staged.length = this.encoder.writeDataFrame(
+      staged.data,
+      staged.length,
+      isText ? Opcode.TEXT : Opcode.BINARY,
+      data,
+      0,
+      data.length,
+    );
+    this.stagedBytes += data.length;
+    this.outgoing.wake();
+    return true;
+  }
+
+  /** Drops the staged frames (the connection failed or is over: they will not be written). */
+  private dropStaged(): void {
+    this.staged?.release();
+    this.staged = null;
+    this.stagedBytes = 0;
+  }
+
+  private checkSendable(): void {
     if (this._state !== 'open' || this.closeToSend !== null || this.isShutDown) {
       throw new SluiceError(WebSocketConnectionErrors.CONNECTION_CLOSED, 'send after the close started');
     }
-    const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  }
+
+  private queueMessage(
+    payload: Uint8Array,
+    isText: boolean,
+    callback: WebSocketSendCallback | null,
+    held: IoMessage | null,
+  ): boolean {
     const isCompressing = this.deflater !== null && payload.length >= this.compressionThreshold;
-    const entry = this.sendQueue.push(isText, payload, isCompressing, callback);
+    const entry = this.sendQueue.push(isText, payload, isCompressing, callback, held);
     if (this.deflater !== null && isCompressing) {
       // The deflater keeps message order; the task writes only from a ready head. (A closure per
       // compressed message: zlib allocates per message anyway.)
@@ -280,7 +358,12 @@ export class WebSocketConnection implements ChannelHandler {
     } else {
       this.outgoing.wake();
     }
-    if (this.sendQueue.queuedBytes >= this.highWaterMark) {
+    return this.checkHighWater();
+  }
+
+  /** `send`'s result: false (and `onDrain` later) once buffered bytes reach the high-water mark. */
+  private checkHighWater(): boolean {
+    if (this.bufferedAmount >= this.highWaterMark) {
       this.needsDrain = true;
       return false;
     }
@@ -441,6 +524,8 @@ export class WebSocketConnection implements ChannelHandler {
     this.deflater?.close();
     this.inflater?.close();
     this.handedOver = null;
+    this.releaseAssembly();
+    this.dropStaged();
   }
 
   // ---------------------------------------------------------------- incoming
@@ -454,16 +539,25 @@ export class WebSocketConnection implements ChannelHandler {
     isMessageEnd: boolean,
     isCompressed: boolean,
   ): void {
+    // RFC 6455 §5.5.1: nothing after a Close is read; nor after a failure (a callback threw).
+    if (this.isReadStopped) return;
+    const isText = opcode === Opcode.TEXT;
     if (end > start) {
       // The read message is pooled: what is kept is copied — into the message's own buffer when
       // a one-frame message arrives in several reads (its size is known), else piece by piece.
+      // For a view listener that buffer is pooled, and a message whole in this read is not copied.
       const assembly = this.assembly;
-      if (assembly !== null) {
+      const pooled = this.pooledAssembly;
+      if (pooled !== null) {
+        pooled.append(data, start, end);
+      } else if (assembly !== null) {
         assembly.set(data.subarray(start, end), this.assemblyAt);
         this.assemblyAt += end - start;
-      } else if (!isMessageEnd && this.pieces.length === 0 && this.startsAssembly(end - start)) {
-        this.assembly!.set(data.subarray(start, end), 0);
-        this.assemblyAt = end - start;
+      } else if (!isMessageEnd && this.pieces.length === 0 && this.startsAssembly(data, start, end, isCompressed)) {
+        // The first piece is in the buffer just made.
+      } else if (isMessageEnd && this.pieces.length === 0 && this.isViewDeliverable(isCompressed)) {
+        this.deliverView(Buffer.from(data.buffer, data.byteOffset + start, end - start), isText);
+        return;
       } else {
         this.pieces.push(Buffer.from(data.subarray(start, end)));
         this.pieceBytes += end - start;
@@ -471,9 +565,26 @@ export class WebSocketConnection implements ChannelHandler {
     }
     if (!isMessageEnd) return;
     let whole: Buffer;
-    if (this.assembly !== null) {
+    const pooled = this.pooledAssembly;
+    if (pooled !== null) {
+      this.pooledAssembly = null;
+      if (this.isViewDeliverable(isCompressed)) {
+        try {
+          this.deliverView(pooled.bytes, isText);
+        } finally {
+          pooled.release();
+        }
+        return;
+      }
+      // Something is held ahead of it (or the listener changed): it waits as a copy of its own.
+      whole = Buffer.from(pooled.bytes);
+      pooled.release();
+    } else if (this.assembly !== null) {
       whole = this.assembly;
       this.assembly = null;
+    } else if (this.pieces.length === 0 && this.isViewDeliverable(isCompressed)) {
+      this.deliverView(EMPTY, isText); // an empty message
+      return;
     } else {
       whole =
         this.pieces.length === 0
@@ -486,7 +597,7 @@ export class WebSocketConnection implements ChannelHandler {
     this.pieceBytes = 0;
     this.incoming.push({
       isClose: false,
-      isText: opcode === Opcode.TEXT,
+      isText,
       isCompressed,
       isReady: !isCompressed,
       data: whole,
@@ -495,16 +606,52 @@ export class WebSocketConnection implements ChannelHandler {
     });
     if (isCompressed) this.startInflating();
   }
+
   /**
-   * Makes the buffer of a one-frame message whose first `pieceLength` bytes just came, when the
-   * frame says the rest is on its way: up to {@link MAX_PREALLOCATED_MESSAGE} only, so a peer
-   * that announces a large frame and trickles it cannot make us hold the whole size up front.
+   * Whether a message may go to `onMessageView` now, during the read: the listener has one, the
+   * message needs no inflating, and nothing received before it waits (order is kept).
    */
-  private startsAssembly(pieceLength: number): boolean {
+  private isViewDeliverable(isCompressed: boolean): boolean {
+    return !isCompressed && this.listener.onMessageView !== undefined && this.incoming.length === 0;
+  }
+
+  private deliverView(data: Buffer, isText: boolean): void {
+    try {
+      this.listener.onMessageView?.(this, data, isText);
+    } catch (error) {
+      this.onCallbackThrew(error);
+    }
+  }
+
+  /**
+   * Makes the buffer of a one-frame message whose first piece `data[start..end)` just came, when
+   * the frame says the rest is on its way, and copies the piece in: up to
+   * {@link MAX_PREALLOCATED_MESSAGE} only, so a peer that announces a large frame and trickles it
+   * cannot make us hold the whole size up front. For a view listener, a pooled message (up to the
+   * pool's data size): reused, no garbage per message.
+   */
+  private startsAssembly(data: Uint8Array, start: number, end: number, isCompressed: boolean): boolean {
     const left = this.decoder.finalFrameBytesLeft;
-    if (left <= 0 || pieceLength + left > MAX_PREALLOCATED_MESSAGE) return false;
-    this.assembly = Buffer.allocUnsafe(pieceLength + left);
+    const size = end - start + left;
+    if (left <= 0 || size > MAX_PREALLOCATED_MESSAGE) return false;
+    const pool = this.slot?.channel.messagePool;
+    if (pool !== undefined && size <= pool.dataMessageSize && this.isViewDeliverable(isCompressed)) {
+      const pooled = pool.acquire(size);
+      pooled.append(data, start, end);
+      this.pooledAssembly = pooled;
+      return true;
+    }
+    this.assembly = Buffer.allocUnsafe(size);
+    this.assembly.set(data.subarray(start, end), 0);
+    this.assemblyAt = end - start;
     return true;
+  }
+
+  /** A message being gathered in a pooled message gives it back (failure, shutdown). */
+  private releaseAssembly(): void {
+    this.pooledAssembly?.release();
+    this.pooledAssembly = null;
+    this.assembly = null;
   }
 
   /** @internal The decoder's ping event (through {@link FrameEvents}). */
@@ -601,11 +748,15 @@ export class WebSocketConnection implements ChannelHandler {
         this.onCloseReceived(event.code, event.reason);
         continue;
       }
-      // A message nobody listens for is dropped, and counts as consumed.
-      if (this.listener.onMessage === undefined) continue;
-      if (this.isManualWindow) this.unconsumedMessages++;
+      const listener = this.listener;
       try {
-        this.listener.onMessage(this, event.data, event.isText);
+        // A view listener's message is consumed when the call returns (an owned buffer here).
+        if (listener.onMessageView !== undefined) listener.onMessageView(this, event.data, event.isText);
+        else if (listener.onMessage !== undefined) {
+          if (this.isManualWindow) this.unconsumedMessages++;
+          listener.onMessage(this, event.data, event.isText);
+        }
+        // A message nobody listens for is dropped, and counts as consumed.
       } catch (error) {
         this.onCallbackThrew(error);
         return;
@@ -641,6 +792,8 @@ export class WebSocketConnection implements ChannelHandler {
     this.isReadStopped = true;
     this.incoming.length = 0;
     this.pieces.length = 0;
+    this.releaseAssembly();
+    this.dropStaged();
     if (this.isCloseWritten || this.isCloseInFlight) {
       this.slot?.channel.shutdown(error);
       return;
@@ -685,6 +838,7 @@ export class WebSocketConnection implements ChannelHandler {
   hasOutgoingWork(): boolean {
     // RFC 6455 §5.5.1: nothing follows our Close.
     if (this.isCloseWritten || this.isCloseInFlight) return false;
+    if (this.staged !== null) return true;
     if (this.pendingPong !== null || this.pendingPings.length > 0) return true;
     if (this.closeToSend !== null && (this.isCloseUrgent || this.sendQueue.isEmpty)) return true;
     return this.sendQueue.isHeadReady;
@@ -696,10 +850,18 @@ export class WebSocketConnection implements ChannelHandler {
   }
 
   /** @internal */
-  fillOutgoing(target: Uint8Array, limit: number): number {
+  takeStagedMessage(): IoMessage | null {
+    const staged = this.staged;
+    this.staged = null;
+    this.stagedBytes = 0;
+    return staged;
+  }
+
+  /** @internal */
+  fillOutgoing(target: Uint8Array, start: number, limit: number): number {
     const encoder = this.encoder;
-    let offset = 0;
-    if (this.isCloseWritten || this.isCloseInFlight) return 0;
+    let offset = start;
+    if (this.isCloseWritten || this.isCloseInFlight) return offset;
     const pong = this.pendingPong;
     if (pong !== null) {
       this.pendingPong = null;
@@ -741,7 +903,7 @@ export class WebSocketConnection implements ChannelHandler {
       }
       return;
     }
-    if (this.needsDrain && this.sendQueue.queuedBytes < this.highWaterMark && this.failure === null) {
+    if (this.needsDrain && this.bufferedAmount < this.highWaterMark && this.failure === null) {
       this.needsDrain = false;
       if (this.listener.onDrain !== undefined) {
         try {
@@ -790,6 +952,7 @@ export class WebSocketConnection implements ChannelHandler {
     this.outgoing.isWritingStopped = true;
     this._state = 'closed';
     const closed = error ?? this.failure ?? new SluiceError(WebSocketConnectionErrors.CONNECTION_CLOSED);
+    this.dropStaged();
     this.sendQueue.failAll(closed);
     this.report(error);
     if (!slot.isWriteShutDown) slot.onHandlerShutdownComplete(ChannelDirection.WRITE, error, free);

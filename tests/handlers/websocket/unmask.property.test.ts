@@ -33,4 +33,24 @@ describe('websocket unmask (word-wise for long ranges)', () => {
       { numRuns: 500 },
     );
   });
+
+  it('equals the definition at every 8-byte alignment, key offset and length around the four-word turns', () => {
+    const key = Uint8Array.of(0x9a, 0x0f, 0xe1, 0x37);
+    for (let shift = 0; shift < 8; shift++) {
+      for (let offset = 0; offset < 4; offset++) {
+        for (let length = 60; length <= 140; length++) {
+          const backing = new Uint8Array(length + 8);
+          const bytes = backing.subarray(shift, shift + length);
+          for (let i = 0; i < length; i++) bytes[i] = (i * 7 + shift) & 0xff;
+          const expected = Uint8Array.from(bytes);
+          for (let i = 0; i < length; i++) expected[i] ^= key[(offset + i) & 3];
+          unmask(bytes, 0, length, key, offset);
+          expect(
+            Buffer.from(bytes).equals(Buffer.from(expected)),
+            `shift ${shift} offset ${offset} length ${length}`,
+          ).to.equal(true);
+        }
+      }
+    }
+  });
 });
