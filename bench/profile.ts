@@ -2,8 +2,8 @@
  * Where the sluice benchmark server spends its time, allocates, and holds memory — the
  * evidence behind docs/performance.md, kept so the next optimisation starts from a measurement:
  *
- * - `node dist/bench/profile.js cpu [requests]`: `--cpu-prof` under h2load c10 m10; prints the
- *   functions with the most self time.
+ * - `node dist/bench/profile.js cpu [requests] [connections]`: `--cpu-prof` under h2load c10 m10
+ *   (or c`connections` m10); prints the functions with the most self time.
  * - `node dist/bench/profile.js alloc [requests]`: samples allocations under the same load,
  *   objects a minor GC collected included (the garbage a request leaves); prints the sites.
  * - `node dist/bench/profile.js connect [connections]`: the same sampling while idle h2c
@@ -32,9 +32,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const [mode = 'cpu', countText] = process.argv.slice(2);
 const workDir = mkdtempSync(join(tmpdir(), 'sluice-profile-'));
 
-function load(port: number, requests: number): void {
+function load(port: number, requests: number, connections = 10): void {
   const [command, commandArgs] = pinned(1, 'h2load', [
-    '-c10',
+    `-c${connections}`,
     '-m10',
     '-n',
     String(requests),
@@ -68,10 +68,10 @@ function frameName(frame: CallFrame): string {
   return `${frame.functionName || '(anonymous)'} ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`;
 }
 
-async function profileCpu(requests: number): Promise<void> {
+async function profileCpu(requests: number, connections = 10): Promise<void> {
   const { child, port } = await startServer('sluice-server.js', false, ['--cpu-prof', `--cpu-prof-dir=${workDir}`]);
-  load(port, Math.ceil(requests / 10));
-  load(port, requests);
+  load(port, Math.ceil(requests / 10), connections);
+  load(port, requests, connections);
   await stop(child);
   const file = readdirSync(workDir).find((name) => name.endsWith('.cpuprofile'))!;
   const profile = JSON.parse(readFileSync(join(workDir, file), 'utf8')) as {
@@ -85,7 +85,7 @@ async function profileCpu(requests: number): Promise<void> {
     const name = frameName(byId.get(id)!.callFrame);
     totals.set(name, (totals.get(name) ?? 0) + (profile.timeDeltas[index] ?? 0));
   });
-  process.stdout.write(`self time, ${requests} requests at c10 m10 (the profile: ${join(workDir, file)})\n`);
+  process.stdout.write(`self time, ${requests} requests at c${connections} m10 (the profile: ${join(workDir, file)})\n`);
   printTop(totals, 30, (micros) => `${(micros / 1000).toFixed(0)} ms`);
 }
 
@@ -240,7 +240,7 @@ async function profileIdleHeap(connections: number, kind: IdleKind = 'h2c'): Pro
   printTop(perConnection, 30, (bytes) => `${bytes.toFixed(0)} B`);
 }
 
-if (mode === 'cpu') await profileCpu(Number(countText ?? 400_000));
+if (mode === 'cpu') await profileCpu(Number(countText ?? 400_000), Number(process.argv[4] ?? 10));
 else if (mode === 'alloc') await profileAllocations('request', Number(countText ?? 100_000));
 else if (mode === 'connect') await profileAllocations('connection', Number(countText ?? 2000));
 else if (mode === 'connect-http1') await profileAllocations('connection', Number(countText ?? 2000), 'http1');
