@@ -85,7 +85,9 @@ async function profileCpu(requests: number, connections = 10): Promise<void> {
     const name = frameName(byId.get(id)!.callFrame);
     totals.set(name, (totals.get(name) ?? 0) + (profile.timeDeltas[index] ?? 0));
   });
-  process.stdout.write(`self time, ${requests} requests at c${connections} m10 (the profile: ${join(workDir, file)})\n`);
+  process.stdout.write(
+    `self time, ${requests} requests at c${connections} m10 (the profile: ${join(workDir, file)})\n`,
+  );
   printTop(totals, 30, (micros) => `${(micros / 1000).toFixed(0)} ms`);
 }
 
