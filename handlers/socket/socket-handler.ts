@@ -105,8 +105,10 @@ export class SocketHandler implements ChannelHandler {
   private pendingWriteShutdown: { slot: ChannelSlot; error: SluiceError | null; free: boolean } | null = null;
   private bytesRead = 0;
   private bytesWritten = 0;
-  /** Null without a write timeout (the default): nothing is timed. */
-  /** The write deadline: from `writeTimeoutMs`, or made by a graceful close from `closeFlushTimeoutMs`. */
+  /**
+   * The write deadline: from `writeTimeoutMs` (null without one, the default), or made by a
+   * graceful close from `closeFlushTimeoutMs`.
+   */
   private writeDeadline: WriteProgressDeadline | null;
   private readonly closeFlushTimeoutMs: number;
   // One set of socket listeners serves every handler: Node calls a listener with the socket as

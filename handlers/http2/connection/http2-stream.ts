@@ -123,8 +123,8 @@ const StreamFlag = {
 /**
  * The parts of a stream most streams never use — the application's `userData`, trailers, an end
  * callback, a request body's length and count, manual-window credit, concurrency holds, a thrown
- * callback, data-rate state — kept apart so a small request's stream object is 64 bytes smaller (it is allocated per
- * request). Made by the first value a stream sets there.
+ * callback, data-rate state — kept apart so a small request's stream object, allocated per
+ * request, is 64 bytes smaller. Made by the first value a stream sets there.
  */
 class StreamExtras {
   userData: unknown = null;
