@@ -4,7 +4,8 @@
  * empty SETTINGS; on the server's first bytes an ACK of its SETTINGS and `GET /` on stream 1,
  * encoded as nghttp2's clients do (`:path`, `:authority` and `user-agent` as literals with
  * incremental indexing, so the server's HPACK decoder keeps them in its dynamic table). Prints
- * `ready` when every connection has seen its response end, and holds them until stdin closes:
+ * `ready` when every connection has seen its response end (and `closed` for every connection the
+ * server closes, which voids a measurement), and holds them until stdin closes:
  * `node idle-connections.js PORT COUNT`. Pass `settings-only` as a third argument to stop after
  * the SETTINGS exchange instead. Raw sockets keep the client light, so the server's memory is
  * what is measured.
@@ -67,6 +68,8 @@ function hasResponseEnded(bytes: Buffer): boolean {
 for (let i = 0; i < count; i++) {
   const socket = net.connect({ host: '127.0.0.1', port });
   socket.on('error', () => undefined);
+  // The measurement is void if the server closes idle connections (an idle timeout): say so.
+  socket.on('close', () => process.stdout.write('closed\n'));
   let received = Buffer.alloc(0);
   let state: 'settings' | 'response' | 'idle' = 'settings';
   socket.on('connect', () => socket.write(PREFACE_AND_SETTINGS));
@@ -92,7 +95,7 @@ for (let i = 0; i < count; i++) {
   sockets.push(socket);
 }
 process.stdin.on('end', () => {
-  for (const socket of sockets) socket.destroy();
+  for (const socket of sockets) socket.removeAllListeners('close').destroy();
   process.exit(0);
 });
 process.stdin.resume();

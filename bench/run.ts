@@ -338,18 +338,24 @@ async function measureAllocations(servers: Record<'sluice' | 'node', RunningServ
  * With V8's defaults it also holds however much V8 chose to grow the young generation while
  * the connections were made — a one-off of up to 2 × 16 MiB that V8 sizes by the bytes
  * surviving its scavenges, the same for 2000 connections as for 100 000 — so that figure is
- * printed too, as it is what `ps` shows at this connection count.
+ * printed too, as it is what `ps` shows at this connection count. The third figure is V8's
+ * defaults once the servers are settled (baseline and figure both: V8's memory reducer returns
+ * the young generation of a process that stopped allocating, ≈ 8 s after) — what the
+ * connections hold while they stay idle, the state a server holding idle connections is in.
  */
 async function measureIdleMemory(): Promise<Record<string, unknown>> {
   const count = isQuick ? 500 : 2000;
   const pinnedYoung = await idleMemoryPerConnection(count, ['--max-semi-space-size=1']);
   const defaults = await idleMemoryPerConnection(count, []);
+  const settled = await idleMemoryPerConnection(count, [], true);
+  const settledRatio = settled.sluice / settled.node;
   const ratio = pinnedYoung.sluice / pinnedYoung.node;
   const defaultRatio = defaults.sluice / defaults.node;
   const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
   process.stdout.write(
     `${'memory per idle conn'.padEnd(24)} sluice ${kib(pinnedYoung.sluice)} | node ${kib(pinnedYoung.node)} | ratio ${ratio.toFixed(2)}× (lower is better; ${count} connections, young generation pinned)\n` +
-      `${''.padEnd(24)} sluice ${kib(defaults.sluice)} | node ${kib(defaults.node)} | ratio ${defaultRatio.toFixed(2)}× (V8 defaults: young-generation growth included)\n`,
+      `${''.padEnd(24)} sluice ${kib(defaults.sluice)} | node ${kib(defaults.node)} | ratio ${defaultRatio.toFixed(2)}× (V8 defaults: young-generation growth included)\n` +
+      `${''.padEnd(24)} sluice ${kib(settled.sluice)} | node ${kib(settled.node)} | ratio ${settledRatio.toFixed(2)}× (V8 defaults, servers settled: V8 returned its young generation)\n`,
   );
   return {
     workload: 'memory per idle connection',
@@ -364,6 +370,7 @@ async function measureIdleMemory(): Promise<Record<string, unknown>> {
       // issue 25's gate
       targets: { ratio: 0.4 },
     },
+    settled: { sluiceBytes: settled.sluice, nodeBytes: settled.node, ratio: settledRatio },
   };
 }
 
@@ -371,11 +378,13 @@ async function measureIdleMemory(): Promise<Record<string, unknown>> {
 async function idleMemoryPerConnection(
   count: number,
   nodeFlags: readonly string[],
+  settle = false,
 ): Promise<Record<'sluice' | 'node', number>> {
   // Like the other workloads: several fresh servers each, alternating, and the medians.
   const samples: Record<'sluice' | 'node', number[]> = { sluice: [], node: [] };
   for (let run = 0; run < memoryRepetitions; run++) {
-    const sample = await idleMemoryOnce(count, nodeFlags, run % 2 === 0 ? ['sluice', 'node'] : ['node', 'sluice']);
+    const order = run % 2 === 0 ? (['sluice', 'node'] as const) : (['node', 'sluice'] as const);
+    const sample = await idleMemoryOnce(count, nodeFlags, order, settle);
     samples.sluice.push(sample.sluice);
     samples.node.push(sample.node);
   }
@@ -386,6 +395,7 @@ async function idleMemoryOnce(
   count: number,
   nodeFlags: readonly string[],
   order: readonly ('sluice' | 'node')[],
+  settle: boolean,
 ): Promise<Record<'sluice' | 'node', number>> {
   const perServer: Record<string, number> = {};
   for (const name of order) {
@@ -393,6 +403,9 @@ async function idleMemoryOnce(
       name === 'sluice' ? 'sluice-server.js' : 'node-server.js',
       count,
       nodeFlags,
+      'idle-connections.js',
+      [],
+      settle,
     );
   }
   return { sluice: perServer['sluice'], node: perServer['node'] };
