@@ -156,6 +156,7 @@ function barsOfRow(row: Row): ChartBar[] {
       false,
       numberAt(recordAt(defaults, 'targets'), 'ratio'),
     );
+    add(section, 'RSS, V8 defaults, settled', against, numberAt(recordAt(row, 'settled'), 'ratio'), false);
     return bars;
   }
   if (/^allocations/.test(workload)) {

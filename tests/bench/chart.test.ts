@@ -70,6 +70,7 @@ const RESULTS: BenchResults = {
       ratio: 0.34,
       targets: { ratio: 0.5 },
       defaultFlags: { sluiceBytes: 10_342, nodeBytes: 22_118, ratio: 0.47, targets: { ratio: 0.4 } },
+      settled: { sluiceBytes: 8089, nodeBytes: 22_016, ratio: 0.37 },
     },
     {
       workload: 'client c10 m10 against nghttpd',
@@ -258,10 +259,15 @@ describe('bench chart', () => {
       expect(find('websocket idle memory', 'RSS per connection')).to.deep.include({ against: 'ws' });
     });
 
-    it('draws both idle-memory figures, allocations, the client and the floor as costs or rates', () => {
+    it('draws the three idle-memory figures, allocations, the client and the floor as costs or rates', () => {
       expect(find('memory per idle connection', 'RSS, V8 defaults')).to.deep.include({
         ratio: 0.47,
         target: 0.4,
+        isHigherBetter: false,
+      });
+      expect(find('memory per idle connection', 'RSS, V8 defaults, settled')).to.deep.include({
+        ratio: 0.37,
+        target: null,
         isHigherBetter: false,
       });
       expect(find('allocations per request', 'bytes allocated')?.isHigherBetter).to.equal(false);

@@ -23,7 +23,7 @@
  * @module
  */
 import hpack from 'hpack.js';
-import { dynamicTableEntries } from './hpack-table.js';
+import { compactDynamicTable, dynamicTableEntries } from './hpack-table.js';
 import { ErrorCode, SETTINGS_DEFAULTS } from './constants.js';
 import { Http2ConnectionError } from '../errors.js';
 import { latin1String } from '../../../lib/bytes.js';
@@ -285,6 +285,7 @@ export class HpackDecoder {
       return HEADER_LIST_TOO_LARGE;
     }
     if (fields.length !== fieldCount * 2) fields.length = fieldCount * 2; // fewer fields than the last list
+    if (this.lastFieldCount === 0) compactDynamicTable(table); // the first block (or one after a too-large list)
     this.lastFieldCount = fieldCount;
     return fields;
   }

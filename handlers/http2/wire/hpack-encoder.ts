@@ -19,7 +19,7 @@
  * @module
  */
 import hpack from 'hpack.js';
-import { dynamicTableEntries } from './hpack-table.js';
+import { compactDynamicTable, dynamicTableEntries } from './hpack-table.js';
 import { SETTINGS_DEFAULTS } from './constants.js';
 
 /** Octets an entry costs beyond its name and value, RFC 7541 §4.1. */
@@ -211,6 +211,7 @@ export class HpackEncoder {
   encode(headers: readonly string[], sensitiveNames?: ReadonlySet<string>): Buffer {
     if ((headers.length & 1) !== 0) throw new TypeError('header list must be [name, value, …] pairs');
     this.offset = 0;
+    const isFirstBlock = this.buffer === NO_OUTPUT; // the first encode allocates the buffer
     if (this.pendingMinimumSize !== NO_PENDING_SIZE) this.writeSizeUpdates();
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i];
@@ -221,6 +222,7 @@ export class HpackEncoder {
         (sensitiveNames !== undefined && sensitiveNames.has(name));
       this.encodeField(name, value, isSensitive);
     }
+    if (isFirstBlock) compactDynamicTable(this.table);
     return this.buffer.subarray(0, this.offset);
   }
 
