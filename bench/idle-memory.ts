@@ -89,11 +89,12 @@ export async function idleMemoryOfServer(
       });
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const after = settle ? await settledOrThrow(server, script) : await server.stats();
-    if (closedCount > 0) throw new Error(`${script} closed ${closedCount} of the idle connections`);
+    const after = await (settle ? settledStats(server) : server.stats().then((stats) => ({ stats, isSettled: true })));
     clientProcess.stdin.end();
     await new Promise((resolve) => clientProcess.once('exit', resolve));
-    return (after.rssBytes - before.rssBytes) / count;
+    if (closedCount > 0) throw new Error(`${script} closed ${closedCount} of the idle connections`);
+    if (!after.isSettled) throw new Error(`${script} did not settle within ${SETTLE_LIMIT_MS / 1000} s`);
+    return (after.stats.rssBytes - before.rssBytes) / count;
   } finally {
     server.child.kill('SIGTERM');
   }
