@@ -3,11 +3,13 @@
  * `TestingChannel` — no sockets, no kernel, no load generator — so two builds can be told apart
  * by a few percent where an end-to-end run's noise is larger than that.
  *
- * `node --expose-gc dist/bench/http2-core.js [ROOT ...] [--rounds N]`: each ROOT is a checkout
- * with its `dist/` built (this checkout by default); with several, they run alternately, five
- * times each, and the medians are printed. Each round feeds a batch of ten pre-encoded requests
- * (HEADERS with END_STREAM) and a WINDOW_UPDATE for their responses; the server answers each
- * with HEADERS and a 100-byte DATA frame with END_STREAM.
+ * `node --expose-gc dist/bench/http2-core.js [ROOT ...] [--rounds N] [--connections C]`: each
+ * ROOT is a checkout with its `dist/` built (this checkout by default); with several, they run
+ * alternately, five times each, and the medians are printed. Each round feeds a batch of ten
+ * pre-encoded requests (HEADERS with END_STREAM) and a WINDOW_UPDATE for their responses; the
+ * server answers each with HEADERS and a 100-byte DATA frame with END_STREAM. With
+ * `--connections C` the rounds go to C connections in turn (one by default), as a server's reads
+ * do under `h2load -cC`: what per-connection state costs once it no longer stays in the cache.
  *
  * @module
  */
@@ -24,6 +26,7 @@ type Frames = typeof import('../handlers/http2/wire/frame-encoder.js');
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 20_000;
+const connectionCount = args.includes('--connections') ? Number(args[args.indexOf('--connections') + 1]) : 1;
 const roots = args.filter((arg, i) => !arg.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const BATCH = 10;
 const WARM_UP_ROUNDS = 5000;
@@ -52,36 +55,40 @@ async function measure(root: string): Promise<number> {
     'handlers/http2/frame-encoder.js',
   );
   const body = Buffer.alloc(100, 120);
-  const server = new Http2ServerConnection({
-    onStream(stream) {
-      stream.sendHeaders([':status', '200', 'content-type', 'text/plain']);
-      stream.write(body);
-      stream.end();
-    },
-  });
-  const channel = new TestingChannel([server]);
-  channel.pushRead(
-    Buffer.concat([
-      Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
-      Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
-      Buffer.from([0, 0, 0, 4, 1, 0, 0, 0, 0]),
-    ]),
-  );
-  channel.runUntilIdle();
-  channel.flushWrites();
-  channel.takeWritten();
-
-  const encoder = new HpackEncoder({});
   const request = [':method', 'GET', ':scheme', 'http', ':authority', 'localhost', ':path', '/'];
-  let nextId = 1;
-  const batch = (): Buffer => {
+  /** A served connection past its preface, with the client's HPACK context and next stream id. */
+  const connect = () => {
+    const server = new Http2ServerConnection({
+      onStream(stream) {
+        stream.sendHeaders([':status', '200', 'content-type', 'text/plain']);
+        stream.write(body);
+        stream.end();
+      },
+    });
+    const channel = new TestingChannel([server]);
+    channel.pushRead(
+      Buffer.concat([
+        Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+        Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+        Buffer.from([0, 0, 0, 4, 1, 0, 0, 0, 0]),
+      ]),
+    );
+    channel.runUntilIdle();
+    channel.flushWrites();
+    channel.takeWritten();
+    return { server, channel, encoder: new HpackEncoder({}), nextId: 1 };
+  };
+  const connections = Array.from({ length: connectionCount }, connect);
+
+  const batch = (_: unknown, round: number): Buffer => {
+    const connection = connections[round % connectionCount];
     const frames: Buffer[] = [];
     for (let i = 0; i < BATCH; i++) {
-      const block = Buffer.from(encoder.encode(request));
+      const block = Buffer.from(connection.encoder.encode(request));
       const frame = Buffer.alloc(9 + block.length);
-      writeFrameHeader(frame, 0, block.length, 0x1, 0x4 | 0x1, nextId);
+      writeFrameHeader(frame, 0, block.length, 0x1, 0x4 | 0x1, connection.nextId);
       block.copy(frame, 9);
-      nextId += 2;
+      connection.nextId += 2;
       frames.push(frame);
     }
     const update = Buffer.alloc(13);
@@ -93,6 +100,7 @@ async function measure(root: string): Promise<number> {
   const batches = Array.from({ length: WARM_UP_ROUNDS + rounds }, batch);
   const run = (from: number, to: number): void => {
     for (let i = from; i < to; i++) {
+      const channel = connections[i % connectionCount].channel;
       channel.pushRead(batches[i]);
       channel.runUntilIdle();
       channel.flushWrites();
@@ -104,7 +112,9 @@ async function measure(root: string): Promise<number> {
   const start = process.cpuUsage();
   run(WARM_UP_ROUNDS, WARM_UP_ROUNDS + rounds);
   const cpu = process.cpuUsage(start);
-  if (server.activeStreamCount !== 0) throw new Error(`${server.activeStreamCount} streams left open`);
+  for (const { server } of connections) {
+    if (server.activeStreamCount !== 0) throw new Error(`${server.activeStreamCount} streams left open`);
+  }
   return (cpu.user + cpu.system) / (rounds * BATCH);
 }
 
@@ -112,5 +122,10 @@ if (roots.length <= 1) {
   const root = resolve(roots[0] ?? join(here, '..', '..'));
   process.stdout.write(`${JSON.stringify({ root, microsPerRequest: await measure(root) })}\n`);
 } else {
-  compareBuildsAlternately(fileURLToPath(import.meta.url), roots, ['--rounds', String(rounds)]);
+  compareBuildsAlternately(fileURLToPath(import.meta.url), roots, [
+    '--rounds',
+    String(rounds),
+    '--connections',
+    String(connectionCount),
+  ]);
 }
