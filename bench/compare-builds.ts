@@ -8,7 +8,9 @@
  *
  * - small GET h2c c10 m10 with h2load: req/s and the server's CPU per request;
  * - the bytes allocated per request in that load (young-generation GCs × its size);
- * - the RSS per idle connection of a fresh server (500 connections, young generation pinned).
+ * - the RSS per idle connection of a fresh server (500 connections, young generation pinned);
+ * - 64 MiB uploads echoed by `/echo` (h2load `-c1 -m1 -d`, six per run after one to warm up):
+ *   bytes per second and the server's CPU per upload — the large-read path.
  *
  * It prints the medians of each build and new ÷ old, against the limits a restructuring must
  * keep (req/s not lower by more than 5 %, allocations and idle memory not higher by more than 3 %).
@@ -19,7 +21,7 @@ import { join, relative, resolve } from 'node:path';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './bench-processes.js';
-import { median, runH2loadAgainst } from './h2load.js';
+import { median, runH2loadAgainst, uploadFile } from './h2load.js';
 import { idleMemoryOfServer } from './idle-memory.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,6 +44,8 @@ interface BuildSamples {
   readonly cpuMicrosPerRequest: number[];
   readonly bytesPerRequest: number[];
   readonly idleBytesPerConnection: number[];
+  readonly uploadBytesPerSecond: number[];
+  readonly cpuMillisPerUpload: number[];
 }
 
 /** One run of the load on a fresh server of `script`: warm-up, then the measured h2load run. */
@@ -57,16 +61,32 @@ async function measureLoad(script: string, samples: BuildSamples): Promise<void>
     samples.requestsPerSecond.push(sample.requestsPerSecond);
     samples.cpuMicrosPerRequest.push(sample.cpuMicrosPerRequest);
     samples.bytesPerRequest.push(((after.minorGcs - before.minorGcs) * after.youngGenerationBytes) / requests);
+    runH2loadAgainst(['-c1', '-m1', '-n', '1', '-d', uploadFile()], `${url}echo`, server.pid); // warm-up
+    const upload = runH2loadAgainst(['-c1', '-m1', '-n', '6', '-d', uploadFile()], `${url}echo`, server.pid);
+    if (upload.failed > 0) throw new Error(`${upload.failed} uploads failed against ${script}`);
+    samples.uploadBytesPerSecond.push(upload.bytesPerSecond);
+    samples.cpuMillisPerUpload.push(upload.cpuMicrosPerRequest / 1000);
   } finally {
     server.child.kill('SIGTERM');
   }
 }
 
+function emptySamples(): BuildSamples {
+  return {
+    requestsPerSecond: [],
+    cpuMicrosPerRequest: [],
+    bytesPerRequest: [],
+    idleBytesPerConnection: [],
+    uploadBytesPerSecond: [],
+    cpuMillisPerUpload: [],
+  };
+}
+
 async function main(): Promise<void> {
   const builds = { old: serverScript(oldRoot), new: serverScript(newRoot) };
   const samples: Record<'old' | 'new', BuildSamples> = {
-    old: { requestsPerSecond: [], cpuMicrosPerRequest: [], bytesPerRequest: [], idleBytesPerConnection: [] },
-    new: { requestsPerSecond: [], cpuMicrosPerRequest: [], bytesPerRequest: [], idleBytesPerConnection: [] },
+    old: emptySamples(),
+    new: emptySamples(),
   };
   for (let run = 0; run < runs; run++) {
     const order = run % 2 === 0 ? (['old', 'new'] as const) : (['new', 'old'] as const);
@@ -83,6 +103,8 @@ async function main(): Promise<void> {
     ['server CPU µs/request', 'cpuMicrosPerRequest', 'lower', Infinity],
     ['bytes allocated/request', 'bytesPerRequest', 'lower', 1.03],
     ['RSS bytes/idle connection', 'idleBytesPerConnection', 'lower', 1.03],
+    ['64 MiB upload bytes/s', 'uploadBytesPerSecond', 'higher', 0.95],
+    ['server CPU ms/upload', 'cpuMillisPerUpload', 'lower', Infinity],
   ];
   process.stdout.write(`${runs} alternating runs each; medians (old = ${oldRoot}, new = ${newRoot})\n`);
   for (const [label, key, better, limit] of rows) {

@@ -5,7 +5,9 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pinned } from './bench-processes.js';
 
 /** The CPU time `pid` used so far, in clock ticks (user + system). */
@@ -100,4 +102,14 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** A 64 MiB file of pattern bytes for the upload workloads (`h2load -d`), made once per machine in the temp directory. */
+export function uploadFile(): string {
+  const path = join(tmpdir(), 'sluice-bench-upload-64MiB');
+  if (existsSync(path) && statSync(path).size === 64 * 1024 * 1024) return path;
+  const block = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < block.length; i++) block[i] = (i * 31 + 7) & 0xff;
+  writeFileSync(path, Buffer.concat(Array.from({ length: 64 }, () => block)));
+  return path;
 }

@@ -14,15 +14,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { hasCommand, pinned, startServer, canPin, type RunningServer } from './bench-processes.js';
-import { median, runH2loadAgainst, smallGetLoads, type Sample } from './h2load.js';
+import { median, runH2loadAgainst, smallGetLoads, uploadFile, type Sample } from './h2load.js';
 import { measureAgainstReferences, REFERENCE_SERVERS, startReference } from './references.js';
 import { idleMemoryOfServer } from './idle-memory.js';
 import { measureHttp1 } from './http1.js';
 import { measureWebSocket } from './websocket.js';
 import { writeChartOf } from './chart.js';
 import { measureUrgentUnderBulk } from './urgent-under-bulk.js';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -110,16 +109,6 @@ const TARGETS: Readonly<Record<string, { readonly ratio?: number; readonly cpu?:
   '100 KiB GET TLS c4 m4': { ratio: 1 },
   '1 MiB GET TLS c4 m4': { ratio: 1 },
 };
-
-/** A 64 MiB file of pattern bytes for the upload workload, made once per machine in the temp directory. */
-function uploadFile(): string {
-  const path = join(tmpdir(), 'sluice-bench-upload-64MiB');
-  if (existsSync(path) && statSync(path).size === 64 * 1024 * 1024) return path;
-  const block = Buffer.alloc(1024 * 1024);
-  for (let i = 0; i < block.length; i++) block[i] = (i * 31 + 7) & 0xff;
-  writeFileSync(path, Buffer.concat(Array.from({ length: 64 }, () => block)));
-  return path;
-}
 
 /** h2c sluice servers with a busy-polling loop, by window; started when a workload first asks. */
 const busyPollServers = new Map<number, RunningServer>();

@@ -6,25 +6,14 @@
 import { ChannelDirection } from './channel-handler.js';
 import type { ChannelSlot } from './channel-slot.js';
 import { ChannelErrors, asSluiceError } from './errors.js';
-import { IoMessage } from './io-message.js';
 import { SmallFifo } from './small-fifo.js';
-
-/**
- * Chunks of at least this many bytes are sent right as they are, wrapped in a message of their
- * own, instead of being copied into a pooled one: the source gives each read its own memory (a
- * socket's `'data'` chunk, TLS plaintext), and above this size the copy costs more than a
- * message object.
- */
-export const READ_WRAP_MIN_BYTES = 16 * 1024;
 
 /**
  * ReadQueue holds the bytes a handler received from outside the channel — a socket's reads, a
  * TLS session's plaintext — until the read window of the slot to its right lets them through,
- * and sends them right in messages (never more than the window, never more than a data
- * message): small chunks copied into pooled messages, chunks of {@link READ_WRAP_MIN_BYTES} or
- * more wrapped as they are. The handler pauses its source while the queue is not empty, so the
- * queue holds at most what the source delivered before the pause. A source must not reuse a
- * chunk's memory once it gave it (Node's sockets never do).
+ * and sends them right in pooled messages (never more than the window, never more than a data
+ * message). The handler pauses its source while the queue is not empty, so the queue holds at
+ * most what the source delivered before the pause.
  */
 export class ReadQueue extends SmallFifo<Buffer> {
   private bytes = 0;
@@ -67,13 +56,8 @@ export class ReadQueue extends SmallFifo<Buffer> {
       if (window <= 0) break;
       const chunk = this.peekItem()!;
       const count = Math.min(chunk.length, window, pool.dataMessageSize);
-      let message: IoMessage;
-      if (count >= READ_WRAP_MIN_BYTES) {
-        message = IoMessage.wrap(count === chunk.length ? chunk : chunk.subarray(0, count));
-      } else {
-        message = pool.acquire(count);
-        message.append(chunk, 0, count);
-      }
+      const message = pool.acquire(count);
+      message.append(chunk, 0, count);
       if (count === chunk.length) this.shiftItem();
       else this.replaceFirstItem(chunk.subarray(count));
       this.bytes -= count;
