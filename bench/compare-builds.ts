@@ -10,7 +10,9 @@
  * - the bytes allocated per request in that load (young-generation GCs × its size);
  * - the RSS per idle connection of a fresh server (500 connections, young generation pinned);
  * - 64 MiB uploads echoed by `/echo` (h2load `-c1 -m1 -d`, six per run after one to warm up):
- *   bytes per second and the server's CPU per upload — the large-read path.
+ *   bytes per second, the server's CPU per upload, and its mark-compacts during them (one more
+ *   than it ran: the stats call's own) — large transfers run in two GC modes
+ *   (docs/performance.md), so read the medians with the counts.
  *
  * It prints the medians of each build and new ÷ old, against the limits a restructuring must
  * keep (req/s not lower by more than 5 %, allocations and idle memory not higher by more than 3 %).
@@ -46,6 +48,7 @@ interface BuildSamples {
   readonly idleBytesPerConnection: number[];
   readonly uploadBytesPerSecond: number[];
   readonly cpuMillisPerUpload: number[];
+  readonly uploadMarkCompacts: number[];
 }
 
 /** One run of the load on a fresh server of `script`: warm-up, then the measured h2load run. */
@@ -62,8 +65,11 @@ async function measureLoad(script: string, samples: BuildSamples): Promise<void>
     samples.cpuMicrosPerRequest.push(sample.cpuMicrosPerRequest);
     samples.bytesPerRequest.push(((after.minorGcs - before.minorGcs) * after.youngGenerationBytes) / requests);
     runH2loadAgainst(['-c1', '-m1', '-n', '1', '-d', uploadFile()], `${url}echo`, server.pid); // warm-up
+    const beforeUploads = await server.stats();
     const upload = runH2loadAgainst(['-c1', '-m1', '-n', '6', '-d', uploadFile()], `${url}echo`, server.pid);
+    const afterUploads = await server.stats();
     if (upload.failed > 0) throw new Error(`${upload.failed} uploads failed against ${script}`);
+    samples.uploadMarkCompacts.push(afterUploads.majorGcs - beforeUploads.majorGcs);
     samples.uploadBytesPerSecond.push(upload.bytesPerSecond);
     samples.cpuMillisPerUpload.push(upload.cpuMicrosPerRequest / 1000);
   } finally {
@@ -79,6 +85,7 @@ function emptySamples(): BuildSamples {
     idleBytesPerConnection: [],
     uploadBytesPerSecond: [],
     cpuMillisPerUpload: [],
+    uploadMarkCompacts: [],
   };
 }
 
@@ -105,6 +112,7 @@ async function main(): Promise<void> {
     ['RSS bytes/idle connection', 'idleBytesPerConnection', 'lower', 1.03],
     ['64 MiB upload bytes/s', 'uploadBytesPerSecond', 'higher', 0.95],
     ['server CPU ms/upload', 'cpuMillisPerUpload', 'lower', Infinity],
+    ['upload mark-compacts (+1)', 'uploadMarkCompacts', 'lower', Infinity],
   ];
   process.stdout.write(`${runs} alternating runs each; medians (old = ${oldRoot}, new = ${newRoot})\n`);
   for (const [label, key, better, limit] of rows) {
