@@ -6,12 +6,12 @@
  * @module
  * @internal
  */
-import { IoErrors, SluiceError, type ChannelSlot, type MinDataRate } from '../../../lib/index.js';
-import { DataRateClock, checkMinDataRate } from '../../../lib/data-rate.js';
+import { IoErrors, SluiceError, Task, type ChannelSlot, type TaskStatus } from '../../../lib/index.js';
+import { DataRateClock } from '../../../lib/data-rate.js';
 import { UNBOXED_NUMBER_FIELD } from '../../../lib/field-layout.js';
 import { Http1ParseError } from '../errors.js';
-import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
 import type { Http1OutgoingTask } from './outgoing-task.js';
+import type { Http1ServerSettings } from './server-settings.js';
 import type { Http1ServerStream } from './server-stream.js';
 
 /**
@@ -33,6 +33,8 @@ export interface Http1DeadlinesHost {
   _rejectRequest(error: Http1ParseError): void;
   /** A connection-level failure for `onError`. */
   _reportError(error: SluiceError): void;
+  /** The connection's timer ran (these deadlines are its task): check what is due. */
+  _onTimer(status: TaskStatus): void;
 }
 
 /** The request-body rate's answer when no response began: 408 (RFC 9110 §15.5.9), then close. */
@@ -54,14 +56,12 @@ const BODY_TOO_SLOW = Object.freeze({ ...IoErrors.RECEIVE_RATE_TOO_LOW, status: 
  *   answered 408 with `Connection: close` if no response began.
  *
  * An exchange set to `setMinDataRate(null)` takes part in neither rate. The clocks are made when
- * first needed; the connection's timer task checks them (`check`).
+ * first needed. The deadlines are also the connection's timer task (one object per connection,
+ * not two): its run asks the connection, which checks its own deadlines and these (`check`).
  *
  * @internal
  */
-export class Http1ServerDeadlines {
-  private readonly handshakeTimeoutMs: number;
-  private readonly responseRate: MinDataRate | null;
-  private readonly requestBodyRate: MinDataRate | null;
+export class Http1ServerDeadlines extends Task {
   /** The first request line is due by then; Infinity once it came (or without a limit). */
   private handshakeDeadline = UNBOXED_NUMBER_FIELD;
   private sendClock: DataRateClock | null = null;
@@ -76,25 +76,17 @@ export class Http1ServerDeadlines {
   /** The exchange whose body `receiveClock` times. */
   private timedBody: Http1ServerStream | null = null;
 
-  /** Deadlines with `options`' limits; throws a RangeError (as the other options) for a bad one. */
+  /** Deadlines with the limits of `settings`. */
   constructor(
     private readonly host: Http1DeadlinesHost,
-    options: Http1ServerConnectionOptions,
+    private readonly settings: Http1ServerSettings,
   ) {
-    const defaults = HTTP1_SERVER_DEFAULTS;
-    this.handshakeTimeoutMs = numberOption(
-      'handshakeTimeoutMs',
-      options.handshakeTimeoutMs,
-      defaults.handshakeTimeoutMs,
-      0,
-    );
-    this.responseRate = rateOption('minResponseDataRate', options.minResponseDataRate, defaults.minResponseDataRate);
+    super(Http1ServerDeadlines.runTimer, 'http1-timers');
     this.handshakeDeadline = Infinity;
-    this.requestBodyRate = rateOption(
-      'minRequestBodyDataRate',
-      options.minRequestBodyDataRate,
-      defaults.minRequestBodyDataRate,
-    );
+  }
+
+  private static runTimer(this: void, status: TaskStatus, task: Task): void {
+    (task as Http1ServerDeadlines).host._onTimer(status);
   }
 
   /** True until the first request line came, while there is a limit: the idle timeout waits. */
@@ -104,8 +96,8 @@ export class Http1ServerDeadlines {
 
   /** The connection was installed: the handshake deadline counts from the channel's creation. */
   start(slot: ChannelSlot): void {
-    if (this.handshakeTimeoutMs <= 0) return;
-    this.handshakeDeadline = slot.channel.createdAtMs + this.handshakeTimeoutMs;
+    if (this.settings.handshakeTimeoutMs <= 0) return;
+    this.handshakeDeadline = slot.channel.createdAtMs + this.settings.handshakeTimeoutMs;
     this.host._armDeadline(this.handshakeDeadline);
   }
 
@@ -116,7 +108,7 @@ export class Http1ServerDeadlines {
 
   /** The application gave `stream` output: response bytes wait for the peer, the clock runs. */
   onOutput(slot: ChannelSlot, stream: Http1ServerStream): void {
-    const rate = this.responseRate;
+    const rate = this.settings.responseRate;
     if (rate === null || stream._isRateExempt || this.sendClock?.isRunning === true) return;
     const now = slot.channel.loop.now();
     const clock = (this.sendClock ??= new DataRateClock(rate));
@@ -149,7 +141,7 @@ export class Http1ServerDeadlines {
     const now = slot.channel.loop.now();
     if (stream._isRateExempt) this.sendClock?.pause(now);
     if (stream !== this.timedBody) return;
-    const rate = stream._receiveRate ?? this.requestBodyRate;
+    const rate = stream._receiveRate ?? this.settings.requestBodyRate;
     const isTimed =
       rate !== null &&
       !stream._isRateExempt &&
@@ -173,7 +165,7 @@ export class Http1ServerDeadlines {
         slot,
         new SluiceError(
           IoErrors.HANDSHAKE_TIMEOUT,
-          `no request line within ${this.handshakeTimeoutMs} ms of the connection`,
+          `no request line within ${this.settings.handshakeTimeoutMs} ms of the connection`,
         ),
       );
       return -1;
@@ -242,19 +234,5 @@ export class Http1ServerDeadlines {
   private close(slot: ChannelSlot, error: SluiceError): void {
     this.host._reportError(error);
     slot.channel.shutdown(error, true);
-  }
-}
-
-/** A rate option: the given rate (checked) or null, else the default. */
-function rateOption(
-  name: string,
-  value: MinDataRate | null | undefined,
-  fallback: MinDataRate | null,
-): MinDataRate | null {
-  if (value === undefined) return fallback;
-  try {
-    return checkMinDataRate(value, name);
-  } catch (error) {
-    throw new RangeError((error as Error).message, { cause: error });
   }
 }

@@ -58,10 +58,11 @@ export const plantedHttp1Bugs = {
  * turn). One message in flight. On failure it releases the message and reports to the host.
  *
  * Hot path: the task, its function and its completion are reused; the function and the
- * completion are shared by every connection.
+ * completion are shared by every connection. It is its own {@link Task} (one object per
+ * connection, not two: every idle keep-alive connection carries it).
  * @internal
  */
-export class Http1OutgoingTask {
+export class Http1OutgoingTask extends Task {
   /** Writing stopped for good (write failure or immediate shutdown). */
   isWritingStopped = false;
   /** Messages sent since creation. */
@@ -70,16 +71,15 @@ export class Http1OutgoingTask {
   bytesWritten = 0;
   private isActive = false;
   private isMessageInFlight = false;
-  private readonly task: Task;
   private slot: ChannelSlot | null = null;
 
   /** Creates the task for a connection. */
   constructor(private readonly host: Http1OutgoingHost) {
-    this.task = new Task(Http1OutgoingTask.runTask, 'http1-outgoing', this);
+    super(Http1OutgoingTask.runTask, 'http1-outgoing');
   }
 
   private static runTask(this: void, status: TaskStatus, task: Task): void {
-    (task.target as Http1OutgoingTask).run(status);
+    (task as Http1OutgoingTask).run(status);
   }
 
   private static onWriteComplete(this: void, channel: Channel, message: IoMessage, error: SluiceError | null): void {
@@ -105,7 +105,7 @@ export class Http1OutgoingTask {
   wake(): void {
     if (this.isActive || this.slot === null || this.isWritingStopped) return;
     this.isActive = true;
-    this.slot.channel.scheduleTaskNow(this.task);
+    this.slot.channel.scheduleTaskNow(this);
   }
 
   private run(status: TaskStatus): void {
@@ -188,7 +188,7 @@ export class Http1OutgoingTask {
       return;
     }
     // Scheduled, not called: other channels on the loop get their turn first.
-    channel.scheduleTaskNow(this.task);
+    channel.scheduleTaskNow(this);
   }
 }
 

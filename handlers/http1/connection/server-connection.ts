@@ -21,24 +21,27 @@ import {
 } from '../../../lib/index.js';
 import { describeThrown } from '../../../lib/argument-checks.js';
 import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
-import { MessageParser, type MessageHead } from '../wire/message-parser.js';
+import { IdleParserPool } from '../wire/idle-parser-pool.js';
+import type { MessageHead, MessageParser } from '../wire/message-parser.js';
 import type { Http1Fields } from '../wire/message-encoder.js';
-import { HTTP1_SERVER_DEFAULTS, numberOption, type Http1ServerConnectionOptions } from './connection-options.js';
+import type { Http1ServerConnectionOptions } from './connection-options.js';
 import { Http1ServerDeadlines } from './deadlines.js';
 import { BodyFraming, checkOutgoingFields, type OutgoingMessage } from './outgoing-message.js';
 import { Http1OutgoingTask } from './outgoing-task.js';
+import { serverSettingsOf, type Http1ServerSettings } from './server-settings.js';
 import { Http1ServerStream } from './server-stream.js';
 import {
   Http1UpgradeExchange,
   PendingUpgrade,
-  checkUpgrades,
   chooseUpgrade,
   refusalFields,
-  type Http1Upgrade,
   type Http1UpgradeInstall,
 } from './upgrade.js';
 
 const NO_FIELDS: string[] = [];
+
+/** The held list of a connection that holds nothing (never added to: a list is made first). */
+const NO_MESSAGES: IoMessage[] = [];
 
 /**
  * Http1ServerConnection is the HTTP/1.1 server as a channel handler (install it right of the
@@ -71,25 +74,33 @@ export class Http1ServerConnection implements ChannelHandler {
   // exchanges, by shape (checked where they are created): those members are internal (stripped),
   // so the published types must not name the interfaces.
   /** Always `server`. */
-  readonly role = 'server' as const;
-  /** @internal */
-  readonly highWaterMark: number;
+  get role(): 'server' {
+    return 'server';
+  }
   private readonly options: Http1ServerConnectionOptions;
-  private readonly idleTimeoutMs: number;
-  private readonly headerTimeoutMs: number;
-  private readonly maxPipelinedRequests: number;
-  private readonly readWindowSize: number;
+  /** The options' figures, shared with the other connections given the same options. */
+  private readonly settings: Http1ServerSettings;
+  /** @internal */
+  get highWaterMark(): number {
+    return this.settings.highWaterMark;
+  }
   /** @internal Body credit returns only as the application reads. */
-  readonly isManualWindow: boolean;
-  private readonly maxDrainBodySize: number;
-  private readonly parser: MessageParser;
+  get isManualWindow(): boolean {
+    return this.settings.isManualWindow;
+  }
+  /**
+   * Taken from the {@link IdleParserPool} by the first byte of a request, given back when the
+   * connection falls idle between requests: null while idle (an idle connection is at a message
+   * boundary, not paused).
+   */
+  private parser: MessageParser | null = null;
+  /** `execute` is on the stack: the parser is not given back under it. */
+  private isParsing = false;
   /** @internal */
   readonly outgoing: Http1OutgoingTask;
-  private readonly timerTask: Task;
   /** Parses what was held while the parser paused; made the first time it is needed. */
   private readTask: Task | null = null;
-  private readonly upgrades: readonly Http1Upgrade[];
-  /** The handshake deadline and the minimum data rates. */
+  /** The handshake deadline and the minimum data rates; also the connection's timer task. */
   private readonly deadlines: Http1ServerDeadlines;
   private slot: ChannelSlot | null = null;
   /** The upgrade request taken, until its protocol switches or it is refused. */
@@ -104,7 +115,7 @@ export class Http1ServerConnection implements ChannelHandler {
   /** Field lines of the head being read. */
   private fields: string[] = NO_FIELDS;
   /** Read messages not parsed yet (the parser paused), and the offset into the first. */
-  private readonly held: IoMessage[] = [];
+  private held: IoMessage[] = NO_MESSAGES;
   private heldOffset = 0;
   /** Body bytes of the current `execute` whose credit waits for the application. */
   private creditHeldThisRead = 0;
@@ -129,29 +140,10 @@ export class Http1ServerConnection implements ChannelHandler {
       throw new SluiceError(Http1ConnectionErrors.INVALID_ARGUMENT, 'onRequest must be a function');
     }
     this.options = options;
-    const defaults = HTTP1_SERVER_DEFAULTS;
-    this.idleTimeoutMs = numberOption('idleTimeoutMs', options.idleTimeoutMs, defaults.idleTimeoutMs, 0);
-    this.headerTimeoutMs = numberOption('headerTimeoutMs', options.headerTimeoutMs, defaults.headerTimeoutMs, 0);
-    this.maxPipelinedRequests = numberOption(
-      'maxPipelinedRequests',
-      options.maxPipelinedRequests,
-      defaults.maxPipelinedRequests,
-      1,
-    );
-    this.readWindowSize = numberOption('readWindowSize', options.readWindowSize, defaults.readWindowSize, 1024);
-    this.maxDrainBodySize = numberOption('maxDrainBodySize', options.maxDrainBodySize, defaults.maxDrainBodySize, 0);
-    this.highWaterMark = numberOption('highWaterMark', options.highWaterMark, defaults.highWaterMark, 1);
-    this.isManualWindow = options.isManualWindow === true;
-    this.upgrades = checkUpgrades(options.upgrades);
+    this.settings = serverSettingsOf(options);
     this.headerDeadline = this.idleDeadline = this.timerDueAt = Infinity;
-    this.parser = new MessageParser('request', this, options.parser);
     this.outgoing = new Http1OutgoingTask(this);
-    this.timerTask = new Task(Http1ServerConnection.runTimerTask, 'http1-timers', this);
-    this.deadlines = new Http1ServerDeadlines(this, options);
-  }
-
-  private static runTimerTask(this: void, status: TaskStatus, task: Task): void {
-    (task.target as Http1ServerConnection).onTimer(status);
+    this.deadlines = new Http1ServerDeadlines(this, this.settings);
   }
 
   private static runReadTask(this: void, status: TaskStatus, task: Task): void {
@@ -216,46 +208,52 @@ export class Http1ServerConnection implements ChannelHandler {
 
   private parse(slot: ChannelSlot, message: IoMessage, start: number): void {
     const length = message.length;
-    if (this.reading === null && this.parser.isAtMessageBoundary && this.headerDeadline === Infinity) {
+    const parser = (this.parser ??= IdleParserPool.take(this, this.options.parser));
+    if (this.reading === null && parser.isAtMessageBoundary && this.headerDeadline === Infinity) {
       this.armHeaderTimer(slot);
     }
     this.creditHeldThisRead = 0;
     let position: number;
+    this.isParsing = true;
     try {
-      position = this.parser.execute(message.data, start, length);
+      position = parser.execute(message.data, start, length);
     } catch (error) {
       message.release();
       this.onParseError(error);
       return;
+    } finally {
+      this.isParsing = false;
     }
-    this.deadlines.onParsed(this.requestCount > 0 || this.parser.isPastStartLine);
+    this.deadlines.onParsed(this.requestCount > 0 || parser.isPastStartLine);
     const credit = position - start - this.creditHeldThisRead;
     const upgrade = this.upgrade;
-    if (upgrade !== null && this.parser.isStopped && !upgrade.isHandingOver) {
+    if (upgrade !== null && parser.isStopped && !upgrade.isHandingOver) {
       // An upgrade took the request: the rest, and messages held behind it, are the next protocol's.
       upgrade.isHandingOver = true;
       upgrade.handover.hold(message, position);
       for (const held of this.held.splice(0)) upgrade.handover.hold(held, 0);
-    } else if (position < length && this.parser.isPaused && !this.isReadStopped) {
+    } else if (position < length && parser.isPaused && !this.isReadStopped) {
+      // Made when first needed (a paused parser is rare): idle connections carry no list.
+      if (this.held === NO_MESSAGES) this.held = [];
       this.held.unshift(message);
       this.heldOffset = position;
     } else {
       message.release();
     }
     if (credit > 0) slot.incrementReadWindow(credit);
-    if (this.reading === null && !this.parser.isPaused && !this.parser.isAtMessageBoundary) {
+    if (this.reading === null && !parser.isPaused && !parser.isAtMessageBoundary) {
       if (this.headerDeadline === Infinity) this.armHeaderTimer(slot);
     } else {
       this.headerDeadline = Infinity;
     }
-    if (this.parser.isStopped) this.stopReading(); // an upgrade, or CONNECT: tunnels are not served here
+    if (parser.isStopped) this.stopReading(); // an upgrade, or CONNECT: tunnels are not served here
     this.armIdle();
   }
 
   /** Parses held messages after the parser resumed. */
   private parseHeld(): void {
     const slot = this.slot;
-    while (slot !== null && this.held.length > 0 && !this.parser.isPaused && !this.isReadStopped) {
+    while (slot !== null && this.held.length > 0 && this.parser?.isPaused !== true && !this.isReadStopped) {
       const message = this.held.shift()!;
       const offset = this.heldOffset;
       this.heldOffset = 0;
@@ -271,7 +269,7 @@ export class Http1ServerConnection implements ChannelHandler {
   /** No more requests are read: held and later bytes are dropped, their credit never returned. */
   private stopReading(): void {
     this.isReadStopped = true;
-    this.parser.pause();
+    this.parser?.pause();
     this.releaseHeld();
     this.headerDeadline = Infinity;
   }
@@ -289,7 +287,7 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** The socket may deliver this much before the connection returns it. */
   initialWindowSize(): number {
-    return this.readWindowSize;
+    return this.settings.readWindowSize;
   }
 
   /** HTTP/1.1 adds no per-message overhead. */
@@ -393,7 +391,7 @@ export class Http1ServerConnection implements ChannelHandler {
     this.requestCount++;
     this.reading = stream;
     this.streams.push(stream);
-    if (head.isUpgradeRequested && this.upgrades.length > 0 && this.takeUpgrade(stream)) return true;
+    if (head.isUpgradeRequested && this.settings.upgrades.length > 0 && this.takeUpgrade(stream)) return true;
     try {
       this.options.onRequest(stream);
       // The application installed a body reader: it reads the body (RFC 9110 §10.1.1).
@@ -413,7 +411,7 @@ export class Http1ServerConnection implements ChannelHandler {
     stream._bodyBytesReceived += end - start;
     const handler = stream.handler;
     if (handler.onData === undefined) return;
-    if (this.isManualWindow && !stream._outgoing.isEndWritten) {
+    if (this.settings.isManualWindow && !stream._outgoing.isEndWritten) {
       stream._heldCredit += end - start;
       this.creditHeldThisRead += end - start;
     }
@@ -444,7 +442,7 @@ export class Http1ServerConnection implements ChannelHandler {
       return;
     }
     if (!stream._isKeepAliveRequested || this.isDraining) this.stopReading();
-    else if (this.streams.length >= this.maxPipelinedRequests) this.parser.pause();
+    else if (this.streams.length >= this.settings.maxPipelinedRequests) this.parser?.pause();
     if (stream.isClosed) return;
     const handler = stream.handler;
     try {
@@ -473,7 +471,7 @@ export class Http1ServerConnection implements ChannelHandler {
     if (stream.expectContinue && !stream._isContinueSent && !stream._isRequestComplete) {
       // RFC 9110 §10.1.1: a final status without 100; the client may not send the body. Read and
       // drop a small announced body; otherwise the framing cannot be trusted to end: close.
-      const isDrainable = stream.bodyKind === 'length' && stream.contentLength <= this.maxDrainBodySize;
+      const isDrainable = stream.bodyKind === 'length' && stream.contentLength <= this.settings.maxDrainBodySize;
       if (!isDrainable) {
         this.stopAfter(stream);
         return true;
@@ -567,7 +565,11 @@ export class Http1ServerConnection implements ChannelHandler {
       this.isClosingAfterWrite = true;
       return false;
     }
-    if (this.parser.isPaused && !this.isReadStopped && this.streams.length < this.maxPipelinedRequests) {
+    if (
+      this.parser?.isPaused === true &&
+      !this.isReadStopped &&
+      this.streams.length < this.settings.maxPipelinedRequests
+    ) {
       this.parser.resume();
       if (this.held.length > 0 && this.readTask?.isScheduled !== true) {
         this.readTask ??= new Task(Http1ServerConnection.runReadTask, 'http1-read', this);
@@ -608,7 +610,7 @@ export class Http1ServerConnection implements ChannelHandler {
       return;
     }
     const head = this.streams[0];
-    if (head !== undefined && head._needsDrain && head._outgoing.bufferedBytes < this.highWaterMark) {
+    if (head !== undefined && head._needsDrain && head._outgoing.bufferedBytes < this.settings.highWaterMark) {
       head._needsDrain = false;
       try {
         head.handler.onDrain?.(head);
@@ -638,7 +640,7 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** Gives the request to the first upgrade that takes it (RFC 9110 §7.8); false when none does. */
   private takeUpgrade(stream: Http1ServerStream): boolean {
-    const upgrade = chooseUpgrade(this.upgrades, stream, (thrown, refusing) =>
+    const upgrade = chooseUpgrade(this.settings.upgrades, stream, (thrown, refusing) =>
       this.reportUpgradeFailure(`takes() of the ${refusing.protocol} upgrade threw`, thrown),
     );
     if (upgrade === null) return false;
@@ -774,7 +776,10 @@ export class Http1ServerConnection implements ChannelHandler {
 
   private isIdle(): boolean {
     return (
-      this.streams.length === 0 && this.reading === null && this.held.length === 0 && this.parser.isAtMessageBoundary
+      this.streams.length === 0 &&
+      this.reading === null &&
+      this.held.length === 0 &&
+      (this.parser === null || this.parser.isAtMessageBoundary)
     );
   }
 
@@ -788,33 +793,40 @@ export class Http1ServerConnection implements ChannelHandler {
       if (!this.outgoing.isBusy) this.slot?.channel.shutdown(null);
       return;
     }
-    if (this.idleTimeoutMs <= 0 || this.slot === null) return;
+    // Between requests: the parser waits in the pool for this or another connection's next one.
+    const parser = this.parser;
+    if (parser !== null && !this.isParsing) {
+      this.parser = null;
+      IdleParserPool.give(parser, this.options.parser);
+    }
+    if (this.settings.idleTimeoutMs <= 0 || this.slot === null) return;
     // A new connection is in its handshake: that deadline, not the idle one, governs it.
     if (this.requestCount === 0 && this.deadlines.isHandshakePending) return;
-    this.idleDeadline = Math.ceil(this.slot.channel.loop.now()) + this.idleTimeoutMs;
+    this.idleDeadline = Math.ceil(this.slot.channel.loop.now()) + this.settings.idleTimeoutMs;
     this.armTimer(this.idleDeadline);
   }
 
   private armHeaderTimer(slot: ChannelSlot): void {
-    if (this.headerTimeoutMs <= 0) return;
-    this.headerDeadline = Math.ceil(slot.channel.loop.now()) + this.headerTimeoutMs;
+    if (this.settings.headerTimeoutMs <= 0) return;
+    this.headerDeadline = Math.ceil(slot.channel.loop.now()) + this.settings.headerTimeoutMs;
     this.armTimer(this.headerDeadline);
   }
 
   private armTimer(deadline: number): void {
     const slot = this.slot;
     if (slot === null || deadline >= this.timerDueAt || this.isShutDown) return;
-    if (this.timerTask.isScheduled) slot.channel.unscheduleTask(this.timerTask);
+    if (this.deadlines.isScheduled) slot.channel.unscheduleTask(this.deadlines);
     this.timerDueAt = deadline;
-    slot.channel.scheduleTaskAt(this.timerTask, deadline);
+    slot.channel.scheduleTaskAt(this.deadlines, deadline);
   }
 
   private unscheduleTimer(): void {
-    if (this.timerTask.isScheduled) this.slot?.channel.unscheduleTask(this.timerTask);
+    if (this.deadlines.isScheduled) this.slot?.channel.unscheduleTask(this.deadlines);
     this.timerDueAt = Infinity;
   }
 
-  private onTimer(status: TaskStatus): void {
+  /** @internal The connection's timer (its deadlines' task) ran: acts on every deadline due. */
+  _onTimer(status: TaskStatus): void {
     this.timerDueAt = Infinity;
     const slot = this.slot;
     if (status !== TaskStatus.RUN_READY || slot === null || this.isShutDown) return;
@@ -823,7 +835,7 @@ export class Http1ServerConnection implements ChannelHandler {
       this.headerDeadline = Infinity;
       const error = new SluiceError(
         Http1ConnectionErrors.HEADER_TIMEOUT,
-        `no whole request head within ${this.headerTimeoutMs} ms of its first byte`,
+        `no whole request head within ${this.settings.headerTimeoutMs} ms of its first byte`,
       );
       this.options.onError?.(error);
       slot.channel.shutdown(error, true);

@@ -235,7 +235,7 @@ class ParsedHead implements MessageHead {
  * {@link MessageParser.setRequestMethod} before the response's bytes arrive.
  */
 export class MessageParser {
-  private readonly listener: MessageListener;
+  private listener: MessageListener;
   private readonly isRequestRole: boolean;
   private readonly maxStartLineLength: number;
   private readonly maxHeaderBlockSize: number;
@@ -296,6 +296,25 @@ export class MessageParser {
     if (this.maxChunkSize > Number.MAX_SAFE_INTEGER)
       throw new RangeError(`maxChunkSize must be at most 2^53-1, got ${this.maxChunkSize}`);
     this.maxChunkExtensionsSize = limit('maxChunkExtensionsSize', options.maxChunkExtensionsSize, 0);
+  }
+
+  /**
+   * Whether the parser can serve another connection: healthy, not stopped, between messages with
+   * no byte of the next one read (see {@link IdleParserPool}).
+   * @internal
+   */
+  get isReusable(): boolean {
+    return this.failure === null && this.isAtMessageBoundary;
+  }
+
+  /**
+   * Hands a {@link MessageParser.isReusable} parser to `listener` (another connection), not
+   * paused; its limits stay those it was made with.
+   * @internal
+   */
+  _rebind(listener: MessageListener): void {
+    this.listener = listener;
+    this.isPausedFlag = false;
   }
 
   /** The error the parser failed with, or null while it is healthy. */
