@@ -81,16 +81,14 @@ export class Channel {
   private shutdownErrorValue: SluiceError | null = null;
   private freeImmediately = false;
   private readonly options: ChannelOptions;
-  // The promises are made on first use: most channels are never awaited, and a server holds
-  // thousands of channels.
+  // The promises are made on first use, in one object: most channels are never awaited, and a
+  // server holds thousands of channels.
   private isSetupComplete = false;
-  private setupPromise: Promise<Channel> | null = null;
-  private resolveSetup: ((channel: Channel) => void) | null = null;
-  private shutdownPromise: Promise<SluiceError | null> | null = null;
-  private resolveShutdown: ((error: SluiceError | null) => void) | null = null;
+  /** The setup and shutdown promises and their resolvers, in one object made on first use. */
+  private waiters: ChannelWaiters | null = null;
   private pendingTasksHead: Task | null = null;
-  /** Made on first use, like the shutdown task: an idle channel carries neither. */
-  private windowUpdateTask: Task | null = null;
+  /** @internal Waiting in its loop's {@link WindowUpdates}: a flag, not a task per channel. */
+  _isWindowUpdateQueued = false;
   private isInWindowPass = false;
   private readonly statisticsTask: Task | null = null;
   private windowStallCount = 0;
@@ -117,23 +115,25 @@ export class Channel {
 
   /** Resolves on a later turn once setup completed. */
   get whenSetup(): Promise<Channel> {
-    if (this.setupPromise === null) {
-      this.setupPromise = this.isSetupComplete
+    const waiters = (this.waiters ??= new ChannelWaiters());
+    if (waiters.setup === null) {
+      waiters.setup = this.isSetupComplete
         ? Promise.resolve(this)
-        : new Promise<Channel>((resolve) => (this.resolveSetup = resolve));
+        : new Promise<Channel>((resolve) => (waiters.resolveSetup = resolve));
     }
-    return this.setupPromise;
+    return waiters.setup;
   }
 
   /** Resolves (never rejects) with the shutdown's first error, or null, once shutdown completed. */
   get whenShutdown(): Promise<SluiceError | null> {
-    if (this.shutdownPromise === null) {
-      this.shutdownPromise =
+    const waiters = (this.waiters ??= new ChannelWaiters());
+    if (waiters.shutdown === null) {
+      waiters.shutdown =
         this.stateValue === ChannelState.SHUT_DOWN
           ? Promise.resolve(this.shutdownErrorValue)
-          : new Promise<SluiceError | null>((resolve) => (this.resolveShutdown = resolve));
+          : new Promise<SluiceError | null>((resolve) => (waiters.resolveShutdown = resolve));
     }
-    return this.shutdownPromise;
+    return waiters.shutdown;
   }
 
   /** Where the channel is in its life. */
@@ -247,7 +247,7 @@ export class Channel {
     if (this.statisticsTask !== null) this.scheduleTaskAfter(this.statisticsTask, this.options.statistics!.intervalMs);
     this.isSetupComplete = true;
     publishConnectionOpened(this);
-    this.resolveSetup?.(this);
+    this.waiters?.resolveSetup?.(this);
     this.options.onSetupCompleted?.(this);
   }
 
@@ -298,22 +298,16 @@ export class Channel {
 
   /** @internal */
   _scheduleWindowUpdate(): void {
-    if (this.isInWindowPass) return;
-    const task = (this.windowUpdateTask ??= new Task(Channel.runWindowUpdateTask, 'channel-window-update', this));
-    if (task.isScheduled) return;
-    this.scheduleTaskNow(task);
-  }
-
-  /** The window-update task's function, shared by every channel: the task's target is the channel. */
-  private static runWindowUpdateTask(this: void, status: TaskStatus, task: Task): void {
-    (task.target as Channel).runWindowUpdates(status);
+    if (this.isInWindowPass || this._isWindowUpdateQueued) return;
+    this._isWindowUpdateQueued = true;
+    WindowUpdates.of(this.loop).add(this);
   }
 
   /**
-   * One pass right to left: increments a handler passes on during the pass are delivered in
-   * the same pass, so an opening travels to the socket in one task.
+   * @internal One pass right to left: increments a handler passes on during the pass are
+   * delivered in the same pass, so an opening travels to the socket in one task.
    */
-  private runWindowUpdates(status: TaskStatus): void {
+  _runWindowUpdates(status: TaskStatus): void {
     if (status === TaskStatus.CANCELED || this.isShutDown) return;
     this.isInWindowPass = true;
     let leftOver = false;
@@ -419,7 +413,7 @@ export class Channel {
       publishConnectionClosed(this, error);
       this.options.onShutdownCompleted?.(this, error);
     } finally {
-      this.resolveShutdown?.(error);
+      this.waiters?.resolveShutdown?.(error);
       for (let slot = this.first; slot !== null; slot = slot.adjacentRight) {
         const handler = slot._handler;
         slot._handler = null;
@@ -464,5 +458,66 @@ export class Channel {
       windowStalls: this.windowStallCount,
     });
     this.scheduleTaskAfter(this.statisticsTask!, options.intervalMs);
+  }
+}
+
+/** A channel's promises, made when someone first awaits it (most channels never are). */
+class ChannelWaiters {
+  setup: Promise<Channel> | null = null;
+  resolveSetup: ((channel: Channel) => void) | null = null;
+  shutdown: Promise<SluiceError | null> | null = null;
+  resolveShutdown: ((error: SluiceError | null) => void) | null = null;
+}
+
+/**
+ * The channels of one loop with read-window increments to deliver, and the one task that
+ * delivers them in a later turn (the order they were queued in). Every channel of a busy server
+ * passes increments after its reads; a task per channel would stay with each idle connection
+ * (112 B), where a flag costs nothing. A channel that shut down meanwhile is passed over by its
+ * own check.
+ */
+class WindowUpdates {
+  private queued: Channel[] = [];
+  private spare: Channel[] = [];
+  private readonly task: Task;
+
+  private constructor(private readonly loop: EventLoop) {
+    this.task = new Task(WindowUpdates.runTask, 'channel-window-updates', this);
+  }
+
+  /** The queue of `loop`, made on first use (kept by the loop: no lookup per read). */
+  static of(loop: EventLoop): WindowUpdates {
+    return (loop._channelWindowUpdates ??= new WindowUpdates(loop)) as WindowUpdates;
+  }
+
+  add(channel: Channel): void {
+    this.queued.push(channel);
+    if (!this.task.isScheduled) this.loop.scheduleNow(this.task);
+  }
+
+  private static runTask(this: void, status: TaskStatus, task: Task): void {
+    (task.target as WindowUpdates).run(status);
+  }
+
+  /** Delivers every queued channel's increments; channels queued during the pass wait for the next turn. */
+  private run(status: TaskStatus): void {
+    const channels = this.queued;
+    this.queued = this.spare;
+    let firstError: unknown = undefined;
+    for (let i = 0; i < channels.length; i++) {
+      const channel = channels[i];
+      channel._isWindowUpdateQueued = false;
+      // One channel's failing handler must not strand the others' increments: the loop gets the
+      // first error once all ran, as it does for its own tasks.
+      try {
+        channel._runWindowUpdates(status);
+      } catch (error) {
+        firstError ??= error ?? new Error('a window update threw a nullish value');
+      }
+    }
+    channels.length = 0;
+    this.spare = channels;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- what a handler threw, rethrown unchanged
+    if (firstError !== undefined) throw firstError;
   }
 }

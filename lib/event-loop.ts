@@ -33,6 +33,11 @@ export abstract class EventLoop {
   readonly clock: Clock;
   /** Messages for the channels on this loop. */
   readonly messagePool: MessagePool;
+  /**
+   * @internal The channels of this loop with read-window increments to deliver (see
+   * `lib/channel.ts`), made by the first; typed loosely so the loop does not depend on channels.
+   */
+  _channelWindowUpdates: object | null = null;
 
   // The ready queue and the spare pair it swaps with each turn. Entries past `readyCount` are
   // stale: the arrays are never truncated, so their backing stores are allocated once, not on
