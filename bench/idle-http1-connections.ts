@@ -1,8 +1,9 @@
 /**
  * Opens COUNT HTTP/1.1 keep-alive connections to 127.0.0.1:PORT with raw sockets, sends one GET
  * on each and reads its response — or, with `websocket`, a WebSocket upgrade and its 101 — prints
- * `ready` once every connection has had its answer, and holds them idle until stdin closes:
- * `node idle-http1-connections.js PORT COUNT [websocket]`. Raw sockets keep the client light, so
+ * `ready` once every connection has had its answer, and holds them idle until stdin closes
+ * (printing `closed` for every connection the server closes meanwhile, which voids a memory
+ * figure): `node idle-http1-connections.js PORT COUNT [websocket]`. Raw sockets keep the client light, so
  * the server's memory is what is measured.
  *
  * @module
@@ -33,6 +34,7 @@ function openMore(): void {
   for (; opened < batchEnd; opened++) {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.on('error', () => undefined);
+    socket.on('close', () => process.stdout.write('closed\n'));
     let isAnswered = false;
     socket.on('connect', () => socket.write(request()));
     socket.on('data', (chunk: Buffer) => {
@@ -48,7 +50,7 @@ function openMore(): void {
 }
 openMore();
 process.stdin.on('end', () => {
-  for (const socket of sockets) socket.destroy();
+  for (const socket of sockets) socket.removeAllListeners('close').destroy();
   process.exit(0);
 });
 process.stdin.resume();

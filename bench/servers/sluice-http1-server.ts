@@ -22,6 +22,9 @@ const listener = await listenHttp1({
   host: '127.0.0.1',
   port: Number(process.env['PORT'] ?? 0),
   http1: {
+    // node:http's bench server keeps idle connections 60 s too: equal timeouts, longer than the
+    // idle-memory row's settling wait.
+    idleTimeoutMs: 60_000,
     onRequest(stream) {
       const clock = loopGroup.loops[0].clock;
       if (stream.method === 'POST' && stream.target === '/echo') {

@@ -69,8 +69,8 @@ const RESULTS: BenchResults = {
       nodeBytes: 19_968,
       ratio: 0.34,
       targets: { ratio: 0.5 },
-      defaultFlags: { sluiceBytes: 10_342, nodeBytes: 22_118, ratio: 0.47, targets: { ratio: 0.4 } },
-      settled: { sluiceBytes: 8089, nodeBytes: 22_016, ratio: 0.37 },
+      defaultFlags: { sluiceBytes: 10_342, nodeBytes: 22_118, ratio: 0.47 },
+      settled: { sluiceBytes: 8089, nodeBytes: 22_016, ratio: 0.37, targets: { ratio: 0.4 } },
     },
     {
       workload: 'client c10 m10 against nghttpd',
@@ -122,6 +122,7 @@ const RESULTS: BenchResults = {
       nodeBytesPerConnection: 6000,
       ratio: 0.5,
       targets: { ratio: 0.6 },
+      halfSecondAfterSetup: { sluiceBytesPerConnection: 4500, nodeBytesPerConnection: 6000, ratio: 0.75 },
     },
     {
       workload: 'http1 client vs undici',
@@ -248,7 +249,12 @@ describe('bench chart', () => {
       expect(find('http1 c10 m1', 'req/s')).to.deep.include({ section: 'HTTP/1.1', against: 'node:http', ratio: 2 });
       expect(find('http1 c10 m1', 'server CPU per request')).to.deep.include({ ratio: 0.4, target: 0.8 });
       expect(find('http1 c10 m1', 'req/s against the floor')?.ratio).to.equal(60_000 / 80_000);
-      expect(find('http1 idle memory', 'RSS per connection')).to.deep.include({ against: 'node:http' });
+      expect(find('http1 idle memory', 'RSS, V8 defaults, settled')).to.deep.include({
+        against: 'node:http',
+        ratio: 0.5,
+        target: 0.6,
+      });
+      expect(find('http1 idle memory', 'RSS, V8 defaults')).to.deep.include({ ratio: 0.75, target: null });
       expect(find('http1 client vs undici', 'client CPU per request')).to.deep.include({
         against: "undici's Pool",
         ratio: 0.636,
@@ -262,12 +268,13 @@ describe('bench chart', () => {
     it('draws the three idle-memory figures, allocations, the client and the floor as costs or rates', () => {
       expect(find('memory per idle connection', 'RSS, V8 defaults')).to.deep.include({
         ratio: 0.47,
-        target: 0.4,
+        target: null,
         isHigherBetter: false,
       });
+      // The gate is judged with the servers settled.
       expect(find('memory per idle connection', 'RSS, V8 defaults, settled')).to.deep.include({
         ratio: 0.37,
-        target: null,
+        target: 0.4,
         isHigherBetter: false,
       });
       expect(find('allocations per request', 'bytes allocated')?.isHigherBetter).to.equal(false);
