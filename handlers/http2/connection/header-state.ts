@@ -87,12 +87,11 @@ export class HeaderState {
   encodeForStream(stream: Http2Stream, headers: Http2Headers, kind: HeaderBlockKind, isEndStream: boolean): Uint8Array {
     const contexts = this.made();
     const encoder = contexts.encoder;
-    const cache = contexts.sentHeaders;
-    if (kind === cache.kind && encoder.generation === cache.generation && cache.matches(headers)) {
+    if (contexts.isSentAgain(headers, kind)) {
       // The same list again with the HPACK table unchanged: the bytes already sent are valid.
-      if (cache.status >= 200) markFinalResponseSent(stream, cache.status);
-      SUMMARY.priority = cache.priority;
-      return cache.block;
+      if (contexts.sentStatus >= 200) markFinalResponseSent(stream, contexts.sentStatus);
+      SUMMARY.priority = contexts.sentPriority;
+      return contexts.sentBlock;
     }
     const violation = validateHeaderBlock(headers, kind, false, SUMMARY);
     if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
@@ -114,7 +113,7 @@ export class HeaderState {
     const generation = encoder.generation;
     const block = encoder.encode(sentHeaders);
     // An encoding that left the table as it was can be sent again while it stays so.
-    if (encoder.generation === generation) cache.remember(headers, kind, generation, status, SUMMARY.priority, block);
+    if (encoder.generation === generation) contexts.rememberSent(headers, kind, status, SUMMARY.priority, block);
     return block;
   }
 
@@ -124,18 +123,18 @@ export class HeaderState {
    * (repeated requests decode to the same table entries) is valid too: compared, not re-validated.
    */
   isValidRequest(fields: readonly string[]): boolean {
-    const lastValidRequest = this.made().receivedRequest;
-    if (lastValidRequest.matches(fields)) {
-      SUMMARY.method = lastValidRequest.method;
-      SUMMARY.contentLength = lastValidRequest.contentLength;
-      SUMMARY.priority = lastValidRequest.priority;
+    const contexts = this.made();
+    if (contexts.matchesLastRequest(fields)) {
+      SUMMARY.method = contexts.requestMethod;
+      SUMMARY.contentLength = contexts.requestContentLength;
+      SUMMARY.priority = contexts.requestPriority;
       return true;
     }
     // RFC 8441 §3: `:protocol` is allowed once we announced SETTINGS_ENABLE_CONNECT_PROTOCOL = 1,
     // which the initial SETTINGS do when the option is on (a client must wait for it to use it).
     const isExtendedConnectEnabled = this.options.enableConnectProtocol;
     if (validateHeaderBlock(fields, HeaderBlockKind.REQUEST, isExtendedConnectEnabled, SUMMARY) !== null) return false;
-    lastValidRequest.remember(fields, SUMMARY);
+    contexts.rememberRequest(fields, SUMMARY);
     return true;
   }
 
@@ -158,14 +157,41 @@ export class HeaderState {
   }
 }
 
-/** Both HPACK contexts and the header caches, made once header blocks flow. */
+/** What the two caches hold before their first use: shared, so idle connections allocate nothing. */
+const NO_FIELDS: readonly string[] = Object.freeze([]);
+const NO_BLOCK = Buffer.alloc(0);
+
+/**
+ * Both HPACK contexts and the header caches, made once header blocks flow. The caches' fields
+ * are this object's own (not two cache objects beside it): every connection that served a
+ * request keeps them, and an object costs 32 octets before its first field.
+ *
+ * The sent-headers cache is the last header list sent whose encoding did not change the HPACK
+ * table: while the table stays unchanged, sending an equal list again reuses its bytes and skips
+ * validation and encoding — the common case of a server answering with constant headers.
+ * Equality is checked field by field against a copy (cheap: equal strings are usually the same
+ * strings), so an application that reuses and edits one array is still encoded correctly.
+ *
+ * The request cache is the last request header list that passed validation, with what
+ * validation learned of it.
+ */
 class HeaderContexts {
   readonly encoder: HpackEncoder;
   readonly decoder: HpackDecoder;
-  /** The last header list we sent, encoded. */
-  readonly sentHeaders = new EncodedHeaderCache();
-  /** The last request we received that passed validation. */
-  readonly receivedRequest = new ValidatedRequestCache();
+  /** A copy of the last header list we sent (see above). */
+  private sentList: readonly string[] = NO_FIELDS;
+  private sentKind = -1;
+  /** The encoder's generation when {@link HeaderContexts.sentBlock} was encoded. */
+  private sentGeneration = -1;
+  sentStatus = -1;
+  sentPriority: string | null = null;
+  /** The bytes the last sent list encoded to. */
+  sentBlock: Buffer = NO_BLOCK;
+  /** A copy of the last valid request's fields. */
+  private requestFields: readonly string[] = NO_FIELDS;
+  requestMethod = '';
+  requestContentLength = -1;
+  requestPriority: string | null = null;
 
   constructor(options: ResolvedHttp2Options) {
     this.encoder = new HpackEncoder({ sensitiveHeaderNames: options.sensitiveHeaderNames });
@@ -177,66 +203,44 @@ class HeaderContexts {
     else if (setting === HpackSetting.OWN_TABLE_SIZE) this.decoder.setMaxTableSize(value);
     else this.decoder.setMaxHeaderListSize(value);
   }
-}
 
-/** What the two caches hold before their first use: shared, so idle connections allocate nothing. */
-const NO_FIELDS: readonly string[] = Object.freeze([]);
-const NO_BLOCK = Buffer.alloc(0);
-
-/**
- * The last header list sent whose encoding did not change the HPACK table: while the table
- * stays unchanged, sending an equal list again reuses its bytes and skips validation and
- * encoding — the common case of a server answering with constant headers. Equality is checked
- * field by field against a copy (cheap: equal strings are usually the same strings), so an
- * application that reuses and edits one array is still encoded correctly.
- */
-class EncodedHeaderCache {
-  private headers: readonly string[] = NO_FIELDS;
-  kind = -1;
-  generation = -1;
-  status = -1;
-  priority: string | null = null;
-  block: Buffer = NO_BLOCK;
-
-  matches(headers: Http2Headers): boolean {
-    return isSameFieldList(this.headers, headers);
+  /** True when `headers` of `kind` equal the last list sent and the HPACK table is as it left it. */
+  isSentAgain(headers: Http2Headers, kind: HeaderBlockKind): boolean {
+    return (
+      kind === this.sentKind &&
+      this.encoder.generation === this.sentGeneration &&
+      isSameFieldList(this.sentList, headers)
+    );
   }
 
-  remember(
+  /** Remembers a list just sent, encoded to `block` without changing the HPACK table. */
+  rememberSent(
     headers: Http2Headers,
-    kind: number,
-    generation: number,
+    kind: HeaderBlockKind,
     status: number,
     priority: string | null,
     block: Uint8Array,
   ): void {
-    this.headers = headers.slice();
-    this.kind = kind;
-    this.generation = generation;
-    this.status = status;
-    this.priority = priority;
-    if (this.block.length !== block.length) this.block = Buffer.allocUnsafe(block.length);
-    this.block.set(block);
-  }
-}
-
-/** The last request header list that passed validation, with what validation learned of it. */
-class ValidatedRequestCache {
-  private fields: readonly string[] = NO_FIELDS;
-  method = '';
-  contentLength = -1;
-  priority: string | null = null;
-
-  /** True when `fields` holds the same strings, in order. */
-  matches(fields: readonly string[]): boolean {
-    return this.fields.length > 0 && isSameFieldList(this.fields, fields);
+    this.sentList = headers.slice();
+    this.sentKind = kind;
+    this.sentGeneration = this.encoder.generation;
+    this.sentStatus = status;
+    this.sentPriority = priority;
+    if (this.sentBlock.length !== block.length) this.sentBlock = Buffer.allocUnsafe(block.length);
+    this.sentBlock.set(block);
   }
 
-  remember(fields: readonly string[], summary: HeaderBlockSummary): void {
-    this.fields = fields.slice();
-    this.method = summary.method;
-    this.contentLength = summary.contentLength;
-    this.priority = summary.priority;
+  /** True when `fields` holds the same strings, in order, as the last valid request. */
+  matchesLastRequest(fields: readonly string[]): boolean {
+    return this.requestFields.length > 0 && isSameFieldList(this.requestFields, fields);
+  }
+
+  /** Remembers a request that passed validation, and what `summary` learned of it. */
+  rememberRequest(fields: readonly string[], summary: HeaderBlockSummary): void {
+    this.requestFields = fields.slice();
+    this.requestMethod = summary.method;
+    this.requestContentLength = summary.contentLength;
+    this.requestPriority = summary.priority;
   }
 }
 
