@@ -9,6 +9,7 @@ import { publishConnectionClosed, publishConnectionOpened } from './diagnostics.
 import { ChannelErrors, SluiceError, asSluiceError } from './errors.js';
 import { checkArgument, checkOptionalOptions } from './argument-checks.js';
 import type { EventLoop } from './event-loop.js';
+import { withFlag } from './field-layout.js';
 import { log, LogLevel } from './logging.js';
 import type { MessagePool } from './message-pool.js';
 import type { ChannelStatisticsOptions, HandlerStatistics } from './statistics.js';
@@ -41,6 +42,11 @@ export const ChannelState = {
 export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
 
 let nextChannelId = 1;
+
+// The bits of a channel's flags.
+const FREE_IMMEDIATELY = 1;
+const SETUP_COMPLETE = 2;
+const IN_WINDOW_PASS = 4;
 
 /**
  * Channel is one connection: slots from the socket (first) to the application (last), all
@@ -79,11 +85,14 @@ export class Channel {
 
   private stateValue: ChannelState = ChannelState.SETTING_UP;
   private shutdownErrorValue: SluiceError | null = null;
-  private freeImmediately = false;
+  /**
+   * Three booleans as bits of one small integer (read and written through the accessors below): a
+   * server holds thousands of channels, and a boolean field costs 8 octets where a bit costs none.
+   */
+  private flags = 0;
   private readonly options: ChannelOptions;
   // The promises are made on first use: most channels are never awaited, and a server holds
   // thousands of channels.
-  private isSetupComplete = false;
   private setupPromise: Promise<Channel> | null = null;
   private resolveSetup: ((channel: Channel) => void) | null = null;
   private shutdownPromise: Promise<SluiceError | null> | null = null;
@@ -91,7 +100,6 @@ export class Channel {
   private pendingTasksHead: Task | null = null;
   /** Made on first use, like the shutdown task: an idle channel carries neither. */
   private windowUpdateTask: Task | null = null;
-  private isInWindowPass = false;
   private readonly statisticsTask: Task | null = null;
   private windowStallCount = 0;
 
@@ -113,6 +121,32 @@ export class Channel {
       this.statisticsTask = new Task((status) => this.gatherStatistics(status, statistics), 'channel-statistics');
     }
     this.scheduleTaskNow(new Task((status) => this.completeSetup(status), 'channel-setup'));
+  }
+
+  /** Shutdown was asked to free scarce resources at once (flush nothing). */
+  private get freeImmediately(): boolean {
+    return (this.flags & FREE_IMMEDIATELY) !== 0;
+  }
+
+  private set freeImmediately(value: boolean) {
+    this.flags = withFlag(this.flags, FREE_IMMEDIATELY, value);
+  }
+
+  private get isSetupComplete(): boolean {
+    return (this.flags & SETUP_COMPLETE) !== 0;
+  }
+
+  private set isSetupComplete(value: boolean) {
+    this.flags = withFlag(this.flags, SETUP_COMPLETE, value);
+  }
+
+  /** Window increments are being passed left: the pass schedules what is left over itself. */
+  private get isInWindowPass(): boolean {
+    return (this.flags & IN_WINDOW_PASS) !== 0;
+  }
+
+  private set isInWindowPass(value: boolean) {
+    this.flags = withFlag(this.flags, IN_WINDOW_PASS, value);
   }
 
   /** Resolves on a later turn once setup completed. */
