@@ -33,22 +33,31 @@ export const enum HpackSetting {
 export const SUMMARY = new HeaderBlockSummary();
 
 /**
- * HeaderState is one connection's header machinery. The HPACK contexts (RFC 7541 §2.2) and the
- * caches are made by the first header block in either direction — an idle connection never
- * needs them — so HPACK setting changes that come earlier are kept here, as the smallest and the
- * last value of each (-1: none). Applying the smallest and then the last gives the state every
+ * HPACK setting changes that came before the HPACK contexts were made: the smallest and the last
+ * value of each (-1: none). Applying the smallest and then the last gives the state every
  * sequence of changes would have given (a table size update signals exactly those two, RFC 7541
  * §4.2), so contexts made late are as if they had existed all along.
+ */
+class DeferredHpackSettings {
+  peerTableMin = -1;
+  peerTableLast = -1;
+  ownTableMin = -1;
+  ownTableLast = -1;
+  ownListSize = -1;
+}
+
+/**
+ * HeaderState is one connection's header machinery. The HPACK contexts (RFC 7541 §2.2) and the
+ * caches are made by the first header block in either direction — an idle connection never
+ * needs them — so HPACK setting changes that come earlier are kept until then in a
+ * {@link DeferredHpackSettings}, which the contexts' making drops (a connection that carried a
+ * request keeps neither its object nor five fields for it).
  *
  * @internal
  */
 export class HeaderState {
   private contexts: HeaderContexts | null = null;
-  private deferredPeerTableMin = -1;
-  private deferredPeerTableLast = -1;
-  private deferredOwnTableMin = -1;
-  private deferredOwnTableLast = -1;
-  private deferredOwnListSize = -1;
+  private deferred: DeferredHpackSettings | null = null;
 
   /** Header state for a connection with `options` (nothing is made until the first block). */
   constructor(private readonly options: ResolvedHttp2Options) {}
@@ -67,14 +76,17 @@ export class HeaderState {
   apply(setting: HpackSetting, value: number): void {
     if (this.contexts !== null) {
       this.contexts.apply(setting, value);
-    } else if (setting === HpackSetting.PEER_TABLE_SIZE) {
-      this.deferredPeerTableMin = this.deferredPeerTableMin < 0 ? value : Math.min(this.deferredPeerTableMin, value);
-      this.deferredPeerTableLast = value;
+      return;
+    }
+    const deferred = (this.deferred ??= new DeferredHpackSettings());
+    if (setting === HpackSetting.PEER_TABLE_SIZE) {
+      deferred.peerTableMin = deferred.peerTableMin < 0 ? value : Math.min(deferred.peerTableMin, value);
+      deferred.peerTableLast = value;
     } else if (setting === HpackSetting.OWN_TABLE_SIZE) {
-      this.deferredOwnTableMin = this.deferredOwnTableMin < 0 ? value : Math.min(this.deferredOwnTableMin, value);
-      this.deferredOwnTableLast = value;
+      deferred.ownTableMin = deferred.ownTableMin < 0 ? value : Math.min(deferred.ownTableMin, value);
+      deferred.ownTableLast = value;
     } else {
-      this.deferredOwnListSize = value;
+      deferred.ownListSize = value;
     }
   }
 
@@ -144,15 +156,18 @@ export class HeaderState {
     if (contexts !== null) return contexts;
     contexts = new HeaderContexts(this.options);
     this.contexts = contexts;
-    if (this.deferredPeerTableMin >= 0) {
-      contexts.apply(HpackSetting.PEER_TABLE_SIZE, this.deferredPeerTableMin);
-      contexts.apply(HpackSetting.PEER_TABLE_SIZE, this.deferredPeerTableLast);
+    const deferred = this.deferred;
+    if (deferred === null) return contexts;
+    this.deferred = null;
+    if (deferred.peerTableMin >= 0) {
+      contexts.apply(HpackSetting.PEER_TABLE_SIZE, deferred.peerTableMin);
+      contexts.apply(HpackSetting.PEER_TABLE_SIZE, deferred.peerTableLast);
     }
-    if (this.deferredOwnTableMin >= 0) {
-      contexts.apply(HpackSetting.OWN_TABLE_SIZE, this.deferredOwnTableMin);
-      contexts.apply(HpackSetting.OWN_TABLE_SIZE, this.deferredOwnTableLast);
+    if (deferred.ownTableMin >= 0) {
+      contexts.apply(HpackSetting.OWN_TABLE_SIZE, deferred.ownTableMin);
+      contexts.apply(HpackSetting.OWN_TABLE_SIZE, deferred.ownTableLast);
     }
-    if (this.deferredOwnListSize >= 0) contexts.apply(HpackSetting.OWN_HEADER_LIST_SIZE, this.deferredOwnListSize);
+    if (deferred.ownListSize >= 0) contexts.apply(HpackSetting.OWN_HEADER_LIST_SIZE, deferred.ownListSize);
     return contexts;
   }
 }
