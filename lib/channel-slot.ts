@@ -4,12 +4,19 @@
  * @module
  */
 import type { Channel } from './channel.js';
+import { withFlag } from './field-layout.js';
 import { ChannelDirection, type ChannelHandler } from './channel-handler.js';
 import { ChannelErrors, SluiceError } from './errors.js';
 import type { IoMessage } from './io-message.js';
 
 /** The read window reported when back-pressure is off. */
 export const UNLIMITED_WINDOW = Number.MAX_SAFE_INTEGER;
+
+// The bits of ChannelSlot._shutdownBits.
+const READ_SHUT_DOWN = 1;
+const WRITE_SHUT_DOWN = 2;
+const READ_SHUTDOWN_STARTED = 4;
+const WRITE_SHUTDOWN_STARTED = 8;
 
 /**
  * ChannelSlot connects one handler to its neighbours. Handlers receive their slot in every
@@ -35,18 +42,51 @@ export class ChannelSlot {
   _handler: ChannelHandler | null = null;
   /** @internal Window increments not yet told to the left neighbour. */
   _pendingWindowIncrement = 0;
-  /** @internal */
-  _isReadShutDown = false;
-  /** @internal */
-  _isWriteShutDown = false;
-  /** @internal Shutdown of that direction was started on this handler. */
-  _readShutdownStarted = false;
-  /** @internal */
-  _writeShutdownStarted = false;
+  /**
+   * @internal The four shutdown flags below as bits of one field: a channel keeps a slot per
+   * handler for life, and four boolean fields cost 32 octets where one small integer costs 8.
+   */
+  _shutdownBits = 0;
 
   /** @internal Slots come from the channel. */
   constructor(channel: Channel) {
     this.channel = channel;
+  }
+
+  /** @internal This handler finished shutting down its read side. */
+  get _isReadShutDown(): boolean {
+    return (this._shutdownBits & READ_SHUT_DOWN) !== 0;
+  }
+
+  set _isReadShutDown(value: boolean) {
+    this._shutdownBits = withFlag(this._shutdownBits, READ_SHUT_DOWN, value);
+  }
+
+  /** @internal This handler finished shutting down its write side. */
+  get _isWriteShutDown(): boolean {
+    return (this._shutdownBits & WRITE_SHUT_DOWN) !== 0;
+  }
+
+  set _isWriteShutDown(value: boolean) {
+    this._shutdownBits = withFlag(this._shutdownBits, WRITE_SHUT_DOWN, value);
+  }
+
+  /** @internal Shutdown of the read side was started on this handler. */
+  get _readShutdownStarted(): boolean {
+    return (this._shutdownBits & READ_SHUTDOWN_STARTED) !== 0;
+  }
+
+  set _readShutdownStarted(value: boolean) {
+    this._shutdownBits = withFlag(this._shutdownBits, READ_SHUTDOWN_STARTED, value);
+  }
+
+  /** @internal Shutdown of the write side was started on this handler. */
+  get _writeShutdownStarted(): boolean {
+    return (this._shutdownBits & WRITE_SHUTDOWN_STARTED) !== 0;
+  }
+
+  set _writeShutdownStarted(value: boolean) {
+    this._shutdownBits = withFlag(this._shutdownBits, WRITE_SHUTDOWN_STARTED, value);
   }
 
   /** The handler in this slot. */

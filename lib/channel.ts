@@ -9,6 +9,7 @@ import { publishConnectionClosed, publishConnectionOpened } from './diagnostics.
 import { ChannelErrors, SluiceError, asSluiceError } from './errors.js';
 import { checkArgument, checkOptionalOptions } from './argument-checks.js';
 import type { EventLoop } from './event-loop.js';
+import { withFlag } from './field-layout.js';
 import { log, LogLevel } from './logging.js';
 import type { MessagePool } from './message-pool.js';
 import type { ChannelStatisticsOptions, HandlerStatistics } from './statistics.js';
@@ -41,6 +42,12 @@ export const ChannelState = {
 export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
 
 let nextChannelId = 1;
+
+// The bits of a channel's flags.
+const FREE_IMMEDIATELY = 1;
+const SETUP_COMPLETE = 2;
+const IN_WINDOW_PASS = 4;
+const WINDOW_UPDATE_QUEUED = 8;
 
 /**
  * Channel is one connection: slots from the socket (first) to the application (last), all
@@ -79,17 +86,16 @@ export class Channel {
 
   private stateValue: ChannelState = ChannelState.SETTING_UP;
   private shutdownErrorValue: SluiceError | null = null;
-  private freeImmediately = false;
+  /**
+   * Four booleans as bits of one small integer (read and written through the accessors below): a
+   * server holds thousands of channels, and a boolean field costs 8 octets where a bit costs none.
+   */
+  private flags = 0;
   private readonly options: ChannelOptions;
   // The promises are made on first use, in one object: most channels are never awaited, and a
   // server holds thousands of channels.
-  private isSetupComplete = false;
-  /** The setup and shutdown promises and their resolvers, in one object made on first use. */
   private waiters: ChannelWaiters | null = null;
   private pendingTasksHead: Task | null = null;
-  /** @internal Waiting in its loop's {@link WindowUpdates}: a flag, not a task per channel. */
-  _isWindowUpdateQueued = false;
-  private isInWindowPass = false;
   private readonly statisticsTask: Task | null = null;
   private windowStallCount = 0;
 
@@ -111,6 +117,41 @@ export class Channel {
       this.statisticsTask = new Task((status) => this.gatherStatistics(status, statistics), 'channel-statistics');
     }
     this.scheduleTaskNow(new Task((status) => this.completeSetup(status), 'channel-setup'));
+  }
+
+  /** Shutdown was asked to free scarce resources at once (flush nothing). */
+  private get freeImmediately(): boolean {
+    return (this.flags & FREE_IMMEDIATELY) !== 0;
+  }
+
+  private set freeImmediately(value: boolean) {
+    this.flags = withFlag(this.flags, FREE_IMMEDIATELY, value);
+  }
+
+  private get isSetupComplete(): boolean {
+    return (this.flags & SETUP_COMPLETE) !== 0;
+  }
+
+  private set isSetupComplete(value: boolean) {
+    this.flags = withFlag(this.flags, SETUP_COMPLETE, value);
+  }
+
+  /** @internal Waiting in its loop's {@link WindowUpdates}: a bit, not a task per channel. */
+  get _isWindowUpdateQueued(): boolean {
+    return (this.flags & WINDOW_UPDATE_QUEUED) !== 0;
+  }
+
+  set _isWindowUpdateQueued(value: boolean) {
+    this.flags = withFlag(this.flags, WINDOW_UPDATE_QUEUED, value);
+  }
+
+  /** Window increments are being passed left: the pass schedules what is left over itself. */
+  private get isInWindowPass(): boolean {
+    return (this.flags & IN_WINDOW_PASS) !== 0;
+  }
+
+  private set isInWindowPass(value: boolean) {
+    this.flags = withFlag(this.flags, IN_WINDOW_PASS, value);
   }
 
   /** Resolves on a later turn once setup completed. */

@@ -70,7 +70,10 @@ export abstract class EventLoop {
     let ready = 0;
     const tasks = this.readyTasks;
     const tickets = this.readyTickets;
-    for (let i = 0; i < this.readyCount; i++) if (tasks[i]!._ticket === tickets[i]) ready++;
+    for (let i = 0; i < this.readyCount; i++) {
+      const task = tasks[i]!;
+      if (task._sequence === tickets[i] && task._state === 1) ready++;
+    }
     return ready + this.timers.size;
   }
 
@@ -136,7 +139,7 @@ export abstract class EventLoop {
       if (this.timers.size === 0) this.disarmTimer();
     }
     // A ready-queue entry is skipped once its ticket no longer matches.
-    task._ticket = 0;
+    task._sequence = 0;
     task._state = 0;
   }
 
@@ -149,7 +152,7 @@ export abstract class EventLoop {
   private enqueueReady(task: Task): void {
     const ticket = this.nextTicket++;
     task._state = 1;
-    task._ticket = ticket;
+    task._sequence = ticket;
     const index = this.readyCount++;
     this.readyTasks[index] = task;
     this.readyTickets[index] = ticket;
@@ -188,9 +191,9 @@ export abstract class EventLoop {
       for (let i = 0; i < count; i++) {
         const task = tasks[i]!;
         tasks[i] = null;
-        if (task._ticket !== tickets[i] || task._state !== 1) continue;
+        if (task._sequence !== tickets[i] || task._state !== 1) continue;
         task._state = 0;
-        task._ticket = 0;
+        task._sequence = 0;
         try {
           task._run(TaskStatus.RUN_READY);
         } catch (error) {

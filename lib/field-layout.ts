@@ -91,3 +91,17 @@ export function lazyRemoveFirst<T>(list: LazyList<T>, count = 1): LazyList<T> {
   else if (count > 1) (list as unknown as T[]).splice(0, count);
   return list;
 }
+
+/**
+ * `bits` with `flag` set (`value` true) or cleared: the setter of a boolean kept as a bit.
+ *
+ * Objects kept per connection (a channel, its slots, an HTTP/2 connection's outgoing-frames task)
+ * hold their booleans as bits of one small-integer field, read through accessors: V8 gives every
+ * boolean field 8 octets for the object's life, and a bit of a field costs none. The accessors
+ * are inlined on hot paths, so a read costs a mask and a comparison.
+ *
+ * @internal
+ */
+export function withFlag(bits: number, flag: number, value: boolean): number {
+  return value ? bits | flag : bits & ~flag;
+}

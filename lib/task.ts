@@ -56,11 +56,14 @@ export class Task {
 
   /** @internal 0 = idle, 1 = in the ready queue, 2 = in the timer heap. */
   _state = 0;
-  /** @internal Ticket that matches the ready-queue entry while queued. */
-  _ticket = 0;
   /** @internal When the task is due, for timed tasks (no box per task: see UNBOXED_NUMBER_FIELD). */
   _dueAt = UNBOXED_NUMBER_FIELD;
-  /** @internal Insertion order, to keep equal deadlines FIFO. */
+  /**
+   * @internal In the timer heap, the insertion order that keeps equal deadlines FIFO; in the
+   * ready queue, the ticket that matches its entry (an entry whose ticket differs, or whose task
+   * is no longer ready, is stale). One field for both: a task is in one at a time, and every
+   * connection keeps several tasks.
+   */
   _sequence = 0;
   /** @internal Position in the timer heap. */
   _heapIndex = -1;

@@ -61,7 +61,10 @@ interface PendingStream {
  */
 export class Http2ClientConnection extends Http2Connection {
   /** Always `client`. */
-  readonly role = 'client' as const;
+  get role(): 'client' {
+    // A getter, not a field: the same for every connection, so none keeps it (8 octets each).
+    return 'client';
+  }
   private readonly pending: PendingStream[] = [];
   private isRemoteSettingsReceived = false;
   /** Callbacks waiting for the server's first SETTINGS; made by the first wait. */

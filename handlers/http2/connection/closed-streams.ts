@@ -9,12 +9,20 @@ import { ALL_LATE_ONCE, ClosedBy, LateOnce, lateWindowUpdateCredit, lateWindowUp
 
 export { ClosedBy } from './stream-state.js';
 
-/** The arrays before the first closed stream: shared, so an idle connection allocates nothing. */
+/** The index before the first look-up: shared, so an idle connection allocates nothing. */
 const NO_INT32 = new Int32Array(0);
+/** The ring before the first closed stream: shared, never written (the first add grows it). */
+const NO_ENTRIES: number[] = [];
 /**
- * Each ring entry is STRIDE int32s of one typed array (one array per connection, not one per
- * field: a typed array costs ≈ 180 bytes of objects before its first element, and an idle
- * connection keeps its ring): the stream id, how it closed with its one-off late frames
+ * The ring's storage: STRIDE int32s per entry in one array (one per connection, not one per
+ * field). A small ring is a plain array of small integers (V8 keeps them inline, 8 octets each,
+ * behind a 32-octet array object); a larger one an `Int32Array` (4 octets each, but ≈ 180 octets
+ * of typed-array and buffer objects before its first element). An idle connection that closed a
+ * stream or two keeps a small ring: −176 octets of heap per idle connection.
+ */
+type RingStorage = number[] | Int32Array;
+/**
+ * Each ring entry is STRIDE int32s: the stream id, how it closed with its one-off late frames
  * (`kind | lateOnce << 8`), then the WINDOW_UPDATE frames, WINDOW_UPDATE credit and DATA credit
  * still free.
  */
@@ -25,11 +33,15 @@ const WINDOW_FRAMES = 2;
 const WINDOW_CREDIT = 3;
 const DATA_CREDIT = 4;
 /**
- * Entries of the first ring: most connections close few streams before they go idle, and three
- * entries (60 octets) keep the array's elements in V8's heap — past 64 octets they go to a
- * separate native allocation.
+ * Entries of the first ring: most connections close few streams before they go idle (an idle
+ * client's connection, one), and the ring doubles from here as streams close.
  */
-const INITIAL_ENTRIES = 3;
+const INITIAL_ENTRIES = 1;
+/**
+ * The largest ring kept in a plain array. Past it the typed array's 4 octets per int32 beat the
+ * plain array's 8, and a connection that closed this many streams is a busy one.
+ */
+const MAX_PLAIN_ENTRIES = 4;
 /**
  * Slots of the id index per ring entry. The index holds each live entry once and, until it is
  * rebuilt, up to one stale pointer per entry: at most half full, so probe runs stay short.
@@ -42,8 +54,8 @@ const INDEX_SLOTS_PER_ENTRY = 4;
  * closed and what a legal peer may still send on it (see {@link ClosedStreams.add}); the
  * connection asks it whether a late frame is one of those races (free) or not (counted).
  *
- * Adding is on the path of every stream and must be cheap: entries go into a ring in one typed
- * array (no object per entry, no allocation on steady state) that grows by doubling up to
+ * Adding is on the path of every stream and must be cheap: entries go into a ring in one array
+ * (no object per entry, no allocation on steady state; see `RingStorage`) that grows by doubling up to
  * `capacity`, and nothing else happens. Look-ups are for late frames only, rare on most
  * connections: they bring an open-addressed index over the ids (linear probing) up to date with
  * the entries added since the last look-up, then find an entry in O(1) — a flood of late frames
@@ -54,7 +66,7 @@ const INDEX_SLOTS_PER_ENTRY = 4;
  */
 export class ClosedStreams {
   /** The ring: {@link STRIDE} int32s per entry (see there). */
-  private entries = NO_INT32;
+  private entries: RingStorage = NO_ENTRIES;
   /** Entries the ring has room for. */
   private slots = 0;
   /** Where the next entry goes; the newest is just before it. */
@@ -230,7 +242,8 @@ export class ClosedStreams {
   private grow(): void {
     const slots = Math.min(this.capacity, Math.max(INITIAL_ENTRIES, this.slots * 2));
     const from = this.entries;
-    const into = new Int32Array(slots * STRIDE);
+    const into: RingStorage =
+      slots <= MAX_PLAIN_ENTRIES ? new Array<number>(slots * STRIDE).fill(0) : new Int32Array(slots * STRIDE);
     // Oldest first: [next, end) then [0, next). An element loop: `subarray` would allocate two views.
     const split = this.next * STRIDE;
     let to = 0;

@@ -68,8 +68,7 @@ export interface ConnectionTimersHost extends DataRatesHost {
  *
  * @internal
  */
-export class ConnectionTimers {
-  private readonly task: Task;
+export class ConnectionTimers extends Task {
   private dueAt = UNBOXED_NUMBER_FIELD;
   private settingsDeadline = UNBOXED_NUMBER_FIELD;
   private headerBlockDeadline = UNBOXED_NUMBER_FIELD;
@@ -96,14 +95,15 @@ export class ConnectionTimers {
 
   /** Timers for `host`'s connection; nothing is armed until {@link ConnectionTimers.start}. */
   constructor(private readonly host: ConnectionTimersHost) {
+    // The timer task itself, not an object beside it: one object per connection, not two.
+    super(ConnectionTimers.run, 'http2-timers');
     this.dueAt = this.settingsDeadline = this.headerBlockDeadline = Infinity;
     this.keepAliveDueAt = this.keepAliveAckDeadline = this.closePingDeadline = this.handshakeDeadline = Infinity;
-    this.task = new Task(ConnectionTimers.run, 'http2-timers', this);
   }
 
-  /** The task's function, shared by every connection: the task's target is the timers. */
+  /** The task's function, shared by every connection: the task is the timers. */
   private static run(this: void, status: TaskStatus, task: Task): void {
-    (task.target as ConnectionTimers).onTimer(status);
+    (task as ConnectionTimers).onTimer(status);
   }
 
   /**
@@ -246,9 +246,9 @@ export class ConnectionTimers {
   private arm(deadline: number): void {
     const slot = this.host.channelSlot;
     if (slot === null || deadline >= this.dueAt || deadline === Infinity) return;
-    if (this.task.isScheduled) slot.channel.unscheduleTask(this.task);
+    if (this.isScheduled) slot.channel.unscheduleTask(this);
     this.dueAt = deadline;
-    slot.channel.scheduleTaskAt(this.task, deadline);
+    slot.channel.scheduleTaskAt(this, deadline);
   }
 
   /** Checks every deadline, acts on the first that passed, and re-arms for the next. */

@@ -33,22 +33,31 @@ export const enum HpackSetting {
 export const SUMMARY = new HeaderBlockSummary();
 
 /**
- * HeaderState is one connection's header machinery. The HPACK contexts (RFC 7541 §2.2) and the
- * caches are made by the first header block in either direction — an idle connection never
- * needs them — so HPACK setting changes that come earlier are kept here, as the smallest and the
- * last value of each (-1: none). Applying the smallest and then the last gives the state every
+ * HPACK setting changes that came before the HPACK contexts were made: the smallest and the last
+ * value of each (-1: none). Applying the smallest and then the last gives the state every
  * sequence of changes would have given (a table size update signals exactly those two, RFC 7541
  * §4.2), so contexts made late are as if they had existed all along.
+ */
+class DeferredHpackSettings {
+  peerTableMin = -1;
+  peerTableLast = -1;
+  ownTableMin = -1;
+  ownTableLast = -1;
+  ownListSize = -1;
+}
+
+/**
+ * HeaderState is one connection's header machinery. The HPACK contexts (RFC 7541 §2.2) and the
+ * caches are made by the first header block in either direction — an idle connection never
+ * needs them — so HPACK setting changes that come earlier are kept until then in a
+ * {@link DeferredHpackSettings}, which the contexts' making drops (a connection that carried a
+ * request keeps neither its object nor five fields for it).
  *
  * @internal
  */
 export class HeaderState {
   private contexts: HeaderContexts | null = null;
-  private deferredPeerTableMin = -1;
-  private deferredPeerTableLast = -1;
-  private deferredOwnTableMin = -1;
-  private deferredOwnTableLast = -1;
-  private deferredOwnListSize = -1;
+  private deferred: DeferredHpackSettings | null = null;
 
   /** Header state for a connection with `options` (nothing is made until the first block). */
   constructor(private readonly options: ResolvedHttp2Options) {}
@@ -67,14 +76,17 @@ export class HeaderState {
   apply(setting: HpackSetting, value: number): void {
     if (this.contexts !== null) {
       this.contexts.apply(setting, value);
-    } else if (setting === HpackSetting.PEER_TABLE_SIZE) {
-      this.deferredPeerTableMin = this.deferredPeerTableMin < 0 ? value : Math.min(this.deferredPeerTableMin, value);
-      this.deferredPeerTableLast = value;
+      return;
+    }
+    const deferred = (this.deferred ??= new DeferredHpackSettings());
+    if (setting === HpackSetting.PEER_TABLE_SIZE) {
+      deferred.peerTableMin = deferred.peerTableMin < 0 ? value : Math.min(deferred.peerTableMin, value);
+      deferred.peerTableLast = value;
     } else if (setting === HpackSetting.OWN_TABLE_SIZE) {
-      this.deferredOwnTableMin = this.deferredOwnTableMin < 0 ? value : Math.min(this.deferredOwnTableMin, value);
-      this.deferredOwnTableLast = value;
+      deferred.ownTableMin = deferred.ownTableMin < 0 ? value : Math.min(deferred.ownTableMin, value);
+      deferred.ownTableLast = value;
     } else {
-      this.deferredOwnListSize = value;
+      deferred.ownListSize = value;
     }
   }
 
@@ -87,12 +99,11 @@ export class HeaderState {
   encodeForStream(stream: Http2Stream, headers: Http2Headers, kind: HeaderBlockKind, isEndStream: boolean): Uint8Array {
     const contexts = this.made();
     const encoder = contexts.encoder;
-    const cache = contexts.sentHeaders;
-    if (kind === cache.kind && encoder.generation === cache.generation && cache.matches(headers)) {
+    if (contexts.isSentAgain(headers, kind)) {
       // The same list again with the HPACK table unchanged: the bytes already sent are valid.
-      if (cache.status >= 200) markFinalResponseSent(stream, cache.status);
-      SUMMARY.priority = cache.priority;
-      return cache.block;
+      if (contexts.sentStatus >= 200) markFinalResponseSent(stream, contexts.sentStatus);
+      SUMMARY.priority = contexts.sentPriority;
+      return contexts.sentBlock;
     }
     const violation = validateHeaderBlock(headers, kind, false, SUMMARY);
     if (violation !== null) throw new SluiceError(Http2ApiErrors.INVALID_HEADERS, `stream ${stream.id}: ${violation}`);
@@ -114,7 +125,7 @@ export class HeaderState {
     const generation = encoder.generation;
     const block = encoder.encode(sentHeaders);
     // An encoding that left the table as it was can be sent again while it stays so.
-    if (encoder.generation === generation) cache.remember(headers, kind, generation, status, SUMMARY.priority, block);
+    if (encoder.generation === generation) contexts.rememberSent(headers, kind, status, SUMMARY.priority, block);
     return block;
   }
 
@@ -124,18 +135,18 @@ export class HeaderState {
    * (repeated requests decode to the same table entries) is valid too: compared, not re-validated.
    */
   isValidRequest(fields: readonly string[]): boolean {
-    const lastValidRequest = this.made().receivedRequest;
-    if (lastValidRequest.matches(fields)) {
-      SUMMARY.method = lastValidRequest.method;
-      SUMMARY.contentLength = lastValidRequest.contentLength;
-      SUMMARY.priority = lastValidRequest.priority;
+    const contexts = this.made();
+    if (contexts.matchesLastRequest(fields)) {
+      SUMMARY.method = contexts.requestMethod;
+      SUMMARY.contentLength = contexts.requestContentLength;
+      SUMMARY.priority = contexts.requestPriority;
       return true;
     }
     // RFC 8441 §3: `:protocol` is allowed once we announced SETTINGS_ENABLE_CONNECT_PROTOCOL = 1,
     // which the initial SETTINGS do when the option is on (a client must wait for it to use it).
     const isExtendedConnectEnabled = this.options.enableConnectProtocol;
     if (validateHeaderBlock(fields, HeaderBlockKind.REQUEST, isExtendedConnectEnabled, SUMMARY) !== null) return false;
-    lastValidRequest.remember(fields, SUMMARY);
+    contexts.rememberRequest(fields, SUMMARY);
     return true;
   }
 
@@ -145,27 +156,57 @@ export class HeaderState {
     if (contexts !== null) return contexts;
     contexts = new HeaderContexts(this.options);
     this.contexts = contexts;
-    if (this.deferredPeerTableMin >= 0) {
-      contexts.apply(HpackSetting.PEER_TABLE_SIZE, this.deferredPeerTableMin);
-      contexts.apply(HpackSetting.PEER_TABLE_SIZE, this.deferredPeerTableLast);
+    const deferred = this.deferred;
+    if (deferred === null) return contexts;
+    this.deferred = null;
+    if (deferred.peerTableMin >= 0) {
+      contexts.apply(HpackSetting.PEER_TABLE_SIZE, deferred.peerTableMin);
+      contexts.apply(HpackSetting.PEER_TABLE_SIZE, deferred.peerTableLast);
     }
-    if (this.deferredOwnTableMin >= 0) {
-      contexts.apply(HpackSetting.OWN_TABLE_SIZE, this.deferredOwnTableMin);
-      contexts.apply(HpackSetting.OWN_TABLE_SIZE, this.deferredOwnTableLast);
+    if (deferred.ownTableMin >= 0) {
+      contexts.apply(HpackSetting.OWN_TABLE_SIZE, deferred.ownTableMin);
+      contexts.apply(HpackSetting.OWN_TABLE_SIZE, deferred.ownTableLast);
     }
-    if (this.deferredOwnListSize >= 0) contexts.apply(HpackSetting.OWN_HEADER_LIST_SIZE, this.deferredOwnListSize);
+    if (deferred.ownListSize >= 0) contexts.apply(HpackSetting.OWN_HEADER_LIST_SIZE, deferred.ownListSize);
     return contexts;
   }
 }
 
-/** Both HPACK contexts and the header caches, made once header blocks flow. */
+/** What the two caches hold before their first use: shared, so idle connections allocate nothing. */
+const NO_FIELDS: readonly string[] = Object.freeze([]);
+const NO_BLOCK = Buffer.alloc(0);
+
+/**
+ * Both HPACK contexts and the header caches, made once header blocks flow. The caches' fields
+ * are this object's own (not two cache objects beside it): every connection that served a
+ * request keeps them, and an object costs 32 octets before its first field.
+ *
+ * The sent-headers cache is the last header list sent whose encoding did not change the HPACK
+ * table: while the table stays unchanged, sending an equal list again reuses its bytes and skips
+ * validation and encoding — the common case of a server answering with constant headers.
+ * Equality is checked field by field against a copy (cheap: equal strings are usually the same
+ * strings), so an application that reuses and edits one array is still encoded correctly.
+ *
+ * The request cache is the last request header list that passed validation, with what
+ * validation learned of it.
+ */
 class HeaderContexts {
   readonly encoder: HpackEncoder;
   readonly decoder: HpackDecoder;
-  /** The last header list we sent, encoded. */
-  readonly sentHeaders = new EncodedHeaderCache();
-  /** The last request we received that passed validation. */
-  readonly receivedRequest = new ValidatedRequestCache();
+  /** A copy of the last header list we sent (see above). */
+  private sentList: readonly string[] = NO_FIELDS;
+  private sentKind = -1;
+  /** The encoder's generation when {@link HeaderContexts.sentBlock} was encoded. */
+  private sentGeneration = -1;
+  sentStatus = -1;
+  sentPriority: string | null = null;
+  /** The bytes the last sent list encoded to. */
+  sentBlock: Buffer = NO_BLOCK;
+  /** A copy of the last valid request's fields. */
+  private requestFields: readonly string[] = NO_FIELDS;
+  requestMethod = '';
+  requestContentLength = -1;
+  requestPriority: string | null = null;
 
   constructor(options: ResolvedHttp2Options) {
     this.encoder = new HpackEncoder({ sensitiveHeaderNames: options.sensitiveHeaderNames });
@@ -177,66 +218,44 @@ class HeaderContexts {
     else if (setting === HpackSetting.OWN_TABLE_SIZE) this.decoder.setMaxTableSize(value);
     else this.decoder.setMaxHeaderListSize(value);
   }
-}
 
-/** What the two caches hold before their first use: shared, so idle connections allocate nothing. */
-const NO_FIELDS: readonly string[] = Object.freeze([]);
-const NO_BLOCK = Buffer.alloc(0);
-
-/**
- * The last header list sent whose encoding did not change the HPACK table: while the table
- * stays unchanged, sending an equal list again reuses its bytes and skips validation and
- * encoding — the common case of a server answering with constant headers. Equality is checked
- * field by field against a copy (cheap: equal strings are usually the same strings), so an
- * application that reuses and edits one array is still encoded correctly.
- */
-class EncodedHeaderCache {
-  private headers: readonly string[] = NO_FIELDS;
-  kind = -1;
-  generation = -1;
-  status = -1;
-  priority: string | null = null;
-  block: Buffer = NO_BLOCK;
-
-  matches(headers: Http2Headers): boolean {
-    return isSameFieldList(this.headers, headers);
+  /** True when `headers` of `kind` equal the last list sent and the HPACK table is as it left it. */
+  isSentAgain(headers: Http2Headers, kind: HeaderBlockKind): boolean {
+    return (
+      kind === this.sentKind &&
+      this.encoder.generation === this.sentGeneration &&
+      isSameFieldList(this.sentList, headers)
+    );
   }
 
-  remember(
+  /** Remembers a list just sent, encoded to `block` without changing the HPACK table. */
+  rememberSent(
     headers: Http2Headers,
-    kind: number,
-    generation: number,
+    kind: HeaderBlockKind,
     status: number,
     priority: string | null,
     block: Uint8Array,
   ): void {
-    this.headers = headers.slice();
-    this.kind = kind;
-    this.generation = generation;
-    this.status = status;
-    this.priority = priority;
-    if (this.block.length !== block.length) this.block = Buffer.allocUnsafe(block.length);
-    this.block.set(block);
-  }
-}
-
-/** The last request header list that passed validation, with what validation learned of it. */
-class ValidatedRequestCache {
-  private fields: readonly string[] = NO_FIELDS;
-  method = '';
-  contentLength = -1;
-  priority: string | null = null;
-
-  /** True when `fields` holds the same strings, in order. */
-  matches(fields: readonly string[]): boolean {
-    return this.fields.length > 0 && isSameFieldList(this.fields, fields);
+    this.sentList = headers.slice();
+    this.sentKind = kind;
+    this.sentGeneration = this.encoder.generation;
+    this.sentStatus = status;
+    this.sentPriority = priority;
+    if (this.sentBlock.length !== block.length) this.sentBlock = Buffer.allocUnsafe(block.length);
+    this.sentBlock.set(block);
   }
 
-  remember(fields: readonly string[], summary: HeaderBlockSummary): void {
-    this.fields = fields.slice();
-    this.method = summary.method;
-    this.contentLength = summary.contentLength;
-    this.priority = summary.priority;
+  /** True when `fields` holds the same strings, in order, as the last valid request. */
+  matchesLastRequest(fields: readonly string[]): boolean {
+    return this.requestFields.length > 0 && isSameFieldList(this.requestFields, fields);
+  }
+
+  /** Remembers a request that passed validation, and what `summary` learned of it. */
+  rememberRequest(fields: readonly string[], summary: HeaderBlockSummary): void {
+    this.requestFields = fields.slice();
+    this.requestMethod = summary.method;
+    this.requestContentLength = summary.contentLength;
+    this.requestPriority = summary.priority;
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type IoMessage,
   type SluiceError,
 } from '../../../lib/index.js';
+import { withFlag } from '../../../lib/field-layout.js';
 import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, FrameFlag, FrameType } from '../wire/constants.js';
 import { writeFrameHeader } from '../wire/frame-encoder.js';
 import type { ControlFrameQueue } from './control-frame-queue.js';
@@ -87,6 +88,15 @@ const NO_DATA_YET: WriteScheduler = Object.freeze({
   waitingAt: (): undefined => undefined,
 });
 
+/** The bits of an {@link OutgoingFramesTask}'s flags. */
+const enum TaskFlag {
+  WRITING_STOPPED = 1,
+  ACTIVE = 2,
+  MESSAGE_IN_FLIGHT = 4,
+  TIMED_DATA_IN_FLIGHT = 8,
+  PREFACE_PENDING = 16,
+}
+
 /**
  * OutgoingFramesTask writes for one connection, as DESIGN.md prescribes:
  *
@@ -107,9 +117,13 @@ const NO_DATA_YET: WriteScheduler = Object.freeze({
  * Hot path: no allocation per frame or per message (the task, its callbacks and the scheduler
  * are reused; the callbacks are shared by every connection).
  */
-export class OutgoingFramesTask {
-  /** Writing stopped for good (write failure or immediate shutdown). */
-  isWritingStopped = false;
+export class OutgoingFramesTask extends Task {
+  /**
+   * The task's five booleans as bits of one small integer ({@link TaskFlag}; read and written
+   * through the accessors below): every connection keeps its task, and a boolean field costs 8
+   * octets where a bit costs none.
+   */
+  private flags = 0;
   /** Messages (not frames) written since creation, for statistics. */
   messagesWritten = 0;
   /** Bytes written since creation. */
@@ -119,16 +133,10 @@ export class OutgoingFramesTask {
    * out of the minimum rates: DATA waiting for the peer, for the response rate's clock.
    */
   private windowStalledCount = 0;
-  private isActive = false;
-  private isMessageInFlight = false;
-  /** The message in flight carries DATA of a stream the response rate times. */
-  private isTimedDataInFlight = false;
   /** Bytes of the message in flight. */
   private messageLength = 0;
   /** When the message in flight was sent, whole ms rounded up: an inline small integer, no box. */
   private messageSentAt = 0;
-  private isPrefacePending = false;
-  private readonly task: Task;
   /**
    * The streams with DATA to write, and the order they write in: a shared empty scheduler until
    * the first stream has DATA, so an idle connection holds none (48 bytes each).
@@ -138,12 +146,57 @@ export class OutgoingFramesTask {
 
   /** Creates the task for a connection; DATA goes in the order of the host's write scheduler. */
   constructor(private readonly host: OutgoingFramesHost) {
-    this.task = new Task(OutgoingFramesTask.runTask, 'http2-outgoing-frames', this);
+    // The task itself, not an object beside it: one object per connection, not two.
+    super(OutgoingFramesTask.runTask, 'http2-outgoing-frames');
   }
 
-  /** The task's function, shared by every connection: the task's target is the instance. */
+  /** Writing stopped for good (write failure or immediate shutdown). */
+  get isWritingStopped(): boolean {
+    return (this.flags & TaskFlag.WRITING_STOPPED) !== 0;
+  }
+
+  set isWritingStopped(value: boolean) {
+    this.flags = withFlag(this.flags, TaskFlag.WRITING_STOPPED, value);
+  }
+
+  /** The task is scheduled or running, or waits for the message in flight to complete. */
+  private get isActive(): boolean {
+    return (this.flags & TaskFlag.ACTIVE) !== 0;
+  }
+
+  private set isActive(value: boolean) {
+    this.flags = withFlag(this.flags, TaskFlag.ACTIVE, value);
+  }
+
+  private get isMessageInFlight(): boolean {
+    return (this.flags & TaskFlag.MESSAGE_IN_FLIGHT) !== 0;
+  }
+
+  private set isMessageInFlight(value: boolean) {
+    this.flags = withFlag(this.flags, TaskFlag.MESSAGE_IN_FLIGHT, value);
+  }
+
+  /** The message in flight carries DATA of a stream the response rate times. */
+  private get isTimedDataInFlight(): boolean {
+    return (this.flags & TaskFlag.TIMED_DATA_IN_FLIGHT) !== 0;
+  }
+
+  private set isTimedDataInFlight(value: boolean) {
+    this.flags = withFlag(this.flags, TaskFlag.TIMED_DATA_IN_FLIGHT, value);
+  }
+
+  /** The client's connection preface goes first. */
+  private get isPrefacePending(): boolean {
+    return (this.flags & TaskFlag.PREFACE_PENDING) !== 0;
+  }
+
+  private set isPrefacePending(value: boolean) {
+    this.flags = withFlag(this.flags, TaskFlag.PREFACE_PENDING, value);
+  }
+
+  /** The task's function, shared by every connection: the task is the instance. */
   private static runTask(this: void, status: TaskStatus, task: Task): void {
-    (task.target as OutgoingFramesTask).run(status);
+    (task as OutgoingFramesTask).run(status);
   }
 
   /** The completion of every message the task sends, shared: the message's `userData` is the task. */
@@ -273,7 +326,7 @@ export class OutgoingFramesTask {
   wake(): void {
     if (this.isActive || this.slot === null || this.isWritingStopped) return;
     this.isActive = true;
-    this.slot.channel.scheduleTaskNow(this.task);
+    this.slot.channel.scheduleTaskNow(this);
   }
 
   /** Step 2: anything to write now. */
@@ -381,7 +434,7 @@ export class OutgoingFramesTask {
   private idle(): void {
     const slot = this.slot!;
     if (!plantedBugs.skipQueuedWorkRecheck && this.hasWork()) {
-      slot.channel.scheduleTaskNow(this.task);
+      slot.channel.scheduleTaskNow(this);
       return;
     }
     this.isActive = false;
@@ -500,6 +553,6 @@ export class OutgoingFramesTask {
       return;
     }
     // Scheduled, not called: other channels on the loop get their turn first.
-    channel.scheduleTaskNow(this.task);
+    channel.scheduleTaskNow(this);
   }
 }

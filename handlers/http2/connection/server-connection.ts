@@ -45,7 +45,10 @@ export interface Http2UpgradeRequest {
  */
 export class Http2ServerConnection extends Http2Connection {
   /** Always `server`. */
-  readonly role = 'server' as const;
+  get role(): 'server' {
+    // A getter, not a field: the same for every connection, so none keeps it (8 octets each).
+    return 'server';
+  }
 
   /** Creates a server connection; install it in a channel slot. */
   constructor(options: Http2ConnectionOptions = {}) {

@@ -72,9 +72,7 @@ export interface StreamLifecycleHost extends Http2StreamHost {
  *
  * @internal
  */
-export class StreamLifecycle {
-  /** The open streams by id. */
-  readonly streams = new StreamTable();
+export class StreamLifecycle extends StreamTable {
   /** Highest stream id the peer opened. */
   lastPeerStreamId = 0;
   /** Next id for a stream we open. */
@@ -94,9 +92,18 @@ export class StreamLifecycle {
     private readonly host: StreamLifecycleHost,
     isServer: boolean,
   ) {
+    super();
     // RFC 9113 §5.1.1: clients open odd stream ids, servers even ones.
     this.nextLocalStreamId = isServer ? 2 : 1;
     this.closedStreams = new ClosedStreams(host.options.maxClosedStreams);
+  }
+
+  /**
+   * The open streams by id: the lifecycle is the table itself (one object per connection, not
+   * two — an idle connection keeps both).
+   */
+  get streams(): StreamTable {
+    return this;
   }
 
   // The connection's other parts, reached through the host: no pointer to each per connection.

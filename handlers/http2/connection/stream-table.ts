@@ -6,8 +6,11 @@
 import { emptyList, lazyListOf, type LazyList } from '../../../lib/field-layout.js';
 import type { Http2Stream } from './http2-stream.js';
 
-/** Slots of the first table: room for 4 streams at the load limit (it doubles from there). */
-const INITIAL_CAPACITY = 8;
+/**
+ * Slots of the first table: room for 2 streams at the load limit (it doubles from there). An
+ * idle connection that carried a request or two keeps it, so it starts small.
+ */
+const INITIAL_CAPACITY = 4;
 
 /**
  * StreamTable maps stream ids to open streams for one connection. Every request adds and
@@ -24,8 +27,8 @@ const INITIAL_CAPACITY = 8;
  */
 export class StreamTable {
   /** The streams by slot: a {@link LazyList} until the first stream (then `grow` sizes it). */
-  private streams: LazyList<Http2Stream | undefined> = emptyList();
-  /** Slots in `streams` (0 before the first stream). */
+  private bySlot: LazyList<Http2Stream | undefined> = emptyList();
+  /** Slots in `bySlot` (0 before the first stream). */
   private capacity = 0;
   private mask = -1;
   private count = 0;
@@ -38,7 +41,7 @@ export class StreamTable {
   /** The stream with `id`, or undefined. */
   get(id: number): Http2Stream | undefined {
     if (this.count === 0) return undefined;
-    const streams = this.streams;
+    const streams = this.bySlot;
     const mask = this.mask;
     for (let slot = (id >>> 1) & mask; ; slot = (slot + 1) & mask) {
       const found = streams[slot];
@@ -94,7 +97,7 @@ export class StreamTable {
   /** The open streams in id order (creation order), as a new array the caller may keep. */
   values(): Http2Stream[] {
     const result: Http2Stream[] = [];
-    const streams = this.streams;
+    const streams = this.bySlot;
     for (let slot = 0; slot < this.capacity; slot++) {
       const stream = streams[slot];
       if (stream !== undefined) result.push(stream);
@@ -109,14 +112,14 @@ export class StreamTable {
    * see every list's element kind (a polymorphic store where this one is monomorphic).
    */
   private slots(): (Http2Stream | undefined)[] {
-    return this.streams as unknown as (Http2Stream | undefined)[];
+    return this.bySlot as unknown as (Http2Stream | undefined)[];
   }
 
   private grow(): void {
-    const oldStreams = this.streams;
+    const oldStreams = this.bySlot;
     const oldCapacity = this.capacity;
     const capacity = Math.max(INITIAL_CAPACITY, oldCapacity * 2);
-    this.streams = lazyListOf(new Array<Http2Stream | undefined>(capacity).fill(undefined));
+    this.bySlot = lazyListOf(new Array<Http2Stream | undefined>(capacity).fill(undefined));
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.count = 0;

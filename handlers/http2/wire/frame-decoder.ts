@@ -108,8 +108,37 @@ const EMPTY = new Uint8Array(0);
 /** A header block buffer grown beyond this is dropped after its block is delivered. */
 const RETAINED_BLOCK_BUFFER_SIZE = 16_384;
 
+/**
+ * The pairs of the SETTINGS frame being reported, shared by every decoder: listeners get it only
+ * for the length of their `onSettings` call (see {@link FrameListener.onSettings}), so one array
+ * serves all connections instead of one each (40 octets per idle connection). Null while in use.
+ */
+let sharedSettings: number[] | null = [];
+
 function readUint32(bytes: Uint8Array, at: number): number {
   return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
+
+/**
+ * The part of a {@link FrameDecoder}'s state that only input split across chunks (or a HEADERS
+ * frame with priority fields, or PUSH_PROMISE) needs. A decoder makes it by the first such need
+ * and keeps it; an idle connection whose frames arrived whole (most) holds none, and a field
+ * costs every connection 8 octets.
+ */
+class RareDecoderState {
+  /**
+   * Gathers a frame header split across chunks, and later the fields before a header block
+   * fragment (never both at once). Allocated the first time it is needed.
+   */
+  scratch: Uint8Array = EMPTY;
+  /** Small-frame payloads, gathered when split. */
+  payloadBuffer: Uint8Array = EMPTY;
+  /** The header block being gathered (its length is the decoder's `blockLength`). */
+  blockBuffer: Uint8Array = EMPTY;
+  /** PUSH_PROMISE: the promised stream id, from the fields before its fragment. */
+  promisedStreamId = 0;
+  /** Reused for every HEADERS frame with priority fields; made by the first. */
+  priority: FramePriority | null = null;
 }
 
 /**
@@ -137,17 +166,18 @@ export class FrameDecoder {
   private state: DecoderState;
   private failure: Http2ConnectionError | null = null;
   private isAwaitingSettings: boolean;
-  private prefaceMatched = 0;
+
+  /** What only input split across chunks and rarer frames need: made by the first such need. */
+  private rare: RareDecoderState | null = null;
 
   /**
-   * Gathers a frame header split across chunks, and later the fields before a header block
-   * fragment (never both at once). Allocated the first time it is needed: an idle connection,
-   * and most busy ones, never need it.
+   * Bytes gathered of the part being read when it arrives split: the preface, a frame header, a
+   * header block's prefix fields or a small frame's payload. One field for all four (an idle
+   * connection keeps every field): each state starts it at 0 and leaves it at 0.
    */
-  private scratch: Uint8Array = EMPTY;
+  private filled = 0;
 
   // The current frame's header.
-  private headerFilled = 0;
   private frameLength = 0;
   private frameType = 0;
   private frameFlags = 0;
@@ -160,28 +190,17 @@ export class FrameDecoder {
   /** DATA: flow-controlled bytes (Pad Length byte, padding) not yet reported. */
   private unreportedFlow = 0;
 
-  // Small-frame payloads, gathered when split.
-  private payloadBuffer: Uint8Array = EMPTY;
-  private payloadFilled = 0;
-
-  // Fields before a header block fragment (at most 1 + 5 bytes), gathered in `scratch`.
+  /** Fields before a header block fragment (at most 1 + 5 bytes), gathered in `scratch`. */
   private prefixLength = 0;
-  private prefixFilled = 0;
 
   // The header block being gathered.
-  private blockBuffer: Uint8Array = EMPTY;
   private blockLength = 0;
   /** The stream whose CONTINUATION must come next; 0 when no header block is open. */
   private continuationStreamId = 0;
   private continuationCount = 0;
   private blockType = 0;
   private blockIsEndStream = false;
-  private blockPromisedStreamId = 0;
   private blockHasPriority = false;
-  /** Reused for every HEADERS frame with priority fields; made by the first. */
-  private priority: FramePriority | null = null;
-
-  private readonly settings: number[] = [];
 
   /** Creates a decoder reporting to `listener`; options default to {@link FRAME_DECODER_DEFAULTS}. */
   constructor(listener: FrameListener, options: FrameDecoderOptions = {}) {
@@ -220,7 +239,7 @@ export class FrameDecoder {
    * partly read): the peer may close the connection here without truncating a frame.
    */
   get isAtFrameBoundary(): boolean {
-    return this.state === FRAME_HEADER && this.headerFilled === 0 && this.continuationStreamId === 0;
+    return this.state === FRAME_HEADER && this.filled === 0 && this.continuationStreamId === 0;
   }
 
   /**
@@ -278,34 +297,43 @@ export class FrameDecoder {
 
   /** PREFACE: RFC 9113 §3.4, the client preface; any other byte is a connection PROTOCOL_ERROR. */
   private readPreface(chunk: Uint8Array, pos: number, end: number): number {
-    while (pos < end && this.prefaceMatched < CONNECTION_PREFACE.length) {
-      if (chunk[pos] !== CONNECTION_PREFACE[this.prefaceMatched]) {
+    while (pos < end && this.filled < CONNECTION_PREFACE.length) {
+      if (chunk[pos] !== CONNECTION_PREFACE[this.filled]) {
         throw this.fail(ErrorCode.PROTOCOL_ERROR, 'invalid connection preface');
       }
       pos++;
-      this.prefaceMatched++;
+      this.filled++;
     }
-    if (this.prefaceMatched === CONNECTION_PREFACE.length) this.state = FRAME_HEADER;
+    if (this.filled === CONNECTION_PREFACE.length) {
+      this.filled = 0;
+      this.state = FRAME_HEADER;
+    }
     return pos;
+  }
+
+  /** The rare state, made on first use. */
+  private rareState(): RareDecoderState {
+    return (this.rare ??= new RareDecoderState());
   }
 
   /** The scratch bytes, allocated on first use. */
   private scratchBytes(): Uint8Array {
-    if (this.scratch.length === 0) this.scratch = new Uint8Array(FRAME_HEADER_LENGTH);
-    return this.scratch;
+    const rare = this.rareState();
+    if (rare.scratch.length === 0) rare.scratch = new Uint8Array(FRAME_HEADER_LENGTH);
+    return rare.scratch;
   }
 
   /** FRAME_HEADER: parses 9 bytes, in place when they are whole in the chunk (the fast path). */
   private readFrameHeader(chunk: Uint8Array, pos: number, end: number): number {
     let bytes = chunk;
     let at = pos;
-    if (this.headerFilled === 0 && end - pos >= FRAME_HEADER_LENGTH) {
+    if (this.filled === 0 && end - pos >= FRAME_HEADER_LENGTH) {
       pos += FRAME_HEADER_LENGTH;
     } else {
       const header = this.scratchBytes();
-      while (pos < end && this.headerFilled < FRAME_HEADER_LENGTH) header[this.headerFilled++] = chunk[pos++];
-      if (this.headerFilled < FRAME_HEADER_LENGTH) return pos;
-      this.headerFilled = 0;
+      while (pos < end && this.filled < FRAME_HEADER_LENGTH) header[this.filled++] = chunk[pos++];
+      if (this.filled < FRAME_HEADER_LENGTH) return pos;
+      this.filled = 0;
       bytes = header;
       at = 0;
     }
@@ -378,8 +406,9 @@ export class FrameDecoder {
   /** BLOCK_PREFIX: Pad Length, priority fields and promised stream id before a fragment. */
   private readBlockPrefix(chunk: Uint8Array, pos: number, end: number): number {
     const prefix = this.scratchBytes();
-    while (pos < end && this.prefixFilled < this.prefixLength) prefix[this.prefixFilled++] = chunk[pos++];
-    if (this.prefixFilled < this.prefixLength) return pos;
+    while (pos < end && this.filled < this.prefixLength) prefix[this.filled++] = chunk[pos++];
+    if (this.filled < this.prefixLength) return pos;
+    this.filled = 0;
     const flags = this.frameFlags;
     let at = 0;
     let padLength = 0;
@@ -395,10 +424,10 @@ export class FrameDecoder {
     this.paddingRemaining = padLength;
     let isSelfDependent = false;
     if (this.frameType === FrameType.PUSH_PROMISE) {
-      this.blockPromisedStreamId = readUint32(prefix, at) & 0x7fff_ffff;
+      this.rareState().promisedStreamId = readUint32(prefix, at) & 0x7fff_ffff;
     } else if ((flags & FrameFlag.PRIORITY) !== 0) {
       const dependency = readUint32(prefix, at);
-      const priority = (this.priority ??= { streamDependency: 0, weight: 16, isExclusive: false });
+      const priority = (this.rareState().priority ??= { streamDependency: 0, weight: 16, isExclusive: false });
       priority.streamDependency = dependency & 0x7fff_ffff;
       priority.isExclusive = dependency >= 0x8000_0000;
       priority.weight = prefix[at + 4] + 1;
@@ -428,10 +457,11 @@ export class FrameDecoder {
       return pos;
     }
     // The buffer grows only here, so a block delivered in place never touches it.
-    if (this.blockLength + this.remaining > this.blockBuffer.length)
-      this.growBlockBuffer(this.blockLength + this.remaining);
+    const rare = this.rareState();
+    if (this.blockLength + this.remaining > rare.blockBuffer.length)
+      this.growBlockBuffer(rare, this.blockLength + this.remaining);
     const length = available < this.remaining ? available : this.remaining;
-    this.blockBuffer.set(chunk.subarray(pos, pos + length), this.blockLength);
+    rare.blockBuffer.set(chunk.subarray(pos, pos + length), this.blockLength);
     this.blockLength += length;
     this.remaining -= length;
     pos += length;
@@ -442,20 +472,29 @@ export class FrameDecoder {
   /** PAYLOAD: a small frame's payload, parsed in place when whole in the chunk. */
   private readPayload(chunk: Uint8Array, pos: number, end: number): number {
     const length = this.frameLength;
-    if (this.payloadFilled === 0 && end - pos >= length) {
+    if (this.filled === 0 && end - pos >= length) {
       this.state = FRAME_HEADER;
       this.completeFrame(chunk, pos);
       return pos + length;
     }
     const available = end - pos;
-    const needed = length - this.payloadFilled;
+    const needed = length - this.filled;
     const take = available < needed ? available : needed;
-    this.payloadBuffer.set(chunk.subarray(pos, pos + take), this.payloadFilled);
-    this.payloadFilled += take;
-    if (this.payloadFilled === length) {
-      this.payloadFilled = 0;
+    // Made here, not when the frame begins: a connection whose small frames arrive whole (most)
+    // never has one.
+    const rare = this.rareState();
+    if (length > rare.payloadBuffer.length) {
+      let size = 64;
+      while (size < length) size *= 2;
+      rare.payloadBuffer = new Uint8Array(size);
+    }
+    const buffer = rare.payloadBuffer;
+    buffer.set(chunk.subarray(pos, pos + take), this.filled);
+    this.filled += take;
+    if (this.filled === length) {
+      this.filled = 0;
       this.state = FRAME_HEADER;
-      this.completeFrame(this.payloadBuffer, 0);
+      this.completeFrame(buffer, 0);
     }
     return pos + take;
   }
@@ -615,7 +654,7 @@ export class FrameDecoder {
     this.paddingRemaining = 0;
     if (prefixLength > 0) {
       this.prefixLength = prefixLength;
-      this.prefixFilled = 0;
+      this.filled = 0;
       this.state = BLOCK_PREFIX;
     } else {
       this.beginFragment(this.frameLength);
@@ -662,7 +701,7 @@ export class FrameDecoder {
       return;
     }
     this.continuationStreamId = 0;
-    const block = this.blockLength === 0 ? chunk : this.blockBuffer;
+    const block = this.blockLength === 0 ? chunk : this.rare!.blockBuffer;
     const start = this.blockLength === 0 ? pos : 0;
     const blockEnd = this.blockLength === 0 ? pos : this.blockLength;
     this.deliverBlock(block, start, blockEnd);
@@ -670,7 +709,8 @@ export class FrameDecoder {
 
   private deliverBlock(block: Uint8Array, start: number, end: number): void {
     this.blockLength = 0;
-    if (this.blockBuffer.length > RETAINED_BLOCK_BUFFER_SIZE) this.blockBuffer = EMPTY;
+    const rare = this.rare;
+    if (rare !== null && rare.blockBuffer.length > RETAINED_BLOCK_BUFFER_SIZE) rare.blockBuffer = EMPTY;
     if (this.blockType === FrameType.HEADERS) {
       this.listener.onHeaders(
         this.streamId,
@@ -678,20 +718,21 @@ export class FrameDecoder {
         start,
         end,
         this.blockIsEndStream,
-        this.blockHasPriority ? this.priority : null,
+        this.blockHasPriority ? rare!.priority : null,
       );
     } else {
-      this.listener.onPushPromise(this.streamId, this.blockPromisedStreamId, block, start, end);
+      // The promised stream id came in the prefix, which made the rare state.
+      this.listener.onPushPromise(this.streamId, rare!.promisedStreamId, block, start, end);
     }
   }
 
-  private growBlockBuffer(needed: number): void {
-    let size = this.blockBuffer.length === 0 ? 4096 : this.blockBuffer.length * 2;
+  private growBlockBuffer(rare: RareDecoderState, needed: number): void {
+    let size = rare.blockBuffer.length === 0 ? 4096 : rare.blockBuffer.length * 2;
     while (size < needed) size *= 2;
     if (size > this.maxHeaderBlockSize) size = Math.max(needed, this.maxHeaderBlockSize);
     const grown = new Uint8Array(size);
-    grown.set(this.blockBuffer.subarray(0, this.blockLength));
-    this.blockBuffer = grown;
+    grown.set(rare.blockBuffer.subarray(0, this.blockLength));
+    rare.blockBuffer = grown;
   }
 
   /** Enters PAYLOAD for a small frame; a frame without payload completes at once. */
@@ -702,12 +743,7 @@ export class FrameDecoder {
       this.completeFrame(EMPTY, 0);
       return;
     }
-    if (length > this.payloadBuffer.length) {
-      let size = 64;
-      while (size < length) size *= 2;
-      this.payloadBuffer = new Uint8Array(size);
-    }
-    this.payloadFilled = 0;
+    this.filled = 0;
     this.state = PAYLOAD;
   }
 
@@ -785,10 +821,17 @@ export class FrameDecoder {
 
   /** RFC 9113 §6.5.2: checks every value before reporting any, so a bad frame applies nothing. */
   private completeSettings(bytes: Uint8Array, at: number): void {
-    const settings = this.settings;
-    const violation = readSettingsPayload(bytes, at, at + this.frameLength, !this.isServer, settings);
-    if (violation !== null) throw this.fail(violation.errorCode, violation.message);
-    this.listener.onSettings(settings, (this.frameFlags & FrameFlag.ACK) !== 0);
+    // The module's array unless a listener decodes SETTINGS of another connection from its
+    // onSettings call (then that one gets an array of its own).
+    const settings = sharedSettings ?? [];
+    sharedSettings = null;
+    try {
+      const violation = readSettingsPayload(bytes, at, at + this.frameLength, !this.isServer, settings);
+      if (violation !== null) throw this.fail(violation.errorCode, violation.message);
+      this.listener.onSettings(settings, (this.frameFlags & FrameFlag.ACK) !== 0);
+    } finally {
+      sharedSettings = settings;
+    }
   }
 
   // ---- errors -------------------------------------------------------------------------------
