@@ -518,8 +518,12 @@ class ChannelWaiters {
  * own check.
  */
 class WindowUpdates {
-  private queued: Channel[] = [];
-  private spare: Channel[] = [];
+  // The queue and the spare it swaps with each pass, entries past the count cleared: the arrays
+  // are never truncated, so their storage is allocated once, not on every pass (truncating a V8
+  // array to length 0 drops its storage).
+  private queued: (Channel | null)[] = [];
+  private queuedCount = 0;
+  private spare: (Channel | null)[] = [];
   private readonly task: Task;
 
   private constructor(private readonly loop: EventLoop) {
@@ -532,7 +536,7 @@ class WindowUpdates {
   }
 
   add(channel: Channel): void {
-    this.queued.push(channel);
+    this.queued[this.queuedCount++] = channel;
     if (!this.task.isScheduled) this.loop.scheduleNow(this.task);
   }
 
@@ -543,10 +547,13 @@ class WindowUpdates {
   /** Delivers every queued channel's increments; channels queued during the pass wait for the next turn. */
   private run(status: TaskStatus): void {
     const channels = this.queued;
+    const count = this.queuedCount;
     this.queued = this.spare;
+    this.queuedCount = 0;
     let firstError: unknown = undefined;
-    for (let i = 0; i < channels.length; i++) {
-      const channel = channels[i];
+    for (let i = 0; i < count; i++) {
+      const channel = channels[i]!;
+      channels[i] = null;
       channel._isWindowUpdateQueued = false;
       // One channel's failing handler must not strand the others' increments: the loop gets the
       // first error once all ran, as it does for its own tasks.
@@ -556,7 +563,6 @@ class WindowUpdates {
         firstError ??= error ?? new Error('a window update threw a nullish value');
       }
     }
-    channels.length = 0;
     this.spare = channels;
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- what a handler threw, rethrown unchanged
     if (firstError !== undefined) throw firstError;
