@@ -34,7 +34,7 @@ const SETTLE_LIMIT_MS = 40_000;
  * and its RSS unchanged over three reports 2 s apart — or {@link SETTLE_LIMIT_MS}; resolves with
  * its last stats and whether it settled.
  */
-async function settledStats(server: RunningServer): Promise<{ stats: ServerStats; isSettled: boolean }> {
+export async function settledStats(server: RunningServer): Promise<{ stats: ServerStats; isSettled: boolean }> {
   const started = Date.now();
   let steadyReports = 0;
   let previous = await server.stats();
@@ -100,7 +100,8 @@ export async function idleMemoryOfServer(
   }
 }
 
-async function settledOrThrow(server: RunningServer, script: string): Promise<ServerStats> {
+/** {@link settledStats}'s stats, or an error naming `script` when it did not settle. */
+export async function settledOrThrow(server: RunningServer, script: string): Promise<ServerStats> {
   const { stats, isSettled } = await settledStats(server);
   if (!isSettled) throw new Error(`${script} did not settle within ${SETTLE_LIMIT_MS / 1000} s`);
   return stats;
