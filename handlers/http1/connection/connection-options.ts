@@ -44,7 +44,11 @@ export const HTTP1_CLIENT_DEFAULTS = Object.freeze({
   highWaterMark: 64 * 1024,
 });
 
-/** Options of an {@link Http1ServerConnection}. Every limit has a safe default. */
+/**
+ * Options of an {@link Http1ServerConnection}. Every limit has a safe default. The figures are read
+ * and checked once per options object, when the first connection is made with it, and shared by
+ * the connections given the same object (a listener's): give a new object to change them.
+ */
 export interface Http1ServerConnectionOptions {
   /**
    * Called for each request once its head is read and checked, in request order, synchronously on
