@@ -58,6 +58,7 @@ export class ChannelSlot {
     return (this._shutdownBits & READ_SHUT_DOWN) !== 0;
   }
 
+  /** @internal */
   set _isReadShutDown(value: boolean) {
     this._shutdownBits = withFlag(this._shutdownBits, READ_SHUT_DOWN, value);
   }
@@ -67,6 +68,7 @@ export class ChannelSlot {
     return (this._shutdownBits & WRITE_SHUT_DOWN) !== 0;
   }
 
+  /** @internal */
   set _isWriteShutDown(value: boolean) {
     this._shutdownBits = withFlag(this._shutdownBits, WRITE_SHUT_DOWN, value);
   }
@@ -76,6 +78,7 @@ export class ChannelSlot {
     return (this._shutdownBits & READ_SHUTDOWN_STARTED) !== 0;
   }
 
+  /** @internal */
   set _readShutdownStarted(value: boolean) {
     this._shutdownBits = withFlag(this._shutdownBits, READ_SHUTDOWN_STARTED, value);
   }
@@ -85,6 +88,7 @@ export class ChannelSlot {
     return (this._shutdownBits & WRITE_SHUTDOWN_STARTED) !== 0;
   }
 
+  /** @internal */
   set _writeShutdownStarted(value: boolean) {
     this._shutdownBits = withFlag(this._shutdownBits, WRITE_SHUTDOWN_STARTED, value);
   }

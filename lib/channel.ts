@@ -141,6 +141,7 @@ export class Channel {
     return (this.flags & WINDOW_UPDATE_QUEUED) !== 0;
   }
 
+  /** @internal */
   set _isWindowUpdateQueued(value: boolean) {
     this.flags = withFlag(this.flags, WINDOW_UPDATE_QUEUED, value);
   }
