@@ -75,9 +75,11 @@ function isMinDataRate(value: unknown): value is MinDataRate {
 export class DataRateClock {
   private isRunningValue = false;
   private hasStarted = false;
-  /** Loop time the clock last resumed. */
+  // Times are kept in whole ms (the loop time floored): a fractional value in a field would cost
+  // every clock a heap-number box for life, and a check is never finer than a ms.
+  /** Loop time the clock last resumed, whole ms. */
   private resumedAt = 0;
-  /** Running time counted before `resumedAt`, since the count began. */
+  /** Running time counted before `resumedAt`, since the count began, whole ms. */
   private elapsedMs = 0;
   /** The byte total when the count began. */
   private baseBytes = 0;
@@ -101,7 +103,7 @@ export class DataRateClock {
   restart(now: number, bytes: number): void {
     this.elapsedMs = 0;
     this.baseBytes = bytes;
-    this.resumedAt = now;
+    this.resumedAt = Math.floor(now);
     this.isRunningValue = true;
     this.hasStarted = true;
   }
@@ -116,14 +118,14 @@ export class DataRateClock {
       this.restart(now, bytes);
       return;
     }
-    this.resumedAt = now;
+    this.resumedAt = Math.floor(now);
     this.isRunningValue = true;
   }
 
   /** Time stops counting at `now` (no change when paused); what was earned and spent is kept. */
   pause(now: number): void {
     if (!this.isRunningValue) return;
-    this.elapsedMs += now - this.resumedAt;
+    this.elapsedMs += Math.floor(now) - this.resumedAt;
     this.isRunningValue = false;
   }
 
@@ -138,7 +140,7 @@ export class DataRateClock {
     if (earned - elapsed > this.rate.graceMs) {
       this.elapsedMs = 0;
       this.baseBytes = bytes;
-      if (this.isRunningValue) this.resumedAt = now;
+      if (this.isRunningValue) this.resumedAt = Math.floor(now);
     }
     return false;
   }

@@ -9,8 +9,7 @@
 import { IoErrors, SluiceError, Task, type ChannelSlot, type TaskStatus } from '../../../lib/index.js';
 import { DataRateClock } from '../../../lib/data-rate.js';
 import { UNBOXED_NUMBER_FIELD } from '../../../lib/field-layout.js';
-import { Http1ParseError } from '../errors.js';
-import type { Http1OutgoingTask } from './outgoing-task.js';
+import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
 import type { Http1ServerSettings } from './server-settings.js';
 import type { Http1ServerStream } from './server-stream.js';
 
@@ -25,10 +24,12 @@ export interface Http1DeadlinesHost {
   readonly readingStream: Http1ServerStream | null;
   /** Body credit returns only as the application reads (`isManualWindow`). */
   readonly isManualWindow: boolean;
-  /** The connection's writer: what is in flight, what it wrote. */
-  readonly outgoing: Pick<Http1OutgoingTask, 'hasMessageInFlight' | 'bytesWritten'>;
-  /** Makes the connection's timer run no later than `deadline`. */
-  _armDeadline(deadline: number): void;
+  /** A message is being written. */
+  readonly hasMessageInFlight: boolean;
+  /** Bytes handed to the socket since the connection began. */
+  readonly bytesWritten: number;
+  /** No exchange is in progress (the idle timeout may close the connection). */
+  _isIdle(): boolean;
   /** Fails the request being read with `error` (its status answered with `Connection: close` if no response began). */
   _rejectRequest(error: Http1ParseError): void;
   /** A connection-level failure for `onError`. */
@@ -43,6 +44,10 @@ const BODY_TOO_SLOW = Object.freeze({ ...IoErrors.RECEIVE_RATE_TOO_LOW, status: 
 /**
  * Http1ServerDeadlines times one HTTP/1.1 server connection's peer:
  *
+ * - **Idle**: a keep-alive connection between requests closes after `idleTimeoutMs`, without
+ *   an error.
+ * - **Header**: a request head must arrive whole within `headerTimeoutMs` of its first byte, else
+ *   the connection closes at once with `HTTP1_HEADER_TIMEOUT` (slowloris).
  * - **Handshake**: the first request line must arrive within `handshakeTimeoutMs` of the
  *   channel's creation (TLS included), else the connection closes with `IO_HANDSHAKE_TIMEOUT`.
  * - **Response rate**: one {@link DataRateClock}, running only while response bytes wait for the
@@ -57,11 +62,20 @@ const BODY_TOO_SLOW = Object.freeze({ ...IoErrors.RECEIVE_RATE_TOO_LOW, status: 
  *
  * An exchange set to `setMinDataRate(null)` takes part in neither rate. The clocks are made when
  * first needed. The deadlines are also the connection's timer task (one object per connection,
- * not two): its run asks the connection, which checks its own deadlines and these (`check`).
+ * not two), due at the earliest deadline: its run asks the connection, which lets `check` act on
+ * what is late. Deadlines are whole ms, Infinity when off.
  *
  * @internal
  */
 export class Http1ServerDeadlines extends Task {
+  // Started as UNBOXED_NUMBER_FIELD (set to Infinity by the constructor), so no connection
+  // carries a heap-number box per field for life.
+  /** The request head being read is due by then. */
+  headerDeadline = UNBOXED_NUMBER_FIELD;
+  /** The idle connection closes then. */
+  idleDeadline = UNBOXED_NUMBER_FIELD;
+  /** When the timer is scheduled to run; -Infinity once stopped for good. */
+  private timerDueAt = UNBOXED_NUMBER_FIELD;
   /** The first request line is due by then; Infinity once it came (or without a limit). */
   private handshakeDeadline = UNBOXED_NUMBER_FIELD;
   private sendClock: DataRateClock | null = null;
@@ -82,11 +96,40 @@ export class Http1ServerDeadlines extends Task {
     private readonly settings: Http1ServerSettings,
   ) {
     super(Http1ServerDeadlines.runTimer, 'http1-timers');
-    this.handshakeDeadline = Infinity;
+    this.handshakeDeadline = this.headerDeadline = this.idleDeadline = this.timerDueAt = Infinity;
   }
 
   private static runTimer(this: void, status: TaskStatus, task: Task): void {
-    (task as Http1ServerDeadlines).host._onTimer(status);
+    const deadlines = task as Http1ServerDeadlines;
+    if (deadlines.timerDueAt !== -Infinity) deadlines.timerDueAt = Infinity;
+    deadlines.host._onTimer(status);
+  }
+
+  /** The connection fell idle: it closes `idleTimeoutMs` from now unless a request begins. */
+  armIdle(slot: ChannelSlot): void {
+    this.idleDeadline = Math.ceil(slot.channel.loop.now()) + this.settings.idleTimeoutMs;
+    this.arm(slot, this.idleDeadline);
+  }
+
+  /** A request head began: it must be whole within `headerTimeoutMs`. */
+  armHeader(slot: ChannelSlot): void {
+    if (this.settings.headerTimeoutMs <= 0) return;
+    this.headerDeadline = Math.ceil(slot.channel.loop.now()) + this.settings.headerTimeoutMs;
+    this.arm(slot, this.headerDeadline);
+  }
+
+  /** The timer never runs again (the connection shut down, switched protocols or was removed). */
+  stop(slot: ChannelSlot | null): void {
+    if (this.isScheduled) slot?.channel.unscheduleTask(this);
+    this.timerDueAt = -Infinity;
+  }
+
+  /** Makes the timer run no later than `deadline`. */
+  private arm(slot: ChannelSlot, deadline: number): void {
+    if (deadline >= this.timerDueAt) return;
+    if (this.isScheduled) slot.channel.unscheduleTask(this);
+    this.timerDueAt = deadline;
+    slot.channel.scheduleTaskAt(this, deadline);
   }
 
   /** True until the first request line came, while there is a limit: the idle timeout waits. */
@@ -98,7 +141,7 @@ export class Http1ServerDeadlines extends Task {
   start(slot: ChannelSlot): void {
     if (this.settings.handshakeTimeoutMs <= 0) return;
     this.handshakeDeadline = slot.channel.createdAtMs + this.settings.handshakeTimeoutMs;
-    this.host._armDeadline(this.handshakeDeadline);
+    this.arm(slot, this.handshakeDeadline);
   }
 
   /** Bytes were parsed; `hasStartLine` once a request line was read whole. */
@@ -112,17 +155,17 @@ export class Http1ServerDeadlines extends Task {
     if (rate === null || stream._isRateExempt || this.sendClock?.isRunning === true) return;
     const now = slot.channel.loop.now();
     const clock = (this.sendClock ??= new DataRateClock(rate));
-    if (!this.host.outgoing.hasMessageInFlight) this.acceptedBytes = this.host.outgoing.bytesWritten;
+    if (!this.host.hasMessageInFlight) this.acceptedBytes = this.host.bytesWritten;
     this.progressAt = Math.ceil(now);
     clock.resume(now, this.acceptedBytes);
-    this.host._armDeadline(clock.nextCheckAt(now, this.acceptedBytes));
+    this.arm(slot, clock.nextCheckAt(now, this.acceptedBytes));
   }
 
   /** A write completed: the socket took its bytes; with nothing more waiting the clock pauses. */
   onWriteCompleted(slot: ChannelSlot): void {
     const clock = this.sendClock;
     if (clock === null) return;
-    this.acceptedBytes = this.host.outgoing.bytesWritten;
+    this.acceptedBytes = this.host.bytesWritten;
     if (!clock.isRunning) return;
     const now = slot.channel.loop.now();
     this.progressAt = Math.ceil(now);
@@ -154,11 +197,28 @@ export class Http1ServerDeadlines extends Task {
     }
     if (clock === null || clock.rate !== rate) clock = this.receiveClock = new DataRateClock(rate);
     clock.resume(now, stream._bodyBytesReceived);
-    this.host._armDeadline(clock.nextCheckAt(now, stream._bodyBytesReceived));
+    this.arm(slot, clock.nextCheckAt(now, stream._bodyBytesReceived));
   }
 
-  /** The connection's timer fired at `now`: acts on what is late; returns when to check next (-1: closed). */
-  check(slot: ChannelSlot, now: number): number {
+  /** The connection's timer fired at `now`: acts on what is late, and runs again when the next deadline is due. */
+  check(slot: ChannelSlot, now: number): void {
+    if (this.headerDeadline <= now) {
+      this.headerDeadline = Infinity;
+      const limit = this.settings.headerTimeoutMs;
+      const error = new SluiceError(
+        Http1ConnectionErrors.HEADER_TIMEOUT,
+        `no whole request head within ${limit} ms of its first byte`,
+      );
+      this.close(slot, error);
+      return;
+    }
+    if (this.idleDeadline <= now) {
+      this.idleDeadline = Infinity;
+      if (this.host._isIdle()) {
+        slot.channel.shutdown(null);
+        return;
+      }
+    }
     if (this.handshakeDeadline <= now) {
       this.handshakeDeadline = Infinity;
       this.close(
@@ -168,11 +228,18 @@ export class Http1ServerDeadlines extends Task {
           `no request line within ${this.settings.handshakeTimeoutMs} ms of the connection`,
         ),
       );
-      return -1;
+      return;
     }
-    const next = this.checkSend(slot, now);
-    if (next < 0) return next;
-    return Math.min(next, this.handshakeDeadline, this.checkReceive(now));
+    const sendNext = this.checkSend(slot, now);
+    if (sendNext < 0) return;
+    const next = Math.min(
+      sendNext,
+      this.checkReceive(now),
+      this.handshakeDeadline,
+      this.headerDeadline,
+      this.idleDeadline,
+    );
+    if (next !== Infinity) this.arm(slot, next);
   }
 
   private checkSend(slot: ChannelSlot, now: number): number {
@@ -184,7 +251,7 @@ export class Http1ServerDeadlines extends Task {
     }
     const bytes = this.acceptedBytes;
     if (!clock.isLate(now, bytes)) return clock.nextCheckAt(now, bytes);
-    const inFlight = this.host.outgoing.bytesWritten - bytes;
+    const inFlight = this.host.bytesWritten - bytes;
     if (inFlight > 0) {
       // The write in flight shows no progress until it completes: it has its own allowance.
       const dueAt = Math.ceil(this.progressAt + clock.timeFor(inFlight));
@@ -225,7 +292,7 @@ export class Http1ServerDeadlines extends Task {
 
   /** Response bytes wait for the peer: a write in flight, or output of a timed exchange buffered. */
   private isOutputWaiting(): boolean {
-    if (this.host.outgoing.hasMessageInFlight) return true;
+    if (this.host.hasMessageInFlight) return true;
     const stream = this.host.respondingStream;
     return stream !== undefined && !stream._isRateExempt && stream._outgoing.hasWork;
   }

@@ -58,24 +58,54 @@ export const plantedHttp1Bugs = {
  * turn). One message in flight. On failure it releases the message and reports to the host.
  *
  * Hot path: the task, its function and its completion are reused; the function and the
- * completion are shared by every connection. It is its own {@link Task} (one object per
- * connection, not two: every idle keep-alive connection carries it).
+ * completion are shared by every connection. It is its own {@link Task} (one object, not two). A
+ * server connection takes one from a pool ({@link Http1OutgoingTask.take}) when it has output and
+ * gives it back when it falls idle ({@link Http1OutgoingTask.give}), so idle keep-alive
+ * connections carry none.
  * @internal
  */
 export class Http1OutgoingTask extends Task {
+  /** Tasks given back, at most {@link Http1OutgoingTask.poolLimit}; bound to no connection. */
+  private static readonly idle: Http1OutgoingTask[] = [];
+  /** How many given-back tasks wait at most (as many as the idle parser pool keeps parsers). */
+  static readonly poolLimit = 64;
+
   /** Writing stopped for good (write failure or immediate shutdown). */
   isWritingStopped = false;
-  /** Messages sent since creation. */
+  /** Messages sent since the task was made or taken from the pool. */
   messagesWritten = 0;
-  /** Bytes sent since creation. */
+  /** Bytes sent since the task was made or taken from the pool. */
   bytesWritten = 0;
   private isActive = false;
   private isMessageInFlight = false;
   private slot: ChannelSlot | null = null;
 
   /** Creates the task for a connection. */
-  constructor(private readonly host: Http1OutgoingHost) {
+  constructor(private host: Http1OutgoingHost) {
     super(Http1OutgoingTask.runTask, 'http1-outgoing');
+  }
+
+  /** A task for `host`, bound to `slot`: one given back by another connection, or a new one. */
+  static take(host: Http1OutgoingHost, slot: ChannelSlot): Http1OutgoingTask {
+    const task = Http1OutgoingTask.idle.pop() ?? new Http1OutgoingTask(host);
+    task.host = host;
+    task.slot = slot;
+    return task;
+  }
+
+  /**
+   * Gives `task` back for another connection; false (the caller keeps it) while it is scheduled,
+   * a message is in flight, or writing stopped. Its counters start again from 0 (the caller
+   * adds them to its own first).
+   */
+  static give(task: Http1OutgoingTask): boolean {
+    if (task.isActive || task.isMessageInFlight || task.isWritingStopped) return false;
+    // Not the connection's any more: a waiting task must not keep it alive.
+    task.host = NO_HOST;
+    task.slot = null;
+    task.messagesWritten = task.bytesWritten = 0;
+    if (Http1OutgoingTask.idle.length < Http1OutgoingTask.poolLimit) Http1OutgoingTask.idle.push(task);
+    return true;
   }
 
   private static runTask(this: void, status: TaskStatus, task: Task): void {
@@ -170,27 +200,35 @@ export class Http1OutgoingTask extends Task {
 
   private handleWriteComplete(channel: Channel, error: SluiceError | null): void {
     this.isMessageInFlight = false;
+    this.isActive = false;
+    const host = this.host;
     if (error !== null) {
-      this.isActive = false;
       this.isWritingStopped = true;
-      this.host.onWriteFailed(error);
+      host.onWriteFailed(error);
       return;
     }
-    // The host may close the connection or finish a shutdown here (and stop the writing).
-    this.host.onWriteCompleted();
-    if (this.isWritingStopped) {
-      this.isActive = false;
-      return;
-    }
-    const current = this.host.currentOutgoing();
+    // The host may close the connection, finish a shutdown (and stop the writing), wake the task
+    // (output given from a drain callback), or give the task back as it falls idle.
+    host.onWriteCompleted();
+    if (this.host !== host || this.isActive || this.isWritingStopped) return;
+    const current = host.currentOutgoing();
     if (current === null || !current.hasWork || (plantedHttp1Bugs.dropEndQueuedInFlight && isOnlyEndLeft(current))) {
-      this.isActive = false;
       return;
     }
     // Scheduled, not called: other channels on the loop get their turn first.
+    this.isActive = true;
     channel.scheduleTaskNow(this);
   }
 }
+
+/** The host of a task waiting in the pool: nothing is asked of it while it waits. */
+const NO_HOST: Http1OutgoingHost = {
+  currentOutgoing: () => null,
+  onOutgoingEnded: () => false,
+  onOutgoingCallbackThrew() {},
+  onWriteCompleted() {},
+  onWriteFailed() {},
+};
 
 /** The message has nothing left to write but its end (the planted bug's condition). */
 function isOnlyEndLeft(message: OutgoingMessage): boolean {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { UNBOXED_NUMBER_FIELD } from '../../../lib/field-layout.js';
 import {
   ChannelDirection,
   ChannelErrors,
@@ -20,6 +19,7 @@ import {
   type IoMessage,
 } from '../../../lib/index.js';
 import { describeThrown } from '../../../lib/argument-checks.js';
+import { withFlag } from '../../../lib/field-layout.js';
 import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
 import { IdleParserPool } from '../wire/idle-parser-pool.js';
 import type { MessageHead, MessageParser } from '../wire/message-parser.js';
@@ -39,6 +39,22 @@ import {
 } from './upgrade.js';
 
 const NO_FIELDS: string[] = [];
+
+// The bits of a connection's flags.
+/** `execute` is on the stack: the parser is not given back under it. */
+const PARSING = 1;
+/** The channel removed the connection (a protocol switch): nothing more is done. */
+const DESTROYED = 2;
+/** No more requests are read (close asked, a parse error, shutdown, CONNECT). */
+const READ_STOPPED = 4;
+/** The connection closes once what is queued is written. */
+const CLOSING_AFTER_WRITE = 8;
+/** `close()` was called. */
+const DRAINING = 16;
+/** The write side shut down. */
+const SHUT_DOWN = 32;
+/** Set by `stopWriting` (the writer's own flag says so too while the connection holds one). */
+const WRITE_STOPPED = 64;
 
 /** The held list of a connection that holds nothing (never added to: a list is made first). */
 const NO_MESSAGES: IoMessage[] = [];
@@ -94,10 +110,14 @@ export class Http1ServerConnection implements ChannelHandler {
    * boundary, not paused).
    */
   private parser: MessageParser | null = null;
-  /** `execute` is on the stack: the parser is not given back under it. */
-  private isParsing = false;
-  /** @internal */
-  readonly outgoing: Http1OutgoingTask;
+  /**
+   * The writer: taken from the pool when output waits, given back when the connection falls idle
+   * (`armIdle`); null in between.
+   */
+  private outgoing: Http1OutgoingTask | null = null;
+  /** What the writers given back wrote: their counters, kept for statistics and the deadlines. */
+  private messagesWrittenBefore = 0;
+  private bytesWrittenBefore = 0;
   /** Parses what was held while the parser paused; made the first time it is needed. */
   private readTask: Task | null = null;
   /** The handshake deadline and the minimum data rates; also the connection's timer task. */
@@ -105,8 +125,6 @@ export class Http1ServerConnection implements ChannelHandler {
   private slot: ChannelSlot | null = null;
   /** The upgrade request taken, until its protocol switches or it is refused. */
   private upgrade: PendingUpgrade | null = null;
-  /** The channel removed the connection (a protocol switch): nothing more is done. */
-  private isDestroyed = false;
 
   /** Exchanges whose responses are not written whole, oldest first (the head is being written). */
   private readonly streams: Http1ServerStream[] = [];
@@ -119,18 +137,9 @@ export class Http1ServerConnection implements ChannelHandler {
   private heldOffset = 0;
   /** Body bytes of the current `execute` whose credit waits for the application. */
   private creditHeldThisRead = 0;
-  /** No more requests are read (close asked, a parse error, shutdown, CONNECT). */
-  private isReadStopped = false;
-  /** The connection closes once what is queued is written. */
-  private isClosingAfterWrite = false;
-  private isDraining = false;
-  private isShutDown = false;
+  /** The connection's states, bits of one field (see the bits below the class's imports). */
+  private flags = 0;
   private writeShutdown: { error: SluiceError | null; free: boolean } | null = null;
-  // Deadlines are whole ms, Infinity when off: started as UNBOXED_NUMBER_FIELD (set to Infinity
-  // by the constructor) so no connection carries a heap-number box per field for life.
-  private headerDeadline = UNBOXED_NUMBER_FIELD;
-  private idleDeadline = UNBOXED_NUMBER_FIELD;
-  private timerDueAt = UNBOXED_NUMBER_FIELD;
   private requestCount = 0;
   private parseErrorCount = 0;
 
@@ -141,8 +150,6 @@ export class Http1ServerConnection implements ChannelHandler {
     }
     this.options = options;
     this.settings = serverSettingsOf(options);
-    this.headerDeadline = this.idleDeadline = this.timerDueAt = Infinity;
-    this.outgoing = new Http1OutgoingTask(this);
     this.deadlines = new Http1ServerDeadlines(this, this.settings);
   }
 
@@ -157,7 +164,7 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** True once `close()` was called. */
   get isClosing(): boolean {
-    return this.isDraining;
+    return this.hasFlag(DRAINING);
   }
 
   /**
@@ -165,8 +172,8 @@ export class Http1ServerConnection implements ChannelHandler {
    * `Connection: close` on the last response and closes after it; closes an idle connection at once.
    */
   close(): void {
-    if (this.isDraining || this.isShutDown || this.isDestroyed) return;
-    this.isDraining = true;
+    if (this.hasFlag(DRAINING | SHUT_DOWN | DESTROYED)) return;
+    this.setFlag(DRAINING, true);
     // Nothing is owed (at most the unread body of an answered request): close now.
     if (this.streams.length === 0) {
       this.stopReading();
@@ -185,20 +192,19 @@ export class Http1ServerConnection implements ChannelHandler {
   /** Binds the task and arms the idle timer. */
   installed(slot: ChannelSlot): void {
     this.slot = slot;
-    this.outgoing.attach(slot);
     this.deadlines.start(slot);
     this.armIdle();
   }
 
   /** Parses the bytes; returns read credit except for unread body (manual window) and bytes held while paused. */
   processReadMessage(slot: ChannelSlot, message: IoMessage): void {
-    if (this.isReadStopped) {
+    if (this.hasFlag(READ_STOPPED)) {
       const upgrade = this.upgrade;
       if (upgrade !== null && upgrade.isHandingOver) upgrade.handover.hold(message, 0);
       else message.release();
       return;
     }
-    this.idleDeadline = Infinity;
+    this.deadlines.idleDeadline = Infinity;
     if (this.held.length > 0) {
       this.held.push(message);
       return;
@@ -209,12 +215,13 @@ export class Http1ServerConnection implements ChannelHandler {
   private parse(slot: ChannelSlot, message: IoMessage, start: number): void {
     const length = message.length;
     const parser = (this.parser ??= IdleParserPool.take(this, this.options.parser));
-    if (this.reading === null && parser.isAtMessageBoundary && this.headerDeadline === Infinity) {
-      this.armHeaderTimer(slot);
+    const deadlines = this.deadlines;
+    if (this.reading === null && parser.isAtMessageBoundary && deadlines.headerDeadline === Infinity) {
+      deadlines.armHeader(slot);
     }
     this.creditHeldThisRead = 0;
     let position: number;
-    this.isParsing = true;
+    this.setFlag(PARSING, true);
     try {
       position = parser.execute(message.data, start, length);
     } catch (error) {
@@ -222,9 +229,9 @@ export class Http1ServerConnection implements ChannelHandler {
       this.onParseError(error);
       return;
     } finally {
-      this.isParsing = false;
+      this.setFlag(PARSING, false);
     }
-    this.deadlines.onParsed(this.requestCount > 0 || parser.isPastStartLine);
+    deadlines.onParsed(this.requestCount > 0 || parser.isPastStartLine);
     const credit = position - start - this.creditHeldThisRead;
     const upgrade = this.upgrade;
     if (upgrade !== null && parser.isStopped && !upgrade.isHandingOver) {
@@ -232,7 +239,7 @@ export class Http1ServerConnection implements ChannelHandler {
       upgrade.isHandingOver = true;
       upgrade.handover.hold(message, position);
       for (const held of this.held.splice(0)) upgrade.handover.hold(held, 0);
-    } else if (position < length && parser.isPaused && !this.isReadStopped) {
+    } else if (position < length && parser.isPaused && !this.hasFlag(READ_STOPPED)) {
       // Made when first needed (a paused parser is rare): idle connections carry no list.
       if (this.held === NO_MESSAGES) this.held = [];
       this.held.unshift(message);
@@ -242,9 +249,9 @@ export class Http1ServerConnection implements ChannelHandler {
     }
     if (credit > 0) slot.incrementReadWindow(credit);
     if (this.reading === null && !parser.isPaused && !parser.isAtMessageBoundary) {
-      if (this.headerDeadline === Infinity) this.armHeaderTimer(slot);
+      if (deadlines.headerDeadline === Infinity) deadlines.armHeader(slot);
     } else {
-      this.headerDeadline = Infinity;
+      deadlines.headerDeadline = Infinity;
     }
     if (parser.isStopped) this.stopReading(); // an upgrade, or CONNECT: tunnels are not served here
     this.armIdle();
@@ -253,7 +260,7 @@ export class Http1ServerConnection implements ChannelHandler {
   /** Parses held messages after the parser resumed. */
   private parseHeld(): void {
     const slot = this.slot;
-    while (slot !== null && this.held.length > 0 && this.parser?.isPaused !== true && !this.isReadStopped) {
+    while (slot !== null && this.held.length > 0 && this.parser?.isPaused !== true && !this.hasFlag(READ_STOPPED)) {
       const message = this.held.shift()!;
       const offset = this.heldOffset;
       this.heldOffset = 0;
@@ -268,10 +275,10 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** No more requests are read: held and later bytes are dropped, their credit never returned. */
   private stopReading(): void {
-    this.isReadStopped = true;
+    this.setFlag(READ_STOPPED, true);
     this.parser?.pause();
     this.releaseHeld();
-    this.headerDeadline = Infinity;
+    this.deadlines.headerDeadline = Infinity;
   }
 
   /** Nothing may be written through the connection from its right: it is the protocol's end. */
@@ -312,13 +319,13 @@ export class Http1ServerConnection implements ChannelHandler {
       slot.onHandlerShutdownComplete(direction, error, free);
       return;
     }
-    this.isShutDown = true;
-    this.unscheduleTimer();
+    this.setFlag(SHUT_DOWN, true);
+    this.deadlines.stop(this.slot);
     const failure = this.closedError(error);
     // Responses given whole before the shutdown are still written (no data lost on a graceful
     // shutdown); the exchanges behind the first unfinished one fail.
     let kept = 0;
-    if (!free && !this.outgoing.isWritingStopped) {
+    if (!free && !this.isWritingStopped) {
       while (kept < this.streams.length) {
         const stream = this.streams[kept];
         // A failed exchange's message reads as ended but has nothing to write.
@@ -329,13 +336,13 @@ export class Http1ServerConnection implements ChannelHandler {
     for (const stream of this.streams.splice(kept)) stream._close(failure);
     if (this.reading !== null && this.streams.indexOf(this.reading) < 0) this.reading._close(failure);
     this.reading = null;
-    if (free || (this.streams.length === 0 && !this.outgoing.hasMessageInFlight)) {
-      this.outgoing.isWritingStopped = true;
+    if (free || (this.streams.length === 0 && !this.hasMessageInFlight)) {
+      this.stopWriting();
       slot.onHandlerShutdownComplete(direction, error, free);
       return;
     }
     this.writeShutdown = { error, free };
-    this.outgoing.wake();
+    this.wakeWriter();
   }
 
   private closedError(error: SluiceError | null): SluiceError {
@@ -349,18 +356,18 @@ export class Http1ServerConnection implements ChannelHandler {
       requests: this.requestCount,
       parseErrors: this.parseErrorCount,
       pendingResponses: this.streams.length,
-      messagesWritten: this.outgoing.messagesWritten,
-      bytesWritten: this.outgoing.bytesWritten,
+      messagesWritten: this.messagesWrittenBefore + (this.outgoing?.messagesWritten ?? 0),
+      bytesWritten: this.bytesWritten,
     };
   }
 
   /** Releases held messages (and bytes kept for an upgrade that did not switch). */
   destroy(): void {
-    this.isDestroyed = true;
+    this.setFlag(DESTROYED, true);
     this.releaseHeld();
     this.upgrade?.handover.release();
     this.upgrade = null;
-    this.unscheduleTimer();
+    this.deadlines.stop(this.slot);
     if (this.readTask?.isScheduled === true) this.slot?.channel.unscheduleTask(this.readTask);
   }
 
@@ -374,7 +381,7 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** @internal A request head passed every check: a new exchange, or an upgrade taken (returns true). */
   onHeadComplete(head: MessageHead): boolean {
-    this.headerDeadline = Infinity;
+    this.deadlines.headerDeadline = Infinity;
     const stream = new Http1ServerStream(
       this,
       head.method,
@@ -441,7 +448,7 @@ export class Http1ServerConnection implements ChannelHandler {
       this.startUpgrade(upgrade);
       return;
     }
-    if (!stream._isKeepAliveRequested || this.isDraining) this.stopReading();
+    if (!stream._isKeepAliveRequested || this.hasFlag(DRAINING)) this.stopReading();
     else if (this.streams.length >= this.settings.maxPipelinedRequests) this.parser?.pause();
     if (stream.isClosed) return;
     const handler = stream.handler;
@@ -461,13 +468,13 @@ export class Http1ServerConnection implements ChannelHandler {
   /** @internal */
   _responseCloses(stream: Http1ServerStream, isAskedByApplication: boolean): boolean {
     if (isAskedByApplication) {
-      if (!this.isReadStopped) this.stopAfter(stream);
+      if (!this.hasFlag(READ_STOPPED)) this.stopAfter(stream);
       return true;
     }
     // The request said close: it is the last one read.
     if (!stream._isKeepAliveRequested) return true;
     // Draining, or reading stopped: the last exchange says close (RFC 9112 §9.6).
-    if (this.isReadStopped) return this.streams[this.streams.length - 1] === stream;
+    if (this.hasFlag(READ_STOPPED)) return this.streams[this.streams.length - 1] === stream;
     if (stream.expectContinue && !stream._isContinueSent && !stream._isRequestComplete) {
       // RFC 9110 §10.1.1: a final status without 100; the client may not send the body. Read and
       // drop a small announced body; otherwise the framing cannot be trusted to end: close.
@@ -489,7 +496,7 @@ export class Http1ServerConnection implements ChannelHandler {
   /** @internal */
   _streamHasOutput(stream: Http1ServerStream): void {
     if (this.slot !== null) this.deadlines.onOutput(this.slot, stream);
-    if (this.streams[0] === stream) this.outgoing.wake();
+    if (this.streams[0] === stream) this.wakeWriter();
   }
 
   /** @internal */
@@ -508,11 +515,6 @@ export class Http1ServerConnection implements ChannelHandler {
   }
 
   /** @internal */
-  _armDeadline(deadline: number): void {
-    this.armTimer(deadline);
-  }
-
-  /** @internal */
   _rejectRequest(error: Http1ParseError): void {
     this.onParseError(error);
   }
@@ -524,7 +526,7 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** @internal */
   _returnCredit(size: number): void {
-    if (!this.isReadStopped) this.slot?.incrementReadWindow(size);
+    if (!this.hasFlag(READ_STOPPED)) this.slot?.incrementReadWindow(size);
   }
 
   /** @internal */
@@ -540,7 +542,43 @@ export class Http1ServerConnection implements ChannelHandler {
     this._resetStream(stream, error);
   }
 
+  /** One of the `flags` bits is set. */
+  private hasFlag(flags: number): boolean {
+    return (this.flags & flags) !== 0;
+  }
+
+  private setFlag(flag: number, value: boolean): void {
+    this.flags = withFlag(this.flags, flag, value);
+  }
+
   // ---------------------------------------------------------------- outgoing host
+
+  /** @internal Bytes handed to the socket since the connection began. */
+  get bytesWritten(): number {
+    return this.bytesWrittenBefore + (this.outgoing?.bytesWritten ?? 0);
+  }
+
+  /** @internal A message is being written. */
+  get hasMessageInFlight(): boolean {
+    return this.outgoing !== null && this.outgoing.hasMessageInFlight;
+  }
+
+  /** Writing stopped for good (a write failed, a shutdown ended it, or the protocol switched). */
+  private get isWritingStopped(): boolean {
+    return this.hasFlag(WRITE_STOPPED) || (this.outgoing !== null && this.outgoing.isWritingStopped);
+  }
+
+  private stopWriting(): void {
+    this.setFlag(WRITE_STOPPED, true);
+    if (this.outgoing !== null) this.outgoing.isWritingStopped = true;
+  }
+
+  /** Makes sure the writer runs: takes one from the pool first if the connection holds none. */
+  private wakeWriter(): void {
+    const slot = this.slot;
+    if (slot === null || this.hasFlag(WRITE_STOPPED)) return;
+    (this.outgoing ??= Http1OutgoingTask.take(this, slot)).wake();
+  }
 
   /** @internal */
   currentOutgoing(): OutgoingMessage | null {
@@ -561,13 +599,16 @@ export class Http1ServerConnection implements ChannelHandler {
     if (stream._isRequestComplete) stream._close(null);
     else if (this.reading !== stream) stream._close(this.closedError(null)); // its body will not be read
     if (this.writeShutdown !== null) return true;
-    if (stream._closesConnection || (this.isReadStopped && this.streams.length === 0 && this.reading === null)) {
-      this.isClosingAfterWrite = true;
+    if (
+      stream._closesConnection ||
+      (this.hasFlag(READ_STOPPED) && this.streams.length === 0 && this.reading === null)
+    ) {
+      this.setFlag(CLOSING_AFTER_WRITE, true);
       return false;
     }
     if (
       this.parser?.isPaused === true &&
-      !this.isReadStopped &&
+      !this.hasFlag(READ_STOPPED) &&
       this.streams.length < this.settings.maxPipelinedRequests
     ) {
       this.parser.resume();
@@ -594,9 +635,9 @@ export class Http1ServerConnection implements ChannelHandler {
     const pending = this.writeShutdown;
     if (pending !== null) {
       // Still flushing responses given before the shutdown: the task goes on.
-      if (this.streams.length > 0 && !this.outgoing.isWritingStopped) return;
+      if (this.streams.length > 0 && !this.isWritingStopped) return;
       this.writeShutdown = null;
-      this.outgoing.isWritingStopped = true;
+      this.stopWriting();
       if (!slot.isWriteShutDown) slot.onHandlerShutdownComplete(ChannelDirection.WRITE, pending.error, pending.free);
       return;
     }
@@ -605,7 +646,7 @@ export class Http1ServerConnection implements ChannelHandler {
       this.switchProtocols(slot, upgrade);
       return;
     }
-    if (this.isClosingAfterWrite && !this.outgoing.hasMessageInFlight) {
+    if (this.hasFlag(CLOSING_AFTER_WRITE) && !this.hasMessageInFlight) {
       slot.channel.shutdown(null);
       return;
     }
@@ -667,7 +708,7 @@ export class Http1ServerConnection implements ChannelHandler {
     if (!this.isUpgradeOpen(pending, exchange)) return false;
     checkOutgoingFields(fields);
     // RFC 9110 §7.8 lets a server decline: a draining connection switches to nothing.
-    if (this.isDraining) return this._refuseUpgrade(exchange, 503, NO_FIELDS, 'the server is closing\n');
+    if (this.hasFlag(DRAINING)) return this._refuseUpgrade(exchange, 503, NO_FIELDS, 'the server is closing\n');
     const stream = exchange.request;
     const outgoing = stream._outgoing;
     outgoing.framing = BodyFraming.NONE;
@@ -699,7 +740,7 @@ export class Http1ServerConnection implements ChannelHandler {
       pending !== null &&
       pending.exchange === exchange &&
       !exchange.request.isClosed &&
-      !this.isShutDown &&
+      !this.hasFlag(SHUT_DOWN) &&
       this.slot !== null &&
       !this.slot.channel.isShuttingDown
     );
@@ -708,8 +749,8 @@ export class Http1ServerConnection implements ChannelHandler {
   /** The 101 is written: the upgrade's handler replaces this one, with the bytes read past the request. */
   private switchProtocols(slot: ChannelSlot, pending: PendingUpgrade): void {
     this.upgrade = null;
-    this.outgoing.isWritingStopped = true;
-    this.unscheduleTimer();
+    this.stopWriting();
+    this.deadlines.stop(this.slot);
     const bytes = pending.handover.take();
     let installed: ChannelSlot;
     try {
@@ -723,7 +764,7 @@ export class Http1ServerConnection implements ChannelHandler {
     // on it reads again once the new slot has the credit.
     if (bytes.length > 0) installed.incrementReadWindow(bytes.length);
     // close() came while the 101 was on its way: the drain this connection owed ends the channel.
-    if (this.isDraining) installed.channel.shutdown(null);
+    if (this.hasFlag(DRAINING)) installed.channel.shutdown(null);
   }
 
   private reportUpgradeFailure(what: string, thrown: unknown): SluiceError {
@@ -774,7 +815,8 @@ export class Http1ServerConnection implements ChannelHandler {
     answer.respond(error.status, ['content-length', '0', 'connection', 'close'], true);
   }
 
-  private isIdle(): boolean {
+  /** @internal No exchange is in progress. */
+  _isIdle(): boolean {
     return (
       this.streams.length === 0 &&
       this.reading === null &&
@@ -785,72 +827,41 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** Arms the idle timer when no exchange is in progress; a draining connection closes instead. */
   private armIdle(): void {
-    if (!this.isIdle() || this.isShutDown) {
-      this.idleDeadline = Infinity;
+    if (!this._isIdle() || this.hasFlag(SHUT_DOWN)) {
+      this.deadlines.idleDeadline = Infinity;
       return;
     }
-    if (this.isDraining || this.isReadStopped) {
-      if (!this.outgoing.isBusy) this.slot?.channel.shutdown(null);
+    const outgoing = this.outgoing;
+    if (this.hasFlag(DRAINING | READ_STOPPED)) {
+      if (outgoing === null || !outgoing.isBusy) this.slot?.channel.shutdown(null);
       return;
     }
-    // Between requests: the parser waits in the pool for this or another connection's next one.
+    // Between requests: the parser and the writer wait in their pools for this or another
+    // connection's next request.
     const parser = this.parser;
-    if (parser !== null && !this.isParsing) {
+    if (parser !== null && !this.hasFlag(PARSING)) {
       this.parser = null;
       IdleParserPool.give(parser, this.options.parser);
+    }
+    if (outgoing !== null) {
+      const messages = outgoing.messagesWritten;
+      const bytes = outgoing.bytesWritten;
+      if (Http1OutgoingTask.give(outgoing)) {
+        this.outgoing = null;
+        this.messagesWrittenBefore += messages;
+        this.bytesWrittenBefore += bytes;
+      }
     }
     if (this.settings.idleTimeoutMs <= 0 || this.slot === null) return;
     // A new connection is in its handshake: that deadline, not the idle one, governs it.
     if (this.requestCount === 0 && this.deadlines.isHandshakePending) return;
-    this.idleDeadline = Math.ceil(this.slot.channel.loop.now()) + this.settings.idleTimeoutMs;
-    this.armTimer(this.idleDeadline);
-  }
-
-  private armHeaderTimer(slot: ChannelSlot): void {
-    if (this.settings.headerTimeoutMs <= 0) return;
-    this.headerDeadline = Math.ceil(slot.channel.loop.now()) + this.settings.headerTimeoutMs;
-    this.armTimer(this.headerDeadline);
-  }
-
-  private armTimer(deadline: number): void {
-    const slot = this.slot;
-    if (slot === null || deadline >= this.timerDueAt || this.isShutDown) return;
-    if (this.deadlines.isScheduled) slot.channel.unscheduleTask(this.deadlines);
-    this.timerDueAt = deadline;
-    slot.channel.scheduleTaskAt(this.deadlines, deadline);
-  }
-
-  private unscheduleTimer(): void {
-    if (this.deadlines.isScheduled) this.slot?.channel.unscheduleTask(this.deadlines);
-    this.timerDueAt = Infinity;
+    this.deadlines.armIdle(this.slot);
   }
 
   /** @internal The connection's timer (its deadlines' task) ran: acts on every deadline due. */
   _onTimer(status: TaskStatus): void {
-    this.timerDueAt = Infinity;
     const slot = this.slot;
-    if (status !== TaskStatus.RUN_READY || slot === null || this.isShutDown) return;
-    const now = slot.channel.loop.now();
-    if (this.headerDeadline <= now) {
-      this.headerDeadline = Infinity;
-      const error = new SluiceError(
-        Http1ConnectionErrors.HEADER_TIMEOUT,
-        `no whole request head within ${this.settings.headerTimeoutMs} ms of its first byte`,
-      );
-      this.options.onError?.(error);
-      slot.channel.shutdown(error, true);
-      return;
-    }
-    if (this.idleDeadline <= now) {
-      this.idleDeadline = Infinity;
-      if (this.isIdle()) {
-        slot.channel.shutdown(null);
-        return;
-      }
-    }
-    const deadlinesNext = this.deadlines.check(slot, now);
-    if (deadlinesNext < 0) return;
-    const next = Math.min(this.headerDeadline, this.idleDeadline, deadlinesNext);
-    if (next !== Infinity) this.armTimer(next);
+    if (status !== TaskStatus.RUN_READY || slot === null || this.hasFlag(SHUT_DOWN)) return;
+    this.deadlines.check(slot, slot.channel.loop.now());
   }
 }

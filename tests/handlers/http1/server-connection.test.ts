@@ -349,6 +349,49 @@ describe('http1 Http1ServerConnection', () => {
     });
   });
 
+  describe('the writer an idle connection gives back', () => {
+    /** The connection's outgoing task, or null while it holds none (a private field). */
+    function writerOf(connection: Http1ServerConnection): unknown {
+      return (connection as unknown as { outgoing: unknown }).outgoing;
+    }
+
+    it('holds no writer while idle, keeps it while a write is in flight, and counts every write', () => {
+      const { test, connection } = serve((stream) => respondOk(stream), {}, { autoCompleteWrites: false });
+      expect(writerOf(connection)).to.equal(null);
+      test.pushRead(GET);
+      test.runUntilIdle();
+      expect(writerOf(connection)).to.not.equal(null);
+      expect(test.takeWritten().toString()).to.match(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
+      test.completeWrites();
+      test.runUntilIdle();
+      expect(writerOf(connection)).to.equal(null);
+      test.pushRead(GET);
+      test.runUntilIdle();
+      test.completeWrites();
+      test.runUntilIdle();
+      expect(writerOf(connection)).to.equal(null);
+      const statistics = connection.gatherStatistics();
+      expect(statistics.messagesWritten).to.equal(2);
+      expect(statistics.bytesWritten).to.equal(2 * 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'.length);
+      expectBalanced(test);
+    });
+
+    it('gives the writer to the next connection with output, bound to that connection', () => {
+      const first = serve((stream) => respondOk(stream, 'one'));
+      first.test.pushRead(GET);
+      expect(first.test.takeWritten().toString()).to.match(/one$/);
+      const second = serve((stream) => respondOk(stream, 'two'));
+      second.test.pushRead(GET);
+      expect(second.test.takeWritten().toString()).to.match(/two$/);
+      // The first connection's next response goes to its own peer, not to the second's.
+      first.test.pushRead(GET);
+      expect(first.test.takeWritten().toString()).to.match(/one$/);
+      expect(second.test.takeWritten().length).to.equal(0);
+      expectBalanced(first.test);
+      expectBalanced(second.test);
+    });
+  });
+
   describe('header timeout (slowloris)', () => {
     it('closes with HTTP1_HEADER_TIMEOUT when a head does not arrive within headerTimeoutMs of its first byte', () => {
       const { test, requests, errors } = serve(() => {}, { headerTimeoutMs: 500, idleTimeoutMs: 0 });
