@@ -190,6 +190,8 @@ async function profileIdleHeap(connections: number, kind: IdleKind = 'h2c'): Pro
   await new Promise<void>((resolve) =>
     client.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()),
   );
+  // Idle for real: an HTTP/1.1 connection gives its deadlines back after a second of idleness.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   child.kill('SIGUSR1');
   let file: string | undefined;
   for (let waited = 0; file === undefined && waited < 60_000; waited += 200) {

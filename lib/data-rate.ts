@@ -108,6 +108,12 @@ export class DataRateClock {
     this.hasStarted = true;
   }
 
+  /** Back to a stopped clock that never ran: the next `resume` starts a new count. */
+  reset(): void {
+    this.isRunningValue = this.hasStarted = false;
+    this.resumedAt = this.elapsedMs = this.baseBytes = 0;
+  }
+
   /**
    * Time counts again from `now` (no change when it runs); the first time, a new count starts
    * with `bytes`, the total so far.

@@ -38,6 +38,8 @@ export abstract class EventLoop {
    * `lib/channel.ts`), made by the first; typed loosely so the loop does not depend on channels.
    */
   _channelWindowUpdates: object | null = null;
+  /** @internal The loop's idle-timeout lists by timeout (see `lib/idle-timers.ts`), made by the first. */
+  _idleTimers: Map<number, object> | null = null;
 
   // The ready queue and the spare pair it swaps with each turn. Entries past `readyCount` are
   // stale: the arrays are never truncated, so their backing stores are allocated once, not on

@@ -102,3 +102,26 @@ describe('checkMinDataRate', () => {
     });
   }
 });
+
+describe('DataRateClock kept in whole ms, and reset', () => {
+  it('counts time in whole ms of the loop clock (a fraction costs no heap number and at most a ms)', () => {
+    const clock = new DataRateClock(RATE);
+    clock.restart(0.4, 0);
+    clock.pause(999.9);
+    // 999 ms counted of the 1000 ms grace: not late yet; one more ms is.
+    expect(clock.isLate(999.9, 0)).to.equal(false);
+    clock.resume(1500.2, 0);
+    expect(clock.isLate(1501.2, 0)).to.equal(true);
+  });
+
+  it('reset makes a stopped clock that never ran: the next resume starts a new count with a new grace', () => {
+    const clock = new DataRateClock(RATE);
+    clock.restart(0, 0);
+    expect(clock.isLate(1500, 0)).to.equal(true);
+    clock.reset();
+    expect(clock.isRunning).to.equal(false);
+    clock.resume(2000, 100);
+    expect(clock.isLate(2999, 100)).to.equal(false);
+    expect(clock.isLate(3000, 100)).to.equal(true);
+  });
+});

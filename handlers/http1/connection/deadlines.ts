@@ -28,8 +28,6 @@ export interface Http1DeadlinesHost {
   readonly hasMessageInFlight: boolean;
   /** Bytes handed to the socket since the connection began. */
   readonly bytesWritten: number;
-  /** No exchange is in progress (the idle timeout may close the connection). */
-  _isIdle(): boolean;
   /** Fails the request being read with `error` (its status answered with `Connection: close` if no response began). */
   _rejectRequest(error: Http1ParseError): void;
   /** A connection-level failure for `onError`. */
@@ -38,14 +36,29 @@ export interface Http1DeadlinesHost {
   _onTimer(status: TaskStatus): void;
 }
 
+/** Deadlines given back by idle connections, bound to none; at most {@link SPARE_DEADLINES_LIMIT}. */
+const spareDeadlines: Http1ServerDeadlines[] = [];
+const SPARE_DEADLINES_LIMIT = 64;
+
+/** The host of deadlines waiting to be taken: they never run. */
+const NO_HOST: Http1DeadlinesHost = {
+  respondingStream: undefined,
+  readingStream: null,
+  isManualWindow: false,
+  hasMessageInFlight: false,
+  bytesWritten: 0,
+  _rejectRequest() {},
+  _reportError() {},
+  _onTimer() {},
+};
+
 /** The request-body rate's answer when no response began: 408 (RFC 9110 §15.5.9), then close. */
 const BODY_TOO_SLOW = Object.freeze({ ...IoErrors.RECEIVE_RATE_TOO_LOW, status: 408 });
 
 /**
- * Http1ServerDeadlines times one HTTP/1.1 server connection's peer:
+ * Http1ServerDeadlines times one HTTP/1.1 server connection's peer while it is busy (the idle
+ * timeout is the loop's `IdleTimers` list's, `lib/idle-timers.ts`):
  *
- * - **Idle**: a keep-alive connection between requests closes after `idleTimeoutMs`, without
- *   an error.
  * - **Header**: a request head must arrive whole within `headerTimeoutMs` of its first byte, else
  *   the connection closes at once with `HTTP1_HEADER_TIMEOUT` (slowloris).
  * - **Handshake**: the first request line must arrive within `handshakeTimeoutMs` of the
@@ -72,8 +85,6 @@ export class Http1ServerDeadlines extends Task {
   // carries a heap-number box per field for life.
   /** The request head being read is due by then. */
   headerDeadline = UNBOXED_NUMBER_FIELD;
-  /** The idle connection closes then. */
-  idleDeadline = UNBOXED_NUMBER_FIELD;
   /** When the timer is scheduled to run; -Infinity once stopped for good. */
   private timerDueAt = UNBOXED_NUMBER_FIELD;
   /** The first request line is due by then; Infinity once it came (or without a limit). */
@@ -92,23 +103,42 @@ export class Http1ServerDeadlines extends Task {
 
   /** Deadlines with the limits of `settings`. */
   constructor(
-    private readonly host: Http1DeadlinesHost,
-    private readonly settings: Http1ServerSettings,
+    private host: Http1DeadlinesHost,
+    private settings: Http1ServerSettings,
   ) {
     super(Http1ServerDeadlines.runTimer, 'http1-timers');
-    this.handshakeDeadline = this.headerDeadline = this.idleDeadline = this.timerDueAt = Infinity;
+    this.handshakeDeadline = this.headerDeadline = this.timerDueAt = Infinity;
+  }
+
+  /** Deadlines for `host`: ones given back by another connection, or new ones. */
+  static take(host: Http1DeadlinesHost, settings: Http1ServerSettings): Http1ServerDeadlines {
+    const deadlines = spareDeadlines.pop();
+    if (deadlines === undefined) return new Http1ServerDeadlines(host, settings);
+    deadlines.host = host;
+    deadlines.settings = settings;
+    if (deadlines.sendClock !== null && deadlines.sendClock.rate !== settings.responseRate) deadlines.sendClock = null;
+    return deadlines;
+  }
+
+  /**
+   * Gives back the deadlines of a connection that is idle (nothing waits for the peer, no body is
+   * read): its timer is unscheduled and every count starts over for the next connection.
+   */
+  static give(deadlines: Http1ServerDeadlines, slot: ChannelSlot | null): void {
+    if (deadlines.isScheduled) slot?.channel.unscheduleTask(deadlines);
+    if (deadlines.isScheduled || spareDeadlines.length >= SPARE_DEADLINES_LIMIT) return;
+    deadlines.host = NO_HOST;
+    deadlines.handshakeDeadline = deadlines.headerDeadline = deadlines.timerDueAt = Infinity;
+    deadlines.sendClock?.reset();
+    deadlines.acceptedBytes = deadlines.progressAt = 0;
+    deadlines.receiveClock = deadlines.timedBody = null;
+    spareDeadlines.push(deadlines);
   }
 
   private static runTimer(this: void, status: TaskStatus, task: Task): void {
     const deadlines = task as Http1ServerDeadlines;
     if (deadlines.timerDueAt !== -Infinity) deadlines.timerDueAt = Infinity;
     deadlines.host._onTimer(status);
-  }
-
-  /** The connection fell idle: it closes `idleTimeoutMs` from now unless a request begins. */
-  armIdle(slot: ChannelSlot): void {
-    this.idleDeadline = Math.ceil(slot.channel.loop.now()) + this.settings.idleTimeoutMs;
-    this.arm(slot, this.idleDeadline);
   }
 
   /** A request head began: it must be whole within `headerTimeoutMs`. */
@@ -212,13 +242,6 @@ export class Http1ServerDeadlines extends Task {
       this.close(slot, error);
       return;
     }
-    if (this.idleDeadline <= now) {
-      this.idleDeadline = Infinity;
-      if (this.host._isIdle()) {
-        slot.channel.shutdown(null);
-        return;
-      }
-    }
     if (this.handshakeDeadline <= now) {
       this.handshakeDeadline = Infinity;
       this.close(
@@ -232,13 +255,7 @@ export class Http1ServerDeadlines extends Task {
     }
     const sendNext = this.checkSend(slot, now);
     if (sendNext < 0) return;
-    const next = Math.min(
-      sendNext,
-      this.checkReceive(now),
-      this.handshakeDeadline,
-      this.headerDeadline,
-      this.idleDeadline,
-    );
+    const next = Math.min(sendNext, this.checkReceive(now), this.handshakeDeadline, this.headerDeadline);
     if (next !== Infinity) this.arm(slot, next);
   }
 

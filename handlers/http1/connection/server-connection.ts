@@ -20,6 +20,7 @@ import {
 } from '../../../lib/index.js';
 import { describeThrown } from '../../../lib/argument-checks.js';
 import { withFlag } from '../../../lib/field-layout.js';
+import { IdleTimers, type IdleLink } from '../../../lib/idle-timers.js';
 import { Http1ConnectionErrors, Http1ParseError } from '../errors.js';
 import { IdleParserPool } from '../wire/idle-parser-pool.js';
 import type { MessageHead, MessageParser } from '../wire/message-parser.js';
@@ -39,6 +40,12 @@ import {
 } from './upgrade.js';
 
 const NO_FIELDS: string[] = [];
+
+/**
+ * How long a connection stays idle before its deadlines go back to the pool: one busy again
+ * sooner (keep-alive between quick requests) keeps them and pays nothing.
+ */
+const DEADLINES_RELEASE_AFTER_MS = 1000;
 
 // The bits of a connection's flags.
 /** `execute` is on the stack: the parser is not given back under it. */
@@ -121,7 +128,13 @@ export class Http1ServerConnection implements ChannelHandler {
   /** Parses what was held while the parser paused; made the first time it is needed. */
   private readTask: Task | null = null;
   /** The handshake deadline and the minimum data rates; also the connection's timer task. */
-  private readonly deadlines: Http1ServerDeadlines;
+  private deadlines: Http1ServerDeadlines | null = null;
+  /** @internal The idle list's links (`lib/idle-timers.ts`): set while the connection is idle. */
+  _idlePrev: IdleLink | null = null;
+  /** @internal */
+  _idleNext: IdleLink | null = null;
+  /** @internal */
+  _idleSince = 0;
   private slot: ChannelSlot | null = null;
   /** The upgrade request taken, until its protocol switches or it is refused. */
   private upgrade: PendingUpgrade | null = null;
@@ -150,7 +163,6 @@ export class Http1ServerConnection implements ChannelHandler {
     }
     this.options = options;
     this.settings = serverSettingsOf(options);
-    this.deadlines = new Http1ServerDeadlines(this, this.settings);
   }
 
   private static runReadTask(this: void, status: TaskStatus, task: Task): void {
@@ -192,7 +204,7 @@ export class Http1ServerConnection implements ChannelHandler {
   /** Binds the task and arms the idle timer. */
   installed(slot: ChannelSlot): void {
     this.slot = slot;
-    this.deadlines.start(slot);
+    if (this.settings.handshakeTimeoutMs > 0) this.timers.start(slot);
     this.armIdle();
   }
 
@@ -204,7 +216,7 @@ export class Http1ServerConnection implements ChannelHandler {
       else message.release();
       return;
     }
-    this.deadlines.idleDeadline = Infinity;
+    IdleTimers.remove(this);
     if (this.held.length > 0) {
       this.held.push(message);
       return;
@@ -215,7 +227,7 @@ export class Http1ServerConnection implements ChannelHandler {
   private parse(slot: ChannelSlot, message: IoMessage, start: number): void {
     const length = message.length;
     const parser = (this.parser ??= IdleParserPool.take(this, this.options.parser));
-    const deadlines = this.deadlines;
+    const deadlines = this.timers;
     if (this.reading === null && parser.isAtMessageBoundary && deadlines.headerDeadline === Infinity) {
       deadlines.armHeader(slot);
     }
@@ -278,7 +290,7 @@ export class Http1ServerConnection implements ChannelHandler {
     this.setFlag(READ_STOPPED, true);
     this.parser?.pause();
     this.releaseHeld();
-    this.deadlines.headerDeadline = Infinity;
+    if (this.deadlines !== null) this.deadlines.headerDeadline = Infinity;
   }
 
   /** Nothing may be written through the connection from its right: it is the protocol's end. */
@@ -320,7 +332,7 @@ export class Http1ServerConnection implements ChannelHandler {
       return;
     }
     this.setFlag(SHUT_DOWN, true);
-    this.deadlines.stop(this.slot);
+    this.stopTimers();
     const failure = this.closedError(error);
     // Responses given whole before the shutdown are still written (no data lost on a graceful
     // shutdown); the exchanges behind the first unfinished one fail.
@@ -367,7 +379,7 @@ export class Http1ServerConnection implements ChannelHandler {
     this.releaseHeld();
     this.upgrade?.handover.release();
     this.upgrade = null;
-    this.deadlines.stop(this.slot);
+    this.stopTimers();
     if (this.readTask?.isScheduled === true) this.slot?.channel.unscheduleTask(this.readTask);
   }
 
@@ -381,7 +393,7 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** @internal A request head passed every check: a new exchange, or an upgrade taken (returns true). */
   onHeadComplete(head: MessageHead): boolean {
-    this.deadlines.headerDeadline = Infinity;
+    if (this.deadlines !== null) this.deadlines.headerDeadline = Infinity;
     const stream = new Http1ServerStream(
       this,
       head.method,
@@ -407,7 +419,7 @@ export class Http1ServerConnection implements ChannelHandler {
       this.failCallback(stream, thrown, 'onRequest');
     }
     if (head.bodyKind !== 'none' && head.contentLength !== 0 && this.slot !== null && !stream.isClosed)
-      this.deadlines.onBodyStarted(this.slot, stream);
+      this.timers.onBodyStarted(this.slot, stream);
     return false;
   }
 
@@ -495,13 +507,13 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** @internal */
   _streamHasOutput(stream: Http1ServerStream): void {
-    if (this.slot !== null) this.deadlines.onOutput(this.slot, stream);
+    if (this.slot !== null) this.timers.onOutput(this.slot, stream);
     if (this.streams[0] === stream) this.wakeWriter();
   }
 
   /** @internal */
   _onDataRateChanged(stream: Http1ServerStream): void {
-    if (this.slot !== null) this.deadlines.onReadStateChanged(this.slot, stream);
+    if (this.slot !== null) this.timers.onReadStateChanged(this.slot, stream);
   }
 
   /** @internal The exchange whose response is being written. */
@@ -631,7 +643,7 @@ export class Http1ServerConnection implements ChannelHandler {
   onWriteCompleted(): void {
     const slot = this.slot;
     if (slot === null) return;
-    this.deadlines.onWriteCompleted(slot);
+    this.deadlines?.onWriteCompleted(slot);
     const pending = this.writeShutdown;
     if (pending !== null) {
       // Still flushing responses given before the shutdown: the task goes on.
@@ -750,7 +762,7 @@ export class Http1ServerConnection implements ChannelHandler {
   private switchProtocols(slot: ChannelSlot, pending: PendingUpgrade): void {
     this.upgrade = null;
     this.stopWriting();
-    this.deadlines.stop(this.slot);
+    this.stopTimers();
     const bytes = pending.handover.take();
     let installed: ChannelSlot;
     try {
@@ -828,7 +840,7 @@ export class Http1ServerConnection implements ChannelHandler {
   /** Arms the idle timer when no exchange is in progress; a draining connection closes instead. */
   private armIdle(): void {
     if (!this._isIdle() || this.hasFlag(SHUT_DOWN)) {
-      this.deadlines.idleDeadline = Infinity;
+      IdleTimers.remove(this);
       return;
     }
     const outgoing = this.outgoing;
@@ -852,16 +864,47 @@ export class Http1ServerConnection implements ChannelHandler {
         this.bytesWrittenBefore += bytes;
       }
     }
-    if (this.settings.idleTimeoutMs <= 0 || this.slot === null) return;
+    if (this.slot === null) return;
     // A new connection is in its handshake: that deadline, not the idle one, governs it.
-    if (this.requestCount === 0 && this.deadlines.isHandshakePending) return;
-    this.deadlines.armIdle(this.slot);
+    if (this.requestCount === 0 && this.deadlines !== null && this.deadlines.isHandshakePending) return;
+    this.idleTimers(this.slot).add(this);
+  }
+
+  /** The loop's list for this connection's idle timeout (none: a list that only releases). */
+  private idleTimers(slot: ChannelSlot): IdleTimers {
+    const timeout = this.settings.idleTimeoutMs > 0 ? this.settings.idleTimeoutMs : Infinity;
+    return IdleTimers.of(slot.channel.loop, timeout, DEADLINES_RELEASE_AFTER_MS);
+  }
+
+  /** The deadlines, taken from the pool if the connection holds none. */
+  private get timers(): Http1ServerDeadlines {
+    return (this.deadlines ??= Http1ServerDeadlines.take(this, this.settings));
+  }
+
+  /** No timer runs again (shut down, switched protocols or removed). */
+  private stopTimers(): void {
+    IdleTimers.remove(this);
+    if (this.slot !== null) this.idleTimers(this.slot).disarmIfEmpty();
+    this.deadlines?.stop(this.slot);
+  }
+
+  /** @internal Idle a while: the deadlines go back to the pool (taken again by the next request). */
+  _onIdleRelease(): void {
+    const deadlines = this.deadlines;
+    if (deadlines === null || this.hasFlag(SHUT_DOWN | DESTROYED)) return;
+    this.deadlines = null;
+    Http1ServerDeadlines.give(deadlines, this.slot);
+  }
+
+  /** @internal Idle for `idleTimeoutMs`: closes without an error. */
+  _onIdleTimeout(): void {
+    if (this._isIdle() && !this.hasFlag(SHUT_DOWN | DESTROYED)) this.slot?.channel.shutdown(null);
   }
 
   /** @internal The connection's timer (its deadlines' task) ran: acts on every deadline due. */
   _onTimer(status: TaskStatus): void {
     const slot = this.slot;
     if (status !== TaskStatus.RUN_READY || slot === null || this.hasFlag(SHUT_DOWN)) return;
-    this.deadlines.check(slot, slot.channel.loop.now());
+    this.deadlines?.check(slot, slot.channel.loop.now());
   }
 }
