@@ -392,6 +392,64 @@ describe('http1 Http1ServerConnection', () => {
     });
   });
 
+  describe('the deadlines an idle connection gives back', () => {
+    /** The connection's deadlines, or null while it holds none (a private field). */
+    function deadlinesOf(connection: Http1ServerConnection): unknown {
+      return (connection as unknown as { deadlines: unknown }).deadlines;
+    }
+
+    it('keeps them between quick requests and gives them back after a second idle', () => {
+      const { test, connection } = serve((stream) => respondOk(stream), { idleTimeoutMs: 5000 });
+      test.pushRead(GET);
+      const deadlines = deadlinesOf(connection);
+      expect(deadlines).to.not.equal(null);
+      test.advance(999);
+      test.pushRead(GET);
+      expect(deadlinesOf(connection)).to.equal(deadlines);
+      test.advance(1000);
+      expect(deadlinesOf(connection)).to.equal(null);
+      expect(test.isShutDown).to.equal(false);
+      test.advance(4000);
+      expect(test.isShutDown).to.equal(true);
+      expect(test.shutdownError).to.equal(null);
+    });
+
+    it('times the next request head again once they were given back (slowloris after an idle gap)', () => {
+      const { test, connection, errors } = serve((stream) => respondOk(stream), {
+        idleTimeoutMs: 60_000,
+        headerTimeoutMs: 500,
+      });
+      test.pushRead(GET);
+      test.advance(2000);
+      expect(deadlinesOf(connection)).to.equal(null);
+      test.pushRead('GET / HTTP/1.1\r\n');
+      expect(deadlinesOf(connection)).to.not.equal(null);
+      test.advance(499);
+      expect(test.isShutDown).to.equal(false);
+      test.advance(1);
+      expect(test.isShutDown).to.equal(true);
+      expect(errors).to.deep.equal(['HTTP1_HEADER_TIMEOUT']);
+    });
+
+    it('without an idle timeout, never closes an idle connection but still gives them back', () => {
+      const { test, connection } = serve((stream) => respondOk(stream), { idleTimeoutMs: 0 });
+      test.pushRead(GET);
+      test.advance(3_600_000);
+      expect(test.isShutDown).to.equal(false);
+      expect(deadlinesOf(connection)).to.equal(null);
+      test.pushRead(GET);
+      expect(test.takeWritten().toString()).to.match(/ok(HTTP\/1\.1 200 OK[^]*ok)$/);
+      expectBalanced(test);
+    });
+
+    it('a closed connection leaves no idle timer behind', () => {
+      const { test } = serve((stream) => respondOk(stream), { idleTimeoutMs: 5000 });
+      test.pushRead(GET);
+      test.shutdown();
+      expect(test.loop.nextDeadline).to.equal(undefined);
+    });
+  });
+
   describe('header timeout (slowloris)', () => {
     it('closes with HTTP1_HEADER_TIMEOUT when a head does not arrive within headerTimeoutMs of its first byte', () => {
       const { test, requests, errors } = serve(() => {}, { headerTimeoutMs: 500, idleTimeoutMs: 0 });
