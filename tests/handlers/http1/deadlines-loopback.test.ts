@@ -167,6 +167,29 @@ describe('one API over loopback: stalled, silent and slow peers', function () {
     await expectStillServing(port);
   });
 
+  it('serves an HTTP/1.1 keep-alive connection again after a second idle (its deadlines given back), then closes it idle', async () => {
+    const port = await listen({ http1: { idleTimeoutMs: 1600, headerTimeoutMs: 400 } });
+    const client = rawConnection(port);
+    client.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await until(() => Buffer.concat(client.received).includes('hello over http/1.1\n'), 'the first response');
+    // Past the second after which an idle connection gives its deadlines back to the pool.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(client.closed()).to.equal(false);
+    client.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await until(
+      () => Buffer.concat(client.received).toString().split('hello over http/1.1\n').length === 3,
+      'the second response, after the idle gap',
+    );
+    // The header timeout still times a head begun after the gap: a half-sent one is cut.
+    client.socket.write('GET / HTTP/1.1\r\n');
+    await until(client.closed, 'the server to close a connection whose next head stopped half-way');
+    expect(errors).to.include('HTTP1_HEADER_TIMEOUT');
+    const idle = rawConnection(port);
+    idle.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await until(idle.closed, 'the server to close an idle keep-alive connection at its idle timeout');
+    expect(errors.filter((code) => code !== 'HTTP1_HEADER_TIMEOUT')).to.deep.equal([]);
+  });
+
   it('closes an HTTP/1.1 connection whose reader never reads with IO_SEND_RATE_TOO_LOW', async () => {
     const port = await listen({ http1: { minResponseDataRate: FAST } });
     const reader = rawConnection(port);
