@@ -4,13 +4,24 @@
  * @module
  */
 import type { Channel } from './channel.js';
-import { withFlag } from './field-layout.js';
+import { MAX_INLINE_INTEGER, withFlag } from './field-layout.js';
 import { ChannelDirection, type ChannelHandler } from './channel-handler.js';
 import { ChannelErrors, SluiceError } from './errors.js';
 import type { IoMessage } from './io-message.js';
 
-/** The read window reported when back-pressure is off. */
+/**
+ * The read window reported when back-pressure is off, and by a slot whose window is unlimited:
+ * one of 2^31 − 1 bytes or more (more than any handler holds back). Reads do not reduce an
+ * unlimited window.
+ */
 export const UNLIMITED_WINDOW = Number.MAX_SAFE_INTEGER;
+
+/**
+ * How a slot stores an unlimited window: a slot kept its window as UNLIMITED_WINDOW itself
+ * (the socket's, for one), which made the field a double and gave every slot a 16-byte heap
+ * number for life.
+ */
+const STORED_UNLIMITED_WINDOW = MAX_INLINE_INTEGER;
 
 // The bits of ChannelSlot._shutdownBits.
 const READ_SHUT_DOWN = 1;
@@ -30,11 +41,8 @@ export class ChannelSlot {
   adjacentLeft: ChannelSlot | null = null;
   /** The slot to the right (toward the application), or null for the last slot. */
   adjacentRight: ChannelSlot | null = null;
-  /**
-   * This slot's read window: bytes its handler still accepts from the left. Reduced by each
-   * read message it receives, raised by `incrementReadWindow`.
-   */
-  windowSize = 0;
+  /** @internal The read window as stored: at most `STORED_UNLIMITED_WINDOW`, which stands for unlimited. */
+  _window = 0;
   /** Sum of the message overheads of every handler to the left of this slot. */
   upstreamMessageOverhead = 0;
 
@@ -51,6 +59,21 @@ export class ChannelSlot {
   /** @internal Slots come from the channel. */
   constructor(channel: Channel) {
     this.channel = channel;
+  }
+
+  /**
+   * This slot's read window: bytes its handler still accepts from the left. Reduced by each
+   * read message it receives, raised by `incrementReadWindow`. A window of 2^31 − 1 or more is
+   * unlimited: it reads as {@link UNLIMITED_WINDOW}, and reads do not reduce it.
+   */
+  get windowSize(): number {
+    const window = this._window;
+    return window === STORED_UNLIMITED_WINDOW ? UNLIMITED_WINDOW : window;
+  }
+
+  /** Sets the read window; 2^31 − 1 or more makes it unlimited. */
+  set windowSize(size: number) {
+    this._window = size < STORED_UNLIMITED_WINDOW ? size : STORED_UNLIMITED_WINDOW;
   }
 
   /** @internal This handler finished shutting down its read side. */
@@ -141,13 +164,14 @@ export class ChannelSlot {
         throw new SluiceError(ChannelErrors.SLOT_SHUT_DOWN, 'the right slot has shut down its read side');
       }
       if (channel.isReadBackPressureEnabled) {
-        if (message.length > right.windowSize) {
+        const window = right._window;
+        if (length > window) {
           throw new SluiceError(
             ChannelErrors.READ_WINDOW_EXCEEDED,
-            `read of ${message.length} bytes exceeds the right slot's window of ${right.windowSize}`,
+            `read of ${length} bytes exceeds the right slot's window of ${window}`,
           );
         }
-        right.windowSize -= message.length;
+        if (window !== STORED_UNLIMITED_WINDOW) right._window = window - length;
       }
       right.handler.processReadMessage(right, message);
     } else {
@@ -172,7 +196,7 @@ export class ChannelSlot {
     const channel = this.channel;
     if (!channel.isReadBackPressureEnabled || channel.isShutDown) return;
     if (this.adjacentLeft !== null && this.adjacentLeft._isReadShutDown) return;
-    this.windowSize = Math.min(UNLIMITED_WINDOW, this.windowSize + size);
+    this.windowSize = this._window + size;
     this._pendingWindowIncrement += size;
     channel._scheduleWindowUpdate();
   }

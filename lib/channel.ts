@@ -43,11 +43,14 @@ export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
 
 let nextChannelId = 1;
 
-// The bits of a channel's flags.
+// The bits of a channel's flags, and its state in two of them.
 const FREE_IMMEDIATELY = 1;
 const SETUP_COMPLETE = 2;
 const IN_WINDOW_PASS = 4;
 const WINDOW_UPDATE_QUEUED = 8;
+const READ_BACK_PRESSURE = 16;
+const STATE_SHIFT = 5;
+const STATE_MASK = 3 << STATE_SHIFT;
 
 /**
  * Channel is one connection: slots from the socket (first) to the application (last), all
@@ -81,23 +84,19 @@ export class Channel {
   first: ChannelSlot | null = null;
   /** The last slot (the application side), or null when empty. */
   last: ChannelSlot | null = null;
-  /** Whether read windows limit what handlers may send right. */
-  readonly isReadBackPressureEnabled: boolean;
 
-  private stateValue: ChannelState = ChannelState.SETTING_UP;
   private shutdownErrorValue: SluiceError | null = null;
   /**
-   * Four booleans as bits of one small integer (read and written through the accessors below): a
-   * server holds thousands of channels, and a boolean field costs 8 octets where a bit costs none.
+   * Five booleans and the state as bits of one small integer (read and written through the
+   * accessors below): a server holds thousands of channels, and a field costs 8 octets where a
+   * bit costs none.
    */
   private flags = 0;
   private readonly options: ChannelOptions;
-  // The promises are made on first use, in one object: most channels are never awaited, and a
-  // server holds thousands of channels.
-  private waiters: ChannelWaiters | null = null;
+  // What most channels never need (promises someone awaits, window stalls) is made on first use,
+  // in one object: a server holds thousands of channels.
+  private rare: ChannelRareState | null = null;
   private pendingTasksHead: Task | null = null;
-  private readonly statisticsTask: Task | null = null;
-  private windowStallCount = 0;
 
   /** Creates a channel on `loop`; setup completes on a later turn. */
   constructor(loop: EventLoop, options: ChannelOptions = {}) {
@@ -111,12 +110,21 @@ export class Channel {
     this.loop = loop;
     this.createdAtMs = Math.floor(loop.now());
     this.options = options;
-    this.isReadBackPressureEnabled = options.enableReadBackPressure ?? true;
-    if (options.statistics !== undefined) {
-      const statistics = options.statistics;
-      this.statisticsTask = new Task((status) => this.gatherStatistics(status, statistics), 'channel-statistics');
-    }
+    if (options.enableReadBackPressure ?? true) this.flags = READ_BACK_PRESSURE;
     this.scheduleTaskNow(new Task((status) => this.completeSetup(status), 'channel-setup'));
+  }
+
+  /** Whether read windows limit what handlers may send right (see {@link ChannelOptions.enableReadBackPressure}). */
+  get isReadBackPressureEnabled(): boolean {
+    return (this.flags & READ_BACK_PRESSURE) !== 0;
+  }
+
+  private get stateValue(): ChannelState {
+    return ((this.flags & STATE_MASK) >> STATE_SHIFT) as ChannelState;
+  }
+
+  private set stateValue(state: ChannelState) {
+    this.flags = (this.flags & ~STATE_MASK) | (state << STATE_SHIFT);
   }
 
   /** Shutdown was asked to free scarce resources at once (flush nothing). */
@@ -157,7 +165,7 @@ export class Channel {
 
   /** Resolves on a later turn once setup completed. */
   get whenSetup(): Promise<Channel> {
-    const waiters = (this.waiters ??= new ChannelWaiters());
+    const waiters = (this.rare ??= new ChannelRareState());
     if (waiters.setup === null) {
       waiters.setup = this.isSetupComplete
         ? Promise.resolve(this)
@@ -168,7 +176,7 @@ export class Channel {
 
   /** Resolves (never rejects) with the shutdown's first error, or null, once shutdown completed. */
   get whenShutdown(): Promise<SluiceError | null> {
-    const waiters = (this.waiters ??= new ChannelWaiters());
+    const waiters = (this.rare ??= new ChannelRareState());
     if (waiters.shutdown === null) {
       waiters.shutdown =
         this.stateValue === ChannelState.SHUT_DOWN
@@ -286,10 +294,14 @@ export class Channel {
   private completeSetup(status: TaskStatus): void {
     if (status === TaskStatus.CANCELED) return;
     if (this.stateValue === ChannelState.SETTING_UP) this.stateValue = ChannelState.ACTIVE;
-    if (this.statisticsTask !== null) this.scheduleTaskAfter(this.statisticsTask, this.options.statistics!.intervalMs);
+    const statistics = this.options.statistics;
+    if (statistics !== undefined) {
+      const task = new Task((status, self) => this.gatherStatistics(status, self, statistics), 'channel-statistics');
+      this.scheduleTaskAfter(task, statistics.intervalMs);
+    }
     this.isSetupComplete = true;
     publishConnectionOpened(this);
-    this.waiters?.resolveSetup?.(this);
+    this.rare?.resolveSetup?.(this);
     this.options.onSetupCompleted?.(this);
   }
 
@@ -455,7 +467,7 @@ export class Channel {
       publishConnectionClosed(this, error);
       this.options.onShutdownCompleted?.(this, error);
     } finally {
-      this.waiters?.resolveShutdown?.(error);
+      this.rare?.resolveShutdown?.(error);
       for (let slot = this.first; slot !== null; slot = slot.adjacentRight) {
         const handler = slot._handler;
         slot._handler = null;
@@ -466,12 +478,12 @@ export class Channel {
 
   /** Times a handler found a message larger than the whole read window of the slot to its right (see {@link ChannelSlot.canSendRight}). */
   get windowStalls(): number {
-    return this.windowStallCount;
+    return this.rare?.windowStallCount ?? 0;
   }
 
   /** @internal See {@link ChannelSlot.canSendRight}: counted always, logged once per channel. */
   _onWindowStall(slot: ChannelSlot, size: number, window: number, whole: number): void {
-    if (this.windowStallCount++ > 0 || log.level < LogLevel.WARN) return;
+    if ((this.rare ??= new ChannelRareState()).windowStallCount++ > 0 || log.level < LogLevel.WARN) return;
     const slots = this.slots();
     const index = slots.indexOf(slot);
     const name = (handler: ChannelHandler | null | undefined): string => handler?.constructor.name ?? 'none';
@@ -484,7 +496,7 @@ export class Channel {
     );
   }
 
-  private gatherStatistics(status: TaskStatus, options: ChannelStatisticsOptions): void {
+  private gatherStatistics(status: TaskStatus, task: Task, options: ChannelStatisticsOptions): void {
     if (status === TaskStatus.CANCELED || this.isShuttingDown) return;
     const handlers: HandlerStatistics[] = [];
     for (let slot = this.first; slot !== null; slot = slot.adjacentRight) {
@@ -497,18 +509,22 @@ export class Channel {
       timeMs: this.loop.now(),
       intervalMs: options.intervalMs,
       handlers,
-      windowStalls: this.windowStallCount,
+      windowStalls: this.windowStalls,
     });
-    this.scheduleTaskAfter(this.statisticsTask!, options.intervalMs);
+    this.scheduleTaskAfter(task, options.intervalMs);
   }
 }
 
-/** A channel's promises, made when someone first awaits it (most channels never are). */
-class ChannelWaiters {
+/**
+ * What a channel holds only once it is needed: its promises, made when someone first awaits it,
+ * and its count of window stalls (most channels never have either).
+ */
+class ChannelRareState {
   setup: Promise<Channel> | null = null;
   resolveSetup: ((channel: Channel) => void) | null = null;
   shutdown: Promise<SluiceError | null> | null = null;
   resolveShutdown: ((error: SluiceError | null) => void) | null = null;
+  windowStallCount = 0;
 }
 
 /**

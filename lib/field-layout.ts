@@ -20,6 +20,16 @@
  */
 export const UNBOXED_NUMBER_FIELD = null as unknown as number;
 
+/**
+ * The largest whole number a number field holds inline, 2^31 − 1 (a V8 small integer without
+ * pointer compression, as Node is built here). A field of a class that ever holds more, or a
+ * fraction, becomes a double field: every object of the class then carries a 16-byte box for it,
+ * for life — a value that may be larger is kept at most this, or as a flag.
+ *
+ * @internal
+ */
+export const MAX_INLINE_INTEGER = 0x7fffffff;
+
 declare const LAZY_LIST: unique symbol;
 
 /**

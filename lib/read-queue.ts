@@ -48,28 +48,60 @@ export class ReadQueue extends SmallFifo<Buffer> {
    * `isDuringShutdown` (a handler delivering what it holds before its read side completes).
    */
   deliver(slot: ChannelSlot, isDuringShutdown = false): number {
-    const channel = slot.channel;
-    const pool = channel.messagePool;
     let sent = 0;
-    while (this.size > 0 && (isDuringShutdown || !channel.isShuttingDown) && slot.adjacentRight !== null) {
-      const window = slot.downstreamReadWindow();
-      if (window <= 0) break;
+    while (this.size > 0) {
       const chunk = this.peekItem()!;
-      const count = Math.min(chunk.length, window, pool.dataMessageSize);
-      const message = pool.acquire(count);
-      message.append(chunk, 0, count);
+      const count = nextReadSize(slot, chunk.length, isDuringShutdown);
+      if (count === 0) break;
       if (count === chunk.length) this.shiftItem();
       else this.replaceFirstItem(chunk.subarray(count));
       this.bytes -= count;
-      try {
-        slot.sendMessage(message, ChannelDirection.READ);
-      } catch (thrown) {
-        message.release();
-        channel.shutdown(asSluiceError(thrown, ChannelErrors.HANDLER_FAILED));
-        return -1;
-      }
+      if (!sendRead(slot, chunk, 0, count)) return -1;
       sent += count;
     }
     return sent;
   }
+}
+
+/**
+ * Sends right from `slot`, in pooled messages, as much of `chunk` as the read window allows —
+ * what {@link ReadQueue.deliver} does, for a handler whose queue is empty: a read the window takes
+ * whole needs no queue, so a connection that is never held back by its window never makes one.
+ * Returns the bytes of `chunk` sent (the caller queues the rest), or -1 when the neighbour refused
+ * a message (released; the channel shuts down with `CHANNEL_HANDLER_FAILED`, and the rest of the
+ * chunk is dropped with it).
+ */
+export function deliverChunk(slot: ChannelSlot, chunk: Buffer): number {
+  let sent = 0;
+  while (sent < chunk.length) {
+    const count = nextReadSize(slot, chunk.length - sent, false);
+    if (count === 0) break;
+    if (!sendRead(slot, chunk, sent, count)) return -1;
+    sent += count;
+  }
+  return sent;
+}
+
+/** How many of `available` bytes the next message right from `slot` may carry; 0 when none may go now. */
+function nextReadSize(slot: ChannelSlot, available: number, isDuringShutdown: boolean): number {
+  const channel = slot.channel;
+  if ((!isDuringShutdown && channel.isShuttingDown) || slot.adjacentRight === null) return 0;
+  const window = slot.downstreamReadWindow();
+  if (window <= 0) return 0;
+  return Math.min(available, window, channel.messagePool.dataMessageSize);
+}
+
+/** Sends `count` bytes of `chunk` from `start` right in one pooled message; false when the neighbour refused it. */
+function sendRead(slot: ChannelSlot, chunk: Buffer, start: number, count: number): boolean {
+  const channel = slot.channel;
+  const message = channel.messagePool.acquire(count);
+  message.append(chunk, start, start + count);
+  try {
+    slot.sendMessage(message, ChannelDirection.READ);
+  } catch (thrown) {
+    message.release();
+    channel.shutdown(asSluiceError(thrown, ChannelErrors.HANDLER_FAILED));
+    return false;
+  }
+  return true;
 }

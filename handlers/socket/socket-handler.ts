@@ -23,9 +23,10 @@ import {
 } from '../../lib/index.js';
 import { PendingWrites } from '../../lib/pending-writes.js';
 import { WriteProgressDeadline } from '../../lib/write-progress.js';
-import { ReadQueue } from '../../lib/read-queue.js';
+import { ReadQueue, deliverChunk } from '../../lib/read-queue.js';
 import { fromNodeSocketError } from '../../lib/socket-errors.js';
 import { checkArgument } from '../../lib/argument-checks.js';
+import { withFlag } from '../../lib/field-layout.js';
 
 /** Counters a {@link SocketHandler} reports each statistics interval. */
 export interface SocketStatistics extends HandlerStatistics {
@@ -69,6 +70,33 @@ const HANDLER: unique symbol = Symbol('sluice.socketHandler');
 /** A socket as the handler's shared listeners see it. */
 type OwnedSocket = Socket & { [HANDLER]?: SocketHandler };
 
+// The bits of SocketHandler.flags.
+const READING = 1;
+const PAUSED = 2;
+const READ_SHUT_DOWN = 4;
+const WRITE_SHUTTING_DOWN = 8;
+const SOCKET_CLOSED = 16;
+const PEER_ENDED = 32;
+const LINGERING = 64;
+
+/** A graceful write shutdown waiting for the socket to flush. */
+interface PendingWriteShutdown {
+  readonly slot: ChannelSlot;
+  readonly error: SluiceError | null;
+  readonly free: boolean;
+}
+
+/**
+ * What a socket handler needs only once its connection goes wrong or closes: one object made
+ * then, instead of fields every idle connection carries for life.
+ */
+class SocketClosing {
+  /** The graceful write shutdown waiting for the flush (null: none waits). */
+  pendingWriteShutdown: PendingWriteShutdown | null = null;
+  /** The write timeout fired: why the shutdown ends (null until then). */
+  writeTimeoutError: SluiceError | null = null;
+}
+
 /**
  * SocketHandler connects a channel to a `net.Socket` (or any socket-like duplex with the same
  * events, such as a `tls.TLSSocket`).
@@ -93,16 +121,19 @@ type OwnedSocket = Socket & { [HANDLER]?: SocketHandler };
 export class SocketHandler implements ChannelHandler {
   private slot: ChannelSlot | null = null;
   private readonly inFlight = new PendingWrites();
-  private readonly pendingReads = new ReadQueue();
-  private isReading = false;
-  private isPaused = false;
-  private isReadShutDown = false;
-  private isWriteShuttingDown = false;
-  private isSocketClosed = false;
-  private hasPeerEnded = false;
-  /** After a graceful close, the socket reads and drops until the peer's FIN (see `linger`). */
-  private isLingering = false;
-  private pendingWriteShutdown: { slot: ChannelSlot; error: SluiceError | null; free: boolean } | null = null;
+  /**
+   * Bytes read that wait for the window to the right; made the first time a read does not go
+   * right whole (a read the window takes goes straight on), and kept once made. Most connections
+   * are never held back by their window, and a server holds thousands of them.
+   */
+  private pendingReads: ReadQueue | null = null;
+  /**
+   * Seven booleans as bits of one small integer (read and written through the accessors below):
+   * a boolean field costs every connection 8 octets, a bit costs none.
+   */
+  private flags = 0;
+  /** Made when a graceful close waits or a write times out (see {@link SocketClosing}). */
+  private closing: SocketClosing | null = null;
   private bytesRead = 0;
   private bytesWritten = 0;
   /**
@@ -131,7 +162,11 @@ export class SocketHandler implements ChannelHandler {
   private static endLinger(this: Socket): void {
     this.destroy();
   }
-  private readonly onWriteDone = (error?: Error | null): void => this.completeOldestWrite(error ?? null);
+  /**
+   * The callback of every `socket.write`: one per handler, not one per write. A bound method, not
+   * an arrow: the arrow would hold a context of its own besides (Node calls it with no `this`).
+   */
+  private readonly onWriteDone: (error?: Error | null) => void = this.completeOldestWrite.bind(this);
 
   /**
    * Wraps a connected socket. The handler owns it from now on and destroys it on shutdown.
@@ -169,6 +204,70 @@ export class SocketHandler implements ChannelHandler {
     socket.on('end', SocketHandler.onEnd);
     socket.on('close', SocketHandler.onClose);
     if (socket.destroyed) this.isSocketClosed = true;
+  }
+
+  private get isReading(): boolean {
+    return (this.flags & READING) !== 0;
+  }
+
+  private set isReading(value: boolean) {
+    this.flags = withFlag(this.flags, READING, value);
+  }
+
+  /** The socket was paused because reads wait for the window. */
+  private get isPaused(): boolean {
+    return (this.flags & PAUSED) !== 0;
+  }
+
+  private set isPaused(value: boolean) {
+    this.flags = withFlag(this.flags, PAUSED, value);
+  }
+
+  private get isReadShutDown(): boolean {
+    return (this.flags & READ_SHUT_DOWN) !== 0;
+  }
+
+  private set isReadShutDown(value: boolean) {
+    this.flags = withFlag(this.flags, READ_SHUT_DOWN, value);
+  }
+
+  private get isWriteShuttingDown(): boolean {
+    return (this.flags & WRITE_SHUTTING_DOWN) !== 0;
+  }
+
+  private set isWriteShuttingDown(value: boolean) {
+    this.flags = withFlag(this.flags, WRITE_SHUTTING_DOWN, value);
+  }
+
+  private get isSocketClosed(): boolean {
+    return (this.flags & SOCKET_CLOSED) !== 0;
+  }
+
+  private set isSocketClosed(value: boolean) {
+    this.flags = withFlag(this.flags, SOCKET_CLOSED, value);
+  }
+
+  /** The peer ended its side (FIN). */
+  private get hasPeerEnded(): boolean {
+    return (this.flags & PEER_ENDED) !== 0;
+  }
+
+  private set hasPeerEnded(value: boolean) {
+    this.flags = withFlag(this.flags, PEER_ENDED, value);
+  }
+
+  /** After a graceful close, the socket reads and drops until the peer's FIN (see `linger`). */
+  private get isLingering(): boolean {
+    return (this.flags & LINGERING) !== 0;
+  }
+
+  private set isLingering(value: boolean) {
+    this.flags = withFlag(this.flags, LINGERING, value);
+  }
+
+  /** Bytes read wait for the window to the right. */
+  private get hasPendingReads(): boolean {
+    return this.pendingReads !== null && !this.pendingReads.isEmpty;
   }
 
   /** Remembers the slot. */
@@ -213,7 +312,7 @@ export class SocketHandler implements ChannelHandler {
   shutdown(slot: ChannelSlot, direction: ChannelDirection, error: SluiceError | null, free: boolean): void {
     if (direction === ChannelDirection.READ) {
       this.isReadShutDown = true;
-      this.pendingReads.clear();
+      this.pendingReads?.clear();
       if (this.isReading) this.socket.off('data', SocketHandler.onData);
       this.socket.pause();
       slot.onHandlerShutdownComplete(direction, error, free);
@@ -229,7 +328,7 @@ export class SocketHandler implements ChannelHandler {
     }
     // Graceful: FIN after everything queued is flushed, then close. A socket that closes
     // first (peer reset) finishes the shutdown from the 'close' event instead.
-    this.pendingWriteShutdown = { slot, error, free };
+    (this.closing ??= new SocketClosing()).pendingWriteShutdown = { slot, error, free };
     if (this.writeDeadline === null && this.closeFlushTimeoutMs > 0) {
       // No write deadline while open (a client's default): the close's flush still gets one.
       this.writeDeadline = new WriteProgressDeadline(this, this.closeFlushTimeoutMs);
@@ -242,7 +341,7 @@ export class SocketHandler implements ChannelHandler {
   private finishWriteShutdown(): void {
     const request = this.pendingWriteShutdown;
     if (request === null) return;
-    this.pendingWriteShutdown = null;
+    this.closing!.pendingWriteShutdown = null;
     this.linger();
     this.isSocketClosed = true;
     this.failInFlightWrites(request.error ?? new SluiceError(ChannelErrors.SHUTDOWN_NOT_GRACEFUL));
@@ -254,8 +353,15 @@ export class SocketHandler implements ChannelHandler {
       );
   }
 
+  /** The graceful write shutdown waiting for the flush, if one waits. */
+  private get pendingWriteShutdown(): PendingWriteShutdown | null {
+    return this.closing?.pendingWriteShutdown ?? null;
+  }
+
   /** The write timeout fired: why the shutdown ends (null until then). */
-  private writeTimeoutError: SluiceError | null = null;
+  private get writeTimeoutError(): SluiceError | null {
+    return this.closing?.writeTimeoutError ?? null;
+  }
 
   /** @internal A write (or a graceful close's flush) waits for the peer. */
   get isWaitingForWrite(): boolean {
@@ -272,7 +378,7 @@ export class SocketHandler implements ChannelHandler {
       IoErrors.WRITE_TIMEOUT,
       `no write made progress for ${this.writeDeadline?.timeoutMs ?? 0} ms: the peer does not read`,
     );
-    this.writeTimeoutError = error;
+    (this.closing ??= new SocketClosing()).writeTimeoutError = error;
     if (log.level >= LogLevel.DEBUG) log.log(LogLevel.DEBUG, 'socket', error.message);
     this.failInFlightWrites(error);
     this.slot?.channel.shutdown(error, true);
@@ -344,25 +450,48 @@ export class SocketHandler implements ChannelHandler {
 
   private handleData(chunk: Buffer): void {
     this.bytesRead += chunk.length;
-    this.pendingReads.push(chunk);
-    const loop = this.slot?.channel.loop;
-    if (loop === undefined) return;
+    const slot = this.slot;
+    if (slot === null) {
+      this.queueRead(chunk);
+      return;
+    }
+    const loop = slot.channel.loop;
     // What the read schedules (the HTTP/2 response, say) runs as soon as this callback ends.
     loop.beginIoCallback();
     try {
-      this.deliverPendingReads();
+      if (this.isReadShutDown || this.hasPendingReads) {
+        this.queueRead(chunk);
+        this.deliverPendingReads();
+      } else {
+        // Nothing waits: the read goes right as it is, and only what the window holds back waits.
+        const sent = deliverChunk(slot, chunk);
+        if (sent < 0) return;
+        if (sent < chunk.length) this.queueRead(sent === 0 ? chunk : chunk.subarray(sent));
+        this.afterDelivery(slot);
+      }
     } finally {
       loop.endIoCallback();
     }
   }
 
+  private queueRead(chunk: Buffer): void {
+    (this.pendingReads ??= new ReadQueue()).push(chunk);
+  }
+
   private deliverPendingReads(): void {
     const slot = this.slot;
     if (slot === null || this.isReadShutDown) return;
+    if (this.pendingReads !== null && this.pendingReads.deliver(slot) < 0) return;
+    this.afterDelivery(slot);
+  }
+
+  /**
+   * After a delivery: the socket pauses while reads wait for the window; once none wait, a peer
+   * FIN shuts the channel down, or else a paused socket resumes.
+   */
+  private afterDelivery(slot: ChannelSlot): void {
     const channel = slot.channel;
-    const pending = this.pendingReads;
-    if (pending.deliver(slot) < 0) return;
-    if (!pending.isEmpty) {
+    if (this.hasPendingReads) {
       if (!this.isPaused) {
         this.isPaused = true;
         this.socket.pause();
@@ -378,7 +507,7 @@ export class SocketHandler implements ChannelHandler {
   private handleEnd(): void {
     this.hasPeerEnded = true;
     // Buffered bytes still go to the application before the channel shuts down.
-    if (this.pendingReads.isEmpty) this.slot?.channel.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
+    if (!this.hasPendingReads) this.slot?.channel.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
   }
 
   private handleError(error: Error): void {
@@ -391,15 +520,16 @@ export class SocketHandler implements ChannelHandler {
     this.isSocketClosed = true;
     const channel = this.slot?.channel;
     // After a peer FIN, bytes still waiting for a window are delivered before shutdown.
-    if (channel !== undefined && (!this.hasPeerEnded || this.pendingReads.isEmpty)) {
+    if (channel !== undefined && (!this.hasPeerEnded || !this.hasPendingReads)) {
       channel.shutdown(new SluiceError(IoErrors.SOCKET_CLOSED));
     }
     this.failInFlightWrites(channel?.shutdownError ?? new SluiceError(IoErrors.SOCKET_CLOSED));
     this.finishWriteShutdown();
   }
 
-  private completeOldestWrite(error: Error | null): void {
-    const failure = error === null ? null : fromNodeSocketError(error);
+  /** A write finished: Node passes null or nothing when it was written. */
+  private completeOldestWrite(error?: Error | null): void {
+    const failure = error === undefined || error === null ? null : fromNodeSocketError(error);
     if (!this.inFlight.completeOldest(this.slot?.channel ?? null, failure)) return;
     if (failure !== null) this.slot?.channel.shutdown(failure);
     // Progress: the next write waiting has a whole deadline from now.

@@ -10,6 +10,7 @@ import {
   Task,
   TaskStatus,
   TestingChannel,
+  UNLIMITED_WINDOW,
   VirtualEventLoop,
   log,
   setLogger,
@@ -248,6 +249,31 @@ describe('Channel', () => {
       expect(test.loop.runUntilIdle()).to.equal(1);
       expect(test.takeRead().toString()).to.equal('abc');
       expect(test.handlerSlots.map((slot) => slot.windowSize)).to.deep.equal([0, 0]);
+      test.shutdown();
+    });
+
+    it('an unlimited window (2^31 − 1 or more) reads as UNLIMITED_WINDOW and reads do not reduce it', () => {
+      const test = new TestingChannel([new FixedWindowPassThrough(Number.MAX_SAFE_INTEGER)]);
+      expect(test.slot.windowSize).to.equal(UNLIMITED_WINDOW);
+      test.pushRead('some bytes');
+      expect(test.takeRead().toString()).to.equal('some bytes');
+      expect(test.slot.windowSize).to.equal(UNLIMITED_WINDOW);
+      expect(test.socketSlot.downstreamReadWindow()).to.equal(UNLIMITED_WINDOW);
+      test.shutdown();
+    });
+
+    it('a window just below 2^31 − 1 is a window like any other; opened to it or past it, it is unlimited', () => {
+      const largest = 2 ** 31 - 2;
+      const test = new TestingChannel([new FixedWindowPassThrough(largest)]);
+      test.pushRead('12345');
+      expect(test.takeRead().toString()).to.equal('12345');
+      expect(test.slot.windowSize).to.equal(largest - 5);
+      test.slot.incrementReadWindow(4);
+      expect(test.slot.windowSize).to.equal(largest - 1);
+      test.slot.incrementReadWindow(2);
+      expect(test.slot.windowSize).to.equal(UNLIMITED_WINDOW);
+      test.pushRead('more');
+      expect(test.slot.windowSize).to.equal(UNLIMITED_WINDOW);
       test.shutdown();
     });
 

@@ -1,6 +1,20 @@
 import { expect } from 'chai';
-import { ChannelErrors, PassThroughHandler, SluiceError, TestingChannel } from '../../lib/index.js';
-import { ReadQueue } from '../../lib/read-queue.js';
+import { ChannelErrors, PassThroughHandler, SluiceError, TestingChannel, type ChannelSlot } from '../../lib/index.js';
+import { ReadQueue, deliverChunk } from '../../lib/read-queue.js';
+
+/** Delivers through `deliver` to a neighbour that refuses every read: -1, the channel failed, nothing leaked. */
+function expectRefusedDelivery(deliver: (slot: ChannelSlot) => number): void {
+  const refusing = Object.assign(new PassThroughHandler(), {
+    processReadMessage(): never {
+      throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'refused');
+    },
+  });
+  const test = new TestingChannel([refusing]);
+  expect(deliver(test.socketSlot)).to.equal(-1);
+  test.runUntilIdle();
+  expect(test.shutdownError?.code).to.equal(ChannelErrors.INVALID_SLOT_OPERATION.code);
+  expect(test.messagePool.outstanding).to.equal(0);
+}
 
 describe('ReadQueue', () => {
   it('sends right no more than the window, in order, and keeps the rest', () => {
@@ -25,17 +39,30 @@ describe('ReadQueue', () => {
   });
 
   it('returns -1 and shuts the channel down with CHANNEL_HANDLER_FAILED when the neighbour throws', () => {
-    const refusing = Object.assign(new PassThroughHandler(), {
-      processReadMessage(): never {
-        throw new SluiceError(ChannelErrors.INVALID_SLOT_OPERATION, 'refused');
-      },
+    expectRefusedDelivery((slot) => {
+      const queue = new ReadQueue();
+      queue.push(Buffer.from('data'));
+      return queue.deliver(slot);
     });
-    const test = new TestingChannel([refusing]);
-    const queue = new ReadQueue();
-    queue.push(Buffer.from('data'));
-    expect(queue.deliver(test.socketSlot)).to.equal(-1);
-    test.runUntilIdle();
-    expect(test.shutdownError?.code).to.equal(ChannelErrors.INVALID_SLOT_OPERATION.code);
-    expect(test.messagePool.outstanding).to.equal(0);
+  });
+
+  describe('deliverChunk', () => {
+    it('sends right what the window allows and returns how much went; the caller keeps the rest', () => {
+      const test = new TestingChannel([new PassThroughHandler()], { applicationReadWindow: 5 });
+      expect(deliverChunk(test.socketSlot, Buffer.from('hello world'))).to.equal(5);
+      test.runUntilIdle();
+      expect(test.takeRead().toString()).to.equal('hello');
+      expect(deliverChunk(test.socketSlot, Buffer.from('more'))).to.equal(0);
+      test.openReadWindow(100);
+      expect(deliverChunk(test.socketSlot, Buffer.from(' world'))).to.equal(6);
+      test.runUntilIdle();
+      expect(test.takeRead().toString()).to.equal(' world');
+      test.shutdown();
+      expect(test.messagePool.outstanding).to.equal(0);
+    });
+
+    it('returns -1 and shuts the channel down with CHANNEL_HANDLER_FAILED when the neighbour throws', () => {
+      expectRefusedDelivery((slot) => deliverChunk(slot, Buffer.from('data')));
+    });
   });
 });

@@ -205,6 +205,38 @@ describe('SocketHandler over loopback', function () {
     expect(socketHandler.socket.isPaused()).to.equal(false);
   });
 
+  it('delivers what a partly open window takes at once and the rest in order as it opens, again after it closes', async () => {
+    const first = randomBytes(64 * 1024);
+    const second = randomBytes(32 * 1024);
+    let peer: net.Socket | null = null;
+    const server = await netServer((socket) => {
+      peer = socket;
+      socket.write(first);
+    });
+    const app = new AppEnd({ window: 1000, windowOpening: 'never' });
+    const channel = await connect(app, { host: '127.0.0.1', port: portOf(server) });
+    const socketHandler = socketHandlerOf(channel);
+    await until(() => socketHandler.socket.isPaused(), 'the socket to pause');
+    await ioTurns(20);
+    expect(app.bytesReceived).to.equal(1000);
+
+    app.slot!.incrementReadWindow(first.length - 1000);
+    await until(() => app.bytesReceived === first.length, 'the first payload to arrive');
+    await until(() => !socketHandler.socket.isPaused(), 'the socket to resume');
+
+    // The window is spent again: the next bytes wait, and go as the window reopens, in order.
+    peer!.write(second);
+    await until(() => socketHandler.socket.isPaused(), 'the socket to pause again');
+    await ioTurns(20);
+    expect(app.bytesReceived).to.equal(first.length);
+    app.slot!.incrementReadWindow(10);
+    await until(() => app.bytesReceived === first.length + 10, 'ten more bytes');
+    app.slot!.incrementReadWindow(second.length - 10);
+    await until(() => app.bytesReceived === first.length + second.length, 'the second payload to arrive');
+    expect(sha256(app.receivedBytes)).to.equal(sha256(Buffer.concat([first, second])));
+    expect(socketHandler.socket.isPaused()).to.equal(false);
+  });
+
   it('delivers bytes held behind a closed window before shutting down on a peer FIN', async () => {
     const payload = randomBytes(64 * 1024);
     const server = await netServer((socket) => socket.end(payload));
