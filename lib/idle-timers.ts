@@ -70,14 +70,23 @@ export class IdleTimers {
     readonly releaseAfterMs: number,
   ) {}
 
-  /** The list of `loop` for `timeoutMs` (made on first use; one per loop and timeout). */
+  /** The list last asked for: a server's connections ask for the same one each time they fall idle. */
+  private static last: IdleTimers | null = null;
+
+  /**
+   * The list of `loop` for `timeoutMs` (made on first use; one per loop and timeout). The
+   * release mark is the first caller's.
+   */
   static of(loop: EventLoop, timeoutMs: number, releaseAfterMs: number): IdleTimers {
+    const last = IdleTimers.last;
+    if (last !== null && last.loop === loop && last.timeoutMs === timeoutMs) return last;
     const lists = (loop._idleTimers ??= new Map<number, object>()) as Map<number, IdleTimers>;
     let list = lists.get(timeoutMs);
     if (list === undefined) {
       list = new IdleTimers(loop, timeoutMs, Math.min(releaseAfterMs, timeoutMs));
       lists.set(timeoutMs, list);
     }
+    IdleTimers.last = list;
     return list;
   }
 
