@@ -6,6 +6,7 @@
  *   (or c`connections` m10); prints the functions with the most self time.
  * - `node dist/bench/profile.js alloc [requests]`: samples allocations under the same load,
  *   objects a minor GC collected included (the garbage a request leaves); prints the sites.
+ *   `alloc-http1 [requests]` does the same for the HTTP/1.1 server under `h2load --h1 -c10 -m1`.
  * - `node dist/bench/profile.js connect [connections]`: the same sampling while idle h2c
  *   connections are opened (accept, channel, SETTINGS exchange, one request) and closed: the
  *   garbage a connection leaves; `connect-http1` and `connect-websocket` for HTTP/1.1 keep-alive
@@ -32,10 +33,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const [mode = 'cpu', countText] = process.argv.slice(2);
 const workDir = mkdtempSync(join(tmpdir(), 'sluice-profile-'));
 
-function load(port: number, requests: number, connections = 10): void {
+/** Loads the server on `port` with h2load: h2c at m10, or HTTP/1.1 one request in flight (`-m1`). */
+function load(port: number, requests: number, connections = 10, kind: IdleKind = 'h2c'): void {
   const [command, commandArgs] = pinned(1, 'h2load', [
+    ...(kind === 'h2c' ? ['-m10'] : ['--h1', '-m1']),
     `-c${connections}`,
-    '-m10',
     '-n',
     String(requests),
     `http://127.0.0.1:${port}/`,
@@ -145,7 +147,7 @@ async function profileAllocations(
   const { child, port } = await startServer(IDLE_KINDS[kind].server, false, ['--import', preload]);
   const work = (n: number): Promise<void> => {
     if (unit !== 'request') return openIdleConnections(port, n, kind);
-    load(port, n);
+    load(port, n, 10, kind);
     return Promise.resolve();
   };
   await work(Math.ceil(count / 10));
@@ -168,7 +170,12 @@ async function profileAllocations(
   };
   walk(head, '');
   const sum = [...totals.values()].reduce((a, b) => a + b, 0);
-  const workload = unit === 'request' ? 'requests at c10 m10' : `idle ${kind} connections opened`;
+  const workload =
+    unit !== 'request'
+      ? `idle ${kind} connections opened`
+      : kind === 'h2c'
+        ? 'requests at c10 m10'
+        : `${kind} requests at c10 m1`;
   process.stdout.write(`bytes allocated per ${unit} ≈ ${Math.round(sum / count)} (sampled, ${count} ${workload})\n`);
   printTop(totals, 25, (bytes) => `${(bytes / count).toFixed(0)} B/${unit === 'request' ? 'req' : 'conn'}`);
 }
@@ -246,6 +253,7 @@ async function profileIdleHeap(connections: number, kind: IdleKind = 'h2c'): Pro
 
 if (mode === 'cpu') await profileCpu(Number(countText ?? 400_000), Number(process.argv[4] ?? 10));
 else if (mode === 'alloc') await profileAllocations('request', Number(countText ?? 100_000));
+else if (mode === 'alloc-http1') await profileAllocations('request', Number(countText ?? 100_000), 'http1');
 else if (mode === 'connect') await profileAllocations('connection', Number(countText ?? 2000));
 else if (mode === 'connect-http1') await profileAllocations('connection', Number(countText ?? 2000), 'http1');
 else if (mode === 'connect-websocket') await profileAllocations('connection', Number(countText ?? 2000), 'websocket');
@@ -254,6 +262,6 @@ else if (mode === 'heap-http1') await profileIdleHeap(Number(countText ?? 2000),
 else if (mode === 'heap-websocket') await profileIdleHeap(Number(countText ?? 2000), 'websocket');
 else {
   throw new Error(
-    `unknown mode ${mode}: cpu, alloc, connect, connect-http1, connect-websocket, heap, heap-http1 or heap-websocket`,
+    `unknown mode ${mode}: cpu, alloc, alloc-http1, connect, connect-http1, connect-websocket, heap, heap-http1 or heap-websocket`,
   );
 }

@@ -90,10 +90,13 @@ export class IdleTimers {
     return list;
   }
 
-  /** `entry` fell idle now: appended to the fresh list (moved there if it was listed). */
-  add(entry: IdleEntry): void {
+  /**
+   * `entry` fell idle now: appended to the fresh list (moved there if it was listed). `now` is the
+   * loop's time when the caller read it already.
+   */
+  add(entry: IdleEntry, now: number = this.loop.now()): void {
     IdleTimers.remove(entry);
-    entry._idleSince = Math.floor(this.loop.now());
+    entry._idleSince = Math.floor(now);
     append(this.fresh, entry);
     this.arm(entry._idleSince + this.releaseAfterMs);
   }

@@ -191,13 +191,15 @@ export class Http1ServerDeadlines extends Task {
     this.arm(slot, clock.nextCheckAt(now, this.acceptedBytes));
   }
 
-  /** A write completed: the socket took its bytes; with nothing more waiting the clock pauses. */
-  onWriteCompleted(slot: ChannelSlot): void {
+  /**
+   * A write completed at `now` (the loop's time): the socket took its bytes; with nothing more
+   * waiting the clock pauses.
+   */
+  onWriteCompleted(now: number): void {
     const clock = this.sendClock;
     if (clock === null) return;
     this.acceptedBytes = this.host.bytesWritten;
     if (!clock.isRunning) return;
-    const now = slot.channel.loop.now();
     this.progressAt = Math.ceil(now);
     if (!this.isOutputWaiting()) clock.pause(now);
   }

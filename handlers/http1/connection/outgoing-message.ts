@@ -117,6 +117,8 @@ export class OutgoingMessage {
   private target = '';
   private fields: Http1Fields = NO_FIELDS;
   private httpMinorVersion = 1;
+  /** The head's length once measured (-1 before): the task sizes its message, then writes the head. */
+  private headSize = -1;
   /** Interim heads `[status, reason, fields, …]` to write before the final head. */
   private interim: (number | string | Http1Fields)[] | null = null;
 
@@ -137,6 +139,7 @@ export class OutgoingMessage {
     // A copy: the head is written later, unchecked, and the caller may reuse its list meanwhile.
     this.fields = fields.slice();
     this.httpMinorVersion = httpMinorVersion;
+    this.headSize = -1;
     this.isHeadQueued = true;
   }
 
@@ -146,6 +149,7 @@ export class OutgoingMessage {
     this.method = method;
     this.target = target;
     this.fields = fields.slice(); // see setResponseHead
+    this.headSize = -1;
     this.isHeadQueued = true;
   }
 
@@ -161,7 +165,9 @@ export class OutgoingMessage {
       if (callback !== null) (this.pendingCallbacks ??= []).push(callback);
       return;
     }
-    (this.writes ??= []).push(chunk, callback);
+    // The first write makes a list of exactly its two entries (`[]` and a push would reserve 17).
+    if (this.writes === null) this.writes = [chunk, callback];
+    else this.writes.push(chunk, callback);
     this.bufferedBytes += chunk.length;
   }
 
@@ -196,9 +202,12 @@ export class OutgoingMessage {
   }
 
   private headLength(): number {
-    return this.isRequest
-      ? checkedRequestHeadLength(this.method, this.target, this.fields)
-      : checkedResponseHeadLength(this.reason, this.fields);
+    if (this.headSize < 0) {
+      this.headSize = this.isRequest
+        ? checkedRequestHeadLength(this.method, this.target, this.fields)
+        : checkedResponseHeadLength(this.reason, this.fields);
+    }
+    return this.headSize;
   }
 
   /**
@@ -237,10 +246,9 @@ export class OutgoingMessage {
   }
 
   private fillBody(target: Buffer, offset: number, limit: number): number {
-    const writes = this.writes;
-    if (writes === null) return offset;
+    let writes = this.writes;
     const isChunked = this.framing === BodyFraming.CHUNKED;
-    while (this.queueHead < writes.length) {
+    while (writes !== null && this.queueHead < writes.length) {
       const chunk = writes[this.queueHead] as Uint8Array;
       let size = chunk.length - this.chunkOffset;
       let space = limit - offset;
@@ -265,10 +273,13 @@ export class OutgoingMessage {
       this.queueHead += 2;
       this.chunkOffset = 0;
       if (this.queueHead === writes.length) {
-        writes.length = 0;
+        // Drained: the list is dropped, not truncated (setting `length` is a runtime call).
+        this.writes = null;
         this.queueHead = 0;
       }
       if (callback !== null) this.call(callback, null);
+      // The callback may have queued more (into this list, or a new one once it was dropped).
+      writes = this.writes;
     }
     return offset;
   }

@@ -60,7 +60,7 @@ export const plantedHttp1Bugs = {
  * Hot path: the task, its function and its completion are reused; the function and the
  * completion are shared by every connection. It is its own {@link Task} (one object, not two). A
  * server connection takes one from a pool ({@link Http1OutgoingTask.take}) when it has output and
- * gives it back when it falls idle ({@link Http1OutgoingTask.give}), so idle keep-alive
+ * gives it back once it has been idle a while ({@link Http1OutgoingTask.give}), so idle keep-alive
  * connections carry none.
  * @internal
  */
@@ -208,7 +208,7 @@ export class Http1OutgoingTask extends Task {
       return;
     }
     // The host may close the connection, finish a shutdown (and stop the writing), wake the task
-    // (output given from a drain callback), or give the task back as it falls idle.
+    // (output given from a drain callback), or give the task back (a host may as it falls idle).
     host.onWriteCompleted();
     if (this.host !== host || this.isActive || this.isWritingStopped) return;
     const current = host.currentOutgoing();

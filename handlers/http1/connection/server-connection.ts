@@ -112,14 +112,14 @@ export class Http1ServerConnection implements ChannelHandler {
     return this.settings.isManualWindow;
   }
   /**
-   * Taken from the {@link IdleParserPool} by the first byte of a request, given back when the
-   * connection falls idle between requests: null while idle (an idle connection is at a message
-   * boundary, not paused).
+   * Taken from the {@link IdleParserPool} by the first byte of a request, given back once the
+   * connection has been idle a while (`_onIdleRelease`): null then (an idle connection is at a
+   * message boundary, not paused).
    */
   private parser: MessageParser | null = null;
   /**
-   * The writer: taken from the pool when output waits, given back when the connection falls idle
-   * (`armIdle`); null in between.
+   * The writer: taken from the pool when output waits, given back with the parser
+   * (`_onIdleRelease`); null in between.
    */
   private outgoing: Http1OutgoingTask | null = null;
   /** What the writers given back wrote: their counters, kept for statistics and the deadlines. */
@@ -643,7 +643,9 @@ export class Http1ServerConnection implements ChannelHandler {
   onWriteCompleted(): void {
     const slot = this.slot;
     if (slot === null) return;
-    this.deadlines?.onWriteCompleted(slot);
+    // One reading of the clock for the write's deadline and the idle list.
+    const now = slot.channel.loop.now();
+    this.deadlines?.onWriteCompleted(now);
     const pending = this.writeShutdown;
     if (pending !== null) {
       // Still flushing responses given before the shutdown: the task goes on.
@@ -671,7 +673,7 @@ export class Http1ServerConnection implements ChannelHandler {
         this.failCallback(head, thrown, 'onDrain');
       }
     }
-    this.armIdle();
+    this.armIdle(now);
   }
 
   /** @internal */
@@ -837,8 +839,11 @@ export class Http1ServerConnection implements ChannelHandler {
     );
   }
 
-  /** Arms the idle timer when no exchange is in progress; a draining connection closes instead. */
-  private armIdle(): void {
+  /**
+   * Arms the idle timer when no exchange is in progress; a draining connection closes instead.
+   * `now`: the loop's time, when the caller read it already.
+   */
+  private armIdle(now?: number): void {
     if (!this._isIdle() || this.hasFlag(SHUT_DOWN)) {
       IdleTimers.remove(this);
       return;
@@ -848,26 +853,10 @@ export class Http1ServerConnection implements ChannelHandler {
       if (outgoing === null || !outgoing.isBusy) this.slot?.channel.shutdown(null);
       return;
     }
-    // Between requests: the parser and the writer wait in their pools for this or another
-    // connection's next request.
-    const parser = this.parser;
-    if (parser !== null && !this.hasFlag(PARSING)) {
-      this.parser = null;
-      IdleParserPool.give(parser, this.options.parser);
-    }
-    if (outgoing !== null) {
-      const messages = outgoing.messagesWritten;
-      const bytes = outgoing.bytesWritten;
-      if (Http1OutgoingTask.give(outgoing)) {
-        this.outgoing = null;
-        this.messagesWrittenBefore += messages;
-        this.bytesWrittenBefore += bytes;
-      }
-    }
     if (this.slot === null) return;
     // A new connection is in its handshake: that deadline, not the idle one, governs it.
     if (this.requestCount === 0 && this.deadlines !== null && this.deadlines.isHandshakePending) return;
-    this.idleTimers(this.slot).add(this);
+    this.idleTimers(this.slot).add(this, now);
   }
 
   /** The loop's list for this connection's idle timeout (none: a list that only releases). */
@@ -888,10 +877,30 @@ export class Http1ServerConnection implements ChannelHandler {
     this.deadlines?.stop(this.slot);
   }
 
-  /** @internal Idle a while: the deadlines go back to the pool (taken again by the next request). */
+  /**
+   * @internal Idle a while: the parser, the writer and the deadlines go back to their pools, for
+   * this or another connection's next request. A connection busy again within the mark keeps
+   * them, so requests in quick succession cost no trips to the pools.
+   */
   _onIdleRelease(): void {
+    if (this.hasFlag(SHUT_DOWN | DESTROYED)) return;
+    const parser = this.parser;
+    if (parser !== null && !this.hasFlag(PARSING)) {
+      this.parser = null;
+      IdleParserPool.give(parser, this.options.parser);
+    }
+    const outgoing = this.outgoing;
+    if (outgoing !== null) {
+      const messages = outgoing.messagesWritten;
+      const bytes = outgoing.bytesWritten;
+      if (Http1OutgoingTask.give(outgoing)) {
+        this.outgoing = null;
+        this.messagesWrittenBefore += messages;
+        this.bytesWrittenBefore += bytes;
+      }
+    }
     const deadlines = this.deadlines;
-    if (deadlines === null || this.hasFlag(SHUT_DOWN | DESTROYED)) return;
+    if (deadlines === null) return;
     this.deadlines = null;
     Http1ServerDeadlines.give(deadlines, this.slot);
   }

@@ -63,6 +63,43 @@ export function equalsIgnoringCase(bytes: Uint8Array, start: number, end: number
   return true;
 }
 
+/**
+ * Whether `bytes` from `start` hold the latin-1 characters of `text` (whose length the caller
+ * checked): a string the parser made before is given again instead of a new one. Every byte is
+ * compared, with no early exit at the first difference, so how long the comparison takes says
+ * nothing about how much of a remembered value a client's bytes matched.
+ */
+export function isSameLatin1(bytes: Uint8Array, start: number, text: string): boolean {
+  let difference = 0;
+  for (let i = 0; i < text.length; i++) difference |= bytes[start + i] ^ text.charCodeAt(i);
+  return difference === 0;
+}
+
+const AUTHORIZATION = bytesOf('authorization');
+const COOKIE = bytesOf('cookie');
+const SET_COOKIE = bytesOf('set-cookie');
+const PROXY_AUTHORIZATION = bytesOf('proxy-authorization');
+
+/**
+ * Whether the field name `bytes[start..end)` carries credentials (`Authorization`, `Cookie`,
+ * `Set-Cookie`, `Proxy-Authorization`): their values are never remembered for reuse, as HPACK
+ * never indexes them (RFC 7541 §7.1.3).
+ */
+export function isCredential(bytes: Uint8Array, start: number, end: number): boolean {
+  switch (end - start) {
+    case 6:
+      return equalsIgnoringCase(bytes, start, end, COOKIE);
+    case 10:
+      return equalsIgnoringCase(bytes, start, end, SET_COOKIE);
+    case 13:
+      return equalsIgnoringCase(bytes, start, end, AUTHORIZATION);
+    case 19:
+      return equalsIgnoringCase(bytes, start, end, PROXY_AUTHORIZATION);
+    default:
+      return false;
+  }
+}
+
 /** SP or HTAB: optional whitespace (RFC 9110 §5.6.3). */
 export function isWhitespace(byte: number): boolean {
   return byte === SP || byte === HTAB;

@@ -16,8 +16,8 @@ const NO_LISTENER: MessageListener = {
 };
 
 /**
- * IdleParserPool lends request parsers to server connections while they read a request and takes
- * them back when the connections fall idle between requests. An idle keep-alive connection then
+ * IdleParserPool lends request parsers to server connections while they are busy and takes them
+ * back once the connections have been idle a while (a second). An idle keep-alive connection then
  * holds no parser (≈ 0.5 KiB of heap with its head and framing scratch): a server holding
  * thousands of idle connections keeps a few parsers, not one each. Taking one back for the next
  * request costs an array pop, not the parser's construction.

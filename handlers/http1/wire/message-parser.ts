@@ -18,7 +18,17 @@
  *
  * @module
  */
-import { COLON, CR, FIELD_VALUE_BYTES, LF, TOKEN_BYTES, isWhitespace, latin1 } from './char-classes.js';
+import {
+  COLON,
+  CR,
+  FIELD_VALUE_BYTES,
+  LF,
+  TOKEN_BYTES,
+  isCredential,
+  isSameLatin1,
+  isWhitespace,
+  latin1,
+} from './char-classes.js';
 import { FramingFields } from './framing-fields.js';
 import { fieldName } from './known-names.js';
 import { lineError, parseRequestLine, parseStatusLine } from './start-line.js';
@@ -155,6 +165,10 @@ const MAX_LEADING_EMPTY_LINES = 4;
 const CHUNK_SIZE_ROOM = 64;
 /** A line buffer grown beyond this is dropped at the end of the message. */
 const RETAINED_LINE_BUFFER_SIZE = 4096;
+/** Field lines, by position in their section, whose last value the parser remembers. */
+const RECENT_VALUE_SLOTS = 16;
+/** Longer values (and targets) are not remembered: comparing costs more than it saves. */
+const MAX_RECENT_VALUE_LENGTH = 128;
 
 // Parser states; one method each.
 /** Gathering a request line or status line. */
@@ -272,6 +286,13 @@ export class MessageParser {
   /** Bytes of the CRLF after chunk data matched so far (0 or 1). */
   private chunkEndMatched = 0;
 
+  // Reuse: a client sends the same target and field values again and again on one connection
+  // (Host, User-Agent, Accept…). The strings of the last message's are kept, by position, and
+  // given again when the same bytes come, instead of a new string each time. Only for the
+  // listener the parser serves: `_rebind` forgets them (see isSameLatin1 for the comparison).
+  private recentTarget = '';
+  private readonly recentValues: string[] = new Array<string>(RECENT_VALUE_SLOTS).fill('');
+
   /** Creates a parser for `role` reporting to `listener`; options default to {@link MESSAGE_PARSER_DEFAULTS}. */
   constructor(role: MessageRole, listener: MessageListener, options: MessageParserOptions = {}) {
     if (
@@ -314,6 +335,9 @@ export class MessageParser {
    */
   _rebind(listener: MessageListener): void {
     this.listener = listener;
+    // Another connection's values are never compared with this one's bytes.
+    this.recentTarget = '';
+    this.recentValues.fill('');
     this.isPausedFlag = false;
   }
 
@@ -518,7 +542,8 @@ export class MessageParser {
       return pos;
     }
     if (this.isRequestRole) {
-      parseRequestLine(this.lineBytes, this.lineStart, this.lineEnd, this.head);
+      parseRequestLine(this.lineBytes, this.lineStart, this.lineEnd, this.head, this.recentTarget);
+      if (this.head.target.length <= MAX_RECENT_VALUE_LENGTH) this.recentTarget = this.head.target;
     } else {
       parseStatusLine(this.lineBytes, this.lineStart, this.lineEnd, this.head);
       this.head.method = this.requestMethod;
@@ -529,6 +554,10 @@ export class MessageParser {
 
   /** FIELD_LINE: a field line of the header section, or the empty line that ends it. */
   private readFieldLine(chunk: Buffer, pos: number, end: number): number {
+    if (this.lineLength === 0) {
+      const next = this.readWholeFieldLine(chunk, pos, end);
+      if (next >= 0) return next;
+    }
     pos = this.gatherLine(
       chunk,
       pos,
@@ -661,6 +690,37 @@ export class MessageParser {
 
   // ---- field lines -------------------------------------------------------------------------
 
+  /**
+   * The common case in one pass: a well-formed field line (or the empty line) lying whole in
+   * `chunk` from `pos`, within the header section's budget. Returns the position after its CRLF,
+   * or -1 having changed nothing, for the general path to read the line (a split line, or one
+   * that breaks a rule: that path names the error). Every line accepted here is one that path
+   * accepts the same way: a token name, a colon, field-value bytes (no CR or LF among them), CRLF.
+   */
+  private readWholeFieldLine(chunk: Buffer, pos: number, end: number): number {
+    const budget = this.maxHeaderBlockSize - this.sectionBytes;
+    if (chunk[pos] === CR) {
+      if (pos + 1 >= end || chunk[pos + 1] !== LF || budget < 2) return -1;
+      this.sectionBytes += 2;
+      this.endHead();
+      return pos + 2;
+    }
+    let at = pos;
+    while (at < end && TOKEN_BYTES[chunk[at]] === 1) at++;
+    if (at === pos || at >= end || chunk[at] !== COLON) return -1;
+    const nameEnd = at++;
+    while (at < end && isWhitespace(chunk[at])) at++;
+    const valueStart = at;
+    while (at < end && FIELD_VALUE_BYTES[chunk[at]] === 1) at++;
+    // `at` is the CR; the line with its CRLF must fit what is left of the section.
+    if (at + 1 >= end || chunk[at] !== CR || chunk[at + 1] !== LF || at + 2 - pos > budget) return -1;
+    let valueEnd = at;
+    while (valueEnd > valueStart && isWhitespace(chunk[valueEnd - 1])) valueEnd--;
+    this.sectionBytes += at + 2 - pos;
+    this.deliverField(chunk, pos, nameEnd, valueStart, valueEnd, false);
+    return at + 2;
+  }
+
   /** `field-name ":" OWS field-value OWS` (RFC 9112 §5), checked whole before it is delivered. */
   private parseFieldLine(bytes: Buffer, start: number, end: number, isTrailer: boolean): void {
     const first = bytes[start];
@@ -691,12 +751,34 @@ export class MessageParser {
         );
       }
     }
+    this.deliverField(bytes, start, nameEnd, valueStart, valueEnd, isTrailer);
+  }
+
+  /** A field line checked whole: counted, inspected for framing, reported. */
+  private deliverField(
+    bytes: Buffer,
+    start: number,
+    nameEnd: number,
+    valueStart: number,
+    valueEnd: number,
+    isTrailer: boolean,
+  ): void {
     if (++this.sectionFieldCount > this.maxFieldCount) {
       throw this.fail(Http1ParseErrors.TOO_MANY_FIELDS, `more than ${this.maxFieldCount} field lines`);
     }
     if (!isTrailer) this.framing.inspect(bytes, start, nameEnd, valueStart, valueEnd, this.isRequestRole);
     const name = fieldName(bytes, start, nameEnd);
-    const value = valueStart === valueEnd ? '' : latin1(bytes, valueStart, valueEnd);
+    const index = this.sectionFieldCount - 1;
+    const length = valueEnd - valueStart;
+    let value: string;
+    if (length === 0) value = '';
+    else if (index >= RECENT_VALUE_SLOTS || length > MAX_RECENT_VALUE_LENGTH || isCredential(bytes, start, nameEnd)) {
+      value = latin1(bytes, valueStart, valueEnd);
+    } else {
+      const recent = this.recentValues[index];
+      if (recent.length === length && isSameLatin1(bytes, valueStart, recent)) value = recent;
+      else this.recentValues[index] = value = latin1(bytes, valueStart, valueEnd);
+    }
     if (isTrailer) this.listener.onTrailerField(name, value);
     else this.listener.onField(name, value);
   }

@@ -13,6 +13,7 @@ import {
   TOKEN_BYTES,
   bytesOf,
   isDigit,
+  isSameLatin1,
   latin1,
 } from './char-classes.js';
 import { Http1ParseError, Http1ParseErrors, type Http1ErrorDefinition } from '../errors.js';
@@ -60,14 +61,25 @@ export function lineError(
  * Parses `method SP request-target SP HTTP-version` with single spaces (RFC 9112 §3) from
  * `bytes[start..end)` into `head`. Checks, in order: the shape, the version (505 for other than
  * 1.0 and 1.1), the method (a token), the target (bytes, then its form for the method).
+ * `recentTarget`, the connection's previous target, is given again when the bytes are the same.
  */
-export function parseRequestLine(bytes: Buffer, start: number, end: number, head: StartLineFields): void {
-  const methodEnd = bytes.indexOf(SP, start);
-  if (methodEnd < 0 || methodEnd >= end) {
+export function parseRequestLine(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  head: StartLineFields,
+  recentTarget = '',
+): void {
+  // Scanned here, not with Buffer#indexOf: a request line is short, and a native call per space
+  // costs more than the loop.
+  let methodEnd = start;
+  while (methodEnd < end && bytes[methodEnd] !== SP) methodEnd++;
+  if (methodEnd === end) {
     throw lineError(bytes, start, end, Http1ParseErrors.INVALID_START_LINE, 'a request line without spaces');
   }
-  const targetEnd = bytes.indexOf(SP, methodEnd + 1);
-  if (targetEnd < 0 || targetEnd >= end) {
+  let targetEnd = methodEnd + 1;
+  while (targetEnd < end && bytes[targetEnd] !== SP) targetEnd++;
+  if (targetEnd === end) {
     throw lineError(bytes, start, end, Http1ParseErrors.INVALID_START_LINE, 'a request line without a version');
   }
   head.httpMinorVersion = parseVersion(bytes, targetEnd + 1, start, end);
@@ -90,7 +102,10 @@ export function parseRequestLine(bytes: Buffer, start: number, end: number, head
   if (!hasFormFor(head.method, bytes, targetStart, targetEnd)) {
     throw new Http1ParseError(Http1ParseErrors.INVALID_TARGET, `a target of the wrong form for ${head.method}`);
   }
-  head.target = latin1(bytes, targetStart, targetEnd);
+  head.target =
+    recentTarget.length === targetEnd - targetStart && isSameLatin1(bytes, targetStart, recentTarget)
+      ? recentTarget
+      : latin1(bytes, targetStart, targetEnd);
 }
 
 /**

@@ -201,6 +201,64 @@ describe('http1 MessageParser', () => {
     });
   });
 
+  describe('values given again', () => {
+    /** Field values and targets of pipelined requests, in order. */
+    function valuesOf(input: string): string[] {
+      const events = parseAllWays('request', input);
+      return events.flatMap((event) =>
+        event.kind === 'field' ? [event.value] : event.kind === 'head' ? [event.head.target] : [],
+      );
+    }
+
+    it('tells a repeated value from one of the same length with other bytes, at every position', () => {
+      const request = (host: string, agent: string, target: string): string =>
+        `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: ${agent}\r\n\r\n`;
+      const input =
+        request('a.example', 'one/1', '/x') +
+        request('a.example', 'one/1', '/x') +
+        request('b.example', 'one/2', '/y') +
+        request('b.example', 'one/1', '/y') +
+        request('b.examplf', 'one/1', '/x');
+      expect(valuesOf(input)).to.deep.equal([
+        'a.example',
+        'one/1',
+        '/x',
+        'a.example',
+        'one/1',
+        '/x',
+        'b.example',
+        'one/2',
+        '/y',
+        'b.example',
+        'one/1',
+        '/y',
+        'b.examplf',
+        'one/1',
+        '/x',
+      ]);
+    });
+
+    it('gives credentials, long values and fields past the sixteenth as sent', () => {
+      const many = Array.from({ length: 18 }, (_, i) => `X-${i}: v${i}\r\n`).join('');
+      const long = 'z'.repeat(200);
+      const request = (token: string): string =>
+        `GET / HTTP/1.1\r\nHost: h\r\nAuthorization: ${token}\r\nX-Long: ${long}\r\n${many}\r\n`;
+      const values = valuesOf(request('Bearer aaaa') + request('Bearer aaab') + request('Bearer aaab'));
+      const expected = (token: string): string[] => [
+        'h',
+        token,
+        long,
+        ...Array.from({ length: 18 }, (_, i) => `v${i}`),
+        '/',
+      ];
+      expect(values).to.deep.equal([
+        ...expected('Bearer aaaa'),
+        ...expected('Bearer aaab'),
+        ...expected('Bearer aaab'),
+      ]);
+    });
+  });
+
   describe('responses', () => {
     it('parses a status line with and without a reason phrase', () => {
       const events = parseAllWays(

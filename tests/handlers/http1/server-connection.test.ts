@@ -355,20 +355,29 @@ describe('http1 Http1ServerConnection', () => {
       return (connection as unknown as { outgoing: unknown }).outgoing;
     }
 
-    it('holds no writer while idle, keeps it while a write is in flight, and counts every write', () => {
+    it('keeps its writer between quick requests and while a write is in flight, gives it back after a second idle, and counts every write', () => {
       const { test, connection } = serve((stream) => respondOk(stream), {}, { autoCompleteWrites: false });
       expect(writerOf(connection)).to.equal(null);
       test.pushRead(GET);
       test.runUntilIdle();
-      expect(writerOf(connection)).to.not.equal(null);
+      const writer = writerOf(connection);
+      expect(writer).to.not.equal(null);
       expect(test.takeWritten().toString()).to.match(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
       test.completeWrites();
       test.runUntilIdle();
-      expect(writerOf(connection)).to.equal(null);
+      // Idle, but not for long yet: the next request finds the same writer.
+      expect(writerOf(connection)).to.equal(writer);
       test.pushRead(GET);
       test.runUntilIdle();
+      expect(writerOf(connection)).to.equal(writer);
+      // Not idle while its write is in flight, however long that takes.
+      test.advance(5000);
+      expect(writerOf(connection)).to.equal(writer);
       test.completeWrites();
       test.runUntilIdle();
+      test.advance(999);
+      expect(writerOf(connection)).to.equal(writer);
+      test.advance(1);
       expect(writerOf(connection)).to.equal(null);
       const statistics = connection.gatherStatistics();
       expect(statistics.messagesWritten).to.equal(2);
@@ -376,12 +385,16 @@ describe('http1 Http1ServerConnection', () => {
       expectBalanced(test);
     });
 
-    it('gives the writer to the next connection with output, bound to that connection', () => {
+    it('gives the writer it gave back to the next connection with output, bound to that connection', () => {
       const first = serve((stream) => respondOk(stream, 'one'));
       first.test.pushRead(GET);
       expect(first.test.takeWritten().toString()).to.match(/one$/);
+      const given = writerOf(first.connection);
+      first.test.advance(1000);
+      expect(writerOf(first.connection)).to.equal(null);
       const second = serve((stream) => respondOk(stream, 'two'));
       second.test.pushRead(GET);
+      expect(writerOf(second.connection)).to.equal(given);
       expect(second.test.takeWritten().toString()).to.match(/two$/);
       // The first connection's next response goes to its own peer, not to the second's.
       first.test.pushRead(GET);
