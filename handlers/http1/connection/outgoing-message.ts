@@ -20,6 +20,7 @@ import {
   writeChunkHeader,
   type Http1Fields,
 } from '../wire/message-encoder.js';
+import type { RecentHead } from '../wire/recent-head.js';
 import { SluiceError } from '../../../lib/index.js';
 import { Http1ConnectionErrors, Http1EncodeErrors } from '../errors.js';
 
@@ -213,9 +214,10 @@ export class OutgoingMessage {
   /**
    * Writes what fits of this message into `target[offset..limit)` and returns the new offset.
    * Pieces are written whole (heads, chunk headers, the last chunk) or not at all; body bytes are
-   * split across messages as space allows.
+   * split across messages as space allows. A final response head goes through `recentHead`, the
+   * connection's last one, when there is one.
    */
-  fill(target: Buffer, offset: number, limit: number): number {
+  fill(target: Buffer, offset: number, limit: number, recentHead: RecentHead | null = null): number {
     if (this.pendingCallbacks !== null) this.runPendingCallbacks();
     const interim = this.interim;
     while (interim !== null && interim.length > 0) {
@@ -232,9 +234,10 @@ export class OutgoingMessage {
         if (offset === 0) throw new RangeError(`a ${length}-byte head does not fit in one ${limit}-byte message`);
         return offset;
       }
-      offset = this.isRequest
-        ? putRequestHead(target, offset, this.method, this.target, this.fields, 1)
-        : putResponseHead(target, offset, this.status, this.reason, this.fields, this.httpMinorVersion);
+      if (this.isRequest) offset = putRequestHead(target, offset, this.method, this.target, this.fields, 1);
+      else if (recentHead !== null) {
+        offset = recentHead.put(target, offset, this.status, this.reason, this.fields, this.httpMinorVersion);
+      } else offset = putResponseHead(target, offset, this.status, this.reason, this.fields, this.httpMinorVersion);
       this.isHeadWritten = true;
       this.fields = NO_FIELDS;
     }

@@ -14,6 +14,7 @@ import {
   type IoMessage,
   type SluiceError,
 } from '../../../lib/index.js';
+import { RecentHead } from '../wire/recent-head.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 
 /**
@@ -79,6 +80,8 @@ export class Http1OutgoingTask extends Task {
   private isActive = false;
   private isMessageInFlight = false;
   private slot: ChannelSlot | null = null;
+  /** The connection's last response head, copied when the next is the same. */
+  private readonly recentHead = new RecentHead();
 
   /** Creates the task for a connection. */
   constructor(private host: Http1OutgoingHost) {
@@ -104,6 +107,8 @@ export class Http1OutgoingTask extends Task {
     task.host = NO_HOST;
     task.slot = null;
     task.messagesWritten = task.bytesWritten = 0;
+    // Another connection's heads are not compared with the next one's.
+    task.recentHead.forget();
     if (Http1OutgoingTask.idle.length < Http1OutgoingTask.poolLimit) Http1OutgoingTask.idle.push(task);
     return true;
   }
@@ -159,7 +164,7 @@ export class Http1OutgoingTask extends Task {
       const limit = message.capacity;
       let offset = 0;
       while (current !== null) {
-        offset = current.fill(target, offset, limit);
+        offset = current.fill(target, offset, limit, this.recentHead);
         if (current.hasThrown) host.onOutgoingCallbackThrew(current);
         if (!current.isEndWritten || !host.onOutgoingEnded(current)) break;
         current = host.currentOutgoing();

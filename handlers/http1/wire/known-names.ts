@@ -38,22 +38,26 @@ const COMMON_NAMES = [
   'X-Forwarded-For',
 ];
 
-/** Known names by length: `[string, bytes]` pairs, Title-Case and lower-case spellings. */
-const BY_LENGTH: (readonly [string, Uint8Array])[][] = [];
+/** Known names by length: Title-Case and lower-case spellings, their bytes beside them. */
+const NAMES_BY_LENGTH: string[][] = [];
+const BYTES_BY_LENGTH: Uint8Array[][] = [];
 for (const name of COMMON_NAMES) {
   for (const spelling of [name, name.toLowerCase()]) {
-    (BY_LENGTH[spelling.length] ??= []).push([spelling, bytesOf(spelling)]);
+    (NAMES_BY_LENGTH[spelling.length] ??= []).push(spelling);
+    (BYTES_BY_LENGTH[spelling.length] ??= []).push(bytesOf(spelling));
   }
 }
 
 /** The field name `bytes[start..end)` as a string: an interned one when it is a common name. */
 export function fieldName(bytes: Buffer, start: number, end: number): string {
-  const candidates = BY_LENGTH[end - start];
+  const length = end - start;
+  const candidates = BYTES_BY_LENGTH[length];
   if (candidates !== undefined) {
-    for (const [name, nameBytes] of candidates) {
+    for (let c = 0; c < candidates.length; c++) {
+      const nameBytes = candidates[c];
       let at = 0;
-      while (at < nameBytes.length && bytes[start + at] === nameBytes[at]) at++;
-      if (at === nameBytes.length) return name;
+      while (at < length && bytes[start + at] === nameBytes[at]) at++;
+      if (at === length) return NAMES_BY_LENGTH[length][c];
     }
   }
   return latin1(bytes, start, end);

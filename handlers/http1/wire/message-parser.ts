@@ -23,6 +23,7 @@ import {
   CR,
   FIELD_VALUE_BYTES,
   LF,
+  SP,
   TOKEN_BYTES,
   isCredential,
   isSameLatin1,
@@ -292,6 +293,8 @@ export class MessageParser {
   // listener the parser serves: `_rebind` forgets them (see isSameLatin1 for the comparison).
   private recentTarget = '';
   private readonly recentValues: string[] = new Array<string>(RECENT_VALUE_SLOTS).fill('');
+  /** The names beside `recentValues`; '' where the line is not remembered whole (a credential, a long value). */
+  private readonly recentNames: string[] = new Array<string>(RECENT_VALUE_SLOTS).fill('');
 
   /** Creates a parser for `role` reporting to `listener`; options default to {@link MESSAGE_PARSER_DEFAULTS}. */
   constructor(role: MessageRole, listener: MessageListener, options: MessageParserOptions = {}) {
@@ -338,6 +341,7 @@ export class MessageParser {
     // Another connection's values are never compared with this one's bytes.
     this.recentTarget = '';
     this.recentValues.fill('');
+    this.recentNames.fill('');
     this.isPausedFlag = false;
   }
 
@@ -705,6 +709,11 @@ export class MessageParser {
       this.endHead();
       return pos + 2;
     }
+    const index = this.sectionFieldCount;
+    if (index < RECENT_VALUE_SLOTS && this.recentNames[index].length > 0) {
+      const next = this.readRecentFieldLine(chunk, pos, end, budget, index);
+      if (next >= 0) return next;
+    }
     let at = pos;
     while (at < end && TOKEN_BYTES[chunk[at]] === 1) at++;
     if (at === pos || at >= end || chunk[at] !== COLON) return -1;
@@ -719,6 +728,35 @@ export class MessageParser {
     this.sectionBytes += at + 2 - pos;
     this.deliverField(chunk, pos, nameEnd, valueStart, valueEnd, false);
     return at + 2;
+  }
+
+  /**
+   * The line at `index` of the last message's header section again, byte for byte in the usual
+   * layout (`name: value` CRLF): its strings are given again and its bytes need no other check
+   * (they passed them last time). Returns the position after it, or -1 having changed nothing.
+   */
+  private readRecentFieldLine(chunk: Buffer, pos: number, end: number, budget: number, index: number): number {
+    const name = this.recentNames[index];
+    const value = this.recentValues[index];
+    const nameEnd = pos + name.length;
+    const valueStart = nameEnd + 2;
+    const valueEnd = valueStart + value.length;
+    if (
+      valueEnd + 1 >= end ||
+      valueEnd + 2 - pos > budget ||
+      chunk[nameEnd] !== COLON ||
+      chunk[nameEnd + 1] !== SP ||
+      chunk[valueEnd] !== CR ||
+      chunk[valueEnd + 1] !== LF ||
+      !isSameLatin1(chunk, pos, name) ||
+      !isSameLatin1(chunk, valueStart, value)
+    ) {
+      return -1;
+    }
+    this.sectionBytes += valueEnd + 2 - pos;
+    this.countField(chunk, pos, nameEnd, valueStart, valueEnd, false);
+    this.listener.onField(name, value);
+    return valueEnd + 2;
   }
 
   /** `field-name ":" OWS field-value OWS` (RFC 9112 §5), checked whole before it is delivered. */
@@ -754,8 +792,37 @@ export class MessageParser {
     this.deliverField(bytes, start, nameEnd, valueStart, valueEnd, isTrailer);
   }
 
-  /** A field line checked whole: counted, inspected for framing, reported. */
+  /** A field line checked whole: counted, inspected for framing, remembered (see `recentValues`), reported. */
   private deliverField(
+    bytes: Buffer,
+    start: number,
+    nameEnd: number,
+    valueStart: number,
+    valueEnd: number,
+    isTrailer: boolean,
+  ): void {
+    this.countField(bytes, start, nameEnd, valueStart, valueEnd, isTrailer);
+    const name = fieldName(bytes, start, nameEnd);
+    const index = this.sectionFieldCount - 1;
+    const length = valueEnd - valueStart;
+    let value: string;
+    if (isTrailer || index >= RECENT_VALUE_SLOTS) {
+      value = length === 0 ? '' : latin1(bytes, valueStart, valueEnd);
+    } else if (length > MAX_RECENT_VALUE_LENGTH || isCredential(bytes, start, nameEnd)) {
+      value = latin1(bytes, valueStart, valueEnd);
+      this.recentNames[index] = '';
+    } else {
+      const recent = this.recentValues[index];
+      if (recent.length === length && isSameLatin1(bytes, valueStart, recent)) value = recent;
+      else this.recentValues[index] = value = length === 0 ? '' : latin1(bytes, valueStart, valueEnd);
+      this.recentNames[index] = name;
+    }
+    if (isTrailer) this.listener.onTrailerField(name, value);
+    else this.listener.onField(name, value);
+  }
+
+  /** Counts a field line against `maxFieldCount` and notes what it says of the framing (headers only). */
+  private countField(
     bytes: Buffer,
     start: number,
     nameEnd: number,
@@ -767,20 +834,6 @@ export class MessageParser {
       throw this.fail(Http1ParseErrors.TOO_MANY_FIELDS, `more than ${this.maxFieldCount} field lines`);
     }
     if (!isTrailer) this.framing.inspect(bytes, start, nameEnd, valueStart, valueEnd, this.isRequestRole);
-    const name = fieldName(bytes, start, nameEnd);
-    const index = this.sectionFieldCount - 1;
-    const length = valueEnd - valueStart;
-    let value: string;
-    if (length === 0) value = '';
-    else if (index >= RECENT_VALUE_SLOTS || length > MAX_RECENT_VALUE_LENGTH || isCredential(bytes, start, nameEnd)) {
-      value = latin1(bytes, valueStart, valueEnd);
-    } else {
-      const recent = this.recentValues[index];
-      if (recent.length === length && isSameLatin1(bytes, valueStart, recent)) value = recent;
-      else this.recentValues[index] = value = latin1(bytes, valueStart, valueEnd);
-    }
-    if (isTrailer) this.listener.onTrailerField(name, value);
-    else this.listener.onField(name, value);
   }
 
   /** Checks chunk extensions (`*( BWS ";" … )`, RFC 9112 §7.1.1) for control bytes and counts them. */
