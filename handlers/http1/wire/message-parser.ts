@@ -754,7 +754,7 @@ export class MessageParser {
       return -1;
     }
     this.sectionBytes += valueEnd + 2 - pos;
-    this.countField(chunk, pos, nameEnd, valueStart, valueEnd, false);
+    this.countField(chunk, pos, nameEnd, valueStart, valueEnd);
     this.listener.onField(name, value);
     return valueEnd + 2;
   }
@@ -801,7 +801,8 @@ export class MessageParser {
     valueEnd: number,
     isTrailer: boolean,
   ): void {
-    this.countField(bytes, start, nameEnd, valueStart, valueEnd, isTrailer);
+    if (isTrailer) this.countLine();
+    else this.countField(bytes, start, nameEnd, valueStart, valueEnd);
     const name = fieldName(bytes, start, nameEnd);
     const index = this.sectionFieldCount - 1;
     const length = valueEnd - valueStart;
@@ -821,19 +822,17 @@ export class MessageParser {
     else this.listener.onField(name, value);
   }
 
-  /** Counts a field line against `maxFieldCount` and notes what it says of the framing (headers only). */
-  private countField(
-    bytes: Buffer,
-    start: number,
-    nameEnd: number,
-    valueStart: number,
-    valueEnd: number,
-    isTrailer: boolean,
-  ): void {
+  /** Counts a header field line (see {@link countLine}) and notes what it says of the framing. */
+  private countField(bytes: Buffer, start: number, nameEnd: number, valueStart: number, valueEnd: number): void {
+    this.countLine();
+    this.framing.inspect(bytes, start, nameEnd, valueStart, valueEnd, this.isRequestRole);
+  }
+
+  /** Counts a field line of the section against `maxFieldCount`. */
+  private countLine(): void {
     if (++this.sectionFieldCount > this.maxFieldCount) {
       throw this.fail(Http1ParseErrors.TOO_MANY_FIELDS, `more than ${this.maxFieldCount} field lines`);
     }
-    if (!isTrailer) this.framing.inspect(bytes, start, nameEnd, valueStart, valueEnd, this.isRequestRole);
   }
 
   /** Checks chunk extensions (`*( BWS ";" … )`, RFC 9112 §7.1.1) for control bytes and counts them. */
