@@ -143,7 +143,14 @@ export class Http1ServerConnection implements ChannelHandler {
   private readonly streams: Http1ServerStream[] = [];
   /** The request whose body is being read. */
   private reading: Http1ServerStream | null = null;
-  /** Field lines of the head being read. */
+  /**
+   * Field lines of the head being read, `[name, value, …]` in the first `fieldCount` entries,
+   * copied out whole when the head ends: the list is reused from request to request (a new list
+   * grown by pushes would reserve room for 17 entries) and dropped with the parser.
+   */
+  private fieldScratch: string[] | null = null;
+  private fieldCount = 0;
+  /** Trailer field lines of the request being read. */
   private fields: string[] = NO_FIELDS;
   /** Read messages not parsed yet (the parser paused), and the offset into the first. */
   private held: IoMessage[] = NO_MESSAGES;
@@ -387,8 +394,9 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** @internal */
   onField(name: string, value: string): void {
-    if (this.fields === NO_FIELDS) this.fields = [];
-    this.fields.push(name, value);
+    const scratch = (this.fieldScratch ??= []);
+    scratch[this.fieldCount++] = name;
+    scratch[this.fieldCount++] = value;
   }
 
   /** @internal A request head passed every check: a new exchange, or an upgrade taken (returns true). */
@@ -399,12 +407,12 @@ export class Http1ServerConnection implements ChannelHandler {
       head.method,
       head.target,
       head.httpMinorVersion,
-      this.fields,
+      this.fieldCount === 0 ? NO_FIELDS : this.fieldScratch!.slice(0, this.fieldCount),
       head.expectContinue,
       head.bodyKind,
       head.contentLength,
     );
-    this.fields = NO_FIELDS;
+    this.fieldCount = 0;
     // CONNECT: the parser stops after it (the bytes after are a tunnel's, not served here).
     stream._isKeepAliveRequested = head.shouldKeepAlive && head.method !== 'CONNECT';
     this.requestCount++;
@@ -812,6 +820,7 @@ export class Http1ServerConnection implements ChannelHandler {
     const reading = this.reading;
     this.reading = null;
     this.fields = NO_FIELDS;
+    this.fieldCount = 0;
     if (reading !== null) {
       if (reading._outgoing.isHeadQueued) {
         // Its response started: it cannot be replaced by an error response.
@@ -887,6 +896,7 @@ export class Http1ServerConnection implements ChannelHandler {
     const parser = this.parser;
     if (parser !== null && !this.hasFlag(PARSING)) {
       this.parser = null;
+      this.fieldScratch = null;
       IdleParserPool.give(parser, this.options.parser);
     }
     const outgoing = this.outgoing;
