@@ -144,14 +144,13 @@ export class Http1ServerConnection implements ChannelHandler {
   /** The request whose body is being read. */
   private reading: Http1ServerStream | null = null;
   /**
-   * Field lines of the head being read, `[name, value, …]` in the first `fieldCount` entries,
-   * copied out whole when the head ends: the list is reused from request to request (a new list
-   * grown by pushes would reserve room for 17 entries) and dropped with the parser.
+   * Field lines of the head (or trailer section) being read, `[name, value, …]` in the first
+   * `fieldCount` entries, copied out whole when the section ends: the list is reused from request
+   * to request (a new list grown by pushes would reserve room for 17 entries) and dropped with
+   * the parser.
    */
   private fieldScratch: string[] | null = null;
   private fieldCount = 0;
-  /** Trailer field lines of the request being read. */
-  private fields: string[] = NO_FIELDS;
   /** Read messages not parsed yet (the parser paused), and the offset into the first. */
   private held: IoMessage[] = NO_MESSAGES;
   private heldOffset = 0;
@@ -399,6 +398,13 @@ export class Http1ServerConnection implements ChannelHandler {
     scratch[this.fieldCount++] = value;
   }
 
+  /** The fields gathered since the section began, as a list of their own; the gathering starts over. */
+  private takeFields(): string[] {
+    const count = this.fieldCount;
+    this.fieldCount = 0;
+    return count === 0 ? NO_FIELDS : this.fieldScratch!.slice(0, count);
+  }
+
   /** @internal A request head passed every check: a new exchange, or an upgrade taken (returns true). */
   onHeadComplete(head: MessageHead): boolean {
     if (this.deadlines !== null) this.deadlines.headerDeadline = Infinity;
@@ -407,12 +413,11 @@ export class Http1ServerConnection implements ChannelHandler {
       head.method,
       head.target,
       head.httpMinorVersion,
-      this.fieldCount === 0 ? NO_FIELDS : this.fieldScratch!.slice(0, this.fieldCount),
+      this.takeFields(),
       head.expectContinue,
       head.bodyKind,
       head.contentLength,
     );
-    this.fieldCount = 0;
     // CONNECT: the parser stops after it (the bytes after are a tunnel's, not served here).
     stream._isKeepAliveRequested = head.shouldKeepAlive && head.method !== 'CONNECT';
     this.requestCount++;
@@ -451,16 +456,14 @@ export class Http1ServerConnection implements ChannelHandler {
 
   /** @internal */
   onTrailerField(name: string, value: string): void {
-    if (this.fields === NO_FIELDS) this.fields = [];
-    this.fields.push(name, value);
+    this.onField(name, value);
   }
 
   /** @internal The request was read whole. */
   onMessageComplete(): void {
     const stream = this.reading;
     this.reading = null;
-    const trailers = this.fields;
-    this.fields = NO_FIELDS;
+    const trailers = this.takeFields();
     if (stream === null) return;
     stream._isRequestComplete = true;
     const upgrade = this.upgrade;
@@ -819,7 +822,6 @@ export class Http1ServerConnection implements ChannelHandler {
     this.options.onError?.(error);
     const reading = this.reading;
     this.reading = null;
-    this.fields = NO_FIELDS;
     this.fieldCount = 0;
     if (reading !== null) {
       if (reading._outgoing.isHeadQueued) {
