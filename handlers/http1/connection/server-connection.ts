@@ -864,6 +864,12 @@ export class Http1ServerConnection implements ChannelHandler {
       if (outgoing === null || !outgoing.isBusy) this.slot?.channel.shutdown(null);
       return;
     }
+    // After its first request a connection gives its parser and writer back at once: most that
+    // carry one request carry no other, and a burst of them must not hold one each (held past a
+    // scavenge they would outlive it in the old generation). One that carries a series keeps
+    // them until it has been idle a second (`_onIdleRelease`), sparing the pools a round trip
+    // per request and keeping what its parser and writer remember of its requests.
+    if (this.requestCount < 2) this.releaseParserAndWriter();
     if (this.slot === null) return;
     // A new connection is in its handshake: that deadline, not the idle one, governs it.
     if (this.requestCount === 0 && this.deadlines !== null && this.deadlines.isHandshakePending) return;
@@ -895,6 +901,15 @@ export class Http1ServerConnection implements ChannelHandler {
    */
   _onIdleRelease(): void {
     if (this.hasFlag(SHUT_DOWN | DESTROYED)) return;
+    this.releaseParserAndWriter();
+    const deadlines = this.deadlines;
+    if (deadlines === null) return;
+    this.deadlines = null;
+    Http1ServerDeadlines.give(deadlines, this.slot);
+  }
+
+  /** Gives the parser (unless it is parsing) and the writer (unless it is busy) back to their pools. */
+  private releaseParserAndWriter(): void {
     const parser = this.parser;
     if (parser !== null && !this.hasFlag(PARSING)) {
       this.parser = null;
@@ -911,10 +926,6 @@ export class Http1ServerConnection implements ChannelHandler {
         this.bytesWrittenBefore += bytes;
       }
     }
-    const deadlines = this.deadlines;
-    if (deadlines === null) return;
-    this.deadlines = null;
-    Http1ServerDeadlines.give(deadlines, this.slot);
   }
 
   /** @internal Idle for `idleTimeoutMs`: closes without an error. */
