@@ -112,14 +112,15 @@ export class Http1ServerConnection implements ChannelHandler {
     return this.settings.isManualWindow;
   }
   /**
-   * Taken from the {@link IdleParserPool} by the first byte of a request, given back once the
-   * connection has been idle a while (`_onIdleRelease`): null then (an idle connection is at a
-   * message boundary, not paused).
+   * Taken from the {@link IdleParserPool} by the first byte of a request, given back when the
+   * connection falls idle after its first request or, once it carried a series, when it has been
+   * idle a while (`armIdle`, `_onIdleRelease`): null then (an idle connection is at a message
+   * boundary, not paused).
    */
   private parser: MessageParser | null = null;
   /**
-   * The writer: taken from the pool when output waits, given back with the parser
-   * (`_onIdleRelease`); null in between.
+   * The writer: taken from the pool when output waits, given back with the parser; null in
+   * between.
    */
   private outgoing: Http1OutgoingTask | null = null;
   /** What the writers given back wrote: their counters, kept for statistics and the deadlines. */
@@ -864,12 +865,12 @@ export class Http1ServerConnection implements ChannelHandler {
       if (outgoing === null || !outgoing.isBusy) this.slot?.channel.shutdown(null);
       return;
     }
-    // After its first request a connection gives its parser and writer back at once: most that
-    // carry one request carry no other, and a burst of them must not hold one each (held past a
-    // scavenge they would outlive it in the old generation). One that carries a series keeps
-    // them until it has been idle a second (`_onIdleRelease`), sparing the pools a round trip
-    // per request and keeping what its parser and writer remember of its requests.
-    if (this.requestCount < 2) this.releaseParserAndWriter();
+    // After its first request a connection gives its parser, writer and deadlines back at once:
+    // most that carry one request carry no other, and a burst of them must not hold them each
+    // (held past a scavenge they would outlive it in the old generation). One that carries a
+    // series keeps them until it has been idle a second (`_onIdleRelease`), sparing the pools a
+    // round trip per request and keeping what its parser and writer remember of its requests.
+    if (this.requestCount === 1) this.releaseBusyState();
     if (this.slot === null) return;
     // A new connection is in its handshake: that deadline, not the idle one, governs it.
     if (this.requestCount === 0 && this.deadlines !== null && this.deadlines.isHandshakePending) return;
@@ -897,10 +898,15 @@ export class Http1ServerConnection implements ChannelHandler {
   /**
    * @internal Idle a while: the parser, the writer and the deadlines go back to their pools, for
    * this or another connection's next request. A connection busy again within the mark keeps
-   * them, so requests in quick succession cost no trips to the pools.
+   * them, so a series of requests in quick succession costs no trips to the pools.
    */
   _onIdleRelease(): void {
     if (this.hasFlag(SHUT_DOWN | DESTROYED)) return;
+    this.releaseBusyState();
+  }
+
+  /** Gives the parser, the writer and the deadlines back to their pools (each unless still in use). */
+  private releaseBusyState(): void {
     this.releaseParserAndWriter();
     const deadlines = this.deadlines;
     if (deadlines === null) return;
