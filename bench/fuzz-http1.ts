@@ -4,8 +4,9 @@
  * (line endings, framing fields, chunk sizes, whitespace), random limits and random splits.
  *
  * The only exception allowed out of the parser is an {@link Http1ParseError}; the listener checks
- * what it is given (ranges inside the chunk, heads in range), and `execute()` must consume its
- * input unless the parser stopped for a tunnel. Hangs and memory growth are caught by the fuzz
+ * what it is given (ranges inside the chunk, heads in range), `execute()` must consume its input
+ * unless the parser stopped for a tunnel, and the input parsed in random pieces must report what
+ * it reports parsed whole (fields, heads, body bytes, the outcome). Hangs and memory growth are caught by the fuzz
  * loop's per-iteration budget and memory sampling.
  *
  * @module
@@ -21,7 +22,12 @@ import {
   writeRequestHead,
   writeResponseHead,
 } from '../handlers/http1/wire/message-encoder.js';
-import { MessageParser, type MessageHead, type MessageListener } from '../handlers/http1/wire/message-parser.js';
+import {
+  MessageParser,
+  type MessageHead,
+  type MessageListener,
+  type MessageParserOptions,
+} from '../handlers/http1/wire/message-parser.js';
 
 /** The PRNG the fuzz loop passes in (its seeded `Random`). */
 export interface FuzzRandom {
@@ -178,6 +184,8 @@ export function mutateHttp1(random: FuzzRandom, input: Buffer): Buffer {
 /** Checks what the parser reports and counts it, touching every byte range. */
 class CheckingListener implements MessageListener {
   touched = 0;
+  /** What the parser reported, body bytes merged: a whole parse and a split one must agree. */
+  readonly events: string[] = [];
   private readonly role: Http1FuzzRole;
 
   constructor(role: Http1FuzzRole) {
@@ -186,6 +194,7 @@ class CheckingListener implements MessageListener {
 
   onField(name: string, value: string): void {
     this.touched += name.length + value.length;
+    this.events.push(`field ${name}: ${value}`);
   }
 
   onHeadComplete(head: MessageHead): boolean {
@@ -195,7 +204,9 @@ class CheckingListener implements MessageListener {
     if (head.bodyKind === 'length' && !(head.contentLength > 0)) {
       throw new Error(`body by length with Content-Length ${head.contentLength}`);
     }
-    return head.isUpgradeRequested && this.touched % 2 === 0;
+    this.events.push(`head ${JSON.stringify(head)}`);
+    // Decided by the head alone, so that every split of the input decides the same.
+    return head.isUpgradeRequested && head.fieldCount % 2 === 0;
   }
 
   onBody(data: Uint8Array, start: number, end: number): void {
@@ -203,17 +214,24 @@ class CheckingListener implements MessageListener {
       throw new Error(`body range ${start}..${end} of ${data.length}`);
     }
     this.touched += data[start] & 1;
+    const piece = Buffer.from(data.buffer, data.byteOffset + start, end - start).toString('hex');
+    const last = this.events.length - 1;
+    if (last >= 0 && this.events[last].startsWith('body ')) this.events[last] += piece;
+    else this.events.push(`body ${piece}`);
   }
 
   onTrailerField(name: string, value: string): void {
     this.touched += name.length + value.length;
+    this.events.push(`trailer ${name}: ${value}`);
   }
 
-  onMessageComplete(): void {}
+  onMessageComplete(): void {
+    this.events.push('complete');
+  }
 }
 
 /** Splits `bytes` into 1–4 chunks, or single bytes for short inputs now and then. */
-function split(random: FuzzRandom, bytes: Buffer): Buffer[] {
+function splitInput(random: FuzzRandom, bytes: Buffer): Buffer[] {
   if (bytes.length <= 512 && random.chance(0.1)) return Array.from(bytes, (byte) => Buffer.from([byte]));
   const chunks: Buffer[] = [];
   let at = 0;
@@ -227,38 +245,65 @@ function split(random: FuzzRandom, bytes: Buffer): Buffer[] {
 }
 
 /**
- * Feeds `input` to a parser of `role` with random limits and splits. Returns the outcome: `ok`,
- * `stopped` (a tunnel or upgrade) or the error code. Throws anything else that escaped, or an
- * `Error` for a broken listener contract.
+ * Feeds `input` to a parser of `role` with random limits and splits, then to another parser with
+ * the same limits in one piece: both must report the same (the parser reads a line lying whole in
+ * a chunk on a path of its own). Returns the outcome: `ok`, `stopped` (a tunnel or upgrade) or the
+ * error code. Throws anything else that escaped, an `Error` for a broken listener contract, or one
+ * for parses that differ.
  */
 export function fuzzHttp1Parser(random: FuzzRandom, input: Buffer, role: Http1FuzzRole): string {
   const isSmall = random.chance(0.3);
-  const parser = new MessageParser(role, new CheckingListener(role), {
+  const options = {
     maxStartLineLength: isSmall ? 16 + random.int(200) : undefined,
     maxHeaderBlockSize: isSmall ? 16 + random.int(2000) : undefined,
     maxFieldCount: isSmall ? random.int(8) : undefined,
     maxBodySize: isSmall ? random.int(2000) : undefined,
     maxChunkSize: isSmall ? random.int(1000) : undefined,
     maxChunkExtensionsSize: isSmall ? random.int(40) : undefined,
-  });
-  if (role === 'response') parser.setRequestMethod(pick(random, ['GET', 'GET', 'GET', 'POST', 'HEAD', 'CONNECT']));
-  try {
-    for (const chunk of split(random, input)) {
-      const consumed = parser.execute(chunk);
-      if (consumed > chunk.length || consumed < 0) throw new Error(`execute returned ${consumed} of ${chunk.length}`);
-      if (parser.isStopped) return 'stopped';
-      if (consumed !== chunk.length)
-        throw new Error(`execute consumed ${consumed} of ${chunk.length} without stopping`);
-    }
-    if (random.chance(0.5)) parser.finish();
-    return 'ok';
-  } catch (error) {
-    if (error instanceof Http1ParseError) {
-      if (parser.error !== error) {
-        throw new Error(`${error.code} thrown but not kept as the parser's error`, { cause: error });
-      }
-      return error.code;
-    }
-    throw error;
+  };
+  const method = role === 'response' ? pick(random, ['GET', 'GET', 'GET', 'POST', 'HEAD', 'CONNECT']) : 'GET';
+  const finishes = random.chance(0.5);
+  const split = parseIn(role, options, method, splitInput(random, input), finishes);
+  const whole = parseIn(role, options, method, [input], finishes);
+  if (split.outcome !== whole.outcome || split.events.join('\n') !== whole.events.join('\n')) {
+    throw new Error(
+      `split and whole parses differ: ${split.outcome} after ${split.events.length} events, ${whole.outcome} after ${whole.events.length}`,
+    );
   }
+  return split.outcome;
+}
+
+/** One parser of `role` fed `chunks`: its outcome and what it reported. */
+function parseIn(
+  role: Http1FuzzRole,
+  options: MessageParserOptions,
+  method: string,
+  chunks: readonly Buffer[],
+  finishes: boolean,
+): { outcome: string; events: string[] } {
+  const listener = new CheckingListener(role);
+  const parser = new MessageParser(role, listener, options);
+  if (role === 'response') parser.setRequestMethod(method);
+  const outcome = ((): string => {
+    try {
+      for (const chunk of chunks) {
+        const consumed = parser.execute(chunk);
+        if (consumed > chunk.length || consumed < 0) throw new Error(`execute returned ${consumed} of ${chunk.length}`);
+        if (parser.isStopped) return 'stopped';
+        if (consumed !== chunk.length)
+          throw new Error(`execute consumed ${consumed} of ${chunk.length} without stopping`);
+      }
+      if (finishes) parser.finish();
+      return 'ok';
+    } catch (error) {
+      if (error instanceof Http1ParseError) {
+        if (parser.error !== error) {
+          throw new Error(`${error.code} thrown but not kept as the parser's error`, { cause: error });
+        }
+        return error.code;
+      }
+      throw error;
+    }
+  })();
+  return { outcome, events: listener.events };
 }
